@@ -1,0 +1,98 @@
+"""The standings engine: fold a rally log into the general classification.
+
+The public Python API lives here, in one place: open a log (``load``), ask it
+questions (``Rally.standings``, ``Rally.replay``, ``Rally.stage_result``, with
+``as_of`` for the standings as known at a given log sequence), and record
+events (``create_log``, ``Recorder``). The event vocabulary is re-exported
+from ``events``.
+"""
+
+from engine._fold import Fold, FoldState
+from engine._rally import Rally, Recorder, create_log, load
+from engine._standings import (
+    CombinedResult,
+    Component,
+    Row,
+    StageResult,
+    StageRow,
+    Standings,
+    Unclassified,
+)
+from events import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    InvalidEventError,
+    LogCorruptError,
+    LogLockedError,
+    LogNotFoundError,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    Provenance,
+    QueryError,
+    RallyDeclared,
+    RallyError,
+    Record,
+    ResultCorrected,
+    RuleViolationError,
+    SchemaError,
+    SourceKind,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+    TimeFormatError,
+    format_gap,
+    format_time,
+    parse_duration,
+    parse_time,
+)
+
+__all__ = [
+    "CombinedResult",
+    "Component",
+    "EntryRegistered",
+    "EntryRetired",
+    "Event",
+    "FieldCoverageDeclared",
+    "Fold",
+    "FoldState",
+    "InvalidEventError",
+    "LogCorruptError",
+    "LogLockedError",
+    "LogNotFoundError",
+    "PenaltyImposed",
+    "PenaltyRescinded",
+    "Person",
+    "Provenance",
+    "QueryError",
+    "Rally",
+    "RallyDeclared",
+    "RallyError",
+    "Record",
+    "Recorder",
+    "ResultCorrected",
+    "Row",
+    "RuleViolationError",
+    "SchemaError",
+    "SourceKind",
+    "StageCancelled",
+    "StageKind",
+    "StageResult",
+    "StageResultRecorded",
+    "StageRow",
+    "StageRule",
+    "StageScheduled",
+    "Standings",
+    "TimeFormatError",
+    "Unclassified",
+    "create_log",
+    "format_gap",
+    "format_time",
+    "load",
+    "parse_duration",
+    "parse_time",
+]

@@ -1,0 +1,542 @@
+"""The ``standings`` command line.
+
+A user's mistake (a bad time, an unknown entry, a missing file, a refused
+event) prints one line on stderr and exits with status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from engine._rally import Rally, Recorder, create_log, load, now_iso
+from engine._render import (
+    describe,
+    event_json,
+    stage_csv,
+    stage_table,
+    standings_csv,
+    standings_table,
+    to_json,
+)
+from events import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    Provenance,
+    RallyDeclared,
+    RallyError,
+    ResultCorrected,
+    SourceKind,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+    parse_duration,
+    parse_time,
+)
+from events._log import scan_file
+from replays import resolve_log
+
+__all__ = ["main"]
+
+EXIT_USER_ERROR = 2
+EXIT_PROBLEMS_FOUND = 1
+
+
+class UsageError(RallyError):
+    """A command line that does not make sense."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(EXIT_USER_ERROR)
+
+
+def _time_arg(text: str) -> int:
+    try:
+        return parse_time(text, where="H:MM:SS")
+    except RallyError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive_int(text: str) -> int:
+    if not re.fullmatch(r"\d+", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"not a whole number: expected a number such as 5, received {text!r}"
+        )
+    return int(text)
+
+
+# ---------------------------------------------------------------------- query commands
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    standings = rally.standings(args.category, args.after, as_of=args.as_of)
+    if args.format == "json":
+        sys.stdout.write(to_json(standings.to_json()))
+    elif args.format == "csv":
+        sys.stdout.write(standings_csv([standings]))
+    else:
+        sys.stdout.write(standings_table(standings))
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    snapshots = rally.replay(args.category, as_of=args.as_of)
+    if args.format == "json":
+        sys.stdout.write(to_json([s.to_json() for s in snapshots]))
+    elif args.format == "csv":
+        sys.stdout.write(standings_csv(snapshots))
+    else:
+        sys.stdout.write("\n".join(standings_table(s) for s in snapshots))
+    return 0
+
+
+def _cmd_stage(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    result = rally.stage_result(args.category, args.stage, as_of=args.as_of)
+    if args.format == "json":
+        sys.stdout.write(to_json(result.to_json()))
+    elif args.format == "csv":
+        sys.stdout.write(stage_csv(result))
+    else:
+        sys.stdout.write(stage_table(result))
+    return 0
+
+
+def _cmd_events(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    for record in rally.records:
+        if args.format == "jsonl":
+            sys.stdout.write(
+                json.dumps(event_json(record), ensure_ascii=False, separators=(",", ":")) + "\n"
+            )
+        else:
+            sys.stdout.write(f"{record.seq:>6}  {record.type:<23}  {describe(record.event)}\n")
+    return 0
+
+
+def _cmd_log_check(args: argparse.Namespace) -> int:
+    path = resolve_log(args.log)
+    try:
+        scan = scan_file(path)
+    except RallyError as error:
+        sys.stdout.write(f"{path}: DAMAGED\n  {error}\n")
+        return EXIT_PROBLEMS_FOUND
+    problems: list[str] = []
+    if scan.torn_bytes:
+        problems.append(
+            f"torn tail: {scan.torn_bytes} bytes after byte offset {scan.valid_end} do not form "
+            "a complete record (an append interrupted by a crash); readers ignore them and the "
+            "next writer cuts them off"
+        )
+    try:
+        Rally(scan.records, source=str(path))
+    except RallyError as error:
+        problems.append(f"rule violation: {error}")
+    last = scan.records[-1].seq if scan.records else 0
+    status = "ok" if not problems else "PROBLEMS"
+    sys.stdout.write(
+        f"{path}: {status}\n  {len(scan.records)} records (seq 1-{last}), "
+        f"{scan.size} bytes, every checksum verified\n"
+    )
+    for problem in problems:
+        sys.stdout.write(f"  {problem}\n")
+    torn_only = problems and all(p.startswith("torn tail") for p in problems)
+    return 0 if not problems or torn_only else EXIT_PROBLEMS_FOUND
+
+
+# ---------------------------------------------------------------------- record
+
+
+def _person(text: str) -> Person:
+    match = re.fullmatch(r"\s*(.*?)\s*\(([A-Z]{3})\)\s*", text)
+    if match:
+        return Person(name=match.group(1), nationality=match.group(2))
+    return Person(name=text.strip())
+
+
+def _provenance(args: argparse.Namespace) -> Provenance:
+    return Provenance(kind=SourceKind.RECORDED, detail=args.source)
+
+
+def _entry_id(recorder: Recorder, category: str, ref: str) -> str:
+    rally = recorder.rally
+    return rally.find_entry(category, ref).entry_id
+
+
+def _stage_rules(args: argparse.Namespace, categories: Sequence[str]) -> tuple[StageRule, ...]:
+    kinds = {
+        "yes": StageKind.SPECIAL,
+        "special": StageKind.SPECIAL,
+        "prologue": StageKind.PROLOGUE,
+        "liaison": StageKind.LIAISON,
+    }
+    default = StageKind.SPECIAL
+    per_category: dict[str, StageKind] = {}
+    for item in args.counts or []:
+        category, _, kind_text = item.rpartition("=")
+        kind = kinds.get(kind_text)
+        if kind is None:
+            raise UsageError(
+                "unknown stage kind",
+                where="--counts",
+                expected="yes, prologue or liaison (optionally CATEGORY=KIND)",
+                received=item,
+            )
+        if category:
+            if category not in categories:
+                raise UsageError(
+                    "unknown category",
+                    where="--counts",
+                    expected="one of " + ", ".join(categories),
+                    received=category,
+                )
+            per_category[category] = kind
+        else:
+            default = kind
+    return tuple(StageRule(category=c, kind=per_category.get(c, default)) for c in categories)
+
+
+def _build_event(kind: str, args: argparse.Namespace, recorder: Recorder) -> Event:
+    fold = recorder.fold
+    source = _provenance(args)
+    rally = recorder.rally
+    if kind == "entry":
+        number = args.number
+        entry_id = args.id or f"{args.category}:{number}"
+        return EntryRegistered(
+            entry_id=entry_id,
+            category=args.category,
+            number=number,
+            crew=tuple(_person(c) for c in args.crew),
+            make=args.make,
+            entrant=args.entrant,
+            provenance=source,
+        )
+    if kind == "stage":
+        return StageScheduled(
+            stage=args.number,
+            rules=_stage_rules(args, rally.categories),
+            date=args.date,
+            start=args.start,
+            finish=args.finish,
+            distance_km=args.distance,
+            provenance=source,
+        )
+    if kind == "result":
+        return StageResultRecorded(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            time_ms=args.time,
+            first_stage=args.first_stage,
+            provenance=source,
+        )
+    if kind == "correct":
+        return ResultCorrected(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            time_ms=args.time,
+            reason=args.reason,
+            provenance=source,
+        )
+    if kind == "penalty":
+        penalty_id = args.id
+        if penalty_id is None:
+            number = len(fold.penalties) + 1
+            while f"P{number}" in fold.penalties:
+                number += 1
+            penalty_id = f"P{number}"
+        amount = parse_duration(args.amount, where="--amount")
+        return PenaltyImposed(
+            penalty_id=penalty_id,
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            amount_ms=amount,
+            reason=args.reason,
+            gc_only=args.gc_only,
+            provenance=source,
+        )
+    if kind == "rescind":
+        return PenaltyRescinded(penalty_id=args.penalty, reason=args.reason, provenance=source)
+    if kind == "cancel":
+        categories = tuple(args.category) if args.category else rally.categories
+        awarded = (
+            None
+            if args.awarded_time is None
+            else parse_time(args.awarded_time, where="--awarded-time")
+        )
+        return StageCancelled(
+            stage=args.stage,
+            categories=categories,
+            reason=args.reason,
+            awarded_ms=awarded,
+            provenance=source,
+        )
+    if kind == "retire":
+        return EntryRetired(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            reason=args.reason,
+            excluded=args.excluded,
+            provenance=source,
+        )
+    if kind == "coverage":
+        return FieldCoverageDeclared(
+            category=args.category,
+            stage=args.stage,
+            stage_known=args.stage_known,
+            gc_known=args.gc_known,
+            provenance=source,
+        )
+    raise UsageError("unknown record kind", received=kind)  # pragma: no cover - argparse checks
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    if args.kind == "rally":
+        rally_id = args.id or re.sub(r"[^a-z0-9]+", "-", f"{args.name} {args.year}".lower()).strip(
+            "-"
+        )
+        declared = RallyDeclared(
+            rally_id=rally_id,
+            name=args.name,
+            year=args.year,
+            categories=tuple(args.category),
+            provenance=_provenance(args),
+        )
+        record = create_log(args.log, declared, recorded_at=now_iso())
+        sys.stdout.write(
+            f"created {args.log}\n{record.seq:>6}  {record.type:<23}  {describe(record.event)}\n"
+        )
+        return 0
+    with Recorder(args.log, wait_seconds=args.wait) as recorder:
+        event = _build_event(args.kind, args, recorder)
+        record = recorder.append(event, recorded_at=now_iso())
+    sys.stdout.write(f"{record.seq:>6}  {record.type:<23}  {describe(record.event)}\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def _add_query_options(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+    parser.add_argument("--category", "-c", required=True, help="bikes, cars, trucks, …")
+    parser.add_argument(
+        "--as-of",
+        type=_positive_int,
+        metavar="SEQ",
+        help="answer as known when log record SEQ had been recorded",
+    )
+    parser.add_argument("--format", "-f", choices=formats, default=formats[0])
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="standings",
+        description=(
+            "Replay a rally's event log into the general classification after every stage."
+        ),
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    show = commands.add_parser("show", help="the GC after a stage")
+    _add_query_options(show, ["table", "json", "csv"])
+    show.add_argument(
+        "--after",
+        type=_positive_int,
+        metavar="N",
+        help="stage number (default: the last stage with results)",
+    )
+    show.set_defaults(handler=_cmd_show)
+
+    replay = commands.add_parser("replay", help="the GC after every stage")
+    _add_query_options(replay, ["table", "json", "csv"])
+    replay.set_defaults(handler=_cmd_replay)
+
+    stage = commands.add_parser("stage", help="one stage's ranking")
+    _add_query_options(stage, ["table", "json", "csv"])
+    stage.add_argument("--stage", "-s", type=_positive_int, required=True, metavar="N")
+    stage.set_defaults(handler=_cmd_stage)
+
+    events = commands.add_parser("events", help="the log, one event per line")
+    events.add_argument("log", metavar="LOG")
+    events.add_argument("--format", "-f", choices=["text", "jsonl"], default="text")
+    events.set_defaults(handler=_cmd_events)
+
+    log = commands.add_parser("log", help="check a log file")
+    log_commands = log.add_subparsers(
+        dest="log_command", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    check = log_commands.add_parser("check", help="verify every record of a log")
+    check.add_argument("log", metavar="LOG")
+    check.set_defaults(handler=_cmd_log_check)
+
+    record = commands.add_parser("record", help="append one event to a log")
+    record.add_argument("log", metavar="LOG", help="the log file")
+    kinds = record.add_subparsers(dest="kind", required=True, metavar="KIND", parser_class=_Parser)
+    _add_record_kinds(kinds)
+    return parser
+
+
+def _record_kind(
+    kinds: argparse._SubParsersAction[_Parser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = kinds.add_parser(name, help=help_text)
+    parser.add_argument(
+        "--source", metavar="TEXT", help="where this comes from (a bulletin, a steward's decision)"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another writer to finish (default: refuse)",
+    )
+    parser.set_defaults(handler=_cmd_record)
+    return parser
+
+
+def _add_record_kinds(kinds: argparse._SubParsersAction[_Parser]) -> None:
+    rally = _record_kind(kinds, "rally", "create a log declaring a rally")
+    rally.add_argument("--name", required=True)
+    rally.add_argument("--year", required=True, type=_positive_int)
+    rally.add_argument(
+        "--category", required=True, action="append", help="a category (repeat for each)"
+    )
+    rally.add_argument("--id", help="rally id (default: from the name and year)")
+
+    entry = _record_kind(kinds, "entry", "register an entry")
+    entry.add_argument("--category", required=True)
+    entry.add_argument("--number", required=True, help="race number")
+    entry.add_argument(
+        "--crew",
+        required=True,
+        action="append",
+        metavar="NAME",
+        help="a crew member, driver first; 'Name (FRA)' adds a country code",
+    )
+    entry.add_argument("--make")
+    entry.add_argument("--entrant")
+    entry.add_argument("--id", help="entry id (default: CATEGORY:NUMBER)")
+
+    stage = _record_kind(kinds, "stage", "schedule a stage")
+    stage.add_argument("--number", required=True, type=_positive_int)
+    stage.add_argument(
+        "--counts",
+        action="append",
+        metavar="[CATEGORY=]KIND",
+        help="yes (a special, the default), prologue or liaison; CATEGORY=KIND for one category",
+    )
+    stage.add_argument("--date", help="ISO date, e.g. 2004-01-05")
+    stage.add_argument("--from", dest="start", metavar="PLACE")
+    stage.add_argument("--to", dest="finish", metavar="PLACE")
+    stage.add_argument("--distance", type=_positive_int, metavar="KM")
+
+    result = _record_kind(kinds, "result", "record a stage time")
+    result.add_argument("--category", required=True)
+    result.add_argument("--stage", required=True, type=_positive_int)
+    result.add_argument("--entry", required=True, metavar="NUM")
+    result.add_argument("--time", required=True, type=_time_arg, metavar="H:MM:SS")
+    result.add_argument(
+        "--first-stage",
+        type=_positive_int,
+        metavar="K",
+        help="one combined time for stages K to --stage",
+    )
+
+    penalty = _record_kind(kinds, "penalty", "impose a penalty (negative: a bonus)")
+    penalty.add_argument("--category", required=True)
+    penalty.add_argument("--entry", required=True, metavar="NUM")
+    penalty.add_argument("--stage", required=True, type=_positive_int)
+    penalty.add_argument("--amount", required=True, metavar="[+|-]H:MM:SS")
+    penalty.add_argument("--reason", required=True)
+    penalty.add_argument(
+        "--gc-only", action="store_true", help="change the GC only, not the stage ranking"
+    )
+    penalty.add_argument("--id", help="penalty id (default: P1, P2, …)")
+
+    rescind = _record_kind(kinds, "rescind", "withdraw a penalty")
+    rescind.add_argument("--penalty", required=True, metavar="ID")
+    rescind.add_argument("--reason", required=True)
+
+    cancel = _record_kind(kinds, "cancel", "cancel a stage")
+    cancel.add_argument("--stage", required=True, type=_positive_int)
+    cancel.add_argument("--category", action="append", help="only this category (repeatable)")
+    cancel.add_argument(
+        "--awarded-time",
+        metavar="H:MM:SS",
+        help="time awarded to every competitor still in the rally",
+    )
+    cancel.add_argument("--reason", required=True)
+
+    retire = _record_kind(kinds, "retire", "an entry leaves the rally")
+    retire.add_argument("--category", required=True)
+    retire.add_argument("--entry", required=True, metavar="NUM")
+    retire.add_argument("--stage", required=True, type=_positive_int)
+    retire.add_argument("--reason", required=True)
+    retire.add_argument("--excluded", action="store_true", help="excluded rather than retired")
+
+    correct = _record_kind(kinds, "correct", "correct a stage time")
+    correct.add_argument("--category", required=True)
+    correct.add_argument("--entry", required=True, metavar="NUM")
+    correct.add_argument("--stage", required=True, type=_positive_int)
+    correct.add_argument("--time", required=True, type=_time_arg, metavar="H:MM:SS")
+    correct.add_argument("--reason", default="correction")
+
+    coverage = _record_kind(kinds, "coverage", "declare how much of the field the log holds")
+    coverage.add_argument("--category", required=True)
+    coverage.add_argument("--stage", required=True, type=_positive_int)
+    coverage.add_argument(
+        "--stage-known",
+        type=_positive_int,
+        metavar="K",
+        help="the log holds the stage ranking's first K rows",
+    )
+    coverage.add_argument(
+        "--gc-known", type=_positive_int, metavar="K", help="the log holds the GC's first K rows"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except RallyError as error:
+        sys.stderr.write(f"standings: error: {error}\n")
+        return EXIT_USER_ERROR
+    except BrokenPipeError:  # `standings events … | head`
+        sys.stderr.close()
+        return 0
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        sys.stderr.write(f"standings: error: {error.strerror or error}{where}\n")
+        return EXIT_USER_ERROR
+
+
+def _entry_point() -> None:  # pragma: no cover - thin wrapper
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry_point()

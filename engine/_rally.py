@@ -1,0 +1,293 @@
+"""The Python API: load a log and ask it questions; record events into a log."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from engine._fold import Fold, FoldState
+from engine._standings import (
+    StageResult,
+    Standings,
+    compute_stage_result,
+    compute_standings,
+    gc_stages,
+    last_stage_with_results,
+)
+from events import (
+    EntryRegistered,
+    Event,
+    QueryError,
+    RallyDeclared,
+    Record,
+    RuleViolationError,
+)
+from events._log import LogWriter, create_log_file, read_records
+from replays import resolve_log
+
+__all__ = ["Rally", "Recorder", "create_log", "load", "now_iso"]
+
+
+def now_iso() -> str:
+    """The current UTC time as recorded on an event (ISO-8601, seconds)."""
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+class Rally:
+    """A rally log folded into state: read-only, answers standings questions.
+
+    ``as_of`` on each query (or ``Rally.as_of``) answers from the prefix of
+    the log up to that sequence number: the standings as they were known then.
+    """
+
+    def __init__(self, records: Sequence[Record], *, source: str = "<records>") -> None:
+        self.records: tuple[Record, ...] = tuple(records)
+        self.source = source
+        self._fold = Fold().apply_all(self.records)
+        self._prefixes: dict[int, Rally] = {}
+
+    @classmethod
+    def from_fold(cls, records: Sequence[Record], fold: Fold, *, source: str) -> Rally:
+        """Wrap an already folded state (the recorder's) without folding again."""
+        rally = cls.__new__(cls)
+        rally.records = tuple(records)
+        rally.source = source
+        rally._fold = fold
+        rally._prefixes = {}
+        return rally
+
+    # ------------------------------------------------------------------ facts
+
+    @property
+    def declaration(self) -> RallyDeclared:
+        """The rally-declared event."""
+        if self._fold.rally is None:
+            raise QueryError(
+                "the log declares no rally",
+                where=self.source,
+                expected="a rally-declared event first",
+                received="none",
+            )
+        return self._fold.rally
+
+    @property
+    def name(self) -> str:
+        """The rally's name."""
+        return self.declaration.name
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The categories, in declared order."""
+        return self.declaration.categories
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last record folded."""
+        return self._fold.last_seq
+
+    @property
+    def fold(self) -> Fold:
+        """The fold behind this rally (treat as read-only)."""
+        return self._fold
+
+    def snapshot(self) -> FoldState:
+        """A frozen copy of the folded state."""
+        return self._fold.snapshot()
+
+    def entries(self, category: str | None = None) -> tuple[EntryRegistered, ...]:
+        """Registered entries, in registration order, optionally of one category."""
+        return tuple(
+            e for e in self._fold.entries.values() if category is None or e.category == category
+        )
+
+    def stages(self) -> tuple[int, ...]:
+        """Scheduled stage numbers, in order."""
+        return tuple(sorted(self._fold.stages))
+
+    def find_entry(self, category: str, ref: str) -> EntryRegistered:
+        """An entry of ``category`` by race number, entry id, or a name that is unambiguous."""
+        self._check_category(category)
+        fold = self._fold
+        by_number = fold.numbers.get((category, ref))
+        if by_number is not None:
+            return fold.entries[by_number]
+        entry = fold.entries.get(ref)
+        if entry is not None and entry.category == category:
+            return entry
+        wanted = ref.casefold()
+        matches = [
+            e
+            for e in self.entries(category)
+            if any(wanted in person.name.casefold() for person in e.crew[:1])
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        numbers = ", ".join(e.number or e.entry_id for e in self.entries(category)[:12])
+        if matches:
+            names = "; ".join(f"{m.number or m.entry_id} {m.crew[0].name}" for m in matches)
+            raise QueryError(
+                "ambiguous entry",
+                where=category,
+                expected="a race number or a name matching one entry",
+                received=f"{ref!r} matches {names}",
+            )
+        raise QueryError(
+            "unknown entry",
+            where=category,
+            expected=f"a race number of {category} (e.g. {numbers})",
+            received=ref,
+        )
+
+    def _check_category(self, category: str) -> None:
+        if category not in self.categories:
+            raise QueryError(
+                "unknown category",
+                where=self.source,
+                expected="one of " + ", ".join(self.categories),
+                received=category,
+            )
+
+    # ------------------------------------------------------------------ as-of
+
+    def as_of(self, seq: int | None) -> Rally:
+        """The rally as known when record ``seq`` had been recorded (``None``: now)."""
+        if seq is None or seq == self.last_seq:
+            return self
+        if not 1 <= seq <= self.last_seq:
+            raise QueryError(
+                "no such log sequence",
+                where=self.source,
+                expected=f"a sequence number from 1 to {self.last_seq}",
+                received=seq,
+            )
+        prefix = self._prefixes.get(seq)
+        if prefix is None:
+            prefix = Rally(self.records[:seq], source=f"{self.source} as of seq {seq}")
+            self._prefixes[seq] = prefix
+        return prefix
+
+    # ------------------------------------------------------------------ queries
+
+    def default_stage(self, category: str) -> int:
+        """The last stage with results (or an awarded time) for ``category``."""
+        self._check_category(category)
+        stage = last_stage_with_results(self._fold, category)
+        if stage is None:
+            raise QueryError(
+                "no results yet",
+                where=f"{self.source}, {category}",
+                expected="at least one stage result",
+                received="none",
+            )
+        return stage
+
+    def standings(
+        self, category: str, after: int | None = None, *, as_of: int | None = None
+    ) -> Standings:
+        """The GC of ``category`` after stage ``after`` (default: the last with results)."""
+        rally = self.as_of(as_of)
+        stage = rally.default_stage(category) if after is None else after
+        return compute_standings(rally._fold, category, stage, as_of=as_of)
+
+    def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
+        """The GC after every stage, from the first that counts to the last with results."""
+        rally = self.as_of(as_of)
+        last = rally.default_stage(category)
+        return tuple(
+            compute_standings(rally._fold, category, stage, as_of=as_of)
+            for stage in gc_stages(rally._fold, category)
+            if stage <= last
+        )
+
+    def stage_result(self, category: str, stage: int, *, as_of: int | None = None) -> StageResult:
+        """The ranking of one stage."""
+        rally = self.as_of(as_of)
+        return compute_stage_result(rally._fold, category, stage, as_of=as_of)
+
+
+def load(log: str | os.PathLike[str]) -> Rally:
+    """Read and fold a log: a path, or the name of a log shipped in ``replays/``."""
+    path = resolve_log(log)
+    return Rally(read_records(path), source=str(log))
+
+
+def create_log(
+    path: str | os.PathLike[str], declaration: RallyDeclared, *, recorded_at: str | None = None
+) -> Record:
+    """Create a new log whose first event declares the rally."""
+    return create_log_file(path, declaration, recorded_at=recorded_at)
+
+
+class Recorder:
+    """The writer of a log: validates every event against the rally so far, then appends.
+
+    Holds the log's lock from construction to ``close``. A refused event
+    raises and writes nothing; an append that returns has been fsync'd.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, wait_seconds: float = 0.0) -> None:
+        self.path = Path(path)
+        self._writer = LogWriter(self.path, wait_seconds=wait_seconds)
+        try:
+            self._records: list[Record] = list(self._writer.records_at_open)
+            self._fold = Fold().apply_all(self._records)
+        except BaseException:
+            self._writer.close()
+            raise
+
+    @property
+    def recovered_bytes(self) -> int:
+        """Bytes of a torn tail (an interrupted append) cut off when the log was opened."""
+        return self._writer.recovered_bytes
+
+    @property
+    def rally(self) -> Rally:
+        """The rally as recorded so far."""
+        return Rally.from_fold(self._records, Fold(self._fold.snapshot()), source=str(self.path))
+
+    @property
+    def fold(self) -> Fold:
+        """The live fold (read-only use: checking, looking up entries)."""
+        return self._fold
+
+    def append(self, event: Event, *, recorded_at: str | None = None) -> Record:
+        """Validate and durably append one event."""
+        return self.append_many([event], recorded_at=recorded_at)[0]
+
+    def append_many(
+        self, events: Iterable[Event], *, recorded_at: str | None = None
+    ) -> tuple[Record, ...]:
+        """Validate all events in order, then append them with one write and one fsync.
+
+        If any event is refused, none is written.
+        """
+        batch = list(events)
+        if not batch:
+            return ()
+        before = self._fold.snapshot()
+        seq = self._writer.next_seq
+        try:
+            for offset, event in enumerate(batch):
+                self._fold.apply(Record(seq=seq + offset, event=event, recorded_at=recorded_at))
+        except RuleViolationError:
+            self._fold = Fold(before)
+            raise
+        try:
+            records = self._writer.append(batch, recorded_at=recorded_at)
+        except BaseException:
+            self._fold = Fold(before)
+            raise
+        self._records.extend(records)
+        return records
+
+    def close(self) -> None:
+        """Release the lock."""
+        self._writer.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,352 @@
+"""Turning standings, stage results and events into text: tables, CSV, JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from engine._standings import StageResult, Standings, Unclassified
+from events import (
+    CODEC,
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    RallyDeclared,
+    Record,
+    ResultCorrected,
+    StageCancelled,
+    StageResultRecorded,
+    StageScheduled,
+    format_signed,
+    format_time,
+)
+
+__all__ = [
+    "crew_text",
+    "describe",
+    "event_json",
+    "stage_csv",
+    "stage_table",
+    "standings_csv",
+    "standings_table",
+    "table",
+    "to_json",
+]
+
+
+def crew_text(crew: Sequence[Person]) -> str:
+    """Crew names, driver first, joined with slashes."""
+    return " / ".join(person.name for person in crew)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[int]) -> list[str]:
+    """Aligned plain-text columns; columns whose index is in ``right`` align right."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def _title(rally: str, category: str, what: str, as_of: int | None) -> str:
+    known = f" (as known at log seq {as_of})" if as_of is not None else ""
+    return f"{rally} · {category} · {what}{known}"
+
+
+def _unclassified_lines(items: Sequence[Unclassified]) -> list[str]:
+    if not items:
+        return []
+    lines = ["", f"Not classified ({len(items)}):"]
+    rows = [[item.number or "-", crew_text(item.crew), item.reason] for item in items]
+    lines += ["  " + line for line in table(["No.", "Crew", "Reason"], rows, right={0})]
+    return lines
+
+
+def standings_table(standings: Standings) -> str:
+    """The GC as an aligned table: positions, crews, time, gap to the leader."""
+    lines = [
+        _title(
+            standings.rally,
+            standings.category,
+            f"general classification after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        "",
+    ]
+    rows = [
+        [
+            row.position_text,
+            row.number or "-",
+            crew_text(row.crew),
+            row.make or "",
+            format_time(row.time_ms),
+            "" if row.gap_ms is None else format_signed(row.gap_ms),
+        ]
+        for row in standings.rows
+    ]
+    if rows:
+        lines += table(["Pos", "No.", "Crew", "Make", "Time", "Gap"], rows, right={0, 1, 4, 5})
+    else:
+        lines.append("No entry is classified.")
+    if any(not row.position_certain for row in standings.rows):
+        lines += [
+            "",
+            f"≥N: the log holds only the first {standings.known_rows} rows of this "
+            "classification; the position is at least N.",
+        ]
+    lines += _unclassified_lines(standings.unclassified)
+    return "\n".join(lines) + "\n"
+
+
+def stage_table(result: StageResult) -> str:
+    """A stage ranking as an aligned table."""
+    lines = [
+        _title(
+            result.rally, result.category, f"stage {result.stage} ({result.kind})", result.as_of
+        ),
+        "",
+    ]
+    if result.cancelled_reason is not None:
+        awarded = (
+            "no time awarded"
+            if result.awarded_ms is None
+            else f"time awarded to all: {format_time(result.awarded_ms)}"
+        )
+        lines.append(f"Cancelled: {result.cancelled_reason} ({awarded}).")
+    elif result.rows:
+        rows = [
+            [
+                row.position_text,
+                row.number or "-",
+                crew_text(row.crew),
+                row.make or "",
+                format_time(row.time_ms),
+                "" if row.gap_ms is None else format_signed(row.gap_ms),
+                format_signed(row.penalty_ms) if row.penalty_ms else "",
+            ]
+            for row in result.rows
+        ]
+        lines += table(
+            ["Pos", "No.", "Crew", "Make", "Time", "Gap", "Penalty"], rows, right={0, 1, 4, 5, 6}
+        )
+    else:
+        lines.append("No results recorded for this stage.")
+    if any(not row.position_certain for row in result.rows):
+        lines += [
+            "",
+            "≥N: the log holds only part of this stage's ranking; the position is at least N.",
+        ]
+    if result.combined:
+        lines += ["", "Combined times ending at this stage:"]
+        rows = [
+            [
+                c.number or "-",
+                crew_text(c.crew),
+                f"stages {c.first_stage}-{c.stage}",
+                format_time(c.time_ms),
+            ]
+            for c in result.combined
+        ]
+        lines += [
+            "  " + line for line in table(["No.", "Crew", "Span", "Time"], rows, right={0, 3})
+        ]
+    lines += _unclassified_lines(result.retired)
+    return "\n".join(lines) + "\n"
+
+
+_CSV_FIELDS = [
+    "after_stage",
+    "position",
+    "position_certain",
+    "number",
+    "crew",
+    "make",
+    "time",
+    "gap",
+    "time_ms",
+    "gap_ms",
+    "reason",
+]
+
+
+def standings_csv(snapshots: Sequence[Standings]) -> str:
+    """One CSV row per classified or unclassified entry, for one or more snapshots."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_CSV_FIELDS)
+    for standings in snapshots:
+        for row in standings.rows:
+            writer.writerow(
+                [
+                    standings.after_stage,
+                    row.position,
+                    str(row.position_certain).lower(),
+                    row.number or "",
+                    crew_text(row.crew),
+                    row.make or "",
+                    format_time(row.time_ms),
+                    "" if row.gap_ms is None else format_signed(row.gap_ms),
+                    row.time_ms,
+                    "" if row.gap_ms is None else row.gap_ms,
+                    "",
+                ]
+            )
+        for item in standings.unclassified:
+            writer.writerow(
+                [
+                    standings.after_stage,
+                    "",
+                    "",
+                    item.number or "",
+                    crew_text(item.crew),
+                    item.make or "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    item.reason,
+                ]
+            )
+    return buffer.getvalue()
+
+
+def stage_csv(result: StageResult) -> str:
+    """A stage ranking as CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "stage",
+            "position",
+            "position_certain",
+            "number",
+            "crew",
+            "make",
+            "time",
+            "gap",
+            "time_ms",
+            "gap_ms",
+            "penalty_ms",
+        ]
+    )
+    for row in result.rows:
+        writer.writerow(
+            [
+                result.stage,
+                row.position,
+                str(row.position_certain).lower(),
+                row.number or "",
+                crew_text(row.crew),
+                row.make or "",
+                format_time(row.time_ms),
+                "" if row.gap_ms is None else format_signed(row.gap_ms),
+                row.time_ms,
+                "" if row.gap_ms is None else row.gap_ms,
+                row.penalty_ms,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def to_json(data: Any) -> str:
+    """Pretty, stable JSON (UTF-8 text, not ASCII-escaped)."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def event_json(record: Record) -> dict[str, Any]:
+    """One record as a JSON object: ``seq``, ``type``, ``recorded_at`` and the event's fields."""
+    fields = CODEC.unstructure(record.event)
+    fields.pop("type")
+    return {"seq": record.seq, "type": record.type, "recorded_at": record.recorded_at, **fields}
+
+
+def _source(event: Event) -> str:
+    provenance = event.provenance
+    if provenance.kind == "recorded" and provenance.detail is None:
+        return ""
+    detail = f": {provenance.detail}" if provenance.detail else ""
+    return f"  [{provenance.kind}{detail}]"
+
+
+def describe(event: Event) -> str:
+    """One line saying what an event records."""
+    text: str
+    match event:
+        case RallyDeclared():
+            text = f"{event.name} ({event.year}), id {event.rally_id}, categories " + ", ".join(
+                event.categories
+            )
+        case EntryRegistered():
+            text = (
+                f"{event.entry_id}: No. {event.number or '?'} {crew_text(event.crew)}"
+                + (f", {event.make}" if event.make else "")
+                + (f", entrant {event.entrant}" if event.entrant else "")
+            )
+        case StageScheduled():
+            rules = ", ".join(f"{rule.category} {rule.kind}" for rule in event.rules)
+            route = " → ".join(part for part in (event.start, event.finish) if part)
+            extra = "; ".join(
+                part
+                for part in (
+                    event.date or "",
+                    route,
+                    f"{event.distance_km} km" if event.distance_km else "",
+                )
+                if part
+            )
+            text = f"stage {event.stage}: {rules}" + (f" ({extra})" if extra else "")
+        case StageResultRecorded():
+            first, last = event.span
+            span = f"stages {first}-{last} combined" if first != last else f"stage {last}"
+            text = f"{event.entry_id} {span}: {format_time(event.time_ms)}"
+        case ResultCorrected():
+            text = (
+                f"{event.entry_id} stage {event.stage} corrected to "
+                f"{format_time(event.time_ms)}: {event.reason}"
+            )
+        case PenaltyImposed():
+            scope = "GC only" if event.gc_only else "stage and GC"
+            text = (
+                f"{event.penalty_id}: {event.entry_id} at stage {event.stage} "
+                f"{format_signed(event.amount_ms)} ({scope}): {event.reason}"
+            )
+        case PenaltyRescinded():
+            text = f"{event.penalty_id} rescinded: {event.reason}"
+        case StageCancelled():
+            awarded = (
+                ""
+                if event.awarded_ms is None
+                else f", {format_time(event.awarded_ms)} awarded to all"
+            )
+            text = (
+                f"stage {event.stage} cancelled for {', '.join(event.categories)}"
+                f"{awarded}: {event.reason}"
+            )
+        case EntryRetired():
+            how = "excluded" if event.excluded else "retired"
+            text = f"{event.entry_id} {how} at stage {event.stage}: {event.reason}"
+        case FieldCoverageDeclared():
+
+            def known(value: int | None) -> str:
+                return "whole field" if value is None else f"top {value}"
+
+            text = (
+                f"{event.category} stage {event.stage}: log holds stage ranking "
+                f"{known(event.stage_known)}, GC {known(event.gc_known)}"
+            )
+    return text + _source(event)

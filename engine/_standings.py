@@ -1,0 +1,566 @@
+"""Queries on a folded rally: the GC after a stage, a stage's ranking.
+
+Rules (the README repeats them):
+
+* Cumulative time = the results of every counted stage up to N, plus the
+  penalties in force at stages up to N, plus the time awarded for stages
+  cancelled up to N. Prologues and liaisons do not count; a cancelled stage
+  counts only through its awarded time.
+* An entry is classified after N only if a result covers every counted stage
+  up to N (a combined time over stages a..b covers them once stage b is
+  reached) and it has not retired at or before N.
+* Ties share a position (1, 1, 3). Within a tie, rows are ordered by race
+  number (numerically where it is a number), then by registration order.
+* Coverage: where the log declares that it holds only the first *k* rows of a
+  classification, positions beyond *k* are marked uncertain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+
+from engine._fold import Fold, ResultState
+from events import (
+    EntryRegistered,
+    Person,
+    Provenance,
+    QueryError,
+    StageKind,
+    format_gap,
+    format_time,
+)
+
+__all__ = [
+    "CombinedResult",
+    "Component",
+    "Row",
+    "StageResult",
+    "StageRow",
+    "Standings",
+    "Unclassified",
+    "compute_stage_result",
+    "compute_standings",
+    "gc_stages",
+    "last_stage_with_results",
+]
+
+ComponentKind = Literal["result", "penalty", "awarded"]
+
+
+@attrs.frozen
+class Component:
+    """One part of an entry's cumulative time, and where it comes from."""
+
+    kind: ComponentKind
+    stage: int
+    time_ms: int
+    seq: int
+    note: str
+    provenance: Provenance
+    first_stage: int | None = None
+    penalty_id: str | None = None
+    recorded_ms: int | None = None
+    """For a corrected result: the time first recorded."""
+
+
+@attrs.frozen
+class Row:
+    """One classified entry."""
+
+    position: int
+    position_certain: bool
+    entry_id: str
+    number: str | None
+    crew: tuple[Person, ...]
+    make: str | None
+    time_ms: int
+    gap_ms: int | None
+    components: tuple[Component, ...] = ()
+
+    @property
+    def position_text(self) -> str:
+        """``"3"``, or ``"≥4"`` where the data cannot vouch for the position."""
+        return str(self.position) if self.position_certain else f"≥{self.position}"
+
+
+@attrs.frozen
+class Unclassified:
+    """An entry that is not classified, and why."""
+
+    entry_id: str
+    number: str | None
+    crew: tuple[Person, ...]
+    make: str | None
+    reason: str
+
+
+def _crew_names(crew: tuple[Person, ...]) -> list[str]:
+    return [person.name for person in crew]
+
+
+def _row_json(row: Row | StageRow) -> dict[str, Any]:
+    return {
+        "position": row.position,
+        "position_certain": row.position_certain,
+        "number": row.number,
+        "crew": _crew_names(row.crew),
+        "make": row.make,
+        "time_ms": row.time_ms,
+        "gap_ms": row.gap_ms,
+        "time": format_time(row.time_ms),
+        "gap": format_gap(row.gap_ms),
+    }
+
+
+def _unclassified_json(item: Unclassified) -> dict[str, Any]:
+    return {"number": item.number, "crew": _crew_names(item.crew), "reason": item.reason}
+
+
+@attrs.frozen
+class Standings:
+    """The general classification of one category after one stage."""
+
+    rally_id: str
+    rally: str
+    category: str
+    after_stage: int
+    as_of: int | None
+    rows: tuple[Row, ...]
+    unclassified: tuple[Unclassified, ...]
+    known_rows: int | None = None
+    """How many leading rows the log vouches for (``None``: the whole field)."""
+
+    @property
+    def leader(self) -> Row | None:
+        """The first row, if any entry is classified."""
+        return self.rows[0] if self.rows else None
+
+    def row_for(self, number_or_id: str) -> Row | None:
+        """The row of an entry by race number or entry id, if classified."""
+        for row in self.rows:
+            if number_or_id in (row.number, row.entry_id):
+                return row
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract of a standings snapshot."""
+        return {
+            "rally": self.rally,
+            "rally_id": self.rally_id,
+            "category": self.category,
+            "after_stage": self.after_stage,
+            "as_of": self.as_of,
+            "rows": [_row_json(row) for row in self.rows],
+            "unclassified": [_unclassified_json(item) for item in self.unclassified],
+        }
+
+
+@attrs.frozen
+class StageRow:
+    """One entry's time on one stage."""
+
+    position: int
+    position_certain: bool
+    entry_id: str
+    number: str | None
+    crew: tuple[Person, ...]
+    make: str | None
+    time_ms: int
+    gap_ms: int | None
+    penalty_ms: int = 0
+    """Stage penalties included in ``time_ms`` (GC-only penalties are not)."""
+
+    @property
+    def position_text(self) -> str:
+        """``"3"``, or ``"≥4"`` where the data cannot vouch for the position."""
+        return str(self.position) if self.position_certain else f"≥{self.position}"
+
+
+@attrs.frozen
+class CombinedResult:
+    """A combined time over several stages that ends at the queried stage."""
+
+    entry_id: str
+    number: str | None
+    crew: tuple[Person, ...]
+    make: str | None
+    first_stage: int
+    stage: int
+    time_ms: int
+
+
+@attrs.frozen
+class StageResult:
+    """The ranking of one stage for one category."""
+
+    rally_id: str
+    rally: str
+    category: str
+    stage: int
+    kind: StageKind
+    as_of: int | None
+    rows: tuple[StageRow, ...]
+    combined: tuple[CombinedResult, ...] = ()
+    cancelled_reason: str | None = None
+    awarded_ms: int | None = None
+    retired: tuple[Unclassified, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The stage ranking as JSON (rows in the standings-snapshot row shape)."""
+        return {
+            "rally": self.rally,
+            "rally_id": self.rally_id,
+            "category": self.category,
+            "stage": self.stage,
+            "kind": str(self.kind),
+            "as_of": self.as_of,
+            "cancelled": None
+            if self.cancelled_reason is None
+            else {
+                "reason": self.cancelled_reason,
+                "awarded_ms": self.awarded_ms,
+                "awarded_time": None if self.awarded_ms is None else format_time(self.awarded_ms),
+            },
+            "rows": [_row_json(row) | {"penalty_ms": row.penalty_ms} for row in self.rows],
+            "combined": [
+                {
+                    "number": c.number,
+                    "crew": _crew_names(c.crew),
+                    "first_stage": c.first_stage,
+                    "stage": c.stage,
+                    "time_ms": c.time_ms,
+                    "time": format_time(c.time_ms),
+                }
+                for c in self.combined
+            ],
+            "retired": [_unclassified_json(item) for item in self.retired],
+        }
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
+    if entry.number is None:
+        return (2, 0, "")
+    if entry.number.isdigit():
+        return (0, int(entry.number), entry.number)
+    return (1, 0, entry.number)
+
+
+def _rank(times: Sequence[int], known: int | None) -> list[tuple[int, bool]]:
+    """Competition ranking of times already sorted: (position, certain) per item."""
+    ranked: list[tuple[int, bool]] = []
+    for index, time_ms in enumerate(times):
+        position = ranked[-1][0] if index and times[index - 1] == time_ms else index + 1
+        ranked.append((position, known is None or position <= known))
+    return ranked
+
+
+def _known(fold: Fold, category: str, stage: int, field: Literal["stage", "gc"]) -> int | None:
+    """The coverage in force at ``stage``: the latest declaration at or before it."""
+    for declared_stage in sorted((s for (c, s) in fold.coverage if c == category), reverse=True):
+        if declared_stage <= stage:
+            declaration = fold.coverage[(category, declared_stage)]
+            return declaration.stage_known if field == "stage" else declaration.gc_known
+    return None
+
+
+def _require_category(fold: Fold, category: str) -> None:
+    if fold.rally is None:
+        raise QueryError(
+            "the log declares no rally yet",
+            where="category query",
+            expected="a rally-declared event",
+            received="none",
+        )
+    if category not in fold.rally.categories:
+        raise QueryError(
+            "unknown category",
+            where=fold.rally.rally_id,
+            expected="one of " + ", ".join(fold.rally.categories),
+            received=category,
+        )
+
+
+def _require_stage(fold: Fold, stage: int) -> None:
+    if stage not in fold.stages:
+        known = ", ".join(map(str, sorted(fold.stages))) or "none"
+        raise QueryError(
+            "unknown stage",
+            where="stage query",
+            expected=f"a scheduled stage ({known})",
+            received=stage,
+        )
+
+
+def gc_stages(fold: Fold, category: str) -> list[int]:
+    """The stages after which a GC exists: from the first that counts or awards time on."""
+    stages = sorted(fold.stages)
+    for index, stage in enumerate(stages):
+        cancelled = fold.cancellations.get((stage, category))
+        if fold.counts(stage, category) or (cancelled and cancelled.event.awarded_ms):
+            return stages[index:]
+    return []
+
+
+def last_stage_with_results(fold: Fold, category: str) -> int | None:
+    """The last stage holding a result or an awarded time for ``category``."""
+    candidates = [
+        r.stage for r in fold.results.values() if fold.entries[r.entry_id].category == category
+    ]
+    candidates += [
+        stage
+        for (stage, c), cancel in fold.cancellations.items()
+        if c == category and cancel.event.awarded_ms
+    ]
+    return max(candidates, default=None)
+
+
+def _entries(fold: Fold, category: str) -> list[EntryRegistered]:
+    return [entry for entry in fold.entries.values() if entry.category == category]
+
+
+def _result_component(result: ResultState) -> Component:
+    span = (
+        f"stages {result.first_stage}-{result.stage}" if result.is_span else f"stage {result.stage}"
+    )
+    if result.corrections:
+        last = result.corrections[-1]
+        return Component(
+            kind="result",
+            stage=result.stage,
+            time_ms=result.time_ms,
+            seq=last.seq,
+            note=f"{span} result, corrected: {last.reason}",
+            provenance=last.provenance,
+            first_stage=result.first_stage if result.is_span else None,
+            recorded_ms=result.recorded_ms,
+        )
+    return Component(
+        kind="result",
+        stage=result.stage,
+        time_ms=result.time_ms,
+        seq=result.seq,
+        note=f"{span} result",
+        provenance=result.provenance,
+        first_stage=result.first_stage if result.is_span else None,
+    )
+
+
+# ---------------------------------------------------------------------- queries
+
+
+def compute_standings(
+    fold: Fold, category: str, after: int, *, as_of: int | None = None
+) -> Standings:
+    """The GC of ``category`` after stage ``after``, from the fold's state."""
+    _require_category(fold, category)
+    _require_stage(fold, after)
+    assert fold.rally is not None
+    if after not in gc_stages(fold, category):
+        raise QueryError(
+            "no stage counts toward the general classification yet",
+            where=f"{category}",
+            expected="a stage at or after the first counted one",
+            received=f"stage {after} ({fold.stages[after].kind_for(category)})",
+        )
+    counted = fold.counted_stages(category, min(fold.stages), after)
+    awarded = [
+        (stage, cancel)
+        for (stage, c), cancel in sorted(fold.cancellations.items())
+        if c == category and stage <= after and cancel.event.awarded_ms
+    ]
+    penalties: dict[str, list[Component]] = {}
+    for penalty in fold.penalties.values():
+        if penalty.in_force and penalty.event.stage <= after:
+            event = penalty.event
+            scope = "GC only" if event.gc_only else "stage and GC"
+            penalties.setdefault(event.entry_id, []).append(
+                Component(
+                    kind="penalty",
+                    stage=event.stage,
+                    time_ms=event.amount_ms,
+                    seq=penalty.seq,
+                    note=f"penalty {event.penalty_id} ({scope}): {event.reason}",
+                    provenance=event.provenance,
+                    penalty_id=event.penalty_id,
+                )
+            )
+    classified: list[tuple[int, tuple[int, int, str], int, EntryRegistered, list[Component]]] = []
+    unclassified: list[Unclassified] = []
+    for order, entry in enumerate(_entries(fold, category)):
+        reason = _unclassified_reason(fold, entry, counted, after)
+        if reason is not None:
+            unclassified.append(
+                Unclassified(
+                    entry_id=entry.entry_id,
+                    number=entry.number,
+                    crew=entry.crew,
+                    make=entry.make,
+                    reason=reason,
+                )
+            )
+            continue
+        covering = fold.covering.get(entry.entry_id, {})
+        seen: set[tuple[str, int]] = set()
+        parts: list[Component] = []
+        for stage in counted:
+            key = covering[stage]
+            if key not in seen:
+                seen.add(key)
+                parts.append(_result_component(fold.results[key]))
+        for stage, cancel in awarded:
+            assert cancel.event.awarded_ms is not None
+            parts.append(
+                Component(
+                    kind="awarded",
+                    stage=stage,
+                    time_ms=cancel.event.awarded_ms,
+                    seq=cancel.seq,
+                    note=f"stage {stage} cancelled ({cancel.event.reason}): time awarded to all",
+                    provenance=cancel.event.provenance,
+                )
+            )
+        parts.extend(penalties.get(entry.entry_id, ()))
+        parts.sort(key=lambda part: (part.stage, part.seq))
+        total = sum(part.time_ms for part in parts)
+        classified.append((total, _number_key(entry), order, entry, parts))
+    classified.sort(key=lambda item: (item[0], item[1], item[2]))
+    known = _known(fold, category, after, "gc")
+    ranks = _rank([item[0] for item in classified], known)
+    leader_ms = classified[0][0] if classified else 0
+    rows = tuple(
+        Row(
+            position=position,
+            position_certain=certain,
+            entry_id=entry.entry_id,
+            number=entry.number,
+            crew=entry.crew,
+            make=entry.make,
+            time_ms=total,
+            gap_ms=None if index == 0 else total - leader_ms,
+            components=tuple(parts),
+        )
+        for index, ((total, _, _, entry, parts), (position, certain)) in enumerate(
+            zip(classified, ranks, strict=True)
+        )
+    )
+    return Standings(
+        rally_id=fold.rally.rally_id,
+        rally=fold.rally.name,
+        category=category,
+        after_stage=after,
+        as_of=as_of,
+        rows=rows,
+        unclassified=tuple(unclassified),
+        known_rows=known,
+    )
+
+
+def _unclassified_reason(
+    fold: Fold, entry: EntryRegistered, counted: list[int], after: int
+) -> str | None:
+    retired = fold.retirements.get(entry.entry_id)
+    if retired is not None and retired.event.stage <= after:
+        how = "excluded" if retired.event.excluded else "retired"
+        return f"{how} at stage {retired.event.stage}: {retired.event.reason}"
+    covering = fold.covering.get(entry.entry_id, {})
+    for stage in counted:
+        key = covering.get(stage)
+        if key is None:
+            return f"no result for stage {stage}"
+        result = fold.results[key]
+        if result.stage > after:
+            return (
+                f"combined time for stages {result.first_stage}-{result.stage} "
+                f"known only after stage {result.stage}"
+            )
+    return None
+
+
+def compute_stage_result(
+    fold: Fold, category: str, stage: int, *, as_of: int | None = None
+) -> StageResult:
+    """The ranking of stage ``stage`` for ``category``: stage times with stage penalties."""
+    _require_category(fold, category)
+    _require_stage(fold, stage)
+    assert fold.rally is not None
+    kind = fold.stages[stage].kind_for(category)
+    cancel = fold.cancellations.get((stage, category))
+    stage_penalties: dict[str, int] = {}
+    for penalty in fold.penalties.values():
+        event = penalty.event
+        if penalty.in_force and event.stage == stage and not event.gc_only:
+            stage_penalties[event.entry_id] = (
+                stage_penalties.get(event.entry_id, 0) + event.amount_ms
+            )
+    timed: list[tuple[int, tuple[int, int, str], int, EntryRegistered, int]] = []
+    combined: list[CombinedResult] = []
+    retired: list[Unclassified] = []
+    for order, entry in enumerate(_entries(fold, category)):
+        out = fold.retirements.get(entry.entry_id)
+        if out is not None and out.event.stage == stage:
+            how = "excluded" if out.event.excluded else "retired"
+            retired.append(
+                Unclassified(
+                    entry_id=entry.entry_id,
+                    number=entry.number,
+                    crew=entry.crew,
+                    make=entry.make,
+                    reason=f"{how}: {out.event.reason}",
+                )
+            )
+        result = fold.results.get((entry.entry_id, stage))
+        if result is None or cancel is not None:
+            continue
+        if result.is_span:
+            combined.append(
+                CombinedResult(
+                    entry_id=entry.entry_id,
+                    number=entry.number,
+                    crew=entry.crew,
+                    make=entry.make,
+                    first_stage=result.first_stage,
+                    stage=result.stage,
+                    time_ms=result.time_ms,
+                )
+            )
+            continue
+        penalty_ms = stage_penalties.get(entry.entry_id, 0)
+        timed.append((result.time_ms + penalty_ms, _number_key(entry), order, entry, penalty_ms))
+    timed.sort(key=lambda item: (item[0], item[1], item[2]))
+    ranks = _rank([item[0] for item in timed], _known(fold, category, stage, "stage"))
+    best = timed[0][0] if timed else 0
+    rows = tuple(
+        StageRow(
+            position=position,
+            position_certain=certain,
+            entry_id=entry.entry_id,
+            number=entry.number,
+            crew=entry.crew,
+            make=entry.make,
+            time_ms=total,
+            gap_ms=None if index == 0 else total - best,
+            penalty_ms=penalty_ms,
+        )
+        for index, ((total, _, _, entry, penalty_ms), (position, certain)) in enumerate(
+            zip(timed, ranks, strict=True)
+        )
+    )
+    return StageResult(
+        rally_id=fold.rally.rally_id,
+        rally=fold.rally.name,
+        category=category,
+        stage=stage,
+        kind=kind,
+        as_of=as_of,
+        rows=rows,
+        combined=tuple(combined),
+        cancelled_reason=None if cancel is None else cancel.event.reason,
+        awarded_ms=None if cancel is None else cancel.event.awarded_ms,
+        retired=tuple(retired),
+    )

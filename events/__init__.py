@@ -1,0 +1,76 @@
+"""The vocabulary of a rally and its log: immutable events, the codec, the file.
+
+The implementation lives in private modules; this is the public surface.
+"""
+
+from events._clock import format_gap, format_signed, format_time, parse_duration, parse_time
+from events._codec import CODEC, EVENT_TAGS, SCHEMA_VERSION, Codec, Record, Upcaster, tag_of
+from events._errors import (
+    InvalidEventError,
+    LogCorruptError,
+    LogLockedError,
+    LogNotFoundError,
+    QueryError,
+    RallyError,
+    RuleViolationError,
+    SchemaError,
+    TimeFormatError,
+)
+from events._model import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    Provenance,
+    RallyDeclared,
+    ResultCorrected,
+    SourceKind,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+)
+
+__all__ = [
+    "CODEC",
+    "EVENT_TAGS",
+    "SCHEMA_VERSION",
+    "Codec",
+    "EntryRegistered",
+    "EntryRetired",
+    "Event",
+    "FieldCoverageDeclared",
+    "InvalidEventError",
+    "LogCorruptError",
+    "LogLockedError",
+    "LogNotFoundError",
+    "PenaltyImposed",
+    "PenaltyRescinded",
+    "Person",
+    "Provenance",
+    "QueryError",
+    "RallyDeclared",
+    "RallyError",
+    "Record",
+    "ResultCorrected",
+    "RuleViolationError",
+    "SchemaError",
+    "SourceKind",
+    "StageCancelled",
+    "StageKind",
+    "StageResultRecorded",
+    "StageRule",
+    "StageScheduled",
+    "TimeFormatError",
+    "Upcaster",
+    "format_gap",
+    "format_signed",
+    "format_time",
+    "parse_duration",
+    "parse_time",
+    "tag_of",
+]

@@ -1,0 +1,312 @@
+"""The wire format: one cattrs converter, pinned type tags, versioned records.
+
+A record is a msgpack map ``{"seq": int, "v": int, "at": str | None, "event":
+{"type": tag, ...fields}}``. The tag of each event class is pinned in
+``EVENT_TAGS`` (renaming a class never orphans a stored log) and ``v`` is the
+schema version the record was written with. Records of an older version are
+upcast on read, one version step at a time, by the functions registered in
+the codec; records of a newer version are refused.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import cattrs
+import msgpack
+from cattrs.strategies import configure_tagged_union
+
+from events._errors import InvalidEventError, RallyError, SchemaError
+from events._model import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    RallyDeclared,
+    ResultCorrected,
+    SourceKind,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageScheduled,
+)
+
+__all__ = [
+    "CODEC",
+    "EVENT_TAGS",
+    "SCHEMA_VERSION",
+    "Codec",
+    "Record",
+    "Upcaster",
+    "tag_of",
+]
+
+SCHEMA_VERSION = 1
+"""The schema version this code writes."""
+
+EVENT_TAGS: Mapping[str, type[Event]] = MappingProxyType(
+    {
+        "rally-declared": RallyDeclared,
+        "entry-registered": EntryRegistered,
+        "stage-scheduled": StageScheduled,
+        "stage-result-recorded": StageResultRecorded,
+        "result-corrected": ResultCorrected,
+        "penalty-imposed": PenaltyImposed,
+        "penalty-rescinded": PenaltyRescinded,
+        "stage-cancelled": StageCancelled,
+        "entry-retired": EntryRetired,
+        "field-coverage-declared": FieldCoverageDeclared,
+    }
+)
+"""The stored name of every event type. Never change a tag; add new ones."""
+
+_TAG_OF: Mapping[type, str] = MappingProxyType({cls: tag for tag, cls in EVENT_TAGS.items()})
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns the raw fields of one event type from schema version v into v + 1."""
+
+
+def tag_of(event: Event) -> str:
+    """The pinned tag of an event's type (``"penalty-imposed"``)."""
+    return _TAG_OF[type(event)]
+
+
+@attrs.frozen
+class Record:
+    """One entry of the log: the event, its sequence number and when it was recorded."""
+
+    seq: int
+    event: Event
+    recorded_at: str | None = None
+
+    @property
+    def type(self) -> str:
+        """The event's pinned tag."""
+        return tag_of(self.event)
+
+
+def _strict(kind: type) -> Callable[[object, type], object]:
+    """cattrs converts by default (``int("5")``, ``str(5)``); stored data must already match.
+
+    Registered by class, so the str hook also receives the ``StrEnum`` kinds
+    (subclasses of str); those are looked up by value.
+    """
+
+    def structure(value: object, cl: type) -> object:
+        if type(value) is not kind:
+            raise InvalidEventError(
+                "wrong type", expected=f"a value of type {kind.__name__}", received=value
+            )
+        if cl is not kind and issubclass(cl, enum.Enum):
+            try:
+                return cl(value)
+            except ValueError:
+                choices = ", ".join(str(member.value) for member in cl)
+                raise InvalidEventError(
+                    "unknown value", expected=f"one of {choices}", received=value
+                ) from None
+        return value
+
+    return structure
+
+
+def _enum_value(member: enum.Enum) -> object:
+    return member.value
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    for kind in (str, int, bool):
+        converter.register_structure_hook(kind, _strict(kind))
+    for kind_enum in (StageKind, SourceKind):
+        converter.register_unstructure_hook(kind_enum, _enum_value)
+    configure_tagged_union(Event, converter, tag_generator=_TAG_OF.__getitem__, tag_name="type")
+    return converter
+
+
+def _first_rally_error(error: BaseException, path: str = "") -> tuple[RallyError, str] | None:
+    """The first of our own errors inside cattrs' exception groups, with its field path."""
+    if isinstance(error, RallyError):
+        return error, path
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            step = ""
+            for note in getattr(inner, "__notes__", ()):
+                name = getattr(note, "name", None)
+                index = getattr(note, "index", None)
+                if name is not None:
+                    step = f".{name}"
+                elif index is not None:
+                    step = f"[{index}]"
+            found = _first_rally_error(inner, path + step)
+            if found is not None:
+                return found
+    return None
+
+
+class Codec:
+    """Encodes events and records to msgpack and back, upcasting old records.
+
+    ``upcasters`` maps ``(tag, version)`` to the function that lifts that
+    event type's fields from ``version`` to ``version + 1``; a type with no
+    entry for a step is unchanged by it.
+    """
+
+    def __init__(
+        self,
+        *,
+        schema_version: int = SCHEMA_VERSION,
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> None:
+        self.schema_version = schema_version
+        self._upcasters = dict(upcasters or {})
+        self.converter = _make_converter()
+
+    # ---------------------------------------------------------------- events
+
+    def unstructure(self, event: Event) -> dict[str, Any]:
+        """An event as plain data: ``{"type": tag, field: value, ...}``."""
+        data: dict[str, Any] = self.converter.unstructure(event, Event)
+        return data
+
+    def structure(self, data: Mapping[str, Any], *, where: str = "event") -> Event:
+        """Plain data back to an event, validated; the tag must be a known one."""
+        if not isinstance(data, Mapping):
+            raise InvalidEventError(
+                "an event must be a map",
+                where=where,
+                expected="a map",
+                received=type(data).__name__,
+            )
+        tag = data.get("type")
+        if tag not in EVENT_TAGS:
+            raise SchemaError(
+                "unknown event type",
+                where=where,
+                expected="one of " + ", ".join(EVENT_TAGS),
+                received=tag,
+            )
+        try:
+            event: Event = self.converter.structure(dict(data), Event)  # type: ignore[arg-type]
+        except Exception as error:
+            found = _first_rally_error(error)
+            if found is not None:
+                inner, path = found
+                location = inner.where or f"{tag}{path}"
+                raise InvalidEventError(
+                    inner.what,
+                    where=f"{where}, {location}",
+                    expected=inner.expected,
+                    received=inner.received,
+                ) from error
+            detail = (
+                "; ".join(cattrs.transform_error(error))
+                if isinstance(error, cattrs.BaseValidationError)
+                else str(error)
+            )
+            raise InvalidEventError(
+                f"malformed {tag} event",
+                where=where,
+                expected="the fields of " + str(tag),
+                received=detail,
+            ) from error
+        return event
+
+    # ---------------------------------------------------------------- records
+
+    def encode(self, record: Record) -> bytes:
+        """A record as msgpack bytes, written with the current schema version."""
+        payload = {
+            "seq": record.seq,
+            "v": self.schema_version,
+            "at": record.recorded_at,
+            "event": self.unstructure(record.event),
+        }
+        packed: bytes = msgpack.packb(payload, use_bin_type=True)
+        return packed
+
+    def decode(self, payload: bytes, *, where: str = "record") -> Record:
+        """msgpack bytes back to a record, upcast to the current schema version.
+
+        Raises ``SchemaError`` for a version newer than this code and
+        ``InvalidEventError`` for anything else that is not a valid record.
+        """
+        try:
+            raw = msgpack.unpackb(payload, raw=False, strict_map_key=True, use_list=False)
+        except Exception as error:
+            raise InvalidEventError(
+                "not a msgpack record",
+                where=where,
+                expected="a msgpack map",
+                received=f"{type(error).__name__}: {error}",
+            ) from error
+        if not isinstance(raw, dict) or set(raw) != {"seq", "v", "at", "event"}:
+            shown = sorted(map(str, raw)) if isinstance(raw, dict) else type(raw).__name__
+            raise InvalidEventError(
+                "malformed record envelope",
+                where=where,
+                expected="a map with keys at, event, seq, v",
+                received=shown,
+            )
+        seq, version, recorded_at, event_data = raw["seq"], raw["v"], raw["at"], raw["event"]
+        if type(seq) is not int or seq < 1:
+            raise InvalidEventError(
+                "bad sequence number", where=where, expected="an integer >= 1", received=seq
+            )
+        if recorded_at is not None and not isinstance(recorded_at, str):
+            raise InvalidEventError(
+                "bad recording time",
+                where=where,
+                expected="an ISO-8601 string or nil",
+                received=recorded_at,
+            )
+        if type(version) is not int or version < 1:
+            raise SchemaError(
+                "bad schema version", where=where, expected="an integer >= 1", received=version
+            )
+        if version > self.schema_version:
+            raise SchemaError(
+                "record written by a newer version of this software",
+                where=where,
+                expected=f"schema version <= {self.schema_version}",
+                received=version,
+            )
+        event_dict = self._upcast(event_data, version, where)
+        return Record(
+            seq=seq, event=self.structure(event_dict, where=where), recorded_at=recorded_at
+        )
+
+    def _upcast(self, data: object, version: int, where: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise InvalidEventError(
+                "an event must be a map",
+                where=where,
+                expected="a map",
+                received=type(data).__name__,
+            )
+        event: dict[str, Any] = _thaw(data)
+        tag = event.get("type")
+        for step in range(version, self.schema_version):
+            upcaster = self._upcasters.get((str(tag), step))
+            if upcaster is not None:
+                event = upcaster(event)
+        return event
+
+
+def _thaw(value: Any) -> Any:
+    """msgpack with ``use_list=False`` gives tuples; events want tuples, dicts stay dicts."""
+    if isinstance(value, dict):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_thaw(item) for item in value)
+    return value
+
+
+CODEC = Codec()
+"""The codec every log of this version reads and writes with."""

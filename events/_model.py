@@ -1,0 +1,396 @@
+"""The event vocabulary: what can happen in a rally, as immutable facts.
+
+Each event is a frozen, slotted attrs class with typed, validated fields and
+tuple collections. Events know nothing about msgpack or files: the codec
+(``events._codec``) owns the wire format.
+
+Times are integer milliseconds. Entries are referred to by ``entry_id``, a key
+unique within the rally (``"cars:203"``); the race number is a separate,
+optional field because historical sources do not always give it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import re
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+import attrs
+
+from events._errors import InvalidEventError
+
+__all__ = [
+    "EntryRegistered",
+    "EntryRetired",
+    "Event",
+    "FieldCoverageDeclared",
+    "PenaltyImposed",
+    "PenaltyRescinded",
+    "Person",
+    "Provenance",
+    "RallyDeclared",
+    "ResultCorrected",
+    "SourceKind",
+    "StageCancelled",
+    "StageKind",
+    "StageResultRecorded",
+    "StageRule",
+    "StageScheduled",
+]
+
+_SLUG = re.compile(r"[a-z][a-z0-9_-]*")
+_NATION = re.compile(r"[A-Z]{3}")
+
+
+class StageKind(enum.StrEnum):
+    """How a stage counts for one category."""
+
+    SPECIAL = "special"
+    """A timed special that counts toward the general classification."""
+    PROLOGUE = "prologue"
+    """Timed, ranked on its own, but not counted in the general classification."""
+    LIAISON = "liaison"
+    """Untimed: no results are taken."""
+
+
+class SourceKind(enum.StrEnum):
+    """Where a fact comes from."""
+
+    RECORDED = "recorded"
+    """Entered by a timing official as it happened."""
+    PRINTED = "printed"
+    """Printed as such in a source (a stage table, a general classification)."""
+    DERIVED = "derived"
+    """Computed from printed numbers (a difference of two printed GC times)."""
+    NOTE = "note"
+    """Stated in a note or the prose of a source."""
+    ERRATUM = "erratum"
+    """A value that replaces a printed value found to be wrong."""
+    HYPOTHETICAL = "hypothetical"
+    """Not a fact: injected by a what-if question."""
+    SYNTHETIC = "synthetic"
+    """Generated (demos, tests, benchmarks)."""
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def _fail(instance: object, attribute: attrs.Attribute[Any], expected: str, value: object) -> None:
+    raise InvalidEventError(
+        "invalid field",
+        where=f"{type(instance).__name__}.{attribute.name}",
+        expected=expected,
+        received=value,
+    )
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _fail(instance, attribute, "a non-empty string", value)
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _text(instance, attribute, value)
+
+
+def _slug(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
+        _fail(instance, attribute, "a lowercase name such as 'cars'", value)
+
+
+def _int_at_least(minimum: int) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if type(value) is not int or value < minimum:
+            _fail(instance, attribute, f"an integer >= {minimum}", value)
+
+    return check
+
+
+def _optional(
+    check: Callable[[object, attrs.Attribute[Any], object], None],
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def optional_check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            check(instance, attribute, value)
+
+    return optional_check
+
+
+def _nonzero_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value == 0:
+        _fail(instance, attribute, "a non-zero integer number of milliseconds", value)
+
+
+def _bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not bool:
+        _fail(instance, attribute, "true or false", value)
+
+
+def _member(kind: type[enum.Enum]) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            choices = ", ".join(str(m.value) for m in kind)
+            _fail(instance, attribute, f"one of {choices}", value)
+
+    return check
+
+
+def _tuple_of(
+    item_type: type, *, non_empty: bool = False, unique: bool = False
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        what = f"a tuple of {item_type.__name__}"
+        if not isinstance(value, tuple) or not all(isinstance(i, item_type) for i in value):
+            _fail(instance, attribute, what, value)
+        assert isinstance(value, tuple)
+        if non_empty and not value:
+            _fail(instance, attribute, what + " with at least one item", value)
+        if unique and len(set(value)) != len(value):
+            _fail(instance, attribute, what + " without repeats", value)
+
+    return check
+
+
+def _iso_date(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    try:
+        _dt.date.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        _fail(instance, attribute, "an ISO date such as 2004-01-01", value)
+
+
+def _nation(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not _NATION.fullmatch(value)):
+        _fail(instance, attribute, "a three-letter country code such as FRA", value)
+
+
+_stage_number = _int_at_least(0)
+_positive = _int_at_least(1)
+
+
+# --------------------------------------------------------------------------- value objects
+
+
+@attrs.frozen
+class Person:
+    """A crew member: a name and, where known, a three-letter country code."""
+
+    name: str = attrs.field(validator=_text)
+    nationality: str | None = attrs.field(default=None, validator=_nation)
+
+
+@attrs.frozen
+class Provenance:
+    """Where an event comes from: a kind of source and, optionally, exactly which part."""
+
+    kind: SourceKind = attrs.field(default=SourceKind.RECORDED, validator=_member(SourceKind))
+    detail: str | None = attrs.field(default=None, validator=_optional_text)
+
+
+@attrs.frozen
+class StageRule:
+    """How one stage counts for one category."""
+
+    category: str = attrs.field(validator=_slug)
+    kind: StageKind = attrs.field(validator=_member(StageKind))
+
+
+_RECORDED = Provenance()
+
+
+def _provenance() -> Any:
+    return attrs.field(default=_RECORDED, validator=attrs.validators.instance_of(Provenance))
+
+
+# --------------------------------------------------------------------------- events
+
+
+@attrs.frozen(kw_only=True)
+class RallyDeclared:
+    """The rally exists: the first event of every log."""
+
+    rally_id: str = attrs.field(validator=_slug)
+    name: str = attrs.field(validator=_text)
+    year: int = attrs.field(validator=_int_at_least(1))
+    categories: tuple[str, ...] = attrs.field(validator=_tuple_of(str, non_empty=True, unique=True))
+    provenance: Provenance = _provenance()
+
+    @categories.validator
+    def _check_categories(self, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        for category in value:
+            _slug(self, attribute, category)
+
+
+@attrs.frozen(kw_only=True)
+class EntryRegistered:
+    """A crew enters a category, with its race number where known."""
+
+    entry_id: str = attrs.field(validator=_text)
+    category: str = attrs.field(validator=_slug)
+    number: str | None = attrs.field(default=None, validator=_optional_text)
+    crew: tuple[Person, ...] = attrs.field(validator=_tuple_of(Person, non_empty=True))
+    make: str | None = attrs.field(default=None, validator=_optional_text)
+    entrant: str | None = attrs.field(default=None, validator=_optional_text)
+    provenance: Provenance = _provenance()
+
+
+@attrs.frozen(kw_only=True)
+class StageScheduled:
+    """A stage of the route and, per category, how it counts.
+
+    A category with no rule does not run the stage at all (as a liaison).
+    """
+
+    stage: int = attrs.field(validator=_stage_number)
+    rules: tuple[StageRule, ...] = attrs.field(validator=_tuple_of(StageRule, non_empty=True))
+    date: str | None = attrs.field(default=None, validator=_iso_date)
+    start: str | None = attrs.field(default=None, validator=_optional_text)
+    finish: str | None = attrs.field(default=None, validator=_optional_text)
+    distance_km: int | None = attrs.field(default=None, validator=_optional(_positive))
+    provenance: Provenance = _provenance()
+
+    @rules.validator
+    def _check_rules(self, attribute: attrs.Attribute[Any], value: tuple[StageRule, ...]) -> None:
+        categories = [rule.category for rule in value]
+        if len(set(categories)) != len(categories):
+            _fail(self, attribute, "at most one rule per category", value)
+
+    def kind_for(self, category: str) -> StageKind:
+        """How this stage counts for ``category`` (liaison when it has no rule)."""
+        for rule in self.rules:
+            if rule.category == category:
+                return rule.kind
+        return StageKind.LIAISON
+
+
+@attrs.frozen(kw_only=True)
+class StageResultRecorded:
+    """An entry's time on a stage, or on a span of consecutive stages.
+
+    With ``first_stage`` set, ``time_ms`` is one combined time over the counted
+    stages ``first_stage`` to ``stage`` (a marathon stage, or a source that
+    only gives an aggregate); the entry is classified again from ``stage`` on.
+    """
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    time_ms: int = attrs.field(validator=_positive)
+    first_stage: int | None = attrs.field(default=None, validator=_optional(_stage_number))
+    provenance: Provenance = _provenance()
+
+    @first_stage.validator
+    def _check_span(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
+        if value is not None and value >= self.stage:
+            _fail(self, attribute, f"a stage before stage {self.stage} (or none)", value)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The first and last stage this result covers."""
+        return (self.stage if self.first_stage is None else self.first_stage, self.stage)
+
+
+@attrs.frozen(kw_only=True)
+class ResultCorrected:
+    """Replaces the time of an earlier result (same entry, same last stage).
+
+    The earlier result stays in the log; the correction wins from its sequence on.
+    """
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    time_ms: int = attrs.field(validator=_positive)
+    reason: str = attrs.field(default="correction", validator=_text)
+    provenance: Provenance = _provenance()
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyImposed:
+    """Time added to an entry at a stage (negative: a bonus).
+
+    A GC-only penalty leaves the stage ranking as it was and changes only the
+    general classification from ``stage`` on.
+    """
+
+    penalty_id: str = attrs.field(validator=_text)
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    amount_ms: int = attrs.field(validator=_nonzero_int)
+    reason: str = attrs.field(validator=_text)
+    gc_only: bool = attrs.field(default=False, validator=_bool)
+    provenance: Provenance = _provenance()
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyRescinded:
+    """An earlier penalty is withdrawn (on appeal, say); the penalty stays in the log."""
+
+    penalty_id: str = attrs.field(validator=_text)
+    reason: str = attrs.field(validator=_text)
+    provenance: Provenance = _provenance()
+
+
+@attrs.frozen(kw_only=True)
+class StageCancelled:
+    """A stage is cancelled for some categories, optionally with a time awarded to all.
+
+    ``awarded_ms`` goes to every competitor of those categories still in the
+    rally; without it the stage simply does not count.
+    """
+
+    stage: int = attrs.field(validator=_stage_number)
+    categories: tuple[str, ...] = attrs.field(validator=_tuple_of(str, non_empty=True, unique=True))
+    reason: str = attrs.field(validator=_text)
+    awarded_ms: int | None = attrs.field(default=None, validator=_optional(_positive))
+    provenance: Provenance = _provenance()
+
+    @categories.validator
+    def _check_categories(self, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        for category in value:
+            _slug(self, attribute, category)
+
+
+@attrs.frozen(kw_only=True)
+class EntryRetired:
+    """An entry leaves the rally at a stage (it has no result from that stage on)."""
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    reason: str = attrs.field(validator=_text)
+    excluded: bool = attrs.field(default=False, validator=_bool)
+    provenance: Provenance = _provenance()
+
+
+@attrs.frozen(kw_only=True)
+class FieldCoverageDeclared:
+    """How much of a stage's classifications the log holds, for partial sources.
+
+    ``stage_known`` / ``gc_known``: the log holds the first *k* rows of the
+    stage ranking / of the general classification after this stage (``None``:
+    the whole field). Positions beyond *k* are then marked uncertain. With no
+    declaration for a stage, the log is taken to hold the whole field.
+    """
+
+    category: str = attrs.field(validator=_slug)
+    stage: int = attrs.field(validator=_stage_number)
+    stage_known: int | None = attrs.field(default=None, validator=_optional(_int_at_least(0)))
+    gc_known: int | None = attrs.field(default=None, validator=_optional(_int_at_least(0)))
+    provenance: Provenance = _provenance()
+
+
+Event: TypeAlias = (
+    RallyDeclared
+    | EntryRegistered
+    | StageScheduled
+    | StageResultRecorded
+    | ResultCorrected
+    | PenaltyImposed
+    | PenaltyRescinded
+    | StageCancelled
+    | EntryRetired
+    | FieldCoverageDeclared
+)
+"""Any event of the vocabulary."""
