@@ -515,11 +515,39 @@ def _add_record_kinds(kinds: argparse._SubParsersAction[_Parser]) -> None:
     )
 
 
+_SIGNED_VALUE_OPTIONS = ("--amount", "--time", "--awarded-time")
+_LOOKS_LIKE_CLOCK = re.compile(r"-[\d:.]+")
+
+
+def _glue_signed_values(argv: Sequence[str]) -> list[str]:
+    """Let ``--amount -0:05:00`` mean a negative amount (argparse would read an option).
+
+    The value is glued to its option (``--amount=-0:05:00``) when it looks
+    like a clock; anything else is left for argparse to judge.
+    """
+    glued: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if (
+            token in _SIGNED_VALUE_OPTIONS
+            and following is not None
+            and _LOOKS_LIKE_CLOCK.fullmatch(following)
+        ):
+            glued.append(f"{token}={following}")
+            index += 2
+            continue
+        glued.append(token)
+        index += 1
+    return glued
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_glue_signed_values(sys.argv[1:] if argv is None else argv))
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except RallyError as error:

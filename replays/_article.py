@@ -1,0 +1,1551 @@
+"""Read a Dakar Rally article (plain text derived from Wikipedia) into typed records.
+
+The parser is *faithful*: it records what the article prints, where it prints
+it, and nothing else. It never corrects, fills in, copies down or reorders a
+value; errors in the articles are somebody else's business. Every parsed row
+keeps its 1-based ``line`` number and its ``raw`` text, and rows whose printed
+shape departs from the regular layout carry human-readable ``anomalies``.
+
+Article layout understood here (one edition per article, any year)::
+
+    = 2004 Dakar Rally =                      title; the year is its 4-digit number
+    ==Stages==                                the stages table, then "- " note lines
+    ==Stage results== / ==Stage Results==
+    ===Bikes=== / ===Motorcycles===           one table per category, then notes
+    ===Cars===  ===Trucks===
+    ==Final standings==
+    ===Motorcycles=== ...                     one table per category (read by header)
+
+Lines of the form ``- <Category> principal entry`` start a list of race numbers
+(``- KTM`` names a make, ``- 1 Richard Sainct`` an entry) wherever they occur.
+Everything else (infobox, prose, other sections) is ignored.
+
+Conventions:
+
+* Table rows are lines starting with ``|``; cells are separated by ``|``. A
+  stray quote glued to a cell separator (``'|JPN Hiroshi Masuoka``) is merged
+  back into one cell; the artefact is stripped from competitor cells and the
+  raw cell is kept (``competitor_raw``) and reported as an anomaly.
+* Category names are normalised: ``Bikes``/``Motorcycles`` -> ``"bikes"``,
+  ``Cars`` -> ``"cars"``, ``Trucks`` -> ``"trucks"``; any other name is lower-cased.
+* Times are exact integer milliseconds (see :func:`parse_clock`); no float is
+  ever used.
+* A missing cell value is ``None``; "not printed" is never replaced by a guess.
+* Every error is an :class:`ArticleError` that says what was wrong, where
+  (source and line), what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+import attrs
+
+__all__ = [
+    "Anomaly",
+    "Article",
+    "ArticleError",
+    "CancelledStages",
+    "CategoryResults",
+    "Clock",
+    "FinalStandings",
+    "Note",
+    "Person",
+    "Placing",
+    "PrincipalEntry",
+    "ResultRow",
+    "StageBlock",
+    "StageRow",
+    "StageWinner",
+    "StagesTable",
+    "StandingRow",
+    "TimeKind",
+    "WinnerCancellation",
+    "normalise_category",
+    "parse_article",
+    "parse_clock",
+    "parse_crew",
+]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ArticleError(ValueError):
+    """An article (or one of its cells) that cannot be read.
+
+    The message reads ``what (where): expected E, received R``; each part is
+    kept as an attribute.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        expected: str | None = None,
+        received: object = None,
+    ) -> None:
+        self.what = what
+        self.where = where
+        self.expected = expected
+        self.received = received
+        text = what
+        if where:
+            text += f" ({where})"
+        details = []
+        if expected is not None:
+            details.append(f"expected {expected}")
+        if received is not None:
+            shown = repr(received) if isinstance(received, str) else str(received)
+            details.append(f"received {shown}")
+        if details:
+            text += ": " + ", ".join(details)
+        super().__init__(text)
+
+
+# --------------------------------------------------------------------------- clocks
+
+_MS_PER_SECOND = 1_000
+_CLOCK_EXPECTED = "h:mm:ss or m:ss, optionally prefixed by '+' (e.g. 4:31:31, 110:14:45, 22:47)"
+
+
+def parse_clock(text: str, *, where: str | None = None) -> int:
+    """Read ``h:mm:ss`` or ``m:ss`` (optionally prefixed by ``+``) as integer milliseconds.
+
+    Hours may have any number of digits and exceed 24 (``110:14:45``). In
+    ``h:mm:ss`` minutes and seconds have two digits and lie in 0-59; in
+    ``m:ss`` the seconds have two digits and lie in 0-59 (the minutes are read
+    as printed). A leading ``+`` (how gaps are printed) is allowed and ignored.
+    Anything else, including a ``-`` sign, raises :class:`ArticleError`;
+    ``where`` (e.g. ``"article.txt, line 12"``) is put in the message.
+    """
+    stripped = text.strip()
+    body = stripped[1:] if stripped.startswith("+") else stripped
+    parts = body.split(":")
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ArticleError("not a clock time", where=where, expected=_CLOCK_EXPECTED, received=text)
+    seconds_text = parts[-1]
+    if len(seconds_text) != 2:
+        raise ArticleError(
+            "seconds must have two digits", where=where, expected=_CLOCK_EXPECTED, received=text
+        )
+    seconds = int(seconds_text)
+    if seconds > 59:
+        raise ArticleError(
+            "seconds out of range", where=where, expected="seconds 00-59", received=text
+        )
+    if len(parts) == 3:
+        hours = int(parts[0])
+        minutes_text = parts[1]
+        if len(minutes_text) != 2:
+            raise ArticleError(
+                "minutes must have two digits after the hours",
+                where=where,
+                expected=_CLOCK_EXPECTED,
+                received=text,
+            )
+        minutes = int(minutes_text)
+        if minutes > 59:
+            raise ArticleError(
+                "minutes out of range", where=where, expected="minutes 00-59", received=text
+            )
+    else:
+        hours = 0
+        minutes = int(parts[0])
+    return ((hours * 60 + minutes) * 60 + seconds) * _MS_PER_SECOND
+
+
+class TimeKind(enum.Enum):
+    """Whether a printed time is an absolute (elapsed) time or a gap to the leader."""
+
+    ABSOLUTE = "absolute"
+    GAP = "gap"
+
+
+@attrs.frozen
+class Clock:
+    """A time as printed (``text``, e.g. ``"+12:38"``) and its value in milliseconds.
+
+    In stage results ``kind`` follows the column (Time -> ABSOLUTE, Gap -> GAP);
+    in final standings it follows the print: a leading ``+`` is a GAP,
+    otherwise the time is ABSOLUTE.
+    """
+
+    text: str
+    ms: int
+    kind: TimeKind
+
+
+# --------------------------------------------------------------------------- people
+
+
+@attrs.frozen
+class Person:
+    """One competitor: name as printed (whitespace collapsed) and 3-letter country code."""
+
+    name: str
+    nationality: str | None
+
+
+_CODE_RE = re.compile(r"[A-Z]{3}")
+
+
+def _glued_code(token: str) -> bool:
+    """``BELJean-Marie``: a code immediately followed by a capitalised name."""
+    return (
+        len(token) > 4
+        and _CODE_RE.fullmatch(token[:3]) is not None
+        and token[3].isupper()
+        and token[4].islower()
+    )
+
+
+def _split_crew(cell: str, where: str | None) -> tuple[tuple[Person, ...], tuple[str, ...]]:
+    people: list[tuple[str | None, list[str]]] = []
+    notes: list[str] = []
+    for token in cell.split():
+        if _CODE_RE.fullmatch(token):
+            people.append((token, []))
+        elif _glued_code(token):
+            people.append((token[:3], [token[3:]]))
+            notes.append(f"country code glued to the name: {token!r}")
+        else:
+            if not people:
+                people.append((None, []))
+                notes.append(f"name printed without a country code: {cell.strip()!r}")
+            people[-1][1].append(token)
+    for _code, names in people:
+        if not names:
+            raise ArticleError(
+                "country code not followed by a name",
+                where=where,
+                expected="each 3-letter code followed by a name (e.g. 'FRA Luc Alphand')",
+                received=cell,
+            )
+    return tuple(Person(" ".join(names), code) for code, names in people), tuple(notes)
+
+
+def parse_crew(cell: str, *, where: str | None = None) -> tuple[Person, ...]:
+    """Split a competitor cell into people, e.g. ``"FRA Luc Alphand AND Henri Magne"``.
+
+    Rule: a new person starts at every whitespace-separated token that is
+    *exactly* three uppercase ASCII letters; that token is the person's
+    country code and the following tokens up to the next code are the name.
+    Names are Title-case, so a standalone 3-uppercase token inside a name does
+    not occur in practice; ``AND`` (Andorra) is therefore a country code, not a
+    conjunction. Lowercase particles (``de Rooy``, ``van Genugten``),
+    hyphens, apostrophes and accents stay in the name.
+
+    Two printed deviations are accepted: a code glued to the name
+    (``BELJean-Marie Lurquin`` -> ``Person("Jean-Marie Lurquin", "BEL")``,
+    recognised as three uppercase ASCII letters followed by an uppercase and a
+    lowercase letter), and a leading name with no code (nationality ``None``).
+    An empty cell gives ``()``; a code with no name after it raises
+    :class:`ArticleError`.
+    """
+    return _split_crew(cell, where)[0]
+
+
+# --------------------------------------------------------------------------- categories
+
+_CATEGORY_ALIASES = {
+    "bikes": "bikes",
+    "bike": "bikes",
+    "motorcycles": "bikes",
+    "motorcycle": "bikes",
+    "motorbikes": "bikes",
+    "motos": "bikes",
+    "cars": "cars",
+    "car": "cars",
+    "autos": "cars",
+    "trucks": "trucks",
+    "truck": "trucks",
+    "lorries": "trucks",
+    "camions": "trucks",
+}
+
+
+def normalise_category(name: str) -> str:
+    """Normalise a category heading: ``Bikes``/``Motorcycles`` -> ``"bikes"``, etc.
+
+    ``Cars`` -> ``"cars"``, ``Trucks`` -> ``"trucks"``; any other name is
+    returned lower-cased with whitespace collapsed.
+    """
+    key = " ".join(name.split()).lower()
+    return _CATEGORY_ALIASES.get(key, key)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@attrs.frozen
+class Anomaly:
+    """A printed irregularity worth a consumer's attention, with its line."""
+
+    line: int
+    text: str
+
+
+@attrs.frozen
+class Note:
+    """A ``- `` note line: the raw line, its footnote marker (``-``, ``—``, ...) and text."""
+
+    line: int
+    raw: str
+    marker: str | None
+    text: str
+
+
+@attrs.frozen
+class WinnerCancellation:
+    """Cancellation text in a stages-table row; ``category`` None = whole row (distance cell)."""
+
+    category: str | None
+    text: str
+
+
+@attrs.frozen
+class StageWinner:
+    """One stage-winners cell of the stages table.
+
+    ``text`` is the cell as printed (``None`` when empty). When the cell lists
+    competitors (it starts with a country code) they are in ``crew`` (several
+    for a shared win, e.g. ``"ITA G. Sala ESP N. Roma"``); otherwise the text
+    is a ``remark`` such as ``"Stage cancelled"`` or ``"Liaison only"``.
+    """
+
+    category: str
+    text: str | None
+    crew: tuple[Person, ...]
+    remark: str | None
+
+
+@attrs.frozen
+class StageRow:
+    """One row of the ``==Stages==`` table.
+
+    ``stage`` is None for rest-day rows. When the To cell is not printed and
+    the later cells are shifted left (loop stages such as ``| 17 | 18 January
+    | SEN Dakar | 106 | ...``), ``to_place`` is None and ``to_printed`` False.
+    ``distance_km`` is None unless the distance cell is a plain integer;
+    ``distance_text`` keeps that cell as printed (e.g. ``"Stages cancelled"``).
+    """
+
+    line: int
+    raw: str
+    stage: int | None
+    date: str | None
+    from_place: str | None
+    to_place: str | None
+    to_printed: bool
+    distance_km: int | None
+    distance_text: str | None
+    rest_day: bool
+    winners: tuple[StageWinner, ...]
+    cancellations: tuple[WinnerCancellation, ...]
+    anomalies: tuple[str, ...]
+
+    def winner(self, category: str) -> StageWinner | None:
+        """The winners cell of ``category`` (normalised name), or None if the row has none."""
+        wanted = normalise_category(category)
+        for cell in self.winners:
+            if cell.category == wanted:
+                return cell
+        return None
+
+
+@attrs.frozen
+class StagesTable:
+    """The ``==Stages==`` table: winner categories (header order), rows and notes."""
+
+    line: int
+    categories: tuple[str, ...]
+    rows: tuple[StageRow, ...]
+    notes: tuple[Note, ...]
+
+    def row(self, stage: int) -> StageRow:
+        """The first row printed for ``stage``; KeyError if there is none."""
+        for row in self.rows:
+            if row.stage == stage:
+                return row
+        raise KeyError(stage)
+
+
+@attrs.frozen
+class Placing:
+    """One half (stage result or general classification) of a stage-results row.
+
+    ``position`` is None when no position is printed (``position_printed``
+    False): such a half shares the position of the half above it (a tie) -
+    the consumer decides; nothing is copied down. ``time``/``gap`` are None
+    when not printed (the winner's and the leader's gaps, tie rows).
+    ``competitor`` is the cleaned cell, ``competitor_raw`` the cell as printed.
+    """
+
+    position: int | None
+    position_printed: bool
+    competitor: str
+    competitor_raw: str
+    crew: tuple[Person, ...]
+    make: str | None
+    time: Clock | None
+    gap: Clock | None
+
+    @property
+    def competitor_odd(self) -> bool:
+        """True when the printed competitor cell carried a stray artefact."""
+        return self.competitor != self.competitor_raw
+
+
+@attrs.frozen
+class ResultRow:
+    """One printed row of a category's stage-results table.
+
+    ``stage`` is the stage the row belongs to: its own printed number, or the
+    most recent one above it (``stage_printed`` False). ``result`` is the left
+    half, ``gc`` the right half (None when empty); ``gc_remark`` holds text
+    printed instead of a GC (``"Stage not counted towards overall classification"``).
+    """
+
+    line: int
+    raw: str
+    stage: int
+    stage_printed: bool
+    result: Placing | None
+    gc: Placing | None
+    gc_remark: str | None
+    anomalies: tuple[str, ...]
+
+
+@attrs.frozen
+class StageBlock:
+    """All rows of one stage in a category's stage-results table.
+
+    ``line``/``raw`` are those of the row printing the stage number.
+    ``remark`` is text printed in place of results (``"Stages cancelled due to
+    security concerns"``, ``"Liaison only"``); ``cancelled`` is True when that
+    text mentions a cancellation. A bare stage-number row (``| 11 | | | |``)
+    directly under a remark row (or under another such bare row) is covered by
+    that remark (a row-spanning cell): ``spanned_by`` is the stage number of the
+    remark row, ``cancelled`` is copied from it and ``remark`` stays None. A
+    bare row anywhere else is just an empty block. ``gc_not_counted`` is True
+    when a row says the stage is not counted towards the overall
+    classification (prologues).
+    """
+
+    stage: int
+    line: int
+    raw: str
+    remark: str | None
+    cancelled: bool
+    spanned_by: int | None
+    gc_remark: str | None
+    gc_not_counted: bool
+    rows: tuple[ResultRow, ...]
+
+    @property
+    def results(self) -> tuple[Placing, ...]:
+        """The stage-result halves, in printed order."""
+        return tuple(row.result for row in self.rows if row.result is not None)
+
+    @property
+    def gc(self) -> tuple[Placing, ...]:
+        """The general-classification halves, in printed order."""
+        return tuple(row.gc for row in self.rows if row.gc is not None)
+
+
+@attrs.frozen
+class CancelledStages:
+    """Stages covered by one printed cancellation text (e.g. stages 10 and 11)."""
+
+    stages: tuple[int, ...]
+    text: str
+    line: int
+
+
+@attrs.frozen
+class CategoryResults:
+    """A category's stage-results table: its stage blocks in printed order and notes."""
+
+    category: str
+    heading: str
+    line: int
+    blocks: tuple[StageBlock, ...]
+    cancellations: tuple[CancelledStages, ...]
+    notes: tuple[Note, ...]
+
+    def block(self, stage: int) -> StageBlock:
+        """The first block printed for ``stage``; KeyError if there is none."""
+        for block in self.blocks:
+            if block.stage == stage:
+                return block
+        raise KeyError(stage)
+
+
+@attrs.frozen
+class StandingRow:
+    """One row of a final-standings table (columns read by header name).
+
+    ``number`` (race number) is None when the cell is empty; ``co_drivers`` is
+    ``()`` and ``co_drivers_raw`` None when the table has no co-driver column;
+    ``entrant`` is None when the cell is empty or the table has no Entrant column.
+    """
+
+    line: int
+    raw: str
+    position: int
+    number: str | None
+    driver: Person
+    driver_raw: str
+    co_drivers: tuple[Person, ...]
+    co_drivers_raw: str | None
+    make: str | None
+    entrant: str | None
+    time: Clock
+    anomalies: tuple[str, ...]
+
+
+@attrs.frozen
+class FinalStandings:
+    """A category's final-standings table; ``columns`` is its header as printed."""
+
+    category: str
+    heading: str
+    line: int
+    columns: tuple[str, ...]
+    has_entrant: bool
+    rows: tuple[StandingRow, ...]
+    notes: tuple[Note, ...]
+
+
+@attrs.frozen
+class PrincipalEntry:
+    """A ``- 1 Richard Sainct`` line of a principal-entry list, with its category and make."""
+
+    line: int
+    raw: str
+    category: str
+    make: str
+    number: str
+    name: str
+
+
+@attrs.frozen
+class Article:
+    """A whole parsed article. ``notes`` gathers every note of every part, in line order."""
+
+    source: str
+    title: str
+    title_line: int
+    year: int
+    stages: StagesTable
+    categories: tuple[CategoryResults, ...]
+    final_standings: tuple[FinalStandings, ...]
+    principal_entries: tuple[PrincipalEntry, ...]
+    notes: tuple[Note, ...]
+
+    def results(self, category: str) -> CategoryResults:
+        """The stage results of ``category`` (any spelling normalise_category accepts)."""
+        wanted = normalise_category(category)
+        for results in self.categories:
+            if results.category == wanted:
+                return results
+        raise KeyError(category)
+
+    def standings(self, category: str) -> FinalStandings:
+        """The final standings of ``category``."""
+        wanted = normalise_category(category)
+        for standings in self.final_standings:
+            if standings.category == wanted:
+                return standings
+        raise KeyError(category)
+
+    def anomalies(self) -> tuple[Anomaly, ...]:
+        """Every row anomaly of the article, sorted by line."""
+        found: list[Anomaly] = []
+        rows: list[StageRow | ResultRow | StandingRow] = list(self.stages.rows)
+        for results in self.categories:
+            for block in results.blocks:
+                rows.extend(block.rows)
+        for standings in self.final_standings:
+            rows.extend(standings.rows)
+        for row in rows:
+            found.extend(Anomaly(row.line, text) for text in row.anomalies)
+        return tuple(sorted(found, key=lambda a: a.line))
+
+
+# --------------------------------------------------------------------------- lexing
+
+
+@attrs.frozen
+class _Line:
+    number: int
+    text: str
+
+
+@attrs.frozen
+class _Cell:
+    text: str  # stripped content, a merged stray artefact removed
+    raw: str  # stripped content as printed (including a merged stray '|')
+    artefact: str | None
+
+
+_STRAY_CHARS = "'`´‘’"
+
+
+def _split_row(text: str) -> tuple[_Cell, ...]:
+    body = text.strip()[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    pieces = body.split("|")
+    cells: list[_Cell] = []
+    index = 0
+    while index < len(pieces):
+        piece = pieces[index]
+        stripped = piece.strip()
+        following = pieces[index + 1] if index + 1 < len(pieces) else ""
+        if (
+            stripped
+            and all(ch in _STRAY_CHARS for ch in stripped)
+            and following[:1].strip()  # glued: the next cell starts right after the '|'
+        ):
+            raw = (piece + "|" + following).strip()
+            cells.append(_Cell(following.strip(), raw, stripped + "|"))
+            index += 2
+            continue
+        cells.append(_Cell(stripped, stripped, None))
+        index += 1
+    return tuple(cells)
+
+
+_LEADING_STRAY_RE = re.compile(rf"([{_STRAY_CHARS}]+)\s*(?=[A-Z]{{3}}(?:\s|[A-Z][a-z]))")
+
+
+def _clean_competitor(cell: _Cell) -> _Cell:
+    """Strip a stray quote printed before a competitor cell (``'JPN Hiroshi ...``)."""
+    if cell.artefact is not None:
+        return cell
+    match = _LEADING_STRAY_RE.match(cell.text)
+    if match is None:
+        return cell
+    return _Cell(cell.text[match.end() :], cell.raw, match.group(1))
+
+
+_INT_RE = re.compile(r"[0-9]+")
+_TIMEISH_RE = re.compile(r"[+\-−]?[0-9]+(?::[0-9]+)+")
+
+
+def _is_int(text: str) -> bool:
+    return _INT_RE.fullmatch(text) is not None
+
+
+def _is_time(text: str) -> bool:
+    # Deliberately loose: a malformed clock is classified as a time and then fails loudly.
+    return _TIMEISH_RE.fullmatch(text) is not None
+
+
+def _is_text(text: str) -> bool:
+    return bool(text) and not _is_int(text) and not _is_time(text)
+
+
+_HEADING_RE = re.compile(r"(={1,6})\s*(.*?)\s*\1\s*")
+
+
+def _heading(text: str) -> tuple[int, str] | None:
+    match = _HEADING_RE.fullmatch(text.strip())
+    if match is None or not match.group(2):
+        return None
+    return len(match.group(1)), match.group(2)
+
+
+def _is_table_line(text: str) -> bool:
+    return text.lstrip().startswith("|")
+
+
+def _is_note_line(text: str) -> bool:
+    return text.startswith("- ")
+
+
+_MARKER_RE = re.compile(r"([^\w\s])\s+(.*)", re.DOTALL)
+
+
+def _note(line: _Line) -> Note:
+    body = line.text.rstrip()[2:].strip()
+    match = _MARKER_RE.fullmatch(body)
+    if match is None:
+        return Note(line.number, line.text, None, body)
+    return Note(line.number, line.text, match.group(1), match.group(2).strip())
+
+
+@attrs.frozen
+class _Section:
+    heading: str
+    line: int
+    body: tuple[_Line, ...]
+
+
+def _subsections(lines: Sequence[_Line], level: int) -> tuple[tuple[_Line, ...], list[_Section]]:
+    """Split ``lines`` at headings of ``level``: (lines before the first, sections)."""
+    preamble: list[_Line] = []
+    sections: list[tuple[str, int, list[_Line]]] = []
+    for line in lines:
+        heading = _heading(line.text)
+        if heading is not None and heading[0] == level:
+            sections.append((heading[1], line.number, []))
+        elif sections:
+            sections[-1][2].append(line)
+        else:
+            preamble.append(line)
+    return tuple(preamble), [_Section(h, n, tuple(body)) for h, n, body in sections]
+
+
+# --------------------------------------------------------------------------- parser
+
+
+@attrs.define
+class _BlockBuilder:
+    stage: int
+    line: int
+    raw: str
+    remark: str | None = None
+    cancelled: bool = False
+    spanned_by: int | None = None
+    rows: list[ResultRow] = attrs.Factory(list)
+
+    def build(self) -> StageBlock:
+        gc_remarks = [row.gc_remark for row in self.rows if row.gc_remark is not None]
+        return StageBlock(
+            stage=self.stage,
+            line=self.line,
+            raw=self.raw,
+            remark=self.remark,
+            cancelled=self.cancelled,
+            spanned_by=self.spanned_by,
+            gc_remark=gc_remarks[0] if gc_remarks else None,
+            gc_not_counted=any("not counted" in text.lower() for text in gc_remarks),
+            rows=tuple(self.rows),
+        )
+
+
+class _Parser:
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines = tuple(
+            _Line(number, raw.rstrip("\r")) for number, raw in enumerate(text.split("\n"), start=1)
+        )
+        self.principal_lines: set[int] = set()
+
+    # -- errors
+
+    def where(self, line: int, context: str | None = None) -> str:
+        text = f"{self.source}, line {line}"
+        return f"{text}, {context}" if context else text
+
+    def error(
+        self,
+        line: int,
+        what: str,
+        *,
+        context: str | None = None,
+        expected: str | None = None,
+        received: object = None,
+    ) -> ArticleError:
+        return ArticleError(
+            what, where=self.where(line, context), expected=expected, received=received
+        )
+
+    def clock(self, text: str, line: int, context: str, kind: TimeKind) -> Clock:
+        return Clock(text, parse_clock(text, where=self.where(line, context)), kind)
+
+    def crew(
+        self, text: str, line: int, context: str
+    ) -> tuple[tuple[Person, ...], tuple[str, ...]]:
+        return _split_crew(text, self.where(line, context))
+
+    # -- whole article
+
+    def parse(self) -> Article:
+        title_line: _Line | None = None
+        for line in self.lines:
+            heading = _heading(line.text)
+            if heading is not None and heading[0] == 1:
+                title_line = line
+                break
+        if title_line is None:
+            raise ArticleError(
+                "article has no title line",
+                where=self.source,
+                expected="a first-level heading such as '= 2004 Dakar Rally ='",
+                received="no line of the form '= ... ='",
+            )
+        title = (_heading(title_line.text) or (1, ""))[1]
+        year_match = re.search(r"(?<![0-9])([0-9]{4})(?![0-9])", title)
+        if year_match is None:
+            raise self.error(
+                title_line.number,
+                "title has no year",
+                expected="a 4-digit year in the title (e.g. '= 2004 Dakar Rally =')",
+                received=title_line.text,
+            )
+        year = int(year_match.group(1))
+
+        principal = self.principal_entries()
+
+        _, sections = _subsections(self.lines, 2)
+        found: dict[str, _Section] = {}
+        for section in sections:
+            key = " ".join(section.heading.split()).lower()
+            if key in ("stages", "stage results", "final standings"):
+                if key in found:
+                    raise self.error(
+                        section.line,
+                        "section printed twice",
+                        expected=f"one '=={section.heading}==' section",
+                        received=f"another one after line {found[key].line}",
+                    )
+                found[key] = section
+        for key, shown in (
+            ("stages", "==Stages=="),
+            ("stage results", "==Stage results=="),
+            ("final standings", "==Final standings=="),
+        ):
+            if key not in found:
+                raise ArticleError(
+                    "article lacks a section",
+                    where=self.source,
+                    expected=f"a {shown} section",
+                    received="no such heading",
+                )
+
+        stages = self.stages_table(found["stages"])
+        categories = self.stage_results(found["stage results"])
+        standings = self.final_standings(found["final standings"])
+
+        notes = list(stages.notes)
+        for results in categories:
+            notes.extend(results.notes)
+        for table in standings:
+            notes.extend(table.notes)
+        notes.sort(key=lambda n: n.line)
+
+        return Article(
+            source=self.source,
+            title=title,
+            title_line=title_line.number,
+            year=year,
+            stages=stages,
+            categories=categories,
+            final_standings=standings,
+            principal_entries=principal,
+            notes=tuple(notes),
+        )
+
+    # -- principal entries
+
+    def principal_entries(self) -> tuple[PrincipalEntry, ...]:
+        header_re = re.compile(r"- (.+?) principal entr(?:y|ies)\s*", re.IGNORECASE)
+        entry_re = re.compile(r"- ([0-9]+)\s+(\S.*?)\s*")
+        entries: list[PrincipalEntry] = []
+        category: str | None = None
+        make: str | None = None
+        for line in self.lines:
+            text = line.text
+            header = header_re.fullmatch(text)
+            if header is not None:
+                category = normalise_category(header.group(1))
+                make = None
+                self.principal_lines.add(line.number)
+                continue
+            if category is None:
+                continue
+            if not text.strip():
+                continue
+            if not _is_note_line(text):
+                category = None
+                continue
+            entry = entry_re.fullmatch(text)
+            if entry is not None:
+                if make is None:
+                    raise self.error(
+                        line.number,
+                        "principal entry before any make",
+                        expected="a '- <make>' line before '- <number> <name>'",
+                        received=text,
+                    )
+                entries.append(
+                    PrincipalEntry(
+                        line.number, text, category, make, entry.group(1), entry.group(2)
+                    )
+                )
+                self.principal_lines.add(line.number)
+                continue
+            candidate = text[2:].strip()
+            if not candidate or not (candidate[0].isalnum()):
+                # a footnote ("- - ...") or an empty item ends the list
+                category = None
+                continue
+            make = candidate
+            self.principal_lines.add(line.number)
+        return tuple(entries)
+
+    def notes_of(self, body: Iterable[_Line]) -> tuple[Note, ...]:
+        return tuple(
+            _note(line)
+            for line in body
+            if _is_note_line(line.text) and line.number not in self.principal_lines
+        )
+
+    # -- stages table
+
+    def stages_table(self, section: _Section) -> StagesTable:
+        table = [line for line in section.body if _is_table_line(line.text)]
+        if len(table) < 2:
+            raise self.error(
+                section.line,
+                "stages section has no table",
+                expected="a header row, a category row and stage rows",
+                received=f"{len(table)} table line(s)",
+            )
+        header_line = table[0]
+        header = [cell.text.lower() for cell in _split_row(header_line.text)]
+
+        def column(name: str, *aliases: str) -> int:
+            for index, cell in enumerate(header):
+                if cell == name or cell in aliases:
+                    return index
+            raise self.error(
+                header_line.number,
+                "stages table header lacks a column",
+                expected=f"a {name!r} column",
+                received=header_line.text,
+            )
+
+        stage_col = column("stage")
+        date_col = column("date")
+        from_col = column("from")
+        to_col = column("to")
+        km_col = column("total (km)", "distance (km)", "km", "total")
+        win_col = column("stage winners", "winners")
+
+        categories_line = table[1]
+        category_cells = [c.text for c in _split_row(categories_line.text)]
+        if not category_cells or not _is_text(category_cells[0]):
+            raise self.error(
+                categories_line.number,
+                "stages table lacks its category row",
+                expected="a row naming the winner columns (e.g. '| Bikes | Cars | Trucks |')",
+                received=categories_line.text,
+            )
+        categories = tuple(normalise_category(c) for c in category_cells if c)
+        width = max(len(header), win_col + len(categories))
+
+        rows = tuple(
+            self.stage_row(
+                line, width, stage_col, date_col, from_col, to_col, km_col, win_col, categories
+            )
+            for line in table[2:]
+        )
+        return StagesTable(header_line.number, categories, rows, self.notes_of(section.body))
+
+    def stage_row(
+        self,
+        line: _Line,
+        width: int,
+        stage_col: int,
+        date_col: int,
+        from_col: int,
+        to_col: int,
+        km_col: int,
+        win_col: int,
+        categories: tuple[str, ...],
+    ) -> StageRow:
+        cells = [cell.text for cell in _split_row(line.text)]
+        if len(cells) > width:
+            extra = [c for c in cells[width:] if c]
+            if extra:
+                raise self.error(
+                    line.number,
+                    "stages row has more cells than the header",
+                    context="stages table",
+                    expected=f"at most {width} cells",
+                    received=line.text,
+                )
+            cells = cells[:width]
+        anomalies: list[str] = []
+        if len(cells) < width:
+            anomalies.append(f"row prints {len(cells)} cells, the header {width}")
+            cells = cells + [""] * (width - len(cells))
+
+        stage_text = cells[stage_col]
+        stage: int | None
+        if _is_int(stage_text):
+            stage = int(stage_text)
+        elif not stage_text:
+            stage = None
+        else:
+            raise self.error(
+                line.number,
+                "stage number is not an integer",
+                context="stages table",
+                expected="an integer or an empty cell (rest day)",
+                received=stage_text,
+            )
+        date = cells[date_col] or None
+
+        rest_index = next(
+            (i for i, c in enumerate(cells) if i > date_col and c.lower() == "rest day"), None
+        )
+        if stage is None and rest_index is not None:
+            places = [c for c in cells[from_col:rest_index] if c]
+            trailing = [c for c in cells[rest_index + 1 :] if c]
+            if trailing:
+                anomalies.append(f"cells printed after 'Rest day': {trailing!r}")
+            return StageRow(
+                line=line.number,
+                raw=line.text,
+                stage=None,
+                date=date,
+                from_place=places[0] if places else None,
+                to_place=places[1] if len(places) > 1 else None,
+                to_printed=len(places) > 1,
+                distance_km=None,
+                distance_text=None,
+                rest_day=True,
+                winners=(),
+                cancellations=(),
+                anomalies=tuple(anomalies),
+            )
+        if stage is None:
+            anomalies.append("no stage number printed")
+
+        to_printed = True
+        if to_col + 1 == km_col and _is_int(cells[to_col]) and not _is_int(cells[km_col]):
+            # The To cell is missing: everything after From is shifted left by one.
+            if cells[-1]:
+                raise self.error(
+                    line.number,
+                    "stages row is ambiguous",
+                    context="stages table",
+                    expected="a distance in the Total (km) column, or a shifted row ending "
+                    "with an empty cell",
+                    received=line.text,
+                )
+            cells = [*cells[:to_col], "", *cells[to_col:-1]]
+            to_printed = False
+            anomalies.append("To cell not printed; later cells shifted left by one")
+
+        distance_text = cells[km_col] or None
+        distance_km = int(distance_text) if distance_text and _is_int(distance_text) else None
+        cancellations: list[WinnerCancellation] = []
+        if distance_text is not None and distance_km is None:
+            if "cancel" in distance_text.lower():
+                cancellations.append(WinnerCancellation(None, distance_text))
+            else:
+                anomalies.append(f"distance cell is not an integer: {distance_text!r}")
+
+        winners: list[StageWinner] = []
+        for offset, category in enumerate(categories):
+            text = cells[win_col + offset] or None
+            crew: tuple[Person, ...] = ()
+            remark: str | None = None
+            if text is not None:
+                first = text.split()[0]
+                if _CODE_RE.fullmatch(first) or _glued_code(first):
+                    crew, notes = self.crew(text, line.number, f"stages table, {category} winner")
+                    anomalies.extend(f"{category} winner: {note}" for note in notes)
+                else:
+                    remark = text
+                    if "cancel" in text.lower():
+                        cancellations.append(WinnerCancellation(category, text))
+            winners.append(StageWinner(category, text, crew, remark))
+        if stage is not None and distance_text is None and all(w.text is None for w in winners):
+            anomalies.append("row prints neither a distance nor stage winners")
+
+        return StageRow(
+            line=line.number,
+            raw=line.text,
+            stage=stage,
+            date=date,
+            from_place=cells[from_col] or None,
+            to_place=cells[to_col] or None,
+            to_printed=to_printed,
+            distance_km=distance_km,
+            distance_text=distance_text,
+            rest_day=False,
+            winners=tuple(winners),
+            cancellations=tuple(cancellations),
+            anomalies=tuple(anomalies),
+        )
+
+    # -- stage results
+
+    def stage_results(self, section: _Section) -> tuple[CategoryResults, ...]:
+        preamble, subsections = _subsections(section.body, 3)
+        for line in preamble:
+            if _is_table_line(line.text):
+                raise self.error(
+                    line.number,
+                    "stage-results table outside a category",
+                    expected="a category heading such as '===Bikes===' before the table",
+                    received=line.text,
+                )
+        results = tuple(self.category_results(sub) for sub in subsections)
+        seen: dict[str, int] = {}
+        for item in results:
+            if item.category in seen:
+                raise self.error(
+                    item.line,
+                    "category printed twice in stage results",
+                    expected=f"one table for {item.category!r}",
+                    received=f"another one after line {seen[item.category]}",
+                )
+            seen[item.category] = item.line
+        return results
+
+    _RESULT_HEADER: ClassVar[tuple[str, ...]] = (
+        "stage",
+        "pos",
+        "competitor",
+        "make",
+        "time",
+        "gap",
+        "pos",
+        "competitor",
+        "make",
+        "time",
+    )
+
+    def category_results(self, section: _Section) -> CategoryResults:
+        category = normalise_category(section.heading)
+        context = f"stage results, {category}"
+        table = [line for line in section.body if _is_table_line(line.text)]
+        header_index = next(
+            (
+                i
+                for i, line in enumerate(table[:3])
+                if (cells := _split_row(line.text)) and cells[0].text.lower() == "stage"
+            ),
+            None,
+        )
+        if header_index is None:
+            raise self.error(
+                section.line,
+                "stage-results table has no column header",
+                context=context,
+                expected="a row '| Stage | Pos | Competitor | Make | Time | Gap | Pos | ... |'",
+                received=table[0].text if table else "no table",
+            )
+        header_line = table[header_index]
+        header = tuple(c.text.lower() for c in _split_row(header_line.text))
+        if header not in (self._RESULT_HEADER, (*self._RESULT_HEADER, "gap")):
+            raise self.error(
+                header_line.number,
+                "unexpected stage-results columns",
+                context=context,
+                expected="Stage | Pos | Competitor | Make | Time | Gap | Pos | Competitor | "
+                "Make | Time [| Gap]",
+                received=header_line.text,
+            )
+
+        builders: list[_BlockBuilder] = []
+        cancellations: list[CancelledStages] = []
+        current_stage: int | None = None
+        previous_was_bare = False  # the previous row was a remark or a bare stage-number row
+        for line in table[header_index + 1 :]:
+            parsed = self.result_row(line, current_stage, context)
+            if isinstance(parsed, ResultRow):
+                if parsed.stage_printed:
+                    builders.append(_BlockBuilder(parsed.stage, line.number, line.text))
+                    current_stage = parsed.stage
+                builders[-1].rows.append(parsed)
+                previous_was_bare = False
+                continue
+            stage, remark = parsed
+            builder = _BlockBuilder(stage, line.number, line.text, remark=remark)
+            prior = builders[-1] if builders else None
+            spanning = prior is not None and (
+                prior.remark is not None or prior.spanned_by is not None
+            )
+            if remark is None and previous_was_bare and prior is not None and spanning:
+                builder.spanned_by = prior.stage if prior.spanned_by is None else prior.spanned_by
+                builder.cancelled = prior.cancelled
+                if prior.cancelled:
+                    last = cancellations[-1]
+                    cancellations[-1] = CancelledStages((*last.stages, stage), last.text, last.line)
+            elif remark is not None and "cancel" in remark.lower():
+                builder.cancelled = True
+                cancellations.append(CancelledStages((stage,), remark, line.number))
+            builders.append(builder)
+            current_stage = stage
+            previous_was_bare = True
+
+        return CategoryResults(
+            category=category,
+            heading=section.heading,
+            line=section.line,
+            blocks=tuple(builder.build() for builder in builders),
+            cancellations=tuple(cancellations),
+            notes=self.notes_of(section.body),
+        )
+
+    def result_row(
+        self, line: _Line, current_stage: int | None, context: str
+    ) -> ResultRow | tuple[int, str | None]:
+        """A data row: a ResultRow, or (stage, remark) for a row printing no results."""
+        cells = list(_split_row(line.text))
+        texts = [c.text for c in cells]
+        if not texts or not texts[0]:
+            raise self.error(
+                line.number,
+                "stage-results row starts with an empty cell",
+                context=context,
+                expected="a stage number, a position or a competitor",
+                received=line.text,
+            )
+        stage: int | None = None
+        index = 0
+        if _is_int(texts[0]):
+            rest = texts[1:]
+            if not any(rest):
+                return int(texts[0]), None
+            if _is_int(rest[0]):
+                stage = int(texts[0])
+                index = 1
+            elif _is_text(rest[0]) and not any(rest[1:]):
+                return int(texts[0]), rest[0]
+            elif not _is_text(rest[0]):
+                raise self.error(
+                    line.number,
+                    "cannot read stage-results row",
+                    context=context,
+                    expected="stage number and position, a position and a competitor, or a "
+                    "stage number and a remark",
+                    received=line.text,
+                )
+        elif not _is_text(texts[0]):
+            raise self.error(
+                line.number,
+                "cannot read stage-results row",
+                context=context,
+                expected="a stage number, a position or a competitor first",
+                received=line.text,
+            )
+        if stage is None and current_stage is None:
+            raise self.error(
+                line.number,
+                "stage-results row before any stage number",
+                context=context,
+                expected="a first row starting with the stage number",
+                received=line.text,
+            )
+
+        anomalies: list[str] = []
+        result, index = self.half(
+            cells, index, line, f"{context}, stage result", "stage result", anomalies
+        )
+        gc: Placing | None = None
+        gc_remark: str | None = None
+        rest_cells = cells[index:]
+        non_empty = [c for c in rest_cells if c.text]
+        if not non_empty:
+            pass
+        elif len(non_empty) == 1 and rest_cells[0].text and _is_text(rest_cells[0].text):
+            gc_remark = rest_cells[0].text
+        else:
+            gc, index = self.half(
+                cells, index, line, f"{context}, general classification", "GC", anomalies
+            )
+            leftover = [c.text for c in cells[index:] if c.text]
+            if leftover:
+                raise self.error(
+                    line.number,
+                    "unexpected cells after the general classification",
+                    context=context,
+                    expected="at most Pos, Competitor, Make, Time, Gap",
+                    received=line.text,
+                )
+        if result.position is None and gc is not None and gc.position is None:
+            anomalies.insert(0, "tie row: no position printed in either half")
+        row_stage = stage if stage is not None else current_stage
+        assert row_stage is not None
+        return ResultRow(
+            line=line.number,
+            raw=line.text,
+            stage=row_stage,
+            stage_printed=stage is not None,
+            result=result,
+            gc=gc,
+            gc_remark=gc_remark,
+            anomalies=tuple(anomalies),
+        )
+
+    def half(
+        self,
+        cells: Sequence[_Cell],
+        index: int,
+        line: _Line,
+        context: str,
+        label: str,
+        anomalies: list[str],
+    ) -> tuple[Placing, int]:
+        """Read ``[Pos] Competitor Make [Time [Gap]]`` from ``cells[index:]``."""
+
+        def text_at(i: int) -> str:
+            return cells[i].text if i < len(cells) else ""
+
+        position: int | None = None
+        if _is_int(text_at(index)):
+            position = int(text_at(index))
+            index += 1
+        if index >= len(cells) or not _is_text(cells[index].text):
+            raise self.error(
+                line.number,
+                "competitor missing",
+                context=context,
+                expected="a competitor cell (e.g. 'FRA Cyril Despres')",
+                received=line.text,
+            )
+        competitor = _clean_competitor(cells[index])
+        index += 1
+        make: str | None
+        if _is_text(text_at(index)):
+            make = text_at(index)
+            index += 1
+        elif not text_at(index) and _is_time(text_at(index + 1)):
+            make = None
+            index += 1
+            anomalies.append(f"{label}: make not printed")
+        else:
+            raise self.error(
+                line.number,
+                "make missing",
+                context=context,
+                expected="a make cell after the competitor",
+                received=line.text,
+            )
+        time: Clock | None = None
+        gap: Clock | None = None
+        if _is_time(text_at(index)):
+            time = self.clock(text_at(index), line.number, context + " time", TimeKind.ABSOLUTE)
+            index += 1
+            if _is_time(text_at(index)):
+                gap = self.clock(text_at(index), line.number, context + " gap", TimeKind.GAP)
+                index += 1
+            elif index < len(cells) and not text_at(index):
+                index += 1  # the (empty) gap cell of the stage winner / GC leader
+        crew, crew_notes = self.crew(competitor.text, line.number, context + " competitor")
+        anomalies.extend(f"{label}: {note}" for note in crew_notes)
+        if competitor.artefact is not None:
+            anomalies.append(
+                f"{label}: stray {competitor.artefact!r} before the competitor cell "
+                f"(printed {competitor.raw!r})"
+            )
+        missing = [
+            name for name, value in (("position", position), ("time", time)) if value is None
+        ]
+        if missing:
+            anomalies.append(f"{label}: no {' or '.join(missing)} printed")
+        placing = Placing(
+            position=position,
+            position_printed=position is not None,
+            competitor=competitor.text,
+            competitor_raw=competitor.raw,
+            crew=crew,
+            make=make,
+            time=time,
+            gap=gap,
+        )
+        return placing, index
+
+    # -- final standings
+
+    _STANDING_COLUMNS: ClassVar[dict[str, str]] = {
+        "pos": "position",
+        "pos.": "position",
+        "position": "position",
+        "no.": "number",
+        "no": "number",
+        "number": "number",
+        "#": "number",
+        "rider": "driver",
+        "driver": "driver",
+        "co-driver": "co_drivers",
+        "co-drivers": "co_drivers",
+        "co-driver(s)": "co_drivers",
+        "codriver": "co_drivers",
+        "codrivers": "co_drivers",
+        "navigator": "co_drivers",
+        "navigators": "co_drivers",
+        "bike": "make",
+        "car": "make",
+        "truck": "make",
+        "quad": "make",
+        "vehicle": "make",
+        "make": "make",
+        "entrant": "entrant",
+        "team": "entrant",
+        "time": "time",
+    }
+
+    def final_standings(self, section: _Section) -> tuple[FinalStandings, ...]:
+        preamble, subsections = _subsections(section.body, 3)
+        for line in preamble:
+            if _is_table_line(line.text):
+                raise self.error(
+                    line.number,
+                    "final-standings table outside a category",
+                    expected="a category heading such as '===Cars===' before the table",
+                    received=line.text,
+                )
+        tables = tuple(self.standings_table(sub) for sub in subsections)
+        seen: dict[str, int] = {}
+        for table in tables:
+            if table.category in seen:
+                raise self.error(
+                    table.line,
+                    "category printed twice in final standings",
+                    expected=f"one table for {table.category!r}",
+                    received=f"another one after line {seen[table.category]}",
+                )
+            seen[table.category] = table.line
+        return tables
+
+    def standings_table(self, section: _Section) -> FinalStandings:
+        category = normalise_category(section.heading)
+        context = f"final standings, {category}"
+        table = [line for line in section.body if _is_table_line(line.text)]
+        if not table:
+            raise self.error(
+                section.line,
+                "final-standings category has no table",
+                context=context,
+                expected="a header row and result rows",
+                received="no table line",
+            )
+        header_line = table[0]
+        columns = tuple(c.text for c in _split_row(header_line.text))
+        roles: list[str] = []
+        for name in columns:
+            role = self._STANDING_COLUMNS.get(name.lower())
+            if role is None or role in roles:
+                raise self.error(
+                    header_line.number,
+                    "unknown or repeated final-standings column"
+                    if role
+                    else "unknown final-standings column",
+                    context=context,
+                    expected="Pos, No., Rider/Driver, Co-Driver(s), Bike/Car/Truck, Entrant, "
+                    "Time (each at most once)",
+                    received=name,
+                )
+            roles.append(role)
+        for required in ("position", "driver", "make", "time"):
+            if required not in roles:
+                raise self.error(
+                    header_line.number,
+                    "final-standings header lacks a column",
+                    context=context,
+                    expected=f"a {required} column",
+                    received=header_line.text,
+                )
+        index = {role: i for i, role in enumerate(roles)}
+        rows = tuple(self.standing_row(line, index, len(columns), context) for line in table[1:])
+        return FinalStandings(
+            category=category,
+            heading=section.heading,
+            line=section.line,
+            columns=columns,
+            has_entrant="entrant" in index,
+            rows=rows,
+            notes=self.notes_of(section.body),
+        )
+
+    def standing_row(
+        self, line: _Line, index: dict[str, int], width: int, context: str
+    ) -> StandingRow:
+        cells = _split_row(line.text)
+        if len(cells) != width:
+            raise self.error(
+                line.number,
+                "final-standings row does not match the header",
+                context=context,
+                expected=f"{width} cells",
+                received=line.text,
+            )
+        anomalies: list[str] = []
+        position_text = cells[index["position"]].text
+        if not _is_int(position_text):
+            raise self.error(
+                line.number,
+                "position is not an integer",
+                context=context,
+                expected="an integer position",
+                received=position_text,
+            )
+        number: str | None = None
+        if "number" in index:
+            number = cells[index["number"]].text or None
+            if number is None:
+                anomalies.append("race number not printed")
+
+        driver_cell = _clean_competitor(cells[index["driver"]])
+        drivers, notes = self.crew(driver_cell.text, line.number, context + ", driver")
+        anomalies.extend(f"driver: {note}" for note in notes)
+        if len(drivers) != 1:
+            raise self.error(
+                line.number,
+                "driver cell does not hold exactly one person",
+                context=context,
+                expected="one 'CODE Name' (e.g. 'ESP Nani Roma')",
+                received=driver_cell.raw,
+            )
+        if driver_cell.artefact is not None:
+            anomalies.append(f"driver: stray {driver_cell.artefact!r} before the cell")
+
+        co_drivers: tuple[Person, ...] = ()
+        co_drivers_raw: str | None = None
+        if "co_drivers" in index:
+            co_cell = _clean_competitor(cells[index["co_drivers"]])
+            co_drivers_raw = co_cell.raw
+            co_drivers, notes = self.crew(co_cell.text, line.number, context + ", co-drivers")
+            anomalies.extend(f"co-drivers: {note}" for note in notes)
+            if co_cell.artefact is not None:
+                anomalies.append(f"co-drivers: stray {co_cell.artefact!r} before the cell")
+
+        make = cells[index["make"]].text or None
+        entrant: str | None = None
+        if "entrant" in index:
+            entrant = cells[index["entrant"]].text or None
+            if entrant is None:
+                anomalies.append("entrant not printed")
+
+        time_text = cells[index["time"]].text
+        kind = TimeKind.GAP if time_text.startswith("+") else TimeKind.ABSOLUTE
+        time = self.clock(time_text, line.number, context + ", time", kind)
+        return StandingRow(
+            line=line.number,
+            raw=line.text,
+            position=int(position_text),
+            number=number,
+            driver=drivers[0],
+            driver_raw=driver_cell.raw,
+            co_drivers=co_drivers,
+            co_drivers_raw=co_drivers_raw,
+            make=make,
+            entrant=entrant,
+            time=time,
+            anomalies=tuple(anomalies),
+        )
+
+
+def parse_article(text: str, *, source: str = "<article>") -> Article:
+    """Parse a whole article; ``source`` names it in error messages.
+
+    Raises :class:`ArticleError` (with source, line, expected and received)
+    on anything it cannot read faithfully.
+    """
+    return _Parser(text, source).parse()

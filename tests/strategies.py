@@ -1,0 +1,234 @@
+"""Hypothesis strategies: single events of every type, and whole valid rally logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from engine import Fold
+from events import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    Provenance,
+    RallyDeclared,
+    Record,
+    ResultCorrected,
+    RuleViolationError,
+    SourceKind,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+)
+
+CATEGORIES = ("bikes", "cars", "trucks")
+
+text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30
+).filter(lambda s: s.strip() != "")
+slugs = st.sampled_from(CATEGORIES)
+nations = st.none() | st.sampled_from(["FRA", "ESP", "JPN", "RUS", "AND", "NED"])
+people = st.builds(Person, name=text, nationality=nations)
+provenances = st.builds(
+    Provenance, kind=st.sampled_from(list(SourceKind)), detail=st.none() | text
+)
+millis = st.integers(min_value=1, max_value=200 * 3_600_000)
+stage_numbers = st.integers(min_value=0, max_value=30)
+
+
+@st.composite
+def stage_scheduled(draw: st.DrawFn) -> StageScheduled:
+    categories = draw(st.lists(slugs, min_size=1, max_size=3, unique=True))
+    rules = tuple(StageRule(c, draw(st.sampled_from(list(StageKind)))) for c in categories)
+    return StageScheduled(
+        stage=draw(stage_numbers),
+        rules=rules,
+        date=draw(st.none() | st.dates().map(lambda d: d.isoformat())),
+        start=draw(st.none() | text),
+        finish=draw(st.none() | text),
+        distance_km=draw(st.none() | st.integers(min_value=1, max_value=2000)),
+        provenance=draw(provenances),
+    )
+
+
+@st.composite
+def result_recorded(draw: st.DrawFn) -> StageResultRecorded:
+    stage = draw(st.integers(min_value=1, max_value=30))
+    first = draw(st.none() | st.integers(min_value=0, max_value=stage - 1))
+    return StageResultRecorded(
+        entry_id=draw(text),
+        stage=stage,
+        time_ms=draw(millis),
+        first_stage=first,
+        provenance=draw(provenances),
+    )
+
+
+any_event: st.SearchStrategy[Event] = st.one_of(
+    st.builds(
+        RallyDeclared,
+        rally_id=st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True),
+        name=text,
+        year=st.integers(min_value=1, max_value=3000),
+        categories=st.lists(slugs, min_size=1, unique=True).map(tuple),
+        provenance=provenances,
+    ),
+    st.builds(
+        EntryRegistered,
+        entry_id=text,
+        category=slugs,
+        number=st.none() | text,
+        crew=st.lists(people, min_size=1, max_size=3).map(tuple),
+        make=st.none() | text,
+        entrant=st.none() | text,
+        provenance=provenances,
+    ),
+    stage_scheduled(),
+    result_recorded(),
+    st.builds(
+        ResultCorrected,
+        entry_id=text,
+        stage=stage_numbers,
+        time_ms=millis,
+        reason=text,
+        provenance=provenances,
+    ),
+    st.builds(
+        PenaltyImposed,
+        penalty_id=text,
+        entry_id=text,
+        stage=stage_numbers,
+        amount_ms=st.integers(min_value=-36_000_000, max_value=36_000_000).filter(bool),
+        reason=text,
+        gc_only=st.booleans(),
+        provenance=provenances,
+    ),
+    st.builds(PenaltyRescinded, penalty_id=text, reason=text, provenance=provenances),
+    st.builds(
+        StageCancelled,
+        stage=stage_numbers,
+        categories=st.lists(slugs, min_size=1, unique=True).map(tuple),
+        reason=text,
+        awarded_ms=st.none() | millis,
+        provenance=provenances,
+    ),
+    st.builds(
+        EntryRetired,
+        entry_id=text,
+        stage=stage_numbers,
+        reason=text,
+        excluded=st.booleans(),
+        provenance=provenances,
+    ),
+    st.builds(
+        FieldCoverageDeclared,
+        category=slugs,
+        stage=stage_numbers,
+        stage_known=st.none() | st.integers(min_value=0, max_value=10),
+        gc_known=st.none() | st.integers(min_value=0, max_value=10),
+        provenance=provenances,
+    ),
+)
+
+
+@st.composite
+def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
+    """A valid rally log: candidate events drawn from a small universe, kept if the fold accepts.
+
+    The small universe (3 categories, up to 6 stages, up to 5 entries per
+    category, few penalty ids) makes collisions, spans, ties, cancellations,
+    rescissions and retirements common.
+    """
+    categories = tuple(draw(st.lists(slugs, min_size=1, max_size=3, unique=True)))
+    records = [
+        Record(
+            1,
+            RallyDeclared(rally_id="r", name="Random Rally", year=2024, categories=categories),
+        )
+    ]
+    fold = Fold().apply_all(records)
+    n_stages = draw(st.integers(min_value=1, max_value=6))
+    for stage in range(1, n_stages + 1):
+        rules = tuple(
+            StageRule(c, draw(st.sampled_from([StageKind.SPECIAL] * 4 + list(StageKind))))
+            for c in categories
+        )
+        record = Record(len(records) + 1, StageScheduled(stage=stage, rules=rules))
+        fold.apply(record)
+        records.append(record)
+    entries = [
+        (c, str(n)) for c in categories for n in range(draw(st.integers(min_value=1, max_value=5)))
+    ]
+    for category, number in entries:
+        record = Record(
+            len(records) + 1,
+            EntryRegistered(
+                entry_id=f"{category}:{number}",
+                category=category,
+                number=number,
+                crew=(Person(f"Driver {category} {number}"),),
+            ),
+        )
+        fold.apply(record)
+        records.append(record)
+    entry_ids = st.sampled_from([f"{c}:{n}" for c, n in entries])
+    stages = st.integers(min_value=1, max_value=n_stages)
+    small_times = st.integers(min_value=1, max_value=20).map(lambda m: m * 60_000)
+    candidates: st.SearchStrategy[Any] = st.one_of(
+        st.builds(StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times),
+        st.builds(StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times),
+        st.builds(
+            lambda e, a, b, t: StageResultRecorded(
+                entry_id=e, stage=max(a, b), first_stage=min(a, b), time_ms=t
+            )
+            if a != b
+            else StageResultRecorded(entry_id=e, stage=a, time_ms=t),
+            entry_ids,
+            stages,
+            stages,
+            small_times,
+        ),
+        st.builds(ResultCorrected, entry_id=entry_ids, stage=stages, time_ms=small_times),
+        st.builds(
+            PenaltyImposed,
+            penalty_id=st.sampled_from(["P1", "P2", "P3", "P4"]),
+            entry_id=entry_ids,
+            stage=stages,
+            amount_ms=st.sampled_from([-60_000, 60_000, 300_000]),
+            reason=st.just("test"),
+            gc_only=st.booleans(),
+        ),
+        st.builds(
+            PenaltyRescinded, penalty_id=st.sampled_from(["P1", "P2", "P3"]), reason=st.just("x")
+        ),
+        st.builds(
+            StageCancelled,
+            stage=stages,
+            categories=st.lists(st.sampled_from(categories), min_size=1, unique=True).map(tuple),
+            reason=st.just("weather"),
+            awarded_ms=st.none() | small_times,
+        ),
+        st.builds(EntryRetired, entry_id=entry_ids, stage=stages, reason=st.just("engine")),
+        st.builds(
+            FieldCoverageDeclared,
+            category=st.sampled_from(categories),
+            stage=stages,
+            gc_known=st.none() | st.integers(min_value=0, max_value=4),
+            stage_known=st.none() | st.integers(min_value=0, max_value=4),
+        ),
+    )
+    for event in draw(st.lists(candidates, max_size=max_events)):
+        record = Record(len(records) + 1, event)
+        try:
+            fold.apply(record)
+        except RuleViolationError:
+            continue
+        records.append(record)
+    return records

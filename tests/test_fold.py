@@ -1,0 +1,288 @@
+"""The fold: every rule that refuses an event, and the laws of replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    Fold,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    Rally,
+    RallyDeclared,
+    Record,
+    Recorder,
+    ResultCorrected,
+    RuleViolationError,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+)
+from engine._standings import gc_stages
+from tests.strategies import rally_records
+
+MIN = 60_000
+
+
+def _result(number: int, stage: int, minutes: int = 10, first: int | None = None) -> Event:
+    return StageResultRecorded(
+        entry_id=f"cars:{number}", stage=stage, time_ms=minutes * MIN, first_stage=first
+    )
+
+
+# Each case: events appended first (accepted), then the refused event and the message.
+REFUSALS: dict[str, tuple[list[Event], Event, str]] = {
+    "result for an unknown entry": ([], _result(999, 2), "unknown entry"),
+    "result for an unscheduled stage": ([], _result(200, 9), "unscheduled stage"),
+    "second result for the same stage": (
+        [_result(200, 2)],
+        _result(200, 2, 11),
+        "already has a result for stage 2",
+    ),
+    "result inside an earlier combined time": (
+        [_result(200, 4, 30, first=2)],
+        _result(200, 3),
+        "already has a result for stage 3",
+    ),
+    "combined time over an existing result": (
+        [_result(200, 3)],
+        _result(200, 4, 30, first=2),
+        "already has a result for stage 3",
+    ),
+    "combined time starting on the prologue": (
+        [],
+        _result(200, 3, 30, first=1),
+        "cannot start or end on a prologue",
+    ),
+    "result for a cancelled stage": (
+        [StageCancelled(stage=2, categories=("cars",), reason="storm")],
+        _result(200, 2),
+        "stage 2 is cancelled for cars",
+    ),
+    "result after the entry retired": (
+        [EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
+        _result(200, 4),
+        "entry retired at stage 3",
+    ),
+    "result on the retirement stage": (
+        [EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
+        _result(200, 3),
+        "entry retired at stage 3",
+    ),
+    "penalty for an unknown entry": (
+        [],
+        PenaltyImposed(penalty_id="P1", entry_id="cars:9", stage=2, amount_ms=MIN, reason="r"),
+        "unknown entry",
+    ),
+    "penalty at an unscheduled stage": (
+        [],
+        PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=8, amount_ms=MIN, reason="r"),
+        "unscheduled stage",
+    ),
+    "penalty id used twice": (
+        [PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=MIN, reason="r")],
+        PenaltyImposed(penalty_id="P1", entry_id="cars:201", stage=2, amount_ms=MIN, reason="r"),
+        "penalty id already used",
+    ),
+    "rescission of an unknown penalty": (
+        [],
+        PenaltyRescinded(penalty_id="P7", reason="appeal"),
+        "unknown penalty",
+    ),
+    "rescission twice": (
+        [
+            PenaltyImposed(
+                penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=MIN, reason="r"
+            ),
+            PenaltyRescinded(penalty_id="P1", reason="appeal"),
+        ],
+        PenaltyRescinded(penalty_id="P1", reason="again"),
+        "already rescinded",
+    ),
+    "correction without a result": (
+        [],
+        ResultCorrected(entry_id="cars:200", stage=2, time_ms=MIN),
+        "no result to correct",
+    ),
+    "correction to the same time": (
+        [_result(200, 2, 10)],
+        ResultCorrected(entry_id="cars:200", stage=2, time_ms=10 * MIN),
+        "changes nothing",
+    ),
+    "cancelling a stage twice": (
+        [StageCancelled(stage=2, categories=("cars",), reason="storm")],
+        StageCancelled(stage=2, categories=("cars", "bikes"), reason="storm"),
+        "already cancelled for cars",
+    ),
+    "cancelling a stage a combined time spans": (
+        [_result(200, 4, 30, first=2)],
+        StageCancelled(stage=3, categories=("cars",), reason="storm"),
+        "combined result of cars:200 covers stage 3",
+    ),
+    "retiring twice": (
+        [EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
+        EntryRetired(entry_id="cars:200", stage=4, reason="again"),
+        "already out of the rally",
+    ),
+    "retiring before a recorded result": (
+        [_result(200, 3)],
+        EntryRetired(entry_id="cars:200", stage=2, reason="engine"),
+        "entry has a result for stage 3",
+    ),
+    "entry in an unknown category": (
+        [],
+        EntryRegistered(entry_id="quads:1", category="quads", crew=(Person("A"),)),
+        "unknown category",
+    ),
+    "race number taken": (
+        [],
+        EntryRegistered(entry_id="x", category="cars", number="200", crew=(Person("A"),)),
+        "race number already taken",
+    ),
+    "stage scheduled twice": (
+        [],
+        StageScheduled(stage=2, rules=(StageRule("cars", StageKind.SPECIAL),)),
+        "stage already scheduled",
+    ),
+    "second rally declaration": (
+        [],
+        RallyDeclared(rally_id="u", name="U", year=2024, categories=("cars",)),
+        "already declared",
+    ),
+    "coverage for an unknown category": (
+        [],
+        FieldCoverageDeclared(category="quads", stage=2, gc_known=3),
+        "unknown category",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refused_append_leaves_the_log_byte_identical(rally_log: Path, case: str) -> None:
+    """Each rule refuses its event with a clear message; the file does not change by one byte."""
+    accepted, refused, message = REFUSALS[case]
+    with Recorder(rally_log) as recorder:
+        recorder.append_many(accepted)
+        before = rally_log.read_bytes()
+        with pytest.raises(RuleViolationError, match=message) as caught:
+            recorder.append(refused)
+        assert rally_log.read_bytes() == before
+        assert "expected" in str(caught.value)
+        assert "received" in str(caught.value)
+        # the recorder's state is untouched too: a valid append still gets the next seq
+        record = recorder.append(_result(203, 4))
+        assert record.seq == recorder.fold.last_seq
+    assert Rally(list(_read(rally_log))).last_seq == record.seq
+
+
+def _read(path: Path) -> tuple[Record, ...]:
+    from events._log import read_records
+
+    return read_records(path)
+
+
+def test_refused_event_in_a_batch_writes_none_of_it(rally_log: Path) -> None:
+    """A batch with one bad event is refused whole: nothing of it reaches the file."""
+    before = rally_log.read_bytes()
+    with Recorder(rally_log) as recorder:
+        with pytest.raises(RuleViolationError):
+            recorder.append_many([_result(200, 2), _result(999, 2)])
+        assert rally_log.read_bytes() == before
+        recorder.append(_result(200, 2))  # the first event was rolled back, not half-applied
+
+
+def test_log_must_start_with_the_rally() -> None:
+    """The first event of a log must declare the rally."""
+    with pytest.raises(RuleViolationError, match="must start with the rally declaration"):
+        Fold().apply(Record(1, PenaltyRescinded(penalty_id="P", reason="r")))
+
+
+def test_records_must_be_in_sequence() -> None:
+    """The fold refuses a record whose seq is not the next one."""
+    fold = Fold()
+    with pytest.raises(RuleViolationError, match="out of sequence"):
+        fold.apply(Record(2, RallyDeclared(rally_id="r", name="R", year=1, categories=("c",))))
+
+
+def test_check_does_not_change_the_state(rally_log: Path) -> None:
+    """Fold.check answers whether an event would be accepted without applying it."""
+    with Recorder(rally_log) as recorder:
+        fold = recorder.fold
+        before = fold.snapshot()
+        fold.check(_result(200, 2))
+        with pytest.raises(RuleViolationError):
+            fold.check(_result(999, 2))
+        assert fold.snapshot() == before
+
+
+def _all_standings(records: list[Record]) -> list[object]:
+    rally = Rally(records)
+    out: list[object] = []
+    for category in rally.categories:
+        for stage in gc_stages(rally.fold, category):
+            out.append(rally.standings(category, stage).to_json())
+            out.append(rally.stage_result(category, stage).to_json())
+    return out
+
+
+@given(rally_records())
+def test_replay_is_deterministic(records: list[Record]) -> None:
+    """Folding the same records twice gives equal state and equal standings."""
+    assert Fold().apply_all(records).snapshot() == Fold().apply_all(records).snapshot()
+    assert _all_standings(records) == _all_standings(records)
+
+
+@given(st.data())
+def test_replay_from_a_snapshot_equals_full_replay(data: st.DataObject) -> None:
+    """Resuming from a snapshot taken at any point and folding the rest equals a full replay."""
+    records = data.draw(rally_records())
+    cut = data.draw(st.integers(min_value=0, max_value=len(records)))
+    snapshot = Fold().apply_all(records[:cut]).snapshot()
+    resumed = Fold(snapshot).apply_all(records[cut:])
+    full = Fold().apply_all(records)
+    assert resumed.snapshot() == full.snapshot()
+    resumed_rally = Rally.from_fold(records, resumed, source="resumed")
+    full_rally = Rally(records)
+    for category in full_rally.categories:
+        for stage in gc_stages(full, category):
+            assert (
+                resumed_rally.standings(category, stage).to_json()
+                == full_rally.standings(category, stage).to_json()
+            )
+
+
+@given(rally_records())
+def test_generated_logs_exercise_the_rules(records: list[Record]) -> None:
+    """Sanity of the generator: logs are valid and the standings never break a basic law.
+
+    Law: rows are sorted by time, positions follow competition ranking, the
+    leader has no gap and every gap is time minus the leader's time.
+    """
+    rally = Rally(records)
+    for category in rally.categories:
+        for stage in gc_stages(rally.fold, category):
+            standings = rally.standings(category, stage)
+            times = [row.time_ms for row in standings.rows]
+            assert times == sorted(times)
+            for index, row in enumerate(standings.rows):
+                expected_position = (
+                    standings.rows[index - 1].position
+                    if index and times[index - 1] == row.time_ms
+                    else index + 1
+                )
+                assert row.position == expected_position
+                assert row.gap_ms == (None if index == 0 else row.time_ms - times[0])
+                assert sum(part.time_ms for part in row.components) == row.time_ms
+
+
