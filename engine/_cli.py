@@ -17,6 +17,8 @@ from engine._rally import Rally, Recorder, create_log, load, now_iso
 from engine._render import (
     describe,
     event_json,
+    explanation_json,
+    explanation_table,
     stage_csv,
     stage_table,
     standings_csv,
@@ -32,6 +34,7 @@ from events import (
     PenaltyRescinded,
     Person,
     Provenance,
+    QueryError,
     RallyDeclared,
     RallyError,
     ResultCorrected,
@@ -116,6 +119,26 @@ def _cmd_stage(args: argparse.Namespace) -> int:
         sys.stdout.write(stage_csv(result))
     else:
         sys.stdout.write(stage_table(result))
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    standings = rally.standings(args.category, args.after, as_of=args.as_of)
+    entry = rally.as_of(args.as_of).find_entry(args.category, args.entry)
+    row = standings.row_for(entry.entry_id)
+    if row is None:
+        reason = next(u.reason for u in standings.unclassified if u.entry_id == entry.entry_id)
+        raise QueryError(
+            "entry not classified",
+            where=f"after stage {standings.after_stage}",
+            expected="a classified entry",
+            received=f"{args.entry}: {reason}",
+        )
+    if args.format == "json":
+        sys.stdout.write(to_json(explanation_json(standings, row)))
+    else:
+        sys.stdout.write(explanation_table(standings, row))
     return 0
 
 
@@ -375,6 +398,23 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_query_options(stage, ["table", "json", "csv"])
     stage.add_argument("--stage", "-s", type=_positive_int, required=True, metavar="N")
     stage.set_defaults(handler=_cmd_stage)
+
+    explain = commands.add_parser("explain", help="how one entry's GC time is made up")
+    _add_query_options(explain, ["table", "json"])
+    explain.add_argument(
+        "--entry",
+        "-e",
+        required=True,
+        metavar="NUM",
+        help="race number (or an unambiguous driver name)",
+    )
+    explain.add_argument(
+        "--after",
+        type=_positive_int,
+        metavar="N",
+        help="stage number (default: the last stage with results)",
+    )
+    explain.set_defaults(handler=_cmd_explain)
 
     events = commands.add_parser("events", help="the log, one event per line")
     events.add_argument("log", metavar="LOG")

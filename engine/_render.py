@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from engine._standings import StageResult, Standings, Unclassified
+from engine._standings import Row, StageResult, Standings, Unclassified
 from events import (
     CODEC,
     EntryRegistered,
@@ -32,6 +32,8 @@ __all__ = [
     "crew_text",
     "describe",
     "event_json",
+    "explanation_json",
+    "explanation_table",
     "stage_csv",
     "stage_table",
     "standings_csv",
@@ -167,6 +169,63 @@ def stage_table(result: StageResult) -> str:
         ]
     lines += _unclassified_lines(result.retired)
     return "\n".join(lines) + "\n"
+
+
+def explanation_table(standings: Standings, row: Row) -> str:
+    """How one entry's cumulative time is made up: each result, penalty and awarded time."""
+    lines = [
+        _title(
+            standings.rally,
+            standings.category,
+            f"time of No. {row.number or row.entry_id} after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position {row.position_text}, "
+        f"{format_time(row.time_ms)}",
+        "",
+    ]
+    rows = []
+    for part in row.components:
+        source = str(part.provenance.kind)
+        if part.provenance.detail:
+            source += f": {part.provenance.detail}"
+        amount = (
+            format_signed(part.time_ms) if part.kind == "penalty" else format_time(part.time_ms)
+        )
+        rows.append([str(part.stage), part.note, amount, str(part.seq), source])
+    lines += table(["Stage", "What", "Time", "Seq", "Source"], rows, right={0, 2, 3})
+    lines += ["", f"Total: {format_time(row.time_ms)}"]
+    return "\n".join(lines) + "\n"
+
+
+def explanation_json(standings: Standings, row: Row) -> dict[str, Any]:
+    """The explanation as JSON: the row and its components."""
+    return {
+        "rally": standings.rally,
+        "category": standings.category,
+        "after_stage": standings.after_stage,
+        "as_of": standings.as_of,
+        "number": row.number,
+        "crew": [person.name for person in row.crew],
+        "position": row.position,
+        "position_certain": row.position_certain,
+        "time_ms": row.time_ms,
+        "time": format_time(row.time_ms),
+        "components": [
+            {
+                "kind": part.kind,
+                "stage": part.stage,
+                "first_stage": part.first_stage,
+                "time_ms": part.time_ms,
+                "seq": part.seq,
+                "note": part.note,
+                "penalty_id": part.penalty_id,
+                "recorded_ms": part.recorded_ms,
+                "provenance": {"kind": str(part.provenance.kind), "detail": part.provenance.detail},
+            }
+            for part in row.components
+        ],
+    }
 
 
 _CSV_FIELDS = [

@@ -36,9 +36,7 @@ text = st.text(
 slugs = st.sampled_from(CATEGORIES)
 nations = st.none() | st.sampled_from(["FRA", "ESP", "JPN", "RUS", "AND", "NED"])
 people = st.builds(Person, name=text, nationality=nations)
-provenances = st.builds(
-    Provenance, kind=st.sampled_from(list(SourceKind)), detail=st.none() | text
-)
+provenances = st.builds(Provenance, kind=st.sampled_from(list(SourceKind)), detail=st.none() | text)
 millis = st.integers(min_value=1, max_value=200 * 3_600_000)
 stage_numbers = st.integers(min_value=0, max_value=30)
 
@@ -185,11 +183,11 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
         st.builds(StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times),
         st.builds(StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times),
         st.builds(
-            lambda e, a, b, t: StageResultRecorded(
-                entry_id=e, stage=max(a, b), first_stage=min(a, b), time_ms=t
-            )
-            if a != b
-            else StageResultRecorded(entry_id=e, stage=a, time_ms=t),
+            lambda e, a, b, t: (
+                StageResultRecorded(entry_id=e, stage=max(a, b), first_stage=min(a, b), time_ms=t)
+                if a != b
+                else StageResultRecorded(entry_id=e, stage=a, time_ms=t)
+            ),
             entry_ids,
             stages,
             stages,

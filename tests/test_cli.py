@@ -29,65 +29,185 @@ def record(capsys: pytest.CaptureFixture[str], log: Path, *argv: str) -> str:
 
 
 def gc(capsys: pytest.CaptureFixture[str], log: Path, after: int) -> list[tuple[object, ...]]:
-    code, out, err = run(capsys, "show", str(log), "--category", "cars", "--after", str(after),
-                         "--format", "json")
+    code, out, err = run(
+        capsys, "show", str(log), "--category", "cars", "--after", str(after), "--format", "json"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["after_stage"] == after
     assert data["as_of"] is None
     return [(r["position"], r["number"], r["time"], r["gap"]) for r in data["rows"]] + [
-        ("out", u["number"], u["reason"]) for u in data["unclassified"]]
+        ("out", u["number"], u["reason"]) for u in data["unclassified"]
+    ]
 
 
 @pytest.fixture
 def built(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """A rally recorded command by command: prologue, tie, GC-only penalty, cancellation, retirement."""
+    """A rally recorded command by command.
+
+    Prologue, tie, GC-only penalty, cancellation with awarded time, retirement.
+    """
     log = tmp_path / "cli.rallylog"
-    record(capsys, log, "rally", "--name", "CLI Rally", "--year", "2024", "--category", "cars",
-           "--category", "trucks")
+    record(
+        capsys,
+        log,
+        "rally",
+        "--name",
+        "CLI Rally",
+        "--year",
+        "2024",
+        "--category",
+        "cars",
+        "--category",
+        "trucks",
+    )
     record(capsys, log, "stage", "--number", "1", "--counts", "prologue")
     for n in (2, 3, 4, 5):
         record(capsys, log, "stage", "--number", str(n))
-    for number, crew, make in [("200", "Ann Alpha (FRA)", "Toyota"), ("201", "Bob Bravo", "Mini"),
-                               ("202", "Cid Charlie", "Ford")]:
-        record(capsys, log, "entry", "--category", "cars", "--number", number, "--crew", crew,
-               "--crew", "Navigator", "--make", make)
+    for number, crew, make in [
+        ("200", "Ann Alpha (FRA)", "Toyota"),
+        ("201", "Bob Bravo", "Mini"),
+        ("202", "Cid Charlie", "Ford"),
+    ]:
+        record(
+            capsys,
+            log,
+            "entry",
+            "--category",
+            "cars",
+            "--number",
+            number,
+            "--crew",
+            crew,
+            "--crew",
+            "Navigator",
+            "--make",
+            make,
+        )
     for number, time in [("200", "3:45"), ("201", "3:40"), ("202", "3:50")]:
-        record(capsys, log, "result", "--category", "cars", "--stage", "1", "--entry", number,
-               "--time", time)
+        record(
+            capsys,
+            log,
+            "result",
+            "--category",
+            "cars",
+            "--stage",
+            "1",
+            "--entry",
+            number,
+            "--time",
+            time,
+        )
     for number, time in [("200", "2:00:00"), ("201", "2:01:00"), ("202", "2:03:30")]:
-        record(capsys, log, "result", "--category", "cars", "--stage", "2", "--entry", number,
-               "--time", time)
-    out = record(capsys, log, "penalty", "--category", "cars", "--entry", "200", "--stage", "3",
-                 "--amount", "+0:05:00", "--reason", "outside assistance", "--gc-only")
+        record(
+            capsys,
+            log,
+            "result",
+            "--category",
+            "cars",
+            "--stage",
+            "2",
+            "--entry",
+            number,
+            "--time",
+            time,
+        )
+    out = record(
+        capsys,
+        log,
+        "penalty",
+        "--category",
+        "cars",
+        "--entry",
+        "200",
+        "--stage",
+        "3",
+        "--amount",
+        "+0:05:00",
+        "--reason",
+        "outside assistance",
+        "--gc-only",
+    )
     assert "P1: cars:200 at stage 3 +0:05:00 (GC only): outside assistance" in out
     for number, time in [("200", "1:30:00"), ("201", "1:34:00"), ("202", "1:32:30")]:
-        record(capsys, log, "result", "--category", "cars", "--stage", "3", "--entry", number,
-               "--time", time)
-    record(capsys, log, "retire", "--category", "cars", "--entry", "202", "--stage", "4",
-           "--reason", "broken axle")
-    record(capsys, log, "cancel", "--stage", "4", "--category", "cars", "--awarded-time",
-           "0:45:00", "--reason", "flooded river")
+        record(
+            capsys,
+            log,
+            "result",
+            "--category",
+            "cars",
+            "--stage",
+            "3",
+            "--entry",
+            number,
+            "--time",
+            time,
+        )
+    record(
+        capsys,
+        log,
+        "retire",
+        "--category",
+        "cars",
+        "--entry",
+        "202",
+        "--stage",
+        "4",
+        "--reason",
+        "broken axle",
+    )
+    record(
+        capsys,
+        log,
+        "cancel",
+        "--stage",
+        "4",
+        "--category",
+        "cars",
+        "--awarded-time",
+        "0:45:00",
+        "--reason",
+        "flooded river",
+    )
     for number, time in [("200", "1:10:00"), ("201", "1:09:00")]:
-        record(capsys, log, "result", "--category", "cars", "--stage", "5", "--entry", number,
-               "--time", time)
+        record(
+            capsys,
+            log,
+            "result",
+            "--category",
+            "cars",
+            "--stage",
+            "5",
+            "--entry",
+            number,
+            "--time",
+            time,
+        )
     return log
 
 
 def test_standings_after_every_stage(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings show` gives the right GC after each stage, value by value."""
     assert gc(capsys, built, 2) == [
-        (1, "200", "2:00:00", None), (2, "201", "2:01:00", "+0:01:00"),
-        (3, "202", "2:03:30", "+0:03:30")]
+        (1, "200", "2:00:00", None),
+        (2, "201", "2:01:00", "+0:01:00"),
+        (3, "202", "2:03:30", "+0:03:30"),
+    ]
     assert gc(capsys, built, 3) == [
-        (1, "200", "3:35:00", None), (1, "201", "3:35:00", "+0:00:00"),
-        (3, "202", "3:36:00", "+0:01:00")]
+        (1, "200", "3:35:00", None),
+        (1, "201", "3:35:00", "+0:00:00"),
+        (3, "202", "3:36:00", "+0:01:00"),
+    ]
     assert gc(capsys, built, 4) == [
-        (1, "200", "4:20:00", None), (1, "201", "4:20:00", "+0:00:00"),
-        ("out", "202", "retired at stage 4: broken axle")]
+        (1, "200", "4:20:00", None),
+        (1, "201", "4:20:00", "+0:00:00"),
+        ("out", "202", "retired at stage 4: broken axle"),
+    ]
     assert gc(capsys, built, 5) == [
-        (1, "201", "5:29:00", None), (2, "200", "5:30:00", "+0:01:00"),
-        ("out", "202", "retired at stage 4: broken axle")]
+        (1, "201", "5:29:00", None),
+        (2, "200", "5:30:00", "+0:01:00"),
+        ("out", "202", "retired at stage 4: broken axle"),
+    ]
 
 
 def test_prologue_has_a_ranking_but_no_gc(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,20 +216,27 @@ def test_prologue_has_a_ranking_but_no_gc(built: Path, capsys: pytest.CaptureFix
     assert code == 0
     rows = json.loads(out)["rows"]
     assert [(r["position"], r["number"], r["time"]) for r in rows] == [
-        (1, "201", "0:03:40"), (2, "200", "0:03:45"), (3, "202", "0:03:50")]
+        (1, "201", "0:03:40"),
+        (2, "200", "0:03:45"),
+        (3, "202", "0:03:50"),
+    ]
     code, _, err = run(capsys, "show", str(built), "-c", "cars", "--after", "1")
     assert code == 2
     assert err.startswith("standings: error: no stage counts toward the general classification")
 
 
-def test_stage_ranking_ignores_gc_only_penalty(built: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_stage_ranking_ignores_gc_only_penalty(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Stage 3's ranking keeps the penalised crew's stage win."""
     code, out, _ = run(capsys, "stage", str(built), "-c", "cars", "-s", "3", "-f", "json")
     assert code == 0
     data = json.loads(out)
     assert [(r["number"], r["time"], r["gap"]) for r in data["rows"]] == [
-        ("200", "1:30:00", None), ("202", "1:32:30", "+0:02:30"), ("201", "1:34:00", "+0:04:00")]
+        ("200", "1:30:00", None),
+        ("202", "1:32:30", "+0:02:30"),
+        ("201", "1:34:00", "+0:04:00"),
+    ]
 
 
 def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,53 +262,101 @@ def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]
 def test_as_of_shows_the_standings_before_a_late_event(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--as-of S answers from the first S records: before the penalty, 200 led alone."""
-    code, out, _ = run(capsys, "events", str(built), "--format", "jsonl")
-    lines = [json.loads(line) for line in out.splitlines()]
-    penalty_seq = next(e["seq"] for e in lines if e["type"] == "penalty-imposed")
-    result_seqs = [e["seq"] for e in lines if e["type"] == "stage-result-recorded" and
-                   e["stage"] == 3]
-    code, out, _ = run(capsys, "show", str(built), "-c", "cars", "--after", "3", "--as-of",
-                       str(result_seqs[-1]), "-f", "json")
-    data = json.loads(out)
-    assert data["as_of"] == result_seqs[-1]
-    assert [(r["number"], r["time"]) for r in data["rows"]] == [
-        ("200", "3:35:00"), ("201", "3:35:00"), ("202", "3:36:00")]
-    assert penalty_seq < result_seqs[0]
+    """--as-of S answers from the first S records: the GC before a late penalty changed it."""
+    out = record(
+        capsys,
+        built,
+        "penalty",
+        "--category",
+        "cars",
+        "--entry",
+        "201",
+        "--stage",
+        "3",
+        "--amount",
+        "0:10:00",
+        "--reason",
+        "late decision: speeding",
+    )
+    penalty_seq = int(out.split()[0])
+    assert penalty_seq == 24
+    now = gc(capsys, built, 5)
+    assert now[:2] == [(1, "200", "5:30:00", None), (2, "201", "5:39:00", "+0:09:00")]
+    _, out, _ = run(
+        capsys, "show", str(built), "-c", "cars", "--as-of", str(penalty_seq - 1), "-f", "json"
+    )
+    before = json.loads(out)
+    assert before["as_of"] == penalty_seq - 1
+    assert before["after_stage"] == 5
+    assert [(r["number"], r["time"]) for r in before["rows"]] == [
+        ("201", "5:29:00"),
+        ("200", "5:30:00"),
+    ]
+    _, out, _ = run(
+        capsys,
+        "stage",
+        str(built),
+        "-c",
+        "cars",
+        "-s",
+        "3",
+        "--as-of",
+        str(penalty_seq - 1),
+        "-f",
+        "json",
+    )
+    assert [r["number"] for r in json.loads(out)["rows"]] == ["200", "202", "201"]
 
 
-def test_replay_json_is_an_array_of_snapshots(built: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_json_is_an_array_of_snapshots(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`standings replay` gives one snapshot per stage from the first counted one."""
     code, out, _ = run(capsys, "replay", str(built), "-c", "cars", "-f", "json")
     assert code == 0
     snapshots = json.loads(out)
     assert [s["after_stage"] for s in snapshots] == [2, 3, 4, 5]
     assert snapshots[-1]["rows"][0]["time_ms"] == 19_740_000
-    assert set(snapshots[0]) >= {"rally", "category", "after_stage", "as_of", "rows",
-                                 "unclassified"}
-    assert set(snapshots[0]["rows"][0]) >= {"position", "position_certain", "number", "crew",
-                                            "make", "time_ms", "gap_ms", "time", "gap"}
+    assert set(snapshots[0]) >= {
+        "rally",
+        "category",
+        "after_stage",
+        "as_of",
+        "rows",
+        "unclassified",
+    }
+    assert set(snapshots[0]["rows"][0]) >= {
+        "position",
+        "position_certain",
+        "number",
+        "crew",
+        "make",
+        "time_ms",
+        "gap_ms",
+        "time",
+        "gap",
+    }
     assert snapshots[0]["rows"][0]["crew"] == ["Ann Alpha", "Navigator"]
 
 
 def test_replay_csv(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """CSV has a header and a row per entry per stage, unclassified with their reason."""
-    code, out, _ = run(capsys, "replay", str(built), "-c", "cars", "-f", "csv")
+    _code, out, _ = run(capsys, "replay", str(built), "-c", "cars", "-f", "csv")
     lines = out.splitlines()
-    assert lines[0] == ("after_stage,position,position_certain,number,crew,make,time,gap,"
-                        "time_ms,gap_ms,reason")
+    assert lines[0] == (
+        "after_stage,position,position_certain,number,crew,make,time,gap,time_ms,gap_ms,reason"
+    )
     assert lines[1] == "2,1,true,200,Ann Alpha / Navigator,Toyota,2:00:00,,7200000,,"
     assert lines[-1] == "5,,,202,Cid Charlie / Navigator,Ford,,,,,retired at stage 4: broken axle"
 
 
 def test_events_text_and_jsonl(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings events` lists every event with its sequence number."""
-    code, out, _ = run(capsys, "events", str(built))
+    _, out, _ = run(capsys, "events", str(built))
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["1", "rally-declared", "CLI"]
     assert len(lines) == 23  # 1 rally, 5 stages, 3 entries, 11 results, penalty, retire, cancel
-    code, out, _ = run(capsys, "events", str(built), "--format", "jsonl")
+    _code, out, _ = run(capsys, "events", str(built), "--format", "jsonl")
     objects = [json.loads(line) for line in out.splitlines()]
     assert [o["seq"] for o in objects] == list(range(1, 24))
     assert objects[-1]["type"] == "stage-result-recorded"
@@ -191,10 +366,25 @@ def test_events_text_and_jsonl(built: Path, capsys: pytest.CaptureFixture[str]) 
 def test_rescind_and_correct(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A rescinded penalty and a corrected time change the GC as expected."""
     record(capsys, built, "rescind", "--penalty", "P1", "--reason", "appeal upheld")
-    record(capsys, built, "correct", "--category", "cars", "--entry", "201", "--stage", "5",
-           "--time", "1:11:00", "--reason", "timing error")
-    assert gc(capsys, built, 5)[:2] == [(1, "200", "5:25:00", None),
-                                       (2, "201", "5:31:00", "+0:06:00")]
+    record(
+        capsys,
+        built,
+        "correct",
+        "--category",
+        "cars",
+        "--entry",
+        "201",
+        "--stage",
+        "5",
+        "--time",
+        "1:11:00",
+        "--reason",
+        "timing error",
+    )
+    assert gc(capsys, built, 5)[:2] == [
+        (1, "200", "5:25:00", None),
+        (2, "201", "5:31:00", "+0:06:00"),
+    ]
 
 
 def test_log_check(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,33 +403,165 @@ def test_log_check(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "200",
-          "--time", "1:60:00"], "minutes out of range"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "200",
-          "--time", "-5:00"], "cannot carry a sign"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "200",
-          "--time", "abc"], "not a time"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "200",
-          "--time", ""], "not a time"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "999",
-          "--time", "1:00:00"], "unknown entry"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "200",
-          "--time", "0:00:00"], "expected an integer >= 1"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "2", "--entry", "200",
-          "--time", "2:00:00"], "already has a result for stage 2"),
-        (["record", "{log}", "penalty", "--category", "cars", "--entry", "200", "--stage", "9",
-          "--amount", "5:00", "--reason", "x"], "unscheduled stage"),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "200",
+                "--time",
+                "1:60:00",
+            ],
+            "minutes out of range",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "200",
+                "--time",
+                "-5:00",
+            ],
+            "cannot carry a sign",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "200",
+                "--time",
+                "abc",
+            ],
+            "not a time",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "200",
+                "--time",
+                "",
+            ],
+            "not a time",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "999",
+                "--time",
+                "1:00:00",
+            ],
+            "unknown entry",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "200",
+                "--time",
+                "0:00:00",
+            ],
+            "expected an integer >= 1",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "200",
+                "--time",
+                "2:00:00",
+            ],
+            "already has a result for stage 2",
+        ),
+        (
+            [
+                "record",
+                "{log}",
+                "penalty",
+                "--category",
+                "cars",
+                "--entry",
+                "200",
+                "--stage",
+                "9",
+                "--amount",
+                "5:00",
+                "--reason",
+                "x",
+            ],
+            "unscheduled stage",
+        ),
         (["record", "{log}", "rescind", "--penalty", "P9", "--reason", "x"], "unknown penalty"),
-        (["record", "{log}", "result", "--category", "cars", "--stage", "4", "--entry", "200",
-          "--time", "1:00:00"], "cancelled"),
-        (["record", "{log}", "entry", "--category", "quads", "--number", "1", "--crew", "A"],
-         "unknown category"),
+        (
+            [
+                "record",
+                "{log}",
+                "result",
+                "--category",
+                "cars",
+                "--stage",
+                "4",
+                "--entry",
+                "200",
+                "--time",
+                "1:00:00",
+            ],
+            "cancelled",
+        ),
+        (
+            ["record", "{log}", "entry", "--category", "quads", "--number", "1", "--crew", "A"],
+            "unknown category",
+        ),
         (["show", "{log}", "--category", "quads"], "unknown category"),
         (["show", "{log}", "--category", "cars", "--after", "x"], "not a whole number"),
         (["show", "{missing}", "--category", "cars"], "no such log"),
         (["show", "{notalog}", "--category", "cars"], "not a rally log"),
-        (["record", "{log}", "rally", "--name", "X", "--year", "2000", "--category", "cars"],
-         "already exists"),
+        (
+            ["record", "{log}", "rally", "--name", "X", "--year", "2000", "--category", "cars"],
+            "already exists",
+        ),
         (["show", "{log}"], "the following arguments are required: --category"),
     ],
 )
@@ -250,8 +572,9 @@ def test_user_errors_one_line_exit_2_log_unchanged(
     notalog = tmp_path / "notes.txt"
     notalog.write_text("just some text\n")
     before = built.read_bytes()
-    args = [a.format(log=built, missing=tmp_path / "missing.rallylog", notalog=notalog)
-            for a in argv]
+    args = [
+        a.format(log=built, missing=tmp_path / "missing.rallylog", notalog=notalog) for a in argv
+    ]
     proc = subprocess.run([STANDINGS, *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
@@ -268,3 +591,49 @@ def test_shipped_log_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "show", "example-rally", "--category", "bikes", "-f", "json")
     assert code == 0
     assert json.loads(out)["rows"][0]["crew"] == ["Tomás Ferreira"]
+
+
+def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`standings explain` shows results, penalties and awarded times that add up to the GC time."""
+    code, out, _ = run(capsys, "explain", str(built), "-c", "cars", "-e", "200", "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["time"] == "5:30:00"
+    assert [(c["kind"], c["stage"], c["time_ms"]) for c in data["components"]] == [
+        ("result", 2, 7_200_000),
+        ("penalty", 3, 300_000),  # within a stage, in log order: recorded before the result
+        ("result", 3, 5_400_000),
+        ("awarded", 4, 2_700_000),
+        ("result", 5, 4_200_000),
+    ]
+    assert sum(c["time_ms"] for c in data["components"]) == 19_800_000
+    code, out, _ = run(capsys, "explain", str(built), "-c", "cars", "-e", "Alpha")
+    assert code == 0
+    assert "penalty P1 (GC only): outside assistance" in out
+    assert out.rstrip().endswith("Total: 5:30:00")
+    code, _, err = run(capsys, "explain", str(built), "-c", "cars", "-e", "202")
+    assert code == 2
+    assert "entry not classified" in err
+    assert "retired at stage 4" in err
+
+
+def test_negative_amount_is_a_bonus(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--amount -0:02:00` (a bonus) is read as a negative duration, not as an option."""
+    out = record(
+        capsys,
+        built,
+        "penalty",
+        "--category",
+        "cars",
+        "--entry",
+        "200",
+        "--stage",
+        "5",
+        "--amount",
+        "-0:02:00",
+        "--reason",
+        "stopped to help an injured rider",
+    )
+    assert "P2: cars:200 at stage 5 -0:02:00" in out
+    rows = gc(capsys, built, 5)
+    assert rows[:2] == [(1, "200", "5:28:00", None), (2, "201", "5:29:00", "+0:01:00")]

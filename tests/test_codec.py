@@ -47,7 +47,11 @@ def test_every_event_round_trips_through_the_codec(event: Event) -> None:
 def test_record_layout_is_a_plain_msgpack_map() -> None:
     """Other programs can read a record with msgpack alone: seq, v, at, and a tagged event."""
     event = PenaltyImposed(
-        penalty_id="P1", entry_id="cars:203", stage=5, amount_ms=300_000, reason="push",
+        penalty_id="P1",
+        entry_id="cars:203",
+        stage=5,
+        amount_ms=300_000,
+        reason="push",
         gc_only=True,
     )
     raw = msgpack.unpackb(CODEC.encode(Record(seq=3, event=event)))
@@ -67,7 +71,7 @@ def _raw(event: dict[str, Any], *, version: int = 1) -> bytes:
 
 def test_unknown_tag_is_a_schema_error() -> None:
     """A record of a type this code does not know is refused, naming the tag."""
-    with pytest.raises(SchemaError, match="unknown event type.*received stage-teleported"):
+    with pytest.raises(SchemaError, match=r"unknown event type.*received stage-teleported"):
         CODEC.decode(_raw({"type": "stage-teleported"}))
 
 
@@ -76,7 +80,7 @@ def test_future_schema_version_is_refused() -> None:
     event = CODEC.unstructure(
         PenaltyImposed(penalty_id="P", entry_id="e", stage=1, amount_ms=1, reason="r")
     )
-    with pytest.raises(SchemaError, match="newer version.*received 2"):
+    with pytest.raises(SchemaError, match=r"newer version.*received 2"):
         CODEC.decode(_raw(event, version=2))
 
 
@@ -121,9 +125,7 @@ def test_old_records_are_upcast_on_read() -> None:
     old = CODEC.encode(
         Record(
             seq=1,
-            event=PenaltyImposed(
-                penalty_id="P", entry_id="e", stage=1, amount_ms=1, reason="push"
-            ),
+            event=PenaltyImposed(penalty_id="P", entry_id="e", stage=1, amount_ms=1, reason="push"),
         )
     )
     newer = Codec(schema_version=2, upcasters={("penalty-imposed", 1): prefix_reason})

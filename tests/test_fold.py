@@ -284,5 +284,3 @@ def test_generated_logs_exercise_the_rules(records: list[Record]) -> None:
                 assert row.position == expected_position
                 assert row.gap_ms == (None if index == 0 else row.time_ms - times[0])
                 assert sum(part.time_ms for part in row.components) == row.time_ms
-
-

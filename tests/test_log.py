@@ -189,7 +189,7 @@ def test_huge_length_field_is_refused_without_allocating(rally_log: Path) -> Non
 
     data[target : target + FRAME_BYTES] = head + struct.pack(">I", zlib.crc32(head))
     rally_log.write_bytes(bytes(data))
-    with pytest.raises(LogCorruptError, match=f"out of range.*{MAX_RECORD_BYTES}"):
+    with pytest.raises(LogCorruptError, match=rf"out of range.*{MAX_RECORD_BYTES}"):
         read_records(rally_log)
 
 
@@ -224,7 +224,7 @@ def test_second_writer_in_another_process_is_refused(rally_log: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(LogLockedError, match="after waiting 0.2 s"):
+        with pytest.raises(LogLockedError, match=r"after waiting 0\.2 s"):
             LogWriter(rally_log, wait_seconds=0.2)
     finally:
         assert holder.stdin is not None

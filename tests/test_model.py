@@ -44,7 +44,7 @@ def test_events_are_frozen_and_slotted() -> None:
             "-5",
         ),
         (
-            lambda: StageResultRecorded(entry_id="x", stage=2, time_ms=1.5),
+            lambda: StageResultRecorded(entry_id="x", stage=2, time_ms=1.5),  # type: ignore[arg-type]
             "StageResultRecorded.time_ms",
             "1.5",
         ),
@@ -54,9 +54,7 @@ def test_events_are_frozen_and_slotted() -> None:
             "2",
         ),
         (
-            lambda: PenaltyImposed(
-                penalty_id="P", entry_id="x", stage=1, amount_ms=0, reason="r"
-            ),
+            lambda: PenaltyImposed(penalty_id="P", entry_id="x", stage=1, amount_ms=0, reason="r"),
             "PenaltyImposed.amount_ms",
             "0",
         ),

@@ -54,8 +54,12 @@ def test_prologue_ranks_but_does_not_count(rally_log: Path) -> None:
 def test_ties_share_a_position_ordered_by_number(rally_log: Path) -> None:
     """Equal times share a position (1, 1, 3); within the tie the lower race number comes first."""
     rally = _build(rally_log, [_r(202, 2, 60), _r(200, 2, 60), _r(201, 2, 61), _r(203, 2, 60)])
-    assert _table(rally, 2) == [("1", "200", 60), ("1", "202", 60), ("1", "203", 60),
-                                ("4", "201", 61)]
+    assert _table(rally, 2) == [
+        ("1", "200", 60),
+        ("1", "202", 60),
+        ("1", "203", 60),
+        ("4", "201", 61),
+    ]
     gaps = [row.gap_ms for row in rally.standings("cars", 2).rows]
     assert gaps == [None, 0, 0, MIN]
 
@@ -68,34 +72,60 @@ def test_gc_only_penalty_changes_gc_not_stage(rally_log: Path) -> None:
             _r(200, 2, 60),
             _r(201, 2, 62),
             _r(202, 2, 63),
-            PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=5 * MIN,
-                           reason="push", gc_only=True),
-            PenaltyImposed(penalty_id="P2", entry_id="cars:201", stage=2, amount_ms=2 * MIN,
-                           reason="speeding"),
+            PenaltyImposed(
+                penalty_id="P1",
+                entry_id="cars:200",
+                stage=2,
+                amount_ms=5 * MIN,
+                reason="push",
+                gc_only=True,
+            ),
+            PenaltyImposed(
+                penalty_id="P2", entry_id="cars:201", stage=2, amount_ms=2 * MIN, reason="speeding"
+            ),
         ],
     )
     stage = rally.stage_result("cars", 2)
     assert [(row.number, row.time_ms // MIN, row.penalty_ms // MIN) for row in stage.rows] == [
-        ("200", 60, 0), ("202", 63, 0), ("201", 64, 2)]
+        ("200", 60, 0),
+        ("202", 63, 0),
+        ("201", 64, 2),
+    ]
     assert _table(rally, 2)[:3] == [("1", "202", 63), ("2", "201", 64), ("3", "200", 65)]
 
 
 def test_bonus_is_a_negative_penalty(rally_log: Path) -> None:
     """A negative amount takes time off."""
-    rally = _build(rally_log, [_r(200, 2, 60), _r(201, 2, 59),
-                               PenaltyImposed(penalty_id="B", entry_id="cars:200", stage=2,
-                                              amount_ms=-2 * MIN, reason="helped a crew")])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 59),
+            PenaltyImposed(
+                penalty_id="B",
+                entry_id="cars:200",
+                stage=2,
+                amount_ms=-2 * MIN,
+                reason="helped a crew",
+            ),
+        ],
+    )
     assert _table(rally, 2)[:2] == [("1", "200", 58), ("2", "201", 59)]
 
 
 def test_rescinded_penalty_no_longer_counts_but_as_of_remembers(rally_log: Path) -> None:
     """After a rescission the penalty is gone; as of the seq before it, it still counts."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 62),
-        PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=5 * MIN,
-                       reason="push"),
-        PenaltyRescinded(penalty_id="P1", reason="appeal upheld"),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 62),
+            PenaltyImposed(
+                penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=5 * MIN, reason="push"
+            ),
+            PenaltyRescinded(penalty_id="P1", reason="appeal upheld"),
+        ],
+    )
     rescinded_at = rally.last_seq
     assert _table(rally, 2)[:2] == [("1", "200", 60), ("2", "201", 62)]
     assert _table(rally, 2, as_of=rescinded_at - 1)[:2] == [("1", "201", 62), ("2", "200", 65)]
@@ -103,12 +133,17 @@ def test_rescinded_penalty_no_longer_counts_but_as_of_remembers(rally_log: Path)
 
 def test_cancelled_stage_counts_only_its_awarded_time(rally_log: Path) -> None:
     """A cancelled stage adds the awarded time to everyone still in; without one it adds nothing."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 61), _r(202, 2, 70),
-        EntryRetired(entry_id="cars:202", stage=3, reason="fire"),
-        StageCancelled(stage=3, categories=("cars",), reason="storm", awarded_ms=34 * MIN),
-        StageCancelled(stage=4, categories=("cars", "bikes"), reason="security"),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 61),
+            _r(202, 2, 70),
+            EntryRetired(entry_id="cars:202", stage=3, reason="fire"),
+            StageCancelled(stage=3, categories=("cars",), reason="storm", awarded_ms=34 * MIN),
+            StageCancelled(stage=4, categories=("cars", "bikes"), reason="security"),
+        ],
+    )
     assert _table(rally, 3)[:2] == [("1", "200", 94), ("2", "201", 95)]
     assert _table(rally, 4)[:2] == [("1", "200", 94), ("2", "201", 95)]
     awarded = rally.standings("cars", 3).rows[0].components[-1]
@@ -121,12 +156,18 @@ def test_cancelled_stage_counts_only_its_awarded_time(rally_log: Path) -> None:
 
 def test_missing_result_and_retirement_are_unclassified(rally_log: Path) -> None:
     """No result for a counted stage, or a retirement, takes an entry out with a reason."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 61), _r(202, 2, 62),
-        _r(200, 3, 60), _r(202, 3, 60),
-        EntryRetired(entry_id="cars:202", stage=4, reason="gearbox", excluded=False),
-        _r(200, 4, 60),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 61),
+            _r(202, 2, 62),
+            _r(200, 3, 60),
+            _r(202, 3, 60),
+            EntryRetired(entry_id="cars:202", stage=4, reason="gearbox", excluded=False),
+            _r(200, 4, 60),
+        ],
+    )
     standings = rally.standings("cars", 4)
     assert [row.number for row in standings.rows] == ["200"]
     assert [(u.number, u.reason) for u in standings.unclassified] == [
@@ -140,26 +181,36 @@ def test_missing_result_and_retirement_are_unclassified(rally_log: Path) -> None
 
 def test_combined_time_classifies_from_its_last_stage(rally_log: Path) -> None:
     """A combined time over stages 3-4 leaves the entry out after 3 and back in after 4."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 61),
-        _r(200, 3, 60), _r(200, 4, 60),
-        _r(201, 4, 118, first=3),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 61),
+            _r(200, 3, 60),
+            _r(200, 4, 60),
+            _r(201, 4, 118, first=3),
+        ],
+    )
     after3 = rally.standings("cars", 3)
     assert [row.number for row in after3.rows] == ["200"]
     assert after3.unclassified[0].reason == "combined time for stages 3-4 known only after stage 4"
     assert _table(rally, 4)[:2] == [("1", "201", 179), ("2", "200", 180)]
     combined = rally.stage_result("cars", 4).combined
     assert [(c.number, c.first_stage, c.stage, c.time_ms // MIN) for c in combined] == [
-        ("201", 3, 4, 118)]
+        ("201", 3, 4, 118)
+    ]
 
 
 def test_correction_replaces_the_time_and_is_explained(rally_log: Path) -> None:
     """A correction wins over the recorded time; the explanation keeps both."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 61),
-        ResultCorrected(entry_id="cars:201", stage=2, time_ms=59 * MIN, reason="timing error"),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 61),
+            ResultCorrected(entry_id="cars:201", stage=2, time_ms=59 * MIN, reason="timing error"),
+        ],
+    )
     assert _table(rally, 2)[:2] == [("1", "201", 59), ("2", "200", 60)]
     part = rally.standings("cars", 2).rows[0].components[0]
     assert (part.time_ms, part.recorded_ms) == (59 * MIN, 61 * MIN)
@@ -168,12 +219,22 @@ def test_correction_replaces_the_time_and_is_explained(rally_log: Path) -> None:
 
 def test_coverage_marks_positions_beyond_the_known_prefix(rally_log: Path) -> None:
     """With only the GC top 2 known, positions from 3 on are uncertain (shown as ≥3)."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 61), _r(202, 2, 62), _r(203, 2, 62),
-        FieldCoverageDeclared(category="cars", stage=2, stage_known=3, gc_known=2),
-    ])
-    assert _table(rally, 2) == [("1", "200", 60), ("2", "201", 61), ("≥3", "202", 62),
-                                ("≥3", "203", 62)]
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 61),
+            _r(202, 2, 62),
+            _r(203, 2, 62),
+            FieldCoverageDeclared(category="cars", stage=2, stage_known=3, gc_known=2),
+        ],
+    )
+    assert _table(rally, 2) == [
+        ("1", "200", 60),
+        ("2", "201", 61),
+        ("≥3", "202", 62),
+        ("≥3", "203", 62),
+    ]
     stage = rally.stage_result("cars", 2)
     assert [row.position_text for row in stage.rows] == ["1", "2", "3", "3"]
     json_rows = rally.standings("cars", 2).to_json()["rows"]
@@ -182,14 +243,27 @@ def test_coverage_marks_positions_beyond_the_known_prefix(rally_log: Path) -> No
 
 def test_explanation_adds_up(rally_log: Path) -> None:
     """Each row's components (results, penalties, awarded times) sum to its time, with seqs."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(200, 3, 61),
-        PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=3, amount_ms=MIN,
-                       reason="late", gc_only=True),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(200, 3, 61),
+            PenaltyImposed(
+                penalty_id="P1",
+                entry_id="cars:200",
+                stage=3,
+                amount_ms=MIN,
+                reason="late",
+                gc_only=True,
+            ),
+        ],
+    )
     row = rally.standings("cars", 3).rows[0]
     assert [(c.kind, c.stage, c.time_ms // MIN) for c in row.components] == [
-        ("result", 2, 60), ("result", 3, 61), ("penalty", 3, 1)]
+        ("result", 2, 60),
+        ("result", 3, 61),
+        ("penalty", 3, 1),
+    ]
     assert sum(c.time_ms for c in row.components) == row.time_ms
     assert all(c.seq > 0 for c in row.components)
 
@@ -197,7 +271,7 @@ def test_explanation_adds_up(rally_log: Path) -> None:
 def test_query_errors_are_clear(rally_log: Path) -> None:
     """Unknown categories, stages and sequences raise QueryError saying what exists."""
     rally = _build(rally_log, [_r(200, 2, 60)])
-    with pytest.raises(QueryError, match="unknown category.*expected one of cars, bikes"):
+    with pytest.raises(QueryError, match=r"unknown category.*expected one of cars, bikes"):
         rally.standings("quads")
     with pytest.raises(QueryError, match="unknown stage"):
         rally.standings("cars", 12)
@@ -209,11 +283,18 @@ def test_query_errors_are_clear(rally_log: Path) -> None:
 
 def test_as_of_equals_a_log_truncated_there(rally_log: Path) -> None:
     """Standings as of seq S equal those of a log holding only records 1..S."""
-    rally = _build(rally_log, [
-        _r(200, 2, 60), _r(201, 2, 61), _r(200, 3, 60), _r(201, 3, 58),
-        PenaltyImposed(penalty_id="P1", entry_id="cars:201", stage=3, amount_ms=5 * MIN,
-                       reason="late"),
-    ])
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(201, 2, 61),
+            _r(200, 3, 60),
+            _r(201, 3, 58),
+            PenaltyImposed(
+                penalty_id="P1", entry_id="cars:201", stage=3, amount_ms=5 * MIN, reason="late"
+            ),
+        ],
+    )
     for seq in range(rally.last_seq - 4, rally.last_seq + 1):
         truncated = Rally(rally.records[:seq])
         assert rally.standings("cars", as_of=seq).rows == truncated.standings("cars").rows
@@ -224,7 +305,14 @@ def test_shipped_example_replays_to_known_values() -> None:
     rally = load("example-rally")
     cars = rally.standings("cars")
     assert [(r.number, r.time_ms) for r in cars.rows] == [
-        ("200", 48_485_000), ("201", 48_760_000), ("202", 48_912_000), ("204", 49_046_000)]
+        ("200", 48_485_000),
+        ("201", 48_760_000),
+        ("202", 48_912_000),
+        ("204", 49_046_000),
+    ]
     bikes4 = rally.standings("bikes", 4)
     assert [(r.number, r.time_ms) for r in bikes4.rows][:3] == [
-        ("2", 34_870_000), ("1", 34_955_000), ("5", 34_982_000)]
+        ("2", 34_870_000),
+        ("1", 34_955_000),
+        ("5", 34_982_000),
+    ]
