@@ -67,6 +67,8 @@ class ResultState:
     recorded_ms: int
     seq: int
     provenance: Provenance
+    covers: tuple[int, ...]
+    """The counted stages this result stands for (a span's, less those timed on their own)."""
     corrections: tuple[Correction, ...] = ()
 
     @property
@@ -223,13 +225,7 @@ class Fold:
         key = (result.entry_id, result.stage)
         self.results[key] = result
         covered = self.covering.setdefault(result.entry_id, {})
-        category = self.entries[result.entry_id].category
-        stages = (
-            self.counted_stages(category, result.first_stage, result.stage)
-            if result.is_span
-            else [result.stage]
-        )
-        for stage in stages:
+        for stage in result.covers:
             covered[stage] = key
 
     def _require_rally(self, event: Event, seq: int) -> RallyDeclared:
@@ -379,8 +375,20 @@ class Fold:
                 )
         self._require_running(event, seq, event.entry_id, first)
         covered = self.covering.get(event.entry_id, {})
-        stages = self.counted_stages(category, first, last) if first != last else [last]
-        for stage in stages:
+        if first == last:
+            covers = [last]
+            clashes = [last]
+        else:
+            # A combined time stands for the counted stages of its range that have no
+            # result of their own: a source may print one stage time inside a span.
+            in_range = self.counted_stages(category, first, last)
+            covers = [stage for stage in in_range if stage not in covered]
+            clashes = [first, last] + [
+                stage
+                for stage in in_range
+                if stage in covered and self.results[covered[stage]].is_span
+            ]
+        for stage in clashes:
             existing = covered.get(stage)
             if existing is None and (event.entry_id, stage) in self.results:
                 existing = (event.entry_id, stage)
@@ -401,6 +409,7 @@ class Fold:
                 recorded_ms=event.time_ms,
                 seq=seq,
                 provenance=event.provenance,
+                covers=tuple(covers),
             )
         )
 

@@ -324,10 +324,18 @@ def _entries(fold: Fold, category: str) -> list[EntryRegistered]:
     return [entry for entry in fold.entries.values() if entry.category == category]
 
 
-def _result_component(result: ResultState) -> Component:
-    span = (
-        f"stages {result.first_stage}-{result.stage}" if result.is_span else f"stage {result.stage}"
-    )
+def _result_component(result: ResultState, covering: dict[int, tuple[str, int]]) -> Component:
+    span = f"stage {result.stage}"
+    if result.is_span:
+        span = f"stages {result.first_stage}-{result.stage} combined"
+        key = (result.entry_id, result.stage)
+        left_out = [
+            str(stage)
+            for stage in range(result.first_stage + 1, result.stage)
+            if stage in covering and covering[stage] != key
+        ]
+        if left_out:
+            span += f" (stage {', '.join(left_out)} timed apart)"
     if result.corrections:
         last = result.corrections[-1]
         return Component(
@@ -412,7 +420,7 @@ def compute_standings(
             key = covering[stage]
             if key not in seen:
                 seen.add(key)
-                parts.append(_result_component(fold.results[key]))
+                parts.append(_result_component(fold.results[key], covering))
         for stage, cancel in awarded:
             assert cancel.event.awarded_ms is not None
             parts.append(

@@ -274,6 +274,8 @@ class StageResultRecorded:
     With ``first_stage`` set, ``time_ms`` is one combined time over the counted
     stages ``first_stage`` to ``stage`` (a marathon stage, or a source that
     only gives an aggregate); the entry is classified again from ``stage`` on.
+    Stages of that range for which the entry already has a result of its own
+    (a stage time printed inside the span) are not part of the combined time.
     """
 
     entry_id: str = attrs.field(validator=_text)

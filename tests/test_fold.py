@@ -55,9 +55,14 @@ REFUSALS: dict[str, tuple[list[Event], Event, str]] = {
         _result(200, 3),
         "already has a result for stage 3",
     ),
-    "combined time over an existing result": (
-        [_result(200, 3)],
+    "combined time starting on a timed stage": (
+        [_result(200, 2)],
         _result(200, 4, 30, first=2),
+        "already has a result for stage 2",
+    ),
+    "combined time overlapping another": (
+        [_result(200, 3, 30, first=2)],
+        _result(200, 4, 30, first=3),
         "already has a result for stage 3",
     ),
     "combined time starting on the prologue": (

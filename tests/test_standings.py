@@ -16,6 +16,7 @@ from engine import (
     Rally,
     Recorder,
     ResultCorrected,
+    RuleViolationError,
     StageCancelled,
     StageResultRecorded,
     load,
@@ -316,3 +317,27 @@ def test_shipped_example_replays_to_known_values() -> None:
         ("1", 34_955_000),
         ("5", 34_982_000),
     ]
+
+
+def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
+    """A span 2-4 recorded after a stage-3 result stands for stages 2 and 4 only.
+
+    Historical sources print a stage time inside a stretch known only as a total.
+    """
+    rally = _build(
+        rally_log,
+        [
+            _r(200, 2, 60),
+            _r(200, 3, 60),
+            _r(200, 4, 60),
+            _r(201, 3, 58),
+            _r(201, 4, 121, first=2),
+        ],
+    )
+    standings = rally.standings("cars", 4)
+    assert [(r.number, r.time_ms // MIN) for r in standings.rows] == [("201", 179), ("200", 180)]
+    notes = [c.note for c in standings.rows[0].components]
+    assert notes == ["stages 2-4 combined (stage 3 timed apart) result", "stage 3 result"]
+    assert [r.number for r in rally.stage_result("cars", 3).rows] == ["201", "200"]
+    with Recorder(rally_log) as recorder, pytest.raises(RuleViolationError):
+        recorder.append(_r(201, 3, 1))  # stage 3 already has its own result
