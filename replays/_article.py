@@ -44,6 +44,8 @@ from typing import ClassVar
 
 import attrs
 
+from events import RallyError
+
 __all__ = [
     "Anomaly",
     "Article",
@@ -74,37 +76,12 @@ __all__ = [
 # --------------------------------------------------------------------------- errors
 
 
-class ArticleError(ValueError):
+class ArticleError(RallyError, ValueError):
     """An article (or one of its cells) that cannot be read.
 
     The message reads ``what (where): expected E, received R``; each part is
     kept as an attribute.
     """
-
-    def __init__(
-        self,
-        what: str,
-        *,
-        where: str | None = None,
-        expected: str | None = None,
-        received: object = None,
-    ) -> None:
-        self.what = what
-        self.where = where
-        self.expected = expected
-        self.received = received
-        text = what
-        if where:
-            text += f" ({where})"
-        details = []
-        if expected is not None:
-            details.append(f"expected {expected}")
-        if received is not None:
-            shown = repr(received) if isinstance(received, str) else str(received)
-            details.append(f"received {shown}")
-        if details:
-            text += ": " + ", ".join(details)
-        super().__init__(text)
 
 
 # --------------------------------------------------------------------------- clocks

@@ -181,7 +181,7 @@ def test_parse_clock_error_says_where_and_what() -> None:
     message = str(caught.value)
     assert "minutes out of range" in message
     assert "x.txt, line 7" in message
-    assert "'1:60:00'" in message
+    assert "received 1:60:00" in message
     assert isinstance(caught.value, ValueError)
 
 
@@ -601,7 +601,7 @@ def test_error_bad_time_reports_line() -> None:
     text = f"= 1999 Test Rally =\n\nSome prose.\n\n{STAGES}\n{results}\n{STANDINGS}"
     line = next(i for i, t in enumerate(text.split("\n"), start=1) if "3:61" in t)
     assert f"mini, line {line}" in str(caught.value)
-    assert "'3:61'" in str(caught.value)
+    assert "received 3:61" in str(caught.value)
 
 
 def test_error_unknown_standings_column() -> None:
