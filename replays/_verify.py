@@ -1,0 +1,299 @@
+"""Check a replayed log against the standings its source documents, row by row.
+
+The documented rows are kept beside the log exactly as printed
+(``NAME.documented.json``); the errata in the editorial file beside it
+(``NAME.toml``) say which printed values are wrong and what stands instead.
+For every documented GC row, final-standings row and stage row, the replay
+must give the printed position, competitor, time and gap, or else the
+corrected value of a catalogued erratum. A row printed without a position
+shares the row above's. Where the article prints equal times with distinct
+positions, the engine's tie rule (equal times share a position) stands, and
+verify says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from engine import QueryError, Rally, StageResult, Standings, format_gap, format_time, load
+from events import LogNotFoundError
+from replays import resolve_log
+from replays._article import parse_clock
+from replays._editorial import Editorial, Erratum, load_editorial
+from replays._import import fold_name
+
+__all__ = ["VerifyReport", "documented_path", "editorial_path", "verify"]
+
+
+def documented_path(log: Path) -> Path:
+    """Where the documented standings of a log are kept: beside it."""
+    return log.with_name(log.name.removesuffix(".rallylog") + ".documented.json")
+
+
+def editorial_path(log: Path) -> Path:
+    """Where the editorial decisions (errata, penalties) of a log are kept: beside it."""
+    return log.with_name(log.name.removesuffix(".rallylog") + ".toml")
+
+
+@attrs.frozen
+class Tally:
+    """Rows checked and rows reproduced for one kind of table."""
+
+    total: int = 0
+    reproduced: int = 0
+
+
+@attrs.frozen
+class VerifyReport:
+    """What verify found: one line per difference, erratum or tie note, and the counts."""
+
+    lines: tuple[str, ...]
+    gc: Tally
+    final: Tally
+    stage: Tally
+    errata: int
+    differences: int
+
+    @property
+    def ok(self) -> bool:
+        """Whether every documented row is reproduced (or is a catalogued erratum)."""
+        return self.differences == 0
+
+    @property
+    def summary(self) -> str:
+        """``reproduced X of Y GC rows, A of B final rows, E errata; S of T stage rows``."""
+        return (
+            f"reproduced {self.gc.reproduced} of {self.gc.total} GC rows, "
+            f"{self.final.reproduced} of {self.final.total} final rows, "
+            f"{self.errata} errata; {self.stage.reproduced} of {self.stage.total} stage rows"
+        )
+
+
+def _ms(text: str | None) -> int | None:
+    return None if text is None else parse_clock(text)
+
+
+class _Checker:
+    def __init__(self, rally: Rally, documented: dict[str, Any], editorial: Editorial) -> None:
+        self.rally = rally
+        self.documented = documented
+        self.errata: dict[tuple[str, str, int | None, int], list[Erratum]] = {}
+        for erratum in editorial.errata:
+            self.errata.setdefault(
+                (erratum.category, erratum.table, erratum.stage, erratum.row), []
+            ).append(erratum)
+        self.aliases = {fold_name(a.printed): fold_name(a.name) for a in editorial.aliases}
+        self.lines: list[str] = []
+        self.counts = {"gc": [0, 0], "final": [0, 0], "stage": [0, 0]}
+        self.errata_matched: set[str] = set()
+        self.differences = 0
+
+    def key(self, name: str) -> str:
+        folded = fold_name(name)
+        return self.aliases.get(folded, folded)
+
+    def entry_id(self, category: str, driver: str) -> str | None:
+        wanted = self.key(driver)
+        for entry in self.rally.entries(category):
+            if fold_name(entry.crew[0].name) == wanted:
+                return entry.entry_id
+        return None
+
+    def check(self) -> None:
+        for category, tables in self.documented["categories"].items():
+            last_counted = max(
+                (int(s) for s, status in tables["stages"].items() if status == "counted"),
+                default=None,
+            )
+            for table in ("gc", "stage", "final"):
+                above: dict[str, Any] | None = None
+                for row in tables[table]:
+                    if above is not None and (above["stage"] != row["stage"]):
+                        above = None
+                    self.check_row(category, table, row, above, last_counted)
+                    above = row
+
+    def _replayed(
+        self, category: str, table: str, stage: int | None, last: int | None
+    ) -> Standings | StageResult:
+        if table == "stage":
+            assert stage is not None
+            return self.rally.stage_result(category, stage)
+        assert last is not None
+        return self.rally.standings(category, stage if stage is not None else last)
+
+    def check_row(
+        self,
+        category: str,
+        table: str,
+        row: dict[str, Any],
+        above: dict[str, Any] | None,
+        last: int | None,
+    ) -> None:
+        stage = row["stage"]
+        what = (
+            "final standings"
+            if table == "final"
+            else f"{'GC after' if table == 'gc' else 'ranking of'} stage {stage}"
+        )
+        where = f"{category} {what}, row {row['row']} (line {row['line']}), {row['driver']}"
+        errata = {e.field: e for e in self.errata.get((category, table, stage, row["row"]), [])}
+        self.counts[table][0] += 1
+        if "row" in errata:
+            erratum = errata["row"]
+            self.errata_matched.add(erratum.id)
+            self.counts[table][1] += 1
+            self.lines.append(
+                f"erratum {erratum.id}: {where}: printed row dropped ({erratum.kind})"
+            )
+            return
+        expected: dict[str, Any] = {
+            "position": row["position"]
+            if row["position"] is not None
+            else (above or {}).get("_position"),
+            "time": _ms(row["time"]) if row["time"] is not None else (above or {}).get("_time"),
+            "gap": _ms(row["gap"]) if row["gap"] is not None else None,
+            "number": row["number"],
+        }
+        if table == "final":
+            if row["row"] == 1 or not str(row["time"]).startswith("+"):
+                expected["time"], expected["gap"] = _ms(row["time"]), None
+            else:
+                expected["time"], expected["gap"] = None, _ms(row["time"])
+        row["_position"], row["_time"] = expected["position"], expected["time"]
+        try:
+            replay = self._replayed(category, table, stage, last)
+        except QueryError as error:
+            self.fail(where, f"no replay: {error}")
+            return
+        entry_id = self.entry_id(
+            category, errata["competitor"].corrected if "competitor" in errata else row["driver"]
+        )
+        found = next((r for r in replay.rows if r.entry_id == entry_id), None)
+        if found is None:
+            reason = ""
+            if isinstance(replay, Standings):
+                reason = next(
+                    (f": {u.reason}" for u in replay.unclassified if u.entry_id == entry_id), ""
+                )
+            self.fail(where, f"not in the replay{reason}")
+            return
+        leader = replay.rows[0].time_ms
+        actual = {
+            "position": found.position,
+            "time": found.time_ms,
+            "gap": found.time_ms - leader if found is not replay.rows[0] else None,
+            "number": found.number,
+        }
+        if table == "final" and expected["time"] is None:
+            actual["time"] = None
+        ok = True
+        notes = []
+        for field, value in expected.items():
+            if value is None or (field == "number" and table != "final"):
+                continue
+            if field == "gap" and actual["gap"] is None and value == 0:
+                continue
+            erratum = errata.get(field)
+            if erratum is not None:
+                corrected: Any = erratum.corrected
+                if field in ("time", "gap"):
+                    corrected = parse_clock(corrected)
+                elif field == "position":
+                    corrected = int(corrected)
+                if actual[field] == corrected:
+                    self.errata_matched.add(erratum.id)
+                    self.lines.append(
+                        f"erratum {erratum.id}: {where}: {field} printed {erratum.printed}, "
+                        f"replayed {self.show(field, actual[field])} ({erratum.kind})"
+                    )
+                    continue
+                ok = False
+                self.fail(
+                    where,
+                    f"{field}: erratum says {erratum.corrected}, replayed "
+                    f"{self.show(field, actual[field])}",
+                )
+                continue
+            if actual[field] == value:
+                continue
+            if field == "position" and self.is_tie(replay, found, value):
+                notes.append(
+                    f"tie: {where}: printed position {value}, replayed "
+                    f"{found.position} (equal times share a position)"
+                )
+                continue
+            ok = False
+            self.fail(
+                where,
+                f"{field}: printed {self.show(field, value)}, replayed "
+                f"{self.show(field, actual[field])}",
+            )
+        self.lines.extend(notes)
+        if ok:
+            self.counts[table][1] += 1
+
+    @staticmethod
+    def is_tie(replay: Standings | StageResult, found: Any, printed: int) -> bool:
+        tied = [r for r in replay.rows if r.time_ms == found.time_ms]
+        return len(tied) > 1 and found.position <= printed < found.position + len(tied)
+
+    @staticmethod
+    def show(field: str, value: Any) -> str:
+        if field == "time":
+            return format_time(value) if value is not None else "-"
+        if field == "gap":
+            return format_gap(value) or "none (leader)"
+        return str(value)
+
+    def fail(self, where: str, text: str) -> None:
+        self.differences += 1
+        self.lines.append(f"DIFFERENCE {where}: {text}")
+
+
+def verify(log: str | os.PathLike[str]) -> VerifyReport:
+    """Replay a log and compare it with the standings documented beside it."""
+    path = resolve_log(log)
+    documented_file = documented_path(path)
+    if not documented_file.exists():
+        raise LogNotFoundError(
+            "no documented standings beside the log",
+            where=str(path),
+            expected=f"a file {documented_file.name}",
+            received="none",
+        )
+    documented = json.loads(documented_file.read_text(encoding="utf-8"))
+    editorial_file = editorial_path(path)
+    editorial = (
+        load_editorial(editorial_file)
+        if editorial_file.exists()
+        else Editorial(rally_id=documented.get("rally_id", "rally"))
+    )
+    checker = _Checker(load(path), documented, editorial)
+    checker.check()
+    unmatched = [e.id for e in editorial.errata if e.id not in checker.errata_matched]
+    lines = list(checker.lines)
+    for erratum_id in unmatched:
+        checker.differences += 1
+        lines.append(
+            f"DIFFERENCE erratum {erratum_id}: the replay does not show its corrected "
+            "value on any documented row"
+        )
+
+    def tally(name: str) -> Tally:
+        total, reproduced = checker.counts[name]
+        return Tally(total=total, reproduced=reproduced)
+
+    return VerifyReport(
+        lines=tuple(lines),
+        gc=tally("gc"),
+        final=tally("final"),
+        stage=tally("stage"),
+        errata=len(checker.errata_matched),
+        differences=checker.differences,
+    )
