@@ -154,6 +154,31 @@ def _cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from replays._pipeline import import_file
+
+    try:
+        result = import_file(args.article, args.output, editorial=args.editorial)
+    except RallyError as error:
+        for issue in getattr(error, "issues", ()):
+            sys.stdout.write(f"{issue}\n")
+        raise
+    for note in result.notes:
+        sys.stdout.write(f"note: {note}\n")
+    sys.stdout.write(f"wrote {args.output}: {len(result.events) + 1} events\n")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from replays._verify import verify
+
+    report = verify(args.log)
+    for line in report.lines:
+        sys.stdout.write(f"{line}\n")
+    sys.stdout.write(f"{report.summary}\n")
+    return 0 if report.ok else EXIT_PROBLEMS_FOUND
+
+
 def _cmd_log_check(args: argparse.Namespace) -> int:
     path = resolve_log(args.log)
     try:
@@ -420,6 +445,30 @@ def _build_parser() -> argparse.ArgumentParser:
     events.add_argument("log", metavar="LOG")
     events.add_argument("--format", "-f", choices=["text", "jsonl"], default="text")
     events.set_defaults(handler=_cmd_events)
+
+    importer = commands.add_parser(
+        "import", help="import a rally article into a new log (refused while inconsistent)"
+    )
+    importer.add_argument("article", metavar="ARTICLE", help="the article text file")
+    importer.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="LOG",
+        help="the log to write (documented standings go beside it)",
+    )
+    importer.add_argument(
+        "--editorial",
+        metavar="FILE",
+        help="errata, penalties and retirements (default: LOG-stem.toml)",
+    )
+    importer.set_defaults(handler=_cmd_import)
+
+    verify = commands.add_parser(
+        "verify", help="compare a replayed log with the standings its source documents"
+    )
+    verify.add_argument("log", metavar="LOG")
+    verify.set_defaults(handler=_cmd_verify)
 
     log = commands.add_parser("log", help="check a log file")
     log_commands = log.add_subparsers(

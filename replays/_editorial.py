@@ -5,8 +5,9 @@ lives here, reviewed, one table per decision:
 
 ``[[erratum]]``
     a printed value found to be wrong, the evidence, and the value used instead.
-    ``table`` is ``stage``, ``gc`` or ``final``; ``row`` the printed row (1-based)
-    of that table (for ``stage``/``gc``: of that stage's block); ``field`` one of
+    ``table`` is ``stage``, ``gc``, ``final`` or ``entries`` (a principal-entry
+    list); ``row`` the printed row (1-based) of that table (for ``stage``/``gc``:
+    of that stage's block; for ``entries``: the article line); ``field`` one of
     ``time``, ``gap``, ``position``, ``number`` or ``row`` (``corrected = "drop"``
     removes a duplicated row).
 ``[[penalty]]``
@@ -40,10 +41,11 @@ __all__ = [
     "Erratum",
     "PenaltyDecision",
     "Retirement",
+    "Unrecorded",
     "load_editorial",
 ]
 
-Table = Literal["stage", "gc", "final"]
+Table = Literal["stage", "gc", "final", "entries"]
 Field = Literal["time", "gap", "position", "number", "row", "competitor"]
 
 
@@ -120,6 +122,15 @@ class Award:
 
 
 @attrs.frozen
+class Unrecorded:
+    """A statement of the source the log does not record, and the reason."""
+
+    category: str
+    statement: str
+    reason: str
+
+
+@attrs.frozen
 class Editorial:
     """Every editorial decision for one rally."""
 
@@ -130,6 +141,7 @@ class Editorial:
     retirements: tuple[Retirement, ...] = ()
     aliases: tuple[Alias, ...] = ()
     awards: tuple[Award, ...] = ()
+    unrecorded: tuple[Unrecorded, ...] = ()
 
 
 def _get(table: Mapping[str, Any], key: str, kind: type, where: str, *, default: Any = ...) -> Any:
@@ -140,7 +152,9 @@ def _get(table: Mapping[str, Any], key: str, kind: type, where: str, *, default:
             "missing key", where=where, expected=f"a {kind.__name__} {key!r}", received="nothing"
         )
     value = table[key]
-    if (kind is int and type(value) is not int) or (kind is not int and not isinstance(value, kind)):
+    if (kind is int and type(value) is not int) or (
+        kind is not int and not isinstance(value, kind)
+    ):
         raise EditorialError(
             "wrong type", where=f"{where}, {key}", expected=kind.__name__, received=value
         )
@@ -188,9 +202,12 @@ def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> E
             evidence=_get(item, "evidence", str, at),
             kind=_get(item, "kind", str, at, default="error"),
         )
-        if erratum.table not in ("stage", "gc", "final"):
+        if erratum.table not in ("stage", "gc", "final", "entries"):
             raise EditorialError(
-                "unknown table", where=at, expected="stage, gc or final", received=erratum.table
+                "unknown table",
+                where=at,
+                expected="stage, gc, final or entries",
+                received=erratum.table,
             )
         if erratum.field not in ("time", "gap", "position", "number", "row", "competitor"):
             raise EditorialError(
@@ -199,7 +216,7 @@ def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> E
                 expected="time, gap, position, number, row or competitor",
                 received=erratum.field,
             )
-        if erratum.table != "final" and erratum.stage is None:
+        if erratum.table in ("stage", "gc") and erratum.stage is None:
             raise EditorialError(
                 "missing key",
                 where=at,
@@ -231,7 +248,7 @@ def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> E
                 gc_only=_get(item, "gc_only", bool, at, default=False),
                 in_stage_time=_get(item, "in_stage_time", bool, at, default=False),
                 reason=_get(item, "reason", str, at),
-                source=source,  # type: ignore[arg-type]
+                source=source,
                 evidence=_get(item, "evidence", str, at),
             )
         )
@@ -265,6 +282,15 @@ def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> E
         for index, item in enumerate(data.get("award", []), start=1)
         for at in [f"{where} [[award]] #{index}"]
     ]
+    unrecorded = [
+        Unrecorded(
+            category=_get(item, "category", str, at),
+            statement=_get(item, "statement", str, at),
+            reason=_get(item, "reason", str, at),
+        )
+        for index, item in enumerate(data.get("unrecorded", []), start=1)
+        for at in [f"{where} [[unrecorded]] #{index}"]
+    ]
     return Editorial(
         rally_id=rally_id,
         path=where,
@@ -273,4 +299,5 @@ def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> E
         retirements=tuple(retirements),
         aliases=tuple(aliases),
         awards=tuple(awards),
+        unrecorded=tuple(unrecorded),
     )

@@ -25,6 +25,7 @@ left.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -53,6 +54,7 @@ from events import (
     format_time,
 )
 from replays._article import Article, ArticleError, Placing, parse_article, parse_clock
+from replays._article import Person as ArticlePerson
 from replays._editorial import Editorial, Erratum
 
 __all__ = ["ImportError_", "ImportResult", "Issue", "PrintedRow", "fold_name", "import_article"]
@@ -60,6 +62,10 @@ __all__ = ["ImportError_", "ImportResult", "Issue", "PrintedRow", "fold_name", "
 
 class ImportError_(RallyError):
     """An article that cannot be turned into a consistent log."""
+
+
+def _people(crew: Iterable[ArticlePerson]) -> tuple[Person, ...]:
+    return tuple(Person(name=p.name, nationality=p.nationality) for p in crew)
 
 
 def fold_name(name: str) -> str:
@@ -314,7 +320,7 @@ class _Importer:
                     line=line,
                     driver=driver,
                     key=fold_name(driver),
-                    crew=placing.crew,
+                    crew=_people(placing.crew),
                     make=placing.make,
                     position=position,
                     position_printed=placing.position is not None,
@@ -404,7 +410,7 @@ class _Importer:
                     line=row.line,
                     driver=driver,
                     key=fold_name(driver),
-                    crew=(row.driver, *row.co_drivers),
+                    crew=_people((row.driver, *row.co_drivers)),
                     make=row.make,
                     position=position,
                     position_printed=True,
@@ -542,20 +548,20 @@ def _derive(
                     )
                 )
         chain = [_Point(0, 0, "the start")] + [points[key][s] for s in sorted(points.get(key, {}))]
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in itertools.pairwise(chain):
             span = [s for s in counted if a.stage < s <= b.stage]
             awarded = sum(ms for s, ms in cat.awards.items() if a.stage < s <= b.stage)
             penalty = sum(ms for s, ms in penalties.get(key, []) if a.stage < s <= b.stage)
             remainder = b.time_ms - a.time_ms - awarded - penalty
-            known = {s: stage_ms[s] for s in span if s in stage_ms}
-            unknown = [s for s in span if s not in known]
-            extra = remainder - sum(known.values())
+            timed = {s: stage_ms[s] for s in span if s in stage_ms}
+            untimed = [s for s in span if s not in timed]
+            extra = remainder - sum(timed.values())
             what = (
                 f"{b.what} − {a.what}"
                 + (f" − {format_time(awarded)} awarded" if awarded else "")
                 + (f" − {format_signed(penalty)} penalties" if penalty else "")
             )
-            if not unknown:
+            if not untimed:
                 if extra != 0:
                     issues.append(
                         Issue(
@@ -577,7 +583,7 @@ def _derive(
                         cat.name,
                         b.stage,
                         None,
-                        f"{key}: the time left for stages {unknown} is {format_signed(extra)} "
+                        f"{key}: the time left for stages {untimed} is {format_signed(extra)} "
                         f"({what})",
                     )
                 )
@@ -585,16 +591,16 @@ def _derive(
             if not record:
                 continue
             detail = what + (
-                f", stage {', '.join(map(str, sorted(known)))} printed apart" if known else ""
+                f", stage {', '.join(map(str, sorted(timed)))} printed apart" if timed else ""
             )
             results.append(
                 (
-                    max(unknown),
+                    max(untimed),
                     StageResultRecorded(
                         entry_id=key,
-                        stage=max(unknown),
+                        stage=max(untimed),
                         time_ms=extra,
-                        first_stage=min(unknown) if len(unknown) > 1 else None,
+                        first_stage=min(untimed) if len(untimed) > 1 else None,
                         provenance=imp.prov(SourceKind.DERIVED, detail),
                     ),
                 )
@@ -728,7 +734,16 @@ def _build(imp: _Importer) -> ImportResult:
     # ------------------------------------------------------------- entries
     entries: dict[tuple[str, str], EntryRegistered] = {}
     numbers: dict[tuple[str, str], str] = {}
-    principal = {(p.category, fold_name(imp.name(p.name))): p for p in article.principal_entries}
+    principal = {}
+    for listed in article.principal_entries:
+        number_of_listed: str | None = listed.number
+        for erratum in imp._errata_for(listed.category, "entries", None, listed.line):
+            imp._check_printed(erratum, listed.number, listed.line)
+            number_of_listed = None if erratum.corrected == "none" else erratum.corrected
+        if number_of_listed is not None:
+            principal[(listed.category, fold_name(imp.name(listed.name)))] = attrs.evolve(
+                listed, number=number_of_listed
+            )
     for cat in cats:
         seen: list[PrintedRow] = list(cat.final)
         for stage in sorted(set(cat.stage_rows) | set(cat.gc_rows)):
@@ -739,8 +754,9 @@ def _build(imp: _Importer) -> ImportResult:
             number = row.number
             origin = f"line {row.line}"
             if number is None and (cat.name, row.key) in principal:
-                entry = principal[(cat.name, row.key)]
-                number, origin = entry.number, f"line {row.line}, number from line {entry.line}"
+                listed_entry = principal[(cat.name, row.key)]
+                number = listed_entry.number
+                origin = f"line {row.line}, number from line {listed_entry.line}"
             if number is not None and (cat.name, number) in numbers:
                 imp.issues.append(
                     Issue(
@@ -754,10 +770,7 @@ def _build(imp: _Importer) -> ImportResult:
                 number = None
             if number is not None:
                 numbers[(cat.name, number)] = row.driver
-            crew = tuple(
-                Person(imp.name(p.name) if i == 0 else p.name, p.nationality)
-                for i, p in enumerate(row.crew)
-            )
+            crew = tuple(Person(imp.name(p.name), p.nationality) for p in row.crew)
             entries[(cat.name, row.key)] = EntryRegistered(
                 entry_id=f"{cat.name}:{number}"
                 if number
@@ -782,8 +795,8 @@ def _build(imp: _Importer) -> ImportResult:
             )
             rules.append(StageRule(cat.name, kind))
         try:
-            row = article.stages.row(stage)
-            start, finish, km = row.from_place, row.to_place, row.distance_km
+            route = article.stages.row(stage)
+            start, finish, km = route.from_place, route.to_place, route.distance_km
         except KeyError:
             start = finish = None
             km = None
@@ -849,10 +862,10 @@ def _build(imp: _Importer) -> ImportResult:
         for decision in imp.editorial.penalties:
             if decision.category != cat.name:
                 continue
-            stage = decision.stage if decision.stage is not None else placed.get(decision.id)
-            entry = entries.get((cat.name, imp.key(decision.competitor)))
-            if stage is None or entry is None:
-                if entry is None:
+            at_stage = decision.stage if decision.stage is not None else placed.get(decision.id)
+            penalised = entries.get((cat.name, imp.key(decision.competitor)))
+            if at_stage is None or penalised is None:
+                if penalised is None:
                     imp.issues.append(
                         Issue(
                             "unknown-competitor",
@@ -863,11 +876,11 @@ def _build(imp: _Importer) -> ImportResult:
                         )
                     )
                 continue
-            timeline[stage].append(
+            timeline[at_stage].append(
                 PenaltyImposed(
                     penalty_id=decision.id,
-                    entry_id=entry.entry_id,
-                    stage=stage,
+                    entry_id=penalised.entry_id,
+                    stage=at_stage,
                     amount_ms=decision.amount_ms,
                     reason=decision.reason,
                     gc_only=decision.gc_only,
@@ -880,8 +893,8 @@ def _build(imp: _Importer) -> ImportResult:
         for retirement in imp.editorial.retirements:
             if retirement.category != cat.name:
                 continue
-            entry = entries.get((cat.name, imp.key(retirement.competitor)))
-            if entry is None:
+            retired = entries.get((cat.name, imp.key(retirement.competitor)))
+            if retired is None:
                 imp.issues.append(
                     Issue(
                         "unknown-competitor",
@@ -895,7 +908,7 @@ def _build(imp: _Importer) -> ImportResult:
             timeline[retirement.stage].insert(
                 0,
                 EntryRetired(
-                    entry_id=entry.entry_id,
+                    entry_id=retired.entry_id,
                     stage=retirement.stage,
                     reason=retirement.reason,
                     provenance=imp.prov(SourceKind.NOTE, retirement.evidence),

@@ -142,7 +142,9 @@ class _Checker:
             else f"{'GC after' if table == 'gc' else 'ranking of'} stage {stage}"
         )
         where = f"{category} {what}, row {row['row']} (line {row['line']}), {row['driver']}"
-        errata = {e.field: e for e in self.errata.get((category, table, stage, row["row"]), [])}
+        errata: dict[str, Erratum] = {
+            e.field: e for e in self.errata.get((category, table, stage, row["row"]), [])
+        }
         self.counts[table][0] += 1
         if "row" in errata:
             erratum = errata["row"]
@@ -193,14 +195,15 @@ class _Checker:
         if table == "final" and expected["time"] is None:
             actual["time"] = None
         ok = True
-        notes = []
+        notes: list[str] = []
         for field, value in expected.items():
             if value is None or (field == "number" and table != "final"):
                 continue
             if field == "gap" and actual["gap"] is None and value == 0:
                 continue
-            erratum = errata.get(field)
-            if erratum is not None:
+            found_erratum = errata.get(field)
+            if found_erratum is not None:
+                erratum = found_erratum
                 corrected: Any = erratum.corrected
                 if field in ("time", "gap"):
                     corrected = parse_clock(corrected)
@@ -278,6 +281,10 @@ def verify(log: str | os.PathLike[str]) -> VerifyReport:
     checker.check()
     unmatched = [e.id for e in editorial.errata if e.id not in checker.errata_matched]
     lines = list(checker.lines)
+    lines += [
+        f"unrecorded: {item.category}: {item.statement} ({item.reason})"
+        for item in editorial.unrecorded
+    ]
     for erratum_id in unmatched:
         checker.differences += 1
         lines.append(

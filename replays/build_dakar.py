@@ -12,7 +12,6 @@ says. Exits 1 if an import is refused or a verification fails.
 from __future__ import annotations
 
 import argparse
-import sys
 import tomllib
 from pathlib import Path
 
