@@ -957,6 +957,11 @@ def _build(imp: _Importer) -> ImportResult:
                     ]
                     for table in ("stage", "gc", "final")
                 },
+                "entries": [
+                    {"line": p.line, "number": p.number, "name": p.name, "make": p.make}
+                    for p in article.principal_entries
+                    if p.category == cat.name
+                ],
             }
             for cat in cats
         },

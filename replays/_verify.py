@@ -117,6 +117,29 @@ class _Checker:
                         above = None
                     self.check_row(category, table, row, above, last_counted)
                     above = row
+            for listed in tables.get("entries", []):
+                self.check_listed_number(category, listed)
+
+    def check_listed_number(self, category: str, listed: dict[str, Any]) -> None:
+        """A race number from a principal-entry list: the entry carries it, or an erratum says."""
+        where = f"{category} principal entries (line {listed['line']}), {listed['name']}"
+        entry_id = self.entry_id(category, listed["name"])
+        replayed = next(
+            (e.number for e in self.rally.entries(category) if e.entry_id == entry_id), None
+        )
+        errata = self.errata.get((category, "entries", None, listed["line"]), [])
+        if entry_id is None or replayed == listed["number"]:
+            return  # an entrant the tables never print, or the number as listed
+        for erratum in errata:
+            expected = None if erratum.corrected == "none" else erratum.corrected
+            if replayed == expected:
+                self.errata_matched.add(erratum.id)
+                self.lines.append(
+                    f"erratum {erratum.id}: {where}: number printed {erratum.printed}, "
+                    f"replayed {replayed or 'unknown'} ({erratum.kind})"
+                )
+                return
+        self.fail(where, f"number: printed {listed['number']}, replayed {replayed or 'unknown'}")
 
     def _replayed(
         self, category: str, table: str, stage: int | None, last: int | None
@@ -224,6 +247,12 @@ class _Checker:
                 )
                 continue
             if actual[field] == value:
+                continue
+            if field == "position" and not found.position_certain and value >= found.position:
+                notes.append(
+                    f"uncertain: {where}: printed position {value}, replayed "
+                    f"{found.position_text} (the log does not hold every row above it)"
+                )
                 continue
             if field == "position" and self.is_tie(replay, found, value):
                 notes.append(

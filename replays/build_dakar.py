@@ -15,11 +15,12 @@ import argparse
 import tomllib
 from pathlib import Path
 
-from events import RallyError
+from events import RallyError, format_signed
+from replays._editorial import load_editorial
 from replays._pipeline import import_file
 from replays._verify import verify
 
-__all__ = ["REPLAYS", "SEEDS", "build", "main"]
+__all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "update_readme"]
 
 REPLAYS = Path(__file__).resolve().parent
 SEEDS = REPLAYS.parent.parent / "shared" / "seeds"
@@ -46,12 +47,115 @@ def build(editorial: Path, seeds: Path) -> bool:
     return report.ok
 
 
+README_SECTIONS = {
+    "errata": ("<!-- errata:begin -->", "<!-- errata:end -->"),
+    "verify": ("<!-- verify:begin -->", "<!-- verify:end -->"),
+}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def errata_table() -> str:
+    """The errata and editorial decisions of every shipped Dakar log, as Markdown tables."""
+    errata = [
+        "| Rally | Id | Where | Printed | Used | Kind | Evidence |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    decisions = ["| Rally | What | Decision | Evidence |", "| --- | --- | --- | --- |"]
+    for path in sorted(REPLAYS.glob("dakar-*.toml")):
+        editorial = load_editorial(path)
+        rally = path.name.removesuffix(".toml")
+        for e in editorial.errata:
+            where = (
+                f"{e.category}, final standings, row {e.row}"
+                if e.table == "final"
+                else f"{e.category}, principal entries, line {e.row}"
+                if e.table == "entries"
+                else f"{e.category}, {'GC' if e.table == 'gc' else 'stage ranking'} "
+                f"stage {e.stage}, row {e.row}"
+            )
+            used = "row dropped" if e.drops_row else f"{e.field} {e.corrected}"
+            errata.append(
+                f"| {rally} | {e.id} | {where} | {e.field} {_cell(e.printed)} | "
+                f"{_cell(used)} | {_cell(e.kind)} | {_cell(e.evidence)} |"
+            )
+        for p in editorial.penalties:
+            stage = f"stage {p.stage}" if p.stage is not None else "stage placed by the numbers"
+            scope = "GC only" if p.gc_only else "stage and GC"
+            decisions.append(
+                f"| {rally} | penalty ({p.source}) | {p.category}, {_cell(p.competitor)}, "
+                f"{format_signed(p.amount_ms)} at {stage}, {scope}: {_cell(p.reason)} | "
+                f"{_cell(p.evidence)} |"
+            )
+        for r in editorial.retirements:
+            decisions.append(
+                f"| {rally} | retirement | {r.category}, {_cell(r.competitor)}, "
+                f"stage {r.stage}: {_cell(r.reason)} | {_cell(r.evidence)} |"
+            )
+        for a in editorial.aliases:
+            decisions.append(
+                f"| {rally} | name variant | {_cell(a.printed)} = {_cell(a.name)} | "
+                f"{_cell(a.reason)} |"
+            )
+        for u in editorial.unrecorded:
+            decisions.append(
+                f"| {rally} | not recorded | {u.category}: {_cell(u.statement)} | "
+                f"{_cell(u.reason)} |"
+            )
+    return "\n".join([*errata, "", *decisions]) + "\n"
+
+
+def verify_table() -> str:
+    """What `standings verify` says of every shipped Dakar log, as a Markdown table."""
+    rows = [
+        "| log | GC rows | final rows | stage rows | errata | differences |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for path in sorted(REPLAYS.glob("dakar-*.rallylog")):
+        report = verify(path)
+        rows.append(
+            f"| {path.name.removesuffix('.rallylog')} | {report.gc.reproduced} of "
+            f"{report.gc.total} | {report.final.reproduced} of {report.final.total} | "
+            f"{report.stage.reproduced} of {report.stage.total} | {report.errata} | "
+            f"{report.differences} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def generated_sections() -> dict[str, str]:
+    """The README's generated sections, by name."""
+    return {"errata": errata_table(), "verify": verify_table()}
+
+
+def update_readme(readme: Path) -> bool:
+    """Rewrite the generated sections of the README; True if it changed."""
+    text = readme.read_text(encoding="utf-8")
+    updated = text
+    for name, content in generated_sections().items():
+        begin, end = README_SECTIONS[name]
+        head, _, rest = updated.partition(begin)
+        _, _, tail = rest.partition(end)
+        updated = f"{head}{begin}\n{content}{end}{tail}"
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the named years (all by default)."""
     parser = argparse.ArgumentParser(prog="python -m replays.build_dakar")
     parser.add_argument("years", nargs="*")
     parser.add_argument("--seeds", type=Path, default=SEEDS)
+    parser.add_argument(
+        "--readme", action="store_true", help="only rewrite the README's generated errata tables"
+    )
     args = parser.parse_args(argv)
+    if args.readme:
+        changed = update_readme(REPLAYS.parent / "README.md")
+        print("README.md updated" if changed else "README.md already up to date")
+        return 0
     files = sorted(REPLAYS.glob("dakar-*.toml"))
     if args.years:
         files = [f for f in files if any(f.name == f"dakar-{y}.toml" for y in args.years)]
