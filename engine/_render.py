@@ -171,6 +171,9 @@ def stage_table(result: StageResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SOURCE_WIDTH = 100
+
+
 def explanation_table(standings: Standings, row: Row) -> str:
     """How one entry's cumulative time is made up: each result, penalty and awarded time."""
     lines = [
@@ -185,16 +188,22 @@ def explanation_table(standings: Standings, row: Row) -> str:
         "",
     ]
     rows = []
+    truncated = False
     for part in row.components:
         source = str(part.provenance.kind)
         if part.provenance.detail:
             source += f": {part.provenance.detail}"
+        if len(source) > _SOURCE_WIDTH:
+            source = source[: _SOURCE_WIDTH - 1] + "…"
+            truncated = True
         amount = (
             format_signed(part.time_ms) if part.kind == "penalty" else format_time(part.time_ms)
         )
         rows.append([str(part.stage), part.note, amount, str(part.seq), source])
     lines += table(["Stage", "What", "Time", "Seq", "Source"], rows, right={0, 2, 3})
     lines += ["", f"Total: {format_time(row.time_ms)}"]
+    if truncated:
+        lines.append("(Sources shortened with …; --format json gives them whole.)")
     return "\n".join(lines) + "\n"
 
 

@@ -591,7 +591,9 @@ def _derive(
             if not record:
                 continue
             detail = what + (
-                f", stage {', '.join(map(str, sorted(timed)))} printed apart" if timed else ""
+                f" − the printed time of stage {', '.join(map(str, sorted(timed)))}"
+                if timed
+                else ""
             )
             results.append(
                 (
