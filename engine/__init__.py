@@ -2,8 +2,10 @@
 
 The public Python API lives here, in one place: open a log (``load``), ask it
 questions (``Rally.standings``, ``Rally.replay``, ``Rally.stage_result``, with
-``as_of`` for the standings as known at a given log sequence), and record
-events (``create_log``, ``Recorder``). The event vocabulary is re-exported
+``as_of`` for the standings as known at a given log sequence), record events
+(``create_log``, ``Recorder``), ask counterfactuals (``hypotheses``,
+``what_if``, ``what_if_all_stages``) and trace changes (``penalties``,
+``history``). The event vocabulary is re-exported
 from ``events``.
 """
 
@@ -17,6 +19,20 @@ from engine._standings import (
     StageRow,
     Standings,
     Unclassified,
+)
+from engine._whatif import (
+    Change,
+    HistoryEntry,
+    PenaltyListing,
+    StageComparison,
+    WhatIf,
+    WhatIfRow,
+    history,
+    hypotheses,
+    overlay,
+    penalties,
+    what_if,
+    what_if_all_stages,
 )
 from events import (
     EntryRegistered,
@@ -52,6 +68,7 @@ from events import (
 )
 
 __all__ = [
+    "Change",
     "CombinedResult",
     "Component",
     "EntryRegistered",
@@ -60,11 +77,13 @@ __all__ = [
     "FieldCoverageDeclared",
     "Fold",
     "FoldState",
+    "HistoryEntry",
     "InvalidEventError",
     "LogCorruptError",
     "LogLockedError",
     "LogNotFoundError",
     "PenaltyImposed",
+    "PenaltyListing",
     "PenaltyRescinded",
     "Person",
     "Provenance",
@@ -80,6 +99,7 @@ __all__ = [
     "SchemaError",
     "SourceKind",
     "StageCancelled",
+    "StageComparison",
     "StageKind",
     "StageResult",
     "StageResultRecorded",
@@ -89,10 +109,18 @@ __all__ = [
     "Standings",
     "TimeFormatError",
     "Unclassified",
+    "WhatIf",
+    "WhatIfRow",
     "create_log",
     "format_gap",
     "format_time",
+    "history",
+    "hypotheses",
     "load",
+    "overlay",
     "parse_duration",
     "parse_time",
+    "penalties",
+    "what_if",
+    "what_if_all_stages",
 ]

@@ -19,12 +19,18 @@ from engine._render import (
     event_json,
     explanation_json,
     explanation_table,
+    history_table,
+    penalties_table,
     stage_csv,
     stage_table,
     standings_csv,
     standings_table,
     to_json,
+    whatif_csv,
+    whatif_stages_table,
+    whatif_table,
 )
+from engine._whatif import history, hypotheses, penalties, what_if, what_if_all_stages
 from events import (
     EntryRegistered,
     EntryRetired,
@@ -139,6 +145,71 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json(explanation_json(standings, row)))
     else:
         sys.stdout.write(explanation_table(standings, row))
+    return 0
+
+
+def _cmd_whatif(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    base = rally.as_of(args.as_of)
+    events = hypotheses(
+        base,
+        args.category,
+        penalties=args.penalty or (),
+        rescind=args.rescind or (),
+        results=args.result or (),
+    )
+    if not events:
+        raise UsageError(
+            "no hypothesis given",
+            where="whatif",
+            expected="at least one --penalty, --rescind or --result",
+            received="none",
+        )
+    if args.all_stages:
+        comparisons = what_if_all_stages(rally, args.category, events, as_of=args.as_of)
+        if args.format == "json":
+            sys.stdout.write(
+                to_json([{"stage": c.stage, **c.comparison.to_json()} for c in comparisons])
+            )
+        elif args.format == "csv":
+            sys.stdout.write(
+                "".join(
+                    whatif_csv(c.comparison)
+                    if i == 0
+                    else whatif_csv(c.comparison).split("\n", 1)[1]
+                    for i, c in enumerate(comparisons)
+                )
+            )
+        else:
+            sys.stdout.write(whatif_stages_table(comparisons))
+        return 0
+    result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
+    if args.format == "json":
+        sys.stdout.write(to_json(result.to_json()))
+    elif args.format == "csv":
+        sys.stdout.write(whatif_csv(result))
+    else:
+        sys.stdout.write(whatif_table(result))
+    return 0
+
+
+def _cmd_penalties(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    listings = penalties(rally, args.category, as_of=args.as_of)
+    if args.format == "json":
+        sys.stdout.write(to_json([item.to_json() for item in listings]))
+    else:
+        sys.stdout.write(penalties_table(listings, rally.name))
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    rally = load(args.log)
+    entries = history(rally, args.category, args.after, as_of=args.as_of)
+    if args.format == "json":
+        sys.stdout.write(to_json([item.to_json() for item in entries]))
+    else:
+        sys.stdout.write(history_table(entries, args.category, args.after, rally.name))
     return 0
 
 
@@ -440,6 +511,55 @@ def _build_parser() -> argparse.ArgumentParser:
         help="stage number (default: the last stage with results)",
     )
     explain.set_defaults(handler=_cmd_explain)
+
+    whatif = commands.add_parser(
+        "whatif", help="the GC with hypothetical penalties, rescissions or results"
+    )
+    _add_query_options(whatif, ["table", "json", "csv"])
+    whatif.add_argument(
+        "--after",
+        type=_positive_int,
+        metavar="N",
+        help="stage number (default: the last stage with results)",
+    )
+    whatif.add_argument(
+        "--penalty",
+        action="append",
+        metavar="ENTRY@STAGE=±H:MM:SS",
+        help="a hypothetical GC penalty (negative: a bonus); repeatable",
+    )
+    whatif.add_argument(
+        "--rescind",
+        action="append",
+        metavar="PENALTY_ID",
+        help="a penalty to withdraw (ids: standings penalties); repeatable",
+    )
+    whatif.add_argument(
+        "--result",
+        action="append",
+        metavar="ENTRY@STAGE=H:MM:SS",
+        help="a hypothetical stage time; repeatable",
+    )
+    whatif.add_argument(
+        "--all-stages",
+        action="store_true",
+        help="compare the leader after every stage the hypothesis touches",
+    )
+    whatif.set_defaults(handler=_cmd_whatif)
+
+    listing = commands.add_parser("penalties", help="every penalty, with the ids --rescind takes")
+    listing.add_argument("log", metavar="LOG")
+    listing.add_argument("--category", "-c")
+    listing.add_argument("--as-of", type=_positive_int, metavar="SEQ")
+    listing.add_argument("--format", "-f", choices=["table", "json"], default="table")
+    listing.set_defaults(handler=_cmd_penalties)
+
+    changes = commands.add_parser(
+        "history", help="how the GC after a stage changed as events were recorded"
+    )
+    _add_query_options(changes, ["table", "json"])
+    changes.add_argument("--after", type=_positive_int, metavar="N", required=True)
+    changes.set_defaults(handler=_cmd_history)
 
     events = commands.add_parser("events", help="the log, one event per line")
     events.add_argument("log", metavar="LOG")

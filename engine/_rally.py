@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from engine._fold import Fold, FoldState
+from engine._names import name_matches
 from engine._standings import (
     StageResult,
     Standings,
@@ -116,12 +117,7 @@ class Rally:
         entry = fold.entries.get(ref)
         if entry is not None and entry.category == category:
             return entry
-        wanted = ref.casefold()
-        matches = [
-            e
-            for e in self.entries(category)
-            if any(wanted in person.name.casefold() for person in e.crew[:1])
-        ]
+        matches = [e for e in self.entries(category) if name_matches(ref, e.crew[0].name)]
         if len(matches) == 1:
             return matches[0]
         numbers = ", ".join(e.number or e.entry_id for e in self.entries(category)[:12])

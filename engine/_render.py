@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine._standings import Row, StageResult, Standings, Unclassified
+from engine._whatif import HistoryEntry, PenaltyListing, StageComparison, WhatIf
 from events import (
     CODEC,
     EntryRegistered,
@@ -34,12 +35,17 @@ __all__ = [
     "event_json",
     "explanation_json",
     "explanation_table",
+    "history_table",
+    "penalties_table",
     "stage_csv",
     "stage_table",
     "standings_csv",
     "standings_table",
     "table",
     "to_json",
+    "whatif_csv",
+    "whatif_stages_table",
+    "whatif_table",
 ]
 
 
@@ -237,6 +243,193 @@ def explanation_json(standings: Standings, row: Row) -> dict[str, Any]:
     }
 
 
+def _move(change: int, actual: int | None) -> str:
+    if actual is None:
+        return "new"
+    if change > 0:
+        return f"▲{change}"
+    if change < 0:
+        return f"▼{-change}"
+    return "="
+
+
+def whatif_table(whatif: WhatIf) -> str:
+    """Hypothetical standings beside the actual ones, with moves and gap changes."""
+    standings = whatif.hypothetical
+    lines = [
+        _title(
+            standings.rally,
+            standings.category,
+            f"what if, general classification after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        "Hypothesis: " + "; ".join(whatif.labels),
+        whatif.headline,
+        "",
+    ]
+    rows = []
+    for item in whatif.rows:
+        row = item.row
+        gap_change = item.gap_change_ms
+        rows.append(
+            [
+                row.position_text,
+                "-" if item.actual_position is None else str(item.actual_position),
+                _move(item.position_change, item.actual_position),
+                row.number or "-",
+                crew_text(row.crew),
+                format_time(row.time_ms),
+                "" if row.gap_ms is None else format_signed(row.gap_ms),
+                "" if not gap_change else format_signed(gap_change),
+            ]
+        )
+    lines += table(
+        ["Pos", "Was", "Move", "No.", "Crew", "Time", "Gap", "Gap change"],
+        rows,
+        right={0, 1, 3, 5, 6, 7},
+    )
+    lines += _unclassified_lines(standings.unclassified)
+    return "\n".join(lines) + "\n"
+
+
+def whatif_stages_table(comparisons: Sequence[StageComparison]) -> str:
+    """Who would have led after each stage, beside who did."""
+    if not comparisons:
+        return "The hypothesis touches no stage with a general classification.\n"
+    first = comparisons[0].comparison
+    lines = [
+        _title(
+            first.hypothetical.rally,
+            first.hypothetical.category,
+            "what if, leader after every stage",
+            first.hypothetical.as_of,
+        ),
+        "Hypothesis: " + "; ".join(first.labels),
+        "",
+    ]
+    rows = []
+    for item in comparisons:
+        real, imagined = item.comparison.actual.leader, item.comparison.hypothetical.leader
+        rows.append(
+            [
+                str(item.stage),
+                "-" if real is None else f"{real.number or '-'} {real.crew[0].name}",
+                "-" if imagined is None else f"{imagined.number or '-'} {imagined.crew[0].name}",
+                "LEAD CHANGES" if item.comparison.leader_changed else "",
+            ]
+        )
+    lines += table(["Stage", "Actual leader", "Hypothetical leader", ""], rows, right={0})
+    lines += ["", comparisons[-1].comparison.headline]
+    return "\n".join(lines) + "\n"
+
+
+def whatif_csv(whatif: WhatIf) -> str:
+    """The hypothetical standings as CSV, with the actual position and the move."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        [
+            "after_stage",
+            "position",
+            "position_certain",
+            "number",
+            "crew",
+            "make",
+            "time",
+            "gap",
+            "time_ms",
+            "gap_ms",
+            "actual_position",
+            "position_change",
+            "gap_change_ms",
+        ]
+    )
+    for item in whatif.rows:
+        row = item.row
+        writer.writerow(
+            [
+                whatif.hypothetical.after_stage,
+                row.position,
+                str(row.position_certain).lower(),
+                row.number or "",
+                crew_text(row.crew),
+                row.make or "",
+                format_time(row.time_ms),
+                "" if row.gap_ms is None else format_signed(row.gap_ms),
+                row.time_ms,
+                "" if row.gap_ms is None else row.gap_ms,
+                "" if item.actual_position is None else item.actual_position,
+                item.position_change,
+                "" if item.gap_change_ms is None else item.gap_change_ms,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def penalties_table(listings: Sequence[PenaltyListing], rally: str) -> str:
+    """Every penalty with its id, entry, stage, amount and whether it still counts."""
+    lines = [f"{rally} · penalties", ""]
+    if not listings:
+        return "\n".join([*lines, "No penalties."]) + "\n"
+    rows = []
+    for item in listings:
+        event = item.state.event
+        status = (
+            "in force"
+            if item.state.in_force
+            else f"rescinded (seq {item.state.rescinded_seq}): {item.state.rescinded_reason}"
+        )
+        rows.append(
+            [
+                event.penalty_id,
+                item.category,
+                item.number or "-",
+                item.crew[0].name,
+                str(event.stage),
+                format_signed(event.amount_ms),
+                "GC only" if event.gc_only else "stage+GC",
+                str(item.state.seq),
+                status,
+                event.reason,
+            ]
+        )
+    lines += table(
+        [
+            "Id",
+            "Category",
+            "No.",
+            "Driver",
+            "Stage",
+            "Amount",
+            "Counts in",
+            "Seq",
+            "Status",
+            "Reason",
+        ],
+        rows,
+        right={2, 4, 5, 7},
+    )
+    return "\n".join(lines) + "\n"
+
+
+def history_table(entries: Sequence[HistoryEntry], category: str, after: int, rally: str) -> str:
+    """One line per event that changed the GC after a stage, and what moved."""
+    lines = [
+        f"{rally} · {category} · how the general classification after stage {after} "
+        "changed as events were recorded",
+        "",
+    ]
+    for item in entries:
+        lines.append(
+            f"{item.record.seq:>6}  {item.record.type:<23}  "
+            f"{describe(item.record.event, source=False)}"
+        )
+        lines += [f"{'':>8}{change.describe()}" for change in item.changes]
+    if not entries:
+        lines.append("Nothing recorded changes it.")
+    return "\n".join(lines) + "\n"
+
+
 _CSV_FIELDS = [
     "after_stage",
     "position",
@@ -351,8 +544,8 @@ def _source(event: Event) -> str:
     return f"  [{provenance.kind}{detail}]"
 
 
-def describe(event: Event) -> str:
-    """One line saying what an event records."""
+def describe(event: Event, *, source: bool = True) -> str:
+    """One line saying what an event records (and, unless ``source`` is off, where from)."""
     text: str
     match event:
         case RallyDeclared():
@@ -417,4 +610,4 @@ def describe(event: Event) -> str:
                 f"{event.category} stage {event.stage}: log holds stage ranking "
                 f"{known(event.stage_known)}, GC {known(event.gc_known)}"
             )
-    return text + _source(event)
+    return text + (_source(event) if source else "")

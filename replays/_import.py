@@ -27,13 +27,13 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from engine._names import fold_name
 from events import (
     EntryRegistered,
     EntryRetired,
@@ -66,13 +66,6 @@ class ImportError_(RallyError):
 
 def _people(crew: Iterable[ArticlePerson]) -> tuple[Person, ...]:
     return tuple(Person(name=p.name, nationality=p.nationality) for p in crew)
-
-
-def fold_name(name: str) -> str:
-    """A name folded for matching: accents and case removed, hyphens and spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[-‐‑–.']", " ", plain).casefold().split())
 
 
 @attrs.frozen

@@ -48,3 +48,40 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "test-command" in ci
     marked = README.read_text().split("<!-- test-command -->")[1]
     assert marked.lstrip().startswith("```sh\n.venv/bin/pip install '.[test]'")
+
+
+def _matches(expected: list[str], actual: list[str]) -> bool:
+    """Lines equal in order; a line "…" stands for any number of lines."""
+    position = 0
+    skipping = False
+    for line in expected:
+        if line == "…":
+            skipping = True
+            continue
+        if skipping:
+            while position < len(actual) and actual[position] != line:
+                position += 1
+        if position >= len(actual) or actual[position] != line:
+            return False
+        position += 1
+        skipping = False
+    return skipping or position == len(actual)
+
+
+def test_transcripts_match_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every `$ standings …` transcript in the README is what the command prints today."""
+    text = README.read_text()
+    checked = 0
+    for block in re.findall(r"```text\n(.*?)```", text, re.S):
+        if not block.startswith("$ standings "):
+            continue
+        for session in re.split(r"^(?=\$ standings )", block, flags=re.M):
+            if not session.strip():
+                continue
+            command, *expected = session.rstrip("\n").split("\n")
+            capsys.readouterr()
+            assert main(shlex.split(command)[2:]) == 0, command
+            actual = capsys.readouterr().out.rstrip("\n").split("\n")
+            assert _matches(expected, actual), f"{command}\n" + "\n".join(actual[:12])
+            checked += 1
+    assert checked >= 3
