@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from engine._rally import Rally, Recorder, create_log, load, now_iso
+from engine._rally import Recorder, create_log, load, now_iso
 from engine._render import (
     describe,
     event_json,
@@ -30,6 +30,7 @@ from engine._render import (
     whatif_stages_table,
     whatif_table,
 )
+from engine._repair import check_log, repair_log
 from engine._whatif import history, hypotheses, penalties, what_if, what_if_all_stages
 from events import (
     EntryRegistered,
@@ -53,7 +54,6 @@ from events import (
     parse_duration,
     parse_time,
 )
-from events._log import scan_file
 from replays import resolve_log
 
 __all__ = ["main"]
@@ -165,6 +165,13 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
             expected="at least one --penalty, --rescind or --result",
             received="none",
         )
+    if args.all_stages and args.after is not None:
+        raise UsageError(
+            "conflicting options",
+            where="whatif",
+            expected="either --after N (one stage) or --all-stages (every stage)",
+            received="both",
+        )
     if args.all_stages:
         comparisons = what_if_all_stages(rally, args.category, events, as_of=args.as_of)
         if args.format == "json":
@@ -252,32 +259,47 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_log_check(args: argparse.Namespace) -> int:
     path = resolve_log(args.log)
-    try:
-        scan = scan_file(path)
-    except RallyError as error:
-        sys.stdout.write(f"{path}: DAMAGED\n  {error}\n")
-        return EXIT_PROBLEMS_FOUND
-    problems: list[str] = []
-    if scan.torn_bytes:
-        problems.append(
-            f"torn tail: {scan.torn_bytes} bytes after byte offset {scan.valid_end} do not form "
-            "a complete record (an append interrupted by a crash); readers ignore them and the "
-            "next writer cuts them off"
+    report = check_log(path)
+    check = report.check
+    last = check.records[-1].seq if check.records else 0
+    status = "ok" if report.ok else ("DAMAGED" if check.damaged else "PROBLEMS")
+    lines = [
+        f"{path}: {status}",
+        f"  {len(check.records)} sound records (seq 1-{last}) in {check.size} bytes; "
+        "every frame, checksum and sequence number verified up to there",
+    ]
+    for problem in check.problems:
+        lines.append(
+            f"  damage at byte offset {problem.offset}, record seq {problem.seq}: {problem.what}"
         )
-    try:
-        Rally(scan.records, source=str(path))
-    except RallyError as error:
-        problems.append(f"rule violation: {error}")
-    last = scan.records[-1].seq if scan.records else 0
-    status = "ok" if not problems else "PROBLEMS"
+    if check.beyond:
+        lines.append(
+            f"  {len(check.beyond)} more records are readable after the damage "
+            f"(seq {check.beyond[0].seq}-{check.beyond[-1].seq}); 'standings log repair' keeps "
+            f"the {report.usable} before it"
+        )
+    if report.violation is not None:
+        lines.append(f"  rule violation: {report.violation}")
+    if check.torn_bytes:
+        start = check.size - check.torn_bytes
+        lines.append(
+            f"  torn tail: {check.torn_bytes} bytes after byte offset {start} are an append a "
+            "crash interrupted; readers ignore them and the next writer cuts them off"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0 if report.ok else EXIT_PROBLEMS_FOUND
+
+
+def _cmd_log_repair(args: argparse.Namespace) -> int:
+    path = resolve_log(args.log)
+    report = repair_log(path, args.output)
+    dropped = report.dropped_readable
     sys.stdout.write(
-        f"{path}: {status}\n  {len(scan.records)} records (seq 1-{last}), "
-        f"{scan.size} bytes, every checksum verified\n"
+        f"wrote {report.output}: kept {report.kept} events (seq 1-{report.kept}); dropped "
+        f"{dropped} readable event{'s' if dropped != 1 else ''} after the first problem and "
+        f"{report.dropped_bytes} bytes in all; {path} is unchanged\n"
     )
-    for problem in problems:
-        sys.stdout.write(f"  {problem}\n")
-    torn_only = problems and all(p.startswith("torn tail") for p in problems)
-    return 0 if not problems or torn_only else EXIT_PROBLEMS_FOUND
+    return 0
 
 
 # ---------------------------------------------------------------------- record
@@ -597,6 +619,18 @@ def _build_parser() -> argparse.ArgumentParser:
     check = log_commands.add_parser("check", help="verify every record of a log")
     check.add_argument("log", metavar="LOG")
     check.set_defaults(handler=_cmd_log_check)
+    repair = log_commands.add_parser(
+        "repair", help="write a new log with every event before the first damage"
+    )
+    repair.add_argument("log", metavar="LOG")
+    repair.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="NEW",
+        help="the new log (must not exist; the original is never modified)",
+    )
+    repair.set_defaults(handler=_cmd_log_repair)
 
     record = commands.add_parser("record", help="append one event to a log")
     record.add_argument("log", metavar="LOG", help="the log file")

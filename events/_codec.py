@@ -290,7 +290,12 @@ class Codec:
                 expected="a map",
                 received=type(data).__name__,
             )
-        event: dict[str, Any] = _thaw(data)
+        try:
+            event: dict[str, Any] = _thaw(data)
+        except InvalidEventError as error:
+            raise InvalidEventError(
+                error.what, where=where, expected=error.expected, received=error.received
+            ) from None
         tag = event.get("type")
         for step in range(version, self.schema_version):
             upcaster = self._upcasters.get((str(tag), step))
@@ -299,12 +304,25 @@ class Codec:
         return event
 
 
-def _thaw(value: Any) -> Any:
-    """msgpack with ``use_list=False`` gives tuples; events want tuples, dicts stay dicts."""
+MAX_NESTING = 8
+"""Events nest a few levels (event, crew, person); anything deeper is not an event."""
+
+
+def _thaw(value: Any, depth: int = 0) -> Any:
+    """msgpack with ``use_list=False`` gives tuples; events want tuples, dicts stay dicts.
+
+    Refuses nesting deeper than any event has, before recursion could run deep.
+    """
+    if depth > MAX_NESTING:
+        raise InvalidEventError(
+            "record nested too deeply",
+            expected=f"at most {MAX_NESTING} levels",
+            received="more",
+        )
     if isinstance(value, dict):
-        return {key: _thaw(item) for key, item in value.items()}
+        return {key: _thaw(item, depth + 1) for key, item in value.items()}
     if isinstance(value, tuple):
-        return tuple(_thaw(item) for item in value)
+        return tuple(_thaw(item, depth + 1) for item in value)
     return value
 
 

@@ -41,9 +41,13 @@ class RallyError(Exception):
         self.received = received
         super().__init__(self._compose())
 
-    def _compose(self) -> str:
+    def detail(self) -> str:
+        """The message without its *where* part (for reports that say where themselves)."""
+        return self._compose(with_where=False)
+
+    def _compose(self, *, with_where: bool = True) -> str:
         text = self.what
-        if self.where:
+        if self.where and with_where:
             text += f" ({self.where})"
         details = []
         if self.expected is not None:

@@ -47,13 +47,18 @@ __all__ = [
     "FORMAT_VERSION",
     "HEADER",
     "MAX_RECORD_BYTES",
+    "LogCheck",
     "LogScan",
     "LogWriter",
+    "Problem",
+    "check_bytes",
+    "check_file",
     "create_log_file",
     "frame",
     "read_records",
     "scan_bytes",
     "scan_file",
+    "write_new_file",
 ]
 
 MAGIC = b"RALLYLOG"
@@ -92,14 +97,12 @@ class LogScan:
         return self.size - self.valid_end
 
 
-def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> LogScan:
-    """Read every sound record of a log held in memory.
+class _Torn(Exception):
+    """The frame at this offset is the unfinished tail of an interrupted append."""
 
-    Raises ``LogCorruptError`` for a file that is not a log or is damaged
-    before its end, and ``SchemaError`` for a record this code cannot read.
-    """
-    size = len(data)
-    if data[: len(MAGIC)] != MAGIC or size < len(HEADER):
+
+def _check_header(data: bytes, path: str) -> None:
+    if data[: len(MAGIC)] != MAGIC or len(data) < len(HEADER):
         raise LogCorruptError(
             "not a rally log",
             path=path,
@@ -116,77 +119,205 @@ def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> L
             expected=f"format version {FORMAT_VERSION}",
             received=version,
         )
+
+
+def _read_frame(data: bytes, offset: int, seq: int, path: str, codec: Codec) -> tuple[Record, int]:
+    """The record framed at ``offset`` and the offset after it.
+
+    Raises ``_Torn`` for an unfinished tail, ``LogCorruptError`` for damage and
+    ``SchemaError`` for a record of a newer schema.
+    """
+    size = len(data)
+    view = memoryview(data)
+    if size - offset < FRAME_BYTES:
+        raise _Torn  # a frame header cut short
+    length, payload_crc, head_crc = _FRAME.unpack_from(data, offset)
+    if zlib.crc32(view[offset : offset + 8]) != head_crc:
+        if not any(view[offset:]):
+            raise _Torn  # zero-filled tail: a crash before the data reached the disk
+        raise LogCorruptError(
+            "damaged record header",
+            path=path,
+            offset=offset,
+            seq=seq,
+            expected="a frame header whose checksum matches",
+            received="a mismatch",
+        )
+    if not 0 < length <= MAX_RECORD_BYTES:
+        raise LogCorruptError(
+            "record length out of range",
+            path=path,
+            offset=offset,
+            seq=seq,
+            expected=f"1 to {MAX_RECORD_BYTES} bytes",
+            received=length,
+        )
+    end = offset + FRAME_BYTES + length
+    if end > size:
+        raise _Torn  # payload cut short
+    payload = view[offset + FRAME_BYTES : end]
+    if zlib.crc32(payload) != payload_crc:
+        if end == size:
+            raise _Torn  # the last record never fully reached the disk
+        raise LogCorruptError(
+            "record checksum mismatch",
+            path=path,
+            offset=offset,
+            seq=seq,
+            expected=f"crc32 {payload_crc:#010x}",
+            received=f"{zlib.crc32(payload):#010x}",
+        )
+    where = f"{path}, byte offset {offset}, record seq {seq}"
+    try:
+        record = codec.decode(bytes(payload), where=where)
+    except SchemaError:
+        raise
+    except RallyError as error:
+        raise LogCorruptError(
+            f"undecodable record: {error.what}",
+            path=path,
+            offset=offset,
+            seq=seq,
+            expected=error.expected,
+            received=error.received,
+        ) from error
+    if record.seq != seq:
+        raise LogCorruptError(
+            "record out of sequence",
+            path=path,
+            offset=offset,
+            seq=seq,
+            expected=f"seq {seq}",
+            received=record.seq,
+        )
+    return record, end
+
+
+def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> LogScan:
+    """Read every sound record of a log held in memory.
+
+    Raises ``LogCorruptError`` for a file that is not a log or is damaged
+    before its end, and ``SchemaError`` for a record this code cannot read.
+    """
+    _check_header(data, path)
     records: list[Record] = []
     offset = len(HEADER)
-    seq = 1
-    view = memoryview(data)
-    while offset < size:
-        remaining = size - offset
-        if remaining < FRAME_BYTES:
-            break  # a frame header cut short: torn tail
-        length, payload_crc, head_crc = _FRAME.unpack_from(data, offset)
-        if zlib.crc32(view[offset : offset + 8]) != head_crc:
-            if not any(view[offset:]):
-                break  # zero-filled tail: a crash before the data reached the disk
-            raise LogCorruptError(
-                "damaged record header",
-                path=path,
-                offset=offset,
-                seq=seq,
-                expected="a frame header whose checksum matches",
-                received="a mismatch",
-            )
-        if not 0 < length <= MAX_RECORD_BYTES:
-            raise LogCorruptError(
-                "record length out of range",
-                path=path,
-                offset=offset,
-                seq=seq,
-                expected=f"1 to {MAX_RECORD_BYTES} bytes",
-                received=length,
-            )
-        end = offset + FRAME_BYTES + length
-        if end > size:
-            break  # payload cut short: torn tail
-        payload = view[offset + FRAME_BYTES : end]
-        if zlib.crc32(payload) != payload_crc:
-            if end == size:
-                break  # the last record never fully reached the disk
-            raise LogCorruptError(
-                "record checksum mismatch",
-                path=path,
-                offset=offset,
-                seq=seq,
-                expected=f"crc32 {payload_crc:#010x}",
-                received=f"{zlib.crc32(payload):#010x}",
-            )
-        where = f"{path}, byte offset {offset}, record seq {seq}"
+    while offset < len(data):
         try:
-            record = codec.decode(bytes(payload), where=where)
-        except SchemaError:
-            raise
-        except RallyError as error:
-            raise LogCorruptError(
-                f"undecodable record: {error.what}",
-                path=path,
-                offset=offset,
-                seq=seq,
-                expected=error.expected,
-                received=error.received,
-            ) from error
-        if record.seq != seq:
-            raise LogCorruptError(
-                "record out of sequence",
-                path=path,
-                offset=offset,
-                seq=seq,
-                expected=f"seq {seq}",
-                received=record.seq,
-            )
+            record, offset = _read_frame(data, offset, len(records) + 1, path, codec)
+        except _Torn:
+            break
         records.append(record)
+    return LogScan(path=path, records=tuple(records), valid_end=offset, size=len(data))
+
+
+@attrs.frozen
+class Problem:
+    """Something wrong in a log file, where it is, and which record it hit."""
+
+    offset: int
+    seq: int
+    what: str
+
+
+@attrs.frozen
+class LogCheck:
+    """Everything ``check_bytes`` could see in a log: sound records, damage, what lies beyond."""
+
+    path: str
+    size: int
+    records: tuple[Record, ...]
+    """The sound records before the first problem."""
+    valid_end: int
+    """Byte offset just past them."""
+    problems: tuple[Problem, ...]
+    ends: tuple[int, ...]
+    """Byte offset just past each of ``records``."""
+    beyond: tuple[Record, ...]
+    """Records still readable after the first damage (something before them is lost)."""
+    torn_bytes: int
+    """Bytes of an unfinished last append at the end of the file."""
+
+    @property
+    def damaged(self) -> bool:
+        """Whether anything other than a torn tail is wrong."""
+        return bool(self.problems)
+
+
+def _resync(data: bytes, start: int) -> int | None:
+    """The next offset after ``start`` where a whole, checksum-valid frame begins."""
+    view = memoryview(data)
+    size = len(data)
+    for offset in range(start + 1, size - FRAME_BYTES + 1):
+        length, payload_crc, head_crc = _FRAME.unpack_from(data, offset)
+        if not 0 < length <= MAX_RECORD_BYTES or offset + FRAME_BYTES + length > size:
+            continue
+        if zlib.crc32(view[offset : offset + 8]) != head_crc:
+            continue
+        if zlib.crc32(view[offset + FRAME_BYTES : offset + FRAME_BYTES + length]) == payload_crc:
+            return offset
+    return None
+
+
+def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> LogCheck:
+    """Read a log as far as possible, reporting every problem instead of stopping at the first.
+
+    After damage it looks for the next whole frame and goes on from there, so
+    it can say how many records lie beyond the damage.
+    """
+    try:
+        _check_header(data, path)
+    except RallyError as error:
+        problem = Problem(0, 1, error.detail())
+        return LogCheck(path, len(data), (), 0, (problem,), (), (), 0)
+    records: list[Record] = []
+    ends: list[int] = []
+    beyond: list[Record] = []
+    problems: list[Problem] = []
+    offset = len(HEADER)
+    valid_end = offset
+    torn = 0
+    expected_seq = 1
+    while offset < len(data):
+        try:
+            record, end = _read_frame(data, offset, expected_seq, path, codec)
+        except _Torn:
+            torn = len(data) - offset
+            break
+        except RallyError as error:
+            problems.append(Problem(offset, expected_seq, error.detail()))
+            if isinstance(error, LogCorruptError) and error.what == "record out of sequence":
+                found = error.received if isinstance(error.received, int) else expected_seq
+                expected_seq = found  # resume counting from what is there
+                continue
+            following = _resync(data, offset)
+            if following is None:
+                break
+            offset = following
+            try:
+                (length,) = struct.unpack_from(">I", data, offset)
+                expected_seq = codec.decode(
+                    bytes(data[offset + FRAME_BYTES : offset + FRAME_BYTES + length])
+                ).seq
+            except RallyError:
+                expected_seq += 1
+            continue
+        (beyond if problems else records).append(record)
+        if not problems:
+            valid_end = end
+            ends.append(end)
         offset = end
-        seq += 1
-    return LogScan(path=path, records=tuple(records), valid_end=offset, size=size)
+        expected_seq = record.seq + 1
+    return LogCheck(
+        path=path,
+        size=len(data),
+        records=tuple(records),
+        valid_end=valid_end,
+        problems=tuple(problems),
+        ends=tuple(ends),
+        beyond=tuple(beyond),
+        torn_bytes=torn,
+    )
 
 
 def _read(path: Path) -> bytes:
@@ -206,6 +337,12 @@ def scan_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogScan:
     return scan_bytes(_read(location), path=str(location), codec=codec)
 
 
+def check_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogCheck:
+    """Check a log file; see ``check_bytes``."""
+    location = Path(path)
+    return check_bytes(_read(location), path=str(location), codec=codec)
+
+
 def read_records(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> tuple[Record, ...]:
     """Every sound record of a log file, in sequence order."""
     return scan_file(path, codec=codec).records
@@ -219,6 +356,41 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def write_new_file(path: Path, data: bytes) -> None:
+    """Write a new file atomically (temp file, fsync, link): it appears whole or not at all.
+
+    Refuses to overwrite an existing file.
+    """
+    if path.exists():
+        raise RallyError(
+            "a file already exists there",
+            where=str(path),
+            expected="a path with no file",
+            received="an existing file",
+        )
+    if not path.parent.is_dir():
+        raise LogNotFoundError("no such directory", where=str(path.parent))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # fails if the name appeared meanwhile
+        except FileExistsError:
+            raise RallyError(
+                "a file already exists there",
+                where=str(path),
+                expected="a path with no file",
+                received="an existing file",
+            ) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    _fsync_dir(path.parent)
+
+
 def create_log_file(
     path: str | os.PathLike[str],
     first: Event,
@@ -230,37 +402,8 @@ def create_log_file(
 
     Refuses to overwrite an existing file.
     """
-    location = Path(path)
-    if location.exists():
-        raise RallyError(
-            "a file already exists there",
-            where=str(location),
-            expected="a path with no file",
-            received="an existing file",
-        )
-    if not location.parent.is_dir():
-        raise LogNotFoundError("no such directory", where=str(location.parent))
     record = Record(seq=1, event=first, recorded_at=recorded_at)
-    data = HEADER + frame(codec.encode(record))
-    temporary = location.with_name(f".{location.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, location)  # fails if the name appeared meanwhile
-        except FileExistsError:
-            raise RallyError(
-                "a file already exists there",
-                where=str(location),
-                expected="a path with no file",
-                received="an existing file",
-            ) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    _fsync_dir(location.parent)
+    write_new_file(Path(path), HEADER + frame(codec.encode(record)))
     return record
 
 
