@@ -220,6 +220,30 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from replays._synth import SynthSpec, write_synth
+
+    categories = tuple(
+        part.strip()
+        for item in (args.categories or ["bikes,cars,trucks"])
+        for part in item.split(",")
+        if part.strip()
+    )
+    spec = SynthSpec(
+        entries=args.entries,
+        stages=args.stages,
+        categories=categories,
+        waypoints=args.waypoints,
+        seed=args.seed,
+    )
+    count = write_synth(args.output, spec)
+    sys.stdout.write(
+        f"wrote {args.output}: {count} events ({spec.entries} entries, "
+        f"{spec.stages} stages, {spec.waypoints} waypoints a stage, seed {spec.seed})\n"
+    )
+    return 0
+
+
 def _cmd_events(args: argparse.Namespace) -> int:
     rally = load(args.log)
     for record in rally.records:
@@ -611,6 +635,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("log", metavar="LOG")
     verify.set_defaults(handler=_cmd_verify)
+
+    synth = commands.add_parser("synth", help="write a seeded synthetic rally log")
+    synth.add_argument("-o", "--output", required=True, metavar="LOG")
+    synth.add_argument("--entries", type=_positive_int, default=120, metavar="N")
+    synth.add_argument("--stages", type=_positive_int, default=12, metavar="S")
+    synth.add_argument(
+        "--categories",
+        action="append",
+        default=None,
+        metavar="C[,C…]",
+        help="categories (default: bikes,cars,trucks)",
+    )
+    synth.add_argument(
+        "--waypoints",
+        type=int,
+        default=0,
+        metavar="W",
+        help="waypoint splits recorded per entry and stage",
+    )
+    synth.add_argument("--seed", type=int, default=1, metavar="K")
+    synth.set_defaults(handler=_cmd_synth)
 
     log = commands.add_parser("log", help="check a log file")
     log_commands = log.add_subparsers(

@@ -32,6 +32,7 @@ from events import (
     StageKind,
     StageResultRecorded,
     StageScheduled,
+    WaypointRecorded,
     format_time,
     tag_of,
 )
@@ -127,6 +128,8 @@ class FoldState:
     cancellations: tuple[CancellationState, ...] = ()
     retirements: tuple[RetirementState, ...] = ()
     coverage: tuple[FieldCoverageDeclared, ...] = ()
+    splits: tuple[tuple[int, int], ...] = ()
+    """Waypoint splits recorded, per stage: (stage, count)."""
 
 
 class Fold:
@@ -155,6 +158,7 @@ class Fold:
         self.coverage: dict[tuple[str, int], FieldCoverageDeclared] = {
             (c.category, c.stage): c for c in start.coverage
         }
+        self.splits: dict[int, int] = dict(start.splits)
 
     # ------------------------------------------------------------------ public
 
@@ -194,6 +198,7 @@ class Fold:
             cancellations=tuple(self.cancellations.values()),
             retirements=tuple(self.retirements.values()),
             coverage=tuple(self.coverage.values()),
+            splits=tuple(self.splits.items()),
         )
 
     # ------------------------------------------------------------------ lookups
@@ -547,6 +552,28 @@ class Fold:
         self._require_stage(event, seq, event.stage)
         self.coverage[(event.category, event.stage)] = event
 
+    def _on_waypoint_recorded(self, event: WaypointRecorded, seq: int) -> None:
+        entry = self._require_entry(event, seq, event.entry_id)
+        scheduled = self._require_stage(event, seq, event.stage)
+        if scheduled.kind_for(entry.category) is StageKind.LIAISON:
+            raise _violation(
+                event,
+                seq,
+                f"stage {event.stage} is a liaison for {entry.category}",
+                expected="a timed stage",
+                received=event.stage,
+            )
+        if self.is_cancelled(event.stage, entry.category):
+            raise _violation(
+                event,
+                seq,
+                f"stage {event.stage} is cancelled for {entry.category}",
+                expected="a stage that was run",
+                received=event.stage,
+            )
+        self._require_running(event, seq, event.entry_id, event.stage)
+        self.splits[event.stage] = self.splits.get(event.stage, 0) + 1
+
 
 def _violation(
     event: Event, seq: int, what: str, *, expected: str, received: object
@@ -567,4 +594,5 @@ _HANDLERS: dict[type, Callable[[Fold, Any, int], None]] = {
     StageCancelled: Fold._on_stage_cancelled,
     EntryRetired: Fold._on_entry_retired,
     FieldCoverageDeclared: Fold._on_field_coverage_declared,
+    WaypointRecorded: Fold._on_waypoint_recorded,
 }

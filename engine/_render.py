@@ -25,6 +25,7 @@ from events import (
     StageCancelled,
     StageResultRecorded,
     StageScheduled,
+    WaypointRecorded,
     format_signed,
     format_time,
 )
@@ -601,6 +602,11 @@ def describe(event: Event, *, source: bool = True) -> str:
         case EntryRetired():
             how = "excluded" if event.excluded else "retired"
             text = f"{event.entry_id} {how} at stage {event.stage}: {event.reason}"
+        case WaypointRecorded():
+            text = (
+                f"{event.entry_id} stage {event.stage} waypoint {event.waypoint}: "
+                f"{format_time(event.time_ms)}"
+            )
         case FieldCoverageDeclared():
 
             def known(value: int | None) -> str:

@@ -33,6 +33,7 @@ from events._model import (
     StageResultRecorded,
     StageRule,
     StageScheduled,
+    WaypointRecorded,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "StageScheduled",
     "TimeFormatError",
     "Upcaster",
+    "WaypointRecorded",
     "format_gap",
     "format_signed",
     "format_time",

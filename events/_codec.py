@@ -35,6 +35,7 @@ from events._model import (
     StageKind,
     StageResultRecorded,
     StageScheduled,
+    WaypointRecorded,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ EVENT_TAGS: Mapping[str, type[Event]] = MappingProxyType(
         "stage-cancelled": StageCancelled,
         "entry-retired": EntryRetired,
         "field-coverage-declared": FieldCoverageDeclared,
+        "waypoint-recorded": WaypointRecorded,
     }
 )
 """The stored name of every event type. Never change a tag; add new ones."""

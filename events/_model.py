@@ -38,6 +38,7 @@ __all__ = [
     "StageResultRecorded",
     "StageRule",
     "StageScheduled",
+    "WaypointRecorded",
 ]
 
 _SLUG = re.compile(r"[a-z][a-z0-9_-]*")
@@ -383,6 +384,21 @@ class FieldCoverageDeclared:
     provenance: Provenance = _provenance()
 
 
+@attrs.frozen(kw_only=True)
+class WaypointRecorded:
+    """An entry's elapsed time at an intermediate point of a stage (a split).
+
+    Splits are facts of the timing record; they do not count toward any
+    classification (the stage result does).
+    """
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    waypoint: int = attrs.field(validator=_positive)
+    time_ms: int = attrs.field(validator=_positive)
+    provenance: Provenance = _provenance()
+
+
 Event: TypeAlias = (
     RallyDeclared
     | EntryRegistered
@@ -394,5 +410,6 @@ Event: TypeAlias = (
     | StageCancelled
     | EntryRetired
     | FieldCoverageDeclared
+    | WaypointRecorded
 )
 """Any event of the vocabulary."""

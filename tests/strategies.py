@@ -26,6 +26,7 @@ from events import (
     StageResultRecorded,
     StageRule,
     StageScheduled,
+    WaypointRecorded,
 )
 
 CATEGORIES = ("bikes", "cars", "trucks")
@@ -126,6 +127,14 @@ any_event: st.SearchStrategy[Event] = st.one_of(
         provenance=provenances,
     ),
     st.builds(
+        WaypointRecorded,
+        entry_id=text,
+        stage=stage_numbers,
+        waypoint=st.integers(min_value=1, max_value=60),
+        time_ms=millis,
+        provenance=provenances,
+    ),
+    st.builds(
         FieldCoverageDeclared,
         category=slugs,
         stage=stage_numbers,
@@ -214,6 +223,13 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
             awarded_ms=st.none() | small_times,
         ),
         st.builds(EntryRetired, entry_id=entry_ids, stage=stages, reason=st.just("engine")),
+        st.builds(
+            WaypointRecorded,
+            entry_id=entry_ids,
+            stage=stages,
+            waypoint=st.integers(min_value=1, max_value=3),
+            time_ms=small_times,
+        ),
         st.builds(
             FieldCoverageDeclared,
             category=st.sampled_from(categories),

@@ -34,6 +34,7 @@ def test_event_tags_are_pinned() -> None:
         "stage-cancelled": "StageCancelled",
         "entry-retired": "EntryRetired",
         "field-coverage-declared": "FieldCoverageDeclared",
+        "waypoint-recorded": "WaypointRecorded",
     }
 
 
