@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from engine._rally import Recorder, create_log, load, now_iso
+from engine._rally import Rally, Recorder, create_log, load, now_iso
 from engine._render import (
     describe,
     event_json,
@@ -89,47 +90,103 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+# ---------------------------------------------------------------------- output and progress
+
+_LARGE_LOG_BYTES = 2 * 1024 * 1024
+"""A log at least this big is read with a progress bar (when stderr is a terminal)."""
+
+
+def _rich_terminal(args: argparse.Namespace) -> bool:
+    """Whether to draw the table with rich: table format, stdout a terminal, no --plain.
+
+    Piped or redirected output (and ``--plain``, ``TERM=dumb``) keeps the plain
+    text byte for byte, and rich is not imported at all.
+    """
+    if getattr(args, "format", "table") != "table" or getattr(args, "plain", False):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _load(log: str) -> Rally:
+    """``load``, with a progress bar on stderr for a large log when stderr is a terminal."""
+    try:
+        watched = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        watched = False
+    if watched:
+        path = resolve_log(log)
+        size = path.stat().st_size
+        if size >= _LARGE_LOG_BYTES:
+            from engine._progress import progress
+
+            with progress(f"replaying {log} ({size / 1_048_576:.0f} MB)"):
+                return load(log)
+    return load(log)
+
+
 # ---------------------------------------------------------------------- query commands
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     standings = rally.standings(args.category, args.after, as_of=args.as_of)
     if args.format == "json":
         sys.stdout.write(to_json(standings.to_json()))
     elif args.format == "csv":
         sys.stdout.write(standings_csv([standings]))
+    elif _rich_terminal(args):
+        from engine._terminal import print_standings
+
+        earlier = [
+            s
+            for s in rally.replay(args.category, as_of=args.as_of)
+            if s.after_stage < standings.after_stage
+        ]
+        print_standings(standings, earlier[-1] if earlier else None)
     else:
         sys.stdout.write(standings_table(standings))
     return 0
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     snapshots = rally.replay(args.category, as_of=args.as_of)
     if args.format == "json":
         sys.stdout.write(to_json([s.to_json() for s in snapshots]))
     elif args.format == "csv":
         sys.stdout.write(standings_csv(snapshots))
+    elif _rich_terminal(args):
+        from engine._terminal import print_replay
+
+        print_replay(snapshots)
     else:
         sys.stdout.write("\n".join(standings_table(s) for s in snapshots))
     return 0
 
 
 def _cmd_stage(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     result = rally.stage_result(args.category, args.stage, as_of=args.as_of)
     if args.format == "json":
         sys.stdout.write(to_json(result.to_json()))
     elif args.format == "csv":
         sys.stdout.write(stage_csv(result))
+    elif _rich_terminal(args):
+        from engine._terminal import print_stage
+
+        print_stage(result)
     else:
         sys.stdout.write(stage_table(result))
     return 0
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     standings = rally.standings(args.category, args.after, as_of=args.as_of)
     entry = rally.as_of(args.as_of).find_entry(args.category, args.entry)
     row = standings.row_for(entry.entry_id)
@@ -149,7 +206,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     base = rally.as_of(args.as_of)
     events = hypotheses(
         base,
@@ -187,6 +244,10 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
                     for i, c in enumerate(comparisons)
                 )
             )
+        elif _rich_terminal(args):
+            from engine._terminal import print_whatif_stages
+
+            print_whatif_stages(comparisons)
         else:
             sys.stdout.write(whatif_stages_table(comparisons))
         return 0
@@ -195,23 +256,73 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json(result.to_json()))
     elif args.format == "csv":
         sys.stdout.write(whatif_csv(result))
+    elif _rich_terminal(args):
+        from engine._terminal import print_whatif
+
+        print_whatif(result)
     else:
         sys.stdout.write(whatif_table(result))
     return 0
 
 
 def _cmd_penalties(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     listings = penalties(rally, args.category, as_of=args.as_of)
     if args.format == "json":
         sys.stdout.write(to_json([item.to_json() for item in listings]))
+    elif _rich_terminal(args):
+        from engine._terminal import print_penalties
+
+        print_penalties(listings, rally.name)
     else:
         sys.stdout.write(penalties_table(listings, rally.name))
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from engine._report import Hypothesis, build_report, report_steps, require_matplotlib
+
+    require_matplotlib()
+    hypothesis = Hypothesis(
+        penalties=tuple(args.penalty or ()),
+        rescind=tuple(args.rescind or ()),
+        results=tuple(args.result or ()),
+    )
+    if hypothesis and not args.what_if:
+        raise UsageError(
+            "hypothetical events without --what-if",
+            where="report",
+            expected="--what-if with --penalty, --rescind or --result",
+            received="--penalty, --rescind or --result alone",
+        )
+    if args.what_if and not hypothesis:
+        raise UsageError(
+            "no hypothesis given",
+            where="report --what-if",
+            expected="at least one --penalty, --rescind or --result",
+            received="none",
+        )
+    rally = _load(args.log)
+    from engine._progress import progress
+
+    steps = report_steps(rally, args.category, what_if=args.what_if)
+    with progress(f"drawing the report of {args.log}", steps) as advance:
+        page = build_report(
+            rally,
+            categories=args.category,
+            as_of=args.as_of,
+            hypothesis=hypothesis if args.what_if else None,
+            advance=lambda done: advance(description=done or None),
+        )
+    data = page.encode("utf-8")
+    with open(args.output, "wb") as out:
+        out.write(data)
+    sys.stdout.write(f"wrote {args.output}: {len(data) // 1024} KiB\n")
+    return 0
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     entries = history(rally, args.category, args.after, as_of=args.as_of)
     if args.format == "json":
         sys.stdout.write(to_json([item.to_json() for item in entries]))
@@ -236,7 +347,10 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         waypoints=args.waypoints,
         seed=args.seed,
     )
-    count = write_synth(args.output, spec)
+    from engine._progress import progress
+
+    with progress(f"writing {args.output}"):
+        count = write_synth(args.output, spec)
     sys.stdout.write(
         f"wrote {args.output}: {count} events ({spec.entries} entries, "
         f"{spec.stages} stages, {spec.waypoints} waypoints a stage, seed {spec.seed})\n"
@@ -245,7 +359,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_events(args: argparse.Namespace) -> int:
-    rally = load(args.log)
+    rally = _load(args.log)
     for record in rally.records:
         if args.format == "jsonl":
             sys.stdout.write(
@@ -257,10 +371,12 @@ def _cmd_events(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from engine._progress import progress
     from replays._pipeline import import_file
 
     try:
-        result = import_file(args.article, args.output, editorial=args.editorial)
+        with progress(f"importing {args.article}"):
+            result = import_file(args.article, args.output, editorial=args.editorial)
     except RallyError as error:
         for issue in getattr(error, "issues", ()):
             sys.stdout.write(f"{issue}\n")
@@ -272,9 +388,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from engine._progress import progress
     from replays._verify import verify
 
-    report = verify(args.log)
+    with progress(f"verifying {args.log}"):
+        report = verify(args.log)
     for line in report.lines:
         sys.stdout.write(f"{line}\n")
     sys.stdout.write(f"{report.summary}\n")
@@ -285,11 +403,11 @@ def _cmd_log_check(args: argparse.Namespace) -> int:
     path = resolve_log(args.log)
     report = check_log(path)
     check = report.check
-    last = check.records[-1].seq if check.records else 0
+    last = check.count
     status = "ok" if report.ok else ("DAMAGED" if check.damaged else "PROBLEMS")
     lines = [
         f"{path}: {status}",
-        f"  {len(check.records)} sound records (seq 1-{last}) in {check.size} bytes; "
+        f"  {check.count} sound records (seq 1-{last}) in {check.size} bytes; "
         "every frame, checksum and sequence number verified up to there",
     ]
     for problem in check.problems:
@@ -298,9 +416,9 @@ def _cmd_log_check(args: argparse.Namespace) -> int:
         )
     if check.beyond:
         lines.append(
-            f"  {len(check.beyond)} more records are readable after the damage "
-            f"(seq {check.beyond[0].seq}-{check.beyond[-1].seq}); 'standings log repair' keeps "
-            f"the {report.usable} before it"
+            f"  {check.beyond_count} more records are readable after the damage "
+            f"(seq {check.beyond[0].first_seq}-{check.beyond[-1].last_seq}); "
+            f"'standings log repair' keeps the {report.usable} before it"
         )
     if report.violation is not None:
         lines.append(f"  rule violation: {report.violation}")
@@ -511,6 +629,14 @@ def _add_query_options(parser: argparse.ArgumentParser, formats: Sequence[str]) 
     parser.add_argument("--format", "-f", choices=formats, default=formats[0])
 
 
+def _add_plain_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain text tables even on a terminal (as when the output is piped)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="standings",
@@ -530,15 +656,18 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="stage number (default: the last stage with results)",
     )
+    _add_plain_option(show)
     show.set_defaults(handler=_cmd_show)
 
     replay = commands.add_parser("replay", help="the GC after every stage")
     _add_query_options(replay, ["table", "json", "csv"])
+    _add_plain_option(replay)
     replay.set_defaults(handler=_cmd_replay)
 
     stage = commands.add_parser("stage", help="one stage's ranking")
     _add_query_options(stage, ["table", "json", "csv"])
     stage.add_argument("--stage", "-s", type=_positive_int, required=True, metavar="N")
+    _add_plain_option(stage)
     stage.set_defaults(handler=_cmd_stage)
 
     explain = commands.add_parser("explain", help="how one entry's GC time is made up")
@@ -591,6 +720,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare the leader after every stage the hypothesis touches",
     )
+    _add_plain_option(whatif)
     whatif.set_defaults(handler=_cmd_whatif)
 
     listing = commands.add_parser("penalties", help="every penalty, with the ids --rescind takes")
@@ -598,7 +728,53 @@ def _build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--category", "-c")
     listing.add_argument("--as-of", type=_positive_int, metavar="SEQ")
     listing.add_argument("--format", "-f", choices=["table", "json"], default="table")
+    _add_plain_option(listing)
     listing.set_defaults(handler=_cmd_penalties)
+
+    report = commands.add_parser(
+        "report", help="a self-contained HTML page with charts (needs the report extra)"
+    )
+    report.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+    report.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the HTML file to write"
+    )
+    report.add_argument(
+        "--category",
+        "-c",
+        action="append",
+        metavar="C",
+        help="a category to show (repeatable; default: every category)",
+    )
+    report.add_argument(
+        "--as-of",
+        type=_positive_int,
+        metavar="SEQ",
+        help="the standings as known when log record SEQ had been recorded",
+    )
+    report.add_argument(
+        "--what-if",
+        action="store_true",
+        help="a page for a hypothesis: actual and hypothetical side by side",
+    )
+    report.add_argument(
+        "--penalty",
+        action="append",
+        metavar="ENTRY@STAGE=±H:MM:SS",
+        help="with --what-if: a hypothetical GC penalty; repeatable",
+    )
+    report.add_argument(
+        "--rescind",
+        action="append",
+        metavar="PENALTY_ID",
+        help="with --what-if: a penalty to withdraw; repeatable",
+    )
+    report.add_argument(
+        "--result",
+        action="append",
+        metavar="ENTRY@STAGE=H:MM:SS",
+        help="with --what-if: a hypothetical stage time; repeatable",
+    )
+    report.set_defaults(handler=_cmd_report)
 
     changes = commands.add_parser(
         "history", help="how the GC after a stage changed as events were recorded"

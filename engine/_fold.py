@@ -36,6 +36,7 @@ from events import (
     format_time,
     tag_of,
 )
+from events._frames import Frame, Run
 
 __all__ = [
     "CancellationState",
@@ -159,6 +160,7 @@ class Fold:
             (c.category, c.stage): c for c in start.coverage
         }
         self.splits: dict[int, int] = dict(start.splits)
+        self._split_entries: dict[int, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -174,6 +176,81 @@ class Fold:
         handler = _HANDLERS[type(record.event)]
         handler(self, record.event, record.seq)
         self.last_seq = record.seq
+        if type(record.event) in _CHANGES_WHO_MAY_SPLIT:
+            self._split_entries.clear()
+
+    def apply_frame(self, frame: Frame, *, limit: int | None = None) -> Fold:
+        """Fold a decoded frame in (its first ``limit`` events); returns self.
+
+        Runs of waypoint splits are checked in bulk when every split of the run
+        is plainly allowed; otherwise, and for every other event type, each
+        event is built and applied by its handler, so the rules are the same.
+        """
+        if frame.first_seq != self.last_seq + 1:
+            raise RuleViolationError(
+                "frame out of sequence",
+                where="log frame",
+                expected=f"seq {self.last_seq + 1}",
+                received=frame.first_seq,
+            )
+        remaining = frame.count if limit is None else min(limit, frame.count)
+        for run in frame.runs:
+            if remaining <= 0:
+                break
+            count = min(run.count, remaining)
+            if not (
+                count == run.count and run.tag == "waypoint-recorded" and self._bulk_splits(run)
+            ):
+                for offset in range(count):
+                    seq = run.first_seq + offset
+                    event = frame.event_at(run, offset, where=f"record seq {seq}")
+                    self.apply(Record(seq=seq, event=event))
+            remaining -= count
+        return self
+
+    def apply_frames(self, frames: Iterable[Frame]) -> Fold:
+        """Fold frames in order; returns self."""
+        for frame in frames:
+            self.apply_frame(frame)
+        return self
+
+    def _bulk_splits(self, run: Run) -> bool:
+        """Apply a run of splits at once if every one is allowed; False to go one by one."""
+        entry_ids, stages, waypoints, times = run.columns
+        distinct = set(stages)
+        if len(distinct) != 1:
+            return False
+        (stage,) = distinct
+        if type(stage) is not int:
+            return False
+        allowed = self._split_entries.get(stage)
+        if allowed is None:
+            allowed = self._entries_that_may_split(stage)
+            self._split_entries[stage] = allowed
+        if not allowed.issuperset(entry_ids):
+            return False
+        for column in (waypoints, times):
+            if set(map(type, column)) != {int} or min(column) < 1:
+                return False
+        self.splits[stage] = self.splits.get(stage, 0) + run.count
+        self.last_seq += run.count
+        return True
+
+    def _entries_that_may_split(self, stage: int) -> frozenset[str]:
+        scheduled = self.stages.get(stage)
+        if scheduled is None:
+            return frozenset()
+        allowed = []
+        for entry in self.entries.values():
+            if scheduled.kind_for(entry.category) is StageKind.LIAISON:
+                continue
+            if self.is_cancelled(stage, entry.category):
+                continue
+            retired = self.retirements.get(entry.entry_id)
+            if retired is not None and stage >= retired.event.stage:
+                continue
+            allowed.append(entry.entry_id)
+        return frozenset(allowed)
 
     def apply_all(self, records: Iterable[Record]) -> Fold:
         """Fold records in order; returns self for chaining."""
@@ -582,6 +659,8 @@ def _violation(
         what, where=f"{tag_of(event)} event, seq {seq}", expected=expected, received=received
     )
 
+
+_CHANGES_WHO_MAY_SPLIT = frozenset({EntryRegistered, StageScheduled, StageCancelled, EntryRetired})
 
 _HANDLERS: dict[type, Callable[[Fold, Any, int], None]] = {
     RallyDeclared: Fold._on_rally_declared,

@@ -25,7 +25,8 @@ from events import (
     Record,
     RuleViolationError,
 )
-from events._log import LogWriter, create_log_file, read_records
+from events._frames import Frame
+from events._log import LogWriter, create_log_file, scan_file
 from replays import resolve_log
 
 __all__ = ["Rally", "Recorder", "create_log", "load", "now_iso"]
@@ -43,21 +44,71 @@ class Rally:
     the log up to that sequence number: the standings as they were known then.
     """
 
-    def __init__(self, records: Sequence[Record], *, source: str = "<records>") -> None:
-        self.records: tuple[Record, ...] = tuple(records)
+    def __init__(self, records: Sequence[Record] = (), *, source: str = "<records>") -> None:
+        self._frames: tuple[Frame, ...] = ()
+        self._tail: tuple[Record, ...] = tuple(records)
         self.source = source
-        self._fold = Fold().apply_all(self.records)
+        self._fold = Fold().apply_all(self._tail)
+        self._reset_caches()
+
+    def _reset_caches(self) -> None:
         self._prefixes: dict[int, Rally] = {}
+        self._records: tuple[Record, ...] | None = None
 
     @classmethod
-    def from_fold(cls, records: Sequence[Record], fold: Fold, *, source: str) -> Rally:
-        """Wrap an already folded state (the recorder's) without folding again."""
+    def from_frames(
+        cls,
+        frames: Sequence[Frame],
+        *,
+        source: str,
+        tail: Sequence[Record] = (),
+        limit: int | None = None,
+    ) -> Rally:
+        """Fold decoded log frames (and records after them), up to seq ``limit`` if given."""
+        fold = Fold()
+        kept: list[Frame] = []
+        for frame in frames:
+            if limit is not None and frame.first_seq > limit:
+                break
+            fold.apply_frame(frame, limit=None if limit is None else limit - frame.first_seq + 1)
+            kept.append(frame)
+        kept_tail = tuple(r for r in tail if limit is None or r.seq <= limit)
+        fold.apply_all(kept_tail)
+        return cls.from_fold(kept, kept_tail, fold, source=source)
+
+    @classmethod
+    def from_fold(
+        cls, frames: Sequence[Frame], tail: Sequence[Record], fold: Fold, *, source: str
+    ) -> Rally:
+        """Wrap an already folded state without folding again.
+
+        ``frames`` and then ``tail`` are what was folded; records are built
+        from them only when asked for (``Rally.records``).
+        """
         rally = cls.__new__(cls)
-        rally.records = tuple(records)
+        rally._frames = tuple(frames)
+        rally._tail = tuple(tail)
         rally.source = source
         rally._fold = fold
-        rally._prefixes = {}
+        rally._reset_caches()
         return rally
+
+    def with_appended(self, records: Sequence[Record], fold: Fold, *, source: str) -> Rally:
+        """This rally with ``records`` after it, already folded into ``fold``."""
+        return Rally.from_fold(self._frames, (*self._tail, *records), fold, source=source)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """Every record folded, in order (built from the log's frames on first use)."""
+        if self._records is None:
+            limit = self._fold.last_seq
+            built = [
+                record
+                for frame in self._frames
+                for record in frame.records(where=self.source, limit=limit - frame.first_seq + 1)
+            ]
+            self._records = (*built, *self._tail)
+        return self._records
 
     # ------------------------------------------------------------------ facts
 
@@ -160,7 +211,9 @@ class Rally:
             )
         prefix = self._prefixes.get(seq)
         if prefix is None:
-            prefix = Rally(self.records[:seq], source=f"{self.source} as of seq {seq}")
+            prefix = Rally.from_frames(
+                self._frames, tail=self._tail, limit=seq, source=f"{self.source} as of seq {seq}"
+            )
             self._prefixes[seq] = prefix
         return prefix
 
@@ -206,7 +259,7 @@ class Rally:
 def load(log: str | os.PathLike[str]) -> Rally:
     """Read and fold a log: a path, or the name of a log shipped in ``replays/``."""
     path = resolve_log(log)
-    return Rally(read_records(path), source=str(log))
+    return Rally.from_frames(scan_file(path).frames, source=str(log))
 
 
 def create_log(
@@ -227,8 +280,9 @@ class Recorder:
         self.path = Path(path)
         self._writer = LogWriter(self.path, wait_seconds=wait_seconds)
         try:
-            self._records: list[Record] = list(self._writer.records_at_open)
-            self._fold = Fold().apply_all(self._records)
+            self._frames = self._writer.frames_at_open
+            self._tail: list[Record] = []
+            self._fold = Fold().apply_frames(self._frames)
         except BaseException:
             self._writer.close()
             raise
@@ -241,7 +295,9 @@ class Recorder:
     @property
     def rally(self) -> Rally:
         """The rally as recorded so far."""
-        return Rally.from_fold(self._records, Fold(self._fold.snapshot()), source=str(self.path))
+        return Rally.from_fold(
+            self._frames, self._tail, Fold(self._fold.snapshot()), source=str(self.path)
+        )
 
     @property
     def fold(self) -> Fold:
@@ -275,7 +331,7 @@ class Recorder:
         except BaseException:
             self._fold = Fold(before)
             raise
-        self._records.extend(records)
+        self._tail.extend(records)
         return records
 
     def close(self) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import attrs
 
 from engine._fold import Fold
-from events import RallyError, RuleViolationError
-from events._log import LogCheck, check_file, write_new_file
+from events import RallyError, Record
+from events._log import HEADER, LogCheck, check_file, encode_log, write_new_file
 
 __all__ = ["CheckReport", "RepairReport", "check_log", "repair_log"]
 
@@ -19,31 +19,38 @@ class CheckReport:
     """What `standings log check` found: framing problems and the first rule violation."""
 
     check: LogCheck
-    violation: RuleViolationError | None
-    violation_index: int | None
-    """Index (0-based) in ``check.records`` of the first record the rules refuse."""
+    violation: RallyError | None
+    """The first event the rules refuse, or that does not even build (a bad field)."""
+    usable: int
+    """How many leading records are sound and accepted by the rules."""
 
     @property
     def ok(self) -> bool:
         """No damage and no rule violation (a torn tail alone is a normal crash outcome)."""
         return not self.check.damaged and self.violation is None
 
-    @property
-    def usable(self) -> int:
-        """How many leading records are sound and accepted by the rules."""
-        return self.violation_index if self.violation_index is not None else len(self.check.records)
-
 
 def check_log(path: str | os.PathLike[str]) -> CheckReport:
     """Check every frame, checksum and sequence number, then the rules, of a log file."""
     check = check_file(path)
     fold = Fold()
-    for index, record in enumerate(check.records):
+    for frame in check.frames:
+        before = fold.snapshot()
         try:
-            fold.apply(record)
-        except RuleViolationError as error:
-            return CheckReport(check=check, violation=error, violation_index=index)
-    return CheckReport(check=check, violation=None, violation_index=None)
+            fold.apply_frame(frame)
+        except RallyError:
+            # find the first refused (or unbuildable) record of the frame, one by one
+            fold = Fold(before)
+            records = frame.records(where=str(path))
+            while True:
+                try:
+                    record = next(records, None)
+                    if record is None:
+                        break
+                    fold.apply(record)
+                except RallyError as error:
+                    return CheckReport(check=check, violation=error, usable=fold.last_seq)
+    return CheckReport(check=check, violation=None, usable=fold.last_seq)
 
 
 @attrs.frozen
@@ -54,20 +61,21 @@ class RepairReport:
     dropped_readable: int
     """Records after the first problem that could still be read, dropped all the same."""
     dropped_bytes: int
-    """Bytes of the original after the last kept record."""
+    """Bytes of the original not carried over (damage, and what follows it)."""
     output: Path
 
 
 def repair_log(path: str | os.PathLike[str], output: str | os.PathLike[str]) -> RepairReport:
     """Write to ``output`` every event before the first damage or rule violation.
 
-    The original is only read. The new log is created atomically and holds the
-    kept records byte for byte.
+    The original is only read. Whole frames are copied byte for byte; if a rule
+    violation falls inside a frame, the records before it are framed anew.
+    The new log is created atomically.
     """
     source = Path(path)
     report = check_log(source)
     check = report.check
-    if not check.records and check.problems and check.problems[0].offset == 0:
+    if not check.frames and check.problems and check.problems[0].offset == 0:
         raise RallyError(
             "nothing to repair from",
             where=str(source),
@@ -82,11 +90,19 @@ def repair_log(path: str | os.PathLike[str], output: str | os.PathLike[str]) -> 
             expected="at least the rally declaration",
             received="none",
         )
-    end = check.ends[kept - 1]
-    data = source.read_bytes()[:end]
-    target = Path(output)
-    write_new_file(target, data)
-    dropped = len(check.records) - kept + len(check.beyond)
+    original = source.read_bytes()
+    end = len(HEADER)
+    partial: list[Record] = []
+    for frame, frame_end in zip(check.frames, check.ends, strict=True):
+        if frame.last_seq <= kept:
+            end = frame_end
+        elif frame.first_seq <= kept:
+            partial = list(frame.records(where=str(source), limit=kept - frame.first_seq + 1))
+    data = original[:end]
+    if partial:
+        data += encode_log(partial, version=check.version)[len(HEADER) :]
+    write_new_file(Path(output), data)
+    dropped = check.count - kept + check.beyond_count
     return RepairReport(
-        kept=kept, dropped_readable=dropped, dropped_bytes=check.size - end, output=target
+        kept=kept, dropped_readable=dropped, dropped_bytes=check.size - end, output=Path(output)
     )

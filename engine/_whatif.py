@@ -135,12 +135,12 @@ def hypotheses(
 def overlay(rally: Rally, events: Sequence[Event]) -> Rally:
     """The rally with ``events`` appended in memory, each checked like a real append."""
     fold = Fold(rally.snapshot())
-    records = list(rally.records)
+    appended = []
     for event in events:
         record = Record(seq=fold.last_seq + 1, event=event)
         fold.apply(record)  # RuleViolationError for an event the log would refuse
-        records.append(record)
-    return Rally.from_fold(records, fold, source=f"{rally.source} with hypotheses")
+        appended.append(record)
+    return rally.with_appended(appended, fold, source=f"{rally.source} with hypotheses")
 
 
 def first_stage_touched(rally: Rally, events: Sequence[Event]) -> int:

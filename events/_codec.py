@@ -284,6 +284,10 @@ class Codec:
             seq=seq, event=self.structure(event_dict, where=where), recorded_at=recorded_at
         )
 
+    def upcast_fields(self, data: object, version: int, where: str) -> dict[str, Any]:
+        """An event's raw fields (with ``"type"``) lifted from ``version`` to the current one."""
+        return self._upcast(data, version, where)
+
     def _upcast(self, data: object, version: int, where: str) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise InvalidEventError(

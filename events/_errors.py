@@ -20,6 +20,10 @@ __all__ = [
 ]
 
 
+_SHOWN = 200
+"""At most this many characters of a received value go into a message."""
+
+
 class RallyError(Exception):
     """Base of every error this project raises on purpose.
 
@@ -56,6 +60,8 @@ class RallyError(Exception):
             shown = str(self.received)
             if isinstance(self.received, str) and (not shown or shown != shown.strip()):
                 shown = repr(shown)  # make an empty or padded input visible
+            if len(shown) > _SHOWN:
+                shown = shown[: _SHOWN - 1] + "…"  # a hostile value can be huge
             details.append(f"received {shown}")
         if details:
             text += ": " + ", ".join(details)

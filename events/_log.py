@@ -1,21 +1,26 @@
-"""The append-only log file: framed, checksummed msgpack records.
+"""The append-only log file: checksummed frames of msgpack-encoded events.
 
 Layout::
 
     header   b"RALLYLOG" + u32 format version (big-endian)        12 bytes
-    record   u32 payload length | u32 crc32(payload) | u32 crc32(previous 8 bytes)
-             payload (one msgpack record, see ``events._codec``)
+    frame    u32 payload length | u32 crc32(payload) | u32 crc32(previous 8 bytes)
+             payload
+
+Format 2 (written by this version): one frame per append, its payload a batch
+of events stored column-wise (``events._frames``). Format 1 (still read, and
+appended to in its own format): one frame per event, its payload one msgpack
+record (``events._codec``).
 
 The frame header carries its own checksum, so a damaged length is told apart
-from a record cut short. An append writes whole frames with one ``write`` and
+from a frame cut short. An append writes its frame with one ``write`` and
 returns only after ``fsync``. A crash can therefore leave only a prefix of the
-frames of the last append at the end of the file: a *torn tail*, which readers
-ignore and the next writer cuts off. Anything else that does not check out is
-damage, refused with the byte offset and the sequence number it was expected to
-carry.
+last append's frame at the end of the file: a *torn tail*, which readers
+ignore and the next writer cuts off; a batch is all or nothing. Anything else
+that does not check out is damage, refused with the byte offset and the
+sequence number it was expected to carry.
 
-This module frames and stores records; it does not judge events against the
-rules of a rally (the engine does, before it appends).
+This module frames and stores events; it does not judge them against the rules
+of a rally (the engine does, before it appends).
 """
 
 from __future__ import annotations
@@ -41,12 +46,13 @@ from events._errors import (
     RallyError,
     SchemaError,
 )
+from events._frames import Frame, decode_frame, encode_frame
 from events._model import Event
 
 __all__ = [
     "FORMAT_VERSION",
     "HEADER",
-    "MAX_RECORD_BYTES",
+    "MAX_FRAME_BYTES",
     "LogCheck",
     "LogScan",
     "LogWriter",
@@ -54,7 +60,9 @@ __all__ = [
     "check_bytes",
     "check_file",
     "create_log_file",
+    "encode_log",
     "frame",
+    "header",
     "read_records",
     "scan_bytes",
     "scan_file",
@@ -62,46 +70,110 @@ __all__ = [
 ]
 
 MAGIC = b"RALLYLOG"
-FORMAT_VERSION = 1
-HEADER = MAGIC + struct.pack(">I", FORMAT_VERSION)
+FORMAT_VERSION = 2
+"""The format new logs are written in."""
+READABLE_FORMATS = (1, 2)
 _FRAME = struct.Struct(">III")
 FRAME_BYTES = _FRAME.size
-MAX_RECORD_BYTES = 1 << 20
-"""No event comes near this; a larger length field is damage, never an allocation."""
+MAX_FRAME_BYTES = 1 << 26
+"""64 MiB: a length field above it is damage. Payloads are read as views of the
+file's bytes, so no untrusted length ever drives an allocation."""
+_SPLIT_BYTES = 1 << 24  # a writer starts a new frame past 16 MiB of payload
+
+
+def header(version: int = FORMAT_VERSION) -> bytes:
+    """The 12 bytes a log of this format starts with."""
+    return MAGIC + struct.pack(">I", version)
+
+
+HEADER = header()
 
 
 def frame(payload: bytes) -> bytes:
-    """One record's payload with its frame header."""
-    if not 0 < len(payload) <= MAX_RECORD_BYTES:
+    """A payload with its frame header."""
+    if not 0 < len(payload) <= MAX_FRAME_BYTES:
         raise InvalidEventError(
-            "record too large", expected=f"at most {MAX_RECORD_BYTES} bytes", received=len(payload)
+            "frame too large", expected=f"at most {MAX_FRAME_BYTES} bytes", received=len(payload)
         )
     head = struct.pack(">II", len(payload), zlib.crc32(payload))
     return head + struct.pack(">I", zlib.crc32(head)) + payload
 
 
-@attrs.frozen
-class LogScan:
-    """What reading a log found: the sound records and where they end."""
+def _batches(records: Sequence[Record], codec: Codec) -> list[bytes]:
+    """Format-2 frames for ``records``: one, or several if the batch is very large."""
+    out: list[bytes] = []
+    start = 0
+    step = len(records)
+    while start < len(records):
+        chunk = records[start : start + step]
+        payload = encode_frame(chunk, codec=codec)
+        if len(payload) > _SPLIT_BYTES and len(chunk) > 1:
+            step = max(1, len(chunk) // 2)
+            continue
+        out.append(frame(payload))
+        start += len(chunk)
+    return out
 
-    path: str
-    records: tuple[Record, ...]
-    valid_end: int
-    """Byte offset just past the last sound record."""
-    size: int
-    """Size of the file as read."""
+
+def encode_log(
+    records: Sequence[Record], *, version: int = FORMAT_VERSION, codec: Codec = CODEC
+) -> bytes:
+    """A whole log file holding ``records``: one frame for all (format 2) or one each (1)."""
+    if version == 1:
+        return header(1) + b"".join(frame(codec.encode(r)) for r in records)
+    return header(version) + b"".join(_batches(records, codec))
+
+
+def _frame_from_record(record: Record, codec: Codec) -> Frame:
+    """A format-1 record seen as a one-event frame, so both formats fold alike."""
+    return decode_frame(encode_frame([record], codec=codec), codec=codec)
+
+
+class LogScan:
+    """What reading a log found: its sound frames, where they end, and what follows."""
+
+    def __init__(
+        self, path: str, version: int, frames: Sequence[Frame], ends: Sequence[int], size: int
+    ) -> None:
+        self.path = path
+        self.version = version
+        self.frames: tuple[Frame, ...] = tuple(frames)
+        self.ends: tuple[int, ...] = tuple(ends)
+        """Byte offset just past each frame."""
+        self.size = size
+        """Size of the file as read."""
+        self._records: tuple[Record, ...] | None = None
+
+    @property
+    def valid_end(self) -> int:
+        """Byte offset just past the last sound frame."""
+        return self.ends[-1] if self.ends else len(HEADER)
 
     @property
     def torn_bytes(self) -> int:
-        """Bytes after the last sound record, ignored as an append that never finished."""
+        """Bytes after the last sound frame, ignored as an append that never finished."""
         return self.size - self.valid_end
+
+    @property
+    def count(self) -> int:
+        """How many events the sound frames hold."""
+        return sum(f.count for f in self.frames)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """Every event as a record (built on first use; the frames are the compact form)."""
+        if self._records is None:
+            self._records = tuple(
+                record for f in self.frames for record in f.records(where=self.path)
+            )
+        return self._records
 
 
 class _Torn(Exception):
     """The frame at this offset is the unfinished tail of an interrupted append."""
 
 
-def _check_header(data: bytes, path: str) -> None:
+def _check_header(data: bytes, path: str) -> int:
     if data[: len(MAGIC)] != MAGIC or len(data) < len(HEADER):
         raise LogCorruptError(
             "not a rally log",
@@ -112,20 +184,23 @@ def _check_header(data: bytes, path: str) -> None:
             received=f"{data[: len(MAGIC)]!r}" if data else "an empty file",
         )
     (version,) = struct.unpack_from(">I", data, len(MAGIC))
-    if version != FORMAT_VERSION:
+    if version not in READABLE_FORMATS:
         raise SchemaError(
             "unsupported log format version",
             where=path,
-            expected=f"format version {FORMAT_VERSION}",
+            expected="format version " + " or ".join(map(str, READABLE_FORMATS)),
             received=version,
         )
+    return int(version)
 
 
-def _read_frame(data: bytes, offset: int, seq: int, path: str, codec: Codec) -> tuple[Record, int]:
-    """The record framed at ``offset`` and the offset after it.
+def _read_frame(
+    data: bytes, offset: int, seq: int, path: str, codec: Codec, version: int
+) -> tuple[Frame, int]:
+    """The frame at ``offset`` and the offset after it.
 
     Raises ``_Torn`` for an unfinished tail, ``LogCorruptError`` for damage and
-    ``SchemaError`` for a record of a newer schema.
+    ``SchemaError`` for events of an unknown type or a newer schema.
     """
     size = len(data)
     view = memoryview(data)
@@ -136,20 +211,20 @@ def _read_frame(data: bytes, offset: int, seq: int, path: str, codec: Codec) -> 
         if not any(view[offset:]):
             raise _Torn  # zero-filled tail: a crash before the data reached the disk
         raise LogCorruptError(
-            "damaged record header",
+            "damaged frame header",
             path=path,
             offset=offset,
             seq=seq,
             expected="a frame header whose checksum matches",
             received="a mismatch",
         )
-    if not 0 < length <= MAX_RECORD_BYTES:
+    if not 0 < length <= MAX_FRAME_BYTES:
         raise LogCorruptError(
-            "record length out of range",
+            "frame length out of range",
             path=path,
             offset=offset,
             seq=seq,
-            expected=f"1 to {MAX_RECORD_BYTES} bytes",
+            expected=f"1 to {MAX_FRAME_BYTES} bytes",
             received=length,
         )
     end = offset + FRAME_BYTES + length
@@ -158,9 +233,9 @@ def _read_frame(data: bytes, offset: int, seq: int, path: str, codec: Codec) -> 
     payload = view[offset + FRAME_BYTES : end]
     if zlib.crc32(payload) != payload_crc:
         if end == size:
-            raise _Torn  # the last record never fully reached the disk
+            raise _Torn  # the last frame never fully reached the disk
         raise LogCorruptError(
-            "record checksum mismatch",
+            "frame checksum mismatch",
             path=path,
             offset=offset,
             seq=seq,
@@ -169,46 +244,53 @@ def _read_frame(data: bytes, offset: int, seq: int, path: str, codec: Codec) -> 
         )
     where = f"{path}, byte offset {offset}, record seq {seq}"
     try:
-        record = codec.decode(bytes(payload), where=where)
+        if version == 1:
+            decoded = _frame_from_record(codec.decode(bytes(payload), where=where), codec)
+        else:
+            decoded = decode_frame(payload, where=where, codec=codec)
     except SchemaError:
         raise
     except RallyError as error:
         raise LogCorruptError(
-            f"undecodable record: {error.what}",
+            f"undecodable frame: {error.what}",
             path=path,
             offset=offset,
             seq=seq,
             expected=error.expected,
             received=error.received,
         ) from error
-    if record.seq != seq:
+    if decoded.first_seq != seq:
         raise LogCorruptError(
             "record out of sequence",
             path=path,
             offset=offset,
             seq=seq,
             expected=f"seq {seq}",
-            received=record.seq,
+            received=decoded.first_seq,
         )
-    return record, end
+    return decoded, end
 
 
 def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> LogScan:
-    """Read every sound record of a log held in memory.
+    """Read every sound frame of a log held in memory.
 
     Raises ``LogCorruptError`` for a file that is not a log or is damaged
-    before its end, and ``SchemaError`` for a record this code cannot read.
+    before its end, and ``SchemaError`` for events this code cannot read.
     """
-    _check_header(data, path)
-    records: list[Record] = []
+    version = _check_header(data, path)
+    frames: list[Frame] = []
+    ends: list[int] = []
     offset = len(HEADER)
+    seq = 1
     while offset < len(data):
         try:
-            record, offset = _read_frame(data, offset, len(records) + 1, path, codec)
+            decoded, offset = _read_frame(data, offset, seq, path, codec, version)
         except _Torn:
             break
-        records.append(record)
-    return LogScan(path=path, records=tuple(records), valid_end=offset, size=len(data))
+        frames.append(decoded)
+        ends.append(offset)
+        seq = decoded.last_seq + 1
+    return LogScan(path, version, frames, ends, len(data))
 
 
 @attrs.frozen
@@ -222,21 +304,40 @@ class Problem:
 
 @attrs.frozen
 class LogCheck:
-    """Everything ``check_bytes`` could see in a log: sound records, damage, what lies beyond."""
+    """Everything ``check_bytes`` could see in a log: sound frames, damage, what lies beyond."""
 
     path: str
     size: int
-    records: tuple[Record, ...]
-    """The sound records before the first problem."""
-    valid_end: int
-    """Byte offset just past them."""
-    problems: tuple[Problem, ...]
+    version: int
+    frames: tuple[Frame, ...]
+    """The sound frames before the first problem."""
     ends: tuple[int, ...]
-    """Byte offset just past each of ``records``."""
-    beyond: tuple[Record, ...]
-    """Records still readable after the first damage (something before them is lost)."""
+    """Byte offset just past each of them."""
+    problems: tuple[Problem, ...]
+    beyond: tuple[Frame, ...]
+    """Frames still readable after the first damage (something before them is lost)."""
     torn_bytes: int
     """Bytes of an unfinished last append at the end of the file."""
+
+    @property
+    def valid_end(self) -> int:
+        """Byte offset just past the sound frames."""
+        return self.ends[-1] if self.ends else len(HEADER)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The events of the sound frames, as records."""
+        return tuple(r for f in self.frames for r in f.records(where=self.path))
+
+    @property
+    def count(self) -> int:
+        """How many events the sound frames hold."""
+        return sum(f.count for f in self.frames)
+
+    @property
+    def beyond_count(self) -> int:
+        """How many events the frames readable after the damage hold."""
+        return sum(f.count for f in self.beyond)
 
     @property
     def damaged(self) -> bool:
@@ -250,7 +351,7 @@ def _resync(data: bytes, start: int) -> int | None:
     size = len(data)
     for offset in range(start + 1, size - FRAME_BYTES + 1):
         length, payload_crc, head_crc = _FRAME.unpack_from(data, offset)
-        if not 0 < length <= MAX_RECORD_BYTES or offset + FRAME_BYTES + length > size:
+        if not 0 < length <= MAX_FRAME_BYTES or offset + FRAME_BYTES + length > size:
             continue
         if zlib.crc32(view[offset : offset + 8]) != head_crc:
             continue
@@ -263,24 +364,23 @@ def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> 
     """Read a log as far as possible, reporting every problem instead of stopping at the first.
 
     After damage it looks for the next whole frame and goes on from there, so
-    it can say how many records lie beyond the damage.
+    it can say how many events lie beyond the damage.
     """
     try:
-        _check_header(data, path)
+        version = _check_header(data, path)
     except RallyError as error:
         problem = Problem(0, 1, error.detail())
-        return LogCheck(path, len(data), (), 0, (problem,), (), (), 0)
-    records: list[Record] = []
+        return LogCheck(path, len(data), 0, (), (), (problem,), (), 0)
+    frames: list[Frame] = []
     ends: list[int] = []
-    beyond: list[Record] = []
+    beyond: list[Frame] = []
     problems: list[Problem] = []
     offset = len(HEADER)
-    valid_end = offset
     torn = 0
     expected_seq = 1
     while offset < len(data):
         try:
-            record, end = _read_frame(data, offset, expected_seq, path, codec)
+            decoded, end = _read_frame(data, offset, expected_seq, path, codec, version)
         except _Torn:
             torn = len(data) - offset
             break
@@ -294,30 +394,36 @@ def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> 
             if following is None:
                 break
             offset = following
-            try:
-                (length,) = struct.unpack_from(">I", data, offset)
-                expected_seq = codec.decode(
-                    bytes(data[offset + FRAME_BYTES : offset + FRAME_BYTES + length])
-                ).seq
-            except RallyError:
-                expected_seq += 1
+            expected_seq = _first_seq_at(data, offset, codec, version) or expected_seq + 1
             continue
-        (beyond if problems else records).append(record)
-        if not problems:
-            valid_end = end
+        if problems:
+            beyond.append(decoded)
+        else:
+            frames.append(decoded)
             ends.append(end)
         offset = end
-        expected_seq = record.seq + 1
+        expected_seq = decoded.last_seq + 1
     return LogCheck(
         path=path,
         size=len(data),
-        records=tuple(records),
-        valid_end=valid_end,
-        problems=tuple(problems),
+        version=version,
+        frames=tuple(frames),
         ends=tuple(ends),
+        problems=tuple(problems),
         beyond=tuple(beyond),
         torn_bytes=torn,
     )
+
+
+def _first_seq_at(data: bytes, offset: int, codec: Codec, version: int) -> int | None:
+    (length,) = struct.unpack_from(">I", data, offset)
+    payload = memoryview(data)[offset + FRAME_BYTES : offset + FRAME_BYTES + length]
+    try:
+        if version == 1:
+            return codec.decode(bytes(payload)).seq
+        return decode_frame(payload, codec=codec).first_seq
+    except RallyError:
+        return None
 
 
 def _read(path: Path) -> bytes:
@@ -403,7 +509,7 @@ def create_log_file(
     Refuses to overwrite an existing file.
     """
     record = Record(seq=1, event=first, recorded_at=recorded_at)
-    write_new_file(Path(path), HEADER + frame(codec.encode(record)))
+    write_new_file(Path(path), encode_log([record], codec=codec))
     return record
 
 
@@ -411,9 +517,10 @@ class LogWriter:
     """The one writer of a log: holds an exclusive lock until closed.
 
     Opening cuts off a torn tail left by a crash (readers ignore it anyway).
-    ``append`` encodes every record, writes them with one ``write`` and
-    returns after ``fsync``; if the write fails, the file is cut back to its
-    previous length, so a refused or failed append leaves it as it was.
+    ``append`` encodes the batch as one frame (format 2; one frame per event
+    in a format-1 file), writes it with one ``write`` and returns after
+    ``fsync``; if the write fails, the file is cut back to its previous
+    length, so a refused or failed append leaves it as it was.
     """
 
     def __init__(
@@ -446,9 +553,11 @@ class LogWriter:
             raise
         self.recovered_bytes = scan.torn_bytes
         """How many bytes of a torn tail opening cut off (0 for a clean log)."""
-        self.records_at_open: tuple[Record, ...] = scan.records
-        """The log's sound records as this writer found them (it appends after them)."""
-        self._next_seq = len(scan.records) + 1
+        self.frames_at_open: tuple[Frame, ...] = scan.frames
+        """The log's sound frames as this writer found them (it appends after them)."""
+        self.version = scan.version
+        """The file's format version; appends keep to it."""
+        self._next_seq = scan.count + 1
         self._size = scan.valid_end
         self._closed = False
 
@@ -492,15 +601,13 @@ class LogWriter:
         """Append events durably, in order; returns their records once fsync'd."""
         if self._closed:
             raise RallyError("log writer is closed", where=str(self.path))
-        records: list[Record] = []
-        frames: list[bytes] = []
-        for event in events:
-            record = Record(seq=self.next_seq + len(records), event=event, recorded_at=recorded_at)
-            frames.append(frame(self._codec.encode(record)))
-            records.append(record)
+        records = [
+            Record(seq=self.next_seq + index, event=event, recorded_at=recorded_at)
+            for index, event in enumerate(events)
+        ]
         if not records:
             return ()
-        data = b"".join(frames)
+        data = encode_log(records, version=self.version, codec=self._codec)[len(HEADER) :]
         try:
             written = 0
             while written < len(data):

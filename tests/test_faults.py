@@ -41,6 +41,7 @@ from engine import (
 from engine._cli import main
 from engine._repair import check_log, repair_log
 from events._codec import CODEC
+from events._frames import encode_frame
 from events._log import FRAME_BYTES, HEADER, check_bytes, frame, read_records, scan_bytes
 from tests.conftest import start_rally
 
@@ -107,8 +108,9 @@ def _crash_trials(path: Path, trials: int, seed: int) -> dict[str, int]:
         if rng.random() < 0.5:
             # power loss: anything after the last fsync'd (acknowledged) record may be cut
             durable = len(HEADER)
-            for end, record in zip(_ends(data), scan_bytes(data).records, strict=False):
-                if record.seq <= acked:
+            scan = scan_bytes(data)
+            for end, decoded in zip(scan.ends, scan.frames, strict=True):
+                if decoded.last_seq <= acked:
                     durable = end
             cut = rng.randint(durable, len(data))
             path.write_bytes(data[:cut])
@@ -189,11 +191,13 @@ def test_killed_cli_writers(tmp_path: Path) -> None:
 
 @functools.cache
 def _valid_log() -> bytes:
-    """A sound log of 39 records (built once; tests write damaged copies of it)."""
+    """A sound log of 38 records in 31 frames: the rally, a batch of stages and entries, then
+    29 single appends (built once; tests write damaged copies of it)."""
     with tempfile.TemporaryDirectory() as folder:
         path = start_rally(Path(folder) / "d.rallylog")
         with Recorder(path) as recorder:
-            recorder.append_many([_penalty(n) for n in range(1, 30)])
+            for n in range(1, 30):
+                recorder.append(_penalty(n))
         return path.read_bytes()
 
 
@@ -205,11 +209,12 @@ def _log_bytes(tmp_path: Path) -> tuple[Path, bytes]:
 
 
 def _frame_of(data: bytes, position: int) -> tuple[int, int]:
-    """(start offset, seq) of the frame holding byte ``position``."""
+    """(start offset, first seq) of the frame holding byte ``position``."""
+    scan = scan_bytes(data)
     start = len(HEADER)
-    for seq, end in enumerate(_ends(data), start=1):
+    for end, decoded in zip(scan.ends, scan.frames, strict=True):
         if position < end:
-            return start, seq
+            return start, decoded.first_seq
         start = end
     raise AssertionError(position)
 
@@ -229,7 +234,7 @@ def test_any_flipped_byte_is_found_where_it_is(data: st.DataObject) -> None:
     start, seq = _frame_of(original, position)
     records = scan_bytes(original).records
     if seq == len(records) and position >= start + FRAME_BYTES:
-        # in the last record's payload: an append that never finished, the rest intact
+        # in the last frame's payload: an append that never finished, the rest intact
         assert scan_bytes(bytes(damaged)).records == records[:-1]
         return
     with pytest.raises(LogCorruptError) as caught:
@@ -243,7 +248,9 @@ def test_damage_kinds_are_refused_checked_and_repaired(tmp_path: Path, damage: s
     """Each kind of damage: refused on open with offset and seq, reported, repaired anew."""
     path, original = _log_bytes(tmp_path)
     ends = _ends(original)
-    first = ends[9]  # damage starts at record seq 11
+    first = ends[9]  # damage starts at the eleventh frame
+    first_seqs = [f.first_seq for f in scan_bytes(original).frames]
+    seq = first_seqs[10]
     damaged = bytearray(original)
     if damage == "truncated middle":
         del damaged[first + 5 : ends[12] + 7]
@@ -257,43 +264,52 @@ def test_damage_kinds_are_refused_checked_and_repaired(tmp_path: Path, damage: s
     path.write_bytes(bytes(damaged))
     with pytest.raises(LogCorruptError) as caught:
         read_records(path)
-    assert (caught.value.offset, caught.value.seq) == (first, 11)
+    assert (caught.value.offset, caught.value.seq) == (first, seq)
     report = check_log(path)
     assert report.check.problems[0].offset == first
-    assert len(report.check.records) == 10
+    assert report.check.count == seq - 1
     repaired = tmp_path / "repaired.rallylog"
     result = repair_log(path, repaired)
     assert path.read_bytes() == bytes(damaged)  # the original is never modified
-    assert result.kept == 10
-    assert read_records(repaired) == scan_bytes(original).records[:10]
-    assert result.dropped_readable == len(report.check.beyond) > 0
+    assert result.kept == seq - 1
+    assert read_records(repaired) == scan_bytes(original).records[: seq - 1]
+    assert result.dropped_readable == report.check.beyond_count > 0
 
 
 def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Two separate damaged records: `log check` reports both, and what lies beyond."""
+    """Two separate damaged frames: `log check` reports both, and what lies beyond."""
     path, original = _log_bytes(tmp_path)
     ends = _ends(original)
+    seqs = [f.first_seq for f in scan_bytes(original).frames]
     damaged = bytearray(original)
     damaged[ends[5] + 30] ^= 1
     damaged[ends[20] + 30] ^= 1
     path.write_bytes(bytes(damaged))
     assert main(["log", "check", str(path)]) == 1
     out = capsys.readouterr().out
-    assert f"damage at byte offset {ends[5]}, record seq 7: record checksum mismatch" in out
-    assert f"damage at byte offset {ends[20]}, record seq 22: record checksum mismatch" in out
+    assert f"damage at byte offset {ends[5]}, record seq {seqs[6]}: frame checksum mismatch" in out
+    assert (
+        f"damage at byte offset {ends[20]}, record seq {seqs[21]}: frame checksum mismatch" in out
+    )
     total = len(scan_bytes(original).records)
-    assert f"{total - 6 - 2} more records are readable after the damage (seq 8-{total})" in out
+    assert (
+        f"{total - seqs[6] - 1} more records are readable after the damage "
+        f"(seq {seqs[7]}-{total})" in out
+    )
     repaired = tmp_path / "r.rallylog"
     assert main(["log", "repair", str(path), "-o", str(repaired)]) == 0
-    assert capsys.readouterr().out.startswith(f"wrote {repaired}: kept 6 events (seq 1-6)")
+    kept = seqs[6] - 1
+    assert capsys.readouterr().out.startswith(
+        f"wrote {repaired}: kept {kept} events (seq 1-{kept})"
+    )
     assert main(["log", "repair", str(path), "-o", str(repaired)]) == 2  # never overwrites
 
 
 def test_rule_violation_is_reported_and_repair_stops_before_it(tmp_path: Path) -> None:
     """A log whose frames are sound but whose events break the rules: checked and repaired."""
     path, original = _log_bytes(tmp_path)
-    bad = Record(seq=len(_ends(original)) + 1, event=_penalty(1))  # penalty id C1 used twice
-    path.write_bytes(original + frame(CODEC.encode(bad)))
+    bad = Record(seq=len(scan_bytes(original).records) + 1, event=_penalty(1))  # C1 used twice
+    path.write_bytes(original + frame(encode_frame([bad])))
     with pytest.raises(RallyError, match="penalty id already used"):
         load(path)
     report = check_log(path)
@@ -314,11 +330,27 @@ def _framed(payload: bytes) -> bytes:
 
 def _hostile() -> dict[str, bytes]:
     valid = _valid_log()
-    event = CODEC.unstructure(_penalty(99))
-    seq = len(_ends(valid)) + 1
+    seq = len(scan_bytes(valid).records) + 1
+    good = msgpack.unpackb(encode_frame([Record(seq=seq, event=_penalty(99))]))
     nested: object = "x"
     for _ in range(500):
         nested = [nested]
+    tail = _framed(b"\xc0")  # a frame after, so the bad one is not mistaken for a torn tail
+
+    def variant(**changes: object) -> bytes:
+        payload = [*good]
+        run = [*payload[4][0]]
+        if "tag" in changes:
+            run[0] = changes["tag"]
+        if "entry" in changes:
+            run[2] = [changes["entry"]]
+        if "amount" in changes:
+            run[5] = [changes["amount"]]
+        payload[4] = [run]
+        if "version" in changes:
+            payload[1] = changes["version"]
+        return valid + _framed(msgpack.packb(payload)) + tail
+
     return {
         "random bytes": random.Random(1).randbytes(4096),
         "empty": b"",
@@ -326,25 +358,14 @@ def _hostile() -> dict[str, bytes]:
         + struct.pack(">II", 0xFFFFFFF0, 0)
         + struct.pack(">I", zlib.crc32(struct.pack(">II", 0xFFFFFFF0, 0)))
         + b"\0" * 64,
-        "deeply nested msgpack": valid
-        + _framed(msgpack.packb({"seq": seq, "v": 1, "at": None, "event": nested}))
-        + _framed(b"\xc0"),
-        "unknown type tag": valid
-        + _framed(
-            msgpack.packb(
-                {"seq": seq, "v": 1, "at": None, "event": {**event, "type": "stage-teleported"}}
-            )
-        )
-        + _framed(b"\xc0"),
-        "future schema version": valid
-        + _framed(msgpack.packb({"seq": seq, "v": 99, "at": None, "event": event}))
-        + _framed(b"\xc0"),
-        "float time": valid
-        + _framed(
-            msgpack.packb({"seq": seq, "v": 1, "at": None, "event": {**event, "amount_ms": 1.5}})
-        )
-        + _framed(b"\xc0"),
-        "not msgpack": valid + _framed(b"\xc1\xc1\xc1") + _framed(b"\xc0"),
+        "deeply nested msgpack": variant(entry=nested),
+        "unknown type tag": variant(tag="stage-teleported"),
+        "future schema version": variant(version=99),
+        "float amount": variant(amount=1.5),
+        "not msgpack": valid + _framed(b"\xc1\xc1\xc1") + tail,
+        "a format-1 record in a format-2 log": valid
+        + _framed(CODEC.encode(Record(seq=seq, event=_penalty(99))))
+        + tail,
     }
 
 

@@ -257,7 +257,7 @@ def test_replay_from_a_snapshot_equals_full_replay(data: st.DataObject) -> None:
     resumed = Fold(snapshot).apply_all(records[cut:])
     full = Fold().apply_all(records)
     assert resumed.snapshot() == full.snapshot()
-    resumed_rally = Rally.from_fold(records, resumed, source="resumed")
+    resumed_rally = Rally.from_fold((), records, resumed, source="resumed")
     full_rally = Rally(records)
     for category in full_rally.categories:
         for stage in gc_stages(full, category):

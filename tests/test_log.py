@@ -24,22 +24,25 @@ from engine import (
     StageResultRecorded,
     create_log,
 )
-from events._codec import CODEC
+from events._frames import encode_frame
 from events._log import (
     FRAME_BYTES,
     HEADER,
-    MAX_RECORD_BYTES,
+    MAX_FRAME_BYTES,
     LogWriter,
+    encode_log,
     frame,
+    header,
     read_records,
     scan_bytes,
     scan_file,
 )
+from tests.conftest import start_rally
 from tests.strategies import rally_records
 
 
 def _write_log(path: Path, records: list[Record]) -> bytes:
-    data = HEADER + b"".join(frame(CODEC.encode(record)) for record in records)
+    data = encode_log(records)
     path.write_bytes(data)
     return data
 
@@ -60,7 +63,7 @@ def test_create_then_read(tmp_path: Path) -> None:
     path = tmp_path / "a.rallylog"
     declared = RallyDeclared(rally_id="a", name="A", year=2001, categories=("cars",))
     create_log(path, declared, recorded_at="2001-01-01T00:00:00+00:00")
-    assert path.read_bytes().startswith(b"RALLYLOG\x00\x00\x00\x01")
+    assert path.read_bytes().startswith(b"RALLYLOG\x00\x00\x00\x02")
     assert read_records(path) == (
         Record(seq=1, event=declared, recorded_at="2001-01-01T00:00:00+00:00"),
     )
@@ -106,8 +109,6 @@ def test_torn_tail_at_every_offset_keeps_earlier_events(tmp_path: Path) -> None:
     records = [
         Record(1, RallyDeclared(rally_id="t", name="T", year=2004, categories=("cars",))),
     ]
-    from tests.conftest import start_rally
-
     start_rally(path)
     with Recorder(path) as recorder:
         recorder.append(StageResultRecorded(entry_id="cars:200", stage=2, time_ms=60_000))
@@ -124,12 +125,33 @@ def test_torn_tail_at_every_offset_keeps_earlier_events(tmp_path: Path) -> None:
 
 @given(st.data())
 def test_torn_tail_property(data: st.DataObject) -> None:
-    """For any valid log and any cut inside its last record, reading gives all earlier events."""
+    """For any valid log and any cut inside its last frame (its last append), reading gives
+    every event of the earlier frames."""
     records = data.draw(rally_records(max_events=15))
-    blob = HEADER + b"".join(frame(CODEC.encode(r)) for r in records)
+    cuts = sorted(
+        data.draw(st.sets(st.integers(min_value=1, max_value=len(records) - 1)))
+        if len(records) > 1
+        else set()
+    )
+    batches = [records[a:b] for a, b in zip([0, *cuts], [*cuts, len(records)], strict=True)]
+    blob = header() + b"".join(frame(encode_frame(batch)) for batch in batches)
     last = _offsets(blob)[-1]
     cut = data.draw(st.integers(min_value=last, max_value=len(blob) - 1))
-    assert list(scan_bytes(blob[:cut]).records) == records[:-1]
+    assert list(scan_bytes(blob[:cut]).records) == records[: len(records) - len(batches[-1])]
+
+
+def test_format_1_logs_are_still_read_and_appended_to(tmp_path: Path) -> None:
+    """A log written in format 1 (one record a frame) reads, and appends stay in format 1."""
+    path = tmp_path / "old.rallylog"
+    start_rally(tmp_path / "new.rallylog")
+    records = read_records(tmp_path / "new.rallylog")
+    path.write_bytes(encode_log(records, version=1))
+    assert read_records(path) == records
+    with Recorder(path) as recorder:
+        recorder.append(StageResultRecorded(entry_id="cars:200", stage=2, time_ms=60_000))
+    data = path.read_bytes()
+    assert data.startswith(header(1))
+    assert data == encode_log(read_records(path), version=1)
 
 
 def test_zero_filled_tail_is_a_torn_tail(rally_log: Path) -> None:
@@ -157,12 +179,29 @@ def test_writer_cuts_off_a_torn_tail_then_appends(rally_log: Path) -> None:
     )
 
 
+@pytest.fixture
+def framed_log(tmp_path: Path) -> Path:
+    """A log of 12 frames: the rally, one batch of stages and entries, then 10 single appends."""
+    path = start_rally(tmp_path / "f.rallylog")
+    with Recorder(path) as recorder:
+        for n in range(10):
+            recorder.append(
+                StageResultRecorded(entry_id="cars:200", stage=2 + n % 3, time_ms=60_000 + n)
+                if n < 3
+                else PenaltyImposed(
+                    penalty_id=f"P{n}", entry_id="cars:201", stage=2, amount_ms=1_000, reason="r"
+                )
+            )
+    return path
+
+
 @pytest.mark.parametrize("damage", ["flip-payload", "flip-length", "zero-header", "swap"])
-def test_damage_in_the_middle_names_offset_and_seq(rally_log: Path, damage: str) -> None:
+def test_damage_in_the_middle_names_offset_and_seq(framed_log: Path, damage: str) -> None:
     """Damage before the end is refused with the byte offset and seq of the first bad record."""
-    data = bytearray(rally_log.read_bytes())
+    data = bytearray(framed_log.read_bytes())
     offsets = _offsets(bytes(data))
-    target = offsets[3]  # record seq 4
+    first_seqs = [f.first_seq for f in scan_bytes(bytes(data)).frames]
+    target = offsets[4]  # the fifth frame
     if damage == "flip-payload":
         data[target + FRAME_BYTES + 5] ^= 0x40
     elif damage == "flip-length":
@@ -170,18 +209,19 @@ def test_damage_in_the_middle_names_offset_and_seq(rally_log: Path, damage: str)
     elif damage == "zero-header":
         data[target : target + FRAME_BYTES] = bytes(FRAME_BYTES)
     else:
-        a, b, c = offsets[3], offsets[4], offsets[5]
+        a, b, c = offsets[4], offsets[5], offsets[6]
         data[a:c] = data[b:c] + data[a:b]
-    rally_log.write_bytes(bytes(data))
+    framed_log.write_bytes(bytes(data))
     with pytest.raises(LogCorruptError) as caught:
-        read_records(rally_log)
+        read_records(framed_log)
     assert caught.value.offset == target
-    assert caught.value.seq == 4
+    assert caught.value.seq == first_seqs[4]
     assert f"byte offset {target}" in str(caught.value)
 
 
-def test_huge_length_field_is_refused_without_allocating(rally_log: Path) -> None:
+def test_huge_length_field_is_refused_without_allocating(framed_log: Path) -> None:
     """A length field claiming 4 GB is damage, reported, not a 4 GB read."""
+    rally_log = framed_log
     data = bytearray(rally_log.read_bytes())
     target = _offsets(bytes(data))[2]
     head = struct.pack(">II", 0xFFFFFFF0, 0)
@@ -189,7 +229,7 @@ def test_huge_length_field_is_refused_without_allocating(rally_log: Path) -> Non
 
     data[target : target + FRAME_BYTES] = head + struct.pack(">I", zlib.crc32(head))
     rally_log.write_bytes(bytes(data))
-    with pytest.raises(LogCorruptError, match=rf"out of range.*{MAX_RECORD_BYTES}"):
+    with pytest.raises(LogCorruptError, match=rf"out of range.*{MAX_FRAME_BYTES}"):
         read_records(rally_log)
 
 
