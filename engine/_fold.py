@@ -198,9 +198,8 @@ class Fold:
             if remaining <= 0:
                 break
             count = min(run.count, remaining)
-            if not (
-                count == run.count and run.tag == "waypoint-recorded" and self._bulk_splits(run)
-            ):
+            bulk = _BULK.get(run.tag) if count == run.count else None
+            if bulk is None or not bulk(self, run, frame):
                 for offset in range(count):
                     seq = run.first_seq + offset
                     event = frame.event_at(run, offset, where=f"record seq {seq}")
@@ -214,25 +213,67 @@ class Fold:
             self.apply_frame(frame)
         return self
 
-    def _bulk_splits(self, run: Run) -> bool:
+    def _running_at(self, stage: object) -> frozenset[str] | None:
+        """Entries that may take a time on ``stage`` now (runs it, not cancelled, not out)."""
+        if type(stage) is not int:
+            return None
+        allowed = self._split_entries.get(stage)
+        if allowed is None:
+            allowed = self._entries_that_may_split(stage)
+            self._split_entries[stage] = allowed
+        return allowed
+
+    def _bulk_splits(self, run: Run, frame: Frame) -> bool:
         """Apply a run of splits at once if every one is allowed; False to go one by one."""
         entry_ids, stages, waypoints, times = run.columns
         distinct = set(stages)
         if len(distinct) != 1:
             return False
         (stage,) = distinct
-        if type(stage) is not int:
-            return False
-        allowed = self._split_entries.get(stage)
-        if allowed is None:
-            allowed = self._entries_that_may_split(stage)
-            self._split_entries[stage] = allowed
-        if not allowed.issuperset(entry_ids):
+        allowed = self._running_at(stage)
+        if allowed is None or not allowed.issuperset(entry_ids):
             return False
         for column in (waypoints, times):
             if set(map(type, column)) != {int} or min(column) < 1:
                 return False
         self.splits[stage] = self.splits.get(stage, 0) + run.count
+        self.last_seq += run.count
+        return True
+
+    def _bulk_results(self, run: Run, frame: Frame) -> bool:
+        """Store a run of single-stage results at once if each is plainly allowed.
+
+        The conditions are those of the handler: the entry runs the stage, the
+        stage is not cancelled, the entry is not out, and it has no time for
+        that stage yet; anything else goes through the handler one by one.
+        """
+        entry_ids, stages, times, first_stages = run.columns
+        distinct = set(stages)
+        if len(distinct) != 1 or any(first is not None for first in first_stages):
+            return False
+        (stage,) = distinct
+        allowed = self._running_at(stage)
+        if allowed is None or not allowed.issuperset(entry_ids):
+            return False
+        if len(set(entry_ids)) != run.count or set(map(type, times)) != {int} or min(times) < 1:
+            return False
+        covering = self.covering
+        if any(stage in covering.get(e, ()) or (e, stage) in self.results for e in entry_ids):
+            return False
+        provenances = frame.provenances
+        covers = (stage,)
+        for offset, (entry_id, time_ms) in enumerate(zip(entry_ids, times, strict=True)):
+            key = (entry_id, stage)
+            self.results[key] = ResultState(
+                entry_id=entry_id,
+                first_stage=stage,
+                stage=stage,
+                recorded_ms=time_ms,
+                seq=run.first_seq + offset,
+                provenance=provenances[run.provenance_index(offset)],
+                covers=covers,
+            )
+            covering.setdefault(entry_id, {})[stage] = key
         self.last_seq += run.count
         return True
 
@@ -609,11 +650,8 @@ class Fold:
                 received=f"{event.entry_id} (out at stage {earlier.event.stage}, "
                 f"seq {earlier.seq})",
             )
-        later = [
-            r.stage
-            for r in self.results.values()
-            if r.entry_id == event.entry_id and r.stage >= event.stage
-        ]
+        own = set(self.covering.get(event.entry_id, {}).values())  # the entry's results
+        later = [self.results[key].stage for key in own if key[1] >= event.stage]
         if later:
             raise _violation(
                 event,
@@ -659,6 +697,11 @@ def _violation(
         what, where=f"{tag_of(event)} event, seq {seq}", expected=expected, received=received
     )
 
+
+_BULK: dict[str, Callable[[Fold, Run, Frame], bool]] = {
+    "waypoint-recorded": Fold._bulk_splits,
+    "stage-result-recorded": Fold._bulk_results,
+}
 
 _CHANGES_WHO_MAY_SPLIT = frozenset({EntryRegistered, StageScheduled, StageCancelled, EntryRetired})
 

@@ -14,8 +14,8 @@ from engine._standings import (
     Standings,
     compute_stage_result,
     compute_standings,
-    gc_stages,
     last_stage_with_results,
+    replay_standings,
 )
 from events import (
     EntryRegistered,
@@ -54,6 +54,15 @@ class Rally:
     def _reset_caches(self) -> None:
         self._prefixes: dict[int, Rally] = {}
         self._records: tuple[Record, ...] | None = None
+        self._tables: dict[tuple[str, int | None], dict[int, Standings]] = {}
+
+    def _table(self, category: str, as_of: int | None) -> dict[int, Standings]:
+        """The GC after every stage of ``category``, computed once in one pass."""
+        table = self._tables.get((category, as_of))
+        if table is None:
+            table = replay_standings(self._fold, category, as_of=as_of)
+            self._tables[(category, as_of)] = table
+        return table
 
     @classmethod
     def from_frames(
@@ -238,17 +247,17 @@ class Rally:
         """The GC of ``category`` after stage ``after`` (default: the last with results)."""
         rally = self.as_of(as_of)
         stage = rally.default_stage(category) if after is None else after
-        return compute_standings(rally._fold, category, stage, as_of=as_of)
+        found = rally._table(category, as_of).get(stage)
+        if found is not None:
+            return found
+        return compute_standings(rally._fold, category, stage, as_of=as_of)  # explains why not
 
     def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
         """The GC after every stage, from the first that counts to the last with results."""
         rally = self.as_of(as_of)
         last = rally.default_stage(category)
-        return tuple(
-            compute_standings(rally._fold, category, stage, as_of=as_of)
-            for stage in gc_stages(rally._fold, category)
-            if stage <= last
-        )
+        table = rally._table(category, as_of)
+        return tuple(table[stage] for stage in sorted(table) if stage <= last)
 
     def stage_result(self, category: str, stage: int, *, as_of: int | None = None) -> StageResult:
         """The ranking of one stage."""

@@ -17,7 +17,7 @@ Rules (the README repeats them):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -45,6 +45,7 @@ __all__ = [
     "compute_standings",
     "gc_stages",
     "last_stage_with_results",
+    "replay_standings",
 ]
 
 ComponentKind = Literal["result", "penalty", "awarded"]
@@ -78,7 +79,15 @@ class Row:
     make: str | None
     time_ms: int
     gap_ms: int | None
-    components: tuple[Component, ...] = ()
+    explanation: Callable[[], tuple[Component, ...]] = attrs.field(
+        default=tuple, eq=False, repr=False
+    )
+    """Builds the components on demand (most rows are never explained)."""
+
+    @property
+    def components(self) -> tuple[Component, ...]:
+        """What the time is made of: results, penalties, awarded times, in stage order."""
+        return self.explanation()
 
     @property
     def position_text(self) -> str:
@@ -451,7 +460,7 @@ def compute_standings(
             make=entry.make,
             time_ms=total,
             gap_ms=None if index == 0 else total - leader_ms,
-            components=tuple(parts),
+            explanation=_constant(tuple(parts)),
         )
         for index, ((total, _, _, entry, parts), (position, certain)) in enumerate(
             zip(classified, ranks, strict=True)
@@ -467,6 +476,187 @@ def compute_standings(
         unclassified=tuple(unclassified),
         known_rows=known,
     )
+
+
+def _constant(parts: tuple[Component, ...]) -> Callable[[], tuple[Component, ...]]:
+    return lambda: parts
+
+
+def _parts_for(fold: Fold, category: str, entry_id: str, after: int) -> tuple[Component, ...]:
+    """The components of a classified entry's time after ``after`` (as compute_standings)."""
+    counted = fold.counted_stages(category, min(fold.stages), after)
+    covering = fold.covering.get(entry_id, {})
+    seen: set[tuple[str, int]] = set()
+    parts: list[Component] = []
+    for stage in counted:
+        key = covering[stage]
+        if key not in seen:
+            seen.add(key)
+            parts.append(_result_component(fold.results[key], covering))
+    for (stage, c), cancel in sorted(fold.cancellations.items()):
+        if c == category and stage <= after and cancel.event.awarded_ms:
+            parts.append(
+                Component(
+                    kind="awarded",
+                    stage=stage,
+                    time_ms=cancel.event.awarded_ms,
+                    seq=cancel.seq,
+                    note=f"stage {stage} cancelled ({cancel.event.reason}): time awarded to all",
+                    provenance=cancel.event.provenance,
+                )
+            )
+    for penalty in fold.penalties.values():
+        event = penalty.event
+        if event.entry_id == entry_id and penalty.in_force and event.stage <= after:
+            scope = "GC only" if event.gc_only else "stage and GC"
+            parts.append(
+                Component(
+                    kind="penalty",
+                    stage=event.stage,
+                    time_ms=event.amount_ms,
+                    seq=penalty.seq,
+                    note=f"penalty {event.penalty_id} ({scope}): {event.reason}",
+                    provenance=event.provenance,
+                    penalty_id=event.penalty_id,
+                )
+            )
+    parts.sort(key=lambda part: (part.stage, part.seq))
+    return tuple(parts)
+
+
+_NEVER = 1 << 62  # "no stage": a result that never comes
+
+
+def replay_standings(
+    fold: Fold, category: str, *, as_of: int | None = None
+) -> dict[int, Standings]:
+    """The GC after every stage of ``category`` in one pass, keyed by stage.
+
+    Equal, row for row, to ``compute_standings`` after each stage (a property
+    test checks it), but linear in stages × entries: running totals are kept
+    per entry and each stage only adds what falls on it; explanations are built
+    only when a row's ``components`` are asked for.
+    """
+    _require_category(fold, category)
+    assert fold.rally is not None
+    gc = set(gc_stages(fold, category))
+    if not gc:
+        return {}
+    entries = _entries(fold, category)
+    ids = {entry.entry_id for entry in entries}
+    counted = {stage for stage in fold.stages if fold.counts(stage, category)}
+    adds: dict[int, dict[str, int]] = {}
+    for result in fold.results.values():
+        if result.entry_id in ids and any(stage in counted for stage in result.covers):
+            bucket = adds.setdefault(result.stage, {})
+            bucket[result.entry_id] = bucket.get(result.entry_id, 0) + result.time_ms
+    for penalty in fold.penalties.values():
+        event = penalty.event
+        if penalty.in_force and event.entry_id in ids:
+            bucket = adds.setdefault(event.stage, {})
+            bucket[event.entry_id] = bucket.get(event.entry_id, 0) + event.amount_ms
+    awards = {
+        stage: cancel.event.awarded_ms
+        for (stage, c), cancel in fold.cancellations.items()
+        if c == category and cancel.event.awarded_ms
+    }
+    retired_at = {
+        entry_id: state.event.stage
+        for entry_id, state in fold.retirements.items()
+        if entry_id in ids
+    }
+    total = dict.fromkeys(ids, 0)
+    worst = dict.fromkeys(ids, 0)  # latest end of a result covering a counted stage so far
+    order = {entry.entry_id: index for index, entry in enumerate(entries)}
+    out: dict[int, Standings] = {}
+    for stage in sorted(fold.stages):
+        for entry_id, amount in adds.get(stage, {}).items():
+            total[entry_id] += amount
+        award = awards.get(stage)
+        if award:
+            for entry_id in ids:
+                total[entry_id] += award
+        if stage in counted:
+            for entry_id in ids:
+                key = fold.covering.get(entry_id, {}).get(stage)
+                end = fold.results[key].stage if key is not None else _NEVER
+                if end > worst[entry_id]:
+                    worst[entry_id] = end
+        if stage in gc:
+            out[stage] = _snapshot(
+                fold, category, stage, entries, total, worst, retired_at, order, as_of
+            )
+    return out
+
+
+def _snapshot(
+    fold: Fold,
+    category: str,
+    after: int,
+    entries: list[EntryRegistered],
+    total: dict[str, int],
+    worst: dict[str, int],
+    retired_at: dict[str, int],
+    order: dict[str, int],
+    as_of: int | None,
+) -> Standings:
+    assert fold.rally is not None
+    counted = fold.counted_stages(category, min(fold.stages), after)
+    classified: list[tuple[int, tuple[int, int, str], int, EntryRegistered]] = []
+    unclassified: list[Unclassified] = []
+    for entry in entries:
+        entry_id = entry.entry_id
+        out_at = retired_at.get(entry_id)
+        if (out_at is not None and out_at <= after) or worst[entry_id] > after:
+            reason = _unclassified_reason(fold, entry, counted, after)
+            assert reason is not None
+            unclassified.append(
+                Unclassified(
+                    entry_id=entry_id,
+                    number=entry.number,
+                    crew=entry.crew,
+                    make=entry.make,
+                    reason=reason,
+                )
+            )
+            continue
+        classified.append((total[entry_id], _number_key(entry), order[entry_id], entry))
+    classified.sort(key=lambda item: (item[0], item[1], item[2]))
+    known = _known(fold, category, after, "gc")
+    ranks = _rank([item[0] for item in classified], known)
+    leader_ms = classified[0][0] if classified else 0
+    rows = tuple(
+        Row(
+            position=position,
+            position_certain=certain,
+            entry_id=entry.entry_id,
+            number=entry.number,
+            crew=entry.crew,
+            make=entry.make,
+            time_ms=time_ms,
+            gap_ms=None if index == 0 else time_ms - leader_ms,
+            explanation=_explainer(fold, category, entry.entry_id, after),
+        )
+        for index, ((time_ms, _, _, entry), (position, certain)) in enumerate(
+            zip(classified, ranks, strict=True)
+        )
+    )
+    return Standings(
+        rally_id=fold.rally.rally_id,
+        rally=fold.rally.name,
+        category=category,
+        after_stage=after,
+        as_of=as_of,
+        rows=rows,
+        unclassified=tuple(unclassified),
+        known_rows=known,
+    )
+
+
+def _explainer(
+    fold: Fold, category: str, entry_id: str, after: int
+) -> Callable[[], tuple[Component, ...]]:
+    return lambda: _parts_for(fold, category, entry_id, after)
 
 
 def _unclassified_reason(

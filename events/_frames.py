@@ -27,11 +27,13 @@ import msgpack
 from events._codec import CODEC, EVENT_TAGS, Codec, Record, tag_of
 from events._errors import InvalidEventError, RallyError, SchemaError
 from events._model import (
+    EntryRegistered,
     EntryRetired,
     Event,
     FieldCoverageDeclared,
     PenaltyImposed,
     PenaltyRescinded,
+    Person,
     Provenance,
     ResultCorrected,
     SourceKind,
@@ -172,8 +174,13 @@ class Frame:
         provenance = self.provenances[run.provenance_index(offset)]
         fields = FIELD_ORDER[run.tag]
         values = {field: column[offset] for field, column in zip(fields, run.columns, strict=True)}
+        current = self.schema_version == self.codec.schema_version
+        if run.tag == "entry-registered" and current:
+            entry = _entry(values, provenance, where)
+            if entry is not None:
+                return entry
         flat = _FLAT.get(run.tag)
-        if flat is not None and self.schema_version == self.codec.schema_version:
+        if flat is not None and current:
             try:
                 event: Event = flat(**values, provenance=provenance)
             except RallyError as error:
@@ -198,6 +205,32 @@ class Frame:
             where,
         )
         return self.codec.structure(data, where=where)
+
+
+def _entry(values: dict[str, Any], provenance: Provenance, where: str) -> Event | None:
+    """An entry built directly when its crew has the plain stored shape (else: cattrs)."""
+    crew = values["crew"]
+    if not isinstance(crew, tuple) or not all(
+        isinstance(p, dict) and p.keys() == {"name", "nationality"} for p in crew
+    ):
+        return None
+    try:
+        return EntryRegistered(
+            entry_id=values["entry_id"],
+            category=values["category"],
+            number=values["number"],
+            crew=tuple(Person(name=p["name"], nationality=p["nationality"]) for p in crew),
+            make=values["make"],
+            entrant=values["entrant"],
+            provenance=provenance,
+        )
+    except RallyError as error:
+        raise InvalidEventError(
+            error.what,
+            where=f"{where}, {error.where}",
+            expected=error.expected,
+            received=error.received,
+        ) from None
 
 
 def _fail(where: str, what: str, expected: str, received: object) -> InvalidEventError:

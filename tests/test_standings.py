@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 from engine import (
     EntryRetired,
@@ -14,6 +15,7 @@ from engine import (
     PenaltyRescinded,
     QueryError,
     Rally,
+    Record,
     Recorder,
     ResultCorrected,
     RuleViolationError,
@@ -21,6 +23,8 @@ from engine import (
     StageResultRecorded,
     load,
 )
+from engine._standings import compute_standings, gc_stages, replay_standings
+from tests.strategies import rally_records
 
 MIN = 60_000
 
@@ -341,3 +345,17 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     assert [r.number for r in rally.stage_result("cars", 3).rows] == ["201", "200"]
     with Recorder(rally_log) as recorder, pytest.raises(RuleViolationError):
         recorder.append(_r(201, 3, 1))  # stage 3 already has its own result
+
+
+@settings(max_examples=150)
+@given(rally_records())
+def test_one_pass_replay_equals_the_reference_after_every_stage(records: list[Record]) -> None:
+    """The fast GC table (one pass over the stages) equals compute_standings, components too."""
+    rally = Rally(records)
+    for category in rally.categories:
+        table = replay_standings(rally.fold, category)
+        assert sorted(table) == gc_stages(rally.fold, category)
+        for stage, fast in table.items():
+            reference = compute_standings(rally.fold, category, stage)
+            assert fast.to_json() == reference.to_json()
+            assert [r.components for r in fast.rows] == [r.components for r in reference.rows]
