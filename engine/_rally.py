@@ -55,6 +55,7 @@ class Rally:
         self._prefixes: dict[int, Rally] = {}
         self._records: tuple[Record, ...] | None = None
         self._tables: dict[tuple[str, int | None], dict[int, Standings]] = {}
+        self._defaults: dict[str, int | None] = {}
 
     def _table(self, category: str, as_of: int | None) -> dict[int, Standings]:
         """The GC after every stage of ``category``, computed once in one pass."""
@@ -231,7 +232,9 @@ class Rally:
     def default_stage(self, category: str) -> int:
         """The last stage with results (or an awarded time) for ``category``."""
         self._check_category(category)
-        stage = last_stage_with_results(self._fold, category)
+        if category not in self._defaults:
+            self._defaults[category] = last_stage_with_results(self._fold, category)
+        stage = self._defaults[category]
         if stage is None:
             raise QueryError(
                 "no results yet",

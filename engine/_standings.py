@@ -46,6 +46,7 @@ __all__ = [
     "gc_stages",
     "last_stage_with_results",
     "replay_standings",
+    "standings_after",
 ]
 
 ComponentKind = Literal["result", "penalty", "awarded"]
@@ -374,7 +375,12 @@ def _result_component(result: ResultState, covering: dict[int, tuple[str, int]])
 def compute_standings(
     fold: Fold, category: str, after: int, *, as_of: int | None = None
 ) -> Standings:
-    """The GC of ``category`` after stage ``after``, from the fold's state."""
+    """The GC of ``category`` after stage ``after``: the reference definition.
+
+    Written for clarity, stage by stage and entry by entry, with every
+    explanation built. The fast paths (``replay_standings``,
+    ``standings_after``) must give the same rows; the tests check they do.
+    """
     _require_category(fold, category)
     _require_stage(fold, after)
     assert fold.rally is not None
@@ -478,6 +484,17 @@ def compute_standings(
     )
 
 
+def standings_after(
+    fold: Fold, category: str, after: int, *, as_of: int | None = None
+) -> Standings:
+    """The GC after one stage, the fast way (see ``replay_standings``).
+
+    ``compute_standings`` is the reference definition it must equal.
+    """
+    found = replay_standings(fold, category, as_of=as_of, only=after).get(after)
+    return found if found is not None else compute_standings(fold, category, after, as_of=as_of)
+
+
 def _constant(parts: tuple[Component, ...]) -> Callable[[], tuple[Component, ...]]:
     return lambda: parts
 
@@ -528,14 +545,15 @@ _NEVER = 1 << 62  # "no stage": a result that never comes
 
 
 def replay_standings(
-    fold: Fold, category: str, *, as_of: int | None = None
+    fold: Fold, category: str, *, as_of: int | None = None, only: int | None = None
 ) -> dict[int, Standings]:
     """The GC after every stage of ``category`` in one pass, keyed by stage.
 
     Equal, row for row, to ``compute_standings`` after each stage (a property
     test checks it), but linear in stages × entries: running totals are kept
     per entry and each stage only adds what falls on it; explanations are built
-    only when a row's ``components`` are asked for.
+    only when a row's ``components`` are asked for. With ``only``, it stops at
+    that stage and returns the GC after it alone.
     """
     _require_category(fold, category)
     assert fold.rally is not None
@@ -570,6 +588,8 @@ def replay_standings(
     order = {entry.entry_id: index for index, entry in enumerate(entries)}
     out: dict[int, Standings] = {}
     for stage in sorted(fold.stages):
+        if only is not None and stage > only:
+            break
         for entry_id, amount in adds.get(stage, {}).items():
             total[entry_id] += amount
         award = awards.get(stage)
@@ -582,7 +602,7 @@ def replay_standings(
                 end = fold.results[key].stage if key is not None else _NEVER
                 if end > worst[entry_id]:
                     worst[entry_id] = end
-        if stage in gc:
+        if stage in gc and (only is None or stage == only):
             out[stage] = _snapshot(
                 fold, category, stage, entries, total, worst, retired_at, order, as_of
             )

@@ -18,7 +18,7 @@ import attrs
 
 from engine._fold import Fold, PenaltyState
 from engine._rally import Rally
-from engine._standings import Row, Standings, compute_standings, gc_stages
+from engine._standings import Row, Standings, gc_stages, replay_standings, standings_after
 from events import (
     Event,
     PenaltyImposed,
@@ -317,7 +317,7 @@ def what_if(
     stage = base.default_stage(category) if after is None else after
     actual = base.standings(category, stage)
     imagined = overlay(base, events)
-    hypothetical = compute_standings(imagined.fold, category, stage, as_of=as_of)
+    hypothetical = standings_after(imagined.fold, category, stage, as_of=as_of)
     labels = [label(imagined, event) for event in events]
     return _compare(attrs.evolve(actual, as_of=as_of), hypothetical, events, labels)
 
@@ -342,13 +342,14 @@ def what_if_all_stages(
     first = first_stage_touched(base, events)
     last = max(base.default_stage(category), imagined.default_stage(category))
     labels = [label(imagined, event) for event in events]
+    real = replay_standings(base.fold, category, as_of=as_of)
+    imagined_table = replay_standings(imagined.fold, category, as_of=as_of)
     out = []
-    for stage in gc_stages(imagined.fold, category):
-        if stage < first or stage > last:
+    for stage in sorted(imagined_table):
+        if stage < first or stage > last or stage not in real:
             continue
-        actual = compute_standings(base.fold, category, stage, as_of=as_of)
-        hypothetical = compute_standings(imagined.fold, category, stage, as_of=as_of)
-        out.append(StageComparison(stage, _compare(actual, hypothetical, events, labels)))
+        comparison = _compare(real[stage], imagined_table[stage], events, labels)
+        out.append(StageComparison(stage, comparison))
     return tuple(out)
 
 
@@ -516,7 +517,7 @@ def history(
         fold.apply(record)
         if after not in fold.stages or after not in gc_stages(fold, category):
             continue
-        current = compute_standings(fold, category, after, as_of=record.seq)
+        current = standings_after(fold, category, after, as_of=record.seq)
         changes = _changes(previous, current)
         if changes:
             out.append(HistoryEntry(record=record, changes=changes, standings=current))
