@@ -303,6 +303,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             received="none",
         )
     rally = _load(args.log)
+    if args.chart is not None:
+        return _write_chart(args, rally)
     from engine._progress import progress
 
     steps = report_steps(rally, args.category, what_if=args.what_if)
@@ -312,9 +314,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
             categories=args.category,
             as_of=args.as_of,
             hypothesis=hypothesis if args.what_if else None,
-            advance=lambda done: advance(description=done or None),
+            advance=lambda done: advance(description=f"report of {args.log}: {done}"),
         )
     data = page.encode("utf-8")
+    with open(args.output, "wb") as out:
+        out.write(data)
+    sys.stdout.write(f"wrote {args.output}: {len(data) // 1024} KiB\n")
+    return 0
+
+
+def _write_chart(args: argparse.Namespace, rally: Rally) -> int:
+    from engine._report import chart_svg
+
+    categories = args.category or list(rally.categories)
+    if args.what_if or len(categories) != 1:
+        raise UsageError(
+            "--chart draws one chart of one category",
+            where="report --chart",
+            expected="one --category, without --what-if",
+            received=f"{len(categories)} categories" + (" and --what-if" if args.what_if else ""),
+        )
+    data = chart_svg(rally, categories[0], args.chart, as_of=args.as_of).encode("utf-8")
     with open(args.output, "wb") as out:
         out.write(data)
     sys.stdout.write(f"wrote {args.output}: {len(data) // 1024} KiB\n")
@@ -773,6 +793,11 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ENTRY@STAGE=H:MM:SS",
         help="with --what-if: a hypothetical stage time; repeatable",
+    )
+    report.add_argument(
+        "--chart",
+        choices=["positions", "gaps"],
+        help="write only this chart of one category, as an SVG file",
     )
     report.set_defaults(handler=_cmd_report)
 

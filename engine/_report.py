@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -59,6 +60,7 @@ __all__ = [
     "Series",
     "build_report",
     "chart_series",
+    "chart_svg",
     "move",
     "report_steps",
     "require_matplotlib",
@@ -230,15 +232,22 @@ def _colors(series: Sequence[Series], highlight: str | None) -> dict[str, str]:
     return colors
 
 
-def _spread(values: list[tuple[float, int]], gap: float) -> dict[int, float]:
-    """Label heights at least ``gap`` apart, each as near its point as the others allow."""
-    placed: dict[int, float] = {}
-    last = -math.inf
-    for value, key in sorted(values):
-        y = max(value, last + gap)
-        placed[key] = y
-        last = y
-    return placed
+def _spread(
+    values: list[tuple[float, int]], gap: float, low: float, high: float
+) -> dict[int, float]:
+    """Label heights at least ``gap`` apart within [low, high], each near its point."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+    gap = min(gap, (high - low) / max(len(ordered) - 1, 1))
+    heights = [value for value, _ in ordered]
+    for index in range(1, len(heights)):  # push down what overlaps the label above
+        heights[index] = max(heights[index], heights[index - 1] + gap)
+    heights[-1] = min(heights[-1], high)
+    for index in range(len(heights) - 2, -1, -1):  # then up what went past the bottom
+        heights[index] = min(heights[index], heights[index + 1] - gap)
+    heights[0] = max(heights[0], low)
+    return {key: height for (_, key), height in zip(ordered, heights, strict=True)}
 
 
 @attrs.frozen
@@ -348,10 +357,10 @@ def _draw(spec: ChartSpec, ax: Axes) -> None:
     else:
         ax.invert_yaxis()
         ax.set_ylabel("gap to the leader (hours)")
-    low, high = ax.get_ylim()
-    gap = abs(high - low) * 0.045
+    low, high = sorted(ax.get_ylim())
+    gap = (high - low) * 0.045
     finals = {key: value for value, key in y_label_values}
-    for index, y in _spread(y_label_values, gap).items():
+    for index, y in _spread(y_label_values, gap, low, high).items():
         item = spec.series[index]
         lead = item.entry_id == spec.leader
         final_y = finals[index]
@@ -383,8 +392,12 @@ def _draw(spec: ChartSpec, ax: Axes) -> None:
         ax.set_title(spec.title, loc="left", fontsize=10, fontweight="bold", color="#1d2330")
 
 
-def render_chart(spec: ChartSpec) -> str:
-    """The chart as inline SVG markup (deterministic: no date, ids salted by the chart id)."""
+def render_chart(spec: ChartSpec, *, standalone: bool = False) -> str:
+    """The chart as SVG markup to inline in a page, or (``standalone``) as an SVG file.
+
+    Deterministic: no date in the metadata, and the ids matplotlib generates are
+    hashes salted with the chart id (unique within a page).
+    """
     import matplotlib
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
@@ -393,7 +406,8 @@ def render_chart(spec: ChartSpec) -> str:
         {
             "svg.hashsalt": spec.chart_id,
             "svg.fonttype": "none",
-            "font.family": ["DejaVu Sans"],
+            "font.family": ["sans-serif"],
+            "font.sans-serif": ["DejaVu Sans", "Helvetica", "Arial", "Liberation Sans"],
             "font.size": 9,
             "axes.labelcolor": "#4a5366",
             "xtick.color": "#4a5366",
@@ -412,9 +426,30 @@ def render_chart(spec: ChartSpec) -> str:
             _draw(spec, ax)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    svg = svg[svg.index("<svg") :]
-    return svg.strip()
+    svg = _scope_ids(buffer.getvalue(), spec.chart_id)
+    if standalone:
+        return svg
+    return svg[svg.index("<svg") :].strip()
+
+
+def _scope_ids(svg: str, prefix: str) -> str:
+    """Prefix matplotlib's ids (``figure_1``, ``axes_1``…) so they are unique in a page."""
+    ids = set(re.findall(r'\sid="([^"]+)"', svg))
+
+    def scoped(ident: str) -> str:
+        return ident if ident.startswith(f"{prefix}-") else f"{prefix}-{ident}"
+
+    svg = re.sub(r'(\sid=")([^"]+)"', lambda m: f'{m[1]}{scoped(m[2])}"', svg)
+    svg = re.sub(
+        r"url\(#([^)]+)\)",
+        lambda m: f"url(#{scoped(m[1])})" if m[1] in ids else m[0],
+        svg,
+    )
+    return re.sub(
+        r'(href=")#([^"]+)"',
+        lambda m: f'{m[1]}#{scoped(m[2])}"' if m[2] in ids else m[0],
+        svg,
+    )
 
 
 # ---------------------------------------------------------------------- the data of a page
@@ -551,7 +586,9 @@ def _standings_table(
     headers: list[tuple[str, str]] = [("Pos", "num")]
     if was_label:
         headers.append((was_label, "num"))
-    headers += [("Move", "move"), ("No.", "num")]
+    moves = previous is not None
+    headers += [("Move", "move")] if moves else []
+    headers += [("No.", "num")]
     headers += [("Driver", "")] if compact else [("Crew", ""), ("Make", "")]
     headers += [("Time", "num"), ("Gap", "num")]
     body = []
@@ -564,8 +601,9 @@ def _standings_table(
                 if was is None
                 else _pos_cell(was.position, was.position_certain)
             )
+        if moves:
+            cells.append(_move_cell(move(was, row)))
         cells += [
-            _move_cell(move(was, row) if previous is not None else Move("same")),
             f'<td class="num">{_e(row.number or "-")}</td>',
             _crew_cells(row.crew, row.make, compact=compact),
             f'<td class="num">{_e(format_time(row.time_ms))}</td>',
@@ -714,7 +752,8 @@ def _makeup(standings: Standings) -> str:
         blocks.append(
             f'<details class="makeup" data-entry="{_e(row.number or row.entry_id)}">'
             f'<summary><span class="pos-chip">{_e(pos)}</span> '
-            f"<b>{_e(row.number or '-')}</b> {_e(_crew(row.crew))} · "
+            + (f"No. <b>{_e(row.number)}</b> " if row.number else "")
+            + f"{_e(_crew(row.crew))} · "
             f"{_e(format_time(row.time_ms))} "
             f'<span class="small">({_e(counts)}; {" ".join(_badge(s) for s in sources)})'
             f"</span></summary>"
@@ -887,14 +926,13 @@ def _leaders_text(snapshots: Sequence[Standings]) -> str:
         leader = standings.leader
         if leader is None:
             continue
-        name = _who(leader.number, leader.crew)
+        name = leader.crew[0].name
         if runs and runs[-1][0] == name:
             runs[-1] = (name, runs[-1][1], standings.after_stage)
         else:
             runs.append((name, standings.after_stage, standings.after_stage))
-    return "; ".join(
-        f"{name} after stage {a}" if a == b else f"{name} after stages {a}–{b}"
-        for name, a, b in runs
+    return " · ".join(
+        f"{name} (stage {a})" if a == b else f"{name} (stages {a}–{b})" for name, a, b in runs
     )
 
 
@@ -912,8 +950,10 @@ def _facts(view: _View) -> str:
                 "Winner"
                 if final.after_stage == _last_stage(view)
                 else f"Leader after stage {final.after_stage}",
-                f"<b>{_e(_who(leader.number, leader.crew))}</b>"
-                f" · {_e(format_time(leader.time_ms))}",
+                (f"No. {_e(leader.number)} " if leader.number else "")
+                + f"<b>{_e(_crew(leader.crew))}</b>"
+                + (f" · {_e(leader.make)}" if leader.make else "")
+                + f" · {_e(format_time(leader.time_ms))}",
             )
         )
         if len(final.rows) > 1:
@@ -921,21 +961,20 @@ def _facts(view: _View) -> str:
             facts.append(
                 (
                     "Margin",
-                    f"{_e(format_time(second.gap_ms or 0))} over "
-                    f"{_e(_who(second.number, second.crew))}",
+                    f"<b>{_e(format_time(second.gap_ms or 0))}</b> over {_e(second.crew[0].name)}",
                 )
             )
-    facts.append(("Leaders", _e(_leaders_text(view.snapshots))))
+    facts.append(("Leader after each stage", _e(_leaders_text(view.snapshots))))
     wins: dict[str, int] = {}
     for result in view.stage_results:
         if result.cancelled_reason is None and result.kind == StageKind.SPECIAL:
             for row in result.rows:
                 if row.position == 1:
-                    name = _who(row.number, row.crew)
+                    name = row.crew[0].name
                     wins[name] = wins.get(name, 0) + 1
     if wins:
         ranked = sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))
-        facts.append(("Stage wins", _e(" · ".join(f"{n}: {c}" for n, c in ranked))))
+        facts.append(("Stage wins", _e(" · ".join(f"{n} ×{c}" for n, c in ranked))))
     kinds = [result.kind for result in view.stage_results]
     cancelled = {stage for stage, _, _, _ in view.cancelled}
     specials = sum(
@@ -966,12 +1005,18 @@ def _partial_note(snapshots: Sequence[Standings]) -> str:
     partial = [s for s in snapshots if s.known_rows is not None]
     if not partial and not unsure:
         return ""
-    known = sorted({s.known_rows for s in partial if s.known_rows is not None})
-    tops = " or ".join(f"top {k}" for k in known) or "leading rows"
+    counts: dict[int, int] = {}
+    for standings in partial:
+        if standings.known_rows is not None:
+            counts[standings.known_rows] = counts.get(standings.known_rows, 0) + 1
+    tops = ", ".join(
+        f"the top {known} after {_plural(count, 'stage')}"
+        for known, count in sorted(counts.items())
+    )
     return (
-        '<aside class="partial" role="note"><b>Partial data.</b> After '
-        f"{_plural(len(partial), 'stage')} the source prints only the {_e(tops)} of the "
-        "general classification. A position beyond them is a lower bound, shown as "
+        '<aside class="partial" role="note"><b>Partial data.</b> The source prints only the '
+        f"leading rows of the general classification ({_e(tops)}). "
+        "A position beyond them is a lower bound, shown as "
         '<span class="uncertain">≥N</span> (at least N-th: that many crews known to the log '
         "are ahead) and drawn as a hollow marker; a crew whose time after a stage is not known "
         "is not classified there, and the charts draw it only where it is classified "
@@ -1001,9 +1046,6 @@ def _charts(
     width: float,
     advance: Advance,
 ) -> tuple[str, str]:
-    stages = tuple(s.after_stage for s in view.snapshots)
-    leader = view.final.leader.entry_id if view.final.leader is not None else None
-    cancelled = tuple(stage for stage, _, _, awarded in view.cancelled if awarded is None)
     plotted = len(series)
     total = len({row.entry_id for s in view.snapshots for row in s.rows})
     left_out = (
@@ -1012,10 +1054,9 @@ def _charts(
         else ""
     )
     out = []
-    for kind, title, caption in (
+    for kind, caption in (
         (
             "positions",
-            f"{title_prefix}Position after each stage",
             "Position in the general classification after each stage; the leader after "
             "the last stage is drawn thick. Lines break where an entry is not classified "
             "(its time after that stage is not known); hollow markers: position uncertain "
@@ -1023,26 +1064,75 @@ def _charts(
         ),
         (
             "gaps",
-            f"{title_prefix}Gap to the leader after each stage",
             "Time behind the leader of the general classification, in hours, after each "
             "stage." + left_out,
         ),
     ):
-        spec = ChartSpec(
+        spec = _chart_spec(
+            view,
+            series,
+            colors,
+            "positions" if kind == "positions" else "gaps",
             chart_id=f"{view.category}-{kind}{suffix}",
-            kind="positions" if kind == "positions" else "gaps",
-            stages=stages,
-            series=series,
-            colors=colors,
-            leader=leader,
-            cancelled=cancelled,
-            title=title,
+            title_prefix=title_prefix,
             width=width,
-            height=4.6 if kind == "positions" else 4.0,
         )
         out.append(_figure(render_chart(spec), spec, _e(caption)))
         advance(f"{view.category}: {kind} chart{suffix.replace('-', ' ')}")
     return out[0], out[1]
+
+
+_CHART_TITLES = {
+    "positions": "Position after each stage",
+    "gaps": "Gap to the leader after each stage",
+}
+
+
+def _chart_spec(
+    view: _View,
+    series: tuple[Series, ...],
+    colors: dict[str, str],
+    kind: Literal["positions", "gaps"],
+    *,
+    chart_id: str,
+    title_prefix: str = "",
+    width: float = 11.0,
+) -> ChartSpec:
+    leader = view.final.leader.entry_id if view.final.leader is not None else None
+    return ChartSpec(
+        chart_id=chart_id,
+        kind=kind,
+        stages=tuple(s.after_stage for s in view.snapshots),
+        series=series,
+        colors=colors,
+        leader=leader,
+        cancelled=tuple(stage for stage, _, _, awarded in view.cancelled if awarded is None),
+        title=title_prefix + _CHART_TITLES[kind],
+        width=width,
+        height=4.6 if kind == "positions" else 4.0,
+    )
+
+
+def chart_svg(
+    rally: Rally,
+    category: str,
+    kind: Literal["positions", "gaps"],
+    *,
+    as_of: int | None = None,
+) -> str:
+    """One chart of the report as a standalone SVG file (``standings report --chart``)."""
+    view = _view(rally, category, rally.replay(category, as_of=as_of), as_of)
+    series = chart_series(view.snapshots)
+    leader = view.final.leader.entry_id if view.final.leader is not None else None
+    spec = _chart_spec(
+        view,
+        series,
+        _colors(series, leader),
+        kind,
+        chart_id=f"{category}-{kind}",
+        title_prefix=f"{view.rally.name} · {category} · ",
+    )
+    return render_chart(spec, standalone=True)
 
 
 # ---------------------------------------------------------------------- pages
@@ -1062,9 +1152,9 @@ def _category_section(view: _View, advance: Advance) -> str:
         f'<section class="category" id="{_e(view.category)}">'
         f"<h2>{_e(name)}</h2>"
         + _facts(view)
-        + _partial_note(view.snapshots)
         + positions
         + gaps
+        + _partial_note(view.snapshots)
         + f'<h3 id="{_e(view.category)}-final">Standings after stage {final.after_stage}</h3>'
         + _standings_table(
             final,
@@ -1119,7 +1209,7 @@ def _whatif_section(
         colors,
         suffix="-actual",
         title_prefix="Actual: ",
-        width=7.2,
+        width=6.4,
         advance=advance,
     )
     h_pos, h_gap = _charts(
@@ -1128,7 +1218,7 @@ def _whatif_section(
         colors,
         suffix="-hypothetical",
         title_prefix="Hypothesis: ",
-        width=7.2,
+        width=6.4,
         advance=advance,
     )
     hypothesis = "".join(f"<li>{_e(text)}</li>" for text in result.labels)
@@ -1190,7 +1280,6 @@ def _whatif_section(
         caption=f"Hypothesis: GC after stage {result.hypothetical.after_stage}",
         cls="standings hypothetical",
     )
-    actual_previous = actual.snapshots[-2] if len(actual.snapshots) > 1 else None
     section = (
         f'<section class="category whatif" id="{_e(category)}">'
         f"<h2>{_e(category.capitalize())}: what if</h2>"
@@ -1206,7 +1295,7 @@ def _whatif_section(
         + '<div class="abreast">'
         + _standings_table(
             result.actual,
-            actual_previous,
+            None,
             caption=f"Actual: GC after stage {result.actual.after_stage}",
             compact=True,
         )
@@ -1251,7 +1340,7 @@ header.page nav a:hover{background:#26365a}
 h2{font-size:1.5rem;margin:2rem 0 .6rem;padding-top:.6rem;border-top:3px solid var(--navy)}
 h3{font-size:1.12rem;margin:1.6rem 0 .5rem}
 a{color:#1f5fa8}
-.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(250px,1fr));gap:.5rem;
+.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(210px,1fr));gap:.5rem;
 margin:.4rem 0 1rem}
 .facts div{background:var(--soft);border-radius:8px;padding:.5rem .8rem}
 .facts dt{font-size:.75rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
@@ -1318,7 +1407,8 @@ background:#e9edf3;color:#38414f;white-space:nowrap}
 .badge.note{background:#efe6fa;color:#5b2d91}
 .badge.hypothetical{background:#fde2e4;color:#9b1020}
 .source{font-size:.8rem;color:var(--muted)}
-.pos-chip{display:inline-block;min-width:2.2rem;text-align:right;font-weight:700}
+.pos-chip{display:inline-block;min-width:2rem;text-align:center;font-weight:700;background:var(--navy);
+color:#fff;border-radius:4px;margin-right:.25rem;font-size:.85rem}
 ul.legend.inline{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;
 font-size:.82rem;color:var(--muted)}
 .hypothesis{background:#fff6f6;border:1px solid #f3c7cb;border-radius:8px;padding:.2rem 1rem .6rem}
@@ -1396,7 +1486,7 @@ def _has_results(rally: Rally, category: str) -> bool:
 def report_steps(rally: Rally, categories: Sequence[str] | None, *, what_if: bool) -> int:
     """How many steps ``build_report`` reports through ``advance`` (for a progress bar)."""
     if what_if:
-        return 5
+        return 6  # the actual replay, four charts, the tables
     return 3 * len(_categories(rally, categories))
 
 
@@ -1493,9 +1583,8 @@ def build_report(
     for category in wanted:
         if not _has_results(base, category):
             skipped.append(category)
-            step(f"{category}: no results")
-            step("")
-            step("")
+            for _ in range(3):
+                step(f"{category}: no results")
             continue
         snapshots = rally.replay(category, as_of=as_of)
         view = _view(rally, category, snapshots, as_of)

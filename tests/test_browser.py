@@ -1,0 +1,207 @@
+"""The report in a real browser: headless Chromium renders its charts, with no console error.
+
+Chromium is driven with its command-line switches only (no extra Python
+dependency): ``--dump-dom`` gives the DOM after the page's scripts ran,
+``--enable-logging=stderr`` shows every console message, ``--screenshot``
+saves what a laptop screen shows. A probe script, added to a copy of the page,
+measures in the browser each chart's rendered size and the series it draws.
+
+Screenshots go to ``$ARTIFACTS_DIR`` if set, else to the test's temporary
+directory; the path is printed. Without a Chromium binary the tests skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from engine import load
+from engine._report import Hypothesis, build_report, chart_series
+from tests.test_report import parse_html
+
+CHROMIUM = next(
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+        if (found := shutil.which(name))
+    ),
+    None,
+)
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
+)
+
+_PROBE = """<script>
+(function () {
+  var out = [];
+  document.querySelectorAll('figure.chart').forEach(function (figure) {
+    var chart = figure.dataset.chart;
+    var svg = figure.querySelector('svg');
+    var box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+    var drawn = 0;
+    figure.querySelectorAll('g[id^="' + chart + '-series-"]').forEach(function (g) {
+      var b = g.getBBox();
+      if (b.width > 0 || b.height > 0) { drawn += 1; }
+    });
+    out.push({chart: chart, declared: Number(figure.dataset.series), drawn: drawn,
+              width: box.width, height: box.height});
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+
+
+def _console_messages(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def _artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ARTIFACTS_DIR") or tmp_path / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _probe(page: Path, tmp_path: Path) -> list[dict[str, float | str]]:
+    probed = page.with_name(page.stem + "-probed.html")
+    probed.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8"
+    )
+    proc = _chromium(
+        ["--window-size=1366,900", "--dump-dom", probed.as_uri()], tmp_path / "profile-probe"
+    )
+    dom = parse_html(proc.stdout)
+    result: list[dict[str, float | str]] = json.loads(dom.by_id("probe").text())
+    return result
+
+
+@pytest.fixture(scope="module")
+def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dakar-2004 report, every category, as a file."""
+    page = tmp_path_factory.mktemp("report") / "dakar-2004.html"
+    page.write_text(build_report(load("dakar-2004")), encoding="utf-8")
+    return page
+
+
+def test_console_errors_are_seen_by_this_harness(tmp_path: Path) -> None:
+    """The console check works: a page with an uncaught error is caught (no false pass)."""
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><p>x</p><script>notDefined();</script>", encoding="utf-8")
+    proc = _chromium(
+        ["--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()], tmp_path / "profile"
+    )
+    assert any("Uncaught ReferenceError" in line for line in _console_messages(proc.stderr))
+
+
+def test_report_loads_without_console_messages(report_page: Path, tmp_path: Path) -> None:
+    """The report's page logs nothing to the console: no error, no warning, no failed fetch."""
+    proc = _chromium(
+        ["--enable-logging=stderr", "--v=0", "--dump-dom", report_page.as_uri()],
+        tmp_path / "profile",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "<figure" in proc.stdout
+    assert _console_messages(proc.stderr) == []
+
+
+def test_charts_render_with_every_series(report_page: Path, tmp_path: Path) -> None:
+    """In the browser each chart has a size and draws as many series as it declares."""
+    charts = _probe(report_page, tmp_path)
+    rally = load("dakar-2004")
+    expected = {c: len(chart_series(rally.replay(c))) for c in rally.categories}
+    assert [c["chart"] for c in charts] == [
+        f"{category}-{kind}" for category in rally.categories for kind in ("positions", "gaps")
+    ]
+    for chart in charts:
+        category = str(chart["chart"]).split("-")[0]
+        assert chart["declared"] == chart["drawn"] == expected[category], chart
+        assert float(chart["width"]) > 600, chart
+        assert float(chart["height"]) > 200, chart
+    assert expected["cars"] == 13
+
+
+def test_what_if_page_renders_side_by_side(tmp_path: Path) -> None:
+    """The what-if page renders its four charts, actual and hypothetical abreast."""
+    page = tmp_path / "what-if.html"
+    page.write_text(
+        build_report(
+            load("dakar-2004"),
+            hypothesis=Hypothesis(
+                penalties=("Peterhansel@5=+1:00:00",),
+                rescind=("2004-cars-peterhansel-assistance",),
+            ),
+        ),
+        encoding="utf-8",
+    )
+    charts = _probe(page, tmp_path)
+    assert [c["chart"] for c in charts] == [
+        "cars-positions-actual",
+        "cars-positions-hypothetical",
+        "cars-gaps-actual",
+        "cars-gaps-hypothetical",
+    ]
+    for chart in charts:
+        assert chart["declared"] == chart["drawn"], chart
+        assert int(chart["drawn"]) >= 13, chart
+        assert 300 < float(chart["width"]) < 700, chart  # two abreast on a laptop screen
+    shot = _artifacts(tmp_path) / "dakar-2004-what-if-1366x1800.png"
+    _chromium(["--window-size=1366,1800", f"--screenshot={shot}", page.as_uri()], tmp_path / "p")
+    assert shot.stat().st_size > 20_000
+    print(f"screenshot: {shot}")
+
+
+def test_screenshot_shows_the_charts(report_page: Path, tmp_path: Path) -> None:
+    """A laptop-sized screenshot is saved as an artifact, and the charts' lines are in it."""
+    import numpy as np
+    from PIL import Image
+
+    folder = _artifacts(tmp_path)
+    shots = []
+    for size in ("1366,900", "1366,1800"):
+        shot = folder / f"dakar-2004-report-{size.replace(',', 'x')}.png"
+        proc = _chromium(
+            [f"--window-size={size}", f"--screenshot={shot}", report_page.as_uri()],
+            tmp_path / f"profile-{size}",
+        )
+        assert shot.exists(), proc.stderr[-2000:]
+        shots.append(shot)
+        print(f"screenshot: {shot}")
+    with Image.open(shots[1]) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
+    assert pixels.shape == (1800, 1366, 3)
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    # The leader's line is drawn in the highlight red (#c8102e): count its pixels.
+    red = int(np.count_nonzero((abs(r - 0xC8) < 24) & (g < 60) & (abs(b - 0x2E) < 40)))
+    band = pixels[400:1400].reshape(-1, 3)
+    colours = len(np.unique(band, axis=0))
+    assert red > 2500, red
+    assert colours > 2000, colours

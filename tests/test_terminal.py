@@ -1,0 +1,247 @@
+"""Terminal output: rich tables on a terminal, the exact plain text otherwise; progress bars."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine import load
+from engine._cli import main
+from engine._progress import enabled, progress, track
+from engine._render import penalties_table, stage_table, standings_table
+from engine._whatif import penalties
+
+ROOT = Path(__file__).resolve().parents[1]
+ESC = "\x1b["
+BOLD = re.compile(r"\x1b\[(?:[0-9;]*;)?1(?:;[0-9;]*)?m")
+COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?3[0-7](?:;[0-9;]*)?m")
+
+
+class FakeTerminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _strip(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Run the command line with standard output a 160-column colour terminal; its text."""
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+    def run(*argv: str) -> str:
+        screen = FakeTerminal()
+        real = sys.stdout
+        sys.stdout = screen  # pytest's capture puts its own stream back between phases
+        try:
+            assert main(list(argv)) == 0
+        finally:
+            sys.stdout = real
+        return screen.getvalue()
+
+    return run
+
+
+def _line(text: str, needle: str) -> str:
+    return next(line for line in text.splitlines() if needle in _strip(line))
+
+
+def test_piped_output_is_the_plain_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """When stdout is not a terminal, `show` prints exactly the plain table, byte for byte."""
+    assert main(["show", "dakar-2004", "-c", "cars", "--after", "9"]) == 0
+    expected = standings_table(load("dakar-2004").standings("cars", 9))
+    assert capsys.readouterr().out == expected
+
+
+def test_piped_run_imports_neither_rich_nor_matplotlib() -> None:
+    """A piped `show` never imports rich or matplotlib (the command must start fast)."""
+    code = (
+        "import sys, io\n"
+        "from engine._cli import main\n"
+        "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
+        "status = main(['show', 'dakar-2004', '-c', 'cars'])\n"
+        "sys.stdout = real\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'matplotlib'))\n"
+        "print(status, heavy, out.getvalue().startswith('2004 Dakar Rally'))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert proc.stdout.strip() == "0 [] True", proc.stderr
+
+
+def test_terminal_show_is_a_rich_table(terminal: Callable[..., str]) -> None:
+    """On a terminal `show` draws a table: leader bold, ▲ in green, moves since the last stage."""
+    text = terminal("show", "dakar-2004", "-c", "cars", "--after", "9")
+    plain = _strip(text)
+    assert ESC in text
+    assert "2004 Dakar Rally · cars · general classification after stage 9" in plain
+    leader = _line(text, "Stéphane Peterhansel")
+    assert BOLD.search(leader)
+    assert "28:16:20" in leader
+    masuoka = _line(text, "Hiroshi Masuoka")
+    assert re.search(r"\x1b\[1;32m\s*▲1", masuoka), masuoka
+    assert not BOLD.search(masuoka.split("▲1")[1])
+    assert "Move: since stage 8" in plain
+    assert "Not classified (13)" in plain
+    header = _line(text, "Crew")
+    assert [h for h in _strip(header).split() if h] == [
+        "Pos",
+        "Move",
+        "No.",
+        "Crew",
+        "Make",
+        "Time",
+        "Gap",
+    ]
+
+
+def test_terminal_marks_uncertain_positions_dim(terminal: Callable[..., str]) -> None:
+    """An uncertain position is shown as ≥N, dimmed, with the legend saying what it means."""
+    text = terminal("show", "dakar-2004", "-c", "cars", "--after", "3")
+    biasion = _line(text, "Miki Biasion")
+    assert re.search(r"\x1b\[2;3m\s*≥4", biasion), biasion
+    assert "the log holds only the first 3 rows" in _strip(text)
+
+
+def test_no_color_keeps_the_table_without_colours(
+    terminal: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR: no colour codes, but still the table, the bold leader and the ▲ marks."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    text = terminal("show", "dakar-2004", "-c", "cars", "--after", "9")
+    assert not COLOUR.search(text)
+    assert BOLD.search(_line(text, "Stéphane Peterhansel"))
+    assert "▲1" in _line(text, "Hiroshi Masuoka")
+
+
+def test_plain_flag_forces_the_plain_table(terminal: Callable[..., str]) -> None:
+    """`--plain` on a terminal prints the same bytes as a pipe would get."""
+    text = terminal("show", "dakar-2004", "-c", "cars", "--after", "9", "--plain")
+    assert text == standings_table(load("dakar-2004").standings("cars", 9))
+
+
+def test_json_on_a_terminal_stays_json(terminal: Callable[..., str]) -> None:
+    """Only tables are drawn with rich: `-f json` on a terminal is the same JSON as ever."""
+    text = terminal("show", "dakar-2004", "-c", "cars", "-f", "json")
+    assert text.startswith('{\n  "rally": "2004 Dakar Rally"')
+    assert ESC not in text
+
+
+def test_terminal_replay_moves_between_stages(terminal: Callable[..., str]) -> None:
+    """`replay` on a terminal: one table per stage, the first without a move column."""
+    plain = _strip(terminal("replay", "dakar-2004", "-c", "cars"))
+    assert plain.count("general classification after stage") == 16
+    first = plain.split("general classification after stage 3")[0]
+    assert "Move" not in first
+    assert "Move: since stage 16" in plain
+
+
+def test_terminal_stage_table(terminal: Callable[..., str]) -> None:
+    """`stage` on a terminal: the stage ranking with the winner in bold."""
+    text = terminal("stage", "example-rally", "-c", "cars", "-s", "5")
+    result = load("example-rally").stage_result("cars", 5)
+    winner = _line(text, result.rows[0].crew[0].name)
+    assert BOLD.search(winner)
+    plain_rows = [line.split()[0] for line in stage_table(result).splitlines()[4:] if line.strip()]
+    shown = [_strip(line).split()[0] for line in text.splitlines()[3:] if _strip(line).strip()]
+    assert shown[: len(plain_rows)] == plain_rows
+
+
+def test_terminal_penalties_strike_rescinded(terminal: Callable[..., str]) -> None:
+    """`penalties` on a terminal: a rescinded penalty's amount is struck through."""
+    text = terminal("penalties", "example-rally")
+    rescinded = _line(text, "P3 ")
+    assert re.search(r"\x1b\[2;9m\+0:10:00", rescinded), rescinded
+    assert "rescinded (seq 65)" in _strip(text)
+    assert penalties_table(penalties(load("example-rally")), "x")  # the plain one still exists
+
+
+def test_terminal_whatif_headline_and_moves(terminal: Callable[..., str]) -> None:
+    """`whatif` on a terminal: the lead-change headline in red, Masuoka first with ▲1."""
+    argv = [
+        "whatif",
+        "dakar-2004",
+        "-c",
+        "cars",
+        "--rescind",
+        "2004-cars-peterhansel-assistance",
+        "--penalty",
+        "Peterhansel@5=+1:00:00",
+    ]
+    text = terminal(*argv)
+    headline = _line(text, "The lead changes after stage 17")
+    assert "\x1b[1;31m" in headline
+    rows = [_strip(line).split() for line in text.splitlines() if "Masuoka /" in line]
+    assert rows[0][:4] == ["1", "2", "▲1", "201"]
+
+
+def test_progress_draws_nothing_off_a_terminal() -> None:
+    """Off a terminal the bar is a no-op: nothing written to the stream."""
+    stream = io.StringIO()
+    with progress("work", 3, stream=stream) as advance:
+        for _ in range(3):
+            advance()
+    assert stream.getvalue() == ""
+    assert list(track([1, 2, 3], "items", stream=stream)) == [1, 2, 3]
+    assert stream.getvalue() == ""
+
+
+def test_progress_draws_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal stream the bar is drawn there (and only there)."""
+    monkeypatch.delenv("STANDINGS_NO_PROGRESS", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    stream = FakeTerminal()
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    with progress("drawing charts", 2, stream=stream) as advance:
+        advance(description="cars")
+        advance()
+    drawn = _strip(stream.getvalue())
+    assert "drawing charts" in drawn
+    assert "0/2" in drawn
+    assert "cars" in drawn
+    assert "2/2" in drawn
+    assert stream.getvalue().endswith("\x1b[2K")  # transient: erased when done
+    assert out.getvalue() == ""
+    monkeypatch.setenv("STANDINGS_NO_PROGRESS", "1")
+    assert not enabled(stream)
+
+
+def test_report_progress_stays_off_piped_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With stderr captured (not a terminal), generating a report prints no progress at all."""
+    assert main(["report", "example-rally", "-o", str(tmp_path / "r.html")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.startswith("wrote ")
+
+
+def test_report_progress_on_a_terminal_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With stderr a terminal and stdout piped, the bar goes to stderr, stdout gets one line."""
+    monkeypatch.delenv("STANDINGS_NO_PROGRESS", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    err, out = FakeTerminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", out)
+    target = tmp_path / "r.html"
+    assert main(["report", "example-rally", "-o", str(target)]) == 0
+    assert out.getvalue() == f"wrote {target}: {os.path.getsize(target) // 1024} KiB\n"
+    assert "drawing the report of example-rally" in _strip(err.getvalue())
