@@ -31,8 +31,6 @@ from engine._render import (
     whatif_stages_table,
     whatif_table,
 )
-from engine._repair import check_log, repair_log
-from engine._whatif import history, hypotheses, penalties, what_if, what_if_all_stages
 from events import (
     EntryRegistered,
     EntryRetired,
@@ -206,6 +204,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
+    from engine._whatif import hypotheses, what_if, what_if_all_stages
+
     rally = _load(args.log)
     base = rally.as_of(args.as_of)
     events = hypotheses(
@@ -266,6 +266,8 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def _cmd_penalties(args: argparse.Namespace) -> int:
+    from engine._whatif import penalties
+
     rally = _load(args.log)
     listings = penalties(rally, args.category, as_of=args.as_of)
     if args.format == "json":
@@ -342,6 +344,8 @@ def _write_chart(args: argparse.Namespace, rally: Rally) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from engine._whatif import history
+
     rally = _load(args.log)
     entries = history(rally, args.category, args.after, as_of=args.as_of)
     if args.format == "json":
@@ -420,6 +424,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_log_check(args: argparse.Namespace) -> int:
+    from engine._repair import check_log
+
     path = resolve_log(args.log)
     report = check_log(path)
     check = report.check
@@ -453,6 +459,8 @@ def _cmd_log_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_log_repair(args: argparse.Namespace) -> int:
+    from engine._repair import repair_log
+
     path = resolve_log(args.log)
     report = repair_log(path, args.output)
     dropped = report.dropped_readable

@@ -6,10 +6,12 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine._standings import Row, StageResult, Standings, Unclassified
-from engine._whatif import HistoryEntry, PenaltyListing, StageComparison, WhatIf
+
+if TYPE_CHECKING:
+    from engine._whatif import HistoryEntry, PenaltyListing, StageComparison, WhatIf
 from events import (
     CODEC,
     EntryRegistered,

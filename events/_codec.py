@@ -13,14 +13,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
 import msgpack
-from cattrs.strategies import configure_tagged_union
 
 from events._errors import InvalidEventError, RallyError, SchemaError
+
+if TYPE_CHECKING:
+    import cattrs
 from events._model import (
     EntryRegistered,
     EntryRetired,
@@ -123,6 +124,9 @@ def _enum_value(member: enum.Enum) -> object:
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs  # imported on first use: reading a log mostly does without it
+    from cattrs.strategies import configure_tagged_union
+
     converter = cattrs.Converter(forbid_extra_keys=True)
     for kind in (str, int, bool):
         converter.register_structure_hook(kind, _strict(kind))
@@ -168,7 +172,14 @@ class Codec:
     ) -> None:
         self.schema_version = schema_version
         self._upcasters = dict(upcasters or {})
-        self.converter = _make_converter()
+        self._converter: cattrs.Converter | None = None
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The one cattrs converter that owns the event wire format (built on first use)."""
+        if self._converter is None:
+            self._converter = _make_converter()
+        return self._converter
 
     # ---------------------------------------------------------------- events
 
@@ -207,6 +218,8 @@ class Codec:
                     expected=inner.expected,
                     received=inner.received,
                 ) from error
+            import cattrs
+
             detail = (
                 "; ".join(cattrs.transform_error(error))
                 if isinstance(error, cattrs.BaseValidationError)

@@ -17,7 +17,7 @@ hottest runs directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -35,9 +35,14 @@ from events._model import (
     PenaltyRescinded,
     Person,
     Provenance,
+    RallyDeclared,
     ResultCorrected,
     SourceKind,
+    StageCancelled,
+    StageKind,
     StageResultRecorded,
+    StageRule,
+    StageScheduled,
     WaypointRecorded,
 )
 
@@ -175,10 +180,19 @@ class Frame:
         fields = FIELD_ORDER[run.tag]
         values = {field: column[offset] for field, column in zip(fields, run.columns, strict=True)}
         current = self.schema_version == self.codec.schema_version
-        if run.tag == "entry-registered" and current:
-            entry = _entry(values, provenance, where)
-            if entry is not None:
-                return entry
+        builder = _NESTED.get(run.tag) if current else None
+        if builder is not None:
+            try:
+                built = builder(values, provenance)
+            except RallyError as error:
+                raise InvalidEventError(
+                    error.what,
+                    where=f"{where}, {error.where}",
+                    expected=error.expected,
+                    received=error.received,
+                ) from None
+            if built is not None:
+                return built
         flat = _FLAT.get(run.tag)
         if flat is not None and current:
             try:
@@ -207,30 +221,74 @@ class Frame:
         return self.codec.structure(data, where=where)
 
 
-def _entry(values: dict[str, Any], provenance: Provenance, where: str) -> Event | None:
-    """An entry built directly when its crew has the plain stored shape (else: cattrs)."""
+def _plain(value: object, keys: set[str]) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(item, dict) and item.keys() == keys for item in value
+    )
+
+
+def _entry(values: dict[str, Any], provenance: Provenance) -> Event | None:
     crew = values["crew"]
-    if not isinstance(crew, tuple) or not all(
-        isinstance(p, dict) and p.keys() == {"name", "nationality"} for p in crew
-    ):
+    if not _plain(crew, {"name", "nationality"}):
         return None
-    try:
-        return EntryRegistered(
-            entry_id=values["entry_id"],
-            category=values["category"],
-            number=values["number"],
-            crew=tuple(Person(name=p["name"], nationality=p["nationality"]) for p in crew),
-            make=values["make"],
-            entrant=values["entrant"],
-            provenance=provenance,
-        )
-    except RallyError as error:
-        raise InvalidEventError(
-            error.what,
-            where=f"{where}, {error.where}",
-            expected=error.expected,
-            received=error.received,
-        ) from None
+    return EntryRegistered(
+        entry_id=values["entry_id"],
+        category=values["category"],
+        number=values["number"],
+        crew=tuple(Person(name=p["name"], nationality=p["nationality"]) for p in crew),
+        make=values["make"],
+        entrant=values["entrant"],
+        provenance=provenance,
+    )
+
+
+def _stage(values: dict[str, Any], provenance: Provenance) -> Event | None:
+    rules = values["rules"]
+    if not _plain(rules, {"category", "kind"}) or not all(r["kind"] in _KINDS for r in rules):
+        return None
+    return StageScheduled(
+        stage=values["stage"],
+        rules=tuple(StageRule(category=r["category"], kind=_KINDS[r["kind"]]) for r in rules),
+        date=values["date"],
+        start=values["start"],
+        finish=values["finish"],
+        distance_km=values["distance_km"],
+        provenance=provenance,
+    )
+
+
+def _rally(values: dict[str, Any], provenance: Provenance) -> Event | None:
+    return RallyDeclared(
+        rally_id=values["rally_id"],
+        name=values["name"],
+        year=values["year"],
+        categories=values["categories"],
+        provenance=provenance,
+    )
+
+
+def _cancelled(values: dict[str, Any], provenance: Provenance) -> Event | None:
+    return StageCancelled(
+        stage=values["stage"],
+        categories=values["categories"],
+        reason=values["reason"],
+        awarded_ms=values["awarded_ms"],
+        provenance=provenance,
+    )
+
+
+_KINDS = {kind.value: kind for kind in StageKind}
+
+# Events with nested fields, built directly when the stored shape is the plain one
+# (cattrs, the slow general path, takes anything else); validators run either way.
+_NESTED: Mapping[str, Callable[[dict[str, Any], Provenance], Event | None]] = MappingProxyType(
+    {
+        "entry-registered": _entry,
+        "stage-scheduled": _stage,
+        "rally-declared": _rally,
+        "stage-cancelled": _cancelled,
+    }
+)
 
 
 def _fail(where: str, what: str, expected: str, received: object) -> InvalidEventError:

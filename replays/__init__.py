@@ -8,7 +8,6 @@ into a path.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 from events import LogNotFoundError
@@ -19,7 +18,7 @@ LOG_SUFFIX = ".rallylog"
 
 
 def _folder() -> Path:
-    return Path(str(resources.files(__name__)))
+    return Path(__file__).resolve().parent
 
 
 def shipped_logs() -> dict[str, Path]:
