@@ -11,7 +11,7 @@ folding the whole log (a property the tests check).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -36,7 +36,7 @@ from events import (
     format_time,
     tag_of,
 )
-from events._frames import Frame, Run
+from events._frames import Constant, Frame, Positive, Run, Strings
 
 __all__ = [
     "CancellationState",
@@ -150,6 +150,7 @@ class Fold:
         }
         self.results: dict[tuple[str, int], ResultState] = {}
         self.covering: dict[str, dict[int, tuple[str, int]]] = {}
+        self._covered_at: dict[int, set[str]] = {}  # stage -> entries with a time covering it
         for result in start.results:  # after stages and cancellations: spans depend on them
             self._store_result(result)
         self.penalties: dict[str, PenaltyState] = {p.event.penalty_id: p for p in start.penalties}
@@ -226,16 +227,13 @@ class Fold:
     def _bulk_splits(self, run: Run, frame: Frame) -> bool:
         """Apply a run of splits at once if every one is allowed; False to go one by one."""
         entry_ids, stages, waypoints, times = run.columns
-        distinct = set(stages)
-        if len(distinct) != 1:
-            return False
-        (stage,) = distinct
+        stage = _single_value(stages)
         allowed = self._running_at(stage)
-        if allowed is None or not allowed.issuperset(entry_ids):
+        if allowed is None or not allowed.issuperset(_distinct(entry_ids)):
             return False
-        for column in (waypoints, times):
-            if set(map(type, column)) != {int} or min(column) < 1:
-                return False
+        if not (_all_positive(waypoints) and _all_positive(times)):
+            return False
+        assert stage is not None
         self.splits[stage] = self.splits.get(stage, 0) + run.count
         self.last_seq += run.count
         return True
@@ -248,17 +246,16 @@ class Fold:
         that stage yet; anything else goes through the handler one by one.
         """
         entry_ids, stages, times, first_stages = run.columns
-        distinct = set(stages)
-        if len(distinct) != 1 or any(first is not None for first in first_stages):
+        stage = _single_value(stages)
+        if any(first is not None for first in first_stages):
             return False
-        (stage,) = distinct
         allowed = self._running_at(stage)
-        if allowed is None or not allowed.issuperset(entry_ids):
+        if stage is None or allowed is None or not allowed.issuperset(_distinct(entry_ids)):
             return False
-        if len(set(entry_ids)) != run.count or set(map(type, times)) != {int} or min(times) < 1:
+        if len(set(entry_ids)) != run.count or not _all_positive(times):
             return False
         covering = self.covering
-        if any(stage in covering.get(e, ()) or (e, stage) in self.results for e in entry_ids):
+        if not self._covered_at.get(stage, _EMPTY).isdisjoint(entry_ids):
             return False
         provenances = frame.provenances
         covers = (stage,)
@@ -274,6 +271,7 @@ class Fold:
                 covers=covers,
             )
             covering.setdefault(entry_id, {})[stage] = key
+        self._covered_at.setdefault(stage, set()).update(entry_ids)
         self.last_seq += run.count
         return True
 
@@ -281,16 +279,20 @@ class Fold:
         scheduled = self.stages.get(stage)
         if scheduled is None:
             return frozenset()
-        allowed = []
+        by_category: dict[str, list[str]] = {}
         for entry in self.entries.values():
-            if scheduled.kind_for(entry.category) is StageKind.LIAISON:
-                continue
-            if self.is_cancelled(stage, entry.category):
-                continue
-            retired = self.retirements.get(entry.entry_id)
-            if retired is not None and stage >= retired.event.stage:
-                continue
-            allowed.append(entry.entry_id)
+            by_category.setdefault(entry.category, []).append(entry.entry_id)
+        allowed: set[str] = set()
+        for category, ids in by_category.items():
+            if scheduled.kind_for(category) is not StageKind.LIAISON and not self.is_cancelled(
+                stage, category
+            ):
+                allowed.update(ids)
+        allowed.difference_update(
+            entry_id
+            for entry_id, retired in self.retirements.items()
+            if stage >= retired.event.stage
+        )
         return frozenset(allowed)
 
     def apply_all(self, records: Iterable[Record]) -> Fold:
@@ -350,6 +352,7 @@ class Fold:
         covered = self.covering.setdefault(result.entry_id, {})
         for stage in result.covers:
             covered[stage] = key
+            self._covered_at.setdefault(stage, set()).add(result.entry_id)
 
     def _require_rally(self, event: Event, seq: int) -> RallyDeclared:
         if self.rally is None:
@@ -696,6 +699,34 @@ def _violation(
     return RuleViolationError(
         what, where=f"{tag_of(event)} event, seq {seq}", expected=expected, received=received
     )
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+def _single_value(column: Sequence[object]) -> int | None:
+    """The one integer every item of a column holds, or None."""
+    if isinstance(column, Constant):
+        return column.value
+    distinct = set(column)
+    if len(distinct) != 1:
+        return None
+    (value,) = distinct
+    return value if type(value) is int else None
+
+
+def _distinct(column: Sequence[object]) -> Iterable[object]:
+    """The values a column can hold (a dictionary-encoded column: its table)."""
+    return column.table if isinstance(column, Strings) else column
+
+
+def _all_positive(column: Sequence[object]) -> bool:
+    """Whether every item is an int (not a bool) of at least 1."""
+    if isinstance(column, Positive):
+        return True  # stored as value - 1 in unsigned integers
+    if isinstance(column, Constant):
+        return column.value >= 1
+    return set(map(type, column)) == {int} and min(column) >= 1  # type: ignore[type-var,operator]
 
 
 _BULK: dict[str, Callable[[Fold, Run, Frame], bool]] = {

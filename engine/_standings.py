@@ -18,6 +18,7 @@ Rules (the README repeats them):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Literal
 
 import attrs
@@ -586,6 +587,13 @@ def replay_standings(
     total = dict.fromkeys(ids, 0)
     worst = dict.fromkeys(ids, 0)  # latest end of a result covering a counted stage so far
     order = {entry.entry_id: index for index, entry in enumerate(entries)}
+    # for each counted stage, when the result covering it ends (absent: never)
+    ends: dict[int, dict[str, int]] = {stage: {} for stage in counted}
+    for entry_id in ids:
+        for stage, key in fold.covering.get(entry_id, {}).items():
+            if stage in counted:
+                ends[stage][entry_id] = fold.results[key].stage
+    sort_keys = {entry.entry_id: (_number_key(entry), order[entry.entry_id]) for entry in entries}
     out: dict[int, Standings] = {}
     for stage in sorted(fold.stages):
         if only is not None and stage > only:
@@ -597,14 +605,14 @@ def replay_standings(
             for entry_id in ids:
                 total[entry_id] += award
         if stage in counted:
+            stage_ends = ends[stage]
             for entry_id in ids:
-                key = fold.covering.get(entry_id, {}).get(stage)
-                end = fold.results[key].stage if key is not None else _NEVER
+                end = stage_ends.get(entry_id, _NEVER)
                 if end > worst[entry_id]:
                     worst[entry_id] = end
         if stage in gc and (only is None or stage == only):
             out[stage] = _snapshot(
-                fold, category, stage, entries, total, worst, retired_at, order, as_of
+                fold, category, stage, entries, total, worst, retired_at, sort_keys, as_of
             )
     return out
 
@@ -617,17 +625,19 @@ def _snapshot(
     total: dict[str, int],
     worst: dict[str, int],
     retired_at: dict[str, int],
-    order: dict[str, int],
+    sort_keys: dict[str, tuple[tuple[int, int, str], int]],
     as_of: int | None,
 ) -> Standings:
     assert fold.rally is not None
-    counted = fold.counted_stages(category, min(fold.stages), after)
-    classified: list[tuple[int, tuple[int, int, str], int, EntryRegistered]] = []
+    counted: list[int] | None = None  # only needed to say why an entry is not classified
+    classified: list[tuple[int, tuple[tuple[int, int, str], int], EntryRegistered]] = []
     unclassified: list[Unclassified] = []
     for entry in entries:
         entry_id = entry.entry_id
         out_at = retired_at.get(entry_id)
         if (out_at is not None and out_at <= after) or worst[entry_id] > after:
+            if counted is None:
+                counted = fold.counted_stages(category, min(fold.stages), after)
             reason = _unclassified_reason(fold, entry, counted, after)
             assert reason is not None
             unclassified.append(
@@ -640,27 +650,28 @@ def _snapshot(
                 )
             )
             continue
-        classified.append((total[entry_id], _number_key(entry), order[entry_id], entry))
-    classified.sort(key=lambda item: (item[0], item[1], item[2]))
+        classified.append((total[entry_id], sort_keys[entry_id], entry))
+    classified.sort(key=_by_time_then_number)
     known = _known(fold, category, after, "gc")
     ranks = _rank([item[0] for item in classified], known)
     leader_ms = classified[0][0] if classified else 0
-    rows = tuple(
-        Row(
-            position=position,
-            position_certain=certain,
-            entry_id=entry.entry_id,
-            number=entry.number,
-            crew=entry.crew,
-            make=entry.make,
-            time_ms=time_ms,
-            gap_ms=None if index == 0 else time_ms - leader_ms,
-            explanation=_explainer(fold, category, entry.entry_id, after),
+    built: list[Row] = []
+    for index, (time_ms, _, entry) in enumerate(classified):
+        position, certain = ranks[index]
+        built.append(
+            Row(
+                position=position,
+                position_certain=certain,
+                entry_id=entry.entry_id,
+                number=entry.number,
+                crew=entry.crew,
+                make=entry.make,
+                time_ms=time_ms,
+                gap_ms=None if index == 0 else time_ms - leader_ms,
+                explanation=partial(_parts_for, fold, category, entry.entry_id, after),
+            )
         )
-        for index, ((time_ms, _, _, entry), (position, certain)) in enumerate(
-            zip(classified, ranks, strict=True)
-        )
-    )
+    rows = tuple(built)
     return Standings(
         rally_id=fold.rally.rally_id,
         rally=fold.rally.name,
@@ -673,10 +684,10 @@ def _snapshot(
     )
 
 
-def _explainer(
-    fold: Fold, category: str, entry_id: str, after: int
-) -> Callable[[], tuple[Component, ...]]:
-    return lambda: _parts_for(fold, category, entry_id, after)
+def _by_time_then_number(
+    item: tuple[int, tuple[tuple[int, int, str], int], EntryRegistered],
+) -> tuple[int, tuple[tuple[int, int, str], int]]:
+    return item[0], item[1]
 
 
 def _unclassified_reason(

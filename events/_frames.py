@@ -17,6 +17,8 @@ hottest runs directly.
 
 from __future__ import annotations
 
+import array
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -79,6 +81,149 @@ _FLAT: Mapping[str, type] = MappingProxyType(
 )
 
 
+# ---------------------------------------------------------------------- typed columns
+#
+# A column is a msgpack array, or one of three extension types that keep long runs
+# compact and cheap to decode and check (the values are the same either way):
+#   1  POSITIVE  integers >= 1, stored as little-endian uint32 of (value - 1)
+#   2  CONSTANT  one integer repeated: msgpack [value, count]
+#   3  STRINGS   dictionary-encoded strings: msgpack [table, width, indexes]; indexes are
+#                little-endian unsigned integers of `width` bytes (1 or 2), and the table
+#                is padded (repeating its first string) to 256 or a multiple of 256, so
+#                an index is valid exactly when its high byte is below len(table) / 256.
+_POSITIVE, _CONSTANT, _STRINGS = 1, 2, 3
+_PACK_FROM = 8  # shorter columns stay plain arrays
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+class Positive(Sequence[int]):
+    """A column of integers >= 1, backed by a packed array."""
+
+    __slots__ = ("_stored",)
+
+    def __init__(self, stored: array.array[int]) -> None:
+        self._stored = stored
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [value + 1 for value in self._stored[index]]
+        return self._stored[index] + 1
+
+    def __iter__(self) -> Iterator[int]:
+        return (value + 1 for value in self._stored)
+
+
+class Constant(Sequence[int]):
+    """A column holding one integer ``length`` times."""
+
+    __slots__ = ("length", "value")
+
+    def __init__(self, value: int, length: int) -> None:
+        self.value = value
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.value] * len(range(*index.indices(self.length)))
+        if not -self.length <= index < self.length:
+            raise IndexError(index)
+        return self.value
+
+
+class Strings(Sequence[str]):
+    """A dictionary-encoded column of strings: a small table and one index per value."""
+
+    __slots__ = ("indexes", "table")
+
+    def __init__(self, table: tuple[str, ...], indexes: array.array[int]) -> None:
+        self.table = table
+        self.indexes = indexes
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.table[i] for i in self.indexes[index]]
+        return self.table[self.indexes[index]]
+
+    def __iter__(self) -> Iterator[str]:
+        table = self.table
+        return (table[i] for i in self.indexes)
+
+
+def _pack_column(values: list[Any]) -> Any:
+    """The compact form of a column where one fits, else the values as they are."""
+    if len(values) < _PACK_FROM:
+        return values
+    kinds = set(map(type, values))
+    if kinds == {int}:
+        first = values[0]
+        if values.count(first) == len(values):
+            return msgpack.ExtType(_CONSTANT, msgpack.packb([first, len(values)]))
+        if min(values) >= 1 and max(values) <= 1 << 32:
+            stored = array.array("I", [value - 1 for value in values])
+            if _BIG_ENDIAN:
+                stored.byteswap()
+            return msgpack.ExtType(_POSITIVE, stored.tobytes())
+    if kinds == {str}:
+        table = list(dict.fromkeys(values))
+        if len(table) <= 1 << 16 and len(table) < len(values):
+            slot = {value: index for index, value in enumerate(table)}
+            width = 1 if len(table) <= 256 else 2
+            size = 256 if width == 1 else -(-len(table) // 256) * 256
+            table += [table[0]] * (size - len(table))
+            indexes = array.array("B" if width == 1 else "H", [slot[v] for v in values])
+            if _BIG_ENDIAN:
+                indexes.byteswap()
+            return msgpack.ExtType(_STRINGS, msgpack.packb([table, width, indexes.tobytes()]))
+    return values
+
+
+def _unpack_column(code: int, data: bytes) -> Any:
+    """msgpack's ext hook: a typed column back to a sequence, checked; errors as ValueError."""
+    if code == _POSITIVE:
+        if len(data) % 4:
+            raise ValueError("a packed column of uint32 with a stray byte")
+        stored = array.array("I")
+        stored.frombytes(data)
+        if _BIG_ENDIAN:
+            stored.byteswap()
+        return Positive(stored)
+    if code == _CONSTANT:
+        value, count = msgpack.unpackb(data, use_list=False)
+        if type(value) is not int or type(count) is not int or count < 0:
+            raise ValueError("a constant column needs [integer, count]")
+        return Constant(value, count)
+    if code == _STRINGS:
+        table, width, raw = msgpack.unpackb(data, raw=False, use_list=False)
+        if (
+            not isinstance(table, tuple)
+            or not table
+            or not all(type(item) is str for item in table)
+            or width not in (1, 2)
+            or not isinstance(raw, bytes)
+            or len(raw) % width
+            or len(table) % 256
+            or (width == 1 and len(table) != 256)
+        ):
+            raise ValueError("a dictionary-encoded column of strings is malformed")
+        if width == 2 and raw[1::2].translate(None, bytes(range(len(table) // 256))):
+            raise ValueError("a dictionary index points past the table")
+        indexes = array.array("B" if width == 1 else "H")
+        indexes.frombytes(raw)
+        if _BIG_ENDIAN:
+            indexes.byteswap()
+        return Strings(table, indexes)
+    raise ValueError(f"unknown column type {code}")
+
+
 def _indexes(values: Sequence[int]) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else list(values)
 
@@ -103,7 +248,7 @@ def encode_frame(records: Sequence[Record], *, codec: Codec = CODEC) -> bytes:
             values = [getattr(record.event, field) for record in chunk]
             if tag not in _FLAT:
                 values = [codec.converter.unstructure(value) for value in values]
-            columns.append(values)
+            columns.append(_pack_column(values))
         prov = [provenances.setdefault(r.event.provenance, len(provenances)) for r in chunk]
         at = [ats.setdefault(r.recorded_at, len(ats)) for r in chunk]
         runs.append([tag, len(chunk), *columns, _indexes(prov), _indexes(at)])
@@ -291,6 +436,9 @@ _NESTED: Mapping[str, Callable[[dict[str, Any], Provenance], Event | None]] = Ma
 )
 
 
+_COLUMN_TYPES = (tuple, Positive, Constant, Strings)
+
+
 def _fail(where: str, what: str, expected: str, received: object) -> InvalidEventError:
     return InvalidEventError(what, where=where, expected=expected, received=received)
 
@@ -304,7 +452,9 @@ def decode_frame(
     ``InvalidEventError`` for anything else that is not a frame.
     """
     try:
-        raw = msgpack.unpackb(payload, raw=False, strict_map_key=True, use_list=False)
+        raw = msgpack.unpackb(
+            payload, raw=False, strict_map_key=True, use_list=False, ext_hook=_unpack_column
+        )
     except Exception as error:
         raise _fail(
             where, "not a msgpack frame", "a msgpack array", f"{type(error).__name__}: {error}"
@@ -368,12 +518,12 @@ def decode_frame(
                 raw_run[:2],
             )
         columns = raw_run[2 : 2 + len(fields)]
-        if not all(isinstance(c, tuple) and len(c) == count for c in columns):
+        if not all(isinstance(c, _COLUMN_TYPES) and len(c) == count for c in columns):
             raise _fail(
                 where,
                 f"malformed {tag} run",
                 f"{count} values in every column",
-                [len(c) if isinstance(c, tuple) else c for c in columns],
+                [len(c) if isinstance(c, _COLUMN_TYPES) else c for c in columns],
             )
         prov, at = raw_run[-2], raw_run[-1]
         for name, column, table in (("provenance", prov, provenances), ("recorded_at", at, ats)):
