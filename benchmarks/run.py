@@ -44,7 +44,8 @@ from replays._synth import SynthSpec, write_synth
 __all__ = ["SCALES", "engine_gc", "main", "run"]
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
+CACHE = Path(os.environ.get("BENCH_CACHE", HERE / ".cache"))
+"""Where generated logs are kept between runs (BENCH_CACHE overrides)."""
 
 SCALES: dict[str, list[tuple[str, SynthSpec | None]]] = {
     "real": [
