@@ -299,7 +299,8 @@ def _measure(
     else:
         rows, baseline = _compare_routes(name, path, events, repeat, check)
     rally = load(path)
-    rally.replay(rally.categories[0])
+    for each in rally.categories:  # a replayed log: the GC after every stage, every category
+        rally.replay(each)
     category = rally.categories[0]
     snapshots = rally.replay(category)
     middle = snapshots[len(snapshots) // 2].after_stage
@@ -446,7 +447,12 @@ def _table(document: dict[str, Any]) -> str:
     for item in document["results"]:
         ratio = item["ratio_vs"]
         seconds = item["seconds"]
-        shown = f"{seconds * 1000:.3f} ms" if seconds < 0.01 else f"{seconds:.3f} s"
+        if seconds < 0.001:
+            shown = f"{seconds * 1e6:.1f} µs"
+        elif seconds < 0.01:
+            shown = f"{seconds * 1000:.3f} ms"
+        else:
+            shown = f"{seconds:.3f} s"
         rows.append(
             [
                 item["scale"],
@@ -477,13 +483,111 @@ def _table(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+README_MARKERS = ("<!-- bench:begin -->", "<!-- bench:end -->")
+
+
+def _targets(document: dict[str, Any]) -> list[str]:
+    """Each of the issue's speed targets, checked against the figures of the run."""
+    rows = document["results"]
+
+    def find(scale: str, prefix: str) -> dict[str, Any] | None:
+        return next(
+            (r for r in rows if r["scale"].startswith(scale) and r["measure"].startswith(prefix)),
+            None,
+        )
+
+    lines = []
+    replay = find("archive", "engine: open")
+    if replay is not None:
+        ok = replay["seconds"] <= 0.5 and (replay["events_per_s"] or 0) >= 2_000_000
+        lines.append(
+            f"- 1M events to the GC after every stage in at most 0.5 s (2M events/s): "
+            f"{replay['seconds']:.3f} s, {replay['events_per_s'] / 1e6:.1f}M events/s: "
+            f"{'holds' if ok else 'NOT MET'}"
+        )
+        ratio = replay["ratio_vs"].get("dataframe")
+        if ratio is not None:
+            lines.append(
+                f"- faster than the dataframe route in the same run: {ratio:.2f}x its "
+                f"time: {'holds' if ratio < 1 else 'NOT MET'}"
+            )
+        if replay["peak_rss_mb"] is not None:
+            lines.append(
+                f"- peak memory of the 1M-event replay at most 250 MB: "
+                f"{replay['peak_rss_mb']:.0f} MB: "
+                f"{'holds' if replay['peak_rss_mb'] <= 250 else 'NOT MET'}"
+            )
+    query = find("archive", "engine: standings query")
+    if query is not None:
+        lines.append(
+            f"- the standings query on a replayed log under 1 ms: "
+            f"{query['seconds'] * 1e6:.1f} µs: "
+            f"{'holds' if query['seconds'] < 0.001 else 'NOT MET'}"
+        )
+    for scale in ("modern", "archive"):
+        whatif, full = (
+            find(scale, "engine: what-if, penalty at the last"),
+            find(scale, "engine: open"),
+        )
+        if whatif is not None and full is not None:
+            share = whatif["seconds"] / full["seconds"]
+            lines.append(
+                f"- a what-if at the last stage at most a tenth of a full replay "
+                f"({scale}): {share:.3f}: {'holds' if share <= 0.1 else 'NOT MET'}"
+            )
+    startup = find("process", "standings show")
+    if startup is not None:
+        ratio = next(iter(startup["ratio_vs"].values()))
+        lines.append(
+            f"- `standings show dakar-2004 --category cars` at most twice "
+            f'`python -c "import attrs, cattrs, msgpack"`: {ratio:.2f}x: '
+            f"{'holds' if ratio <= 2 else 'NOT MET'}"
+        )
+    return lines
+
+
+def readme_section(document: dict[str, Any]) -> str:
+    """The README's results: the machine, the table, then the targets checked."""
+    machine = document["machine"]
+    libraries = ", ".join(f"{k} {v}" for k, v in sorted(machine.get("libraries", {}).items()))
+    return (
+        f"Machine: {machine['processor']}, {machine['cpus']} cores "
+        f"({'pinned to one' if machine.get('pinned_to_one_core') else 'not pinned'}), "
+        f"{machine['memory_gb']} GB; Python {machine['python']}, {libraries}.\n\n"
+        + _table(document)
+        + "\n\nThe targets, checked against this run:\n\n"
+        + "\n".join(_targets(document))
+        + "\n"
+    )
+
+
+def update_readme(results: Path, readme: Path) -> bool:
+    """Write the results file's table into the README; True if it changed."""
+    document = json.loads(results.read_text())
+    text = readme.read_text(encoding="utf-8")
+    begin, end = README_MARKERS
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    updated = f"{head}{begin}\n{readme_section(document)}{end}{tail}"
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suite, print the table and write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--scales", default="real,modern,archive")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--readme", action="store_true", help="only write the table of --output into README.md"
+    )
     args = parser.parse_args(argv)
+    if args.readme:
+        changed = update_readme(args.output, HERE.parent / "README.md")
+        print("README.md updated" if changed else "README.md already up to date")
+        return 0
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     for scale in scales:
         if scale not in SCALES:

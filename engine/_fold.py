@@ -306,6 +306,27 @@ class Fold:
         probe = Fold(self.snapshot())
         probe.apply(Record(seq=self.last_seq + 1, event=event))
 
+    def copy(self) -> Fold:
+        """An independent copy, cheaply: the stored values are immutable, so only the
+        containers the handlers change are copied (``Fold(self.snapshot())`` is the same,
+        rebuilt from scratch)."""
+        other = Fold.__new__(Fold)
+        other.last_seq = self.last_seq
+        other.rally = self.rally
+        other.entries = dict(self.entries)
+        other.numbers = dict(self.numbers)
+        other.stages = dict(self.stages)
+        other.cancellations = dict(self.cancellations)
+        other.results = dict(self.results)
+        other.covering = {entry: dict(stages) for entry, stages in self.covering.items()}
+        other._covered_at = {stage: set(entries) for stage, entries in self._covered_at.items()}
+        other.penalties = dict(self.penalties)
+        other.retirements = dict(self.retirements)
+        other.coverage = dict(self.coverage)
+        other.splits = dict(self.splits)
+        other._split_entries = dict(self._split_entries)
+        return other
+
     def snapshot(self) -> FoldState:
         """A frozen copy of the state, from which ``Fold(state)`` resumes."""
         return FoldState(

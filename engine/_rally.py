@@ -307,9 +307,7 @@ class Recorder:
     @property
     def rally(self) -> Rally:
         """The rally as recorded so far."""
-        return Rally.from_fold(
-            self._frames, self._tail, Fold(self._fold.snapshot()), source=str(self.path)
-        )
+        return Rally.from_fold(self._frames, self._tail, self._fold.copy(), source=str(self.path))
 
     @property
     def fold(self) -> Fold:
@@ -330,18 +328,18 @@ class Recorder:
         batch = list(events)
         if not batch:
             return ()
-        before = self._fold.snapshot()
+        before = self._fold.copy()
         seq = self._writer.next_seq
         try:
             for offset, event in enumerate(batch):
                 self._fold.apply(Record(seq=seq + offset, event=event, recorded_at=recorded_at))
         except RuleViolationError:
-            self._fold = Fold(before)
+            self._fold = before
             raise
         try:
             records = self._writer.append(batch, recorded_at=recorded_at)
         except BaseException:
-            self._fold = Fold(before)
+            self._fold = before
             raise
         self._tail.extend(records)
         return records

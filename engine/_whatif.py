@@ -134,7 +134,7 @@ def hypotheses(
 
 def overlay(rally: Rally, events: Sequence[Event]) -> Rally:
     """The rally with ``events`` appended in memory, each checked like a real append."""
-    fold = Fold(rally.snapshot())
+    fold = rally.fold.copy()
     appended = []
     for event in events:
         record = Record(seq=fold.last_seq + 1, event=event)

@@ -75,3 +75,12 @@ def test_suite_smoke_run_writes_the_json_contract(
     out = capsys.readouterr().out
     assert "| scale" in out
     assert f"wrote {output}" in out
+
+
+def test_readme_shows_the_committed_results() -> None:
+    """The README's benchmark table is the one rendered from benchmarks/results.json."""
+    root = Path(__file__).resolve().parents[1]
+    document = json.loads((root / "benchmarks" / "results.json").read_text())
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- bench:begin -->\n")[1].split("<!-- bench:end -->")[0]
+    assert shown == bench.readme_section(document), "run python -m benchmarks.run --readme"

@@ -289,3 +289,17 @@ def test_generated_logs_exercise_the_rules(records: list[Record]) -> None:
                 assert row.position == expected_position
                 assert row.gap_ms == (None if index == 0 else row.time_ms - times[0])
                 assert sum(part.time_ms for part in row.components) == row.time_ms
+
+
+@given(st.data())
+def test_copy_is_independent_and_equal(data: st.DataObject) -> None:
+    """Fold.copy() equals the fold, and folding more into the copy leaves the original as it was."""
+    records = data.draw(rally_records())
+    cut = data.draw(st.integers(min_value=1, max_value=len(records)))
+    fold = Fold().apply_all(records[:cut])
+    before = fold.snapshot()
+    copy = fold.copy()
+    assert copy.snapshot() == before
+    copy.apply_all(records[cut:])
+    assert fold.snapshot() == before
+    assert copy.snapshot() == Fold().apply_all(records).snapshot()
