@@ -303,7 +303,7 @@ class Fold:
 
     def check(self, event: Event) -> None:
         """Raise ``RuleViolationError`` if ``event`` could not be appended now; change nothing."""
-        probe = Fold(self.snapshot())
+        probe = self.copy()
         probe.apply(Record(seq=self.last_seq + 1, event=event))
 
     def copy(self) -> Fold:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine._standings import Row, StageResult, Standings, Unclassified
+from engine._standings import Row, StageResult, StageRow, Standings, Unclassified
 
 if TYPE_CHECKING:
     from engine._whatif import HistoryEntry, PenaltyListing, StageComparison, WhatIf
@@ -326,6 +326,21 @@ def whatif_stages_table(comparisons: Sequence[StageComparison]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _row_cells(row: Row | StageRow) -> list[object]:
+    """The CSV cells every ranked row has: position … gap_ms."""
+    return [
+        row.position,
+        str(row.position_certain).lower(),
+        row.number or "",
+        crew_text(row.crew),
+        row.make or "",
+        format_time(row.time_ms),
+        "" if row.gap_ms is None else format_signed(row.gap_ms),
+        row.time_ms,
+        "" if row.gap_ms is None else row.gap_ms,
+    ]
+
+
 def whatif_csv(whatif: WhatIf) -> str:
     """The hypothetical standings as CSV, with the actual position and the move."""
     buffer = io.StringIO()
@@ -352,15 +367,7 @@ def whatif_csv(whatif: WhatIf) -> str:
         writer.writerow(
             [
                 whatif.hypothetical.after_stage,
-                row.position,
-                str(row.position_certain).lower(),
-                row.number or "",
-                crew_text(row.crew),
-                row.make or "",
-                format_time(row.time_ms),
-                "" if row.gap_ms is None else format_signed(row.gap_ms),
-                row.time_ms,
-                "" if row.gap_ms is None else row.gap_ms,
+                *_row_cells(row),
                 "" if item.actual_position is None else item.actual_position,
                 item.position_change,
                 "" if item.gap_change_ms is None else item.gap_change_ms,
@@ -458,15 +465,7 @@ def standings_csv(snapshots: Sequence[Standings]) -> str:
             writer.writerow(
                 [
                     standings.after_stage,
-                    row.position,
-                    str(row.position_certain).lower(),
-                    row.number or "",
-                    crew_text(row.crew),
-                    row.make or "",
-                    format_time(row.time_ms),
-                    "" if row.gap_ms is None else format_signed(row.gap_ms),
-                    row.time_ms,
-                    "" if row.gap_ms is None else row.gap_ms,
+                    *_row_cells(row),
                     "",
                 ]
             )
@@ -512,15 +511,7 @@ def stage_csv(result: StageResult) -> str:
         writer.writerow(
             [
                 result.stage,
-                row.position,
-                str(row.position_certain).lower(),
-                row.number or "",
-                crew_text(row.crew),
-                row.make or "",
-                format_time(row.time_ms),
-                "" if row.gap_ms is None else format_signed(row.gap_ms),
-                row.time_ms,
-                "" if row.gap_ms is None else row.gap_ms,
+                *_row_cells(row),
                 row.penalty_ms,
             ]
         )

@@ -473,6 +473,19 @@ def compute_standings(
             zip(classified, ranks, strict=True)
         )
     )
+    return _standings(fold, category, after, as_of, rows, unclassified, known)
+
+
+def _standings(
+    fold: Fold,
+    category: str,
+    after: int,
+    as_of: int | None,
+    rows: tuple[Row, ...],
+    unclassified: list[Unclassified],
+    known: int | None,
+) -> Standings:
+    assert fold.rally is not None
     return Standings(
         rally_id=fold.rally.rally_id,
         rally=fold.rally.name,
@@ -672,16 +685,7 @@ def _snapshot(
             )
         )
     rows = tuple(built)
-    return Standings(
-        rally_id=fold.rally.rally_id,
-        rally=fold.rally.name,
-        category=category,
-        after_stage=after,
-        as_of=as_of,
-        rows=rows,
-        unclassified=tuple(unclassified),
-        known_rows=known,
-    )
+    return _standings(fold, category, after, as_of, rows, unclassified, known)
 
 
 def _by_time_then_number(
