@@ -66,7 +66,7 @@ __all__ = [
     "require_matplotlib",
 ]
 
-INSTALL_HINT = "pip install 'rally-standings[report]'"
+INSTALL_HINT = "pip install '.[report]' in the checkout (the 'report' extra)"
 MAX_SERIES = 20
 """At most this many entries are drawn in a chart (the best placed)."""
 

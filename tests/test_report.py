@@ -487,7 +487,7 @@ def test_missing_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1
-    assert "pip install 'rally-standings[report]'" in proc.stderr
+    assert "pip install '.[report]' in the checkout" in proc.stderr
     assert not out.exists()
 
 
