@@ -455,9 +455,21 @@ def compute_standings(
         classified.append((total, _number_key(entry), order, entry, parts))
     classified.sort(key=lambda item: (item[0], item[1], item[2]))
     known = _known(fold, category, after, "gc")
-    ranks = _rank([item[0] for item in classified], known)
-    leader_ms = classified[0][0] if classified else 0
-    rows = tuple(
+    rows = _ranked_rows(
+        [(total, entry, _constant(tuple(parts))) for total, _, _, entry, parts in classified],
+        known,
+    )
+    return _standings(fold, category, after, as_of, rows, unclassified, known)
+
+
+def _ranked_rows(
+    ordered: Sequence[tuple[int, EntryRegistered, Callable[[], tuple[Component, ...]]]],
+    known: int | None,
+) -> tuple[Row, ...]:
+    """Rows for entries already in classification order: positions, certainty, gaps."""
+    ranks = _rank([time_ms for time_ms, _, _ in ordered], known)
+    leader_ms = ordered[0][0] if ordered else 0
+    return tuple(
         Row(
             position=position,
             position_certain=certain,
@@ -465,15 +477,14 @@ def compute_standings(
             number=entry.number,
             crew=entry.crew,
             make=entry.make,
-            time_ms=total,
-            gap_ms=None if index == 0 else total - leader_ms,
-            explanation=_constant(tuple(parts)),
+            time_ms=time_ms,
+            gap_ms=None if index == 0 else time_ms - leader_ms,
+            explanation=explanation,
         )
-        for index, ((total, _, _, entry, parts), (position, certain)) in enumerate(
-            zip(classified, ranks, strict=True)
+        for index, ((time_ms, entry, explanation), (position, certain)) in enumerate(
+            zip(ordered, ranks, strict=True)
         )
     )
-    return _standings(fold, category, after, as_of, rows, unclassified, known)
 
 
 def _standings(
@@ -666,25 +677,13 @@ def _snapshot(
         classified.append((total[entry_id], sort_keys[entry_id], entry))
     classified.sort(key=_by_time_then_number)
     known = _known(fold, category, after, "gc")
-    ranks = _rank([item[0] for item in classified], known)
-    leader_ms = classified[0][0] if classified else 0
-    built: list[Row] = []
-    for index, (time_ms, _, entry) in enumerate(classified):
-        position, certain = ranks[index]
-        built.append(
-            Row(
-                position=position,
-                position_certain=certain,
-                entry_id=entry.entry_id,
-                number=entry.number,
-                crew=entry.crew,
-                make=entry.make,
-                time_ms=time_ms,
-                gap_ms=None if index == 0 else time_ms - leader_ms,
-                explanation=partial(_parts_for, fold, category, entry.entry_id, after),
-            )
-        )
-    rows = tuple(built)
+    rows = _ranked_rows(
+        [
+            (time_ms, entry, partial(_parts_for, fold, category, entry.entry_id, after))
+            for time_ms, _, entry in classified
+        ],
+        known,
+    )
     return _standings(fold, category, after, as_of, rows, unclassified, known)
 
 
