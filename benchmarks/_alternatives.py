@@ -27,10 +27,13 @@ from typing import Any
 
 import msgpack
 
-from events import (
+from rally_standings.events import (
+    FRAME_BYTES,
+    HEADER,
     EntryRegistered,
     EntryRetired,
     Event,
+    Frame,
     PenaltyImposed,
     PenaltyRescinded,
     RallyDeclared,
@@ -40,9 +43,9 @@ from events import (
     StageResultRecorded,
     StageScheduled,
     WaypointRecorded,
+    event_fields,
+    scan_file,
 )
-from events._frames import FIELD_ORDER, Frame
-from events._log import FRAME_BYTES, HEADER, scan_file
 
 __all__ = ["GC", "dataframe_gc", "eventsourcing_gc", "eventsourcing_store", "msgpack_floor"]
 
@@ -84,7 +87,7 @@ def _columns(frames: Sequence[Frame]) -> dict[str, dict[str, list[Any]]]:
             if run.tag not in _NEEDED:
                 continue
             table = columns[run.tag]
-            for field, column in zip(FIELD_ORDER[run.tag], run.columns, strict=True):
+            for field, column in zip(event_fields(run.tag), run.columns, strict=True):
                 table[field].extend(column)
     return columns
 

@@ -36,10 +36,11 @@ from benchmarks._alternatives import (
     eventsourcing_store,
     msgpack_floor,
 )
-from engine import PenaltyImposed, Recorder, load, what_if
-from engine._progress import progress
-from replays import shipped_logs
-from replays._synth import SynthSpec, write_synth
+from rally_standings.engine import Recorder, load, what_if
+from rally_standings.events import PenaltyImposed
+from rally_standings.outputs.progress import progress
+from rally_standings.replays import shipped_logs
+from rally_standings.replays.synth import SynthSpec, write_synth
 
 __all__ = ["SCALES", "engine_gc", "main", "run"]
 

@@ -11,16 +11,17 @@ folding the whole log (a property the tests check).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
-from events import (
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
     FieldCoverageDeclared,
+    Frame,
     PenaltyImposed,
     PenaltyRescinded,
     Provenance,
@@ -28,15 +29,18 @@ from events import (
     Record,
     ResultCorrected,
     RuleViolationError,
+    Run,
     StageCancelled,
     StageKind,
     StageResultRecorded,
     StageScheduled,
     WaypointRecorded,
+    all_positive,
+    distinct_values,
     format_time,
+    single_value,
     tag_of,
 )
-from events._frames import Constant, Frame, Positive, Run, Strings
 
 __all__ = [
     "CancellationState",
@@ -227,11 +231,11 @@ class Fold:
     def _bulk_splits(self, run: Run, frame: Frame) -> bool:
         """Apply a run of splits at once if every one is allowed; False to go one by one."""
         entry_ids, stages, waypoints, times = run.columns
-        stage = _single_value(stages)
+        stage = single_value(stages)
         allowed = self._running_at(stage)
-        if allowed is None or not allowed.issuperset(_distinct(entry_ids)):
+        if allowed is None or not allowed.issuperset(distinct_values(entry_ids)):
             return False
-        if not (_all_positive(waypoints) and _all_positive(times)):
+        if not (all_positive(waypoints) and all_positive(times)):
             return False
         assert stage is not None
         self.splits[stage] = self.splits.get(stage, 0) + run.count
@@ -246,13 +250,13 @@ class Fold:
         that stage yet; anything else goes through the handler one by one.
         """
         entry_ids, stages, times, first_stages = run.columns
-        stage = _single_value(stages)
+        stage = single_value(stages)
         if any(first is not None for first in first_stages):
             return False
         allowed = self._running_at(stage)
-        if stage is None or allowed is None or not allowed.issuperset(_distinct(entry_ids)):
+        if stage is None or allowed is None or not allowed.issuperset(distinct_values(entry_ids)):
             return False
-        if len(set(entry_ids)) != run.count or not _all_positive(times):
+        if len(set(entry_ids)) != run.count or not all_positive(times):
             return False
         covering = self.covering
         if not self._covered_at.get(stage, _EMPTY).isdisjoint(entry_ids):
@@ -723,31 +727,6 @@ def _violation(
 
 
 _EMPTY: frozenset[str] = frozenset()
-
-
-def _single_value(column: Sequence[object]) -> int | None:
-    """The one integer every item of a column holds, or None."""
-    if isinstance(column, Constant):
-        return column.value
-    distinct = set(column)
-    if len(distinct) != 1:
-        return None
-    (value,) = distinct
-    return value if type(value) is int else None
-
-
-def _distinct(column: Sequence[object]) -> Iterable[object]:
-    """The values a column can hold (a dictionary-encoded column: its table)."""
-    return column.table if isinstance(column, Strings) else column
-
-
-def _all_positive(column: Sequence[object]) -> bool:
-    """Whether every item is an int (not a bool) of at least 1."""
-    if isinstance(column, Positive):
-        return True  # stored as value - 1 in unsigned integers
-    if isinstance(column, Constant):
-        return column.value >= 1
-    return set(map(type, column)) == {int} and min(column) >= 1  # type: ignore[type-var,operator]
 
 
 _BULK: dict[str, Callable[[Fold, Run, Frame], bool]] = {

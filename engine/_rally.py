@@ -7,9 +7,9 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from engine._fold import Fold, FoldState
-from engine._names import name_matches
-from engine._standings import (
+from rally_standings.engine._fold import Fold, FoldState
+from rally_standings.engine._names import name_matches
+from rally_standings.engine._standings import (
     StageResult,
     Standings,
     compute_stage_result,
@@ -17,17 +17,18 @@ from engine._standings import (
     last_stage_with_results,
     replay_standings,
 )
-from events import (
+from rally_standings.events import (
     EntryRegistered,
     Event,
+    Frame,
+    LogWriter,
     QueryError,
     RallyDeclared,
     Record,
     RuleViolationError,
+    create_log_file,
+    scan_file,
 )
-from events._frames import Frame
-from events._log import LogWriter, create_log_file, scan_file
-from replays import resolve_log
 
 __all__ = ["Rally", "Recorder", "create_log", "load", "now_iso"]
 
@@ -268,10 +269,9 @@ class Rally:
         return compute_stage_result(rally._fold, category, stage, as_of=as_of)
 
 
-def load(log: str | os.PathLike[str]) -> Rally:
-    """Read and fold a log: a path, or the name of a log shipped in ``replays/``."""
-    path = resolve_log(log)
-    return Rally.from_frames(scan_file(path).frames, source=str(log))
+def load(path: str | os.PathLike[str], *, source: str | None = None) -> Rally:
+    """Read and fold the log file at ``path`` (``source``: how to name it, default the path)."""
+    return Rally.from_frames(scan_file(path).frames, source=str(path) if source is None else source)
 
 
 def create_log(

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import attrs
 
-from engine._fold import Fold
-from events import RallyError, Record
-from events._log import HEADER, LogCheck, check_file, encode_log, write_new_file
+from rally_standings.engine._fold import Fold
+from rally_standings.events import LogCheck, RallyError, check_file, copy_prefix
 
 __all__ = ["CheckReport", "RepairReport", "check_log", "repair_log"]
 
@@ -90,19 +89,8 @@ def repair_log(path: str | os.PathLike[str], output: str | os.PathLike[str]) -> 
             expected="at least the rally declaration",
             received="none",
         )
-    original = source.read_bytes()
-    end = len(HEADER)
-    partial: list[Record] = []
-    for frame, frame_end in zip(check.frames, check.ends, strict=True):
-        if frame.last_seq <= kept:
-            end = frame_end
-        elif frame.first_seq <= kept:
-            partial = list(frame.records(where=str(source), limit=kept - frame.first_seq + 1))
-    data = original[:end]
-    if partial:
-        data += encode_log(partial, version=check.version)[len(HEADER) :]
-    write_new_file(Path(output), data)
+    dropped_bytes = copy_prefix(source, check, kept, output)
     dropped = check.count - kept + check.beyond_count
     return RepairReport(
-        kept=kept, dropped_readable=dropped, dropped_bytes=check.size - end, output=Path(output)
+        kept=kept, dropped_readable=dropped, dropped_bytes=dropped_bytes, output=Path(output)
     )

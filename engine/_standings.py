@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import attrs
 
-from engine._fold import Fold, ResultState
-from events import (
+from rally_standings.engine._fold import Fold, ResultState
+from rally_standings.events import (
     EntryRegistered,
     Person,
     Provenance,

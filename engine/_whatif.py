@@ -16,10 +16,16 @@ from typing import Any
 
 import attrs
 
-from engine._fold import Fold, PenaltyState
-from engine._rally import Rally
-from engine._standings import Row, Standings, gc_stages, replay_standings, standings_after
-from events import (
+from rally_standings.engine._fold import Fold, PenaltyState
+from rally_standings.engine._rally import Rally
+from rally_standings.engine._standings import (
+    Row,
+    Standings,
+    gc_stages,
+    replay_standings,
+    standings_after,
+)
+from rally_standings.events import (
     Event,
     PenaltyImposed,
     PenaltyRescinded,
@@ -245,7 +251,7 @@ def _who(number: str | None, crew: tuple[Person, ...]) -> str:
 
 
 def _event_json(event: Event) -> dict[str, Any]:
-    from events import CODEC
+    from rally_standings.events import CODEC
 
     data = CODEC.unstructure(event)
     return {"type": tag_of(event), **{k: v for k, v in data.items() if k != "type"}}

@@ -1,11 +1,19 @@
 """The vocabulary of a rally and its log: immutable events, the codec, the file.
 
-The implementation lives in private modules; this is the public surface.
+The implementation lives in private modules; this is the public surface. An
+event type is declared in one place, ``events/_model.py`` (``@event_type``):
+its tag, its stored fields and its words all come from the class.
 """
 
-from events._clock import format_gap, format_signed, format_time, parse_duration, parse_time
-from events._codec import CODEC, EVENT_TAGS, SCHEMA_VERSION, Codec, Record, Upcaster, tag_of
-from events._errors import (
+from rally_standings.events._clock import (
+    format_gap,
+    format_signed,
+    format_time,
+    parse_duration,
+    parse_time,
+)
+from rally_standings.events._codec import CODEC, SCHEMA_VERSION, Codec, Record, Upcaster
+from rally_standings.events._errors import (
     InvalidEventError,
     LogCorruptError,
     LogLockedError,
@@ -16,63 +24,72 @@ from events._errors import (
     SchemaError,
     TimeFormatError,
 )
-from events._model import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    FieldCoverageDeclared,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    Provenance,
-    RallyDeclared,
-    ResultCorrected,
-    SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
+from rally_standings.events._frames import (
+    Frame,
+    Run,
+    all_positive,
+    decode_frame,
+    distinct_values,
+    encode_frame,
+    single_value,
 )
+from rally_standings.events._log import (
+    FORMAT_VERSION,
+    FRAME_BYTES,
+    HEADER,
+    LogCheck,
+    LogScan,
+    LogWriter,
+    Problem,
+    check_file,
+    copy_prefix,
+    create_log_file,
+    read_records,
+    scan_file,
+    write_new_file,
+)
+from rally_standings.events._model import *  # noqa: F403 (the vocabulary: _model.__all__)
+from rally_standings.events._model import __all__ as _vocabulary
 
 __all__ = [
     "CODEC",
-    "EVENT_TAGS",
+    "FORMAT_VERSION",
+    "FRAME_BYTES",
+    "HEADER",
     "SCHEMA_VERSION",
     "Codec",
-    "EntryRegistered",
-    "EntryRetired",
-    "Event",
-    "FieldCoverageDeclared",
+    "Frame",
     "InvalidEventError",
+    "LogCheck",
     "LogCorruptError",
     "LogLockedError",
     "LogNotFoundError",
-    "PenaltyImposed",
-    "PenaltyRescinded",
-    "Person",
-    "Provenance",
+    "LogScan",
+    "LogWriter",
+    "Problem",
     "QueryError",
-    "RallyDeclared",
     "RallyError",
     "Record",
-    "ResultCorrected",
     "RuleViolationError",
+    "Run",
     "SchemaError",
-    "SourceKind",
-    "StageCancelled",
-    "StageKind",
-    "StageResultRecorded",
-    "StageRule",
-    "StageScheduled",
     "TimeFormatError",
     "Upcaster",
-    "WaypointRecorded",
+    "all_positive",
+    "check_file",
+    "copy_prefix",
+    "create_log_file",
+    "decode_frame",
+    "distinct_values",
+    "encode_frame",
     "format_gap",
     "format_signed",
     "format_time",
     "parse_duration",
     "parse_time",
-    "tag_of",
+    "read_records",
+    "scan_file",
+    "single_value",
+    "write_new_file",
 ]
+__all__ += _vocabulary

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from events._errors import TimeFormatError
+from rally_standings.events._errors import TimeFormatError
 
 __all__ = ["format_gap", "format_signed", "format_time", "parse_duration", "parse_time"]
 

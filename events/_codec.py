@@ -12,72 +12,31 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import msgpack
 
-from events._errors import InvalidEventError, RallyError, SchemaError
+from rally_standings.events._errors import InvalidEventError, RallyError, SchemaError
 
 if TYPE_CHECKING:
     import cattrs
-from events._model import (
-    EntryRegistered,
-    EntryRetired,
+from rally_standings.events._model import (
+    EVENT_TAGS,
     Event,
-    FieldCoverageDeclared,
-    PenaltyImposed,
-    PenaltyRescinded,
-    RallyDeclared,
-    ResultCorrected,
     SourceKind,
-    StageCancelled,
     StageKind,
-    StageResultRecorded,
-    StageScheduled,
-    WaypointRecorded,
+    tag_of,
 )
 
-__all__ = [
-    "CODEC",
-    "EVENT_TAGS",
-    "SCHEMA_VERSION",
-    "Codec",
-    "Record",
-    "Upcaster",
-    "tag_of",
-]
+__all__ = ["CODEC", "SCHEMA_VERSION", "Codec", "Record", "Upcaster"]
 
 SCHEMA_VERSION = 1
 """The schema version this code writes."""
 
-EVENT_TAGS: Mapping[str, type[Event]] = MappingProxyType(
-    {
-        "rally-declared": RallyDeclared,
-        "entry-registered": EntryRegistered,
-        "stage-scheduled": StageScheduled,
-        "stage-result-recorded": StageResultRecorded,
-        "result-corrected": ResultCorrected,
-        "penalty-imposed": PenaltyImposed,
-        "penalty-rescinded": PenaltyRescinded,
-        "stage-cancelled": StageCancelled,
-        "entry-retired": EntryRetired,
-        "field-coverage-declared": FieldCoverageDeclared,
-        "waypoint-recorded": WaypointRecorded,
-    }
-)
-"""The stored name of every event type. Never change a tag; add new ones."""
-
-_TAG_OF: Mapping[type, str] = MappingProxyType({cls: tag for tag, cls in EVENT_TAGS.items()})
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns the raw fields of one event type from schema version v into v + 1."""
-
-
-def tag_of(event: Event) -> str:
-    """The pinned tag of an event's type (``"penalty-imposed"``)."""
-    return _TAG_OF[type(event)]
 
 
 @attrs.frozen
@@ -132,7 +91,8 @@ def _make_converter() -> cattrs.Converter:
         converter.register_structure_hook(kind, _strict(kind))
     for kind_enum in (StageKind, SourceKind):
         converter.register_unstructure_hook(kind_enum, _enum_value)
-    configure_tagged_union(Event, converter, tag_generator=_TAG_OF.__getitem__, tag_name="type")
+    tags = {cls: tag for tag, cls in EVENT_TAGS.items()}
+    configure_tagged_union(Event, converter, tag_generator=tags.__getitem__, tag_name="type")
     return converter
 
 
@@ -296,6 +256,20 @@ class Codec:
         return Record(
             seq=seq, event=self.structure(event_dict, where=where), recorded_at=recorded_at
         )
+
+    @property
+    def base_version(self) -> int:
+        """The oldest schema version any event can still be written in.
+
+        One after the last version step an upcaster changes: records written
+        before it would read differently. A frame is written in this version,
+        or in the version of the newest field it holds (``events._frames``).
+        """
+        return max((step + 1 for _, step in self._upcasters), default=1)
+
+    def needs_upcast(self, tag: str, version: int) -> bool:
+        """Whether an event of type ``tag`` written at ``version`` changes on its way up."""
+        return any((tag, step) in self._upcasters for step in range(version, self.schema_version))
 
     def upcast_fields(self, data: object, version: int, where: str) -> dict[str, Any]:
         """An event's raw fields (with ``"type"``) lifted from ``version`` to the current one."""

@@ -18,67 +18,37 @@ hottest runs directly.
 from __future__ import annotations
 
 import array
+import enum
+import functools
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import MappingProxyType
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
 import msgpack
 
-from events._codec import CODEC, EVENT_TAGS, Codec, Record, tag_of
-from events._errors import InvalidEventError, RallyError, SchemaError
-from events._model import (
-    EntryRegistered,
-    EntryRetired,
+from rally_standings.events._codec import CODEC, Codec, Record
+from rally_standings.events._errors import InvalidEventError, RallyError, SchemaError
+from rally_standings.events._model import (
+    EVENT_TAGS,
     Event,
-    FieldCoverageDeclared,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
     Provenance,
-    RallyDeclared,
-    ResultCorrected,
     SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
+    event_fields,
+    tag_of,
 )
 
-__all__ = ["FIELD_ORDER", "Frame", "Run", "decode_frame", "encode_frame"]
-
-FIELD_ORDER: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "rally-declared": ("rally_id", "name", "year", "categories"),
-        "entry-registered": ("entry_id", "category", "number", "crew", "make", "entrant"),
-        "stage-scheduled": ("stage", "rules", "date", "start", "finish", "distance_km"),
-        "stage-result-recorded": ("entry_id", "stage", "time_ms", "first_stage"),
-        "result-corrected": ("entry_id", "stage", "time_ms", "reason"),
-        "penalty-imposed": ("penalty_id", "entry_id", "stage", "amount_ms", "reason", "gc_only"),
-        "penalty-rescinded": ("penalty_id", "reason"),
-        "stage-cancelled": ("stage", "categories", "reason", "awarded_ms"),
-        "entry-retired": ("entry_id", "stage", "reason", "excluded"),
-        "field-coverage-declared": ("category", "stage", "stage_known", "gc_known"),
-        "waypoint-recorded": ("entry_id", "stage", "waypoint", "time_ms"),
-    }
-)
-"""The stored column order of every event type (provenance is stored apart). Never reorder."""
-
-# Types whose fields are all plain values: built directly, their validators still run.
-_FLAT: Mapping[str, type] = MappingProxyType(
-    {
-        "stage-result-recorded": StageResultRecorded,
-        "result-corrected": ResultCorrected,
-        "penalty-imposed": PenaltyImposed,
-        "penalty-rescinded": PenaltyRescinded,
-        "entry-retired": EntryRetired,
-        "field-coverage-declared": FieldCoverageDeclared,
-        "waypoint-recorded": WaypointRecorded,
-    }
-)
+__all__ = [
+    "Frame",
+    "Run",
+    "all_positive",
+    "decode_frame",
+    "distinct_values",
+    "encode_frame",
+    "single_value",
+]
 
 
 # ---------------------------------------------------------------------- typed columns
@@ -228,6 +198,120 @@ def _indexes(values: Sequence[int]) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else list(values)
 
 
+# ---------------------------------------------------------------------- fields, generically
+#
+# The stored shape of an event type is its attrs fields in order (``event_fields``). A
+# field whose type is plain (str, int, bool, None, a tuple of those) is stored as it is;
+# a nested one (an enum, an attrs value, a tuple of attrs values) as the codec's converter
+# unstructures it, and read back by a reader derived from the type. A field added later
+# carries ``metadata={"since": N}`` and a default: runs written before it lack its column
+# and read the default, and a run whose values are all the default is written without it,
+# in the schema version of the fields it does hold.
+
+
+class _Fallback(Exception):
+    """A stored value not in the plain shape: the general (cattrs) path takes it."""
+
+
+_Reader = Callable[[Any], Any]
+
+
+def _reader(kind: Any) -> _Reader | None:
+    """How to turn a stored value into a field of type ``kind`` (``None``: as it is)."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        if len(inner) != 1:
+            return None
+        read = _reader(inner[0])
+        if read is None:
+            return None
+        return lambda value: None if value is None else read(value)
+    if origin is tuple:
+        item = _reader(typing.get_args(kind)[0])
+        if item is None:
+            return None
+
+        def read_tuple(value: Any) -> Any:
+            if not isinstance(value, tuple):
+                raise _Fallback
+            return tuple(item(element) for element in value)
+
+        return read_tuple
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        members = {member.value: member for member in kind}
+
+        def read_member(value: Any) -> Any:
+            member = members.get(value) if isinstance(value, str) else None
+            if member is None:
+                raise _Fallback
+            return member
+
+        return read_member
+    if isinstance(kind, type) and attrs.has(kind):
+        attrs.resolve_types(kind)
+        readers = {field.name: _reader(field.type) for field in attrs.fields(kind)}
+        names = readers.keys()
+
+        def read_value(value: Any) -> Any:
+            if not isinstance(value, dict) or value.keys() != names:
+                raise _Fallback
+            return kind(
+                **{
+                    name: value[name] if read is None else read(value[name])
+                    for name, read in readers.items()
+                }
+            )
+
+        return read_value
+    return None
+
+
+@attrs.frozen
+class _Shape:
+    """How one event type is stored: its fields, their readers, defaults and versions."""
+
+    cls: type
+    fields: tuple[str, ...]
+    readers: tuple[_Reader | None, ...]
+    defaults: tuple[Any, ...]
+    """Each field's default (``attrs.NOTHING`` where it has none)."""
+    since: tuple[int, ...]
+    """The schema version each field was added in."""
+
+    @property
+    def required(self) -> int:
+        """How many leading columns every run of this type holds."""
+        count = len(self.fields)
+        while count and self.since[count - 1] > 1:
+            count -= 1
+        return count
+
+
+@functools.cache
+def _shape(tag: str) -> _Shape:
+    cls = EVENT_TAGS[tag]
+    attrs.resolve_types(cls)
+    fields = {field.name: field for field in attrs.fields(cls)}
+    names = event_fields(tag)
+    return _Shape(
+        cls=cls,
+        fields=names,
+        readers=tuple(_reader(fields[name].type) for name in names),
+        defaults=tuple(fields[name].default for name in names),
+        since=tuple(int(fields[name].metadata.get("since", 1)) for name in names),
+    )
+
+
+def _stored_columns(shape: _Shape, columns: list[list[Any]]) -> list[list[Any]]:
+    """The columns a run is written with: trailing later-added fields left out while default."""
+    count = len(columns)
+    while count > shape.required and all(v == shape.defaults[count - 1] for v in columns[-1]):
+        columns = columns[:-1]
+        count -= 1
+    return columns
+
+
 def encode_frame(records: Sequence[Record], *, codec: Codec = CODEC) -> bytes:
     """The msgpack payload of one frame holding ``records`` (consecutive seqs)."""
     if not records:
@@ -235,6 +319,7 @@ def encode_frame(records: Sequence[Record], *, codec: Codec = CODEC) -> bytes:
     ats: dict[str | None, int] = {}
     provenances: dict[Provenance, int] = {}
     runs: list[list[Any]] = []
+    version = codec.base_version
     index = 0
     while index < len(records):
         tag = tag_of(records[index].event)
@@ -242,26 +327,29 @@ def encode_frame(records: Sequence[Record], *, codec: Codec = CODEC) -> bytes:
         while end < len(records) and tag_of(records[end].event) == tag:
             end += 1
         chunk = records[index:end]
-        fields = FIELD_ORDER[tag]
-        columns: list[Any] = []
-        for field in fields:
+        shape = _shape(tag)
+        columns = []
+        for field, read in zip(shape.fields, shape.readers, strict=True):
             values = [getattr(record.event, field) for record in chunk]
-            if tag not in _FLAT:
+            if read is not None:
                 values = [codec.converter.unstructure(value) for value in values]
-            columns.append(_pack_column(values))
+            columns.append(values)
+        columns = _stored_columns(shape, columns)
+        version = max(version, *shape.since[: len(columns)])
         prov = [provenances.setdefault(r.event.provenance, len(provenances)) for r in chunk]
         at = [ats.setdefault(r.recorded_at, len(ats)) for r in chunk]
-        runs.append([tag, len(chunk), *columns, _indexes(prov), _indexes(at)])
+        packed = [_pack_column(column) for column in columns]
+        runs.append([tag, len(chunk), *packed, _indexes(prov), _indexes(at)])
         index = end
     payload = [
         records[0].seq,
-        codec.schema_version,
+        version,
         list(ats),
         [[str(p.kind), p.detail] for p in provenances],
         runs,
     ]
-    packed: bytes = msgpack.packb(payload, use_bin_type=True)
-    return packed
+    packed_frame: bytes = msgpack.packb(payload, use_bin_type=True)
+    return packed_frame
 
 
 @attrs.frozen
@@ -271,13 +359,17 @@ class Run:
     tag: str
     first_seq: int
     count: int
-    columns: tuple[tuple[Any, ...], ...]
+    columns: tuple[Sequence[Any], ...]
+    """One column per stored field, in ``event_fields`` order (a later field may be absent)."""
     provenance: tuple[int, ...] | int
     recorded_at: tuple[int, ...] | int
 
-    def column(self, field: str) -> tuple[Any, ...]:
-        """The values of one field, in seq order."""
-        return self.columns[FIELD_ORDER[self.tag].index(field)]
+    def column(self, field: str) -> Sequence[Any]:
+        """The values of one field, in seq order (its default where the run predates it)."""
+        index = _shape(self.tag).fields.index(field)
+        if index < len(self.columns):
+            return self.columns[index]
+        return (_shape(self.tag).defaults[index],) * self.count
 
     def provenance_index(self, offset: int) -> int:
         """Index into the frame's provenance table of the event at ``offset``."""
@@ -322,13 +414,18 @@ class Frame:
     def event_at(self, run: Run, offset: int, *, where: str = "frame") -> Event:
         """The event at ``offset`` of ``run``, built and validated."""
         provenance = self.provenances[run.provenance_index(offset)]
-        fields = FIELD_ORDER[run.tag]
-        values = {field: column[offset] for field, column in zip(fields, run.columns, strict=True)}
-        current = self.schema_version == self.codec.schema_version
-        builder = _NESTED.get(run.tag) if current else None
-        if builder is not None:
+        shape = _shape(run.tag)
+        stored = [column[offset] for column in run.columns]
+        values = stored + list(shape.defaults[len(stored) :])
+        if not self.codec.needs_upcast(run.tag, self.schema_version):
             try:
-                built = builder(values, provenance)
+                fields = {
+                    name: value if read is None else read(value)
+                    for name, read, value in zip(shape.fields, shape.readers, values, strict=True)
+                }
+                event: Event = shape.cls(**fields, provenance=provenance)
+            except _Fallback:
+                pass
             except RallyError as error:
                 raise InvalidEventError(
                     error.what,
@@ -336,28 +433,12 @@ class Frame:
                     expected=error.expected,
                     received=error.received,
                 ) from None
-            if built is not None:
-                return built
-        flat = _FLAT.get(run.tag)
-        if flat is not None and current:
-            try:
-                event: Event = flat(**values, provenance=provenance)
-            except RallyError as error:
-                raise InvalidEventError(
-                    error.what,
-                    where=f"{where}, {error.where}",
-                    expected=error.expected,
-                    received=error.received,
-                ) from None
-            except TypeError as error:  # pragma: no cover - columns are checked on decode
-                raise InvalidEventError(
-                    f"malformed {run.tag} event", where=where, received=str(error)
-                ) from None
-            return event
+            else:
+                return event
         data = self.codec.upcast_fields(
             {
                 "type": run.tag,
-                **values,
+                **dict(zip(shape.fields, values, strict=True)),
                 "provenance": {"kind": str(provenance.kind), "detail": provenance.detail},
             },
             self.schema_version,
@@ -366,74 +447,34 @@ class Frame:
         return self.codec.structure(data, where=where)
 
 
-def _plain(value: object, keys: set[str]) -> bool:
-    return isinstance(value, tuple) and all(
-        isinstance(item, dict) and item.keys() == keys for item in value
-    )
+# ---------------------------------------------------------------------- reading columns
 
 
-def _entry(values: dict[str, Any], provenance: Provenance) -> Event | None:
-    crew = values["crew"]
-    if not _plain(crew, {"name", "nationality"}):
+def single_value(column: Sequence[object]) -> int | None:
+    """The one integer every item of a column holds, or None."""
+    if isinstance(column, Constant):
+        return column.value
+    distinct = set(column)
+    if len(distinct) != 1:
         return None
-    return EntryRegistered(
-        entry_id=values["entry_id"],
-        category=values["category"],
-        number=values["number"],
-        crew=tuple(Person(name=p["name"], nationality=p["nationality"]) for p in crew),
-        make=values["make"],
-        entrant=values["entrant"],
-        provenance=provenance,
-    )
+    (value,) = distinct
+    return value if type(value) is int else None
 
 
-def _stage(values: dict[str, Any], provenance: Provenance) -> Event | None:
-    rules = values["rules"]
-    if not _plain(rules, {"category", "kind"}) or not all(r["kind"] in _KINDS for r in rules):
-        return None
-    return StageScheduled(
-        stage=values["stage"],
-        rules=tuple(StageRule(category=r["category"], kind=_KINDS[r["kind"]]) for r in rules),
-        date=values["date"],
-        start=values["start"],
-        finish=values["finish"],
-        distance_km=values["distance_km"],
-        provenance=provenance,
-    )
+def distinct_values(column: Sequence[object]) -> Iterable[object]:
+    """At least every value a column holds (a dictionary-encoded column: its table)."""
+    return column.table if isinstance(column, Strings) else column
 
 
-def _rally(values: dict[str, Any], provenance: Provenance) -> Event | None:
-    return RallyDeclared(
-        rally_id=values["rally_id"],
-        name=values["name"],
-        year=values["year"],
-        categories=values["categories"],
-        provenance=provenance,
-    )
-
-
-def _cancelled(values: dict[str, Any], provenance: Provenance) -> Event | None:
-    return StageCancelled(
-        stage=values["stage"],
-        categories=values["categories"],
-        reason=values["reason"],
-        awarded_ms=values["awarded_ms"],
-        provenance=provenance,
-    )
-
-
-_KINDS = {kind.value: kind for kind in StageKind}
-
-# Events with nested fields, built directly when the stored shape is the plain one
-# (cattrs, the slow general path, takes anything else); validators run either way.
-_NESTED: Mapping[str, Callable[[dict[str, Any], Provenance], Event | None]] = MappingProxyType(
-    {
-        "entry-registered": _entry,
-        "stage-scheduled": _stage,
-        "rally-declared": _rally,
-        "stage-cancelled": _cancelled,
-    }
-)
+def all_positive(column: Sequence[object]) -> bool:
+    """Whether every item is an int (not a bool) of at least 1."""
+    if isinstance(column, Positive):
+        return True  # stored as value - 1 in unsigned integers
+    if isinstance(column, Constant):
+        return column.value >= 1
+    if set(map(type, column)) != {int}:
+        return not column
+    return min(typing.cast("Sequence[int]", column)) >= 1
 
 
 _COLUMN_TYPES = (tuple, Positive, Constant, Strings)
@@ -509,15 +550,21 @@ def decode_frame(
                 expected="one of " + ", ".join(EVENT_TAGS),
                 received=tag,
             )
-        fields = FIELD_ORDER[tag]
-        if type(count) is not int or count < 1 or len(raw_run) != len(fields) + 4:
+        shape = _shape(tag)
+        width = len(raw_run) - 4
+        if type(count) is not int or count < 1 or not shape.required <= width <= len(shape.fields):
+            columns_wanted = (
+                f"{shape.required} to {len(shape.fields)}"
+                if shape.required < len(shape.fields)
+                else str(len(shape.fields))
+            )
             raise _fail(
                 where,
                 f"malformed {tag} run",
-                f"a count >= 1 and {len(fields)} columns",
+                f"a count >= 1 and {columns_wanted} columns",
                 raw_run[:2],
             )
-        columns = raw_run[2 : 2 + len(fields)]
+        columns = raw_run[2 : 2 + width]
         if not all(isinstance(c, _COLUMN_TYPES) and len(c) == count for c in columns):
             raise _fail(
                 where,

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import attrs
 
-from events._codec import CODEC, Codec, Record
-from events._errors import (
+from rally_standings.events._codec import CODEC, Codec, Record
+from rally_standings.events._errors import (
     InvalidEventError,
     LogCorruptError,
     LogLockedError,
@@ -46,11 +46,12 @@ from events._errors import (
     RallyError,
     SchemaError,
 )
-from events._frames import Frame, decode_frame, encode_frame
-from events._model import Event
+from rally_standings.events._frames import Frame, decode_frame, encode_frame
+from rally_standings.events._model import Event
 
 __all__ = [
     "FORMAT_VERSION",
+    "FRAME_BYTES",
     "HEADER",
     "MAX_FRAME_BYTES",
     "LogCheck",
@@ -59,6 +60,7 @@ __all__ = [
     "Problem",
     "check_bytes",
     "check_file",
+    "copy_prefix",
     "create_log_file",
     "encode_log",
     "frame",
@@ -495,6 +497,32 @@ def write_new_file(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
     _fsync_dir(path.parent)
+
+
+def copy_prefix(
+    source: str | os.PathLike[str], check: LogCheck, keep: int, output: str | os.PathLike[str]
+) -> int:
+    """Write to ``output`` a new log holding the first ``keep`` records of ``source``.
+
+    ``check`` is what ``check_file(source)`` found. Whole frames are copied byte
+    for byte; a frame cut by ``keep`` has its leading records framed anew. The new
+    log is created atomically and never over an existing file; the source is only
+    read. Returns how many bytes of the source were not carried over.
+    """
+    original = Path(source).read_bytes()
+    end = len(HEADER)
+    partial: list[Record] = []
+    for kept_frame, frame_end in zip(check.frames, check.ends, strict=True):
+        if kept_frame.last_seq <= keep:
+            end = frame_end
+        elif kept_frame.first_seq <= keep:
+            limit = keep - kept_frame.first_seq + 1
+            partial = list(kept_frame.records(where=str(source), limit=limit))
+    data = original[:end]
+    if partial:
+        data += encode_log(partial, version=check.version)[len(HEADER) :]
+    write_new_file(Path(output), data)
+    return check.size - end
 
 
 def create_log_file(

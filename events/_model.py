@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import re
-from collections.abc import Callable
-from typing import Any, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
-from events._errors import InvalidEventError
+from rally_standings.events._clock import format_signed, format_time
+from rally_standings.events._errors import InvalidEventError
 
 __all__ = [
+    "EVENT_TAGS",
     "EntryRegistered",
     "EntryRetired",
     "Event",
@@ -39,6 +42,8 @@ __all__ = [
     "StageRule",
     "StageScheduled",
     "WaypointRecorded",
+    "event_fields",
+    "tag_of",
 ]
 
 _SLUG = re.compile(r"[a-z][a-z0-9_-]*")
@@ -207,9 +212,53 @@ def _provenance() -> Any:
     return attrs.field(default=_RECORDED, validator=attrs.validators.instance_of(Provenance))
 
 
+# --------------------------------------------------------------------------- the registry
+
+_T = TypeVar("_T")
+_TYPES: dict[str, type] = {}
+_TAGS: dict[type, str] = {}
+
+EVENT_TAGS: Mapping[str, type] = MappingProxyType(_TYPES)
+"""The stored name of every event type, filled by ``@event_type``. Never change a tag."""
+
+
+def event_type(tag: str) -> Callable[[type[_T]], type[_T]]:
+    """Declare an event type: its class is stored under ``tag`` in every log.
+
+    The tag is what a log holds, so renaming the class never orphans a stored
+    log; the stored fields are the class's attrs fields, in order, provenance
+    apart (``event_fields``). A field added later goes at the end, with a
+    default, so that what was written before it still reads.
+    """
+
+    def register(cls: type[_T]) -> type[_T]:
+        if tag in _TYPES or not _SLUG.fullmatch(tag):
+            raise ValueError(f"event tag {tag!r} is taken or not a lowercase-hyphen name")
+        _TYPES[tag] = cls
+        _TAGS[cls] = tag
+        return cls
+
+    return register
+
+
+def tag_of(event: object) -> str:
+    """The pinned tag of an event's type (``"penalty-imposed"``)."""
+    return _TAGS[type(event)]
+
+
+def event_fields(tag: str) -> tuple[str, ...]:
+    """The stored fields of an event type, in their pinned order (provenance is stored apart)."""
+    return _FIELDS[tag]
+
+
+def _crew_text(crew: Sequence[Person]) -> str:
+    return " / ".join(person.name for person in crew)
+
+
 # --------------------------------------------------------------------------- events
 
 
+@event_type("rally-declared")
 @attrs.frozen(kw_only=True)
 class RallyDeclared:
     """The rally exists: the first event of every log."""
@@ -225,7 +274,13 @@ class RallyDeclared:
         for category in value:
             _slug(self, attribute, category)
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        categories = ", ".join(self.categories)
+        return f"{self.name} ({self.year}), id {self.rally_id}, categories {categories}"
 
+
+@event_type("entry-registered")
 @attrs.frozen(kw_only=True)
 class EntryRegistered:
     """A crew enters a category, with its race number where known."""
@@ -238,7 +293,16 @@ class EntryRegistered:
     entrant: str | None = attrs.field(default=None, validator=_optional_text)
     provenance: Provenance = _provenance()
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return (
+            f"{self.entry_id}: No. {self.number or '?'} {_crew_text(self.crew)}"
+            + (f", {self.make}" if self.make else "")
+            + (f", entrant {self.entrant}" if self.entrant else "")
+        )
 
+
+@event_type("stage-scheduled")
 @attrs.frozen(kw_only=True)
 class StageScheduled:
     """A stage of the route and, per category, how it counts.
@@ -267,7 +331,16 @@ class StageScheduled:
                 return rule.kind
         return StageKind.LIAISON
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        rules = ", ".join(f"{rule.category} {rule.kind}" for rule in self.rules)
+        route = " → ".join(part for part in (self.start, self.finish) if part)
+        distance = f"{self.distance_km} km" if self.distance_km else ""
+        extra = "; ".join(part for part in (self.date or "", route, distance) if part)
+        return f"stage {self.stage}: {rules}" + (f" ({extra})" if extra else "")
 
+
+@event_type("stage-result-recorded")
 @attrs.frozen(kw_only=True)
 class StageResultRecorded:
     """An entry's time on a stage, or on a span of consecutive stages.
@@ -295,7 +368,14 @@ class StageResultRecorded:
         """The first and last stage this result covers."""
         return (self.stage if self.first_stage is None else self.first_stage, self.stage)
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        first, last = self.span
+        span = f"stages {first}-{last} combined" if first != last else f"stage {last}"
+        return f"{self.entry_id} {span}: {format_time(self.time_ms)}"
 
+
+@event_type("result-corrected")
 @attrs.frozen(kw_only=True)
 class ResultCorrected:
     """Replaces the time of an earlier result (same entry, same last stage).
@@ -309,7 +389,15 @@ class ResultCorrected:
     reason: str = attrs.field(default="correction", validator=_text)
     provenance: Provenance = _provenance()
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return (
+            f"{self.entry_id} stage {self.stage} corrected to "
+            f"{format_time(self.time_ms)}: {self.reason}"
+        )
 
+
+@event_type("penalty-imposed")
 @attrs.frozen(kw_only=True)
 class PenaltyImposed:
     """Time added to an entry at a stage (negative: a bonus).
@@ -326,7 +414,16 @@ class PenaltyImposed:
     gc_only: bool = attrs.field(default=False, validator=_bool)
     provenance: Provenance = _provenance()
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        scope = "GC only" if self.gc_only else "stage and GC"
+        return (
+            f"{self.penalty_id}: {self.entry_id} at stage {self.stage} "
+            f"{format_signed(self.amount_ms)} ({scope}): {self.reason}"
+        )
 
+
+@event_type("penalty-rescinded")
 @attrs.frozen(kw_only=True)
 class PenaltyRescinded:
     """An earlier penalty is withdrawn (on appeal, say); the penalty stays in the log."""
@@ -335,7 +432,12 @@ class PenaltyRescinded:
     reason: str = attrs.field(validator=_text)
     provenance: Provenance = _provenance()
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return f"{self.penalty_id} rescinded: {self.reason}"
 
+
+@event_type("stage-cancelled")
 @attrs.frozen(kw_only=True)
 class StageCancelled:
     """A stage is cancelled for some categories, optionally with a time awarded to all.
@@ -355,7 +457,17 @@ class StageCancelled:
         for category in value:
             _slug(self, attribute, category)
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        awarded = (
+            "" if self.awarded_ms is None else f", {format_time(self.awarded_ms)} awarded to all"
+        )
+        return (
+            f"stage {self.stage} cancelled for {', '.join(self.categories)}{awarded}: {self.reason}"
+        )
 
+
+@event_type("entry-retired")
 @attrs.frozen(kw_only=True)
 class EntryRetired:
     """An entry leaves the rally at a stage (it has no result from that stage on)."""
@@ -366,7 +478,13 @@ class EntryRetired:
     excluded: bool = attrs.field(default=False, validator=_bool)
     provenance: Provenance = _provenance()
 
+    def describe(self) -> str:
+        """The event in one line of words."""
+        how = "excluded" if self.excluded else "retired"
+        return f"{self.entry_id} {how} at stage {self.stage}: {self.reason}"
 
+
+@event_type("field-coverage-declared")
 @attrs.frozen(kw_only=True)
 class FieldCoverageDeclared:
     """How much of a stage's classifications the log holds, for partial sources.
@@ -383,7 +501,19 @@ class FieldCoverageDeclared:
     gc_known: int | None = attrs.field(default=None, validator=_optional(_int_at_least(0)))
     provenance: Provenance = _provenance()
 
+    def describe(self) -> str:
+        """The event in one line of words."""
 
+        def known(value: int | None) -> str:
+            return "whole field" if value is None else f"top {value}"
+
+        return (
+            f"{self.category} stage {self.stage}: log holds stage ranking "
+            f"{known(self.stage_known)}, GC {known(self.gc_known)}"
+        )
+
+
+@event_type("waypoint-recorded")
 @attrs.frozen(kw_only=True)
 class WaypointRecorded:
     """An entry's elapsed time at an intermediate point of a stage (a split).
@@ -397,6 +527,13 @@ class WaypointRecorded:
     waypoint: int = attrs.field(validator=_positive)
     time_ms: int = attrs.field(validator=_positive)
     provenance: Provenance = _provenance()
+
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return (
+            f"{self.entry_id} stage {self.stage} waypoint {self.waypoint}: "
+            f"{format_time(self.time_ms)}"
+        )
 
 
 Event: TypeAlias = (
@@ -413,3 +550,11 @@ Event: TypeAlias = (
     | WaypointRecorded
 )
 """Any event of the vocabulary."""
+
+
+_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        tag: tuple(field.name for field in attrs.fields(cls) if field.name != "provenance")
+        for tag, cls in _TYPES.items()
+    }
+)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from events import LogNotFoundError
+from rally_standings.engine import Rally
+from rally_standings.engine import load as load_path
+from rally_standings.events import LogNotFoundError
 
-__all__ = ["LOG_SUFFIX", "resolve_log", "shipped_logs"]
+__all__ = ["LOG_SUFFIX", "load", "resolve_log", "shipped_logs"]
 
 LOG_SUFFIX = ".rallylog"
 
@@ -44,3 +46,8 @@ def resolve_log(log: str | os.PathLike[str]) -> Path:
         expected=f"a path to a log file or a shipped log ({names})",
         received=str(log),
     )
+
+
+def load(log: str | os.PathLike[str]) -> Rally:
+    """Read and fold a log: a path, or the name of a shipped log (``"dakar-2004"``)."""
+    return load_path(resolve_log(log), source=str(log))

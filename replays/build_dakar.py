@@ -15,10 +15,10 @@ import argparse
 import tomllib
 from pathlib import Path
 
-from events import RallyError, format_signed
-from replays._editorial import load_editorial
-from replays._pipeline import import_file
-from replays._verify import verify
+from rally_standings.events import RallyError, format_signed
+from rally_standings.replays.article._editorial import load_editorial
+from rally_standings.replays.article._pipeline import import_file
+from rally_standings.replays.article._verify import verify
 
 __all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "update_readme"]
 

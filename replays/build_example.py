@@ -14,7 +14,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from engine import (
+from rally_standings.engine import Recorder, create_log
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
@@ -23,7 +24,6 @@ from engine import (
     Person,
     Provenance,
     RallyDeclared,
-    Recorder,
     ResultCorrected,
     SourceKind,
     StageCancelled,
@@ -31,7 +31,6 @@ from engine import (
     StageResultRecorded,
     StageRule,
     StageScheduled,
-    create_log,
     parse_time,
 )
 

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from engine import (
+from rally_standings.engine import Recorder, create_log
+from rally_standings.events import (
     EntryRegistered,
     Person,
     RallyDeclared,
-    Recorder,
     StageKind,
     StageRule,
     StageScheduled,
-    create_log,
 )
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from engine import Fold
-from events import (
+from rally_standings.engine import Fold
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,

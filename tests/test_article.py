@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replays._article import (
+from rally_standings.replays.article._parse import (
     Article,
     ArticleError,
     Clock,

@@ -18,7 +18,7 @@ from benchmarks._alternatives import dataframe_gc, eventsourcing_gc, eventsourci
 def small_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A 60-entry synthetic rally with splits, generated into a private cache."""
     monkeypatch.setattr(bench, "CACHE", tmp_path)
-    from replays._synth import SynthSpec
+    from rally_standings.replays.synth import SynthSpec
 
     return bench._log_for("tiny", SynthSpec(entries=60, stages=6, waypoints=3, seed=4))
 

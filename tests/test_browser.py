@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import load
-from engine._report import Hypothesis, build_report, chart_series
+from rally_standings.outputs.report import Hypothesis, build_report, chart_series
+from rally_standings.replays import load
 from tests.test_report import parse_html
 
 CHROMIUM = next(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine._cli import main
+from rally_standings.app._cli import main
 
 STANDINGS = shutil.which("standings") or str(Path(sys.executable).with_name("standings"))
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events import (
+from rally_standings.events import (
     TimeFormatError,
     format_gap,
     format_signed,

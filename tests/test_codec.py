@@ -8,7 +8,7 @@ import msgpack
 import pytest
 from hypothesis import given
 
-from events import (
+from rally_standings.events import (
     CODEC,
     EVENT_TAGS,
     Codec,

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import load
-from engine._cli import main
-from replays import shipped_logs
-from replays._verify import verify
-from replays.build_dakar import REPLAYS, SEEDS, build, generated_sections
+from rally_standings.app._cli import main
+from rally_standings.replays import load, shipped_logs
+from rally_standings.replays.article._verify import verify
+from rally_standings.replays.build_dakar import REPLAYS, SEEDS, build, generated_sections
 
 EXPECTED = {
     "dakar-2001": "reproduced 178 of 178 GC rows, 25 of 25 final rows, 6 errata; "

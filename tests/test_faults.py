@@ -29,21 +29,27 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import (
+from rally_standings.app._cli import main
+from rally_standings.engine import Recorder, load
+from rally_standings.engine._repair import check_log, repair_log
+from rally_standings.events import (
     LogCorruptError,
     PenaltyImposed,
     RallyError,
     Record,
-    Recorder,
     SchemaError,
     StageResultRecorded,
-    load,
 )
-from engine._cli import main
-from engine._repair import check_log, repair_log
-from events._codec import CODEC
-from events._frames import encode_frame
-from events._log import FRAME_BYTES, HEADER, check_bytes, frame, read_records, scan_bytes
+from rally_standings.events._codec import CODEC
+from rally_standings.events._frames import encode_frame
+from rally_standings.events._log import (
+    FRAME_BYTES,
+    HEADER,
+    check_bytes,
+    frame,
+    read_records,
+    scan_bytes,
+)
 from tests.conftest import start_rally
 
 TRIALS = 200
@@ -564,7 +570,7 @@ def test_second_writer_refused_at_once_or_waits(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys\nfrom engine import Recorder\n"
+            "import sys\nfrom rally_standings.engine import Recorder\n"
             f"r = Recorder({str(path)!r})\nprint('ready', flush=True)\nsys.stdin.readline()\n",
         ],
         stdin=subprocess.PIPE,
@@ -618,7 +624,8 @@ def test_readers_see_a_consistent_prefix_during_appends(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from engine import Recorder, PenaltyImposed\n"
+            "from rally_standings.engine import Recorder\n"
+            "from rally_standings.events import PenaltyImposed\n"
             f"with Recorder({str(path)!r}) as r:\n"
             "    for n in range(300):\n"
             "        r.append(PenaltyImposed(penalty_id=f'R{n}', entry_id='cars:201', stage=2,"

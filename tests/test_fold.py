@@ -8,19 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import (
+from rally_standings.engine import Fold, Rally, Recorder
+from rally_standings.engine._standings import gc_stages
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
     FieldCoverageDeclared,
-    Fold,
     PenaltyImposed,
     PenaltyRescinded,
     Person,
-    Rally,
     RallyDeclared,
     Record,
-    Recorder,
     ResultCorrected,
     RuleViolationError,
     StageCancelled,
@@ -29,7 +28,6 @@ from engine import (
     StageRule,
     StageScheduled,
 )
-from engine._standings import gc_stages
 from tests.strategies import rally_records
 
 MIN = 60_000
@@ -192,7 +190,7 @@ def test_refused_append_leaves_the_log_byte_identical(rally_log: Path, case: str
 
 
 def _read(path: Path) -> tuple[Record, ...]:
-    from events._log import read_records
+    from rally_standings.events._log import read_records
 
     return read_records(path)
 

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import RallyError, SourceKind, StageKind, StageScheduled, load
-from engine._cli import main
-from replays._editorial import parse_editorial
-from replays._import import fold_name, import_article
-from replays._pipeline import import_file
-from replays._verify import verify
+from rally_standings.app._cli import main
+from rally_standings.engine import load
+from rally_standings.events import RallyError, SourceKind, StageKind, StageScheduled
+from rally_standings.replays.article._editorial import parse_editorial
+from rally_standings.replays.article._import import fold_name, import_article
+from rally_standings.replays.article._pipeline import import_file
+from rally_standings.replays.article._verify import verify
 
 ARTICLE = Path(__file__).parent / "data" / "test-rally-1999.txt"
 

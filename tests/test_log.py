@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import (
+from rally_standings.engine import Recorder, create_log
+from rally_standings.events import (
     LogCorruptError,
     LogLockedError,
     LogNotFoundError,
@@ -19,13 +20,11 @@ from engine import (
     RallyDeclared,
     RallyError,
     Record,
-    Recorder,
     SchemaError,
     StageResultRecorded,
-    create_log,
 )
-from events._frames import encode_frame
-from events._log import (
+from rally_standings.events._frames import encode_frame
+from rally_standings.events._log import (
     FRAME_BYTES,
     HEADER,
     MAX_FRAME_BYTES,
@@ -253,7 +252,7 @@ def test_second_writer_in_another_process_is_refused(rally_log: Path) -> None:
     """The lock holds across processes (flock), and a waiting writer times out clearly."""
     code = (
         "import sys, time\n"
-        "from events._log import LogWriter\n"
+        "from rally_standings.events._log import LogWriter\n"
         f"w = LogWriter({str(rally_log)!r})\n"
         "print('locked', flush=True)\n"
         "sys.stdin.readline()\n"

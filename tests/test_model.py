@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from events import (
+from rally_standings.events import (
     EntryRegistered,
     InvalidEventError,
     PenaltyImposed,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine._cli import main
+from rally_standings.app._cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

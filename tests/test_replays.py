@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import LogNotFoundError
-from replays import resolve_log, shipped_logs
-from replays.build_example import EXAMPLE_PATH, build_example
+from rally_standings.events import LogNotFoundError
+from rally_standings.replays import resolve_log, shipped_logs
+from rally_standings.replays.build_example import EXAMPLE_PATH, build_example
 
 
 def test_shipped_logs_are_found_by_name() -> None:

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from engine import format_gap, format_time, load
-from engine._cli import main
-from engine._report import (
+from rally_standings.app._cli import main
+from rally_standings.engine._standings import Row
+from rally_standings.events import format_gap, format_time
+from rally_standings.outputs.report import (
     Hypothesis,
     Move,
     build_report,
     chart_series,
     move,
 )
-from engine._standings import Row
+from rally_standings.replays import load
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -478,7 +479,7 @@ def test_missing_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "from engine._cli import main\n"
+        "from app._cli import main\n"
         f"raise SystemExit(main(['report', 'dakar-2004', '-o', {str(out)!r}]))\n"
     )
     proc = subprocess.run(

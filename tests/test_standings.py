@@ -7,23 +7,22 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from engine import (
+from rally_standings.engine import Rally, Recorder
+from rally_standings.engine._standings import compute_standings, gc_stages, replay_standings
+from rally_standings.events import (
     EntryRetired,
     Event,
     FieldCoverageDeclared,
     PenaltyImposed,
     PenaltyRescinded,
     QueryError,
-    Rally,
     Record,
-    Recorder,
     ResultCorrected,
     RuleViolationError,
     StageCancelled,
     StageResultRecorded,
-    load,
 )
-from engine._standings import compute_standings, gc_stages, replay_standings
+from rally_standings.replays import load
 from tests.strategies import rally_records
 
 MIN = 60_000

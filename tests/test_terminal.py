@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import load
-from engine._cli import main
-from engine._progress import enabled, progress, track
-from engine._render import penalties_table, stage_table, standings_table
-from engine._whatif import penalties
+from rally_standings.app._cli import main
+from rally_standings.engine._whatif import penalties
+from rally_standings.outputs._render import penalties_table, stage_table, standings_table
+from rally_standings.outputs.progress import enabled, progress, track
+from rally_standings.replays import load
 
 ROOT = Path(__file__).resolve().parents[1]
 ESC = "\x1b["
@@ -71,7 +71,7 @@ def test_piped_run_imports_neither_rich_nor_matplotlib() -> None:
     """A piped `show` never imports rich or matplotlib (the command must start fast)."""
     code = (
         "import sys, io\n"
-        "from engine._cli import main\n"
+        "from app._cli import main\n"
         "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
         "status = main(['show', 'dakar-2004', '-c', 'cars'])\n"
         "sys.stdout = real\n"

@@ -9,17 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import (
-    PenaltyImposed,
-    QueryError,
-    Rally,
-    Record,
-    RuleViolationError,
-    load,
-)
-from engine._cli import main
-from engine._standings import gc_stages
-from engine._whatif import (
+from rally_standings.app._cli import main
+from rally_standings.engine import Rally
+from rally_standings.engine._standings import gc_stages
+from rally_standings.engine._whatif import (
     history,
     hypotheses,
     overlay,
@@ -27,7 +20,8 @@ from engine._whatif import (
     what_if,
     what_if_all_stages,
 )
-from replays import resolve_log
+from rally_standings.events import PenaltyImposed, QueryError, Record, RuleViolationError
+from rally_standings.replays import load, resolve_log
 from tests.strategies import rally_records
 
 HOUR = 3_600_000

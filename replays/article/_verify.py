@@ -20,12 +20,12 @@ from typing import Any
 
 import attrs
 
-from engine import QueryError, Rally, StageResult, Standings, format_gap, format_time, load
-from events import LogNotFoundError
-from replays import resolve_log
-from replays._article import parse_clock
-from replays._editorial import Editorial, Erratum, load_editorial
-from replays._import import fold_name
+from rally_standings.engine import Rally, StageResult, Standings
+from rally_standings.events import LogNotFoundError, QueryError, format_gap, format_time
+from rally_standings.replays import load, resolve_log
+from rally_standings.replays.article._editorial import Editorial, Erratum, load_editorial
+from rally_standings.replays.article._import import fold_name
+from rally_standings.replays.article._parse import parse_clock
 
 __all__ = ["VerifyReport", "documented_path", "editorial_path", "verify"]
 

@@ -8,26 +8,15 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine._standings import Row, StageResult, StageRow, Standings, Unclassified
+from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified
 
 if TYPE_CHECKING:
-    from engine._whatif import HistoryEntry, PenaltyListing, StageComparison, WhatIf
-from events import (
+    from rally_standings.engine import HistoryEntry, PenaltyListing, StageComparison, WhatIf
+from rally_standings.events import (
     CODEC,
-    EntryRegistered,
-    EntryRetired,
     Event,
-    FieldCoverageDeclared,
-    PenaltyImposed,
-    PenaltyRescinded,
     Person,
-    RallyDeclared,
     Record,
-    ResultCorrected,
-    StageCancelled,
-    StageResultRecorded,
-    StageScheduled,
-    WaypointRecorded,
     format_signed,
     format_time,
 )
@@ -540,73 +529,4 @@ def _source(event: Event) -> str:
 
 def describe(event: Event, *, source: bool = True) -> str:
     """One line saying what an event records (and, unless ``source`` is off, where from)."""
-    text: str
-    match event:
-        case RallyDeclared():
-            text = f"{event.name} ({event.year}), id {event.rally_id}, categories " + ", ".join(
-                event.categories
-            )
-        case EntryRegistered():
-            text = (
-                f"{event.entry_id}: No. {event.number or '?'} {crew_text(event.crew)}"
-                + (f", {event.make}" if event.make else "")
-                + (f", entrant {event.entrant}" if event.entrant else "")
-            )
-        case StageScheduled():
-            rules = ", ".join(f"{rule.category} {rule.kind}" for rule in event.rules)
-            route = " → ".join(part for part in (event.start, event.finish) if part)
-            extra = "; ".join(
-                part
-                for part in (
-                    event.date or "",
-                    route,
-                    f"{event.distance_km} km" if event.distance_km else "",
-                )
-                if part
-            )
-            text = f"stage {event.stage}: {rules}" + (f" ({extra})" if extra else "")
-        case StageResultRecorded():
-            first, last = event.span
-            span = f"stages {first}-{last} combined" if first != last else f"stage {last}"
-            text = f"{event.entry_id} {span}: {format_time(event.time_ms)}"
-        case ResultCorrected():
-            text = (
-                f"{event.entry_id} stage {event.stage} corrected to "
-                f"{format_time(event.time_ms)}: {event.reason}"
-            )
-        case PenaltyImposed():
-            scope = "GC only" if event.gc_only else "stage and GC"
-            text = (
-                f"{event.penalty_id}: {event.entry_id} at stage {event.stage} "
-                f"{format_signed(event.amount_ms)} ({scope}): {event.reason}"
-            )
-        case PenaltyRescinded():
-            text = f"{event.penalty_id} rescinded: {event.reason}"
-        case StageCancelled():
-            awarded = (
-                ""
-                if event.awarded_ms is None
-                else f", {format_time(event.awarded_ms)} awarded to all"
-            )
-            text = (
-                f"stage {event.stage} cancelled for {', '.join(event.categories)}"
-                f"{awarded}: {event.reason}"
-            )
-        case EntryRetired():
-            how = "excluded" if event.excluded else "retired"
-            text = f"{event.entry_id} {how} at stage {event.stage}: {event.reason}"
-        case WaypointRecorded():
-            text = (
-                f"{event.entry_id} stage {event.stage} waypoint {event.waypoint}: "
-                f"{format_time(event.time_ms)}"
-            )
-        case FieldCoverageDeclared():
-
-            def known(value: int | None) -> str:
-                return "whole field" if value is None else f"top {value}"
-
-            text = (
-                f"{event.category} stage {event.stage}: log holds stage ranking "
-                f"{known(event.stage_known)}, GC {known(event.gc_known)}"
-            )
-    return text + (_source(event) if source else "")
+    return event.describe() + (_source(event) if source else "")

@@ -14,24 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from engine._rally import Rally, Recorder, create_log, load, now_iso
-from engine._render import (
-    describe,
-    event_json,
-    explanation_json,
-    explanation_table,
-    history_table,
-    penalties_table,
-    stage_csv,
-    stage_table,
-    standings_csv,
-    standings_table,
-    to_json,
-    whatif_csv,
-    whatif_stages_table,
-    whatif_table,
-)
-from events import (
+from rally_standings.engine import Rally, Recorder, create_log, now_iso
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
@@ -53,7 +37,23 @@ from events import (
     parse_duration,
     parse_time,
 )
-from replays import resolve_log
+from rally_standings.outputs import (
+    describe,
+    event_json,
+    explanation_json,
+    explanation_table,
+    history_table,
+    penalties_table,
+    stage_csv,
+    stage_table,
+    standings_csv,
+    standings_table,
+    to_json,
+    whatif_csv,
+    whatif_stages_table,
+    whatif_table,
+)
+from rally_standings.replays import load, resolve_log
 
 __all__ = ["main"]
 
@@ -120,7 +120,7 @@ def _load(log: str) -> Rally:
         path = resolve_log(log)
         size = path.stat().st_size
         if size >= _LARGE_LOG_BYTES:
-            from engine._progress import progress
+            from rally_standings.outputs.progress import progress
 
             with progress(f"replaying {log} ({size / 1_048_576:.0f} MB)"):
                 return load(log)
@@ -138,7 +138,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(standings_csv([standings]))
     elif _rich_terminal(args):
-        from engine._terminal import print_standings
+        from rally_standings.outputs.terminal import print_standings
 
         earlier = [
             s
@@ -159,7 +159,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(standings_csv(snapshots))
     elif _rich_terminal(args):
-        from engine._terminal import print_replay
+        from rally_standings.outputs.terminal import print_replay
 
         print_replay(snapshots)
     else:
@@ -175,7 +175,7 @@ def _cmd_stage(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(stage_csv(result))
     elif _rich_terminal(args):
-        from engine._terminal import print_stage
+        from rally_standings.outputs.terminal import print_stage
 
         print_stage(result)
     else:
@@ -204,7 +204,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_whatif(args: argparse.Namespace) -> int:
-    from engine._whatif import hypotheses, what_if, what_if_all_stages
+    from rally_standings.engine import hypotheses, what_if, what_if_all_stages
 
     rally = _load(args.log)
     base = rally.as_of(args.as_of)
@@ -245,7 +245,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
                 )
             )
         elif _rich_terminal(args):
-            from engine._terminal import print_whatif_stages
+            from rally_standings.outputs.terminal import print_whatif_stages
 
             print_whatif_stages(comparisons)
         else:
@@ -257,7 +257,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         sys.stdout.write(whatif_csv(result))
     elif _rich_terminal(args):
-        from engine._terminal import print_whatif
+        from rally_standings.outputs.terminal import print_whatif
 
         print_whatif(result)
     else:
@@ -266,14 +266,14 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def _cmd_penalties(args: argparse.Namespace) -> int:
-    from engine._whatif import penalties
+    from rally_standings.engine import penalties
 
     rally = _load(args.log)
     listings = penalties(rally, args.category, as_of=args.as_of)
     if args.format == "json":
         sys.stdout.write(to_json([item.to_json() for item in listings]))
     elif _rich_terminal(args):
-        from engine._terminal import print_penalties
+        from rally_standings.outputs.terminal import print_penalties
 
         print_penalties(listings, rally.name)
     else:
@@ -282,7 +282,12 @@ def _cmd_penalties(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from engine._report import Hypothesis, build_report, report_steps, require_matplotlib
+    from rally_standings.outputs.report import (
+        Hypothesis,
+        build_report,
+        report_steps,
+        require_matplotlib,
+    )
 
     require_matplotlib()
     hypothesis = Hypothesis(
@@ -307,7 +312,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     rally = _load(args.log)
     if args.chart is not None:
         return _write_chart(args, rally)
-    from engine._progress import progress
+    from rally_standings.outputs.progress import progress
 
     steps = report_steps(rally, args.category, what_if=args.what_if)
     with progress(f"drawing the report of {args.log}", steps) as advance:
@@ -326,7 +331,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _write_chart(args: argparse.Namespace, rally: Rally) -> int:
-    from engine._report import chart_svg
+    from rally_standings.outputs.report import chart_svg
 
     categories = args.category or list(rally.categories)
     if args.what_if or len(categories) != 1:
@@ -344,7 +349,7 @@ def _write_chart(args: argparse.Namespace, rally: Rally) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from engine._whatif import history
+    from rally_standings.engine import history
 
     rally = _load(args.log)
     entries = history(rally, args.category, args.after, as_of=args.as_of)
@@ -356,7 +361,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from replays._synth import SynthSpec, write_synth
+    from rally_standings.replays.synth import SynthSpec, write_synth
 
     categories = tuple(
         part.strip()
@@ -371,7 +376,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         waypoints=args.waypoints,
         seed=args.seed,
     )
-    from engine._progress import progress
+    from rally_standings.outputs.progress import progress
 
     with progress(f"writing {args.output}"):
         count = write_synth(args.output, spec)
@@ -395,8 +400,8 @@ def _cmd_events(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from engine._progress import progress
-    from replays._pipeline import import_file
+    from rally_standings.outputs.progress import progress
+    from rally_standings.replays.article import import_file
 
     try:
         with progress(f"importing {args.article}"):
@@ -412,8 +417,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from engine._progress import progress
-    from replays._verify import verify
+    from rally_standings.outputs.progress import progress
+    from rally_standings.replays.article import verify
 
     with progress(f"verifying {args.log}"):
         report = verify(args.log)
@@ -424,7 +429,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_log_check(args: argparse.Namespace) -> int:
-    from engine._repair import check_log
+    from rally_standings.engine import check_log
 
     path = resolve_log(args.log)
     report = check_log(path)
@@ -459,7 +464,7 @@ def _cmd_log_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_log_repair(args: argparse.Namespace) -> int:
-    from engine._repair import repair_log
+    from rally_standings.engine import repair_log
 
     path = resolve_log(args.log)
     report = repair_log(path, args.output)

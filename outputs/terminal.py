@@ -1,7 +1,7 @@
 """Tables for a terminal, drawn with rich: aligned, the leader in bold, moves in colour.
 
 Used by the command line only when standard output is a terminal; piped or
-redirected output keeps the plain text of ``engine._render`` byte for byte.
+redirected output keeps the plain text of ``outputs._render`` byte for byte.
 This module imports rich at the top, so the command line imports it lazily,
 only when it draws a table on a terminal. rich honours ``NO_COLOR`` (no
 colours; bold and dim stay).
@@ -16,10 +16,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from engine._report import Move, move
-from engine._standings import Row, StageResult, Standings, Unclassified
-from engine._whatif import PenaltyListing, StageComparison, WhatIf
-from events import Person, format_signed, format_time
+from rally_standings.engine import (
+    PenaltyListing,
+    Row,
+    StageComparison,
+    StageResult,
+    Standings,
+    Unclassified,
+    WhatIf,
+)
+from rally_standings.events import Person, format_signed, format_time
+from rally_standings.outputs.report import Move, move
 
 __all__ = [
     "make_console",

@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from engine import Recorder, create_log
-from replays._editorial import Editorial, load_editorial
-from replays._import import ImportError_, ImportResult, import_article
-from replays._verify import documented_path, editorial_path
+from rally_standings.engine import Recorder, create_log
+from rally_standings.replays.article._editorial import Editorial, load_editorial
+from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
+from rally_standings.replays.article._verify import documented_path, editorial_path
 
 __all__ = ["import_file"]
 

@@ -33,8 +33,8 @@ from typing import Any
 
 import attrs
 
-from engine._names import fold_name
-from events import (
+from rally_standings.engine import fold_name
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
@@ -53,9 +53,15 @@ from events import (
     format_signed,
     format_time,
 )
-from replays._article import Article, ArticleError, Placing, parse_article, parse_clock
-from replays._article import Person as ArticlePerson
-from replays._editorial import Editorial, Erratum
+from rally_standings.replays.article._editorial import Editorial, Erratum
+from rally_standings.replays.article._parse import (
+    Article,
+    ArticleError,
+    Placing,
+    parse_article,
+    parse_clock,
+)
+from rally_standings.replays.article._parse import Person as ArticlePerson
 
 __all__ = ["ImportError_", "ImportResult", "Issue", "PrintedRow", "fold_name", "import_article"]
 

@@ -24,11 +24,14 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from engine._rally import Rally
-from engine._standings import Component, Row, StageResult, Standings
-from engine._whatif import (
+from rally_standings.engine import (
+    Component,
     PenaltyListing,
+    Rally,
+    Row,
     StageComparison,
+    StageResult,
+    Standings,
     WhatIf,
     hypotheses,
     overlay,
@@ -36,7 +39,7 @@ from engine._whatif import (
     what_if,
     what_if_all_stages,
 )
-from events import (
+from rally_standings.events import (
     Event,
     Person,
     QueryError,

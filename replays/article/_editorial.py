@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import attrs
 
-from events import RallyError, TimeFormatError, parse_duration, parse_time
+from rally_standings.events import RallyError, TimeFormatError, parse_duration, parse_time
 
 __all__ = [
     "Alias",

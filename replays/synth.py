@@ -18,7 +18,8 @@ from pathlib import Path
 
 import attrs
 
-from engine import (
+from rally_standings.engine import Recorder, create_log
+from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
@@ -27,7 +28,6 @@ from engine import (
     Person,
     Provenance,
     RallyDeclared,
-    Recorder,
     SourceKind,
     StageCancelled,
     StageKind,
@@ -35,7 +35,6 @@ from engine import (
     StageRule,
     StageScheduled,
     WaypointRecorded,
-    create_log,
 )
 
 __all__ = ["SynthSpec", "synth_events", "write_synth"]

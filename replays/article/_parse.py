@@ -44,7 +44,7 @@ from typing import ClassVar
 
 import attrs
 
-from events import RallyError
+from rally_standings.events import RallyError
 
 __all__ = [
     "Anomaly",

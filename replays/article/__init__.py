@@ -1,0 +1,27 @@
+"""Rally articles in the format of the 2001–2004 Dakar ones: parse, import, verify.
+
+An article prints, per category, the stage top 3 and the GC top 3 after every
+stage, notes and prose, and the final standings. ``import_file`` turns one
+into a log whose events say where each number comes from, with the rows as
+printed kept beside it; ``verify`` replays the log against those rows.
+"""
+
+from rally_standings.replays.article._editorial import Editorial, load_editorial
+from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
+from rally_standings.replays.article._parse import Article, ArticleError, parse_article
+from rally_standings.replays.article._pipeline import import_file
+from rally_standings.replays.article._verify import VerifyReport, verify
+
+__all__ = [
+    "Article",
+    "ArticleError",
+    "Editorial",
+    "ImportError_",
+    "ImportResult",
+    "VerifyReport",
+    "import_article",
+    "import_file",
+    "load_editorial",
+    "parse_article",
+    "verify",
+]
