@@ -1,8 +1,12 @@
 """Times as exact integer milliseconds, read and written as ``h:mm:ss`` / ``m:ss``.
 
-No float ever takes part: text is split into integer fields and multiplied.
-Hours may run past 24 (``110:14:45``). A fraction of a second may follow the
-seconds (``1:02:03.5`` = 1 h 2 min 3.5 s); it is printed only when non-zero.
+The one parser of times in the project. No float ever takes part: text is
+split into integer fields and multiplied. Only ASCII digits are read (``١:٠٠``
+is refused, not read as 1:00). Hours may run past 24 (``110:14:45``). A
+fraction of a second may follow the seconds (``1:02:03.5`` = 1 h 2 min 3.5 s,
+tenths as timing systems print them); it is printed only when non-zero. The
+variants the sources need are options: a leading ``+`` (how gaps are printed)
+and ``m:ss`` with minutes past 59 (``75:30``, as articles print long gaps).
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ MS_PER_SECOND = 1_000
 MS_PER_MINUTE = 60 * MS_PER_SECOND
 MS_PER_HOUR = 60 * MS_PER_MINUTE
 
-_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+)(?:\.(\d{1,3}))?")
+_CLOCK = re.compile(r"(?:([0-9]+):)?([0-9]+):([0-9]+)(?:\.([0-9]{1,3}))?")
 _EXPECTED = "h:mm:ss or m:ss (e.g. 3:44:27, 110:14:45, 22:47)"
 
 
-def _parse_unsigned(text: str, where: str) -> int:
+def _parse_unsigned(text: str, where: str, *, long_minutes: bool = False) -> int:
     match = _CLOCK.fullmatch(text)
     if match is None:
         raise TimeFormatError("not a time", where=where, expected=_EXPECTED, received=text)
@@ -43,7 +47,7 @@ def _parse_unsigned(text: str, where: str) -> int:
             expected=_EXPECTED,
             received=text,
         )
-    if minutes > 59:
+    if minutes > 59 and (hours_text is not None or not long_minutes):
         raise TimeFormatError(
             "minutes out of range",
             where=where,
@@ -55,14 +59,22 @@ def _parse_unsigned(text: str, where: str) -> int:
     return hours * MS_PER_HOUR + minutes * MS_PER_MINUTE + seconds * MS_PER_SECOND + millis
 
 
-def parse_time(text: str, *, where: str = "time") -> int:
-    """Read a non-negative time such as ``3:44:27`` or ``22:47`` into milliseconds."""
+def parse_time(
+    text: str, *, where: str = "time", plus: bool = False, long_minutes: bool = False
+) -> int:
+    """Read a non-negative time such as ``3:44:27`` or ``22:47`` into milliseconds.
+
+    ``plus``: a leading ``+`` is allowed and ignored (a printed gap). ``long_minutes``:
+    ``m:ss`` may have more than 59 minutes (``75:30`` is 1:15:30).
+    """
     stripped = text.strip()
+    if plus and stripped.startswith("+"):
+        stripped = stripped[1:]
     if stripped.startswith(("+", "-")):
         raise TimeFormatError(
             "a time cannot carry a sign", where=where, expected=_EXPECTED, received=text
         )
-    return _parse_unsigned(stripped, where)
+    return _parse_unsigned(stripped, where, long_minutes=long_minutes)
 
 
 def parse_duration(text: str, *, where: str = "duration") -> int:

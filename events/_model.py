@@ -74,6 +74,8 @@ class SourceKind(enum.StrEnum):
     """Stated in a note or the prose of a source."""
     ERRATUM = "erratum"
     """A value that replaces a printed value found to be wrong."""
+    INFERRED = "inferred"
+    """Decided by an importer's inference from the numbers and the text, not yet reviewed."""
     HYPOTHETICAL = "hypothetical"
     """Not a fact: injected by a what-if question."""
     SYNTHETIC = "synthetic"

@@ -87,10 +87,6 @@ _RESULTS: dict[int, dict[str, dict[str, str]]] = {
 }
 
 
-def _t(text: str) -> int:
-    return parse_time(text)
-
-
 def example_events() -> Iterator[Event]:
     """Every event of the example rally after its declaration, in log order."""
     for stage, (date, start, finish, km) in enumerate(
@@ -129,7 +125,7 @@ def example_events() -> Iterator[Event]:
                 stage=4,
                 categories=("bikes",),
                 reason="sandstorm on the bike route",
-                awarded_ms=_t("2:30:00"),
+                awarded_ms=parse_time("2:30:00"),
                 provenance=_SOURCE,
             )
         if stage == 3:
@@ -145,7 +141,7 @@ def example_events() -> Iterator[Event]:
                 yield StageResultRecorded(
                     entry_id=f"{category}:{number}",
                     stage=stage,
-                    time_ms=_t(time),
+                    time_ms=parse_time(time),
                     provenance=_SOURCE,
                 )
         if stage == 2:
@@ -153,7 +149,7 @@ def example_events() -> Iterator[Event]:
                 penalty_id="P1",
                 entry_id="bikes:5",
                 stage=2,
-                amount_ms=_t("2:00"),
+                amount_ms=parse_time("2:00"),
                 reason="speeding in a controlled zone",
                 provenance=_SOURCE,
             )
@@ -162,7 +158,7 @@ def example_events() -> Iterator[Event]:
                 penalty_id="P2",
                 entry_id="cars:201",
                 stage=3,
-                amount_ms=_t("5:00"),
+                amount_ms=parse_time("5:00"),
                 reason="outside assistance near the finish",
                 gc_only=True,
                 provenance=_SOURCE,
@@ -170,7 +166,7 @@ def example_events() -> Iterator[Event]:
             yield ResultCorrected(
                 entry_id="cars:204",
                 stage=3,
-                time_ms=_t("3:39:11"),
+                time_ms=parse_time("3:39:11"),
                 reason="timing error at the finish line",
                 provenance=_SOURCE,
             )
@@ -179,7 +175,7 @@ def example_events() -> Iterator[Event]:
                 penalty_id="P3",
                 entry_id="cars:200",
                 stage=5,
-                amount_ms=_t("10:00"),
+                amount_ms=parse_time("10:00"),
                 reason="missed waypoint",
                 provenance=_SOURCE,
             )

@@ -44,7 +44,7 @@ from typing import ClassVar
 
 import attrs
 
-from rally_standings.events import RallyError
+from rally_standings.events import RallyError, TimeFormatError, parse_time
 
 __all__ = [
     "Anomaly",
@@ -86,54 +86,22 @@ class ArticleError(RallyError, ValueError):
 
 # --------------------------------------------------------------------------- clocks
 
-_MS_PER_SECOND = 1_000
 _CLOCK_EXPECTED = "h:mm:ss or m:ss, optionally prefixed by '+' (e.g. 4:31:31, 110:14:45, 22:47)"
 
 
 def parse_clock(text: str, *, where: str | None = None) -> int:
-    """Read ``h:mm:ss`` or ``m:ss`` (optionally prefixed by ``+``) as integer milliseconds.
+    """Read a printed time or gap (``4:31:31``, ``22:47``, ``+12:38``) as integer milliseconds.
 
-    Hours may have any number of digits and exceed 24 (``110:14:45``). In
-    ``h:mm:ss`` minutes and seconds have two digits and lie in 0-59; in
-    ``m:ss`` the seconds have two digits and lie in 0-59 (the minutes are read
-    as printed). A leading ``+`` (how gaps are printed) is allowed and ignored.
-    Anything else, including a ``-`` sign, raises :class:`ArticleError`;
-    ``where`` (e.g. ``"article.txt, line 12"``) is put in the message.
+    The project's one time parser (``parse_time``) with the variants articles
+    need: a leading ``+`` and ``m:ss`` minutes past 59. A mistake raises
+    :class:`ArticleError` saying ``where`` (e.g. ``"article.txt, line 12"``).
     """
-    stripped = text.strip()
-    body = stripped[1:] if stripped.startswith("+") else stripped
-    parts = body.split(":")
-    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts):
-        raise ArticleError("not a clock time", where=where, expected=_CLOCK_EXPECTED, received=text)
-    seconds_text = parts[-1]
-    if len(seconds_text) != 2:
+    try:
+        return parse_time(text, where=where or "time", plus=True, long_minutes=True)
+    except TimeFormatError as error:
         raise ArticleError(
-            "seconds must have two digits", where=where, expected=_CLOCK_EXPECTED, received=text
-        )
-    seconds = int(seconds_text)
-    if seconds > 59:
-        raise ArticleError(
-            "seconds out of range", where=where, expected="seconds 00-59", received=text
-        )
-    if len(parts) == 3:
-        hours = int(parts[0])
-        minutes_text = parts[1]
-        if len(minutes_text) != 2:
-            raise ArticleError(
-                "minutes must have two digits after the hours",
-                where=where,
-                expected=_CLOCK_EXPECTED,
-                received=text,
-            )
-        minutes = int(minutes_text)
-        if minutes > 59:
-            raise ArticleError(
-                "minutes out of range", where=where, expected="minutes 00-59", received=text
-            )
-    else:
-        hours = 0
-        minutes = int(parts[0])
-    return ((hours * 60 + minutes) * 60 + seconds) * _MS_PER_SECOND
+            error.what, where=where, expected=_CLOCK_EXPECTED, received=text
+        ) from None
 
 
 class TimeKind(enum.Enum):
