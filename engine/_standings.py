@@ -97,6 +97,12 @@ class Row:
         return str(self.position) if self.position_certain else f"≥{self.position}"
 
 
+Status = Literal["retired", "excluded", "no-result", "not-documented"]
+"""Why an entry is not classified: out of the rally (``retired``, ``excluded``), or its
+time is missing: ``no-result`` where the log holds the whole field, ``not-documented``
+where the log's coverage says its source prints only part of the field."""
+
+
 @attrs.frozen
 class Unclassified:
     """An entry that is not classified, and why."""
@@ -106,6 +112,18 @@ class Unclassified:
     crew: tuple[Person, ...]
     make: str | None
     reason: str
+    status: Status = "no-result"
+
+
+def _unclassified(entry: EntryRegistered, status: Status, reason: str) -> Unclassified:
+    return Unclassified(
+        entry_id=entry.entry_id,
+        number=entry.number,
+        crew=entry.crew,
+        make=entry.make,
+        reason=reason,
+        status=status,
+    )
 
 
 def _crew_names(crew: tuple[Person, ...]) -> list[str]:
@@ -127,7 +145,12 @@ def _row_json(row: Row | StageRow) -> dict[str, Any]:
 
 
 def _unclassified_json(item: Unclassified) -> dict[str, Any]:
-    return {"number": item.number, "crew": _crew_names(item.crew), "reason": item.reason}
+    return {
+        "number": item.number,
+        "crew": _crew_names(item.crew),
+        "reason": item.reason,
+        "status": item.status,
+    }
 
 
 @attrs.frozen
@@ -417,17 +440,9 @@ def compute_standings(
     classified: list[tuple[int, tuple[int, int, str], int, EntryRegistered, list[Component]]] = []
     unclassified: list[Unclassified] = []
     for order, entry in enumerate(_entries(fold, category)):
-        reason = _unclassified_reason(fold, entry, counted, after)
-        if reason is not None:
-            unclassified.append(
-                Unclassified(
-                    entry_id=entry.entry_id,
-                    number=entry.number,
-                    crew=entry.crew,
-                    make=entry.make,
-                    reason=reason,
-                )
-            )
+        out = _not_classified(fold, entry, counted, after)
+        if out is not None:
+            unclassified.append(out)
             continue
         covering = fold.covering.get(entry.entry_id, {})
         seen: set[tuple[str, int]] = set()
@@ -662,17 +677,9 @@ def _snapshot(
         if (out_at is not None and out_at <= after) or worst[entry_id] > after:
             if counted is None:
                 counted = fold.counted_stages(category, min(fold.stages), after)
-            reason = _unclassified_reason(fold, entry, counted, after)
-            assert reason is not None
-            unclassified.append(
-                Unclassified(
-                    entry_id=entry_id,
-                    number=entry.number,
-                    crew=entry.crew,
-                    make=entry.make,
-                    reason=reason,
-                )
-            )
+            out = _not_classified(fold, entry, counted, after)
+            assert out is not None
+            unclassified.append(out)
             continue
         classified.append((total[entry_id], sort_keys[entry_id], entry))
     classified.sort(key=_by_time_then_number)
@@ -693,25 +700,41 @@ def _by_time_then_number(
     return item[0], item[1]
 
 
-def _unclassified_reason(
+def _not_classified(
     fold: Fold, entry: EntryRegistered, counted: list[int], after: int
-) -> str | None:
+) -> Unclassified | None:
+    """Why ``entry`` is not classified after stage ``after`` (``None``: it is)."""
     retired = fold.retirements.get(entry.entry_id)
     if retired is not None and retired.event.stage <= after:
-        how = "excluded" if retired.event.excluded else "retired"
-        return f"{how} at stage {retired.event.stage}: {retired.event.reason}"
+        how: Status = "excluded" if retired.event.excluded else "retired"
+        return _unclassified(
+            entry, how, f"{how} at stage {retired.event.stage}: {retired.event.reason}"
+        )
     covering = fold.covering.get(entry.entry_id, {})
     for stage in counted:
         key = covering.get(stage)
+        missing: Status = "no-result"
+        if _partial(fold, entry.category, stage):
+            missing = "not-documented"
         if key is None:
-            return f"no result for stage {stage}"
+            return _unclassified(entry, missing, f"no result for stage {stage}")
         result = fold.results[key]
         if result.stage > after:
-            return (
+            return _unclassified(
+                entry,
+                missing,
                 f"combined time for stages {result.first_stage}-{result.stage} "
-                f"known only after stage {result.stage}"
+                f"known only after stage {result.stage}",
             )
     return None
+
+
+def _partial(fold: Fold, category: str, stage: int) -> bool:
+    """Whether the log's coverage says its source prints only part of the field at ``stage``."""
+    return (
+        _known(fold, category, stage, "stage") is not None
+        or _known(fold, category, stage, "gc") is not None
+    )
 
 
 def compute_stage_result(
@@ -736,16 +759,8 @@ def compute_stage_result(
     for order, entry in enumerate(_entries(fold, category)):
         out = fold.retirements.get(entry.entry_id)
         if out is not None and out.event.stage == stage:
-            how = "excluded" if out.event.excluded else "retired"
-            retired.append(
-                Unclassified(
-                    entry_id=entry.entry_id,
-                    number=entry.number,
-                    crew=entry.crew,
-                    make=entry.make,
-                    reason=f"{how}: {out.event.reason}",
-                )
-            )
+            how: Status = "excluded" if out.event.excluded else "retired"
+            retired.append(_unclassified(entry, how, f"{how}: {out.event.reason}"))
         result = fold.results.get((entry.entry_id, stage))
         if result is None or cancel is not None:
             continue

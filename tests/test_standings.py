@@ -358,3 +358,25 @@ def test_one_pass_replay_equals_the_reference_after_every_stage(records: list[Re
             reference = compute_standings(rally.fold, category, stage)
             assert fast.to_json() == reference.to_json()
             assert [r.components for r in fast.rows] == [r.components for r in reference.rows]
+
+
+def test_unclassified_statuses_tell_out_of_the_rally_from_not_documented() -> None:
+    """A crew whose time the source does not print is `not-documented`, not out of the rally.
+
+    Vatanen (won stage 4) and McRae (won stages 13 and 17) are missing from the
+    2004 cars GC only because the article prints the top 3; Sainct (second in
+    bikes) likewise after stage 2. A retirement of example-rally is `retired`.
+    """
+    cars = load("dakar-2004").standings("cars").to_json()["unclassified"]
+    status = {item["crew"][0]: item["status"] for item in cars}
+    assert status["Ari Vatanen"] == "not-documented"
+    assert status["Colin McRae"] == "not-documented"
+    assert set(status.values()) == {"not-documented"}
+    bikes = load("dakar-2004").standings("bikes", 2).to_json()["unclassified"]
+    assert {item["crew"][0]: item["status"] for item in bikes}["Richard Sainct"] == (
+        "not-documented"
+    )
+    example = load("example-rally").standings("cars").to_json()["unclassified"]
+    assert [(item["number"], item["status"], item["reason"]) for item in example] == [
+        ("203", "retired", "retired at stage 3: broken suspension")
+    ]
