@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
@@ -30,8 +30,6 @@ from rally_standings.events import (
     Provenance,
     QueryError,
     StageKind,
-    format_gap,
-    format_time,
 )
 
 __all__ = [
@@ -126,33 +124,6 @@ def _unclassified(entry: EntryRegistered, status: Status, reason: str) -> Unclas
     )
 
 
-def _crew_names(crew: tuple[Person, ...]) -> list[str]:
-    return [person.name for person in crew]
-
-
-def _row_json(row: Row | StageRow) -> dict[str, Any]:
-    return {
-        "position": row.position,
-        "position_certain": row.position_certain,
-        "number": row.number,
-        "crew": _crew_names(row.crew),
-        "make": row.make,
-        "time_ms": row.time_ms,
-        "gap_ms": row.gap_ms,
-        "time": format_time(row.time_ms),
-        "gap": format_gap(row.gap_ms),
-    }
-
-
-def _unclassified_json(item: Unclassified) -> dict[str, Any]:
-    return {
-        "number": item.number,
-        "crew": _crew_names(item.crew),
-        "reason": item.reason,
-        "status": item.status,
-    }
-
-
 @attrs.frozen
 class Standings:
     """The general classification of one category after one stage."""
@@ -178,18 +149,6 @@ class Standings:
             if number_or_id in (row.number, row.entry_id):
                 return row
         return None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON contract of a standings snapshot."""
-        return {
-            "rally": self.rally,
-            "rally_id": self.rally_id,
-            "category": self.category,
-            "after_stage": self.after_stage,
-            "as_of": self.as_of,
-            "rows": [_row_json(row) for row in self.rows],
-            "unclassified": [_unclassified_json(item) for item in self.unclassified],
-        }
 
 
 @attrs.frozen
@@ -241,37 +200,6 @@ class StageResult:
     cancelled_reason: str | None = None
     awarded_ms: int | None = None
     retired: tuple[Unclassified, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The stage ranking as JSON (rows in the standings-snapshot row shape)."""
-        return {
-            "rally": self.rally,
-            "rally_id": self.rally_id,
-            "category": self.category,
-            "stage": self.stage,
-            "kind": str(self.kind),
-            "as_of": self.as_of,
-            "cancelled": None
-            if self.cancelled_reason is None
-            else {
-                "reason": self.cancelled_reason,
-                "awarded_ms": self.awarded_ms,
-                "awarded_time": None if self.awarded_ms is None else format_time(self.awarded_ms),
-            },
-            "rows": [_row_json(row) | {"penalty_ms": row.penalty_ms} for row in self.rows],
-            "combined": [
-                {
-                    "number": c.number,
-                    "crew": _crew_names(c.crew),
-                    "first_stage": c.first_stage,
-                    "stage": c.stage,
-                    "time_ms": c.time_ms,
-                    "time": format_time(c.time_ms),
-                }
-                for c in self.combined
-            ],
-            "retired": [_unclassified_json(item) for item in self.retired],
-        }
 
 
 # ---------------------------------------------------------------------- helpers

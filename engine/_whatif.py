@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import attrs
 
@@ -229,32 +228,9 @@ class WhatIf:
             f"instead of {_who(real.number, real.crew)}."
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """The standings-snapshot JSON of the hypothesis, with the actual beside each row."""
-        data = self.hypothetical.to_json()
-        for row_json, row in zip(data["rows"], self.rows, strict=True):
-            row_json["actual_position"] = row.actual_position
-            row_json["position_change"] = row.position_change
-            row_json["actual_time_ms"] = row.actual_time_ms
-            row_json["gap_change_ms"] = row.gap_change_ms
-        data["hypothetical"] = [
-            {**_event_json(event), "label": text}
-            for event, text in zip(self.events, self.labels, strict=False)
-        ]
-        data["leader_changed"] = self.leader_changed
-        data["headline"] = self.headline
-        return data
-
 
 def _who(number: str | None, crew: tuple[Person, ...]) -> str:
     return f"No. {number} {crew[0].name}" if number else crew[0].name
-
-
-def _event_json(event: Event) -> dict[str, Any]:
-    from rally_standings.events import CODEC
-
-    data = CODEC.unstructure(event)
-    return {"type": tag_of(event), **{k: v for k, v in data.items() if k != "type"}}
 
 
 def label(rally: Rally, event: Event) -> str:
@@ -371,26 +347,6 @@ class PenaltyListing:
     number: str | None
     crew: tuple[Person, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        """The penalties JSON contract: id, category, number, crew, stage, amount_ms, rescinded…"""
-        event = self.state.event
-        return {
-            "id": event.penalty_id,
-            "category": self.category,
-            "number": self.number,
-            "crew": [p.name for p in self.crew],
-            "stage": event.stage,
-            "amount_ms": event.amount_ms,
-            "amount": format_signed(event.amount_ms),
-            "gc_only": event.gc_only,
-            "reason": event.reason,
-            "seq": self.state.seq,
-            "rescinded": not self.state.in_force,
-            "rescinded_seq": self.state.rescinded_seq,
-            "rescinded_reason": self.state.rescinded_reason,
-            "provenance": {"kind": str(event.provenance.kind), "detail": event.provenance.detail},
-        }
-
 
 def penalties(
     rally: Rally, category: str | None = None, *, as_of: int | None = None
@@ -450,32 +406,6 @@ class HistoryEntry:
     record: Record
     changes: tuple[Change, ...]
     standings: Standings
-
-    def to_json(self) -> dict[str, Any]:
-        """The event and what moved."""
-        return {
-            "seq": self.record.seq,
-            "type": self.record.type,
-            "changes": [
-                {
-                    "number": c.number,
-                    "crew": [p.name for p in c.crew],
-                    "before_position": c.before_position,
-                    "after_position": c.after_position,
-                    "before_ms": c.before_ms,
-                    "after_ms": c.after_ms,
-                    "text": c.describe(),
-                }
-                for c in self.changes
-            ],
-            "leader": None
-            if self.standings.leader is None
-            else {
-                "number": self.standings.leader.number,
-                "crew": [p.name for p in self.standings.leader.crew],
-                "time_ms": self.standings.leader.time_ms,
-            },
-        }
 
 
 def _changes(before: Standings | None, after: Standings) -> tuple[Change, ...]:

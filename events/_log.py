@@ -464,12 +464,14 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_new_file(path: Path, data: bytes) -> None:
-    """Write a new file atomically (temp file, fsync, link): it appears whole or not at all.
+def write_new_file(path: Path, data: bytes, *, replace: bool = False) -> None:
+    """Write a file atomically (temp file, fsync, link or rename): whole or not at all.
 
-    Refuses to overwrite an existing file.
+    Refuses to overwrite an existing file unless ``replace`` is given, in which
+    case the old file is replaced in one rename (a reader sees the old or the
+    new one, never a mixture). A failure leaves no temporary file behind.
     """
-    if path.exists():
+    if path.exists() and not replace:
         raise RallyError(
             "a file already exists there",
             where=str(path),
@@ -484,15 +486,18 @@ def write_new_file(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)  # fails if the name appeared meanwhile
-        except FileExistsError:
-            raise RallyError(
-                "a file already exists there",
-                where=str(path),
-                expected="a path with no file",
-                received="an existing file",
-            ) from None
+        if replace:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if the name appeared meanwhile
+            except FileExistsError:
+                raise RallyError(
+                    "a file already exists there",
+                    where=str(path),
+                    expected="a path with no file",
+                    received="an existing file",
+                ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

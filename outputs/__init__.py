@@ -1,45 +1,79 @@
-"""Presentation: standings, stage rankings, what-ifs and events as text, JSON and CSV.
+"""Presentation: every result as a plain table, JSON or CSV, and the words they share.
 
-This module's names are cheap to import (no rich, no matplotlib). The rich
-terminal tables are in ``rally_standings.outputs.terminal``, the progress bars
-in ``rally_standings.outputs.progress`` and the HTML report in
-``rally_standings.outputs.report``: import them where they are drawn.
+``render(result, format)`` is the one way a result becomes text; ``to_data``
+gives its JSON shape as plain data. This module's names are cheap to import
+(no rich, no matplotlib): the rich terminal tables are in
+``rally_standings.outputs.terminal``, the progress bars in
+``rally_standings.outputs.progress`` and the HTML report in
+``rally_standings.outputs.report``; import them where they are drawn.
 """
 
-from rally_standings.outputs._render import (
+from rally_standings.outputs._data import CONVERTER, csv_text, event_data, json_text, to_data
+from rally_standings.outputs._tables import describe, event_line, plain
+from rally_standings.outputs._text import (
+    Move,
     crew_text,
-    describe,
-    event_json,
-    explanation_json,
-    explanation_table,
-    history_table,
-    penalties_table,
-    stage_csv,
-    stage_table,
-    standings_csv,
-    standings_table,
+    display_width,
+    driver,
+    gap_text,
+    move,
+    move_by,
+    pad,
     table,
-    to_json,
-    whatif_csv,
-    whatif_stages_table,
-    whatif_table,
+    title,
+    who,
+)
+from rally_standings.outputs._views import (
+    EventLog,
+    Explanation,
+    LeaderComparison,
+    PenaltyList,
+    Replay,
+    StandingsHistory,
 )
 
+FORMATS = ("table", "json", "csv", "text", "jsonl")
+"""What ``render`` writes: plain tables (``text`` for the event log), JSON (``jsonl``: one
+object per line, for the event log) and CSV."""
+
+
+def render(result: object, format: str) -> str:
+    """``result`` as text in ``format`` (one of ``FORMATS``)."""
+    if format in ("table", "text"):
+        return plain(result)
+    if format in ("json", "jsonl"):
+        return json_text(result)
+    if format == "csv":
+        return csv_text(result)
+    raise ValueError(f"unknown format {format!r}: expected one of {', '.join(FORMATS)}")
+
+
 __all__ = [
+    "CONVERTER",
+    "FORMATS",
+    "EventLog",
+    "Explanation",
+    "LeaderComparison",
+    "Move",
+    "PenaltyList",
+    "Replay",
+    "StandingsHistory",
     "crew_text",
+    "csv_text",
     "describe",
-    "event_json",
-    "explanation_json",
-    "explanation_table",
-    "history_table",
-    "penalties_table",
-    "stage_csv",
-    "stage_table",
-    "standings_csv",
-    "standings_table",
+    "display_width",
+    "driver",
+    "event_data",
+    "event_line",
+    "gap_text",
+    "json_text",
+    "move",
+    "move_by",
+    "pad",
+    "plain",
+    "render",
     "table",
-    "to_json",
-    "whatif_csv",
-    "whatif_stages_table",
-    "whatif_table",
+    "title",
+    "to_data",
+    "who",
 ]

@@ -46,10 +46,10 @@ from rally_standings.events import (
     RallyError,
     StageKind,
     StageScheduled,
-    format_gap,
     format_signed,
     format_time,
 )
+from rally_standings.outputs._text import Move, crew_text, driver, gap_text, move, who
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -59,12 +59,10 @@ __all__ = [
     "MAX_SERIES",
     "Hypothesis",
     "MissingDependencyError",
-    "Move",
     "Series",
     "build_report",
     "chart_series",
     "chart_svg",
-    "move",
     "report_steps",
     "require_matplotlib",
 ]
@@ -93,53 +91,6 @@ def require_matplotlib() -> None:
         ) from None
 
 
-# ---------------------------------------------------------------------- moves
-
-
-@attrs.frozen
-class Move:
-    """How an entry's position changed from one classification to another."""
-
-    kind: Literal["up", "down", "same", "new", "unknown"]
-    places: int = 0
-
-    @property
-    def text(self) -> str:
-        """``▲2``, ``▼1``, ``=``, ``–`` (not classified before) or ``?`` (uncertain)."""
-        if self.kind == "up":
-            return f"▲{self.places}"
-        if self.kind == "down":
-            return f"▼{self.places}"
-        return {"same": "=", "new": "–", "unknown": "?"}[self.kind]
-
-    @property
-    def title(self) -> str:
-        """The move in words (a tooltip)."""
-        if self.kind == "up":
-            return f"gained {self.places} place{'s' if self.places != 1 else ''}"
-        if self.kind == "down":
-            return f"lost {self.places} place{'s' if self.places != 1 else ''}"
-        return {
-            "same": "same position",
-            "new": "not classified before",
-            "unknown": "a position is uncertain (the source prints only the leading rows)",
-        }[self.kind]
-
-
-def move(before: Row | None, after: Row) -> Move:
-    """The move of ``after`` relative to ``before`` (the same entry, an earlier GC)."""
-    if before is None:
-        return Move("new")
-    if not (before.position_certain and after.position_certain):
-        return Move("unknown")
-    change = before.position - after.position
-    if change > 0:
-        return Move("up", change)
-    if change < 0:
-        return Move("down", -change)
-    return Move("same")
-
-
 # ---------------------------------------------------------------------- chart data
 
 
@@ -152,10 +103,6 @@ class Series:
     positions: tuple[int | None, ...]
     certain: tuple[bool, ...]
     gaps_ms: tuple[int | None, ...]
-
-
-def _who(number: str | None, crew: tuple[Person, ...]) -> str:
-    return f"{number} {crew[0].name}" if number else crew[0].name
 
 
 def chart_series(snapshots: Sequence[Standings], *, limit: int = MAX_SERIES) -> tuple[Series, ...]:
@@ -181,7 +128,7 @@ def chart_series(snapshots: Sequence[Standings], *, limit: int = MAX_SERIES) -> 
         out.append(
             Series(
                 entry_id=entry_id,
-                label=_who(some.number, some.crew),
+                label=f"{some.number} {driver(some.crew)}" if some.number else driver(some.crew),
                 positions=tuple(
                     by_stage[i].position if i in by_stage else None for i in range(stages)
                 ),
@@ -526,10 +473,6 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _crew(crew: tuple[Person, ...]) -> str:
-    return " / ".join(person.name for person in crew)
-
-
 def _pos_cell(position: int, certain: bool) -> str:
     if certain:
         return f'<td class="num pos">{position}</td>'
@@ -541,10 +484,6 @@ def _pos_cell(position: int, certain: bool) -> str:
 
 def _move_cell(item: Move) -> str:
     return f'<td class="move {item.kind}" title="{_e(item.title)}">{_e(item.text)}</td>'
-
-
-def _gap_text(gap_ms: int | None) -> str:
-    return format_gap(gap_ms) or ""
 
 
 def _stage_route(event: StageScheduled | None) -> str:
@@ -569,8 +508,8 @@ def _table(
 
 def _crew_cells(crew: tuple[Person, ...], make: str | None, *, compact: bool) -> str:
     if compact:
-        return f'<td title="{_e(_crew(crew))}">{_e(crew[0].name)}</td>'
-    return f'<td>{_e(_crew(crew))}</td><td class="make">{_e(make or "")}</td>'
+        return f'<td title="{_e(crew_text(crew))}">{_e(crew[0].name)}</td>'
+    return f'<td>{_e(crew_text(crew))}</td><td class="make">{_e(make or "")}</td>'
 
 
 def _standings_table(
@@ -610,7 +549,7 @@ def _standings_table(
             f'<td class="num">{_e(row.number or "-")}</td>',
             _crew_cells(row.crew, row.make, compact=compact),
             f'<td class="num">{_e(format_time(row.time_ms))}</td>',
-            f'<td class="num">{_e(_gap_text(row.gap_ms))}</td>',
+            f'<td class="num">{_e(gap_text(row.gap_ms))}</td>',
         ]
         klass = ' class="leader"' if index == 0 else ""
         body.append(f"<tr{klass}>{''.join(cells)}</tr>")
@@ -630,7 +569,7 @@ def _unclassified(standings: Standings) -> str:
     if not standings.unclassified:
         return ""
     items = "".join(
-        f"<li><b>{_e(item.number or '-')}</b> {_e(_crew(item.crew))}: {_e(item.reason)}</li>"
+        f"<li><b>{_e(item.number or '-')}</b> {_e(crew_text(item.crew))}: {_e(item.reason)}</li>"
         for item in standings.unclassified
     )
     return (
@@ -658,7 +597,7 @@ def _stage_table(result: StageResult) -> str:
             + f'<td class="num">{_e(row.number or "-")}</td>'
             + _crew_cells(row.crew, None, compact=True)
             + f'<td class="num">{_e(format_time(row.time_ms))}</td>'
-            + f'<td class="num">{_e(_gap_text(row.gap_ms))}</td>'
+            + f'<td class="num">{_e(gap_text(row.gap_ms))}</td>'
             + f'<td class="num">{_e(format_signed(row.penalty_ms) if row.penalty_ms else "")}</td>'
             + "</tr>"
         )
@@ -681,7 +620,7 @@ def _stage_table(result: StageResult) -> str:
     )
     if result.combined:
         items = "".join(
-            f"<li><b>{_e(c.number or '-')}</b> {_e(_crew(c.crew))}: "
+            f"<li><b>{_e(c.number or '-')}</b> {_e(crew_text(c.crew))}: "
             f"{_e(format_time(c.time_ms))} over stages {c.first_stage}–{c.stage}</li>"
             for c in result.combined
         )
@@ -756,7 +695,7 @@ def _makeup(standings: Standings) -> str:
             f'<details class="makeup" data-entry="{_e(row.number or row.entry_id)}">'
             f'<summary><span class="pos-chip">{_e(pos)}</span> '
             + (f"No. <b>{_e(row.number)}</b> " if row.number else "")
-            + f"{_e(_crew(row.crew))} · "
+            + f"{_e(crew_text(row.crew))} · "
             f"{_e(format_time(row.time_ms))} "
             f'<span class="small">({_e(counts)}; {" ".join(_badge(s) for s in sources)})'
             f"</span></summary>"
@@ -779,7 +718,7 @@ def _timeline(view: _View) -> str:
     for listing in view.listings:
         event = listing.state.event
         scope = "GC only" if event.gc_only else "stage and GC"
-        who = f"{_e(listing.number or '-')} {_e(_crew(listing.crew))}"
+        who = f"{_e(listing.number or '-')} {_e(crew_text(listing.crew))}"
         amount = _e(format_signed(event.amount_ms))
         kind = "bonus" if event.amount_ms < 0 else "penalty"
         status = ""
@@ -831,7 +770,7 @@ def _timeline(view: _View) -> str:
                     0,
                     f'<li class="retired"><span class="when">Stage {result.stage}</span> '
                     f'<span class="what">Out</span>: <b>{_e(item.number or "-")} '
-                    f"{_e(_crew(item.crew))}</b>, {_e(item.reason)}</li>",
+                    f"{_e(crew_text(item.crew))}</b>, {_e(item.reason)}</li>",
                 )
             )
     if not items:
@@ -859,7 +798,7 @@ def _stage_winners(view: _View) -> str:
             winners = [row for row in result.rows if row.position == 1]
             if winners:
                 winner = "<br>".join(
-                    f"<b>{_e(row.number or '-')}</b> {_e(_crew(row.crew))}" for row in winners
+                    f"<b>{_e(row.number or '-')}</b> {_e(crew_text(row.crew))}" for row in winners
                 )
                 time = _e(format_time(winners[0].time_ms))
                 note = "tie" if len(winners) > 1 else ""
@@ -886,11 +825,11 @@ def _stage_by_stage(view: _View, actual: _View | None) -> str:
         if result.cancelled_reason is not None:
             headline = "cancelled"
         elif winners:
-            headline = "won by " + ", ".join(_who(r.number, r.crew) for r in winners)
+            headline = "won by " + ", ".join(who(r.number, r.crew) for r in winners)
         else:
             headline = "no stage time"
         if standings is not None and standings.leader is not None:
-            headline += f" · GC leader {_who(standings.leader.number, standings.leader.crew)}"
+            headline += f" · GC leader {who(standings.leader.number, standings.leader.crew)}"
         gc = ""
         if standings is not None:
             if actual is not None:
@@ -954,7 +893,7 @@ def _facts(view: _View) -> str:
                 if final.after_stage == _last_stage(view)
                 else f"Leader after stage {final.after_stage}",
                 (f"No. {_e(leader.number)} " if leader.number else "")
-                + f"<b>{_e(_crew(leader.crew))}</b>"
+                + f"<b>{_e(crew_text(leader.crew))}</b>"
                 + (f" · {_e(leader.make)}" if leader.make else "")
                 + f" · {_e(format_time(leader.time_ms))}",
             )
@@ -1233,8 +1172,8 @@ def _whatif_section(
         changed = item.comparison.leader_changed
         leaders.append(
             ('<tr class="changed">' if changed else "<tr>") + f'<td class="num">{item.stage}</td>'
-            f"<td>{_e(_who(real.number, real.crew) if real else '-')}</td>"
-            f"<td>{_e(_who(fancy.number, fancy.crew) if fancy else '-')}</td>"
+            f"<td>{_e(who(real.number, real.crew) if real else '-')}</td>"
+            f"<td>{_e(who(fancy.number, fancy.crew) if fancy else '-')}</td>"
             f"<td>{'lead changes' if changed else ''}</td></tr>"
         )
     category = actual.category
@@ -1265,7 +1204,7 @@ def _whatif_section(
             + f'<td class="num">{_e(row.number or "-")}</td>'
             + _crew_cells(row.crew, None, compact=True)
             + f'<td class="num">{_e(format_time(row.time_ms))}</td>'
-            + f'<td class="num">{_e(_gap_text(row.gap_ms))}</td>'
+            + f'<td class="num">{_e(gap_text(row.gap_ms))}</td>'
             + f'<td class="num">{_e(format_signed(gap_change) if gap_change else "")}</td></tr>'
         )
     hyp_table = _table(

@@ -25,10 +25,14 @@ from rally_standings.engine import (
     Unclassified,
     WhatIf,
 )
-from rally_standings.events import Person, format_signed, format_time
-from rally_standings.outputs.report import Move, move
+from rally_standings.events import format_signed, format_time
+from rally_standings.outputs._tables import plain
+from rally_standings.outputs._text import Move, crew_text, driver, gap_text, move, move_by
+from rally_standings.outputs._text import title as title_text
+from rally_standings.outputs._views import LeaderComparison, PenaltyList, Replay
 
 __all__ = [
+    "draw",
     "make_console",
     "print_penalties",
     "print_replay",
@@ -53,16 +57,13 @@ def make_console() -> Console:
     return Console(highlight=False, emoji=False, markup=False)
 
 
-def _crew(crew: Sequence[Person]) -> str:
-    return " / ".join(person.name for person in crew)
-
-
 def _title(rally: str, category: str, what: str, as_of: int | None) -> Text:
-    known = f" (as known at log seq {as_of})" if as_of is not None else ""
+    whole = title_text(rally, category, what, as_of)
+    head = title_text(rally, category, "", None)
     text = Text()
-    text.append(f"{rally} · {category} · ", style="bold")
+    text.append(head, style="bold")
     text.append(what, style="bold cyan")
-    text.append(known, style="dim")
+    text.append(whole[len(head) + len(what) :], style="dim")
     return text
 
 
@@ -88,10 +89,6 @@ def _move(item: Move) -> Text:
     return Text(item.text, style=_MOVE_STYLE[item.kind])
 
 
-def _gap(gap_ms: int | None) -> str:
-    return "" if gap_ms is None else format_signed(gap_ms)
-
-
 def _unclassified(items: Sequence[Unclassified]) -> list[RenderableType]:
     if not items:
         return []
@@ -99,7 +96,7 @@ def _unclassified(items: Sequence[Unclassified]) -> list[RenderableType]:
     table.title = Text(f"Not classified ({len(items)})", style="bold")
     table.title_justify = "left"
     for item in items:
-        table.add_row(item.number or "-", _crew(item.crew), item.reason, style="dim")
+        table.add_row(item.number or "-", crew_text(item.crew), item.reason, style="dim")
     return [Text(""), table]
 
 
@@ -134,10 +131,10 @@ def standings_renderable(standings: Standings, previous: Standings | None = None
                 cells.append(_move(move(before.get(row.entry_id), row)))
             cells += [
                 row.number or "-",
-                _crew(row.crew),
+                crew_text(row.crew),
                 Text(row.make or "", style="dim"),
                 format_time(row.time_ms),
-                _gap(row.gap_ms),
+                gap_text(row.gap_ms),
             ]
             table.add_row(*cells, style="bold" if index == 0 else None)
         if previous is not None:
@@ -202,10 +199,10 @@ def print_stage(result: StageResult, *, console: Console | None = None) -> None:
             table.add_row(
                 _position(row.position, row.position_certain),
                 row.number or "-",
-                _crew(row.crew),
+                crew_text(row.crew),
                 Text(row.make or "", style="dim"),
                 format_time(row.time_ms),
-                _gap(row.gap_ms),
+                gap_text(row.gap_ms),
                 Text(format_signed(row.penalty_ms), style="red") if row.penalty_ms else "",
                 style="bold" if index == 0 else None,
             )
@@ -223,7 +220,7 @@ def print_stage(result: StageResult, *, console: Console | None = None) -> None:
         for c in result.combined:
             table.add_row(
                 c.number or "-",
-                _crew(c.crew),
+                crew_text(c.crew),
                 f"stages {c.first_stage}-{c.stage}",
                 format_time(c.time_ms),
             )
@@ -235,11 +232,7 @@ def print_stage(result: StageResult, *, console: Console | None = None) -> None:
 def _whatif_move(change: int, actual: int | None) -> Text:
     if actual is None:
         return Text("new", style="dim")
-    if change > 0:
-        return _move(Move("up", change))
-    if change < 0:
-        return _move(Move("down", -change))
-    return _move(Move("same"))
+    return _move(move_by(change))
 
 
 def print_whatif(whatif: WhatIf, *, console: Console | None = None) -> None:
@@ -265,9 +258,9 @@ def print_whatif(whatif: WhatIf, *, console: Console | None = None) -> None:
             "-" if item.actual_position is None else str(item.actual_position),
             _whatif_move(item.position_change, item.actual_position),
             row.number or "-",
-            _crew(row.crew),
+            crew_text(row.crew),
             format_time(row.time_ms),
-            _gap(row.gap_ms),
+            gap_text(row.gap_ms),
             ""
             if not change
             else Text(format_signed(change), style="red" if change > 0 else "green"),
@@ -305,8 +298,8 @@ def print_whatif_stages(
         changed = item.comparison.leader_changed
         table.add_row(
             str(item.stage),
-            "-" if real is None else f"{real.number or '-'} {real.crew[0].name}",
-            "-" if imagined is None else f"{imagined.number or '-'} {imagined.crew[0].name}",
+            "-" if real is None else f"{real.number or '-'} {driver(real.crew)}",
+            "-" if imagined is None else f"{imagined.number or '-'} {driver(imagined.crew)}",
             Text("LEAD CHANGES", style="bold red") if changed else "",
         )
     out.print(
@@ -361,7 +354,7 @@ def print_penalties(
             event.penalty_id,
             item.category,
             item.number or "-",
-            item.crew[0].name,
+            driver(item.crew),
             str(event.stage),
             Text(format_signed(event.amount_ms), style="red" if in_force else "dim strike"),
             "GC only" if event.gc_only else "stage+GC",
@@ -370,3 +363,27 @@ def print_penalties(
             event.reason,
         )
     out.print(Group(title, Text(""), table))
+
+
+def draw(
+    result: object, *, previous: Standings | None = None, console: Console | None = None
+) -> None:
+    """Print a result as rich tables (a result without a rich form: its plain table).
+
+    ``previous``: for standings, the GC before them, to show each crew's move.
+    """
+    out = console or make_console()
+    if isinstance(result, Standings):
+        print_standings(result, previous, console=out)
+    elif isinstance(result, Replay):
+        print_replay(result.snapshots, console=out)
+    elif isinstance(result, StageResult):
+        print_stage(result, console=out)
+    elif isinstance(result, WhatIf):
+        print_whatif(result, console=out)
+    elif isinstance(result, LeaderComparison):
+        print_whatif_stages(result.comparisons, console=out)
+    elif isinstance(result, PenaltyList):
+        print_penalties(result.listings, result.rally, console=out)
+    else:
+        out.file.write(plain(result))

@@ -14,13 +14,8 @@ import pytest
 from rally_standings.app._cli import main
 from rally_standings.engine._standings import Row
 from rally_standings.events import format_gap, format_time
-from rally_standings.outputs.report import (
-    Hypothesis,
-    Move,
-    build_report,
-    chart_series,
-    move,
-)
+from rally_standings.outputs import Move, move
+from rally_standings.outputs.report import Hypothesis, build_report, chart_series
 from rally_standings.replays import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -394,7 +389,11 @@ def test_what_if_page_shows_masuoka_first() -> None:
         "cars-gaps-hypothetical",
     ]
     leaders = {r[0]: r for r in table_rows(section.find("table", cls="leaders")[0])}
-    assert leaders["5"][1:] == ["203 Stéphane Peterhansel", "201 Hiroshi Masuoka", "lead changes"]
+    assert leaders["5"][1:] == [
+        "No. 203 Stéphane Peterhansel",
+        "No. 201 Hiroshi Masuoka",
+        "lead changes",
+    ]
     assert leaders["17"][3] == "lead changes"
     timeline = [li.text() for li in section.find("ol", cls="timeline")[0].find("li")]
     assert any("Penalty +1:00:00" in t and "hypothetical" in t for t in timeline)

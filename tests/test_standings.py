@@ -22,6 +22,7 @@ from rally_standings.events import (
     StageCancelled,
     StageResultRecorded,
 )
+from rally_standings.outputs import to_data
 from rally_standings.replays import load
 from tests.strategies import rally_records
 
@@ -241,7 +242,7 @@ def test_coverage_marks_positions_beyond_the_known_prefix(rally_log: Path) -> No
     ]
     stage = rally.stage_result("cars", 2)
     assert [row.position_text for row in stage.rows] == ["1", "2", "3", "3"]
-    json_rows = rally.standings("cars", 2).to_json()["rows"]
+    json_rows = to_data(rally.standings("cars", 2))["rows"]
     assert [r["position_certain"] for r in json_rows] == [True, True, False, False]
 
 
@@ -356,7 +357,7 @@ def test_one_pass_replay_equals_the_reference_after_every_stage(records: list[Re
         assert sorted(table) == gc_stages(rally.fold, category)
         for stage, fast in table.items():
             reference = compute_standings(rally.fold, category, stage)
-            assert fast.to_json() == reference.to_json()
+            assert to_data(fast) == to_data(reference)
             assert [r.components for r in fast.rows] == [r.components for r in reference.rows]
 
 
@@ -367,16 +368,16 @@ def test_unclassified_statuses_tell_out_of_the_rally_from_not_documented() -> No
     2004 cars GC only because the article prints the top 3; Sainct (second in
     bikes) likewise after stage 2. A retirement of example-rally is `retired`.
     """
-    cars = load("dakar-2004").standings("cars").to_json()["unclassified"]
+    cars = to_data(load("dakar-2004").standings("cars"))["unclassified"]
     status = {item["crew"][0]: item["status"] for item in cars}
     assert status["Ari Vatanen"] == "not-documented"
     assert status["Colin McRae"] == "not-documented"
     assert set(status.values()) == {"not-documented"}
-    bikes = load("dakar-2004").standings("bikes", 2).to_json()["unclassified"]
+    bikes = to_data(load("dakar-2004").standings("bikes", 2))["unclassified"]
     assert {item["crew"][0]: item["status"] for item in bikes}["Richard Sainct"] == (
         "not-documented"
     )
-    example = load("example-rally").standings("cars").to_json()["unclassified"]
+    example = to_data(load("example-rally").standings("cars"))["unclassified"]
     assert [(item["number"], item["status"], item["reason"]) for item in example] == [
         ("203", "retired", "retired at stage 3: broken suspension")
     ]

@@ -14,7 +14,7 @@ import pytest
 
 from rally_standings.app._cli import main
 from rally_standings.engine._whatif import penalties
-from rally_standings.outputs._render import penalties_table, stage_table, standings_table
+from rally_standings.outputs import PenaltyList, plain
 from rally_standings.outputs.progress import enabled, progress, track
 from rally_standings.replays import load
 
@@ -63,7 +63,7 @@ def _line(text: str, needle: str) -> str:
 def test_piped_output_is_the_plain_table(capsys: pytest.CaptureFixture[str]) -> None:
     """When stdout is not a terminal, `show` prints exactly the plain table, byte for byte."""
     assert main(["show", "dakar-2004", "-c", "cars", "--after", "9"]) == 0
-    expected = standings_table(load("dakar-2004").standings("cars", 9))
+    expected = plain(load("dakar-2004").standings("cars", 9))
     assert capsys.readouterr().out == expected
 
 
@@ -132,7 +132,7 @@ def test_no_color_keeps_the_table_without_colours(
 def test_plain_flag_forces_the_plain_table(terminal: Callable[..., str]) -> None:
     """`--plain` on a terminal prints the same bytes as a pipe would get."""
     text = terminal("show", "dakar-2004", "-c", "cars", "--after", "9", "--plain")
-    assert text == standings_table(load("dakar-2004").standings("cars", 9))
+    assert text == plain(load("dakar-2004").standings("cars", 9))
 
 
 def test_json_on_a_terminal_stays_json(terminal: Callable[..., str]) -> None:
@@ -151,13 +151,13 @@ def test_terminal_replay_moves_between_stages(terminal: Callable[..., str]) -> N
     assert "Move: since stage 16" in plain
 
 
-def test_terminal_stage_table(terminal: Callable[..., str]) -> None:
+def test_terminal_plain(terminal: Callable[..., str]) -> None:
     """`stage` on a terminal: the stage ranking with the winner in bold."""
     text = terminal("stage", "example-rally", "-c", "cars", "-s", "5")
     result = load("example-rally").stage_result("cars", 5)
     winner = _line(text, result.rows[0].crew[0].name)
     assert BOLD.search(winner)
-    plain_rows = [line.split()[0] for line in stage_table(result).splitlines()[4:] if line.strip()]
+    plain_rows = [line.split()[0] for line in plain(result).splitlines()[4:] if line.strip()]
     shown = [_strip(line).split()[0] for line in text.splitlines()[3:] if _strip(line).strip()]
     assert shown[: len(plain_rows)] == plain_rows
 
@@ -168,7 +168,7 @@ def test_terminal_penalties_strike_rescinded(terminal: Callable[..., str]) -> No
     rescinded = _line(text, "P3 ")
     assert re.search(r"\x1b\[2;9m\+0:10:00", rescinded), rescinded
     assert "rescinded (seq 65)" in _strip(text)
-    assert penalties_table(penalties(load("example-rally")), "x")  # the plain one still exists
+    assert plain(PenaltyList("x", penalties(load("example-rally"))))  # the plain one exists too
 
 
 def test_terminal_whatif_headline_and_moves(terminal: Callable[..., str]) -> None:

@@ -1,0 +1,302 @@
+"""Commands that read or write whole files: import, verify, synth, report, log check/repair."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rally_standings.app._base import (
+    EXIT_PROBLEMS_FOUND,
+    Command,
+    UsageError,
+    load_log,
+    positive_int,
+)
+from rally_standings.engine import Rally, check_log, repair_log
+from rally_standings.events import RallyError, write_new_file
+from rally_standings.replays import resolve_log
+
+__all__: list[str] = []
+
+
+class Import(Command):
+    name = "import"
+    help = "import a rally article into a new log (refused while inconsistent)"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("article", metavar="ARTICLE", help="the article text file")
+        parser.add_argument(
+            "-o",
+            "--output",
+            required=True,
+            metavar="LOG",
+            help="the log to write (documented standings go beside it)",
+        )
+        parser.add_argument(
+            "--editorial",
+            metavar="FILE",
+            help="errata, penalties and retirements (default: LOG-stem.toml)",
+        )
+
+    def run(self, args: argparse.Namespace) -> int:
+        from rally_standings.outputs.progress import progress
+        from rally_standings.replays.article import import_file
+
+        try:
+            with progress(f"importing {args.article}"):
+                result = import_file(args.article, args.output, editorial=args.editorial)
+        except RallyError as error:
+            for issue in getattr(error, "issues", ()):
+                sys.stdout.write(f"{issue}\n")
+            raise
+        for note in result.notes:
+            sys.stdout.write(f"note: {note}\n")
+        sys.stdout.write(f"wrote {args.output}: {len(result.events) + 1} events\n")
+        return 0
+
+
+class Verify(Command):
+    name = "verify"
+    help = "compare a replayed log with the standings its source documents"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("log", metavar="LOG")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from rally_standings.outputs.progress import progress
+        from rally_standings.replays.article import verify
+
+        with progress(f"verifying {args.log}"):
+            report = verify(args.log)
+        for line in report.lines:
+            sys.stdout.write(f"{line}\n")
+        sys.stdout.write(f"{report.summary}\n")
+        return 0 if report.ok else EXIT_PROBLEMS_FOUND
+
+
+class Synth(Command):
+    name = "synth"
+    help = "write a seeded synthetic rally log"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("-o", "--output", required=True, metavar="LOG")
+        parser.add_argument("--entries", type=positive_int, default=120, metavar="N")
+        parser.add_argument("--stages", type=positive_int, default=12, metavar="S")
+        parser.add_argument(
+            "--categories",
+            action="append",
+            default=None,
+            metavar="C[,C…]",
+            help="categories (default: bikes,cars,trucks)",
+        )
+        parser.add_argument(
+            "--waypoints",
+            type=int,
+            default=0,
+            metavar="W",
+            help="waypoint splits recorded per entry and stage",
+        )
+        parser.add_argument("--seed", type=int, default=1, metavar="K")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from rally_standings.outputs.progress import progress
+        from rally_standings.replays.synth import SynthSpec, write_synth
+
+        categories = tuple(
+            part.strip()
+            for item in (args.categories or ["bikes,cars,trucks"])
+            for part in item.split(",")
+            if part.strip()
+        )
+        spec = SynthSpec(
+            entries=args.entries,
+            stages=args.stages,
+            categories=categories,
+            waypoints=args.waypoints,
+            seed=args.seed,
+        )
+        with progress(f"writing {args.output}"):
+            count = write_synth(args.output, spec)
+        sys.stdout.write(
+            f"wrote {args.output}: {count} events ({spec.entries} entries, "
+            f"{spec.stages} stages, {spec.waypoints} waypoints a stage, seed {spec.seed})\n"
+        )
+        return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    """An output file, written whole or not at all (an existing one is replaced)."""
+    from pathlib import Path
+
+    write_new_file(Path(path), data, replace=True)
+    sys.stdout.write(f"wrote {path}: {len(data) // 1024} KiB\n")
+
+
+class Report(Command):
+    name = "report"
+    help = "a self-contained HTML page with charts (needs the report extra)"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        from rally_standings.app._query import _hypothesis_options
+
+        parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+        parser.add_argument(
+            "-o", "--output", required=True, metavar="FILE", help="the HTML file to write"
+        )
+        parser.add_argument(
+            "--category",
+            "-c",
+            action="append",
+            metavar="C",
+            help="a category to show (repeatable; default: every category)",
+        )
+        parser.add_argument(
+            "--as-of",
+            type=positive_int,
+            metavar="SEQ",
+            help="the standings as known when log record SEQ had been recorded",
+        )
+        parser.add_argument(
+            "--what-if",
+            action="store_true",
+            help="a page for a hypothesis: actual and hypothetical side by side",
+        )
+        _hypothesis_options(parser, prefix="with --what-if: ")
+        parser.add_argument(
+            "--chart",
+            choices=["positions", "gaps"],
+            help="write only this chart of one category, as an SVG file",
+        )
+
+    def run(self, args: argparse.Namespace) -> int:
+        from rally_standings.outputs.report import (
+            Hypothesis,
+            build_report,
+            report_steps,
+            require_matplotlib,
+        )
+
+        require_matplotlib()
+        hypothesis = Hypothesis(
+            penalties=tuple(args.penalty or ()),
+            rescind=tuple(args.rescind or ()),
+            results=tuple(args.result or ()),
+        )
+        if hypothesis and not args.what_if:
+            raise UsageError(
+                "hypothetical events without --what-if",
+                where="report",
+                expected="--what-if with --penalty, --rescind or --result",
+                received="--penalty, --rescind or --result alone",
+            )
+        if args.what_if and not hypothesis:
+            raise UsageError(
+                "no hypothesis given",
+                where="report --what-if",
+                expected="at least one --penalty, --rescind or --result",
+                received="none",
+            )
+        rally = load_log(args.log)
+        if args.chart is not None:
+            return self._chart(args, rally)
+        from rally_standings.outputs.progress import progress
+
+        steps = report_steps(rally, args.category, what_if=args.what_if)
+        with progress(f"drawing the report of {args.log}", steps) as advance:
+            page = build_report(
+                rally,
+                categories=args.category,
+                as_of=args.as_of,
+                hypothesis=hypothesis if args.what_if else None,
+                advance=lambda done: advance(description=f"report of {args.log}: {done}"),
+            )
+        _write(args.output, page.encode("utf-8"))
+        return 0
+
+    def _chart(self, args: argparse.Namespace, rally: Rally) -> int:
+        from rally_standings.outputs.report import chart_svg
+
+        categories = args.category or list(rally.categories)
+        if args.what_if or len(categories) != 1:
+            raise UsageError(
+                "--chart draws one chart of one category",
+                where="report --chart",
+                expected="one --category, without --what-if",
+                received=f"{len(categories)} categories"
+                + (" and --what-if" if args.what_if else ""),
+            )
+        _write(args.output, chart_svg(rally, categories[0], args.chart, as_of=args.as_of).encode())
+        return 0
+
+
+class Log(Command):
+    name = "log"
+    help = "check a log file"
+
+
+class LogCheck(Command):
+    name = "check"
+    group = "log"
+    help = "verify every record of a log"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("log", metavar="LOG")
+
+    def run(self, args: argparse.Namespace) -> int:
+        path = resolve_log(args.log)
+        report = check_log(path)
+        check = report.check
+        status = "ok" if report.ok else ("DAMAGED" if check.damaged else "PROBLEMS")
+        lines = [
+            f"{path}: {status}",
+            f"  {check.count} sound records (seq 1-{check.count}) in {check.size} bytes; "
+            "every frame, checksum and sequence number verified up to there",
+        ]
+        for problem in check.problems:
+            lines.append(
+                f"  damage at byte offset {problem.offset}, record seq {problem.seq}: "
+                f"{problem.what}"
+            )
+        if check.beyond:
+            lines.append(
+                f"  {check.beyond_count} more records are readable after the damage "
+                f"(seq {check.beyond[0].first_seq}-{check.beyond[-1].last_seq}); "
+                f"'standings log repair' keeps the {report.usable} before it"
+            )
+        if report.violation is not None:
+            lines.append(f"  rule violation: {report.violation}")
+        if check.torn_bytes:
+            start = check.size - check.torn_bytes
+            lines.append(
+                f"  torn tail: {check.torn_bytes} bytes after byte offset {start} are an append "
+                "a crash interrupted; readers ignore them and the next writer cuts them off"
+            )
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0 if report.ok else EXIT_PROBLEMS_FOUND
+
+
+class LogRepair(Command):
+    name = "repair"
+    group = "log"
+    help = "write a new log with every event before the first damage"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("log", metavar="LOG")
+        parser.add_argument(
+            "-o",
+            "--output",
+            required=True,
+            metavar="NEW",
+            help="the new log (must not exist; the original is never modified)",
+        )
+
+    def run(self, args: argparse.Namespace) -> int:
+        path = resolve_log(args.log)
+        report = repair_log(path, args.output)
+        dropped = report.dropped_readable
+        sys.stdout.write(
+            f"wrote {report.output}: kept {report.kept} events (seq 1-{report.kept}); dropped "
+            f"{dropped} readable event{'s' if dropped != 1 else ''} after the first problem and "
+            f"{report.dropped_bytes} bytes in all; {path} is unchanged\n"
+        )
+        return 0

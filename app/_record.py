@@ -1,0 +1,450 @@
+"""``standings record LOG KIND …``: one event appended to a log, or a log created.
+
+Each kind is declared once, here: its options and the event it builds,
+together (``RecordKind``). The event is checked by the fold's rules before a
+byte is written; a refused event writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rally_standings.app._base import (
+    Command,
+    UsageError,
+    positive_int,
+    time_arg,
+    wait_seconds,
+)
+from rally_standings.engine import Recorder, create_log, now_iso
+from rally_standings.events import (
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Person,
+    Provenance,
+    RallyDeclared,
+    ResultCorrected,
+    SourceKind,
+    StageCancelled,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+    WaypointRecorded,
+    parse_duration,
+    parse_time,
+)
+from rally_standings.outputs import event_line
+
+__all__ = ["KINDS", "RecordKind"]
+
+
+class RecordKind:
+    """One kind of ``record``: its options, and how they become an event of ``event_type``."""
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+    event_type: ClassVar[type]
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        KINDS[cls.name] = cls()
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the kind's options."""
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        """The event the options describe, given the log as recorded so far."""
+        raise NotImplementedError
+
+
+KINDS: dict[str, RecordKind] = {}
+"""Every record kind by name; the ``rally`` kind creates a log instead of appending."""
+
+
+def _entry_id(recorder: Recorder, category: str, ref: str) -> str:
+    return recorder.rally.find_entry(category, ref).entry_id
+
+
+def _person(text: str) -> Person:
+    match = re.fullmatch(r"\s*(.*?)\s*\(([A-Z]{3})\)\s*", text)
+    if match:
+        return Person(name=match.group(1), nationality=match.group(2))
+    return Person(name=text.strip())
+
+
+def _entry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--category", required=True)
+    parser.add_argument("--entry", required=True, metavar="NUM")
+
+
+class _Rally(RecordKind):
+    name = "rally"
+    help = "create a log declaring a rally"
+    event_type = RallyDeclared
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--year", required=True, type=positive_int)
+        parser.add_argument(
+            "--category", required=True, action="append", help="a category (repeat for each)"
+        )
+        parser.add_argument("--id", help="rally id (default: from the name and year)")
+
+    def declaration(self, args: argparse.Namespace, source: Provenance) -> RallyDeclared:
+        """The rally the options declare (the first event of a new log)."""
+        rally_id = args.id or re.sub(r"[^a-z0-9]+", "-", f"{args.name} {args.year}".lower())
+        return RallyDeclared(
+            rally_id=rally_id.strip("-"),
+            name=args.name,
+            year=args.year,
+            categories=tuple(args.category),
+            provenance=source,
+        )
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return self.declaration(args, source)
+
+
+class _Entry(RecordKind):
+    name = "entry"
+    help = "register an entry"
+    event_type = EntryRegistered
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--category", required=True)
+        parser.add_argument("--number", required=True, help="race number")
+        parser.add_argument(
+            "--crew",
+            required=True,
+            action="append",
+            metavar="NAME",
+            help="a crew member, driver first; 'Name (FRA)' adds a country code",
+        )
+        parser.add_argument("--make")
+        parser.add_argument("--entrant")
+        parser.add_argument("--id", help="entry id (default: CATEGORY:NUMBER)")
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return EntryRegistered(
+            entry_id=args.id or f"{args.category}:{args.number}",
+            category=args.category,
+            number=args.number,
+            crew=tuple(_person(c) for c in args.crew),
+            make=args.make,
+            entrant=args.entrant,
+            provenance=source,
+        )
+
+
+_STAGE_KINDS = {
+    "yes": StageKind.SPECIAL,
+    "special": StageKind.SPECIAL,
+    "prologue": StageKind.PROLOGUE,
+    "liaison": StageKind.LIAISON,
+}
+
+
+def _stage_rules(counts: Sequence[str], categories: Sequence[str]) -> tuple[StageRule, ...]:
+    default = StageKind.SPECIAL
+    per_category: dict[str, StageKind] = {}
+    for item in counts:
+        category, _, kind_text = item.rpartition("=")
+        kind = _STAGE_KINDS.get(kind_text)
+        if kind is None:
+            raise UsageError(
+                "unknown stage kind",
+                where="--counts",
+                expected="yes, prologue or liaison (optionally CATEGORY=KIND)",
+                received=item,
+            )
+        if category:
+            if category not in categories:
+                raise UsageError(
+                    "unknown category",
+                    where="--counts",
+                    expected="one of " + ", ".join(categories),
+                    received=category,
+                )
+            per_category[category] = kind
+        else:
+            default = kind
+    return tuple(StageRule(category=c, kind=per_category.get(c, default)) for c in categories)
+
+
+class _Stage(RecordKind):
+    name = "stage"
+    help = "schedule a stage"
+    event_type = StageScheduled
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--number", required=True, type=positive_int)
+        parser.add_argument(
+            "--counts",
+            action="append",
+            metavar="[CATEGORY=]KIND",
+            help="yes (a special, the default), prologue or liaison; CATEGORY=KIND for one "
+            "category",
+        )
+        parser.add_argument("--date", help="ISO date, e.g. 2004-01-05")
+        parser.add_argument("--from", dest="start", metavar="PLACE")
+        parser.add_argument("--to", dest="finish", metavar="PLACE")
+        parser.add_argument("--distance", type=positive_int, metavar="KM")
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return StageScheduled(
+            stage=args.number,
+            rules=_stage_rules(args.counts or [], recorder.rally.categories),
+            date=args.date,
+            start=args.start,
+            finish=args.finish,
+            distance_km=args.distance,
+            provenance=source,
+        )
+
+
+class _Result(RecordKind):
+    name = "result"
+    help = "record a stage time"
+    event_type = StageResultRecorded
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--category", required=True)
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument("--entry", required=True, metavar="NUM")
+        parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
+        parser.add_argument(
+            "--first-stage",
+            type=positive_int,
+            metavar="K",
+            help="one combined time for stages K to --stage",
+        )
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return StageResultRecorded(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            time_ms=args.time,
+            first_stage=args.first_stage,
+            provenance=source,
+        )
+
+
+class _Penalty(RecordKind):
+    name = "penalty"
+    help = "impose a penalty (negative: a bonus)"
+    event_type = PenaltyImposed
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        _entry_options(parser)
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument("--amount", required=True, metavar="[+|-]H:MM:SS")
+        parser.add_argument("--reason", required=True)
+        parser.add_argument(
+            "--gc-only", action="store_true", help="change the GC only, not the stage ranking"
+        )
+        parser.add_argument("--id", help="penalty id (default: P1, P2, …)")
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        penalty_id = args.id
+        if penalty_id is None:
+            taken = recorder.fold.penalties
+            number = len(taken) + 1
+            while f"P{number}" in taken:
+                number += 1
+            penalty_id = f"P{number}"
+        return PenaltyImposed(
+            penalty_id=penalty_id,
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            amount_ms=parse_duration(args.amount, where="--amount"),
+            reason=args.reason,
+            gc_only=args.gc_only,
+            provenance=source,
+        )
+
+
+class _Rescind(RecordKind):
+    name = "rescind"
+    help = "withdraw a penalty"
+    event_type = PenaltyRescinded
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--penalty", required=True, metavar="ID")
+        parser.add_argument("--reason", required=True)
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return PenaltyRescinded(penalty_id=args.penalty, reason=args.reason, provenance=source)
+
+
+class _Cancel(RecordKind):
+    name = "cancel"
+    help = "cancel a stage"
+    event_type = StageCancelled
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument("--category", action="append", help="only this category (repeatable)")
+        parser.add_argument(
+            "--awarded-time",
+            metavar="H:MM:SS",
+            help="time awarded to every competitor still in the rally",
+        )
+        parser.add_argument("--reason", required=True)
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        awarded = args.awarded_time
+        return StageCancelled(
+            stage=args.stage,
+            categories=tuple(args.category) if args.category else recorder.rally.categories,
+            reason=args.reason,
+            awarded_ms=None if awarded is None else parse_time(awarded, where="--awarded-time"),
+            provenance=source,
+        )
+
+
+class _Retire(RecordKind):
+    name = "retire"
+    help = "an entry leaves the rally"
+    event_type = EntryRetired
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        _entry_options(parser)
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument("--reason", required=True)
+        parser.add_argument("--excluded", action="store_true", help="excluded rather than retired")
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return EntryRetired(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            reason=args.reason,
+            excluded=args.excluded,
+            provenance=source,
+        )
+
+
+class _Correct(RecordKind):
+    name = "correct"
+    help = "correct a stage time"
+    event_type = ResultCorrected
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        _entry_options(parser)
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
+        parser.add_argument("--reason", default="correction")
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return ResultCorrected(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            time_ms=args.time,
+            reason=args.reason,
+            provenance=source,
+        )
+
+
+class _Coverage(RecordKind):
+    name = "coverage"
+    help = "declare how much of the field the log holds"
+    event_type = FieldCoverageDeclared
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--category", required=True)
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument(
+            "--stage-known",
+            type=positive_int,
+            metavar="K",
+            help="the log holds the stage ranking's first K rows",
+        )
+        parser.add_argument(
+            "--gc-known",
+            type=positive_int,
+            metavar="K",
+            help="the log holds the GC's first K rows",
+        )
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return FieldCoverageDeclared(
+            category=args.category,
+            stage=args.stage,
+            stage_known=args.stage_known,
+            gc_known=args.gc_known,
+            provenance=source,
+        )
+
+
+class _Waypoint(RecordKind):
+    name = "waypoint"
+    help = "record an entry's elapsed time at a waypoint of a stage (a split)"
+    event_type = WaypointRecorded
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        _entry_options(parser)
+        parser.add_argument("--stage", required=True, type=positive_int)
+        parser.add_argument("--waypoint", required=True, type=positive_int, metavar="K")
+        parser.add_argument(
+            "--time",
+            required=True,
+            type=time_arg,
+            metavar="H:MM:SS",
+            help="elapsed time since the stage start",
+        )
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        return WaypointRecorded(
+            entry_id=_entry_id(recorder, args.category, args.entry),
+            stage=args.stage,
+            waypoint=args.waypoint,
+            time_ms=args.time,
+            provenance=source,
+        )
+
+
+class Record(Command):
+    name = "record"
+    help = "append one event to a log"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("log", metavar="LOG", help="the log file")
+        kinds = parser.add_subparsers(
+            dest="kind", required=True, metavar="KIND", parser_class=type(parser)
+        )
+        for kind in KINDS.values():
+            sub = kinds.add_parser(kind.name, help=kind.help)
+            kind.arguments(sub)
+            sub.add_argument(
+                "--source",
+                metavar="TEXT",
+                help="where this comes from (a bulletin, a steward's decision)",
+            )
+            sub.add_argument(
+                "--wait",
+                type=wait_seconds,
+                default=0.0,
+                metavar="SECONDS",
+                help="wait this long for another writer to finish (default: refuse)",
+            )
+
+    def run(self, args: argparse.Namespace) -> int:
+        kind = KINDS[args.kind]
+        source = Provenance(kind=SourceKind.RECORDED, detail=args.source)
+        if isinstance(kind, _Rally):
+            record = create_log(args.log, kind.declaration(args, source), recorded_at=now_iso())
+            sys.stdout.write(f"created {args.log}\n{event_line(record)}")
+            return 0
+        with Recorder(args.log, wait_seconds=args.wait) as recorder:
+            event = kind.build(args, recorder, source)
+            record = recorder.append(event, recorded_at=now_iso())
+        sys.stdout.write(event_line(record))
+        return 0

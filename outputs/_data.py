@@ -1,0 +1,377 @@
+"""The JSON and CSV shapes of every result: one cattrs converter owns them.
+
+``to_data`` turns a result (a ``Standings``, a ``WhatIf``, a view such as
+``Replay``) into plain data, the JSON contract documented in
+``docs/cli.md``; the CSV writers take their cells from that same data, so a
+value reads the same in both. The engine's types know nothing of either.
+Times appear twice, as exact integer milliseconds (``time_ms``) and as text
+(``time``, ``h:mm:ss``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from rally_standings.engine import (
+    Change,
+    CombinedResult,
+    Component,
+    HistoryEntry,
+    PenaltyListing,
+    Row,
+    StageComparison,
+    StageResult,
+    StageRow,
+    Standings,
+    Unclassified,
+    WhatIf,
+)
+from rally_standings.events import (
+    CODEC,
+    Event,
+    Person,
+    Provenance,
+    Record,
+    format_gap,
+    format_signed,
+    format_time,
+    tag_of,
+)
+from rally_standings.outputs._views import (
+    EventLog,
+    Explanation,
+    LeaderComparison,
+    PenaltyList,
+    Replay,
+    StandingsHistory,
+)
+
+__all__ = ["CONVERTER", "csv_text", "event_data", "json_text", "to_data"]
+
+
+def _names(crew: tuple[Person, ...]) -> list[str]:
+    return [person.name for person in crew]
+
+
+def _provenance(provenance: Provenance) -> dict[str, Any]:
+    return {"kind": str(provenance.kind), "detail": provenance.detail}
+
+
+def _shaped(
+    converter: cattrs.Converter,
+    cls: type,
+    *,
+    omit: Sequence[str] = (),
+    extra: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """Register ``cls`` as its fields (crews as plain names), less ``omit``, plus ``extra``."""
+    overrides: dict[str, Any] = {name: override(omit=True) for name in omit}
+    overrides["crew"] = override(unstruct_hook=_names)
+    base: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, converter, **overrides)
+    if extra is None:
+        converter.register_unstructure_hook(cls, base)
+        return
+    add = extra
+
+    def shaped(value: Any) -> dict[str, Any]:
+        return base(value) | add(value)
+
+    converter.register_unstructure_hook(cls, shaped)
+
+
+def _times(row: Row | StageRow) -> dict[str, Any]:
+    return {"time": format_time(row.time_ms), "gap": format_gap(row.gap_ms)}
+
+
+def _row_data(row: Row | StageRow) -> dict[str, Any]:
+    return {
+        "position": row.position,
+        "position_certain": row.position_certain,
+        "number": row.number,
+        "crew": _names(row.crew),
+        "make": row.make,
+        "time_ms": row.time_ms,
+        "gap_ms": row.gap_ms,
+        **_times(row),
+    }
+
+
+def _component(part: Component) -> dict[str, Any]:
+    return {
+        "kind": part.kind,
+        "stage": part.stage,
+        "first_stage": part.first_stage,
+        "time_ms": part.time_ms,
+        "seq": part.seq,
+        "note": part.note,
+        "penalty_id": part.penalty_id,
+        "recorded_ms": part.recorded_ms,
+        "provenance": _provenance(part.provenance),
+    }
+
+
+def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, Any]:
+    return {
+        "rally": standings.rally,
+        "rally_id": standings.rally_id,
+        "category": standings.category,
+        "after_stage": standings.after_stage,
+        "as_of": standings.as_of,
+        "rows": [converter.unstructure(row) for row in standings.rows],
+        "unclassified": [converter.unstructure(item) for item in standings.unclassified],
+    }
+
+
+def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str, Any]:
+    cancelled = None
+    if result.cancelled_reason is not None:
+        awarded = result.awarded_ms
+        cancelled = {
+            "reason": result.cancelled_reason,
+            "awarded_ms": awarded,
+            "awarded_time": None if awarded is None else format_time(awarded),
+        }
+    return {
+        "rally": result.rally,
+        "rally_id": result.rally_id,
+        "category": result.category,
+        "stage": result.stage,
+        "kind": str(result.kind),
+        "as_of": result.as_of,
+        "cancelled": cancelled,
+        "rows": [converter.unstructure(row) for row in result.rows],
+        "combined": [converter.unstructure(item) for item in result.combined],
+        "retired": [converter.unstructure(item) for item in result.retired],
+    }
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    """An event's fields as the log stores them, tagged with its type."""
+    fields = CODEC.unstructure(event)
+    fields.pop("type")
+    return {"type": tag_of(event), **fields}
+
+
+def _record(record: Record) -> dict[str, Any]:
+    data = event_data(record.event)
+    return {"seq": record.seq, "type": data.pop("type"), "recorded_at": record.recorded_at, **data}
+
+
+def _what_if(converter: cattrs.Converter, whatif: WhatIf) -> dict[str, Any]:
+    data = _standings(converter, whatif.hypothetical)
+    for row_data, row in zip(data["rows"], whatif.rows, strict=True):
+        row_data["actual_position"] = row.actual_position
+        row_data["position_change"] = row.position_change
+        row_data["actual_time_ms"] = row.actual_time_ms
+        row_data["gap_change_ms"] = row.gap_change_ms
+    data["hypothetical"] = [
+        {**event_data(event), "label": text}
+        for event, text in zip(whatif.events, whatif.labels, strict=False)
+    ]
+    data["leader_changed"] = whatif.leader_changed
+    data["headline"] = whatif.headline
+    return data
+
+
+def _penalty(listing: PenaltyListing) -> dict[str, Any]:
+    event = listing.state.event
+    return {
+        "id": event.penalty_id,
+        "category": listing.category,
+        "number": listing.number,
+        "crew": _names(listing.crew),
+        "stage": event.stage,
+        "amount_ms": event.amount_ms,
+        "amount": format_signed(event.amount_ms),
+        "gc_only": event.gc_only,
+        "reason": event.reason,
+        "seq": listing.state.seq,
+        "rescinded": not listing.state.in_force,
+        "rescinded_seq": listing.state.rescinded_seq,
+        "rescinded_reason": listing.state.rescinded_reason,
+        "provenance": _provenance(event.provenance),
+    }
+
+
+def _history_entry(converter: cattrs.Converter, item: HistoryEntry) -> dict[str, Any]:
+    leader = item.standings.leader
+    return {
+        "seq": item.record.seq,
+        "type": item.record.type,
+        "changes": [converter.unstructure(change) for change in item.changes],
+        "leader": None
+        if leader is None
+        else {"number": leader.number, "crew": _names(leader.crew), "time_ms": leader.time_ms},
+    }
+
+
+def _explanation(converter: cattrs.Converter, explanation: Explanation) -> dict[str, Any]:
+    standings, row = explanation.standings, explanation.row
+    return {
+        "rally": standings.rally,
+        "category": standings.category,
+        "after_stage": standings.after_stage,
+        "as_of": standings.as_of,
+        "number": row.number,
+        "crew": _names(row.crew),
+        "position": row.position,
+        "position_certain": row.position_certain,
+        "time_ms": row.time_ms,
+        "time": format_time(row.time_ms),
+        "components": [converter.unstructure(part) for part in row.components],
+    }
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+    converter.register_unstructure_hook(Provenance, _provenance)
+    converter.register_unstructure_hook(Row, _row_data)
+    converter.register_unstructure_hook(
+        StageRow, lambda row: _row_data(row) | {"penalty_ms": row.penalty_ms}
+    )
+    _shaped(converter, Unclassified, omit=("entry_id",))
+    _shaped(
+        converter,
+        CombinedResult,
+        omit=("entry_id", "make"),
+        extra=lambda c: {"time": format_time(c.time_ms)},
+    )
+    _shaped(converter, Change, omit=("entry_id",), extra=lambda c: {"text": c.describe()})
+    converter.register_unstructure_hook(Component, _component)
+    converter.register_unstructure_hook(Standings, lambda s: _standings(converter, s))
+    converter.register_unstructure_hook(StageResult, lambda r: _stage_result(converter, r))
+    converter.register_unstructure_hook(WhatIf, lambda w: _what_if(converter, w))
+    converter.register_unstructure_hook(PenaltyListing, _penalty)
+    converter.register_unstructure_hook(HistoryEntry, lambda h: _history_entry(converter, h))
+    converter.register_unstructure_hook(Record, _record)
+    converter.register_unstructure_hook(Explanation, lambda e: _explanation(converter, e))
+    converter.register_unstructure_hook(
+        Replay, lambda r: [converter.unstructure(s) for s in r.snapshots]
+    )
+    converter.register_unstructure_hook(
+        PenaltyList, lambda p: [converter.unstructure(item) for item in p.listings]
+    )
+    converter.register_unstructure_hook(
+        StandingsHistory, lambda h: [converter.unstructure(item) for item in h.entries]
+    )
+    converter.register_unstructure_hook(
+        StageComparison, lambda c: {"stage": c.stage, **_what_if(converter, c.comparison)}
+    )
+    converter.register_unstructure_hook(
+        LeaderComparison, lambda c: [converter.unstructure(item) for item in c.comparisons]
+    )
+    return converter
+
+
+CONVERTER = _make_converter()
+"""The one converter of every output shape."""
+
+
+def to_data(result: object) -> Any:
+    """A result as plain data (dicts, lists, strings, integers): its JSON shape."""
+    return CONVERTER.unstructure(result)
+
+
+def json_text(result: object) -> str:
+    """A result as pretty, stable JSON (UTF-8 text, not ASCII-escaped)."""
+    if isinstance(result, EventLog):
+        return "".join(_json_line(record) for record in result.records)
+    return json.dumps(to_data(result), ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_line(record: Record) -> str:
+    return json.dumps(to_data(record), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# ---------------------------------------------------------------------- CSV
+
+_SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FREE_TEXT = frozenset({"number", "crew", "make", "reason"})
+"""Columns that hold text a person typed (the others are the engine's numbers and times)."""
+
+_RANKED = ["position", "position_certain", "number", "crew", "make", "time", "gap", "time_ms"]
+_STANDINGS_COLUMNS = ["after_stage", *_RANKED, "gap_ms", "reason"]
+_STAGE_COLUMNS = ["stage", *_RANKED, "gap_ms", "penalty_ms"]
+_WHATIF_COLUMNS = [
+    "after_stage",
+    *_RANKED,
+    "gap_ms",
+    "actual_position",
+    "position_change",
+    "gap_change_ms",
+]
+
+
+def _cell(value: Any) -> str:
+    """One CSV cell: crews joined with slashes, booleans lowercase, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return " / ".join(map(str, value))
+    return str(value)
+
+
+def _rows(result: object) -> Iterator[tuple[list[str], dict[str, Any]]]:
+    """(columns, row data) for every CSV row of a result."""
+    if isinstance(result, Standings | Replay):
+        for standings in result.snapshots if isinstance(result, Replay) else (result,):
+            data = to_data(standings)
+            for row in data["rows"]:
+                yield _STANDINGS_COLUMNS, {"after_stage": standings.after_stage, **row}
+            for item in data["unclassified"]:
+                yield _STANDINGS_COLUMNS, {"after_stage": standings.after_stage, **item}
+    elif isinstance(result, StageResult):
+        for row in to_data(result)["rows"]:
+            yield _STAGE_COLUMNS, {"stage": result.stage, **row}
+    elif isinstance(result, WhatIf | LeaderComparison):
+        comparisons = (
+            [item.comparison for item in result.comparisons]
+            if isinstance(result, LeaderComparison)
+            else [result]
+        )
+        for whatif in comparisons:
+            stage = whatif.hypothetical.after_stage
+            for row in to_data(whatif)["rows"]:
+                yield _WHATIF_COLUMNS, {"after_stage": stage, **row}
+    else:
+        raise TypeError(f"no CSV shape for {type(result).__name__}")
+
+
+def _columns_of(result: object) -> list[str]:
+    if isinstance(result, Standings | Replay):
+        return _STANDINGS_COLUMNS
+    if isinstance(result, StageResult):
+        return _STAGE_COLUMNS
+    return _WHATIF_COLUMNS
+
+
+def csv_text(result: object) -> str:
+    """A result's rows as CSV, one header line first.
+
+    A free-text cell (number, crew, make, reason) that begins with ``=``, ``+``,
+    ``-`` or ``@`` (or a tab or carriage return) is prefixed with ``'``, as
+    spreadsheet programs expect, so that a crew name such as ``=HYPERLINK(…)`` is
+    shown as text and never run as a formula. Times and gaps are the engine's
+    own (``+0:05:00``) and are written as they are.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_columns_of(result))
+    for columns, data in _rows(result):
+        writer.writerow([_safe(_cell(data.get(column)), column) for column in columns])
+    return buffer.getvalue()
+
+
+def _safe(text: str, column: str) -> str:
+    if column in _FREE_TEXT and text.startswith(_SPREADSHEET_TRIGGERS):
+        return "'" + text
+    return text
