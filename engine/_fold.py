@@ -12,7 +12,7 @@ folding the whole log (a property the tests check).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -50,6 +50,7 @@ __all__ = [
     "PenaltyState",
     "ResultState",
     "RetirementState",
+    "handled_types",
 ]
 
 
@@ -135,6 +136,30 @@ class FoldState:
     coverage: tuple[FieldCoverageDeclared, ...] = ()
     splits: tuple[tuple[int, int], ...] = ()
     """Waypoint splits recorded, per stage: (stage, count)."""
+
+
+_Handler = Callable[["Fold", Any, int], None]
+_HANDLERS: dict[type, _Handler] = {}
+"""The fold's handler of each event type, registered beside it by ``@handles``."""
+
+_F = TypeVar("_F", bound=Callable[..., None])
+
+
+def handles(event_type: type) -> Callable[[_F], _F]:
+    """Register the decorated method as the fold's handler of ``event_type``."""
+
+    def register(handler: _F) -> _F:
+        if event_type in _HANDLERS:
+            raise TypeError(f"{event_type.__name__} has two handlers")
+        _HANDLERS[event_type] = handler
+        return handler
+
+    return register
+
+
+def handled_types() -> frozenset[type]:
+    """Every event type the fold has a handler for."""
+    return frozenset(_HANDLERS)
 
 
 class Fold:
@@ -438,6 +463,7 @@ class Fold:
 
     # ------------------------------------------------------------------ handlers
 
+    @handles(RallyDeclared)
     def _on_rally_declared(self, event: RallyDeclared, seq: int) -> None:
         if self.rally is not None:
             raise _violation(
@@ -449,6 +475,7 @@ class Fold:
             )
         self.rally = event
 
+    @handles(EntryRegistered)
     def _on_entry_registered(self, event: EntryRegistered, seq: int) -> None:
         self._require_category(event, seq, event.category)
         if event.entry_id in self.entries:
@@ -471,6 +498,7 @@ class Fold:
         if event.number is not None:
             self.numbers[(event.category, event.number)] = event.entry_id
 
+    @handles(StageScheduled)
     def _on_stage_scheduled(self, event: StageScheduled, seq: int) -> None:
         for rule in event.rules:
             self._require_category(event, seq, rule.category)
@@ -493,6 +521,7 @@ class Fold:
                 )
         self.stages[event.stage] = event
 
+    @handles(StageResultRecorded)
     def _on_stage_result_recorded(self, event: StageResultRecorded, seq: int) -> None:
         entry = self._require_entry(event, seq, event.entry_id)
         category = entry.category
@@ -564,6 +593,7 @@ class Fold:
             )
         )
 
+    @handles(ResultCorrected)
     def _on_result_corrected(self, event: ResultCorrected, seq: int) -> None:
         self._require_entry(event, seq, event.entry_id)
         result = self.results.get((event.entry_id, event.stage))
@@ -590,6 +620,7 @@ class Fold:
             result, corrections=(*result.corrections, correction)
         )
 
+    @handles(PenaltyImposed)
     def _on_penalty_imposed(self, event: PenaltyImposed, seq: int) -> None:
         self._require_entry(event, seq, event.entry_id)
         self._require_stage(event, seq, event.stage)
@@ -603,6 +634,7 @@ class Fold:
             )
         self.penalties[event.penalty_id] = PenaltyState(event=event, seq=seq)
 
+    @handles(PenaltyRescinded)
     def _on_penalty_rescinded(self, event: PenaltyRescinded, seq: int) -> None:
         self._require_rally(event, seq)
         penalty = self.penalties.get(event.penalty_id)
@@ -627,6 +659,7 @@ class Fold:
             penalty, rescinded_seq=seq, rescinded_reason=event.reason
         )
 
+    @handles(StageCancelled)
     def _on_stage_cancelled(self, event: StageCancelled, seq: int) -> None:
         scheduled = self._require_stage(event, seq, event.stage)
         for category in event.categories:
@@ -665,6 +698,7 @@ class Fold:
                 category=category, event=event, seq=seq
             )
 
+    @handles(EntryRetired)
     def _on_entry_retired(self, event: EntryRetired, seq: int) -> None:
         self._require_entry(event, seq, event.entry_id)
         self._require_stage(event, seq, event.stage)
@@ -690,11 +724,13 @@ class Fold:
             )
         self.retirements[event.entry_id] = RetirementState(event=event, seq=seq)
 
+    @handles(FieldCoverageDeclared)
     def _on_field_coverage_declared(self, event: FieldCoverageDeclared, seq: int) -> None:
         self._require_category(event, seq, event.category)
         self._require_stage(event, seq, event.stage)
         self.coverage[(event.category, event.stage)] = event
 
+    @handles(WaypointRecorded)
     def _on_waypoint_recorded(self, event: WaypointRecorded, seq: int) -> None:
         entry = self._require_entry(event, seq, event.entry_id)
         scheduled = self._require_stage(event, seq, event.stage)
@@ -736,16 +772,3 @@ _BULK: dict[str, Callable[[Fold, Run, Frame], bool]] = {
 
 _CHANGES_WHO_MAY_SPLIT = frozenset({EntryRegistered, StageScheduled, StageCancelled, EntryRetired})
 
-_HANDLERS: dict[type, Callable[[Fold, Any, int], None]] = {
-    RallyDeclared: Fold._on_rally_declared,
-    EntryRegistered: Fold._on_entry_registered,
-    StageScheduled: Fold._on_stage_scheduled,
-    StageResultRecorded: Fold._on_stage_result_recorded,
-    ResultCorrected: Fold._on_result_corrected,
-    PenaltyImposed: Fold._on_penalty_imposed,
-    PenaltyRescinded: Fold._on_penalty_rescinded,
-    StageCancelled: Fold._on_stage_cancelled,
-    EntryRetired: Fold._on_entry_retired,
-    FieldCoverageDeclared: Fold._on_field_coverage_declared,
-    WaypointRecorded: Fold._on_waypoint_recorded,
-}
