@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-from rally_standings.engine import Recorder, create_log
-from rally_standings.events import (
-    EntryRegistered,
-    Person,
-    RallyDeclared,
-    StageKind,
-    StageRule,
-    StageScheduled,
-)
+from tests.helpers import start_rally
+
+# Properties here fold logs, write files and start processes: how long an example takes
+# depends on the machine's load, never on the code's correctness, so no deadline.
+settings.register_profile("rally", deadline=None)
+settings.load_profile("rally")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,38 +26,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
-
-
-def start_rally(path: Path, *, stages: int = 4) -> Path:
-    """A log with a rally (cars, bikes), a prologue, ``stages - 1`` specials and four cars."""
-    create_log(
-        path,
-        RallyDeclared(rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")),
-    )
-    with Recorder(path) as recorder:
-        recorder.append_many(
-            [
-                StageScheduled(
-                    stage=n,
-                    rules=(
-                        StageRule("cars", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
-                        StageRule("bikes", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
-                    ),
-                )
-                for n in range(1, stages + 1)
-            ]
-            + [
-                EntryRegistered(
-                    entry_id=f"cars:{n}",
-                    category="cars",
-                    number=str(n),
-                    crew=(Person(f"Driver {n}", "FRA"), Person(f"Co {n}")),
-                    make="Make",
-                )
-                for n in (200, 201, 202, 203)
-            ]
-        )
-    return path
 
 
 @pytest.fixture

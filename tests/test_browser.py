@@ -22,7 +22,7 @@ import pytest
 
 from rally_standings.outputs.report import Hypothesis, build_report, chart_series
 from rally_standings.replays import load
-from tests.test_report import parse_html
+from tests.helpers import parse_html
 
 CHROMIUM = next(
     (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,23 +16,22 @@ from rally_standings.app._cli import main
 STANDINGS = shutil.which("standings") or str(Path(sys.executable).with_name("standings"))
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    code = main(list(argv))
+def run(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str]:
+    """Run the CLI in-process on ``command`` (split as a shell would); (exit code, out, err)."""
+    code = main(shlex.split(command))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def record(capsys: pytest.CaptureFixture[str], log: Path, *argv: str) -> str:
-    code, out, err = run(capsys, "record", str(log), *argv)
+def record(capsys: pytest.CaptureFixture[str], log: Path, command: str) -> str:
+    """``standings record LOG command``, which must succeed; its output."""
+    code, out, err = run(capsys, f"record {log} {command}")
     assert code == 0, err
     return out
 
 
 def gc(capsys: pytest.CaptureFixture[str], log: Path, after: int) -> list[tuple[object, ...]]:
-    code, out, err = run(
-        capsys, "show", str(log), "--category", "cars", "--after", str(after), "--format", "json"
-    )
+    code, out, err = run(capsys, f"show {log} --category cars --after {after} --format json")
     assert code == 0, err
     data = json.loads(out)
     assert data["after_stage"] == after
@@ -48,22 +48,10 @@ def built(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     Prologue, tie, GC-only penalty, cancellation with awarded time, retirement.
     """
     log = tmp_path / "cli.rallylog"
-    record(
-        capsys,
-        log,
-        "rally",
-        "--name",
-        "CLI Rally",
-        "--year",
-        "2024",
-        "--category",
-        "cars",
-        "--category",
-        "trucks",
-    )
-    record(capsys, log, "stage", "--number", "1", "--counts", "prologue")
+    record(capsys, log, "rally --name 'CLI Rally' --year 2024 --category cars --category trucks")
+    record(capsys, log, "stage --number 1 --counts prologue")
     for n in (2, 3, 4, 5):
-        record(capsys, log, "stage", "--number", str(n))
+        record(capsys, log, f"stage --number {n}")
     for number, crew, make in [
         ("200", "Ann Alpha (FRA)", "Toyota"),
         ("201", "Bob Bravo", "Mini"),
@@ -72,117 +60,30 @@ def built(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
         record(
             capsys,
             log,
-            "entry",
-            "--category",
-            "cars",
-            "--number",
-            number,
-            "--crew",
-            crew,
-            "--crew",
-            "Navigator",
-            "--make",
-            make,
+            f"entry --category cars --number {number} --crew '{crew}' --crew Navigator --make "
+            f"{make}",
         )
     for number, time in [("200", "3:45"), ("201", "3:40"), ("202", "3:50")]:
-        record(
-            capsys,
-            log,
-            "result",
-            "--category",
-            "cars",
-            "--stage",
-            "1",
-            "--entry",
-            number,
-            "--time",
-            time,
-        )
+        record(capsys, log, f"result --category cars --stage 1 --entry {number} --time {time}")
     for number, time in [("200", "2:00:00"), ("201", "2:01:00"), ("202", "2:03:30")]:
-        record(
-            capsys,
-            log,
-            "result",
-            "--category",
-            "cars",
-            "--stage",
-            "2",
-            "--entry",
-            number,
-            "--time",
-            time,
-        )
+        record(capsys, log, f"result --category cars --stage 2 --entry {number} --time {time}")
     out = record(
         capsys,
         log,
-        "penalty",
-        "--category",
-        "cars",
-        "--entry",
-        "200",
-        "--stage",
-        "3",
-        "--amount",
-        "+0:05:00",
-        "--reason",
-        "outside assistance",
-        "--gc-only",
+        "penalty --category cars --entry 200 --stage 3 --amount +0:05:00 --reason 'outside "
+        "assistance' --gc-only",
     )
     assert "P1: cars:200 at stage 3 +0:05:00 (GC only): outside assistance" in out
     for number, time in [("200", "1:30:00"), ("201", "1:34:00"), ("202", "1:32:30")]:
-        record(
-            capsys,
-            log,
-            "result",
-            "--category",
-            "cars",
-            "--stage",
-            "3",
-            "--entry",
-            number,
-            "--time",
-            time,
-        )
+        record(capsys, log, f"result --category cars --stage 3 --entry {number} --time {time}")
+    record(capsys, log, "retire --category cars --entry 202 --stage 4 --reason 'broken axle'")
     record(
         capsys,
         log,
-        "retire",
-        "--category",
-        "cars",
-        "--entry",
-        "202",
-        "--stage",
-        "4",
-        "--reason",
-        "broken axle",
-    )
-    record(
-        capsys,
-        log,
-        "cancel",
-        "--stage",
-        "4",
-        "--category",
-        "cars",
-        "--awarded-time",
-        "0:45:00",
-        "--reason",
-        "flooded river",
+        "cancel --stage 4 --category cars --awarded-time 0:45:00 --reason 'flooded river'",
     )
     for number, time in [("200", "1:10:00"), ("201", "1:09:00")]:
-        record(
-            capsys,
-            log,
-            "result",
-            "--category",
-            "cars",
-            "--stage",
-            "5",
-            "--entry",
-            number,
-            "--time",
-            time,
-        )
+        record(capsys, log, f"result --category cars --stage 5 --entry {number} --time {time}")
     return log
 
 
@@ -212,7 +113,7 @@ def test_standings_after_every_stage(built: Path, capsys: pytest.CaptureFixture[
 
 def test_prologue_has_a_ranking_but_no_gc(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The prologue ranks on its own; asking for a GC after it is a clear error."""
-    code, out, _ = run(capsys, "stage", str(built), "-c", "cars", "-s", "1", "-f", "json")
+    code, out, _ = run(capsys, f"stage {built} -c cars -s 1 -f json")
     assert code == 0
     rows = json.loads(out)["rows"]
     assert [(r["position"], r["number"], r["time"]) for r in rows] == [
@@ -220,7 +121,7 @@ def test_prologue_has_a_ranking_but_no_gc(built: Path, capsys: pytest.CaptureFix
         (2, "200", "0:03:45"),
         (3, "202", "0:03:50"),
     ]
-    code, _, err = run(capsys, "show", str(built), "-c", "cars", "--after", "1")
+    code, _, err = run(capsys, f"show {built} -c cars --after 1")
     assert code == 2
     assert err.startswith("standings: error: no stage counts toward the general classification")
 
@@ -229,7 +130,7 @@ def test_stage_ranking_ignores_gc_only_penalty(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Stage 3's ranking keeps the penalised crew's stage win."""
-    code, out, _ = run(capsys, "stage", str(built), "-c", "cars", "-s", "3", "-f", "json")
+    code, out, _ = run(capsys, f"stage {built} -c cars -s 3 -f json")
     assert code == 0
     data = json.loads(out)
     assert [(r["number"], r["time"], r["gap"]) for r in data["rows"]] == [
@@ -241,7 +142,7 @@ def test_stage_ranking_ignores_gc_only_penalty(
 
 def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without --after the GC is after the last stage with results, as an aligned table."""
-    code, out, _ = run(capsys, "show", str(built), "--category", "cars")
+    code, out, _ = run(capsys, f"show {built} --category cars")
     assert code == 0
     assert out.splitlines() == [
         "CLI Rally · cars · general classification after stage 5",
@@ -266,25 +167,14 @@ def test_as_of_shows_the_standings_before_a_late_event(
     out = record(
         capsys,
         built,
-        "penalty",
-        "--category",
-        "cars",
-        "--entry",
-        "201",
-        "--stage",
-        "3",
-        "--amount",
-        "0:10:00",
-        "--reason",
-        "late decision: speeding",
+        "penalty --category cars --entry 201 --stage 3 --amount 0:10:00 --reason 'late "
+        "decision: speeding'",
     )
     penalty_seq = int(out.split()[0])
     assert penalty_seq == 24
     now = gc(capsys, built, 5)
     assert now[:2] == [(1, "200", "5:30:00", None), (2, "201", "5:39:00", "+0:09:00")]
-    _, out, _ = run(
-        capsys, "show", str(built), "-c", "cars", "--as-of", str(penalty_seq - 1), "-f", "json"
-    )
+    _, out, _ = run(capsys, f"show {built} -c cars --as-of {penalty_seq - 1} -f json")
     before = json.loads(out)
     assert before["as_of"] == penalty_seq - 1
     assert before["after_stage"] == 5
@@ -292,19 +182,7 @@ def test_as_of_shows_the_standings_before_a_late_event(
         ("201", "5:29:00"),
         ("200", "5:30:00"),
     ]
-    _, out, _ = run(
-        capsys,
-        "stage",
-        str(built),
-        "-c",
-        "cars",
-        "-s",
-        "3",
-        "--as-of",
-        str(penalty_seq - 1),
-        "-f",
-        "json",
-    )
+    _, out, _ = run(capsys, f"stage {built} -c cars -s 3 --as-of {penalty_seq - 1} -f json")
     assert [r["number"] for r in json.loads(out)["rows"]] == ["200", "202", "201"]
 
 
@@ -312,7 +190,7 @@ def test_replay_json_is_an_array_of_snapshots(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`standings replay` gives one snapshot per stage from the first counted one."""
-    code, out, _ = run(capsys, "replay", str(built), "-c", "cars", "-f", "json")
+    code, out, _ = run(capsys, f"replay {built} -c cars -f json")
     assert code == 0
     snapshots = json.loads(out)
     assert [s["after_stage"] for s in snapshots] == [2, 3, 4, 5]
@@ -341,7 +219,7 @@ def test_replay_json_is_an_array_of_snapshots(
 
 def test_replay_csv(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """CSV has a header and a row per entry per stage, unclassified with their reason."""
-    _code, out, _ = run(capsys, "replay", str(built), "-c", "cars", "-f", "csv")
+    _code, out, _ = run(capsys, f"replay {built} -c cars -f csv")
     lines = out.splitlines()
     assert lines[0] == (
         "after_stage,position,position_certain,number,crew,make,time,gap,time_ms,gap_ms,reason"
@@ -352,11 +230,11 @@ def test_replay_csv(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_events_text_and_jsonl(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings events` lists every event with its sequence number."""
-    _, out, _ = run(capsys, "events", str(built))
+    _, out, _ = run(capsys, f"events {built}")
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["1", "rally-declared", "CLI"]
     assert len(lines) == 23  # 1 rally, 5 stages, 3 entries, 11 results, penalty, retire, cancel
-    _code, out, _ = run(capsys, "events", str(built), "--format", "jsonl")
+    _code, out, _ = run(capsys, f"events {built} --format jsonl")
     objects = [json.loads(line) for line in out.splitlines()]
     assert [o["seq"] for o in objects] == list(range(1, 24))
     assert objects[-1]["type"] == "stage-result-recorded"
@@ -365,21 +243,11 @@ def test_events_text_and_jsonl(built: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_rescind_and_correct(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A rescinded penalty and a corrected time change the GC as expected."""
-    record(capsys, built, "rescind", "--penalty", "P1", "--reason", "appeal upheld")
+    record(capsys, built, "rescind --penalty P1 --reason 'appeal upheld'")
     record(
         capsys,
         built,
-        "correct",
-        "--category",
-        "cars",
-        "--entry",
-        "201",
-        "--stage",
-        "5",
-        "--time",
-        "1:11:00",
-        "--reason",
-        "timing error",
+        "correct --category cars --entry 201 --stage 5 --time 1:11:00 --reason 'timing error'",
     )
     assert gc(capsys, built, 5)[:2] == [
         (1, "200", "5:25:00", None),
@@ -389,12 +257,12 @@ def test_rescind_and_correct(built: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_log_check(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings log check` verifies every record and says so."""
-    code, out, _ = run(capsys, "log", "check", str(built))
+    code, out, _ = run(capsys, f"log check {built}")
     assert code == 0
     assert out.splitlines()[1].strip().startswith("23 sound records (seq 1-23) in 2795 bytes")
     data = built.read_bytes()
     built.write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])
-    code, out, _ = run(capsys, "log", "check", str(built))
+    code, out, _ = run(capsys, f"log check {built}")
     assert code == 1
     assert "DAMAGED" in out
     assert "byte offset 12, record seq 1" in out
@@ -588,14 +456,14 @@ def test_user_errors_one_line_exit_2_log_unchanged(
 
 def test_shipped_log_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     """LOG may be the name of a log shipped in replays/."""
-    code, out, _ = run(capsys, "show", "example-rally", "--category", "bikes", "-f", "json")
+    code, out, _ = run(capsys, "show example-rally --category bikes -f json")
     assert code == 0
     assert json.loads(out)["rows"][0]["crew"] == ["Tomás Ferreira"]
 
 
 def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings explain` shows results, penalties and awarded times that add up to the GC time."""
-    code, out, _ = run(capsys, "explain", str(built), "-c", "cars", "-e", "200", "-f", "json")
+    code, out, _ = run(capsys, f"explain {built} -c cars -e 200 -f json")
     assert code == 0
     data = json.loads(out)
     assert data["time"] == "5:30:00"
@@ -607,11 +475,11 @@ def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixtur
         ("result", 5, 4_200_000),
     ]
     assert sum(c["time_ms"] for c in data["components"]) == 19_800_000
-    code, out, _ = run(capsys, "explain", str(built), "-c", "cars", "-e", "Alpha")
+    code, out, _ = run(capsys, f"explain {built} -c cars -e Alpha")
     assert code == 0
     assert "penalty P1 (GC only): outside assistance" in out
     assert out.rstrip().endswith("Total: 5:30:00")
-    code, _, err = run(capsys, "explain", str(built), "-c", "cars", "-e", "202")
+    code, _, err = run(capsys, f"explain {built} -c cars -e 202")
     assert code == 2
     assert "entry not classified" in err
     assert "retired at stage 4" in err
@@ -622,17 +490,8 @@ def test_negative_amount_is_a_bonus(built: Path, capsys: pytest.CaptureFixture[s
     out = record(
         capsys,
         built,
-        "penalty",
-        "--category",
-        "cars",
-        "--entry",
-        "200",
-        "--stage",
-        "5",
-        "--amount",
-        "-0:02:00",
-        "--reason",
-        "stopped to help an injured rider",
+        "penalty --category cars --entry 200 --stage 5 --amount -0:02:00 --reason 'stopped to "
+        "help an injured rider'",
     )
     assert "P2: cars:200 at stage 5 -0:02:00" in out
     rows = gc(capsys, built, 5)

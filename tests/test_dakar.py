@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_verify_reproduces_every_documented_row(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_verify_command_exits_0(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The command line prints the summary last and exits 0."""
-    assert main(["verify", name]) == 0
+    assert main(shlex.split(f"verify {name}")) == 0
     assert capsys.readouterr().out.splitlines()[-1] == EXPECTED[name]
 
 

@@ -14,6 +14,7 @@ import functools
 import os
 import random
 import select
+import shlex
 import signal
 import struct
 import subprocess
@@ -50,9 +51,10 @@ from rally_standings.events._log import (
     read_records,
     scan_bytes,
 )
-from tests.conftest import start_rally
+from tests.helpers import start_rally
 
-TRIALS = 200
+TRIALS = 20
+"""SIGKILL trials in the default run; ``--run-slow`` runs 2 000."""
 STANDINGS = str(Path(sys.executable).with_name("standings"))
 
 
@@ -98,7 +100,14 @@ def _ends(data: bytes) -> list[int]:
 
 def _crash_trials(path: Path, trials: int, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
-    stats = {"trials": 0, "acknowledged": 0, "lost": 0, "torn_tails_cut": 0, "power_cuts": 0}
+    stats = {
+        "trials": 0,
+        "acknowledged": 0,
+        "lost": 0,
+        "torn_tails_cut": 0,
+        "power_cuts": 0,
+        "killed_after_an_ack": 0,
+    }
     for trial in range(trials):
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -106,14 +115,18 @@ def _crash_trials(path: Path, trials: int, seed: int) -> dict[str, int]:
             os.close(read_end)
             _writer(path, write_end, random.Random(seed * 1000 + trial))
         os.close(write_end)
+        before = len(read_records(path))
         if trial % 2:
             # half the kills land while appends are flowing: wait for the first ack first
-            select.select([read_end], [], [], 5.0)
+            select.select([read_end], [], [])
         time.sleep(rng.uniform(0.0, 0.03))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         acked = _acknowledged(read_end)
         os.close(read_end)
+        if trial % 2:
+            assert acked > before, f"trial {trial}: waited for an acknowledgement, got none"
+            stats["killed_after_an_ack"] += 1
         data = path.read_bytes()
         if rng.random() < 0.5:
             # power loss: anything after the last fsync'd (acknowledged) record may be cut
@@ -139,20 +152,24 @@ def _crash_trials(path: Path, trials: int, seed: int) -> dict[str, int]:
 
 
 def test_sigkill_during_appends_loses_no_acknowledged_event(tmp_path: Path) -> None:
-    """200 writers killed mid-append (half with a power cut after): no acknowledged event lost."""
+    """Writers killed mid-append (half with a power cut after): no acknowledged event lost.
+
+    Half the writers are killed only after they acknowledged an append, so the
+    kills land while appends are flowing whatever the machine's load.
+    """
     path = start_rally(tmp_path / "crash.rallylog")
     stats = _crash_trials(path, TRIALS, seed=2026)
     assert stats["trials"] == TRIALS
     assert stats["lost"] == 0
-    assert stats["acknowledged"] >= TRIALS // 2  # every other writer got appends through
+    assert stats["killed_after_an_ack"] == TRIALS // 2
     assert stats["power_cuts"] > 0
 
 
 @pytest.mark.slow
 def test_sigkill_long_run(tmp_path: Path) -> None:
-    """The same, ten times longer (opt-in: --run-slow)."""
+    """The same, 2 000 trials (opt-in: --run-slow)."""
     path = start_rally(tmp_path / "crash.rallylog")
-    stats = _crash_trials(path, TRIALS * 10, seed=7)
+    stats = _crash_trials(path, 2_000, seed=7)
     assert stats["lost"] == 0
 
 
@@ -294,7 +311,7 @@ def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixtu
     damaged[ends[5] + 30] ^= 1
     damaged[ends[20] + 30] ^= 1
     path.write_bytes(bytes(damaged))
-    assert main(["log", "check", str(path)]) == 1
+    assert main(shlex.split(f"log check {path}")) == 1
     out = capsys.readouterr().out
     assert f"damage at byte offset {ends[5]}, record seq {seqs[6]}: frame checksum mismatch" in out
     assert (
@@ -306,12 +323,12 @@ def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixtu
         f"(seq {seqs[7]}-{total})" in out
     )
     repaired = tmp_path / "r.rallylog"
-    assert main(["log", "repair", str(path), "-o", str(repaired)]) == 0
+    assert main(shlex.split(f"log repair {path} -o {repaired}")) == 0
     kept = seqs[6] - 1
     assert capsys.readouterr().out.startswith(
         f"wrote {repaired}: kept {kept} events (seq 1-{kept})"
     )
-    assert main(["log", "repair", str(path), "-o", str(repaired)]) == 2  # never overwrites
+    assert main(shlex.split(f"log repair {path} -o {repaired}")) == 2  # never overwrites
 
 
 def test_rule_violation_is_reported_and_repair_stops_before_it(tmp_path: Path) -> None:
@@ -617,27 +634,48 @@ def test_second_writer_refused_at_once_or_waits(tmp_path: Path) -> None:
 
 
 def test_readers_see_a_consistent_prefix_during_appends(tmp_path: Path) -> None:
-    """A reader polling while another process appends always sees a whole, valid prefix."""
+    """A reader polling while another process appends always sees a whole, valid prefix.
+
+    The writer appends 300 events; after each of the first 30 it waits until the
+    reader has seen it, so the reader certainly reads between appends, and the
+    other 270 race the reader freely.
+    """
     path = start_rally(tmp_path / "r.rallylog")
     initial = len(read_records(path))
     writer = subprocess.Popen(
         [
             sys.executable,
             "-c",
+            "import sys\n"
             "from rally_standings.engine import Recorder\n"
             "from rally_standings.events import PenaltyImposed\n"
             f"with Recorder({str(path)!r}) as r:\n"
             "    for n in range(300):\n"
             "        r.append(PenaltyImposed(penalty_id=f'R{n}', entry_id='cars:201', stage=2,"
-            " amount_ms=1000, reason='reader test'))\n",
+            " amount_ms=1000, reason='reader test'))\n"
+            "        if n < 30:\n"
+            "            print(n, flush=True)\n"
+            "            sys.stdin.readline()\n",
         ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    assert writer.stdin is not None
+    assert writer.stdout is not None
     seen = []
+    for n in range(30):
+        assert writer.stdout.readline() == f"{n}\n"
+        records = read_records(path)
+        assert [r.seq for r in records] == list(range(1, len(records) + 1))
+        seen.append(len(records))
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
     while writer.poll() is None:
         records = read_records(path)
         assert [r.seq for r in records] == list(range(1, len(records) + 1))
         seen.append(len(records))
-    assert writer.returncode == 0
+    assert writer.wait(timeout=60) == 0
+    assert seen[:30] == [initial + n + 1 for n in range(30)]  # each handshake state, seen whole
     assert seen == sorted(seen)  # never goes backwards
     assert len(read_records(path)) == initial + 300
-    assert len({*seen}) > 2  # the reader really did run during the appends

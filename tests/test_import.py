@@ -10,6 +10,7 @@ earlier stage.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -225,26 +226,15 @@ def test_verify_fails_on_a_tampered_log(
     """A replay that differs from the print (a penalty added) is a DIFFERENCE and exit 1."""
     assert (
         main(
-            [
-                "record",
-                str(imported),
-                "penalty",
-                "--category",
-                "trucks",
-                "--entry",
-                "401",
-                "--stage",
-                "6",
-                "--amount",
-                "0:01:00",
-                "--reason",
-                "test",
-            ]
+            shlex.split(
+                f"record {imported} penalty --category trucks --entry 401 --stage 6 --amount "
+                "0:01:00 --reason test"
+            )
         )
         == 0
     )
     capsys.readouterr()
-    assert main(["verify", str(imported)]) == 1
+    assert main(shlex.split(f"verify {imported}")) == 1
     out = capsys.readouterr().out
     assert (
         "DIFFERENCE trucks GC after stage 6, row 2 (line 50), Uri Uno: time: printed 3:00:00, "
@@ -257,7 +247,7 @@ def test_cli_import_refuses_with_a_report(
 ) -> None:
     """`standings import` without the errata prints each issue and exits 2, writing nothing."""
     log = tmp_path / "x.rallylog"
-    code = main(["import", str(ARTICLE), "-o", str(log)])
+    code = main(shlex.split(f"import {ARTICLE} -o {log}"))
     out, err = capsys.readouterr()
     assert code == 2
     assert len(out.splitlines()) == 3

@@ -36,7 +36,7 @@ from rally_standings.events._log import (
     scan_bytes,
     scan_file,
 )
-from tests.conftest import start_rally
+from tests.helpers import start_rally
 from tests.strategies import rally_records
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -17,111 +16,10 @@ from rally_standings.events import format_gap, format_time
 from rally_standings.outputs import Move, move
 from rally_standings.outputs.report import Hypothesis, build_report, chart_series
 from rally_standings.replays import load
+from tests.helpers import Node, parse_html, table_records, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-
-_VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base"}
-
-
-class Node:
-    """An element of a parsed HTML page: tag, attributes, children and text."""
-
-    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.parent = parent
-        self.content: list[Node | str] = []
-
-    @property
-    def children(self) -> list[Node]:
-        """The child elements."""
-        return [item for item in self.content if isinstance(item, Node)]
-
-    def text(self) -> str:
-        """All text inside, in document order, whitespace collapsed."""
-        out: list[str] = []
-
-        def walk(node: Node) -> None:
-            for item in node.content:
-                if isinstance(item, str):
-                    out.append(item)
-                else:
-                    walk(item)
-
-        walk(self)
-        return re.sub(r"\s+", " ", "".join(out)).strip()
-
-    def iter(self, tag: str | None = None) -> Iterator[Node]:
-        """This node and every descendant (of ``tag``), in document order."""
-        if tag is None or self.tag == tag:
-            yield self
-        for child in self.children:
-            yield from child.iter(tag)
-
-    def find(self, tag: str, **attrs: str) -> list[Node]:
-        """Descendants of ``tag`` whose attributes include ``attrs`` (``cls`` for class)."""
-        wanted = {("class" if k == "cls" else k): v for k, v in attrs.items()}
-        found = []
-        for node in self.iter(tag):
-            if all(
-                (v in node.attrs.get(k, "").split()) if k == "class" else node.attrs.get(k) == v
-                for k, v in wanted.items()
-            ):
-                found.append(node)
-        return found
-
-    def by_id(self, ident: str) -> Node:
-        """The element with this id."""
-        for node in self.iter():
-            if node.attrs.get("id") == ident:
-                return node
-        raise KeyError(ident)
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.current = self.root
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, self.current)
-        self.current.content.append(node)
-        if tag not in _VOID:
-            self.current = node
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.current.content.append(Node(tag, {k: v or "" for k, v in attrs}, self.current))
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Node | None = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent
-
-    def handle_data(self, data: str) -> None:
-        self.current.content.append(data)
-
-
-def parse_html(text: str) -> Node:
-    """A small DOM of an HTML page (the standard library's parser, no dependency)."""
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    return builder.root
-
-
-def table_rows(table: Node) -> list[list[str]]:
-    """The text of each body cell of a table, row by row."""
-    return [[cell.text() for cell in row.find("td")] for row in table.find("tr") if row.find("td")]
-
-
-def table_records(table: Node) -> list[dict[str, str]]:
-    """Each body row of a table as {header: cell text}."""
-    headers = [th.text() for th in table.find("th")]
-    return [dict(zip(headers, row, strict=True)) for row in table_rows(table)]
 
 
 @pytest.fixture(scope="module")
@@ -433,7 +331,7 @@ def test_as_of_report_is_the_log_as_known_then() -> None:
 def test_cli_report_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings report LOG -o FILE -c cars` writes one page for cars and says so on one line."""
     out = tmp_path / "cars.html"
-    assert main(["report", "dakar-2004", "-o", str(out), "-c", "cars"]) == 0
+    assert main(shlex.split(f"report dakar-2004 -o {out} -c cars")) == 0
     printed = capsys.readouterr()
     assert printed.out == f"wrote {out}: {out.stat().st_size // 1024} KiB\n"
     assert printed.err == ""
@@ -466,7 +364,7 @@ def test_cli_report_refuses_mistakes(
 def test_cli_chart_writes_a_standalone_svg(tmp_path: Path) -> None:
     """`--chart positions -c cars` writes one SVG file with one series per plotted entry."""
     out = tmp_path / "cars.svg"
-    assert main(["report", "dakar-2004", "-c", "cars", "--chart", "positions", "-o", str(out)]) == 0
+    assert main(shlex.split(f"report dakar-2004 -c cars --chart positions -o {out}")) == 0
     svg = out.read_text(encoding="utf-8")
     assert svg.startswith("<?xml")
     assert len(re.findall(r'<g id="cars-positions-series-\d+"', svg)) == 13

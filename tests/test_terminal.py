@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -62,7 +63,7 @@ def _line(text: str, needle: str) -> str:
 
 def test_piped_output_is_the_plain_table(capsys: pytest.CaptureFixture[str]) -> None:
     """When stdout is not a terminal, `show` prints exactly the plain table, byte for byte."""
-    assert main(["show", "dakar-2004", "-c", "cars", "--after", "9"]) == 0
+    assert main(shlex.split("show dakar-2004 -c cars --after 9")) == 0
     expected = plain(load("dakar-2004").standings("cars", 9))
     assert capsys.readouterr().out == expected
 
@@ -226,7 +227,7 @@ def test_report_progress_stays_off_piped_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With stderr captured (not a terminal), generating a report prints no progress at all."""
-    assert main(["report", "example-rally", "-o", str(tmp_path / "r.html")]) == 0
+    assert main(shlex.split(f"report example-rally -o {tmp_path / 'r.html'}")) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out.startswith("wrote ")
@@ -242,6 +243,6 @@ def test_report_progress_on_a_terminal_stderr(
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setattr(sys, "stdout", out)
     target = tmp_path / "r.html"
-    assert main(["report", "example-rally", "-o", str(target)]) == 0
+    assert main(shlex.split(f"report example-rally -o {target}")) == 0
     assert out.getvalue() == f"wrote {target}: {os.path.getsize(target) // 1024} KiB\n"
     assert "drawing the report of example-rally" in _strip(err.getvalue())

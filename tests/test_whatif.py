@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 
 import pytest
 from hypothesis import given, settings
@@ -145,18 +146,10 @@ def test_whatif_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     """JSON: the snapshot schema plus hypothetical, actual_position and position_change."""
     before = _digest("dakar-2004")
     code = main(
-        [
-            "whatif",
-            "dakar-2004",
-            "--category",
-            "cars",
-            "--rescind",
-            "2004-cars-peterhansel-assistance",
-            "--penalty",
-            "203@5=+1:00:00",
-            "--format",
-            "json",
-        ]
+        shlex.split(
+            "whatif dakar-2004 --category cars --rescind 2004-cars-peterhansel-assistance "
+            "--penalty 203@5=+1:00:00 --format json"
+        )
     )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
@@ -178,22 +171,22 @@ def test_whatif_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_whatif_cli_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     """The table shows arrows and the headline; a bad hypothesis is one line, exit 2."""
-    assert main(["whatif", "dakar-2004", "-c", "cars", "--penalty", "203@5=+1:00:00"]) == 0
+    assert main(shlex.split("whatif dakar-2004 -c cars --penalty 203@5=+1:00:00")) == 0
     out = capsys.readouterr().out
     # on top of the real 5:00: 53:47:37 + 1:00:00 = 54:47:37, 10:36 behind Masuoka's 54:37:01
     assert "The lead changes after stage 17: No. 201 Hiroshi Masuoka would lead by 0:10:36" in out
     assert "  1    2  ▲1    201  Hiroshi Masuoka / Gilles Picard" in out
-    assert main(["whatif", "dakar-2004", "-c", "cars", "--penalty", "999@5=+1:00:00"]) == 2
+    assert main(shlex.split("whatif dakar-2004 -c cars --penalty 999@5=+1:00:00")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "unknown entry" in err
-    assert main(["whatif", "dakar-2004", "-c", "cars"]) == 2
+    assert main(shlex.split("whatif dakar-2004 -c cars")) == 2
     assert "no hypothesis given" in capsys.readouterr().err
 
 
 def test_penalties_listing(capsys: pytest.CaptureFixture[str]) -> None:
     """`standings penalties` lists ids, entries, stages, amounts and rescissions (JSON contract)."""
-    assert main(["penalties", "dakar-2001", "--format", "json"]) == 0
+    assert main(shlex.split("penalties dakar-2001 --format json")) == 0
     data = json.loads(capsys.readouterr().out)
     assert [p["id"] for p in data] == [
         "2001-cars-masuoka-s10-gc",

@@ -1,0 +1,168 @@
+"""What several test modules share: small rallies, the command line, an HTML reader."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from rally_standings.app import main
+from rally_standings.engine import Recorder, create_log
+from rally_standings.events import (
+    EntryRegistered,
+    Person,
+    RallyDeclared,
+    StageKind,
+    StageRule,
+    StageScheduled,
+)
+
+__all__ = ["Node", "cli", "parse_html", "start_rally", "table_records", "table_rows"]
+
+
+def cli(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str]:
+    """Run ``standings command`` in-process (split as a shell would); (exit code, out, err)."""
+    code = main(shlex.split(command))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def start_rally(path: Path, *, stages: int = 4) -> Path:
+    """A log with a rally (cars, bikes), a prologue, ``stages - 1`` specials and four cars."""
+    create_log(
+        path,
+        RallyDeclared(rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")),
+    )
+    with Recorder(path) as recorder:
+        recorder.append_many(
+            [
+                StageScheduled(
+                    stage=n,
+                    rules=(
+                        StageRule("cars", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
+                        StageRule("bikes", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
+                    ),
+                )
+                for n in range(1, stages + 1)
+            ]
+            + [
+                EntryRegistered(
+                    entry_id=f"cars:{n}",
+                    category="cars",
+                    number=str(n),
+                    crew=(Person(f"Driver {n}", "FRA"), Person(f"Co {n}")),
+                    make="Make",
+                )
+                for n in (200, 201, 202, 203)
+            ]
+        )
+    return path
+
+
+# ---------------------------------------------------------------------- reading HTML
+
+_VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base"}
+
+
+class Node:
+    """An element of a parsed HTML page: tag, attributes, children and text."""
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.parent = parent
+        self.content: list[Node | str] = []
+
+    @property
+    def children(self) -> list[Node]:
+        """The child elements."""
+        return [item for item in self.content if isinstance(item, Node)]
+
+    def text(self) -> str:
+        """All text inside, in document order, whitespace collapsed."""
+        out: list[str] = []
+
+        def walk(node: Node) -> None:
+            for item in node.content:
+                if isinstance(item, str):
+                    out.append(item)
+                else:
+                    walk(item)
+
+        walk(self)
+        return re.sub(r"\s+", " ", "".join(out)).strip()
+
+    def iter(self, tag: str | None = None) -> Iterator[Node]:
+        """This node and every descendant (of ``tag``), in document order."""
+        if tag is None or self.tag == tag:
+            yield self
+        for child in self.children:
+            yield from child.iter(tag)
+
+    def find(self, tag: str, **attrs: str) -> list[Node]:
+        """Descendants of ``tag`` whose attributes include ``attrs`` (``cls`` for class)."""
+        wanted = {("class" if k == "cls" else k): v for k, v in attrs.items()}
+        found = []
+        for node in self.iter(tag):
+            if all(
+                (v in node.attrs.get(k, "").split()) if k == "class" else node.attrs.get(k) == v
+                for k, v in wanted.items()
+            ):
+                found.append(node)
+        return found
+
+    def by_id(self, ident: str) -> Node:
+        """The element with this id."""
+        for node in self.iter():
+            if node.attrs.get("id") == ident:
+                return node
+        raise KeyError(ident)
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, self.current)
+        self.current.content.append(node)
+        if tag not in _VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.current.content.append(Node(tag, {k: v or "" for k, v in attrs}, self.current))
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Node | None = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.content.append(data)
+
+
+def parse_html(text: str) -> Node:
+    """A small DOM of an HTML page (the standard library's parser, no dependency)."""
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
+def table_rows(table: Node) -> list[list[str]]:
+    """The text of each body cell of a table, row by row."""
+    return [[cell.text() for cell in row.find("td")] for row in table.find("tr") if row.find("td")]
+
+
+def table_records(table: Node) -> list[dict[str, str]]:
+    """Each body row of a table as {header: cell text}."""
+    headers = [th.text() for th in table.find("th")]
+    return [dict(zip(headers, row, strict=True)) for row in table_rows(table)]
