@@ -256,9 +256,9 @@ class _Penalty(RecordKind):
     def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
         penalty_id = args.id
         if penalty_id is None:
-            taken = recorder.fold.penalties
-            number = len(taken) + 1
-            while f"P{number}" in taken:
+            fold = recorder.fold
+            number = len(fold.penalty_states()) + 1
+            while fold.penalty(f"P{number}") is not None:
                 number += 1
             penalty_id = f"P{number}"
         return PenaltyImposed(

@@ -360,8 +360,8 @@ def _appends(
         copy = Path(folder) / "durable.rallylog"
         shutil.copyfile(path, copy)
         with Recorder(copy) as recorder:
-            entry = next(iter(recorder.fold.entries))
-            stage = min(recorder.fold.stages)
+            entry = recorder.fold.entries()[0].entry_id
+            stage = recorder.fold.stage_numbers()[0]
             count = 200
             start = time.perf_counter()
             for n in range(count):

@@ -8,7 +8,17 @@ trace changes (``penalties``, ``history``). The event vocabulary lives in
 ``rally_standings.events``.
 """
 
-from rally_standings.engine._fold import Fold, FoldState
+from rally_standings.engine._fold import (
+    CancellationState,
+    Correction,
+    Effect,
+    Fold,
+    FoldState,
+    PenaltyState,
+    ResultState,
+    RetirementState,
+    Splits,
+)
 from rally_standings.engine._names import fold_name, name_matches
 from rally_standings.engine._rally import Rally, Recorder, create_log, load, now_iso
 from rally_standings.engine._repair import CheckReport, RepairReport, check_log, repair_log
@@ -37,18 +47,25 @@ from rally_standings.engine._whatif import (
 )
 
 __all__ = [
+    "CancellationState",
     "Change",
     "CheckReport",
     "CombinedResult",
     "Component",
+    "Correction",
+    "Effect",
     "Fold",
     "FoldState",
     "HistoryEntry",
     "PenaltyListing",
+    "PenaltyState",
     "Rally",
     "Recorder",
     "RepairReport",
+    "ResultState",
+    "RetirementState",
     "Row",
+    "Splits",
     "StageComparison",
     "StageResult",
     "StageRow",

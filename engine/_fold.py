@@ -1,17 +1,29 @@
 """The fold: events in, rally state out, one handler per event type.
 
 ``Fold.apply`` is deterministic and does no I/O: the same records always give
-the same state. Each handler first checks the event against the state so far
+the same state. Each handler first checks its event against the state so far
 and raises ``RuleViolationError`` before touching anything, so a refused event
-leaves the state exactly as it was. The live indexes are private and mutable
-for speed; ``Fold.snapshot`` hands out a frozen ``FoldState`` from which
-``Fold(state)`` resumes, and resuming then folding the rest of a log equals
-folding the whole log (a property the tests check).
+leaves the state exactly as it was; a batch that fails part-way is rolled back
+with an undo journal (``Fold.tentative``), never by copying the state.
+
+Results and waypoint splits are held column by column (entry index, stage,
+time, seq, provenance), indexed per category and stage; the few objects a
+query needs (a result's corrections, a penalty) are built on demand. Each
+handler returns an ``Effect``: from which stage, in which categories, the
+general classification may have changed, and for the common case (a time
+added to one entry at one stage) exactly how, so cached standings can be kept
+up to date instead of recomputed. ``Fold.snapshot`` hands out a frozen
+``FoldState`` from which ``Fold(state)`` resumes; resuming then folding the
+rest equals folding everything (a property the tests check).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import bisect
+import functools
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import attrs
@@ -45,13 +57,19 @@ from rally_standings.events import (
 __all__ = [
     "CancellationState",
     "Correction",
+    "Effect",
     "Fold",
     "FoldState",
     "PenaltyState",
     "ResultState",
     "RetirementState",
+    "Splits",
     "handled_types",
+    "handles",
 ]
+
+
+# ---------------------------------------------------------------------- what the fold hands out
 
 
 @attrs.frozen
@@ -66,7 +84,7 @@ class Correction:
 
 @attrs.frozen
 class ResultState:
-    """A result as it stands: the recorded time, then any corrections."""
+    """A result as it stands: the recorded time, then any corrections (built on demand)."""
 
     entry_id: str
     first_stage: int
@@ -122,6 +140,24 @@ class RetirementState:
 
 
 @attrs.frozen
+class Effect:
+    """What an applied event may have changed in the general classification.
+
+    ``stage`` is the first stage whose GC may differ, in ``categories``
+    (``None``: every stage). When ``entry`` is set, the whole change is that
+    entry's cumulative time growing by ``delta`` at ``stage`` and, with
+    ``cover``, that many more counted stages covered by a result ending there;
+    nothing else moved, so a cached GC can be updated rather than recomputed.
+    """
+
+    categories: tuple[str, ...]
+    stage: int | None
+    entry: int | None = None
+    delta: int = 0
+    cover: int = 0
+
+
+@attrs.frozen
 class FoldState:
     """A frozen copy of everything the fold knows after ``last_seq`` records."""
 
@@ -134,15 +170,40 @@ class FoldState:
     cancellations: tuple[CancellationState, ...] = ()
     retirements: tuple[RetirementState, ...] = ()
     coverage: tuple[FieldCoverageDeclared, ...] = ()
-    splits: tuple[tuple[int, int], ...] = ()
-    """Waypoint splits recorded, per stage: (stage, count)."""
+    splits: tuple[tuple[int, int, tuple[tuple[str, int, int, Provenance], ...]], ...] = ()
+    """(stage, waypoint, ((entry id, time ms, seq, provenance), …)) per waypoint recorded."""
 
 
-_Handler = Callable[["Fold", Any, int], None]
+class Splits:
+    """The elapsed times recorded at one waypoint of one stage, column by column."""
+
+    __slots__ = ("entries", "provenance", "seen", "seqs", "times")
+
+    def __init__(self) -> None:
+        self.entries = array("q")
+        self.times = array("q")
+        self.seqs = array("q")
+        self.provenance = array("q")
+        self.seen: set[int] = set()
+
+    def copy(self) -> Splits:
+        """An independent copy."""
+        other = Splits()
+        other.entries = self.entries[:]
+        other.times = self.times[:]
+        other.seqs = self.seqs[:]
+        other.provenance = self.provenance[:]
+        other.seen = set(self.seen)
+        return other
+
+
+# ---------------------------------------------------------------------- handler registry
+
+_Handler = Callable[["Fold", Any, int], Effect | None]
 _HANDLERS: dict[type, _Handler] = {}
 """The fold's handler of each event type, registered beside it by ``@handles``."""
 
-_F = TypeVar("_F", bound=Callable[..., None])
+_F = TypeVar("_F", bound=Callable[..., Effect | None])
 
 
 def handles(event_type: type) -> Callable[[_F], _F]:
@@ -162,167 +223,85 @@ def handled_types() -> frozenset[type]:
     return frozenset(_HANDLERS)
 
 
+_MISSING = object()
+_NEVER = 1 << 62
+
+
+def _violation(
+    event: Event, seq: int, what: str, *, expected: str, received: object
+) -> RuleViolationError:
+    return RuleViolationError(
+        what, where=f"{tag_of(event)} event, seq {seq}", expected=expected, received=received
+    )
+
+
+def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
+    """Race numbers in numeric order where they are numbers, then other numbers, then none."""
+    if entry.number is None:
+        return (2, 0, "")
+    if entry.number.isascii() and entry.number.isdigit():
+        return (0, int(entry.number), entry.number)
+    return (1, 0, entry.number)
+
+
 class Fold:
-    """Folds records into rally state, refusing any event the rules do not allow."""
+    """Folds records into rally state, refusing any event the rules do not allow.
+
+    The state is private; read it through the query methods below.
+    """
 
     def __init__(self, state: FoldState | None = None) -> None:
-        start = state if state is not None else FoldState()
-        self.last_seq = start.last_seq
-        self.rally = start.rally
-        self.entries: dict[str, EntryRegistered] = {e.entry_id: e for e in start.entries}
-        self.numbers: dict[tuple[str, str], str] = {
-            (e.category, e.number): e.entry_id for e in start.entries if e.number is not None
-        }
-        self.stages: dict[int, StageScheduled] = {s.stage: s for s in start.stages}
-        self.cancellations: dict[tuple[int, str], CancellationState] = {
-            (c.event.stage, c.category): c for c in start.cancellations
-        }
-        self.results: dict[tuple[str, int], ResultState] = {}
-        self.covering: dict[str, dict[int, tuple[str, int]]] = {}
-        self._covered_at: dict[int, set[str]] = {}  # stage -> entries with a time covering it
-        for result in start.results:  # after stages and cancellations: spans depend on them
-            self._store_result(result)
-        self.penalties: dict[str, PenaltyState] = {p.event.penalty_id: p for p in start.penalties}
-        self.retirements: dict[str, RetirementState] = {
-            r.event.entry_id: r for r in start.retirements
-        }
-        self.coverage: dict[tuple[str, int], FieldCoverageDeclared] = {
-            (c.category, c.stage): c for c in start.coverage
-        }
-        self.splits: dict[int, int] = dict(start.splits)
-        self._split_entries: dict[int, frozenset[str]] = {}
+        self._last_seq = 0
+        self._rally: RallyDeclared | None = None
+        self._entries: list[EntryRegistered] = []
+        self._index: dict[str, int] = {}
+        self._numbers: dict[tuple[str, str], int] = {}
+        self._stages: dict[int, StageScheduled] = {}
+        self._order: list[int] = []
+        self._cancellations: dict[tuple[int, str], CancellationState] = {}
+        self._penalties: dict[str, PenaltyState] = {}
+        self._retirements: dict[int, RetirementState] = {}
+        self._coverage: dict[tuple[str, int], FieldCoverageDeclared] = {}
+        # results, column by column
+        self._r_entry = array("q")
+        self._r_first = array("q")
+        self._r_stage = array("q")
+        self._r_time = array("q")
+        self._r_recorded = array("q")
+        self._r_seq = array("q")
+        self._r_prov = array("q")
+        self._r_cover = array("q")
+        self._corrections: dict[int, tuple[Correction, ...]] = {}
+        self._ending: dict[tuple[str, int], dict[int, int]] = {}
+        """(category, stage) -> {entry: result} for each result ending at that stage."""
+        self._spanned: dict[int, dict[int, int]] = {}
+        """stage -> {entry: result} for combined results covering the stage before their end."""
+        self._gc_penalties: dict[tuple[str, int], dict[int, int]] = {}
+        """(category, stage) -> {entry: sum of the penalties in force imposed at that stage}."""
+        self._last_result_stage = -1
+        self._splits: dict[tuple[int, int], Splits] = {}
+        self._provenances: list[Provenance] = []
+        self._provenance_index: dict[Provenance, int] = {}
+        self._running: dict[int, frozenset[int]] = {}
+        self._journal: list[Callable[[], None]] | None = None
+        if state is not None:
+            self._restore(state)
 
-    # ------------------------------------------------------------------ public
+    # ================================================================== applying
 
-    def apply(self, record: Record) -> None:
+    def apply(self, record: Record) -> Effect | None:
         """Fold one record in; raises ``RuleViolationError`` (state unchanged) if not allowed."""
-        if record.seq != self.last_seq + 1:
+        if record.seq != self._last_seq + 1:
             raise RuleViolationError(
                 "record out of sequence",
                 where=f"{record.type} event",
-                expected=f"seq {self.last_seq + 1}",
+                expected=f"seq {self._last_seq + 1}",
                 received=record.seq,
             )
         handler = _HANDLERS[type(record.event)]
-        handler(self, record.event, record.seq)
-        self.last_seq = record.seq
-        if type(record.event) in _CHANGES_WHO_MAY_SPLIT:
-            self._split_entries.clear()
-
-    def apply_frame(self, frame: Frame, *, limit: int | None = None) -> Fold:
-        """Fold a decoded frame in (its first ``limit`` events); returns self.
-
-        Runs of waypoint splits are checked in bulk when every split of the run
-        is plainly allowed; otherwise, and for every other event type, each
-        event is built and applied by its handler, so the rules are the same.
-        """
-        if frame.first_seq != self.last_seq + 1:
-            raise RuleViolationError(
-                "frame out of sequence",
-                where="log frame",
-                expected=f"seq {self.last_seq + 1}",
-                received=frame.first_seq,
-            )
-        remaining = frame.count if limit is None else min(limit, frame.count)
-        for run in frame.runs:
-            if remaining <= 0:
-                break
-            count = min(run.count, remaining)
-            bulk = _BULK.get(run.tag) if count == run.count else None
-            if bulk is None or not bulk(self, run, frame):
-                for offset in range(count):
-                    seq = run.first_seq + offset
-                    event = frame.event_at(run, offset, where=f"record seq {seq}")
-                    self.apply(Record(seq=seq, event=event))
-            remaining -= count
-        return self
-
-    def apply_frames(self, frames: Iterable[Frame]) -> Fold:
-        """Fold frames in order; returns self."""
-        for frame in frames:
-            self.apply_frame(frame)
-        return self
-
-    def _running_at(self, stage: object) -> frozenset[str] | None:
-        """Entries that may take a time on ``stage`` now (runs it, not cancelled, not out)."""
-        if type(stage) is not int:
-            return None
-        allowed = self._split_entries.get(stage)
-        if allowed is None:
-            allowed = self._entries_that_may_split(stage)
-            self._split_entries[stage] = allowed
-        return allowed
-
-    def _bulk_splits(self, run: Run, frame: Frame) -> bool:
-        """Apply a run of splits at once if every one is allowed; False to go one by one."""
-        entry_ids, stages, waypoints, times = run.columns
-        stage = single_value(stages)
-        allowed = self._running_at(stage)
-        if allowed is None or not allowed.issuperset(distinct_values(entry_ids)):
-            return False
-        if not (all_positive(waypoints) and all_positive(times)):
-            return False
-        assert stage is not None
-        self.splits[stage] = self.splits.get(stage, 0) + run.count
-        self.last_seq += run.count
-        return True
-
-    def _bulk_results(self, run: Run, frame: Frame) -> bool:
-        """Store a run of single-stage results at once if each is plainly allowed.
-
-        The conditions are those of the handler: the entry runs the stage, the
-        stage is not cancelled, the entry is not out, and it has no time for
-        that stage yet; anything else goes through the handler one by one.
-        """
-        entry_ids, stages, times, first_stages = run.columns
-        stage = single_value(stages)
-        if any(first is not None for first in first_stages):
-            return False
-        allowed = self._running_at(stage)
-        if stage is None or allowed is None or not allowed.issuperset(distinct_values(entry_ids)):
-            return False
-        if len(set(entry_ids)) != run.count or not all_positive(times):
-            return False
-        covering = self.covering
-        if not self._covered_at.get(stage, _EMPTY).isdisjoint(entry_ids):
-            return False
-        provenances = frame.provenances
-        covers = (stage,)
-        for offset, (entry_id, time_ms) in enumerate(zip(entry_ids, times, strict=True)):
-            key = (entry_id, stage)
-            self.results[key] = ResultState(
-                entry_id=entry_id,
-                first_stage=stage,
-                stage=stage,
-                recorded_ms=time_ms,
-                seq=run.first_seq + offset,
-                provenance=provenances[run.provenance_index(offset)],
-                covers=covers,
-            )
-            covering.setdefault(entry_id, {})[stage] = key
-        self._covered_at.setdefault(stage, set()).update(entry_ids)
-        self.last_seq += run.count
-        return True
-
-    def _entries_that_may_split(self, stage: int) -> frozenset[str]:
-        scheduled = self.stages.get(stage)
-        if scheduled is None:
-            return frozenset()
-        by_category: dict[str, list[str]] = {}
-        for entry in self.entries.values():
-            by_category.setdefault(entry.category, []).append(entry.entry_id)
-        allowed: set[str] = set()
-        for category, ids in by_category.items():
-            if scheduled.kind_for(category) is not StageKind.LIAISON and not self.is_cancelled(
-                stage, category
-            ):
-                allowed.update(ids)
-        allowed.difference_update(
-            entry_id
-            for entry_id, retired in self.retirements.items()
-            if stage >= retired.event.stage
-        )
-        return frozenset(allowed)
+        effect = handler(self, record.event, record.seq)
+        self._set_seq(record.seq)
+        return effect
 
     def apply_all(self, records: Iterable[Record]) -> Fold:
         """Fold records in order; returns self for chaining."""
@@ -330,82 +309,701 @@ class Fold:
             self.apply(record)
         return self
 
+    def apply_frame(self, frame: Frame, *, limit: int | None = None) -> list[Effect]:
+        """Fold a decoded frame in (its first ``limit`` events); returns what changed.
+
+        Runs of single-stage results and of waypoint splits are checked and
+        stored in bulk when every event of the run is plainly allowed (the
+        handlers' own conditions); otherwise, and for every other event type,
+        each event is built and applied by its handler, so the rules are the same.
+        """
+        if frame.first_seq != self._last_seq + 1:
+            raise RuleViolationError(
+                "frame out of sequence",
+                where="log frame",
+                expected=f"seq {self._last_seq + 1}",
+                received=frame.first_seq,
+            )
+        effects: list[Effect] = []
+        remaining = frame.count if limit is None else min(limit, frame.count)
+        for run in frame.runs:
+            if remaining <= 0:
+                break
+            count = min(run.count, remaining)
+            bulk = _BULK.get(run.tag) if count == run.count else None
+            done = bulk(self, run, frame, effects) if bulk is not None else False
+            if not done:
+                for offset in range(count):
+                    seq = run.first_seq + offset
+                    event = frame.event_at(run, offset, where=f"record seq {seq}")
+                    effect = self.apply(Record(seq=seq, event=event))
+                    if effect is not None:
+                        effects.append(effect)
+            remaining -= count
+        return effects
+
+    def apply_run(self, frame: Frame, run: Run) -> list[Effect]:
+        """Fold one run of a frame in (in bulk where its events allow); returns what changed."""
+        if run.first_seq != self._last_seq + 1:
+            raise RuleViolationError(
+                "run out of sequence",
+                where="log frame",
+                expected=f"seq {self._last_seq + 1}",
+                received=run.first_seq,
+            )
+        effects: list[Effect] = []
+        bulk = _BULK.get(run.tag)
+        if bulk is None or not bulk(self, run, frame, effects):
+            for offset in range(run.count):
+                seq = run.first_seq + offset
+                event = frame.event_at(run, offset, where=f"record seq {seq}")
+                effect = self.apply(Record(seq=seq, event=event))
+                if effect is not None:
+                    effects.append(effect)
+        return effects
+
+    def apply_frames(self, frames: Iterable[Frame]) -> Fold:
+        """Fold frames in order; returns self."""
+        for frame in frames:
+            self.apply_frame(frame)
+        return self
+
     def check(self, event: Event) -> None:
         """Raise ``RuleViolationError`` if ``event`` could not be appended now; change nothing."""
-        probe = self.copy()
-        probe.apply(Record(seq=self.last_seq + 1, event=event))
+        with self.tentative():
+            self.apply(Record(seq=self._last_seq + 1, event=event))
+            raise _Undo
+
+    @contextmanager
+    def tentative(self) -> Iterator[None]:
+        """Apply events inside the block; if it raises, every change made in it is undone.
+
+        The undo journal records each change as it is made; nothing is copied.
+        An ``_Undo`` raised inside the block rolls back and is swallowed.
+        """
+        outer = self._journal
+        journal: list[Callable[[], None]] = []
+        self._journal = journal
+        try:
+            yield
+        except BaseException as error:
+            for undo in reversed(journal):
+                undo()
+            self._running.clear()
+            self._journal = outer
+            if isinstance(error, _Undo):
+                return
+            raise
+        self._journal = outer
+        if outer is not None:
+            outer.extend(journal)
+
+    # ================================================================== queries
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last record folded."""
+        return self._last_seq
+
+    @property
+    def rally(self) -> RallyDeclared | None:
+        """The rally declaration, once folded."""
+        return self._rally
+
+    def entries(self, category: str | None = None) -> tuple[EntryRegistered, ...]:
+        """Registered entries in registration order, optionally of one category."""
+        return tuple(e for e in self._entries if category is None or e.category == category)
+
+    def entry(self, entry_id: str) -> EntryRegistered | None:
+        """An entry by id."""
+        index = self._index.get(entry_id)
+        return None if index is None else self._entries[index]
+
+    def entry_index(self, entry_id: str) -> int:
+        """The position of an entry in registration order."""
+        return self._index[entry_id]
+
+    def entry_at(self, index: int) -> EntryRegistered:
+        """The entry registered ``index``-th (from 0)."""
+        return self._entries[index]
+
+    @property
+    def entry_count(self) -> int:
+        """How many entries are registered."""
+        return len(self._entries)
+
+    def entry_by_number(self, category: str, number: str) -> EntryRegistered | None:
+        """The entry of ``category`` racing with ``number``."""
+        index = self._numbers.get((category, number))
+        return None if index is None else self._entries[index]
+
+    def stage_numbers(self) -> tuple[int, ...]:
+        """Scheduled stage numbers, in order."""
+        return tuple(self._order)
+
+    def stage(self, number: int) -> StageScheduled | None:
+        """A scheduled stage."""
+        return self._stages.get(number)
+
+    def is_cancelled(self, stage: int, category: str) -> bool:
+        """Whether ``stage`` is cancelled for ``category``."""
+        return (stage, category) in self._cancellations
+
+    def cancellation(self, stage: int, category: str) -> CancellationState | None:
+        """The cancellation of ``stage`` for ``category``, if any."""
+        return self._cancellations.get((stage, category))
+
+    def cancellations(self, category: str) -> tuple[CancellationState, ...]:
+        """The stages cancelled for ``category``, in stage order."""
+        return tuple(
+            state for (stage, c), state in sorted(self._cancellations.items()) if c == category
+        )
+
+    def counts(self, stage: int, category: str) -> bool:
+        """Whether a result on ``stage`` counts toward the GC of ``category``."""
+        scheduled = self._stages.get(stage)
+        return (
+            scheduled is not None
+            and scheduled.kind_for(category) is StageKind.SPECIAL
+            and (stage, category) not in self._cancellations
+        )
+
+    def counted_stages(self, category: str, first: int, last: int) -> list[int]:
+        """The stages from ``first`` to ``last`` that count for ``category``, in order."""
+        low = bisect.bisect_left(self._order, first)
+        high = bisect.bisect_right(self._order, last)
+        return [s for s in self._order[low:high] if self.counts(s, category)]
+
+    def awarded(self, stage: int, category: str) -> int:
+        """The time awarded to all at a cancelled stage (0 where none is)."""
+        cancelled = self._cancellations.get((stage, category))
+        return (
+            0 if cancelled is None or not cancelled.event.awarded_ms else cancelled.event.awarded_ms
+        )
+
+    def penalty(self, penalty_id: str) -> PenaltyState | None:
+        """A penalty by id."""
+        return self._penalties.get(penalty_id)
+
+    def penalty_states(self) -> tuple[PenaltyState, ...]:
+        """Every penalty, in log order."""
+        return tuple(self._penalties.values())
+
+    def retirement(self, entry_id: str) -> RetirementState | None:
+        """An entry's retirement or exclusion, if any."""
+        index = self._index.get(entry_id)
+        return None if index is None else self._retirements.get(index)
+
+    def retired_at(self, index: int) -> int | None:
+        """The stage an entry left the rally at, by entry index."""
+        state = self._retirements.get(index)
+        return None if state is None else state.event.stage
+
+    def coverage(self, category: str, stage: int) -> FieldCoverageDeclared | None:
+        """The coverage declaration in force at ``stage``: the latest at or before it."""
+        best: FieldCoverageDeclared | None = None
+        for (c, declared), declaration in self._coverage.items():
+            if c == category and declared <= stage and (best is None or declared > best.stage):
+                best = declaration
+        return best
+
+    def coverage_declarations(self) -> tuple[FieldCoverageDeclared, ...]:
+        """Every coverage declaration in force (the latest per category and stage)."""
+        return tuple(self._coverage.values())
+
+    # ------------------------------------------------------------------ results
+
+    def results_ending(self, category: str, stage: int) -> dict[int, int]:
+        """{entry index: result index} for every result of ``category`` ending at ``stage``.
+
+        The mapping is the fold's own: read it, never change it.
+        """
+        return self._ending.get((category, stage), _EMPTY_DICT)
+
+    def gc_penalties(self, category: str, stage: int) -> dict[int, int]:
+        """{entry index: sum of the penalties in force imposed at ``stage``} (read only)."""
+        return self._gc_penalties.get((category, stage), _EMPTY_DICT)
+
+    def result_time(self, result: int) -> int:
+        """The time in force of a result, by result index."""
+        return self._r_time[result]
+
+    def result_cover(self, result: int) -> int:
+        """How many counted stages a result stands for, by result index."""
+        return self._r_cover[result]
+
+    def result_span(self, result: int) -> tuple[int, int]:
+        """The first and last stage of a result, by result index."""
+        return self._r_first[result], self._r_stage[result]
+
+    def result_index(self, entry_id: str, stage: int) -> int | None:
+        """The index of ``entry_id``'s result ending at ``stage``."""
+        index = self._index.get(entry_id)
+        if index is None:
+            return None
+        return self._ending.get((self._entries[index].category, stage), _EMPTY_DICT).get(index)
+
+    def result_state(self, result: int) -> ResultState:
+        """A result as an object (corrections and the stages it stands for included)."""
+        entry = self._r_entry[result]
+        first, last = self._r_first[result], self._r_stage[result]
+        if first == last:
+            covers: tuple[int, ...] = (last,)
+        else:
+            category = self._entries[entry].category
+            covers = tuple(
+                s
+                for s in self.counted_stages(category, first, last)
+                if self._spanned.get(s, _EMPTY_DICT).get(entry) == result or s == last
+            )
+        return ResultState(
+            entry_id=self._entries[entry].entry_id,
+            first_stage=first,
+            stage=last,
+            recorded_ms=self._r_recorded[result],
+            seq=self._r_seq[result],
+            provenance=self._provenances[self._r_prov[result]],
+            covers=covers,
+            corrections=self._corrections.get(result, ()),
+        )
+
+    def result(self, entry_id: str, stage: int) -> ResultState | None:
+        """``entry_id``'s result ending at ``stage``, if any."""
+        result = self.result_index(entry_id, stage)
+        return None if result is None else self.result_state(result)
+
+    def results_of(self, entry_id: str) -> tuple[ResultState, ...]:
+        """Every result of an entry, in stage order."""
+        index = self._index[entry_id]
+        category = self._entries[index].category
+        found = [
+            ending[index]
+            for stage in self._order
+            if index in (ending := self._ending.get((category, stage), _EMPTY_DICT))
+        ]
+        return tuple(self.result_state(result) for result in found)
+
+    def covering(self, entry_id: str, stage: int) -> int | None:
+        """The index of the result that covers ``stage`` for an entry (its own, or a span)."""
+        index = self._index[entry_id]
+        own = self._ending.get((self._entries[index].category, stage), _EMPTY_DICT).get(index)
+        if own is not None:
+            return own
+        return self._spanned.get(stage, _EMPTY_DICT).get(index)
+
+    @property
+    def result_count(self) -> int:
+        """How many results are recorded."""
+        return len(self._r_entry)
+
+    def last_result_stage(self, category: str) -> int | None:
+        """The last stage holding a result or an awarded time for ``category``."""
+        stages = [s for (c, s), ending in self._ending.items() if c == category and ending]
+        stages += [s for (s, c) in self._cancellations if c == category and self.awarded(s, c)]
+        return max(stages, default=None)
+
+    # ------------------------------------------------------------------ splits
+
+    def splits(self, stage: int, waypoint: int) -> Splits | None:
+        """The times recorded at one waypoint of one stage (read only)."""
+        return self._splits.get((stage, waypoint))
+
+    def waypoints(self, stage: int) -> tuple[int, ...]:
+        """The waypoints of ``stage`` that have a recorded time, in order."""
+        return tuple(sorted(w for (s, w) in self._splits if s == stage))
+
+    def split_count(self, stage: int | None = None) -> int:
+        """How many splits are recorded (at ``stage``, or in all)."""
+        return sum(
+            len(splits.entries)
+            for (s, _), splits in self._splits.items()
+            if stage is None or s == stage
+        )
+
+    def provenance_at(self, index: int) -> Provenance:
+        """A provenance by its index in the fold's table."""
+        return self._provenances[index]
+
+    # ================================================================== copies
 
     def copy(self) -> Fold:
-        """An independent copy, cheaply: the stored values are immutable, so only the
-        containers the handlers change are copied (``Fold(self.snapshot())`` is the same,
-        rebuilt from scratch)."""
+        """An independent copy (its columns and indexes copied; the events they hold are
+        immutable and shared)."""
         other = Fold.__new__(Fold)
-        other.last_seq = self.last_seq
-        other.rally = self.rally
-        other.entries = dict(self.entries)
-        other.numbers = dict(self.numbers)
-        other.stages = dict(self.stages)
-        other.cancellations = dict(self.cancellations)
-        other.results = dict(self.results)
-        other.covering = {entry: dict(stages) for entry, stages in self.covering.items()}
-        other._covered_at = {stage: set(entries) for stage, entries in self._covered_at.items()}
-        other.penalties = dict(self.penalties)
-        other.retirements = dict(self.retirements)
-        other.coverage = dict(self.coverage)
-        other.splits = dict(self.splits)
-        other._split_entries = dict(self._split_entries)
+        other._last_seq = self._last_seq
+        other._rally = self._rally
+        other._entries = list(self._entries)
+        other._index = dict(self._index)
+        other._numbers = dict(self._numbers)
+        other._stages = dict(self._stages)
+        other._order = list(self._order)
+        other._cancellations = dict(self._cancellations)
+        other._penalties = dict(self._penalties)
+        other._retirements = dict(self._retirements)
+        other._coverage = dict(self._coverage)
+        for name in _COLUMNS:
+            setattr(other, name, getattr(self, name)[:])
+        other._corrections = dict(self._corrections)
+        other._ending = {key: dict(value) for key, value in self._ending.items()}
+        other._spanned = {key: dict(value) for key, value in self._spanned.items()}
+        other._gc_penalties = {key: dict(value) for key, value in self._gc_penalties.items()}
+        other._last_result_stage = self._last_result_stage
+        other._splits = {key: value.copy() for key, value in self._splits.items()}
+        other._provenances = list(self._provenances)
+        other._provenance_index = dict(self._provenance_index)
+        other._running = dict(self._running)
+        other._journal = None
         return other
 
     def snapshot(self) -> FoldState:
         """A frozen copy of the state, from which ``Fold(state)`` resumes."""
         return FoldState(
-            last_seq=self.last_seq,
-            rally=self.rally,
-            entries=tuple(self.entries.values()),
-            stages=tuple(self.stages.values()),
-            results=tuple(self.results.values()),
-            penalties=tuple(self.penalties.values()),
-            cancellations=tuple(self.cancellations.values()),
-            retirements=tuple(self.retirements.values()),
-            coverage=tuple(self.coverage.values()),
-            splits=tuple(self.splits.items()),
+            last_seq=self._last_seq,
+            rally=self._rally,
+            entries=tuple(self._entries),
+            stages=tuple(self._stages[s] for s in self._order),
+            results=tuple(self.result_state(r) for r in range(len(self._r_entry))),
+            penalties=tuple(self._penalties.values()),
+            cancellations=tuple(self._cancellations.values()),
+            retirements=tuple(self._retirements[e] for e in sorted(self._retirements)),
+            coverage=tuple(self._coverage.values()),
+            splits=tuple(
+                (
+                    stage,
+                    waypoint,
+                    tuple(
+                        (
+                            self._entries[entry].entry_id,
+                            time_ms,
+                            seq,
+                            self._provenances[prov],
+                        )
+                        for entry, time_ms, seq, prov in zip(
+                            splits.entries,
+                            splits.times,
+                            splits.seqs,
+                            splits.provenance,
+                            strict=True,
+                        )
+                    ),
+                )
+                for (stage, waypoint), splits in sorted(self._splits.items())
+            ),
         )
 
-    # ------------------------------------------------------------------ lookups
+    def _restore(self, state: FoldState) -> None:
+        self._last_seq = state.last_seq
+        self._rally = state.rally
+        for registered in state.entries:
+            self._store_entry(registered)
+        for scheduled in state.stages:
+            self._stages[scheduled.stage] = scheduled
+            bisect.insort(self._order, scheduled.stage)
+        for cancelled in state.cancellations:
+            self._cancellations[(cancelled.event.stage, cancelled.category)] = cancelled
+        for result in state.results:
+            entry = self._index[result.entry_id]
+            category = self._entries[entry].category
+            index = self._store_result(
+                entry,
+                category,
+                result.first_stage,
+                result.stage,
+                result.recorded_ms,
+                result.seq,
+                result.provenance,
+                len(result.covers) if result.is_span else int(self.counts(result.stage, category)),
+            )
+            for stage in result.covers:
+                if result.is_span and stage != result.stage:
+                    self._spanned.setdefault(stage, {})[entry] = index
+            if result.corrections:
+                self._corrections[index] = result.corrections
+                self._r_time[index] = result.time_ms
+        for penalty in state.penalties:
+            self._penalties[penalty.event.penalty_id] = penalty
+            if penalty.in_force:
+                self._add_gc_penalty(penalty.event, penalty.event.amount_ms)
+        for retired in state.retirements:
+            self._retirements[self._index[retired.event.entry_id]] = retired
+        for declaration in state.coverage:
+            self._coverage[(declaration.category, declaration.stage)] = declaration
+        for stage, waypoint, rows in state.splits:
+            splits = self._splits.setdefault((stage, waypoint), Splits())
+            for entry_id, time_ms, seq, provenance in rows:
+                member = self._index[entry_id]
+                splits.entries.append(member)
+                splits.times.append(time_ms)
+                splits.seqs.append(seq)
+                splits.provenance.append(self._provenance_of(provenance))
+                splits.seen.add(member)
 
-    def category_of(self, entry_id: str) -> str:
-        """The category an entry races in."""
-        return self.entries[entry_id].category
+    # ================================================================== changing state
+    # Every change goes through these, so a journal can undo it.
 
-    def is_cancelled(self, stage: int, category: str) -> bool:
-        """Whether ``stage`` is cancelled for ``category``."""
-        return (stage, category) in self.cancellations
+    def _set_seq(self, seq: int) -> None:
+        if self._journal is not None:
+            previous = self._last_seq
+            self._journal.append(lambda: setattr(self, "_last_seq", previous))
+        self._last_seq = seq
 
-    def counts(self, stage: int, category: str) -> bool:
-        """Whether a result on ``stage`` counts toward the GC of ``category``."""
-        scheduled = self.stages.get(stage)
-        return (
-            scheduled is not None
-            and scheduled.kind_for(category) is StageKind.SPECIAL
-            and not self.is_cancelled(stage, category)
-        )
+    def _put(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
+        if self._journal is not None:
+            old = mapping.get(key, _MISSING)
+            if old is _MISSING:
+                self._journal.append(functools.partial(_drop_key, mapping, key))
+            else:
+                self._journal.append(functools.partial(mapping.__setitem__, key, old))
+        mapping[key] = value
 
-    def counted_stages(self, category: str, first: int, last: int) -> list[int]:
-        """The stages from ``first`` to ``last`` that count for ``category``, in order."""
-        return [s for s in sorted(self.stages) if first <= s <= last and self.counts(s, category)]
+    def _provenance_of(self, provenance: Provenance) -> int:
+        index = self._provenance_index.get(provenance)
+        if index is None:
+            index = len(self._provenances)
+            self._provenances.append(provenance)
+            self._provenance_index[provenance] = index
+            if self._journal is not None:
+                self._journal.append(self._drop_last_provenance)
+        return index
 
-    # ------------------------------------------------------------------ helpers
+    def _drop_last_provenance(self) -> None:
+        del self._provenance_index[self._provenances.pop()]
 
-    def _store_result(self, result: ResultState) -> None:
-        key = (result.entry_id, result.stage)
-        self.results[key] = result
-        covered = self.covering.setdefault(result.entry_id, {})
-        for stage in result.covers:
-            covered[stage] = key
-            self._covered_at.setdefault(stage, set()).add(result.entry_id)
+    def _store_entry(self, entry: EntryRegistered) -> None:
+        index = len(self._entries)
+        self._entries.append(entry)
+        self._index[entry.entry_id] = index
+        if entry.number is not None:
+            self._numbers[(entry.category, entry.number)] = index
+        self._running.clear()
+        if self._journal is not None:
+            self._journal.append(lambda: self._forget_entry(entry))
+
+    def _forget_entry(self, entry: EntryRegistered) -> None:
+        self._entries.pop()
+        del self._index[entry.entry_id]
+        if entry.number is not None:
+            del self._numbers[(entry.category, entry.number)]
+
+    def _store_result(
+        self,
+        entry: int,
+        category: str,
+        first: int,
+        last: int,
+        time_ms: int,
+        seq: int,
+        provenance: Provenance,
+        cover: int,
+    ) -> int:
+        index = len(self._r_entry)
+        self._r_entry.append(entry)
+        self._r_first.append(first)
+        self._r_stage.append(last)
+        self._r_time.append(time_ms)
+        self._r_recorded.append(time_ms)
+        self._r_seq.append(seq)
+        self._r_prov.append(self._provenance_of(provenance))
+        self._r_cover.append(cover)
+        ending = self._ending.get((category, last))
+        if ending is None:
+            ending = self._ending[(category, last)] = {}
+        ending[entry] = index
+        previous_last = self._last_result_stage
+        self._last_result_stage = max(previous_last, last)
+        if self._journal is not None:
+            self._journal.append(lambda: self._forget_result(entry, last, previous_last, ending))
+        return index
+
+    def _forget_result(
+        self, entry: int, last: int, previous_last: int, ending: dict[int, int]
+    ) -> None:
+        for name in _COLUMNS:
+            getattr(self, name).pop()
+        del ending[entry]
+        self._last_result_stage = previous_last
+
+    def _add_gc_penalty(self, event: PenaltyImposed, amount: int) -> None:
+        category = self._entries[self._index[event.entry_id]].category
+        key = (category, event.stage)
+        sums = self._gc_penalties.get(key)
+        if sums is None:
+            sums = self._gc_penalties[key] = {}
+        entry = self._index[event.entry_id]
+        self._put(sums, entry, sums.get(entry, 0) + amount)
+
+    # ================================================================== bulk runs
+
+    def _running_at(self, stage: object) -> frozenset[int] | None:
+        """Entries that may take a time on ``stage`` now (run it, not cancelled, not out)."""
+        if type(stage) is not int:
+            return None
+        allowed = self._running.get(stage)
+        if allowed is None:
+            scheduled = self._stages.get(stage)
+            if scheduled is None:
+                return frozenset()
+            open_categories = {
+                c
+                for c in (self._rally.categories if self._rally else ())
+                if scheduled.kind_for(c) is not StageKind.LIAISON
+                and (stage, c) not in self._cancellations
+            }
+            allowed = frozenset(
+                index
+                for index, entry in enumerate(self._entries)
+                if entry.category in open_categories
+                and (index not in self._retirements or stage < self._retirements[index].event.stage)
+            )
+            self._running[stage] = allowed
+        return allowed
+
+    def _entry_indexes(self, column: Sequence[object]) -> list[int] | None:
+        """The entry indexes of a column of entry ids (None if one is unknown)."""
+        index = self._index
+        if not index.keys() >= set(distinct_values(column)):
+            return None
+        return [index[entry_id] for entry_id in column]  # type: ignore[index]
+
+    def _provenance_column(self, run: Run, frame: Frame) -> list[int]:
+        """The fold's provenance index of each event of a run (one lookup per distinct one)."""
+        if isinstance(run.provenance, int):
+            return [self._provenance_of(frame.provenances[run.provenance])] * run.count
+        mapping = {i: self._provenance_of(frame.provenances[i]) for i in set(run.provenance)}
+        return [mapping[i] for i in run.provenance]
+
+    def _bulk_splits(self, run: Run, frame: Frame, effects: list[Effect]) -> bool:
+        """Store a run of splits at once if each one is plainly allowed; False to go one by one.
+
+        A run may mix waypoints (a stage's splits in the order they came in); it is
+        stored waypoint by waypoint, each entry at most once per waypoint.
+        """
+        stage = single_value(run.column("stage"))
+        allowed = self._running_at(stage)
+        times = run.column("time_ms")
+        waypoints = run.column("waypoint")
+        if stage is None or allowed is None or not all_positive(times):
+            return False
+        if not all_positive(waypoints):
+            return False
+        entries = self._entry_indexes(run.column("entry_id"))
+        if entries is None or not allowed.issuperset(entries):
+            return False
+        single = single_value(waypoints)
+        if single is not None:
+            groups = {single: range(run.count)}
+        else:
+            grouped: dict[int, list[int]] = {}
+            for offset, waypoint in enumerate(waypoints):
+                grouped.setdefault(waypoint, []).append(offset)
+            groups = dict(grouped)  # type: ignore[arg-type]
+        for waypoint, offsets in groups.items():
+            chosen = entries if single is not None else [entries[o] for o in offsets]
+            existing = self._splits.get((stage, waypoint))
+            if len(set(chosen)) != len(chosen):
+                return False
+            if existing is not None and not existing.seen.isdisjoint(chosen):
+                return False
+        provenances = self._provenance_column(run, frame)
+        seqs = range(run.first_seq, run.first_seq + run.count)
+        for waypoint, offsets in groups.items():
+            key = (stage, waypoint)
+            splits = self._splits.get(key)
+            if splits is None:
+                splits = self._splits[key] = Splits()
+            start = len(splits.entries)
+            if single is not None:
+                splits.entries.extend(entries)
+                splits.times.extend(times)
+                splits.seqs.extend(seqs)
+                splits.provenance.extend(provenances)
+                splits.seen.update(entries)
+            else:
+                splits.entries.extend(entries[o] for o in offsets)
+                splits.times.extend(times[o] for o in offsets)
+                splits.seqs.extend(seqs[o] for o in offsets)
+                splits.provenance.extend(provenances[o] for o in offsets)
+                splits.seen.update(entries[o] for o in offsets)
+            if self._journal is not None:
+                self._journal.append(functools.partial(self._forget_splits, stage, waypoint, start))
+        self._set_seq(run.first_seq + run.count - 1)
+        return True
+
+    def _forget_splits(self, stage: int, waypoint: int, start: int) -> None:
+        splits = self._splits[(stage, waypoint)]
+        for column in (splits.entries, splits.times, splits.seqs, splits.provenance):
+            del column[start:]
+        splits.seen = set(splits.entries)
+        if not splits.entries:
+            del self._splits[(stage, waypoint)]
+
+    def _bulk_results(self, run: Run, frame: Frame, effects: list[Effect]) -> bool:
+        """Store a run of single-stage results at once if each is plainly allowed.
+
+        The conditions are those of the handler: the entry runs the stage, the
+        stage is not cancelled, the entry is not out, it has no time for that
+        stage yet and the time is positive; anything else goes one by one.
+        """
+        if any(first is not None for first in run.column("first_stage")):
+            return False
+        stage = single_value(run.column("stage"))
+        allowed = self._running_at(stage)
+        times = run.column("time_ms")
+        if stage is None or allowed is None or not all_positive(times):
+            return False
+        entries = self._entry_indexes(run.column("entry_id"))
+        if entries is None or not allowed.issuperset(entries) or len(set(entries)) != run.count:
+            return False
+        categories: dict[str, list[int]] = {}
+        for offset, entry in enumerate(entries):
+            categories.setdefault(self._entries[entry].category, []).append(offset)
+        spanned = self._spanned.get(stage, _EMPTY_DICT)
+        for category in categories:
+            ending = self._ending.get((category, stage), _EMPTY_DICT)
+            if not ending.keys().isdisjoint(entries) or not spanned.keys().isdisjoint(entries):
+                return False
+        counts = {category: int(self.counts(stage, category)) for category in categories}
+        provenances = self._provenance_column(run, frame)
+        start = len(self._r_entry)
+        self._r_entry.extend(entries)
+        self._r_first.extend([stage] * run.count)
+        self._r_stage.extend([stage] * run.count)
+        self._r_time.extend(times)
+        self._r_recorded.extend(times)
+        self._r_seq.extend(range(run.first_seq, run.first_seq + run.count))
+        self._r_prov.extend(provenances)
+        self._r_cover.extend(counts[self._entries[entry].category] for entry in entries)
+        stored: list[tuple[str, list[int]]] = []
+        for category, offsets in categories.items():
+            stage_ending = self._ending.get((category, stage))
+            if stage_ending is None:
+                stage_ending = self._ending[(category, stage)] = {}
+            added = [entries[offset] for offset in offsets]
+            stage_ending.update(zip(added, (start + offset for offset in offsets), strict=True))
+            stored.append((category, added))
+            effects.append(Effect((category,), stage))
+        previous_last = self._last_result_stage
+        self._last_result_stage = max(previous_last, stage)
+        if self._journal is not None:
+            self._journal.append(lambda: self._forget_results(start, stage, stored, previous_last))
+        self._set_seq(run.first_seq + run.count - 1)
+        return True
+
+    def _forget_results(
+        self, start: int, stage: int, stored: list[tuple[str, list[int]]], previous_last: int
+    ) -> None:
+        for name in _COLUMNS:
+            del getattr(self, name)[start:]
+        for category, added in stored:
+            ending = self._ending[(category, stage)]
+            for entry in added:
+                del ending[entry]
+        self._last_result_stage = previous_last
+
+    # ================================================================== checks
 
     def _require_rally(self, event: Event, seq: int) -> RallyDeclared:
-        if self.rally is None:
+        if self._rally is None:
             raise _violation(
                 event,
                 seq,
@@ -413,7 +1011,7 @@ class Fold:
                 expected="a rally-declared event first",
                 received=tag_of(event),
             )
-        return self.rally
+        return self._rally
 
     def _require_category(self, event: Event, seq: int, category: str) -> None:
         rally = self._require_rally(event, seq)
@@ -426,20 +1024,20 @@ class Fold:
                 received=category,
             )
 
-    def _require_entry(self, event: Event, seq: int, entry_id: str) -> EntryRegistered:
+    def _require_entry(self, event: Event, seq: int, entry_id: str) -> int:
         self._require_rally(event, seq)
-        entry = self.entries.get(entry_id)
-        if entry is None:
+        index = self._index.get(entry_id)
+        if index is None:
             raise _violation(
                 event, seq, "unknown entry", expected="a registered entry", received=entry_id
             )
-        return entry
+        return index
 
     def _require_stage(self, event: Event, seq: int, stage: int) -> StageScheduled:
         self._require_rally(event, seq)
-        scheduled = self.stages.get(stage)
+        scheduled = self._stages.get(stage)
         if scheduled is None:
-            known = ", ".join(map(str, sorted(self.stages))) or "none yet"
+            known = ", ".join(map(str, self._order)) or "none yet"
             raise _violation(
                 event,
                 seq,
@@ -449,8 +1047,8 @@ class Fold:
             )
         return scheduled
 
-    def _require_running(self, event: Event, seq: int, entry_id: str, stage: int) -> None:
-        retired = self.retirements.get(entry_id)
+    def _require_running(self, event: Event, seq: int, entry: int, stage: int) -> None:
+        retired = self._retirements.get(entry)
         if retired is not None and stage >= retired.event.stage:
             how = "excluded" if retired.event.excluded else "retired"
             raise _violation(
@@ -461,11 +1059,110 @@ class Fold:
                 received=stage,
             )
 
-    # ------------------------------------------------------------------ handlers
+    def _require_timed(
+        self, event: Event, seq: int, scheduled: StageScheduled, category: str
+    ) -> StageKind:
+        kind = scheduled.kind_for(category)
+        if kind is StageKind.LIAISON:
+            raise _violation(
+                event,
+                seq,
+                f"stage {scheduled.stage} is a liaison for {category}",
+                expected="a timed stage",
+                received=scheduled.stage,
+            )
+        if (scheduled.stage, category) in self._cancellations:
+            raise _violation(
+                event,
+                seq,
+                f"stage {scheduled.stage} is cancelled for {category}",
+                expected="a stage that was run",
+                received=scheduled.stage,
+            )
+        return kind
+
+    def _cumulative(self, entry: int, through: int) -> tuple[int, bool]:
+        """An entry's cumulative time after ``through``, complete or not, and whether any
+        result of it counts by then (for the sign rule)."""
+        category = self._entries[entry].category
+        total = 0
+        timed = False
+        for stage in self._order:
+            if stage > through:
+                break
+            result = self._ending.get((category, stage), _EMPTY_DICT).get(entry)
+            if result is not None and self._r_cover[result]:
+                total += self._r_time[result]
+                timed = True
+            total += self._gc_penalties.get((category, stage), _EMPTY_DICT).get(entry, 0)
+            total += self.awarded(stage, category)
+        return total, timed
+
+    def _stage_time(self, entry: int, stage: int) -> int | None:
+        """An entry's time on ``stage`` with the stage penalties in force, if it has one."""
+        category = self._entries[entry].category
+        result = self._ending.get((category, stage), _EMPTY_DICT).get(entry)
+        if result is None or self._r_first[result] != stage:
+            return None
+        entry_id = self._entries[entry].entry_id
+        return self._r_time[result] + sum(
+            p.event.amount_ms
+            for p in self._penalties.values()
+            if p.in_force
+            and p.event.entry_id == entry_id
+            and p.event.stage == stage
+            and not p.event.gc_only
+        )
+
+    def _require_positive(
+        self,
+        event: Event,
+        seq: int,
+        entry: int,
+        stage: int,
+        delta: int,
+        *,
+        in_stage: bool,
+        cumulative: bool = True,
+    ) -> None:
+        """Refuse a change that would make a stage time or a cumulative time zero or negative.
+
+        A cumulative time may be zero only before any result of the entry counts
+        (a penalty on the prologue, rescinded, leaves nothing).
+        """
+        if delta >= 0:
+            return
+        who = self._entries[entry].entry_id
+        if in_stage:
+            stage_time = self._stage_time(entry, stage)
+            if stage_time is not None and stage_time + delta <= 0:
+                raise _violation(
+                    event,
+                    seq,
+                    f"the stage {stage} time of {who} would be {format_time(stage_time + delta)}",
+                    expected="a stage time above zero",
+                    received=f"{format_time(stage_time)} {format_time(delta)}",
+                )
+        for later in self._order if cumulative else ():
+            if later < stage:
+                continue
+            before, timed = self._cumulative(entry, later)
+            total = before + delta
+            if total < 0 or (total == 0 and timed):
+                raise _violation(
+                    event,
+                    seq,
+                    f"the cumulative time of {who} after stage {later} would be "
+                    f"{format_time(total)}",
+                    expected="a cumulative time above zero",
+                    received=f"{format_time(total - delta)} {format_time(delta)}",
+                )
+
+    # ================================================================== handlers
 
     @handles(RallyDeclared)
-    def _on_rally_declared(self, event: RallyDeclared, seq: int) -> None:
-        if self.rally is not None:
+    def _on_rally_declared(self, event: RallyDeclared, seq: int) -> Effect:
+        if self._rally is not None:
             raise _violation(
                 event,
                 seq,
@@ -473,12 +1170,15 @@ class Fold:
                 expected="one rally-declared event, at seq 1",
                 received=f"a second one for {event.rally_id}",
             )
-        self.rally = event
+        if self._journal is not None:
+            self._journal.append(lambda: setattr(self, "_rally", None))
+        self._rally = event
+        return Effect(event.categories, None)
 
     @handles(EntryRegistered)
-    def _on_entry_registered(self, event: EntryRegistered, seq: int) -> None:
+    def _on_entry_registered(self, event: EntryRegistered, seq: int) -> Effect:
         self._require_category(event, seq, event.category)
-        if event.entry_id in self.entries:
+        if event.entry_id in self._index:
             raise _violation(
                 event,
                 seq,
@@ -486,23 +1186,23 @@ class Fold:
                 expected="a new entry id",
                 received=event.entry_id,
             )
-        if event.number is not None and (event.category, event.number) in self.numbers:
+        if event.number is not None and (event.category, event.number) in self._numbers:
+            holder = self._entries[self._numbers[(event.category, event.number)]].entry_id
             raise _violation(
                 event,
                 seq,
                 f"race number already taken in {event.category}",
                 expected="a free number",
-                received=f"{event.number} (entry {self.numbers[(event.category, event.number)]})",
+                received=f"{event.number} (entry {holder})",
             )
-        self.entries[event.entry_id] = event
-        if event.number is not None:
-            self.numbers[(event.category, event.number)] = event.entry_id
+        self._store_entry(event)
+        return Effect((event.category,), None)
 
     @handles(StageScheduled)
-    def _on_stage_scheduled(self, event: StageScheduled, seq: int) -> None:
+    def _on_stage_scheduled(self, event: StageScheduled, seq: int) -> Effect:
         for rule in event.rules:
             self._require_category(event, seq, rule.category)
-        if event.stage in self.stages:
+        if event.stage in self._stages:
             raise _violation(
                 event,
                 seq,
@@ -510,41 +1210,32 @@ class Fold:
                 expected="a new stage number",
                 received=event.stage,
             )
-        for result in self.results.values():
-            if result.first_stage < event.stage < result.stage:
-                raise _violation(
-                    event,
-                    seq,
-                    f"a combined result of {result.entry_id} already spans it",
-                    expected="a stage number outside every combined time",
-                    received=f"stage {event.stage} inside {result.first_stage}-{result.stage}",
-                )
-        self.stages[event.stage] = event
+        if event.stage < self._last_result_stage:
+            raise _violation(
+                event,
+                seq,
+                f"stage {self._last_result_stage} already has results",
+                expected=f"a stage numbered after {self._last_result_stage} (stages are "
+                "scheduled in order; a prologue numbered 0 is scheduled first)",
+                received=event.stage,
+            )
+        # (A stage scheduled after every result cannot fall inside a combined time.)
+        self._put(self._stages, event.stage, event)
+        position = bisect.bisect_left(self._order, event.stage)
+        self._order.insert(position, event.stage)
+        if self._journal is not None:
+            self._journal.append(functools.partial(self._order.__delitem__, position))
+        self._running.clear()
+        return Effect(tuple(rule.category for rule in event.rules), event.stage)
 
     @handles(StageResultRecorded)
-    def _on_stage_result_recorded(self, event: StageResultRecorded, seq: int) -> None:
+    def _on_stage_result_recorded(self, event: StageResultRecorded, seq: int) -> Effect:
         entry = self._require_entry(event, seq, event.entry_id)
-        category = entry.category
+        category = self._entries[entry].category
         first, last = event.span
         for stage in (first, last):
             scheduled = self._require_stage(event, seq, stage)
-            kind = scheduled.kind_for(category)
-            if kind is StageKind.LIAISON:
-                raise _violation(
-                    event,
-                    seq,
-                    f"stage {stage} is a liaison for {category}",
-                    expected="a timed stage",
-                    received=stage,
-                )
-            if self.is_cancelled(stage, category):
-                raise _violation(
-                    event,
-                    seq,
-                    f"stage {stage} is cancelled for {category}",
-                    expected="a stage that was run",
-                    received=stage,
-                )
+            kind = self._require_timed(event, seq, scheduled, category)
             if first != last and kind is not StageKind.SPECIAL:
                 raise _violation(
                     event,
@@ -553,8 +1244,7 @@ class Fold:
                     expected="a span between two counted specials",
                     received=f"stages {first}-{last}",
                 )
-        self._require_running(event, seq, event.entry_id, first)
-        covered = self.covering.get(event.entry_id, {})
+        self._require_running(event, seq, entry, first)
         if first == last:
             covers = [last]
             clashes = [last]
@@ -562,41 +1252,43 @@ class Fold:
             # A combined time stands for the counted stages of its range that have no
             # result of their own: a source may print one stage time inside a span.
             in_range = self.counted_stages(category, first, last)
-            covers = [stage for stage in in_range if stage not in covered]
+            covers = [s for s in in_range if self._covering(entry, category, s) is None]
             clashes = [first, last] + [
-                stage
-                for stage in in_range
-                if stage in covered and self.results[covered[stage]].is_span
+                s for s in in_range if entry in self._spanned.get(s, _EMPTY_DICT)
             ]
         for stage in clashes:
-            existing = covered.get(stage)
-            if existing is None and (event.entry_id, stage) in self.results:
-                existing = (event.entry_id, stage)
-            if existing is not None:
-                held = self.results[existing]
+            held = self._covering(entry, category, stage)
+            if held is not None:
                 raise _violation(
                     event,
                     seq,
                     f"entry already has a result for stage {stage}",
                     expected="a result-corrected event to change it",
-                    received=f"a second result (the first is seq {held.seq})",
+                    received=f"a second result (the first is seq {self._r_seq[held]})",
                 )
-        self._store_result(
-            ResultState(
-                entry_id=event.entry_id,
-                first_stage=first,
-                stage=last,
-                recorded_ms=event.time_ms,
-                seq=seq,
-                provenance=event.provenance,
-                covers=tuple(covers),
-            )
+        cover = len(covers) if first != last else int(self.counts(last, category))
+        index = self._store_result(
+            entry, category, first, last, event.time_ms, seq, event.provenance, cover
         )
+        for stage in covers:
+            if stage != last:
+                spanned = self._spanned.get(stage)
+                if spanned is None:
+                    spanned = self._spanned[stage] = {}
+                self._put(spanned, entry, index)
+        if not cover:
+            return Effect((category,), last, entry, 0, 0)  # a prologue time: no GC change
+        return Effect((category,), last, entry, event.time_ms, cover)
+
+    def _covering(self, entry: int, category: str, stage: int) -> int | None:
+        own = self._ending.get((category, stage), _EMPTY_DICT).get(entry)
+        return own if own is not None else self._spanned.get(stage, _EMPTY_DICT).get(entry)
 
     @handles(ResultCorrected)
-    def _on_result_corrected(self, event: ResultCorrected, seq: int) -> None:
-        self._require_entry(event, seq, event.entry_id)
-        result = self.results.get((event.entry_id, event.stage))
+    def _on_result_corrected(self, event: ResultCorrected, seq: int) -> Effect:
+        entry = self._require_entry(event, seq, event.entry_id)
+        category = self._entries[entry].category
+        result = self._ending.get((category, event.stage), _EMPTY_DICT).get(entry)
         if result is None:
             raise _violation(
                 event,
@@ -605,26 +1297,34 @@ class Fold:
                 expected=f"an earlier result of {event.entry_id} ending at stage {event.stage}",
                 received="none",
             )
-        if result.time_ms == event.time_ms:
+        old = self._r_time[result]
+        if old == event.time_ms:
             raise _violation(
                 event,
                 seq,
                 "the correction changes nothing",
-                expected=f"a time other than {format_time(result.time_ms)}",
+                expected=f"a time other than {format_time(old)}",
                 received=format_time(event.time_ms),
             )
+        counted = bool(self._r_cover[result])
+        delta = event.time_ms - old
+        self._require_positive(
+            event, seq, entry, event.stage, delta, in_stage=True, cumulative=counted
+        )
         correction = Correction(
             seq=seq, time_ms=event.time_ms, reason=event.reason, provenance=event.provenance
         )
-        self.results[(event.entry_id, event.stage)] = attrs.evolve(
-            result, corrections=(*result.corrections, correction)
-        )
+        self._put(self._corrections, result, (*self._corrections.get(result, ()), correction))
+        if self._journal is not None:
+            self._journal.append(functools.partial(self._r_time.__setitem__, result, old))
+        self._r_time[result] = event.time_ms
+        return Effect((category,), event.stage, entry, delta if counted else 0, 0)
 
     @handles(PenaltyImposed)
-    def _on_penalty_imposed(self, event: PenaltyImposed, seq: int) -> None:
-        self._require_entry(event, seq, event.entry_id)
+    def _on_penalty_imposed(self, event: PenaltyImposed, seq: int) -> Effect:
+        entry = self._require_entry(event, seq, event.entry_id)
         self._require_stage(event, seq, event.stage)
-        if event.penalty_id in self.penalties:
+        if event.penalty_id in self._penalties:
             raise _violation(
                 event,
                 seq,
@@ -632,14 +1332,20 @@ class Fold:
                 expected="a new penalty id",
                 received=event.penalty_id,
             )
-        self.penalties[event.penalty_id] = PenaltyState(event=event, seq=seq)
+        self._require_positive(
+            event, seq, entry, event.stage, event.amount_ms, in_stage=not event.gc_only
+        )
+        self._put(self._penalties, event.penalty_id, PenaltyState(event=event, seq=seq))
+        self._add_gc_penalty(event, event.amount_ms)
+        category = self._entries[entry].category
+        return Effect((category,), event.stage, entry, event.amount_ms, 0)
 
     @handles(PenaltyRescinded)
-    def _on_penalty_rescinded(self, event: PenaltyRescinded, seq: int) -> None:
+    def _on_penalty_rescinded(self, event: PenaltyRescinded, seq: int) -> Effect:
         self._require_rally(event, seq)
-        penalty = self.penalties.get(event.penalty_id)
+        penalty = self._penalties.get(event.penalty_id)
         if penalty is None:
-            known = ", ".join(self.penalties) or "none"
+            known = ", ".join(self._penalties) or "none has been imposed"
             raise _violation(
                 event,
                 seq,
@@ -655,12 +1361,22 @@ class Fold:
                 expected="a penalty in force",
                 received=f"{event.penalty_id} (rescinded at seq {penalty.rescinded_seq})",
             )
-        self.penalties[event.penalty_id] = attrs.evolve(
-            penalty, rescinded_seq=seq, rescinded_reason=event.reason
+        imposed = penalty.event
+        entry = self._index[imposed.entry_id]
+        self._require_positive(
+            event, seq, entry, imposed.stage, -imposed.amount_ms, in_stage=not imposed.gc_only
         )
+        self._put(
+            self._penalties,
+            event.penalty_id,
+            attrs.evolve(penalty, rescinded_seq=seq, rescinded_reason=event.reason),
+        )
+        self._add_gc_penalty(imposed, -imposed.amount_ms)
+        category = self._entries[entry].category
+        return Effect((category,), imposed.stage, entry, -imposed.amount_ms, 0)
 
     @handles(StageCancelled)
-    def _on_stage_cancelled(self, event: StageCancelled, seq: int) -> None:
+    def _on_stage_cancelled(self, event: StageCancelled, seq: int) -> Effect:
         scheduled = self._require_stage(event, seq, event.stage)
         for category in event.categories:
             self._require_category(event, seq, category)
@@ -672,7 +1388,7 @@ class Fold:
                     expected="a timed stage to cancel",
                     received=event.stage,
                 )
-            if self.is_cancelled(event.stage, category):
+            if (event.stage, category) in self._cancellations:
                 raise _violation(
                     event,
                     seq,
@@ -680,30 +1396,43 @@ class Fold:
                     expected="a stage that is not cancelled",
                     received=event.stage,
                 )
-            for result in self.results.values():
+            for result in range(len(self._r_entry)):
+                first, last = self._r_first[result], self._r_stage[result]
                 if (
-                    result.is_span
-                    and result.first_stage <= event.stage <= result.stage
-                    and self.entries[result.entry_id].category == category
+                    first != last
+                    and first <= event.stage <= last
+                    and self._entries[self._r_entry[result]].category == category
                 ):
+                    who = self._entries[self._r_entry[result]].entry_id
                     raise _violation(
                         event,
                         seq,
-                        f"a combined result of {result.entry_id} covers stage {event.stage}",
+                        f"a combined result of {who} covers stage {event.stage}",
                         expected="a stage no combined time spans",
-                        received=f"stages {result.first_stage}-{result.stage} (seq {result.seq})",
+                        received=f"stages {first}-{last} (seq {self._r_seq[result]})",
                     )
         for category in event.categories:
-            self.cancellations[(event.stage, category)] = CancellationState(
-                category=category, event=event, seq=seq
+            self._put(
+                self._cancellations,
+                (event.stage, category),
+                CancellationState(category=category, event=event, seq=seq),
             )
+            ending = self._ending.get((category, event.stage), _EMPTY_DICT)
+            for result in ending.values():  # a cancelled stage's times no longer count
+                if self._journal is not None:
+                    self._journal.append(
+                        functools.partial(self._r_cover.__setitem__, result, self._r_cover[result])
+                    )
+                self._r_cover[result] = 0
+        self._running.clear()
+        return Effect(event.categories, event.stage)
 
     @handles(EntryRetired)
-    def _on_entry_retired(self, event: EntryRetired, seq: int) -> None:
-        self._require_entry(event, seq, event.entry_id)
+    def _on_entry_retired(self, event: EntryRetired, seq: int) -> Effect:
+        entry = self._require_entry(event, seq, event.entry_id)
         self._require_stage(event, seq, event.stage)
-        if event.entry_id in self.retirements:
-            earlier = self.retirements[event.entry_id]
+        earlier = self._retirements.get(entry)
+        if earlier is not None:
             raise _violation(
                 event,
                 seq,
@@ -712,63 +1441,90 @@ class Fold:
                 received=f"{event.entry_id} (out at stage {earlier.event.stage}, "
                 f"seq {earlier.seq})",
             )
-        own = set(self.covering.get(event.entry_id, {}).values())  # the entry's results
-        later = [self.results[key].stage for key in own if key[1] >= event.stage]
+        category = self._entries[entry].category
+        later = [
+            stage
+            for stage in self._order
+            if stage > event.stage
+            and (
+                entry in self._ending.get((category, stage), _EMPTY_DICT)
+                or entry in self._spanned.get(stage, _EMPTY_DICT)
+            )
+        ]
         if later:
             raise _violation(
                 event,
                 seq,
                 f"entry has a result for stage {max(later)}",
-                expected=f"a retirement stage after {max(later)}",
+                expected=f"a retirement stage at or after {max(later)} (an entry leaves the "
+                "rally at a stage, after any result it has on it)",
                 received=event.stage,
             )
-        self.retirements[event.entry_id] = RetirementState(event=event, seq=seq)
+        self._put(self._retirements, entry, RetirementState(event=event, seq=seq))
+        self._running.clear()
+        return Effect((category,), event.stage)
 
     @handles(FieldCoverageDeclared)
-    def _on_field_coverage_declared(self, event: FieldCoverageDeclared, seq: int) -> None:
+    def _on_field_coverage_declared(self, event: FieldCoverageDeclared, seq: int) -> Effect:
         self._require_category(event, seq, event.category)
         self._require_stage(event, seq, event.stage)
-        self.coverage[(event.category, event.stage)] = event
+        self._put(self._coverage, (event.category, event.stage), event)
+        return Effect((event.category,), event.stage)
 
     @handles(WaypointRecorded)
     def _on_waypoint_recorded(self, event: WaypointRecorded, seq: int) -> None:
         entry = self._require_entry(event, seq, event.entry_id)
         scheduled = self._require_stage(event, seq, event.stage)
-        if scheduled.kind_for(entry.category) is StageKind.LIAISON:
+        self._require_timed(event, seq, scheduled, self._entries[entry].category)
+        self._require_running(event, seq, entry, event.stage)
+        splits = self._splits.get((event.stage, event.waypoint))
+        if splits is not None and entry in splits.seen:
             raise _violation(
                 event,
                 seq,
-                f"stage {event.stage} is a liaison for {entry.category}",
-                expected="a timed stage",
-                received=event.stage,
+                f"entry already has a time at waypoint {event.waypoint} of stage {event.stage}",
+                expected="one time per entry and waypoint",
+                received=f"a second one ({format_time(event.time_ms)})",
             )
-        if self.is_cancelled(event.stage, entry.category):
-            raise _violation(
-                event,
-                seq,
-                f"stage {event.stage} is cancelled for {entry.category}",
-                expected="a stage that was run",
-                received=event.stage,
-            )
-        self._require_running(event, seq, event.entry_id, event.stage)
-        self.splits[event.stage] = self.splits.get(event.stage, 0) + 1
+        key = (event.stage, event.waypoint)
+        if splits is None:
+            splits = self._splits[key] = Splits()
+            if self._journal is not None:
+                self._journal.append(functools.partial(_drop_key, self._splits, key))
+        start = len(splits.entries)
+        splits.entries.append(entry)
+        splits.times.append(event.time_ms)
+        splits.seqs.append(seq)
+        splits.provenance.append(self._provenance_of(event.provenance))
+        splits.seen.add(entry)
+        if self._journal is not None:
+            self._journal.append(lambda: self._forget_splits(*key, start))
+        return
 
 
-def _violation(
-    event: Event, seq: int, what: str, *, expected: str, received: object
-) -> RuleViolationError:
-    return RuleViolationError(
-        what, where=f"{tag_of(event)} event, seq {seq}", expected=expected, received=received
-    )
+class _Undo(Exception):
+    """Raised inside ``Fold.tentative`` to roll back on purpose."""
 
 
-_EMPTY: frozenset[str] = frozenset()
+_EMPTY_DICT: dict[int, int] = {}
 
 
-_BULK: dict[str, Callable[[Fold, Run, Frame], bool]] = {
+def _drop_key(mapping: dict[Any, Any], key: object) -> None:
+    mapping.pop(key, None)
+
+
+_COLUMNS = (
+    "_r_entry",
+    "_r_first",
+    "_r_stage",
+    "_r_time",
+    "_r_recorded",
+    "_r_seq",
+    "_r_prov",
+    "_r_cover",
+)
+
+_BULK: dict[str, Callable[[Fold, Run, Frame, list[Effect]], bool]] = {
     "waypoint-recorded": Fold._bulk_splits,
     "stage-result-recorded": Fold._bulk_results,
 }
-
-_CHANGES_WHO_MAY_SPLIT = frozenset({EntryRegistered, StageScheduled, StageCancelled, EntryRetired})
-

@@ -1,21 +1,33 @@
-"""The Python API: load a log and ask it questions; record events into a log."""
+"""The Python API: load a log and ask it questions; record events into a log.
+
+A ``Rally`` keeps, per category, the standings it has computed and the running
+sums behind them (``Accumulator``). An event appended to a rally (by a
+``Recorder``, or by following a growing log) changes only what its effect
+says: a time added at the stage the sums have reached updates them and the
+cached classification of that stage in place (one key out, one key in); any
+other change drops what it can have changed, from its stage on, and the rest
+stays. Asking for one stage sums the stages up to it and sorts only it.
+"""
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from rally_standings.engine._fold import Fold, FoldState
+from rally_standings.engine._fold import Effect, Fold, FoldState
 from rally_standings.engine._names import name_matches
 from rally_standings.engine._standings import (
+    Accumulator,
+    Ranking,
     StageResult,
     Standings,
     compute_stage_result,
-    compute_standings,
+    gc_stages,
     last_stage_with_results,
-    replay_standings,
+    require_gc_stage,
 )
 from rally_standings.events import (
     EntryRegistered,
@@ -25,7 +37,6 @@ from rally_standings.events import (
     QueryError,
     RallyDeclared,
     Record,
-    RuleViolationError,
     create_log_file,
     scan_file,
 )
@@ -38,33 +49,43 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
+class _Cache:
+    """What a rally has computed for one category: running sums and standings."""
+
+    __slots__ = ("accumulator", "default", "ranking", "standings")
+
+    def __init__(self, fold: Fold, category: str) -> None:
+        self.ranking = Ranking.of(fold, category)
+        self.accumulator: Accumulator | None = None
+        self.standings: dict[int, Standings] = {}
+        self.default: int | bool | None = False
+        """The last stage with results (``False``: not looked up yet)."""
+
+
 class Rally:
-    """A rally log folded into state: read-only, answers standings questions.
+    """A rally log folded into state, answering standings questions.
 
     ``as_of`` on each query (or ``Rally.as_of``) answers from the prefix of
     the log up to that sequence number: the standings as they were known then.
+    A rally read from a file does not change; the rally of a ``Recorder``
+    follows its appends, and its standings are always those of the log as it
+    stands (standings already handed out keep their positions and times).
     """
 
     def __init__(self, records: Sequence[Record] = (), *, source: str = "<records>") -> None:
-        self._frames: tuple[Frame, ...] = ()
-        self._tail: tuple[Record, ...] = tuple(records)
-        self.source = source
-        self._fold = Fold().apply_all(self._tail)
-        self._reset_caches()
+        fold = Fold().apply_all(records)
+        self._setup((), tuple(records), fold, source)
 
-    def _reset_caches(self) -> None:
+    def _setup(
+        self, frames: Sequence[Frame], tail: Sequence[Record], fold: Fold, source: str
+    ) -> None:
+        self._frames: tuple[Frame, ...] = tuple(frames)
+        self._tail: list[Record] = list(tail)
+        self.source = source
+        self._fold = fold
         self._prefixes: dict[int, Rally] = {}
         self._records: tuple[Record, ...] | None = None
-        self._tables: dict[tuple[str, int | None], dict[int, Standings]] = {}
-        self._defaults: dict[str, int | None] = {}
-
-    def _table(self, category: str, as_of: int | None) -> dict[int, Standings]:
-        """The GC after every stage of ``category``, computed once in one pass."""
-        table = self._tables.get((category, as_of))
-        if table is None:
-            table = replay_standings(self._fold, category, as_of=as_of)
-            self._tables[(category, as_of)] = table
-        return table
+        self._caches: dict[str, _Cache] = {}
 
     @classmethod
     def from_frames(
@@ -97,21 +118,17 @@ class Rally:
         from them only when asked for (``Rally.records``).
         """
         rally = cls.__new__(cls)
-        rally._frames = tuple(frames)
-        rally._tail = tuple(tail)
-        rally.source = source
-        rally._fold = fold
-        rally._reset_caches()
+        rally._setup(frames, tail, fold, source)
         return rally
 
     def with_appended(self, records: Sequence[Record], fold: Fold, *, source: str) -> Rally:
-        """This rally with ``records`` after it, already folded into ``fold``."""
+        """This rally with ``records`` after it, already folded into ``fold`` (a copy)."""
         return Rally.from_fold(self._frames, (*self._tail, *records), fold, source=source)
 
     @property
     def records(self) -> tuple[Record, ...]:
         """Every record folded, in order (built from the log's frames on first use)."""
-        if self._records is None:
+        if self._records is None or len(self._records) != self._fold.last_seq:
             limit = self._fold.last_seq
             built = [
                 record
@@ -120,6 +137,77 @@ class Rally:
             ]
             self._records = (*built, *self._tail)
         return self._records
+
+    # ------------------------------------------------------------------ following a log
+
+    def extend(self, records: Iterable[Record] = (), *, frames: Iterable[Frame] = ()) -> None:
+        """Fold more of the log in (checked by the rules), keeping the caches up to date."""
+        effects: list[Effect] = []
+        for frame in frames:
+            effects += self._fold.apply_frame(frame)
+            self._frames = (*self._frames, frame)
+        for record in records:
+            effect = self._fold.apply(record)
+            self._tail.append(record)
+            if effect is not None:
+                effects.append(effect)
+        self._changed(effects)
+
+    def _changed(self, effects: Sequence[Effect]) -> None:
+        """Update or drop what the caches hold, for each effect in order."""
+        self._prefixes.clear()
+        for effect in effects:
+            for category in effect.categories:
+                cache = self._caches.get(category)
+                if cache is None:
+                    continue
+                cache.default = False
+                if effect.stage is None:
+                    del self._caches[category]
+                    continue
+                if effect.entry is not None and not effect.delta and not effect.cover:
+                    continue  # a time that counts nowhere (a prologue's)
+                accumulator = cache.accumulator
+                if (
+                    effect.entry is not None
+                    and accumulator is not None
+                    and accumulator.stage == effect.stage
+                ):
+                    self._update_in_place(cache, accumulator, effect)
+                    continue
+                if (
+                    accumulator is not None
+                    and accumulator.stage is not None
+                    and effect.stage <= accumulator.stage
+                ):
+                    cache.accumulator = None
+                for stage in [s for s in cache.standings if s >= effect.stage]:
+                    del cache.standings[stage]
+
+    def _update_in_place(self, cache: _Cache, accumulator: Accumulator, effect: Effect) -> None:
+        """One entry's time changed at the stage the sums stand at: one key out, one in."""
+        assert effect.entry is not None
+        assert effect.stage is not None
+        entry = effect.entry
+        ranking = cache.ranking
+        if entry not in ranking.rank:
+            self._caches.pop(accumulator.category, None)
+            return
+        width, rank = ranking.width, ranking.rank[entry]
+        was = entry in accumulator.classified
+        old_key = accumulator.total[entry] * width + rank
+        accumulator.apply(entry, effect.delta, effect.cover)
+        standing = cache.standings.get(effect.stage)
+        if standing is None:
+            return
+        keys = list(standing._keys)
+        if was:
+            del keys[bisect.bisect_left(keys, old_key)]
+        if entry in accumulator.classified:
+            bisect.insort(keys, accumulator.total[entry] * width + rank)
+        cache.standings[effect.stage] = Standings(
+            self._fold, accumulator.category, effect.stage, keys, accumulator.awards, ranking
+        )
 
     # ------------------------------------------------------------------ facts
 
@@ -152,7 +240,7 @@ class Rally:
 
     @property
     def fold(self) -> Fold:
-        """The fold behind this rally (treat as read-only)."""
+        """The fold behind this rally (read it through its query methods)."""
         return self._fold
 
     def snapshot(self) -> FoldState:
@@ -161,42 +249,16 @@ class Rally:
 
     def entries(self, category: str | None = None) -> tuple[EntryRegistered, ...]:
         """Registered entries, in registration order, optionally of one category."""
-        return tuple(
-            e for e in self._fold.entries.values() if category is None or e.category == category
-        )
+        return self._fold.entries(category)
 
     def stages(self) -> tuple[int, ...]:
         """Scheduled stage numbers, in order."""
-        return tuple(sorted(self._fold.stages))
+        return self._fold.stage_numbers()
 
     def find_entry(self, category: str, ref: str) -> EntryRegistered:
         """An entry of ``category`` by race number, entry id, or a name that is unambiguous."""
         self._check_category(category)
-        fold = self._fold
-        by_number = fold.numbers.get((category, ref))
-        if by_number is not None:
-            return fold.entries[by_number]
-        entry = fold.entries.get(ref)
-        if entry is not None and entry.category == category:
-            return entry
-        matches = [e for e in self.entries(category) if name_matches(ref, e.crew[0].name)]
-        if len(matches) == 1:
-            return matches[0]
-        numbers = ", ".join(e.number or e.entry_id for e in self.entries(category)[:12])
-        if matches:
-            names = "; ".join(f"{m.number or m.entry_id} {m.crew[0].name}" for m in matches)
-            raise QueryError(
-                "ambiguous entry",
-                where=category,
-                expected="a race number or a name matching one entry",
-                received=f"{ref!r} matches {names}",
-            )
-        raise QueryError(
-            "unknown entry",
-            where=category,
-            expected=f"a race number of {category} (e.g. {numbers})",
-            received=ref,
-        )
+        return find_entry(self._fold, category, ref)
 
     def _check_category(self, category: str) -> None:
         if category not in self.categories:
@@ -230,13 +292,20 @@ class Rally:
 
     # ------------------------------------------------------------------ queries
 
+    def _cache(self, category: str) -> _Cache:
+        cache = self._caches.get(category)
+        if cache is None:
+            cache = self._caches[category] = _Cache(self._fold, category)
+        return cache
+
     def default_stage(self, category: str) -> int:
         """The last stage with results (or an awarded time) for ``category``."""
         self._check_category(category)
-        if category not in self._defaults:
-            self._defaults[category] = last_stage_with_results(self._fold, category)
-        stage = self._defaults[category]
-        if stage is None:
+        cache = self._cache(category)
+        if cache.default is False:
+            cache.default = last_stage_with_results(self._fold, category)
+        stage = cache.default
+        if stage is None or stage is True:
             raise QueryError(
                 "no results yet",
                 where=f"{self.source}, {category}",
@@ -251,22 +320,96 @@ class Rally:
         """The GC of ``category`` after stage ``after`` (default: the last with results)."""
         rally = self.as_of(as_of)
         stage = rally.default_stage(category) if after is None else after
-        found = rally._table(category, as_of).get(stage)
+        require_gc_stage(rally._fold, category, stage)  # before any work
+        found = rally._standings(category, stage)
+        return found if as_of is None else found.with_as_of(as_of)
+
+    def _standings(self, category: str, stage: int) -> Standings:
+        cache = self._cache(category)
+        found = cache.standings.get(stage)
         if found is not None:
             return found
-        return compute_standings(rally._fold, category, stage, as_of=as_of)  # explains why not
+        accumulator = cache.accumulator
+        if accumulator is None or accumulator.stage is None or accumulator.stage > stage:
+            accumulator = Accumulator(self._fold, category, cache.ranking)
+            if cache.accumulator is None:
+                cache.accumulator = accumulator
+        for number in self._fold.stage_numbers():
+            if accumulator.stage is not None and number <= accumulator.stage:
+                continue
+            if number > stage:
+                break
+            accumulator.advance(number)
+        standing = Standings(
+            self._fold, category, stage, accumulator.keys(), accumulator.awards, cache.ranking
+        )
+        if accumulator is cache.accumulator:
+            cache.standings[stage] = standing
+        return standing
 
     def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
         """The GC after every stage, from the first that counts to the last with results."""
         rally = self.as_of(as_of)
         last = rally.default_stage(category)
-        table = rally._table(category, as_of)
-        return tuple(table[stage] for stage in sorted(table) if stage <= last)
+        stages = [s for s in gc_stages(rally._fold, category) if s <= last]
+        cache = rally._cache(category)
+        if any(s not in cache.standings for s in stages):
+            accumulator = Accumulator(rally._fold, category, cache.ranking)
+            wanted = set(stages)
+            for number in rally._fold.stage_numbers():
+                if number > last:
+                    break
+                accumulator.advance(number)
+                if number in wanted and number not in cache.standings:
+                    cache.standings[number] = Standings(
+                        rally._fold,
+                        category,
+                        number,
+                        accumulator.keys(),
+                        accumulator.awards,
+                        cache.ranking,
+                    )
+            current = cache.accumulator
+            if current is None or current.stage is None or current.stage < last:
+                cache.accumulator = accumulator
+                for number in [s for s in cache.standings if s > last]:
+                    del cache.standings[number]
+        found = tuple(cache.standings[s] for s in stages)
+        return found if as_of is None else tuple(s.with_as_of(as_of) for s in found)
 
     def stage_result(self, category: str, stage: int, *, as_of: int | None = None) -> StageResult:
         """The ranking of one stage."""
         rally = self.as_of(as_of)
         return compute_stage_result(rally._fold, category, stage, as_of=as_of)
+
+
+def find_entry(fold: Fold, category: str, ref: str) -> EntryRegistered:
+    """An entry of ``category`` by race number, entry id, or a name that is unambiguous."""
+    by_number = fold.entry_by_number(category, ref.strip())
+    if by_number is not None:
+        return by_number
+    entry = fold.entry(ref)
+    if entry is not None and entry.category == category:
+        return entry
+    entries = fold.entries(category)
+    matches = [e for e in entries if name_matches(ref, e.crew[0].name)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        names = "; ".join(f"{m.number or m.entry_id} {m.crew[0].name}" for m in matches)
+        raise QueryError(
+            "ambiguous entry",
+            where=category,
+            expected="a race number or a name matching one entry",
+            received=f"{ref!r} matches {names}",
+        )
+    examples = ", ".join(e.number or e.entry_id for e in entries[:12])
+    expected = (
+        f"a race number of {category} (e.g. {examples})"
+        if examples
+        else f"an entry of {category} (none is registered yet)"
+    )
+    raise QueryError("unknown entry", where=category, expected=expected, received=ref)
 
 
 def load(path: str | os.PathLike[str], *, source: str | None = None) -> Rally:
@@ -285,16 +428,17 @@ class Recorder:
     """The writer of a log: validates every event against the rally so far, then appends.
 
     Holds the log's lock from construction to ``close``. A refused event
-    raises and writes nothing; an append that returns has been fsync'd.
+    raises and writes nothing; an append that returns has been fsync'd. Its
+    ``rally`` follows the appends.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, wait_seconds: float = 0.0) -> None:
         self.path = Path(path)
         self._writer = LogWriter(self.path, wait_seconds=wait_seconds)
         try:
-            self._frames = self._writer.frames_at_open
-            self._tail: list[Record] = []
-            self._fold = Fold().apply_frames(self._frames)
+            frames = self._writer.frames_at_open
+            fold = Fold().apply_frames(frames)
+            self._rally = Rally.from_fold(frames, (), fold, source=str(self.path))
         except BaseException:
             self._writer.close()
             raise
@@ -306,13 +450,17 @@ class Recorder:
 
     @property
     def rally(self) -> Rally:
-        """The rally as recorded so far."""
-        return Rally.from_fold(self._frames, self._tail, self._fold.copy(), source=str(self.path))
+        """The rally as recorded so far (it follows later appends)."""
+        return self._rally
 
     @property
     def fold(self) -> Fold:
-        """The live fold (read-only use: checking, looking up entries)."""
-        return self._fold
+        """The live fold (read it; append through the recorder)."""
+        return self._rally.fold
+
+    def find_entry(self, category: str, ref: str) -> EntryRegistered:
+        """An entry by race number, id or unambiguous name (see ``Rally.find_entry``)."""
+        return self._rally.find_entry(category, ref)
 
     def append(self, event: Event, *, recorded_at: str | None = None) -> Record:
         """Validate and durably append one event."""
@@ -323,25 +471,23 @@ class Recorder:
     ) -> tuple[Record, ...]:
         """Validate all events in order, then append them with one write and one fsync.
 
-        If any event is refused, none is written.
+        If any event is refused, or the write fails, none is written and the
+        recorder's state is as it was (its changes are undone, not copied).
         """
         batch = list(events)
         if not batch:
             return ()
-        before = self._fold.copy()
-        seq = self._writer.next_seq
-        try:
+        fold = self._rally.fold
+        seq = fold.last_seq + 1
+        effects: list[Effect] = []
+        with fold.tentative():
             for offset, event in enumerate(batch):
-                self._fold.apply(Record(seq=seq + offset, event=event, recorded_at=recorded_at))
-        except RuleViolationError:
-            self._fold = before
-            raise
-        try:
+                effect = fold.apply(Record(seq=seq + offset, event=event, recorded_at=recorded_at))
+                if effect is not None:
+                    effects.append(effect)
             records = self._writer.append(batch, recorded_at=recorded_at)
-        except BaseException:
-            self._fold = before
-            raise
-        self._tail.extend(records)
+        self._rally._tail.extend(records)
+        self._rally._changed(effects)
         return records
 
     def close(self) -> None:

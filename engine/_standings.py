@@ -1,6 +1,6 @@
-"""Queries on a folded rally: the GC after a stage, a stage's ranking.
+"""Standings: the general classification after a stage, and a stage's ranking.
 
-Rules (the README repeats them):
+The rules (docs/standings.md says them for readers):
 
 * Cumulative time = the results of every counted stage up to N, plus the
   penalties in force at stages up to N, plus the time awarded for stages
@@ -8,17 +8,23 @@ Rules (the README repeats them):
   counts only through its awarded time.
 * An entry is classified after N only if a result covers every counted stage
   up to N (a combined time over stages a..b covers them once stage b is
-  reached) and it has not retired at or before N.
+  reached) and it has not left the rally at or before N.
 * Ties share a position (1, 1, 3). Within a tie, rows are ordered by race
   number (numerically where it is a number), then by registration order.
 * Coverage: where the log declares that it holds only the first *k* rows of a
   classification, positions beyond *k* are marked uncertain.
+
+``Accumulator`` is the one place these sums are made: it walks a category's
+stages in order, adding what falls on each, and it is what the one-stage
+query, the every-stage replay and the live cache all use; ``components`` lists
+the same parts one by one, for explanations. A ``Standings`` holds its
+classification as one sorted list of integer keys (time, then tie-break rank)
+and builds its rows only when they are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import attrs
@@ -33,15 +39,18 @@ from rally_standings.events import (
 )
 
 __all__ = [
+    "Accumulator",
     "CombinedResult",
     "Component",
+    "Ranking",
     "Row",
     "StageResult",
     "StageRow",
     "Standings",
+    "Status",
     "Unclassified",
+    "components",
     "compute_stage_result",
-    "compute_standings",
     "gc_stages",
     "last_stage_with_results",
     "replay_standings",
@@ -49,6 +58,11 @@ __all__ = [
 ]
 
 ComponentKind = Literal["result", "penalty", "awarded"]
+
+Status = Literal["retired", "excluded", "no-result", "not-documented"]
+"""Why an entry is not classified: out of the rally (``retired``, ``excluded``), or its
+time is missing: ``no-result`` where the log holds the whole field, ``not-documented``
+where the log's coverage says its source prints only part of the field."""
 
 
 @attrs.frozen
@@ -79,26 +93,20 @@ class Row:
     make: str | None
     time_ms: int
     gap_ms: int | None
-    explanation: Callable[[], tuple[Component, ...]] = attrs.field(
-        default=tuple, eq=False, repr=False
-    )
-    """Builds the components on demand (most rows are never explained)."""
+    fold: Fold | None = attrs.field(default=None, eq=False, repr=False)
+    after: int = attrs.field(default=0, eq=False, repr=False)
 
     @property
     def components(self) -> tuple[Component, ...]:
         """What the time is made of: results, penalties, awarded times, in stage order."""
-        return self.explanation()
+        if self.fold is None:
+            return ()
+        return components(self.fold, self.entry_id, self.after)
 
     @property
     def position_text(self) -> str:
         """``"3"``, or ``"≥4"`` where the data cannot vouch for the position."""
         return str(self.position) if self.position_certain else f"≥{self.position}"
-
-
-Status = Literal["retired", "excluded", "no-result", "not-documented"]
-"""Why an entry is not classified: out of the rally (``retired``, ``excluded``), or its
-time is missing: ``no-result`` where the log holds the whole field, ``not-documented``
-where the log's coverage says its source prints only part of the field."""
 
 
 @attrs.frozen
@@ -124,24 +132,284 @@ def _unclassified(entry: EntryRegistered, status: Status, reason: str) -> Unclas
     )
 
 
-@attrs.frozen
-class Standings:
-    """The general classification of one category after one stage."""
+# ---------------------------------------------------------------------- the ranking
 
-    rally_id: str
-    rally: str
-    category: str
-    after_stage: int
-    as_of: int | None
-    rows: tuple[Row, ...]
-    unclassified: tuple[Unclassified, ...]
-    known_rows: int | None = None
-    """How many leading rows the log vouches for (``None``: the whole field)."""
+
+@attrs.frozen
+class Ranking:
+    """The order of one category: its entries by (time, race number, registration).
+
+    ``rank`` maps an entry index to its tie-break rank (0 first) and ``by_rank``
+    back; a classified entry's key is ``time * width + rank``, so sorting keys
+    sorts by time, then tie-break, in one comparison of integers.
+    """
+
+    members: tuple[int, ...]
+    rank: dict[int, int]
+    by_rank: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        """The multiplier of a time in a key (one more than the last rank)."""
+        return max(1, len(self.by_rank))
+
+    @classmethod
+    def of(cls, fold: Fold, category: str) -> Ranking:
+        """The tie-break order of ``category``'s entries as registered now."""
+        members = tuple(
+            index for index in range(fold.entry_count) if fold.entry_at(index).category == category
+        )
+        ordered = sorted(members, key=lambda i: (_number_key(fold.entry_at(i)), i))
+        return cls(members, {index: rank for rank, index in enumerate(ordered)}, tuple(ordered))
+
+
+def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
+    if entry.number is None:
+        return (2, 0, "")
+    if entry.number.isascii() and entry.number.isdigit():
+        return (0, int(entry.number), entry.number)
+    return (1, 0, entry.number)
+
+
+class Accumulator:
+    """A category's running sums through its stages, in order: the standings arithmetic.
+
+    After ``advance(stage)`` for every scheduled stage up to N in order, an
+    entry's ``total`` is the sum of its results at counted stages up to N and of
+    its penalties in force up to N (``awards`` adds to every entry alike), and
+    it is classified after N exactly when ``cover`` equals the number of
+    counted stages so far and it has not left the rally.
+    """
+
+    def __init__(self, fold: Fold, category: str, ranking: Ranking) -> None:
+        self.fold = fold
+        self.category = category
+        self.ranking = ranking
+        self.total: dict[int, int] = dict.fromkeys(ranking.members, 0)
+        self.cover: dict[int, int] = dict.fromkeys(ranking.members, 0)
+        self.counted = 0
+        self.awards = 0
+        self.classified: set[int] = set(ranking.members)
+        self.stage: int | None = None
+        """The last stage advanced through."""
+
+    def advance(self, stage: int) -> None:
+        """Add what falls on ``stage`` (the next scheduled stage)."""
+        fold, category = self.fold, self.category
+        total, cover = self.total, self.cover
+        if fold.counts(stage, category):
+            self.counted += 1
+            needed = self.counted
+            for entry, result in fold.results_ending(category, stage).items():
+                covers = fold.result_cover(result)
+                if covers:
+                    total[entry] += fold.result_time(result)
+                    cover[entry] += covers
+            self.classified = {
+                entry for entry in fold.results_ending(category, stage) if cover[entry] == needed
+            }
+        for entry, amount in fold.gc_penalties(category, stage).items():
+            total[entry] += amount
+        self.awards += fold.awarded(stage, category)
+        if self.classified:
+            self.classified.difference_update(
+                [entry for entry in self.classified if fold.retired_at(entry) == stage]
+            )
+        self.stage = stage
+
+    def keys(self) -> list[int]:
+        """The classified entries' keys, sorted: the classification after ``stage``."""
+        width, rank, total = self.ranking.width, self.ranking.rank, self.total
+        return sorted([total[entry] * width + rank[entry] for entry in self.classified])
+
+    def apply(self, entry: int, delta: int, cover: int) -> None:
+        """A time added to one entry at the current stage (a live update)."""
+        self.total[entry] += delta
+        if cover:
+            self.cover[entry] += cover
+            out = self.fold.retired_at(entry)
+            if self.cover[entry] == self.counted and (
+                out is None or self.stage is None or out > self.stage
+            ):
+                self.classified.add(entry)
+
+
+def gc_stages(fold: Fold, category: str) -> list[int]:
+    """The stages after which a GC exists: from the first that counts or awards time on."""
+    stages = fold.stage_numbers()
+    for index, stage in enumerate(stages):
+        if fold.counts(stage, category) or fold.awarded(stage, category):
+            return list(stages[index:])
+    return []
+
+
+def last_stage_with_results(fold: Fold, category: str) -> int | None:
+    """The last stage holding a result or an awarded time for ``category``."""
+    return fold.last_result_stage(category)
+
+
+def _require_category(fold: Fold, category: str) -> None:
+    if fold.rally is None:
+        raise QueryError(
+            "the log declares no rally yet",
+            where="category query",
+            expected="a rally-declared event",
+            received="none",
+        )
+    if category not in fold.rally.categories:
+        raise QueryError(
+            "unknown category",
+            where=fold.rally.rally_id,
+            expected="one of " + ", ".join(fold.rally.categories),
+            received=category,
+        )
+
+
+def _require_stage(fold: Fold, stage: int) -> None:
+    if fold.stage(stage) is None:
+        known = ", ".join(map(str, fold.stage_numbers())) or "none"
+        raise QueryError(
+            "unknown stage",
+            where="stage query",
+            expected=f"a scheduled stage ({known})",
+            received=stage,
+        )
+
+
+def require_gc_stage(fold: Fold, category: str, after: int) -> None:
+    """Refuse, before any work, a GC question the log cannot answer."""
+    _require_category(fold, category)
+    _require_stage(fold, after)
+    if after not in gc_stages(fold, category):
+        scheduled = fold.stage(after)
+        assert scheduled is not None
+        raise QueryError(
+            "no stage counts toward the general classification yet",
+            where=f"{category}",
+            expected="a stage at or after the first counted one",
+            received=f"stage {after} ({scheduled.kind_for(category)})",
+        )
+
+
+# ---------------------------------------------------------------------- standings
+
+
+def _known(fold: Fold, category: str, stage: int, field: Literal["stage", "gc"]) -> int | None:
+    declaration = fold.coverage(category, stage)
+    if declaration is None:
+        return None
+    return declaration.stage_known if field == "stage" else declaration.gc_known
+
+
+class Standings:
+    """The general classification of one category after one stage.
+
+    Built from a sorted list of keys; ``rows`` and ``unclassified`` are made
+    the first time they are read. Two standings are equal when they say the
+    same (same rally, category, stage, as-of, rows and unclassified entries).
+    """
+
+    __slots__ = (
+        "_awards",
+        "_fold",
+        "_keys",
+        "_ranking",
+        "_rows",
+        "_unclassified",
+        "after_stage",
+        "as_of",
+        "category",
+        "known_rows",
+        "rally",
+        "rally_id",
+    )
+
+    def __init__(
+        self,
+        fold: Fold,
+        category: str,
+        after: int,
+        keys: Sequence[int],
+        awards: int,
+        ranking: Ranking,
+        *,
+        as_of: int | None = None,
+    ) -> None:
+        assert fold.rally is not None
+        self.rally_id = fold.rally.rally_id
+        self.rally = fold.rally.name
+        self.category = category
+        self.after_stage = after
+        self.as_of = as_of
+        self.known_rows = _known(fold, category, after, "gc")
+        self._fold = fold
+        self._keys = keys
+        self._awards = awards
+        self._ranking = ranking
+        self._rows: tuple[Row, ...] | None = None
+        self._unclassified: tuple[Unclassified, ...] | None = None
+
+    @property
+    def size(self) -> int:
+        """How many entries are classified."""
+        return len(self._keys)
+
+    def ordered(self) -> Iterator[tuple[int, int]]:
+        """(entry index, time) of each classified entry, in classification order."""
+        width, by_rank, awards = self._ranking.width, self._ranking.by_rank, self._awards
+        for key in self._keys:
+            total, rank = divmod(key, width)
+            yield by_rank[rank], total + awards
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The classified entries, in order, with positions and gaps."""
+        if self._rows is None:
+            fold, known, after = self._fold, self.known_rows, self.after_stage
+            rows: list[Row] = []
+            leader = previous = 0
+            position = 0
+            for index, (entry_index, time_ms) in enumerate(self.ordered()):
+                if index == 0:
+                    leader = time_ms
+                if index == 0 or time_ms != previous:
+                    position = index + 1
+                previous = time_ms
+                entry = fold.entry_at(entry_index)
+                rows.append(
+                    Row(
+                        position=position,
+                        position_certain=known is None or position <= known,
+                        entry_id=entry.entry_id,
+                        number=entry.number,
+                        crew=entry.crew,
+                        make=entry.make,
+                        time_ms=time_ms,
+                        gap_ms=None if index == 0 else time_ms - leader,
+                        fold=fold,
+                        after=after,
+                    )
+                )
+            self._rows = tuple(rows)
+        return self._rows
+
+    @property
+    def unclassified(self) -> tuple[Unclassified, ...]:
+        """The entries that are not classified, in registration order, each with why."""
+        if self._unclassified is None:
+            classified = {entry for entry, _ in self.ordered()}
+            fold = self._fold
+            self._unclassified = tuple(
+                not_classified(fold, fold.entry_at(index), self.after_stage)
+                for index in self._ranking.members
+                if index not in classified
+            )
+        return self._unclassified
 
     @property
     def leader(self) -> Row | None:
         """The first row, if any entry is classified."""
-        return self.rows[0] if self.rows else None
+        return self.rows[0] if self._keys else None
 
     def row_for(self, number_or_id: str) -> Row | None:
         """The row of an entry by race number or entry id, if classified."""
@@ -149,6 +417,203 @@ class Standings:
             if number_or_id in (row.number, row.entry_id):
                 return row
         return None
+
+    def _identity(self) -> tuple[object, ...]:
+        return (
+            self.rally_id,
+            self.rally,
+            self.category,
+            self.after_stage,
+            self.as_of,
+            self.known_rows,
+            self.rows,
+            self.unclassified,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Standings):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def with_as_of(self, as_of: int | None) -> Standings:
+        """The same standings, labelled as known at ``as_of``."""
+        return Standings(
+            self._fold,
+            self.category,
+            self.after_stage,
+            self._keys,
+            self._awards,
+            self._ranking,
+            as_of=as_of,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Standings({self.rally_id!r}, {self.category!r}, after={self.after_stage}, "
+            f"classified={self.size})"
+        )
+
+
+def not_classified(fold: Fold, entry: EntryRegistered, after: int) -> Unclassified:
+    """Why ``entry`` is not classified after stage ``after``."""
+    retired = fold.retirement(entry.entry_id)
+    if retired is not None and retired.event.stage <= after:
+        how: Status = "excluded" if retired.event.excluded else "retired"
+        return _unclassified(
+            entry, how, f"{how} at stage {retired.event.stage}: {retired.event.reason}"
+        )
+    for stage in fold.counted_stages(entry.category, min(fold.stage_numbers()), after):
+        missing: Status = "not-documented" if _partial(fold, entry.category, stage) else "no-result"
+        result = fold.covering(entry.entry_id, stage)
+        if result is None:
+            return _unclassified(entry, missing, f"no result for stage {stage}")
+        first, last = fold.result_span(result)
+        if last > after:
+            return _unclassified(
+                entry,
+                missing,
+                f"combined time for stages {first}-{last} known only after stage {last}",
+            )
+    return _unclassified(entry, "no-result", "not classified")  # pragma: no cover - by rule
+
+
+def _partial(fold: Fold, category: str, stage: int) -> bool:
+    """Whether the log's coverage says its source prints only part of the field at ``stage``."""
+    declaration = fold.coverage(category, stage)
+    return declaration is not None and (
+        declaration.stage_known is not None or declaration.gc_known is not None
+    )
+
+
+def standings_after(
+    fold: Fold, category: str, after: int, *, as_of: int | None = None
+) -> Standings:
+    """The GC of ``category`` after stage ``after``: only the stages up to it are summed."""
+    require_gc_stage(fold, category, after)
+    ranking = Ranking.of(fold, category)
+    accumulator = Accumulator(fold, category, ranking)
+    for stage in fold.stage_numbers():
+        accumulator.advance(stage)
+        if stage == after:
+            break
+    return Standings(
+        fold, category, after, accumulator.keys(), accumulator.awards, ranking, as_of=as_of
+    )
+
+
+def replay_standings(
+    fold: Fold, category: str, *, as_of: int | None = None, only: int | None = None
+) -> dict[int, Standings]:
+    """The GC after every stage of ``category`` in one pass, keyed by stage."""
+    _require_category(fold, category)
+    gc = set(gc_stages(fold, category))
+    ranking = Ranking.of(fold, category)
+    accumulator = Accumulator(fold, category, ranking)
+    out: dict[int, Standings] = {}
+    for stage in fold.stage_numbers():
+        if only is not None and stage > only:
+            break
+        accumulator.advance(stage)
+        if stage in gc and (only is None or stage == only):
+            out[stage] = Standings(
+                fold,
+                category,
+                stage,
+                accumulator.keys(),
+                accumulator.awards,
+                ranking,
+                as_of=as_of,
+            )
+    return out
+
+
+def components(fold: Fold, entry_id: str, after: int) -> tuple[Component, ...]:
+    """The parts of an entry's cumulative time after ``after``, by stage then log order.
+
+    The same parts ``Accumulator`` sums: results ending at counted stages up to
+    ``after``, the penalties in force imposed at stages up to it, and the times
+    awarded for stages cancelled up to it.
+    """
+    entry = fold.entry(entry_id)
+    assert entry is not None
+    category = entry.category
+    parts: list[Component] = []
+    for stage in fold.stage_numbers():
+        if stage > after:
+            break
+        result = fold.result_index(entry_id, stage)
+        if result is not None and fold.result_cover(result):
+            parts.append(_result_component(fold, fold.result_state(result), entry_id))
+        cancelled = fold.cancellation(stage, category)
+        if cancelled is not None and cancelled.event.awarded_ms:
+            parts.append(
+                Component(
+                    kind="awarded",
+                    stage=stage,
+                    time_ms=cancelled.event.awarded_ms,
+                    seq=cancelled.seq,
+                    note=f"stage {stage} cancelled ({cancelled.event.reason}): time awarded to all",
+                    provenance=cancelled.event.provenance,
+                )
+            )
+    for penalty in fold.penalty_states():
+        event = penalty.event
+        if event.entry_id == entry_id and penalty.in_force and event.stage <= after:
+            scope = "GC only" if event.gc_only else "stage and GC"
+            parts.append(
+                Component(
+                    kind="penalty",
+                    stage=event.stage,
+                    time_ms=event.amount_ms,
+                    seq=penalty.seq,
+                    note=f"penalty {event.penalty_id} ({scope}): {event.reason}",
+                    provenance=event.provenance,
+                    penalty_id=event.penalty_id,
+                )
+            )
+    parts.sort(key=lambda part: (part.stage, part.seq))
+    return tuple(parts)
+
+
+def _result_component(fold: Fold, result: ResultState, entry_id: str) -> Component:
+    span = f"stage {result.stage}"
+    if result.is_span:
+        span = f"stages {result.first_stage}-{result.stage} combined"
+        left_out = [
+            str(stage)
+            for stage in range(result.first_stage + 1, result.stage)
+            if fold.stage(stage) is not None
+            and (own := fold.result_index(entry_id, stage)) is not None
+            and fold.result_span(own)[0] == stage
+        ]
+        if left_out:
+            span += f" (stage {', '.join(left_out)} timed apart)"
+    if result.corrections:
+        last = result.corrections[-1]
+        return Component(
+            kind="result",
+            stage=result.stage,
+            time_ms=result.time_ms,
+            seq=last.seq,
+            note=f"{span} result, corrected: {last.reason}",
+            provenance=last.provenance,
+            first_stage=result.first_stage if result.is_span else None,
+            recorded_ms=result.recorded_ms,
+        )
+    return Component(
+        kind="result",
+        stage=result.stage,
+        time_ms=result.time_ms,
+        seq=result.seq,
+        note=f"{span} result",
+        provenance=result.provenance,
+        first_stage=result.first_stage if result.is_span else None,
+    )
+
+
+# ---------------------------------------------------------------------- a stage's ranking
 
 
 @attrs.frozen
@@ -202,469 +667,6 @@ class StageResult:
     retired: tuple[Unclassified, ...] = ()
 
 
-# ---------------------------------------------------------------------- helpers
-
-
-def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
-    if entry.number is None:
-        return (2, 0, "")
-    if entry.number.isdigit():
-        return (0, int(entry.number), entry.number)
-    return (1, 0, entry.number)
-
-
-def _rank(times: Sequence[int], known: int | None) -> list[tuple[int, bool]]:
-    """Competition ranking of times already sorted: (position, certain) per item."""
-    ranked: list[tuple[int, bool]] = []
-    for index, time_ms in enumerate(times):
-        position = ranked[-1][0] if index and times[index - 1] == time_ms else index + 1
-        ranked.append((position, known is None or position <= known))
-    return ranked
-
-
-def _known(fold: Fold, category: str, stage: int, field: Literal["stage", "gc"]) -> int | None:
-    """The coverage in force at ``stage``: the latest declaration at or before it."""
-    for declared_stage in sorted((s for (c, s) in fold.coverage if c == category), reverse=True):
-        if declared_stage <= stage:
-            declaration = fold.coverage[(category, declared_stage)]
-            return declaration.stage_known if field == "stage" else declaration.gc_known
-    return None
-
-
-def _require_category(fold: Fold, category: str) -> None:
-    if fold.rally is None:
-        raise QueryError(
-            "the log declares no rally yet",
-            where="category query",
-            expected="a rally-declared event",
-            received="none",
-        )
-    if category not in fold.rally.categories:
-        raise QueryError(
-            "unknown category",
-            where=fold.rally.rally_id,
-            expected="one of " + ", ".join(fold.rally.categories),
-            received=category,
-        )
-
-
-def _require_stage(fold: Fold, stage: int) -> None:
-    if stage not in fold.stages:
-        known = ", ".join(map(str, sorted(fold.stages))) or "none"
-        raise QueryError(
-            "unknown stage",
-            where="stage query",
-            expected=f"a scheduled stage ({known})",
-            received=stage,
-        )
-
-
-def gc_stages(fold: Fold, category: str) -> list[int]:
-    """The stages after which a GC exists: from the first that counts or awards time on."""
-    stages = sorted(fold.stages)
-    for index, stage in enumerate(stages):
-        cancelled = fold.cancellations.get((stage, category))
-        if fold.counts(stage, category) or (cancelled and cancelled.event.awarded_ms):
-            return stages[index:]
-    return []
-
-
-def last_stage_with_results(fold: Fold, category: str) -> int | None:
-    """The last stage holding a result or an awarded time for ``category``."""
-    candidates = [
-        r.stage for r in fold.results.values() if fold.entries[r.entry_id].category == category
-    ]
-    candidates += [
-        stage
-        for (stage, c), cancel in fold.cancellations.items()
-        if c == category and cancel.event.awarded_ms
-    ]
-    return max(candidates, default=None)
-
-
-def _entries(fold: Fold, category: str) -> list[EntryRegistered]:
-    return [entry for entry in fold.entries.values() if entry.category == category]
-
-
-def _result_component(result: ResultState, covering: dict[int, tuple[str, int]]) -> Component:
-    span = f"stage {result.stage}"
-    if result.is_span:
-        span = f"stages {result.first_stage}-{result.stage} combined"
-        key = (result.entry_id, result.stage)
-        left_out = [
-            str(stage)
-            for stage in range(result.first_stage + 1, result.stage)
-            if stage in covering and covering[stage] != key
-        ]
-        if left_out:
-            span += f" (stage {', '.join(left_out)} timed apart)"
-    if result.corrections:
-        last = result.corrections[-1]
-        return Component(
-            kind="result",
-            stage=result.stage,
-            time_ms=result.time_ms,
-            seq=last.seq,
-            note=f"{span} result, corrected: {last.reason}",
-            provenance=last.provenance,
-            first_stage=result.first_stage if result.is_span else None,
-            recorded_ms=result.recorded_ms,
-        )
-    return Component(
-        kind="result",
-        stage=result.stage,
-        time_ms=result.time_ms,
-        seq=result.seq,
-        note=f"{span} result",
-        provenance=result.provenance,
-        first_stage=result.first_stage if result.is_span else None,
-    )
-
-
-# ---------------------------------------------------------------------- queries
-
-
-def compute_standings(
-    fold: Fold, category: str, after: int, *, as_of: int | None = None
-) -> Standings:
-    """The GC of ``category`` after stage ``after``: the reference definition.
-
-    Written for clarity, stage by stage and entry by entry, with every
-    explanation built. The fast paths (``replay_standings``,
-    ``standings_after``) must give the same rows; the tests check they do.
-    """
-    _require_category(fold, category)
-    _require_stage(fold, after)
-    assert fold.rally is not None
-    if after not in gc_stages(fold, category):
-        raise QueryError(
-            "no stage counts toward the general classification yet",
-            where=f"{category}",
-            expected="a stage at or after the first counted one",
-            received=f"stage {after} ({fold.stages[after].kind_for(category)})",
-        )
-    counted = fold.counted_stages(category, min(fold.stages), after)
-    awarded = [
-        (stage, cancel)
-        for (stage, c), cancel in sorted(fold.cancellations.items())
-        if c == category and stage <= after and cancel.event.awarded_ms
-    ]
-    penalties: dict[str, list[Component]] = {}
-    for penalty in fold.penalties.values():
-        if penalty.in_force and penalty.event.stage <= after:
-            event = penalty.event
-            scope = "GC only" if event.gc_only else "stage and GC"
-            penalties.setdefault(event.entry_id, []).append(
-                Component(
-                    kind="penalty",
-                    stage=event.stage,
-                    time_ms=event.amount_ms,
-                    seq=penalty.seq,
-                    note=f"penalty {event.penalty_id} ({scope}): {event.reason}",
-                    provenance=event.provenance,
-                    penalty_id=event.penalty_id,
-                )
-            )
-    classified: list[tuple[int, tuple[int, int, str], int, EntryRegistered, list[Component]]] = []
-    unclassified: list[Unclassified] = []
-    for order, entry in enumerate(_entries(fold, category)):
-        out = _not_classified(fold, entry, counted, after)
-        if out is not None:
-            unclassified.append(out)
-            continue
-        covering = fold.covering.get(entry.entry_id, {})
-        seen: set[tuple[str, int]] = set()
-        parts: list[Component] = []
-        for stage in counted:
-            key = covering[stage]
-            if key not in seen:
-                seen.add(key)
-                parts.append(_result_component(fold.results[key], covering))
-        for stage, cancel in awarded:
-            assert cancel.event.awarded_ms is not None
-            parts.append(
-                Component(
-                    kind="awarded",
-                    stage=stage,
-                    time_ms=cancel.event.awarded_ms,
-                    seq=cancel.seq,
-                    note=f"stage {stage} cancelled ({cancel.event.reason}): time awarded to all",
-                    provenance=cancel.event.provenance,
-                )
-            )
-        parts.extend(penalties.get(entry.entry_id, ()))
-        parts.sort(key=lambda part: (part.stage, part.seq))
-        total = sum(part.time_ms for part in parts)
-        classified.append((total, _number_key(entry), order, entry, parts))
-    classified.sort(key=lambda item: (item[0], item[1], item[2]))
-    known = _known(fold, category, after, "gc")
-    rows = _ranked_rows(
-        [(total, entry, _constant(tuple(parts))) for total, _, _, entry, parts in classified],
-        known,
-    )
-    return _standings(fold, category, after, as_of, rows, unclassified, known)
-
-
-def _ranked_rows(
-    ordered: Sequence[tuple[int, EntryRegistered, Callable[[], tuple[Component, ...]]]],
-    known: int | None,
-) -> tuple[Row, ...]:
-    """Rows for entries already in classification order: positions, certainty, gaps."""
-    ranks = _rank([time_ms for time_ms, _, _ in ordered], known)
-    leader_ms = ordered[0][0] if ordered else 0
-    return tuple(
-        Row(
-            position=position,
-            position_certain=certain,
-            entry_id=entry.entry_id,
-            number=entry.number,
-            crew=entry.crew,
-            make=entry.make,
-            time_ms=time_ms,
-            gap_ms=None if index == 0 else time_ms - leader_ms,
-            explanation=explanation,
-        )
-        for index, ((time_ms, entry, explanation), (position, certain)) in enumerate(
-            zip(ordered, ranks, strict=True)
-        )
-    )
-
-
-def _standings(
-    fold: Fold,
-    category: str,
-    after: int,
-    as_of: int | None,
-    rows: tuple[Row, ...],
-    unclassified: list[Unclassified],
-    known: int | None,
-) -> Standings:
-    assert fold.rally is not None
-    return Standings(
-        rally_id=fold.rally.rally_id,
-        rally=fold.rally.name,
-        category=category,
-        after_stage=after,
-        as_of=as_of,
-        rows=rows,
-        unclassified=tuple(unclassified),
-        known_rows=known,
-    )
-
-
-def standings_after(
-    fold: Fold, category: str, after: int, *, as_of: int | None = None
-) -> Standings:
-    """The GC after one stage, the fast way (see ``replay_standings``).
-
-    ``compute_standings`` is the reference definition it must equal.
-    """
-    found = replay_standings(fold, category, as_of=as_of, only=after).get(after)
-    return found if found is not None else compute_standings(fold, category, after, as_of=as_of)
-
-
-def _constant(parts: tuple[Component, ...]) -> Callable[[], tuple[Component, ...]]:
-    return lambda: parts
-
-
-def _parts_for(fold: Fold, category: str, entry_id: str, after: int) -> tuple[Component, ...]:
-    """The components of a classified entry's time after ``after`` (as compute_standings)."""
-    counted = fold.counted_stages(category, min(fold.stages), after)
-    covering = fold.covering.get(entry_id, {})
-    seen: set[tuple[str, int]] = set()
-    parts: list[Component] = []
-    for stage in counted:
-        key = covering[stage]
-        if key not in seen:
-            seen.add(key)
-            parts.append(_result_component(fold.results[key], covering))
-    for (stage, c), cancel in sorted(fold.cancellations.items()):
-        if c == category and stage <= after and cancel.event.awarded_ms:
-            parts.append(
-                Component(
-                    kind="awarded",
-                    stage=stage,
-                    time_ms=cancel.event.awarded_ms,
-                    seq=cancel.seq,
-                    note=f"stage {stage} cancelled ({cancel.event.reason}): time awarded to all",
-                    provenance=cancel.event.provenance,
-                )
-            )
-    for penalty in fold.penalties.values():
-        event = penalty.event
-        if event.entry_id == entry_id and penalty.in_force and event.stage <= after:
-            scope = "GC only" if event.gc_only else "stage and GC"
-            parts.append(
-                Component(
-                    kind="penalty",
-                    stage=event.stage,
-                    time_ms=event.amount_ms,
-                    seq=penalty.seq,
-                    note=f"penalty {event.penalty_id} ({scope}): {event.reason}",
-                    provenance=event.provenance,
-                    penalty_id=event.penalty_id,
-                )
-            )
-    parts.sort(key=lambda part: (part.stage, part.seq))
-    return tuple(parts)
-
-
-_NEVER = 1 << 62  # "no stage": a result that never comes
-
-
-def replay_standings(
-    fold: Fold, category: str, *, as_of: int | None = None, only: int | None = None
-) -> dict[int, Standings]:
-    """The GC after every stage of ``category`` in one pass, keyed by stage.
-
-    Equal, row for row, to ``compute_standings`` after each stage (a property
-    test checks it), but linear in stages × entries: running totals are kept
-    per entry and each stage only adds what falls on it; explanations are built
-    only when a row's ``components`` are asked for. With ``only``, it stops at
-    that stage and returns the GC after it alone.
-    """
-    _require_category(fold, category)
-    assert fold.rally is not None
-    gc = set(gc_stages(fold, category))
-    if not gc:
-        return {}
-    entries = _entries(fold, category)
-    ids = {entry.entry_id for entry in entries}
-    counted = {stage for stage in fold.stages if fold.counts(stage, category)}
-    adds: dict[int, dict[str, int]] = {}
-    for result in fold.results.values():
-        if result.entry_id in ids and any(stage in counted for stage in result.covers):
-            bucket = adds.setdefault(result.stage, {})
-            bucket[result.entry_id] = bucket.get(result.entry_id, 0) + result.time_ms
-    for penalty in fold.penalties.values():
-        event = penalty.event
-        if penalty.in_force and event.entry_id in ids:
-            bucket = adds.setdefault(event.stage, {})
-            bucket[event.entry_id] = bucket.get(event.entry_id, 0) + event.amount_ms
-    awards = {
-        stage: cancel.event.awarded_ms
-        for (stage, c), cancel in fold.cancellations.items()
-        if c == category and cancel.event.awarded_ms
-    }
-    retired_at = {
-        entry_id: state.event.stage
-        for entry_id, state in fold.retirements.items()
-        if entry_id in ids
-    }
-    total = dict.fromkeys(ids, 0)
-    worst = dict.fromkeys(ids, 0)  # latest end of a result covering a counted stage so far
-    order = {entry.entry_id: index for index, entry in enumerate(entries)}
-    # for each counted stage, when the result covering it ends (absent: never)
-    ends: dict[int, dict[str, int]] = {stage: {} for stage in counted}
-    for entry_id in ids:
-        for stage, key in fold.covering.get(entry_id, {}).items():
-            if stage in counted:
-                ends[stage][entry_id] = fold.results[key].stage
-    sort_keys = {entry.entry_id: (_number_key(entry), order[entry.entry_id]) for entry in entries}
-    out: dict[int, Standings] = {}
-    for stage in sorted(fold.stages):
-        if only is not None and stage > only:
-            break
-        for entry_id, amount in adds.get(stage, {}).items():
-            total[entry_id] += amount
-        award = awards.get(stage)
-        if award:
-            for entry_id in ids:
-                total[entry_id] += award
-        if stage in counted:
-            stage_ends = ends[stage]
-            for entry_id in ids:
-                end = stage_ends.get(entry_id, _NEVER)
-                if end > worst[entry_id]:
-                    worst[entry_id] = end
-        if stage in gc and (only is None or stage == only):
-            out[stage] = _snapshot(
-                fold, category, stage, entries, total, worst, retired_at, sort_keys, as_of
-            )
-    return out
-
-
-def _snapshot(
-    fold: Fold,
-    category: str,
-    after: int,
-    entries: list[EntryRegistered],
-    total: dict[str, int],
-    worst: dict[str, int],
-    retired_at: dict[str, int],
-    sort_keys: dict[str, tuple[tuple[int, int, str], int]],
-    as_of: int | None,
-) -> Standings:
-    assert fold.rally is not None
-    counted: list[int] | None = None  # only needed to say why an entry is not classified
-    classified: list[tuple[int, tuple[tuple[int, int, str], int], EntryRegistered]] = []
-    unclassified: list[Unclassified] = []
-    for entry in entries:
-        entry_id = entry.entry_id
-        out_at = retired_at.get(entry_id)
-        if (out_at is not None and out_at <= after) or worst[entry_id] > after:
-            if counted is None:
-                counted = fold.counted_stages(category, min(fold.stages), after)
-            out = _not_classified(fold, entry, counted, after)
-            assert out is not None
-            unclassified.append(out)
-            continue
-        classified.append((total[entry_id], sort_keys[entry_id], entry))
-    classified.sort(key=_by_time_then_number)
-    known = _known(fold, category, after, "gc")
-    rows = _ranked_rows(
-        [
-            (time_ms, entry, partial(_parts_for, fold, category, entry.entry_id, after))
-            for time_ms, _, entry in classified
-        ],
-        known,
-    )
-    return _standings(fold, category, after, as_of, rows, unclassified, known)
-
-
-def _by_time_then_number(
-    item: tuple[int, tuple[tuple[int, int, str], int], EntryRegistered],
-) -> tuple[int, tuple[tuple[int, int, str], int]]:
-    return item[0], item[1]
-
-
-def _not_classified(
-    fold: Fold, entry: EntryRegistered, counted: list[int], after: int
-) -> Unclassified | None:
-    """Why ``entry`` is not classified after stage ``after`` (``None``: it is)."""
-    retired = fold.retirements.get(entry.entry_id)
-    if retired is not None and retired.event.stage <= after:
-        how: Status = "excluded" if retired.event.excluded else "retired"
-        return _unclassified(
-            entry, how, f"{how} at stage {retired.event.stage}: {retired.event.reason}"
-        )
-    covering = fold.covering.get(entry.entry_id, {})
-    for stage in counted:
-        key = covering.get(stage)
-        missing: Status = "no-result"
-        if _partial(fold, entry.category, stage):
-            missing = "not-documented"
-        if key is None:
-            return _unclassified(entry, missing, f"no result for stage {stage}")
-        result = fold.results[key]
-        if result.stage > after:
-            return _unclassified(
-                entry,
-                missing,
-                f"combined time for stages {result.first_stage}-{result.stage} "
-                f"known only after stage {result.stage}",
-            )
-    return None
-
-
-def _partial(fold: Fold, category: str, stage: int) -> bool:
-    """Whether the log's coverage says its source prints only part of the field at ``stage``."""
-    return (
-        _known(fold, category, stage, "stage") is not None
-        or _known(fold, category, stage, "gc") is not None
-    )
-
-
 def compute_stage_result(
     fold: Fold, category: str, stage: int, *, as_of: int | None = None
 ) -> StageResult:
@@ -672,68 +674,79 @@ def compute_stage_result(
     _require_category(fold, category)
     _require_stage(fold, stage)
     assert fold.rally is not None
-    kind = fold.stages[stage].kind_for(category)
-    cancel = fold.cancellations.get((stage, category))
+    scheduled = fold.stage(stage)
+    assert scheduled is not None
+    cancel = fold.cancellation(stage, category)
+    ranking = Ranking.of(fold, category)
     stage_penalties: dict[str, int] = {}
-    for penalty in fold.penalties.values():
+    for penalty in fold.penalty_states():
         event = penalty.event
         if penalty.in_force and event.stage == stage and not event.gc_only:
             stage_penalties[event.entry_id] = (
                 stage_penalties.get(event.entry_id, 0) + event.amount_ms
             )
-    timed: list[tuple[int, tuple[int, int, str], int, EntryRegistered, int]] = []
+    timed: list[tuple[int, int, EntryRegistered, int]] = []
     combined: list[CombinedResult] = []
-    retired: list[Unclassified] = []
-    for order, entry in enumerate(_entries(fold, category)):
-        out = fold.retirements.get(entry.entry_id)
-        if out is not None and out.event.stage == stage:
-            how: Status = "excluded" if out.event.excluded else "retired"
-            retired.append(_unclassified(entry, how, f"{how}: {out.event.reason}"))
-        result = fold.results.get((entry.entry_id, stage))
-        if result is None or cancel is not None:
+    ending = fold.results_ending(category, stage)
+    for index in ranking.members if cancel is None else ():
+        result = ending.get(index)
+        if result is None:
             continue
-        if result.is_span:
+        entry = fold.entry_at(index)
+        first, last = fold.result_span(result)
+        if first != last:
             combined.append(
                 CombinedResult(
                     entry_id=entry.entry_id,
                     number=entry.number,
                     crew=entry.crew,
                     make=entry.make,
-                    first_stage=result.first_stage,
-                    stage=result.stage,
-                    time_ms=result.time_ms,
+                    first_stage=first,
+                    stage=last,
+                    time_ms=fold.result_time(result),
                 )
             )
             continue
         penalty_ms = stage_penalties.get(entry.entry_id, 0)
-        timed.append((result.time_ms + penalty_ms, _number_key(entry), order, entry, penalty_ms))
-    timed.sort(key=lambda item: (item[0], item[1], item[2]))
-    ranks = _rank([item[0] for item in timed], _known(fold, category, stage, "stage"))
+        timed.append(
+            (fold.result_time(result) + penalty_ms, ranking.rank[index], entry, penalty_ms)
+        )
+    timed.sort(key=lambda item: (item[0], item[1]))
+    known = _known(fold, category, stage, "stage")
+    rows: list[StageRow] = []
     best = timed[0][0] if timed else 0
-    rows = tuple(
-        StageRow(
-            position=position,
-            position_certain=certain,
-            entry_id=entry.entry_id,
-            number=entry.number,
-            crew=entry.crew,
-            make=entry.make,
-            time_ms=total,
-            gap_ms=None if index == 0 else total - best,
-            penalty_ms=penalty_ms,
+    position = 0
+    for index, (total, _, entry, penalty_ms) in enumerate(timed):
+        if index == 0 or total != timed[index - 1][0]:
+            position = index + 1
+        rows.append(
+            StageRow(
+                position=position,
+                position_certain=known is None or position <= known,
+                entry_id=entry.entry_id,
+                number=entry.number,
+                crew=entry.crew,
+                make=entry.make,
+                time_ms=total,
+                gap_ms=None if index == 0 else total - best,
+                penalty_ms=penalty_ms,
+            )
         )
-        for index, ((total, _, _, entry, penalty_ms), (position, certain)) in enumerate(
-            zip(timed, ranks, strict=True)
-        )
-    )
+    retired: list[Unclassified] = []
+    for index in ranking.members:
+        entry = fold.entry_at(index)
+        out = fold.retirement(entry.entry_id)
+        if out is not None and out.event.stage == stage:
+            how: Status = "excluded" if out.event.excluded else "retired"
+            retired.append(_unclassified(entry, how, f"{how}: {out.event.reason}"))
     return StageResult(
         rally_id=fold.rally.rally_id,
         rally=fold.rally.name,
         category=category,
         stage=stage,
-        kind=kind,
+        kind=scheduled.kind_for(category),
         as_of=as_of,
-        rows=rows,
+        rows=tuple(rows),
         combined=tuple(combined),
         cancelled_reason=None if cancel is None else cancel.event.reason,
         awarded_ms=None if cancel is None else cancel.event.awarded_ms,

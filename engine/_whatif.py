@@ -1,31 +1,40 @@
 """Counterfactuals and history: hypothetical events over a log, and how standings changed.
 
 A what-if never touches the log. Its events are checked by the same fold
-rules as real appends and applied to a copy of the folded state, as if they
-had been appended after the last record (or after record S, with ``as_of``).
-The GC after a stage before the first stage the hypothesis touches cannot
-change, so those snapshots are taken from the actual replay and only the
-stages from there on are computed again.
+rules as real appends and applied to a copy of the folded state (the waypoint
+splits, which no hypothesis changes, are shared, not copied), as if they had
+been appended after the last record (or after record S, with ``as_of``). The
+fold says from which stage each event can change the GC; the actual standings
+come from the rally's own cache, and hypothetical ones are summed only up to
+the stage asked for (with ``--all-stages``: sorted only from the first stage
+touched).
+
+``history`` walks the log once, keeping the GC after one stage up to date as
+each event arrives (one key out, one key in for a time added), and records
+each event that moved it.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from rally_standings.engine._fold import Fold, PenaltyState
+from rally_standings.engine._fold import Effect, Fold, PenaltyState
 from rally_standings.engine._rally import Rally
 from rally_standings.engine._standings import (
+    Accumulator,
+    Ranking,
     Row,
     Standings,
     gc_stages,
-    replay_standings,
-    standings_after,
+    require_gc_stage,
 )
 from rally_standings.events import (
     Event,
+    Frame,
     PenaltyImposed,
     PenaltyRescinded,
     Person,
@@ -34,13 +43,11 @@ from rally_standings.events import (
     Record,
     ResultCorrected,
     SourceKind,
-    StageCancelled,
     StageResultRecorded,
     format_signed,
     format_time,
     parse_duration,
     parse_time,
-    tag_of,
 )
 
 __all__ = [
@@ -50,7 +57,6 @@ __all__ = [
     "StageComparison",
     "WhatIf",
     "WhatIfRow",
-    "first_stage_touched",
     "history",
     "hypotheses",
     "overlay",
@@ -60,7 +66,7 @@ __all__ = [
 ]
 
 HYPOTHETICAL = Provenance(SourceKind.HYPOTHETICAL, "what-if question")
-_SPEC = re.compile(r"\s*(?P<entry>.+?)@(?P<stage>\d+)=(?P<time>[+-]?[\d:.]+)\s*")
+_SPEC = re.compile(r"\s*(?P<entry>.+?)@(?P<stage>[0-9]+)=(?P<time>[+-]?[0-9:.]+)\s*")
 
 
 # ---------------------------------------------------------------------- building hypotheses
@@ -78,6 +84,14 @@ def _parse_spec(spec: str, option: str) -> tuple[str, int, str]:
     return match["entry"], int(match["stage"]), match["time"]
 
 
+def _free_penalty_id(fold: Fold, taken: set[str]) -> str:
+    number = 1
+    while f"hypothetical-{number}" in taken or fold.penalty(f"hypothetical-{number}"):
+        number += 1
+    taken.add(f"hypothetical-{number}")
+    return f"hypothetical-{number}"
+
+
 def hypotheses(
     rally: Rally,
     category: str,
@@ -91,15 +105,17 @@ def hypotheses(
     ``penalties``: ``ENTRY@STAGE=±H:MM:SS`` (a GC-only penalty; negative: a
     bonus); ``rescind``: penalty ids; ``results``: ``ENTRY@STAGE=H:MM:SS`` (a
     new result, or a correction where the entry has one for that stage).
-    ENTRY is a race number or an unambiguous name.
+    ENTRY is a race number or an unambiguous name. A hypothetical penalty's id
+    never collides with one the log holds.
     """
     events: list[Event] = []
-    for index, spec in enumerate(penalties, start=1):
+    taken: set[str] = set()
+    for spec in penalties:
         ref, stage, amount = _parse_spec(spec, "--penalty")
         entry = rally.find_entry(category, ref)
         events.append(
             PenaltyImposed(
-                penalty_id=f"hypothetical-{index}",
+                penalty_id=_free_penalty_id(rally.fold, taken),
                 entry_id=entry.entry_id,
                 stage=stage,
                 amount_ms=parse_duration(amount, where=f"--penalty {spec}"),
@@ -118,7 +134,7 @@ def hypotheses(
         ref, stage, time = _parse_spec(spec, "--result")
         entry = rally.find_entry(category, ref)
         time_ms = parse_time(time, where=f"--result {spec}")
-        if (entry.entry_id, stage) in rally.fold.results:
+        if rally.fold.result(entry.entry_id, stage) is not None:
             events.append(
                 ResultCorrected(
                     entry_id=entry.entry_id,
@@ -137,32 +153,42 @@ def hypotheses(
     return tuple(events)
 
 
-def overlay(rally: Rally, events: Sequence[Event]) -> Rally:
-    """The rally with ``events`` appended in memory, each checked like a real append."""
+@attrs.frozen
+class _Overlay:
+    rally: Rally
+    first: int | None
+    """The first stage whose GC the hypothetical events can change (None: none)."""
+    last: int | None
+    """The last stage the events fall on."""
+    labels: tuple[str, ...]
+
+
+def _overlay(rally: Rally, category: str, events: Sequence[Event]) -> _Overlay:
     fold = rally.fold.copy()
     appended = []
+    touched: list[int] = []
+    labels = []
     for event in events:
+        labels.append(label(rally, fold, event))  # in the words of the state it changes
         record = Record(seq=fold.last_seq + 1, event=event)
-        fold.apply(record)  # RuleViolationError for an event the log would refuse
+        effect = fold.apply(record)  # RuleViolationError for an event the log would refuse
         appended.append(record)
-    return rally.with_appended(appended, fold, source=f"{rally.source} with hypotheses")
+        if effect is not None and category in effect.categories:
+            touched.append(effect.stage if effect.stage is not None else -1)
+    imagined = rally.with_appended(appended, fold, source=f"{rally.source} with hypotheses")
+    first = min(touched, default=None)
+    return _Overlay(
+        imagined,
+        None if first is None else max(first, min(rally.stages(), default=0)),
+        max(touched, default=None),
+        tuple(labels),
+    )
 
 
-def first_stage_touched(rally: Rally, events: Sequence[Event]) -> int:
-    """The earliest stage whose GC the hypothetical events can change."""
-    stages: list[int] = []
-    for event in events:
-        if isinstance(event, PenaltyImposed | ResultCorrected | StageCancelled):
-            stages.append(event.stage)
-        elif isinstance(event, StageResultRecorded):
-            stages.append(event.span[0])
-        elif isinstance(event, PenaltyRescinded):
-            penalty = rally.fold.penalties.get(event.penalty_id)
-            if penalty is not None:
-                stages.append(penalty.event.stage)
-        else:
-            stages.append(min(rally.stages(), default=0))
-    return min(stages, default=min(rally.stages(), default=0))
+def overlay(rally: Rally, events: Sequence[Event]) -> Rally:
+    """The rally with ``events`` appended in memory, each checked like a real append."""
+    category = rally.categories[0]
+    return _overlay(rally, category, events).rally
 
 
 # ---------------------------------------------------------------------- comparing
@@ -190,6 +216,15 @@ class WhatIfRow:
         return (self.row.gap_ms or 0) - (self.actual_gap_ms or 0)
 
 
+def _who(number: str | None, crew: tuple[Person, ...]) -> str:
+    return f"No. {number} {crew[0].name}" if number else crew[0].name
+
+
+def _leaders(standings: Standings) -> list[Row]:
+    """The rows sharing first place (one, or several tied)."""
+    return [row for row in standings.rows if row.position == 1]
+
+
 @attrs.frozen
 class WhatIf:
     """The standings after a stage with and without the hypothetical events."""
@@ -200,46 +235,57 @@ class WhatIf:
     events: tuple[Event, ...]
     labels: tuple[str, ...] = ()
     """The hypothetical events in words (``+1:00:00 penalty for No. 203 … at stage 5``)."""
+    note: str | None = None
+    """Said when the hypothesis cannot change the standings shown (and why)."""
 
     @property
     def leader_changed(self) -> bool:
-        """Whether someone else leads in the hypothesis."""
-        real, imagined = self.actual.leader, self.hypothetical.leader
-        return (real and real.entry_id) != (imagined and imagined.entry_id)
+        """Whether someone else leads (or the lead is shared differently) in the hypothesis."""
+        real = [row.entry_id for row in _leaders(self.actual)]
+        imagined = [row.entry_id for row in _leaders(self.hypothetical)]
+        return real != imagined
 
     @property
     def headline(self) -> str:
-        """One sentence: does the lead change, and by how much."""
-        real, imagined = self.actual.leader, self.hypothetical.leader
+        """One sentence: does the lead change, by how much, or is it shared."""
         after = f"after stage {self.hypothetical.after_stage}"
-        if imagined is None:
+        if self.note is not None:
+            return self.note
+        imagined = _leaders(self.hypothetical)
+        real = _leaders(self.actual)
+        if not imagined:
             return f"No entry would be classified {after}."
-        name = _who(imagined.number, imagined.crew)
-        if real is None:
+        if len(imagined) > 1:
+            names = " and ".join(_who(row.number, row.crew) for row in imagined)
+            on = format_time(imagined[0].time_ms)
+            return f"{names} would be tied for the lead {after}, on {on}."
+        name = _who(imagined[0].number, imagined[0].crew)
+        if not real:
             return f"{name} would lead {after}."
+        rows = self.hypothetical.rows
+        margin = f" by {format_time(rows[1].gap_ms or 0)}" if len(rows) > 1 else ""
         if not self.leader_changed:
-            second = self.hypothetical.rows[1] if len(self.hypothetical.rows) > 1 else None
-            margin = f" by {format_time(second.gap_ms or 0)}" if second is not None else ""
             return f"The leader does not change {after}: {name} still leads{margin}."
-        runner = self.hypothetical.row_for(real.entry_id)
-        margin = f" by {format_time(runner.gap_ms or 0)}" if runner is not None else ""
+        if len(real) > 1:
+            shared = " and ".join(_who(row.number, row.crew) for row in real)
+            return (
+                f"The lead changes {after}: {name} would lead{margin}, "
+                f"instead of a tie between {shared}."
+            )
+        runner = self.hypothetical.row_for(real[0].entry_id)
+        margin = f" by {format_time(runner.gap_ms or 0)}" if runner is not None else margin
         return (
             f"The lead changes {after}: {name} would lead{margin}, "
-            f"instead of {_who(real.number, real.crew)}."
+            f"instead of {_who(real[0].number, real[0].crew)}."
         )
 
 
-def _who(number: str | None, crew: tuple[Person, ...]) -> str:
-    return f"No. {number} {crew[0].name}" if number else crew[0].name
-
-
-def label(rally: Rally, event: Event) -> str:
-    """A hypothetical event in rally terms."""
-    fold = rally.fold
+def label(rally: Rally, fold: Fold, event: Event) -> str:
+    """A hypothetical event in rally terms, against the state it is applied to."""
 
     def who(entry_id: str) -> str:
-        entry = fold.entries[entry_id]
-        return _who(entry.number, entry.crew)
+        entry = fold.entry(entry_id)
+        return entry_id if entry is None else _who(entry.number, entry.crew)
 
     if isinstance(event, PenaltyImposed):
         kind = "bonus" if event.amount_ms < 0 else "penalty"
@@ -248,24 +294,34 @@ def label(rally: Rally, event: Event) -> str:
             f"at stage {event.stage}"
         )
     if isinstance(event, PenaltyRescinded):
-        penalty = fold.penalties[event.penalty_id].event
+        penalty = fold.penalty(event.penalty_id)
+        if penalty is None:
+            return f"rescind {event.penalty_id}"
+        imposed = penalty.event
         return (
-            f"rescind {event.penalty_id} ({format_signed(penalty.amount_ms)} for "
-            f"{who(penalty.entry_id)} at stage {penalty.stage})"
+            f"rescind {event.penalty_id} ({format_signed(imposed.amount_ms)} for "
+            f"{who(imposed.entry_id)} at stage {imposed.stage})"
         )
     if isinstance(event, ResultCorrected):
-        old = fold.results[(event.entry_id, event.stage)].time_ms
-        return (
-            f"{who(event.entry_id)} {format_time(event.time_ms)} on stage {event.stage} "
-            f"instead of {format_time(old)}"
-        )
+        old = fold.result(event.entry_id, event.stage)
+        where = f"stage {event.stage}"
+        if old is not None and old.is_span:
+            where = f"stages {old.first_stage}–{old.stage}"
+        replaced = "" if old is None else f" instead of {format_time(old.time_ms)}"
+        return f"{who(event.entry_id)} {format_time(event.time_ms)} on {where}{replaced}"
     if isinstance(event, StageResultRecorded):
-        return f"{who(event.entry_id)} {format_time(event.time_ms)} on stage {event.stage}"
-    return tag_of(event)
+        first, last = event.span
+        where = f"stage {last}" if first == last else f"stages {first}–{last}"
+        return f"{who(event.entry_id)} {format_time(event.time_ms)} on {where}"
+    return event.describe()
 
 
 def _compare(
-    actual: Standings, hypothetical: Standings, events: Sequence[Event], labels: Sequence[str]
+    actual: Standings,
+    hypothetical: Standings,
+    events: Sequence[Event],
+    labels: Sequence[str],
+    note: str | None = None,
 ) -> WhatIf:
     real = {row.entry_id: row for row in actual.rows}
     rows = tuple(
@@ -283,6 +339,7 @@ def _compare(
         rows=rows,
         events=tuple(events),
         labels=tuple(labels),
+        note=note,
     )
 
 
@@ -294,14 +351,38 @@ def what_if(
     after: int | None = None,
     as_of: int | None = None,
 ) -> WhatIf:
-    """The GC after stage ``after`` with the hypothetical events, beside the actual one."""
+    """The GC after stage ``after`` with the hypothetical events, beside the actual one.
+
+    Without ``after``: the last stage with results, or, when the hypothesis
+    falls after it, the last stage the hypothesis falls on.
+    """
     base = rally.as_of(as_of)
-    stage = base.default_stage(category) if after is None else after
-    actual = base.standings(category, stage)
-    imagined = overlay(base, events)
-    hypothetical = standings_after(imagined.fold, category, stage, as_of=as_of)
-    labels = [label(imagined, event) for event in events]
-    return _compare(attrs.evolve(actual, as_of=as_of), hypothetical, events, labels)
+    imagined = _overlay(base, category, events)
+    stage = after
+    note = None
+    if stage is None:
+        stage = base.default_stage(category)
+        if imagined.last is not None and imagined.last > stage:
+            stage = max(s for s in gc_stages(imagined.rally.fold, category) if s <= imagined.last)
+    if imagined.first is None:
+        note = (
+            f"The hypothesis does not change the general classification of {category} "
+            "(it falls on no stage that counts for it)."
+        )
+    elif imagined.first > stage:
+        note = (
+            f"The hypothesis falls on stage {imagined.first}, after stage {stage}: "
+            f"the general classification after stage {stage} cannot change."
+        )
+    require_gc_stage(imagined.rally.fold, category, stage)
+    hypothetical = imagined.rally.standings(category, stage)
+    try:
+        actual = base.standings(category, stage)
+    except QueryError:
+        actual = Standings(base.fold, category, stage, [], 0, Ranking.of(base.fold, category))
+    if as_of is not None:
+        actual, hypothetical = actual.with_as_of(as_of), hypothetical.with_as_of(as_of)
+    return _compare(actual, hypothetical, events, imagined.labels, note)
 
 
 @attrs.frozen
@@ -317,25 +398,27 @@ def what_if_all_stages(
 ) -> tuple[StageComparison, ...]:
     """The comparison after every stage from the first one the hypothesis touches.
 
-    Stages before it are not recomputed: their GC cannot change.
+    The actual standings are the rally's own (computed once and kept); the
+    hypothetical ones are sorted only from the first stage touched.
     """
     base = rally.as_of(as_of)
-    imagined = overlay(base, events)
-    first = first_stage_touched(base, events)
-    last = max(base.default_stage(category), imagined.default_stage(category))
-    labels = [label(imagined, event) for event in events]
-    real = replay_standings(base.fold, category, as_of=as_of)
-    imagined_table = replay_standings(imagined.fold, category, as_of=as_of)
+    imagined = _overlay(base, category, events)
+    if imagined.first is None:
+        return ()
+    last = max(base.default_stage(category), imagined.rally.default_stage(category))
+    real = {s.after_stage: s for s in base.replay(category)}
     out = []
-    for stage in sorted(imagined_table):
-        if stage < first or stage > last or stage not in real:
+    for stage in gc_stages(imagined.rally.fold, category):
+        if stage < imagined.first or stage > last or stage not in real:
             continue
-        comparison = _compare(real[stage], imagined_table[stage], events, labels)
-        out.append(StageComparison(stage, comparison))
+        actual, hypothetical = real[stage], imagined.rally.standings(category, stage)
+        if as_of is not None:
+            actual, hypothetical = actual.with_as_of(as_of), hypothetical.with_as_of(as_of)
+        out.append(StageComparison(stage, _compare(actual, hypothetical, events, imagined.labels)))
     return tuple(out)
 
 
-# ---------------------------------------------------------------------- penalties, history
+# ---------------------------------------------------------------------- penalties
 
 
 @attrs.frozen
@@ -361,11 +444,15 @@ def penalties(
             received=category,
         )
     out = []
-    for state in base.fold.penalties.values():
-        entry = base.fold.entries[state.event.entry_id]
+    for state in base.fold.penalty_states():
+        entry = base.fold.entry(state.event.entry_id)
+        assert entry is not None
         if category is None or entry.category == category:
             out.append(PenaltyListing(state, entry.category, entry.number, entry.crew))
     return tuple(out)
+
+
+# ---------------------------------------------------------------------- history
 
 
 @attrs.frozen
@@ -408,54 +495,149 @@ class HistoryEntry:
     standings: Standings
 
 
-def _changes(before: Standings | None, after: Standings) -> tuple[Change, ...]:
-    old = {row.entry_id: row for row in before.rows} if before is not None else {}
-    new = {row.entry_id: row for row in after.rows}
+def _positions(standings: Standings) -> dict[int, tuple[int, int]]:
+    """{entry index: (position, time)} of a classification (ties share a position)."""
+    out: dict[int, tuple[int, int]] = {}
+    previous = None
+    position = 0
+    for index, (entry, time_ms) in enumerate(standings.ordered()):
+        if time_ms != previous:
+            position = index + 1
+        previous = time_ms
+        out[entry] = (position, time_ms)
+    return out
+
+
+def _changes(
+    fold: Fold, before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]
+) -> tuple[Change, ...]:
     changes = []
-    for entry_id in [*new, *(e for e in old if e not in new)]:
-        was, now = old.get(entry_id), new.get(entry_id)
-        if (
-            was is not None
-            and now is not None
-            and (was.position, was.time_ms)
-            == (
-                now.position,
-                now.time_ms,
-            )
-        ):
+    for entry in [*after, *(e for e in before if e not in after)]:
+        was, now = before.get(entry), after.get(entry)
+        if was == now:
             continue
-        row = now or was
-        assert row is not None
+        row = fold.entry_at(entry)
         changes.append(
             Change(
-                entry_id=entry_id,
+                entry_id=row.entry_id,
                 number=row.number,
                 crew=row.crew,
-                before_position=was.position if was else None,
-                after_position=now.position if now else None,
-                before_ms=was.time_ms if was else None,
-                after_ms=now.time_ms if now else None,
+                before_position=was[0] if was else None,
+                after_position=now[0] if now else None,
+                before_ms=was[1] if was else None,
+                after_ms=now[1] if now else None,
             )
         )
     return tuple(changes)
 
 
+class _Tracker:
+    """The GC of one category after one stage, kept up to date as events are folded."""
+
+    def __init__(self, fold: Fold, category: str, after: int) -> None:
+        self.fold, self.category, self.after = fold, category, after
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Sum everything again (after an event that can move more than one entry)."""
+        self.ranking = Ranking.of(self.fold, self.category)
+        self.accumulator = Accumulator(self.fold, self.category, self.ranking)
+        for stage in self.fold.stage_numbers():
+            if stage > self.after:
+                break
+            self.accumulator.advance(stage)
+        self.keys = self.accumulator.keys()
+
+    def apply(self, effect: Effect) -> None:
+        """Update for one event's effect on this category at or before ``after``."""
+        assert effect.entry is not None
+        accumulator, ranking = self.accumulator, self.ranking
+        entry = effect.entry
+        width, rank = ranking.width, ranking.rank[entry]
+        was = entry in accumulator.classified
+        old_key = accumulator.total[entry] * width + rank
+        accumulator.total[entry] += effect.delta
+        accumulator.cover[entry] += effect.cover
+        out = self.fold.retired_at(entry)
+        if accumulator.cover[entry] == accumulator.counted and (out is None or out > self.after):
+            accumulator.classified.add(entry)
+        if was:
+            del self.keys[bisect.bisect_left(self.keys, old_key)]
+        if entry in accumulator.classified:
+            bisect.insort(self.keys, accumulator.total[entry] * width + rank)
+
+    def standings(self, seq: int) -> Standings:
+        """The classification now (as known at record ``seq``)."""
+        return Standings(
+            self.fold,
+            self.category,
+            self.after,
+            list(self.keys),
+            self.accumulator.awards,
+            self.ranking,
+            as_of=seq,
+        )
+
+
+def _events(
+    frames: Sequence[Frame], tail: Sequence[Record], fold: Fold
+) -> Iterator[tuple[Record, Effect | None]]:
+    """Fold every record in; yield each (with its effect), splits folded in bulk unseen."""
+    for frame in frames:
+        for run in frame.runs:
+            if run.tag == "waypoint-recorded":  # splits never move a GC
+                fold.apply_run(frame, run)
+                continue
+            for offset in range(run.count):
+                seq = run.first_seq + offset
+                record = Record(
+                    seq=seq,
+                    event=frame.event_at(run, offset, where=f"record seq {seq}"),
+                    recorded_at=frame.recorded_at[run.at_index(offset)],
+                )
+                yield record, fold.apply(record)
+    for record in tail:
+        yield record, fold.apply(record)
+
+
 def history(
     rally: Rally, category: str, after: int, *, as_of: int | None = None
 ) -> tuple[HistoryEntry, ...]:
-    """How the GC after stage ``after`` changed as the events of the log arrived."""
+    """How the GC after stage ``after`` changed as the events of the log arrived.
+
+    One walk of the log: the GC after ``after`` is kept up to date event by
+    event, and only an event that can change it is looked at.
+    """
     base = rally.as_of(as_of)
     base.standings(category, after)  # checks the category and stage, raises QueryError
     fold = Fold()
-    previous: Standings | None = None
+    tracker: _Tracker | None = None
+    previous: dict[int, tuple[int, int]] = {}
     out = []
-    for record in base.records:
-        fold.apply(record)
-        if after not in fold.stages or after not in gc_stages(fold, category):
+    frames, tail = base._frames, base._tail
+    for record, effect in _events(frames, tail, fold):
+        if effect is None or category not in effect.categories:
             continue
-        current = standings_after(fold, category, after, as_of=record.seq)
-        changes = _changes(previous, current)
+        if effect.stage is not None and effect.stage > after:
+            continue
+        if fold.stage(after) is None or after not in gc_stages(fold, category):
+            continue
+        if effect.entry is not None and not effect.delta and not effect.cover:
+            continue
+        if (
+            tracker is not None
+            and effect.entry is not None
+            and effect.entry in tracker.ranking.rank
+        ):
+            tracker.apply(effect)
+        elif tracker is None:
+            tracker = _Tracker(fold, category, after)
+        else:
+            tracker.rebuild()
+        current = tracker.standings(record.seq)
+        positions = _positions(current)
+        changes = _changes(fold, previous, positions)
         if changes:
             out.append(HistoryEntry(record=record, changes=changes, standings=current))
-        previous = current
+        previous = positions
     return tuple(out)

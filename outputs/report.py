@@ -451,9 +451,8 @@ def _view(rally: Rally, category: str, snapshots: Sequence[Standings], as_of: in
         if stage in schedule and schedule[stage].kind_for(category) != StageKind.LIAISON
     )
     cancelled = tuple(
-        (stage, state.seq, state.event.reason, state.event.awarded_ms)
-        for (stage, c), state in sorted(base.fold.cancellations.items())
-        if c == category
+        (state.event.stage, state.seq, state.event.reason, state.event.awarded_ms)
+        for state in base.fold.cancellations(category)
     )
     return _View(
         rally=base,

@@ -53,7 +53,9 @@ def test_documented_winners_2004() -> None:
     assert winners["cars"].crew[0].name == "Stéphane Peterhansel"
     assert winners["cars"].time_ms == (53 * 3600 + 47 * 60 + 37) * 1000
     assert winners["trucks"].crew[0].name == "Vladimir Chagin"
-    penalty = rally.fold.penalties["2004-cars-peterhansel-assistance"].event
+    state = rally.fold.penalty("2004-cars-peterhansel-assistance")
+    assert state is not None
+    penalty = state.event
     assert (penalty.stage, penalty.amount_ms, penalty.gc_only) == (5, 300_000, True)
     assert rally.stage_result("cars", 5).rows[0].crew[0].name == "Stéphane Peterhansel"
 

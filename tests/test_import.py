@@ -105,7 +105,11 @@ def test_stage_statuses(imported: Path) -> None:
     assert stages[3].kind_for("trucks") is StageKind.SPECIAL
     assert stages[1].date == "1998-12-30"  # December dates belong to the year before
     assert stages[6].date == "1999-01-04"
-    cancelled = {(s, c): cancel for (s, c), cancel in rally.fold.cancellations.items()}
+    cancelled = {
+        (cancel.event.stage, category): cancel
+        for category in rally.categories
+        for cancel in rally.fold.cancellations(category)
+    }
     assert set(cancelled) == {(2, "trucks"), (5, "bikes"), (5, "trucks")}
     assert cancelled[(5, "bikes")].event.awarded_ms is None
     assert cancelled[(2, "trucks")].event.awarded_ms is None
@@ -165,7 +169,8 @@ def test_derived_times_carry_their_provenance(imported: Path) -> None:
 def test_note_penalty_without_a_stage_is_placed_by_the_numbers(imported: Path) -> None:
     """The note names no stage; the GC step at stage 6 exceeds the stage time by exactly 2:00."""
     rally = load(imported)
-    penalty = rally.fold.penalties["cee-speeding"]
+    penalty = rally.fold.penalty("cee-speeding")
+    assert penalty is not None
     assert (penalty.event.stage, penalty.event.amount_ms, penalty.event.gc_only) == (
         6,
         120_000,

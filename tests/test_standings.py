@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from rally_standings.engine import Rally, Recorder
-from rally_standings.engine._standings import compute_standings, gc_stages, replay_standings
+from rally_standings.engine import Rally, Recorder, Standings
+from rally_standings.engine._standings import gc_stages, replay_standings, standings_after
 from rally_standings.events import (
     EntryRetired,
     Event,
@@ -24,6 +24,12 @@ from rally_standings.events import (
 )
 from rally_standings.outputs import to_data
 from rally_standings.replays import load
+from tests.reference import (
+    ReferenceRow,
+    reference_gc,
+    reference_gc_stages,
+    reference_unclassified,
+)
 from tests.strategies import rally_records
 
 MIN = 60_000
@@ -347,18 +353,36 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
         recorder.append(_r(201, 3, 1))  # stage 3 already has its own result
 
 
+def _as_reference(standings: Standings) -> list[ReferenceRow]:
+    return [
+        ReferenceRow(row.position, row.position_certain, row.entry_id, row.time_ms)
+        for row in standings.rows
+    ]
+
+
 @settings(max_examples=150)
 @given(rally_records())
-def test_one_pass_replay_equals_the_reference_after_every_stage(records: list[Record]) -> None:
-    """The fast GC table (one pass over the stages) equals compute_standings, components too."""
+def test_every_way_of_computing_a_gc_equals_the_reference(records: list[Record]) -> None:
+    """One stage, every stage and a rally's cache all give the rules' answer, parts included.
+
+    The reference (tests/reference.py) works from the records alone; the sum of
+    each row's components is its time.
+    """
     rally = Rally(records)
     for category in rally.categories:
         table = replay_standings(rally.fold, category)
         assert sorted(table) == gc_stages(rally.fold, category)
-        for stage, fast in table.items():
-            reference = compute_standings(rally.fold, category, stage)
-            assert to_data(fast) == to_data(reference)
-            assert [r.components for r in fast.rows] == [r.components for r in reference.rows]
+        assert sorted(table) == reference_gc_stages(records, category)
+        for stage, every in table.items():
+            expected = reference_gc(records, category, stage)
+            assert _as_reference(every) == expected
+            assert _as_reference(standings_after(rally.fold, category, stage)) == expected
+            assert _as_reference(rally.standings(category, stage)) == expected
+            assert [u.entry_id for u in every.unclassified] == reference_unclassified(
+                records, category, stage
+            )
+            for row in every.rows:
+                assert sum(part.time_ms for part in row.components) == row.time_ms
 
 
 def test_unclassified_statuses_tell_out_of_the_rally_from_not_documented() -> None:
