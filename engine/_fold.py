@@ -34,6 +34,7 @@ from rally_standings.events import (
     Event,
     FieldCoverageDeclared,
     Frame,
+    InvalidEventError,
     PenaltyImposed,
     PenaltyRescinded,
     Provenance,
@@ -298,7 +299,14 @@ class Fold:
                 expected=f"seq {self._last_seq + 1}",
                 received=record.seq,
             )
-        handler = _HANDLERS[type(record.event)]
+        handler = _HANDLERS.get(type(record.event))
+        if handler is None:
+            raise InvalidEventError(
+                "not an event",
+                where=f"record seq {record.seq}",
+                expected="an event of the vocabulary (rally_standings.events)",
+                received=type(record.event).__name__,
+            )
         effect = handler(self, record.event, record.seq)
         self._set_seq(record.seq)
         return effect

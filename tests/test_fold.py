@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rally_standings.engine import Fold, Rally, Recorder
@@ -22,6 +22,7 @@ from rally_standings.events import (
     PenaltyRescinded,
     Person,
     RallyDeclared,
+    RallyError,
     Record,
     ResultCorrected,
     RuleViolationError,
@@ -30,6 +31,9 @@ from rally_standings.events import (
     StageResultRecorded,
     StageRule,
     StageScheduled,
+    WaypointRecorded,
+    decode_frame,
+    encode_frame,
 )
 from rally_standings.outputs import to_data
 from tests.strategies import rally_records
@@ -324,3 +328,85 @@ def test_copy_is_independent_and_equal(data: st.DataObject) -> None:
     copy.apply_all(records[cut:])
     assert fold.snapshot() == before
     assert copy.snapshot() == Fold().apply_all(records).snapshot()
+
+
+# ---------------------------------------------------------------------- bulk = per event
+
+
+@st.composite
+def _runs(draw: st.DrawFn) -> list[Record]:
+    """A rally (from rally_records) then one run of results or splits, maybe invalid ones.
+
+    The run's items come from all entries (some retired, some of a category that
+    does not run the stage), repeat entries at times, and may fall on a stage
+    cancelled for some category: the bulk path must refuse exactly what the
+    handlers refuse.
+    """
+    records = draw(rally_records(max_events=25))
+    fold = Fold().apply_all(records)
+    entries = [e.entry_id for e in fold.entries()]
+    stages = list(fold.stage_numbers())
+    if not entries:
+        return records
+    stage = draw(st.sampled_from(stages))
+    kind = draw(st.sampled_from(["results", "splits"]))
+    chosen = draw(st.lists(st.sampled_from(entries), min_size=1, max_size=12))
+    times = st.integers(min_value=1, max_value=5_000_000)
+    events: list[Event] = []
+    for entry_id in chosen:
+        if kind == "results":
+            events.append(StageResultRecorded(entry_id=entry_id, stage=stage, time_ms=draw(times)))
+        else:
+            waypoint = draw(st.integers(min_value=1, max_value=3))
+            events.append(
+                WaypointRecorded(
+                    entry_id=entry_id, stage=stage, waypoint=waypoint, time_ms=draw(times)
+                )
+            )
+    return records + [Record(len(records) + 1 + i, e) for i, e in enumerate(events)]
+
+
+@settings(max_examples=300)
+@given(_runs())
+def test_bulk_frame_fold_equals_the_handlers(records: list[Record]) -> None:
+    """Folding a frame (runs of results and splits in bulk) equals applying each record.
+
+    Both accept the same runs with the same state after, and refuse the same
+    runs at the same record with the same message, the state before it kept.
+    """
+    frame = decode_frame(encode_frame(records))
+    bulk, single = Fold(), Fold()
+    bulk_error = single_error = None
+    try:
+        bulk.apply_frame(frame)
+    except RuleViolationError as error:
+        bulk_error = str(error)
+    for record in records:
+        try:
+            single.apply(record)
+        except RuleViolationError as error:
+            single_error = str(error)
+            break
+    assert bulk_error == single_error
+    assert bulk.snapshot() == single.snapshot()
+
+
+@settings(max_examples=100)
+@given(st.data())
+def test_a_refused_batch_leaves_the_fold_as_it_was(data: st.DataObject) -> None:
+    """A batch refused part-way (a rule, a malformed item) is undone whole: same snapshot."""
+    records = data.draw(rally_records(max_events=30))
+    fold = Fold().apply_all(records)
+    before = fold.snapshot()
+    extra = data.draw(rally_records(max_events=10))[1:]
+    batch = [Record(fold.last_seq + 1 + i, r.event) for i, r in enumerate(extra)]
+
+    def apply_all_then_garbage() -> None:
+        with fold.tentative():
+            for record in batch:
+                fold.apply(record)
+            fold.apply(Record(fold.last_seq + 1, "not an event"))  # type: ignore[arg-type]
+
+    with pytest.raises(RallyError):
+        apply_all_then_garbage()
+    assert fold.snapshot() == before

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rally_standings.engine import Rally, Recorder, Standings
 from rally_standings.engine._standings import gc_stages, replay_standings, standings_after
@@ -405,3 +406,103 @@ def test_unclassified_statuses_tell_out_of_the_rally_from_not_documented() -> No
     assert [(item["number"], item["status"], item["reason"]) for item in example] == [
         ("203", "retired", "retired at stage 3: broken suspension")
     ]
+
+
+@settings(max_examples=120)
+@given(st.data())
+def test_standings_kept_up_to_date_equal_the_reference_after_every_append(
+    data: st.DataObject,
+) -> None:
+    """A rally that follows its log event by event answers as a full recompute would.
+
+    After each event the GC after the last stage (where a new time is folded in
+    place, one key out and one in) and after a random stage are compared with
+    the reference; every few events the whole replay is too.
+    """
+    records = data.draw(rally_records())
+    rally = Rally(records[:1])
+    for count in range(2, len(records) + 1):
+        rally.extend([records[count - 1]])
+        so_far = records[:count]
+        for category in rally.categories:
+            stages = reference_gc_stages(so_far, category)
+            if not stages:
+                continue
+            for stage in (stages[-1], data.draw(st.sampled_from(stages))):
+                expected = reference_gc(so_far, category, stage)
+                assert _as_reference(rally.standings(category, stage)) == expected
+            if count % 7 == 0:
+                try:
+                    replay = rally.replay(category)
+                except QueryError:
+                    continue  # no results yet
+                for standings in replay:
+                    expected = reference_gc(so_far, category, standings.after_stage)
+                    assert _as_reference(standings) == expected
+
+
+@settings(max_examples=80)
+@given(st.data())
+def test_times_folded_in_place_at_the_open_stage_equal_the_reference(
+    data: st.DataObject,
+) -> None:
+    """Results, penalties, rescissions and corrections arriving on the last stage, one by one.
+
+    This is the live case (a stage being run): each is folded into the cached
+    GC of that stage in place; after each the GC equals the reference.
+    """
+    records = data.draw(rally_records(max_events=20))
+    rally = Rally(records)
+    fold = rally.fold
+    stages = fold.stage_numbers()
+    last = stages[-1]
+    entries = [e.entry_id for e in fold.entries()]
+    events = data.draw(
+        st.lists(
+            st.one_of(
+                st.builds(
+                    StageResultRecorded,
+                    entry_id=st.sampled_from(entries),
+                    stage=st.just(last),
+                    time_ms=st.integers(min_value=1, max_value=30).map(lambda m: m * 60_000),
+                ),
+                st.builds(
+                    PenaltyImposed,
+                    penalty_id=st.sampled_from(["L1", "L2", "L3"]),
+                    entry_id=st.sampled_from(entries),
+                    stage=st.just(last),
+                    amount_ms=st.sampled_from([-60_000, 120_000]),
+                    reason=st.just("live"),
+                    gc_only=st.booleans(),
+                ),
+                st.builds(
+                    PenaltyRescinded,
+                    penalty_id=st.sampled_from(["L1", "L2"]),
+                    reason=st.just("appeal"),
+                ),
+                st.builds(
+                    ResultCorrected,
+                    entry_id=st.sampled_from(entries),
+                    stage=st.just(last),
+                    time_ms=st.integers(min_value=1, max_value=30).map(lambda m: m * 60_000),
+                ),
+            ),
+            max_size=25,
+        )
+    )
+    so_far = list(records)
+    for event in events:
+        record = Record(len(so_far) + 1, event)
+        try:
+            rally.fold.check(event)
+        except RuleViolationError:
+            continue
+        for category in rally.categories:
+            if last in reference_gc_stages(so_far, category):
+                rally.standings(category, last)  # the sums now stand at the last stage
+        rally.extend([record])
+        so_far.append(record)
+        for category in rally.categories:
+            if last in reference_gc_stages(so_far, category):
+                expected = reference_gc(so_far, category, last)
+                assert _as_reference(rally.standings(category, last)) == expected
