@@ -82,7 +82,7 @@ def _person(text: str) -> Person:
 
 
 def _entry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--category", required=True)
+    parser.add_argument("--category", "-c", required=True)
     parser.add_argument("--entry", required=True, metavar="NUM")
 
 
@@ -120,7 +120,7 @@ class _Entry(RecordKind):
     event_type = EntryRegistered
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--category", required=True)
+        parser.add_argument("--category", "-c", required=True)
         parser.add_argument("--number", required=True, help="race number")
         parser.add_argument(
             "--crew",
@@ -217,7 +217,7 @@ class _Result(RecordKind):
     event_type = StageResultRecorded
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--category", required=True)
+        parser.add_argument("--category", "-c", required=True)
         parser.add_argument("--stage", required=True, type=positive_int)
         parser.add_argument("--entry", required=True, metavar="NUM")
         parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
@@ -292,7 +292,9 @@ class _Cancel(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--stage", required=True, type=positive_int)
-        parser.add_argument("--category", action="append", help="only this category (repeatable)")
+        parser.add_argument(
+            "--category", "-c", action="append", help="only this category (repeatable)"
+        )
         parser.add_argument(
             "--awarded-time",
             metavar="H:MM:SS",
@@ -359,7 +361,7 @@ class _Coverage(RecordKind):
     event_type = FieldCoverageDeclared
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--category", required=True)
+        parser.add_argument("--category", "-c", required=True)
         parser.add_argument("--stage", required=True, type=positive_int)
         parser.add_argument(
             "--stage-known",

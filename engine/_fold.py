@@ -50,6 +50,7 @@ from rally_standings.events import (
     WaypointRecorded,
     all_positive,
     distinct_values,
+    format_signed,
     format_time,
     single_value,
     tag_of,
@@ -1149,7 +1150,7 @@ class Fold:
                     seq,
                     f"the stage {stage} time of {who} would be {format_time(stage_time + delta)}",
                     expected="a stage time above zero",
-                    received=f"{format_time(stage_time)} {format_time(delta)}",
+                    received=f"{format_signed(delta)} on a stage time of {format_time(stage_time)}",
                 )
         for later in self._order if cumulative else ():
             if later < stage:
@@ -1163,7 +1164,7 @@ class Fold:
                     f"the cumulative time of {who} after stage {later} would be "
                     f"{format_time(total)}",
                     expected="a cumulative time above zero",
-                    received=f"{format_time(total - delta)} {format_time(delta)}",
+                    received=f"{format_signed(delta)} on a cumulative time of {format_time(before)}",
                 )
 
     # ================================================================== handlers

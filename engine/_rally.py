@@ -37,6 +37,7 @@ from rally_standings.events import (
     QueryError,
     RallyDeclared,
     Record,
+    RuleViolationError,
     create_log_file,
     scan_file,
 )
@@ -482,7 +483,17 @@ class Recorder:
         effects: list[Effect] = []
         with fold.tentative():
             for offset, event in enumerate(batch):
-                effect = fold.apply(Record(seq=seq + offset, event=event, recorded_at=recorded_at))
+                record = Record(seq=seq + offset, event=event, recorded_at=recorded_at)
+                try:
+                    effect = fold.apply(record)
+                except RuleViolationError as error:
+                    # Say so plainly: the seq it names was never written.
+                    raise RuleViolationError(
+                        error.what,
+                        where=f"{record.type} event, refused: nothing was written",
+                        expected=error.expected,
+                        received=error.received,
+                    ) from None
                 if effect is not None:
                     effects.append(effect)
             records = self._writer.append(batch, recorded_at=recorded_at)
