@@ -1164,7 +1164,9 @@ class Fold:
                     f"the cumulative time of {who} after stage {later} would be "
                     f"{format_time(total)}",
                     expected="a cumulative time above zero",
-                    received=f"{format_signed(delta)} on a cumulative time of {format_time(before)}",
+                    received=(
+                        f"{format_signed(delta)} on a cumulative time of {format_time(before)}"
+                    ),
                 )
 
     # ================================================================== handlers
