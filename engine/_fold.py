@@ -49,9 +49,10 @@ from rally_standings.events import (
     StageScheduled,
     WaypointRecorded,
     all_positive,
-    distinct_values,
+    as_list,
     format_signed,
     format_time,
+    mapped,
     single_value,
     tag_of,
 )
@@ -280,11 +281,18 @@ class Fold:
         """stage -> {entry: result} for combined results covering the stage before their end."""
         self._gc_penalties: dict[tuple[str, int], dict[int, int]] = {}
         """(category, stage) -> {entry: sum of the penalties in force imposed at that stage}."""
+        self._stage_penalties: dict[tuple[str, int], dict[int, int]] = {}
+        """(category, stage) -> {entry: sum of those that count in the stage ranking too}."""
+        self._bonuses: dict[int, int] = {}
+        """entry -> the sum, over stages, of its net penalty sums below zero (its bonuses)."""
         self._last_result_stage = -1
+        self._latest: dict[int, int] = {}
+        """entry -> the last stage one of its results ends at."""
         self._splits: dict[tuple[int, int], Splits] = {}
         self._provenances: list[Provenance] = []
         self._provenance_index: dict[Provenance, int] = {}
         self._running: dict[int, frozenset[int]] = {}
+        self._by_category: dict[str, frozenset[int]] | None = None
         self._journal: list[Callable[[], None]] | None = None
         if state is not None:
             self._restore(state)
@@ -399,6 +407,7 @@ class Fold:
             for undo in reversed(journal):
                 undo()
             self._running.clear()
+            self._by_category = None
             self._journal = outer
             if isinstance(error, _Undo):
                 return
@@ -656,11 +665,15 @@ class Fold:
         other._ending = {key: dict(value) for key, value in self._ending.items()}
         other._spanned = {key: dict(value) for key, value in self._spanned.items()}
         other._gc_penalties = {key: dict(value) for key, value in self._gc_penalties.items()}
+        other._stage_penalties = {key: dict(value) for key, value in self._stage_penalties.items()}
+        other._bonuses = dict(self._bonuses)
         other._last_result_stage = self._last_result_stage
+        other._latest = dict(self._latest)
         other._splits = {key: value.copy() for key, value in self._splits.items()}
         other._provenances = list(self._provenances)
         other._provenance_index = dict(self._provenance_index)
         other._running = dict(self._running)
+        other._by_category = self._by_category
         other._journal = None
         return other
 
@@ -785,6 +798,7 @@ class Fold:
         if entry.number is not None:
             self._numbers[(entry.category, entry.number)] = index
         self._running.clear()
+        self._by_category = None
         if self._journal is not None:
             self._journal.append(lambda: self._forget_entry(entry))
 
@@ -820,6 +834,7 @@ class Fold:
         ending[entry] = index
         previous_last = self._last_result_stage
         self._last_result_stage = max(previous_last, last)
+        self._put(self._latest, entry, max(last, self._latest.get(entry, -1)))
         if self._journal is not None:
             self._journal.append(lambda: self._forget_result(entry, last, previous_last, ending))
         return index
@@ -833,18 +848,26 @@ class Fold:
         self._last_result_stage = previous_last
 
     def _add_gc_penalty(self, event: PenaltyImposed, amount: int) -> None:
-        category = self._entries[self._index[event.entry_id]].category
-        key = (category, event.stage)
+        entry = self._index[event.entry_id]
+        key = (self._entries[entry].category, event.stage)
         sums = self._gc_penalties.get(key)
         if sums is None:
             sums = self._gc_penalties[key] = {}
-        entry = self._index[event.entry_id]
-        self._put(sums, entry, sums.get(entry, 0) + amount)
+        old = sums.get(entry, 0)
+        self._put(sums, entry, old + amount)
+        change = min(0, old + amount) - min(0, old)
+        if change:
+            self._put(self._bonuses, entry, self._bonuses.get(entry, 0) + change)
+        if not event.gc_only:
+            stage_sums = self._stage_penalties.get(key)
+            if stage_sums is None:
+                stage_sums = self._stage_penalties[key] = {}
+            self._put(stage_sums, entry, stage_sums.get(entry, 0) + amount)
 
     # ================================================================== bulk runs
 
-    def _running_at(self, stage: object) -> frozenset[int] | None:
-        """Entries that may take a time on ``stage`` now (run it, not cancelled, not out)."""
+    def _open_at(self, stage: object) -> frozenset[int] | None:
+        """Entries whose category runs ``stage`` (timed, not cancelled), out or not."""
         if type(stage) is not int:
             return None
         allowed = self._running.get(stage)
@@ -858,21 +881,39 @@ class Fold:
                 if scheduled.kind_for(c) is not StageKind.LIAISON
                 and (stage, c) not in self._cancellations
             }
-            allowed = frozenset(
-                index
-                for index, entry in enumerate(self._entries)
-                if entry.category in open_categories
-                and (index not in self._retirements or stage < self._retirements[index].event.stage)
-            )
+            members = self._members()
+            if len(open_categories) == 1:
+                allowed = members.get(open_categories.pop(), frozenset())
+            else:
+                allowed = frozenset().union(*(members.get(c, ()) for c in open_categories))
             self._running[stage] = allowed
         return allowed
 
+    def _members(self) -> dict[str, frozenset[int]]:
+        """Each category's entries (kept until an entry is registered)."""
+        if self._by_category is None:
+            grouped: dict[str, list[int]] = {}
+            for index, entry in enumerate(self._entries):
+                grouped.setdefault(entry.category, []).append(index)
+            self._by_category = {c: frozenset(v) for c, v in grouped.items()}
+        return self._by_category
+
+    def _may_time(self, stage: object, entries: list[int]) -> bool:
+        """Whether every one of ``entries`` may take a time on ``stage`` now."""
+        allowed = self._open_at(stage)
+        if allowed is None or not allowed.issuperset(entries):
+            return False
+        retirements = self._retirements
+        if retirements.keys().isdisjoint(entries):
+            return True
+        assert isinstance(stage, int)
+        return all(
+            stage < retirements[entry].event.stage for entry in entries if entry in retirements
+        )
+
     def _entry_indexes(self, column: Sequence[object]) -> list[int] | None:
         """The entry indexes of a column of entry ids (None if one is unknown)."""
-        index = self._index
-        if not index.keys() >= set(distinct_values(column)):
-            return None
-        return [index[entry_id] for entry_id in column]  # type: ignore[index]
+        return mapped(column, self._index)
 
     def _provenance_column(self, run: Run, frame: Frame) -> list[int]:
         """The fold's provenance index of each event of a run (one lookup per distinct one)."""
@@ -888,16 +929,14 @@ class Fold:
         stored waypoint by waypoint, each entry at most once per waypoint.
         """
         stage = single_value(run.column("stage"))
-        allowed = self._running_at(stage)
-        times = run.column("time_ms")
+        times_column = run.column("time_ms")
         waypoints = run.column("waypoint")
-        if stage is None or allowed is None or not all_positive(times):
-            return False
-        if not all_positive(waypoints):
+        if stage is None or not all_positive(times_column) or not all_positive(waypoints):
             return False
         entries = self._entry_indexes(run.column("entry_id"))
-        if entries is None or not allowed.issuperset(entries):
+        if entries is None or not self._may_time(stage, entries):
             return False
+        times = as_list(times_column)
         single = single_value(waypoints)
         if single is not None:
             groups = {single: range(run.count)}
@@ -956,16 +995,20 @@ class Fold:
         if any(first is not None for first in run.column("first_stage")):
             return False
         stage = single_value(run.column("stage"))
-        allowed = self._running_at(stage)
-        times = run.column("time_ms")
-        if stage is None or allowed is None or not all_positive(times):
+        times_column = run.column("time_ms")
+        if stage is None or not all_positive(times_column):
             return False
         entries = self._entry_indexes(run.column("entry_id"))
-        if entries is None or not allowed.issuperset(entries) or len(set(entries)) != run.count:
+        if entries is None or len(set(entries)) != run.count or not self._may_time(stage, entries):
             return False
+        times = as_list(times_column)
         categories: dict[str, list[int]] = {}
-        for offset, entry in enumerate(entries):
-            categories.setdefault(self._entries[entry].category, []).append(offset)
+        kinds = {self._entries[entry].category for entry in set(entries)}
+        if len(kinds) == 1:
+            categories[kinds.pop()] = list(range(run.count))
+        else:
+            for offset, entry in enumerate(entries):
+                categories.setdefault(self._entries[entry].category, []).append(offset)
         spanned = self._spanned.get(stage, _EMPTY_DICT)
         for category in categories:
             ending = self._ending.get((category, stage), _EMPTY_DICT)
@@ -981,7 +1024,10 @@ class Fold:
         self._r_recorded.extend(times)
         self._r_seq.extend(range(run.first_seq, run.first_seq + run.count))
         self._r_prov.extend(provenances)
-        self._r_cover.extend(counts[self._entries[entry].category] for entry in entries)
+        if len(counts) == 1:
+            self._r_cover.extend([next(iter(counts.values()))] * run.count)
+        else:
+            self._r_cover.extend([counts[self._entries[entry].category] for entry in entries])
         stored: list[tuple[str, list[int]]] = []
         for category, offsets in categories.items():
             stage_ending = self._ending.get((category, stage))
@@ -993,13 +1039,28 @@ class Fold:
             effects.append(Effect((category,), stage))
         previous_last = self._last_result_stage
         self._last_result_stage = max(previous_last, stage)
+        latest = self._latest
+        previous_latest = {entry: latest[entry] for entry in entries if entry in latest}
+        if stage >= previous_last:
+            latest.update(dict.fromkeys(entries, stage))
+        else:
+            for entry in entries:
+                if latest.get(entry, -1) < stage:
+                    latest[entry] = stage
         if self._journal is not None:
-            self._journal.append(lambda: self._forget_results(start, stage, stored, previous_last))
+            self._journal.append(
+                lambda: self._forget_results(start, stage, stored, previous_last, previous_latest)
+            )
         self._set_seq(run.first_seq + run.count - 1)
         return True
 
     def _forget_results(
-        self, start: int, stage: int, stored: list[tuple[str, list[int]]], previous_last: int
+        self,
+        start: int,
+        stage: int,
+        stored: list[tuple[str, list[int]]],
+        previous_last: int,
+        previous_latest: dict[int, int],
     ) -> None:
         for name in _COLUMNS:
             del getattr(self, name)[start:]
@@ -1007,6 +1068,8 @@ class Fold:
             ending = self._ending[(category, stage)]
             for entry in added:
                 del ending[entry]
+                self._latest.pop(entry, None)
+        self._latest.update(previous_latest)
         self._last_result_stage = previous_last
 
     # ================================================================== checks
@@ -1090,38 +1153,20 @@ class Fold:
             )
         return kind
 
-    def _cumulative(self, entry: int, through: int) -> tuple[int, bool]:
-        """An entry's cumulative time after ``through``, complete or not, and whether any
-        result of it counts by then (for the sign rule)."""
-        category = self._entries[entry].category
-        total = 0
-        timed = False
-        for stage in self._order:
-            if stage > through:
-                break
-            result = self._ending.get((category, stage), _EMPTY_DICT).get(entry)
-            if result is not None and self._r_cover[result]:
-                total += self._r_time[result]
-                timed = True
-            total += self._gc_penalties.get((category, stage), _EMPTY_DICT).get(entry, 0)
-            total += self.awarded(stage, category)
-        return total, timed
-
     def _stage_time(self, entry: int, stage: int) -> int | None:
         """An entry's time on ``stage`` with the stage penalties in force, if it has one."""
         category = self._entries[entry].category
         result = self._ending.get((category, stage), _EMPTY_DICT).get(entry)
         if result is None or self._r_first[result] != stage:
             return None
-        entry_id = self._entries[entry].entry_id
-        return self._r_time[result] + sum(
-            p.event.amount_ms
-            for p in self._penalties.values()
-            if p.in_force
-            and p.event.entry_id == entry_id
-            and p.event.stage == stage
-            and not p.event.gc_only
-        )
+        extra = self._stage_penalties.get((category, stage), _EMPTY_DICT).get(entry, 0)
+        return self._r_time[result] + extra
+
+    def stage_penalty(self, entry_id: str, stage: int) -> int:
+        """The sum of an entry's penalties in force that count in ``stage``'s ranking."""
+        index = self._index[entry_id]
+        key = (self._entries[index].category, stage)
+        return self._stage_penalties.get(key, _EMPTY_DICT).get(index, 0)
 
     def _require_positive(
         self,
@@ -1137,7 +1182,9 @@ class Fold:
         """Refuse a change that would make a stage time or a cumulative time zero or negative.
 
         A cumulative time may be zero only before any result of the entry counts
-        (a penalty on the prologue, rescinded, leaves nothing).
+        (a penalty on the prologue, rescinded, leaves nothing). Most changes are
+        cleared at once: the entry's counted time on ``stage`` plus all its
+        bonuses is a lower bound of every cumulative time from ``stage`` on.
         """
         if delta >= 0:
             return
@@ -1152,20 +1199,32 @@ class Fold:
                     expected="a stage time above zero",
                     received=f"{format_signed(delta)} on a stage time of {format_time(stage_time)}",
                 )
-        for later in self._order if cumulative else ():
+        if not cumulative:
+            return
+        category = self._entries[entry].category
+        own = self._ending.get((category, stage), _EMPTY_DICT).get(entry)
+        bonuses = self._bonuses.get(entry, 0)
+        if own is not None and self._r_cover[own] and self._r_time[own] + bonuses + delta > 0:
+            return
+        total, timed = 0, False
+        for later in self._order:
+            result = self._ending.get((category, later), _EMPTY_DICT).get(entry)
+            if result is not None and self._r_cover[result]:
+                total += self._r_time[result]
+                timed = True
+            total += self._gc_penalties.get((category, later), _EMPTY_DICT).get(entry, 0)
+            total += self.awarded(later, category)
             if later < stage:
                 continue
-            before, timed = self._cumulative(entry, later)
-            total = before + delta
-            if total < 0 or (total == 0 and timed):
+            if total + delta < 0 or (total + delta == 0 and timed):
                 raise _violation(
                     event,
                     seq,
                     f"the cumulative time of {who} after stage {later} would be "
-                    f"{format_time(total)}",
+                    f"{format_time(total + delta)}",
                     expected="a cumulative time above zero",
                     received=(
-                        f"{format_signed(delta)} on a cumulative time of {format_time(before)}"
+                        f"{format_signed(delta)} on a cumulative time of {format_time(total)}"
                     ),
                 )
 
@@ -1255,7 +1314,7 @@ class Fold:
                     expected="a span between two counted specials",
                     received=f"stages {first}-{last}",
                 )
-        self._require_running(event, seq, entry, first)
+        self._require_running(event, seq, entry, last)
         if first == last:
             covers = [last]
             clashes = [last]
@@ -1453,26 +1512,17 @@ class Fold:
                 f"seq {earlier.seq})",
             )
         category = self._entries[entry].category
-        later = [
-            stage
-            for stage in self._order
-            if stage > event.stage
-            and (
-                entry in self._ending.get((category, stage), _EMPTY_DICT)
-                or entry in self._spanned.get(stage, _EMPTY_DICT)
-            )
-        ]
-        if later:
+        latest = self._latest.get(entry, -1)
+        if latest > event.stage:
             raise _violation(
                 event,
                 seq,
-                f"entry has a result for stage {max(later)}",
-                expected=f"a retirement stage at or after {max(later)} (an entry leaves the "
+                f"entry has a result for stage {latest}",
+                expected=f"a retirement stage at or after {latest} (an entry leaves the "
                 "rally at a stage, after any result it has on it)",
                 received=event.stage,
             )
         self._put(self._retirements, entry, RetirementState(event=event, seq=seq))
-        self._running.clear()
         return Effect((category,), event.stage)
 
     @handles(FieldCoverageDeclared)

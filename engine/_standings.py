@@ -678,13 +678,6 @@ def compute_stage_result(
     assert scheduled is not None
     cancel = fold.cancellation(stage, category)
     ranking = Ranking.of(fold, category)
-    stage_penalties: dict[str, int] = {}
-    for penalty in fold.penalty_states():
-        event = penalty.event
-        if penalty.in_force and event.stage == stage and not event.gc_only:
-            stage_penalties[event.entry_id] = (
-                stage_penalties.get(event.entry_id, 0) + event.amount_ms
-            )
     timed: list[tuple[int, int, EntryRegistered, int]] = []
     combined: list[CombinedResult] = []
     ending = fold.results_ending(category, stage)
@@ -707,7 +700,7 @@ def compute_stage_result(
                 )
             )
             continue
-        penalty_ms = stage_penalties.get(entry.entry_id, 0)
+        penalty_ms = fold.stage_penalty(entry.entry_id, stage)
         timed.append(
             (fold.result_time(result) + penalty_ms, ranking.rank[index], entry, penalty_ms)
         )

@@ -28,9 +28,11 @@ from rally_standings.events._frames import (
     Frame,
     Run,
     all_positive,
+    as_list,
     decode_frame,
     distinct_values,
     encode_frame,
+    mapped,
     single_value,
 )
 from rally_standings.events._log import (
@@ -76,6 +78,7 @@ __all__ = [
     "TimeFormatError",
     "Upcaster",
     "all_positive",
+    "as_list",
     "check_file",
     "copy_prefix",
     "create_log_file",
@@ -85,6 +88,7 @@ __all__ = [
     "format_gap",
     "format_signed",
     "format_time",
+    "mapped",
     "parse_duration",
     "parse_time",
     "read_records",

@@ -269,6 +269,8 @@ class Codec:
 
     def needs_upcast(self, tag: str, version: int) -> bool:
         """Whether an event of type ``tag`` written at ``version`` changes on its way up."""
+        if not self._upcasters or version >= self.schema_version:
+            return False
         return any((tag, step) in self._upcasters for step in range(version, self.schema_version))
 
     def upcast_fields(self, data: object, version: int, where: str) -> dict[str, Any]:
