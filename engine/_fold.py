@@ -771,4 +771,3 @@ _BULK: dict[str, Callable[[Fold, Run, Frame], bool]] = {
 }
 
 _CHANGES_WHO_MAY_SPLIT = frozenset({EntryRegistered, StageScheduled, StageCancelled, EntryRetired})
-
