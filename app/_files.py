@@ -167,6 +167,11 @@ class Report(Command):
             choices=["positions", "gaps"],
             help="write only this chart of one category, as an SVG file",
         )
+        parser.add_argument(
+            "--relative-to",
+            metavar="ENTRY",
+            help="also give gaps to this crew (race number or name): a column and a chart",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from rally_standings.outputs.report import (
@@ -196,18 +201,28 @@ class Report(Command):
                 expected="at least one --penalty, --rescind or --result",
                 received="none",
             )
+        if args.what_if and args.relative_to is not None:
+            raise UsageError(
+                "conflicting options",
+                where="report",
+                expected="either --what-if or --relative-to",
+                received="both",
+            )
         rally = load_log(args.log)
         if args.chart is not None:
             return self._chart(args, rally)
         from rally_standings.outputs.progress import progress
 
-        steps = report_steps(rally, args.category, what_if=args.what_if)
+        steps = report_steps(
+            rally, args.category, what_if=args.what_if, relative=args.relative_to is not None
+        )
         with progress(f"drawing the report of {args.log}", steps) as advance:
             page = build_report(
                 rally,
                 categories=args.category,
                 as_of=args.as_of,
                 hypothesis=hypothesis if args.what_if else None,
+                relative_to=args.relative_to,
                 advance=lambda done: advance(description=f"report of {args.log}: {done}"),
             )
         _write(args.output, page.encode("utf-8"))

@@ -15,15 +15,30 @@ from rally_standings.app._base import (
     load_log,
     positive_int,
 )
-from rally_standings.engine import history, hypotheses, penalties, what_if, what_if_all_stages
-from rally_standings.events import QueryError
+from rally_standings.engine import (
+    Rally,
+    StageRow,
+    Standings,
+    Unclassified,
+    history,
+    hypotheses,
+    penalties,
+    what_if,
+    what_if_all_stages,
+)
+from rally_standings.events import QueryError, SourceKind
 from rally_standings.outputs import (
+    Classification,
     EventLog,
     Explanation,
+    Hypothetical,
     LeaderComparison,
     PenaltyList,
+    Reference,
     Replay,
+    StageRanking,
     StandingsHistory,
+    UnclassifiedExplanation,
 )
 
 __all__: list[str] = []
@@ -60,6 +75,23 @@ def _hypothesis_options(parser: argparse.ArgumentParser, *, prefix: str = "") ->
     )
 
 
+def _relative_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--relative-to",
+        metavar="ENTRY",
+        help="also give each crew's time against this one's: a race number or a driver's name "
+        "(negative: ahead of it)",
+    )
+
+
+def _reference(rally: Rally, category: str, ref: str | None) -> Reference | None:
+    """The crew ``--relative-to`` names (a race number, an entry id or an unambiguous name)."""
+    if ref is None:
+        return None
+    entry = rally.find_entry(category, ref)
+    return Reference(entry.entry_id, entry.number, entry.crew)
+
+
 class Show(Command):
     name = "show"
     help = "the GC after a stage"
@@ -67,17 +99,20 @@ class Show(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
         _after_option(parser)
+        _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         standings = rally.standings(args.category, args.after, as_of=args.as_of)
+        reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
         earlier = [
             s
             for s in rally.replay(args.category, as_of=args.as_of)
             if s.after_stage < standings.after_stage
         ]
-        return emit(standings, args, previous=earlier[-1] if earlier else None)
+        previous = earlier[-1] if earlier else None
+        return emit(Classification(standings, previous, reference), args)
 
 
 class ReplayCommand(Command):
@@ -86,11 +121,13 @@ class ReplayCommand(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
+        _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        return emit(Replay(rally.replay(args.category, as_of=args.as_of)), args)
+        reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
+        return emit(Replay(rally.replay(args.category, as_of=args.as_of), reference), args)
 
 
 class Stage(Command):
@@ -100,11 +137,14 @@ class Stage(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
         parser.add_argument("--stage", "-s", type=positive_int, required=True, metavar="N")
+        _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        return emit(rally.stage_result(args.category, args.stage, as_of=args.as_of), args)
+        result = rally.stage_result(args.category, args.stage, as_of=args.as_of)
+        reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
+        return emit(StageRanking(result, reference), args)
 
 
 class Explain(Command):
@@ -121,21 +161,47 @@ class Explain(Command):
             help="race number (or an unambiguous driver name)",
         )
         _after_option(parser)
+        add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         standings = rally.standings(args.category, args.after, as_of=args.as_of)
         entry = rally.as_of(args.as_of).find_entry(args.category, args.entry)
         row = standings.row_for(entry.entry_id)
-        if row is None:
-            reason = next(u.reason for u in standings.unclassified if u.entry_id == entry.entry_id)
+        if row is not None:
+            return emit(Explanation(standings, row), args)
+        item = next((u for u in standings.unclassified if u.entry_id == entry.entry_id), None)
+        if item is None:  # not expected: every entry is either classified or not
             raise QueryError(
-                "entry not classified",
+                "entry not in the classification",
                 where=f"after stage {standings.after_stage}",
-                expected="a classified entry",
-                received=f"{args.entry}: {reason}",
+                expected="an entry of the category",
+                received=args.entry,
             )
-        return emit(Explanation(standings, row), args)
+        return emit(_what_is_known(rally, standings, item, args.as_of), args)
+
+
+def _what_is_known(
+    rally: Rally, standings: Standings, item: Unclassified, as_of: int | None
+) -> UnclassifiedExplanation:
+    """What is known of an unclassified entry: its last GC and its stage times so far."""
+    category, after = standings.category, standings.after_stage
+    last = None
+    for snapshot in rally.replay(category, as_of=as_of):
+        if snapshot.after_stage < after and snapshot.row_for(item.entry_id) is not None:
+            last = snapshot
+    times: list[tuple[int, StageRow]] = []
+    for stage in rally.as_of(as_of).stages():
+        if stage > after:
+            break
+        try:
+            result = rally.stage_result(category, stage, as_of=as_of)
+        except QueryError:
+            continue
+        found = next((r for r in result.rows if r.entry_id == item.entry_id), None)
+        if found is not None:
+            times.append((stage, found))
+    return UnclassifiedExplanation(standings, item, last, tuple(times))
 
 
 class WhatIfCommand(Command):
@@ -151,6 +217,7 @@ class WhatIfCommand(Command):
             action="store_true",
             help="compare the leader after every stage the hypothesis touches",
         )
+        _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -180,7 +247,9 @@ class WhatIfCommand(Command):
         if args.all_stages:
             comparisons = what_if_all_stages(rally, args.category, events, as_of=args.as_of)
             return emit(LeaderComparison(comparisons), args)
-        return emit(what_if(rally, args.category, events, after=args.after, as_of=args.as_of), args)
+        result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
+        reference = _reference(base, args.category, args.relative_to)
+        return emit(Hypothetical(result, reference), args)
 
 
 class Penalties(Command):
@@ -207,11 +276,36 @@ class History(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json"])
         _after_option(parser, required=True)
+        add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         entries = history(rally, args.category, args.after, as_of=args.as_of)
-        return emit(StandingsHistory(rally.name, args.category, args.after, entries), args)
+        view = StandingsHistory(
+            rally.name, args.category, args.after, entries, imported=_imported(rally)
+        )
+        return emit(view, args)
+
+
+_FROM_A_SOURCE = frozenset(
+    {
+        SourceKind.PRINTED,
+        SourceKind.DERIVED,
+        SourceKind.NOTE,
+        SourceKind.ERRATUM,
+        SourceKind.INFERRED,
+    }
+)
+
+
+def _imported(rally: Rally) -> bool:
+    """Whether the log was imported from a source after the fact (its order is the import's).
+
+    A live log is recorded by officials (``recorded``); an imported one says
+    its facts were printed, derived, noted or inferred from a source.
+    """
+    kinds = [record.event.provenance.kind for record in rally.records]
+    return sum(kind in _FROM_A_SOURCE for kind in kinds) * 2 > len(kinds)
 
 
 class Events(Command):
@@ -222,6 +316,7 @@ class Events(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("log", metavar="LOG")
         parser.add_argument("--format", "-f", choices=self.formats, default="text")
+        add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         return emit(EventLog(load_log(args.log).records), args)

@@ -12,6 +12,7 @@ from rally_standings.outputs._data import CONVERTER, csv_text, event_data, json_
 from rally_standings.outputs._tables import describe, event_line, plain
 from rally_standings.outputs._text import (
     Move,
+    Reference,
     crew_text,
     display_width,
     driver,
@@ -24,12 +25,16 @@ from rally_standings.outputs._text import (
     who,
 )
 from rally_standings.outputs._views import (
+    Classification,
     EventLog,
     Explanation,
+    Hypothetical,
     LeaderComparison,
     PenaltyList,
     Replay,
+    StageRanking,
     StandingsHistory,
+    UnclassifiedExplanation,
 )
 
 FORMATS = ("table", "json", "csv", "text", "jsonl")
@@ -51,13 +56,18 @@ def render(result: object, format: str) -> str:
 __all__ = [
     "CONVERTER",
     "FORMATS",
+    "Classification",
     "EventLog",
     "Explanation",
+    "Hypothetical",
     "LeaderComparison",
     "Move",
     "PenaltyList",
+    "Reference",
     "Replay",
+    "StageRanking",
     "StandingsHistory",
+    "UnclassifiedExplanation",
     "crew_text",
     "csv_text",
     "describe",

@@ -44,13 +44,18 @@ from rally_standings.events import (
     format_time,
     tag_of,
 )
+from rally_standings.outputs._text import Reference, source_text, to_reference
 from rally_standings.outputs._views import (
+    Classification,
     EventLog,
     Explanation,
+    Hypothetical,
     LeaderComparison,
     PenaltyList,
     Replay,
+    StageRanking,
     StandingsHistory,
+    UnclassifiedExplanation,
 )
 
 __all__ = ["CONVERTER", "csv_text", "event_data", "json_text", "to_data"]
@@ -171,6 +176,9 @@ def _what_if(converter: cattrs.Converter, whatif: WhatIf) -> dict[str, Any]:
         row_data["position_change"] = row.position_change
         row_data["actual_time_ms"] = row.actual_time_ms
         row_data["gap_change_ms"] = row.gap_change_ms
+        row_data["time_change_ms"] = (
+            None if row.actual_time_ms is None else row.row.time_ms - row.actual_time_ms
+        )
     data["hypothetical"] = [
         {**event_data(event), "label": text}
         for event, text in zip(whatif.events, whatif.labels, strict=False)
@@ -214,6 +222,11 @@ def _history_entry(converter: cattrs.Converter, item: HistoryEntry) -> dict[str,
 
 def _explanation(converter: cattrs.Converter, explanation: Explanation) -> dict[str, Any]:
     standings, row = explanation.standings, explanation.row
+    components = []
+    for part in row.components:
+        data = converter.unstructure(part)
+        data["source"] = source_text(part.provenance, standings.rally)
+        components.append(data)
     return {
         "rally": standings.rally,
         "category": standings.category,
@@ -221,12 +234,76 @@ def _explanation(converter: cattrs.Converter, explanation: Explanation) -> dict[
         "as_of": standings.as_of,
         "number": row.number,
         "crew": _names(row.crew),
+        "classified": True,
         "position": row.position,
         "position_certain": row.position_certain,
         "time_ms": row.time_ms,
         "time": format_time(row.time_ms),
-        "components": [converter.unstructure(part) for part in row.components],
+        "components": components,
     }
+
+
+def _unclassified_explanation(
+    converter: cattrs.Converter, view: UnclassifiedExplanation
+) -> dict[str, Any]:
+    standings, item = view.standings, view.item
+    last, row = view.last_classified, view.last_row
+    return {
+        "rally": standings.rally,
+        "category": standings.category,
+        "after_stage": standings.after_stage,
+        "as_of": standings.as_of,
+        "number": item.number,
+        "crew": _names(item.crew),
+        "classified": False,
+        "status": item.status,
+        "reason": item.reason,
+        "last_classified": None
+        if last is None or row is None
+        else {"after_stage": last.after_stage, **converter.unstructure(row)},
+        "stage_times": [
+            {"stage": stage, **converter.unstructure(stage_row)}
+            for stage, stage_row in view.stage_times
+        ],
+    }
+
+
+def _rebased(
+    data: dict[str, Any], reference: Reference | None, times: dict[str, int], rows: list[str]
+) -> dict[str, Any]:
+    """``data`` with ``relative_to`` and each row's ``gap_to_reference_ms`` (``rows``: ids)."""
+    if reference is None:
+        return data
+    reference_ms = times.get(reference.entry_id)
+    data["relative_to"] = {
+        "number": reference.number,
+        "crew": _names(reference.crew),
+        "time_ms": reference_ms,
+    }
+    for row_data, entry_id in zip(data["rows"], rows, strict=True):
+        row_data["gap_to_reference_ms"] = to_reference(times[entry_id], reference_ms)
+    return data
+
+
+def _classification(
+    converter: cattrs.Converter, standings: Standings, reference: Reference | None
+) -> dict[str, Any]:
+    data = _standings(converter, standings)
+    times = {row.entry_id: row.time_ms for row in standings.rows}
+    return _rebased(data, reference, times, [row.entry_id for row in standings.rows])
+
+
+def _stage_ranking(converter: cattrs.Converter, view: StageRanking) -> dict[str, Any]:
+    data = _stage_result(converter, view.result)
+    times = {row.entry_id: row.time_ms for row in view.result.rows}
+    return _rebased(data, view.reference, times, [row.entry_id for row in view.result.rows])
+
+
+def _hypothetical(converter: cattrs.Converter, view: Hypothetical) -> dict[str, Any]:
+    data = _what_if(converter, view.whatif)
+    rows = view.whatif.hypothetical.rows
+    times = {row.entry_id: row.time_ms for row in rows}
+    return _rebased(data, view.reference, times, [row.entry_id for row in rows])
 
 
 def _make_converter() -> cattrs.Converter:
@@ -253,7 +330,15 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(Record, _record)
     converter.register_unstructure_hook(Explanation, lambda e: _explanation(converter, e))
     converter.register_unstructure_hook(
-        Replay, lambda r: [converter.unstructure(s) for s in r.snapshots]
+        UnclassifiedExplanation, lambda e: _unclassified_explanation(converter, e)
+    )
+    converter.register_unstructure_hook(
+        Classification, lambda c: _classification(converter, c.standings, c.reference)
+    )
+    converter.register_unstructure_hook(StageRanking, lambda v: _stage_ranking(converter, v))
+    converter.register_unstructure_hook(Hypothetical, lambda v: _hypothetical(converter, v))
+    converter.register_unstructure_hook(
+        Replay, lambda r: [_classification(converter, s, r.reference) for s in r.snapshots]
     )
     converter.register_unstructure_hook(
         PenaltyList, lambda p: [converter.unstructure(item) for item in p.listings]
@@ -320,38 +405,54 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rows(result: object) -> Iterator[tuple[list[str], dict[str, Any]]]:
-    """(columns, row data) for every CSV row of a result."""
-    if isinstance(result, Standings | Replay):
-        for standings in result.snapshots if isinstance(result, Replay) else (result,):
-            data = to_data(standings)
+def _unwrapped(result: object) -> object:
+    """A view's engine result, for the CSV shapes that do not depend on the view."""
+    if isinstance(result, Classification):
+        return result.standings
+    if isinstance(result, StageRanking):
+        return result.result
+    if isinstance(result, Hypothetical):
+        return result.whatif
+    return result
+
+
+def _rows(result: object) -> Iterator[dict[str, Any]]:
+    """The data of every CSV row of a result."""
+    if isinstance(result, Standings | Replay | Classification):
+        data = to_data(result)
+        snapshots = data if isinstance(data, list) else [data]
+        for snapshot in snapshots:
+            after = {"after_stage": snapshot["after_stage"]}
+            for row in snapshot["rows"]:
+                yield after | row
+            for item in snapshot["unclassified"]:
+                yield after | item
+    elif isinstance(result, StageResult | StageRanking):
+        data = to_data(result)
+        for row in data["rows"]:
+            yield {"stage": data["stage"], **row}
+    elif isinstance(result, WhatIf | Hypothetical | LeaderComparison):
+        if isinstance(result, LeaderComparison):
+            shapes = [to_data(item.comparison) for item in result.comparisons]
+        else:
+            shapes = [to_data(result)]
+        for data in shapes:
             for row in data["rows"]:
-                yield _STANDINGS_COLUMNS, {"after_stage": standings.after_stage, **row}
-            for item in data["unclassified"]:
-                yield _STANDINGS_COLUMNS, {"after_stage": standings.after_stage, **item}
-    elif isinstance(result, StageResult):
-        for row in to_data(result)["rows"]:
-            yield _STAGE_COLUMNS, {"stage": result.stage, **row}
-    elif isinstance(result, WhatIf | LeaderComparison):
-        comparisons = (
-            [item.comparison for item in result.comparisons]
-            if isinstance(result, LeaderComparison)
-            else [result]
-        )
-        for whatif in comparisons:
-            stage = whatif.hypothetical.after_stage
-            for row in to_data(whatif)["rows"]:
-                yield _WHATIF_COLUMNS, {"after_stage": stage, **row}
+                yield {"after_stage": data["after_stage"], **row}
     else:
         raise TypeError(f"no CSV shape for {type(result).__name__}")
 
 
 def _columns_of(result: object) -> list[str]:
-    if isinstance(result, Standings | Replay):
-        return _STANDINGS_COLUMNS
-    if isinstance(result, StageResult):
-        return _STAGE_COLUMNS
-    return _WHATIF_COLUMNS
+    reference = getattr(result, "reference", None)
+    inner = _unwrapped(result)
+    if isinstance(inner, Standings | Replay):
+        columns = _STANDINGS_COLUMNS
+    elif isinstance(inner, StageResult):
+        columns = _STAGE_COLUMNS
+    else:
+        columns = _WHATIF_COLUMNS
+    return [*columns, "gap_to_reference_ms"] if reference is not None else columns
 
 
 def csv_text(result: object) -> str:
@@ -365,8 +466,9 @@ def csv_text(result: object) -> str:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_columns_of(result))
-    for columns, data in _rows(result):
+    columns = _columns_of(result)
+    writer.writerow(columns)
+    for data in _rows(result):
         writer.writerow([_safe(_cell(data.get(column)), column) for column in columns])
     return buffer.getvalue()
 

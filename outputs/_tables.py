@@ -12,35 +12,100 @@ from typing import Any
 from rally_standings.engine import StageResult, Standings, Unclassified, WhatIf
 from rally_standings.events import Event, Record, format_signed, format_time
 from rally_standings.outputs._text import (
+    STATUS_ORDER,
+    Reference,
     crew_text,
-    driver,
     gap_text,
     move_by,
+    moves,
+    number_cell,
+    source_text,
+    status_heading,
+    status_reason,
     table,
     title,
+    to_reference,
+    who,
 )
 from rally_standings.outputs._views import (
+    Classification,
     EventLog,
     Explanation,
+    Hypothetical,
     LeaderComparison,
     PenaltyList,
     Replay,
+    StageRanking,
     StandingsHistory,
+    UnclassifiedExplanation,
 )
 
-__all__ = ["describe", "event_line", "plain"]
+__all__ = [
+    "RECORD_NOTE",
+    "describe",
+    "event_line",
+    "grouped",
+    "history_note",
+    "move_note",
+    "penalty_status",
+    "plain",
+    "reference_cell",
+    "unclassified_summary",
+]
+
+RECORD_NOTE = "Record: the event's number in the log (standings events lists them in order)."
+"""The one footnote that explains a record number."""
 
 
-def _unclassified_lines(items: Sequence[Unclassified]) -> list[str]:
+def move_note(since: int) -> str:
+    """The legend of a Move column."""
+    return (
+        f"Move: places gained ▲ or lost ▼ since stage {since}; = the same place; "
+        "– not classified then; ? a position is uncertain; · everyone was tied then."
+    )
+
+
+def grouped(items: Sequence[Unclassified]) -> list[tuple[str, list[Unclassified]]]:
+    """Unclassified crews by status, in ``STATUS_ORDER`` (only the statuses present)."""
+    out = []
+    for status in STATUS_ORDER:
+        members = [item for item in items if item.status == status]
+        if members:
+            out.append((status, members))
+    return out
+
+
+def _unclassified_lines(items: Sequence[Unclassified], known_rows: int | None) -> list[str]:
     if not items:
         return []
     lines = ["", f"Not classified ({len(items)}):"]
-    rows = [[item.number or "-", crew_text(item.crew), item.reason] for item in items]
-    lines += ["  " + line for line in table(["No.", "Crew", "Reason"], rows, right={0})]
+    for status, members in grouped(items):
+        lines.append(f"  {status_heading(status, known_rows)} ({len(members)}):")
+        rows = [
+            [number_cell(item.number), crew_text(item.crew), status_reason(item)]
+            for item in members
+        ]
+        lines += ["    " + line for line in table(["No.", "Crew", "Why"], rows, right={0})]
     return lines
 
 
-def _standings(standings: Standings) -> str:
+def reference_cell(time_ms: int, reference_ms: int | None, is_reference: bool) -> str:
+    """A time against the reference crew's: ``-0:10:00`` ahead, ``(ref)`` for the crew itself."""
+    if is_reference:
+        return "(ref)"
+    delta = to_reference(time_ms, reference_ms)
+    return "" if delta is None else format_signed(delta)
+
+
+def _reference_note(reference: Reference, found: bool, where: str) -> list[str]:
+    who_text = who(reference.number, reference.crew)
+    if found:
+        return ["", f"To {reference.label}: time against {who_text} (negative: ahead of it)."]
+    return ["", f"{who_text} has no time {where}, so no gap to it can be given."]
+
+
+def _classification(view: Classification) -> str:
+    standings, previous, reference = view.standings, view.previous, view.reference
     lines = [
         title(
             standings.rally,
@@ -50,63 +115,105 @@ def _standings(standings: Standings) -> str:
         ),
         "",
     ]
-    rows = [
-        [
-            row.position_text,
-            row.number or "-",
+    moved = moves(previous, standings) if previous is not None else {}
+    ref_row = standings.row_for(reference.entry_id) if reference is not None else None
+    ref_ms = ref_row.time_ms if ref_row is not None else None
+    rows = []
+    for row in standings.rows:
+        cells = [row.position_text]
+        if previous is not None:
+            cells.append(moved[row.entry_id].text)
+        cells += [
+            number_cell(row.number),
             crew_text(row.crew),
             row.make or "",
             format_time(row.time_ms),
             gap_text(row.gap_ms),
         ]
-        for row in standings.rows
-    ]
+        if reference is not None:
+            cells.append(reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id))
+        rows.append(cells)
+    headers = ["Pos", *(["Move"] if previous is not None else []), "No.", "Crew", "Make"]
+    headers += ["Time", "Gap", *([f"To {reference.label}"] if reference is not None else [])]
+    right = {i for i, h in enumerate(headers) if h in ("Pos", "No.", "Time", "Gap")}
+    right |= {len(headers) - 1} if reference is not None else set()
     if rows:
-        lines += table(["Pos", "No.", "Crew", "Make", "Time", "Gap"], rows, right={0, 1, 4, 5})
+        lines += table(headers, rows, right=right)
     else:
         lines.append("No entry is classified.")
+    if previous is not None and rows:
+        lines += ["", move_note(previous.after_stage)]
     if any(not row.position_certain for row in standings.rows):
         lines += [
             "",
             f"≥N: the log holds only the first {standings.known_rows} rows of this "
             "classification; the position is at least N.",
         ]
-    lines += _unclassified_lines(standings.unclassified)
+    if reference is not None:
+        lines += _reference_note(
+            reference, ref_row is not None, f"after stage {standings.after_stage}"
+        )
+    lines += _unclassified_lines(standings.unclassified, standings.known_rows)
     return "\n".join(lines) + "\n"
 
 
+def _standings(standings: Standings) -> str:
+    return _classification(Classification(standings))
+
+
 def _replay(replay: Replay) -> str:
-    return "\n".join(_standings(s) for s in replay.snapshots)
+    out = []
+    previous: Standings | None = None
+    for standings in replay.snapshots:
+        out.append(_classification(Classification(standings, previous, replay.reference)))
+        previous = standings
+    return "\n".join(out)
 
 
-def _stage(result: StageResult) -> str:
+def _cancelled_line(result: StageResult) -> str:
+    awarded = (
+        "no time awarded"
+        if result.awarded_ms is None
+        else f"time awarded to all: {format_time(result.awarded_ms)}"
+    )
+    return f"Cancelled: {result.cancelled_reason} ({awarded})."
+
+
+def _stage_ranking(view: StageRanking) -> str:
+    result, reference = view.result, view.reference
     lines = [
         title(result.rally, result.category, f"stage {result.stage} ({result.kind})", result.as_of),
         "",
     ]
+    ref_row = (
+        next((r for r in result.rows if r.entry_id == reference.entry_id), None)
+        if reference is not None
+        else None
+    )
+    ref_ms = ref_row.time_ms if ref_row is not None else None
     if result.cancelled_reason is not None:
-        awarded = (
-            "no time awarded"
-            if result.awarded_ms is None
-            else f"time awarded to all: {format_time(result.awarded_ms)}"
-        )
-        lines.append(f"Cancelled: {result.cancelled_reason} ({awarded}).")
+        lines.append(_cancelled_line(result))
     elif result.rows:
-        rows = [
-            [
+        rows = []
+        for row in result.rows:
+            cells = [
                 row.position_text,
-                row.number or "-",
+                number_cell(row.number),
                 crew_text(row.crew),
                 row.make or "",
                 format_time(row.time_ms),
                 gap_text(row.gap_ms),
                 format_signed(row.penalty_ms) if row.penalty_ms else "",
             ]
-            for row in result.rows
-        ]
-        lines += table(
-            ["Pos", "No.", "Crew", "Make", "Time", "Gap", "Penalty"], rows, right={0, 1, 4, 5, 6}
-        )
+            if reference is not None:
+                cells.append(
+                    reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
+                )
+            rows.append(cells)
+        headers = ["Pos", "No.", "Crew", "Make", "Time", "Gap", "Penalty"]
+        if reference is not None:
+            headers.append(f"To {reference.label}")
+        lines += table(headers, rows, right={0, 1, 4, 5, 6, 7})
     else:
         lines.append("No results recorded for this stage.")
     if any(not row.position_certain for row in result.rows):
@@ -114,11 +221,13 @@ def _stage(result: StageResult) -> str:
             "",
             "≥N: the log holds only part of this stage's ranking; the position is at least N.",
         ]
+    if reference is not None and result.cancelled_reason is None:
+        lines += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:
         lines += ["", "Combined times ending at this stage:"]
         rows = [
             [
-                c.number or "-",
+                number_cell(c.number),
                 crew_text(c.crew),
                 f"stages {c.first_stage}-{c.stage}",
                 format_time(c.time_ms),
@@ -128,8 +237,12 @@ def _stage(result: StageResult) -> str:
         lines += [
             "  " + line for line in table(["No.", "Crew", "Span", "Time"], rows, right={0, 3})
         ]
-    lines += _unclassified_lines(result.retired)
+    lines += _unclassified_lines(result.retired, None)
     return "\n".join(lines) + "\n"
+
+
+def _stage(result: StageResult) -> str:
+    return _stage_ranking(StageRanking(result))
 
 
 _SOURCE_WIDTH = 100
@@ -141,7 +254,7 @@ def _explanation(explanation: Explanation) -> str:
         title(
             standings.rally,
             standings.category,
-            f"time of No. {row.number or row.entry_id} after stage {standings.after_stage}",
+            f"time of {who(row.number, row.crew)} after stage {standings.after_stage}",
             standings.as_of,
         ),
         f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position {row.position_text}, "
@@ -152,23 +265,77 @@ def _explanation(explanation: Explanation) -> str:
     truncated = False
     for part in row.components:
         source = str(part.provenance.kind)
-        if part.provenance.detail:
-            source += f": {part.provenance.detail}"
+        cited = source_text(part.provenance, standings.rally)
+        if cited:
+            source += f": {cited}"
         if len(source) > _SOURCE_WIDTH:
             source = source[: _SOURCE_WIDTH - 1] + "…"
             truncated = True
         amount = (
             format_signed(part.time_ms) if part.kind == "penalty" else format_time(part.time_ms)
         )
-        rows.append([str(part.stage), part.note, amount, str(part.seq), source])
-    lines += table(["Stage", "What", "Time", "Seq", "Source"], rows, right={0, 2, 3})
-    lines += ["", f"Total: {format_time(row.time_ms)}"]
+        rows.append([str(part.stage), part.note, amount, f"#{part.seq}", source])
+    lines += table(["Stage", "What", "Time", "Record", "Source"], rows, right={0, 2, 3})
+    lines += ["", RECORD_NOTE]
     if truncated:
         lines.append("(Sources shortened with …; --format json gives them whole.)")
+    lines += ["", f"Total: {format_time(row.time_ms)}"]
     return "\n".join(lines) + "\n"
 
 
-def _what_if(whatif: WhatIf) -> str:
+def unclassified_summary(view: UnclassifiedExplanation) -> list[str]:
+    """What is known of an unclassified entry, as sentences (plain and rich share them)."""
+    item, standings = view.item, view.standings
+    lines = [
+        f"{who(item.number, item.crew)} is not classified after stage {standings.after_stage}: "
+        f"{status_heading(item.status, standings.known_rows).lower()}; {status_reason(item)}."
+    ]
+    last, row = view.last_classified, view.last_row
+    if last is not None and row is not None:
+        lines.append(
+            f"Last classified after stage {last.after_stage}: position {row.position_text}, "
+            f"{format_time(row.time_ms)}"
+            + (f" ({gap_text(row.gap_ms)} behind the leader)." if row.gap_ms else ".")
+        )
+    else:
+        lines.append(f"Not classified after any stage up to {standings.after_stage}.")
+    if not view.stage_times:
+        lines.append("No stage time is recorded for it up to this stage.")
+    return lines
+
+
+def _unclassified_explanation(view: UnclassifiedExplanation) -> str:
+    standings, item = view.standings, view.item
+    lines = [
+        title(
+            standings.rally,
+            standings.category,
+            f"what is known of {who(item.number, item.crew)} after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        "",
+        *unclassified_summary(view),
+    ]
+    if view.stage_times:
+        lines += ["", "Stage times so far:"]
+        rows = [
+            [str(stage), row.position_text, format_time(row.time_ms), gap_text(row.gap_ms)]
+            for stage, row in view.stage_times
+        ]
+        lines += [
+            "  " + line for line in table(["Stage", "Pos", "Time", "Gap"], rows, right={0, 1, 2, 3})
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _time_change(time_ms: int, actual_ms: int | None) -> str:
+    if actual_ms is None or actual_ms == time_ms:
+        return ""
+    return format_signed(time_ms - actual_ms)
+
+
+def _hypothetical(view: Hypothetical) -> str:
+    whatif, reference = view.whatif, view.reference
     standings = whatif.hypothetical
     lines = [
         title(
@@ -181,29 +348,43 @@ def _what_if(whatif: WhatIf) -> str:
         whatif.headline,
         "",
     ]
+    ref_row = standings.row_for(reference.entry_id) if reference is not None else None
+    ref_ms = ref_row.time_ms if ref_row is not None else None
     rows = []
     for item in whatif.rows:
         row = item.row
-        gap_change = item.gap_change_ms
-        rows.append(
-            [
-                row.position_text,
-                "-" if item.actual_position is None else str(item.actual_position),
-                "new" if item.actual_position is None else move_by(item.position_change).text,
-                row.number or "-",
-                crew_text(row.crew),
-                format_time(row.time_ms),
-                gap_text(row.gap_ms),
-                "" if not gap_change else format_signed(gap_change),
-            ]
+        cells = [
+            row.position_text,
+            "" if item.actual_position is None else str(item.actual_position),
+            "new" if item.actual_position is None else move_by(item.position_change).text,
+            number_cell(row.number),
+            crew_text(row.crew),
+            format_time(row.time_ms),
+            gap_text(row.gap_ms),
+            _time_change(row.time_ms, item.actual_time_ms),
+        ]
+        if reference is not None:
+            cells.append(reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id))
+        rows.append(cells)
+    headers = ["Pos", "Was", "Move", "No.", "Crew", "Time", "Gap", "Time change"]
+    if reference is not None:
+        headers.append(f"To {reference.label}")
+    lines += table(headers, rows, right={0, 1, 3, 5, 6, 7, 8})
+    lines += [
+        "",
+        "Was: the actual position. Time change: the crew's own time in the hypothesis "
+        "against its actual time (gaps also move with the leader's time).",
+    ]
+    if reference is not None:
+        lines += _reference_note(
+            reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
-    lines += table(
-        ["Pos", "Was", "Move", "No.", "Crew", "Time", "Gap", "Gap change"],
-        rows,
-        right={0, 1, 3, 5, 6, 7},
-    )
-    lines += _unclassified_lines(standings.unclassified)
+    lines += _unclassified_lines(standings.unclassified, standings.known_rows)
     return "\n".join(lines) + "\n"
+
+
+def _what_if(whatif: WhatIf) -> str:
+    return _hypothetical(Hypothetical(whatif))
 
 
 def _leader_comparison(view: LeaderComparison) -> str:
@@ -227,14 +408,21 @@ def _leader_comparison(view: LeaderComparison) -> str:
         rows.append(
             [
                 str(item.stage),
-                "-" if real is None else f"{real.number or '-'} {driver(real.crew)}",
-                "-" if imagined is None else f"{imagined.number or '-'} {driver(imagined.crew)}",
+                "-" if real is None else who(real.number, real.crew),
+                "-" if imagined is None else who(imagined.number, imagined.crew),
                 "LEAD CHANGES" if item.comparison.leader_changed else "",
             ]
         )
     lines += table(["Stage", "Actual leader", "Hypothetical leader", ""], rows, right={0})
     lines += ["", comparisons[-1].comparison.headline]
     return "\n".join(lines) + "\n"
+
+
+def penalty_status(in_force: bool, rescinded_seq: int | None, reason: str | None) -> str:
+    """A penalty's status in words: ``in force`` or ``rescinded (record #65): why``."""
+    if in_force:
+        return "in force"
+    return f"rescinded (record #{rescinded_seq}): {reason}"
 
 
 def _penalties(view: PenaltyList) -> str:
@@ -244,34 +432,43 @@ def _penalties(view: PenaltyList) -> str:
     rows = []
     for item in view.listings:
         event = item.state.event
-        status = (
-            "in force"
-            if item.state.in_force
-            else f"rescinded (seq {item.state.rescinded_seq}): {item.state.rescinded_reason}"
-        )
         rows.append(
             [
                 event.penalty_id,
                 item.category,
-                item.number or "-",
-                driver(item.crew),
+                number_cell(item.number),
+                item.crew[0].name,
                 str(event.stage),
                 format_signed(event.amount_ms),
                 "GC only" if event.gc_only else "stage+GC",
-                str(item.state.seq),
-                status,
+                f"#{item.state.seq}",
+                penalty_status(
+                    item.state.in_force, item.state.rescinded_seq, item.state.rescinded_reason
+                ),
                 event.reason,
             ]
         )
-    headers = ["Id", "Category", "No.", "Driver", "Stage", "Amount", "Counts in", "Seq"]
+    headers = ["Id", "Category", "No.", "Driver", "Stage", "Amount", "Counts in", "Record"]
     lines += table([*headers, "Status", "Reason"], rows, right={2, 4, 5, 7})
+    lines += ["", RECORD_NOTE]
     return "\n".join(lines) + "\n"
+
+
+def history_note(view: StandingsHistory) -> str:
+    """What the order of the history means for this log."""
+    if view.imported:
+        return (
+            "This log was imported from its source after the rally: the records are in the "
+            "order of the import, not the order in which the facts became known."
+        )
+    return "Each line is a record of the log, in the order it was recorded."
 
 
 def _history(view: StandingsHistory) -> str:
     lines = [
         f"{view.rally} · {view.category} · how the general classification after stage "
         f"{view.after} changed as events were recorded",
+        history_note(view),
         "",
     ]
     for item in view.entries:
@@ -282,6 +479,8 @@ def _history(view: StandingsHistory) -> str:
         lines += [f"{'':>8}{change.describe()}" for change in item.changes]
     if not view.entries:
         lines.append("Nothing recorded changes it.")
+    else:
+        lines += ["", "The first column is each event's record number in the log."]
     return "\n".join(lines) + "\n"
 
 
@@ -309,10 +508,14 @@ def _event_log(view: EventLog) -> str:
 
 _PLAIN: dict[type, Callable[[Any], str]] = {
     Standings: _standings,
+    Classification: _classification,
     Replay: _replay,
     StageResult: _stage,
+    StageRanking: _stage_ranking,
     Explanation: _explanation,
+    UnclassifiedExplanation: _unclassified_explanation,
     WhatIf: _what_if,
+    Hypothetical: _hypothetical,
     LeaderComparison: _leader_comparison,
     PenaltyList: _penalties,
     StandingsHistory: _history,

@@ -6,26 +6,38 @@ name a crew, a move and a gap the same way because they all call these.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Literal
 
 import attrs
 
-from rally_standings.engine import Row
-from rally_standings.events import Person, format_signed
+from rally_standings.engine import Row, Standings, Unclassified
+from rally_standings.events import Person, Provenance, format_signed
 
 __all__ = [
+    "STATUS_ORDER",
     "Move",
+    "Reference",
+    "all_tied",
     "crew_text",
     "display_width",
     "driver",
     "gap_text",
     "move",
     "move_by",
+    "moves",
+    "number_cell",
     "pad",
+    "record_text",
+    "source_file",
+    "source_text",
+    "status_heading",
+    "status_reason",
     "table",
     "title",
+    "to_reference",
     "who",
 ]
 
@@ -45,6 +57,16 @@ def who(number: str | None, crew: Sequence[Person]) -> str:
     return f"No. {number} {crew[0].name}" if number else crew[0].name
 
 
+def number_cell(number: str | None) -> str:
+    """A race number for a No. column: empty when the source gives none (never a "-")."""
+    return number or ""
+
+
+def record_text(seq: int) -> str:
+    """A log sequence number in words: ``record #199 of the log``."""
+    return f"record #{seq} of the log"
+
+
 def gap_text(gap_ms: int | None) -> str:
     """A gap as ``+h:mm:ss``; nothing for the leader."""
     return "" if gap_ms is None else format_signed(gap_ms)
@@ -52,7 +74,7 @@ def gap_text(gap_ms: int | None) -> str:
 
 def title(rally: str, category: str, what: str, as_of: int | None) -> str:
     """The heading line of a table: ``2004 Dakar Rally · cars · what``."""
-    known = f" (as known at log seq {as_of})" if as_of is not None else ""
+    known = f" (as known at {record_text(as_of)})" if as_of is not None else ""
     return f"{rally} · {category} · {what}{known}"
 
 
@@ -63,7 +85,7 @@ def title(rally: str, category: str, what: str, as_of: int | None) -> str:
 class Move:
     """How an entry's position changed from one classification to another."""
 
-    kind: Literal["up", "down", "same", "new", "unknown"]
+    kind: Literal["up", "down", "same", "new", "unknown", "tied"]
     places: int = 0
 
     @property
@@ -73,7 +95,7 @@ class Move:
             return f"▲{self.places}"
         if self.kind == "down":
             return f"▼{self.places}"
-        return {"same": "=", "new": "–", "unknown": "?"}[self.kind]
+        return {"same": "=", "new": "–", "unknown": "?", "tied": "·"}[self.kind]
 
     @property
     def title(self) -> str:
@@ -86,6 +108,8 @@ class Move:
             "same": "same position",
             "new": "not classified before",
             "unknown": "a position is uncertain (the source prints only the leading rows)",
+            "tied": "every crew had the same time before (a time awarded to all, say): no order "
+            "to move from",
         }[self.kind]
 
 
@@ -105,6 +129,23 @@ def move(before: Row | None, after: Row) -> Move:
     if not (before.position_certain and after.position_certain):
         return Move("unknown")
     return move_by(before.position - after.position)
+
+
+def all_tied(standings: Standings | None) -> bool:
+    """Whether every classified crew shares first place (a time awarded to all, say)."""
+    return standings is not None and len(standings.rows) > 1 and standings.rows[-1].position == 1
+
+
+def moves(previous: Standings | None, current: Standings) -> dict[str, Move]:
+    """Each row's move since ``previous``; none from a GC where every crew was tied."""
+    before = {row.entry_id: row for row in previous.rows} if previous is not None else {}
+    tied = all_tied(previous)
+    return {
+        row.entry_id: Move("tied")
+        if tied and row.entry_id in before
+        else move(before.get(row.entry_id), row)
+        for row in current.rows
+    }
 
 
 # ---------------------------------------------------------------------- plain columns
@@ -138,3 +179,98 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[i
         return "  ".join(parts).rstrip()
 
     return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+# ---------------------------------------------------------------------- statuses
+
+STATUS_ORDER = ("retired", "excluded", "no-result", "not-documented")
+"""The order in which groups of unclassified crews are listed."""
+
+
+def status_heading(status: str, known_rows: int | None = None) -> str:
+    """A plain heading for a group of unclassified crews, in a fan's words."""
+    if status == "not-documented":
+        prints = f"the top {known_rows}" if known_rows else "only the leading rows"
+        return f"Time not in the source (it prints {prints})"
+    return {
+        "retired": "Retired",
+        "excluded": "Excluded",
+        "no-result": "No time recorded",
+    }.get(status, status)
+
+
+_NO_RESULT = re.compile(r"no result for stage (\d+)")
+_COMBINED = re.compile(r"combined time for stages (\d+)-(\d+) known only after stage (\d+)")
+
+
+def status_reason(item: Unclassified) -> str:
+    """Why a crew is not classified, in words a fan understands.
+
+    The engine's reason is kept for JSON; this rephrases the two reasons
+    about a missing time, and keeps retirements and exclusions as they are.
+    """
+    printed = item.status == "not-documented"
+    missing = _NO_RESULT.fullmatch(item.reason)
+    if missing:
+        verb = "printed" if printed else "recorded"
+        return f"no time {verb} for stage {missing[1]}"
+    combined = _COMBINED.fullmatch(item.reason)
+    if combined:
+        first, last = combined[1], combined[2]
+        given = "printed" if printed else "recorded"
+        return f"only one total time {given} for stages {first}–{last}, known after stage {last}"
+    return item.reason
+
+
+# ---------------------------------------------------------------------- sources
+
+_FILE = re.compile(r"(?P<file>[^\s:]+\.(?:txt|md|html?|csv|json|pdf|toml)):\s*(?P<rest>.*)", re.S)
+_LINE_ONLY = re.compile(r"line (\d+)")
+
+
+def source_file(provenance: Provenance) -> str | None:
+    """The file a provenance names (kept for tooltips and JSON), if any."""
+    found = _FILE.match(provenance.detail or "")
+    return found["file"] if found else None
+
+
+def source_text(provenance: Provenance, rally: str) -> str:
+    """Where a fact comes from, citable: ``2004 Dakar Rally article, line 179``.
+
+    An importer names its source file (``000_ec2c8ada3c9fcad5.txt: line 179``);
+    a reader knows it as the rally's article, so the file name is replaced by
+    the rally's name (from the log's declaration) and kept only for a tooltip.
+    """
+    detail = provenance.detail or ""
+    found = _FILE.match(detail)
+    if not found:
+        return detail
+    rest = found["rest"].strip()
+    article = f"{rally} article"
+    if not rest:
+        return article
+    if _LINE_ONLY.fullmatch(rest):
+        return f"{article}, {rest}"
+    return f"{article}: {rest}"
+
+
+# ---------------------------------------------------------------------- a reference crew
+
+
+@attrs.frozen
+class Reference:
+    """The crew that gaps are measured to (``--relative-to``)."""
+
+    entry_id: str
+    number: str | None
+    crew: tuple[Person, ...]
+
+    @property
+    def label(self) -> str:
+        """``No. 203`` or the driver's name (a column heading)."""
+        return f"No. {self.number}" if self.number else self.crew[0].name
+
+
+def to_reference(time_ms: int, reference_ms: int | None) -> int | None:
+    """A time against the reference crew's (negative: ahead of it); None if it has none."""
+    return None if reference_ms is None else time_ms - reference_ms

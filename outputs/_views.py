@@ -17,25 +17,64 @@ from rally_standings.engine import (
     PenaltyListing,
     Row,
     StageComparison,
+    StageResult,
+    StageRow,
     Standings,
+    Unclassified,
+    WhatIf,
 )
 from rally_standings.events import Record
+from rally_standings.outputs._text import Reference
 
 __all__ = [
+    "Classification",
     "EventLog",
     "Explanation",
+    "Hypothetical",
     "LeaderComparison",
     "PenaltyList",
     "Replay",
+    "StageRanking",
     "StandingsHistory",
+    "UnclassifiedExplanation",
 ]
 
 
 @attrs.frozen
+class Classification:
+    """The GC after one stage (``standings show``), with the moves since ``previous``.
+
+    ``reference``: the crew gaps are also measured to (``--relative-to``).
+    A bare ``Standings`` is shown as a ``Classification`` without either.
+    """
+
+    standings: Standings
+    previous: Standings | None = None
+    reference: Reference | None = None
+
+
+@attrs.frozen
 class Replay:
-    """The GC after every stage (``standings replay``)."""
+    """The GC after every stage (``standings replay``), each with its moves since the one before."""
 
     snapshots: tuple[Standings, ...]
+    reference: Reference | None = None
+
+
+@attrs.frozen
+class StageRanking:
+    """One stage's ranking (``standings stage``), optionally against a reference crew."""
+
+    result: StageResult
+    reference: Reference | None = None
+
+
+@attrs.frozen
+class Hypothetical:
+    """A what-if (``standings whatif``), optionally against a reference crew."""
+
+    whatif: WhatIf
+    reference: Reference | None = None
 
 
 @attrs.frozen
@@ -44,6 +83,28 @@ class Explanation:
 
     standings: Standings
     row: Row
+
+
+@attrs.frozen
+class UnclassifiedExplanation:
+    """What is known of an entry that is not classified after a stage (``standings explain``).
+
+    ``last_classified``: the GC after the last stage before it in which the entry
+    was classified, if any; ``stage_times``: its stage times up to the stage.
+    """
+
+    standings: Standings
+    item: Unclassified
+    last_classified: Standings | None
+    stage_times: tuple[tuple[int, StageRow], ...]
+    """(stage, the entry's row in that stage's ranking), for each stage it has a time."""
+
+    @property
+    def last_row(self) -> Row | None:
+        """The entry's row in ``last_classified``."""
+        if self.last_classified is None:
+            return None
+        return self.last_classified.row_for(self.item.entry_id)
 
 
 @attrs.frozen
@@ -62,6 +123,8 @@ class StandingsHistory:
     category: str
     after: int
     entries: tuple[HistoryEntry, ...]
+    imported: bool = False
+    """The log was imported from a source after the fact: its order is the import's."""
 
 
 @attrs.frozen

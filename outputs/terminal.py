@@ -1,47 +1,68 @@
 """Tables for a terminal, drawn with rich: aligned, the leader in bold, moves in colour.
 
 Used by the command line only when standard output is a terminal; piped or
-redirected output keeps the plain text of ``outputs._render`` byte for byte.
+redirected output keeps the plain text of ``outputs._tables`` byte for byte.
 This module imports rich at the top, so the command line imports it lazily,
 only when it draws a table on a terminal. rich honours ``NO_COLOR`` (no
 colours; bold and dim stay).
+
+Tables fit the terminal without cutting a value: ids, numbers, positions,
+times and gaps are never wrapped or shortened; free text (crews, reasons,
+sources) wraps. When even that does not fit, the table is drawn stacked, one
+record per block of ``label  value`` lines, so nothing is hidden.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
+import attrs
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rally_standings.engine import (
-    PenaltyListing,
-    Row,
-    StageComparison,
-    StageResult,
-    Standings,
-    Unclassified,
-    WhatIf,
-)
+from rally_standings.engine import StageResult, Standings, Unclassified, WhatIf
 from rally_standings.events import format_signed, format_time
-from rally_standings.outputs._tables import plain
-from rally_standings.outputs._text import Move, crew_text, driver, gap_text, move, move_by
+from rally_standings.outputs._tables import (
+    RECORD_NOTE,
+    describe,
+    grouped,
+    history_note,
+    move_note,
+    penalty_status,
+    plain,
+    reference_cell,
+    unclassified_summary,
+)
+from rally_standings.outputs._text import (
+    Move,
+    Reference,
+    crew_text,
+    gap_text,
+    move_by,
+    moves,
+    number_cell,
+    source_text,
+    status_heading,
+    status_reason,
+    who,
+)
 from rally_standings.outputs._text import title as title_text
-from rally_standings.outputs._views import LeaderComparison, PenaltyList, Replay
+from rally_standings.outputs._views import (
+    Classification,
+    Explanation,
+    Hypothetical,
+    LeaderComparison,
+    PenaltyList,
+    Replay,
+    StageRanking,
+    StandingsHistory,
+    UnclassifiedExplanation,
+)
 
-__all__ = [
-    "draw",
-    "make_console",
-    "print_penalties",
-    "print_replay",
-    "print_stage",
-    "print_standings",
-    "print_whatif",
-    "print_whatif_stages",
-    "standings_renderable",
-]
+__all__ = ["TEXT_MIN", "Column", "draw", "fitted", "make_console", "renderable", "widths"]
 
 _MOVE_STYLE = {
     "up": "bold green",
@@ -49,12 +70,146 @@ _MOVE_STYLE = {
     "same": "dim",
     "new": "dim",
     "unknown": "dim",
+    "tied": "dim",
 }
+
+TEXT_MIN = 10
+"""The narrowest a free-text column is squeezed to before the table is stacked instead."""
+
+_GAP = 2
+"""Columns between two table columns (rich's padding of one on each side)."""
 
 
 def make_console() -> Console:
     """A console on standard output (rich detects the terminal, its width and NO_COLOR)."""
     return Console(highlight=False, emoji=False, markup=False)
+
+
+# ---------------------------------------------------------------------- fitting
+
+
+@attrs.frozen
+class Column:
+    """A table column: ``wrap`` for free text; any other column is never cut."""
+
+    header: str
+    justify: Literal["left", "right", "center"] = "left"
+    wrap: bool = False
+
+
+Cell = Text | str
+Record = tuple[Sequence[Cell], str | None]
+"""A row's cells and its style."""
+
+
+def _width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
+
+
+def _longest_word(cell: Cell) -> int:
+    plain = cell.plain if isinstance(cell, Text) else cell
+    return max((Text(word).cell_len for word in plain.split()), default=0)
+
+
+def widths(columns: Sequence[Column], rows: Sequence[Record], width: int) -> list[int] | None:
+    """Each column's width so that the table fits ``width``; None if it cannot.
+
+    A column that is not free text keeps its natural width (its longest value:
+    nothing is ever cut). Free-text columns give way, the widest first, down to
+    the larger of ``TEXT_MIN`` (or their natural width, if narrower) and their
+    longest word, so that text wraps between words, never inside one.
+    """
+    natural = [
+        max([_width(column.header), *(_width(cells[index]) for cells, _ in rows)])
+        for index, column in enumerate(columns)
+    ]
+    values = [
+        max((_width(cells[index]) for cells, _ in rows), default=0) for index in range(len(columns))
+    ]
+    floors = [
+        max(
+            min(values[index], TEXT_MIN),
+            _longest_word(column.header),
+            *(_longest_word(cells[index]) for cells, _ in rows),
+        )
+        if column.wrap
+        else natural[index]
+        for index, column in enumerate(columns)
+    ]
+    available = width - _GAP * (len(columns) - 1)
+    sizes = list(natural)
+    excess = sum(sizes) - available
+    while excess > 0:
+        candidates = [i for i, column in enumerate(columns) if column.wrap and sizes[i] > floors[i]]
+        if not candidates:
+            return None
+        widest = max(candidates, key=lambda i: sizes[i])
+        sizes[widest] -= 1
+        excess -= 1
+    return sizes
+
+
+def fitted(
+    columns: Sequence[Column],
+    rows: Sequence[Record],
+    width: int,
+    *,
+    title: str | None = None,
+    caption: Text | None = None,
+) -> RenderableType:
+    """A table that fits ``width`` columns without cutting a value; stacked if it cannot."""
+    heading = Text(title, style="bold") if title else None
+    sizes = widths(columns, rows, width)
+    if sizes is None:
+        return _stacked(columns, rows, heading, caption)
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
+        show_edge=False,
+        title=heading,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    for column, size in zip(columns, sizes, strict=True):
+        table.add_column(
+            column.header,
+            justify=column.justify,
+            no_wrap=not column.wrap,
+            overflow="fold",
+            width=size,
+        )
+    for cells, style in rows:
+        table.add_row(*cells, style=style)
+    return table
+
+
+def _stacked(
+    columns: Sequence[Column], rows: Sequence[Record], heading: Text | None, caption: Text | None
+) -> RenderableType:
+    """One block per record: each non-empty value on its own line, after its column's name."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True, justify="right")
+    grid.add_column(overflow="fold")
+    for number, (cells, style) in enumerate(rows):
+        if number:
+            grid.add_row("", "")
+        for column, cell in zip(columns, cells, strict=True):
+            if _width(cell):
+                value = cell.copy() if isinstance(cell, Text) else Text(cell)
+                if style:
+                    value.stylize(style)
+                grid.add_row(column.header or "·", value)
+    parts: list[RenderableType] = [heading] if heading is not None else []
+    parts.append(grid)
+    if caption is not None:
+        parts.append(caption)
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------------- pieces
 
 
 def _title(rally: str, category: str, what: str, as_of: int | None) -> Text:
@@ -67,45 +222,63 @@ def _title(rally: str, category: str, what: str, as_of: int | None) -> Text:
     return text
 
 
-def _table(*columns: tuple[str, str]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-    for header, justify in columns:
-        table.add_column(
-            header,
-            justify="right" if justify == "r" else "center" if justify == "c" else "left",
-            no_wrap=header not in ("Crew", "Reason", "Status"),
-            overflow="fold",
-        )
-    return table
-
-
-def _position(position: int, certain: bool) -> Text:
-    if certain:
-        return Text(str(position))
-    return Text(f"≥{position}", style="dim italic")
+def _position(text: str, certain: bool) -> Text:
+    return Text(text) if certain else Text(text, style="dim italic")
 
 
 def _move(item: Move) -> Text:
     return Text(item.text, style=_MOVE_STYLE[item.kind])
 
 
-def _unclassified(items: Sequence[Unclassified]) -> list[RenderableType]:
-    if not items:
-        return []
-    table = _table(("No.", "r"), ("Crew", "l"), ("Reason", "l"))
-    table.title = Text(f"Not classified ({len(items)})", style="bold")
-    table.title_justify = "left"
-    for item in items:
-        table.add_row(item.number or "-", crew_text(item.crew), item.reason, style="dim")
-    return [Text(""), table]
-
-
-def _uncertain_note(text: str) -> list[RenderableType]:
+def _note(text: str) -> list[RenderableType]:
     return [Text(""), Text(text, style="dim italic")]
 
 
-def standings_renderable(standings: Standings, previous: Standings | None = None) -> Group:
-    """The GC as a rich table; with ``previous`` (the GC before), a ▲/▼ column."""
+def _unclassified(
+    items: Sequence[Unclassified], known_rows: int | None, width: int
+) -> list[RenderableType]:
+    if not items:
+        return []
+    parts: list[RenderableType] = [Text(""), Text(f"Not classified ({len(items)})", style="bold")]
+    for status, members in grouped(items):
+        rows: list[Record] = [
+            ([number_cell(item.number), crew_text(item.crew), status_reason(item)], "dim")
+            for item in members
+        ]
+        parts.append(
+            fitted(
+                [Column("No.", "right"), Column("Crew", wrap=True), Column("Why", wrap=True)],
+                rows,
+                width,
+                title=f"{status_heading(status, known_rows)} ({len(members)})",
+            )
+        )
+    return parts
+
+
+def _reference_column(reference: Reference | None) -> list[Column]:
+    return [Column(f"To {reference.label}", "right")] if reference is not None else []
+
+
+def _reference_cell(time_ms: int, reference_ms: int | None, is_reference: bool) -> Text:
+    text = reference_cell(time_ms, reference_ms, is_reference)
+    if is_reference:
+        return Text(text, style="bold")
+    return Text(text, style="green" if text.startswith("-") else "")
+
+
+def _reference_note(reference: Reference, found: bool, where: str) -> list[RenderableType]:
+    name = who(reference.number, reference.crew)
+    if found:
+        return _note(f"To {reference.label}: time against {name} (negative: ahead of it).")
+    return _note(f"{name} has no time {where}, so no gap to it can be given.")
+
+
+# ---------------------------------------------------------------------- results
+
+
+def _classification(view: Classification, width: int) -> Group:
+    standings, previous, reference = view.standings, view.previous, view.reference
     parts: list[RenderableType] = [
         _title(
             standings.rally,
@@ -114,70 +287,79 @@ def standings_renderable(standings: Standings, previous: Standings | None = None
             standings.as_of,
         ),
     ]
+    ref_row = standings.row_for(reference.entry_id) if reference is not None else None
+    ref_ms = ref_row.time_ms if ref_row is not None else None
     if not standings.rows:
         parts.append(Text("No entry is classified."))
     else:
-        before: dict[str, Row] = (
-            {row.entry_id: row for row in previous.rows} if previous is not None else {}
-        )
-        columns = [("Pos", "r")]
+        moved = moves(previous, standings) if previous is not None else {}
+        columns = [Column("Pos", "right")]
         if previous is not None:
-            columns.append(("Move", "c"))
-        columns += [("No.", "r"), ("Crew", "l"), ("Make", "l"), ("Time", "r"), ("Gap", "r")]
-        table = _table(*columns)
+            columns.append(Column("Move", "center"))
+        columns += [
+            Column("No.", "right"),
+            Column("Crew", wrap=True),
+            Column("Make", wrap=True),
+            Column("Time", "right"),
+            Column("Gap", "right"),
+            *_reference_column(reference),
+        ]
+        rows: list[Record] = []
         for index, row in enumerate(standings.rows):
-            cells: list[Text | str] = [_position(row.position, row.position_certain)]
+            cells: list[Cell] = [_position(row.position_text, row.position_certain)]
             if previous is not None:
-                cells.append(_move(move(before.get(row.entry_id), row)))
+                cells.append(_move(moved[row.entry_id]))
             cells += [
-                row.number or "-",
+                number_cell(row.number),
                 crew_text(row.crew),
                 Text(row.make or "", style="dim"),
                 format_time(row.time_ms),
                 gap_text(row.gap_ms),
             ]
-            table.add_row(*cells, style="bold" if index == 0 else None)
-        if previous is not None:
-            table.caption = Text(
-                f"Move: since stage {previous.after_stage} (– not classified then, "
-                "? a position is uncertain)",
-                style="dim",
-            )
-            table.caption_justify = "left"
-        parts.append(table)
+            if reference is not None:
+                cells.append(
+                    _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
+                )
+            rows.append((cells, "bold" if index == 0 else None))
+        caption = (
+            Text(move_note(previous.after_stage), style="dim") if previous is not None else None
+        )
+        parts.append(fitted(columns, rows, width, caption=caption))
     if any(not row.position_certain for row in standings.rows):
-        parts += _uncertain_note(
+        parts += _note(
             f"≥N: the log holds only the first {standings.known_rows} rows of this "
             "classification; the position is at least N."
         )
-    parts += _unclassified(standings.unclassified)
+    if reference is not None:
+        parts += _reference_note(
+            reference, ref_row is not None, f"after stage {standings.after_stage}"
+        )
+    parts += _unclassified(standings.unclassified, standings.known_rows, width)
     return Group(*parts)
 
 
-def print_standings(
-    standings: Standings, previous: Standings | None = None, *, console: Console | None = None
-) -> None:
-    """Print the GC (``standings show``)."""
-    (console or make_console()).print(standings_renderable(standings, previous))
-
-
-def print_replay(snapshots: Sequence[Standings], *, console: Console | None = None) -> None:
-    """Print the GC after every stage, each with its moves since the one before."""
-    out = console or make_console()
+def _replay(view: Replay, width: int) -> Group:
+    parts: list[RenderableType] = []
     previous: Standings | None = None
-    for index, standings in enumerate(snapshots):
+    for index, standings in enumerate(view.snapshots):
         if index:
-            out.print()
-        out.print(standings_renderable(standings, previous))
+            parts.append(Text(""))
+        parts.append(_classification(Classification(standings, previous, view.reference), width))
         previous = standings
+    return Group(*parts)
 
 
-def print_stage(result: StageResult, *, console: Console | None = None) -> None:
-    """Print one stage's ranking (``standings stage``)."""
-    out = console or make_console()
+def _stage(view: StageRanking, width: int) -> Group:
+    result, reference = view.result, view.reference
     parts: list[RenderableType] = [
         _title(result.rally, result.category, f"stage {result.stage} ({result.kind})", result.as_of)
     ]
+    ref_row = (
+        next((r for r in result.rows if r.entry_id == reference.entry_id), None)
+        if reference is not None
+        else None
+    )
+    ref_ms = ref_row.time_ms if ref_row is not None else None
     if result.cancelled_reason is not None:
         awarded = (
             "no time awarded"
@@ -186,183 +368,367 @@ def print_stage(result: StageResult, *, console: Console | None = None) -> None:
         )
         parts.append(Text(f"Cancelled: {result.cancelled_reason} ({awarded}).", style="yellow"))
     elif result.rows:
-        table = _table(
-            ("Pos", "r"),
-            ("No.", "r"),
-            ("Crew", "l"),
-            ("Make", "l"),
-            ("Time", "r"),
-            ("Gap", "r"),
-            ("Penalty", "r"),
-        )
+        columns = [
+            Column("Pos", "right"),
+            Column("No.", "right"),
+            Column("Crew", wrap=True),
+            Column("Make", wrap=True),
+            Column("Time", "right"),
+            Column("Gap", "right"),
+            Column("Penalty", "right"),
+            *_reference_column(reference),
+        ]
+        rows: list[Record] = []
         for index, row in enumerate(result.rows):
-            table.add_row(
-                _position(row.position, row.position_certain),
-                row.number or "-",
+            cells: list[Cell] = [
+                _position(row.position_text, row.position_certain),
+                number_cell(row.number),
                 crew_text(row.crew),
                 Text(row.make or "", style="dim"),
                 format_time(row.time_ms),
                 gap_text(row.gap_ms),
                 Text(format_signed(row.penalty_ms), style="red") if row.penalty_ms else "",
-                style="bold" if index == 0 else None,
-            )
-        parts.append(table)
+            ]
+            if reference is not None:
+                cells.append(
+                    _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
+                )
+            rows.append((cells, "bold" if index == 0 else None))
+        parts.append(fitted(columns, rows, width))
     else:
         parts.append(Text("No results recorded for this stage."))
     if any(not row.position_certain for row in result.rows):
-        parts += _uncertain_note(
+        parts += _note(
             "≥N: the log holds only part of this stage's ranking; the position is at least N."
         )
+    if reference is not None and result.cancelled_reason is None:
+        parts += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:
-        table = _table(("No.", "r"), ("Crew", "l"), ("Span", "l"), ("Time", "r"))
-        table.title = Text("Combined times ending at this stage", style="bold")
-        table.title_justify = "left"
-        for c in result.combined:
-            table.add_row(
-                c.number or "-",
-                crew_text(c.crew),
-                f"stages {c.first_stage}-{c.stage}",
-                format_time(c.time_ms),
+        combined: list[Record] = [
+            (
+                [
+                    number_cell(c.number),
+                    crew_text(c.crew),
+                    f"stages {c.first_stage}-{c.stage}",
+                    format_time(c.time_ms),
+                ],
+                None,
             )
-        parts += [Text(""), table]
-    parts += _unclassified(result.retired)
-    out.print(Group(*parts))
+            for c in result.combined
+        ]
+        parts += [
+            Text(""),
+            fitted(
+                [
+                    Column("No.", "right"),
+                    Column("Crew", wrap=True),
+                    Column("Span"),
+                    Column("Time", "right"),
+                ],
+                combined,
+                width,
+                title="Combined times ending at this stage",
+            ),
+        ]
+    parts += _unclassified(result.retired, None, width)
+    return Group(*parts)
 
 
-def _whatif_move(change: int, actual: int | None) -> Text:
-    if actual is None:
-        return Text("new", style="dim")
-    return _move(move_by(change))
-
-
-def print_whatif(whatif: WhatIf, *, console: Console | None = None) -> None:
-    """Print hypothetical standings beside the actual ones (``standings whatif``)."""
-    out = console or make_console()
-    standings = whatif.hypothetical
-    headline = Text(whatif.headline, style="bold red" if whatif.leader_changed else "bold")
-    table = _table(
-        ("Pos", "r"),
-        ("Was", "r"),
-        ("Move", "c"),
-        ("No.", "r"),
-        ("Crew", "l"),
-        ("Time", "r"),
-        ("Gap", "r"),
-        ("Gap change", "r"),
+def _explanation(view: Explanation, width: int) -> Group:
+    standings, row = view.standings, view.row
+    rows: list[Record] = []
+    for part in row.components:
+        amount = (
+            Text(format_signed(part.time_ms), style="red")
+            if part.kind == "penalty"
+            else Text(format_time(part.time_ms))
+        )
+        source = Text(str(part.provenance.kind), style="bold")
+        cited = source_text(part.provenance, standings.rally)
+        if cited:
+            source.append(f": {cited}", style="")
+        rows.append(([str(part.stage), part.note, amount, f"#{part.seq}", source], None))
+    return Group(
+        _title(
+            standings.rally,
+            standings.category,
+            f"time of {who(row.number, row.crew)} after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        Text(
+            f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position "
+            f"{row.position_text}, {format_time(row.time_ms)}"
+        ),
+        Text(""),
+        fitted(
+            [
+                Column("Stage", "right"),
+                Column("What", wrap=True),
+                Column("Time", "right"),
+                Column("Record", "right"),
+                Column("Source", wrap=True),
+            ],
+            rows,
+            width,
+            caption=Text(RECORD_NOTE, style="dim"),
+        ),
+        Text(""),
+        Text(f"Total: {format_time(row.time_ms)}", style="bold"),
     )
+
+
+def _unclassified_explanation(view: UnclassifiedExplanation, width: int) -> Group:
+    standings, item = view.standings, view.item
+    parts: list[RenderableType] = [
+        _title(
+            standings.rally,
+            standings.category,
+            f"what is known of {who(item.number, item.crew)} after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        Text(""),
+        *(Text(line) for line in unclassified_summary(view)),
+    ]
+    if view.stage_times:
+        rows: list[Record] = [
+            (
+                [
+                    str(stage),
+                    _position(row.position_text, row.position_certain),
+                    format_time(row.time_ms),
+                    gap_text(row.gap_ms),
+                ],
+                None,
+            )
+            for stage, row in view.stage_times
+        ]
+        parts += [
+            Text(""),
+            fitted(
+                [
+                    Column("Stage", "right"),
+                    Column("Pos", "right"),
+                    Column("Time", "right"),
+                    Column("Gap", "right"),
+                ],
+                rows,
+                width,
+                title="Stage times so far",
+            ),
+        ]
+    return Group(*parts)
+
+
+def _hypothetical(view: Hypothetical, width: int) -> Group:
+    whatif, reference = view.whatif, view.reference
+    standings = whatif.hypothetical
+    ref_row = standings.row_for(reference.entry_id) if reference is not None else None
+    ref_ms = ref_row.time_ms if ref_row is not None else None
+    rows: list[Record] = []
     for index, item in enumerate(whatif.rows):
         row = item.row
-        change = item.gap_change_ms
-        table.add_row(
-            _position(row.position, row.position_certain),
-            "-" if item.actual_position is None else str(item.actual_position),
-            _whatif_move(item.position_change, item.actual_position),
-            row.number or "-",
+        change = None if item.actual_time_ms is None else row.time_ms - item.actual_time_ms
+        cells: list[Cell] = [
+            _position(row.position_text, row.position_certain),
+            "" if item.actual_position is None else str(item.actual_position),
+            Text("new", style="dim")
+            if item.actual_position is None
+            else _move(move_by(item.position_change)),
+            number_cell(row.number),
             crew_text(row.crew),
             format_time(row.time_ms),
             gap_text(row.gap_ms),
-            ""
-            if not change
-            else Text(format_signed(change), style="red" if change > 0 else "green"),
-            style="bold" if index == 0 else None,
-        )
-    out.print(
-        Group(
-            _title(
-                standings.rally,
-                standings.category,
-                f"what if, general classification after stage {standings.after_stage}",
-                standings.as_of,
+            Text(format_signed(change), style="red" if change > 0 else "green") if change else "",
+        ]
+        if reference is not None:
+            cells.append(_reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id))
+        rows.append((cells, "bold" if index == 0 else None))
+    columns = [
+        Column("Pos", "right"),
+        Column("Was", "right"),
+        Column("Move", "center"),
+        Column("No.", "right"),
+        Column("Crew", wrap=True),
+        Column("Time", "right"),
+        Column("Gap", "right"),
+        Column("Time change", "right"),
+        *_reference_column(reference),
+    ]
+    parts: list[RenderableType] = [
+        _title(
+            standings.rally,
+            standings.category,
+            f"what if, general classification after stage {standings.after_stage}",
+            standings.as_of,
+        ),
+        Text("Hypothesis: " + "; ".join(whatif.labels), style="italic"),
+        Text(whatif.headline, style="bold red" if whatif.leader_changed else "bold"),
+        Text(""),
+        fitted(
+            columns,
+            rows,
+            width,
+            caption=Text(
+                "Was: the actual position. Time change: the crew's own time in the hypothesis "
+                "against its actual time (gaps also move with the leader's time).",
+                style="dim",
             ),
-            Text("Hypothesis: " + "; ".join(whatif.labels), style="italic"),
-            headline,
-            Text(""),
-            table,
-            *_unclassified(standings.unclassified),
+        ),
+    ]
+    if reference is not None:
+        parts += _reference_note(
+            reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
-    )
+    parts += _unclassified(standings.unclassified, standings.known_rows, width)
+    return Group(*parts)
 
 
-def print_whatif_stages(
-    comparisons: Sequence[StageComparison], *, console: Console | None = None
-) -> None:
-    """Print who would have led after each stage, beside who did (``whatif --all-stages``)."""
-    out = console or make_console()
+def _leader_comparison(view: LeaderComparison, width: int) -> RenderableType:
+    comparisons = view.comparisons
     if not comparisons:
-        out.print("The hypothesis touches no stage with a general classification.")
-        return
+        return Text("The hypothesis touches no stage with a general classification.")
     first = comparisons[0].comparison
-    table = _table(("Stage", "r"), ("Actual leader", "l"), ("Hypothetical leader", "l"), ("", "l"))
+    rows: list[Record] = []
     for item in comparisons:
         real, imagined = item.comparison.actual.leader, item.comparison.hypothetical.leader
         changed = item.comparison.leader_changed
-        table.add_row(
-            str(item.stage),
-            "-" if real is None else f"{real.number or '-'} {driver(real.crew)}",
-            "-" if imagined is None else f"{imagined.number or '-'} {driver(imagined.crew)}",
-            Text("LEAD CHANGES", style="bold red") if changed else "",
-        )
-    out.print(
-        Group(
-            _title(
-                first.hypothetical.rally,
-                first.hypothetical.category,
-                "what if, leader after every stage",
-                first.hypothetical.as_of,
-            ),
-            Text("Hypothesis: " + "; ".join(first.labels), style="italic"),
-            Text(""),
-            table,
-            Text(comparisons[-1].comparison.headline, style="bold"),
-        )
-    )
-
-
-def print_penalties(
-    listings: Sequence[PenaltyListing], rally: str, *, console: Console | None = None
-) -> None:
-    """Print every penalty (``standings penalties``); rescinded ones struck through."""
-    out = console or make_console()
-    title = Text(f"{rally} · penalties", style="bold")
-    if not listings:
-        out.print(Group(title, Text(""), Text("No penalties.")))
-        return
-    table = _table(
-        ("Id", "l"),
-        ("Category", "l"),
-        ("No.", "r"),
-        ("Driver", "l"),
-        ("Stage", "r"),
-        ("Amount", "r"),
-        ("Counts in", "l"),
-        ("Seq", "r"),
-        ("Status", "l"),
-        ("Reason", "l"),
-    )
-    for item in listings:
-        event = item.state.event
-        in_force = item.state.in_force
-        status = (
-            Text("in force")
-            if in_force
-            else Text(
-                f"rescinded (seq {item.state.rescinded_seq}): {item.state.rescinded_reason}",
-                style="green",
+        rows.append(
+            (
+                [
+                    str(item.stage),
+                    "-" if real is None else who(real.number, real.crew),
+                    "-" if imagined is None else who(imagined.number, imagined.crew),
+                    Text("LEAD CHANGES", style="bold red") if changed else "",
+                ],
+                None,
             )
         )
-        table.add_row(
-            event.penalty_id,
-            item.category,
-            item.number or "-",
-            driver(item.crew),
-            str(event.stage),
-            Text(format_signed(event.amount_ms), style="red" if in_force else "dim strike"),
-            "GC only" if event.gc_only else "stage+GC",
-            str(item.state.seq),
-            status,
-            event.reason,
+    return Group(
+        _title(
+            first.hypothetical.rally,
+            first.hypothetical.category,
+            "what if, leader after every stage",
+            first.hypothetical.as_of,
+        ),
+        Text("Hypothesis: " + "; ".join(first.labels), style="italic"),
+        Text(""),
+        fitted(
+            [
+                Column("Stage", "right"),
+                Column("Actual leader", wrap=True),
+                Column("Hypothetical leader", wrap=True),
+                Column(""),
+            ],
+            rows,
+            width,
+        ),
+        Text(comparisons[-1].comparison.headline, style="bold"),
+    )
+
+
+def _penalties(view: PenaltyList, width: int) -> RenderableType:
+    title = Text(f"{view.rally} · penalties", style="bold")
+    if not view.listings:
+        return Group(title, Text(""), Text("No penalties."))
+    rows: list[Record] = []
+    for item in view.listings:
+        event = item.state.event
+        in_force = item.state.in_force
+        status = penalty_status(in_force, item.state.rescinded_seq, item.state.rescinded_reason)
+        rows.append(
+            (
+                [
+                    event.penalty_id,
+                    item.category,
+                    number_cell(item.number),
+                    item.crew[0].name,
+                    str(event.stage),
+                    Text(format_signed(event.amount_ms), style="red" if in_force else "dim strike"),
+                    "GC only" if event.gc_only else "stage+GC",
+                    f"#{item.state.seq}",
+                    Text(status, style="" if in_force else "green"),
+                    event.reason,
+                ],
+                None,
+            )
         )
-    out.print(Group(title, Text(""), table))
+    columns = [
+        Column("Id"),
+        Column("Category"),
+        Column("No.", "right"),
+        Column("Driver", wrap=True),
+        Column("Stage", "right"),
+        Column("Amount", "right"),
+        Column("Counts in", wrap=True),
+        Column("Record", "right"),
+        Column("Status", wrap=True),
+        Column("Reason", wrap=True),
+    ]
+    return Group(
+        title,
+        Text(""),
+        fitted(columns, rows, width, caption=Text(RECORD_NOTE, style="dim")),
+    )
+
+
+def _history(view: StandingsHistory, width: int) -> RenderableType:
+    parts: list[RenderableType] = [
+        Text(
+            f"{view.rally} · {view.category} · how the general classification after stage "
+            f"{view.after} changed as events were recorded",
+            style="bold",
+        ),
+        Text(history_note(view), style="yellow" if view.imported else "dim"),
+        Text(""),
+    ]
+    if not view.entries:
+        parts.append(Text("Nothing recorded changes it."))
+        return Group(*parts)
+    rows: list[Record] = []
+    for item in view.entries:
+        event = Text(item.record.type, style="bold")
+        event.append("  " + describe(item.record.event, source=False), style="")
+        rows.append(([f"#{item.record.seq}", event], None))
+        for change in item.changes:
+            rows.append((["", Text("→ " + change.describe(), style="cyan")], None))
+    parts.append(
+        fitted(
+            [Column("Record", "right"), Column("Event, and what it moved", wrap=True)],
+            rows,
+            width,
+            caption=Text(RECORD_NOTE, style="dim"),
+        )
+    )
+    return Group(*parts)
+
+
+def renderable(result: object, width: int) -> RenderableType | None:
+    """A result as a rich renderable fitting ``width`` columns (None: it has no rich form)."""
+    if isinstance(result, Standings):
+        result = Classification(result)
+    elif isinstance(result, StageResult):
+        result = StageRanking(result)
+    elif isinstance(result, WhatIf):
+        result = Hypothetical(result)
+    if isinstance(result, Classification):
+        return _classification(result, width)
+    if isinstance(result, Replay):
+        return _replay(result, width)
+    if isinstance(result, StageRanking):
+        return _stage(result, width)
+    if isinstance(result, Explanation):
+        return _explanation(result, width)
+    if isinstance(result, UnclassifiedExplanation):
+        return _unclassified_explanation(result, width)
+    if isinstance(result, Hypothetical):
+        return _hypothetical(result, width)
+    if isinstance(result, LeaderComparison):
+        return _leader_comparison(result, width)
+    if isinstance(result, PenaltyList):
+        return _penalties(result, width)
+    if isinstance(result, StandingsHistory):
+        return _history(result, width)
+    return None
 
 
 def draw(
@@ -370,20 +736,13 @@ def draw(
 ) -> None:
     """Print a result as rich tables (a result without a rich form: its plain table).
 
-    ``previous``: for standings, the GC before them, to show each crew's move.
+    ``previous``: for bare standings, the GC before them, to show each crew's move.
     """
     out = console or make_console()
-    if isinstance(result, Standings):
-        print_standings(result, previous, console=out)
-    elif isinstance(result, Replay):
-        print_replay(result.snapshots, console=out)
-    elif isinstance(result, StageResult):
-        print_stage(result, console=out)
-    elif isinstance(result, WhatIf):
-        print_whatif(result, console=out)
-    elif isinstance(result, LeaderComparison):
-        print_whatif_stages(result.comparisons, console=out)
-    elif isinstance(result, PenaltyList):
-        print_penalties(result.listings, result.rally, console=out)
-    else:
+    if isinstance(result, Standings) and previous is not None:
+        result = Classification(result, previous)
+    drawn = renderable(result, out.width)
+    if drawn is None:
         out.file.write(plain(result))
+    else:
+        out.print(drawn)

@@ -148,7 +148,7 @@ def test_peterhansel_penalty_is_in_the_timeline(dakar_2004_dom: Node) -> None:
     items = [li.text() for li in timeline.find("li")]
     penalty = [text for text in items if "Peterhansel" in text]
     assert len(penalty) == 1
-    assert penalty[0].startswith("Stage 5 Penalty +0:05:00 for 203 Stéphane Peterhansel")
+    assert penalty[0].startswith("Stage 5 Penalty +0:05:00 for No. 203 Stéphane Peterhansel")
     assert "illegal outside assistance: pushed by his team-mate 300 m from the finish" in penalty[0]
     assert "GC only" in penalty[0]
     cancelled = [text for text in items if "Cancelled" in text]
@@ -171,9 +171,11 @@ def test_rescinded_penalty_is_struck_through() -> None:
     rescinded = [li for li in items if "rescinded" in li.attrs["class"]]
     assert len(rescinded) == 1
     assert [d.text() for d in rescinded[0].find("del")] == ["+0:10:00"]
-    assert "Rescinded (log seq 65): appeal upheld: the waypoint was moved" in rescinded[0].text()
+    assert "Rescinded (record #65 of the log): appeal upheld: the waypoint was moved" in (
+        rescinded[0].text()
+    )
     retired = [li.text() for li in items if "retired" in li.attrs["class"]]
-    assert retired == ["Stage 3 Out: 203 Pieter de Wit / Sven Aerts, retired: broken suspension"]
+    assert retired == ["Stage 3 Out: No. 203 Pieter de Wit, retired: broken suspension"]
 
 
 def test_time_make_up_has_each_component_with_its_source(dakar_2004_dom: Node) -> None:
@@ -214,7 +216,7 @@ def test_stage_winners_table(dakar_2004_dom: Node) -> None:
     rows = {r[0]: r for r in table_rows(table)}
     rally = load("dakar-2004")
     stage_5 = rally.stage_result("cars", 5).rows[0]
-    assert rows["5"][2] == f"{stage_5.number} Stéphane Peterhansel / Jean-Paul Cottret"
+    assert rows["5"][2] == f"No. {stage_5.number} Stéphane Peterhansel"
     assert rows["5"][3] == format_time(stage_5.time_ms)
     assert rows["10"][4] == "cancelled"
     assert "prologue" in rows["1"][4]
@@ -319,7 +321,7 @@ def test_as_of_report_is_the_log_as_known_then() -> None:
     penalty_seq = 129
     page = build_report(rally, categories=["cars"], as_of=penalty_seq - 1)
     dom = parse_html(page)
-    assert f"as known at log seq {penalty_seq - 1} of {rally.last_seq}" in dom.text()
+    assert f"as known at record #{penalty_seq - 1} of the log (of {rally.last_seq})" in dom.text()
     section = dom.by_id("cars")
     assert not section.find("ol", cls="timeline")
     assert "No penalty, cancellation or retirement is recorded for cars." in section.text()
@@ -368,7 +370,7 @@ def test_cli_chart_writes_a_standalone_svg(tmp_path: Path) -> None:
     svg = out.read_text(encoding="utf-8")
     assert svg.startswith("<?xml")
     assert len(re.findall(r'<g id="cars-positions-series-\d+"', svg)) == 13
-    assert "2004 Dakar Rally · cars · Position after each stage" in svg
+    assert "2004 Dakar Rally · cars · Place after each stage" in svg
 
 
 def test_missing_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
@@ -397,7 +399,7 @@ def test_docs_sample_report_is_current() -> None:
     """docs/dakar-2004.html is what `standings report dakar-2004` writes today (charts aside)."""
     shipped = (DOCS / "dakar-2004.html").read_text(encoding="utf-8")
     assert _without_svg(shipped) == _without_svg(build_report(load("dakar-2004")))
-    assert shipped.count("<svg") == 6
+    assert shipped.count("<svg") == 12  # each chart wide and narrow
 
 
 def test_docs_chart_image_has_the_cars_series() -> None:
@@ -407,3 +409,115 @@ def test_docs_chart_image_has_the_cars_series() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "docs/dakar-2004-cars-positions.svg" in readme
     assert "docs/dakar-2004.html" in readme
+
+
+def test_trucks_stage_2_is_a_tie_not_a_lead(dakar_2004_dom: Node) -> None:
+    """2004 trucks stage 2 (cancelled, 34:21 to all) is a tie: summary, winners, shading.
+
+    Sugawara only sorts first by race number there; the page must not call him
+    the leader after stage 2, nor draw moves from that artificial order.
+    """
+    trucks = dakar_2004_dom.by_id("trucks")
+    facts = {
+        div.find("dt")[0].text(): div.find("dd")[0].text()
+        for div in trucks.find("dl", cls="facts")[0].find("div")
+    }
+    leaders = facts["Leader after each stage"]
+    assert leaders == (
+        "tied (awarded time) (stage 2) · No. 417 Gérard de Rooy (stages 3–4) · "
+        "No. 414 Vladimir Chagin (stages 5–17)"
+    )
+    assert "Sugawara (stage 2)" not in leaders
+    winners = {r[0]: r for r in table_rows(trucks.find("table", cls="winners")[0])}
+    assert winners["2"][4] == "cancelled: 0:34:21 awarded to all, a tie"
+    stage_3 = dakar_2004_dom.by_id("trucks-stage-3")
+    gc_3 = next(t for t in stage_3.find("table") if "General" in t.text())
+    assert {r["Move"] for r in table_records(gc_3)} == {"·"}
+    assert "every crew tied" in dakar_2004_dom.by_id("trucks-stage-2").text()
+
+
+def test_not_documented_crews_are_listed_once_per_category(dakar_2004_dom: Node) -> None:
+    """Each crew the source leaves out is listed once, under its status, not once per stage."""
+    cars = dakar_2004_dom.by_id("cars-unclassified")
+    headings = [h.text() for h in cars.find("h4")]
+    assert headings == ["Time not in the source (it prints the top 10) (15)"]
+    items = [li.text() for li in cars.find("li")]
+    vatanen = [text for text in items if "Ari Vatanen" in text]
+    assert vatanen == [
+        "Ari Vatanen / Juha Repo: not classified after stages 2–17 (no time printed for stage 2)"
+    ]
+    alphand = next(text for text in items if "Luc Alphand" in text)
+    assert alphand.startswith("No. 207 Luc Alphand / Henri Magne: not classified after stages")
+    assert "last classified after stage 5" in alphand
+    assert "classified again after stage 17" in alphand
+    panel = dakar_2004_dom.by_id("cars-stage-9").text()
+    assert "13 crews not classified after stage 9: 13 time not in the source" in panel
+    assert "Ari Vatanen" not in panel
+
+
+def test_sources_are_named_by_the_article_and_records_in_words(dakar_2004_dom: Node) -> None:
+    """Sources read "2004 Dakar Rally article, …" (the file only in a tooltip); records as #N."""
+    makeup = dakar_2004_dom.by_id("cars-makeup")
+    sources = makeup.find("span", cls="source")
+    assert sources
+    assert all(s.text().startswith("2004 Dakar Rally article") for s in sources)
+    assert all(s.attrs["title"] == "file 000_ec2c8ada3c9fcad5.txt" for s in sources)
+    assert "000_ec2c8ada3c9fcad5.txt" not in makeup.text()
+    timeline = dakar_2004_dom.by_id("cars").find("ol", cls="timeline")[0].text()
+    assert "record #129 of the log" in timeline
+    assert "log seq" not in dakar_2004_dom.text()
+    numbers = [td.text() for td in dakar_2004_dom.find("td", cls="num no")]
+    assert "-" not in numbers  # a crew without a number has an empty cell, never a "-"
+    assert "won by No. 12 David Frétigné" in dakar_2004_dom.by_id("bikes-stage-3").text()
+
+
+def test_hypothetical_events_have_no_record_number() -> None:
+    """In a what-if page, hypothetical penalties and rescissions are not given real seqs."""
+    page = build_report(
+        load("dakar-2004"),
+        hypothesis=Hypothesis(
+            penalties=("Peterhansel@5=+1:00:00",),
+            rescind=("2004-cars-peterhansel-assistance",),
+        ),
+    )
+    timeline = parse_html(page).by_id("cars").find("ol", cls="timeline")[0]
+    texts = [li.text() for li in timeline.find("li")]
+    rescinded = next(t for t in texts if "Rescinded" in t)
+    assert "Rescinded (hypothetical): hypothetical rescission" in rescinded
+    imposed = next(t for t in texts if "+1:00:00" in t)
+    assert "a hypothetical event (not in the log)" in imposed
+    assert "#322" not in page
+    assert "#323" not in page
+
+
+def test_charts_draw_only_known_positions_with_tooltips(dakar_2004_page: str) -> None:
+    """No point for an uncertain place; each line has a tooltip; gap axes read h:mm."""
+    rally = load("dakar-2004")
+    trucks = chart_series(rally.replay("trucks"))
+    azevedo = next(s for s in trucks if "Azevedo" in s.label)
+    # ≥4 after stage 16 (the source prints the top 3), 6th after stage 17: no "collapse"
+    assert azevedo.positions[-2:] == (4, 6)
+    assert azevedo.certain[-2:] == (False, True)
+    assert azevedo.known_positions[-2:] == (None, 6)
+    dom = parse_html(dakar_2004_page)
+    figure = next(
+        f for f in dom.find("figure", cls="chart") if f.attrs["data-chart"] == "trucks-gaps"
+    )
+    svg = figure.find("svg", cls="wide")[0]
+    titles = [t.text() for t in svg.iter("title")]
+    assert any(t.startswith("412 André de Azevedo (behind the leader after stage") for t in titles)
+    ticks = [t.text() for t in svg.iter("text") if re.fullmatch(r"-?\d+:\d\d", t.text())]
+    assert "0:00" in ticks
+    assert not any(re.fullmatch(r"\d+\.\d", t.text()) for t in svg.iter("text"))
+
+
+def test_relative_to_adds_a_column_and_a_chart() -> None:
+    """`relative_to`: the final standings gain `To No. 201`, and a third chart per category."""
+    page = build_report(load("dakar-2004"), categories=["cars"], relative_to="201")
+    dom = parse_html(page)
+    records = table_records(_final_table(dom, "cars"))
+    assert records[0]["To No. 201"] == "-0:49:24"
+    assert records[1]["To No. 201"] == "(ref)"
+    assert records[2]["To No. 201"] == "+2:11:09"  # 56:48:10 - 54:37:01
+    charts = [f.attrs["data-chart"] for f in dom.find("figure", cls="chart")]
+    assert charts == ["cars-positions", "cars-gaps", "cars-relative"]

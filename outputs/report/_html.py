@@ -1,0 +1,104 @@
+"""Small HTML pieces of the report; every value passes through ``e`` (escaped, quotes too)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+from rally_standings.events import Person, Provenance
+from rally_standings.outputs._text import Move, number_cell, source_file, source_text
+
+__all__ = [
+    "PROVENANCE",
+    "badge",
+    "crew_cell",
+    "e",
+    "move_cell",
+    "number_td",
+    "pos_cell",
+    "source_html",
+    "table",
+]
+
+
+def e(text: object) -> str:
+    """``text`` escaped for HTML text and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def pos_cell(position: int, certain: bool) -> str:
+    """A position cell; an uncertain one is ``≥N``, styled, with a tooltip saying why."""
+    if certain:
+        return f'<td class="num pos">{position}</td>'
+    return (
+        f'<td class="num pos uncertain" title="at least {position}th: the source prints only '
+        f'the leading rows">≥{position}</td>'
+    )
+
+
+def move_cell(item: Move) -> str:
+    """A Move cell, its meaning in a tooltip."""
+    return f'<td class="move {e(item.kind)}" title="{e(item.title)}">{e(item.text)}</td>'
+
+
+def number_td(number: str | None) -> str:
+    """A race-number cell: empty (never a "-") when the source gives none."""
+    return f'<td class="num no">{e(number_cell(number))}</td>'
+
+
+def crew_cell(crew: Sequence[Person], make: str | None, *, compact: bool) -> str:
+    """The crew (the driver always visible, the co-drivers hidden on a phone) and the make.
+
+    ``compact``: the driver only, the whole crew in a tooltip, and no make column.
+    """
+    names = " / ".join(person.name for person in crew)
+    if compact:
+        return f'<td class="crew" title="{e(names)}">{e(crew[0].name)}</td>'
+    rest = "".join(f" / {e(person.name)}" for person in crew[1:])
+    co = f'<span class="co">{rest}</span>' if rest else ""
+    return (
+        f'<td class="crew"><span class="driver">{e(crew[0].name)}</span>{co}</td>'
+        f'<td class="make">{e(make or "")}</td>'
+    )
+
+
+def table(
+    headers: Sequence[tuple[str, str]], body: Iterable[str], *, caption: str = "", cls: str = ""
+) -> str:
+    """A table: ``headers`` as (text, class); ``caption`` is already HTML."""
+    head = "".join(f'<th scope="col" class="{e(c)}">{e(h)}</th>' for h, c in headers)
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    klass = f' class="{e(cls)}"' if cls else ""
+    return (
+        f'<div class="table-wrap"><table{klass}>{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+PROVENANCE = {
+    "printed": "printed in the source",
+    "derived": "derived from printed numbers",
+    "note": "stated in a note of the source",
+    "erratum": "corrected by an erratum: the printed value is proved wrong",
+    "inferred": "inferred by the importer, not yet reviewed",
+    "recorded": "recorded by an official",
+    "hypothetical": "hypothetical: not a fact",
+    "synthetic": "generated",
+}
+"""Each kind of source, in words (the legend and the badges' tooltips)."""
+
+
+def badge(kind: str) -> str:
+    """A small label naming the kind of a source."""
+    title = e(PROVENANCE.get(kind, kind))
+    return f'<span class="badge {e(kind)}" title="{title}">{e(kind)}</span>'
+
+
+def source_html(provenance: Provenance, rally: str) -> str:
+    """Where a fact comes from, citable; the source file only in a tooltip."""
+    text = source_text(provenance, rally)
+    if not text:
+        return ""
+    found = source_file(provenance)
+    tip = f' title="file {e(found)}"' if found else ""
+    return f'<span class="source"{tip}>{e(text)}</span>'

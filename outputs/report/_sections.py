@@ -1,0 +1,991 @@
+"""The report's sections: per category (or per what-if), their tables, charts and lists.
+
+The summary of a category (facts, charts, final standings, stage winners,
+penalties and cancellations) is always shown and printed; the long lists
+(who is not classified, stage by stage, how each time is made up) are
+collapsible sections, printed only when the reader opened them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import attrs
+
+from rally_standings.engine import Component, StageComparison, StageResult, Standings, WhatIf
+from rally_standings.events import StageKind, StageScheduled, format_signed, format_time
+from rally_standings.outputs._tables import grouped
+from rally_standings.outputs._text import (
+    Move,
+    Reference,
+    all_tied,
+    crew_text,
+    gap_text,
+    move_by,
+    moves,
+    record_text,
+    status_heading,
+    status_reason,
+    to_reference,
+    who,
+)
+from rally_standings.outputs.report._charts import (
+    ChartSpec,
+    Series,
+    chart_series,
+    colors_for,
+    render_chart,
+)
+from rally_standings.outputs.report._html import (
+    PROVENANCE,
+    badge,
+    crew_cell,
+    e,
+    move_cell,
+    number_td,
+    pos_cell,
+    source_html,
+    table,
+)
+from rally_standings.outputs.report._model import View
+
+__all__ = ["Advance", "category_section", "chart_spec", "whatif_section"]
+
+Advance = Callable[[str], None]
+"""Called once per step of the work with what was just done (for a progress bar)."""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _ranges(stages: Sequence[int]) -> str:
+    """``2–9, 11, 13–17`` (consecutive in the list, not in number)."""
+    parts: list[str] = []
+    for stage in stages:
+        if parts and parts[-1].split("–")[-1] == str(stage - 1):
+            parts[-1] = parts[-1].split("–")[0] + f"–{stage}"
+        else:
+            parts.append(str(stage))
+    return ", ".join(parts)
+
+
+def _record(view: View, seq: int) -> str:
+    return record_text(seq) if view.real(seq) else "a hypothetical event (not in the log)"
+
+
+def _stage_route(event: StageScheduled | None) -> str:
+    if event is None:
+        return ""
+    route = " → ".join(part for part in (event.start, event.finish) if part)
+    parts = [event.date or "", route, f"{event.distance_km} km" if event.distance_km else ""]
+    return " · ".join(part for part in parts if part)
+
+
+# ---------------------------------------------------------------------- standings tables
+
+
+def standings_table(
+    standings: Standings,
+    previous: Standings | None,
+    *,
+    caption: str = "",
+    was_label: str = "",
+    compact: bool = False,
+    reference: Reference | None = None,
+) -> str:
+    """A GC table; ``previous``: the earlier GC (moves), or with ``was_label`` the actual one.
+
+    ``compact``: the driver only (the crew in a tooltip) and no make, for two tables abreast.
+    """
+    if not standings.rows:
+        return '<p class="empty">No entry is classified.</p>'
+    before = {row.entry_id: row for row in previous.rows} if previous is not None else {}
+    moved = moves(previous, standings) if previous is not None and not was_label else {}
+    ref_row = standings.row_for(reference.entry_id) if reference is not None else None
+    headers: list[tuple[str, str]] = [("Pos", "num")]
+    if was_label:
+        headers.append((was_label, "num"))
+    headers += [("Move", "move")] if moved else []
+    headers += [("No.", "num no")]
+    headers += [("Driver", "crew")] if compact else [("Crew", "crew"), ("Make", "make")]
+    headers += [("Time", "num time"), ("Gap", "num gap")]
+    if reference is not None:
+        headers.append((f"To {reference.label}", "num ref"))
+    body = []
+    for index, row in enumerate(standings.rows):
+        was = before.get(row.entry_id)
+        cells = [pos_cell(row.position, row.position_certain)]
+        if was_label:
+            cells.append(
+                '<td class="num"></td>'
+                if was is None
+                else pos_cell(was.position, was.position_certain)
+            )
+        if moved:
+            cells.append(move_cell(moved[row.entry_id]))
+        cells += [
+            number_td(row.number),
+            crew_cell(row.crew, row.make, compact=compact),
+            f'<td class="num time">{e(format_time(row.time_ms))}</td>',
+            f'<td class="num gap">{e(gap_text(row.gap_ms))}</td>',
+        ]
+        if reference is not None:
+            is_ref = row.entry_id == reference.entry_id
+            delta = to_reference(row.time_ms, ref_row.time_ms if ref_row else None)
+            text = "(ref)" if is_ref else "" if delta is None else format_signed(delta)
+            cells.append(f'<td class="num ref">{e(text)}</td>')
+        klass = ' class="leader"' if index == 0 else ""
+        body.append(f"<tr{klass}>{''.join(cells)}</tr>")
+    return table(headers, body, caption=caption, cls="standings")
+
+
+MOVE_LEGEND = (
+    '<p class="small legend-move">Move: places gained <span class="up">▲</span> or lost '
+    '<span class="down">▼</span> since the stage before; = the same place; – not classified '
+    "after the stage before; ? a position is uncertain (≥N), so the move is not known; "
+    "· every crew was tied before (a time awarded to all), so there was no order to move from.</p>"
+)
+
+
+def _unclassified_line(view: View, standings: Standings) -> str:
+    """One line in a stage panel: how many are not classified, by status, with a link."""
+    if not standings.unclassified:
+        return ""
+    parts = [
+        f"{len(members)} {status_heading(status, standings.known_rows).lower()}"
+        for status, members in grouped(standings.unclassified)
+    ]
+    return (
+        f'<p class="small">{_plural(len(standings.unclassified), "crew")} not classified '
+        f"after stage {standings.after_stage}: {e('; '.join(parts))} "
+        f'(<a href="#{e(view.category)}-unclassified">who, and why</a>).</p>'
+    )
+
+
+def _unclassified_section(view: View) -> str:
+    """Each crew not classified after some stage, once, under its status's heading."""
+    seen: dict[str, list[tuple[Standings, int]]] = {}
+    for standings in view.snapshots:
+        for index, item in enumerate(standings.unclassified):
+            seen.setdefault(item.entry_id, []).append((standings, index))
+    if not seen:
+        return '<p class="empty">Every crew is classified after every stage.</p>'
+    by_status: dict[str, list[str]] = {}
+    final = view.final
+    for occurrences in seen.values():
+        last_standings, last_index = occurrences[-1]
+        item = last_standings.unclassified[last_index]
+        stages = [s.after_stage for s, _ in occurrences]
+        classified_after = [
+            s.after_stage
+            for s in view.snapshots
+            if s.after_stage < stages[-1] and s.row_for(item.entry_id) is not None
+        ]
+        known = f"; last classified after stage {classified_after[-1]}" if classified_after else ""
+        later = (
+            f"; classified again after stage {final.after_stage}"
+            if final.row_for(item.entry_id) is not None
+            else ""
+        )
+        number = f"No. {e(item.number)} " if item.number else ""
+        by_status.setdefault(item.status, []).append(
+            f"<li>{number}<b>{e(crew_text(item.crew))}</b>: not classified after "
+            f"stage{'s' if len(stages) > 1 else ''} {e(_ranges(stages))} "
+            f"({e(status_reason(item))}){e(known)}{e(later)}</li>"
+        )
+    blocks = []
+    for status in ("retired", "excluded", "no-result", "not-documented"):
+        items = by_status.get(status)
+        if items:
+            blocks.append(
+                f"<h4>{e(status_heading(status, final.known_rows))} ({len(items)})</h4>"
+                f'<ul class="compact">{"".join(items)}</ul>'
+            )
+    return "".join(blocks)
+
+
+# ---------------------------------------------------------------------- stages
+
+
+def _stage_table(result: StageResult) -> str:
+    if result.cancelled_reason is not None:
+        awarded = (
+            "no time awarded"
+            if result.awarded_ms is None
+            else f"{format_time(result.awarded_ms)} awarded to every crew still in the rally: a tie"
+        )
+        return f'<p class="cancel">Cancelled: {e(result.cancelled_reason)} ({e(awarded)}).</p>'
+    if not result.rows and not result.combined:
+        return '<p class="empty">No result recorded for this stage.</p>'
+    body = []
+    for row in result.rows:
+        body.append(
+            "<tr>"
+            + pos_cell(row.position, row.position_certain)
+            + number_td(row.number)
+            + crew_cell(row.crew, None, compact=True)
+            + f'<td class="num time">{e(format_time(row.time_ms))}</td>'
+            + f'<td class="num gap">{e(gap_text(row.gap_ms))}</td>'
+            + f'<td class="num">{e(format_signed(row.penalty_ms) if row.penalty_ms else "")}</td>'
+            + "</tr>"
+        )
+    out = (
+        table(
+            [
+                ("Pos", "num"),
+                ("No.", "num no"),
+                ("Driver", "crew"),
+                ("Time", "num time"),
+                ("Gap", "num gap"),
+                ("Penalty", "num"),
+            ],
+            body,
+            caption=f"Stage {result.stage} ranking",
+            cls="stage",
+        )
+        if body
+        else ""
+    )
+    if result.combined:
+        items = "".join(
+            f"<li>{who(c.number, c.crew)}: "
+            f"{e(format_time(c.time_ms))} over stages {c.first_stage}–{c.stage}</li>"
+            for c in result.combined
+        )
+        out += (
+            '<p class="small">Combined times ending at this stage (the source gives only '
+            f'their sum):</p><ul class="compact">{items}</ul>'
+        )
+    return out
+
+
+def _winners(result: StageResult) -> list[str]:
+    return [who(row.number, row.crew) for row in result.rows if row.position == 1]
+
+
+def _stage_winners(view: View) -> str:
+    body = []
+    for result in view.stage_results:
+        route = e(_stage_route(view.schedule.get(result.stage)))
+        kind = "" if result.kind == StageKind.SPECIAL else f" ({result.kind}, not counted)"
+        if result.cancelled_reason is not None:
+            award = (
+                ""
+                if result.awarded_ms is None
+                else f": {format_time(result.awarded_ms)} awarded to all, a tie"
+            )
+            winner, time, note = "—", "", f"cancelled{award}"
+        else:
+            winners = _winners(result)
+            if winners:
+                winner = "<br>".join(e(name) for name in winners)
+                time = e(format_time(result.rows[0].time_ms))
+                note = "tie" if len(winners) > 1 else ""
+            else:
+                winner, time, note = "—", "", "no stage time recorded"
+        body.append(
+            f'<tr><td class="num">{result.stage}</td><td class="small route">{route}</td>'
+            f'<td class="winner">{winner}</td><td class="num time">{time}</td>'
+            f'<td class="small">{e(note)}{e(kind)}</td></tr>'
+        )
+    return table(
+        [
+            ("Stage", "num"),
+            ("Date · route", "route"),
+            ("Winner", "winner"),
+            ("Time", "num time"),
+            ("", ""),
+        ],
+        body,
+        cls="winners",
+    )
+
+
+def _stage_by_stage(view: View, actual: View | None) -> str:
+    blocks = []
+    previous: Standings | None = None
+    for result in view.stage_results:
+        standings = view.snapshot(result.stage)
+        winners = _winners(result)
+        if result.cancelled_reason is not None:
+            headline = "cancelled: same time to all, a tie" if result.awarded_ms else "cancelled"
+        elif winners:
+            headline = "won by " + ", ".join(winners)
+        else:
+            headline = "no stage time"
+        if standings is not None and standings.leader is not None:
+            if all_tied(standings):
+                headline += " · GC: every crew tied"
+            else:
+                headline += f" · GC leader {who(standings.leader.number, standings.leader.crew)}"
+        gc = ""
+        if standings is not None:
+            if actual is not None:
+                gc = standings_table(
+                    standings,
+                    actual.snapshot(result.stage),
+                    caption=f"Hypothetical GC after stage {result.stage} (Was: actual)",
+                    was_label="Was",
+                    compact=True,
+                )
+            else:
+                gc = standings_table(
+                    standings,
+                    previous,
+                    caption=f"General classification after stage {result.stage}",
+                    compact=True,
+                )
+            gc += _unclassified_line(view, standings)
+            previous = standings
+        route = _stage_route(view.schedule.get(result.stage))
+        blocks.append(
+            f'<details class="stage" id="{e(view.category)}-stage-{result.stage}">'
+            f"<summary><b>Stage {result.stage}</b>"
+            f"{' · ' + e(route) if route else ''}"
+            f'<span class="headline">{e(headline)}</span></summary>'
+            f'<div class="abreast"><div>{_stage_table(result)}</div><div>{gc}</div></div>'
+            "</details>"
+        )
+    return "".join(blocks)
+
+
+# ---------------------------------------------------------------------- facts
+
+
+def _leader_after(view: View, standings: Standings) -> str:
+    if all_tied(standings):
+        return "tied (awarded time)" if standings.after_stage in view.awarded_stages else "tied"
+    leader = standings.leader
+    assert leader is not None
+    return who(leader.number, leader.crew)
+
+
+def leaders_text(view: View) -> str:
+    """Who led after each stage, runs merged: ``No. 203 … (stages 3–17)``."""
+    runs: list[tuple[str, int, int]] = []
+    for standings in view.snapshots:
+        if standings.leader is None:
+            continue
+        name = _leader_after(view, standings)
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1], standings.after_stage)
+        else:
+            runs.append((name, standings.after_stage, standings.after_stage))
+    return " · ".join(
+        f"{name} (stage {a})" if a == b else f"{name} (stages {a}–{b})" for name, a, b in runs
+    )
+
+
+def _facts(view: View) -> str:
+    final = view.final
+    facts: list[tuple[str, str]] = []
+    leader = final.leader
+    last = max((result.stage for result in view.stage_results), default=0)
+    if leader is not None:
+        facts.append(
+            (
+                "Winner"
+                if final.after_stage == last
+                else f"Leader after stage {final.after_stage}",
+                (f"No. {e(leader.number)} " if leader.number else "")
+                + f"<b>{e(crew_text(leader.crew))}</b>"
+                + (f" · {e(leader.make)}" if leader.make else "")
+                + f" · {e(format_time(leader.time_ms))}",
+            )
+        )
+        if len(final.rows) > 1:
+            second = final.rows[1]
+            facts.append(
+                (
+                    "Margin",
+                    f"<b>{e(format_time(second.gap_ms or 0))}</b> over "
+                    f"{e(who(second.number, second.crew))}",
+                )
+            )
+    facts.append(("Leader after each stage", e(leaders_text(view))))
+    wins: dict[str, int] = {}
+    for result in view.stage_results:
+        if result.cancelled_reason is None and result.kind == StageKind.SPECIAL:
+            for name in _winners(result):
+                wins[name] = wins.get(name, 0) + 1
+    if wins:
+        ranked = sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))
+        facts.append(("Stage wins", e(" · ".join(f"{n} ×{c}" for n, c in ranked))))
+    kinds = [result.kind for result in view.stage_results]
+    cancelled = {c.stage for c in view.cancelled}
+    specials = sum(
+        1
+        for result in view.stage_results
+        if result.kind == StageKind.SPECIAL and result.stage not in cancelled
+    )
+    parts = [_plural(specials, "timed special")]
+    if kinds.count(StageKind.PROLOGUE):
+        parts.insert(0, _plural(kinds.count(StageKind.PROLOGUE), "prologue"))
+    if cancelled:
+        parts.append(f"{len(cancelled)} cancelled ({_ranges(sorted(cancelled))})")
+    facts.append(("Stages", e(f"{len(view.stage_results)}: {', '.join(parts)}")))
+    return (
+        '<dl class="facts">'
+        + "".join(f"<div><dt>{e(k)}</dt><dd>{v}</dd></div>" for k, v in facts)
+        + "</dl>"
+    )
+
+
+def partial_note(snapshots: Sequence[Standings]) -> str:
+    """What the source leaves out, when it prints only the leading rows."""
+    unsure = sum(1 for s in snapshots for row in s.rows if not row.position_certain)
+    partial = [s for s in snapshots if s.known_rows is not None]
+    if not partial and not unsure:
+        return ""
+    by_known: dict[int, list[int]] = {}
+    for standings in partial:
+        if standings.known_rows is not None:
+            by_known.setdefault(standings.known_rows, []).append(standings.after_stage)
+    tops = "; ".join(
+        f"after stage{'s' if len(stages) > 1 else ''} {_ranges(stages)}, "
+        + ("only the leader" if known == 1 else f"the top {known}")
+        for known, stages in sorted(by_known.items(), key=lambda kv: kv[1][0])
+    )
+    return (
+        '<aside class="partial" role="note"><b>Partial data.</b> The source prints only the '
+        f"leading rows of the general classification ({e(tops)}). "
+        "A place beyond them is a lower bound, shown as "
+        '<span class="uncertain">≥N</span> (at least N-th: that many crews known to the log '
+        "are ahead). The position chart draws only the places the source vouches for: a line "
+        "breaks where a crew's place is not known, and no move is drawn into or out of a gap; "
+        "the gap chart draws every time that is known "
+        f"({_plural(unsure, 'uncertain position')} in all).</aside>"
+    )
+
+
+# ---------------------------------------------------------------------- penalties and make-up
+
+
+def _timeline(view: View) -> str:
+    items: list[tuple[int, int, str]] = []
+    rally = view.rally.name
+    for listing in view.listings:
+        event = listing.state.event
+        scope = "GC only" if event.gc_only else "stage and GC"
+        name = e(who(listing.number, listing.crew))
+        amount = e(format_signed(event.amount_ms))
+        kind = "bonus" if event.amount_ms < 0 else "penalty"
+        status = ""
+        klass = "penalty"
+        if not listing.state.in_force:
+            klass = "penalty rescinded"
+            amount = f"<del>{amount}</del>"
+            seq = listing.state.rescinded_seq
+            when = "hypothetical" if seq is None or not view.real(seq) else record_text(seq)
+            status = (
+                f' <span class="rescinded-note">Rescinded ({e(when)}): '
+                f"{e(listing.state.rescinded_reason or '')}</span>"
+            )
+        hypothetical = (
+            ' <span class="badge hypothetical">hypothetical</span>'
+            if str(event.provenance.kind) == "hypothetical"
+            else ""
+        )
+        source = source_html(event.provenance, rally)
+        items.append(
+            (
+                event.stage,
+                listing.state.seq,
+                f'<li class="{klass}"><span class="when">Stage {event.stage}</span> '
+                f'<span class="what">{kind.capitalize()} {amount}</span> for <b>{name}</b> '
+                f"({scope}): {e(event.reason)}{hypothetical}{status} "
+                f'<span class="small">· {e(event.penalty_id)} · '
+                f"{e(_record(view, listing.state.seq))}"
+                + (f" · {source}" if source else "")
+                + "</span></li>",
+            )
+        )
+    for cancel in view.cancelled:
+        award = (
+            "no time awarded: the stage does not count"
+            if cancel.awarded_ms is None
+            else f"<b>{e(format_time(cancel.awarded_ms))}</b> awarded to every crew still in "
+            "the rally, so the stage is a tie"
+        )
+        items.append(
+            (
+                cancel.stage,
+                cancel.seq,
+                f'<li class="cancel"><span class="when">Stage {cancel.stage}</span> '
+                f'<span class="what">Cancelled</span>: {e(cancel.reason)}; {award} '
+                f'<span class="small">· {e(_record(view, cancel.seq))}</span></li>',
+            )
+        )
+    for result in view.stage_results:
+        for item in result.retired:
+            items.append(
+                (
+                    result.stage,
+                    0,
+                    f'<li class="retired"><span class="when">Stage {result.stage}</span> '
+                    f'<span class="what">Out</span>: <b>{e(who(item.number, item.crew))}</b>, '
+                    f"{e(item.reason)}</li>",
+                )
+            )
+    if not items:
+        return (
+            '<p class="empty">No penalty, cancellation or retirement is recorded for '
+            f"{e(view.category)}.</p>"
+        )
+    items.sort(key=lambda item: (item[0], item[1]))
+    return '<ol class="timeline">' + "".join(text for _, _, text in items) + "</ol>"
+
+
+def _component_row(view: View, part: Component) -> str:
+    amount = format_signed(part.time_ms) if part.kind == "penalty" else format_time(part.time_ms)
+    recorded = (
+        f' <span class="small">(first recorded {e(format_time(part.recorded_ms))})</span>'
+        if part.recorded_ms is not None
+        else ""
+    )
+    stage = f"{part.first_stage}–{part.stage}" if part.first_stage is not None else str(part.stage)
+    seq = f"#{part.seq}" if view.real(part.seq) else "hypothetical"
+    return (
+        f'<tr class="{e(part.kind)}"><td class="num">{e(stage)}</td>'
+        f"<td>{e(part.note)}{recorded}</td>"
+        f'<td class="num">{e(amount)}</td>'
+        f"<td>{badge(str(part.provenance.kind))} "
+        f"{source_html(part.provenance, view.rally.name)}</td>"
+        f'<td class="num small">{e(seq)}</td></tr>'
+    )
+
+
+def _makeup(view: View, standings: Standings) -> str:
+    if not standings.rows:
+        return ""
+    blocks = []
+    for row in standings.rows:
+        kinds: list[str] = [part.kind for part in row.components]
+        counts = ", ".join(
+            _plural(kinds.count(kind), label)
+            for kind, label in (
+                ("result", "result"),
+                ("penalty", "penalty"),
+                ("awarded", "awarded time"),
+            )
+            if kinds.count(kind)
+        )
+        sources = sorted({str(part.provenance.kind) for part in row.components})
+        body = [_component_row(view, part) for part in row.components]
+        body.append(
+            f'<tr class="total"><td></td><td>Total</td>'
+            f'<td class="num">{e(format_time(row.time_ms))}</td><td></td><td></td></tr>'
+        )
+        blocks.append(
+            f'<details class="makeup" data-entry="{e(row.number or row.entry_id)}">'
+            f'<summary><span class="pos-chip">{e(row.position_text)}</span> '
+            + (f"No. <b>{e(row.number)}</b> " if row.number else "")
+            + f"{e(crew_text(row.crew))} · "
+            f"{e(format_time(row.time_ms))} "
+            f'<span class="small">({e(counts)}; {" ".join(badge(s) for s in sources)})'
+            f"</span></summary>"
+            + table(
+                [
+                    ("Stage", "num"),
+                    ("What", ""),
+                    ("Time", "num"),
+                    ("Source", ""),
+                    ("Record", "num"),
+                ],
+                body,
+            )
+            + "</details>"
+        )
+    legend = "".join(
+        f"<li>{badge(kind)} {e(text)}</li>"
+        for kind, text in PROVENANCE.items()
+        if kind not in ("synthetic",)
+    )
+    return f'<ul class="legend inline">{legend}</ul>' + "".join(blocks)
+
+
+# ---------------------------------------------------------------------- charts
+
+
+_CHART_TITLES = {
+    "positions": "Place after each stage",
+    "gaps": "Gap to the leader after each stage",
+    "relative": "Time to {ref} after each stage",
+}
+
+_CAPTIONS = {
+    "positions": (
+        "Place in the general classification after each stage; the winner is drawn thick. "
+        "Only places the source vouches for are drawn: a line breaks where a crew is not "
+        "classified or its place is uncertain (≥N), so no move is drawn that the data does "
+        "not show. Shaded: a stage cancelled for this category. Hover a line for its crew."
+    ),
+    "gaps": (
+        "Time behind the leader after each stage, in hours and minutes. The lower panel, when "
+        "there is one, is the same chart cut to the fight for the lead. A line breaks where "
+        "a crew's time is not known. Hover a line for its crew."
+    ),
+    "relative": (
+        "Each crew's time against {ref} after each stage (above the red line: ahead of it). "
+        "A line breaks where either time is not known."
+    ),
+}
+
+
+def chart_spec(
+    view: View,
+    series: tuple[Series, ...],
+    colors: dict[str, str],
+    kind: Literal["positions", "gaps", "relative"],
+    *,
+    chart_id: str,
+    title_prefix: str = "",
+    width: float = 11.0,
+    narrow: bool = False,
+) -> ChartSpec:
+    """The spec of one chart of ``view``."""
+    reference = view.reference
+    leader = view.final.leader.entry_id if view.final.leader is not None else None
+    label = reference.label if reference is not None else ""
+    if kind == "relative" and reference is not None:
+        leader = reference.entry_id
+    height = 4.6 if kind == "positions" else 4.2
+    if narrow:
+        height = 5.4 if kind == "positions" else 6.6
+    spec = ChartSpec(
+        chart_id=chart_id,
+        kind=kind,
+        stages=tuple(s.after_stage for s in view.snapshots),
+        series=series,
+        colors=colors,
+        leader=leader,
+        cancelled=view.void_stages,
+        awarded=view.awarded_stages,
+        title=title_prefix + _CHART_TITLES[kind].format(ref=label),
+        width=width,
+        height=height,
+        narrow=narrow,
+        reference_label=label,
+    )
+    if kind == "gaps" and spec.zoom_ms() is not None:
+        return attrs.evolve(spec, height=height + (3.0 if not narrow else 2.6))
+    return spec
+
+
+def _figure(spec: ChartSpec, narrow: ChartSpec, caption: str) -> str:
+    def svg(item: ChartSpec, cls: str) -> str:
+        label = f"{item.title or item.kind} chart, {len(item.drawn)} series"
+        markup = render_chart(item)
+        return markup.replace("<svg ", f'<svg class="{cls}" role="img" aria-label="{e(label)}" ', 1)
+
+    return (
+        f'<figure class="chart" data-chart="{e(spec.chart_id)}" data-kind="{e(spec.kind)}" '
+        f'data-series="{len(spec.drawn)}">{svg(spec, "wide")}{svg(narrow, "narrow")}'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+def charts(
+    view: View,
+    series: tuple[Series, ...],
+    colors: dict[str, str],
+    *,
+    suffix: str,
+    title_prefix: str,
+    width: float,
+    advance: Advance,
+    kinds: Sequence[Literal["positions", "gaps", "relative"]] = ("positions", "gaps"),
+) -> list[str]:
+    """The charts of a view (wide and narrow each), as figures."""
+    plotted = len(series)
+    total = len({row.entry_id for s in view.snapshots for row in s.rows})
+    left_out = (
+        f" The {plotted} best placed of the {total} crews the data classifies are drawn."
+        if total > plotted
+        else ""
+    )
+    label = view.reference.label if view.reference is not None else ""
+    out = []
+    for kind in kinds:
+        chart_id = f"{view.category}-{kind}{suffix}"
+        spec = chart_spec(
+            view, series, colors, kind, chart_id=chart_id, title_prefix=title_prefix, width=width
+        )
+        narrow = chart_spec(
+            view,
+            series,
+            colors,
+            kind,
+            chart_id=f"{chart_id}-narrow",
+            title_prefix=title_prefix,
+            width=4.2,
+            narrow=True,
+        )
+        caption = _CAPTIONS[kind].format(ref=label) + left_out
+        out.append(_figure(spec, narrow, e(caption)))
+        advance(f"{view.category}: {kind} chart{suffix.replace('-', ' ')}")
+    return out
+
+
+def _with_reference(series: tuple[Series, ...], view: View) -> tuple[Series, ...]:
+    """``series`` with the reference crew's line added if it is not among them."""
+    reference = view.reference
+    if reference is None or any(s.entry_id == reference.entry_id for s in series):
+        return series
+    every = chart_series(view.snapshots, limit=10_000)
+    extra = [s for s in every if s.entry_id == reference.entry_id]
+    return (*series, *extra)
+
+
+# ---------------------------------------------------------------------- sections
+
+
+def _menu(category: str, links: Sequence[tuple[str, str]]) -> str:
+    items = "".join(f'<a href="#{e(category)}-{e(anchor)}">{e(text)}</a>' for anchor, text in links)
+    return f'<nav class="sections" aria-label="{e(category)} sections">{items}</nav>'
+
+
+_TOP = '<p class="to-top"><a href="#top">↑ Back to top</a></p>'
+
+
+def _collapsible(anchor: str, title: str, intro: str, body: str) -> str:
+    return (
+        f'<details class="more" id="{e(anchor)}"><summary><h3>{e(title)}</h3>'
+        '<span class="small hint">(open to read or to print)</span></summary>'
+        f"{intro}{body}</details>"
+    )
+
+
+def category_section(view: View, advance: Advance) -> str:
+    """One category: summary, charts, final standings, winners, timeline; then the long lists."""
+    series = _with_reference(chart_series(view.snapshots), view)
+    leader = view.final.leader.entry_id if view.final.leader is not None else None
+    colors = colors_for([s.entry_id for s in series], leader)
+    kinds: list[Literal["positions", "gaps", "relative"]] = ["positions", "gaps"]
+    if view.reference is not None:
+        kinds.append("relative")
+    figures = charts(
+        view,
+        series,
+        colors,
+        suffix="",
+        title_prefix="",
+        width=11.0,
+        advance=advance,
+        kinds=kinds,
+    )
+    previous = view.snapshots[-2] if len(view.snapshots) > 1 else None
+    final = view.final
+    category = view.category
+    menu = _menu(
+        category,
+        [
+            ("charts", "Charts"),
+            ("final", "Standings"),
+            ("winners", "Stage winners"),
+            ("timeline", "Penalties"),
+            ("unclassified", "Not classified"),
+            ("stages", "Stage by stage"),
+            ("makeup", "Time make-up"),
+        ],
+    )
+    section = (
+        f'<section class="category" id="{e(category)}">'
+        f"<h2>{e(category.capitalize())}</h2>"
+        + menu
+        + _facts(view)
+        + f'<div class="charts" id="{e(category)}-charts">{"".join(figures)}</div>'
+        + partial_note(view.snapshots)
+        + f'<h3 id="{e(category)}-final">Standings after stage {final.after_stage}</h3>'
+        + standings_table(
+            final,
+            previous,
+            caption=f"General classification after stage {final.after_stage}; moves against "
+            f"stage {previous.after_stage if previous else final.after_stage}",
+            reference=view.reference,
+        )
+        + MOVE_LEGEND
+        + _unclassified_line(view, final)
+        + f'<h3 id="{e(category)}-winners">Stage winners</h3>'
+        + _stage_winners(view)
+        + f'<h3 id="{e(category)}-timeline">Penalties, cancellations and retirements</h3>'
+        + _timeline(view)
+        + _collapsible(
+            f"{category}-unclassified",
+            "Not classified",
+            '<p class="small">Each crew that is not classified after some stage, once, with the '
+            "stages and why.</p>",
+            _unclassified_section(view),
+        )
+        + _collapsible(
+            f"{category}-stages",
+            "Stage by stage",
+            '<p class="small">Open a stage for its ranking and the general classification '
+            "after it, with each crew's move since the stage before.</p>",
+            _stage_by_stage(view, None),
+        )
+        + _collapsible(
+            f"{category}-makeup",
+            "How each time is made up",
+            '<p class="small">Every part of each classified crew\'s time after stage '
+            f"{final.after_stage}, with the record of the log it comes from and its source.</p>",
+            _makeup(view, final),
+        )
+        + _TOP
+        + "</section>"
+    )
+    advance(f"{category}: tables")
+    return section
+
+
+def _time_change(time_ms: int, actual_ms: int | None) -> str:
+    if actual_ms is None or actual_ms == time_ms:
+        return ""
+    return format_signed(time_ms - actual_ms)
+
+
+def whatif_section(
+    actual: View,
+    imagined: View,
+    result: WhatIf,
+    comparisons: Sequence[StageComparison],
+    advance: Advance,
+) -> str:
+    """A what-if: actual and hypothetical charts and standings side by side."""
+    series_actual = chart_series(actual.snapshots)
+    series_imagined = chart_series(imagined.snapshots)
+    winner = actual.final.leader.entry_id if actual.final.leader is not None else None
+    colors = colors_for(
+        [s.entry_id for s in series_actual] + [s.entry_id for s in series_imagined], winner
+    )
+    a_pos, a_gap = charts(
+        actual,
+        series_actual,
+        colors,
+        suffix="-actual",
+        title_prefix="Actual: ",
+        width=6.4,
+        advance=advance,
+    )
+    h_pos, h_gap = charts(
+        imagined,
+        series_imagined,
+        colors,
+        suffix="-hypothetical",
+        title_prefix="Hypothesis: ",
+        width=6.4,
+        advance=advance,
+    )
+    hypothesis = "".join(f"<li>{e(text)}</li>" for text in result.labels)
+    headline_class = "headline lead-change" if result.leader_changed else "headline"
+    leaders = []
+    for item in comparisons:
+        real = item.comparison.actual.leader
+        fancy = item.comparison.hypothetical.leader
+        changed = item.comparison.leader_changed
+        leaders.append(
+            ('<tr class="changed">' if changed else "<tr>") + f'<td class="num">{item.stage}</td>'
+            f"<td>{e(who(real.number, real.crew) if real else '-')}</td>"
+            f"<td>{e(who(fancy.number, fancy.crew) if fancy else '-')}</td>"
+            f"<td>{'lead changes' if changed else ''}</td></tr>"
+        )
+    category = actual.category
+    final_rows = []
+    for index_row, entry in enumerate(result.rows):
+        row = entry.row
+        was = (
+            '<td class="num"></td>'
+            if entry.actual_position is None
+            else f'<td class="num">{entry.actual_position}</td>'
+        )
+        mv = Move("new") if entry.actual_position is None else move_by(entry.position_change)
+        final_rows.append(
+            ('<tr class="leader">' if index_row == 0 else "<tr>")
+            + pos_cell(row.position, row.position_certain)
+            + was
+            + move_cell(mv)
+            + number_td(row.number)
+            + crew_cell(row.crew, None, compact=True)
+            + f'<td class="num time">{e(format_time(row.time_ms))}</td>'
+            + f'<td class="num gap">{e(gap_text(row.gap_ms))}</td>'
+            + f'<td class="num">{e(_time_change(row.time_ms, entry.actual_time_ms))}</td></tr>'
+        )
+    hyp_table = table(
+        [
+            ("Pos", "num"),
+            ("Was", "num"),
+            ("Move", "move"),
+            ("No.", "num no"),
+            ("Driver", "crew"),
+            ("Time", "num time"),
+            ("Gap", "num gap"),
+            ("Time change", "num"),
+        ],
+        final_rows,
+        caption=f"Hypothesis: GC after stage {result.hypothetical.after_stage}",
+        cls="standings hypothetical",
+    )
+    menu = _menu(
+        category,
+        [
+            ("final", "Standings"),
+            ("leaders", "Leaders"),
+            ("timeline", "Penalties"),
+            ("stages", "Stage by stage"),
+            ("makeup", "Time make-up"),
+        ],
+    )
+    section = (
+        f'<section class="category whatif" id="{e(category)}">'
+        f"<h2>{e(category.capitalize())}: what if</h2>"
+        + menu
+        + f'<div class="hypothesis"><h3>The hypothesis</h3><ul>{hypothesis}</ul>'
+        f'<p class="{headline_class}">{e(result.headline)}</p>'
+        '<p class="small">Hypothetical events are checked by the same rules as real ones and '
+        "applied in memory; the log is not changed, and they have no record number.</p></div>"
+        + partial_note(actual.snapshots)
+        + f'<div class="charts pair">{a_pos}{h_pos}</div>'
+        + f'<div class="charts pair">{a_gap}{h_gap}</div>'
+        + f'<h3 id="{e(category)}-final">Standings after stage '
+        f"{result.hypothetical.after_stage}: actual and hypothetical</h3>"
+        + '<div class="abreast">'
+        + standings_table(
+            result.actual,
+            None,
+            caption=f"Actual: GC after stage {result.actual.after_stage}",
+            compact=True,
+        )
+        + hyp_table
+        + "</div>"
+        + '<p class="small">Was: the actual position. Time change: the crew\'s own time in the '
+        "hypothesis against its actual time (every gap also moves with the leader's time).</p>"
+        + f'<h3 id="{e(category)}-leaders">Leader after every stage the hypothesis touches</h3>'
+        + table(
+            [("Stage", "num"), ("Actual leader", ""), ("Hypothetical leader", ""), ("", "")],
+            leaders,
+            cls="leaders",
+        )
+        + f'<h3 id="{e(category)}-timeline">Penalties, cancellations and retirements, in the '
+        "hypothesis</h3>"
+        + _timeline(imagined)
+        + _collapsible(
+            f"{category}-stages",
+            "Stage by stage, in the hypothesis",
+            '<p class="small">Open a stage for its ranking and the hypothetical general '
+            "classification after it; <i>Was</i> is the actual position after the same "
+            "stage.</p>",
+            _stage_by_stage(imagined, actual),
+        )
+        + _collapsible(
+            f"{category}-makeup",
+            "How each time is made up, in the hypothesis",
+            "",
+            _makeup(imagined, imagined.final),
+        )
+        + _TOP
+        + "</section>"
+    )
+    advance(f"{category}: tables")
+    return section
