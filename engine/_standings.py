@@ -119,9 +119,20 @@ class Unclassified:
     make: str | None
     reason: str
     status: Status = "no-result"
+    stage: int | None = None
+    """The stage it concerns: where the entry left the rally, or the first counted stage
+    without a time (for a combined time not yet complete: where that time begins)."""
+    known_after: int | None = None
+    """For a combined time not yet complete: the stage it ends at (its time is known then)."""
 
 
-def _unclassified(entry: EntryRegistered, status: Status, reason: str) -> Unclassified:
+def _unclassified(
+    entry: EntryRegistered,
+    status: Status,
+    reason: str,
+    stage: int | None = None,
+    known_after: int | None = None,
+) -> Unclassified:
     return Unclassified(
         entry_id=entry.entry_id,
         number=entry.number,
@@ -129,6 +140,8 @@ def _unclassified(entry: EntryRegistered, status: Status, reason: str) -> Unclas
         make=entry.make,
         reason=reason,
         status=status,
+        stage=stage,
+        known_after=known_after,
     )
 
 
@@ -462,19 +475,24 @@ def not_classified(fold: Fold, entry: EntryRegistered, after: int) -> Unclassifi
     if retired is not None and retired.event.stage <= after:
         how: Status = "excluded" if retired.event.excluded else "retired"
         return _unclassified(
-            entry, how, f"{how} at stage {retired.event.stage}: {retired.event.reason}"
+            entry,
+            how,
+            f"{how} at stage {retired.event.stage}: {retired.event.reason}",
+            retired.event.stage,
         )
     for stage in fold.counted_stages(entry.category, min(fold.stage_numbers()), after):
         missing: Status = "not-documented" if _partial(fold, entry.category, stage) else "no-result"
         result = fold.covering(entry.entry_id, stage)
         if result is None:
-            return _unclassified(entry, missing, f"no result for stage {stage}")
+            return _unclassified(entry, missing, f"no result for stage {stage}", stage)
         first, last = fold.result_span(result)
         if last > after:
             return _unclassified(
                 entry,
                 missing,
                 f"combined time for stages {first}-{last} known only after stage {last}",
+                first,
+                last,
             )
     return _unclassified(entry, "no-result", "not classified")  # pragma: no cover - by rule
 
@@ -731,7 +749,7 @@ def compute_stage_result(
         out = fold.retirement(entry.entry_id)
         if out is not None and out.event.stage == stage:
             how: Status = "excluded" if out.event.excluded else "retired"
-            retired.append(_unclassified(entry, how, f"{how}: {out.event.reason}"))
+            retired.append(_unclassified(entry, how, f"{how}: {out.event.reason}", stage))
     return StageResult(
         rally_id=fold.rally.rally_id,
         rally=fold.rally.name,

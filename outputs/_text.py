@@ -199,27 +199,19 @@ def status_heading(status: str, known_rows: int | None = None) -> str:
     }.get(status, status)
 
 
-_NO_RESULT = re.compile(r"no result for stage (\d+)")
-_COMBINED = re.compile(r"combined time for stages (\d+)-(\d+) known only after stage (\d+)")
-
-
 def status_reason(item: Unclassified) -> str:
     """Why a crew is not classified, in words a fan understands.
 
     The engine's reason is kept for JSON; this rephrases the two reasons
     about a missing time, and keeps retirements and exclusions as they are.
     """
-    printed = item.status == "not-documented"
-    missing = _NO_RESULT.fullmatch(item.reason)
-    if missing:
-        verb = "printed" if printed else "recorded"
-        return f"no time {verb} for stage {missing[1]}"
-    combined = _COMBINED.fullmatch(item.reason)
-    if combined:
-        first, last = combined[1], combined[2]
-        given = "printed" if printed else "recorded"
-        return f"only one total time {given} for stages {first}–{last}, known after stage {last}"
-    return item.reason
+    if item.status not in ("no-result", "not-documented") or item.stage is None:
+        return item.reason
+    given = "printed" if item.status == "not-documented" else "recorded"
+    if item.known_after is None:
+        return f"no time {given} for stage {item.stage}"
+    first, last = item.stage, item.known_after
+    return f"only one total time {given} for stages {first}–{last}, known after stage {last}"
 
 
 # ---------------------------------------------------------------------- sources
