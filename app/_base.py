@@ -16,7 +16,7 @@ from typing import ClassVar, NoReturn
 
 from rally_standings.engine import Rally, Standings
 from rally_standings.events import RallyError, parse_time
-from rally_standings.outputs import render
+from rally_standings.outputs import render_chunks
 from rally_standings.replays import load, resolve_log
 
 __all__ = [
@@ -179,5 +179,6 @@ def emit(result: object, args: argparse.Namespace, *, previous: Standings | None
 
         draw(result, previous=previous)
     else:
-        sys.stdout.write(render(result, getattr(args, "format", "table")))
+        for chunk in render_chunks(result, getattr(args, "format", "table")):
+            sys.stdout.write(chunk)
     return 0

@@ -319,4 +319,4 @@ class Events(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        return emit(EventLog(load_log(args.log).records), args)
+        return emit(EventLog(load_log(args.log).iter_records()), args)

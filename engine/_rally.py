@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from rally_standings.engine._fold import Effect, Fold, FoldState
@@ -138,6 +138,13 @@ class Rally:
             ]
             self._records = (*built, *self._tail)
         return self._records
+
+    def iter_records(self) -> Iterator[Record]:
+        """Every record folded, in order, built one at a time (nothing is kept)."""
+        limit = self._fold.last_seq
+        for frame in self._frames:
+            yield from frame.records(where=self.source, limit=limit - frame.first_seq + 1)
+        yield from self._tail
 
     # ------------------------------------------------------------------ following a log
 

@@ -374,36 +374,39 @@ class Standings:
             total, rank = divmod(key, width)
             yield by_rank[rank], total + awards
 
+    def iter_rows(self) -> Iterator[Row]:
+        """The classified entries, in order, built one by one and not kept (for streaming)."""
+        if self._rows is not None:
+            yield from self._rows
+            return
+        fold, known, after = self._fold, self.known_rows, self.after_stage
+        leader = previous = 0
+        position = 0
+        for index, (entry_index, time_ms) in enumerate(self.ordered()):
+            if index == 0:
+                leader = time_ms
+            if index == 0 or time_ms != previous:
+                position = index + 1
+            previous = time_ms
+            entry = fold.entry_at(entry_index)
+            yield Row(
+                position=position,
+                position_certain=known is None or position <= known,
+                entry_id=entry.entry_id,
+                number=entry.number,
+                crew=entry.crew,
+                make=entry.make,
+                time_ms=time_ms,
+                gap_ms=None if index == 0 else time_ms - leader,
+                fold=fold,
+                after=after,
+            )
+
     @property
     def rows(self) -> tuple[Row, ...]:
-        """The classified entries, in order, with positions and gaps."""
+        """The classified entries, in order, with positions and gaps (built once, kept)."""
         if self._rows is None:
-            fold, known, after = self._fold, self.known_rows, self.after_stage
-            rows: list[Row] = []
-            leader = previous = 0
-            position = 0
-            for index, (entry_index, time_ms) in enumerate(self.ordered()):
-                if index == 0:
-                    leader = time_ms
-                if index == 0 or time_ms != previous:
-                    position = index + 1
-                previous = time_ms
-                entry = fold.entry_at(entry_index)
-                rows.append(
-                    Row(
-                        position=position,
-                        position_certain=known is None or position <= known,
-                        entry_id=entry.entry_id,
-                        number=entry.number,
-                        crew=entry.crew,
-                        make=entry.make,
-                        time_ms=time_ms,
-                        gap_ms=None if index == 0 else time_ms - leader,
-                        fold=fold,
-                        after=after,
-                    )
-                )
-            self._rows = tuple(rows)
+            self._rows = tuple(self.iter_rows())
         return self._rows
 
     @property

@@ -8,7 +8,17 @@ gives its JSON shape as plain data. This module's names are cheap to import
 ``rally_standings.outputs.report``; import them where they are drawn.
 """
 
-from rally_standings.outputs._data import CONVERTER, csv_text, event_data, json_text, to_data
+from collections.abc import Iterator
+
+from rally_standings.outputs._data import (
+    CONVERTER,
+    csv_chunks,
+    csv_text,
+    event_data,
+    json_chunks,
+    json_text,
+    to_data,
+)
 from rally_standings.outputs._tables import describe, event_line, plain
 from rally_standings.outputs._text import (
     Move,
@@ -44,12 +54,19 @@ object per line, for the event log) and CSV."""
 
 def render(result: object, format: str) -> str:
     """``result`` as text in ``format`` (one of ``FORMATS``)."""
+    return "".join(render_chunks(result, format))
+
+
+def render_chunks(result: object, format: str) -> Iterator[str]:
+    """``result`` as text in ``format``, in pieces (a long replay is written as it is made)."""
     if format in ("table", "text"):
-        return plain(result)
+        if isinstance(result, EventLog):
+            return map(event_line, result.records)
+        return iter((plain(result),))
     if format in ("json", "jsonl"):
-        return json_text(result)
+        return json_chunks(result)
     if format == "csv":
-        return csv_text(result)
+        return csv_chunks(result)
     raise ValueError(f"unknown format {format!r}: expected one of {', '.join(FORMATS)}")
 
 
@@ -69,6 +86,7 @@ __all__ = [
     "StandingsHistory",
     "UnclassifiedExplanation",
     "crew_text",
+    "csv_chunks",
     "csv_text",
     "describe",
     "display_width",
@@ -76,12 +94,14 @@ __all__ = [
     "event_data",
     "event_line",
     "gap_text",
+    "json_chunks",
     "json_text",
     "move",
     "move_by",
     "pad",
     "plain",
     "render",
+    "render_chunks",
     "table",
     "title",
     "to_data",

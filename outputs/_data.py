@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import cattrs
@@ -58,7 +58,15 @@ from rally_standings.outputs._views import (
     UnclassifiedExplanation,
 )
 
-__all__ = ["CONVERTER", "csv_text", "event_data", "json_text", "to_data"]
+__all__ = [
+    "CONVERTER",
+    "csv_chunks",
+    "csv_text",
+    "event_data",
+    "json_chunks",
+    "json_text",
+    "to_data",
+]
 
 
 def _names(crew: tuple[Person, ...]) -> list[str]:
@@ -129,7 +137,7 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "category": standings.category,
         "after_stage": standings.after_stage,
         "as_of": standings.as_of,
-        "rows": [converter.unstructure(row) for row in standings.rows],
+        "rows": [converter.unstructure(row) for row in standings.iter_rows()],
         "unclassified": [converter.unstructure(item) for item in standings.unclassified],
     }
 
@@ -366,9 +374,30 @@ def to_data(result: object) -> Any:
 
 def json_text(result: object) -> str:
     """A result as pretty, stable JSON (UTF-8 text, not ASCII-escaped)."""
+    return "".join(json_chunks(result))
+
+
+def json_chunks(result: object) -> Iterator[str]:
+    """A result as JSON, in pieces: a replay snapshot by snapshot, an event log line by line.
+
+    The pieces join to exactly what ``json.dumps(to_data(result), indent=2)``
+    writes; a long replay is never held in memory whole.
+    """
     if isinstance(result, EventLog):
-        return "".join(_json_line(record) for record in result.records)
-    return json.dumps(to_data(result), ensure_ascii=False, indent=2) + "\n"
+        for record in result.records:
+            yield _json_line(record)
+        return
+    if isinstance(result, Replay) and result.reference is None:
+        if not result.snapshots:
+            yield "[]\n"
+            return
+        yield "["
+        for index, snapshot in enumerate(result.snapshots):
+            text = json.dumps(to_data(snapshot), ensure_ascii=False, indent=2)
+            yield ("," if index else "") + "\n  " + text.replace("\n", "\n  ")
+        yield "\n]\n"
+        return
+    yield json.dumps(to_data(result), ensure_ascii=False, indent=2) + "\n"
 
 
 def _json_line(record: Record) -> str:
@@ -419,8 +448,11 @@ def _unwrapped(result: object) -> object:
 def _rows(result: object) -> Iterator[dict[str, Any]]:
     """The data of every CSV row of a result."""
     if isinstance(result, Standings | Replay | Classification):
-        data = to_data(result)
-        snapshots = data if isinstance(data, list) else [data]
+        if isinstance(result, Replay) and result.reference is None:
+            snapshots: Iterable[dict[str, Any]] = map(to_data, result.snapshots)
+        else:
+            data = to_data(result)
+            snapshots = data if isinstance(data, list) else [data]
         for snapshot in snapshots:
             after = {"after_stage": snapshot["after_stage"]}
             for row in snapshot["rows"]:
@@ -464,13 +496,21 @@ def csv_text(result: object) -> str:
     shown as text and never run as a formula. Times and gaps are the engine's
     own (``+0:05:00``) and are written as they are.
     """
+    return "".join(csv_chunks(result))
+
+
+def csv_chunks(result: object) -> Iterator[str]:
+    """A result's CSV (see ``csv_text``), one line at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = _columns_of(result)
     writer.writerow(columns)
     for data in _rows(result):
         writer.writerow([_safe(_cell(data.get(column)), column) for column in columns])
-    return buffer.getvalue()
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
 
 
 def _safe(text: str, column: str) -> str:
