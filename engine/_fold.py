@@ -180,14 +180,25 @@ class FoldState:
 class Splits:
     """The elapsed times recorded at one waypoint of one stage, column by column."""
 
-    __slots__ = ("entries", "provenance", "seen", "seqs", "times")
+    __slots__ = ("_seen", "entries", "provenance", "seqs", "times")
 
     def __init__(self) -> None:
         self.entries = array("q")
         self.times = array("q")
         self.seqs = array("q")
         self.provenance = array("q")
-        self.seen: set[int] = set()
+        self._seen: set[int] | None = set()
+
+    @property
+    def seen(self) -> set[int]:
+        """The entries with a time here (built from the column when first needed)."""
+        if self._seen is None:
+            self._seen = set(self.entries)
+        return self._seen
+
+    @seen.setter
+    def seen(self, value: set[int]) -> None:
+        self._seen = value
 
     def copy(self) -> Splits:
         """An independent copy."""
@@ -196,7 +207,7 @@ class Splits:
         other.times = self.times[:]
         other.seqs = self.seqs[:]
         other.provenance = self.provenance[:]
-        other.seen = set(self.seen)
+        other._seen = None if self._seen is None else set(self._seen)
         return other
 
 
@@ -759,6 +770,106 @@ class Fold:
                 splits.seqs.append(seq)
                 splits.provenance.append(self._provenance_of(provenance))
                 splits.seen.add(member)
+
+    # ================================================================== checkpoints
+
+    def export(self) -> dict[str, Any]:
+        """The state as columns and events, for a checkpoint (``Fold.restore`` reads it back).
+
+        Results and splits are arrays of integers; the few declarative facts
+        (rally, entries, stages, cancellations, penalties, retirements, coverage)
+        are events with the seq they were folded at.
+        """
+        return {
+            "last_seq": self._last_seq,
+            "rally": self._rally,
+            "entries": list(self._entries),
+            "stages": [self._stages[s] for s in self._order],
+            "cancellations": [(c.event, c.seq, c.category) for c in self._cancellations.values()],
+            "penalties": [
+                (p.event, p.seq, p.rescinded_seq, p.rescinded_reason)
+                for p in self._penalties.values()
+            ],
+            "retirements": [(r.event, r.seq) for r in self._retirements.values()],
+            "coverage": list(self._coverage.values()),
+            "results": {name: getattr(self, name).tobytes() for name in _COLUMNS},
+            "corrections": [
+                (result, c.seq, c.time_ms, c.reason, c.provenance)
+                for result, corrections in self._corrections.items()
+                for c in corrections
+            ],
+            "spanned": [
+                (stage, entry, result)
+                for stage, spans in self._spanned.items()
+                for entry, result in spans.items()
+            ],
+            "splits": [
+                (
+                    stage,
+                    waypoint,
+                    splits.entries.tobytes(),
+                    splits.times.tobytes(),
+                    splits.seqs.tobytes(),
+                    splits.provenance.tobytes(),
+                )
+                for (stage, waypoint), splits in self._splits.items()
+            ],
+            "provenances": list(self._provenances),
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any]) -> Fold:
+        """A fold from ``export``'s data, its indexes rebuilt from the columns."""
+        fold = cls()
+        fold._last_seq = data["last_seq"]
+        fold._rally = data["rally"]
+        for provenance in data["provenances"]:
+            fold._provenance_of(provenance)
+        for entry in data["entries"]:
+            fold._store_entry(entry)
+        for scheduled in data["stages"]:
+            fold._stages[scheduled.stage] = scheduled
+            fold._order.append(scheduled.stage)
+        for event, seq, category in data["cancellations"]:
+            fold._cancellations[(event.stage, category)] = CancellationState(category, event, seq)
+        for name in _COLUMNS:
+            column = getattr(fold, name)
+            column.frombytes(data["results"][name])
+        categories = [entry.category for entry in fold._entries]
+        entries, stages, latest = fold._r_entry, fold._r_stage, fold._latest
+        for result, (entry, stage) in enumerate(zip(entries, stages, strict=True)):
+            key = (categories[entry], stage)
+            ending = fold._ending.get(key)
+            if ending is None:
+                ending = fold._ending[key] = {}
+            ending[entry] = result
+            if latest.get(entry, -1) < stage:
+                latest[entry] = stage
+        fold._last_result_stage = max(stages, default=-1)
+        for result, seq, time_ms, reason, provenance in data["corrections"]:
+            fold._corrections[result] = (
+                *fold._corrections.get(result, ()),
+                Correction(seq, time_ms, reason, provenance),
+            )
+        for stage, entry, result in data["spanned"]:
+            fold._spanned.setdefault(stage, {})[entry] = result
+        for event, seq, rescinded_seq, rescinded_reason in data["penalties"]:
+            state = PenaltyState(event, seq, rescinded_seq, rescinded_reason)
+            fold._penalties[event.penalty_id] = state
+            if state.in_force:
+                fold._add_gc_penalty(event, event.amount_ms)
+        for event, seq in data["retirements"]:
+            fold._retirements[fold._index[event.entry_id]] = RetirementState(event, seq)
+        for declaration in data["coverage"]:
+            fold._coverage[(declaration.category, declaration.stage)] = declaration
+        for stage, waypoint, entries_bytes, times, seqs, provenance in data["splits"]:
+            splits = fold._splits[(stage, waypoint)] = Splits()
+            splits.entries.frombytes(entries_bytes)
+            splits.times.frombytes(times)
+            splits.seqs.frombytes(seqs)
+            splits.provenance.frombytes(provenance)
+            splits._seen = None
+        return fold
 
     # ================================================================== changing state
     # Every change goes through these, so a journal can undo it.

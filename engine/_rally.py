@@ -12,11 +12,13 @@ stays. Asking for one stage sums the stages up to it and sorts only it.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as _dt
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from rally_standings.engine._checkpoint import read_checkpoint, write_checkpoint
 from rally_standings.engine._fold import Effect, Fold, FoldState
 from rally_standings.engine._names import name_matches
 from rally_standings.engine._standings import (
@@ -420,9 +422,24 @@ def find_entry(fold: Fold, category: str, ref: str) -> EntryRegistered:
     raise QueryError("unknown entry", where=category, expected=expected, received=ref)
 
 
+def _folded(path: Path, frames: Sequence[Frame], ends: Sequence[int]) -> Fold:
+    """The fold of ``frames``: from the log's checkpoint where one matches, else from scratch."""
+    found = read_checkpoint(path, frames, ends)
+    if found is None:
+        return Fold().apply_frames(frames)
+    fold, covered = found
+    return fold.apply_frames(frames[covered:])
+
+
 def load(path: str | os.PathLike[str], *, source: str | None = None) -> Rally:
-    """Read and fold the log file at ``path`` (``source``: how to name it, default the path)."""
-    return Rally.from_frames(scan_file(path).frames, source=str(path) if source is None else source)
+    """Read and fold the log file at ``path`` (``source``: how to name it, default the path).
+
+    A checkpoint beside the log (``LOG.checkpoint``) that matches it exactly
+    saves folding what it covers; the answer is the same either way.
+    """
+    scan = scan_file(path)
+    fold = _folded(Path(path), scan.frames, scan.ends)
+    return Rally.from_fold(scan.frames, (), fold, source=str(path) if source is None else source)
 
 
 def create_log(
@@ -443,9 +460,10 @@ class Recorder:
     def __init__(self, path: str | os.PathLike[str], *, wait_seconds: float = 0.0) -> None:
         self.path = Path(path)
         self._writer = LogWriter(self.path, wait_seconds=wait_seconds)
+        self._appended = False
         try:
             frames = self._writer.frames_at_open
-            fold = Fold().apply_frames(frames)
+            fold = _folded(self.path, frames, self._writer.ends_at_open)
             self._rally = Rally.from_fold(frames, (), fold, source=str(self.path))
         except BaseException:
             self._writer.close()
@@ -506,10 +524,15 @@ class Recorder:
             records = self._writer.append(batch, recorded_at=recorded_at)
         self._rally._tail.extend(records)
         self._rally._changed(effects)
+        self._appended = True
         return records
 
     def close(self) -> None:
-        """Release the lock."""
+        """Write a checkpoint if anything was appended, then release the lock."""
+        if self._appended:
+            self._appended = False
+            with contextlib.suppress(OSError):
+                write_checkpoint(self.path, self._rally.fold, self.path.stat().st_size)
         self._writer.close()
 
     def __enter__(self) -> Recorder:

@@ -588,6 +588,8 @@ class LogWriter:
         """How many bytes of a torn tail opening cut off (0 for a clean log)."""
         self.frames_at_open: tuple[Frame, ...] = scan.frames
         """The log's sound frames as this writer found them (it appends after them)."""
+        self.ends_at_open: tuple[int, ...] = scan.ends
+        """Where each of those frames ends (a byte offset)."""
         self.version = scan.version
         """The file's format version; appends keep to it."""
         self._next_seq = scan.count + 1

@@ -1,0 +1,142 @@
+"""The checkpoint beside a log: used when it matches exactly, ignored otherwise, never wrong."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import msgpack
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rally_standings.engine import Fold, Rally, Recorder, create_log, load
+from rally_standings.engine._checkpoint import checkpoint_path, read_checkpoint
+from rally_standings.events import LogWriter, PenaltyImposed, RallyDeclared, Record, scan_file
+from rally_standings.replays import resolve_log
+from tests.strategies import rally_records
+
+
+def _write(path: Path, records: list[Record], cut: int) -> None:
+    """The records as a log written in two recorder sessions (split at ``cut``)."""
+    first = records[0].event
+    assert isinstance(first, RallyDeclared)
+    create_log(path, first)
+    with Recorder(path) as recorder:
+        recorder.append_many([r.event for r in records[1:cut]])
+    with Recorder(path) as recorder:
+        recorder.append_many([r.event for r in records[cut:]])
+
+
+def _from_checkpoint(path: Path) -> Fold | None:
+    scan = scan_file(path)
+    found = read_checkpoint(path, scan.frames, scan.ends)
+    if found is None:
+        return None
+    fold, covered = found
+    return fold.apply_frames(scan.frames[covered:])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_checkpoint_equals_a_full_fold(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Folding from the checkpoint a recorder leaves equals folding the whole log.
+
+    Two recorder sessions: the second opens from the first's checkpoint and leaves
+    its own. Both the state and every standings answer agree with a full fold.
+    """
+    records = data.draw(rally_records())
+    if len(records) < 2:
+        return
+    cut = data.draw(st.integers(min_value=1, max_value=len(records)))
+    folder = tmp_path_factory.mktemp("ckpt")
+    path = folder / "log.rallylog"
+    _write(path, records, cut)
+    fold = _from_checkpoint(path)
+    assert fold is not None  # the second session left a checkpoint that matches
+    full = Fold().apply_all(records)
+    assert fold.snapshot() == full.snapshot()
+    rally = load(path)
+    for category in rally.categories:
+        try:
+            replay = rally.replay(category)
+        except Exception:
+            continue
+        expected = load_without_checkpoint(path).replay(category)
+        assert [s.rows for s in replay] == [s.rows for s in expected]
+
+
+def load_without_checkpoint(path: Path) -> Rally:
+    """The log folded from its first frame, whatever lies beside it."""
+    return Rally.from_frames(scan_file(path).frames, source=str(path))
+
+
+def _example(tmp_path: Path) -> Path:
+    path = tmp_path / "example.rallylog"
+    shutil.copyfile(resolve_log("example-rally"), path)
+    with Recorder(path) as recorder:
+        recorder.append(
+            PenaltyImposed(
+                penalty_id="CK", entry_id="cars:201", stage=5, amount_ms=60_000, reason="x"
+            )
+        )
+    assert checkpoint_path(path).exists()
+    return path
+
+
+def test_a_damaged_checkpoint_is_ignored(tmp_path: Path) -> None:
+    """A flipped byte in the checkpoint: it is not used, and the answer is the full fold's."""
+    path = _example(tmp_path)
+    expected = load(path).standings("cars").rows
+    raw = bytearray(checkpoint_path(path).read_bytes())
+    raw[len(raw) // 2] ^= 0x40
+    checkpoint_path(path).write_bytes(bytes(raw))
+    assert _from_checkpoint(path) is None
+    assert load(path).standings("cars").rows == expected
+
+
+def test_a_checkpoint_of_another_log_is_ignored(tmp_path: Path) -> None:
+    """A log replaced by another (same length prefix or not) no longer matches its checkpoint."""
+    path = _example(tmp_path)
+    other = tmp_path / "other.rallylog"
+    shutil.copyfile(resolve_log("dakar-2004"), other)
+    shutil.copyfile(checkpoint_path(path), checkpoint_path(other))
+    assert _from_checkpoint(other) is None
+    assert load(other).standings("cars").leader is not None
+
+
+def test_a_checkpoint_from_another_schema_is_ignored(tmp_path: Path) -> None:
+    """A checkpoint that says it was written for another schema version is not read."""
+    path = _example(tmp_path)
+    head, payload = msgpack.unpackb(checkpoint_path(path).read_bytes(), raw=False)
+    head["schema"] += 1
+    checkpoint_path(path).write_bytes(msgpack.packb([head, payload], use_bin_type=True))
+    assert _from_checkpoint(path) is None
+
+
+def test_appends_by_another_writer_are_folded_after_the_checkpoint(tmp_path: Path) -> None:
+    """A checkpoint left behind by later appends still covers its prefix; the rest is folded."""
+    path = _example(tmp_path)
+    with LogWriter(path) as writer:  # appends without updating the checkpoint
+        writer.append(
+            [
+                PenaltyImposed(
+                    penalty_id="LATE", entry_id="cars:200", stage=5, amount_ms=1_000, reason="y"
+                )
+            ]
+        )
+    fold = _from_checkpoint(path)
+    assert fold is not None
+    assert fold.penalty("LATE") is not None
+    assert fold.snapshot() == Fold().apply_all(load(path).records).snapshot()
+
+
+def test_a_truncated_log_does_not_match_its_checkpoint(tmp_path: Path) -> None:
+    """Cut the log before the checkpoint's offset: no frame ends there, so a full fold."""
+    path = _example(tmp_path)
+    scan = scan_file(path)
+    path.write_bytes(path.read_bytes()[: scan.ends[-2]])
+    assert _from_checkpoint(path) is None
+    assert load(path).fold.penalty("CK") is None
