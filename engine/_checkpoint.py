@@ -89,7 +89,7 @@ def write_checkpoint(log: Path, fold: Fold, offset: int) -> bool:
             for result, seq, time_ms, reason, provenance in data["corrections"]
         ],
         "spanned": [list(item) for item in data["spanned"]],
-        "splits": [list(item) for item in data["splits"]],
+        "splits": data["splits"],
         "provenances": [_provenance(p) for p in data["provenances"]],
     }
     payload: bytes = msgpack.packb(body, use_bin_type=True)
@@ -183,7 +183,7 @@ def _restore(body: dict[str, Any], last_seq: int) -> Fold:
             for result, seq, time_ms, reason, prov in body["corrections"]
         ],
         "spanned": [tuple(item) for item in body["spanned"]],
-        "splits": [tuple(item) for item in body["splits"]],
+        "splits": body["splits"],
         "provenances": [provenance(item) for item in body["provenances"]],
     }
     return Fold.restore(data)

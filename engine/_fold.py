@@ -780,6 +780,7 @@ class Fold:
         (rally, entries, stages, cancellations, penalties, retirements, coverage)
         are events with the seq they were folded at.
         """
+        items = list(self._splits.items())
         return {
             "last_seq": self._last_seq,
             "rally": self._rally,
@@ -803,17 +804,15 @@ class Fold:
                 for stage, spans in self._spanned.items()
                 for entry, result in spans.items()
             ],
-            "splits": [
-                (
-                    stage,
-                    waypoint,
-                    splits.entries.tobytes(),
-                    splits.times.tobytes(),
-                    splits.seqs.tobytes(),
-                    splits.provenance.tobytes(),
-                )
-                for (stage, waypoint), splits in self._splits.items()
-            ],
+            "splits": {
+                "keys": [
+                    [stage, waypoint, len(splits.entries)] for (stage, waypoint), splits in items
+                ],
+                **{
+                    column: b"".join(getattr(split, column).tobytes() for _, split in items)
+                    for column in ("entries", "times", "seqs", "provenance")
+                },
+            },
             "provenances": list(self._provenances),
         }
 
@@ -862,13 +861,20 @@ class Fold:
             fold._retirements[fold._index[event.entry_id]] = RetirementState(event, seq)
         for declaration in data["coverage"]:
             fold._coverage[(declaration.category, declaration.stage)] = declaration
-        for stage, waypoint, entries_bytes, times, seqs, provenance in data["splits"]:
+        columns = {}
+        for column in ("entries", "times", "seqs", "provenance"):
+            values = columns[column] = array("q")
+            values.frombytes(data["splits"][column])
+        start = 0
+        for stage, waypoint, count in data["splits"]["keys"]:
             splits = fold._splits[(stage, waypoint)] = Splits()
-            splits.entries.frombytes(entries_bytes)
-            splits.times.frombytes(times)
-            splits.seqs.frombytes(seqs)
-            splits.provenance.frombytes(provenance)
+            end = start + count
+            splits.entries = columns["entries"][start:end]
+            splits.times = columns["times"][start:end]
+            splits.seqs = columns["seqs"][start:end]
+            splits.provenance = columns["provenance"][start:end]
             splits._seen = None
+            start = end
         return fold
 
     # ================================================================== changing state

@@ -269,6 +269,41 @@ def _reader(kind: Any) -> _Reader | None:
     return None
 
 
+def _writer(kind: Any) -> _Reader | None:
+    """How to store a field of type ``kind`` as plain data (``None``: as it is).
+
+    The mirror of ``_reader``: enums by value, attrs values as maps of their
+    fields, tuples as lists; exactly what the codec's converter unstructures
+    them to, without it.
+    """
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        write = _writer(inner[0]) if len(inner) == 1 else None
+        if write is None:
+            return None
+        return lambda value: None if value is None else write(value)
+    if origin is tuple:
+        item = _writer(typing.get_args(kind)[0])
+        if item is None:
+            return None
+        return lambda value: [item(element) for element in value]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return lambda value: value.value
+    if isinstance(kind, type) and attrs.has(kind):
+        attrs.resolve_types(kind)
+        writers = [(field.name, _writer(field.type)) for field in attrs.fields(kind)]
+
+        def write_value(value: Any) -> Any:
+            return {
+                name: getattr(value, name) if write is None else write(getattr(value, name))
+                for name, write in writers
+            }
+
+        return write_value
+    return None
+
+
 @attrs.frozen
 class _Shape:
     """How one event type is stored: its fields, their readers, defaults and versions."""
@@ -276,6 +311,7 @@ class _Shape:
     cls: type
     fields: tuple[str, ...]
     readers: tuple[_Reader | None, ...]
+    writers: tuple[_Reader | None, ...]
     defaults: tuple[Any, ...]
     """Each field's default (``attrs.NOTHING`` where it has none)."""
     since: tuple[int, ...]
@@ -300,6 +336,7 @@ def _shape(tag: str) -> _Shape:
         cls=cls,
         fields=names,
         readers=tuple(_reader(fields[name].type) for name in names),
+        writers=tuple(_writer(fields[name].type) for name in names),
         defaults=tuple(fields[name].default for name in names),
         since=tuple(int(fields[name].metadata.get("since", 1)) for name in names),
     )
@@ -331,10 +368,10 @@ def encode_frame(records: Sequence[Record], *, codec: Codec = CODEC) -> bytes:
         chunk = records[index:end]
         shape = _shape(tag)
         columns = []
-        for field, read in zip(shape.fields, shape.readers, strict=True):
+        for field, write in zip(shape.fields, shape.writers, strict=True):
             values = [getattr(record.event, field) for record in chunk]
-            if read is not None:
-                values = [codec.converter.unstructure(value) for value in values]
+            if write is not None:
+                values = [write(value) for value in values]
             columns.append(values)
         columns = _stored_columns(shape, columns)
         version = max(version, *shape.since[: len(columns)])

@@ -11,7 +11,7 @@ gives its JSON shape as plain data. This module's names are cheap to import
 from collections.abc import Iterator
 
 from rally_standings.outputs._data import (
-    CONVERTER,
+    converter,
     csv_chunks,
     csv_text,
     event_data,
@@ -71,11 +71,10 @@ def render_chunks(result: object, format: str) -> Iterator[str]:
 
 
 __all__ = [
-    "CONVERTER",
-    "FORMATS",
     "Classification",
     "EventLog",
     "Explanation",
+    "FORMATS",
     "Hypothetical",
     "LeaderComparison",
     "Move",
@@ -85,6 +84,7 @@ __all__ = [
     "StageRanking",
     "StandingsHistory",
     "UnclassifiedExplanation",
+    "converter",
     "crew_text",
     "csv_chunks",
     "csv_text",

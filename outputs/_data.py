@@ -11,13 +11,14 @@ Times appear twice, as exact integer milliseconds (``time_ms``) and as text
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
+if TYPE_CHECKING:
+    import cattrs
 
 from rally_standings.engine import (
     Change,
@@ -59,7 +60,7 @@ from rally_standings.outputs._views import (
 )
 
 __all__ = [
-    "CONVERTER",
+    "converter",
     "csv_chunks",
     "csv_text",
     "event_data",
@@ -85,6 +86,8 @@ def _shaped(
     extra: Callable[[Any], dict[str, Any]] | None = None,
 ) -> None:
     """Register ``cls`` as its fields (crews as plain names), less ``omit``, plus ``extra``."""
+    from cattrs.gen import make_dict_unstructure_fn, override
+
     overrides: dict[str, Any] = {name: override(omit=True) for name in omit}
     overrides["crew"] = override(unstruct_hook=_names)
     base: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, converter, **overrides)
@@ -315,6 +318,8 @@ def _hypothetical(converter: cattrs.Converter, view: Hypothetical) -> dict[str, 
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs  # on first use: the plain tables do without it
+
     converter = cattrs.Converter()
     converter.register_unstructure_hook(Provenance, _provenance)
     converter.register_unstructure_hook(Row, _row_data)
@@ -363,13 +368,15 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
-CONVERTER = _make_converter()
-"""The one converter of every output shape."""
+@functools.cache
+def converter() -> cattrs.Converter:
+    """The one converter of every output shape (built on first use)."""
+    return _make_converter()
 
 
 def to_data(result: object) -> Any:
     """A result as plain data (dicts, lists, strings, integers): its JSON shape."""
-    return CONVERTER.unstructure(result)
+    return converter().unstructure(result)
 
 
 def json_text(result: object) -> str:
