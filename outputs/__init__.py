@@ -71,10 +71,10 @@ def render_chunks(result: object, format: str) -> Iterator[str]:
 
 
 __all__ = [
+    "FORMATS",
     "Classification",
     "EventLog",
     "Explanation",
-    "FORMATS",
     "Hypothetical",
     "LeaderComparison",
     "Move",
