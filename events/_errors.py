@@ -13,6 +13,7 @@ __all__ = [
     "LogLockedError",
     "LogNotFoundError",
     "LogReplacedError",
+    "OutputExistsError",
     "QueryError",
     "RallyError",
     "RuleViolationError",
@@ -103,6 +104,10 @@ class LogNotFoundError(RallyError, FileNotFoundError):
 
 class LogLockedError(RallyError):
     """Another process holds the log for writing."""
+
+
+class OutputExistsError(RallyError, FileExistsError):
+    """A file is already where a new one was to be written (replacing must be asked for)."""
 
 
 class LogReplacedError(LogLockedError):

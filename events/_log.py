@@ -48,6 +48,7 @@ from rally_standings.events._errors import (
     LogLockedError,
     LogNotFoundError,
     LogReplacedError,
+    OutputExistsError,
     RallyError,
     SchemaError,
 )
@@ -576,8 +577,8 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _exists_error(path: str) -> RallyError:
-    return RallyError(
+def _exists_error(path: str) -> OutputExistsError:
+    return OutputExistsError(
         "a file already exists there",
         where=path,
         expected="a path with no file (replacing one must be asked for)",

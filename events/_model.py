@@ -180,7 +180,7 @@ def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> N
             instance,
             attribute,
             "one line of text (no line break, tab, control character or bidi override)",
-            f"{value!r}, which holds U+{ord(char):04X} {name}",
+            f"{value!r}, which holds U+{ord(char):04X} ({name})",
         )
 
 

@@ -18,6 +18,7 @@ import pytest
 from rally_standings.engine import Recorder, repair_log
 from rally_standings.events import (
     EntryRegistered,
+    Event,
     InvalidEventError,
     LogCorruptError,
     LogLockedError,
@@ -361,7 +362,7 @@ def test_events_an_earlier_version_wrote_still_read(tmp_path: Path) -> None:
     """Checks added since a log could be written (control characters, bounds, ASCII race
     numbers) refuse new events but never make a stored log unreadable."""
     with stored_events():
-        legacy = [
+        legacy: list[Event] = [
             EntryRegistered(
                 entry_id="cars:١١",
                 category="cars",
