@@ -29,7 +29,7 @@ from rally_standings.events import (
     StageResultRecorded,
     read_records,
 )
-from rally_standings.events._log import HEADER, scan_bytes
+from rally_standings.events._log import HEADER, MAX_FRAME_BYTES, scan_bytes
 from rally_standings.outputs._text import display_width
 from tests.helpers import start_rally
 
@@ -649,3 +649,81 @@ def test_a_message_stays_one_line_whatever_the_input(tmp_path: Path) -> None:
     ):
         err = refused(argv)
         assert "\u202e" not in err
+
+
+# ---------------------------------------------------------------------- the docs
+
+
+def test_the_docs_state_the_bounds_the_code_enforces() -> None:
+    """docs/guarantees.md names each bound with the value the code enforces, and the
+    log-format page the frame cap and the stderr line `record` prints."""
+    from rally_standings import events
+    from rally_standings.events import format_time
+    from rally_standings.replays import synth
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    guarantees = " ".join((docs / "guarantees.md").read_text(encoding="utf-8").split())
+    for name, value in {
+        "MAX_STAGE": f"0 to {events.MAX_STAGE}",
+        "MAX_WAYPOINT": f"1 to {events.MAX_WAYPOINT}",
+        "MAX_YEAR": f"1 to {events.MAX_YEAR}",
+        "MAX_DISTANCE_KM": f"1 to {events.MAX_DISTANCE_KM} km",
+        "MAX_COUNT": f"1 to {events.MAX_COUNT}",
+        "MAX_NUMBER_DIGITS": f"1 to {events.MAX_NUMBER_DIGITS} ASCII digits",
+        "MAX_TIME_MS": format_time(events.MAX_TIME_MS),
+        "MAX_ENTRIES": f"1 to {synth.MAX_ENTRIES} entries",
+        "MAX_STAGES": f"1 to {synth.MAX_STAGES} stages",
+        "MAX_WAYPOINTS": f"0 to {synth.MAX_WAYPOINTS} waypoints",
+        "MAX_EVENTS": f"at most {synth.MAX_EVENTS} events",
+    }.items():
+        assert f"{value} (`{name}`" in guarantees, name
+    log_format = (docs / "log-format.md").read_text(encoding="utf-8")
+    assert f"above {MAX_FRAME_BYTES >> 20} MiB (`MAX_FRAME_BYTES`)" in log_format
+    assert "standings: cut 172 bytes of an interrupted append at offset 10799" in log_format
+
+
+# ---------------------------------------------------------------------- handed to the engine
+#
+# Findings of issue 11 that live in engine/ (being rewritten by the lead). Each test is a
+# strict xfail: it fails today, and once the engine is fixed it passes, XPASS fails the
+# suite, and the marker comes off.
+
+_ENGINE = "engine/ (lead): see the issue-11 helper's report"
+
+
+@pytest.mark.xfail(strict=True, reason=_ENGINE)
+def test_engine_what_if_stages_are_ascii_digits_within_bounds() -> None:
+    """engine/_whatif.py _SPEC reads the stage with \\d+: `200@٣` is read as stage 3, and
+    5 000 digits end in int()'s ValueError (a traceback)."""
+    err = refused(["whatif", "example-rally", "-c", "cars", "--penalty", "200@٣=+1:00"])
+    assert "malformed hypothesis" in err
+    refused(["whatif", "example-rally", "-c", "cars", "--penalty", f"200@{'9' * 5000}=+1:00"])
+
+
+@pytest.mark.xfail(strict=True, reason=_ENGINE)
+def test_engine_refusals_quote_no_seq_that_was_never_written(rally_log: Path) -> None:
+    """A refused append is quoted with the seq it would have had (`…, seq 12)`), which was
+    never written (engine/_fold.py _violation)."""
+    next_seq = len(read_records(rally_log)) + 1
+    err = refused(f"record {rally_log} retire --category cars --entry 200 --stage 99 --reason r")
+    assert f"seq {next_seq}" not in err
+
+
+@pytest.mark.xfail(strict=True, reason=_ENGINE)
+def test_engine_an_empty_category_gives_no_empty_example(rally_log: Path) -> None:
+    """`unknown entry` in a category with no entries says "(e.g. )" (engine/_rally.py
+    find_entry)."""
+    err = refused(f"record {rally_log} result --category bikes --stage 2 --entry 5 --time 1:00")
+    assert "(e.g. )" not in err
+
+
+@pytest.mark.xfail(strict=True, reason=_ENGINE)
+def test_engine_hypothetical_penalty_ids_never_collide(rally_log: Path) -> None:
+    """A real penalty with id hypothetical-1 makes every `whatif --penalty` fail
+    (engine/_whatif.py hypotheses numbers its penalties hypothetical-N)."""
+    penalty = "penalty --category cars --entry 200 --stage 2 --amount 1:00 --reason r"
+    assert run(f"record {rally_log} {penalty} --id hypothetical-1")[0] == 0
+    result = "result --category cars --stage 2 --entry 200 --time 1:00:00"
+    assert run(f"record {rally_log} {result}")[0] == 0
+    code, _, err = run(f"whatif {rally_log} -c cars --penalty 200@2=+1:00")
+    assert code == 0, err
