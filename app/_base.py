@@ -151,7 +151,8 @@ def signed_int(text: str) -> int:
     """An option holding a whole number that may be negative (ASCII digits, at most 18)."""
     stripped = text.strip()
     sign = -1 if stripped.startswith("-") else 1
-    return sign * _ascii_digits(stripped.removeprefix("-"), "a whole number such as 7 or -7")
+    digits = stripped[1:] if stripped.startswith(("-", "+")) else stripped
+    return sign * _ascii_digits(digits, "a whole number such as 7 or -7")
 
 
 def time_arg(text: str) -> int:

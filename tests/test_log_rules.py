@@ -384,3 +384,45 @@ def test_events_an_earlier_version_wrote_still_read(tmp_path: Path) -> None:
         EntryRegistered(entry_id="x", category="cars", number="١١", crew=(Person("A"),))
     with pytest.raises(InvalidEventError, match=r"StageScheduled\.stage"):
         StageScheduled(stage=5000, rules=(StageRule("cars", StageKind.SPECIAL),))
+
+
+def test_a_waiting_writer_takes_the_log_that_replaced_the_one_it_waited_for(
+    rally_log: Path,
+) -> None:
+    """A writer waiting for the lock (--wait) while the log is replaced takes the new file
+    once it gets the lock, not the old one it opened first (item 15)."""
+    import fcntl
+    import threading
+
+    replacement = rally_log.with_name("new.rallylog")
+    start_rally(replacement, stages=2)
+    holder = os.open(rally_log, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    old_inode = os.fstat(holder).st_ino
+    found: list[LogWriter] = []
+    waiting = threading.Thread(target=lambda: found.append(LogWriter(rally_log, wait_seconds=30)))
+    waiting.start()
+    try:
+        # once the waiting writer has the old file open (or at worst not yet: then it opens
+        # the new one straight away), put the new log in its place and let go of the lock
+        for _ in range(500):
+            opened = [
+                fd
+                for fd in os.listdir("/proc/self/fd")
+                if fd != str(holder)
+                and os.path.exists(f"/proc/self/fd/{fd}")
+                and os.stat(f"/proc/self/fd/{fd}").st_ino == old_inode
+            ]
+            if opened:
+                break
+            threading.Event().wait(0.01)
+        os.replace(replacement, rally_log)
+    finally:
+        os.close(holder)
+        waiting.join(timeout=60)
+    (writer,) = found
+    with writer:
+        assert writer.next_seq == len(read_records(rally_log)) + 1
+        assert os.fstat(writer._fd).st_ino == os.stat(rally_log).st_ino
+        writer.append([_penalty(1)])
+    assert read_records(rally_log)[-1].event == _penalty(1)
