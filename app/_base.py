@@ -8,14 +8,27 @@ built from the registry. Adding a command is one class in one module.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
-import re
+import stat
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import ClassVar, NoReturn
 
 from rally_standings.engine import Rally, Standings
-from rally_standings.events import RallyError, parse_time
+from rally_standings.events import (
+    OutputExistsError,
+    RallyError,
+    building,
+    check_new_file,
+    file_kind,
+    one_line,
+    parse_duration,
+    parse_time,
+    write_new_file,
+)
 from rally_standings.outputs import render_chunks
 from rally_standings.replays import load, resolve_log
 
@@ -26,13 +39,23 @@ __all__ = [
     "Command",
     "Parser",
     "UsageError",
+    "add_force_option",
     "add_plain_option",
     "add_query_options",
+    "check_output",
+    "duration_arg",
     "emit",
+    "input_file",
     "load_log",
+    "output_file",
+    "output_path",
     "positive_int",
+    "signed_int",
+    "suggesting_force",
     "time_arg",
     "wait_seconds",
+    "whole_number",
+    "write_output",
 ]
 
 EXIT_USER_ERROR = 2
@@ -47,7 +70,7 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line and exits 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.stderr.write(f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USER_ERROR)
 
 
@@ -79,23 +102,73 @@ COMMANDS: dict[str, Command] = {}
 
 
 # ---------------------------------------------------------------------- option types
+#
+# An option's value is checked where it is read, against bounds the log can store, so that
+# a mistake is one line naming the option (argparse prefixes "argument --number: ") and
+# nothing is opened, let alone written, before every option checks out.
+
+_MAX_DIGITS = 18
+"""No whole-number option takes more digits than this (the log's integers are 64-bit)."""
+
+
+def _ascii_digits(text: str, expected: str) -> int:
+    """``text`` (surrounding spaces allowed) as an integer; only ASCII digits, no sign."""
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"not a whole number: expected {expected}, received {text!r}"
+        )
+    if len(stripped.lstrip("0")) > _MAX_DIGITS:
+        raise argparse.ArgumentTypeError(
+            f"number too large: expected {expected}, received {text!r}"
+        )
+    return int(stripped.lstrip("0") or "0")
+
+
+def whole_number(minimum: int, maximum: int, *, what: str = "") -> Callable[[str], int]:
+    """An option holding a whole number from ``minimum`` to ``maximum`` (ASCII digits only);
+    ``what`` names it in the message (``a stage number``)."""
+    expected = f"{what + ' ' if what else 'a whole number '}from {minimum} to {maximum}"
+
+    def read(text: str) -> int:
+        value = _ascii_digits(text, expected)
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"out of range: expected {expected}, received {text!r}"
+            )
+        return value
+
+    read.__name__ = "whole_number"
+    return read
+
+
+def positive_int(text: str) -> int:
+    """An option holding a whole number, 0 or more (ASCII digits only, at most 18)."""
+    return _ascii_digits(text, "a number such as 5")
+
+
+def signed_int(text: str) -> int:
+    """An option holding a whole number that may be negative (ASCII digits, at most 18)."""
+    stripped = text.strip()
+    sign = -1 if stripped.startswith("-") else 1
+    digits = stripped[1:] if stripped.startswith(("-", "+")) else stripped
+    return sign * _ascii_digits(digits, "a whole number such as 7 or -7")
 
 
 def time_arg(text: str) -> int:
-    """An option holding a time (``h:mm:ss``)."""
+    """An option holding a time (``h:mm:ss``, at most 9999:59:59)."""
     try:
         return parse_time(text, where="H:MM:SS")
     except RallyError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def positive_int(text: str) -> int:
-    """An option holding a whole number (ASCII digits only)."""
-    if not re.fullmatch(r"[0-9]+", text.strip()):
-        raise argparse.ArgumentTypeError(
-            f"not a whole number: expected a number such as 5, received {text!r}"
-        )
-    return int(text)
+def duration_arg(text: str) -> int:
+    """An option holding a signed duration (``+0:05:00``, ``-1:00``)."""
+    try:
+        return parse_duration(text, where="[+|-]H:MM:SS")
+    except RallyError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def wait_seconds(text: str) -> float:
@@ -109,6 +182,87 @@ def wait_seconds(text: str) -> float:
             f"not a wait time: expected a number of seconds, 0 or more, received {text!r}"
         )
     return value
+
+
+def input_file(text: str) -> str:
+    """An option naming a file to read: if something is there, it must be a regular file (a
+    FIFO or a device would hang or never end); a missing file is left to the reader to name."""
+    try:
+        mode = os.stat(text).st_mode
+    except OSError:
+        return text
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(
+            f"not a regular file: expected a text file, received {file_kind(mode)} ({text!r})"
+        )
+    return text
+
+
+def output_path(text: str) -> str:
+    """An option naming a file to write: not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"no file name: expected the path of a file to write, received {text!r}"
+        )
+    return text
+
+
+def add_force_option(parser: argparse.ArgumentParser) -> None:
+    """--force: replace an existing output file (without it, an existing file is refused)."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output file if it exists (never while another process writes it)",
+    )
+
+
+# ---------------------------------------------------------------------- writing outputs
+#
+# One rule for every command that writes a file: an existing file is refused unless --force
+# is given; the file is written under a temporary name and renamed into place, so it appears
+# whole or not at all and nothing is left behind on failure; a file another process is
+# writing (a log held by its recorder) is never replaced; a directory, FIFO or device is
+# refused even with --force.
+
+
+def _suggest_force(error: OutputExistsError) -> UsageError:
+    return UsageError(
+        error.what,
+        where=error.where,
+        expected="a path with no file, or --force to replace it",
+        received=error.received,
+    )
+
+
+def check_output(path: str, *, force: bool) -> None:
+    """Refuse an output file before any work is done (``write_output`` checks again)."""
+    try:
+        check_new_file(path, replace=force)
+    except OutputExistsError as error:
+        raise _suggest_force(error) from None
+
+
+@contextlib.contextmanager
+def suggesting_force() -> Iterator[None]:
+    """Word a refusal to write over an existing file for the command line (``--force``)."""
+    try:
+        yield
+    except OutputExistsError as error:
+        raise _suggest_force(error) from None
+
+
+@contextlib.contextmanager
+def output_file(path: str, *, force: bool) -> Iterator[Path]:
+    """A temporary path to build an output at; it becomes ``path`` when the block succeeds."""
+    with suggesting_force(), building(path, replace=force) as temporary:
+        yield temporary
+
+
+def write_output(path: str, data: bytes, *, force: bool) -> None:
+    """An output file, written whole or not at all; says what it wrote."""
+    with suggesting_force():
+        write_new_file(path, data, replace=force)
+    sys.stdout.write(f"wrote {path}: {len(data) // 1024} KiB\n")
 
 
 def add_query_options(parser: argparse.ArgumentParser, formats: list[str]) -> None:

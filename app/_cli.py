@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from rally_standings.app import _files, _query, _record  # noqa: F401 (they declare the commands)
 from rally_standings.app._base import COMMANDS, EXIT_USER_ERROR, Parser
-from rally_standings.events import RallyError
+from rally_standings.events import RallyError, one_line
 
 __all__ = ["build_parser", "main"]
 
@@ -92,7 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
-        sys.stderr.write(f"standings: error: {error.strerror or error}{where}\n")
+        sys.stderr.write(f"standings: error: {one_line(str(error.strerror or error) + where)}\n")
+        return EXIT_USER_ERROR
+    except UnicodeDecodeError as error:  # a text input (an article, an editorial file)
+        byte = error.object[error.start : error.start + 1].hex()
+        sys.stderr.write(
+            "standings: error: a file is not UTF-8 text: expected a UTF-8 text file, "
+            f"received byte 0x{byte} at offset {error.start} ({error.reason})\n"
+        )
         return EXIT_USER_ERROR
 
 

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rally_standings.app._base import (
     EXIT_PROBLEMS_FOUND,
     Command,
     UsageError,
+    add_force_option,
+    check_output,
+    input_file,
     load_log,
+    output_file,
+    output_path,
     positive_int,
+    signed_int,
+    suggesting_force,
+    whole_number,
+    write_output,
 )
 from rally_standings.engine import Rally, check_log, repair_log
-from rally_standings.events import RallyError, write_new_file
+from rally_standings.events import RallyError
 from rally_standings.replays import resolve_log
 
 __all__: list[str] = []
@@ -24,7 +34,9 @@ class Import(Command):
     help = "import a rally article into a new log (refused while inconsistent)"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("article", metavar="ARTICLE", help="the article text file")
+        parser.add_argument(
+            "article", metavar="ARTICLE", type=input_file, help="the article text file"
+        )
         parser.add_argument(
             "-o",
             "--output",
@@ -35,6 +47,7 @@ class Import(Command):
         parser.add_argument(
             "--editorial",
             metavar="FILE",
+            type=input_file,
             help="errata, penalties and retirements (default: LOG-stem.toml)",
         )
 
@@ -79,9 +92,23 @@ class Synth(Command):
     help = "write a seeded synthetic rally log"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("-o", "--output", required=True, metavar="LOG")
-        parser.add_argument("--entries", type=positive_int, default=120, metavar="N")
-        parser.add_argument("--stages", type=positive_int, default=12, metavar="S")
+        from rally_standings.replays.synth import MAX_ENTRIES, MAX_STAGES, MAX_WAYPOINTS
+
+        parser.add_argument("-o", "--output", required=True, metavar="LOG", type=output_path)
+        parser.add_argument(
+            "--entries",
+            type=whole_number(1, MAX_ENTRIES, what="a number of entries"),
+            default=120,
+            metavar="N",
+            help=f"entries, 1 to {MAX_ENTRIES} (default 120)",
+        )
+        parser.add_argument(
+            "--stages",
+            type=whole_number(1, MAX_STAGES, what="a number of stages"),
+            default=12,
+            metavar="S",
+            help=f"stages, 1 to {MAX_STAGES} (default 12)",
+        )
         parser.add_argument(
             "--categories",
             action="append",
@@ -91,12 +118,13 @@ class Synth(Command):
         )
         parser.add_argument(
             "--waypoints",
-            type=int,
+            type=whole_number(0, MAX_WAYPOINTS, what="a number of waypoints"),
             default=0,
             metavar="W",
-            help="waypoint splits recorded per entry and stage",
+            help=f"waypoint splits recorded per entry and stage, 0 to {MAX_WAYPOINTS}",
         )
-        parser.add_argument("--seed", type=int, default=1, metavar="K")
+        parser.add_argument("--seed", type=signed_int, default=1, metavar="K")
+        add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         from rally_standings.outputs.progress import progress
@@ -108,28 +136,30 @@ class Synth(Command):
             for part in item.split(",")
             if part.strip()
         )
-        spec = SynthSpec(
-            entries=args.entries,
-            stages=args.stages,
-            categories=categories,
-            waypoints=args.waypoints,
-            seed=args.seed,
-        )
-        with progress(f"writing {args.output}"):
-            count = write_synth(args.output, spec)
+        try:
+            spec = SynthSpec(
+                entries=args.entries,
+                stages=args.stages,
+                categories=categories,
+                waypoints=args.waypoints,
+                seed=args.seed,
+            )
+        except RallyError as error:
+            option = "--categories" if error.where == "SynthSpec.categories" else None
+            raise UsageError(
+                error.what,
+                where=option or "--entries, --stages and --waypoints",
+                expected=error.expected,
+                received=error.received,
+            ) from None
+        check_output(args.output, force=args.force)
+        with progress(f"writing {args.output}"), suggesting_force():
+            count = write_synth(args.output, spec, replace=args.force)
         sys.stdout.write(
             f"wrote {args.output}: {count} events ({spec.entries} entries, "
             f"{spec.stages} stages, {spec.waypoints} waypoints a stage, seed {spec.seed})\n"
         )
         return 0
-
-
-def _write(path: str, data: bytes) -> None:
-    """An output file, written whole or not at all (an existing one is replaced)."""
-    from pathlib import Path
-
-    write_new_file(Path(path), data, replace=True)
-    sys.stdout.write(f"wrote {path}: {len(data) // 1024} KiB\n")
 
 
 class Report(Command):
@@ -141,7 +171,12 @@ class Report(Command):
 
         parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
         parser.add_argument(
-            "-o", "--output", required=True, metavar="FILE", help="the HTML file to write"
+            "-o",
+            "--output",
+            required=True,
+            metavar="FILE",
+            type=output_path,
+            help="the HTML file to write (an SVG file with --chart)",
         )
         parser.add_argument(
             "--category",
@@ -172,6 +207,7 @@ class Report(Command):
             metavar="ENTRY",
             help="also give gaps to this crew (race number or name): a column and a chart",
         )
+        add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         from rally_standings.outputs.report import (
@@ -208,6 +244,7 @@ class Report(Command):
                 expected="either --what-if or --relative-to",
                 received="both",
             )
+        check_output(args.output, force=args.force)
         rally = load_log(args.log)
         if args.chart is not None:
             return self._chart(args, rally)
@@ -225,7 +262,7 @@ class Report(Command):
                 relative_to=args.relative_to,
                 advance=lambda done: advance(description=f"report of {args.log}: {done}"),
             )
-        _write(args.output, page.encode("utf-8"))
+        write_output(args.output, page.encode("utf-8"), force=args.force)
         return 0
 
     def _chart(self, args: argparse.Namespace, rally: Rally) -> int:
@@ -237,11 +274,19 @@ class Report(Command):
                 "--chart draws one chart of one category",
                 where="report --chart",
                 expected="one --category, without --what-if",
-                received=f"{len(categories)} categories"
+                received=_counted(len(categories), "category", "categories")
                 + (" and --what-if" if args.what_if else ""),
             )
-        _write(args.output, chart_svg(rally, categories[0], args.chart, as_of=args.as_of).encode())
+        svg = chart_svg(rally, categories[0], args.chart, as_of=args.as_of)
+        write_output(args.output, svg.encode(), force=args.force)
         return 0
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    """``1 category``, ``2 categories``, ``no category``."""
+    if count == 0:
+        return f"no {one}"
+    return f"{count} {one if count == 1 else many}"
 
 
 class Log(Command):
@@ -262,16 +307,19 @@ class LogCheck(Command):
         report = check_log(path)
         check = report.check
         status = "ok" if report.ok else ("DAMAGED" if check.damaged else "PROBLEMS")
+        sound = (
+            f"{_counted(check.count, 'sound record', 'sound records')} (seq 1-{check.count})"
+            if check.count
+            else "no sound record"
+        )
         lines = [
             f"{path}: {status}",
-            f"  {check.count} sound records (seq 1-{check.count}) in {check.size} bytes; "
+            f"  {sound} in {_counted(check.size, 'byte', 'bytes')}; "
             "every frame, checksum and sequence number verified up to there",
         ]
         for problem in check.problems:
-            lines.append(
-                f"  damage at byte offset {problem.offset}, record seq {problem.seq}: "
-                f"{problem.what}"
-            )
+            record = "" if problem.seq is None else f", record seq {problem.seq}"
+            lines.append(f"  damage at byte offset {problem.offset}{record}: {problem.what}")
         if check.beyond:
             lines.append(
                 f"  {check.beyond_count} more records are readable after the damage "
@@ -284,7 +332,8 @@ class LogCheck(Command):
             start = check.size - check.torn_bytes
             lines.append(
                 f"  torn tail: {check.torn_bytes} bytes after byte offset {start} are an append "
-                "a crash interrupted; readers ignore them and the next writer cuts them off"
+                "a crash interrupted; readers ignore them and the next accepted append cuts "
+                "them off"
             )
         sys.stdout.write("\n".join(lines) + "\n")
         return 0 if report.ok else EXIT_PROBLEMS_FOUND
@@ -302,15 +351,26 @@ class LogRepair(Command):
             "--output",
             required=True,
             metavar="NEW",
-            help="the new log (must not exist; the original is never modified)",
+            type=output_path,
+            help="the new log (the original is never modified)",
         )
+        add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         path = resolve_log(args.log)
-        report = repair_log(path, args.output)
+        check_output(args.output, force=args.force)
+        if os.path.exists(args.output) and os.path.samefile(path, args.output):
+            raise UsageError(
+                "the repaired log cannot replace the original",
+                where=args.output,
+                expected="a new file (the original is never modified; move it afterwards)",
+                received=f"the log being repaired, {path}",
+            )
+        with output_file(args.output, force=args.force) as temporary:
+            report = repair_log(path, temporary)
         dropped = report.dropped_readable
         sys.stdout.write(
-            f"wrote {report.output}: kept {report.kept} events (seq 1-{report.kept}); dropped "
+            f"wrote {args.output}: kept {report.kept} events (seq 1-{report.kept}); dropped "
             f"{dropped} readable event{'s' if dropped != 1 else ''} after the first problem and "
             f"{report.dropped_bytes} bytes in all; {path} is unchanged\n"
         )

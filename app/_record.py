@@ -8,24 +8,36 @@ byte is written; a refused event writes nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 from rally_standings.app._base import (
     Command,
     UsageError,
-    positive_int,
+    add_force_option,
+    check_output,
+    duration_arg,
+    output_file,
     time_arg,
     wait_seconds,
+    whole_number,
 )
 from rally_standings.engine import Recorder, create_log, now_iso
 from rally_standings.events import (
+    MAX_COUNT,
+    MAX_DISTANCE_KM,
+    MAX_NUMBER_DIGITS,
+    MAX_STAGE,
+    MAX_WAYPOINT,
+    MAX_YEAR,
     EntryRegistered,
     EntryRetired,
     Event,
     FieldCoverageDeclared,
+    InvalidEventError,
     PenaltyImposed,
     PenaltyRescinded,
     Person,
@@ -39,8 +51,6 @@ from rally_standings.events import (
     StageRule,
     StageScheduled,
     WaypointRecorded,
-    parse_duration,
-    parse_time,
 )
 from rally_standings.outputs import event_line
 
@@ -70,8 +80,29 @@ KINDS: dict[str, RecordKind] = {}
 """Every record kind by name; the ``rally`` kind creates a log instead of appending."""
 
 
+# Numbers are checked as options, against bounds the log can store: a mistake is one line
+# naming the option, before the log is opened.
+_stage = whole_number(0, MAX_STAGE, what="a stage number")
+_waypoint = whole_number(1, MAX_WAYPOINT, what="a waypoint number")
+_year = whole_number(1, MAX_YEAR, what="a year")
+_distance = whole_number(1, MAX_DISTANCE_KM, what="a distance in km")
+_known = whole_number(1, MAX_COUNT, what="a number of rows")
+
+
+def _race_number(text: str) -> str:
+    """An option holding a race number: ASCII digits; surrounding spaces are dropped (so
+    ``' 1 '`` is No. 1, not a second entry)."""
+    number = text.strip()
+    if not (number.isascii() and number.isdigit() and len(number) <= MAX_NUMBER_DIGITS):
+        raise argparse.ArgumentTypeError(
+            f"not a race number: expected 1 to {MAX_NUMBER_DIGITS} ASCII digits such as 203, "
+            f"received {text!r}"
+        )
+    return number
+
+
 def _entry_id(recorder: Recorder, category: str, ref: str) -> str:
-    return recorder.rally.find_entry(category, ref).entry_id
+    return recorder.rally.find_entry(category, ref.strip()).entry_id
 
 
 def _person(text: str) -> Person:
@@ -86,6 +117,10 @@ def _entry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--entry", required=True, metavar="NUM")
 
 
+def _stage_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", required=True, type=_stage, metavar="N")
+
+
 class _Rally(RecordKind):
     name = "rally"
     help = "create a log declaring a rally"
@@ -93,17 +128,30 @@ class _Rally(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--name", required=True)
-        parser.add_argument("--year", required=True, type=positive_int)
+        parser.add_argument("--year", required=True, type=_year)
         parser.add_argument(
             "--category", required=True, action="append", help="a category (repeat for each)"
         )
-        parser.add_argument("--id", help="rally id (default: from the name and year)")
+        parser.add_argument(
+            "--id", help="rally id, a lowercase name such as dakar-2025 (default: from the name)"
+        )
+        add_force_option(parser)
 
     def declaration(self, args: argparse.Namespace, source: Provenance) -> RallyDeclared:
         """The rally the options declare (the first event of a new log)."""
-        rally_id = args.id or re.sub(r"[^a-z0-9]+", "-", f"{args.name} {args.year}".lower())
+        rally_id = args.id
+        if rally_id is None:
+            rally_id = re.sub(r"[^a-z0-9]+", "-", f"{args.name} {args.year}".lower()).strip("-")
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", rally_id):
+                raise UsageError(
+                    "no rally id can be made from the name",
+                    where="--name",
+                    expected="a name with ASCII letters, or --id ID with an id such as "
+                    "rallye-2025 (lowercase ASCII letters, digits and hyphens)",
+                    received=args.name,
+                )
         return RallyDeclared(
-            rally_id=rally_id.strip("-"),
+            rally_id=rally_id,
             name=args.name,
             year=args.year,
             categories=tuple(args.category),
@@ -121,7 +169,9 @@ class _Entry(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--category", "-c", required=True)
-        parser.add_argument("--number", required=True, help="race number")
+        parser.add_argument(
+            "--number", required=True, type=_race_number, help="race number (ASCII digits)"
+        )
         parser.add_argument(
             "--crew",
             required=True,
@@ -131,11 +181,21 @@ class _Entry(RecordKind):
         )
         parser.add_argument("--make")
         parser.add_argument("--entrant")
-        parser.add_argument("--id", help="entry id (default: CATEGORY:NUMBER)")
+        parser.add_argument(
+            "--id", help="entry id: CATEGORY:NUMBER, the default (any other is refused)"
+        )
 
     def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        entry_id = f"{args.category}:{args.number}"
+        if args.id is not None and args.id != entry_id:
+            raise UsageError(
+                "the entry id does not match the entry",
+                where="--id",
+                expected=f"{entry_id} (its category and race number), or no --id",
+                received=args.id,
+            )
         return EntryRegistered(
-            entry_id=args.id or f"{args.category}:{args.number}",
+            entry_id=entry_id,
             category=args.category,
             number=args.number,
             crew=tuple(_person(c) for c in args.crew),
@@ -186,7 +246,7 @@ class _Stage(RecordKind):
     event_type = StageScheduled
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--number", required=True, type=positive_int)
+        parser.add_argument("--number", required=True, type=_stage, metavar="N")
         parser.add_argument(
             "--counts",
             action="append",
@@ -197,7 +257,7 @@ class _Stage(RecordKind):
         parser.add_argument("--date", help="ISO date, e.g. 2004-01-05")
         parser.add_argument("--from", dest="start", metavar="PLACE")
         parser.add_argument("--to", dest="finish", metavar="PLACE")
-        parser.add_argument("--distance", type=positive_int, metavar="KM")
+        parser.add_argument("--distance", type=_distance, metavar="KM")
 
     def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
         return StageScheduled(
@@ -218,12 +278,12 @@ class _Result(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--category", "-c", required=True)
-        parser.add_argument("--stage", required=True, type=positive_int)
+        _stage_option(parser)
         parser.add_argument("--entry", required=True, metavar="NUM")
         parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
         parser.add_argument(
             "--first-stage",
-            type=positive_int,
+            type=_stage,
             metavar="K",
             help="one combined time for stages K to --stage",
         )
@@ -245,8 +305,8 @@ class _Penalty(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
-        parser.add_argument("--stage", required=True, type=positive_int)
-        parser.add_argument("--amount", required=True, metavar="[+|-]H:MM:SS")
+        _stage_option(parser)
+        parser.add_argument("--amount", required=True, type=duration_arg, metavar="[+|-]H:MM:SS")
         parser.add_argument("--reason", required=True)
         parser.add_argument(
             "--gc-only", action="store_true", help="change the GC only, not the stage ranking"
@@ -265,7 +325,7 @@ class _Penalty(RecordKind):
             penalty_id=penalty_id,
             entry_id=_entry_id(recorder, args.category, args.entry),
             stage=args.stage,
-            amount_ms=parse_duration(args.amount, where="--amount"),
+            amount_ms=args.amount,
             reason=args.reason,
             gc_only=args.gc_only,
             provenance=source,
@@ -291,24 +351,24 @@ class _Cancel(RecordKind):
     event_type = StageCancelled
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--stage", required=True, type=positive_int)
+        _stage_option(parser)
         parser.add_argument(
             "--category", "-c", action="append", help="only this category (repeatable)"
         )
         parser.add_argument(
             "--awarded-time",
+            type=time_arg,
             metavar="H:MM:SS",
             help="time awarded to every competitor still in the rally",
         )
         parser.add_argument("--reason", required=True)
 
     def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        awarded = args.awarded_time
         return StageCancelled(
             stage=args.stage,
             categories=tuple(args.category) if args.category else recorder.rally.categories,
             reason=args.reason,
-            awarded_ms=None if awarded is None else parse_time(awarded, where="--awarded-time"),
+            awarded_ms=args.awarded_time,
             provenance=source,
         )
 
@@ -320,7 +380,7 @@ class _Retire(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
-        parser.add_argument("--stage", required=True, type=positive_int)
+        _stage_option(parser)
         parser.add_argument("--reason", required=True)
         parser.add_argument("--excluded", action="store_true", help="excluded rather than retired")
 
@@ -341,7 +401,7 @@ class _Correct(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
-        parser.add_argument("--stage", required=True, type=positive_int)
+        _stage_option(parser)
         parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
         parser.add_argument("--reason", default="correction")
 
@@ -362,16 +422,16 @@ class _Coverage(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--category", "-c", required=True)
-        parser.add_argument("--stage", required=True, type=positive_int)
+        _stage_option(parser)
         parser.add_argument(
             "--stage-known",
-            type=positive_int,
+            type=_known,
             metavar="K",
             help="the log holds the stage ranking's first K rows",
         )
         parser.add_argument(
             "--gc-known",
-            type=positive_int,
+            type=_known,
             metavar="K",
             help="the log holds the GC's first K rows",
         )
@@ -393,8 +453,8 @@ class _Waypoint(RecordKind):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
-        parser.add_argument("--stage", required=True, type=positive_int)
-        parser.add_argument("--waypoint", required=True, type=positive_int, metavar="K")
+        _stage_option(parser)
+        parser.add_argument("--waypoint", required=True, type=_waypoint, metavar="K")
         parser.add_argument(
             "--time",
             required=True,
@@ -440,13 +500,65 @@ class Record(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         kind = KINDS[args.kind]
-        source = Provenance(kind=SourceKind.RECORDED, detail=args.source)
-        if isinstance(kind, _Rally):
-            record = create_log(args.log, kind.declaration(args, source), recorded_at=now_iso())
-            sys.stdout.write(f"created {args.log}\n{event_line(record)}")
-            return 0
-        with Recorder(args.log, wait_seconds=args.wait) as recorder:
-            event = kind.build(args, recorder, source)
-            record = recorder.append(event, recorded_at=now_iso())
+        with _naming_the_option():
+            source = Provenance(kind=SourceKind.RECORDED, detail=args.source)
+            if isinstance(kind, _Rally):
+                return self._create(args, kind.declaration(args, source))
+            # Nothing is written until the event is built and accepted by the rules: opening
+            # the recorder changes nothing, not even a torn tail (the append cuts it).
+            with Recorder(args.log, wait_seconds=args.wait) as recorder:
+                event = kind.build(args, recorder, source)
+                record = recorder.append(event, recorded_at=now_iso())
+                cut = recorder.cut
         sys.stdout.write(event_line(record))
+        if cut is not None:
+            sys.stderr.write(f"standings: cut {cut}\n")
         return 0
+
+    def _create(self, args: argparse.Namespace, declaration: RallyDeclared) -> int:
+        """A new log (``record LOG rally``), refused over an existing file unless --force."""
+        check_output(args.log, force=args.force)
+        with output_file(args.log, force=args.force) as temporary:
+            record = create_log(temporary, declaration, recorded_at=now_iso())
+        sys.stdout.write(f"created {args.log}\n{event_line(record)}")
+        return 0
+
+
+_FIELD_OPTIONS = {
+    "RallyDeclared.rally_id": "--id",
+    "RallyDeclared.categories": "--category",
+    "EntryRegistered.entry_id": "--id",
+    "Person.name": "--crew",
+    "Person.nationality": "--crew",
+    "Provenance.detail": "--source",
+    "StageScheduled.stage": "--number",
+    "StageScheduled.start": "--from",
+    "StageScheduled.finish": "--to",
+    "StageRule.category": "--counts",
+    "PenaltyImposed.penalty_id": "--id",
+    "PenaltyRescinded.penalty_id": "--penalty",
+    "StageCancelled.categories": "--category",
+    "StageCancelled.awarded_ms": "--awarded-time",
+}
+"""The option behind an event field, where it is not --FIELD (``time_ms`` is --time)."""
+
+
+@contextlib.contextmanager
+def _naming_the_option() -> Iterator[None]:
+    """An event field refused by its validator is named by the option that set it."""
+    try:
+        yield
+    except InvalidEventError as error:
+        field = error.where or ""
+        if not re.fullmatch(r"[A-Z][A-Za-z]+\.[a-z_]+", field):
+            raise
+        option = _FIELD_OPTIONS.get(field)
+        if option is None:
+            name = field.rsplit(".", 1)[1].removesuffix("_ms").removesuffix("_km")
+            option = "--" + name.replace("_", "-")
+        raise UsageError(
+            error.what,
+            where=f"{option}, {field}",
+            expected=error.expected,
+            received=error.received,
+        ) from None

@@ -40,6 +40,7 @@ from rally_standings.events import (
     RallyDeclared,
     Record,
     RuleViolationError,
+    TornTail,
     create_log_file,
     scan_file,
 )
@@ -471,8 +472,21 @@ class Recorder:
 
     @property
     def recovered_bytes(self) -> int:
-        """Bytes of a torn tail (an interrupted append) cut off when the log was opened."""
+        """Bytes of the torn tail (an interrupted append) found at the end of the log, if any.
+
+        Opening changes nothing; the first accepted append cuts them off (``cut``).
+        """
         return self._writer.recovered_bytes
+
+    @property
+    def torn_tail(self) -> TornTail | None:
+        """A torn tail still in the file: the next accepted append cuts it off."""
+        return self._writer.torn_tail
+
+    @property
+    def cut(self) -> TornTail | None:
+        """The torn tail an append of this recorder cut off, once that append returned."""
+        return self._writer.cut
 
     @property
     def rally(self) -> Rally:

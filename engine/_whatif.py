@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 HYPOTHETICAL = Provenance(SourceKind.HYPOTHETICAL, "what-if question")
-_SPEC = re.compile(r"\s*(?P<entry>.+?)@(?P<stage>[0-9]+)=(?P<time>[+-]?[0-9:.]+)\s*")
+_SPEC = re.compile(r"\s*(?P<entry>.+?)@(?P<stage>[0-9]{1,3})=(?P<time>[+-]?[0-9:.]+)\s*")
 
 
 # ---------------------------------------------------------------------- building hypotheses

@@ -2,7 +2,8 @@
 
 The one parser of times in the project. No float ever takes part: text is
 split into integer fields and multiplied. Only ASCII digits are read (``١:٠٠``
-is refused, not read as 1:00). Hours may run past 24 (``110:14:45``). A
+is refused, not read as 1:00). Hours may run past 24 (``110:14:45``), up to
+``MAX_TIME_MS`` (9999:59:59.999; longer is refused as too long). A
 fraction of a second may follow the seconds (``1:02:03.5`` = 1 h 2 min 3.5 s,
 tenths as timing systems print them); it is printed only when non-zero. The
 variants the sources need are options: a leading ``+`` (how gaps are printed)
@@ -15,11 +16,26 @@ import re
 
 from rally_standings.events._errors import TimeFormatError
 
-__all__ = ["format_gap", "format_signed", "format_time", "parse_duration", "parse_time"]
+__all__ = [
+    "MAX_TIME_MS",
+    "format_gap",
+    "format_signed",
+    "format_time",
+    "parse_duration",
+    "parse_time",
+]
 
 MS_PER_SECOND = 1_000
 MS_PER_MINUTE = 60 * MS_PER_SECOND
 MS_PER_HOUR = 60 * MS_PER_MINUTE
+MAX_TIME_MS = 10_000 * MS_PER_HOUR - 1
+"""The longest time or duration an event may hold: 9999:59:59.999 (a stage time, a
+combined time, a penalty or bonus, an awarded time). Far beyond any rally, far within the
+64-bit integers the log stores."""
+_MAX_TEXT = "9999:59:59"
+_DIGITS = 7
+"""More significant digits than this in one field is beyond MAX_TIME_MS whatever follows
+(read before ``int()``, so a number of any length is refused without converting it)."""
 
 _CLOCK = re.compile(r"(?:([0-9]+):)?([0-9]+):([0-9]+)(?:\.([0-9]{1,3}))?")
 _EXPECTED = "h:mm:ss or m:ss (e.g. 3:44:27, 110:14:45, 22:47)"
@@ -30,12 +46,14 @@ def _parse_unsigned(text: str, where: str, *, long_minutes: bool = False) -> int
     if match is None:
         raise TimeFormatError("not a time", where=where, expected=_EXPECTED, received=text)
     hours_text, minutes_text, seconds_text, fraction = match.groups()
-    minutes = int(minutes_text)
-    seconds = int(seconds_text)
+    if any(len(part.lstrip("0")) > _DIGITS for part in (hours_text or "", minutes_text)):
+        raise _too_long(text, where)
     if len(seconds_text) != 2:
         raise TimeFormatError(
             "seconds must have two digits", where=where, expected=_EXPECTED, received=text
         )
+    minutes = _int(minutes_text)
+    seconds = int(seconds_text)
     if seconds > 59:
         raise TimeFormatError(
             "seconds out of range", where=where, expected="seconds 00-59", received=text
@@ -54,9 +72,23 @@ def _parse_unsigned(text: str, where: str, *, long_minutes: bool = False) -> int
             expected="minutes 00-59 (write 75 minutes as 1:15:00)",
             received=text,
         )
-    hours = int(hours_text) if hours_text is not None else 0
+    hours = _int(hours_text) if hours_text is not None else 0
     millis = int(fraction.ljust(3, "0")) if fraction else 0
-    return hours * MS_PER_HOUR + minutes * MS_PER_MINUTE + seconds * MS_PER_SECOND + millis
+    total = hours * MS_PER_HOUR + minutes * MS_PER_MINUTE + seconds * MS_PER_SECOND + millis
+    if total > MAX_TIME_MS:
+        raise _too_long(text, where)
+    return total
+
+
+def _int(digits: str) -> int:
+    """ASCII digits as an integer, leading zeros however many (checked short enough)."""
+    return int(digits.lstrip("0") or "0")
+
+
+def _too_long(text: str, where: str) -> TimeFormatError:
+    return TimeFormatError(
+        "time too long", where=where, expected=f"at most {_MAX_TEXT}", received=text
+    )
 
 
 def parse_time(

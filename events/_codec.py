@@ -26,6 +26,7 @@ from rally_standings.events._model import (
     Event,
     SourceKind,
     StageKind,
+    stored_events,
     tag_of,
 )
 
@@ -253,9 +254,9 @@ class Codec:
                 received=version,
             )
         event_dict = self._upcast(event_data, version, where)
-        return Record(
-            seq=seq, event=self.structure(event_dict, where=where), recorded_at=recorded_at
-        )
+        with stored_events():
+            event = self.structure(event_dict, where=where)
+        return Record(seq=seq, event=event, recorded_at=recorded_at)
 
     @property
     def base_version(self) -> int:

@@ -12,16 +12,28 @@ __all__ = [
     "LogCorruptError",
     "LogLockedError",
     "LogNotFoundError",
+    "LogReplacedError",
+    "OutputExistsError",
     "QueryError",
     "RallyError",
     "RuleViolationError",
     "SchemaError",
     "TimeFormatError",
+    "one_line",
 ]
 
 
 _SHOWN = 200
 """At most this many characters of a received value go into a message."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable (a line break, a tab, a bidi
+    override, another control or format character) written as its escape, so that a
+    message built from hostile input stays one line that reads left to right."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class RallyError(Exception):
@@ -58,14 +70,16 @@ class RallyError(Exception):
             details.append(f"expected {self.expected}")
         if self.received is not None:
             shown = str(self.received)
-            if isinstance(self.received, str) and (not shown or shown != shown.strip()):
-                shown = repr(shown)  # make an empty or padded input visible
+            if isinstance(self.received, str) and (
+                not shown or shown != shown.strip() or not shown.isprintable()
+            ):
+                shown = repr(shown)  # make an empty, padded or control character visible
             if len(shown) > _SHOWN:
                 shown = shown[: _SHOWN - 1] + "…"  # a hostile value can be huge
             details.append(f"received {shown}")
         if details:
             text += ": " + ", ".join(details)
-        return text
+        return one_line(text)
 
 
 class TimeFormatError(RallyError, ValueError):
@@ -92,6 +106,14 @@ class LogLockedError(RallyError):
     """Another process holds the log for writing."""
 
 
+class OutputExistsError(RallyError, FileExistsError):
+    """A file is already where a new one was to be written (replacing must be asked for)."""
+
+
+class LogReplacedError(LogLockedError):
+    """The path a writer opened names another file now (moved, replaced or deleted)."""
+
+
 class SchemaError(RallyError):
     """A record of an unknown event type or of a schema version this code cannot read."""
 
@@ -100,7 +122,8 @@ class LogCorruptError(RallyError):
     """A log file damaged before its end: a bad frame, checksum, sequence or payload.
 
     ``offset`` is the byte offset of the first bad record and ``seq`` the
-    sequence number that record should have carried.
+    sequence number that record should have carried (``None`` when the file is
+    wrong before any record: a missing header, or no record at all).
     """
 
     def __init__(
@@ -109,16 +132,17 @@ class LogCorruptError(RallyError):
         *,
         path: str,
         offset: int,
-        seq: int,
+        seq: int | None,
         expected: str | None = None,
         received: object = None,
     ) -> None:
         self.path = path
         self.offset = offset
         self.seq = seq
+        record = "" if seq is None else f", record seq {seq}"
         super().__init__(
             what,
-            where=f"{path}, byte offset {offset}, record seq {seq}",
+            where=f"{path}, byte offset {offset}{record}",
             expected=expected,
             received=received,
         )

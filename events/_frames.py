@@ -37,6 +37,7 @@ from rally_standings.events._model import (
     Provenance,
     SourceKind,
     event_fields,
+    stored_events,
     tag_of,
 )
 
@@ -451,7 +452,12 @@ class Frame:
             remaining -= run.count
 
     def event_at(self, run: Run, offset: int, *, where: str = "frame") -> Event:
-        """The event at ``offset`` of ``run``, built and validated."""
+        """The event at ``offset`` of ``run``, built and validated as a stored event
+        (``stored_events``: what an earlier version wrote still reads)."""
+        with stored_events():
+            return self._event_at(run, offset, where)
+
+    def _event_at(self, run: Run, offset: int, where: str) -> Event:
         provenance = self.provenances[run.provenance_index(offset)]
         shape = _shape(run.tag)
         stored = [column[offset] for column in run.columns]
@@ -593,7 +599,8 @@ def decode_frame(
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
             raise _fail(where, "bad provenance", "[kind, detail]", item)
         try:
-            provenances.append(Provenance(SourceKind(item[0]), item[1]))
+            with stored_events():
+                provenances.append(Provenance(SourceKind(item[0]), item[1]))
         except (ValueError, RallyError):
             raise _fail(
                 where, "bad provenance", "a known source kind and a text or nil", item

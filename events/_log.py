@@ -14,10 +14,12 @@ record (``events._codec``).
 The frame header carries its own checksum, so a damaged length is told apart
 from a frame cut short. An append writes its frame with one ``write`` and
 returns only after ``fsync``. A crash can therefore leave only a prefix of the
-last append's frame at the end of the file: a *torn tail*, which readers
-ignore and the next writer cuts off; a batch is all or nothing. Anything else
-that does not check out is damage, refused with the byte offset and the
-sequence number it was expected to carry.
+last append's frame at the end of the file, or (a power cut after the file
+grew) zeros where its bytes should be: a *torn tail*, which readers ignore and
+the next accepted append cuts off; a batch is all or nothing. Anything else
+that does not check out, a complete last frame whose checksum fails included,
+is damage, refused with the byte offset and the sequence number it was
+expected to carry (``_read_frame`` states the rule; docs/log-format.md argues it).
 
 This module frames and stores events; it does not judge them against the rules
 of a rally (the engine does, before it appends).
@@ -29,10 +31,12 @@ import contextlib
 import errno
 import fcntl
 import os
+import secrets
+import stat
 import struct
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -43,6 +47,8 @@ from rally_standings.events._errors import (
     LogCorruptError,
     LogLockedError,
     LogNotFoundError,
+    LogReplacedError,
+    OutputExistsError,
     RallyError,
     SchemaError,
 )
@@ -58,13 +64,18 @@ __all__ = [
     "LogScan",
     "LogWriter",
     "Problem",
+    "TornTail",
+    "building",
     "check_bytes",
     "check_file",
+    "check_new_file",
     "copy_prefix",
     "create_log_file",
     "encode_log",
+    "file_kind",
     "frame",
     "header",
+    "read_file",
     "read_records",
     "scan_bytes",
     "scan_file",
@@ -181,7 +192,7 @@ def _check_header(data: bytes, path: str) -> int:
             "not a rally log",
             path=path,
             offset=0,
-            seq=1,
+            seq=None,
             expected=f"a file starting with {MAGIC.decode()}",
             received=f"{data[: len(MAGIC)]!r}" if data else "an empty file",
         )
@@ -196,13 +207,31 @@ def _check_header(data: bytes, path: str) -> int:
     return int(version)
 
 
+def _zeros_from(data: bytes, start: int) -> bool:
+    """Whether every byte from ``start`` to the end of ``data`` is zero."""
+    return data.count(0, start) == len(data) - start
+
+
 def _read_frame(
     data: bytes, offset: int, seq: int, path: str, codec: Codec, version: int
 ) -> tuple[Frame, int]:
     """The frame at ``offset`` and the offset after it.
 
-    Raises ``_Torn`` for an unfinished tail, ``LogCorruptError`` for damage and
-    ``SchemaError`` for events of an unknown type or a newer schema.
+    Raises ``_Torn`` for the unfinished tail of an interrupted append,
+    ``LogCorruptError`` for damage and ``SchemaError`` for events of an unknown
+    type or a newer schema. The bytes from ``offset`` to the end of the file are
+    a torn tail exactly when they are
+
+    * fewer than a frame header (a header cut short),
+    * a sound frame header announcing more bytes than the file holds (a payload
+      cut short), or
+    * a frame whose payload part, everything from its 13th byte to the end of
+      the file, is zeros (a power cut after the file grew but before its new
+      blocks were written).
+
+    Anything else that does not check out is damage, in particular a complete
+    last frame whose checksum fails: no crash can leave that, and a single
+    flipped byte always does (docs/log-format.md gives the reasoning).
     """
     size = len(data)
     view = memoryview(data)
@@ -210,8 +239,8 @@ def _read_frame(
         raise _Torn  # a frame header cut short
     length, payload_crc, head_crc = _FRAME.unpack_from(data, offset)
     if zlib.crc32(view[offset : offset + 8]) != head_crc:
-        if not any(view[offset:]):
-            raise _Torn  # zero-filled tail: a crash before the data reached the disk
+        if _zeros_from(data, offset + FRAME_BYTES):
+            raise _Torn  # zero-filled: a crash before the data reached the disk
         raise LogCorruptError(
             "damaged frame header",
             path=path,
@@ -234,8 +263,8 @@ def _read_frame(
         raise _Torn  # payload cut short
     payload = view[offset + FRAME_BYTES : end]
     if zlib.crc32(payload) != payload_crc:
-        if end == size:
-            raise _Torn  # the last frame never fully reached the disk
+        if _zeros_from(data, offset + FRAME_BYTES):
+            raise _Torn  # the header reached the disk, the payload's blocks did not
         raise LogCorruptError(
             "frame checksum mismatch",
             path=path,
@@ -292,7 +321,23 @@ def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> L
         frames.append(decoded)
         ends.append(offset)
         seq = decoded.last_seq + 1
+    if not frames:
+        raise _no_records(data, path)
     return LogScan(path, version, frames, ends, len(data))
+
+
+def _no_records(data: bytes, path: str) -> LogCorruptError:
+    """A header and no sound record: never a log this code wrote (a new log is created
+    with its first record in one atomic step), so every reader refuses it alike."""
+    rest = len(data) - len(HEADER)
+    return LogCorruptError(
+        "a log with no records",
+        path=path,
+        offset=len(HEADER),
+        seq=None,
+        expected="the rally declaration as record 1 after the header",
+        received=f"{rest} bytes that are no whole record" if rest else "nothing after the header",
+    )
 
 
 @attrs.frozen
@@ -300,7 +345,8 @@ class Problem:
     """Something wrong in a log file, where it is, and which record it hit."""
 
     offset: int
-    seq: int
+    seq: int | None
+    """The sequence number the damaged record should carry (None: before any record)."""
     what: str
 
 
@@ -371,7 +417,7 @@ def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> 
     try:
         version = _check_header(data, path)
     except RallyError as error:
-        problem = Problem(0, 1, error.detail())
+        problem = Problem(0, None, error.detail())
         return LogCheck(path, len(data), 0, (), (), (problem,), (), 0)
     frames: list[Frame] = []
     ends: list[int] = []
@@ -405,6 +451,9 @@ def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> 
             ends.append(end)
         offset = end
         expected_seq = decoded.last_seq + 1
+    if not frames and not problems:
+        problems.append(Problem(len(HEADER), None, _no_records(data, path).detail()))
+        torn = 0
     return LogCheck(
         path=path,
         size=len(data),
@@ -428,27 +477,91 @@ def _first_seq_at(data: bytes, offset: int, codec: Codec, version: int) -> int |
         return None
 
 
-def _read(path: Path) -> bytes:
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words (``"a named pipe (FIFO)"``)."""
+    for test, words in _KINDS:
+        if test(mode):
+            return words
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+def _refuse_special(path: str, mode: int, what: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise LogNotFoundError(f"a directory, not a {what}", where=path)
+    if not stat.S_ISREG(mode):
+        raise LogNotFoundError(
+            "not a regular file",
+            where=path,
+            expected=f"a {what} file",
+            received=file_kind(mode),
+        )
+
+
+def _open_regular(path: str, flags: int, what: str) -> int:
+    """A descriptor of the regular file at ``path``, refused (and closed) if it is anything
+    else. Opening never blocks (a FIFO is opened non-blocking, then refused)."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, flags | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
-        raise LogNotFoundError("no such log", where=str(path)) from None
+        raise LogNotFoundError(f"no such {what}", where=path) from None
     except IsADirectoryError:
-        raise LogNotFoundError("a directory, not a log", where=str(path)) from None
+        raise LogNotFoundError(f"a directory, not a {what}", where=path) from None
     except PermissionError:
-        raise LogNotFoundError("log not readable (permission denied)", where=str(path)) from None
+        access = "writable" if flags & (os.O_WRONLY | os.O_RDWR) else "readable"
+        raise LogNotFoundError(f"{what} not {access} (permission denied)", where=path) from None
+    except OSError as error:  # ENXIO: a socket; ELOOP: a symlink loop; ...
+        raise LogNotFoundError(
+            f"cannot open the {what}", where=path, received=error.strerror or str(error)
+        ) from None
+    try:
+        _refuse_special(path, os.fstat(fd).st_mode, what)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_fd(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_file(path: str | os.PathLike[str], *, what: str = "log") -> bytes:
+    """The bytes of the regular file at ``path``.
+
+    Anything else (a directory, a FIFO, a device such as ``/dev/zero``, a
+    socket) is refused before a byte is read, so no reader can hang on a pipe
+    or read without end; ``what`` names the file in messages (``"no such log"``).
+    """
+    fd = _open_regular(os.fspath(path), os.O_RDONLY, what)
+    try:
+        return _read_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def scan_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogScan:
     """Read a log file; see ``scan_bytes``."""
     location = Path(path)
-    return scan_bytes(_read(location), path=str(location), codec=codec)
+    return scan_bytes(read_file(location), path=str(location), codec=codec)
 
 
 def check_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogCheck:
     """Check a log file; see ``check_bytes``."""
     location = Path(path)
-    return check_bytes(_read(location), path=str(location), codec=codec)
+    return check_bytes(read_file(location), path=str(location), codec=codec)
 
 
 def read_records(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> tuple[Record, ...]:
@@ -464,44 +577,132 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_new_file(path: Path, data: bytes, *, replace: bool = False) -> None:
+def _exists_error(path: str) -> OutputExistsError:
+    return OutputExistsError(
+        "a file already exists there",
+        where=path,
+        expected="a path with no file (replacing one must be asked for)",
+        received="an existing file",
+    )
+
+
+def check_new_file(path: str | os.PathLike[str], *, replace: bool = False) -> Path:
+    """Refuse early what ``write_new_file`` would refuse at the end: an empty name, a
+    missing directory, a directory or special file there (a FIFO, a device), or an
+    existing file unless ``replace``. Returns the path."""
+    text = os.fspath(path)
+    if not text.strip():
+        raise RallyError("no file name", expected="the path of a file to write", received=text)
+    location = Path(text)
+    if not location.parent.is_dir():
+        raise LogNotFoundError("no such directory", where=str(location.parent))
+    try:
+        mode = os.stat(location).st_mode
+    except FileNotFoundError:
+        return location  # a dangling symlink is replaced like a file, if asked
+    except OSError as error:
+        raise RallyError(
+            "cannot write there", where=text, received=error.strerror or str(error)
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise RallyError(
+            "not a regular file",
+            where=text,
+            expected="a path for a new file, or a regular file to replace",
+            received=file_kind(mode),
+        )
+    if os.path.lexists(location) and not replace:
+        raise _exists_error(text)
+    return location
+
+
+@contextlib.contextmanager
+def _held_for_replacing(path: Path) -> Iterator[None]:
+    """Hold the writer's lock of the file at ``path`` (if there is one) while it is replaced,
+    so that a file another process is writing (a log held by its writer) is never
+    replaced under it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        yield
+        return
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise RallyError(
+                "not a regular file",
+                where=str(path),
+                expected="a path for a new file, or a regular file to replace",
+                received=file_kind(mode),
+            )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+            raise LogLockedError(
+                "another process is writing to the file there",
+                where=str(path),
+                expected="no writer holding it (replace it once the writer is done)",
+                received="the file locked",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def building(path: str | os.PathLike[str], *, replace: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``path`` to build a file at, moved into place when the
+    block ends without an error: the file appears whole or not at all.
+
+    The temporary path does not exist yet; the block creates the file there (and
+    may take as long as it likes: nothing is visible at ``path`` meanwhile). At
+    the end it is fsync'd and linked to ``path``, which fails if a file appeared
+    there, or with ``replace`` renamed over it once no writer holds the file it
+    replaces. If the block raises, the temporary file is removed. A process
+    killed meanwhile leaves at most a hidden ``.NAME.….tmp`` beside ``path``,
+    never a file at ``path``.
+    """
+    target = check_new_file(path, replace=replace)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        yield temporary
+        try:
+            fd = os.open(temporary, os.O_RDONLY)
+        except FileNotFoundError:
+            raise RallyError("nothing was written", where=str(target)) from None
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if replace:
+            with _held_for_replacing(target):
+                os.replace(temporary, target)
+        else:
+            try:
+                os.link(temporary, target)  # fails if the name appeared meanwhile
+            except FileExistsError:
+                raise _exists_error(str(target)) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    _fsync_dir(target.parent)
+
+
+def write_new_file(path: str | os.PathLike[str], data: bytes, *, replace: bool = False) -> None:
     """Write a file atomically (temp file, fsync, link or rename): whole or not at all.
 
     Refuses to overwrite an existing file unless ``replace`` is given, in which
     case the old file is replaced in one rename (a reader sees the old or the
-    new one, never a mixture). A failure leaves no temporary file behind.
+    new one, never a mixture), and only while no writer holds it. Refuses a
+    directory or a special file (a FIFO, a device) there in any case. A failure
+    leaves no temporary file behind.
     """
-    if path.exists() and not replace:
-        raise RallyError(
-            "a file already exists there",
-            where=str(path),
-            expected="a path with no file",
-            received="an existing file",
-        )
-    if not path.parent.is_dir():
-        raise LogNotFoundError("no such directory", where=str(path.parent))
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if the name appeared meanwhile
-            except FileExistsError:
-                raise RallyError(
-                    "a file already exists there",
-                    where=str(path),
-                    expected="a path with no file",
-                    received="an existing file",
-                ) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    _fsync_dir(path.parent)
+    with building(path, replace=replace) as temporary, open(temporary, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def copy_prefix(
@@ -514,7 +715,7 @@ def copy_prefix(
     log is created atomically and never over an existing file; the source is only
     read. Returns how many bytes of the source were not carried over.
     """
-    original = Path(source).read_bytes()
+    original = read_file(source)
     end = len(HEADER)
     partial: list[Record] = []
     for kept_frame, frame_end in zip(check.frames, check.ends, strict=True):
@@ -546,14 +747,32 @@ def create_log_file(
     return record
 
 
-class LogWriter:
-    """The one writer of a log: holds an exclusive lock until closed.
+@attrs.frozen
+class TornTail:
+    """The unfinished last append a writer found at the end of its log."""
 
-    Opening cuts off a torn tail left by a crash (readers ignore it anyway).
-    ``append`` encodes the batch as one frame (format 2; one frame per event
-    in a format-1 file), writes it with one ``write`` and returns after
-    ``fsync``; if the write fails, the file is cut back to its previous
-    length, so a refused or failed append leaves it as it was.
+    offset: int
+    """Byte offset where it starts (just past the last sound frame)."""
+    size: int
+    """How many bytes it holds."""
+
+    def __str__(self) -> str:
+        return f"{self.size} bytes of an interrupted append at offset {self.offset}"
+
+
+class LogWriter:
+    """The one writer of a log: holds an exclusive lock on the file until closed.
+
+    Opening changes nothing in the file: a torn tail left by a crash (which
+    readers ignore) is noted in ``torn_tail`` and cut off only by the first
+    ``append``, as part of it, so a command refused after opening writes
+    nothing. ``append`` encodes the batch as one frame (format 2; one frame
+    per event in a format-1 file), writes it with one ``write`` and returns
+    after ``fsync``; if the write fails, the file is put back as it was.
+
+    The lock belongs to the file the writer opened: before each append the
+    writer checks that its path still names that file (same device and inode)
+    and refuses if it was moved, replaced or deleted meanwhile.
     """
 
     def __init__(
@@ -565,27 +784,20 @@ class LogWriter:
     ) -> None:
         self.path = Path(path)
         self._codec = codec
+        self._fd = self._open_locked(wait_seconds)
         try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
-        except FileNotFoundError:
-            raise LogNotFoundError("no such log", where=str(self.path)) from None
-        except IsADirectoryError:
-            raise LogNotFoundError("a directory, not a log", where=str(self.path)) from None
-        except PermissionError:
-            raise LogNotFoundError(
-                "log not writable (permission denied)", where=str(self.path)
-            ) from None
-        try:
-            self._lock(wait_seconds)
-            scan = scan_bytes(self._read_all(), path=str(self.path), codec=codec)
-            if scan.torn_bytes:
-                os.ftruncate(self._fd, scan.valid_end)
-                os.fsync(self._fd)
+            data = _read_fd_from_start(self._fd)
+            scan = scan_bytes(data, path=str(self.path), codec=codec)
         except BaseException:
             os.close(self._fd)
             raise
-        self.recovered_bytes = scan.torn_bytes
-        """How many bytes of a torn tail opening cut off (0 for a clean log)."""
+        self.torn_tail: TornTail | None = (
+            TornTail(scan.valid_end, scan.torn_bytes) if scan.torn_bytes else None
+        )
+        """A torn tail found when opening, still in the file: the next append cuts it off."""
+        self.cut: TornTail | None = None
+        """The torn tail an append of this writer cut off (set once that append returned)."""
+        self._torn_data = data[scan.valid_end :] if scan.torn_bytes else b""
         self.frames_at_open: tuple[Frame, ...] = scan.frames
         """The log's sound frames as this writer found them (it appends after them)."""
         self.ends_at_open: tuple[int, ...] = scan.ends
@@ -596,11 +808,33 @@ class LogWriter:
         self._size = scan.valid_end
         self._closed = False
 
-    def _lock(self, wait_seconds: float) -> None:
+    @property
+    def recovered_bytes(self) -> int:
+        """Bytes of the torn tail this writer found (cut off by its first append), or 0."""
+        found = self.cut or self.torn_tail
+        return found.size if found else 0
+
+    def _open_locked(self, wait_seconds: float) -> int:
+        """Open and lock the file the path names, making sure it still names it once locked
+        (a writer that waited may find the log replaced meanwhile: it then takes the new one)."""
         deadline = time.monotonic() + wait_seconds
+        for _ in range(3):
+            fd = _open_regular(str(self.path), os.O_RDWR | os.O_APPEND, "log")
+            try:
+                self._lock(fd, wait_seconds, deadline)
+                self._identity = _identity(os.fstat(fd))
+                if self._names_my_file():
+                    return fd
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+        raise self._replaced()
+
+    def _lock(self, fd: int, wait_seconds: float, deadline: float) -> None:
         while True:
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
             except OSError as error:
                 if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
@@ -615,17 +849,46 @@ class LogWriter:
                 )
             time.sleep(0.02)
 
-    def _read_all(self) -> bytes:
-        os.lseek(self._fd, 0, os.SEEK_SET)
-        chunks = []
-        while chunk := os.read(self._fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def _names_my_file(self) -> bool:
+        try:
+            return _identity(os.stat(self.path)) == self._identity
+        except OSError:
+            return False
+
+    def _replaced(self) -> LogReplacedError:
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            received = "no file there"
+        else:
+            received = f"another file (device {now.st_dev}, inode {now.st_ino})"
+        device, inode = getattr(self, "_identity", (0, 0))
+        return LogReplacedError(
+            "the log was moved or replaced while this writer held it; nothing was written",
+            where=str(self.path),
+            expected=f"the file this writer locked (device {device}, inode {inode}); "
+            "open the log again",
+            received=received,
+        )
 
     @property
     def next_seq(self) -> int:
         """The sequence number the next appended event will get."""
         return self._next_seq
+
+    def _encode(self, records: Sequence[Record]) -> bytes:
+        """The bytes of the frames for ``records``; any failure to encode is a RallyError."""
+        try:
+            return encode_log(records, version=self.version, codec=self._codec)[len(HEADER) :]
+        except RallyError:
+            raise
+        except Exception as error:  # an object that is not an event, an unencodable value
+            raise InvalidEventError(
+                "cannot encode the batch",
+                where=str(self.path),
+                expected="events of the vocabulary with values the log can store",
+                received=f"{type(error).__name__}: {error}",
+            ) from None
 
     def append(
         self,
@@ -633,7 +896,12 @@ class LogWriter:
         *,
         recorded_at: str | None = None,
     ) -> tuple[Record, ...]:
-        """Append events durably, in order; returns their records once fsync'd."""
+        """Append events durably, in order; returns their records once fsync'd.
+
+        Nothing is written if the batch cannot be encoded or the path no longer
+        names the file this writer locked. A torn tail found when opening is cut
+        off as part of this append (``cut`` says so once it returned).
+        """
         if self._closed:
             raise RallyError("log writer is closed", where=str(self.path))
         records = [
@@ -642,19 +910,33 @@ class LogWriter:
         ]
         if not records:
             return ()
-        data = encode_log(records, version=self.version, codec=self._codec)[len(HEADER) :]
+        data = self._encode(records)
+        if not self._names_my_file():
+            raise self._replaced()
+        torn = self.torn_tail
         try:
+            if torn is not None:
+                os.ftruncate(self._fd, self._size)
             written = 0
             while written < len(data):
                 written += os.write(self._fd, data[written:])
             os.fsync(self._fd)
         except BaseException:
-            os.ftruncate(self._fd, self._size)
-            os.fsync(self._fd)
+            self._restore(torn)
             raise
         self._size += len(data)
         self._next_seq += len(records)
+        if torn is not None:
+            self.cut, self.torn_tail, self._torn_data = torn, None, b""
         return tuple(records)
+
+    def _restore(self, torn: TornTail | None) -> None:
+        """After a failed append: the file as it was (the torn tail too), as far as possible."""
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, self._size)
+            if torn is not None:
+                os.write(self._fd, self._torn_data)
+            os.fsync(self._fd)
 
     def close(self) -> None:
         """Release the lock and the file."""
@@ -667,3 +949,12 @@ class LogWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return (status.st_dev, status.st_ino)
+
+
+def _read_fd_from_start(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    return _read_fd(fd)

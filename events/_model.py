@@ -11,20 +11,30 @@ optional field because historical sources do not always give it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as _dt
 import enum
 import re
-from collections.abc import Callable, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
-from rally_standings.events._clock import format_signed, format_time
+from rally_standings.events._clock import MAX_TIME_MS, format_signed, format_time
 from rally_standings.events._errors import InvalidEventError
 
 __all__ = [
     "EVENT_TAGS",
+    "MAX_COUNT",
+    "MAX_DISTANCE_KM",
+    "MAX_NUMBER_DIGITS",
+    "MAX_STAGE",
+    "MAX_TIME_MS",
+    "MAX_WAYPOINT",
+    "MAX_YEAR",
     "EntryRegistered",
     "EntryRetired",
     "Event",
@@ -43,6 +53,8 @@ __all__ = [
     "StageScheduled",
     "WaypointRecorded",
     "event_fields",
+    "refused_character",
+    "stored_events",
     "tag_of",
 ]
 
@@ -82,6 +94,48 @@ class SourceKind(enum.StrEnum):
     """Generated (demos, tests, benchmarks)."""
 
 
+# --------------------------------------------------------------------------- bounds
+
+MAX_STAGE = 999
+"""The highest stage number (stages are numbered from 0, a prologue)."""
+MAX_WAYPOINT = 999
+"""The highest waypoint number of a stage (waypoints are numbered from 1)."""
+MAX_YEAR = 9999
+"""The latest year a rally may be declared for (years are 1 to 9999, as in ISO dates)."""
+MAX_DISTANCE_KM = 100_000
+"""The longest stage distance, in kilometres."""
+MAX_COUNT = 1_000_000
+"""The most rows a coverage declaration may say the log holds."""
+MAX_NUMBER_DIGITS = 6
+"""A race number is 1 to this many ASCII digits."""
+
+# Every bound fits the log's integers (msgpack: 64 bits) with room to add them up; times
+# are bounded by MAX_TIME_MS (events._clock), 9999:59:59.999.
+
+
+# --------------------------------------------------------------------------- reading stored events
+
+_STORED: contextvars.ContextVar[bool] = contextvars.ContextVar("stored_events", default=False)
+
+
+@contextlib.contextmanager
+def stored_events() -> Iterator[None]:
+    """Build events read back from a log: the checks added after a log could have been
+    written (upper bounds, control characters, ASCII race numbers) are not applied to them,
+    so a log an earlier version accepted still reads whole. Every new event is checked
+    in full: these checks refuse it before it can be written."""
+    token = _STORED.set(True)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
+
+def _new_event() -> bool:
+    """Whether the event being built is a new one (not read back from a log)."""
+    return not _STORED.get()
+
+
 # --------------------------------------------------------------------------- validators
 
 
@@ -94,9 +148,40 @@ def _fail(instance: object, attribute: attrs.Attribute[Any], expected: str, valu
     )
 
 
+_REORDERING = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The bidirectional formatting characters: marks, embeddings, overrides and isolates."""
+
+
+def refused_character(text: str) -> str | None:
+    """The first character free text may not hold, or None.
+
+    Refused: control characters (line breaks, tabs, escapes: Unicode Cc), line and
+    paragraph separators (Zl, Zp), the bidirectional formatting characters that
+    reorder text on screen (U+061C, U+200E/F, U+202A-E, U+2066-9), and lone
+    surrogates (not text). Other format characters (a zero-width joiner in an emoji,
+    a soft hyphen) are allowed: they neither break a line nor reorder it.
+    """
+    if text.isprintable():
+        return None  # the common case: no Other (C*) or separator (Z*) but the space
+    for char in text:
+        if char in _REORDERING or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            return char
+    return None
+
+
 def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         _fail(instance, attribute, "a non-empty string", value)
+    assert isinstance(value, str)
+    char = refused_character(value) if _new_event() else None
+    if char is not None:
+        name = unicodedata.name(char, "a control character")
+        _fail(
+            instance,
+            attribute,
+            "one line of text (no line break, tab, control character or bidi override)",
+            f"{value!r}, which holds U+{ord(char):04X} ({name})",
+        )
 
 
 def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -104,15 +189,45 @@ def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: obj
         _text(instance, attribute, value)
 
 
+def _race_number(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    _text(instance, attribute, value)
+    assert isinstance(value, str)
+    if _new_event() and not (
+        value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_DIGITS
+    ):
+        _fail(
+            instance,
+            attribute,
+            f"a race number of 1 to {MAX_NUMBER_DIGITS} ASCII digits such as 203",
+            value,
+        )
+
+
 def _slug(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not _SLUG.fullmatch(value):
         _fail(instance, attribute, "a lowercase name such as 'cars'", value)
 
 
-def _int_at_least(minimum: int) -> Callable[[object, attrs.Attribute[Any], object], None]:
+def _int_at_least(
+    minimum: int, maximum: int | None = None, *, unit: str = "", expected: str | None = None
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An integer (not a bool) of at least ``minimum`` and, for a new event, at most
+    ``maximum``."""
+    if expected is None:
+        expected = (
+            f"an integer >= {minimum}"
+            if maximum is None
+            else f"an integer from {minimum} to {maximum}{unit}"
+        )
+
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if type(value) is not int or value < minimum:
-            _fail(instance, attribute, f"an integer >= {minimum}", value)
+            _fail(instance, attribute, expected, value)
+        assert isinstance(value, int)
+        if maximum is not None and value > maximum and _new_event():
+            _fail(instance, attribute, expected, value)
 
     return check
 
@@ -128,8 +243,15 @@ def _optional(
 
 
 def _nonzero_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    expected = (
+        f"a non-zero integer number of milliseconds, from {-MAX_TIME_MS} to {MAX_TIME_MS} "
+        f"(±{format_time(MAX_TIME_MS)})"
+    )
     if type(value) is not int or value == 0:
-        _fail(instance, attribute, "a non-zero integer number of milliseconds", value)
+        _fail(instance, attribute, expected, value)
+    assert isinstance(value, int)
+    if abs(value) > MAX_TIME_MS and _new_event():
+        _fail(instance, attribute, expected, value)
 
 
 def _bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -176,8 +298,14 @@ def _nation(instance: object, attribute: attrs.Attribute[Any], value: object) ->
         _fail(instance, attribute, "a three-letter country code such as FRA", value)
 
 
-_stage_number = _int_at_least(0)
-_positive = _int_at_least(1)
+_stage_number = _int_at_least(0, MAX_STAGE)
+_time = _int_at_least(
+    1,
+    MAX_TIME_MS,
+    expected=f"a time longer than 0:00:00 and at most {format_time(MAX_TIME_MS)} "
+    f"(an integer number of milliseconds, 1 to {MAX_TIME_MS})",
+)
+_count = _int_at_least(0, MAX_COUNT)
 
 
 # --------------------------------------------------------------------------- value objects
@@ -267,7 +395,7 @@ class RallyDeclared:
 
     rally_id: str = attrs.field(validator=_slug)
     name: str = attrs.field(validator=_text)
-    year: int = attrs.field(validator=_int_at_least(1))
+    year: int = attrs.field(validator=_int_at_least(1, MAX_YEAR))
     categories: tuple[str, ...] = attrs.field(validator=_tuple_of(str, non_empty=True, unique=True))
     provenance: Provenance = _provenance()
 
@@ -289,7 +417,7 @@ class EntryRegistered:
 
     entry_id: str = attrs.field(validator=_text)
     category: str = attrs.field(validator=_slug)
-    number: str | None = attrs.field(default=None, validator=_optional_text)
+    number: str | None = attrs.field(default=None, validator=_race_number)
     crew: tuple[Person, ...] = attrs.field(validator=_tuple_of(Person, non_empty=True))
     make: str | None = attrs.field(default=None, validator=_optional_text)
     entrant: str | None = attrs.field(default=None, validator=_optional_text)
@@ -317,7 +445,9 @@ class StageScheduled:
     date: str | None = attrs.field(default=None, validator=_iso_date)
     start: str | None = attrs.field(default=None, validator=_optional_text)
     finish: str | None = attrs.field(default=None, validator=_optional_text)
-    distance_km: int | None = attrs.field(default=None, validator=_optional(_positive))
+    distance_km: int | None = attrs.field(
+        default=None, validator=_optional(_int_at_least(1, MAX_DISTANCE_KM, unit=" km"))
+    )
     provenance: Provenance = _provenance()
 
     @rules.validator
@@ -356,7 +486,7 @@ class StageResultRecorded:
 
     entry_id: str = attrs.field(validator=_text)
     stage: int = attrs.field(validator=_stage_number)
-    time_ms: int = attrs.field(validator=_positive)
+    time_ms: int = attrs.field(validator=_time)
     first_stage: int | None = attrs.field(default=None, validator=_optional(_stage_number))
     provenance: Provenance = _provenance()
 
@@ -387,7 +517,7 @@ class ResultCorrected:
 
     entry_id: str = attrs.field(validator=_text)
     stage: int = attrs.field(validator=_stage_number)
-    time_ms: int = attrs.field(validator=_positive)
+    time_ms: int = attrs.field(validator=_time)
     reason: str = attrs.field(default="correction", validator=_text)
     provenance: Provenance = _provenance()
 
@@ -451,7 +581,7 @@ class StageCancelled:
     stage: int = attrs.field(validator=_stage_number)
     categories: tuple[str, ...] = attrs.field(validator=_tuple_of(str, non_empty=True, unique=True))
     reason: str = attrs.field(validator=_text)
-    awarded_ms: int | None = attrs.field(default=None, validator=_optional(_positive))
+    awarded_ms: int | None = attrs.field(default=None, validator=_optional(_time))
     provenance: Provenance = _provenance()
 
     @categories.validator
@@ -499,8 +629,8 @@ class FieldCoverageDeclared:
 
     category: str = attrs.field(validator=_slug)
     stage: int = attrs.field(validator=_stage_number)
-    stage_known: int | None = attrs.field(default=None, validator=_optional(_int_at_least(0)))
-    gc_known: int | None = attrs.field(default=None, validator=_optional(_int_at_least(0)))
+    stage_known: int | None = attrs.field(default=None, validator=_optional(_count))
+    gc_known: int | None = attrs.field(default=None, validator=_optional(_count))
     provenance: Provenance = _provenance()
 
     def describe(self) -> str:
@@ -526,8 +656,8 @@ class WaypointRecorded:
 
     entry_id: str = attrs.field(validator=_text)
     stage: int = attrs.field(validator=_stage_number)
-    waypoint: int = attrs.field(validator=_positive)
-    time_ms: int = attrs.field(validator=_positive)
+    waypoint: int = attrs.field(validator=_int_at_least(1, MAX_WAYPOINT))
+    time_ms: int = attrs.field(validator=_time)
     provenance: Provenance = _provenance()
 
     def describe(self) -> str:

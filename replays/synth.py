@@ -15,6 +15,7 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -28,6 +29,7 @@ from rally_standings.events import (
     Person,
     Provenance,
     RallyDeclared,
+    RallyError,
     SourceKind,
     StageCancelled,
     StageKind,
@@ -35,9 +37,18 @@ from rally_standings.events import (
     StageRule,
     StageScheduled,
     WaypointRecorded,
+    building,
 )
 
-__all__ = ["SynthSpec", "synth_events", "write_synth"]
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_EVENTS",
+    "MAX_STAGES",
+    "MAX_WAYPOINTS",
+    "SynthSpec",
+    "synth_events",
+    "write_synth",
+]
 
 _FIRST = [
     "Ana",
@@ -97,15 +108,60 @@ _MAKES = {
 _SYNTHETIC = Provenance(SourceKind.SYNTHETIC, "synthetic rally (standings synth)")
 
 
+MAX_ENTRIES = 2_000
+"""The most entries a synthetic rally has."""
+MAX_STAGES = 50
+"""The most stages a synthetic rally has."""
+MAX_WAYPOINTS = 100
+"""The most waypoint splits per entry and stage."""
+MAX_EVENTS = 2_000_000
+"""The most events a synthetic rally may come to, about entries x stages x (waypoints + 1):
+writing one takes memory in proportion (about 250 MB a million events), so the bound keeps
+``standings synth`` well within a laptop's memory."""
+
+
+def _between(minimum: int, maximum: int) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if type(value) is not int or not minimum <= value <= maximum:
+            raise RallyError(
+                "synthetic rally out of bounds",
+                where=f"SynthSpec.{attribute.name}",
+                expected=f"a whole number from {minimum} to {maximum}",
+                received=value,
+            )
+
+    return check
+
+
 @attrs.frozen
 class SynthSpec:
-    """What to generate."""
+    """What to generate, within the documented maxima (``MAX_ENTRIES`` and the others)."""
 
-    entries: int = 120
-    stages: int = 12
-    categories: tuple[str, ...] = ("bikes", "cars", "trucks")
-    waypoints: int = 0
+    entries: int = attrs.field(default=120, validator=_between(1, MAX_ENTRIES))
+    stages: int = attrs.field(default=12, validator=_between(1, MAX_STAGES))
+    categories: tuple[str, ...] = attrs.field(default=("bikes", "cars", "trucks"))
+    waypoints: int = attrs.field(default=0, validator=_between(0, MAX_WAYPOINTS))
     seed: int = 1
+
+    @categories.validator
+    def _check_categories(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple) or not value or len(set(value)) != len(value):
+            raise RallyError(
+                "synthetic rally out of bounds",
+                where="SynthSpec.categories",
+                expected="one category or more, each once",
+                received=", ".join(map(str, value)) if isinstance(value, tuple) else value,
+            )
+
+    def __attrs_post_init__(self) -> None:
+        events = self.entries * self.stages * (self.waypoints + 1)
+        if events > MAX_EVENTS:
+            raise RallyError(
+                "synthetic rally too large",
+                where="SynthSpec",
+                expected=f"entries x stages x (waypoints + 1) at most {MAX_EVENTS:,}",
+                received=f"{self.entries} x {self.stages} x {self.waypoints + 1} = {events:,}",
+            )
 
 
 def _crew(rng: random.Random, category: str) -> tuple[Person, ...]:
@@ -227,9 +283,21 @@ def write_synth(
     *,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    replace: bool = False,
 ) -> int:
-    """Write the synthetic rally to a new log through the recorder; returns the event count."""
-    target = Path(path)
+    """Write the synthetic rally to a new log through the recorder; returns the event count.
+
+    The log is built under a temporary name and moved into place once whole, so a
+    synth that fails or is killed leaves no partial log at ``path``; an existing file
+    there is refused unless ``replace``.
+    """
+    with building(path, replace=replace) as temporary:
+        return _write_synth(temporary, spec, batch=batch, progress=progress)
+
+
+def _write_synth(
+    target: Path, spec: SynthSpec, *, batch: int, progress: Callable[[int], None] | None
+) -> int:
     create_log(
         target,
         RallyDeclared(

@@ -32,8 +32,16 @@ from rally_standings.events import (
 CATEGORIES = ("bikes", "cars", "trucks")
 
 text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30
+    alphabet=st.characters(
+        codec="utf-8",
+        exclude_categories=("Cs", "Cc", "Zl", "Zp"),
+        exclude_characters="\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+    ),
+    min_size=1,
+    max_size=30,
 ).filter(lambda s: s.strip() != "")
+"""Free text an event accepts: one line, no control character or bidi override."""
+race_numbers = st.from_regex(r"[0-9]{1,6}", fullmatch=True)
 slugs = st.sampled_from(CATEGORIES)
 nations = st.none() | st.sampled_from(["FRA", "ESP", "JPN", "RUS", "AND", "NED"])
 people = st.builds(Person, name=text, nationality=nations)
@@ -83,7 +91,7 @@ any_event: st.SearchStrategy[Event] = st.one_of(
         EntryRegistered,
         entry_id=text,
         category=slugs,
-        number=st.none() | text,
+        number=st.none() | race_numbers,
         crew=st.lists(people, min_size=1, max_size=3).map(tuple),
         make=st.none() | text,
         entrant=st.none() | text,

@@ -370,7 +370,7 @@ def test_log_check(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "--time",
                 "0:00:00",
             ],
-            "expected an integer >= 1",
+            "expected a time longer than 0:00:00",
         ),
         (
             [

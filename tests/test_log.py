@@ -125,7 +125,8 @@ def test_torn_tail_at_every_offset_keeps_earlier_events(tmp_path: Path) -> None:
 @given(st.data())
 def test_torn_tail_property(data: st.DataObject) -> None:
     """For any valid log and any cut inside its last frame (its last append), reading gives
-    every event of the earlier frames."""
+    every event of the earlier frames (a log cut inside its only frame has no record left,
+    which no crash of this code can leave: it is refused)."""
     records = data.draw(rally_records(max_events=15))
     cuts = sorted(
         data.draw(st.sets(st.integers(min_value=1, max_value=len(records) - 1)))
@@ -136,6 +137,10 @@ def test_torn_tail_property(data: st.DataObject) -> None:
     blob = header() + b"".join(frame(encode_frame(batch)) for batch in batches)
     last = _offsets(blob)[-1]
     cut = data.draw(st.integers(min_value=last, max_value=len(blob) - 1))
+    if len(batches) == 1:
+        with pytest.raises(LogCorruptError, match="a log with no records"):
+            scan_bytes(blob[:cut])
+        return
     assert list(scan_bytes(blob[:cut]).records) == records[: len(records) - len(batches[-1])]
 
 
