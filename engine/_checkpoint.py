@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import msgpack
 
 from rally_standings.engine._fold import Fold
@@ -26,14 +27,23 @@ from rally_standings.events import (
     SCHEMA_VERSION,
     Event,
     Frame,
+    LogScan,
     Provenance,
     Record,
     SourceKind,
+    Trusted,
     decode_frame,
     encode_frame,
 )
 
-__all__ = ["checkpoint_path", "read_checkpoint", "write_checkpoint"]
+__all__ = [
+    "Checkpoint",
+    "checkpoint_path",
+    "folded",
+    "peek_checkpoint",
+    "read_checkpoint",
+    "write_checkpoint",
+]
 
 FORMAT = 1
 _GROUPS = ("rally", "entries", "stages", "cancellations", "penalties", "retirements", "coverage")
@@ -113,6 +123,53 @@ def write_checkpoint(log: Path, fold: Fold, offset: int) -> bool:
     return True
 
 
+@attrs.frozen
+class Checkpoint:
+    """A checkpoint as found beside a log: the prefix it vouches for, and its fold."""
+
+    trusted: Trusted
+    payload: bytes = attrs.field(repr=False)
+
+    def fold(self) -> Fold:
+        """The fold it holds (of the log's first ``trusted.offset`` bytes)."""
+        return _restore(msgpack.unpackb(self.payload, raw=False), self.trusted.last_seq)
+
+
+def peek_checkpoint(log: Path) -> Checkpoint | None:
+    """The checkpoint beside ``log`` if it is whole and of this version (not yet matched)."""
+    try:
+        head, payload = msgpack.unpackb(checkpoint_path(log).read_bytes(), raw=False)
+        if (
+            head.get("checkpoint") != FORMAT
+            or head.get("schema") != SCHEMA_VERSION
+            or head.get("byteorder") != sys.byteorder
+            or zlib.crc32(payload) != head.get("payload_crc")
+        ):
+            return None
+        trusted = Trusted(offset=head["offset"], last_seq=head["last_seq"], crc=head["crc"])
+        if not all(type(v) is int for v in (trusted.offset, trusted.last_seq, trusted.crc)):
+            return None
+        return Checkpoint(trusted, bytes(payload))
+    except Exception:  # a checkpoint is only ever a shortcut: anything odd means refold
+        return None
+
+
+def folded(checkpoint: Checkpoint | None, scan: LogScan) -> Fold:
+    """The fold of the log ``scan`` read (read with ``checkpoint.trusted`` if there was one).
+
+    From the checkpoint plus the frames after it when the log vouched for its
+    prefix (``scan.trusted``), else from the first frame; the same either way.
+    """
+    if checkpoint is not None and scan.trusted:
+        try:
+            fold = checkpoint.fold()
+        except Exception:  # the bytes matched but the content is unreadable: refold
+            fold = None
+        if fold is not None and fold.last_seq == checkpoint.trusted.last_seq:
+            return fold.apply_frames(scan.decoded_after(scan.trusted))
+    return Fold().apply_frames(scan.frames)
+
+
 def read_checkpoint(
     log: Path, frames: Sequence[Frame], ends: Sequence[int]
 ) -> tuple[Fold, int] | None:
@@ -122,27 +179,19 @@ def read_checkpoint(
     just read. The checkpoint must end exactly at a frame boundary, after the
     same seq, and the log's bytes before it must be the ones it was taken from.
     """
-    path = checkpoint_path(log)
-    try:
-        raw = path.read_bytes()
-    except OSError:
+    checkpoint = peek_checkpoint(log)
+    if checkpoint is None:
         return None
+    trusted = checkpoint.trusted
     try:
-        head, payload = msgpack.unpackb(raw, raw=False)
-        if (
-            head.get("checkpoint") != FORMAT
-            or head.get("schema") != SCHEMA_VERSION
-            or head.get("byteorder") != sys.byteorder
-            or zlib.crc32(payload) != head.get("payload_crc")
-        ):
+        if trusted.offset not in ends:
             return None
-        offset, last_seq = head["offset"], head["last_seq"]
-        if offset not in ends:
+        covered = ends.index(trusted.offset) + 1
+        if frames[covered - 1].last_seq != trusted.last_seq:
             return None
-        covered = ends.index(offset) + 1
-        if frames[covered - 1].last_seq != last_seq or _prefix_crc(log, offset) != head["crc"]:
+        if _prefix_crc(log, trusted.offset) != trusted.crc:
             return None
-        return _restore(msgpack.unpackb(payload, raw=False), last_seq), covered
+        return checkpoint.fold(), covered
     except Exception:  # a checkpoint is only ever a shortcut: anything odd means refold
         return None
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from rally_standings.engine._checkpoint import read_checkpoint, write_checkpoint
+from rally_standings.engine._checkpoint import folded, peek_checkpoint, write_checkpoint
 from rally_standings.engine._fold import Effect, Fold, FoldState
 from rally_standings.engine._names import name_matches
 from rally_standings.engine._standings import (
@@ -35,6 +35,7 @@ from rally_standings.events import (
     EntryRegistered,
     Event,
     Frame,
+    LogScan,
     LogWriter,
     QueryError,
     RallyDeclared,
@@ -45,7 +46,11 @@ from rally_standings.events import (
     scan_file,
 )
 
-__all__ = ["Rally", "Recorder", "create_log", "load", "now_iso"]
+__all__ = ["CHECKPOINT_LAG", "Rally", "Recorder", "create_log", "load", "now_iso"]
+
+CHECKPOINT_LAG = 32
+"""A recorder refreshes the checkpoint when the log has this many frames past it (or there is
+none): at most this many frames are folded on opening, and most appends write only the log."""
 
 
 def now_iso() -> str:
@@ -81,9 +86,11 @@ class Rally:
         self._setup((), tuple(records), fold, source)
 
     def _setup(
-        self, frames: Sequence[Frame], tail: Sequence[Record], fold: Fold, source: str
+        self, frames: Sequence[Frame] | LogScan, tail: Sequence[Record], fold: Fold, source: str
     ) -> None:
-        self._frames: tuple[Frame, ...] = tuple(frames)
+        self._frame_source: tuple[Frame, ...] | LogScan = (
+            frames if isinstance(frames, LogScan) else tuple(frames)
+        )
         self._tail: list[Record] = list(tail)
         self.source = source
         self._fold = fold
@@ -112,14 +119,26 @@ class Rally:
         fold.apply_all(kept_tail)
         return cls.from_fold(kept, kept_tail, fold, source=source)
 
+    @property
+    def _frames(self) -> tuple[Frame, ...]:
+        """The log's frames (those a checkpoint covered are decoded only now, if ever)."""
+        if isinstance(self._frame_source, LogScan):
+            self._frame_source = self._frame_source.frames
+        return self._frame_source
+
     @classmethod
     def from_fold(
-        cls, frames: Sequence[Frame], tail: Sequence[Record], fold: Fold, *, source: str
+        cls,
+        frames: Sequence[Frame] | LogScan,
+        tail: Sequence[Record],
+        fold: Fold,
+        *,
+        source: str,
     ) -> Rally:
         """Wrap an already folded state without folding again.
 
-        ``frames`` and then ``tail`` are what was folded; records are built
-        from them only when asked for (``Rally.records``).
+        ``frames`` (or the scan that holds them) and then ``tail`` are what was
+        folded; records are built from them only when asked for.
         """
         rally = cls.__new__(cls)
         rally._setup(frames, tail, fold, source)
@@ -156,7 +175,7 @@ class Rally:
         effects: list[Effect] = []
         for frame in frames:
             effects += self._fold.apply_frame(frame)
-            self._frames = (*self._frames, frame)
+            self._frame_source = (*self._frames, frame)
         for record in records:
             effect = self._fold.apply(record)
             self._tail.append(record)
@@ -423,24 +442,16 @@ def find_entry(fold: Fold, category: str, ref: str) -> EntryRegistered:
     raise QueryError("unknown entry", where=category, expected=expected, received=ref)
 
 
-def _folded(path: Path, frames: Sequence[Frame], ends: Sequence[int]) -> Fold:
-    """The fold of ``frames``: from the log's checkpoint where one matches, else from scratch."""
-    found = read_checkpoint(path, frames, ends)
-    if found is None:
-        return Fold().apply_frames(frames)
-    fold, covered = found
-    return fold.apply_frames(frames[covered:])
-
-
 def load(path: str | os.PathLike[str], *, source: str | None = None) -> Rally:
     """Read and fold the log file at ``path`` (``source``: how to name it, default the path).
 
     A checkpoint beside the log (``LOG.checkpoint``) that matches it exactly
-    saves folding what it covers; the answer is the same either way.
+    saves decoding and folding what it covers; the answer is the same either way.
     """
-    scan = scan_file(path)
-    fold = _folded(Path(path), scan.frames, scan.ends)
-    return Rally.from_fold(scan.frames, (), fold, source=str(path) if source is None else source)
+    checkpoint = peek_checkpoint(Path(path))
+    scan = scan_file(path, trusted=None if checkpoint is None else checkpoint.trusted)
+    fold = folded(checkpoint, scan)
+    return Rally.from_fold(scan, (), fold, source=str(path) if source is None else source)
 
 
 def create_log(
@@ -458,14 +469,28 @@ class Recorder:
     ``rally`` follows the appends.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, wait_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        wait_seconds: float = 0.0,
+        checkpoint_lag: int = CHECKPOINT_LAG,
+    ) -> None:
         self.path = Path(path)
-        self._writer = LogWriter(self.path, wait_seconds=wait_seconds)
+        self._lag = checkpoint_lag
+        checkpoint = peek_checkpoint(self.path)
+        self._writer = LogWriter(
+            self.path,
+            wait_seconds=wait_seconds,
+            trusted=None if checkpoint is None else checkpoint.trusted,
+        )
         self._appended = False
         try:
-            frames = self._writer.frames_at_open
-            fold = _folded(self.path, frames, self._writer.ends_at_open)
-            self._rally = Rally.from_fold(frames, (), fold, source=str(self.path))
+            scan = self._writer.scan_at_open
+            fold = folded(checkpoint, scan)
+            self._rally = Rally.from_fold(scan, (), fold, source=str(self.path))
+            self._behind = len(scan.ends) - scan.trusted
+            """How many frames the checkpoint (if any) lags behind the log."""
         except BaseException:
             self._writer.close()
             raise
@@ -539,11 +564,18 @@ class Recorder:
         self._rally._tail.extend(records)
         self._rally._changed(effects)
         self._appended = True
+        self._behind += 1
         return records
 
     def close(self) -> None:
-        """Write a checkpoint if anything was appended, then release the lock."""
-        if self._appended:
+        """Refresh the checkpoint if it lags too far behind the log, then release the lock.
+
+        A recorder that appended writes one when there is none, or the one there is
+        lags, by ``checkpoint_lag`` frames or more (default ``CHECKPOINT_LAG``); in
+        between, opening the log folds the frames after the checkpoint (a few small
+        ones).
+        """
+        if self._appended and self._behind >= self._lag:
             self._appended = False
             with contextlib.suppress(OSError):
                 write_checkpoint(self.path, self._rally.fold, self.path.stat().st_size)

@@ -65,6 +65,7 @@ __all__ = [
     "LogWriter",
     "Problem",
     "TornTail",
+    "Trusted",
     "building",
     "check_bytes",
     "check_file",
@@ -142,20 +143,79 @@ def _frame_from_record(record: Record, codec: Codec) -> Frame:
     return decode_frame(encode_frame([record], codec=codec), codec=codec)
 
 
+@attrs.frozen
+class Trusted:
+    """A prefix of a log vouched for by a checkpoint: its bytes' CRC-32 and last seq.
+
+    Frames wholly inside it are checksum-verified but not decoded when the log
+    is read (a checkpoint holds what folding them gives); if the prefix's bytes
+    do not match, or no frame ends exactly at ``offset``, nothing is trusted.
+    """
+
+    offset: int
+    last_seq: int
+    crc: int
+
+
 class LogScan:
-    """What reading a log found: its sound frames, where they end, and what follows."""
+    """What reading a log found: its sound frames, where they end, and what follows.
+
+    Frames are decoded when first asked for; with a ``Trusted`` prefix, those
+    inside it are only checksum-verified until then (``decoded_after``).
+    """
 
     def __init__(
-        self, path: str, version: int, frames: Sequence[Frame], ends: Sequence[int], size: int
+        self,
+        path: str,
+        version: int,
+        frames: Sequence[Frame | None],
+        ends: Sequence[int],
+        size: int,
+        *,
+        data: bytes = b"",
+        codec: Codec = CODEC,
+        trusted: int = 0,
+        trusted_seq: int = 0,
     ) -> None:
         self.path = path
         self.version = version
-        self.frames: tuple[Frame, ...] = tuple(frames)
+        self._frames: list[Frame | None] = list(frames)
         self.ends: tuple[int, ...] = tuple(ends)
         """Byte offset just past each frame."""
         self.size = size
         """Size of the file as read."""
+        self.trusted = trusted
+        """How many leading frames a trusted prefix covered (not decoded on reading)."""
+        self._data = data
+        self._codec = codec
+        self._trusted_seq = trusted_seq
         self._records: tuple[Record, ...] | None = None
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        """Every sound frame, decoded (those of a trusted prefix on first use)."""
+        if self.trusted:
+            seq = 1
+            offset = len(HEADER)
+            for index in range(len(self._frames)):
+                decoded = self._frames[index]
+                if decoded is None:
+                    decoded, _ = _read_frame(
+                        self._data, offset, seq, self.path, self._codec, self.version
+                    )
+                    self._frames[index] = decoded
+                seq = decoded.last_seq + 1
+                offset = self.ends[index]
+            self.trusted = 0
+            self._data = b""
+        return tuple(frame for frame in self._frames if frame is not None)
+
+    def decoded_after(self, index: int) -> tuple[Frame, ...]:
+        """The frames from ``index`` on (decoded on reading, past any trusted prefix)."""
+        found = self._frames[index:]
+        if any(frame is None for frame in found):
+            return self.frames[index:]
+        return tuple(frame for frame in found if frame is not None)
 
     @property
     def valid_end(self) -> int:
@@ -169,7 +229,12 @@ class LogScan:
 
     @property
     def count(self) -> int:
-        """How many events the sound frames hold."""
+        """How many events the sound frames hold (the seq of the last one)."""
+        last = self._frames[-1] if self._frames else None
+        if last is not None:
+            return last.last_seq
+        if self._trusted_seq:
+            return self._trusted_seq
         return sum(f.count for f in self.frames)
 
     @property
@@ -233,6 +298,16 @@ def _read_frame(
     last frame whose checksum fails: no crash can leave that, and a single
     flipped byte always does (docs/log-format.md gives the reasoning).
     """
+    end = _frame_end(data, offset, seq, path)
+    payload = memoryview(data)[offset + FRAME_BYTES : end]
+    return _decode_frame(payload, offset, seq, path, codec, version), end
+
+
+def _frame_end(data: bytes, offset: int, seq: int | None, path: str) -> int:
+    """Where the sound frame at ``offset`` ends (its length and checksums verified).
+
+    Raises ``_Torn`` or ``LogCorruptError`` as ``_read_frame`` says.
+    """
     size = len(data)
     view = memoryview(data)
     if size - offset < FRAME_BYTES:
@@ -273,6 +348,13 @@ def _read_frame(
             expected=f"crc32 {payload_crc:#010x}",
             received=f"{zlib.crc32(payload):#010x}",
         )
+    return int(end)
+
+
+def _decode_frame(
+    payload: memoryview, offset: int, seq: int, path: str, codec: Codec, version: int
+) -> Frame:
+    """A sound frame's payload decoded, and checked to start at ``seq``."""
     where = f"{path}, byte offset {offset}, record seq {seq}"
     try:
         if version == 1:
@@ -299,20 +381,42 @@ def _read_frame(
             expected=f"seq {seq}",
             received=decoded.first_seq,
         )
-    return decoded, end
+    return decoded
 
 
-def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> LogScan:
+def scan_bytes(
+    data: bytes,
+    *,
+    path: str = "<bytes>",
+    codec: Codec = CODEC,
+    trusted: Trusted | None = None,
+) -> LogScan:
     """Read every sound frame of a log held in memory.
 
+    With ``trusted`` (a checkpoint's prefix) whose bytes match, the frames
+    inside it are checksum-verified but not decoded until asked for.
     Raises ``LogCorruptError`` for a file that is not a log or is damaged
     before its end, and ``SchemaError`` for events this code cannot read.
     """
     version = _check_header(data, path)
-    frames: list[Frame] = []
+    if trusted is not None and not (
+        len(HEADER) < trusted.offset <= len(data)
+        and zlib.crc32(memoryview(data)[: trusted.offset]) == trusted.crc
+    ):
+        trusted = None
+    frames: list[Frame | None] = []
     ends: list[int] = []
     offset = len(HEADER)
     seq = 1
+    while trusted is not None and offset < trusted.offset:
+        offset = _frame_end(data, offset, None, path)
+        frames.append(None)
+        ends.append(offset)
+    if trusted is not None:
+        if offset != trusted.offset:  # no frame ends where the checkpoint says: trust nothing
+            return scan_bytes(data, path=path, codec=codec)
+        seq = trusted.last_seq + 1
+    covered = len(frames)
     while offset < len(data):
         try:
             decoded, offset = _read_frame(data, offset, seq, path, codec, version)
@@ -323,7 +427,17 @@ def scan_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> L
         seq = decoded.last_seq + 1
     if not frames:
         raise _no_records(data, path)
-    return LogScan(path, version, frames, ends, len(data))
+    return LogScan(
+        path,
+        version,
+        frames,
+        ends,
+        len(data),
+        data=data if covered else b"",
+        codec=codec,
+        trusted=covered,
+        trusted_seq=trusted.last_seq if trusted is not None else 0,
+    )
 
 
 def _no_records(data: bytes, path: str) -> LogCorruptError:
@@ -552,10 +666,12 @@ def read_file(path: str | os.PathLike[str], *, what: str = "log") -> bytes:
         os.close(fd)
 
 
-def scan_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogScan:
+def scan_file(
+    path: str | os.PathLike[str], *, codec: Codec = CODEC, trusted: Trusted | None = None
+) -> LogScan:
     """Read a log file; see ``scan_bytes``."""
     location = Path(path)
-    return scan_bytes(read_file(location), path=str(location), codec=codec)
+    return scan_bytes(read_file(location), path=str(location), codec=codec, trusted=trusted)
 
 
 def check_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogCheck:
@@ -781,13 +897,14 @@ class LogWriter:
         *,
         wait_seconds: float = 0.0,
         codec: Codec = CODEC,
+        trusted: Trusted | None = None,
     ) -> None:
         self.path = Path(path)
         self._codec = codec
         self._fd = self._open_locked(wait_seconds)
         try:
             data = _read_fd_from_start(self._fd)
-            scan = scan_bytes(data, path=str(self.path), codec=codec)
+            scan = scan_bytes(data, path=str(self.path), codec=codec, trusted=trusted)
         except BaseException:
             os.close(self._fd)
             raise
@@ -798,15 +915,18 @@ class LogWriter:
         self.cut: TornTail | None = None
         """The torn tail an append of this writer cut off (set once that append returned)."""
         self._torn_data = data[scan.valid_end :] if scan.torn_bytes else b""
-        self.frames_at_open: tuple[Frame, ...] = scan.frames
-        """The log's sound frames as this writer found them (it appends after them)."""
-        self.ends_at_open: tuple[int, ...] = scan.ends
-        """Where each of those frames ends (a byte offset)."""
+        self.scan_at_open = scan
+        """The log as this writer found it (it appends after its sound frames)."""
         self.version = scan.version
         """The file's format version; appends keep to it."""
         self._next_seq = scan.count + 1
         self._size = scan.valid_end
         self._closed = False
+
+    @property
+    def frames_at_open(self) -> tuple[Frame, ...]:
+        """The log's sound frames as this writer found them (decoded on first use)."""
+        return self.scan_at_open.frames
 
     @property
     def recovered_bytes(self) -> int:
