@@ -81,6 +81,8 @@ class Command:
     help: ClassVar[str]
     group: ClassVar[str | None] = None
     """The parent command (``"log"`` for ``standings log check``), if any."""
+    wanted: ClassVar[set[str] | None] = None
+    """The words of the command line being parsed (``None``: build every option)."""
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()

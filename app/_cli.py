@@ -12,14 +12,21 @@ import sys
 from collections.abc import Sequence
 
 from rally_standings.app import _files, _query, _record  # noqa: F401 (they declare the commands)
-from rally_standings.app._base import COMMANDS, EXIT_USER_ERROR, Parser
+from rally_standings.app._base import COMMANDS, EXIT_USER_ERROR, Command, Parser
 from rally_standings.events import RallyError, one_line
 
 __all__ = ["build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of every declared command (``COMMANDS``), groups as nested subcommands."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every declared command (``COMMANDS``), groups as nested subcommands.
+
+    With ``argv``, only the commands (and record kinds) it names get their options
+    declared: the others are listed with their help line, which is all that
+    ``--help`` shows of them, and a run does not pay for building them.
+    """
+    wanted = None if argv is None else set(argv)
+    Command.wanted = wanted
     parser = Parser(
         prog="standings",
         description=(
@@ -41,10 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
             for member in members:
                 leaf = groups[key].add_parser(member.name, help=member.help)
-                member.arguments(leaf)
+                if wanted is None or member.name in wanted:
+                    member.arguments(leaf)
                 leaf.set_defaults(handler=member.run)
         else:
-            command.arguments(sub)
+            if wanted is None or command.name in wanted:
+                command.arguments(sub)
             sub.set_defaults(handler=command.run)
     return parser
 
@@ -79,9 +88,10 @@ def _glue_signed_values(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    words = _glue_signed_values(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
     try:
-        args = parser.parse_args(_glue_signed_values(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(words)
         status: int = args.handler(args)
         return status
     except RallyError as error:

@@ -484,6 +484,8 @@ class Record(Command):
         )
         for kind in KINDS.values():
             sub = kinds.add_parser(kind.name, help=kind.help)
+            if self.wanted is not None and kind.name not in self.wanted:
+                continue  # listed for --help; its options are built only when it is used
             kind.arguments(sub)
             sub.add_argument(
                 "--source",

@@ -43,6 +43,8 @@ from rally_standings.events import (
     RuleViolationError,
     TornTail,
     create_log_file,
+    decode_frame,
+    encode_frame,
     scan_file,
 )
 
@@ -461,6 +463,18 @@ def create_log(
     return create_log_file(path, declaration, recorded_at=recorded_at)
 
 
+_BULK_BATCH = 256
+"""A batch this large is folded as a frame (runs of results and splits checked in bulk)."""
+
+
+def _refused_where(where: str | None) -> str:
+    """Where a refused append's event is said to be: its type, and that nothing was written."""
+    kind = (where or "event").split(",")[0]
+    if not kind.endswith(" event"):
+        kind = "event"
+    return f"{kind}, refused: nothing was written"
+
+
 class Recorder:
     """The writer of a log: validates every event against the rally so far, then appends.
 
@@ -544,28 +558,36 @@ class Recorder:
             return ()
         fold = self._rally.fold
         seq = fold.last_seq + 1
+        records = [
+            Record(seq=seq + offset, event=event, recorded_at=recorded_at)
+            for offset, event in enumerate(batch)
+        ]
         effects: list[Effect] = []
         with fold.tentative():
-            for offset, event in enumerate(batch):
-                record = Record(seq=seq + offset, event=event, recorded_at=recorded_at)
-                try:
-                    effect = fold.apply(record)
-                except RuleViolationError as error:
-                    # Say so plainly: the seq it names was never written.
-                    raise RuleViolationError(
-                        error.what,
-                        where=f"{record.type} event, refused: nothing was written",
-                        expected=error.expected,
-                        received=error.received,
-                    ) from None
-                if effect is not None:
-                    effects.append(effect)
-            records = self._writer.append(batch, recorded_at=recorded_at)
-        self._rally._tail.extend(records)
+            try:
+                if len(records) >= _BULK_BATCH:
+                    # A large batch is checked the way a log is read: runs of results and
+                    # splits in bulk, under the handlers' own rules (same refusals).
+                    effects = fold.apply_frame(decode_frame(encode_frame(records)))
+                else:
+                    for record in records:
+                        effect = fold.apply(record)
+                        if effect is not None:
+                            effects.append(effect)
+            except RuleViolationError as error:
+                # Say so plainly: the seq it names was never written.
+                raise RuleViolationError(
+                    error.what,
+                    where=_refused_where(error.where),
+                    expected=error.expected,
+                    received=error.received,
+                ) from None
+            written = self._writer.append(batch, recorded_at=recorded_at)
+        self._rally._tail.extend(written)
         self._rally._changed(effects)
         self._appended = True
         self._behind += 1
-        return records
+        return written
 
     def close(self) -> None:
         """Refresh the checkpoint if it lags too far behind the log, then release the lock.

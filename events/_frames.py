@@ -36,6 +36,7 @@ from rally_standings.events._model import (
     Event,
     Provenance,
     SourceKind,
+    as_stored,
     event_fields,
     stored_events,
     tag_of,
@@ -445,7 +446,7 @@ class Frame:
                 return
             for offset in range(min(run.count, remaining)):
                 seq = run.first_seq + offset
-                event = self.event_at(run, offset, where=f"{where}, record seq {seq}")
+                event = as_stored(self._event_at, run, offset, f"{where}, record seq {seq}")
                 yield Record(
                     seq=seq, event=event, recorded_at=self.recorded_at[run.at_index(offset)]
                 )
@@ -454,8 +455,7 @@ class Frame:
     def event_at(self, run: Run, offset: int, *, where: str = "frame") -> Event:
         """The event at ``offset`` of ``run``, built and validated as a stored event
         (``stored_events``: what an earlier version wrote still reads)."""
-        with stored_events():
-            return self._event_at(run, offset, where)
+        return as_stored(self._event_at, run, offset, where)
 
     def _event_at(self, run: Run, offset: int, where: str) -> Event:
         provenance = self.provenances[run.provenance_index(offset)]

@@ -108,10 +108,10 @@ _MAKES = {
 _SYNTHETIC = Provenance(SourceKind.SYNTHETIC, "synthetic rally (standings synth)")
 
 
-MAX_ENTRIES = 2_000
-"""The most entries a synthetic rally has."""
-MAX_STAGES = 50
-"""The most stages a synthetic rally has."""
+MAX_ENTRIES = 10_000
+"""The most entries a synthetic rally has (the benchmark's largest field is 5 000)."""
+MAX_STAGES = 250
+"""The most stages a synthetic rally has (the benchmark's longest rally has 200)."""
 MAX_WAYPOINTS = 100
 """The most waypoint splits per entry and stage."""
 MAX_EVENTS = 2_000_000
