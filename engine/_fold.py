@@ -361,10 +361,9 @@ class Fold:
             bulk = _BULK.get(run.tag) if count == run.count else None
             done = bulk(self, run, frame, effects) if bulk is not None else False
             if not done:
-                for offset in range(count):
-                    seq = run.first_seq + offset
-                    event = frame.event_at(run, offset, where=f"record seq {seq}")
-                    effect = self.apply(Record(seq=seq, event=event))
+                events = frame.run_events(run)[:count]
+                for offset, event in enumerate(events):
+                    effect = self.apply(Record(seq=run.first_seq + offset, event=event))
                     if effect is not None:
                         effects.append(effect)
             remaining -= count
@@ -382,10 +381,8 @@ class Fold:
         effects: list[Effect] = []
         bulk = _BULK.get(run.tag)
         if bulk is None or not bulk(self, run, frame, effects):
-            for offset in range(run.count):
-                seq = run.first_seq + offset
-                event = frame.event_at(run, offset, where=f"record seq {seq}")
-                effect = self.apply(Record(seq=seq, event=event))
+            for offset, event in enumerate(frame.run_events(run)):
+                effect = self.apply(Record(seq=run.first_seq + offset, event=event))
                 if effect is not None:
                     effects.append(effect)
         return effects
@@ -527,6 +524,20 @@ class Fold:
         """The stage an entry left the rally at, by entry index."""
         state = self._retirements.get(index)
         return None if state is None else state.event.stage
+
+    def leaving(self) -> dict[int, list[int]]:
+        """stage -> the entry indexes that left the rally at it."""
+        out: dict[int, list[int]] = {}
+        for entry, state in self._retirements.items():
+            out.setdefault(state.event.stage, []).append(entry)
+        return out
+
+    def result_columns(self) -> tuple[Sequence[int], Sequence[int]]:
+        """The time in force and the counted stages covered, of every result by index.
+
+        The fold's own columns, for summing in bulk: read them, never change them.
+        """
+        return self._r_time, self._r_cover
 
     def coverage(self, category: str, stage: int) -> FieldCoverageDeclared | None:
         """The coverage declaration in force at ``stage``: the latest at or before it."""

@@ -205,6 +205,8 @@ class Accumulator:
         self.classified: set[int] = set(ranking.members)
         self.stage: int | None = None
         """The last stage advanced through."""
+        self._leaving = fold.leaving()
+        self._times, self._covers = fold.result_columns()
 
     def advance(self, stage: int) -> None:
         """Add what falls on ``stage`` (the next scheduled stage)."""
@@ -213,21 +215,20 @@ class Accumulator:
         if fold.counts(stage, category):
             self.counted += 1
             needed = self.counted
-            for entry, result in fold.results_ending(category, stage).items():
-                covers = fold.result_cover(result)
-                if covers:
-                    total[entry] += fold.result_time(result)
-                    cover[entry] += covers
-            self.classified = {
-                entry for entry in fold.results_ending(category, stage) if cover[entry] == needed
-            }
+            times, covers = self._times, self._covers
+            ending = fold.results_ending(category, stage)
+            for entry, result in ending.items():
+                covered = covers[result]
+                if covered:
+                    total[entry] += times[result]
+                    cover[entry] += covered
+            self.classified = {entry for entry in ending if cover[entry] == needed}
         for entry, amount in fold.gc_penalties(category, stage).items():
             total[entry] += amount
         self.awards += fold.awarded(stage, category)
-        if self.classified:
-            self.classified.difference_update(
-                [entry for entry in self.classified if fold.retired_at(entry) == stage]
-            )
+        leaving = self._leaving.get(stage)
+        if leaving and self.classified:
+            self.classified.difference_update(leaving)
         self.stage = stage
 
     def keys(self) -> list[int]:
