@@ -183,10 +183,10 @@ class Splits:
     __slots__ = ("_seen", "entries", "provenance", "seqs", "times")
 
     def __init__(self) -> None:
-        self.entries = array("q")
-        self.times = array("q")
-        self.seqs = array("q")
-        self.provenance = array("q")
+        self.entries: list[int] = []
+        self.times: list[int] = []
+        self.seqs: list[int] = []
+        self.provenance: list[int] = []
         self._seen: set[int] | None = set()
 
     @property
@@ -277,14 +277,14 @@ class Fold:
         self._retirements: dict[int, RetirementState] = {}
         self._coverage: dict[tuple[str, int], FieldCoverageDeclared] = {}
         # results, column by column
-        self._r_entry = array("q")
-        self._r_first = array("q")
-        self._r_stage = array("q")
-        self._r_time = array("q")
-        self._r_recorded = array("q")
-        self._r_seq = array("q")
-        self._r_prov = array("q")
-        self._r_cover = array("q")
+        self._r_entry: list[int] = []
+        self._r_first: list[int] = []
+        self._r_stage: list[int] = []
+        self._r_time: list[int] = []
+        self._r_recorded: list[int] = []
+        self._r_seq: list[int] = []
+        self._r_prov: list[int] = []
+        self._r_cover: list[int] = []
         self._corrections: dict[int, tuple[Correction, ...]] = {}
         self._ending: dict[tuple[str, int], dict[int, int]] = {}
         """(category, stage) -> {entry: result} for each result ending at that stage."""
@@ -804,7 +804,7 @@ class Fold:
             ],
             "retirements": [(r.event, r.seq) for r in self._retirements.values()],
             "coverage": list(self._coverage.values()),
-            "results": {name: getattr(self, name).tobytes() for name in _COLUMNS},
+            "results": {name: array("q", getattr(self, name)).tobytes() for name in _COLUMNS},
             "corrections": [
                 (result, c.seq, c.time_ms, c.reason, c.provenance)
                 for result, corrections in self._corrections.items()
@@ -820,7 +820,9 @@ class Fold:
                     [stage, waypoint, len(splits.entries)] for (stage, waypoint), splits in items
                 ],
                 **{
-                    column: b"".join(getattr(split, column).tobytes() for _, split in items)
+                    column: array(
+                        "q", [v for _, split in items for v in getattr(split, column)]
+                    ).tobytes()
                     for column in ("entries", "times", "seqs", "provenance")
                 },
             },
@@ -844,7 +846,9 @@ class Fold:
             fold._cancellations[(event.stage, category)] = CancellationState(category, event, seq)
         for name in _COLUMNS:
             column = getattr(fold, name)
-            column.frombytes(data["results"][name])
+            stored = array("q")
+            stored.frombytes(data["results"][name])
+            column.extend(stored.tolist())
         categories = [entry.category for entry in fold._entries]
         entries, stages, latest = fold._r_entry, fold._r_stage, fold._latest
         for result, (entry, stage) in enumerate(zip(entries, stages, strict=True)):
@@ -874,8 +878,9 @@ class Fold:
             fold._coverage[(declaration.category, declaration.stage)] = declaration
         columns = {}
         for column in ("entries", "times", "seqs", "provenance"):
-            values = columns[column] = array("q")
+            values = array("q")
             values.frombytes(data["splits"][column])
+            columns[column] = values.tolist()
         start = 0
         for stage, waypoint, count in data["splits"]["keys"]:
             splits = fold._splits[(stage, waypoint)] = Splits()

@@ -252,16 +252,18 @@ def _optional(
     return optional_check
 
 
+_NONZERO_EXPECTED = (
+    f"a non-zero integer number of milliseconds, from {-MAX_TIME_MS} to {MAX_TIME_MS} "
+    f"(±{format_time(MAX_TIME_MS)})"
+)
+
+
 def _nonzero_int(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    expected = (
-        f"a non-zero integer number of milliseconds, from {-MAX_TIME_MS} to {MAX_TIME_MS} "
-        f"(±{format_time(MAX_TIME_MS)})"
-    )
     if type(value) is not int or value == 0:
-        _fail(instance, attribute, expected, value)
+        _fail(instance, attribute, _NONZERO_EXPECTED, value)
     assert isinstance(value, int)
     if abs(value) > MAX_TIME_MS and _new_event():
-        _fail(instance, attribute, expected, value)
+        _fail(instance, attribute, _NONZERO_EXPECTED, value)
 
 
 def _bool(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
