@@ -8,6 +8,7 @@ trace changes (``penalties``, ``history``). The event vocabulary lives in
 ``rally_standings.events``.
 """
 
+from rally_standings.engine._checkpoint import checkpoint_path
 from rally_standings.engine._fold import (
     CancellationState,
     Correction,
@@ -74,6 +75,7 @@ __all__ = [
     "WhatIf",
     "WhatIfRow",
     "check_log",
+    "checkpoint_path",
     "create_log",
     "fold_name",
     "history",

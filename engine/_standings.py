@@ -375,6 +375,24 @@ class Standings:
             total, rank = divmod(key, width)
             yield by_rank[rank], total + awards
 
+    def positions(self) -> list[tuple[str, int, int, bool]]:
+        """The classification as plain tuples: (entry id, time, position, position certain).
+
+        The same figures as ``rows``, without building a row object per entry
+        (for analysis, export and comparisons over many stages).
+        """
+        fold, known = self._fold, self.known_rows
+        out: list[tuple[str, int, int, bool]] = []
+        previous = None
+        position = 0
+        for index, (entry_index, time_ms) in enumerate(self.ordered()):
+            if time_ms != previous:
+                position = index + 1
+            previous = time_ms
+            certain = known is None or position <= known
+            out.append((fold.entry_at(entry_index).entry_id, time_ms, position, certain))
+        return out
+
     def iter_rows(self) -> Iterator[Row]:
         """The classified entries, in order, built one by one and not kept (for streaming)."""
         if self._rows is not None:
@@ -425,8 +443,12 @@ class Standings:
 
     @property
     def leader(self) -> Row | None:
-        """The first row, if any entry is classified."""
-        return self.rows[0] if self._keys else None
+        """The first row, if any entry is classified (built alone if the rows are not)."""
+        if not self._keys:
+            return None
+        if self._rows is not None:
+            return self._rows[0]
+        return next(self.iter_rows())
 
     def row_for(self, number_or_id: str) -> Row | None:
         """The row of an entry by race number or entry id, if classified."""

@@ -1,4 +1,4 @@
-"""The benchmark suite at its smallest scale: it runs, the alternatives agree, the JSON holds.
+"""The benchmark suite at its smallest: it runs, the alternatives agree, the JSON holds.
 
 No timing is asserted: speed is measured by ``python -m benchmarks.run``, not tested.
 """
@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks import run as bench
 from benchmarks._alternatives import dataframe_gc, eventsourcing_gc, eventsourcing_store
+from rally_standings.replays.synth import SynthSpec
+
+TINY = bench.Workload(
+    "tiny 60x6, 3 waypoints", SynthSpec(entries=60, stages=6, waypoints=3, seed=4), live=True
+)
 
 
 @pytest.fixture
 def small_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A 60-entry synthetic rally with splits, generated into a private cache."""
     monkeypatch.setattr(bench, "CACHE", tmp_path)
-    from rally_standings.replays.synth import SynthSpec
-
-    return bench._log_for("tiny", SynthSpec(entries=60, stages=6, waypoints=3, seed=4))
+    return bench._log_for(TINY)
 
 
 def test_alternatives_compute_the_engines_standings(small_log: Path) -> None:
@@ -32,55 +36,102 @@ def test_alternatives_compute_the_engines_standings(small_log: Path) -> None:
     assert eventsourcing_gc(app, aggregate_id) == expected
 
 
-def test_suite_smoke_run_writes_the_json_contract(
+def _smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *options: str) -> dict[str, Any]:
+    monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(bench, "SCALES", {"tiny": [bench.Workload("dakar-2004"), TINY]})
+    monkeypatch.setattr(bench, "_PROCESS_RUNS", 1)
+    monkeypatch.setattr(bench, "_LIVE_UPDATES", 30)
+    monkeypatch.setattr(bench, "_RECORD_RUNS", 2)
+    output = tmp_path / "results.json"
+    argv = ["--scales", "tiny", "--repeat", "1", "--output", str(output), *options]
+    assert bench.main(argv) == 0
+    document: dict[str, Any] = json.loads(output.read_text())
+    return document
+
+
+def test_in_process_smoke_run_writes_the_json_contract(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m benchmarks.run --scales real` prints the table and writes the JSON shape."""
-    monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
-    output = tmp_path / "results.json"
-    assert bench.main(["--scales", "real", "--repeat", "1", "--output", str(output)]) == 0
-    document = json.loads(output.read_text())
+    """The in-process measures on a tiny rally: every row has the JSON's fields.
+
+    Each row has the workload, the measure, the time, the counts of events, stage
+    results, entry-stages and splits, the rates per result and per entry-stage,
+    and the ratios; the live updates have a p99.
+    """
+    document = _smoke(tmp_path, monkeypatch, "--in-process")
+    _check_rows(document, processes=False)
+    out = capsys.readouterr().out
+    assert "| workload" in out
+
+
+@pytest.mark.slow
+def test_full_smoke_run_has_every_measure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every measure, whole processes included, on a tiny rally (opt-in: it starts ~20)."""
+    document = _smoke(tmp_path, monkeypatch)
+    _check_rows(document, processes=True)
+    assert "wrote" in capsys.readouterr().out
+
+
+def _check_rows(document: dict[str, Any], *, processes: bool) -> None:
     assert set(document) == {"machine", "results"}
     assert document["machine"]["python"]
-    measures = {(r["scale"], r["measure"]) for r in document["results"]}
-    synthetic = "real: synthetic 400x15"
-    for measure in (
+    measures = {row["measure"] for row in document["results"] if row["scale"] == TINY.name}
+    expected = [
         "engine: open + GC after every stage",
         "dataframe (polars): read + GC after every stage",
         "eventsourcing: replay aggregate + GC every stage",
         "msgpack floor: decode the log, nothing else",
-        "engine: appends, batched (5000 a batch, validated)",
-        "engine: appends, one by one, each fsync'd",
-    ):
-        assert (synthetic, measure) in measures
+        "engine: what-if, penalty at the last stage",
+        "engine: whatif --all-stages",
+        "engine: live update in memory",
+        "engine: live update, durable",
+    ]
+    if processes:
+        expected += [
+            "standings show LOG",
+            "standings replay LOG",
+            "standings record LOG result … (whole process, checkpoint beside the log)",
+            "standings history LOG",
+        ]
+    for prefix in expected:
+        assert any(m.startswith(prefix) for m in measures), prefix
     for row in document["results"]:
-        assert set(row) == {
+        assert {
             "scale",
-            "events",
             "measure",
             "seconds",
+            "p99_seconds",
+            "events",
+            "results",
+            "entry_stages",
+            "waypoints",
             "events_per_s",
+            "per_result_us",
+            "per_entry_stage_us",
             "peak_rss_mb",
             "ratio_vs",
-        }
+        } <= set(row)
         assert row["seconds"] > 0
     replay = next(
         r
         for r in document["results"]
-        if r["scale"] == synthetic and r["measure"].startswith("engine: open")
+        if r["scale"] == TINY.name and r["measure"].startswith("engine: open")
     )
-    assert set(replay["ratio_vs"]) == {"dataframe", "eventsourcing", "msgpack_floor"}
-    assert replay["events"] == 5873
-    assert replay["peak_rss_mb"] > 0
-    out = capsys.readouterr().out
-    assert "| scale" in out
-    assert f"wrote {output}" in out
+    assert {"dataframe", "eventsourcing", "msgpack_floor"} <= set(replay["ratio_vs"])
+    assert replay["results"] > 0
+    assert replay["waypoints"] == 3 * replay["results"]  # three splits per stage time
+    update = next(
+        r for r in document["results"] if r["measure"].startswith("engine: live update in")
+    )
+    assert update["p99_seconds"] >= update["seconds"]
 
 
-def test_readme_shows_the_committed_results() -> None:
-    """The README's benchmark table is the one rendered from benchmarks/results.json."""
+def test_docs_show_the_committed_results() -> None:
+    """docs/performance.md's table is the one rendered from benchmarks/results.json."""
     root = Path(__file__).resolve().parents[1]
     document = json.loads((root / "benchmarks" / "results.json").read_text())
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    shown = readme.split("<!-- bench:begin -->\n")[1].split("<!-- bench:end -->")[0]
-    assert shown == bench.readme_section(document), "run python -m benchmarks.run --readme"
+    page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
+    shown = page.split("<!-- bench:begin -->\n")[1].split("<!-- bench:end -->")[0]
+    assert shown == bench.docs_section(document), "run python -m benchmarks.run --docs"

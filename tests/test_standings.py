@@ -506,3 +506,16 @@ def test_times_folded_in_place_at_the_open_stage_equal_the_reference(
             if last in reference_gc_stages(so_far, category):
                 expected = reference_gc(so_far, category, last)
                 assert _as_reference(rally.standings(category, last)) == expected
+
+
+@settings(max_examples=60)
+@given(rally_records())
+def test_positions_are_the_rows_as_tuples(records: list[Record]) -> None:
+    """`Standings.positions()` says exactly what `rows` says: id, time, position, certainty."""
+    rally = Rally(records)
+    for category in rally.categories:
+        for stage in reference_gc_stages(records, category):
+            standings = rally.standings(category, stage)
+            assert standings.positions() == [
+                (r.entry_id, r.time_ms, r.position, r.position_certain) for r in standings.rows
+            ]
