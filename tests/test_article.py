@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rally_standings.events import Person
 from rally_standings.replays.article._parse import (
     Article,
     ArticleError,
     Clock,
-    Person,
     TimeKind,
     normalise_category,
     parse_article,

@@ -61,17 +61,12 @@ from rally_standings.replays.article._parse import (
     parse_article,
     parse_clock,
 )
-from rally_standings.replays.article._parse import Person as ArticlePerson
 
 __all__ = ["ImportError_", "ImportResult", "Issue", "PrintedRow", "fold_name", "import_article"]
 
 
 class ImportError_(RallyError):
     """An article that cannot be turned into a consistent log."""
-
-
-def _people(crew: Iterable[ArticlePerson]) -> tuple[Person, ...]:
-    return tuple(Person(name=p.name, nationality=p.nationality) for p in crew)
 
 
 @attrs.frozen
@@ -319,7 +314,7 @@ class _Importer:
                     line=line,
                     driver=driver,
                     key=fold_name(driver),
-                    crew=_people(placing.crew),
+                    crew=placing.crew,
                     make=placing.make,
                     position=position,
                     position_printed=placing.position is not None,
@@ -409,7 +404,7 @@ class _Importer:
                     line=row.line,
                     driver=driver,
                     key=fold_name(driver),
-                    crew=_people((row.driver, *row.co_drivers)),
+                    crew=(row.driver, *row.co_drivers),
                     make=row.make,
                     position=position,
                     position_printed=True,
