@@ -405,14 +405,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     try:
         with progress(f"importing {args.article}"):
-            result = import_file(args.article, args.output, editorial=args.editorial)
+            outcome = import_file(
+                args.article,
+                args.output,
+                editorial=args.editorial,
+                infer=args.infer,
+                rally_id=args.rally_id,
+                force=args.force,
+            )
     except RallyError as error:
         for issue in getattr(error, "issues", ()):
             sys.stdout.write(f"{issue}\n")
         raise
-    for note in result.notes:
+    for note in outcome.result.notes:
         sys.stdout.write(f"note: {note}\n")
-    sys.stdout.write(f"wrote {args.output}: {len(result.events) + 1} events\n")
+    for line in outcome.lines:
+        sys.stdout.write(f"inferred: {line}\n")
+    sys.stdout.write(f"wrote {args.output}: {outcome.events} events\n")
+    if args.infer and outcome.editorial_file is not None:
+        sys.stdout.write(
+            f"draft editorial file: {outcome.editorial_file} "
+            f"({outcome.inferred.decisions} inferred decisions, marked inferred = true)\n"
+        )
     return 0
 
 
@@ -840,7 +854,20 @@ def _build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--editorial",
         metavar="FILE",
-        help="errata, penalties and retirements (default: LOG-stem.toml)",
+        help="errata, penalties and retirements (default: LOG-stem.toml if it exists); "
+        "copied beside the log as LOG-stem.toml",
+    )
+    importer.add_argument(
+        "--infer",
+        action="store_true",
+        help="resolve what the editorial file leaves open by inference; writes the draft "
+        "editorial file LOG-stem.toml (decisions marked inferred = true)",
+    )
+    importer.add_argument(
+        "--id", dest="rally_id", metavar="ID", help="the rally's id (default: from the title)"
+    )
+    importer.add_argument(
+        "--force", action="store_true", help="replace the log and the files beside it"
     )
     importer.set_defaults(handler=_cmd_import)
 

@@ -32,7 +32,7 @@ def build(editorial: Path, seeds: Path) -> bool:
     article = tomllib.loads(editorial.read_text(encoding="utf-8"))["rally"]["article"]
     log = editorial.with_name(f"{name}.rallylog")
     try:
-        result = import_file(seeds / article, log, editorial=editorial, overwrite=True)
+        result = import_file(seeds / article, log, editorial=editorial, force=True).result
     except RallyError as error:
         print(f"{name}: import refused: {error}")
         for issue in getattr(error, "issues", ()):

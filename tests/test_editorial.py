@@ -166,9 +166,7 @@ def test_reviewed_files_read_and_round_trip(path: Path) -> None:
     assert again == editorial
 
 
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1
-)
+_text = st.text(alphabet=st.characters(codec="utf-8"), min_size=1)
 _slug = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)
 _ms = st.integers(min_value=1, max_value=200 * 3_600).map(lambda s: s * 1000)
 _editorials = st.builds(

@@ -9,7 +9,7 @@ printed kept beside it; ``verify`` replays the log against those rows.
 from rally_standings.replays.article._editorial import Editorial, load_editorial
 from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
 from rally_standings.replays.article._parse import Article, ArticleError, parse_article
-from rally_standings.replays.article._pipeline import import_file
+from rally_standings.replays.article._pipeline import ImportOutcome, import_file
 from rally_standings.replays.article._verify import VerifyReport, verify
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ArticleError",
     "Editorial",
     "ImportError_",
+    "ImportOutcome",
     "ImportResult",
     "VerifyReport",
     "import_article",

@@ -43,7 +43,7 @@ import difflib
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -316,9 +316,12 @@ def _exactly(kind: type[_T], expected: str) -> Callable[[object, type], _T]:
     def structure(value: object, _: type) -> _T:
         if type(value) is not kind:
             raise _WrongValue(expected, value)
-        return value  # type: ignore[return-value]
+        return value
 
     return structure
+
+
+_LITERAL = get_origin(Table)
 
 
 def _literal(value: object, literal: type) -> object:
@@ -334,15 +337,19 @@ def _converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _exactly(str, "a string (in quotes)"))
     converter.register_structure_hook(int, _exactly(int, "a whole number"))
     converter.register_structure_hook(bool, _exactly(bool, "true or false"))
-    converter.register_structure_hook_func(lambda cls: get_origin(cls) is Literal, _literal)
+    converter.register_structure_hook_func(lambda cls: get_origin(cls) is _LITERAL, _literal)
     return converter
 
 
 _CONVERTER = _converter()
 
 
+def _names(cls: type) -> list[str]:
+    return [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", cls))]
+
+
 def _keys(cls: type) -> str:
-    return ", ".join(field.name for field in attrs.fields(cls))
+    return ", ".join(_names(cls))
 
 
 def _structure(item: object, cls: type[_T], where: str) -> _T:
@@ -365,8 +372,7 @@ def _structure(item: object, cls: type[_T], where: str) -> _T:
         )
         if isinstance(problem, ForbiddenExtraKeysError):
             unknown = sorted(problem.extra_fields)
-            names = [field.name for field in attrs.fields(cls)]
-            close = difflib.get_close_matches(unknown[0], names, n=1)
+            close = difflib.get_close_matches(unknown[0], _names(cls), n=1)
             raise EditorialError(
                 "unknown key",
                 where=f"{where}, {', '.join(unknown)}",

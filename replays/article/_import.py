@@ -62,11 +62,57 @@ from rally_standings.replays.article._parse import (
     parse_clock,
 )
 
-__all__ = ["ImportError_", "ImportResult", "Issue", "PrintedRow", "fold_name", "import_article"]
+__all__ = [
+    "ImportError_",
+    "ImportResult",
+    "Issue",
+    "PrintedRow",
+    "fold_name",
+    "import_article",
+    "import_parsed",
+    "rally_id_from_title",
+]
 
 
 class ImportError_(RallyError):
-    """An article that cannot be turned into a consistent log."""
+    """An article that cannot be turned into a consistent log.
+
+    ``issues`` lists, one line each, what stands in the way (the
+    inconsistencies left, or the readings between which no rule decides).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        expected: str | None = None,
+        received: object = None,
+        issues: Sequence[object] = (),
+    ) -> None:
+        self.issues = tuple(str(issue) for issue in issues)
+        super().__init__(what, where=where, expected=expected, received=received)
+
+
+_GENERIC_TITLE_WORDS = {"rally", "rallye", "raid"}
+
+
+def rally_id_from_title(title: str, year: int) -> str:
+    """The rally's id from the article's title: ``2004 Dakar Rally`` -> ``dakar-2004``.
+
+    The year and the words *rally*, *rallye* and *raid* are left out, accents
+    folded, everything else lower-cased and joined by hyphens, then the year
+    appended. A title with nothing else in it gives ``rally-YEAR``.
+    """
+    words = [
+        word
+        for word in re.split(r"[^a-z0-9]+", fold_name(title))
+        if word and word != str(year) and word not in _GENERIC_TITLE_WORDS
+    ]
+    stem = "-".join(words)
+    if not stem or not stem[0].isalpha():
+        stem = "rally" + (f"-{stem}" if stem else "")
+    return f"{stem}-{year}"
 
 
 @attrs.frozen
@@ -171,6 +217,7 @@ class _Importer:
         self.article = article
         self.editorial = editorial
         self.source = source
+        self.rally_id = rally_id_from_title(article.title, article.year)
         self.issues: list[Issue] = []
         self.notes: list[str] = []
         self.aliases = {fold_name(a.printed): a.name for a in editorial.aliases}
@@ -420,10 +467,27 @@ class _Importer:
         return rows
 
 
-def import_article(text: str, editorial: Editorial, *, source: str) -> ImportResult:
-    """Turn an article and its editorial decisions into events, documented rows and issues."""
+def import_article(
+    text: str, editorial: Editorial, *, source: str, rally_id: str | None = None
+) -> ImportResult:
+    """Turn an article and its editorial decisions into events, documented rows and issues.
+
+    The rally's id is ``rally_id`` if given, else the editorial file's, else
+    the one the article's title gives (``rally_id_from_title``).
+    """
     article = parse_article(text, source=source)
-    return _build(_Importer(article, editorial, source))
+    return import_parsed(article, editorial, source=source, rally_id=rally_id)
+
+
+def import_parsed(
+    article: Article, editorial: Editorial, *, source: str, rally_id: str | None = None
+) -> ImportResult:
+    """``import_article`` for an article already parsed."""
+    importer = _Importer(article, editorial, source)
+    importer.rally_id = (
+        rally_id or editorial.rally_id or rally_id_from_title(article.title, article.year)
+    )
+    return _build(importer)
 
 
 @attrs.define
@@ -712,7 +776,7 @@ def _known_prefix(rows: Sequence[PrintedRow]) -> int:
 def _build(imp: _Importer) -> ImportResult:
     article = imp.article
     cats = _categories(imp)
-    rally_id = imp.editorial.rally_id
+    rally_id = imp.rally_id
     declaration = RallyDeclared(
         rally_id=rally_id,
         name=article.title,
