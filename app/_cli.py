@@ -432,8 +432,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rally_standings.outputs.progress import progress
-    from rally_standings.replays.article import verify
+    from rally_standings.replays.article import verify, verify_json
 
+    if args.format == "json":
+        with progress(f"verifying {args.log}"):
+            document = verify_json(args.log)
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return 0 if not document["differences"] else EXIT_PROBLEMS_FOUND
     with progress(f"verifying {args.log}"):
         report = verify(args.log)
     for line in report.lines:
@@ -875,6 +880,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "verify", help="compare a replayed log with the standings its source documents"
     )
     verify.add_argument("log", metavar="LOG")
+    verify.add_argument(
+        "--format",
+        "-f",
+        choices=["text", "json"],
+        default="text",
+        help="json: counts, errata, penalties and differences (see docs/importing-articles.md)",
+    )
     verify.set_defaults(handler=_cmd_verify)
 
     synth = commands.add_parser("synth", help="write a seeded synthetic rally log")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from rally_standings.app._cli import main
 from rally_standings.replays import load, shipped_logs
-from rally_standings.replays.article._verify import verify
+from rally_standings.replays.article._verify import verify, verify_json
 from rally_standings.replays.build_dakar import REPLAYS, SEEDS, build, generated_sections
 
 EXPECTED = {
@@ -82,3 +83,53 @@ def test_shipped_logs_are_what_the_importer_writes(
             REPLAYS / f"{name}.documented.json"
         ).read_bytes(), name
     capsys.readouterr()
+
+
+def test_verify_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    """`verify --format json` has exactly the documented keys, types and values (dakar-2004)."""
+    assert main(["verify", "dakar-2004", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(document) == [
+        "differences", "errata", "final", "gc", "log", "penalties", "stage"
+    ]  # fmt: skip
+    assert document["log"].endswith("dakar-2004.rallylog")
+    assert (document["gc"], document["final"], document["stage"]) == (
+        {"reproduced": 123, "total": 123},
+        {"reproduced": 30, "total": 30},
+        {"reproduced": 132, "total": 132},
+    )
+    assert document["differences"] == []
+    assert len(document["errata"]) == 5
+    assert document["errata"][1] == {
+        "id": "2004-cars-s03-stage3-gap",
+        "category": "cars",
+        "table": "stage",
+        "stage": 3,
+        "row": 3,
+        "field": "gap",
+        "printed": "0:00:27",
+        "used": "0:00:05",
+        "inferred": False,
+        "evidence": document["errata"][1]["evidence"],
+    }
+    assert document["errata"][4]["used"] == "drop"
+    assert document["penalties"] == [
+        {
+            "id": "2004-cars-peterhansel-assistance",
+            "category": "cars",
+            "number": "203",
+            "crew": ["Stéphane Peterhansel", "Jean-Paul Cottret"],
+            "stage": 5,
+            "amount_ms": 300_000,
+            "inferred": False,
+        }
+    ]
+    entries = json.loads(
+        json.dumps(next(e for e in verify_json("dakar-2001")["errata"] if e["table"] == "entries"))
+    )
+    assert (entries["stage"], entries["row"], entries["printed"], entries["used"]) == (
+        None,
+        71,
+        "203",
+        "none",
+    )

@@ -251,6 +251,18 @@ def test_verify_fails_on_a_tampered_log(
         "DIFFERENCE trucks GC after stage 6, row 2 (line 50), Uri Uno: time: printed 3:00:00, "
         "replayed 3:01:00" in out
     )
+    assert main(["verify", str(imported), "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert {
+        "where": "trucks GC after stage 6, row 2 (line 50), Uri Uno",
+        "what": "time: printed 3:00:00, replayed 3:01:00",
+    } in document["differences"]
+    assert [(p["id"], p["stage"], p["inferred"]) for p in document["penalties"]][0] == (
+        "cee-speeding",
+        6,
+        False,
+    )
+    assert len(document["penalties"]) == 2
 
 
 def test_cli_import_refuses_with_a_report(

@@ -10,7 +10,7 @@ from rally_standings.replays.article._editorial import Editorial, load_editorial
 from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
 from rally_standings.replays.article._parse import Article, ArticleError, parse_article
 from rally_standings.replays.article._pipeline import ImportOutcome, import_file
-from rally_standings.replays.article._verify import VerifyReport, verify
+from rally_standings.replays.article._verify import VerifyReport, verify, verify_json
 
 __all__ = [
     "Article",
@@ -25,4 +25,5 @@ __all__ = [
     "load_editorial",
     "parse_article",
     "verify",
+    "verify_json",
 ]

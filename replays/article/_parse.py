@@ -55,6 +55,7 @@ __all__ = [
     "Clock",
     "FinalStandings",
     "Note",
+    "Paragraph",
     "Placing",
     "PrincipalEntry",
     "ResultRow",
@@ -222,6 +223,14 @@ def normalise_category(name: str) -> str:
 @attrs.frozen
 class Anomaly:
     """A printed irregularity worth a consumer's attention, with its line."""
+
+    line: int
+    text: str
+
+
+@attrs.frozen
+class Paragraph:
+    """A line of running text (the articles print one paragraph per line)."""
 
     line: int
     text: str
@@ -487,6 +496,8 @@ class Article:
     final_standings: tuple[FinalStandings, ...]
     principal_entries: tuple[PrincipalEntry, ...]
     notes: tuple[Note, ...]
+    prose: tuple[Paragraph, ...] = ()
+    """Every line of running text (not a heading, table row or ``- `` item), in order."""
 
     def results(self, category: str) -> CategoryResults:
         """The stage results of ``category`` (any spelling normalise_category accepts)."""
@@ -782,6 +793,15 @@ class _Parser:
             final_standings=standings,
             principal_entries=principal,
             notes=tuple(notes),
+            prose=tuple(
+                Paragraph(line.number, line.text.strip())
+                for line in self.lines
+                if line.text.strip()
+                and _heading(line.text) is None
+                and not _is_table_line(line.text)
+                and not line.text.lstrip().startswith("- ")
+                and line.number != title_line.number
+            ),
         )
 
     # -- principal entries
