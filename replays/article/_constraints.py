@@ -19,7 +19,10 @@ coefficients +1/-1 equal to (or, for bounds, at least) a constant:
     a crew whose GC after a stage follows from printed numbers, and which is
     not printed in that GC, is no faster than the last printed row;
 ``final``
-    the final standings give the same total as the GC after the last stage.
+    the final standings give the same total as the GC after the last stage;
+``ranked``
+    a penalty counted in a stage's ranking cannot fall on a crew printed in
+    that ranking with its own time (the replay would show another time).
 
 A ``Model`` holds the cells (with the values the import used, errata
 applied) and the constraints; penalties and awarded times enter as
@@ -47,7 +50,7 @@ from rally_standings.replays.article._import import (
 __all__ = ["Cell", "Constraint", "Model", "PenaltyTerm", "Ref", "build_model"]
 
 TableName = Literal["stage", "gc", "final"]
-Kind = Literal["gap", "step", "span", "gc-bound", "final"]
+Kind = Literal["gap", "step", "span", "gc-bound", "final", "ranked"]
 
 
 @attrs.frozen(order=True)
@@ -354,7 +357,13 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
         words = []
         if awarded:
             words.append(f"{format_time(awarded)} awarded")
-        words += [f"{format_signed(p.amount_ms)} ({p.label})" for p in pens if p not in inside]
+        words += [
+            f"{format_time(p.amount_ms)} ({p.label})"
+            if p.amount_ms > 0
+            else f"{format_signed(p.amount_ms)} ({p.label})"
+            for p in pens
+            if p not in inside
+        ]
         return total, (" + " + " + ".join(words)) if words else ""
 
     def lower_bound(key: str, stage: int) -> tuple[int, str]:
@@ -373,6 +382,26 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
             f"printed row is {row.driver}'s {format_time(slowest)}, line {row.line}{less})"
         )
 
+    for penalty in penalties:
+        ranked_row = timed_rows.get(penalty.key, {}).get(penalty.stage)
+        if ranked_row is None or penalty.gc_only or penalty.in_stage_time:
+            continue
+        model.add(
+            Constraint(
+                kind="ranked",
+                category=cat.name,
+                key=penalty.key,
+                stage=penalty.stage,
+                first=None,
+                terms=((timed[penalty.key][penalty.stage], 1),),
+                constant=ranked_row.time_ms + penalty.amount_ms,
+                equality=True,
+                words=f"{ranked_row.driver} is printed in the stage-{penalty.stage} ranking with "
+                f"{format_time(ranked_row.time_ms)} (line {ranked_row.line}), which "
+                f"{penalty.label} counted in the ranking would make "
+                f"{format_time(ranked_row.time_ms + penalty.amount_ms)}",
+            )
+        )
     for key in sorted(set(points) | set(timed)):
         driver = next(
             (r.driver for r in timed_rows.get(key, {}).values()),
@@ -410,7 +439,7 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
                         terms=terms,
                         constant=fixed,
                         equality=True,
-                        words=f"{head}; the printed {own_words}{fixed_words} make "
+                        words=f"{head}; the printed {own_words}{fixed_words} add up to "
                         f"{format_time(fixed + sum(timed_rows[key][s].time_ms for s in own))}",
                     )
                 )
@@ -444,6 +473,7 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
                 continue
             fixed, fixed_words = constant(key, a.stage, s, span)
             slowest, row = last_gc[s]
+            computed = a.value + fixed + sum(timed_rows[key][u].time_ms for u in span)
             model.add(
                 Constraint(
                     kind="gc-bound",
@@ -461,7 +491,8 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
                         f"(line {timed_rows[key][u].line})"
                         for u in span
                     )
-                    + f"{fixed_words}; {driver} is not in that GC, whose last printed row is "
+                    + f"{fixed_words} = {format_time(computed)}; {driver} is not in that GC, "
+                    f"whose last printed row is "
                     f"{row.driver}'s {format_time(slowest)} (line {row.line})",
                 )
             )
