@@ -257,7 +257,8 @@ def test_verify_fails_on_a_tampered_log(
         "where": "trucks GC after stage 6, row 2 (line 50), Uri Uno",
         "what": "time: printed 3:00:00, replayed 3:01:00",
     } in document["differences"]
-    assert [(p["id"], p["stage"], p["inferred"]) for p in document["penalties"]][0] == (
+    first = document["penalties"][0]
+    assert (first["id"], first["stage"], first["inferred"]) == (
         "cee-speeding",
         6,
         False,
