@@ -217,6 +217,8 @@ class _Candidate:
     ref: Ref
     value: int
     fixed: tuple[Constraint, ...]
+    penalty: tuple[Constraint, int, int, int] | None = None
+    """With a penalty the text names: (the GC step it falls in, its stage, amount, mention)."""
 
 
 def _signature(c: Constraint) -> tuple[Any, ...]:
@@ -239,6 +241,7 @@ class _Inferrer:
         self.lines: list[str] = []
         self.done_mentions: set[tuple[int, str, str]] = set()
         self.mentions: list[Mention] = []
+        self.analysis: Analysis
 
     # ------------------------------------------------------------------ plumbing
 
@@ -334,6 +337,7 @@ class _Inferrer:
             result = self.import_()
             analysis = result.analysis
             assert analysis is not None
+            self.analysis = analysis
             model = build_model(analysis)
             violations = model.violations()
             other = [i for i in result.issues if i.kind not in _MODEL_KINDS]
@@ -526,6 +530,9 @@ class _Inferrer:
                 continue
             implied = {cell.value - model.residual(c) // dict(c.terms)[ref] for c in broken}
             if len(implied) != 1:
+                with_penalty = self.with_named_penalty(model, ref, broken, involved)
+                if with_penalty is not None:
+                    found.append(with_penalty)
                 continue
             value = implied.pop()
             if value < (1 if ref.field == "time" else 0):
@@ -536,6 +543,52 @@ class _Inferrer:
             fixed = tuple(c for c in involved if not model.holds(c))
             found.append(_Candidate(ref, value, fixed))
         return found
+
+    def with_named_penalty(
+        self,
+        model: Model,
+        ref: Ref,
+        broken: Sequence[Constraint],
+        involved: Sequence[Constraint],
+    ) -> _Candidate | None:
+        """A value that every broken constraint puts at one value once a GC step that
+        involves it carries a penalty the text names for that crew."""
+        cell = model.cells[ref]
+        for step in [c for c in broken if c.kind == "step" and c.key == cell.key]:
+            assert step.first is not None
+            assert step.stage is not None
+            span = [
+                s
+                for s, status in sorted(self.analysis.category(ref.category).stages.items())
+                if status == "counted" and step.first < s <= step.stage
+            ]
+            for index, mention in self.mentions_of(ref.category, cell.key):
+                stage = span[0] if len(span) == 1 else None
+                named = [s for s in mention.stages if s in span]
+                if stage is None and len(named) == 1:
+                    stage = named[0]
+                if stage is None:
+                    continue
+                for amount in mention.amounts:
+                    coefficient = dict(step.terms)[ref]
+                    implied = {
+                        cell.value
+                        - (model.residual(c) - (amount if c is step else 0)) // coefficient
+                        if c is step
+                        else cell.value - model.residual(c) // dict(c.terms)[ref]
+                        for c in broken
+                    }
+                    if len(implied) != 1:
+                        continue
+                    value = implied.pop()
+                    changed = {ref: value}
+                    if value < 1 or model.residual(step, changed) != amount:
+                        continue
+                    if not all(model.holds(c, changed) for c in involved if c is not step):
+                        continue
+                    fixed = tuple(c for c in involved if not model.holds(c))
+                    return _Candidate(ref, value, fixed, (step, stage, amount, index))
+        return None
 
     def strong_culprits(self, model: Model, violations: Sequence[Constraint]) -> bool:
         strong = [c for c in self.candidates(model, violations) if len(c.fixed) >= 2]
@@ -583,9 +636,33 @@ class _Inferrer:
                 + f"; it is therefore {corrected}."
             )
         evidence += self.kind_words(model, cell, candidate)
+        if candidate.penalty is not None:
+            step, stage, amount, index = candidate.penalty
+            mention = self.mentions[index]
+            evidence += (
+                f" With it, {cell.driver}'s GC step at stage {stage} is {_short(amount)} more "
+                f"than the printed stage time: the penalty the {mention.source} of line "
+                f"{mention.line} names ({mention.quote.rstrip('.')!r}), recorded with it."
+            )
         self.add_erratum(
             candidate.ref, printed, corrected, field=field, kind=kind, evidence=evidence
         )
+        if candidate.penalty is not None:
+            step, stage, amount, index = candidate.penalty
+            mention = self.mentions[index]
+            cat = self.analysis.category(candidate.ref.category)
+            self.record_text_penalty(
+                cat,
+                cell.key,
+                [mention],
+                [index],
+                stage,
+                amount,
+                gc_only=True,
+                numbers=f"{step.words}, with {cell.where()} corrected to {corrected} (erratum "
+                f"{self.errata[-1].id}): exactly {_short(amount)} more than the printed stage "
+                "time, the amount the text names.",
+            )
 
     def kind_of(self, model: Model, cell: Cell, candidate: _Candidate) -> str:
         ref = cell.ref
