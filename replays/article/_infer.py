@@ -219,6 +219,29 @@ class _Candidate:
     fixed: tuple[Constraint, ...]
     penalty: tuple[Constraint, int, int, int] | None = None
     """With a penalty the text names: (the GC step it falls in, its stage, amount, mention)."""
+    dissent: tuple[Constraint, ...] = ()
+    """Broken relations that disagree because they hold a second wrong value."""
+
+
+def _twin(analysis: Analysis, ref: Ref) -> bool:
+    """Whether the row of ``ref`` prints the same time and gap as a row next to it."""
+    if ref.table == "final" or ref.stage is None:
+        return False
+    block = _printed_block(analysis, ref.category, ref.table, ref.stage)
+    row = next((r for r in block if r.row == ref.row), None)
+    if row is None or row.time_text is None:
+        return False
+    return any(
+        abs(other.row - row.row) == 1
+        and other.time_text == row.time_text
+        and other.gap_text == row.gap_text
+        for other in block
+    )
+
+
+def _strong(candidate: _Candidate) -> bool:
+    """A value that breaks two or more equalities, all of which put it at one value."""
+    return sum(1 for c in candidate.fixed if c.equality) >= 2
 
 
 def _signature(c: Constraint) -> tuple[Any, ...]:
@@ -380,9 +403,11 @@ class _Inferrer:
         """Apply the first rule that decides something; whether one did."""
         return (
             self.strong_culprits(model, violations)
-            or self.repeated_rows(analysis, model, violations)
-            or self.residual_penalties(analysis, model, violations)
+            or self.repeated_rows(analysis, model, violations, below=False)
+            or self.residual_penalties(analysis, model, violations, named=True)
+            or self.repeated_rows(analysis, model, violations, below=True)
             or self.bound_penalties(analysis, model, violations)
+            or self.residual_penalties(analysis, model, violations, named=False)
             or self.single_culprits(model, violations)
         )
 
@@ -528,20 +553,34 @@ class _Inferrer:
             broken = [c for c in equalities if not model.holds(c)]
             if not broken:
                 continue
-            implied = {cell.value - model.residual(c) // dict(c.terms)[ref] for c in broken}
+            values = {c: cell.value - model.residual(c) // dict(c.terms)[ref] for c in broken}
+            implied = set(values.values())
+            dissent: list[Constraint] = []
             if len(implied) != 1:
                 with_penalty = self.with_named_penalty(model, ref, broken, involved)
                 if with_penalty is not None:
                     found.append(with_penalty)
-                continue
+                    continue
+                # the value most broken equalities agree on, when each one that disagrees
+                # holds another value no constraint confirms (a second error it will meet)
+                votes = Counter(values.values())
+                best, count = votes.most_common(1)[0]
+                dissent = [c for c, v in values.items() if v != best]
+                if count < 2 or list(votes.values()).count(count) > 1:
+                    continue
+                if not all(
+                    any(r != ref and not model.confirmations(r) for r in c.refs()) for c in dissent
+                ):
+                    continue
+                implied = {best}
             value = implied.pop()
             if value < (1 if ref.field == "time" else 0):
                 continue
             changed = {ref: value}
-            if not all(model.holds(c, changed) for c in involved):
+            if not all(model.holds(c, changed) for c in involved if c not in dissent):
                 continue
-            fixed = tuple(c for c in involved if not model.holds(c))
-            found.append(_Candidate(ref, value, fixed))
+            fixed = tuple(c for c in involved if not model.holds(c) and c not in dissent)
+            found.append(_Candidate(ref, value, fixed, dissent=tuple(dissent)))
         return found
 
     def with_named_penalty(
@@ -591,7 +630,7 @@ class _Inferrer:
         return None
 
     def strong_culprits(self, model: Model, violations: Sequence[Constraint]) -> bool:
-        strong = [c for c in self.candidates(model, violations) if len(c.fixed) >= 2]
+        strong = [c for c in self.candidates(model, violations) if _strong(c)]
         progress = False
         for candidate in strong:
             rivals = [
@@ -631,11 +670,18 @@ class _Inferrer:
                     )
             evidence = (
                 f"{reasons}. {cell.where()}, printed {printed}, is the only value of this "
-                f"relation no other printed number confirms"
+                f"relation whose correction makes every relation it is in hold"
                 + (f" ({'; '.join(others)})" if others else "")
                 + f"; it is therefore {corrected}."
             )
         evidence += self.kind_words(model, cell, candidate)
+        if candidate.dissent:
+            evidence += (
+                " One more relation disagrees ("
+                + "; ".join(c.words for c in candidate.dissent)
+                + "), but it also holds a value no printed number confirms, which is wrong too "
+                "and corrected separately."
+            )
         if candidate.penalty is not None:
             step, stage, amount, index = candidate.penalty
             mention = self.mentions[index]
@@ -734,10 +780,12 @@ class _Inferrer:
             own = [
                 c
                 for c in candidates
-                if len(c.fixed) == 1 and _signature(c.fixed[0]) == _signature(constraint)
+                if not _strong(c) and _signature(constraint) in {_signature(f) for f in c.fixed}
             ]
-            if len(own) == 1:
-                self.correct(model, own[0], strong=False)
+            most = max((len(c.fixed) for c in own), default=0)
+            if len([c for c in own if len(c.fixed) == most]) == 1:
+                # the only value whose correction makes every relation it is in hold
+                self.correct(model, next(c for c in own if len(c.fixed) == most), strong=False)
                 return True
             gaps = [c for c in own if c.ref.field == "gap"]
             if constraint.kind == "gap" and len(gaps) == 1 and len(own) > 1:
@@ -767,7 +815,7 @@ class _Inferrer:
     # ------------------------------------------------------------------ repeated rows
 
     def repeated_rows(
-        self, analysis: Analysis, model: Model, violations: Sequence[Constraint]
+        self, analysis: Analysis, model: Model, violations: Sequence[Constraint], *, below: bool
     ) -> bool:
         involved_rows: set[tuple[str, str, int | None, int]] = set()
         for constraint in violations:
@@ -786,7 +834,8 @@ class _Inferrer:
             before = _previous_block(analysis, cat, table, stage)
             same_place = next((r for r in before if r.row == row_number), None)
             if (
-                same_place is not None
+                not below
+                and same_place is not None
                 and same_place.key == row.key
                 and same_place.time_text == row.time_text
                 and same_place.gap_text == row.gap_text
@@ -804,7 +853,7 @@ class _Inferrer:
                     + f". {row.driver}'s real value is printed nowhere, so the row is dropped.",
                 )
                 return True
-            for offset, direction in ((1, "below"), (-1, "above")):
+            for offset, direction in ((1, "below"), (-1, "above")) if below else ():
                 neighbour = next((r for r in block if r.row == row_number + offset), None)
                 if (
                     neighbour is None
@@ -848,7 +897,7 @@ class _Inferrer:
         ]
 
     def residual_penalties(
-        self, analysis: Analysis, model: Model, violations: Sequence[Constraint]
+        self, analysis: Analysis, model: Model, violations: Sequence[Constraint], *, named: bool
     ) -> bool:
         for constraint in violations:
             if constraint.kind != "step" or constraint.key is None:
@@ -868,11 +917,15 @@ class _Inferrer:
                 if status == "counted" and constraint.first < s <= constraint.stage
             ]
             matched = [(i, m) for i, m in self.mentions_of(cat.name, key) if residual in m.amounts]
-            named = [s for _, m in matched for s in m.stages if s in span]
+            if named != bool(matched):
+                continue
+            if not named and any(_twin(analysis, ref) for ref in constraint.refs()):
+                continue  # a row that repeats its neighbour: the repeated-row rule decides
+            named_stages = [s for _, m in matched for s in m.stages if s in span]
             if len(span) == 1:
                 stage = span[0]
-            elif len(set(named)) == 1:
-                stage = named[0]
+            elif len(set(named_stages)) == 1:
+                stage = named_stages[0]
             else:
                 continue
             driver = _driver(cat, key)
@@ -969,12 +1022,19 @@ class _Inferrer:
             if not options:
                 continue
             stages = sorted({s for s, _, _ in options})
-            if len(stages) > 1:
+            named = [s for s in stages if any(s in m.stages for _, m in mentions)]
+            if len(stages) > 1 and len(named) != 1:
                 raise _Refused(
                     "a penalty the text names fits at several stages",
                     [f"{_driver(cat, key)}: stage {s}" for s in stages],
                 )
-            stage = stages[0]
+            stage = named[0] if len(stages) > 1 else stages[0]
+            among = (
+                f" (of the stages where it fits, {', '.join(map(str, stages))}, the text names "
+                f"stage {stage})"
+                if len(stages) > 1
+                else ""
+            )
             choice = next(o for o in options if o[0] == stage)  # GC-only first, then amount order
             self.record_text_penalty(
                 cat,
@@ -985,7 +1045,7 @@ class _Inferrer:
                 choice[1],
                 gc_only=choice[2],
                 numbers=f"Without it, {constraint.words}. Of the stages up to {constraint.stage}, "
-                f"only stage {stage} makes the numbers agree"
+                f"stage {stage} makes the numbers agree{among}"
                 + (
                     " ("
                     + "; ".join(
