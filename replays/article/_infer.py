@@ -902,8 +902,9 @@ class _Inferrer:
         for constraint in violations:
             if constraint.kind != "step" or constraint.key is None:
                 continue
-            if not all(model.confirmations(ref) for ref in constraint.refs()):
-                continue
+            confirmed = all(model.confirmations(ref) for ref in constraint.refs())
+            if not named and not confirmed:
+                continue  # an unexplained residual is a penalty only if no value can be wrong
             residual = model.residual(constraint)
             if residual <= 0:
                 continue
@@ -932,6 +933,7 @@ class _Inferrer:
             confirmations = "; ".join(
                 f"{model.cells[ref].where()}: {model.confirmations(ref)[0].words}"
                 for ref in constraint.refs()
+                if model.confirmations(ref)
             )
             if matched:
                 text = " ".join(
@@ -948,12 +950,17 @@ class _Inferrer:
                 text = "Neither the notes nor the prose mention it; only the arithmetic reveals it."
                 source = "arithmetic"
                 reason = "time added to the GC only; the source gives no reason"
+            why = (
+                f"Every value involved is confirmed by other printed numbers ({confirmations}), "
+                "so no printed value is wrong and the difference is a penalty."
+                if confirmed
+                else "The difference is exactly the amount the text names for this crew."
+            )
             evidence = (
                 f"{constraint.words}: {_short(residual)} more than the printed stage "
-                f"time{'s' if len(span) > 1 else ''}, awards and penalties account for. Every "
-                f"value involved is confirmed by other printed numbers ({confirmations}), so "
-                f"no printed value is wrong and the difference is a penalty. {text} The stage "
-                f"ranking prints {driver}'s stage time without it, so it counts in the GC only."
+                f"time{'s' if len(span) > 1 else ''}, awards and penalties account for. {why} "
+                f"{text} The stage ranking prints {driver}'s stage time without it, so it counts "
+                "in the GC only."
             )
             self.add_penalty(
                 PenaltyDecision(
