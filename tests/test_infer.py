@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from rally_standings.app._cli import main
 from rally_standings.engine import load
-from rally_standings.events import RallyError, SourceKind
+from rally_standings.events import (
+    EntryRegistered,
+    RallyError,
+    SourceKind,
+    StageCancelled,
+    StageResultRecorded,
+)
 from rally_standings.replays.article._editorial import Editorial, load_editorial, parse_editorial
 from rally_standings.replays.article._infer import Inference, infer_decisions, name_variant
 from rally_standings.replays.article._parse import parse_article
@@ -46,6 +53,14 @@ def _refusal(text: str) -> RallyError:
     with pytest.raises(RallyError) as caught:
         _infer(text)
     return caught.value
+
+
+_E = TypeVar("_E")
+
+
+def _events(inference: Inference, kind: type[_E]) -> list[_E]:
+    """The import's events of one type."""
+    return [e for e in inference.result.events if isinstance(e, kind)]
 
 
 def _gc(inference: Inference, stage: int) -> list[tuple[str, int, int]]:
@@ -156,8 +171,8 @@ def test_winner_time_contradicted_by_both_gaps_below() -> None:
     assert "It breaks 3 constraints" in erratum.evidence
     result = next(
         e
-        for e in inference.result.events
-        if type(e).__name__ == "StageResultRecorded" and e.stage == 4 and e.entry_id == "cars:201"
+        for e in _events(inference, StageResultRecorded)
+        if e.stage == 4 and e.entry_id == "cars:201"
     )
     assert result.time_ms == 3_600_000
     assert result.provenance.kind is SourceKind.INFERRED
@@ -213,9 +228,7 @@ def test_reviewed_decision_wins_over_inference() -> None:
     inference = _infer(text, reviewed)
     assert inference.inferred.decisions == 0
     echo = next(
-        e
-        for e in inference.result.events
-        if type(e).__name__ == "StageResultRecorded" and e.entry_id.endswith("eva-echo")
+        e for e in _events(inference, StageResultRecorded) if e.entry_id.endswith("eva-echo")
     )
     assert (echo.time_ms, echo.provenance.kind) == (3_650_000, SourceKind.ERRATUM)
 
@@ -261,7 +274,7 @@ def test_a_race_number_given_to_two_crews() -> None:
         "203",
         "none",
     )
-    entries = {e.entry_id for e in inference.result.events if type(e).__name__ == "EntryRegistered"}
+    entries = {e.entry_id for e in _events(inference, EntryRegistered)}
     assert {"cars:203", "cars:eva-echo"} <= entries
 
 
@@ -289,11 +302,7 @@ def test_co_driver_spelt_two_ways() -> None:
     (alias,) = inference.inferred.aliases
     assert (alias.printed, alias.name) == ("Emma Htree", "Emma Three")
     assert "two neighbouring letters are swapped" in alias.reason
-    entry = next(
-        e
-        for e in inference.result.events
-        if type(e).__name__ == "EntryRegistered" and e.number == "203"
-    )
+    entry = next(e for e in _events(inference, EntryRegistered) if e.number == "203")
     assert [p.name for p in entry.crew] == ["Carl Cedro", "Emma Three"]
     assert entry.provenance.kind is SourceKind.INFERRED
 
@@ -475,11 +484,7 @@ def test_award_stage_and_the_reviewed_decisions_of_the_1999_article() -> None:
     )
     (penalty,) = inference.inferred.penalties
     assert (penalty.competitor, penalty.stage, penalty.amount_ms) == ("Carlo Cee", 6, 120_000)
-    cancelled = next(
-        e
-        for e in inference.result.events
-        if type(e).__name__ == "StageCancelled" and e.awarded_ms is not None
-    )
+    cancelled = next(e for e in _events(inference, StageCancelled) if e.awarded_ms is not None)
     assert cancelled.provenance.kind is SourceKind.INFERRED
 
 

@@ -28,7 +28,14 @@ from collections.abc import Sequence
 import attrs
 
 from rally_standings.engine import Rally, fold_name
-from rally_standings.events import Person, QueryError, RallyError, Record, format_time
+from rally_standings.events import (
+    Person,
+    QueryError,
+    RallyError,
+    Record,
+    StageCancelled,
+    format_time,
+)
 from rally_standings.replays.article._editorial import Editorial
 from rally_standings.replays.article._import import ImportResult
 from rally_standings.replays.article._parse import parse_clock
@@ -1044,8 +1051,8 @@ def check_import(synth: SynthArticle, result: ImportResult, decisions: Editorial
     cancelled = {
         (e.stage, c): e.awarded_ms
         for e in result.events
-        if type(e).__name__ == "StageCancelled"
-        for c in getattr(e, "categories", ())
+        if isinstance(e, StageCancelled)
+        for c in e.categories
     }
     if cancelled.get((stage, category)) != awarded:
         problems.append(
