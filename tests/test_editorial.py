@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rally_standings.events import RallyError
@@ -223,6 +223,7 @@ _editorials = st.builds(
 )
 
 
+@settings(max_examples=40)
 @given(_editorials)
 def test_dump_then_read_is_the_same_editorial(editorial: Editorial) -> None:
     """Any editorial written by dump_editorial reads back equal (quotes, newlines, accents)."""

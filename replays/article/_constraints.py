@@ -53,7 +53,7 @@ TableName = Literal["stage", "gc", "final"]
 Kind = Literal["gap", "step", "span", "gc-bound", "final", "ranked"]
 
 
-@attrs.frozen(order=True)
+@attrs.frozen
 class Ref:
     """A printed value: which table, stage, printed row (1-based) and field."""
 
@@ -62,6 +62,10 @@ class Ref:
     stage: int | None
     row: int
     field: Literal["time", "gap"]
+
+    def order(self) -> tuple[str, str, int, int, str]:
+        """A key that sorts refs by category, table, stage, row and field."""
+        return (self.category, self.table, self.stage or 0, self.row, self.field)
 
 
 @attrs.frozen
@@ -126,7 +130,7 @@ def _lin(*parts: Iterable[tuple[Ref, int]]) -> tuple[tuple[Ref, int], ...]:
     for part in parts:
         for ref, coefficient in part:
             total[ref] += coefficient
-    return tuple((ref, c) for ref, c in sorted(total.items()) if c != 0)
+    return tuple((ref, c) for ref, c in total.items() if c != 0)
 
 
 @attrs.frozen
@@ -271,10 +275,21 @@ def _penalty_terms(analysis: Analysis, category: str) -> list[PenaltyTerm]:
     return terms
 
 
-def build_model(analysis: Analysis, extra: Sequence[PenaltyTerm] = ()) -> Model:
-    """The cells and constraints of an import, with ``extra`` penalties (hypotheses) counted."""
+def build_model(
+    analysis: Analysis,
+    extra: Sequence[PenaltyTerm] = (),
+    *,
+    categories: Iterable[str] | None = None,
+) -> Model:
+    """The cells and constraints of an import, with ``extra`` penalties (hypotheses) counted.
+
+    ``categories``: only these (by default every category).
+    """
     model = Model()
+    wanted = set(categories) if categories is not None else None
     for cat in analysis.categories:
+        if wanted is not None and cat.name not in wanted:
+            continue
         _build_category(
             model,
             cat,

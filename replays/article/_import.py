@@ -25,6 +25,7 @@ left.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import itertools
 import re
 from collections import defaultdict
@@ -33,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from rally_standings.engine import fold_name
+from rally_standings.engine import fold_name as _fold_name
 from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
@@ -77,6 +78,10 @@ __all__ = [
     "known_prefix",
     "rally_id_from_title",
 ]
+
+
+fold_name = functools.lru_cache(maxsize=8192)(_fold_name)
+"""``rally_standings.engine.fold_name``, remembered (an import folds the same names often)."""
 
 
 class ImportError_(RallyError):

@@ -542,7 +542,10 @@ class _Inferrer:
     # ------------------------------------------------------------------ culprits
 
     def candidates(self, model: Model, violations: Sequence[Constraint]) -> list[_Candidate]:
-        refs = sorted({ref for c in violations if c.kind != "ranked" for ref in c.refs()})
+        refs = sorted(
+            {ref for c in violations if c.kind != "ranked" for ref in c.refs()},
+            key=Ref.order,
+        )
         found = []
         for ref in refs:
             cell = model.cells[ref]
@@ -985,8 +988,8 @@ class _Inferrer:
         self, analysis: Analysis, term: PenaltyTerm, before: Sequence[Constraint]
     ) -> tuple[bool, list[Constraint]]:
         """With ``term`` added: whether it creates no new violation, and what is left."""
-        model = build_model(analysis, [term])
-        after = [c for c in model.violations() if c.category == term.category]
+        model = build_model(analysis, [term], categories=[term.category])
+        after = model.violations()
         old = {_signature(c) for c in before}
         return all(_signature(c) in old for c in after), after
 
