@@ -8,11 +8,15 @@ decides, with what evidence, and that the log it gives replays the truth.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import shlex
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rally_standings.app._cli import main
 from rally_standings.engine import load
@@ -544,3 +548,63 @@ def test_cli_refused_inference_writes_nothing(
     assert err.startswith("standings: error: cannot infer: a race number given to two crews")
     assert "cars: No. 207 for Carl Cedro (line 8) or for Eva Echo (line 7)" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mini.txt"]
+
+
+def test_an_awarded_time_no_number_places_is_refused() -> None:
+    """The 1999 article without the trucks' GC after stages 3 and 4: the awarded 10:00 fits
+    stage 2 as well as stage 5, and the GC after those stages differs: refused."""
+    truck, uno = "NED Tom Truck NED Ben Co | DAF", "RUS Uri Uno RUS Ivan Two | Kamaz"
+    text = _edit(
+        (
+            f"| 3 | 1 | {truck} | 1:00:00 | | 1 | {truck} | 1:00:00 |",
+            f"| 3 | 1 | {truck} | 1:00:00 | | | | | |",
+        ),
+        (
+            f"| 2 | {uno} | 1:01:00 | 1:00 | 2 | {uno} | 1:01:00 | 1:00 |",
+            f"| 2 | {uno} | 1:01:00 | 1:00 | | | | | |",
+        ),
+        (
+            f"| 4 | 1 | {uno} | 58:00 | | 1 | {uno} | 1:59:00 |",
+            f"| 4 | 1 | {uno} | 58:00 | | | | | |",
+        ),
+        (
+            f"| 2 | {truck} | 59:30 | 1:30 | 2 | {truck} | 1:59:30 | 0:30 |",
+            f"| 2 | {truck} | 59:30 | 1:30 | | | | | |",
+        ),
+        text=(DATA / "test-rally-1999.txt").read_text(encoding="utf-8"),
+    )
+    error = _refusal(text)
+    assert "problems no inference rule addresses" in str(error)
+    assert any(
+        "cannot tell which of the cancelled stages [2, 5] it is for" in line
+        for line in getattr(error, "issues", ())
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from(["mini-rally-2010", "test-rally-1999"]))
+def test_mangled_articles_import_or_refuse_never_crash(rng: random.Random, name: str) -> None:
+    """Digits changed, lines dropped, repeated or with cells swapped: `--infer` imports or
+    refuses with a RallyError, never another exception."""
+    lines = (DATA / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    for _ in range(rng.randint(1, 4)):
+        i = rng.randrange(len(lines))
+        line, choice = lines[i], rng.random()
+        if choice < 0.4:
+            digits = [k for k, ch in enumerate(line) if ch.isdigit()]
+            if digits:
+                k = rng.choice(digits)
+                line = line[:k] + str(rng.randint(0, 9)) + line[k + 1 :]
+        elif choice < 0.6:
+            line = ""
+        elif choice < 0.8:
+            line = lines[rng.randrange(len(lines))]
+        else:
+            cells = line.split("|")
+            if len(cells) > 3:
+                a, b = rng.sample(range(1, len(cells) - 1), 2)
+                cells[a], cells[b] = cells[b], cells[a]
+                line = "|".join(cells)
+        lines[i] = line
+    with contextlib.suppress(RallyError):
+        _infer("\n".join(lines))

@@ -482,6 +482,8 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
             if s in points.get(key, {}) or s not in last_gc or key in printed_gc[s]:
                 continue
             before = [p for p in chain if p.stage < s]
+            if not before:
+                continue  # a stage numbered 0: nothing before it to start from
             a = before[-1]
             span = [u for u in counted if a.stage < u <= s]
             if any(u not in timed.get(key, {}) for u in span):
