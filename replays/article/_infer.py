@@ -6,8 +6,8 @@ inconsistency the check finds, the way a careful statistician would. Each
 decision is an editorial decision marked ``inferred``, with its evidence in
 plain words; the events it produces carry provenance ``inferred``.
 
-The rules, in the order they are tried (each round applies the first rule
-that decides something, then imports again):
+The rules, in the order they are tried (awards and names first, then each
+round applies the first rule that decides something and imports again):
 
 1. **Awarded times** a note gives without a stage: the stage the importer's
    check places them at (the only cancelled stage, or the only one that makes
@@ -17,29 +17,31 @@ that decides something, then imports again):
    name printed against the same number and make.
 3. **A race number given to two crews**: the results table keeps it, the
    principal-entry list's number is taken as unknown.
-4. **A printed value that breaks two or more constraints** that all put it at
-   one same value, while no constraint confirms it (a GC time copied from the
-   stage before, a winner's time contradicted by both gaps below it, a time
-   typo its GC step contradicts): corrected to that value.
-5. **A row repeated** from the stage before (same crew, time and gap at the
-   same place) or from the row below (same time and gap), where the copy
-   breaks a constraint: dropped.
-6. **A GC step larger than the printed stage times** by an exact amount,
-   while every value involved is confirmed elsewhere: a penalty of that
-   amount, matched to the amounts notes and prose name for that crew (else
-   revealed by the arithmetic alone); GC-only, since the stage ranking prints
-   the time without it.
-7. **A crew the numbers put ahead of a GC it is not printed in**, with a
-   penalty named for it in the text: that penalty, at the only stage where it
-   makes the numbers agree.
-8. **One broken constraint** with one value no other constraint confirms:
-   that value is corrected; a time and its gap that disagree with nothing else
-   to decide: the printed time is kept and the gap recomputed (the rule the
-   reviewed files follow).
-9. **Penalties the text states that no number shows**: recorded at the stage
-   the text names (the amount stated most often; counted in the stage ranking
-   only where the ranking shows it must be), or, when the text names no stage
-   (or the numbers exclude it), listed as ``[[unrecorded]]`` with the reason.
+4. **A printed value that breaks two or more equalities** that all put it at
+   one same value, while no equality confirms it (a GC time copied from the
+   stage before, a winner's time the gaps below contradict, a time typo its
+   GC step contradicts): corrected to that value.
+5. **A row repeated from the stage before** (same crew, time and gap at the
+   same place) that breaks a constraint: dropped.
+6. **A GC step larger than the printed stage times by exactly an amount the
+   text names for that crew**: that penalty, GC-only (the stage ranking prints
+   the time without it).
+7. **A row whose time and gap repeat the row below** (or above), where the
+   copy breaks a constraint and the original does not: dropped.
+8. **A crew the numbers put ahead of a GC it is not printed in**, with a
+   penalty named for it in the text: that penalty, at the stage where it makes
+   the numbers agree.
+9. **A GC step larger than the printed stage times** while every value
+   involved is confirmed elsewhere and the text names nothing: a penalty the
+   arithmetic alone reveals.
+10. **One broken equality**: the value whose correction makes every relation
+    it is in hold; a time and its gap that disagree with nothing else to
+    decide: the printed time is kept and the gap recomputed (the rule the
+    reviewed files follow).
+11. **Penalties the text states that no number shows**: recorded at the stage
+    the text names (the amount stated most often; counted in the stage ranking
+    only where the ranking shows it must be), or, when the text names no stage
+    (or the numbers exclude it), listed as ``[[unrecorded]]`` with the reason.
 
 It refuses (``ImportError_``, nothing written) only where no rule decides
 between readings that change a standings row; the error lists the readings.

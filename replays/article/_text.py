@@ -14,7 +14,7 @@ the numbers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Literal
 
 import attrs
@@ -334,13 +334,3 @@ def penalty_mentions(
                 )
             )
     return mentions
-
-
-def most_stated(values: Iterable[int], order: Sequence[int]) -> tuple[int, int, bool]:
-    """The value stated most often (first stated on a tie): (value, count, tied)."""
-    counts: dict[int, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    best = max(counts.values())
-    leaders = [v for v in order if counts.get(v) == best]
-    return leaders[0], best, len(set(leaders)) > 1
