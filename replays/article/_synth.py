@@ -179,7 +179,8 @@ class _Crew:
     number: str
     people: tuple[Person, ...]
     make: str
-    skill: float
+    skill: int
+    """How much slower than the stage's base time, in thousandths (0 for the fastest)."""
     retired_after: int | None
 
     @property
@@ -318,10 +319,10 @@ class _Simulation:
     def _crews(self, category: str) -> list[_Crew]:
         count = self.rng.randint(12, 16)
         crews = []
-        skills = sorted(self.rng.uniform(0.0, 0.35) for _ in range(count))
+        skills = sorted(self.rng.randint(0, 350) for _ in range(count))
         for rank in range(count):
             retired = None
-            if rank >= 2 and self.rng.random() < 0.2:
+            if rank >= 2 and self.rng.randrange(5) == 0:
                 retired = self.rng.randint(3, self.last - 1)
             crews.append(
                 _Crew(
@@ -372,8 +373,8 @@ class _Simulation:
                 for crew in self.crews[category]:
                     if not self.runs(crew, stage):
                         continue
-                    factor = 1.0 + crew.skill + rng.uniform(0.0, 0.12)
-                    seconds = round(self.base[stage] / 1000 * factor)
+                    permille = 1000 + crew.skill + rng.randint(0, 120)
+                    seconds = self.base[stage] // 1000 * permille // 1000
                     self.raw[(category, crew.key, stage)] = seconds * 1000
             # a tie in one stage ranking: the third crew equals the second
             stage = rng.choice(self.counted(category)[1:])
@@ -915,7 +916,12 @@ def synth_article(seed: int, *, errors: bool | Sequence[str] = False) -> SynthAr
     kinds = ERROR_KINDS if errors is True else tuple(errors or ())
     for kind in kinds:
         if kind not in ERROR_KINDS:
-            raise ValueError(f"unknown error kind {kind!r}; expected one of {ERROR_KINDS}")
+            raise RallyError(
+                "unknown kind of source error",
+                where="synth_article errors",
+                expected="one of " + ", ".join(ERROR_KINDS),
+                received=kind,
+            )
         planter.plant(kind)
     text = printer.text()
     numbered = iter(planter.number_crews)
