@@ -575,6 +575,8 @@ class CategoryData:
     """The editorial decision behind an award (none when a note placed it)."""
     award_placements: dict[int, str] = attrs.Factory(dict)
     """Awards the importer placed from a note naming no stage: the reason, in words."""
+    award_pending: tuple[int, tuple[int, ...], int] | None = None
+    """An award a note names that no stage could be given: (time, cancelled stages, line)."""
 
 
 def _categories(imp: _Importer) -> list[CategoryData]:
@@ -864,6 +866,7 @@ def _assign_awards(imp: _Importer, cat: CategoryData, notes: Iterable[Note]) -> 
                 f"GC step add up (GC steps that do not add up, per choice: {per_choice})"
             )
         else:
+            cat.award_pending = (amount, tuple(candidates), note.line)
             imp.issues.append(
                 Issue(
                     "unplaced-award",

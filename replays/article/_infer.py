@@ -356,27 +356,41 @@ class _Inferrer:
         result = self.import_()
         assert result.analysis is not None
         self.mentions = _mentions(result.analysis)
-        self.infer_awards(result.analysis)
         self.infer_aliases(result.analysis)
         for _ in range(_ROUNDS):
             result = self.import_()
             analysis = result.analysis
             assert analysis is not None
             self.analysis = analysis
+            if self.infer_awards(analysis):
+                continue
             model = build_model(analysis)
             violations = model.violations()
             other = [i for i in result.issues if i.kind not in _MODEL_KINDS]
             conflicts = [i for i in other if i.kind == "number-conflict"]
-            blocking = [i for i in other if i.kind != "number-conflict"]
+            pending = [i for i in other if i.kind == "unplaced-award"]
+            blocking = [i for i in other if i.kind not in ("number-conflict", "unplaced-award")]
             if blocking:
                 raise _Refused(
                     f"{len(blocking)} problems no inference rule addresses",
                     [str(issue) for issue in blocking],
                 )
-            if not violations and not conflicts:
+            if not violations and not conflicts and not pending:
                 break
             if conflicts and self.number_conflicts(analysis):
                 continue
+            if pending:
+                # errata first (they do not depend on where the award goes), then the award
+                if self.strong_culprits(model, violations) or self.repeated_rows(
+                    analysis, model, violations, below=False
+                ):
+                    continue
+                if self.place_pending_awards(analysis):
+                    continue
+                raise _Refused(
+                    f"{len(pending)} problems no inference rule addresses",
+                    [str(issue) for issue in pending],
+                )
             if not self.apply_rules(analysis, model, violations):
                 raise _Refused(
                     f"{len(violations) + len(conflicts)} inconsistencies no rule decides",
@@ -415,21 +429,56 @@ class _Inferrer:
 
     # ------------------------------------------------------------------ awards
 
-    def infer_awards(self, analysis: Analysis) -> None:
+    def place_pending_awards(self, analysis: Analysis) -> bool:
+        """An award the importer could not place: the stage where fewest relations break."""
+        for cat in analysis.categories:
+            if cat.award_pending is None:
+                continue
+            amount, stages, line = cat.award_pending
+            counts = {}
+            for stage in stages:
+                trial = Award(cat.name, stage, amount, "trial", inferred=True)
+                result = self.import_(Editorial(awards=(trial,)))
+                assert result.analysis is not None
+                counts[stage] = len(
+                    build_model(result.analysis, categories=[cat.name]).violations()
+                )
+            best = min(counts.values())
+            winners = [s for s, n in counts.items() if n == best]
+            if len(winners) != 1:
+                continue
+            per_choice = ", ".join(f"stage {s}: {n}" for s, n in sorted(counts.items()))
+            words = (
+                f"the note of line {line} awards {format_time(amount)} and names no stage; of "
+                f"the stages cancelled for {cat.name} ({', '.join(map(str, stages))}), stage "
+                f"{winners[0]} leaves the fewest printed relations broken (per choice: "
+                f"{per_choice}), the others being printed errors corrected separately"
+            )
+            self.add_award(cat.name, winners[0], amount, words)
+            return True
+        return False
+
+    def add_award(self, category: str, stage: int, time_ms: int, words: str) -> None:
+        award = Award(
+            category=category,
+            stage=stage,
+            time_ms=time_ms,
+            evidence=words[0].upper() + words[1:] + ".",
+            inferred=True,
+        )
+        self.awards.append(award)
+        self.lines.append(
+            f"award: {category} stage {stage}: {format_time(time_ms)} to every competitor ({words})"
+        )
+
+    def infer_awards(self, analysis: Analysis) -> bool:
+        """The awards the importer placed from notes, made explicit; whether there were any."""
+        found = False
         for cat in analysis.categories:
             for stage, words in sorted(cat.award_placements.items()):
-                award = Award(
-                    category=cat.name,
-                    stage=stage,
-                    time_ms=cat.awards[stage],
-                    evidence=words[0].upper() + words[1:] + ".",
-                    inferred=True,
-                )
-                self.awards.append(award)
-                self.lines.append(
-                    f"award: {cat.name} stage {stage}: {format_time(award.time_ms)} to every "
-                    f"competitor ({words})"
-                )
+                self.add_award(cat.name, stage, cat.awards[stage], words)
+                found = True
+        return found
 
     # ------------------------------------------------------------------ aliases
 

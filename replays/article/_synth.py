@@ -180,7 +180,7 @@ class _Crew:
     people: tuple[Person, ...]
     make: str
     skill: int
-    """How much slower than the stage's base time, in thousandths (0 for the fastest)."""
+    """How much slower than the stage's base time, in hundred-thousandths (0: the base time)."""
     retired_after: int | None
 
     @property
@@ -319,7 +319,7 @@ class _Simulation:
     def _crews(self, category: str) -> list[_Crew]:
         count = self.rng.randint(12, 16)
         crews = []
-        skills = sorted(self.rng.randint(0, 350) for _ in range(count))
+        skills = sorted(self.rng.randint(0, 35_000) for _ in range(count))
         for rank in range(count):
             retired = None
             if rank >= 2 and self.rng.randrange(5) == 0:
@@ -373,8 +373,8 @@ class _Simulation:
                 for crew in self.crews[category]:
                     if not self.runs(crew, stage):
                         continue
-                    permille = 1000 + crew.skill + rng.randint(0, 120)
-                    seconds = self.base[stage] // 1000 * permille // 1000
+                    factor = 100_000 + crew.skill + rng.randint(0, 12_000)
+                    seconds = self.base[stage] // 1000 * factor // 100_000
                     self.raw[(category, crew.key, stage)] = seconds * 1000
             # a tie in one stage ranking: the third crew equals the second
             stage = rng.choice(self.counted(category)[1:])
