@@ -247,13 +247,13 @@ def _check(seed: int, errors: bool) -> list[str]:
     return check_import(synth, inference.result, inference.inferred)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("seed", [2, 3, 6, 9])
 def test_synthetic_article_with_every_kind_of_error(seed: int) -> None:
     """A simulated rally printed with one source error of each kind: every printed row
     replays at its true position and time, every error is found with its true value, both
     penalties and the awarded time are at their true stage, nothing else is inferred."""
     synth = synth_article(seed, errors=True)
-    assert {p.kind for p in synth.planted} >= set(ERROR_KINDS) - {"number-twice"}
+    assert {p.kind for p in synth.planted} == set(ERROR_KINDS)
     assert _check(seed, errors=True) == []
 
 

@@ -831,6 +831,8 @@ class _Inferrer:
         for constraint in violations:
             if not constraint.equality or constraint.kind == "ranked":
                 continue
+            if any(_twin(self.analysis, ref) for ref in constraint.refs()):
+                continue  # a row that repeats its neighbour: the repeated-row rule decides
             own = [
                 c
                 for c in candidates
@@ -1484,7 +1486,10 @@ def _previous_block(
 
 def _touches(constraint: Constraint, row: PrintedRow, table: str) -> bool:
     return any(
-        ref.table == table and ref.stage == row.stage and ref.row == row.row
+        ref.category == row.category
+        and ref.table == table
+        and ref.stage == row.stage
+        and ref.row == row.row
         for ref in constraint.refs()
     )
 
