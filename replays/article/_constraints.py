@@ -454,8 +454,9 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
                         terms=terms,
                         constant=fixed,
                         equality=True,
-                        words=f"{head}; the printed {own_words}{fixed_words} add up to "
-                        f"{format_time(fixed + sum(timed_rows[key][s].time_ms for s in own))}",
+                        words=f"{head}; the printed {own_words}{fixed_words} "
+                        + ("add up to " if len(own) > 1 or fixed_words else "is ")
+                        + format_time(fixed + sum(timed_rows[key][s].time_ms for s in own)),
                     )
                 )
                 continue
