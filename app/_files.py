@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -42,13 +43,27 @@ class Import(Command):
             "--output",
             required=True,
             metavar="LOG",
+            type=output_path,
             help="the log to write (documented standings go beside it)",
         )
         parser.add_argument(
             "--editorial",
             metavar="FILE",
             type=input_file,
-            help="errata, penalties and retirements (default: LOG-stem.toml)",
+            help="errata, penalties and retirements (default: LOG-stem.toml if it exists); "
+            "copied beside the log as LOG-stem.toml",
+        )
+        parser.add_argument(
+            "--infer",
+            action="store_true",
+            help="resolve what the editorial file leaves open by inference; writes the draft "
+            "editorial file LOG-stem.toml (decisions marked inferred = true)",
+        )
+        parser.add_argument(
+            "--id", dest="rally_id", metavar="ID", help="the rally's id (default: from the title)"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="replace the log and the files beside it"
         )
 
     def run(self, args: argparse.Namespace) -> int:
@@ -56,15 +71,29 @@ class Import(Command):
         from rally_standings.replays.article import import_file
 
         try:
-            with progress(f"importing {args.article}"):
-                result = import_file(args.article, args.output, editorial=args.editorial)
+            with suggesting_force(), progress(f"importing {args.article}"):
+                outcome = import_file(
+                    args.article,
+                    args.output,
+                    editorial=args.editorial,
+                    infer=args.infer,
+                    rally_id=args.rally_id,
+                    force=args.force,
+                )
         except RallyError as error:
             for issue in getattr(error, "issues", ()):
                 sys.stdout.write(f"{issue}\n")
             raise
-        for note in result.notes:
+        for note in outcome.result.notes:
             sys.stdout.write(f"note: {note}\n")
-        sys.stdout.write(f"wrote {args.output}: {len(result.events) + 1} events\n")
+        for line in outcome.lines:
+            sys.stdout.write(f"inferred: {line}\n")
+        sys.stdout.write(f"wrote {args.output}: {outcome.events} events\n")
+        if args.infer and outcome.editorial_file is not None:
+            sys.stdout.write(
+                f"draft editorial file: {outcome.editorial_file} "
+                f"({outcome.inferred.decisions} inferred decisions, marked inferred = true)\n"
+            )
         return 0
 
 
@@ -74,11 +103,23 @@ class Verify(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("log", metavar="LOG")
+        parser.add_argument(
+            "--format",
+            "-f",
+            choices=["text", "json"],
+            default="text",
+            help="json: counts, errata, penalties and differences (see docs/importing-articles.md)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         from rally_standings.outputs.progress import progress
-        from rally_standings.replays.article import verify
+        from rally_standings.replays.article import verify, verify_json
 
+        if args.format == "json":
+            with progress(f"verifying {args.log}"):
+                document = verify_json(args.log)
+            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            return 0 if not document["differences"] else EXIT_PROBLEMS_FOUND
         with progress(f"verifying {args.log}"):
             report = verify(args.log)
         for line in report.lines:

@@ -451,8 +451,9 @@ def _live(workload: Workload, path: Path, size: _Size, processes: bool) -> list[
         events = _updates(pending, stage, rally)
         category_of = {e.entry_id: e.category for e in rally.entries()}
 
-        def category(event: Event) -> str:
-            return category_of[getattr(event, "entry_id")]  # noqa: B009
+        def category_of_event(event: Event) -> str:
+            entry_id: str = getattr(event, "entry_id")  # noqa: B009
+            return category_of[entry_id]
 
         for each in rally.categories:  # a rally that is being followed has its GC at hand
             rally.standings(each, stage - 1)
@@ -462,7 +463,7 @@ def _live(workload: Workload, path: Path, size: _Size, processes: bool) -> list[
             seq += 1
             start = time.perf_counter()
             rally.extend([Record(seq, event)])
-            standings = rally.standings(category(event), stage)
+            standings = rally.standings(category_of_event(event), stage)
             assert standings.leader is not None
             samples.append(time.perf_counter() - start)
         median, p99 = _quantiles(samples)
@@ -487,7 +488,7 @@ def _live(workload: Workload, path: Path, size: _Size, processes: bool) -> list[
             for event in events[: max(1, _LIVE_UPDATES // 5)]:
                 start = time.perf_counter()
                 recorder.append(event)
-                standings = recorder.rally.standings(category(event), stage)
+                standings = recorder.rally.standings(category_of_event(event), stage)
                 assert standings.leader is not None
                 samples.append(time.perf_counter() - start)
         median, p99 = _quantiles(samples)

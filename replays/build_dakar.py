@@ -1,12 +1,18 @@
 """Build the shipped Dakar logs from their articles and editorial files, then verify them.
 
-    python -m replays.build_dakar [--seeds DIR] [YEAR ...]
+    python -m rally_standings.replays.build_dakar [--seeds DIR] [YEAR ...]
+    python -m rally_standings.replays.build_dakar --docs
 
 For each ``replays/dakar-YEAR.toml`` (all of them by default), imports the
 article it names (``[rally] article``) from the seeds folder (default:
 ``../shared/seeds`` beside the checkout) into ``replays/dakar-YEAR.rallylog``
 with its documented standings beside it, then prints what ``standings verify``
-says. Exits 1 if an import is refused or a verification fails.
+says. Exits 1 if an import is refused or a verification fails. ``--docs``
+rewrites the generated tables of ``docs/dakar.md`` instead.
+
+It writes into the checkout, so it runs from one with an editable install
+(``pip install -e .``); from a regular install it refuses, rather than write
+into site-packages.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from rally_standings.replays.article._editorial import load_editorial
 from rally_standings.replays.article._pipeline import import_file
 from rally_standings.replays.article._verify import verify
 
-__all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "update_readme"]
+__all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "update_docs"]
 
 REPLAYS = Path(__file__).resolve().parent
 SEEDS = REPLAYS.parent.parent / "shared" / "seeds"
+DOCS = REPLAYS.parent / "docs" / "dakar.md"
 
 
 def build(editorial: Path, seeds: Path) -> bool:
@@ -32,7 +39,7 @@ def build(editorial: Path, seeds: Path) -> bool:
     article = tomllib.loads(editorial.read_text(encoding="utf-8"))["rally"]["article"]
     log = editorial.with_name(f"{name}.rallylog")
     try:
-        result = import_file(seeds / article, log, editorial=editorial, overwrite=True)
+        result = import_file(seeds / article, log, editorial=editorial, force=True).result
     except RallyError as error:
         print(f"{name}: import refused: {error}")
         for issue in getattr(error, "issues", ()):
@@ -47,7 +54,7 @@ def build(editorial: Path, seeds: Path) -> bool:
     return report.ok
 
 
-README_SECTIONS = {
+SECTIONS = {
     "errata": ("<!-- errata:begin -->", "<!-- errata:end -->"),
     "verify": ("<!-- verify:begin -->", "<!-- verify:end -->"),
 }
@@ -125,36 +132,41 @@ def verify_table() -> str:
 
 
 def generated_sections() -> dict[str, str]:
-    """The README's generated sections, by name."""
+    """The generated sections of docs/dakar.md, by name."""
     return {"errata": errata_table(), "verify": verify_table()}
 
 
-def update_readme(readme: Path) -> bool:
-    """Rewrite the generated sections of the README; True if it changed."""
-    text = readme.read_text(encoding="utf-8")
+def update_docs(page: Path) -> bool:
+    """Rewrite the generated sections of ``page``; True if it changed."""
+    text = page.read_text(encoding="utf-8")
     updated = text
     for name, content in generated_sections().items():
-        begin, end = README_SECTIONS[name]
+        begin, end = SECTIONS[name]
         head, _, rest = updated.partition(begin)
         _, _, tail = rest.partition(end)
         updated = f"{head}{begin}\n{content}{end}{tail}"
     if updated != text:
-        readme.write_text(updated, encoding="utf-8")
+        page.write_text(updated, encoding="utf-8")
     return updated != text
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build the named years (all by default)."""
-    parser = argparse.ArgumentParser(prog="python -m replays.build_dakar")
+    parser = argparse.ArgumentParser(prog="python -m rally_standings.replays.build_dakar")
     parser.add_argument("years", nargs="*")
     parser.add_argument("--seeds", type=Path, default=SEEDS)
     parser.add_argument(
-        "--readme", action="store_true", help="only rewrite the README's generated errata tables"
+        "--docs", action="store_true", help="only rewrite the generated tables of docs/dakar.md"
     )
     args = parser.parse_args(argv)
-    if args.readme:
-        changed = update_readme(REPLAYS.parent / "README.md")
-        print("README.md updated" if changed else "README.md already up to date")
+    if not (REPLAYS.parent / "pyproject.toml").is_file():
+        parser.error(
+            f"{REPLAYS} is not in a checkout; run this from one with an editable install "
+            "(pip install -e .)"
+        )
+    if args.docs:
+        changed = update_docs(DOCS)
+        print(f"{DOCS} updated" if changed else f"{DOCS} already up to date")
         return 0
     files = sorted(REPLAYS.glob("dakar-*.toml"))
     if args.years:

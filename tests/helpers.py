@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Iterator
@@ -21,7 +22,22 @@ from rally_standings.events import (
     StageScheduled,
 )
 
-__all__ = ["Node", "cli", "parse_html", "start_rally", "table_records", "table_rows"]
+__all__ = [
+    "ROOT",
+    "SEEDS",
+    "Node",
+    "cli",
+    "parse_html",
+    "start_rally",
+    "table_records",
+    "table_rows",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The checkout (the tests run from it, whichever way the package is installed)."""
+
+SEEDS = Path(os.environ.get("RALLY_SEEDS") or ROOT.parent / "shared" / "seeds")
+"""The Dakar articles: ``../shared/seeds`` beside the checkout, or ``$RALLY_SEEDS``."""
 
 
 def cli(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str]:

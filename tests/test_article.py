@@ -5,29 +5,25 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rally_standings.events import Person
 from rally_standings.replays.article._parse import (
     Article,
     ArticleError,
     Clock,
-    Person,
     TimeKind,
     normalise_category,
     parse_article,
     parse_clock,
     parse_crew,
 )
+from tests.helpers import SEEDS
 
 # --------------------------------------------------------------------------- helpers
-
-SEEDS = Path(os.environ.get("RALLY_SEEDS", "/work/shared/seeds"))
 
 
 def _seed(prefix: str) -> tuple[str, Article]:

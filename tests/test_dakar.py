@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 
 from rally_standings.app._cli import main
 from rally_standings.replays import load, shipped_logs
-from rally_standings.replays.article._verify import verify
-from rally_standings.replays.build_dakar import REPLAYS, SEEDS, build, generated_sections
+from rally_standings.replays.article._verify import verify, verify_json
+from rally_standings.replays.build_dakar import REPLAYS, build, generated_sections
+from tests.helpers import ROOT, SEEDS
 
 EXPECTED = {
     "dakar-2001": "reproduced 178 of 178 GC rows, 25 of 25 final rows, 6 errata; "
@@ -60,12 +62,14 @@ def test_documented_winners_2004() -> None:
     assert rally.stage_result("cars", 5).rows[0].crew[0].name == "Stéphane Peterhansel"
 
 
-def test_readme_tables_are_generated() -> None:
-    """The README's errata and verification tables are what the data generates today."""
-    readme = (REPLAYS.parent / "README.md").read_text(encoding="utf-8")
+def test_docs_tables_are_generated() -> None:
+    """docs/dakar.md's errata and verification tables are what the data generates today."""
+    page = (ROOT / "docs" / "dakar.md").read_text(encoding="utf-8")
     for name, content in generated_sections().items():
-        generated = readme.split(f"<!-- {name}:begin -->\n")[1].split(f"<!-- {name}:end -->")[0]
-        assert generated == content, f"run python -m replays.build_dakar --readme ({name})"
+        generated = page.split(f"<!-- {name}:begin -->\n")[1].split(f"<!-- {name}:end -->")[0]
+        assert generated == content, (
+            f"run python -m rally_standings.replays.build_dakar --docs ({name})"
+        )
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="the articles (../shared/seeds) are not here")
@@ -85,3 +89,53 @@ def test_shipped_logs_are_what_the_importer_writes(
             REPLAYS / f"{name}.documented.json"
         ).read_bytes(), name
     capsys.readouterr()
+
+
+def test_verify_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    """`verify --format json` has exactly the documented keys, types and values (dakar-2004)."""
+    assert main(["verify", "dakar-2004", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(document) == [
+        "differences", "errata", "final", "gc", "log", "penalties", "stage"
+    ]  # fmt: skip
+    assert document["log"].endswith("dakar-2004.rallylog")
+    assert (document["gc"], document["final"], document["stage"]) == (
+        {"reproduced": 123, "total": 123},
+        {"reproduced": 30, "total": 30},
+        {"reproduced": 132, "total": 132},
+    )
+    assert document["differences"] == []
+    assert len(document["errata"]) == 5
+    assert document["errata"][1] == {
+        "id": "2004-cars-s03-stage3-gap",
+        "category": "cars",
+        "table": "stage",
+        "stage": 3,
+        "row": 3,
+        "field": "gap",
+        "printed": "0:00:27",
+        "used": "0:00:05",
+        "inferred": False,
+        "evidence": document["errata"][1]["evidence"],
+    }
+    assert document["errata"][4]["used"] == "drop"
+    assert document["penalties"] == [
+        {
+            "id": "2004-cars-peterhansel-assistance",
+            "category": "cars",
+            "number": "203",
+            "crew": ["Stéphane Peterhansel", "Jean-Paul Cottret"],
+            "stage": 5,
+            "amount_ms": 300_000,
+            "inferred": False,
+        }
+    ]
+    entries = json.loads(
+        json.dumps(next(e for e in verify_json("dakar-2001")["errata"] if e["table"] == "entries"))
+    )
+    assert (entries["stage"], entries["row"], entries["printed"], entries["used"]) == (
+        None,
+        71,
+        "203",
+        "none",
+    )

@@ -10,6 +10,7 @@ earlier stage.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 
@@ -245,6 +246,19 @@ def test_verify_fails_on_a_tampered_log(
         "DIFFERENCE trucks GC after stage 6, row 2 (line 50), Uri Uno: time: printed 3:00:00, "
         "replayed 3:01:00" in out
     )
+    assert main(["verify", str(imported), "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert {
+        "where": "trucks GC after stage 6, row 2 (line 50), Uri Uno",
+        "what": "time: printed 3:00:00, replayed 3:01:00",
+    } in document["differences"]
+    first = document["penalties"][0]
+    assert (first["id"], first["stage"], first["inferred"]) == (
+        "cee-speeding",
+        6,
+        False,
+    )
+    assert len(document["penalties"]) == 2
 
 
 def test_cli_import_refuses_with_a_report(
@@ -258,3 +272,133 @@ def test_cli_import_refuses_with_a_report(
     assert len(out.splitlines()) == 3
     assert err.startswith("standings: error: 3 inconsistencies not resolved")
     assert not log.exists()
+
+
+# --------------------------------------------------------------------------- files written
+
+
+def _run(argv: str) -> int:
+    """``standings argv`` in-process; its exit status, a usage error's included."""
+    try:
+        return main(shlex.split(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+def test_rally_id_comes_from_the_title_not_the_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any output name works (x.log, Capitals.rallylog); the id is the title's, or --id's."""
+    editorial = _write(tmp_path, EDITORIAL.replace('id = "test-1999"\n', ""))
+    assert _run(f"import {ARTICLE} -o {tmp_path / 'x.log'} --editorial {editorial}") == 0
+    assert load(tmp_path / "x.log").declaration.rally_id == "test-1999"
+    assert (tmp_path / "x.log.documented.json").exists()
+    assert _run(f"import {ARTICLE} -o {tmp_path / 'Y.rallylog'} --editorial {editorial}") == 0
+    assert (
+        _run(f"import {ARTICLE} -o {tmp_path / 'z.rallylog'} --editorial {editorial} --id my-1999")
+        == 0
+    )
+    assert load(tmp_path / "z.rallylog").declaration.rally_id == "my-1999"
+    capsys.readouterr()
+    assert (
+        _run(f"import {ARTICLE} -o {tmp_path / 'w.rallylog'} --editorial {editorial} --id W.1") == 2
+    )
+    assert "not a rally id (--id)" in capsys.readouterr().err
+    assert not (tmp_path / "w.rallylog").exists()
+
+
+def test_missing_editorial_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--editorial missing.toml is refused (exit 2, one line), not read as an empty file."""
+    log = tmp_path / "t.rallylog"
+    assert _run(f"import {ARTICLE} -o {log} --editorial {tmp_path / 'missing.toml'}") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("standings: error: no such editorial file")
+    assert len(err.splitlines()) == 1
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_existing_outputs_are_refused_unless_forced(tmp_path: Path) -> None:
+    """A second import over the same log, or over its documented file, needs --force."""
+    editorial = _write(tmp_path)
+    log = tmp_path / "test-1999.rallylog"
+    import_file(ARTICLE, log, editorial=editorial)
+    before = log.read_bytes()
+    with pytest.raises(RallyError, match="a file already exists there"):
+        import_file(ARTICLE, log, editorial=editorial)
+    log.unlink()
+    with pytest.raises(RallyError, match="a file already exists there") as caught:
+        import_file(ARTICLE, log, editorial=editorial)
+    assert caught.value.where == str(tmp_path / "test-1999.documented.json")
+    assert not log.exists()
+    import_file(ARTICLE, log, editorial=editorial, force=True)
+    assert log.read_bytes() == before
+
+
+def test_a_folder_where_an_output_goes_is_refused_first(tmp_path: Path) -> None:
+    """A folder where the documented file would go is refused before anything is written."""
+    editorial = _write(tmp_path)
+    log = tmp_path / "test-1999.rallylog"
+    (tmp_path / "test-1999.documented.json").mkdir()
+    with pytest.raises(RallyError, match="not a regular file"):
+        import_file(ARTICLE, log, editorial=editorial, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "test-1999.documented.json",
+        "test-1999.toml",
+    ]
+
+
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the log cannot be renamed into place, no output (and no temporary file) remains."""
+    editorial = _write(tmp_path)
+    log = tmp_path / "test-1999.rallylog"
+    real_replace = os.replace
+
+    def failing_replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        if Path(target) == log:
+            raise OSError(28, "No space left on device", str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(RallyError, match="cannot write the import"):
+        import_file(ARTICLE, log, editorial=editorial)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test-1999.toml"]
+
+
+def test_verify_finds_the_editorial_file_import_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An editorial file from elsewhere is copied beside the log, so verify applies its errata."""
+    elsewhere = tmp_path / "reviewed"
+    elsewhere.mkdir()
+    editorial = elsewhere / "decisions.toml"
+    editorial.write_text(EDITORIAL)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _run(f"import {ARTICLE} -o {out / 'r.rallylog'} --editorial {editorial}") == 0
+    assert (out / "r.toml").read_bytes() == editorial.read_bytes()
+    capsys.readouterr()
+    assert _run(f"verify {out / 'r.rallylog'}") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "reproduced 15 of 15 GC rows, 6 of 6 final rows, 1 errata; 20 of 20 stage rows"
+    )
+    # a different file already beside the log is an existing output
+    (out / "s.toml").write_text("# someone else's\n[rally]\n")
+    assert _run(f"import {ARTICLE} -o {out / 's.rallylog'} --editorial {editorial}") == 2
+    assert not (out / "s.rallylog").exists()
+
+
+def test_article_that_is_not_utf8_or_not_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A binary article and a folder given as the article are one-line errors, exit 2."""
+    binary = tmp_path / "a.txt"
+    binary.write_bytes(b"= 2004 Dakar Rally =\n\xff\xfe\n")
+    assert _run(f"import {binary} -o {tmp_path / 'a.rallylog'}") == 2
+    assert "the article is not UTF-8 text" in capsys.readouterr().err
+    assert _run(f"import {tmp_path} -o {tmp_path / 'b.rallylog'}") == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]

@@ -3,25 +3,34 @@
 An article prints, per category, the stage top 3 and the GC top 3 after every
 stage, notes and prose, and the final standings. ``import_file`` turns one
 into a log whose events say where each number comes from, with the rows as
-printed kept beside it; ``verify`` replays the log against those rows.
+printed kept beside it (``infer=True``: deciding by itself what no reviewed
+editorial file decides, see docs/importing-articles.md); ``verify`` replays
+the log against those rows. ``_synth`` writes synthetic articles with their
+truth and compares an import with it (``python -m
+rally_standings.replays.article._synth FIRST LAST``).
 """
 
 from rally_standings.replays.article._editorial import Editorial, load_editorial
 from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
+from rally_standings.replays.article._infer import Inference, infer_decisions
 from rally_standings.replays.article._parse import Article, ArticleError, parse_article
-from rally_standings.replays.article._pipeline import import_file
-from rally_standings.replays.article._verify import VerifyReport, verify
+from rally_standings.replays.article._pipeline import ImportOutcome, import_file
+from rally_standings.replays.article._verify import VerifyReport, verify, verify_json
 
 __all__ = [
     "Article",
     "ArticleError",
     "Editorial",
     "ImportError_",
+    "ImportOutcome",
     "ImportResult",
+    "Inference",
     "VerifyReport",
     "import_article",
     "import_file",
+    "infer_decisions",
     "load_editorial",
     "parse_article",
     "verify",
+    "verify_json",
 ]

@@ -3,13 +3,16 @@
 The importer is general; what it cannot know from the article's format alone
 lives here, reviewed, one table per decision:
 
+``[rally]``
+    ``id`` (optional: the rally's id; by default it comes from the article's
+    title) and ``article`` (optional: the article's file name).
 ``[[erratum]]``
     a printed value found to be wrong, the evidence, and the value used instead.
     ``table`` is ``stage``, ``gc``, ``final`` or ``entries`` (a principal-entry
     list); ``row`` the printed row (1-based) of that table (for ``stage``/``gc``:
     of that stage's block; for ``entries``: the article line); ``field`` one of
-    ``time``, ``gap``, ``position``, ``number`` or ``row`` (``corrected = "drop"``
-    removes a duplicated row).
+    ``time``, ``gap``, ``position``, ``number``, ``competitor`` or ``row``
+    (``corrected = "drop"`` removes a duplicated row).
 ``[[penalty]]``
     a penalty stated in a note or the prose, or revealed by the arithmetic (a GC
     step larger than the printed stage time). ``stage`` may be left out when the
@@ -21,36 +24,68 @@ lives here, reviewed, one table per decision:
     a spelling of a competitor's name that means another spelling in the same rally.
 ``[[award]]``
     the stage a time awarded to all applies to, where a note does not say.
+``[[unrecorded]]``
+    a statement of the source the log does not record, and why.
+
+Every table may say ``inferred = true``: the decision was made by
+``standings import --infer``, not by a person, and the events it produces
+carry provenance ``inferred``. A reviewer accepts one by deleting that line.
+
+The file is read strictly (one cattrs converter, ``forbid_extra_keys``, and
+hooks that never convert a value): an unknown table (``[[erratun]]``), an
+unknown or misspelled key (``gc_onyl = true``), a missing key or a value of
+the wrong type is an error naming the file, the table, its index and the key.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast, get_args, get_origin
 
 import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+)
 
-from rally_standings.events import RallyError, TimeFormatError, parse_duration, parse_time
+from rally_standings.events import (
+    RallyError,
+    TimeFormatError,
+    format_signed,
+    format_time,
+    parse_duration,
+    parse_time,
+)
 
 __all__ = [
     "Alias",
     "Award",
     "Editorial",
+    "EditorialError",
     "Erratum",
     "PenaltyDecision",
     "Retirement",
     "Unrecorded",
+    "dump_editorial",
     "load_editorial",
+    "parse_editorial",
 ]
 
 Table = Literal["stage", "gc", "final", "entries"]
 Field = Literal["time", "gap", "position", "number", "row", "competitor"]
+Source = Literal["note", "prose", "arithmetic"]
 
 
 class EditorialError(RallyError):
     """An editorial data file that does not say what it must."""
+
+
+# --------------------------------------------------------------------------- decisions
 
 
 @attrs.frozen
@@ -68,6 +103,7 @@ class Erratum:
     evidence: str
     kind: str = "error"
     """What sort of error: copied, typo, duplicate-row, …"""
+    inferred: bool = False
 
     @property
     def drops_row(self) -> bool:
@@ -87,8 +123,9 @@ class PenaltyDecision:
     gc_only: bool
     in_stage_time: bool
     reason: str
-    source: Literal["note", "prose", "arithmetic"]
+    source: Source
     evidence: str
+    inferred: bool = False
 
 
 @attrs.frozen
@@ -100,6 +137,7 @@ class Retirement:
     stage: int
     reason: str
     evidence: str
+    inferred: bool = False
 
 
 @attrs.frozen
@@ -109,6 +147,7 @@ class Alias:
     printed: str
     name: str
     reason: str
+    inferred: bool = False
 
 
 @attrs.frozen
@@ -119,6 +158,7 @@ class Award:
     stage: int
     time_ms: int
     evidence: str
+    inferred: bool = False
 
 
 @attrs.frozen
@@ -128,13 +168,17 @@ class Unrecorded:
     category: str
     statement: str
     reason: str
+    inferred: bool = False
 
 
 @attrs.frozen
 class Editorial:
-    """Every editorial decision for one rally."""
+    """Every editorial decision for one rally.
 
-    rally_id: str
+    ``rally_id`` None: the rally's id comes from elsewhere (``--id``, the title).
+    """
+
+    rally_id: str | None = None
     path: str | None = None
     errata: tuple[Erratum, ...] = ()
     penalties: tuple[PenaltyDecision, ...] = ()
@@ -142,23 +186,209 @@ class Editorial:
     aliases: tuple[Alias, ...] = ()
     awards: tuple[Award, ...] = ()
     unrecorded: tuple[Unrecorded, ...] = ()
+    article: str | None = None
+
+    @property
+    def decisions(self) -> int:
+        """How many decisions the file holds (of every kind)."""
+        return (
+            len(self.errata)
+            + len(self.penalties)
+            + len(self.retirements)
+            + len(self.aliases)
+            + len(self.awards)
+            + len(self.unrecorded)
+        )
+
+    def extended(self, more: Editorial) -> Editorial:
+        """These decisions, then ``more``'s (the id and article stay this file's if set)."""
+        return attrs.evolve(
+            self,
+            rally_id=self.rally_id or more.rally_id,
+            article=self.article or more.article,
+            errata=self.errata + more.errata,
+            penalties=self.penalties + more.penalties,
+            retirements=self.retirements + more.retirements,
+            aliases=self.aliases + more.aliases,
+            awards=self.awards + more.awards,
+            unrecorded=self.unrecorded + more.unrecorded,
+        )
 
 
-def _get(table: Mapping[str, Any], key: str, kind: type, where: str, *, default: Any = ...) -> Any:
-    if key not in table:
-        if default is not ...:
-            return default
-        raise EditorialError(
-            "missing key", where=where, expected=f"a {kind.__name__} {key!r}", received="nothing"
-        )
-    value = table[key]
-    if (kind is int and type(value) is not int) or (
-        kind is not int and not isinstance(value, kind)
-    ):
-        raise EditorialError(
-            "wrong type", where=f"{where}, {key}", expected=kind.__name__, received=value
-        )
+# --------------------------------------------------------------------------- the file's shape
+# One attrs class per TOML table, named and typed exactly as the file writes it.
+
+
+@attrs.frozen
+class _RallyTable:
+    id: str | None = None
+    article: str | None = None
+
+
+@attrs.frozen
+class _ErratumTable:
+    id: str
+    category: str
+    table: Table
+    row: int
+    field: Field
+    printed: str
+    corrected: str
+    evidence: str
+    stage: int | None = None
+    kind: str = "error"
+    inferred: bool = False
+
+
+@attrs.frozen
+class _PenaltyTable:
+    id: str
+    category: str
+    competitor: str
+    amount: str
+    reason: str
+    source: Source
+    evidence: str
+    stage: int | None = None
+    gc_only: bool = False
+    in_stage_time: bool = False
+    inferred: bool = False
+
+
+@attrs.frozen
+class _RetirementTable:
+    category: str
+    competitor: str
+    stage: int
+    reason: str
+    evidence: str
+    inferred: bool = False
+
+
+@attrs.frozen
+class _AliasTable:
+    printed: str
+    name: str
+    reason: str
+    inferred: bool = False
+
+
+@attrs.frozen
+class _AwardTable:
+    category: str
+    stage: int
+    time: str
+    evidence: str
+    inferred: bool = False
+
+
+@attrs.frozen
+class _UnrecordedTable:
+    category: str
+    statement: str
+    reason: str
+    inferred: bool = False
+
+
+_TABLES: dict[str, type] = {
+    "erratum": _ErratumTable,
+    "penalty": _PenaltyTable,
+    "retirement": _RetirementTable,
+    "alias": _AliasTable,
+    "award": _AwardTable,
+    "unrecorded": _UnrecordedTable,
+}
+
+
+class _WrongValue(Exception):
+    """Raised by the strict hooks: what was expected, what was received."""
+
+    def __init__(self, expected: str, received: object) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.received = received
+
+
+_T = TypeVar("_T")
+
+
+def _exactly(kind: type[_T], expected: str) -> Callable[[object, type], _T]:
+    def structure(value: object, _: type) -> _T:
+        if type(value) is not kind:
+            raise _WrongValue(expected, value)
+        return value
+
+    return structure
+
+
+_LITERAL = get_origin(Table)
+
+
+def _literal(value: object, literal: type) -> object:
+    choices = get_args(literal)
+    if value not in choices or type(value) is not str:
+        raise _WrongValue("one of " + ", ".join(str(choice) for choice in choices), value)
     return value
+
+
+def _converter() -> cattrs.Converter:
+    """Strict: no unknown keys, and no value converted (``"5"`` is not an integer)."""
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(str, _exactly(str, "a string (in quotes)"))
+    converter.register_structure_hook(int, _exactly(int, "a whole number"))
+    converter.register_structure_hook(bool, _exactly(bool, "true or false"))
+    converter.register_structure_hook_func(lambda cls: get_origin(cls) is _LITERAL, _literal)
+    return converter
+
+
+_CONVERTER = _converter()
+
+
+def _names(cls: type) -> list[str]:
+    return [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", cls))]
+
+
+def _keys(cls: type) -> str:
+    return ", ".join(_names(cls))
+
+
+def _structure(item: object, cls: type[_T], where: str) -> _T:
+    """One table, structured strictly; any problem named by its key."""
+    if not isinstance(item, dict):
+        raise EditorialError(
+            "not a table", where=where, expected=f"a table with {_keys(cls)}", received=item
+        )
+    try:
+        return _CONVERTER.structure(item, cls)
+    except ClassValidationError as group:
+        problem = group.exceptions[0]
+        key = next(
+            (
+                note.name
+                for note in getattr(problem, "__notes__", ())
+                if isinstance(note, AttributeValidationNote)
+            ),
+            None,
+        )
+        if isinstance(problem, ForbiddenExtraKeysError):
+            unknown = sorted(problem.extra_fields)
+            close = difflib.get_close_matches(unknown[0], _names(cls), n=1)
+            raise EditorialError(
+                "unknown key",
+                where=f"{where}, {', '.join(unknown)}",
+                expected=f"only {_keys(cls)}" + (f" (did you mean {close[0]}?)" if close else ""),
+                received=", ".join(f"{name} = {item[name]!r}" for name in unknown),
+            ) from None
+        at = f"{where}, {key}" if key else where
+        if isinstance(problem, KeyError):
+            raise EditorialError(
+                "missing key", where=at, expected=f"a key {key!r}", received="nothing"
+            ) from None
+        if isinstance(problem, _WrongValue):
+            raise EditorialError(
+                "wrong value", where=at, expected=problem.expected, received=repr(problem.received)
+            ) from None
+        raise EditorialError("cannot read", where=at, received=str(problem)) from None
 
 
 def _clock(text: str, where: str, *, signed: bool = False) -> int:
@@ -171,12 +401,27 @@ def _clock(text: str, where: str, *, signed: bool = False) -> int:
 
 
 def load_editorial(path: str | Path) -> Editorial:
-    """Read and check an editorial data file."""
+    """Read and check an editorial data file; a missing file is an error."""
     location = Path(path)
     try:
-        data = tomllib.loads(location.read_text(encoding="utf-8"))
+        text = location.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise EditorialError("no editorial data file", where=str(location)) from None
+        raise EditorialError(
+            "no such editorial file",
+            where=str(location),
+            expected="an existing TOML file (see replays/dakar-2004.toml)",
+            received="no file at that path",
+        ) from None
+    except UnicodeDecodeError as error:
+        raise EditorialError(
+            "not UTF-8 text", where=str(location), received=f"byte {error.start}"
+        ) from None
+    except OSError as error:
+        raise EditorialError(
+            "cannot read editorial file", where=str(location), received=error.strerror
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise EditorialError("not valid TOML", where=str(location), received=str(error)) from None
     return parse_editorial(data, where=str(location))
@@ -184,120 +429,206 @@ def load_editorial(path: str | Path) -> Editorial:
 
 def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> Editorial:
     """Check and convert the parsed TOML of an editorial data file."""
-    rally = _get(data, "rally", dict, where)
-    rally_id = _get(rally, "id", str, f"{where} [rally]")
-    errata = []
-    seen: set[str] = set()
-    for index, item in enumerate(data.get("erratum", []), start=1):
-        at = f"{where} [[erratum]] #{index}"
-        erratum = Erratum(
-            id=_get(item, "id", str, at),
-            category=_get(item, "category", str, at),
-            table=_get(item, "table", str, at),
-            stage=_get(item, "stage", int, at, default=None),
-            row=_get(item, "row", int, at),
-            field=_get(item, "field", str, at),
-            printed=_get(item, "printed", str, at),
-            corrected=_get(item, "corrected", str, at),
-            evidence=_get(item, "evidence", str, at),
-            kind=_get(item, "kind", str, at, default="error"),
+    unknown = sorted(key for key in data if key != "rally" and key not in _TABLES)
+    if unknown:
+        shown = ", ".join(f"[[{key}]]" if isinstance(data[key], list) else key for key in unknown)
+        raise EditorialError(
+            "unknown table",
+            where=where,
+            expected="[rally], " + ", ".join(f"[[{name}]]" for name in _TABLES),
+            received=shown,
         )
-        if erratum.table not in ("stage", "gc", "final", "entries"):
+    if "rally" not in data:
+        raise EditorialError(
+            "missing table", where=where, expected="a [rally] table", received="nothing"
+        )
+    rally = _structure(data["rally"], _RallyTable, f"{where} [rally]")
+    items: dict[str, list[Any]] = {}
+    for name, cls in _TABLES.items():
+        listed = data.get(name, [])
+        if not isinstance(listed, list):
             raise EditorialError(
-                "unknown table",
-                where=at,
-                expected="stage, gc, final or entries",
-                received=erratum.table,
+                "not an array of tables",
+                where=f"{where} {name}",
+                expected=f"[[{name}]] tables",
+                received=f"[{name}]" if isinstance(listed, dict) else listed,
             )
-        if erratum.field not in ("time", "gap", "position", "number", "row", "competitor"):
-            raise EditorialError(
-                "unknown field",
-                where=at,
-                expected="time, gap, position, number, row or competitor",
-                received=erratum.field,
-            )
-        if erratum.table in ("stage", "gc") and erratum.stage is None:
+        items[name] = [
+            (index, _structure(item, cls, f"{where} [[{name}]] #{index}"))
+            for index, item in enumerate(listed, start=1)
+        ]
+    errata: list[Erratum] = []
+    seen: set[str] = set()
+    for index, raw in items["erratum"]:
+        at = f"{where} [[erratum]] #{index}"
+        if raw.table in ("stage", "gc") and raw.stage is None:
             raise EditorialError(
                 "missing key",
                 where=at,
                 expected="a stage for a stage or gc erratum",
                 received="nothing",
             )
-        if erratum.id in seen:
-            raise EditorialError("erratum id used twice", where=at, received=erratum.id)
-        seen.add(erratum.id)
-        errata.append(erratum)
+        if raw.id in seen:
+            raise EditorialError("erratum id used twice", where=f"{at}, id", received=raw.id)
+        seen.add(raw.id)
+        errata.append(Erratum(**attrs.asdict(raw)))
     penalties = []
-    for index, item in enumerate(data.get("penalty", []), start=1):
+    for index, raw in items["penalty"]:
         at = f"{where} [[penalty]] #{index}"
-        source = _get(item, "source", str, at)
-        if source not in ("note", "prose", "arithmetic"):
-            raise EditorialError(
-                "unknown penalty source",
-                where=at,
-                expected="note, prose or arithmetic",
-                received=source,
-            )
-        penalties.append(
-            PenaltyDecision(
-                id=_get(item, "id", str, at),
-                category=_get(item, "category", str, at),
-                competitor=_get(item, "competitor", str, at),
-                stage=_get(item, "stage", int, at, default=None),
-                amount_ms=_clock(_get(item, "amount", str, at), f"{at}, amount", signed=True),
-                gc_only=_get(item, "gc_only", bool, at, default=False),
-                in_stage_time=_get(item, "in_stage_time", bool, at, default=False),
-                reason=_get(item, "reason", str, at),
-                source=source,
-                evidence=_get(item, "evidence", str, at),
-            )
-        )
-    retirements = [
-        Retirement(
-            category=_get(item, "category", str, at),
-            competitor=_get(item, "competitor", str, at),
-            stage=_get(item, "stage", int, at),
-            reason=_get(item, "reason", str, at),
-            evidence=_get(item, "evidence", str, at),
-        )
-        for index, item in enumerate(data.get("retirement", []), start=1)
-        for at in [f"{where} [[retirement]] #{index}"]
-    ]
-    aliases = [
-        Alias(
-            printed=_get(item, "printed", str, at),
-            name=_get(item, "name", str, at),
-            reason=_get(item, "reason", str, at),
-        )
-        for index, item in enumerate(data.get("alias", []), start=1)
-        for at in [f"{where} [[alias]] #{index}"]
-    ]
-    awards = [
-        Award(
-            category=_get(item, "category", str, at),
-            stage=_get(item, "stage", int, at),
-            time_ms=_clock(_get(item, "time", str, at), f"{at}, time"),
-            evidence=_get(item, "evidence", str, at),
-        )
-        for index, item in enumerate(data.get("award", []), start=1)
-        for at in [f"{where} [[award]] #{index}"]
-    ]
-    unrecorded = [
-        Unrecorded(
-            category=_get(item, "category", str, at),
-            statement=_get(item, "statement", str, at),
-            reason=_get(item, "reason", str, at),
-        )
-        for index, item in enumerate(data.get("unrecorded", []), start=1)
-        for at in [f"{where} [[unrecorded]] #{index}"]
-    ]
+        fields = attrs.asdict(raw)
+        fields["amount_ms"] = _clock(fields.pop("amount"), f"{at}, amount", signed=True)
+        penalties.append(PenaltyDecision(**fields))
+    awards = []
+    for index, raw in items["award"]:
+        fields = attrs.asdict(raw)
+        fields["time_ms"] = _clock(fields.pop("time"), f"{where} [[award]] #{index}, time")
+        awards.append(Award(**fields))
     return Editorial(
-        rally_id=rally_id,
+        rally_id=rally.id,
         path=where,
+        article=rally.article,
         errata=tuple(errata),
         penalties=tuple(penalties),
-        retirements=tuple(retirements),
-        aliases=tuple(aliases),
+        retirements=tuple(Retirement(**attrs.asdict(raw)) for _, raw in items["retirement"]),
+        aliases=tuple(Alias(**attrs.asdict(raw)) for _, raw in items["alias"]),
         awards=tuple(awards),
-        unrecorded=tuple(unrecorded),
+        unrecorded=tuple(Unrecorded(**attrs.asdict(raw)) for _, raw in items["unrecorded"]),
     )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = ['"']
+    for ch in text:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    assert isinstance(value, str)
+    return _toml_string(value)
+
+
+def _table(name: str, pairs: list[tuple[str, object]]) -> list[str]:
+    lines = ["", f"[[{name}]]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in pairs if value is not None]
+    return lines
+
+
+def dump_decisions(editorial: Editorial) -> list[str]:
+    """The decision tables of ``editorial`` as TOML lines (no [rally] table)."""
+    lines: list[str] = []
+    for e in editorial.errata:
+        lines += _table(
+            "erratum",
+            [
+                ("id", e.id),
+                ("category", e.category),
+                ("table", e.table),
+                ("stage", e.stage),
+                ("row", e.row),
+                ("field", e.field),
+                ("printed", e.printed),
+                ("corrected", e.corrected),
+                ("kind", e.kind),
+                ("evidence", e.evidence),
+                ("inferred", e.inferred or None),
+            ],
+        )
+    for p in editorial.penalties:
+        lines += _table(
+            "penalty",
+            [
+                ("id", p.id),
+                ("category", p.category),
+                ("competitor", p.competitor),
+                ("stage", p.stage),
+                (
+                    "amount",
+                    format_time(p.amount_ms) if p.amount_ms > 0 else format_signed(p.amount_ms),
+                ),
+                ("gc_only", p.gc_only),
+                ("in_stage_time", p.in_stage_time or None),
+                ("reason", p.reason),
+                ("source", p.source),
+                ("evidence", p.evidence),
+                ("inferred", p.inferred or None),
+            ],
+        )
+    for r in editorial.retirements:
+        lines += _table(
+            "retirement",
+            [
+                ("category", r.category),
+                ("competitor", r.competitor),
+                ("stage", r.stage),
+                ("reason", r.reason),
+                ("evidence", r.evidence),
+                ("inferred", r.inferred or None),
+            ],
+        )
+    for a in editorial.aliases:
+        lines += _table(
+            "alias",
+            [
+                ("printed", a.printed),
+                ("name", a.name),
+                ("reason", a.reason),
+                ("inferred", a.inferred or None),
+            ],
+        )
+    for w in editorial.awards:
+        lines += _table(
+            "award",
+            [
+                ("category", w.category),
+                ("stage", w.stage),
+                ("time", format_time(w.time_ms)),
+                ("evidence", w.evidence),
+                ("inferred", w.inferred or None),
+            ],
+        )
+    for u in editorial.unrecorded:
+        lines += _table(
+            "unrecorded",
+            [
+                ("category", u.category),
+                ("statement", u.statement),
+                ("reason", u.reason),
+                ("inferred", u.inferred or None),
+            ],
+        )
+    return lines
+
+
+def dump_editorial(editorial: Editorial, *, header: str = "") -> str:
+    """The whole file as TOML text, in the layout of ``replays/dakar-YEAR.toml``."""
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    if lines:
+        lines.append("")
+    lines.append("[rally]")
+    if editorial.rally_id is not None:
+        lines.append(f"id = {_toml_string(editorial.rally_id)}")
+    if editorial.article is not None:
+        lines.append(f"article = {_toml_string(editorial.article)}")
+    lines += dump_decisions(editorial)
+    return "\n".join(lines) + "\n"

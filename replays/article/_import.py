@@ -25,6 +25,7 @@ left.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import itertools
 import re
 from collections import defaultdict
@@ -33,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from rally_standings.engine import fold_name
+from rally_standings.engine import fold_name as _fold_name
 from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
@@ -53,25 +54,75 @@ from rally_standings.events import (
     format_signed,
     format_time,
 )
-from rally_standings.replays.article._editorial import Editorial, Erratum
+from rally_standings.replays.article._editorial import Award, Editorial, Erratum
 from rally_standings.replays.article._parse import (
     Article,
     ArticleError,
+    Note,
     Placing,
     parse_article,
     parse_clock,
 )
-from rally_standings.replays.article._parse import Person as ArticlePerson
 
-__all__ = ["ImportError_", "ImportResult", "Issue", "PrintedRow", "fold_name", "import_article"]
+__all__ = [
+    "Analysis",
+    "CategoryData",
+    "ImportError_",
+    "ImportResult",
+    "Issue",
+    "NumberConflict",
+    "PrintedRow",
+    "fold_name",
+    "import_article",
+    "import_parsed",
+    "known_prefix",
+    "rally_id_from_title",
+]
+
+
+fold_name = functools.lru_cache(maxsize=8192)(_fold_name)
+"""``rally_standings.engine.fold_name``, remembered (an import folds the same names often)."""
 
 
 class ImportError_(RallyError):
-    """An article that cannot be turned into a consistent log."""
+    """An article that cannot be turned into a consistent log.
+
+    ``issues`` lists, one line each, what stands in the way (the
+    inconsistencies left, or the readings between which no rule decides).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        expected: str | None = None,
+        received: object = None,
+        issues: Sequence[object] = (),
+    ) -> None:
+        self.issues = tuple(str(issue) for issue in issues)
+        super().__init__(what, where=where, expected=expected, received=received)
 
 
-def _people(crew: Iterable[ArticlePerson]) -> tuple[Person, ...]:
-    return tuple(Person(name=p.name, nationality=p.nationality) for p in crew)
+_GENERIC_TITLE_WORDS = {"rally", "rallye", "raid"}
+
+
+def rally_id_from_title(title: str, year: int) -> str:
+    """The rally's id from the article's title: ``2004 Dakar Rally`` -> ``dakar-2004``.
+
+    The year and the words *rally*, *rallye* and *raid* are left out, accents
+    folded, everything else lower-cased and joined by hyphens, then the year
+    appended. A title with nothing else in it gives ``rally-YEAR``.
+    """
+    words = [
+        word
+        for word in re.split(r"[^a-z0-9]+", fold_name(title))
+        if word and word != str(year) and word not in _GENERIC_TITLE_WORDS
+    ]
+    stem = "-".join(words)
+    if not stem or not stem[0].isalpha():
+        stem = "rally" + (f"-{stem}" if stem else "")
+    return f"{stem}-{year}"
 
 
 @attrs.frozen
@@ -112,6 +163,49 @@ class PrintedRow:
     number: str | None = None
     entrant: str | None = None
     errata: tuple[str, ...] = ()
+    time_from_above: bool = False
+    """No time printed: the row shares the time of the row above (a tie)."""
+    gap_printed: bool = False
+    """``gap_ms`` is a printed gap (or an erratum's), not one computed from the times."""
+    inferred: tuple[str, ...] = ()
+    """The inferred errata among ``errata``."""
+
+
+@attrs.frozen
+class NumberConflict:
+    """One race number printed for two crews of a category (the first keeps it)."""
+
+    category: str
+    number: str
+    first: PrintedRow
+    first_listed: int | None
+    """The principal-entry line the first crew's number came from (None: its own row)."""
+    second: PrintedRow
+    second_listed: int | None
+
+
+@attrs.frozen
+class Analysis:
+    """What an import built its events from: for inference, which reasons about it."""
+
+    article: Article
+    editorial: Editorial
+    categories: tuple[CategoryData, ...]
+    placed: dict[str, int]
+    """The stage the importer gave each penalty whose decision names none (by id)."""
+    entries: dict[tuple[str, str], EntryRegistered]
+    """Per (category, crew key): the entry registered."""
+    conflicts: tuple[NumberConflict, ...]
+    aliases: dict[str, str]
+    """Folded printed name -> the name used."""
+
+    def key(self, printed: str) -> str:
+        """The crew key a printed name stands for (aliases applied)."""
+        return fold_name(self.aliases.get(fold_name(printed), printed))
+
+    def category(self, name: str) -> CategoryData:
+        """The category of that name."""
+        return next(cat for cat in self.categories if cat.name == name)
 
 
 @attrs.frozen
@@ -123,6 +217,8 @@ class ImportResult:
     documented: dict[str, Any]
     issues: tuple[Issue, ...]
     notes: tuple[str, ...]
+    analysis: Analysis | None = attrs.field(default=None, eq=False, repr=False)
+    """What the events were built from (resolved rows, placed penalties and awards)."""
 
 
 _MONTHS = {
@@ -176,9 +272,12 @@ class _Importer:
         self.article = article
         self.editorial = editorial
         self.source = source
+        self.rally_id = rally_id_from_title(article.title, article.year)
         self.issues: list[Issue] = []
         self.notes: list[str] = []
         self.aliases = {fold_name(a.printed): a.name for a in editorial.aliases}
+        self.inferred_aliases = {fold_name(a.printed): a for a in editorial.aliases if a.inferred}
+        self.inferred_errata = {e.id: e for e in editorial.errata if e.inferred}
         self.used_errata: set[str] = set()
         self.printed: list[tuple[str, dict[str, Any]]] = []
         """Every printed row as (category, JSON), in the order read: the documented standings."""
@@ -198,6 +297,14 @@ class _Importer:
 
     def prov(self, kind: SourceKind, detail: str) -> Provenance:
         return Provenance(kind, f"{self.source}: {detail}")
+
+    def inferred_words(self, ids: Iterable[str]) -> str:
+        """``; inferred erratum X: evidence`` for each inferred erratum among ``ids``."""
+        return "".join(
+            f"; inferred erratum {i}: {self.inferred_errata[i].evidence}"
+            for i in ids
+            if i in self.inferred_errata
+        )
 
     # ------------------------------------------------------------------ rows
 
@@ -308,6 +415,7 @@ class _Importer:
                         f"{format_signed(gap_ms)}",
                     )
                 )
+            gap_printed = gap_ms is not None
             if tie and above is not None:
                 gap_ms = above.gap_ms
             rows.append(
@@ -319,7 +427,7 @@ class _Importer:
                     line=line,
                     driver=driver,
                     key=fold_name(driver),
-                    crew=_people(placing.crew),
+                    crew=placing.crew,
                     make=placing.make,
                     position=position,
                     position_printed=placing.position is not None,
@@ -330,6 +438,9 @@ class _Importer:
                     time_text=placing.time.text if placing.time else None,
                     gap_text=placing.gap.text if placing.gap else None,
                     errata=tuple(applied),
+                    time_from_above=time_text is None,
+                    gap_printed=gap_printed and bool(rows),
+                    inferred=tuple(i for i in applied if i in self.inferred_errata),
                 )
             )
         return rows
@@ -409,7 +520,7 @@ class _Importer:
                     line=row.line,
                     driver=driver,
                     key=fold_name(driver),
-                    crew=_people((row.driver, *row.co_drivers)),
+                    crew=(row.driver, *row.co_drivers),
                     make=row.make,
                     position=position,
                     position_printed=True,
@@ -420,31 +531,58 @@ class _Importer:
                     number=number,
                     entrant=row.entrant,
                     errata=tuple(applied),
+                    gap_printed=bool(rows) and is_gap,
+                    inferred=tuple(i for i in applied if i in self.inferred_errata),
                 )
             )
         return rows
 
 
-def import_article(text: str, editorial: Editorial, *, source: str) -> ImportResult:
-    """Turn an article and its editorial decisions into events, documented rows and issues."""
+def import_article(
+    text: str, editorial: Editorial, *, source: str, rally_id: str | None = None
+) -> ImportResult:
+    """Turn an article and its editorial decisions into events, documented rows and issues.
+
+    The rally's id is ``rally_id`` if given, else the editorial file's, else
+    the one the article's title gives (``rally_id_from_title``).
+    """
     article = parse_article(text, source=source)
-    return _build(_Importer(article, editorial, source))
+    return import_parsed(article, editorial, source=source, rally_id=rally_id)
+
+
+def import_parsed(
+    article: Article, editorial: Editorial, *, source: str, rally_id: str | None = None
+) -> ImportResult:
+    """``import_article`` for an article already parsed."""
+    importer = _Importer(article, editorial, source)
+    importer.rally_id = (
+        rally_id or editorial.rally_id or rally_id_from_title(article.title, article.year)
+    )
+    return _build(importer)
 
 
 @attrs.define
-class _Category:
+class CategoryData:
+    """A category's printed tables, resolved: rows with errata applied, stage statuses, awards."""
+
     name: str
     stages: dict[int, str] = attrs.Factory(dict)  # stage -> counted|prologue|liaison|cancelled
     stage_rows: dict[int, list[PrintedRow]] = attrs.Factory(dict)
     gc_rows: dict[int, list[PrintedRow]] = attrs.Factory(dict)
     final: list[PrintedRow] = attrs.Factory(list)
     awards: dict[int, int] = attrs.Factory(dict)
+    award_sources: dict[int, Award] = attrs.Factory(dict)
+    """The editorial decision behind an award (none when a note placed it)."""
+    award_placements: dict[int, str] = attrs.Factory(dict)
+    """Awards the importer placed from a note naming no stage: the reason, in words."""
+    award_pending: tuple[int, tuple[int, ...], int] | None = None
+    """An award a note names that no stage could be given: (time, cancelled stages, line)."""
 
 
-def _categories(imp: _Importer) -> list[_Category]:
+def _categories(imp: _Importer) -> list[CategoryData]:
     out = []
     for results in imp.article.categories:
-        cat = _Category(results.category)
+        cat = CategoryData(results.category)
         for block in results.blocks:
             remark = (block.remark or "").lower()
             if block.cancelled:
@@ -478,10 +616,15 @@ class _Point:
     stage: int
     time_ms: int
     what: str
+    inferred: tuple[str, ...] = ()
+
+
+_Penalties = dict[str, list[tuple[int, int, str | None]]]
+"""Per crew key: (stage, amount, the id of the penalty if it was inferred)."""
 
 
 def _derive(
-    imp: _Importer, cat: _Category, penalties: dict[str, list[tuple[int, int]]], record: bool
+    imp: _Importer, cat: CategoryData, penalties: _Penalties, record: bool
 ) -> tuple[list[Issue], list[tuple[int, StageResultRecorded]]]:
     """Stage results of every crew of a category, and the GC steps that do not add up."""
     issues: list[Issue] = []
@@ -496,7 +639,7 @@ def _derive(
     for stage, rows in cat.gc_rows.items():
         for row in rows:
             points[row.key][stage] = _Point(
-                stage, row.time_ms, f"GC after stage {stage} (line {row.line})"
+                stage, row.time_ms, f"GC after stage {stage} (line {row.line})", row.inferred
             )
     final_stage = max(counted) if counted else last_stage
     for row in cat.final:
@@ -513,7 +656,7 @@ def _derive(
                 )
             )
         points[row.key][final_stage] = _Point(
-            final_stage, row.time_ms, f"final standings (line {row.line})"
+            final_stage, row.time_ms, f"final standings (line {row.line})", row.inferred
         )
     # penalties the printed stage time already includes (noted as such by the source)
     in_stage: dict[tuple[str, int], int] = defaultdict(int)
@@ -534,14 +677,19 @@ def _derive(
                             stage=stage,
                             time_ms=stage_ms[stage],
                             provenance=imp.prov(
-                                SourceKind.ERRATUM if row.errata else SourceKind.PRINTED,
+                                SourceKind.INFERRED
+                                if row.inferred
+                                else SourceKind.ERRATUM
+                                if row.errata
+                                else SourceKind.PRINTED,
                                 f"stage {stage} ranking, row {row.row} (line {row.line})"
                                 + (f", erratum {', '.join(row.errata)}" if row.errata else "")
                                 + (
                                     ", printed time less the penalty it includes"
                                     if in_stage.get((key, stage))
                                     else ""
-                                ),
+                                )
+                                + imp.inferred_words(row.inferred),
                             ),
                         ),
                     )
@@ -550,7 +698,8 @@ def _derive(
         for a, b in itertools.pairwise(chain):
             span = [s for s in counted if a.stage < s <= b.stage]
             awarded = sum(ms for s, ms in cat.awards.items() if a.stage < s <= b.stage)
-            penalty = sum(ms for s, ms in penalties.get(key, []) if a.stage < s <= b.stage)
+            in_span = [p for p in penalties.get(key, []) if a.stage < p[0] <= b.stage]
+            penalty = sum(ms for _, ms, _ in in_span)
             remainder = b.time_ms - a.time_ms - awarded - penalty
             timed = {s: stage_ms[s] for s in span if s in stage_ms}
             untimed = [s for s in span if s not in timed]
@@ -594,6 +743,17 @@ def _derive(
                 if timed
                 else ""
             )
+            uses = [
+                *(f"erratum {i}" for i in (*b.inferred, *a.inferred)),
+                *(f"penalty {i}" for _, _, i in in_span if i is not None),
+                *(
+                    f"award at stage {s}"
+                    for s, award in cat.award_sources.items()
+                    if award.inferred and a.stage < s <= b.stage
+                ),
+            ]
+            if uses:
+                detail += f" (uses the inferred {', '.join(uses)})"
             results.append(
                 (
                     max(untimed),
@@ -602,27 +762,30 @@ def _derive(
                         stage=max(untimed),
                         time_ms=extra,
                         first_stage=min(untimed) if len(untimed) > 1 else None,
-                        provenance=imp.prov(SourceKind.DERIVED, detail),
+                        provenance=imp.prov(
+                            SourceKind.INFERRED if uses else SourceKind.DERIVED,
+                            detail,
+                        ),
                     ),
                 )
             )
     return issues, results
 
 
-def _penalty_map(
-    imp: _Importer, cat: _Category, placed: dict[str, int]
-) -> dict[str, list[tuple[int, int]]]:
-    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+def _penalty_map(imp: _Importer, cat: CategoryData, placed: dict[str, int]) -> _Penalties:
+    out: _Penalties = defaultdict(list)
     for decision in imp.editorial.penalties:
         if decision.category != cat.name:
             continue
         stage = decision.stage if decision.stage is not None else placed.get(decision.id)
         if stage is not None:
-            out[imp.key(decision.competitor)].append((stage, decision.amount_ms))
+            out[imp.key(decision.competitor)].append(
+                (stage, decision.amount_ms, decision.id if decision.inferred else None)
+            )
     return out
 
 
-def _place_penalties(imp: _Importer, cat: _Category) -> dict[str, int]:
+def _place_penalties(imp: _Importer, cat: CategoryData) -> dict[str, int]:
     """Stages for penalties whose source names none: where a GC step exceeds by that amount."""
     placed: dict[str, int] = {}
     for decision in imp.editorial.penalties:
@@ -660,21 +823,26 @@ def _place_penalties(imp: _Importer, cat: _Category) -> dict[str, int]:
     return placed
 
 
-def _assign_awards(imp: _Importer, cat: _Category, notes: Iterable[str]) -> None:
+def _assign_awards(imp: _Importer, cat: CategoryData, notes: Iterable[Note]) -> None:
     """Awarded times from the notes; where the stage is not said, the numbers choose it."""
     for award in imp.editorial.awards:
         if award.category == cat.name:
             cat.awards[award.stage] = award.time_ms
+            cat.award_sources[award.stage] = award
     if cat.awards:
         return
     for note in notes:
-        match = _AWARD.search(note)
+        match = _AWARD.search(note.text)
         if not match:
             continue
         amount = parse_clock(match.group(1))
         candidates = sorted(s for s, status in cat.stages.items() if status == "cancelled")
+        quoted = f"the note of line {note.line} awards {format_time(amount)} and names no stage"
         if len(candidates) == 1:
             cat.awards[candidates[0]] = amount
+            cat.award_placements[candidates[0]] = (
+                f"{quoted}; stage {candidates[0]} is the only stage cancelled for {cat.name}"
+            )
             continue
         scores = []
         for stage in candidates:
@@ -686,14 +854,19 @@ def _assign_awards(imp: _Importer, cat: _Category, notes: Iterable[str]) -> None
         if scores and (len(scores) == 1 or scores[0][0] < scores[1][0]):
             stage = scores[0][1]
             cat.awards[stage] = amount
+            per_choice = ", ".join(f"stage {s}: {n}" for n, s in sorted(scores, key=lambda x: x[1]))
             imp.notes.append(
                 f"{cat.name}: the note awarding {format_time(amount)} names no stage; of the "
                 f"cancelled stages {candidates}, only stage {stage} makes the GC add up "
-                f"(inconsistent GC steps per choice: "
-                + ", ".join(f"stage {s}: {n}" for n, s in sorted(scores, key=lambda x: x[1]))
-                + ")"
+                f"(inconsistent GC steps per choice: {per_choice})"
+            )
+            cat.award_placements[stage] = (
+                f"{quoted}; of the stages cancelled for {cat.name} "
+                f"({', '.join(map(str, candidates))}), only stage {stage} makes every printed "
+                f"GC step add up (GC steps that do not add up, per choice: {per_choice})"
             )
         else:
+            cat.award_pending = (amount, tuple(candidates), note.line)
             imp.issues.append(
                 Issue(
                     "unplaced-award",
@@ -706,7 +879,11 @@ def _assign_awards(imp: _Importer, cat: _Category, notes: Iterable[str]) -> None
             )
 
 
-def _known_prefix(rows: Sequence[PrintedRow]) -> int:
+def _listed_name(article: Article, line: int) -> str:
+    return next((p.name for p in article.principal_entries if p.line == line), "")
+
+
+def known_prefix(rows: Sequence[PrintedRow]) -> int:
     """How many leading rows the source vouches for: up to the first row an erratum dropped."""
     for index, row in enumerate(rows, start=1):
         if row.row != index:
@@ -717,7 +894,7 @@ def _known_prefix(rows: Sequence[PrintedRow]) -> int:
 def _build(imp: _Importer) -> ImportResult:
     article = imp.article
     cats = _categories(imp)
-    rally_id = imp.editorial.rally_id
+    rally_id = imp.rally_id
     declaration = RallyDeclared(
         rally_id=rally_id,
         name=article.title,
@@ -725,16 +902,15 @@ def _build(imp: _Importer) -> ImportResult:
         categories=tuple(c.name for c in cats),
         provenance=imp.prov(SourceKind.PRINTED, f"title (line {article.title_line})"),
     )
-    notes_by_category: dict[str, list[str]] = {
-        r.category: [n.text for n in r.notes] for r in article.categories
+    notes_by_category: dict[str, list[Note]] = {
+        r.category: list(r.notes) for r in article.categories
     }
     for cat in cats:
-        _assign_awards(
-            imp, cat, notes_by_category.get(cat.name, []) + [n.text for n in article.stages.notes]
-        )
+        _assign_awards(imp, cat, notes_by_category.get(cat.name, []) + list(article.stages.notes))
     # ------------------------------------------------------------- entries
     entries: dict[tuple[str, str], EntryRegistered] = {}
-    numbers: dict[tuple[str, str], str] = {}
+    numbers: dict[tuple[str, str], tuple[PrintedRow, int | None]] = {}
+    conflicts: list[NumberConflict] = []
     principal = {}
     for listed in article.principal_entries:
         number_of_listed: str | None = listed.number
@@ -754,24 +930,46 @@ def _build(imp: _Importer) -> ImportResult:
                 continue
             number = row.number
             origin = f"line {row.line}"
+            listed_line: int | None = None
             if number is None and (cat.name, row.key) in principal:
                 listed_entry = principal[(cat.name, row.key)]
                 number = listed_entry.number
+                listed_line = listed_entry.line
                 origin = f"line {row.line}, number from line {listed_entry.line}"
             if number is not None and (cat.name, number) in numbers:
+                first, first_listed = numbers[(cat.name, number)]
                 imp.issues.append(
                     Issue(
                         "number-conflict",
                         cat.name,
                         None,
                         row.line,
-                        f"No. {number} given to {row.driver} and to {numbers[(cat.name, number)]}",
+                        f"No. {number} given to {row.driver} and to {first.driver}",
                     )
+                )
+                conflicts.append(
+                    NumberConflict(cat.name, number, first, first_listed, row, listed_line)
                 )
                 number = None
             if number is not None:
-                numbers[(cat.name, number)] = row.driver
+                numbers[(cat.name, number)] = (row, listed_line)
             crew = tuple(Person(imp.name(p.name), p.nationality) for p in row.crew)
+            renamed = [
+                imp.inferred_aliases[fold_name(p.name)]
+                for p in row.crew
+                if fold_name(p.name) in imp.inferred_aliases
+            ]
+            listed_errata = [
+                e
+                for e in imp.editorial.errata
+                if e.inferred
+                and e.table == "entries"
+                and e.category == cat.name
+                and fold_name(imp.name(_listed_name(article, e.row))) == row.key
+            ]
+            inferred_words = "".join(
+                f"; inferred alias {a.printed} = {a.name}: {a.reason}" for a in renamed
+            ) + "".join(f"; inferred erratum {e.id}: {e.evidence}" for e in listed_errata)
             entries[(cat.name, row.key)] = EntryRegistered(
                 entry_id=f"{cat.name}:{number}"
                 if number
@@ -781,7 +979,10 @@ def _build(imp: _Importer) -> ImportResult:
                 crew=crew,
                 make=row.make,
                 entrant=row.entrant,
-                provenance=imp.prov(SourceKind.PRINTED, origin),
+                provenance=imp.prov(
+                    SourceKind.INFERRED if inferred_words else SourceKind.PRINTED,
+                    origin + inferred_words,
+                ),
             )
     # ------------------------------------------------------------- stages
     dates = _dates(article)
@@ -816,10 +1017,13 @@ def _build(imp: _Importer) -> ImportResult:
     timeline: dict[int, list[Event]] = defaultdict(list)
     for stage in all_stages:
         cancelled = [c for c in cats if c.stages.get(stage) == "cancelled"]
-        by_award: dict[int | None, list[_Category]] = defaultdict(list)
+        by_award: dict[tuple[int | None, Award | None], list[CategoryData]] = defaultdict(list)
         for cat in cancelled:
-            by_award[cat.awards.get(stage)].append(cat)
-        for awarded, group in by_award.items():
+            source = cat.award_sources.get(stage)
+            by_award[
+                (cat.awards.get(stage), source if source and source.inferred else None)
+            ].append(cat)
+        for (awarded, inferred_award), group in by_award.items():
             reason = next(
                 (
                     b.remark
@@ -849,11 +1053,19 @@ def _build(imp: _Importer) -> ImportResult:
                     provenance=imp.prov(
                         SourceKind.NOTE if awarded else SourceKind.PRINTED,
                         "stage results remark" + (" and note on awarded time" if awarded else ""),
+                    )
+                    if inferred_award is None
+                    else imp.prov(
+                        SourceKind.INFERRED,
+                        f"stage results remark and note on awarded time; inferred award at "
+                        f"stage {stage}: {inferred_award.evidence}",
                     ),
                 )
             )
+    placed_all: dict[str, int] = {}
     for cat in cats:
         placed = _place_penalties(imp, cat)
+        placed_all.update(placed)
         penalties = _penalty_map(imp, cat, placed)
         issues, results = _derive(imp, cat, penalties, record=True)
         imp.issues.extend(issues)
@@ -886,7 +1098,11 @@ def _build(imp: _Importer) -> ImportResult:
                     reason=decision.reason,
                     gc_only=decision.gc_only,
                     provenance=imp.prov(
-                        SourceKind.NOTE if decision.source != "arithmetic" else SourceKind.DERIVED,
+                        SourceKind.INFERRED
+                        if decision.inferred
+                        else SourceKind.NOTE
+                        if decision.source != "arithmetic"
+                        else SourceKind.DERIVED,
                         f"{decision.source}: {decision.evidence}",
                     ),
                 )
@@ -912,17 +1128,20 @@ def _build(imp: _Importer) -> ImportResult:
                     entry_id=retired.entry_id,
                     stage=retirement.stage,
                     reason=retirement.reason,
-                    provenance=imp.prov(SourceKind.NOTE, retirement.evidence),
+                    provenance=imp.prov(
+                        SourceKind.INFERRED if retirement.inferred else SourceKind.NOTE,
+                        retirement.evidence,
+                    ),
                 ),
             )
         for stage in sorted(cat.stages):
             status = cat.stages[stage]
             if status in ("liaison", "cancelled"):
                 continue
-            stage_known = _known_prefix(cat.stage_rows.get(stage, []))
+            stage_known = known_prefix(cat.stage_rows.get(stage, []))
             gc_known: int | None = None
             if status == "counted":
-                gc_known = _known_prefix(cat.gc_rows.get(stage, []))
+                gc_known = known_prefix(cat.gc_rows.get(stage, []))
                 if stage == max(s for s, st in cat.stages.items() if st == "counted") and cat.final:
                     gc_known = len(cat.final)
             timeline[stage].append(
@@ -973,4 +1192,13 @@ def _build(imp: _Importer) -> ImportResult:
         documented=documented,
         issues=tuple(imp.issues),
         notes=tuple(imp.notes),
+        analysis=Analysis(
+            article=article,
+            editorial=imp.editorial,
+            categories=tuple(cats),
+            placed=placed_all,
+            entries=dict(entries),
+            conflicts=tuple(conflicts),
+            aliases=dict(imp.aliases),
+        ),
     )

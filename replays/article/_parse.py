@@ -44,7 +44,7 @@ from typing import ClassVar
 
 import attrs
 
-from rally_standings.events import RallyError, TimeFormatError, parse_time
+from rally_standings.events import Person, RallyError, TimeFormatError, parse_time
 
 __all__ = [
     "Anomaly",
@@ -55,14 +55,14 @@ __all__ = [
     "Clock",
     "FinalStandings",
     "Note",
-    "Person",
+    "Paragraph",
     "Placing",
     "PrincipalEntry",
     "ResultRow",
     "StageBlock",
-    "StageRow",
     "StageWinner",
     "StagesTable",
+    "StagesTableRow",
     "StandingRow",
     "TimeKind",
     "WinnerCancellation",
@@ -126,15 +126,8 @@ class Clock:
 
 
 # --------------------------------------------------------------------------- people
-
-
-@attrs.frozen
-class Person:
-    """One competitor: name as printed (whitespace collapsed) and 3-letter country code."""
-
-    name: str
-    nationality: str | None
-
+# A competitor is the project's own ``rally_standings.events.Person`` (name as
+# printed, whitespace collapsed, and the 3-letter country code or None).
 
 _CODE_RE = re.compile(r"[A-Z]{3}")
 
@@ -236,6 +229,14 @@ class Anomaly:
 
 
 @attrs.frozen
+class Paragraph:
+    """A line of running text (the articles print one paragraph per line)."""
+
+    line: int
+    text: str
+
+
+@attrs.frozen
 class Note:
     """A ``- `` note line: the raw line, its footnote marker (``-``, ``—``, ...) and text."""
 
@@ -270,8 +271,11 @@ class StageWinner:
 
 
 @attrs.frozen
-class StageRow:
-    """One row of the ``==Stages==`` table.
+class StagesTableRow:
+    """One row of the ``==Stages==`` table (route, date, distance, winners).
+
+    Not a stage ranking: the rows of a ranking are ``ResultRow`` here and
+    ``rally_standings.engine.StageRow`` in a replay.
 
     ``stage`` is None for rest-day rows. When the To cell is not printed and
     the later cells are shifted left (loop stages such as ``| 17 | 18 January
@@ -309,10 +313,10 @@ class StagesTable:
 
     line: int
     categories: tuple[str, ...]
-    rows: tuple[StageRow, ...]
+    rows: tuple[StagesTableRow, ...]
     notes: tuple[Note, ...]
 
-    def row(self, stage: int) -> StageRow:
+    def row(self, stage: int) -> StagesTableRow:
         """The first row printed for ``stage``; KeyError if there is none."""
         for row in self.rows:
             if row.stage == stage:
@@ -492,6 +496,8 @@ class Article:
     final_standings: tuple[FinalStandings, ...]
     principal_entries: tuple[PrincipalEntry, ...]
     notes: tuple[Note, ...]
+    prose: tuple[Paragraph, ...] = ()
+    """Every line of running text (not a heading, table row or ``- `` item), in order."""
 
     def results(self, category: str) -> CategoryResults:
         """The stage results of ``category`` (any spelling normalise_category accepts)."""
@@ -512,7 +518,7 @@ class Article:
     def anomalies(self) -> tuple[Anomaly, ...]:
         """Every row anomaly of the article, sorted by line."""
         found: list[Anomaly] = []
-        rows: list[StageRow | ResultRow | StandingRow] = list(self.stages.rows)
+        rows: list[StagesTableRow | ResultRow | StandingRow] = list(self.stages.rows)
         for results in self.categories:
             for block in results.blocks:
                 rows.extend(block.rows)
@@ -787,6 +793,15 @@ class _Parser:
             final_standings=standings,
             principal_entries=principal,
             notes=tuple(notes),
+            prose=tuple(
+                Paragraph(line.number, line.text.strip())
+                for line in self.lines
+                if line.text.strip()
+                and _heading(line.text) is None
+                and not _is_table_line(line.text)
+                and not line.text.lstrip().startswith("- ")
+                and line.number != title_line.number
+            ),
         )
 
     # -- principal entries
@@ -907,7 +922,7 @@ class _Parser:
         km_col: int,
         win_col: int,
         categories: tuple[str, ...],
-    ) -> StageRow:
+    ) -> StagesTableRow:
         cells = [cell.text for cell in _split_row(line.text)]
         if len(cells) > width:
             extra = [c for c in cells[width:] if c]
@@ -949,7 +964,7 @@ class _Parser:
             trailing = [c for c in cells[rest_index + 1 :] if c]
             if trailing:
                 anomalies.append(f"cells printed after 'Rest day': {trailing!r}")
-            return StageRow(
+            return StagesTableRow(
                 line=line.number,
                 raw=line.text,
                 stage=None,
@@ -1010,7 +1025,7 @@ class _Parser:
         if stage is not None and distance_text is None and all(w.text is None for w in winners):
             anomalies.append("row prints neither a distance nor stage winners")
 
-        return StageRow(
+        return StagesTableRow(
             line=line.number,
             raw=line.text,
             stage=stage,

@@ -1,17 +1,98 @@
-"""Import an article file into a log and its documented standings, beside each other."""
+"""Import an article file into a log, with its documented standings and editorial file beside it.
+
+``import_file`` is all or nothing: everything is read, checked and computed
+in memory first; the files are then written to temporary names in the log's
+folder and renamed into place. A refused import, or one that fails while
+writing, leaves no file behind (and no existing file changed). An existing
+output is refused unless ``force``.
+
+Beside ``LOG`` (``NAME.rallylog``) it writes:
+
+* ``NAME.documented.json``: the rows exactly as printed (what ``verify`` checks);
+* ``NAME.toml``: the editorial file the import used, so that ``verify`` finds
+  the same errata. A file given with ``editorial=`` is copied there byte for
+  byte (unless it is that file). With ``infer=True`` it is the draft: the
+  reviewed decisions as given, then every inferred decision, marked
+  ``inferred = true``; importing again with it as ``editorial=`` gives the
+  same log.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import stat
 from pathlib import Path
 
+import attrs
+
 from rally_standings.engine import Recorder, create_log
+from rally_standings.events import check_new_file
 from rally_standings.replays.article._editorial import Editorial, load_editorial
-from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
+from rally_standings.replays.article._import import ImportError_, ImportResult, import_parsed
+from rally_standings.replays.article._parse import Article, parse_article
 from rally_standings.replays.article._verify import documented_path, editorial_path
 
-__all__ = ["import_file"]
+__all__ = ["ImportOutcome", "import_file", "read_article"]
+
+
+@attrs.frozen
+class ImportOutcome:
+    """What an import wrote, and what it decided on its own.
+
+    ``inferred`` holds the decisions ``infer=True`` made (empty otherwise);
+    ``lines`` says each of them in one line; ``editorial_file`` is the
+    editorial file beside the log (None when the import used none).
+    """
+
+    result: ImportResult
+    log: Path
+    documented_file: Path
+    editorial_file: Path | None
+    inferred: Editorial
+    lines: tuple[str, ...]
+
+    @property
+    def events(self) -> int:
+        """How many events the log holds (the declaration included)."""
+        return len(self.result.events) + 1
+
+
+def read_article(path: str | os.PathLike[str]) -> tuple[Article, str]:
+    """Parse the article at ``path``: a regular UTF-8 text file. Returns it and its text."""
+    location = Path(path)
+    try:
+        mode = location.stat().st_mode
+    except FileNotFoundError:
+        raise ImportError_(
+            "no such article", where=str(location), expected="an article text file"
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise ImportError_(
+            "not a regular file",
+            where=str(location),
+            expected="an article text file",
+            received="a directory, device or pipe",
+        )
+    try:
+        text = location.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ImportError_(
+            "the article is not UTF-8 text",
+            where=f"{location}, byte {error.start}",
+            expected="UTF-8",
+            received=repr(error.object[error.start : error.start + 4]),
+        ) from None
+    return parse_article(text, source=location.name), text
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def import_file(
@@ -19,43 +100,160 @@ def import_file(
     log: str | os.PathLike[str],
     *,
     editorial: str | os.PathLike[str] | None = None,
+    infer: bool = False,
+    rally_id: str | None = None,
+    force: bool = False,
     overwrite: bool = False,
-) -> ImportResult:
-    """Import ``article`` into a new log at ``log``, with the documented rows beside it.
+) -> ImportOutcome:
+    """Import ``article`` into a new log at ``log``, with its companions beside it.
 
-    The editorial file defaults to ``LOG-stem.toml`` beside the log. Nothing is
-    written while the consistency check leaves an issue unresolved: the
+    ``editorial``: the reviewed decisions (an error if the file does not
+    exist); by default ``LOG-stem.toml`` beside the log if there is one.
+    ``infer``: resolve what the reviewed decisions leave open by inference
+    (see ``_infer``). ``rally_id`` overrides the rally's id (default: the
+    editorial file's, else the article title's). ``force`` (or its older
+    name ``overwrite``) replaces existing files.
+
+    Nothing is written while an inconsistency is left unresolved: the
     ``ImportError_`` raised then lists them (``error.issues``).
     """
-    article_path = Path(article)
-    log_path = Path(log)
-    editorial_file = Path(editorial) if editorial is not None else editorial_path(log_path)
-    decisions = (
-        load_editorial(editorial_file)
-        if editorial_file.exists()
-        else Editorial(rally_id=log_path.name.removesuffix(".rallylog"))
-    )
-    try:
-        text = article_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ImportError_("no such article", where=str(article_path)) from None
-    result = import_article(text, decisions, source=article_path.name)
-    if result.issues:
-        error = ImportError_(
-            f"{len(result.issues)} inconsistencies not resolved by the editorial file",
-            where=str(editorial_file),
-            expected="an erratum or a penalty for each (see the report)",
-            received="; ".join(str(issue) for issue in result.issues[:3])
-            + (" …" if len(result.issues) > 3 else ""),
+    force = force or overwrite
+    if rally_id is not None and not re.fullmatch(r"[a-z][a-z0-9_-]*", rally_id):
+        raise ImportError_(
+            "not a rally id",
+            where="--id",
+            expected="a lowercase name such as dakar-2004 (a letter first, then letters, "
+            "digits, '-' or '_')",
+            received=rally_id,
         )
-        error.issues = result.issues  # type: ignore[attr-defined]
-        raise error
-    if overwrite:
-        log_path.unlink(missing_ok=True)
-    create_log(log_path, result.declaration)
-    with Recorder(log_path) as recorder:
-        recorder.append_many(result.events)
-    documented_path(log_path).write_text(
-        json.dumps(result.documented, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    log_path = Path(log)
+    if not log_path.name or log_path.name.startswith("."):
+        raise ImportError_(
+            "not a log file name", where=str(log), expected="a file name such as rally.rallylog"
+        )
+    if not log_path.parent.is_dir():
+        raise ImportError_(
+            "no such directory",
+            where=str(log_path.parent),
+            expected="an existing folder for the log",
+            received=str(log),
+        )
+    beside = editorial_path(log_path)
+    documented_file = documented_path(log_path)
+    given = Path(editorial) if editorial is not None else None
+    source_file = given if given is not None else (beside if beside.exists() else None)
+    decisions = load_editorial(source_file) if source_file is not None else Editorial()
+    for output in (log_path, documented_file):
+        check_new_file(output, replace=force)
+    parsed, _ = read_article(article)
+    source = Path(article).name
+
+    inferred = Editorial()
+    lines: tuple[str, ...] = ()
+    if infer:
+        from rally_standings.replays.article._infer import infer_decisions
+
+        inference = infer_decisions(parsed, decisions, source=source, rally_id=rally_id)
+        inferred, lines, result = inference.inferred, inference.lines, inference.result
+    else:
+        result = import_parsed(parsed, decisions, source=source, rally_id=rally_id)
+        if result.issues:
+            raise ImportError_(
+                f"{len(result.issues)} inconsistencies not resolved by the editorial file",
+                where=str(source_file) if source_file else source,
+                expected="an erratum or a penalty for each (see the report), or --infer",
+                received="; ".join(str(issue) for issue in result.issues[:3])
+                + (" …" if len(result.issues) > 3 else ""),
+                issues=result.issues,
+            )
+
+    editorial_text: bytes | None = None
+    if infer:
+        from rally_standings.replays.article._infer import draft_text
+
+        reviewed = source_file.read_bytes().decode("utf-8") if source_file else None
+        editorial_text = draft_text(
+            reviewed,
+            inferred,
+            rally_id=result.declaration.rally_id,
+            article=source,
+        ).encode("utf-8")
+    elif source_file is not None and not _same_file(source_file, beside):
+        editorial_text = source_file.read_bytes()
+    if editorial_text is not None and beside.exists():
+        if beside.read_bytes() == editorial_text:
+            editorial_text = None  # already there, as it should be
+        else:
+            check_new_file(beside, replace=force)
+    _write_all(
+        log_path,
+        result,
+        {
+            documented_file: (
+                json.dumps(result.documented, ensure_ascii=False, indent=1) + "\n"
+            ).encode("utf-8"),
+            **({beside: editorial_text} if editorial_text is not None else {}),
+        },
     )
-    return result
+    used = beside if (source_file is not None or infer) else None
+    return ImportOutcome(
+        result=result,
+        log=log_path,
+        documented_file=documented_file,
+        editorial_file=used,
+        inferred=inferred,
+        lines=lines,
+    )
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _write_all(log: Path, result: ImportResult, companions: dict[Path, bytes]) -> None:
+    """Write the log and its companions under temporary names, then rename them into place.
+
+    The companions are renamed first and the log last; if anything fails,
+    every temporary file and every file already renamed is removed.
+    """
+    temporaries: dict[Path, Path] = {}
+    placed: list[Path] = []
+    try:
+        for path, data in companions.items():
+            temporary = _temporary(path)
+            temporaries[path] = temporary
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        temporary_log = _temporary(log)
+        temporaries[log] = temporary_log
+        with contextlib.suppress(FileNotFoundError):
+            temporary_log.unlink()
+        create_log(temporary_log, result.declaration)
+        with Recorder(temporary_log) as recorder:
+            recorder.append_many(result.events)
+        for path in [*companions, log]:
+            os.replace(temporaries[path], path)
+            placed.append(path)
+    except BaseException as failure:
+        for path in placed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for temporary in temporaries.values():
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+        if isinstance(failure, OSError):
+            raise ImportError_(
+                "cannot write the import",
+                where=str(failure.filename or log),
+                expected="a writable folder",
+                received=failure.strerror or str(failure),
+            ) from None
+        raise
+    with contextlib.suppress(OSError):
+        directory = os.open(log.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)

@@ -20,14 +20,29 @@ from typing import Any
 
 import attrs
 
-from rally_standings.engine import Rally, StageResult, Standings
-from rally_standings.events import LogNotFoundError, QueryError, format_gap, format_time
+from rally_standings.engine import Rally, StageResult, Standings, penalties
+from rally_standings.events import (
+    LogNotFoundError,
+    QueryError,
+    RallyError,
+    SourceKind,
+    format_gap,
+    format_time,
+)
 from rally_standings.replays import load, resolve_log
 from rally_standings.replays.article._editorial import Editorial, Erratum, load_editorial
 from rally_standings.replays.article._import import fold_name
 from rally_standings.replays.article._parse import parse_clock
 
-__all__ = ["VerifyReport", "documented_path", "editorial_path", "verify"]
+__all__ = [
+    "Difference",
+    "VerifyReport",
+    "check_replay",
+    "documented_path",
+    "editorial_path",
+    "verify",
+    "verify_json",
+]
 
 
 def documented_path(log: Path) -> Path:
@@ -49,6 +64,14 @@ class Tally:
 
 
 @attrs.frozen
+class Difference:
+    """A documented row (or an erratum) the replay does not reproduce: where, and how."""
+
+    where: str
+    what: str
+
+
+@attrs.frozen
 class VerifyReport:
     """What verify found: one line per difference, erratum or tie note, and the counts."""
 
@@ -58,6 +81,8 @@ class VerifyReport:
     stage: Tally
     errata: int
     differences: int
+    found: tuple[Difference, ...] = ()
+    """The differences, one item each (``differences`` counts them)."""
 
     @property
     def ok(self) -> bool:
@@ -92,6 +117,7 @@ class _Checker:
         self.counts = {"gc": [0, 0], "final": [0, 0], "stage": [0, 0]}
         self.errata_matched: set[str] = set()
         self.differences = 0
+        self.found: list[Difference] = []
 
     def key(self, name: str) -> str:
         folded = fold_name(name)
@@ -285,12 +311,11 @@ class _Checker:
 
     def fail(self, where: str, text: str) -> None:
         self.differences += 1
+        self.found.append(Difference(where, text))
         self.lines.append(f"DIFFERENCE {where}: {text}")
 
 
-def verify(log: str | os.PathLike[str]) -> VerifyReport:
-    """Replay a log and compare it with the standings documented beside it."""
-    path = resolve_log(log)
+def _documented_and_editorial(path: Path) -> tuple[dict[str, Any], Editorial]:
     documented_file = documented_path(path)
     if not documented_file.exists():
         raise LogNotFoundError(
@@ -306,7 +331,23 @@ def verify(log: str | os.PathLike[str]) -> VerifyReport:
         if editorial_file.exists()
         else Editorial(rally_id=documented.get("rally_id", "rally"))
     )
-    checker = _Checker(load(path), documented, editorial)
+    return documented, editorial
+
+
+def verify(log: str | os.PathLike[str]) -> VerifyReport:
+    """Replay a log and compare it with the standings documented beside it.
+
+    The errata come from the editorial file beside the log (``LOG-stem.toml``:
+    ``import`` puts the file it used there).
+    """
+    path = resolve_log(log)
+    documented, editorial = _documented_and_editorial(path)
+    return check_replay(load(path), documented, editorial)
+
+
+def check_replay(rally: Rally, documented: dict[str, Any], editorial: Editorial) -> VerifyReport:
+    """Compare a replayed rally with documented rows, applying ``editorial``'s errata."""
+    checker = _Checker(rally, documented, editorial)
     checker.check()
     unmatched = [e.id for e in editorial.errata if e.id not in checker.errata_matched]
     lines = list(checker.lines)
@@ -316,10 +357,9 @@ def verify(log: str | os.PathLike[str]) -> VerifyReport:
     ]
     for erratum_id in unmatched:
         checker.differences += 1
-        lines.append(
-            f"DIFFERENCE erratum {erratum_id}: the replay does not show its corrected "
-            "value on any documented row"
-        )
+        what = "the replay does not show its corrected value on any documented row"
+        checker.found.append(Difference(f"erratum {erratum_id}", what))
+        lines.append(f"DIFFERENCE erratum {erratum_id}: {what}")
 
     def tally(name: str) -> Tally:
         total, reproduced = checker.counts[name]
@@ -332,4 +372,68 @@ def verify(log: str | os.PathLike[str]) -> VerifyReport:
         stage=tally("stage"),
         errata=len(checker.errata_matched),
         differences=checker.differences,
+        found=tuple(checker.found),
     )
+
+
+def _as_time(text: str) -> str:
+    """A printed time or gap as ``h:mm:ss`` (text that is not a time stays as it is)."""
+    try:
+        return format_time(parse_clock(text))
+    except RallyError:
+        return text
+
+
+def verify_json(log: str | os.PathLike[str]) -> dict[str, Any]:
+    """``verify`` as the JSON contract of ``standings verify LOG --format json``.
+
+    ``{"log", "gc": {"reproduced", "total"}, "final", "stage", "errata": [{"id",
+    "category", "table", "stage", "row", "field", "printed", "used", "inferred",
+    "evidence"}], "penalties": [{"id", "category", "number", "crew", "stage",
+    "amount_ms", "inferred"}], "differences": [{"where", "what"}]}``; times as
+    ``h:mm:ss``, ``row`` the 1-based printed row within that stage's block (the
+    article line for ``entries``).
+    """
+    path = resolve_log(log)
+    documented, editorial = _documented_and_editorial(path)
+    rally = load(path)
+    report = check_replay(rally, documented, editorial)
+
+    def shown(erratum: Erratum, text: str) -> str:
+        return _as_time(text) if erratum.field in ("time", "gap") else text
+
+    return {
+        "log": str(path),
+        **{
+            name: {"reproduced": tally.reproduced, "total": tally.total}
+            for name, tally in (("gc", report.gc), ("final", report.final), ("stage", report.stage))
+        },
+        "errata": [
+            {
+                "id": e.id,
+                "category": e.category,
+                "table": e.table,
+                "stage": e.stage,
+                "row": e.row,
+                "field": e.field,
+                "printed": shown(e, e.printed),
+                "used": e.corrected if e.drops_row else shown(e, e.corrected),
+                "inferred": e.inferred,
+                "evidence": e.evidence,
+            }
+            for e in editorial.errata
+        ],
+        "penalties": [
+            {
+                "id": listing.state.event.penalty_id,
+                "category": listing.category,
+                "number": listing.number,
+                "crew": [person.name for person in listing.crew],
+                "stage": listing.state.event.stage,
+                "amount_ms": listing.state.event.amount_ms,
+                "inferred": listing.state.event.provenance.kind is SourceKind.INFERRED,
+            }
+            for listing in penalties(rally)
+        ],
+        "differences": [{"where": d.where, "what": d.what} for d in report.found],
+    }
