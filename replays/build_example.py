@@ -5,7 +5,7 @@ the provenance of every event. It is written with the project's own recorder,
 and deterministically (fixed recording times), so rebuilding it gives the
 same bytes; a test checks that the shipped file is what this script writes.
 
-    python -m replays.build_example [OUTPUT]
+    python -m rally_standings.replays.build_example [OUTPUT]
 """
 
 from __future__ import annotations

@@ -403,12 +403,15 @@ def test_docs_sample_report_is_current() -> None:
 
 
 def test_docs_chart_image_has_the_cars_series() -> None:
-    """docs/dakar-2004-cars-positions.svg (shown in the README) draws the 13 cars series."""
+    """docs/dakar-2004-cars-positions.svg (shown in the README and docs/report.md) draws
+    the 13 cars series, and both pages link what they show."""
     svg = (DOCS / "dakar-2004-cars-positions.svg").read_text(encoding="utf-8")
     assert len(re.findall(r'<g id="cars-positions-series-\d+"', svg)) == 13
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "docs/dakar-2004-cars-positions.svg" in readme
-    assert "docs/dakar-2004.html" in readme
+    assert "(docs/dakar-2004-cars-positions.svg)" in readme
+    page = (DOCS / "report.md").read_text(encoding="utf-8")
+    assert "(dakar-2004-cars-positions.svg)" in page
+    assert "(dakar-2004.html)" in page
 
 
 def test_trucks_stage_2_is_a_tie_not_a_lead(dakar_2004_dom: Node) -> None:
