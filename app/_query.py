@@ -106,12 +106,7 @@ class Show(Command):
         rally = load_log(args.log)
         standings = rally.standings(args.category, args.after, as_of=args.as_of)
         reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
-        earlier = [
-            s
-            for s in rally.replay(args.category, as_of=args.as_of)
-            if s.after_stage < standings.after_stage
-        ]
-        previous = earlier[-1] if earlier else None
+        previous = rally.previous_standings(standings, as_of=args.as_of)
         return emit(Classification(standings, previous, reference), args)
 
 
@@ -304,8 +299,8 @@ def _imported(rally: Rally) -> bool:
     A live log is recorded by officials (``recorded``); an imported one says
     its facts were printed, derived, noted or inferred from a source.
     """
-    kinds = [record.event.provenance.kind for record in rally.records]
-    return sum(kind in _FROM_A_SOURCE for kind in kinds) * 2 > len(kinds)
+    kinds = rally.source_kinds()
+    return sum(kinds[kind] for kind in _FROM_A_SOURCE) * 2 > sum(kinds.values())
 
 
 class Events(Command):

@@ -15,6 +15,7 @@ import bisect
 import contextlib
 import datetime as _dt
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from rally_standings.events import (
     RallyDeclared,
     Record,
     RuleViolationError,
+    SourceKind,
     TornTail,
     create_log_file,
     decode_frame,
@@ -162,6 +164,16 @@ class Rally:
             ]
             self._records = (*built, *self._tail)
         return self._records
+
+    def source_kinds(self) -> Counter[SourceKind]:
+        """How many records come from each kind of source (printed, recorded, …), counted
+        from the frames' provenance columns without building the records."""
+        limit = self._fold.last_seq
+        counts: Counter[SourceKind] = Counter()
+        for frame in self._frames:
+            counts.update(frame.source_kinds(limit=limit - frame.first_seq + 1))
+        counts.update(record.event.provenance.kind for record in self._tail)
+        return counts
 
     def iter_records(self) -> Iterator[Record]:
         """Every record folded, in order, built one at a time (nothing is kept)."""
@@ -378,6 +390,23 @@ class Rally:
         if accumulator is cache.accumulator:
             cache.standings[stage] = standing
         return standing
+
+    def previous_standings(
+        self, standings: Standings, *, as_of: int | None = None
+    ) -> Standings | None:
+        """The GC that ``standings``' moves are counted from: after the GC stage before
+        its own (at most the last stage with results), computed alone; None where
+        ``standings`` is the first GC."""
+        rally = self.as_of(as_of)
+        last = rally.default_stage(standings.category)
+        earlier = [
+            s
+            for s in gc_stages(rally._fold, standings.category)
+            if s < standings.after_stage and s <= last
+        ]
+        if not earlier:
+            return None
+        return rally.standings(standings.category, earlier[-1], as_of=as_of)
 
     def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
         """The GC after every stage, from the first that counts to the last with results."""

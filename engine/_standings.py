@@ -126,6 +126,10 @@ class Unclassified:
     """For a combined time not yet complete: the stage it ends at (its time is known then)."""
 
 
+_Why = tuple[Status, str, int | None, int | None]
+"""Why an entry is not classified: status, reason, stage, known_after (``Unclassified``)."""
+
+
 def _unclassified(
     entry: EntryRegistered,
     status: Status,
@@ -160,6 +164,19 @@ class Ranking:
     members: tuple[int, ...]
     rank: dict[int, int]
     by_rank: tuple[int, ...]
+    _shared: dict[tuple[int, _Why], Unclassified] = attrs.field(
+        factory=dict, eq=False, repr=False, alias="_shared"
+    )
+    """One ``Unclassified`` per entry and reason, shared by every stage's standings (a
+    crew retired at stage 3 is not classified after each of the 197 stages that follow)."""
+
+    def unclassified(self, fold: Fold, index: int, after: int) -> Unclassified:
+        """Why entry ``index`` is not classified after stage ``after``, as one shared object."""
+        why = _why_not_classified(fold, fold.entry_at(index), after)
+        shared = self._shared.get((index, why))
+        if shared is None:
+            shared = self._shared[index, why] = _unclassified(fold.entry_at(index), *why)
+        return shared
 
     @property
     def width(self) -> int:
@@ -434,8 +451,9 @@ class Standings:
         if self._unclassified is None:
             classified = {entry for entry, _ in self.ordered()}
             fold = self._fold
+            unclassified = self._ranking.unclassified
             self._unclassified = tuple(
-                not_classified(fold, fold.entry_at(index), self.after_stage)
+                unclassified(fold, index, self.after_stage)
                 for index in self._ranking.members
                 if index not in classified
             )
@@ -497,30 +515,29 @@ class Standings:
 
 def not_classified(fold: Fold, entry: EntryRegistered, after: int) -> Unclassified:
     """Why ``entry`` is not classified after stage ``after``."""
+    return _unclassified(entry, *_why_not_classified(fold, entry, after))
+
+
+def _why_not_classified(fold: Fold, entry: EntryRegistered, after: int) -> _Why:
     retired = fold.retirement(entry.entry_id)
     if retired is not None and retired.event.stage <= after:
         how: Status = "excluded" if retired.event.excluded else "retired"
-        return _unclassified(
-            entry,
-            how,
-            f"{how} at stage {retired.event.stage}: {retired.event.reason}",
-            retired.event.stage,
-        )
+        stage = retired.event.stage
+        return how, f"{how} at stage {stage}: {retired.event.reason}", stage, None
     for stage in fold.counted_stages(entry.category, min(fold.stage_numbers()), after):
         missing: Status = "not-documented" if _partial(fold, entry.category, stage) else "no-result"
         result = fold.covering(entry.entry_id, stage)
         if result is None:
-            return _unclassified(entry, missing, f"no result for stage {stage}", stage)
+            return missing, f"no result for stage {stage}", stage, None
         first, last = fold.result_span(result)
         if last > after:
-            return _unclassified(
-                entry,
+            return (
                 missing,
                 f"combined time for stages {first}-{last} known only after stage {last}",
                 first,
                 last,
             )
-    return _unclassified(entry, "no-result", "not classified")  # pragma: no cover - by rule
+    return "no-result", "not classified", None, None  # pragma: no cover - by rule
 
 
 def _partial(fold: Fold, category: str, stage: int) -> bool:

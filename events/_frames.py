@@ -23,6 +23,7 @@ import functools
 import sys
 import types
 import typing
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -451,6 +452,23 @@ class Frame:
                     seq=seq, event=event, recorded_at=self.recorded_at[run.at_index(offset)]
                 )
             remaining -= run.count
+
+    def source_kinds(self, *, limit: int | None = None) -> Counter[SourceKind]:
+        """How many of the frame's events (the first ``limit``) come from each kind of
+        source, read from the provenance columns without building an event."""
+        counts: Counter[SourceKind] = Counter()
+        remaining = self.count if limit is None else min(limit, self.count)
+        for run in self.runs:
+            if remaining <= 0:
+                break
+            taken = min(run.count, remaining)
+            if isinstance(run.provenance, int):
+                counts[self.provenances[run.provenance].kind] += taken
+            else:
+                for index, times in Counter(run.provenance[:taken]).items():
+                    counts[self.provenances[index].kind] += times
+            remaining -= taken
+        return counts
 
     def run_events(self, run: Run, *, where: str = "frame") -> list[Event]:
         """Every event of ``run``, built and validated (as stored events), in one pass.

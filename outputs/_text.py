@@ -153,6 +153,8 @@ def moves(previous: Standings | None, current: Standings) -> dict[str, Move]:
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes on a terminal: wide (CJK) characters 2, combining marks 0."""
+    if text.isascii():  # no wide, combining or format character: one column each
+        return len(text)
     width = 0
     for char in text:
         if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
