@@ -299,7 +299,9 @@ class Fold:
         self._last_result_stage = -1
         self._latest: dict[int, int] = {}
         """entry -> the last stage one of its results ends at."""
-        self._splits: dict[tuple[int, int], Splits] = {}
+        self._split_store: dict[tuple[int, int], Splits] = {}
+        self._unread_splits: dict[str, Any] | None = None
+        """A checkpoint's splits, read into ``_splits`` only when something asks for them."""
         self._provenances: list[Provenance] = []
         self._provenance_index: dict[Provenance, int] = {}
         self._running: dict[int, frozenset[int]] = {}
@@ -307,6 +309,37 @@ class Fold:
         self._journal: list[Callable[[], None]] | None = None
         if state is not None:
             self._restore(state)
+
+    @property
+    def _splits(self) -> dict[tuple[int, int], Splits]:
+        """(stage, waypoint) -> the splits recorded there (a checkpoint's read on first use)."""
+        if self._unread_splits is not None:
+            self._read_splits()
+        return self._split_store
+
+    @_splits.setter
+    def _splits(self, value: dict[tuple[int, int], Splits]) -> None:
+        self._split_store = value
+        self._unread_splits = None
+
+    def _read_splits(self) -> None:
+        data, self._unread_splits = self._unread_splits, None
+        assert data is not None
+        columns = {}
+        for column in ("entries", "times", "seqs", "provenance"):
+            values = array("q")
+            values.frombytes(data[column])
+            columns[column] = values.tolist()
+        start = 0
+        for stage, waypoint, count in data["keys"]:
+            splits = self._split_store[(stage, waypoint)] = Splits()
+            end = start + count
+            splits.entries = columns["entries"][start:end]
+            splits.times = columns["times"][start:end]
+            splits.seqs = columns["seqs"][start:end]
+            splits.provenance = columns["provenance"][start:end]
+            splits._seen = None
+            start = end
 
     # ================================================================== applying
 
@@ -691,7 +724,10 @@ class Fold:
         other._bonuses = dict(self._bonuses)
         other._last_result_stage = self._last_result_stage
         other._latest = dict(self._latest)
-        other._splits = {key: value.copy() for key, value in self._splits.items()}
+        if self._unread_splits is not None:  # not read yet: the copy reads them if it must
+            other._split_store, other._unread_splits = {}, self._unread_splits
+        else:
+            other._splits = {key: value.copy() for key, value in self._split_store.items()}
         other._provenances = list(self._provenances)
         other._provenance_index = dict(self._provenance_index)
         other._running = dict(self._running)
@@ -791,7 +827,8 @@ class Fold:
         (rally, entries, stages, cancellations, penalties, retirements, coverage)
         are events with the seq they were folded at.
         """
-        items = list(self._splits.items())
+        unread = self._unread_splits
+        items = [] if unread is not None else list(self._splits.items())
         return {
             "last_seq": self._last_seq,
             "rally": self._rally,
@@ -815,7 +852,9 @@ class Fold:
                 for stage, spans in self._spanned.items()
                 for entry, result in spans.items()
             ],
-            "splits": {
+            "splits": unread
+            if unread is not None
+            else {
                 "keys": [
                     [stage, waypoint, len(splits.entries)] for (stage, waypoint), splits in items
                 ],
@@ -876,21 +915,8 @@ class Fold:
             fold._retirements[fold._index[event.entry_id]] = RetirementState(event, seq)
         for declaration in data["coverage"]:
             fold._coverage[(declaration.category, declaration.stage)] = declaration
-        columns = {}
-        for column in ("entries", "times", "seqs", "provenance"):
-            values = array("q")
-            values.frombytes(data["splits"][column])
-            columns[column] = values.tolist()
-        start = 0
-        for stage, waypoint, count in data["splits"]["keys"]:
-            splits = fold._splits[(stage, waypoint)] = Splits()
-            end = start + count
-            splits.entries = columns["entries"][start:end]
-            splits.times = columns["times"][start:end]
-            splits.seqs = columns["seqs"][start:end]
-            splits.provenance = columns["provenance"][start:end]
-            splits._seen = None
-            start = end
+        if data["splits"]["keys"]:
+            fold._unread_splits = data["splits"]
         return fold
 
     # ================================================================== changing state

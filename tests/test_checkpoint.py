@@ -19,9 +19,12 @@ from rally_standings.events import (
     QueryError,
     RallyDeclared,
     Record,
+    RuleViolationError,
+    WaypointRecorded,
     scan_file,
 )
 from rally_standings.replays import resolve_log
+from rally_standings.replays.synth import SynthSpec, write_synth
 from tests.strategies import rally_records
 
 
@@ -171,3 +174,36 @@ def test_damage_inside_a_checkpointed_prefix_is_still_refused(tmp_path: Path) ->
     path.write_bytes(bytes(raw))
     with pytest.raises(LogCorruptError):
         load(path)
+
+
+def test_splits_in_a_checkpoint_are_read_only_when_needed_and_then_equal(tmp_path: Path) -> None:
+    """A checkpoint's waypoint splits are read on first use; unread, they are exported
+    again as they were; read, they answer and refuse exactly as a full fold's."""
+    path = tmp_path / "splits.rallylog"
+    write_synth(path, SynthSpec(entries=12, stages=3, waypoints=2, seed=4))
+    with Recorder(path, checkpoint_lag=1) as recorder:
+        recorder.append(
+            PenaltyImposed(penalty_id="CK", entry_id="cars:200", stage=2, amount_ms=1, reason="x")
+        )
+    fold = _from_checkpoint(path)
+    assert fold is not None
+    assert fold._unread_splits is not None  # nothing has asked for them yet
+    assert Fold.restore(fold.export()).snapshot() == Fold().apply_all(load(path).records).snapshot()
+    full = Fold().apply_all(load(path).records)
+    assert fold.waypoints(2) == full.waypoints(2)
+    assert fold._unread_splits is None
+    split = fold.splits(2, 1)
+    expected = full.splits(2, 1)
+    assert split is not None
+    assert expected is not None
+    assert (split.entries, split.times, split.seqs) == (
+        expected.entries,
+        expected.times,
+        expected.seqs,
+    )
+    entry = fold.entry_at(split.entries[0]).entry_id
+    again = Record(
+        fold.last_seq + 1, WaypointRecorded(entry_id=entry, stage=2, waypoint=1, time_ms=1_000)
+    )
+    with pytest.raises(RuleViolationError):  # one split per entry and waypoint, as before
+        fold.apply(again)
