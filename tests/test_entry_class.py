@@ -73,7 +73,7 @@ def test_format_1_records_carry_the_class_only_when_set() -> None:
 
 def test_a_class_is_one_line_of_text() -> None:
     """A class is free text like a make: empty or multi-line text is refused, naming the field."""
-    with pytest.raises(InvalidEventError, match="EntryRegistered.entry_class"):
+    with pytest.raises(InvalidEventError, match=r"EntryRegistered\.entry_class"):
         _entry("Ultimate\nStock")
-    with pytest.raises(InvalidEventError, match="EntryRegistered.entry_class"):
+    with pytest.raises(InvalidEventError, match=r"EntryRegistered\.entry_class"):
         _entry("  ")
