@@ -30,6 +30,8 @@ from rally_standings.engine._standings import (
     StageRow,
     Standings,
     Unclassified,
+    classes,
+    require_class,
 )
 from rally_standings.engine._whatif import (
     Change,
@@ -74,6 +76,7 @@ __all__ = [
     "WhatIf",
     "WhatIfRow",
     "check_log",
+    "classes",
     "create_log",
     "fold_name",
     "history",
@@ -84,6 +87,7 @@ __all__ = [
     "overlay",
     "penalties",
     "repair_log",
+    "require_class",
     "what_if",
     "what_if_all_stages",
 ]

@@ -116,6 +116,21 @@ def _row_data(row: Row | StageRow) -> dict[str, Any]:
         "time_ms": row.time_ms,
         "gap_ms": row.gap_ms,
         **_times(row),
+        "class": row.entry_class,
+        "class_position": row.class_position,
+    }
+
+
+def _unclassified(converter: cattrs.Converter, item: Unclassified) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "crew": _names(item.crew),
+        "make": item.make,
+        "reason": item.reason,
+        "status": item.status,
+        "stage": item.stage,
+        "known_after": item.known_after,
+        "class": item.entry_class,
     }
 
 
@@ -142,7 +157,19 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "as_of": standings.as_of,
         "rows": [converter.unstructure(row) for row in standings.iter_rows()],
         "unclassified": [converter.unstructure(item) for item in standings.unclassified],
+        "class": standings.entry_class,
+        "waypoint": standings.waypoint,
+        **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),
     }
+
+
+def _not_at_waypoint(
+    converter: cattrs.Converter, waypoint: int | None, items: Sequence[Unclassified]
+) -> dict[str, Any]:
+    """At a waypoint, the crews still running without a time there (nothing otherwise)."""
+    if waypoint is None:
+        return {}
+    return {"not_at_waypoint": [converter.unstructure(item) for item in items]}
 
 
 def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str, Any]:
@@ -165,6 +192,9 @@ def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str,
         "rows": [converter.unstructure(row) for row in result.rows],
         "combined": [converter.unstructure(item) for item in result.combined],
         "retired": [converter.unstructure(item) for item in result.retired],
+        "class": result.entry_class,
+        "waypoint": result.waypoint,
+        **_not_at_waypoint(converter, result.waypoint, result.not_at_waypoint),
     }
 
 
@@ -326,7 +356,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(
         StageRow, lambda row: _row_data(row) | {"penalty_ms": row.penalty_ms}
     )
-    _shaped(converter, Unclassified, omit=("entry_id",))
+    converter.register_unstructure_hook(Unclassified, lambda u: _unclassified(converter, u))
     _shaped(
         converter,
         CombinedResult,
