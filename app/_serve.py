@@ -49,6 +49,7 @@ class Serve(Command):
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             listener.bind((args.host, args.port))
+            listener.listen(2048)  # before saying so: a client may connect at once
         except OSError as error:
             listener.close()
             raise UsageError(

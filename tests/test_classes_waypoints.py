@@ -20,78 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from rally_standings.engine import Rally, Recorder, Standings, create_log, load
+from rally_standings.engine import Rally, Standings, load
 from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
     QueryError,
-    RallyDeclared,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
     format_gap,
     format_time,
-    parse_time,
 )
-from tests.helpers import cli
-
-CLASSES = {"100": "A", "101": "A", "102": "B", "103": "B", "104": "B"}
-STAGE_1 = {"100": "1:00:00", "101": "1:02:00", "102": "1:01:00", "103": "1:05:00", "104": "1:03:00"}
-SPLITS = {
-    1: {"100": "0:20:00", "101": "0:18:00", "102": "0:19:00", "103": "0:21:00", "104": "0:23:00"},
-    2: {"100": "0:40:00", "101": "0:39:00", "103": "0:41:00"},
-    3: {"100": "1:00:00", "102": "0:58:00"},
-}
+from tests.helpers import classes_rally, cli
 
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The rally of this module's docstring, as a log file."""
-    path = tmp_path_factory.mktemp("classes") / "c.rallylog"
-    create_log(path, RallyDeclared(rally_id="c", name="C", year=2025, categories=("cars",)))
-    events: list[object] = [
-        StageScheduled(stage=n, rules=(StageRule("cars", StageKind.SPECIAL),)) for n in (1, 2)
-    ]
-    events += [
-        EntryRegistered(
-            entry_id=f"cars:{number}",
-            category="cars",
-            number=number,
-            crew=(Person(f"Driver {number}"),),
-            entry_class=entry_class,
-        )
-        for number, entry_class in CLASSES.items()
-    ]
-    events += [
-        StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=parse_time(t))
-        for n, t in STAGE_1.items()
-    ]
-    events += [
-        PenaltyImposed(
-            penalty_id="P1", entry_id="cars:102", stage=2, amount_ms=300_000, reason="speeding"
-        ),
-        PenaltyImposed(
-            penalty_id="P2", entry_id="cars:100", stage=2, amount_ms=600_000, reason="refuelling"
-        ),
-        PenaltyRescinded(penalty_id="P2", reason="appeal upheld"),
-    ]
-    for waypoint, times in SPLITS.items():
-        events += [
-            WaypointRecorded(
-                entry_id=f"cars:{n}", stage=2, waypoint=waypoint, time_ms=parse_time(t)
-            )
-            for n, t in times.items()
-        ]
-        if waypoint == 2:
-            events.append(EntryRetired(entry_id="cars:103", stage=2, reason="engine"))
-    with Recorder(path) as recorder:
-        recorder.append_many(events)  # type: ignore[arg-type]
-    return path
+    return classes_rally(tmp_path_factory.mktemp("classes") / "c.rallylog")
 
 
 @pytest.fixture(scope="module")
