@@ -257,18 +257,16 @@ def _stage_ranking(view: StageRanking) -> str:
         for row in result.rows:
             cells = [row.position_text, number_cell(row.number), crew_text(row.crew)]
             cells += [row.make or "", *(class_cells(row) if with_classes else [])]
-            cells += [
-                format_time(row.time_ms),
-                gap_text(row.gap_ms),
-                format_signed(row.penalty_ms) if row.penalty_ms else "",
-            ]
+            cells += [format_time(row.time_ms), gap_text(row.gap_ms)]
+            if result.waypoint is None:
+                cells.append(format_signed(row.penalty_ms) if row.penalty_ms else "")
             if reference is not None:
                 cells.append(
                     reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
                 )
             rows.append(cells)
         headers = ["Pos", "No.", "Crew", "Make", *(CLASS_HEADERS if with_classes else [])]
-        headers += ["Time", "Gap", "Penalty"]
+        headers += ["Time", "Gap", *(["Penalty"] if result.waypoint is None else [])]
         if reference is not None:
             headers.append(f"To {reference.label}")
         right = {i for i, h in enumerate(headers) if h not in ("Crew", "Make", "Class")}

@@ -409,7 +409,7 @@ def _stage(view: StageRanking, width: int) -> Group:
             *_class_columns(with_classes),
             Column("Time", "right"),
             Column("Gap", "right"),
-            Column("Penalty", "right"),
+            *([Column("Penalty", "right")] if result.waypoint is None else []),
             *_reference_column(reference),
         ]
         rows: list[Record] = []
@@ -422,8 +422,11 @@ def _stage(view: StageRanking, width: int) -> Group:
                 *(class_cells(row) if with_classes else []),
                 format_time(row.time_ms),
                 gap_text(row.gap_ms),
-                Text(format_signed(row.penalty_ms), style="red") if row.penalty_ms else "",
             ]
+            if result.waypoint is None:
+                cells.append(
+                    Text(format_signed(row.penalty_ms), style="red") if row.penalty_ms else ""
+                )
             if reference is not None:
                 cells.append(
                     _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
