@@ -189,3 +189,23 @@ def test_show_table_at_a_waypoint(log: Path, capsys: pytest.CaptureFixture[str])
     assert "Not yet at waypoint 2: 1\n" in out
     assert "No time there: 1\n" in out
     assert "Class pos" in out.splitlines()[2]
+
+
+def test_the_report_ranks_a_class_and_charts_a_stage_waypoint_by_waypoint(log: Path) -> None:
+    """report --class B --waypoint-stage 2: the category of class B only (its standings table
+    holds B's crews, ranked 1…n) and a chart of the places at waypoints 1, 2 and 3 of stage 2
+    drawing the crews classified there."""
+    pytest.importorskip("matplotlib")
+    from rally_standings.outputs.report import build_report
+    from tests.helpers import parse_html, table_records
+
+    page = parse_html(build_report(load(log), entry_class="B", waypoint_stage=2))
+    assert [h.text() for h in page.iter("h2")] == ["Cars · class B"]
+    (final,) = [t for t in page.iter("table") if "General classification of class B" in t.text()]
+    assert [(r["Pos"], r["No."]) for r in table_records(final)] == [
+        ("1", "102"),
+        ("2", "104"),
+        ("3", "103"),
+    ]
+    (figure,) = page.find("figure", **{"data-chart": "cars-waypoints-2"})
+    assert figure.attrs["data-series"] == "2"  # 102 (waypoints 1 and 3) and 104 (waypoint 1)
