@@ -13,6 +13,7 @@ This module knows nothing of HTTP frameworks: ``_server`` wraps it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -153,6 +154,9 @@ class LiveRally:
             self.error = RallyError("cannot read the log", where=str(self.path), received=error)
             self._identity = None
             return
+        for category in rally.categories:  # the GC after every stage, computed once and kept
+            with contextlib.suppress(QueryError):
+                rally.replay(category)
         self.rally, self.error = rally, None
         self.frames = list(scan.frames)
         self._offset, self._version = scan.valid_end, scan.version

@@ -22,6 +22,7 @@ from rally_standings.engine import (
     StageRow,
     Standings,
     Unclassified,
+    gc_stages,
     history,
     hypotheses,
     penalties,
@@ -106,13 +107,15 @@ def _waypoint_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _previous(rally: Rally, category: str, stage: int, as_of: int | None) -> Standings | None:
-    """The GC after the last stage before ``stage`` that has one (for the moves), if any."""
+    """The GC after the last stage before ``stage`` that has one (for the moves), if any: the
+    snapshot before it in ``replay``, asked for alone (the rally's cache keeps it)."""
+    base = rally.as_of(as_of)
     try:
-        snapshots = rally.replay(category, as_of=as_of)
+        last = base.default_stage(category)
     except QueryError:
         return None
-    earlier = [s for s in snapshots if s.after_stage < stage]
-    return earlier[-1] if earlier else None
+    earlier = [s for s in gc_stages(base.fold, category) if s < stage and s <= last]
+    return rally.standings(category, earlier[-1], as_of=as_of) if earlier else None
 
 
 def classification(

@@ -31,6 +31,7 @@ from rally_standings.engine._standings import (
     Standings,
     Unclassified,
     classes,
+    gc_stages,
     require_class,
 )
 from rally_standings.engine._whatif import (
@@ -79,6 +80,7 @@ __all__ = [
     "classes",
     "create_log",
     "fold_name",
+    "gc_stages",
     "history",
     "hypotheses",
     "load",

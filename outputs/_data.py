@@ -444,7 +444,7 @@ def _json_line(record: Record) -> str:
 # ---------------------------------------------------------------------- CSV
 
 _SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = frozenset({"number", "crew", "make", "reason"})
+_FREE_TEXT = frozenset({"number", "crew", "make", "reason", "class"})
 """Columns that hold text a person typed (the others are the engine's numbers and times)."""
 
 _RANKED = ["position", "position_certain", "number", "crew", "make", "time", "gap", "time_ms"]
@@ -512,6 +512,31 @@ def _rows(result: object) -> Iterator[dict[str, Any]]:
         raise TypeError(f"no CSV shape for {type(result).__name__}")
 
 
+def _classed(result: object) -> bool:
+    """Whether a result's crews carry classes (and no one class is chosen): its CSV then ends
+    with their class and class position."""
+    inner = _unwrapped(result)
+    if isinstance(inner, Replay):
+        if not inner.snapshots:
+            return False
+        inner = inner.snapshots[0]
+    if isinstance(inner, WhatIf):
+        inner = inner.hypothetical
+    if isinstance(inner, LeaderComparison):
+        if not inner.comparisons:
+            return False
+        inner = inner.comparisons[0].comparison.hypothetical
+    if isinstance(inner, Standings):
+        items: list[Row | StageRow | Unclassified] = [*inner.rows, *inner.unclassified]
+        chosen = inner.entry_class
+    elif isinstance(inner, StageResult):
+        items = [*inner.rows, *inner.retired]
+        chosen = inner.entry_class
+    else:
+        return False
+    return chosen is None and any(item.entry_class is not None for item in items)
+
+
 def _columns_of(result: object) -> list[str]:
     reference = getattr(result, "reference", None)
     inner = _unwrapped(result)
@@ -521,6 +546,7 @@ def _columns_of(result: object) -> list[str]:
         columns = _STAGE_COLUMNS
     else:
         columns = _WHATIF_COLUMNS
+    columns = [*columns, "class", "class_position"] if _classed(result) else columns
     return [*columns, "gap_to_reference_ms"] if reference is not None else columns
 
 
