@@ -14,6 +14,16 @@ __all__: list[str] = []
 INSTALL_HINT = "pip install 'rally-standings[serve]'"
 
 
+def _host(text: str) -> str:
+    """An option holding an address or host name: printable ASCII, no spaces."""
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise argparse.ArgumentTypeError(
+            f"not an address: expected an IP address or a host name such as 127.0.0.1, "
+            f"received {text!r}"
+        )
+    return text
+
+
 class Serve(Command):
     name = "serve"
     help = "a live results page and JSON API for a log (needs the serve extra)"
@@ -21,7 +31,10 @@ class Serve(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
         parser.add_argument(
-            "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+            "--host",
+            type=_host,
+            default="127.0.0.1",
+            help="the address to listen on (default 127.0.0.1: this machine only)",
         )
         parser.add_argument(
             "--port",
@@ -50,13 +63,14 @@ class Serve(Command):
         try:
             listener.bind((args.host, args.port))
             listener.listen(2048)  # before saying so: a client may connect at once
-        except OSError as error:
+        except (OSError, UnicodeError, ValueError) as error:
             listener.close()
+            reason = error.strerror if isinstance(error, OSError) else None
             raise UsageError(
                 "cannot listen there",
                 where=f"{args.host}:{args.port}",
                 expected="a free port on an address of this machine",
-                received=error.strerror or str(error),
+                received=reason or str(error),
             ) from None
         port = listener.getsockname()[1]
         host = f"[{args.host}]" if family == socket.AF_INET6 else args.host

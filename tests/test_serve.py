@@ -274,3 +274,25 @@ def test_serve_refuses_a_missing_log_in_one_line(
     code, out, err = cli(capsys, f"serve {tmp_path / 'none.rallylog'} --port 0")
     assert (code, out) == (2, "")
     assert err.startswith("standings: error: no such log")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("--host '\ufff9'", "not an address"),
+        ("--host 256.0.0.1", "cannot listen there"),
+        ("--port 70000", "out of range"),
+    ],
+)
+def test_serve_refuses_where_it_cannot_listen_in_one_line(
+    classes_log: Path, capsys: pytest.CaptureFixture[str], options: str, message: str
+) -> None:
+    """A bad address or port: exit 2 and one line naming it, nothing served."""
+    try:
+        code, out, err = cli(capsys, f"serve {classes_log} {options}")
+    except SystemExit as stopped:  # refused by the option's type, as argparse does
+        out, err = capsys.readouterr()
+        code = stopped.code if isinstance(stopped.code, int) else 2
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert message in err
