@@ -11,7 +11,12 @@ import re
 import sys
 from collections.abc import Sequence
 
-from rally_standings.app import _files, _query, _record  # noqa: F401 (they declare the commands)
+from rally_standings.app import (  # noqa: F401 (they declare the commands)
+    _files,
+    _query,
+    _record,
+    _serve,
+)
 from rally_standings.app._base import COMMANDS, EXIT_USER_ERROR, Command, Parser
 from rally_standings.events import RallyError, one_line
 

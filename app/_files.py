@@ -24,7 +24,7 @@ from rally_standings.app._base import (
     write_output,
 )
 from rally_standings.engine import Rally, check_log, repair_log
-from rally_standings.events import RallyError
+from rally_standings.events import MAX_STAGE, RallyError
 from rally_standings.replays import resolve_log
 
 __all__: list[str] = []
@@ -248,6 +248,18 @@ class Report(Command):
             metavar="ENTRY",
             help="also give gaps to this crew (race number or name): a column and a chart",
         )
+        parser.add_argument(
+            "--class",
+            dest="entry_class",
+            metavar="CLASS",
+            help="only this class, ranked on its own (positions 1…n, gaps to its leader)",
+        )
+        parser.add_argument(
+            "--waypoint-stage",
+            type=whole_number(0, MAX_STAGE, what="a stage number"),
+            metavar="N",
+            help="also chart each crew's place at every waypoint of stage N",
+        )
         add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -278,6 +290,13 @@ class Report(Command):
                 expected="at least one --penalty, --rescind or --result",
                 received="none",
             )
+        if args.what_if and (args.entry_class is not None or args.waypoint_stage is not None):
+            raise UsageError(
+                "conflicting options",
+                where="report",
+                expected="--what-if, or --class / --waypoint-stage",
+                received="both",
+            )
         if args.what_if and args.relative_to is not None:
             raise UsageError(
                 "conflicting options",
@@ -302,6 +321,8 @@ class Report(Command):
                 hypothesis=hypothesis if args.what_if else None,
                 relative_to=args.relative_to,
                 advance=lambda done: advance(description=f"report of {args.log}: {done}"),
+                entry_class=args.entry_class,
+                waypoint_stage=args.waypoint_stage,
             )
         write_output(args.output, page.encode("utf-8"), force=args.force)
         return 0

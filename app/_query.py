@@ -14,19 +14,22 @@ from rally_standings.app._base import (
     emit,
     load_log,
     positive_int,
+    whole_number,
 )
 from rally_standings.engine import (
     Rally,
+    StageComparison,
     StageRow,
     Standings,
     Unclassified,
     history,
     hypotheses,
     penalties,
+    require_class,
     what_if,
     what_if_all_stages,
 )
-from rally_standings.events import QueryError, SourceKind
+from rally_standings.events import MAX_WAYPOINT, QueryError, SourceKind
 from rally_standings.outputs import (
     Classification,
     EventLog,
@@ -41,7 +44,7 @@ from rally_standings.outputs import (
     UnclassifiedExplanation,
 )
 
-__all__: list[str] = []
+__all__ = ["classification", "stage_ranking"]
 
 
 def _after_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -84,6 +87,76 @@ def _relative_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _class_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--class",
+        dest="entry_class",
+        metavar="CLASS",
+        help="rank within this class of the category: positions 1…n, gaps to the class leader",
+    )
+
+
+def _waypoint_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--waypoint",
+        type=whole_number(1, MAX_WAYPOINT, what="a waypoint number"),
+        metavar="K",
+        help=what,
+    )
+
+
+def classification(
+    rally: Rally,
+    category: str,
+    *,
+    after: int | None = None,
+    waypoint: int | None = None,
+    entry_class: str | None = None,
+    as_of: int | None = None,
+    relative_to: str | None = None,
+) -> Classification:
+    """What ``standings show`` shows (and ``GET /api/standings`` answers): the GC after a
+    stage, or at a waypoint of it, of the category or one class, with the GC before it."""
+    if waypoint is not None:
+        if after is None:
+            raise UsageError(
+                "a waypoint without its stage",
+                where="--waypoint",
+                expected="--after N with --waypoint K (waypoint K of stage N)",
+                received=f"--waypoint {waypoint} alone",
+            )
+        standings = rally.waypoint_standings(category, after, waypoint, as_of=as_of)
+    else:
+        standings = rally.standings(category, after, as_of=as_of)
+    standings = standings.of_class(entry_class)
+    previous = rally.previous_standings(category, standings.after_stage, as_of=as_of)
+    if previous is not None:
+        previous = previous.of_class(entry_class)
+    reference = _reference(rally.as_of(as_of), category, relative_to)
+    return Classification(standings, previous, reference)
+
+
+def stage_ranking(
+    rally: Rally,
+    category: str,
+    stage: int,
+    *,
+    waypoint: int | None = None,
+    entry_class: str | None = None,
+    as_of: int | None = None,
+    relative_to: str | None = None,
+) -> StageRanking:
+    """What ``standings stage`` shows (and ``GET /api/stage`` answers): a stage's ranking, or
+    its ranking at a waypoint, of the category or one class."""
+    if waypoint is not None:
+        result = rally.waypoint_result(
+            category, stage, waypoint, as_of=as_of, entry_class=entry_class
+        )
+    else:
+        result = rally.stage_result(category, stage, as_of=as_of, entry_class=entry_class)
+    return StageRanking(result, _reference(rally.as_of(as_of), category, relative_to))
+
+
 def _reference(rally: Rally, category: str, ref: str | None) -> Reference | None:
     """The crew ``--relative-to`` names (a race number, an entry id or an unambiguous name)."""
     if ref is None:
@@ -99,15 +172,27 @@ class Show(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
         _after_option(parser)
+        _waypoint_option(
+            parser,
+            "the virtual GC at waypoint K of stage --after N: the GC before the stage, its "
+            "penalties in force, and the elapsed time at K",
+        )
+        _class_option(parser)
         _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        standings = rally.standings(args.category, args.after, as_of=args.as_of)
-        reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
-        previous = rally.previous_standings(standings, as_of=args.as_of)
-        return emit(Classification(standings, previous, reference), args)
+        view = classification(
+            rally,
+            args.category,
+            after=args.after,
+            waypoint=args.waypoint,
+            entry_class=args.entry_class,
+            as_of=args.as_of,
+            relative_to=args.relative_to,
+        )
+        return emit(view, args)
 
 
 class ReplayCommand(Command):
@@ -116,13 +201,17 @@ class ReplayCommand(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
+        _class_option(parser)
         _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
-        return emit(Replay(rally.replay(args.category, as_of=args.as_of), reference), args)
+        snapshots = rally.replay(args.category, as_of=args.as_of)
+        if args.entry_class is not None:
+            snapshots = tuple(s.of_class(args.entry_class) for s in snapshots)
+        return emit(Replay(snapshots, reference), args)
 
 
 class Stage(Command):
@@ -132,14 +221,23 @@ class Stage(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
         parser.add_argument("--stage", "-s", type=positive_int, required=True, metavar="N")
+        _waypoint_option(parser, "the ranking at waypoint K of the stage (elapsed times there)")
+        _class_option(parser)
         _relative_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        result = rally.stage_result(args.category, args.stage, as_of=args.as_of)
-        reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
-        return emit(StageRanking(result, reference), args)
+        view = stage_ranking(
+            rally,
+            args.category,
+            args.stage,
+            waypoint=args.waypoint,
+            entry_class=args.entry_class,
+            as_of=args.as_of,
+            relative_to=args.relative_to,
+        )
+        return emit(view, args)
 
 
 class Explain(Command):
@@ -156,12 +254,21 @@ class Explain(Command):
             help="race number (or an unambiguous driver name)",
         )
         _after_option(parser)
+        _class_option(parser)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         standings = rally.standings(args.category, args.after, as_of=args.as_of)
+        standings = standings.of_class(args.entry_class)
         entry = rally.as_of(args.as_of).find_entry(args.category, args.entry)
+        if args.entry_class is not None and entry.entry_class != args.entry_class:
+            raise QueryError(
+                "entry not of that class",
+                where=f"--class {args.entry_class}",
+                expected=f"an entry of class {args.entry_class}",
+                received=f"{args.entry} (class {entry.entry_class or 'none'})",
+            )
         row = standings.row_for(entry.entry_id)
         if row is not None:
             return emit(Explanation(standings, row), args)
@@ -183,6 +290,7 @@ def _what_is_known(
     category, after = standings.category, standings.after_stage
     last = None
     for snapshot in rally.replay(category, as_of=as_of):
+        snapshot = snapshot.of_class(standings.entry_class)
         if snapshot.after_stage < after and snapshot.row_for(item.entry_id) is not None:
             last = snapshot
     times: list[tuple[int, StageRow]] = []
@@ -190,7 +298,9 @@ def _what_is_known(
         if stage > after:
             break
         try:
-            result = rally.stage_result(category, stage, as_of=as_of)
+            result = rally.stage_result(
+                category, stage, as_of=as_of, entry_class=standings.entry_class
+            )
         except QueryError:
             continue
         found = next((r for r in result.rows if r.entry_id == item.entry_id), None)
@@ -212,6 +322,7 @@ class WhatIfCommand(Command):
             action="store_true",
             help="compare the leader after every stage the hypothesis touches",
         )
+        _class_option(parser)
         _relative_option(parser)
         add_plain_option(parser)
 
@@ -239,10 +350,17 @@ class WhatIfCommand(Command):
                 expected="either --after N (one stage) or --all-stages (every stage)",
                 received="both",
             )
+        if args.entry_class is not None:
+            require_class(base.fold, args.category, args.entry_class)
         if args.all_stages:
             comparisons = what_if_all_stages(rally, args.category, events, as_of=args.as_of)
+            comparisons = tuple(
+                StageComparison(item.stage, item.comparison.of_class(args.entry_class))
+                for item in comparisons
+            )
             return emit(LeaderComparison(comparisons), args)
         result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
+        result = result.of_class(args.entry_class)
         reference = _reference(base, args.category, args.relative_to)
         return emit(Hypothetical(result, reference), args)
 

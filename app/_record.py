@@ -20,6 +20,7 @@ from rally_standings.app._base import (
     add_force_option,
     check_output,
     duration_arg,
+    input_file,
     output_file,
     time_arg,
     wait_seconds,
@@ -53,6 +54,10 @@ from rally_standings.events import (
     WaypointRecorded,
 )
 from rally_standings.outputs import event_line
+from rally_standings.replays.timing import FORMATS as SHEET_FORMATS
+from rally_standings.replays.timing import KINDS as SHEET_KINDS
+from rally_standings.replays.timing import Request as SheetRequest
+from rally_standings.replays.timing import import_sheet
 
 __all__ = ["KINDS", "RecordKind"]
 
@@ -66,7 +71,8 @@ class RecordKind:
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        KINDS[cls.name] = cls()
+        if "name" in vars(cls):  # a base of several kinds declares none
+            KINDS[cls.name] = cls()
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the kind's options."""
@@ -182,6 +188,12 @@ class _Entry(RecordKind):
         parser.add_argument("--make")
         parser.add_argument("--entrant")
         parser.add_argument(
+            "--class",
+            dest="entry_class",
+            metavar="CLASS",
+            help="the class within the category (Ultimate, Stock, …), if the rally has classes",
+        )
+        parser.add_argument(
             "--id", help="entry id: CATEGORY:NUMBER, the default (any other is refused)"
         )
 
@@ -201,6 +213,7 @@ class _Entry(RecordKind):
             crew=tuple(_person(c) for c in args.crew),
             make=args.make,
             entrant=args.entrant,
+            entry_class=args.entry_class,
             provenance=source,
         )
 
@@ -473,6 +486,79 @@ class _Waypoint(RecordKind):
         )
 
 
+class _FromSheet(RecordKind):
+    """A kind recorded from a timing sheet (``--from FILE``): one batch, one frame.
+
+    The reading is ``rally_standings.replays.timing``'s; this only declares the options.
+    """
+
+    sheet_kind: ClassVar[str]
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        sheet_kind = SHEET_KINDS[self.sheet_kind]
+        parser.add_argument(
+            "--from",
+            dest="sheet",
+            required=True,
+            type=input_file,
+            metavar="FILE",
+            help="the sheet: columns "
+            + ", ".join(sheet_kind.required)
+            + (f" and optionally {', '.join(sheet_kind.optional)}" if sheet_kind.optional else ""),
+        )
+        if sheet_kind.needs_stage:
+            _stage_option(parser)
+        if sheet_kind.corrects:
+            parser.add_argument(
+                "--corrections",
+                action="store_true",
+                help="a corrected sheet: record a correction for every time that changed, "
+                "nothing for the rest",
+            )
+        parser.add_argument(
+            "--format",
+            dest="sheet_format",
+            choices=sorted(SHEET_FORMATS),
+            help="the sheet's format (default: from its name, .csv)",
+        )
+
+    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+        raise NotImplementedError("a sheet is recorded whole, by record_sheet")
+
+    def record_sheet(self, args: argparse.Namespace, recorder: Recorder) -> str:
+        """Import the sheet into the recorder's log; the line to print."""
+        request = SheetRequest(
+            stage=getattr(args, "stage", None),
+            corrections=getattr(args, "corrections", False),
+            source=args.source,
+        )
+        summary = import_sheet(
+            recorder, self.sheet_kind, args.sheet, request=request, format_name=args.sheet_format
+        )
+        return summary.describe()
+
+
+class _Entries(_FromSheet):
+    name = "entries"
+    help = "register every entry of an entry list (--from FILE.csv)"
+    event_type = EntryRegistered
+    sheet_kind = "entries"
+
+
+class _Results(_FromSheet):
+    name = "results"
+    help = "record a stage's results, penalties and DNF/DNS/DSQ (--from FILE.csv)"
+    event_type = StageResultRecorded
+    sheet_kind = "results"
+
+
+class _Waypoints(_FromSheet):
+    name = "waypoints"
+    help = "record a stage's waypoint splits (--from FILE.csv)"
+    event_type = WaypointRecorded
+    sheet_kind = "waypoints"
+
+
 class Record(Command):
     name = "record"
     help = "append one event to a log"
@@ -506,6 +592,14 @@ class Record(Command):
             source = Provenance(kind=SourceKind.RECORDED, detail=args.source)
             if isinstance(kind, _Rally):
                 return self._create(args, kind.declaration(args, source))
+            if isinstance(kind, _FromSheet):
+                with Recorder(args.log, wait_seconds=args.wait) as recorder:
+                    line = kind.record_sheet(args, recorder)
+                    cut = recorder.cut
+                sys.stdout.write(line)
+                if cut is not None:
+                    sys.stderr.write(f"standings: cut {cut}\n")
+                return 0
             # Nothing is written until the event is built and accepted by the rules: opening
             # the recorder changes nothing, not even a torn tail (the append cuts it).
             with Recorder(args.log, wait_seconds=args.wait) as recorder:
@@ -530,6 +624,7 @@ _FIELD_OPTIONS = {
     "RallyDeclared.rally_id": "--id",
     "RallyDeclared.categories": "--category",
     "EntryRegistered.entry_id": "--id",
+    "EntryRegistered.entry_class": "--class",
     "Person.name": "--crew",
     "Person.nationality": "--crew",
     "Provenance.detail": "--source",

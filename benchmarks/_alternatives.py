@@ -87,8 +87,8 @@ def _columns(frames: Sequence[Frame]) -> dict[str, dict[str, list[Any]]]:
             if run.tag not in _NEEDED:
                 continue
             table = columns[run.tag]
-            for field, column in zip(event_fields(run.tag), run.columns, strict=True):
-                table[field].extend(column)
+            for field in event_fields(run.tag):  # a field added later may have no column
+                table[field].extend(run.column(field))
     return columns
 
 

@@ -31,6 +31,9 @@ from rally_standings.engine._standings import (
     StageRow,
     Standings,
     Unclassified,
+    classes,
+    gc_stages,
+    require_class,
 )
 from rally_standings.engine._whatif import (
     Change,
@@ -76,8 +79,10 @@ __all__ = [
     "WhatIfRow",
     "check_log",
     "checkpoint_path",
+    "classes",
     "create_log",
     "fold_name",
+    "gc_stages",
     "history",
     "hypotheses",
     "load",
@@ -86,6 +91,7 @@ __all__ = [
     "overlay",
     "penalties",
     "repair_log",
+    "require_class",
     "what_if",
     "what_if_all_stages",
 ]

@@ -27,10 +27,14 @@ from rally_standings.engine._standings import (
     Ranking,
     StageResult,
     Standings,
+    classes,
     compute_stage_result,
     gc_stages,
     last_stage_with_results,
     require_gc_stage,
+    require_waypoint,
+    standings_at_waypoint,
+    waypoint_result,
 )
 from rally_standings.events import (
     EntryRegistered,
@@ -392,21 +396,18 @@ class Rally:
         return standing
 
     def previous_standings(
-        self, standings: Standings, *, as_of: int | None = None
+        self, category: str, stage: int, *, as_of: int | None = None
     ) -> Standings | None:
-        """The GC that ``standings``' moves are counted from: after the GC stage before
-        its own (at most the last stage with results), computed alone; None where
-        ``standings`` is the first GC."""
+        """The GC that the moves after stage ``stage`` are counted from: after the GC stage
+        before it (at most the last stage with results), computed alone; None where there
+        is none."""
         rally = self.as_of(as_of)
-        last = rally.default_stage(standings.category)
-        earlier = [
-            s
-            for s in gc_stages(rally._fold, standings.category)
-            if s < standings.after_stage and s <= last
-        ]
-        if not earlier:
+        try:
+            last = rally.default_stage(category)
+        except QueryError:  # no results yet
             return None
-        return rally.standings(standings.category, earlier[-1], as_of=as_of)
+        earlier = [s for s in gc_stages(rally._fold, category) if s < stage and s <= last]
+        return rally.standings(category, earlier[-1], as_of=as_of) if earlier else None
 
     def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
         """The GC after every stage, from the first that counts to the last with results."""
@@ -438,10 +439,60 @@ class Rally:
         found = tuple(cache.standings[s] for s in stages)
         return found if as_of is None else tuple(s.with_as_of(as_of) for s in found)
 
-    def stage_result(self, category: str, stage: int, *, as_of: int | None = None) -> StageResult:
-        """The ranking of one stage."""
+    def stage_result(
+        self,
+        category: str,
+        stage: int,
+        *,
+        as_of: int | None = None,
+        entry_class: str | None = None,
+    ) -> StageResult:
+        """The ranking of one stage (``entry_class``: of the entries of that class only)."""
         rally = self.as_of(as_of)
-        return compute_stage_result(rally._fold, category, stage, as_of=as_of)
+        return compute_stage_result(
+            rally._fold, category, stage, as_of=as_of, entry_class=entry_class
+        )
+
+    # ------------------------------------------------------------------ classes and waypoints
+
+    def classes(self, category: str, *, as_of: int | None = None) -> tuple[str, ...]:
+        """The classes of ``category``'s entries, in order of first registration."""
+        rally = self.as_of(as_of)
+        rally._check_category(category)
+        return classes(rally._fold, category)
+
+    def waypoint_standings(
+        self, category: str, stage: int, waypoint: int, *, as_of: int | None = None
+    ) -> Standings:
+        """The virtual GC at waypoint ``waypoint`` of ``stage``: the GC after the stage before
+        it (the cached one), plus the penalties in force imposed at ``stage``, plus each
+        crew's elapsed time at the waypoint (``standings_at_waypoint``)."""
+        rally = self.as_of(as_of)
+        fold = rally._fold
+        require_waypoint(fold, category, stage, waypoint)
+        stages = fold.stage_numbers()
+        index = stages.index(stage)
+        previous = stages[index - 1] if index else None
+        before = None
+        if previous is not None and previous in gc_stages(fold, category):
+            before = rally._standings(category, previous)
+        found = standings_at_waypoint(fold, category, stage, waypoint, before)
+        return found if as_of is None else found.with_as_of(as_of)
+
+    def waypoint_result(
+        self,
+        category: str,
+        stage: int,
+        waypoint: int,
+        *,
+        as_of: int | None = None,
+        entry_class: str | None = None,
+    ) -> StageResult:
+        """The ranking of ``stage`` at waypoint ``waypoint``: elapsed times there."""
+        rally = self.as_of(as_of)
+        return waypoint_result(
+            rally._fold, category, stage, waypoint, as_of=as_of, entry_class=entry_class
+        )
 
 
 def find_entry(fold: Fold, category: str, ref: str) -> EntryRegistered:

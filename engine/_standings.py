@@ -24,6 +24,7 @@ and builds its rows only when they are read.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -49,20 +50,26 @@ __all__ = [
     "Standings",
     "Status",
     "Unclassified",
+    "classes",
     "components",
     "compute_stage_result",
     "gc_stages",
     "last_stage_with_results",
     "replay_standings",
+    "require_class",
+    "require_waypoint",
     "standings_after",
+    "standings_at_waypoint",
+    "waypoint_result",
 ]
 
 ComponentKind = Literal["result", "penalty", "awarded"]
 
-Status = Literal["retired", "excluded", "no-result", "not-documented"]
+Status = Literal["retired", "excluded", "no-result", "not-documented", "not-yet"]
 """Why an entry is not classified: out of the rally (``retired``, ``excluded``), or its
 time is missing: ``no-result`` where the log holds the whole field, ``not-documented``
-where the log's coverage says its source prints only part of the field."""
+where the log's coverage says its source prints only part of the field; at a waypoint,
+``not-yet``: still running and not yet through it."""
 
 
 @attrs.frozen
@@ -93,6 +100,10 @@ class Row:
     make: str | None
     time_ms: int
     gap_ms: int | None
+    entry_class: str | None = None
+    """The entry's class within its category, if it has one."""
+    class_position: int | None = None
+    """Its position among the rows of its class (ties shared), if it has a class."""
     fold: Fold | None = attrs.field(default=None, eq=False, repr=False)
     after: int = attrs.field(default=0, eq=False, repr=False)
 
@@ -124,6 +135,8 @@ class Unclassified:
     without a time (for a combined time not yet complete: where that time begins)."""
     known_after: int | None = None
     """For a combined time not yet complete: the stage it ends at (its time is known then)."""
+    entry_class: str | None = None
+    """The entry's class within its category, if it has one."""
 
 
 _Why = tuple[Status, str, int | None, int | None]
@@ -146,7 +159,25 @@ def _unclassified(
         status=status,
         stage=stage,
         known_after=known_after,
+        entry_class=entry.entry_class,
     )
+
+
+class _ClassPositions:
+    """Positions within each class, given the rows of a classification in order."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[int, int, int]] = {}
+        """class -> (rows so far, last time, last position)."""
+
+    def next(self, entry_class: str | None, time_ms: int) -> int | None:
+        """The class position of the next row (ties share one), None without a class."""
+        if entry_class is None:
+            return None
+        count, last_time, last_position = self._seen.get(entry_class, (0, 0, 0))
+        position = last_position if count and time_ms == last_time else count + 1
+        self._seen[entry_class] = (count + 1, time_ms, position)
+        return position
 
 
 # ---------------------------------------------------------------------- the ranking
@@ -322,6 +353,53 @@ def require_gc_stage(fold: Fold, category: str, after: int) -> None:
         )
 
 
+def classes(fold: Fold, category: str) -> tuple[str, ...]:
+    """The classes the entries of ``category`` carry, in order of first registration."""
+    found: dict[str, None] = {}
+    for entry in fold.entries(category):
+        if entry.entry_class is not None:
+            found.setdefault(entry.entry_class)
+    return tuple(found)
+
+
+def require_class(fold: Fold, category: str, entry_class: str) -> None:
+    """Refuse a class no entry of ``category`` carries."""
+    known = classes(fold, category)
+    if entry_class not in known:
+        raise QueryError(
+            "unknown class",
+            where=category,
+            expected="one of " + ", ".join(known)
+            if known
+            else f"a class (no entry of {category} has one)",
+            received=entry_class,
+        )
+
+
+def require_waypoint(fold: Fold, category: str, stage: int, waypoint: int) -> None:
+    """Refuse, before any work, a question about a waypoint with no time recorded."""
+    _require_category(fold, category)
+    _require_stage(fold, stage)
+    scheduled = fold.stage(stage)
+    assert scheduled is not None
+    cancelled = fold.is_cancelled(stage, category)
+    if scheduled.kind_for(category) is StageKind.LIAISON or cancelled:
+        raise QueryError(
+            "no waypoints on this stage",
+            where=category,
+            expected="a timed stage that was run",
+            received=f"stage {stage} ({'cancelled' if cancelled else 'liaison'})",
+        )
+    known = ", ".join(map(str, fold.waypoints(stage))) or "none yet"
+    if waypoint not in fold.waypoints(stage):
+        raise QueryError(
+            "unknown waypoint",
+            where=f"stage {stage}",
+            expected=f"a waypoint with a recorded time ({known})",
+            received=waypoint,
+        )
+
+
 # ---------------------------------------------------------------------- standings
 
 
@@ -338,21 +416,30 @@ class Standings:
     Built from a sorted list of keys; ``rows`` and ``unclassified`` are made
     the first time they are read. Two standings are equal when they say the
     same (same rally, category, stage, as-of, rows and unclassified entries).
+
+    ``entry_class``: only the rows of that class, ranked 1…n with gaps to the
+    class leader (``of_class``). ``waypoint``: the virtual classification at
+    waypoint K of stage ``after_stage`` (``standings_at_waypoint``); the crews
+    still running without a time there are ``not_at_waypoint``.
     """
 
     __slots__ = (
+        "_all_keys",
         "_awards",
         "_fold",
         "_keys",
+        "_pending",
         "_ranking",
         "_rows",
         "_unclassified",
         "after_stage",
         "as_of",
         "category",
+        "entry_class",
         "known_rows",
         "rally",
         "rally_id",
+        "waypoint",
     )
 
     def __init__(
@@ -365,6 +452,10 @@ class Standings:
         ranking: Ranking,
         *,
         as_of: int | None = None,
+        entry_class: str | None = None,
+        waypoint: int | None = None,
+        pending: dict[int, Unclassified] | None = None,
+        all_keys: Sequence[int] | None = None,
     ) -> None:
         assert fold.rally is not None
         self.rally_id = fold.rally.rally_id
@@ -372,11 +463,15 @@ class Standings:
         self.category = category
         self.after_stage = after
         self.as_of = as_of
-        self.known_rows = _known(fold, category, after, "gc")
+        self.entry_class = entry_class
+        self.waypoint = waypoint
+        self.known_rows = None if waypoint is not None else _known(fold, category, after, "gc")
         self._fold = fold
         self._keys = keys
+        self._all_keys = keys if all_keys is None else all_keys
         self._awards = awards
         self._ranking = ranking
+        self._pending: dict[int, Unclassified] = pending or {}
         self._rows: tuple[Row, ...] | None = None
         self._unclassified: tuple[Unclassified, ...] | None = None
 
@@ -410,12 +505,19 @@ class Standings:
             out.append((fold.entry_at(entry_index).entry_id, time_ms, position, certain))
         return out
 
+    def _overall(self, key: int) -> int:
+        """The position in the whole category of the row with ``key`` (ties shared)."""
+        width = self._ranking.width
+        return bisect.bisect_left(self._all_keys, key // width * width) + 1
+
     def iter_rows(self) -> Iterator[Row]:
         """The classified entries, in order, built one by one and not kept (for streaming)."""
         if self._rows is not None:
             yield from self._rows
             return
         fold, known, after = self._fold, self.known_rows, self.after_stage
+        filtered = self._keys is not self._all_keys
+        classes = _ClassPositions()
         leader = previous = 0
         position = 0
         for index, (entry_index, time_ms) in enumerate(self.ordered()):
@@ -425,15 +527,18 @@ class Standings:
                 position = index + 1
             previous = time_ms
             entry = fold.entry_at(entry_index)
+            overall = self._overall(self._keys[index]) if filtered else position
             yield Row(
                 position=position,
-                position_certain=known is None or position <= known,
+                position_certain=known is None or overall <= known,
                 entry_id=entry.entry_id,
                 number=entry.number,
                 crew=entry.crew,
                 make=entry.make,
                 time_ms=time_ms,
                 gap_ms=None if index == 0 else time_ms - leader,
+                entry_class=entry.entry_class,
+                class_position=classes.next(entry.entry_class, time_ms),
                 fold=fold,
                 after=after,
             )
@@ -445,6 +550,15 @@ class Standings:
             self._rows = tuple(self.iter_rows())
         return self._rows
 
+    def _members(self) -> list[int]:
+        """The category's entries (of the class, if one is chosen), in registration order."""
+        if self.entry_class is None:
+            return list(self._ranking.members)
+        fold = self._fold
+        return [
+            i for i in self._ranking.members if fold.entry_at(i).entry_class == self.entry_class
+        ]
+
     @property
     def unclassified(self) -> tuple[Unclassified, ...]:
         """The entries that are not classified, in registration order, each with why."""
@@ -454,10 +568,16 @@ class Standings:
             unclassified = self._ranking.unclassified
             self._unclassified = tuple(
                 unclassified(fold, index, self.after_stage)
-                for index in self._ranking.members
-                if index not in classified
+                for index in self._members()
+                if index not in classified and index not in self._pending
             )
         return self._unclassified
+
+    @property
+    def not_at_waypoint(self) -> tuple[Unclassified, ...]:
+        """At a waypoint: the crews still running without a time there (``not-yet``), or with
+        a later one only (``no-result``: they missed it), in registration order."""
+        return tuple(self._pending[index] for index in self._members() if index in self._pending)
 
     @property
     def leader(self) -> Row | None:
@@ -475,6 +595,41 @@ class Standings:
                 return row
         return None
 
+    def of_class(self, entry_class: str | None) -> Standings:
+        """The same classification, only the rows of ``entry_class``: positions 1…n within
+        it and gaps to its leader (``None``: the whole category, as it is)."""
+        if entry_class is None:
+            return self
+        require_class(self._fold, self.category, entry_class)
+        fold, width, by_rank = self._fold, self._ranking.width, self._ranking.by_rank
+        keys = [
+            key
+            for key in self._all_keys
+            if fold.entry_at(by_rank[key % width]).entry_class == entry_class
+        ]
+        return self._derived(keys=keys, entry_class=entry_class)
+
+    def _derived(
+        self,
+        *,
+        keys: Sequence[int] | None = None,
+        entry_class: str | None = None,
+        as_of: int | None = None,
+    ) -> Standings:
+        return Standings(
+            self._fold,
+            self.category,
+            self.after_stage,
+            self._keys if keys is None else keys,
+            self._awards,
+            self._ranking,
+            as_of=self.as_of if as_of is None else as_of,
+            entry_class=self.entry_class if entry_class is None else entry_class,
+            waypoint=self.waypoint,
+            pending=self._pending,
+            all_keys=self._all_keys,
+        )
+
     def _identity(self) -> tuple[object, ...]:
         return (
             self.rally_id,
@@ -483,8 +638,11 @@ class Standings:
             self.after_stage,
             self.as_of,
             self.known_rows,
+            self.entry_class,
+            self.waypoint,
             self.rows,
             self.unclassified,
+            self.not_at_waypoint,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -496,19 +654,15 @@ class Standings:
 
     def with_as_of(self, as_of: int | None) -> Standings:
         """The same standings, labelled as known at ``as_of``."""
-        return Standings(
-            self._fold,
-            self.category,
-            self.after_stage,
-            self._keys,
-            self._awards,
-            self._ranking,
-            as_of=as_of,
-        )
+        derived = self._derived()
+        derived.as_of = as_of
+        return derived
 
     def __repr__(self) -> str:
+        at = "" if self.waypoint is None else f", waypoint={self.waypoint}"
+        of = "" if self.entry_class is None else f", class={self.entry_class!r}"
         return (
-            f"Standings({self.rally_id!r}, {self.category!r}, after={self.after_stage}, "
+            f"Standings({self.rally_id!r}, {self.category!r}, after={self.after_stage}{at}{of}, "
             f"classified={self.size})"
         )
 
@@ -691,6 +845,10 @@ class StageRow:
     gap_ms: int | None
     penalty_ms: int = 0
     """Stage penalties included in ``time_ms`` (GC-only penalties are not)."""
+    entry_class: str | None = None
+    """The entry's class within its category, if it has one."""
+    class_position: int | None = None
+    """Its position among the rows of its class (ties shared), if it has a class."""
 
     @property
     def position_text(self) -> str:
@@ -726,23 +884,78 @@ class StageResult:
     cancelled_reason: str | None = None
     awarded_ms: int | None = None
     retired: tuple[Unclassified, ...] = ()
+    entry_class: str | None = None
+    """Only the rows of this class (positions 1…n within it), if one was chosen."""
+    waypoint: int | None = None
+    """The ranking at this waypoint of the stage (elapsed times), if one was chosen."""
+    not_at_waypoint: tuple[Unclassified, ...] = ()
+    """At a waypoint: the crews still running without a time there."""
+
+
+def _ranked_rows(
+    fold: Fold,
+    timed: list[tuple[int, int, EntryRegistered, int]],
+    known: int | None,
+) -> tuple[StageRow, ...]:
+    """Stage rows from (time, tie-break rank, entry, penalty), ranked: ties share a position."""
+    timed.sort(key=lambda item: (item[0], item[1]))
+    rows: list[StageRow] = []
+    best = timed[0][0] if timed else 0
+    position = 0
+    classes = _ClassPositions()
+    for index, (total, _, entry, penalty_ms) in enumerate(timed):
+        if index == 0 or total != timed[index - 1][0]:
+            position = index + 1
+        rows.append(
+            StageRow(
+                position=position,
+                position_certain=known is None or position <= known,
+                entry_id=entry.entry_id,
+                number=entry.number,
+                crew=entry.crew,
+                make=entry.make,
+                time_ms=total,
+                gap_ms=None if index == 0 else total - best,
+                penalty_ms=penalty_ms,
+                entry_class=entry.entry_class,
+                class_position=classes.next(entry.entry_class, total),
+            )
+        )
+    return tuple(rows)
+
+
+def _of_class(fold: Fold, members: Sequence[int], entry_class: str | None) -> list[int]:
+    if entry_class is None:
+        return list(members)
+    return [index for index in members if fold.entry_at(index).entry_class == entry_class]
 
 
 def compute_stage_result(
-    fold: Fold, category: str, stage: int, *, as_of: int | None = None
+    fold: Fold,
+    category: str,
+    stage: int,
+    *,
+    as_of: int | None = None,
+    entry_class: str | None = None,
 ) -> StageResult:
-    """The ranking of stage ``stage`` for ``category``: stage times with stage penalties."""
+    """The ranking of stage ``stage`` for ``category``: stage times with stage penalties.
+
+    ``entry_class``: only the entries of that class, ranked 1…n among themselves.
+    """
     _require_category(fold, category)
     _require_stage(fold, stage)
+    if entry_class is not None:
+        require_class(fold, category, entry_class)
     assert fold.rally is not None
     scheduled = fold.stage(stage)
     assert scheduled is not None
     cancel = fold.cancellation(stage, category)
     ranking = Ranking.of(fold, category)
+    members = _of_class(fold, ranking.members, entry_class)
     timed: list[tuple[int, int, EntryRegistered, int]] = []
     combined: list[CombinedResult] = []
     ending = fold.results_ending(category, stage)
-    for index in ranking.members if cancel is None else ():
+    for index in members if cancel is None else ():
         result = ending.get(index)
         if result is None:
             continue
@@ -765,29 +978,16 @@ def compute_stage_result(
         timed.append(
             (fold.result_time(result) + penalty_ms, ranking.rank[index], entry, penalty_ms)
         )
-    timed.sort(key=lambda item: (item[0], item[1]))
     known = _known(fold, category, stage, "stage")
-    rows: list[StageRow] = []
-    best = timed[0][0] if timed else 0
-    position = 0
-    for index, (total, _, entry, penalty_ms) in enumerate(timed):
-        if index == 0 or total != timed[index - 1][0]:
-            position = index + 1
-        rows.append(
-            StageRow(
-                position=position,
-                position_certain=known is None or position <= known,
-                entry_id=entry.entry_id,
-                number=entry.number,
-                crew=entry.crew,
-                make=entry.make,
-                time_ms=total,
-                gap_ms=None if index == 0 else total - best,
-                penalty_ms=penalty_ms,
-            )
-        )
+    rows = _ranked_rows(
+        fold, timed, None if entry_class is not None and known is not None else known
+    )
+    if entry_class is not None and known is not None:  # certainty is of the whole field's order
+        whole = compute_stage_result(fold, category, stage)
+        certain = {row.entry_id: row.position_certain for row in whole.rows}
+        rows = tuple(attrs.evolve(row, position_certain=certain[row.entry_id]) for row in rows)
     retired: list[Unclassified] = []
-    for index in ranking.members:
+    for index in members:
         entry = fold.entry_at(index)
         out = fold.retirement(entry.entry_id)
         if out is not None and out.event.stage == stage:
@@ -800,9 +1000,157 @@ def compute_stage_result(
         stage=stage,
         kind=scheduled.kind_for(category),
         as_of=as_of,
-        rows=tuple(rows),
+        rows=rows,
         combined=tuple(combined),
         cancelled_reason=None if cancel is None else cancel.event.reason,
         awarded_ms=None if cancel is None else cancel.event.awarded_ms,
         retired=tuple(retired),
+        entry_class=entry_class,
+    )
+
+
+# ---------------------------------------------------------------------- at a waypoint
+
+
+def _waypoint_times(fold: Fold, stage: int, waypoint: int) -> dict[int, int]:
+    """{entry index: elapsed time} at one waypoint of one stage."""
+    splits = fold.splits(stage, waypoint)
+    if splits is None:
+        return {}
+    return dict(zip(splits.entries, splits.times, strict=True))
+
+
+def _passed_later(fold: Fold, category: str, stage: int, waypoint: int) -> dict[int, int]:
+    """{entry index: the first later waypoint it has a time at, or 0 for a stage result}."""
+    later: dict[int, int] = dict.fromkeys(fold.results_ending(category, stage), 0)
+    for number in reversed(fold.waypoints(stage)):
+        if number <= waypoint:
+            break
+        splits = fold.splits(stage, number)
+        if splits is not None:
+            later.update(dict.fromkeys(splits.entries, number))
+    for entry in fold.results_ending(category, stage):
+        later[entry] = 0
+    return later
+
+
+def _not_at(entry: EntryRegistered, later: int | None, stage: int, waypoint: int) -> Unclassified:
+    """Why a running crew has no time at the waypoint: not yet there, or it missed it."""
+    if later is None:
+        return _unclassified(
+            entry, "not-yet", f"not yet at waypoint {waypoint} of stage {stage}", stage
+        )
+    passed = "it has finished the stage" if later == 0 else f"it has one at waypoint {later}"
+    return _unclassified(
+        entry, "no-result", f"no time at waypoint {waypoint} of stage {stage} ({passed})", stage
+    )
+
+
+def waypoint_result(
+    fold: Fold,
+    category: str,
+    stage: int,
+    waypoint: int,
+    *,
+    as_of: int | None = None,
+    entry_class: str | None = None,
+) -> StageResult:
+    """The ranking of stage ``stage`` at waypoint ``waypoint``: elapsed times there.
+
+    Every crew with a time at the waypoint is ranked (one that left the rally
+    later in the stage too: it passed there). Crews still running without a time
+    are ``not_at_waypoint``; those out at this stage without one are ``retired``.
+    """
+    require_waypoint(fold, category, stage, waypoint)
+    if entry_class is not None:
+        require_class(fold, category, entry_class)
+    assert fold.rally is not None
+    scheduled = fold.stage(stage)
+    assert scheduled is not None
+    ranking = Ranking.of(fold, category)
+    times = _waypoint_times(fold, stage, waypoint)
+    later = _passed_later(fold, category, stage, waypoint)
+    timed: list[tuple[int, int, EntryRegistered, int]] = []
+    retired: list[Unclassified] = []
+    pending: list[Unclassified] = []
+    for index in _of_class(fold, ranking.members, entry_class):
+        entry = fold.entry_at(index)
+        out = fold.retired_at(index)
+        if index in times:
+            timed.append((times[index], ranking.rank[index], entry, 0))
+        elif out is not None and out < stage:
+            continue
+        elif out == stage:
+            retired.append(not_classified(fold, entry, stage))
+        else:
+            pending.append(_not_at(entry, later.get(index), stage, waypoint))
+    return StageResult(
+        rally_id=fold.rally.rally_id,
+        rally=fold.rally.name,
+        category=category,
+        stage=stage,
+        kind=scheduled.kind_for(category),
+        as_of=as_of,
+        rows=_ranked_rows(fold, timed, None),
+        retired=tuple(retired),
+        entry_class=entry_class,
+        waypoint=waypoint,
+        not_at_waypoint=tuple(pending),
+    )
+
+
+def standings_at_waypoint(
+    fold: Fold,
+    category: str,
+    stage: int,
+    waypoint: int,
+    before: Standings | None,
+    *,
+    as_of: int | None = None,
+) -> Standings:
+    """The virtual GC at waypoint ``waypoint`` of stage ``stage``: the GC after the stage
+    before it (``before``; None where no stage before it counts), plus the penalties in
+    force imposed at ``stage``, plus each crew's elapsed time at the waypoint.
+
+    Ranked: the crews classified before the stage that have a time at the waypoint and
+    have not left the rally at this stage. Listed apart: those still running without a
+    time there (``not_at_waypoint``); the others are unclassified, with why.
+    """
+    require_waypoint(fold, category, stage, waypoint)
+    if not fold.counts(stage, category):
+        scheduled = fold.stage(stage)
+        assert scheduled is not None
+        raise QueryError(
+            "the stage does not count toward the general classification",
+            where=category,
+            expected="a special stage (for its ranking at a waypoint: standings stage --waypoint)",
+            received=f"stage {stage} ({scheduled.kind_for(category)})",
+        )
+    ranking = Ranking.of(fold, category) if before is None else before._ranking
+    if before is not None:
+        base = dict(before.ordered())
+    else:
+        accumulator = Accumulator(fold, category, ranking)
+        for number in fold.stage_numbers():
+            if number >= stage:
+                break
+            accumulator.advance(number)
+        base = {e: accumulator.total[e] + accumulator.awards for e in accumulator.classified}
+    penalties = fold.gc_penalties(category, stage)
+    times = _waypoint_times(fold, stage, waypoint)
+    later = _passed_later(fold, category, stage, waypoint)
+    width, rank = ranking.width, ranking.rank
+    keys: list[int] = []
+    pending: dict[int, Unclassified] = {}
+    for entry, total in base.items():
+        if fold.retired_at(entry) == stage:
+            continue
+        elapsed = times.get(entry)
+        if elapsed is None:
+            pending[entry] = _not_at(fold.entry_at(entry), later.get(entry), stage, waypoint)
+            continue
+        keys.append((total + penalties.get(entry, 0) + elapsed) * width + rank[entry])
+    keys.sort()
+    return Standings(
+        fold, category, stage, keys, 0, ranking, as_of=as_of, waypoint=waypoint, pending=pending
     )

@@ -238,6 +238,18 @@ class WhatIf:
     note: str | None = None
     """Said when the hypothesis cannot change the standings shown (and why)."""
 
+    def of_class(self, entry_class: str | None) -> WhatIf:
+        """The same comparison within one class: positions 1…n of the class, on both sides."""
+        if entry_class is None:
+            return self
+        return _compare(
+            self.actual.of_class(entry_class),
+            self.hypothetical.of_class(entry_class),
+            self.events,
+            self.labels,
+            self.note,
+        )
+
     @property
     def leader_changed(self) -> bool:
         """Whether someone else leads (or the lead is shared differently) in the hypothesis."""

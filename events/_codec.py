@@ -32,8 +32,14 @@ from rally_standings.events._model import (
 
 __all__ = ["CODEC", "SCHEMA_VERSION", "Codec", "Record", "Upcaster"]
 
-SCHEMA_VERSION = 1
-"""The schema version this code writes."""
+SCHEMA_VERSION = 2
+"""The newest schema version this code reads and writes.
+
+Version 2 added ``EntryRegistered.entry_class``. A record or frame is written in the
+oldest version that holds it: one whose version-2 fields are all at their defaults is
+written as version 1, byte for byte as before, so a log without classes stays readable by
+a version-1 reader, which refuses (as "written by a newer version") only what it would
+misread."""
 
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -197,12 +203,25 @@ class Codec:
     # ---------------------------------------------------------------- records
 
     def encode(self, record: Record) -> bytes:
-        """A record as msgpack bytes, written with the current schema version."""
+        """A record as msgpack bytes, in the oldest schema version that holds it.
+
+        A field added in a later version (``metadata={"since": N}``) is left out while it
+        holds its default, and the record is then written in the version before it.
+        """
+        event = self.unstructure(record.event)
+        version = self.base_version
+        for field in attrs.fields(type(record.event)):
+            since = int(field.metadata.get("since", 1))
+            if since > 1:
+                if getattr(record.event, field.name) == field.default:
+                    event.pop(field.name, None)
+                else:
+                    version = max(version, since)
         payload = {
             "seq": record.seq,
-            "v": self.schema_version,
+            "v": version,
             "at": record.recorded_at,
-            "event": self.unstructure(record.event),
+            "event": event,
         }
         packed: bytes = msgpack.packb(payload, use_bin_type=True)
         return packed

@@ -62,6 +62,7 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "LogCheck",
     "LogScan",
+    "LogTail",
     "LogWriter",
     "Problem",
     "TornTail",
@@ -77,6 +78,7 @@ __all__ = [
     "frame",
     "header",
     "read_file",
+    "read_frames_from",
     "read_records",
     "scan_bytes",
     "scan_file",
@@ -683,6 +685,89 @@ def check_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogChec
 def read_records(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> tuple[Record, ...]:
     """Every sound record of a log file, in sequence order."""
     return scan_file(path, codec=codec).records
+
+
+# ---------------------------------------------------------------------- following a growing log
+
+
+@attrs.frozen
+class LogTail:
+    """What ``read_frames_from`` found after a byte offset of a log."""
+
+    frames: tuple[Frame, ...]
+    """The whole, checksum-valid frames from the offset on, in order."""
+    ends: tuple[int, ...]
+    """The byte offset just past each of them."""
+    end: int
+    """Where reading stopped: just past the last whole frame (the offset if none)."""
+    size: int
+    """The file's size as read."""
+    identity: tuple[int, int]
+    """The file's device and inode (a different pair later: the log was replaced)."""
+
+
+def read_frames_from(
+    path: str | os.PathLike[str],
+    offset: int,
+    next_seq: int,
+    *,
+    version: int = FORMAT_VERSION,
+    codec: Codec = CODEC,
+) -> LogTail:
+    """The frames appended to a log after byte ``offset``, reading only the bytes after it.
+
+    For a reader that follows a log another process appends to: ``offset`` and
+    ``next_seq`` are where the frames it has already read end. Only whole,
+    checksum-valid frames are returned; bytes after them that do not (yet) form
+    one (an append being written, or a torn tail) are left for the next call,
+    by the same rule as every reader's (``_read_frame``). Damage raises
+    ``LogCorruptError`` with the file's own byte offset; a file now shorter than
+    ``offset`` (a log replaced by a shorter one) raises it too.
+    """
+    location = os.fspath(path)
+    fd = _open_regular(location, os.O_RDONLY, "log")
+    try:
+        status = os.fstat(fd)
+        if status.st_size < offset:
+            raise LogCorruptError(
+                "the log is shorter than what was already read from it",
+                path=location,
+                offset=status.st_size,
+                seq=next_seq,
+                expected=f"at least {offset} bytes (a log only grows)",
+                received=f"{status.st_size} bytes",
+            )
+        os.lseek(fd, offset, os.SEEK_SET)
+        data = _read_fd(fd)
+    finally:
+        os.close(fd)
+    frames: list[Frame] = []
+    ends: list[int] = []
+    position, seq = 0, next_seq
+    while position < len(data):
+        try:
+            decoded, position = _read_frame(data, position, seq, location, codec, version)
+        except _Torn:
+            break
+        except LogCorruptError as error:  # offsets into the file, not into what was read
+            raise LogCorruptError(
+                error.what,
+                path=location,
+                offset=offset + error.offset,
+                seq=error.seq,
+                expected=error.expected,
+                received=error.received,
+            ) from None
+        frames.append(decoded)
+        ends.append(offset + position)
+        seq = decoded.last_seq + 1
+    return LogTail(
+        frames=tuple(frames),
+        ends=tuple(ends),
+        end=ends[-1] if ends else offset,
+        size=offset + len(data),
+        identity=_identity(status),
+    )
 
 
 def _fsync_dir(directory: Path) -> None:

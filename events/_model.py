@@ -433,6 +433,11 @@ class EntryRegistered:
     crew: tuple[Person, ...] = attrs.field(validator=_tuple_of(Person, non_empty=True))
     make: str | None = attrs.field(default=None, validator=_optional_text)
     entrant: str | None = attrs.field(default=None, validator=_optional_text)
+    entry_class: str | None = attrs.field(
+        default=None, validator=_optional_text, metadata={"since": 2}
+    )
+    """The class the entry competes in within its category (the Dakar's cars: Ultimate,
+    Stock, Challenger, SSV), where the rally has classes; added in schema version 2."""
     provenance: Provenance = _provenance()
 
     def describe(self) -> str:
@@ -441,6 +446,7 @@ class EntryRegistered:
             f"{self.entry_id}: No. {self.number or '?'} {_crew_text(self.crew)}"
             + (f", {self.make}" if self.make else "")
             + (f", entrant {self.entrant}" if self.entrant else "")
+            + (f", class {self.entry_class}" if self.entry_class else "")
         )
 
 

@@ -117,6 +117,21 @@ def _row_data(row: Row | StageRow) -> dict[str, Any]:
         "time_ms": row.time_ms,
         "gap_ms": row.gap_ms,
         **_times(row),
+        "class": row.entry_class,
+        "class_position": row.class_position,
+    }
+
+
+def _unclassified(converter: cattrs.Converter, item: Unclassified) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "crew": _names(item.crew),
+        "make": item.make,
+        "reason": item.reason,
+        "status": item.status,
+        "stage": item.stage,
+        "known_after": item.known_after,
+        "class": item.entry_class,
     }
 
 
@@ -143,7 +158,19 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "as_of": standings.as_of,
         "rows": [converter.unstructure(row) for row in standings.iter_rows()],
         "unclassified": [converter.unstructure(item) for item in standings.unclassified],
+        "class": standings.entry_class,
+        "waypoint": standings.waypoint,
+        **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),
     }
+
+
+def _not_at_waypoint(
+    converter: cattrs.Converter, waypoint: int | None, items: Sequence[Unclassified]
+) -> dict[str, Any]:
+    """At a waypoint, the crews still running without a time there (nothing otherwise)."""
+    if waypoint is None:
+        return {}
+    return {"not_at_waypoint": [converter.unstructure(item) for item in items]}
 
 
 def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str, Any]:
@@ -166,6 +193,9 @@ def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str,
         "rows": [converter.unstructure(row) for row in result.rows],
         "combined": [converter.unstructure(item) for item in result.combined],
         "retired": [converter.unstructure(item) for item in result.retired],
+        "class": result.entry_class,
+        "waypoint": result.waypoint,
+        **_not_at_waypoint(converter, result.waypoint, result.not_at_waypoint),
     }
 
 
@@ -327,7 +357,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(
         StageRow, lambda row: _row_data(row) | {"penalty_ms": row.penalty_ms}
     )
-    _shaped(converter, Unclassified, omit=("entry_id",))
+    converter.register_unstructure_hook(Unclassified, lambda u: _unclassified(converter, u))
     _shaped(
         converter,
         CombinedResult,
@@ -452,7 +482,7 @@ def _json_line(record: Record) -> str:
 # ---------------------------------------------------------------------- CSV
 
 _SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_FREE_TEXT = frozenset({"number", "crew", "make", "reason"})
+_FREE_TEXT = frozenset({"number", "crew", "make", "reason", "class"})
 """Columns that hold text a person typed (the others are the engine's numbers and times)."""
 
 _RANKED = ["position", "position_certain", "number", "crew", "make", "time", "gap", "time_ms"]
@@ -520,6 +550,31 @@ def _rows(result: object) -> Iterator[dict[str, Any]]:
         raise TypeError(f"no CSV shape for {type(result).__name__}")
 
 
+def _classed(result: object) -> bool:
+    """Whether a result's crews carry classes (and no one class is chosen): its CSV then ends
+    with their class and class position."""
+    inner = _unwrapped(result)
+    if isinstance(inner, Replay):
+        if not inner.snapshots:
+            return False
+        inner = inner.snapshots[0]
+    if isinstance(inner, WhatIf):
+        inner = inner.hypothetical
+    if isinstance(inner, LeaderComparison):
+        if not inner.comparisons:
+            return False
+        inner = inner.comparisons[0].comparison.hypothetical
+    if isinstance(inner, Standings):
+        items: list[Row | StageRow | Unclassified] = [*inner.rows, *inner.unclassified]
+        chosen = inner.entry_class
+    elif isinstance(inner, StageResult):
+        items = [*inner.rows, *inner.retired]
+        chosen = inner.entry_class
+    else:
+        return False
+    return chosen is None and any(item.entry_class is not None for item in items)
+
+
 def _columns_of(result: object) -> list[str]:
     reference = getattr(result, "reference", None)
     inner = _unwrapped(result)
@@ -529,6 +584,7 @@ def _columns_of(result: object) -> list[str]:
         columns = _STAGE_COLUMNS
     else:
         columns = _WHATIF_COLUMNS
+    columns = [*columns, "class", "class_position"] if _classed(result) else columns
     return [*columns, "gap_to_reference_ms"] if reference is not None else columns
 
 

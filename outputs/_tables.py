@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rally_standings.engine import StageResult, Standings, Unclassified, WhatIf
+from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
 from rally_standings.events import Event, Record, format_signed, format_time
 from rally_standings.outputs._text import (
     STATUS_ORDER,
@@ -41,16 +41,23 @@ from rally_standings.outputs._views import (
 )
 
 __all__ = [
+    "CLASS_HEADERS",
     "RECORD_NOTE",
+    "class_cells",
     "describe",
     "event_line",
     "grouped",
     "history_note",
+    "in_class",
     "move_note",
     "penalty_status",
     "plain",
     "reference_cell",
+    "shows_classes",
+    "stage_heading",
+    "standings_heading",
     "unclassified_summary",
+    "waypoint_groups",
 ]
 
 RECORD_NOTE = "Record: the event's number in the log (standings events lists them in order)."
@@ -104,17 +111,72 @@ def _reference_note(reference: Reference, found: bool, where: str) -> list[str]:
     return ["", f"{who_text} has no time {where}, so no gap to it can be given."]
 
 
+def standings_heading(standings: Standings) -> str:
+    """What a classification is: ``general classification [of class X] after stage N`` or
+    ``… at waypoint K of stage N``."""
+    of = f" of class {standings.entry_class}" if standings.entry_class is not None else ""
+    if standings.waypoint is not None:
+        return (
+            f"general classification{of} at waypoint {standings.waypoint} of stage "
+            f"{standings.after_stage}"
+        )
+    return f"general classification{of} after stage {standings.after_stage}"
+
+
+def stage_heading(result: StageResult) -> str:
+    """What a stage ranking is: ``stage N (special)[, class X][ at waypoint K]``."""
+    of = f", class {result.entry_class}" if result.entry_class is not None else ""
+    at = f" at waypoint {result.waypoint}" if result.waypoint is not None else ""
+    return f"stage {result.stage} ({result.kind}){of}{at}"
+
+
+def shows_classes(rows: Sequence[Row | StageRow], entry_class: str | None) -> bool:
+    """Whether a table gets Class columns: some crew has a class and no class is chosen."""
+    return entry_class is None and any(row.entry_class is not None for row in rows)
+
+
+def class_cells(row: Row | StageRow) -> list[str]:
+    """A row's class and its position within it (empty without a class)."""
+    position = "" if row.class_position is None else str(row.class_position)
+    return [row.entry_class or "", position]
+
+
+CLASS_HEADERS = ["Class", "Class pos"]
+
+
+def waypoint_groups(items: Sequence[Unclassified]) -> list[tuple[str, list[Unclassified]]]:
+    """Crews without a time at a waypoint: those not yet there, then those that missed it."""
+    out = []
+    for status, heading in (("not-yet", "Not yet at the waypoint"), ("no-result", "No time there")):
+        members = [item for item in items if item.status == status]
+        if members:
+            out.append((heading, members))
+    return out
+
+
+def _not_at_waypoint_lines(waypoint: int | None, items: Sequence[Unclassified]) -> list[str]:
+    if waypoint is None or not items:
+        return []
+    lines = []
+    for heading, members in waypoint_groups(items):
+        lines += ["", f"{heading.replace('the waypoint', f'waypoint {waypoint}')}: {len(members)}"]
+        rows = [[number_cell(item.number), crew_text(item.crew), item.reason] for item in members]
+        lines += ["  " + line for line in table(["No.", "Crew", "Why"], rows, right={0})]
+    return lines
+
+
+def in_class(standings: Standings) -> str:
+    """`` in class X`` for a classification of one class, else nothing."""
+    return "" if standings.entry_class is None else f" in class {standings.entry_class}"
+
+
 def _classification(view: Classification) -> str:
     standings, previous, reference = view.standings, view.previous, view.reference
     lines = [
-        title(
-            standings.rally,
-            standings.category,
-            f"general classification after stage {standings.after_stage}",
-            standings.as_of,
-        ),
+        title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
         "",
     ]
+    with_classes = shows_classes(standings.rows, standings.entry_class)
     moved = moves(previous, standings) if previous is not None else {}
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
     ref_ms = ref_row.time_ms if ref_row is not None else None
@@ -123,19 +185,17 @@ def _classification(view: Classification) -> str:
         cells = [row.position_text]
         if previous is not None:
             cells.append(moved[row.entry_id].text)
-        cells += [
-            number_cell(row.number),
-            crew_text(row.crew),
-            row.make or "",
-            format_time(row.time_ms),
-            gap_text(row.gap_ms),
-        ]
+        cells += [number_cell(row.number), crew_text(row.crew), row.make or ""]
+        if with_classes:
+            cells += class_cells(row)
+        cells += [format_time(row.time_ms), gap_text(row.gap_ms)]
         if reference is not None:
             cells.append(reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id))
         rows.append(cells)
     headers = ["Pos", *(["Move"] if previous is not None else []), "No.", "Crew", "Make"]
+    headers += CLASS_HEADERS if with_classes else []
     headers += ["Time", "Gap", *([f"To {reference.label}"] if reference is not None else [])]
-    right = {i for i, h in enumerate(headers) if h in ("Pos", "No.", "Time", "Gap")}
+    right = {i for i, h in enumerate(headers) if h in ("Pos", "No.", "Time", "Gap", "Class pos")}
     right |= {len(headers) - 1} if reference is not None else set()
     if rows:
         lines += table(headers, rows, right=right)
@@ -153,6 +213,7 @@ def _classification(view: Classification) -> str:
         lines += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
+    lines += _not_at_waypoint_lines(standings.waypoint, standings.not_at_waypoint)
     lines += _unclassified_lines(standings.unclassified, standings.known_rows)
     return "\n".join(lines) + "\n"
 
@@ -181,10 +242,8 @@ def _cancelled_line(result: StageResult) -> str:
 
 def _stage_ranking(view: StageRanking) -> str:
     result, reference = view.result, view.reference
-    lines = [
-        title(result.rally, result.category, f"stage {result.stage} ({result.kind})", result.as_of),
-        "",
-    ]
+    lines = [title(result.rally, result.category, stage_heading(result), result.as_of), ""]
+    with_classes = shows_classes(result.rows, result.entry_class)
     ref_row = (
         next((r for r in result.rows if r.entry_id == reference.entry_id), None)
         if reference is not None
@@ -196,24 +255,24 @@ def _stage_ranking(view: StageRanking) -> str:
     elif result.rows:
         rows = []
         for row in result.rows:
-            cells = [
-                row.position_text,
-                number_cell(row.number),
-                crew_text(row.crew),
-                row.make or "",
-                format_time(row.time_ms),
-                gap_text(row.gap_ms),
-                format_signed(row.penalty_ms) if row.penalty_ms else "",
-            ]
+            cells = [row.position_text, number_cell(row.number), crew_text(row.crew)]
+            cells += [row.make or "", *(class_cells(row) if with_classes else [])]
+            cells += [format_time(row.time_ms), gap_text(row.gap_ms)]
+            if result.waypoint is None:
+                cells.append(format_signed(row.penalty_ms) if row.penalty_ms else "")
             if reference is not None:
                 cells.append(
                     reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
                 )
             rows.append(cells)
-        headers = ["Pos", "No.", "Crew", "Make", "Time", "Gap", "Penalty"]
+        headers = ["Pos", "No.", "Crew", "Make", *(CLASS_HEADERS if with_classes else [])]
+        headers += ["Time", "Gap", *(["Penalty"] if result.waypoint is None else [])]
         if reference is not None:
             headers.append(f"To {reference.label}")
-        lines += table(headers, rows, right={0, 1, 4, 5, 6, 7})
+        right = {i for i, h in enumerate(headers) if h not in ("Crew", "Make", "Class")}
+        lines += table(headers, rows, right=right)
+    elif result.waypoint is not None:
+        lines.append(f"No crew has a time at waypoint {result.waypoint} yet.")
     else:
         lines.append("No results recorded for this stage.")
     if any(not row.position_certain for row in result.rows):
@@ -237,6 +296,7 @@ def _stage_ranking(view: StageRanking) -> str:
         lines += [
             "  " + line for line in table(["No.", "Crew", "Span", "Time"], rows, right={0, 3})
         ]
+    lines += _not_at_waypoint_lines(result.waypoint, result.not_at_waypoint)
     lines += _unclassified_lines(result.retired, None)
     return "\n".join(lines) + "\n"
 
@@ -257,8 +317,8 @@ def _explanation(explanation: Explanation) -> str:
             f"time of {who(row.number, row.crew)} after stage {standings.after_stage}",
             standings.as_of,
         ),
-        f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position {row.position_text}, "
-        f"{format_time(row.time_ms)}",
+        f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position {row.position_text}"
+        f"{in_class(standings)}, {format_time(row.time_ms)}",
         "",
     ]
     rows = []
@@ -341,7 +401,7 @@ def _hypothetical(view: Hypothetical) -> str:
         title(
             standings.rally,
             standings.category,
-            f"what if, general classification after stage {standings.after_stage}",
+            f"what if, {standings_heading(standings)}",
             standings.as_of,
         ),
         "Hypothesis: " + "; ".join(whatif.labels),

@@ -27,14 +27,20 @@ from rally_standings.engine import StageResult, Standings, Unclassified, WhatIf
 from rally_standings.events import format_signed, format_time
 from rally_standings.outputs._tables import (
     RECORD_NOTE,
+    class_cells,
     describe,
     grouped,
     history_note,
+    in_class,
     move_note,
     penalty_status,
     plain,
     reference_cell,
+    shows_classes,
+    stage_heading,
+    standings_heading,
     unclassified_summary,
+    waypoint_groups,
 )
 from rally_standings.outputs._text import (
     Move,
@@ -277,16 +283,39 @@ def _reference_note(reference: Reference, found: bool, where: str) -> list[Rende
 # ---------------------------------------------------------------------- results
 
 
+def _not_at_waypoint(
+    waypoint: int | None, items: Sequence[Unclassified], width: int
+) -> list[RenderableType]:
+    if waypoint is None or not items:
+        return []
+    parts: list[RenderableType] = []
+    for heading, members in waypoint_groups(items):
+        rows: list[Record] = [
+            ([number_cell(item.number), crew_text(item.crew), item.reason], "dim")
+            for item in members
+        ]
+        parts += [
+            Text(""),
+            fitted(
+                [Column("No.", "right"), Column("Crew", wrap=True), Column("Why", wrap=True)],
+                rows,
+                width,
+                title=f"{heading.replace('the waypoint', f'waypoint {waypoint}')}: {len(members)}",
+            ),
+        ]
+    return parts
+
+
+def _class_columns(shown: bool) -> list[Column]:
+    return [Column("Class", wrap=True), Column("Class pos", "right")] if shown else []
+
+
 def _classification(view: Classification, width: int) -> Group:
     standings, previous, reference = view.standings, view.previous, view.reference
     parts: list[RenderableType] = [
-        _title(
-            standings.rally,
-            standings.category,
-            f"general classification after stage {standings.after_stage}",
-            standings.as_of,
-        ),
+        _title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
     ]
+    with_classes = shows_classes(standings.rows, standings.entry_class)
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
     ref_ms = ref_row.time_ms if ref_row is not None else None
     if not standings.rows:
@@ -300,6 +329,7 @@ def _classification(view: Classification, width: int) -> Group:
             Column("No.", "right"),
             Column("Crew", wrap=True),
             Column("Make", wrap=True),
+            *_class_columns(with_classes),
             Column("Time", "right"),
             Column("Gap", "right"),
             *_reference_column(reference),
@@ -313,6 +343,7 @@ def _classification(view: Classification, width: int) -> Group:
                 number_cell(row.number),
                 crew_text(row.crew),
                 Text(row.make or "", style="dim"),
+                *(class_cells(row) if with_classes else []),
                 format_time(row.time_ms),
                 gap_text(row.gap_ms),
             ]
@@ -334,6 +365,7 @@ def _classification(view: Classification, width: int) -> Group:
         parts += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
+    parts += _not_at_waypoint(standings.waypoint, standings.not_at_waypoint, width)
     parts += _unclassified(standings.unclassified, standings.known_rows, width)
     return Group(*parts)
 
@@ -352,8 +384,9 @@ def _replay(view: Replay, width: int) -> Group:
 def _stage(view: StageRanking, width: int) -> Group:
     result, reference = view.result, view.reference
     parts: list[RenderableType] = [
-        _title(result.rally, result.category, f"stage {result.stage} ({result.kind})", result.as_of)
+        _title(result.rally, result.category, stage_heading(result), result.as_of)
     ]
+    with_classes = shows_classes(result.rows, result.entry_class)
     ref_row = (
         next((r for r in result.rows if r.entry_id == reference.entry_id), None)
         if reference is not None
@@ -373,9 +406,10 @@ def _stage(view: StageRanking, width: int) -> Group:
             Column("No.", "right"),
             Column("Crew", wrap=True),
             Column("Make", wrap=True),
+            *_class_columns(with_classes),
             Column("Time", "right"),
             Column("Gap", "right"),
-            Column("Penalty", "right"),
+            *([Column("Penalty", "right")] if result.waypoint is None else []),
             *_reference_column(reference),
         ]
         rows: list[Record] = []
@@ -385,16 +419,22 @@ def _stage(view: StageRanking, width: int) -> Group:
                 number_cell(row.number),
                 crew_text(row.crew),
                 Text(row.make or "", style="dim"),
+                *(class_cells(row) if with_classes else []),
                 format_time(row.time_ms),
                 gap_text(row.gap_ms),
-                Text(format_signed(row.penalty_ms), style="red") if row.penalty_ms else "",
             ]
+            if result.waypoint is None:
+                cells.append(
+                    Text(format_signed(row.penalty_ms), style="red") if row.penalty_ms else ""
+                )
             if reference is not None:
                 cells.append(
                     _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
                 )
             rows.append((cells, "bold" if index == 0 else None))
         parts.append(fitted(columns, rows, width))
+    elif result.waypoint is not None:
+        parts.append(Text(f"No crew has a time at waypoint {result.waypoint} yet."))
     else:
         parts.append(Text("No results recorded for this stage."))
     if any(not row.position_certain for row in result.rows):
@@ -430,6 +470,7 @@ def _stage(view: StageRanking, width: int) -> Group:
                 title="Combined times ending at this stage",
             ),
         ]
+    parts += _not_at_waypoint(result.waypoint, result.not_at_waypoint, width)
     parts += _unclassified(result.retired, None, width)
     return Group(*parts)
 
@@ -457,7 +498,7 @@ def _explanation(view: Explanation, width: int) -> Group:
         ),
         Text(
             f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position "
-            f"{row.position_text}, {format_time(row.time_ms)}"
+            f"{row.position_text}{in_class(standings)}, {format_time(row.time_ms)}"
         ),
         Text(""),
         fitted(
@@ -558,7 +599,7 @@ def _hypothetical(view: Hypothetical, width: int) -> Group:
         _title(
             standings.rally,
             standings.category,
-            f"what if, general classification after stage {standings.after_stage}",
+            f"what if, {standings_heading(standings)}",
             standings.as_of,
         ),
         Text("Hypothesis: " + "; ".join(whatif.labels), style="italic"),

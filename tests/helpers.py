@@ -15,18 +15,28 @@ from rally_standings.app import main
 from rally_standings.engine import Recorder, create_log
 from rally_standings.events import (
     EntryRegistered,
+    EntryRetired,
+    Event,
+    PenaltyImposed,
+    PenaltyRescinded,
     Person,
     RallyDeclared,
     StageKind,
+    StageResultRecorded,
     StageRule,
     StageScheduled,
+    WaypointRecorded,
+    parse_time,
 )
 
 __all__ = [
+    "CLASSES",
     "ROOT",
     "SEEDS",
     "Node",
+    "classes_rally",
     "cli",
+    "lines_match",
     "parse_html",
     "start_rally",
     "table_records",
@@ -76,6 +86,63 @@ def start_rally(path: Path, *, stages: int = 4) -> Path:
                 for n in (200, 201, 202, 203)
             ]
         )
+    return path
+
+
+CLASSES = {"100": "A", "101": "A", "102": "B", "103": "B", "104": "B"}
+STAGE_1 = {"100": "1:00:00", "101": "1:02:00", "102": "1:01:00", "103": "1:05:00", "104": "1:03:00"}
+SPLITS = {
+    1: {"100": "0:20:00", "101": "0:18:00", "102": "0:19:00", "103": "0:21:00", "104": "0:23:00"},
+    2: {"100": "0:40:00", "101": "0:39:00", "103": "0:41:00"},
+    3: {"100": "1:00:00", "102": "0:58:00"},
+}
+
+
+def classes_rally(path: Path) -> Path:
+    """A small rally with classes and waypoints (tests/test_classes_waypoints.py says it all).
+
+    Cars only, classes A (100, 101) and B (102, 103, 104); stage 1 run; stage 2 running with
+    three waypoints, a penalty in force for 102, a rescinded one for 100, 102 missing
+    waypoint 2, 103 retiring after waypoint 2.
+    """
+    create_log(path, RallyDeclared(rally_id="c", name="C", year=2025, categories=("cars",)))
+    events: list[Event] = [
+        StageScheduled(stage=n, rules=(StageRule("cars", StageKind.SPECIAL),)) for n in (1, 2)
+    ]
+    events += [
+        EntryRegistered(
+            entry_id=f"cars:{number}",
+            category="cars",
+            number=number,
+            crew=(Person(f"Driver {number}"),),
+            entry_class=entry_class,
+        )
+        for number, entry_class in CLASSES.items()
+    ]
+    events += [
+        StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=parse_time(t))
+        for n, t in STAGE_1.items()
+    ]
+    events += [
+        PenaltyImposed(
+            penalty_id="P1", entry_id="cars:102", stage=2, amount_ms=300_000, reason="speeding"
+        ),
+        PenaltyImposed(
+            penalty_id="P2", entry_id="cars:100", stage=2, amount_ms=600_000, reason="refuelling"
+        ),
+        PenaltyRescinded(penalty_id="P2", reason="appeal upheld"),
+    ]
+    for waypoint, times in SPLITS.items():
+        events += [
+            WaypointRecorded(
+                entry_id=f"cars:{n}", stage=2, waypoint=waypoint, time_ms=parse_time(t)
+            )
+            for n, t in times.items()
+        ]
+        if waypoint == 2:
+            events.append(EntryRetired(entry_id="cars:103", stage=2, reason="engine"))
+    with Recorder(path) as recorder:
+        recorder.append_many(events)
     return path
 
 
@@ -182,3 +249,21 @@ def table_records(table: Node) -> list[dict[str, str]]:
     """Each body row of a table as {header: cell text}."""
     headers = [th.text() for th in table.find("th")]
     return [dict(zip(headers, row, strict=True)) for row in table_rows(table)]
+
+
+def lines_match(expected: list[str], actual: list[str]) -> bool:
+    """Lines equal in order; a line "…" stands for any number of lines (the docs' transcripts)."""
+    position = 0
+    skipping = False
+    for line in expected:
+        if line == "…":
+            skipping = True
+            continue
+        if skipping:
+            while position < len(actual) and actual[position] != line:
+                position += 1
+        if position >= len(actual) or actual[position] != line:
+            return False
+        position += 1
+        skipping = False
+    return skipping or position == len(actual)

@@ -95,6 +95,7 @@ any_event: st.SearchStrategy[Event] = st.one_of(
         crew=st.lists(people, min_size=1, max_size=3).map(tuple),
         make=st.none() | text,
         entrant=st.none() | text,
+        entry_class=st.none() | text,
         provenance=provenances,
     ),
     stage_scheduled(),

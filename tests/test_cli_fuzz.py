@@ -28,10 +28,11 @@ from rally_standings.app._cli import build_parser
 from rally_standings.events import read_records
 from rally_standings.replays import shipped_logs
 
-SKIPPED = {"import", "verify", "report", "synth"}
+SKIPPED = {"import", "verify", "report", "synth", "serve"}
 """Commands the argv fuzz leaves out: import and verify read articles (their fuzzing belongs
 to the importer's tests), report draws charts (seconds an example), synth writes up to two
-million events (its bounds are tested in test_refusals.py)."""
+million events (its bounds are tested in test_refusals.py), serve runs until it is stopped
+(its refusals are tested in test_serve.py)."""
 
 _EXAMPLE = shipped_logs()["example-rally"]
 

@@ -66,7 +66,15 @@ def test_stored_field_orders_are_pinned() -> None:
     """
     assert {tag: event_fields(tag) for tag in EVENT_TAGS} == {
         "rally-declared": ("rally_id", "name", "year", "categories"),
-        "entry-registered": ("entry_id", "category", "number", "crew", "make", "entrant"),
+        "entry-registered": (
+            "entry_id",
+            "category",
+            "number",
+            "crew",
+            "make",
+            "entrant",
+            "entry_class",
+        ),
         "stage-scheduled": ("stage", "rules", "date", "start", "finish", "distance_km"),
         "stage-result-recorded": ("entry_id", "stage", "time_ms", "first_stage"),
         "result-corrected": ("entry_id", "stage", "time_ms", "reason"),

@@ -247,6 +247,8 @@ class ChartSpec:
     narrow: bool = False
     """Drawn for a phone: larger type, labels in a legend below."""
     reference_label: str = ""
+    x_label: str = "after stage"
+    """What the x values are (stages; or waypoints, for the positions through one stage)."""
 
     @property
     def drawn(self) -> tuple[Series, ...]:
@@ -484,12 +486,12 @@ def _draw(spec: ChartSpec, figure: object) -> None:
             color="#1d2330",
         )
         _style(detail, spec)
-        detail.set_xlabel("after stage")
+        detail.set_xlabel(spec.x_label)
         if not spec.narrow:
             _end_labels(spec, detail, scale, fontsize)
         _labels(spec, ax, detail, scale, fontsize)
     else:
-        ax.set_xlabel("after stage")
+        ax.set_xlabel(spec.x_label)
         _labels(spec, ax, ax, scale, fontsize)
 
 
@@ -499,7 +501,8 @@ def _labels(spec: ChartSpec, ax: Axes, bottom: Axes, scale: float, fontsize: flo
         _legend(spec, bottom, spec.drawn, fontsize, title="")
         return
     earlier = _end_labels(spec, ax, scale, fontsize)
-    _legend(spec, bottom, earlier, fontsize, title="Not classified after the last stage:")
+    last = "the last stage" if spec.x_label == "after stage" else "the last waypoint"
+    _legend(spec, bottom, earlier, fontsize, title=f"Not classified at {last}:")
 
 
 def _layout(spec: ChartSpec, figure: object) -> None:

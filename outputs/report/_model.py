@@ -49,6 +49,10 @@ class View:
     real_last_seq: int
     """The last record of the real log: a seq beyond it belongs to a hypothetical event."""
     reference: Reference | None = None
+    entry_class: str | None = None
+    """Only this class of the category (its positions 1…n), if one was chosen."""
+    waypoints: tuple[Standings, ...] = ()
+    """The virtual GC at each waypoint of one stage, for the waypoint chart (if asked for)."""
 
     @property
     def final(self) -> Standings:
@@ -82,8 +86,11 @@ def make_view(
     *,
     real_last_seq: int | None = None,
     reference: Reference | None = None,
+    entry_class: str | None = None,
+    waypoint_stage: int | None = None,
 ) -> View:
-    """The view of ``category`` of ``rally`` as known at ``as_of``."""
+    """The view of ``category`` of ``rally`` as known at ``as_of`` (of one class, if given;
+    with the virtual GC at each waypoint of ``waypoint_stage``, if given)."""
     base = rally.as_of(as_of)
     fold = base.fold  # the schedule and cancellations come from the fold, not from every record
     schedule: dict[int, StageScheduled] = {}
@@ -98,20 +105,36 @@ def make_view(
         for state in fold.cancellations(category)
     }
     stage_results = tuple(
-        base.stage_result(category, stage)
+        base.stage_result(category, stage, entry_class=entry_class)
         for stage in base.stages()
         if stage in schedule and schedule[stage].kind_for(category) != StageKind.LIAISON
     )
+    waypoints: tuple[Standings, ...] = ()
+    if waypoint_stage is not None:
+        numbers = fold.waypoints(waypoint_stage)
+        if not numbers:
+            raise QueryError(
+                "no waypoint times on this stage",
+                where=f"--waypoint-stage {waypoint_stage}",
+                expected="a stage with waypoint splits recorded",
+                received=waypoint_stage,
+            )
+        waypoints = tuple(
+            base.waypoint_standings(category, waypoint_stage, number).of_class(entry_class)
+            for number in numbers
+        )
     return View(
         rally=base,
         category=category,
-        snapshots=tuple(snapshots),
+        snapshots=tuple(s.of_class(entry_class) for s in snapshots),
         stage_results=stage_results,
         listings=penalties(base, category),
         cancelled=tuple(cancelled[stage] for stage in sorted(cancelled)),
         schedule=schedule,
         real_last_seq=base.last_seq if real_last_seq is None else real_last_seq,
         reference=reference,
+        entry_class=entry_class,
+        waypoints=waypoints,
     )
 
 

@@ -12,6 +12,7 @@ from rally_standings.engine import (
     hypotheses,
     overlay,
     penalties,
+    require_class,
     what_if,
     what_if_all_stages,
 )
@@ -146,15 +147,24 @@ def build_report(
     hypothesis: Hypothesis | None = None,
     relative_to: str | None = None,
     advance: Advance | None = None,
+    entry_class: str | None = None,
+    waypoint_stage: int | None = None,
 ) -> str:
     """The report as one HTML document (a string), per category or for a what-if question.
 
     ``relative_to``: a crew (race number or name) each category it belongs to
     measures gaps to: a column in the final standings and a third chart.
+    ``entry_class``: only that class, ranked on its own (in the categories that have it).
+    ``waypoint_stage``: a chart of the positions at each waypoint of that stage.
     """
     step: Advance = advance or (lambda _done: None)
     base = rally.as_of(as_of)
     wanted = _categories(base, categories)
+    if entry_class is not None:
+        having = [c for c in wanted if entry_class in base.classes(c)]
+        if not having:
+            require_class(base.fold, wanted[0], entry_class)  # raises: unknown class
+        wanted = having
     known = (
         f" · as known at {record_text(as_of)} (of {rally.last_seq})" if as_of is not None else ""
     )
@@ -207,7 +217,15 @@ def build_report(
                 step(f"{category}: no results")
             continue
         snapshots = rally.replay(category, as_of=as_of)
-        view = make_view(rally, category, snapshots, as_of, reference=references[category])
+        view = make_view(
+            rally,
+            category,
+            snapshots,
+            as_of,
+            reference=references[category],
+            entry_class=entry_class,
+            waypoint_stage=waypoint_stage,
+        )
         sections.append(category_section(view, step))
     if skipped:
         sections.append(

@@ -50,7 +50,13 @@ from rally_standings.outputs.report._html import (
 )
 from rally_standings.outputs.report._model import View
 
-__all__ = ["Advance", "category_section", "chart_spec", "whatif_section"]
+__all__ = [
+    "Advance",
+    "category_section",
+    "chart_spec",
+    "waypoint_chart",
+    "whatif_section",
+]
 
 Advance = Callable[[str], None]
 """Called once per step of the work with what was just done (for a progress bar)."""
@@ -758,6 +764,39 @@ def _collapsible(anchor: str, title: str, intro: str, body: str) -> str:
     )
 
 
+def waypoint_chart(view: View) -> str:
+    """The positions at each waypoint of one stage (the virtual GC there), wide and narrow."""
+    snapshots = view.waypoints
+    if not snapshots:
+        return ""
+    stage = snapshots[0].after_stage
+    series = chart_series(snapshots)
+    last = snapshots[-1].leader
+    colors = colors_for([s.entry_id for s in series], last.entry_id if last else None)
+    numbers = tuple(s.waypoint or 0 for s in snapshots)
+    chart_id = f"{view.category}-waypoints-{stage}"
+    wide = ChartSpec(
+        chart_id=chart_id,
+        kind="positions",
+        stages=numbers,
+        series=series,
+        colors=colors,
+        leader=last.entry_id if last else None,
+        title=f"Place at each waypoint of stage {stage}",
+        x_label=f"at waypoint (stage {stage})",
+    )
+    narrow = attrs.evolve(wide, chart_id=f"{chart_id}-narrow", width=4.2, height=5.4, narrow=True)
+    caption = (
+        f"Place in the general classification at each waypoint of stage {stage}: the GC after "
+        "the stage before, the penalties in force and the time at the waypoint. A line breaks "
+        "where a crew has no time at a waypoint. Hover a line for its crew."
+    )
+    return (
+        f'<h3 id="{e(view.category)}-waypoints">Stage {stage}, waypoint by waypoint</h3>'
+        + _figure(wide, narrow, e(caption))
+    )
+
+
 def category_section(view: View, advance: Advance) -> str:
     """One category: summary, charts, final standings, winners, timeline; then the long lists."""
     series = _with_reference(chart_series(view.snapshots), view)
@@ -791,18 +830,21 @@ def category_section(view: View, advance: Advance) -> str:
             ("makeup", "Time make-up"),
         ],
     )
+    of = f" · class {view.entry_class}" if view.entry_class is not None else ""
     section = (
         f'<section class="category" id="{e(category)}">'
-        f"<h2>{e(category.capitalize())}</h2>"
+        f"<h2>{e(category.capitalize() + of)}</h2>"
         + menu
         + _facts(view)
         + f'<div class="charts" id="{e(category)}-charts">{"".join(figures)}</div>'
+        + waypoint_chart(view)
         + partial_note(view.snapshots)
         + f'<h3 id="{e(category)}-final">Standings after stage {final.after_stage}</h3>'
         + standings_table(
             final,
             previous,
-            caption=f"General classification after stage {final.after_stage}; moves against "
+            caption=f"General classification{of.replace(' · ', ' of ')} after stage "
+            f"{final.after_stage}; moves against "
             f"stage {previous.after_stage if previous else final.after_stage}",
             reference=view.reference,
         )

@@ -1,0 +1,177 @@
+"""The live results site: a Starlette application over a followed log (``LiveRally``).
+
+Routes: ``/`` the page; ``/api/rally``, ``/api/standings``, ``/api/stage``,
+``/api/events``, ``/api/penalties`` (``LiveRally.answer``); ``/api/updates``
+a Server-Sent Events stream with one ``append`` message per durable append
+(its seq), and ``damaged`` / ``sound`` when the log becomes damaged or sound again.
+A background task looks at the log every ``poll_seconds`` (one ``stat`` when
+nothing changed); every API request looks too, so an answer is never older
+than the log's last durable append. Nothing answers with a traceback: an
+unexpected error is a JSON 500.
+
+Imported only by ``standings serve`` (Starlette is the optional ``serve`` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from rally_standings.app._live import ApiError, LiveRally
+from rally_standings.events import RallyError
+
+__all__ = ["KEEPALIVE_SECONDS", "POLL_SECONDS", "create_app", "page"]
+
+POLL_SECONDS = 0.05
+"""How often the log is looked at for new appends (one stat when nothing changed)."""
+KEEPALIVE_SECONDS = 15.0
+"""A comment line on the update stream this often, so proxies keep it open."""
+_HISTORY = 256
+"""How many past update messages a stream that fell behind can still catch up on."""
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def page() -> str:
+    """The live page: one HTML file with its script and style (``live.html``)."""
+    return resources.files("rally_standings.app").joinpath("live.html").read_text(encoding="utf-8")
+
+
+class _Hub:
+    """Update messages, numbered, for every open stream; a stream waits for the next."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.messages: list[tuple[int, str]] = []
+        self._changed: asyncio.Event | None = None
+
+    def changed(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        self.count += 1
+        text = f"id: {self.count}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
+        self.messages.append((self.count, text))
+        del self.messages[:-_HISTORY]
+        event = self.changed()
+        self._changed = asyncio.Event()
+        event.set()
+
+
+def _sse_frame(kind: str, data: dict[str, Any]) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+
+
+def create_app(
+    path: str | os.PathLike[str], *, name: str | None = None, poll_seconds: float = POLL_SECONDS
+) -> Starlette:
+    """The site of the log at ``path`` (``name``: how to call it on the page)."""
+    live = LiveRally(path, name=name)
+    hub = _Hub()
+    state = {"ok": live.error is None}
+
+    def look() -> None:
+        """Read new appends, and tell the streams about each (and about a change of state)."""
+        for seq in live.refresh():
+            hub.publish("append", {"seq": seq})
+        sound = live.error is None
+        if sound != state["ok"]:
+            state["ok"] = sound
+            hub.publish("sound" if sound else "damaged", live.status())
+
+    async def follow() -> None:
+        while True:
+            await asyncio.sleep(poll_seconds)
+            look()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(follow())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def home(request: Request) -> Response:
+        return HTMLResponse(page(), headers=_NO_STORE)
+
+    async def api(request: Request) -> Response:
+        look()
+        endpoint = request.path_params["endpoint"]
+        items = request.query_params.multi_items()
+        names = [name for name, _ in items]
+        if len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            error = ApiError(
+                400,
+                RallyError(
+                    "a parameter given twice",
+                    where=twice,
+                    expected="each parameter once",
+                    received=twice,
+                ),
+            )
+            answer = error.answer()
+        else:
+            answer = live.answer(endpoint, dict(items))
+        return Response(
+            answer.body,
+            status_code=answer.status,
+            media_type=answer.content_type,
+            headers=_NO_STORE,
+        )
+
+    async def updates(request: Request) -> Response:
+        async def stream() -> AsyncIterator[str]:
+            seen = hub.count
+            yield "retry: 1000\n" + _sse_frame("hello", live.status())
+            while True:
+                waiting = hub.changed()
+                try:
+                    await asyncio.wait_for(waiting.wait(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                for number, text in hub.messages:
+                    if number > seen:
+                        yield text
+                seen = hub.count
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={**_NO_STORE, "X-Accel-Buffering": "no"},
+        )
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        status = error.status_code if isinstance(error, HTTPException) else 500
+        what = {404: "no such page", 405: "method not allowed"}.get(status, "internal error")
+        answer = ApiError(
+            status,
+            RallyError(what, where=request.url.path, expected="GET / or GET /api/…"),
+        ).answer()
+        return Response(answer.body, status_code=status, media_type=answer.content_type)
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/api/updates", updates),
+            Route("/api/{endpoint}", api),
+        ],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+    )

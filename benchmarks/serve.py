@@ -1,0 +1,496 @@
+"""Benchmarks of issue 14: timing-sheet imports, standings at a waypoint, the live server.
+
+    python -m benchmarks.serve [--output FILE] [--clients N] [--seconds S] [--quick]
+
+On a Dakar-sized log (800 entries in three categories, 15 stages, 40
+waypoints: about 490,000 events, generated once with ``standings synth`` and
+cached in ``benchmarks/.cache``), it measures:
+
+* importing one stage's results sheet of 800 rows, in-process (open the
+  recorder, read, check, append, fsync; and the import alone) and as a whole
+  ``standings record`` process (target: 0.2 s);
+* the standings at a waypoint in-process, the first query after loading and
+  again (target: 5 ms);
+* how long after an append's fsync it is visible in ``/api/standings`` of a
+  running ``standings serve`` (target: 100 ms median);
+* ``/api/standings`` under load: N concurrent keep-alive clients for S seconds
+  on loopback while another process appends 10 results a second (target: p99
+  50 ms), both closed-loop (each client asks again as soon as it is answered:
+  the most a machine can be asked) and paced (each client once a second, as
+  a page open in a browser would poll without server-sent events).
+
+It writes ``benchmarks/serve.json`` (or ``--output``); ``measure()`` returns
+the same document for a runner that collects results. Nothing here is a test:
+the figures depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rally_standings.engine import Recorder, load
+from rally_standings.events import (
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+    format_time,
+)
+from rally_standings.replays.synth import SynthSpec, write_synth
+from rally_standings.replays.timing import Request, import_sheet
+
+__all__ = ["DAKAR", "load_test", "main", "measure"]
+
+HERE = Path(__file__).resolve().parent
+CACHE = Path(os.environ.get("BENCH_CACHE", HERE / ".cache"))
+DAKAR = SynthSpec(entries=800, stages=15, waypoints=40, seed=14)
+"""The Dakar-sized live log of issue 14: 800 entries, 15 stages, 40 waypoints."""
+TARGETS = {
+    "import_800_rows_s": 0.2,
+    "waypoint_standings_ms": 5.0,
+    "append_visible_median_ms": 100.0,
+    "standings_p99_under_load_ms": 50.0,
+}
+
+
+def _dakar_log() -> Path:
+    """The cached Dakar-sized log (written once, about a minute)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"issue14-dakar-{DAKAR.entries}x{DAKAR.stages}-w{DAKAR.waypoints}.rallylog"
+    if not path.exists():
+        write_synth(path, DAKAR)
+    return path
+
+
+def _open_stage(source: Path, folder: Path) -> tuple[Path, int]:
+    """A copy of ``source`` with one more stage scheduled and no result on it yet."""
+    copy = folder / "live.rallylog"
+    copy.write_bytes(source.read_bytes())
+    with Recorder(copy) as recorder:
+        rally = recorder.rally
+        stage = max(rally.stages()) + 1
+        recorder.append(
+            StageScheduled(
+                stage=stage,
+                rules=tuple(StageRule(c, StageKind.SPECIAL) for c in rally.categories),
+            )
+        )
+    return copy, stage
+
+
+def _running(log: Path, stage: int) -> list[tuple[str, str, str]]:
+    """(category, number, entry id) of every entry still in the rally at ``stage``."""
+    rally = load(log)
+    fold = rally.fold
+    return [
+        (e.category, e.number or "", e.entry_id)
+        for e in rally.entries()
+        if fold.retired_at(fold.entry_index(e.entry_id)) is None
+    ]
+
+
+def _median_ms(values: list[float]) -> float:
+    return round(statistics.median(values) * 1000, 3)
+
+
+def _quantile_ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
+
+
+# ---------------------------------------------------------------------- imports
+
+
+def _top_up(log: Path, stage: int, rows: int) -> None:
+    """Register crews until ``rows`` are still running at ``stage`` (an entry-list import)."""
+    running = _running(log, stage)
+    missing = rows - len(running)
+    if missing <= 0:
+        return
+    category = running[0][0]
+    sheet = log.with_name("more-entries.csv")
+    sheet.write_text(
+        "category,number,driver\n"
+        + "".join(f"{category},{90000 + i},Driver {i}\n" for i in range(missing)),
+        encoding="utf-8",
+    )
+    with Recorder(log) as recorder:
+        import_sheet(recorder, "entries", sheet)
+
+
+def measure_import(source: Path, repeat: int = 5, rows: int = 800) -> dict[str, Any]:
+    """Import a results sheet of ``rows`` rows (crews topped up to that many, untimed, where
+    retirements left fewer): in-process and as a whole `standings record`."""
+    inside: list[float] = []
+    sheet_only: list[float] = []
+    whole: list[float] = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as folder:
+            log, stage = _open_stage(source, Path(folder))
+            _top_up(log, stage, rows)
+            running = _running(log, stage)[:rows]
+            sheet = Path(folder) / "results.csv"
+            sheet.write_text(
+                "category,number,time\n"
+                + "".join(
+                    f"{c},{n},{format_time(3 * 3_600_000 + i * 1_700)}\n"
+                    for i, (c, n, _) in enumerate(running)
+                ),
+                encoding="utf-8",
+            )
+            process_log = Path(folder) / "process.rallylog"
+            process_log.write_bytes(log.read_bytes())
+            checkpoint = Path(f"{log}.checkpoint")  # as an official's log has, from its writer
+            if checkpoint.exists():
+                Path(f"{process_log}.checkpoint").write_bytes(checkpoint.read_bytes())
+            started = time.perf_counter()
+            with Recorder(log) as recorder:
+                opened = time.perf_counter()
+                import_sheet(recorder, "results", sheet, request=Request(stage=stage))
+                sheet_only.append(time.perf_counter() - opened)
+            inside.append(time.perf_counter() - started)
+            command = [
+                sys.executable,
+                "-m",
+                "rally_standings.app._cli",
+                "record",
+                str(process_log),
+                "results",
+                "--stage",
+                str(stage),
+                "--from",
+                str(sheet),
+            ]
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            whole.append(time.perf_counter() - started)
+    return {
+        "rows": rows,
+        "in_process_median_s": round(statistics.median(inside), 4),
+        "of_which_reading_checking_appending_s": round(statistics.median(sheet_only), 4),
+        "whole_process_median_s": round(statistics.median(whole), 4),
+    }
+
+
+# ---------------------------------------------------------------------- waypoint standings
+
+
+def measure_waypoints(source: Path, repeat: int = 200) -> dict[str, Any]:
+    """The GC at the last waypoint of the last stage, and that stage's ranking there."""
+    rally = load(source)
+    category = rally.categories[0]
+    stage = max(rally.stages())
+    waypoint = max(rally.fold.waypoints(stage))
+    started = time.perf_counter()
+    rally.waypoint_standings(category, stage, waypoint).rows  # noqa: B018 (rows are built)
+    first = time.perf_counter() - started
+    gc: list[float] = []
+    ranking: list[float] = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        rally.waypoint_standings(category, stage, waypoint).rows  # noqa: B018
+        gc.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rally.waypoint_result(category, stage, waypoint)
+        ranking.append(time.perf_counter() - started)
+    return {
+        "category": category,
+        "entries_in_category": len(rally.entries(category)),
+        "stage": stage,
+        "waypoint": waypoint,
+        "first_query_ms": round(first * 1000, 3),
+        "gc_median_ms": _median_ms(gc),
+        "gc_p99_ms": _quantile_ms(gc, 0.99),
+        "stage_ranking_median_ms": _median_ms(ranking),
+    }
+
+
+# ---------------------------------------------------------------------- the server
+
+
+def _serve(log: Path) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "127.0.0.1:" not in line:
+        process.kill()
+        raise RuntimeError(f"standings serve did not start: {line!r}")
+    return process, int(line.split("127.0.0.1:")[1].split("/")[0])
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def measure_visibility(source: Path, appends: int = 50) -> dict[str, Any]:
+    """From an append's return (after its fsync) to its result in /api/standings."""
+    import http.client
+
+    with tempfile.TemporaryDirectory() as folder:
+        log, stage = _open_stage(source, Path(folder))
+        running = [r for r in _running(log, stage) if r[0] == load(log).categories[0]]
+        server, port = _serve(log)
+        delays: list[float] = []
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            path = f"/api/standings?category={running[0][0]}&after={stage}"
+            with Recorder(log) as recorder:
+                for index, (_, number, entry_id) in enumerate(running[:appends]):
+                    recorder.append(
+                        StageResultRecorded(
+                            entry_id=entry_id, stage=stage, time_ms=3_600_000 + index * 1000
+                        )
+                    )
+                    done = time.perf_counter()
+                    wanted = f'"number": "{number}"'.encode()
+                    while True:
+                        connection.request("GET", path)
+                        body = connection.getresponse().read()
+                        if wanted in body:
+                            break
+                    delays.append(time.perf_counter() - done)
+            connection.close()
+        finally:
+            _stop(server)
+    return {
+        "appends": len(delays),
+        "median_ms": _median_ms(delays),
+        "p95_ms": _quantile_ms(delays, 0.95),
+        "max_ms": round(max(delays) * 1000, 3),
+    }
+
+
+async def _client(
+    port: int, path: str, stop_at: float, pace: float, latencies: list[float], errors: list[str]
+) -> None:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError as error:
+        errors.append(f"connect: {error}")
+        return
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    length_header = re.compile(rb"content-length:\s*(\d+)", re.I)
+    if pace:  # pages opened at different moments: not all in step
+        await asyncio.sleep(random.uniform(0.0, pace))
+    try:
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            found = length_header.search(head)
+            if found is None:
+                errors.append("no content-length")
+                return
+            await reader.readexactly(int(found[1]))
+            latencies.append(time.perf_counter() - started)
+            if not head.startswith(b"HTTP/1.1 200"):
+                errors.append(head.split(b"\r\n", 1)[0].decode())
+            if pace:
+                await asyncio.sleep(max(0.0, pace - (time.perf_counter() - started)))
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+        errors.append(f"{type(error).__name__}: {error}")
+    finally:
+        writer.close()
+
+
+async def _clients(
+    port: int, path: str, clients: int, seconds: float, pace: float
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop_at = time.monotonic() + seconds
+    await asyncio.gather(
+        *(_client(port, path, stop_at, pace, latencies, errors) for _ in range(clients))
+    )
+    return {"latencies": latencies, "errors": errors}
+
+
+def _writer(log: str, stage: int, rate: float, seconds: float) -> int:
+    """Append ``rate`` results a second to ``log`` for ``seconds`` (one append each)."""
+    running = _running(Path(log), stage)
+    count = 0
+    with Recorder(log) as recorder:
+        start = time.monotonic()
+        while time.monotonic() - start < seconds and count < len(running):
+            _, _, entry_id = running[count]
+            recorder.append(
+                StageResultRecorded(entry_id=entry_id, stage=stage, time_ms=3_600_000 + count)
+            )
+            count += 1
+            time.sleep(max(0.0, start + count / rate - time.monotonic()))
+    return count
+
+
+def load_test(
+    log: Path,
+    stage: int,
+    *,
+    clients: int = 200,
+    seconds: float = 10.0,
+    rate: float = 10.0,
+    pace: float = 0.0,
+) -> dict[str, Any]:
+    """``clients`` keep-alive clients ask /api/standings for ``seconds`` on loopback while
+    another process appends ``rate`` results a second; latencies and errors (nothing asserted).
+
+    ``pace``: each client asks at most once per that many seconds (0: again at once).
+    """
+    category = load(log).categories[0]
+    server, port = _serve(log)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.serve",
+            "--writer",
+            str(log),
+            str(stage),
+            str(rate),
+            str(seconds),
+        ],
+        cwd=HERE.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        result = asyncio.run(
+            _clients(port, f"/api/standings?category={category}", clients, seconds, pace)
+        )
+        out, _ = writer.communicate(timeout=seconds + 60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/rally", timeout=30) as answer:
+            seen = json.loads(answer.read())["last_seq"]
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        _stop(server)
+    latencies = result["latencies"]
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "pace_s": pace,
+        "appends_per_s": rate,
+        "appended": int(out.strip() or 0),
+        "server_last_seq": seen,
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "errors": len(result["errors"]),
+        "error_samples": sorted(set(result["errors"]))[:5],
+        "p50_ms": _quantile_ms(latencies, 0.50) if latencies else None,
+        "p99_ms": _quantile_ms(latencies, 0.99) if latencies else None,
+        "max_ms": round(max(latencies) * 1000, 3) if latencies else None,
+    }
+
+
+def measure_load(source: Path, *, clients: int, seconds: float) -> dict[str, Any]:
+    """The load test, closed-loop and paced (once a second per client)."""
+    out = {}
+    for name, pace in (("closed_loop", 0.0), ("paced_1s", 1.0)):
+        with tempfile.TemporaryDirectory() as folder:
+            log, stage = _open_stage(source, Path(folder))
+            out[name] = load_test(log, stage, clients=clients, seconds=seconds, pace=pace)
+    return out
+
+
+# ---------------------------------------------------------------------- the document
+
+
+def measure(
+    *,
+    clients: int = 200,
+    seconds: float = 10.0,
+    quick: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Every figure of this module, as one JSON-ready document."""
+    source = _dakar_log()
+    progress("import")
+    imports = measure_import(source, repeat=2 if quick else 5)
+    progress("waypoints")
+    waypoints = measure_waypoints(source, repeat=20 if quick else 200)
+    progress("visibility")
+    visibility = measure_visibility(source, appends=10 if quick else 50)
+    progress("load")
+    loads = measure_load(source, clients=clients, seconds=seconds)
+    figures = {
+        "import_800_rows_s": imports["in_process_median_s"],
+        "waypoint_standings_ms": waypoints["gc_median_ms"],
+        "append_visible_median_ms": visibility["median_ms"],
+        "standings_p99_under_load_ms": loads["closed_loop"]["p99_ms"],
+    }
+    return {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "log": {
+            "entries": DAKAR.entries,
+            "stages": DAKAR.stages,
+            "waypoints": DAKAR.waypoints,
+            "events": load(source).last_seq,
+        },
+        "import": imports,
+        "waypoint_standings": waypoints,
+        "append_visible": visibility,
+        "load": loads,
+        "targets": {
+            name: {"target": TARGETS[name], "measured": value, "met": value <= TARGETS[name]}
+            for name, value in figures.items()
+            if value is not None
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and write their JSON; ``--writer`` is the load test's writer."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--writer"]:
+        log, stage, rate, seconds = args[1:5]
+        print(_writer(log, int(stage), float(rate), float(seconds)))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serve")
+    parser.add_argument("--output", type=Path, default=HERE / "serve.json")
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    options = parser.parse_args(args)
+    document = measure(
+        clients=options.clients,
+        seconds=options.seconds,
+        quick=options.quick,
+        progress=lambda what: print(f"measuring {what}…", file=sys.stderr),
+    )
+    text = json.dumps(document, indent=2) + "\n"
+    options.output.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

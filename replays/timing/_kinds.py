@@ -1,0 +1,610 @@
+"""The kinds of timing sheet: an entry list, a stage's results, a stage's waypoint splits.
+
+Each kind names its columns and turns a sheet's rows into events, refusing the
+whole sheet at the first bad cell with its line, its column, what was expected
+and what was found. The events are then checked by the fold's rules and
+appended as one batch by the caller (``import_sheet``): all or nothing.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+import attrs
+
+from rally_standings.engine import Fold
+from rally_standings.events import (
+    MAX_NUMBER_DIGITS,
+    MAX_WAYPOINT,
+    EntryRegistered,
+    EntryRetired,
+    Event,
+    PenaltyImposed,
+    Person,
+    Provenance,
+    RallyError,
+    ResultCorrected,
+    SourceKind,
+    StageResultRecorded,
+    WaypointRecorded,
+    format_signed,
+    format_time,
+    parse_duration,
+    parse_time,
+)
+from rally_standings.replays.timing._sheet import Row, Sheet, SheetError, refused
+
+__all__ = ["KINDS", "Placed", "Request", "SheetKind"]
+
+_TIME = "a time h:mm:ss, m:ss or with tenths h:mm:ss.t (e.g. 3:44:27, 3:44:27.5)"
+_NATION = re.compile(r"[A-Z]{3}")
+_STATUSES = {"DNF": False, "DNS": False, "DSQ": True}
+"""The statuses a results sheet may give, and whether each is an exclusion."""
+
+
+@attrs.frozen
+class Request:
+    """What the command line asks of an import beyond the file itself."""
+
+    stage: int | None = None
+    corrections: bool = False
+    source: str | None = None
+
+
+@attrs.frozen
+class Placed:
+    """An event built from a sheet, and the line of the row it comes from."""
+
+    event: Event
+    line: int
+
+
+class _Cells:
+    """Reads the cells of one sheet, each mistake refused with its line and column."""
+
+    def __init__(self, sheet: Sheet, fold: Fold, request: Request) -> None:
+        self.sheet = sheet
+        self.fold = fold
+        self.request = request
+        self.name = sheet.name
+
+    def refuse(
+        self, row: Row, column: str | None, what: str, expected: str, received: object
+    ) -> SheetError:
+        return refused(
+            self.name, what, line=row.line, column=column, expected=expected, received=received
+        )
+
+    @contextlib.contextmanager
+    def at(
+        self, row: Row, column: str | None, fields: dict[str, str] | None = None
+    ) -> Iterator[None]:
+        """Word any error raised inside as one of this cell (or of the column a field is from)."""
+        try:
+            yield
+        except SheetError:
+            raise
+        except RallyError as error:
+            named = column
+            if fields and error.where:
+                named = fields.get(error.where.rsplit(".", 1)[-1], column)
+            raise self.refuse(
+                row, named, error.what, error.expected or "", error.received
+            ) from None
+
+    def provenance(self, row: Row) -> Provenance:
+        """Where a row's facts come from: recorded by the official, from this file and line."""
+        place = f"{self.name}, line {row.line}"
+        detail = place if self.request.source is None else f"{self.request.source}; {place}"
+        return Provenance(SourceKind.RECORDED, detail)
+
+    def required(self, row: Row, column: str) -> str:
+        value = row.get(column)
+        if not value:
+            raise self.refuse(row, column, "an empty cell", f"a value in column {column}", value)
+        return value
+
+    def optional(self, row: Row, column: str) -> str | None:
+        return row.get(column) or None
+
+    def category(self, row: Row) -> str:
+        value = self.required(row, "category")
+        rally = self.fold.rally
+        categories = rally.categories if rally is not None else ()
+        if value not in categories:
+            raise self.refuse(
+                row, "category", "unknown category", "one of " + ", ".join(categories), value
+            )
+        return value
+
+    def number(self, row: Row) -> str:
+        value = self.required(row, "number")
+        if not (value.isascii() and value.isdigit() and len(value) <= MAX_NUMBER_DIGITS):
+            raise self.refuse(
+                row,
+                "number",
+                "not a race number",
+                f"1 to {MAX_NUMBER_DIGITS} ASCII digits such as 203",
+                value,
+            )
+        return value
+
+    def entry(self, row: Row) -> EntryRegistered:
+        """The registered entry a row names by category and race number."""
+        category = self.category(row)
+        number = self.number(row)
+        found = self.fold.entry_by_number(category, number)
+        if found is None:
+            raise self.refuse(
+                row,
+                "number",
+                "unknown entry",
+                f"the race number of an entry registered in {category}",
+                number,
+            )
+        return found
+
+    def time(self, row: Row, column: str) -> int:
+        value = self.required(row, column)
+        try:
+            time_ms = parse_time(value, where=column)
+        except RallyError as error:
+            raise self.refuse(row, column, error.what, _TIME, value) from None
+        if time_ms <= 0:
+            raise self.refuse(row, column, "a time of zero", "a time longer than 0:00:00", value)
+        return time_ms
+
+    def whole(self, row: Row, column: str, low: int, high: int) -> int:
+        value = self.required(row, column)
+        if not (value.isascii() and value.isdigit() and len(value) <= 6) or not (
+            low <= int(value) <= high
+        ):
+            raise self.refuse(
+                row, column, "not a whole number in range", f"a number from {low} to {high}", value
+            )
+        return int(value)
+
+    def duplicate(
+        self, row: Row, column: str, seen: dict[object, int], key: object, what: str
+    ) -> None:
+        """Refuse a row whose ``key`` an earlier row of the sheet has (``what`` names it)."""
+        earlier = seen.get(key)
+        if earlier is not None:
+            raise self.refuse(
+                row,
+                column,
+                f"{what} listed twice",
+                f"{what} once per sheet",
+                f"also on line {earlier}",
+            )
+        seen[key] = row.line
+
+
+class SheetKind(abc.ABC):
+    """One kind of timing sheet: its columns and how its rows become events."""
+
+    name: ClassVar[str]
+    help: ClassVar[str]
+    event_type: ClassVar[type]
+    """The main event type its rows become."""
+    required: ClassVar[tuple[str, ...]]
+    optional: ClassVar[tuple[str, ...]] = ()
+    needs_stage: ClassVar[bool] = False
+    corrects: ClassVar[bool] = False
+    """Whether ``--corrections`` applies (a corrected sheet becomes correction events)."""
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        KINDS[cls.name] = cls()
+
+    def check_columns(self, sheet: Sheet) -> None:
+        """Refuse a sheet without a required column, or with a column no kind reads (a typo)."""
+        known = (*self.required, *self.optional)
+        for column in sheet.columns:
+            if column not in known:
+                raise refused(
+                    sheet.name,
+                    "unknown column",
+                    line=sheet.header_line,
+                    column=column,
+                    expected="columns among " + ", ".join(known),
+                    received=column,
+                )
+        for column in self.required:
+            if column not in sheet.columns:
+                raise refused(
+                    sheet.name,
+                    "missing column",
+                    line=sheet.header_line,
+                    expected="the columns "
+                    + ", ".join(self.required)
+                    + (f" (and optionally {', '.join(self.optional)})" if self.optional else ""),
+                    received=", ".join(sheet.columns),
+                )
+
+    def events(self, sheet: Sheet, fold: Fold, request: Request) -> list[Placed]:
+        """The events the sheet's rows stand for, in the order to append them."""
+        self.check_columns(sheet)
+        return self._events(_Cells(sheet, fold, request))
+
+    @abc.abstractmethod
+    def _events(self, cells: _Cells) -> list[Placed]: ...
+
+
+KINDS: dict[str, SheetKind] = {}
+"""Every kind of timing sheet, by name (``entries``, ``results``, ``waypoints``)."""
+
+
+_ENTRY_FIELDS = {
+    "entry_class": "class",
+    "make": "make",
+    "entrant": "entrant",
+    "number": "number",
+    "category": "category",
+}
+
+
+class Entries(SheetKind):
+    """An entry list: one row per crew."""
+
+    name = "entries"
+    help = "register every entry of an entry list (a CSV file)"
+    event_type = EntryRegistered
+    required = ("category", "number", "driver")
+    optional = ("class", "co_drivers", "nationalities", "make", "entrant")
+
+    def _events(self, cells: _Cells) -> list[Placed]:
+        out: list[Placed] = []
+        seen: dict[object, int] = {}
+        for row in cells.sheet.rows:
+            category = cells.category(row)
+            number = cells.number(row)
+            entry_id = f"{category}:{number}"
+            cells.duplicate(row, "number", seen, entry_id, f"entry {category} {number}")
+            if cells.fold.entry(entry_id) is not None:
+                raise cells.refuse(
+                    row,
+                    "number",
+                    "entry already registered (a duplicate import?)",
+                    f"an entry not in the log yet ({entry_id} is)",
+                    number,
+                )
+            crew = self._crew(cells, row)
+            with cells.at(row, None, _ENTRY_FIELDS):
+                event = EntryRegistered(
+                    entry_id=entry_id,
+                    category=category,
+                    number=number,
+                    crew=crew,
+                    make=cells.optional(row, "make"),
+                    entrant=cells.optional(row, "entrant"),
+                    entry_class=cells.optional(row, "class"),
+                    provenance=cells.provenance(row),
+                )
+            out.append(Placed(event, row.line))
+        return out
+
+    @staticmethod
+    def _crew(cells: _Cells, row: Row) -> tuple[Person, ...]:
+        names = [cells.required(row, "driver")]
+        co_drivers = row.get("co_drivers")
+        if co_drivers:
+            parts = [part.strip() for part in co_drivers.split("|")]
+            if not all(parts):
+                raise cells.refuse(
+                    row,
+                    "co_drivers",
+                    "an empty name",
+                    "names separated by | (Name|Name)",
+                    co_drivers,
+                )
+            names += parts
+        codes_text = row.get("nationalities")
+        codes: list[str | None] = [None] * len(names)
+        if codes_text:
+            given = [part.strip() for part in codes_text.split("|")]
+            for code in given:
+                if not _NATION.fullmatch(code):
+                    raise cells.refuse(
+                        row,
+                        "nationalities",
+                        "not a country code",
+                        "three capital letters such as FRA, separated by |",
+                        code,
+                    )
+            if len(given) == 1:
+                codes = [given[0]] * len(names)
+            elif len(given) == len(names):
+                codes = list(given)
+            else:
+                raise cells.refuse(
+                    row,
+                    "nationalities",
+                    "as many codes as crew members",
+                    f"one code for the crew, or {len(names)} (one per member, driver first)",
+                    f"{len(given)} codes",
+                )
+        people = []
+        for index, (name, nation) in enumerate(zip(names, codes, strict=True)):
+            column = "driver" if index == 0 else "co_drivers"
+            with cells.at(row, column, {"nationality": "nationalities"}):
+                people.append(Person(name=name, nationality=nation))
+        return tuple(people)
+
+
+class Results(SheetKind):
+    """A stage's results: a time per crew, penalties, and who did not finish."""
+
+    name = "results"
+    help = "record a stage's results from a timing sheet (a CSV file)"
+    event_type = StageResultRecorded
+    required = ("category", "number")
+    optional = ("time", "penalty", "penalty_reason", "status", "reason")
+    needs_stage = True
+    corrects = True
+
+    def check_columns(self, sheet: Sheet) -> None:
+        super().check_columns(sheet)
+        if "time" not in sheet.columns:
+            raise refused(
+                sheet.name,
+                "missing column",
+                line=sheet.header_line,
+                expected="a time column (empty where the status is DNF, DNS or DSQ)",
+                received=", ".join(sheet.columns),
+            )
+
+    def _events(self, cells: _Cells) -> list[Placed]:
+        fold, stage = cells.fold, cells.request.stage
+        assert stage is not None
+        results: list[Placed] = []
+        penalties: list[Placed] = []
+        retirements: list[Placed] = []
+        corrections: list[Placed] = []
+        seen: dict[object, int] = {}
+        penalty_ids = _PenaltyIds(fold)
+        for row in cells.sheet.rows:
+            entry = cells.entry(row)
+            cells.duplicate(
+                row, "number", seen, entry.entry_id, f"entry {entry.category} {entry.number}"
+            )
+            status = row.get("status").upper()
+            if status and status not in _STATUSES:
+                raise cells.refuse(
+                    row, "status", "unknown status", "DNF, DNS, DSQ or nothing", row.get("status")
+                )
+            reason = cells.optional(row, "reason")
+            if status and row.get("time"):
+                raise cells.refuse(
+                    row,
+                    "time",
+                    f"a time for a {status}",
+                    f"no time where the status is {status}",
+                    row.get("time"),
+                )
+            if reason and not status:
+                raise cells.refuse(
+                    row,
+                    "reason",
+                    "a reason without a status",
+                    "a reason only for a DNF, DNS or DSQ (a penalty's goes in penalty_reason)",
+                    reason,
+                )
+            penalty = self._penalty(cells, row)
+            if cells.request.corrections:
+                corrected = self._correction(cells, row, entry, status, penalty)
+                if corrected is not None:
+                    corrections.append(corrected)
+                continue
+            if status:
+                with cells.at(row, "reason"):
+                    retirements.append(
+                        Placed(
+                            EntryRetired(
+                                entry_id=entry.entry_id,
+                                stage=stage,
+                                reason=reason or status,
+                                excluded=_STATUSES[status],
+                                provenance=cells.provenance(row),
+                            ),
+                            row.line,
+                        )
+                    )
+            else:
+                time_ms = cells.time(row, "time")
+                held = fold.result_index(entry.entry_id, stage)
+                if held is not None:
+                    raise cells.refuse(
+                        row,
+                        "time",
+                        f"entry already has a result for stage {stage} (a duplicate import?)",
+                        "a corrected sheet imported with --corrections",
+                        f"{row.get('time')} (recorded: {format_time(fold.result_time(held))})",
+                    )
+                results.append(
+                    Placed(
+                        StageResultRecorded(
+                            entry_id=entry.entry_id,
+                            stage=stage,
+                            time_ms=time_ms,
+                            provenance=cells.provenance(row),
+                        ),
+                        row.line,
+                    )
+                )
+            if penalty is not None:
+                amount, penalty_reason = penalty
+                with cells.at(row, "penalty_reason"):
+                    penalties.append(
+                        Placed(
+                            PenaltyImposed(
+                                penalty_id=penalty_ids.next(),
+                                entry_id=entry.entry_id,
+                                stage=stage,
+                                amount_ms=amount,
+                                reason=penalty_reason,
+                                provenance=cells.provenance(row),
+                            ),
+                            row.line,
+                        )
+                    )
+        return corrections if cells.request.corrections else results + penalties + retirements
+
+    @staticmethod
+    def _penalty(cells: _Cells, row: Row) -> tuple[int, str] | None:
+        text, reason = row.get("penalty"), row.get("penalty_reason")
+        if not text:
+            if reason:
+                raise cells.refuse(
+                    row,
+                    "penalty_reason",
+                    "a penalty reason without a penalty",
+                    "a penalty (such as +0:05:00) beside its reason",
+                    reason,
+                )
+            return None
+        with cells.at(row, "penalty"):
+            amount = parse_duration(text, where="penalty")
+        if amount == 0:
+            return None
+        if not reason:
+            raise cells.refuse(
+                row,
+                "penalty_reason",
+                "a penalty without a reason",
+                "the reason for the penalty (a rule, a steward's decision)",
+                reason,
+            )
+        return amount, reason
+
+    @staticmethod
+    def _correction(
+        cells: _Cells,
+        row: Row,
+        entry: EntryRegistered,
+        status: str,
+        penalty: tuple[int, str] | None,
+    ) -> Placed | None:
+        """The correction a row of a corrected sheet stands for (None: nothing changed).
+
+        Only times are corrected: a row whose status or penalty differs from what the log
+        holds is refused (those are recorded with ``retire``, ``penalty`` or ``rescind``).
+        """
+        fold, stage = cells.fold, cells.request.stage
+        assert stage is not None
+        if status:
+            out = fold.retirement(entry.entry_id)
+            if out is None or out.event.stage != stage or out.event.excluded != _STATUSES[status]:
+                raise cells.refuse(
+                    row,
+                    "status",
+                    "a status that is not in the log",
+                    "only changed times in a corrected sheet (record a retirement with "
+                    "standings record … retire)",
+                    status,
+                )
+            return None
+        held = fold.result_index(entry.entry_id, stage)
+        if held is None:
+            raise cells.refuse(
+                row,
+                "time",
+                f"no result for stage {stage} to correct",
+                "a row of the sheet imported before (import new rows without --corrections)",
+                row.get("time"),
+            )
+        in_force = fold.stage_penalty(entry.entry_id, stage)
+        given = 0 if penalty is None else penalty[0]
+        if "penalty" in cells.sheet.columns and given != in_force:
+            raise cells.refuse(
+                row,
+                "penalty",
+                "a penalty that differs from the log's",
+                f"the penalty in force ({format_signed(in_force) if in_force else 'none'}); "
+                "record a penalty with standings record … penalty or rescind",
+                row.get("penalty") or "none",
+            )
+        time_ms = cells.time(row, "time")
+        if time_ms == fold.result_time(held):
+            return None
+        return Placed(
+            ResultCorrected(
+                entry_id=entry.entry_id,
+                stage=stage,
+                time_ms=time_ms,
+                reason=f"corrected sheet {cells.name}",
+                provenance=cells.provenance(row),
+            ),
+            row.line,
+        )
+
+
+class _PenaltyIds:
+    """Penalty ids for new penalties: P1, P2, … skipping those taken (as ``record penalty``)."""
+
+    def __init__(self, fold: Fold) -> None:
+        self.fold = fold
+        self.number = len(fold.penalty_states())
+        self.used: set[str] = set()
+
+    def next(self) -> str:
+        while True:
+            self.number += 1
+            penalty_id = f"P{self.number}"
+            if self.fold.penalty(penalty_id) is None and penalty_id not in self.used:
+                self.used.add(penalty_id)
+                return penalty_id
+
+
+class Waypoints(SheetKind):
+    """A stage's waypoint splits: each crew's elapsed time at each waypoint."""
+
+    name = "waypoints"
+    help = "record a stage's waypoint splits from a timing sheet (a CSV file)"
+    event_type = WaypointRecorded
+    required = ("category", "number", "waypoint", "time")
+    needs_stage = True
+
+    def _events(self, cells: _Cells) -> list[Placed]:
+        fold, stage = cells.fold, cells.request.stage
+        assert stage is not None
+        out: list[Placed] = []
+        seen: dict[object, int] = {}
+        for row in cells.sheet.rows:
+            entry = cells.entry(row)
+            waypoint = cells.whole(row, "waypoint", 1, MAX_WAYPOINT)
+            cells.duplicate(
+                row,
+                "waypoint",
+                seen,
+                (entry.entry_id, waypoint),
+                f"a time of {entry.category} {entry.number} at waypoint {waypoint}",
+            )
+            time_ms = cells.time(row, "time")
+            splits = fold.splits(stage, waypoint)
+            if splits is not None and fold.entry_index(entry.entry_id) in splits.seen:
+                raise cells.refuse(
+                    row,
+                    "waypoint",
+                    f"entry already has a time at waypoint {waypoint} of stage {stage} "
+                    "(a duplicate import?)",
+                    "one time per entry and waypoint",
+                    row.get("time"),
+                )
+            out.append(
+                Placed(
+                    WaypointRecorded(
+                        entry_id=entry.entry_id,
+                        stage=stage,
+                        waypoint=waypoint,
+                        time_ms=time_ms,
+                        provenance=cells.provenance(row),
+                    ),
+                    row.line,
+                )
+            )
+        return out

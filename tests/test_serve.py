@@ -1,0 +1,298 @@
+"""The live site: its API answers as the command line does, follows appends, refuses clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+
+from starlette.testclient import TestClient
+
+from rally_standings.app._server import create_app
+from rally_standings.engine import Recorder
+from rally_standings.events import StageResultRecorded
+from tests.helpers import classes_rally, cli
+
+
+@pytest.fixture(scope="module")
+def classes_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two-class rally of test_classes_waypoints, as a log file."""
+    return classes_rally(tmp_path_factory.mktemp("serve") / "c.rallylog")
+
+
+@pytest.fixture
+def client(classes_log: Path) -> Iterator[TestClient]:
+    """The site of that rally."""
+    with TestClient(create_app(classes_log)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize(
+    ("api", "command"),
+    [
+        ("standings?category=cars", "show {log} -c cars -f json"),
+        ("standings?category=cars&after=1", "show {log} -c cars --after 1 -f json"),
+        (
+            "standings?category=cars&after=1&class=B",
+            "show {log} -c cars --after 1 --class B -f json",
+        ),
+        (
+            "standings?category=cars&after=2&waypoint=2",
+            "show {log} -c cars --after 2 --waypoint 2 -f json",
+        ),
+        (
+            "standings?category=cars&after=2&waypoint=3&class=B",
+            "show {log} -c cars --after 2 --waypoint 3 --class B -f json",
+        ),
+        ("standings?category=cars&as_of=12", "show {log} -c cars --as-of 12 -f json"),
+        ("stage?category=cars&stage=1", "stage {log} -c cars -s 1 -f json"),
+        ("stage?category=cars&stage=1&class=A", "stage {log} -c cars -s 1 --class A -f json"),
+        ("stage?category=cars&stage=2&waypoint=1", "stage {log} -c cars -s 2 --waypoint 1 -f json"),
+        ("penalties?category=cars", "penalties {log} -c cars -f json"),
+    ],
+)
+def test_the_api_answers_as_the_command_line(
+    client: TestClient,
+    classes_log: Path,
+    capsys: pytest.CaptureFixture[str],
+    api: str,
+    command: str,
+) -> None:
+    """Each API answer is the JSON the same question gets from the command line, byte for byte."""
+    response = client.get(f"/api/{api}")
+    code, out, _ = cli(capsys, command.format(log=classes_log))
+    assert (response.status_code, code) == (200, 0)
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.text == out
+
+
+def test_the_rally_endpoint_lists_categories_classes_and_stage_states(client: TestClient) -> None:
+    """/api/rally: the classes, each stage's state, and what the page shows first (the GC at the
+    latest waypoint of the stage being run)."""
+    data = client.get("/api/rally").json()
+    (cars,) = data["categories"]
+    assert (data["rally"], data["last_seq"]) == ("C", 27)
+    assert cars["classes"] == ["A", "B"]
+    assert [(s["stage"], s["state"], s["results"], s["waypoints"]) for s in cars["stages"]] == [
+        (1, "results", 5, []),
+        (2, "running", 0, [1, 2, 3]),
+    ]
+    assert cars["current"] == {"after": 2, "waypoint": 3}
+
+
+def test_the_events_endpoint_is_the_log_as_json_lines(
+    client: TestClient,
+    classes_log: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """/api/events?since=S: the records from S on, one JSON object a line, as `events -f jsonl`."""
+    response = client.get("/api/events?since=25")
+    _, out, _ = cli(capsys, f"events {classes_log} -f jsonl")
+    assert response.status_code == 200
+    assert response.text == "".join(out.splitlines(keepends=True)[24:])
+    assert [json.loads(line)["seq"] for line in response.text.splitlines()] == [25, 26, 27]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "what"),
+    [
+        ("/api/standings?category=vans", 404, "unknown category"),
+        ("/api/standings?category=cars&after=7", 404, "unknown stage"),
+        ("/api/standings?category=cars&class=Z", 404, "unknown class"),
+        ("/api/standings?category=cars&after=2&waypoint=9", 404, "unknown waypoint"),
+        ("/api/stage?category=cars&stage=9", 404, "unknown stage"),
+        ("/api/standings?category=cars&as_of=999", 404, "no such log sequence"),
+        ("/api/nothing", 404, "no such endpoint"),
+        ("/nothing", 404, "no such page"),
+        ("/api/standings", 400, "malformed parameter"),
+        ("/api/standings?category=cars&after=two", 400, "malformed parameter"),
+        ("/api/standings?category=cars&after=-1", 400, "malformed parameter"),
+        ("/api/standings?category=cars&colour=red", 400, "malformed parameter"),
+        ("/api/standings?category=cars&category=bikes", 400, "a parameter given twice"),
+        ("/api/standings?category=cars&waypoint=1", 400, "a waypoint without its stage"),
+        ("/api/stage?category=cars", 400, "malformed parameter"),
+        ("/api/events?since=0", 400, "malformed parameter"),
+    ],
+)
+def test_refusals_are_json_with_the_right_status(
+    client: TestClient, url: str, status: int, what: str
+) -> None:
+    """A bad question is a JSON error (what, where, expected, received) with 400 or 404, never
+    a traceback."""
+    response = client.get(url)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert (error["status"], error["what"]) == (status, what)
+    assert "Traceback" not in response.text
+
+
+def _damage(path: Path) -> None:
+    """Append a whole frame whose payload checksum fails: damage, not a torn tail."""
+    payload = b"\x93\x01\x02\x03"
+    head = struct.pack(">II", len(payload), zlib.crc32(payload) ^ 1)
+    with open(path, "ab") as handle:
+        handle.write(head + struct.pack(">I", zlib.crc32(head)) + payload)
+
+
+def test_a_damaged_log_is_a_503_and_the_page_still_loads(tmp_path: Path, classes_log: Path) -> None:
+    """Damage found while following: every API answer is a 503 naming it; the page itself loads
+    (and shows the error). A log damaged before the server started is the same."""
+    log = tmp_path / "d.rallylog"
+    log.write_bytes(classes_log.read_bytes())
+    with TestClient(create_app(log)) as client:
+        assert client.get("/api/standings?category=cars").status_code == 200
+        _damage(log)
+        response = client.get("/api/standings?category=cars")
+        assert response.status_code == 503
+        assert "frame checksum mismatch" in response.json()["error"]["message"]
+        assert client.get("/api/rally").status_code == 503
+        page = client.get("/")
+        assert page.status_code == 200
+        assert 'id="error"' in page.text
+    with TestClient(create_app(log)) as client:
+        assert client.get("/api/rally").status_code == 503
+
+
+def test_the_site_follows_appends_without_restarting(tmp_path: Path, classes_log: Path) -> None:
+    """A result appended after the server started is in the next answer; a torn (unfinished)
+    append is not read until it is whole."""
+    log = tmp_path / "f.rallylog"
+    log.write_bytes(classes_log.read_bytes())
+    with TestClient(create_app(log)) as client:
+        assert client.get("/api/rally").json()["categories"][0]["current"]["after"] == 2
+        with Recorder(log) as recorder:
+            recorder.append(StageResultRecorded(entry_id="cars:102", stage=2, time_ms=3_000_000))
+        data = client.get("/api/standings?category=cars").json()
+        assert (data["after_stage"], data["rows"][0]["number"]) == (2, "102")
+        size = log.stat().st_size
+        with open(log, "ab") as handle:
+            handle.write(b"\x00\x00\x01\x00\x12")  # the start of a frame header: torn
+        assert client.get("/api/rally").json()["last_seq"] == 28
+        assert log.stat().st_size == size + 5
+
+
+def _serve(log: Path) -> tuple[subprocess.Popen[str], int]:
+    """`standings serve LOG --port 0` in its own process; (the process, its port)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith(f"serving {log} on http://127.0.0.1:"), line
+    port = int(line.split("127.0.0.1:")[1].split("/")[0])
+    return process, port
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_serve_streams_one_message_per_append_from_another_process(
+    tmp_path: Path,
+    classes_log: Path,
+) -> None:
+    """The server in one process, `standings record` in another: the update stream says
+    `append` with the new seq, and the API has the result."""
+    import http.client
+
+    log = tmp_path / "s.rallylog"
+    log.write_bytes(classes_log.read_bytes())
+    process, port = _serve(log)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/updates")
+        stream = connection.getresponse()
+        assert stream.status == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.readline() == b"retry: 1000\n"
+        assert stream.readline() == b"event: hello\n"
+        assert json.loads(stream.readline().removeprefix(b"data: ")) == {"state": "ok", "seq": 27}
+        recorded = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rally_standings.app._cli",
+                "record",
+                str(log),
+                "result",
+                "-c",
+                "cars",
+                "--stage",
+                "2",
+                "--entry",
+                "101",
+                "--time",
+                "0:59:00",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert recorded.returncode == 0, recorded.stderr
+        lines = []
+        deadline = time.monotonic() + 30
+        while b"event: append\n" not in lines and time.monotonic() < deadline:
+            lines.append(stream.readline())
+        data = stream.readline()
+        assert json.loads(data.removeprefix(b"data: ")) == {"seq": 28}
+        connection.close()
+        api = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        api.request("GET", "/api/standings?category=cars")
+        answer = json.loads(api.getresponse().read())
+        assert answer["rows"][0]["number"] == "101"
+        api.close()
+    finally:
+        _stop(process)
+    assert process.returncode in (0, -15)
+    assert log.read_bytes().startswith(classes_log.read_bytes())  # the server wrote nothing
+
+
+def test_serve_refuses_a_missing_log_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No log there: exit 2 and one line, before listening."""
+    code, out, err = cli(capsys, f"serve {tmp_path / 'none.rallylog'} --port 0")
+    assert (code, out) == (2, "")
+    assert err.startswith("standings: error: no such log")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("--host '\ufff9'", "not an address"),
+        ("--host 256.0.0.1", "cannot listen there"),
+        ("--port 70000", "out of range"),
+    ],
+)
+def test_serve_refuses_where_it_cannot_listen_in_one_line(
+    classes_log: Path, capsys: pytest.CaptureFixture[str], options: str, message: str
+) -> None:
+    """A bad address or port: exit 2 and one line naming it, nothing served."""
+    try:
+        code, out, err = cli(capsys, f"serve {classes_log} {options}")
+    except SystemExit as stopped:  # refused by the option's type, as argparse does
+        out, err = capsys.readouterr()
+        code = stopped.code if isinstance(stopped.code, int) else 2
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert message in err
