@@ -29,7 +29,6 @@ from rally_standings.events import (
     parse_time,
     write_new_file,
 )
-from rally_standings.outputs import render_chunks
 from rally_standings.replays import load, resolve_log
 
 __all__ = [
@@ -335,6 +334,8 @@ def emit(result: object, args: argparse.Namespace, *, previous: Standings | None
 
         draw(result, previous=previous)
     else:
+        from rally_standings.outputs import render_chunks  # not at start-up: record needs none
+
         for chunk in render_chunks(result, getattr(args, "format", "table")):
             sys.stdout.write(chunk)
     return 0

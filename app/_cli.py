@@ -7,29 +7,54 @@ event) prints one line on stderr and exits with status 2; nothing is written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from collections.abc import Sequence
 
-from rally_standings.app import (  # noqa: F401 (they declare the commands)
-    _files,
-    _query,
-    _record,
-    _serve,
-)
 from rally_standings.app._base import COMMANDS, EXIT_USER_ERROR, Command, Parser
 from rally_standings.events import RallyError, one_line
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+COMMAND_MODULES = {
+    "import": "_files",
+    "verify": "_files",
+    "synth": "_files",
+    "report": "_files",
+    "log": "_files",
+    "show": "_query",
+    "replay": "_query",
+    "stage": "_query",
+    "explain": "_query",
+    "whatif": "_query",
+    "penalties": "_query",
+    "history": "_query",
+    "events": "_query",
+    "record": "_record",
+    "serve": "_serve",
+}
+"""Which module of ``rally_standings.app`` declares each command, in the order ``--help``
+lists them: a run imports only its command's module (tests/test_cli.py checks the table
+against the commands the modules declare)."""
+
+
+def _declare(argv: Sequence[str] | None) -> None:
+    """Import the modules that declare the commands ``argv`` names (all, if it names none)."""
+    named = {COMMAND_MODULES[word] for word in argv or () if word in COMMAND_MODULES}
+    for module in sorted(named) if named else dict.fromkeys(COMMAND_MODULES.values()):
+        importlib.import_module(f"rally_standings.app.{module}")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every declared command (``COMMANDS``), groups as nested subcommands.
 
-    With ``argv``, only the commands (and record kinds) it names get their options
-    declared: the others are listed with their help line, which is all that
-    ``--help`` shows of them, and a run does not pay for building them.
+    With ``argv``, only the commands (and record kinds) it names get a parser and
+    their options: a run does not pay for building the others. Where it names
+    none (``standings --help``, a misspelt command), every command is listed
+    with its help line, which is all that ``--help`` shows of them.
     """
+    _declare(argv)
     wanted = None if argv is None else set(argv)
     Command.wanted = wanted
     parser = Parser(
@@ -42,17 +67,21 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )
     groups: dict[str, argparse._SubParsersAction[Parser]] = {}
-    for key, command in COMMANDS.items():
-        if command.group is not None:
-            continue
+    tops = [command for command in COMMANDS.values() if command.group is None]
+    named = [command for command in tops if wanted is not None and command.name in wanted]
+    for command in named or tops:  # a run names its command: no parser for the others
         sub = commands.add_parser(command.name, help=command.help)
-        members = [c for c in COMMANDS.values() if c.group == key]
+        members = [c for c in COMMANDS.values() if c.group == command.name]
         if members:
-            groups[key] = sub.add_subparsers(
-                dest=f"{key}_command", required=True, metavar="ACTION", parser_class=Parser
+            groups[command.name] = sub.add_subparsers(
+                dest=f"{command.name}_command",
+                required=True,
+                metavar="ACTION",
+                parser_class=Parser,
             )
-            for member in members:
-                leaf = groups[key].add_parser(member.name, help=member.help)
+            chosen = [m for m in members if wanted is not None and m.name in wanted]
+            for member in chosen or members:
+                leaf = groups[command.name].add_parser(member.name, help=member.help)
                 if wanted is None or member.name in wanted:
                     member.arguments(leaf)
                 leaf.set_defaults(handler=member.run)

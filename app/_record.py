@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
+from rally_standings import events
 from rally_standings.app._base import (
     Command,
     UsageError,
@@ -53,11 +54,6 @@ from rally_standings.events import (
     StageScheduled,
     WaypointRecorded,
 )
-from rally_standings.outputs import event_line
-from rally_standings.replays.timing import FORMATS as SHEET_FORMATS
-from rally_standings.replays.timing import KINDS as SHEET_KINDS
-from rally_standings.replays.timing import Request as SheetRequest
-from rally_standings.replays.timing import import_sheet
 
 __all__ = ["KINDS", "RecordKind"]
 
@@ -495,7 +491,9 @@ class _FromSheet(RecordKind):
     sheet_kind: ClassVar[str]
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        sheet_kind = SHEET_KINDS[self.sheet_kind]
+        from rally_standings.replays.timing import FORMATS, KINDS  # only for this kind
+
+        sheet_kind = KINDS[self.sheet_kind]
         parser.add_argument(
             "--from",
             dest="sheet",
@@ -518,7 +516,7 @@ class _FromSheet(RecordKind):
         parser.add_argument(
             "--format",
             dest="sheet_format",
-            choices=sorted(SHEET_FORMATS),
+            choices=sorted(FORMATS),
             help="the sheet's format (default: from its name, .csv)",
         )
 
@@ -527,7 +525,9 @@ class _FromSheet(RecordKind):
 
     def record_sheet(self, args: argparse.Namespace, recorder: Recorder) -> str:
         """Import the sheet into the recorder's log; the line to print."""
-        request = SheetRequest(
+        from rally_standings.replays.timing import Request, import_sheet
+
+        request = Request(
             stage=getattr(args, "stage", None),
             corrections=getattr(args, "corrections", False),
             source=args.source,
@@ -606,7 +606,7 @@ class Record(Command):
                 event = kind.build(args, recorder, source)
                 record = recorder.append(event, recorded_at=now_iso())
                 cut = recorder.cut
-        sys.stdout.write(event_line(record))
+        sys.stdout.write(_event_line(record))
         if cut is not None:
             sys.stderr.write(f"standings: cut {cut}\n")
         return 0
@@ -616,7 +616,7 @@ class Record(Command):
         check_output(args.log, force=args.force)
         with output_file(args.log, force=args.force) as temporary:
             record = create_log(temporary, declaration, recorded_at=now_iso())
-        sys.stdout.write(f"created {args.log}\n{event_line(record)}")
+        sys.stdout.write(f"created {args.log}\n{_event_line(record)}")
         return 0
 
 
@@ -659,3 +659,10 @@ def _naming_the_option() -> Iterator[None]:
             expected=error.expected,
             received=error.received,
         ) from None
+
+
+def _event_line(record: events.Record) -> str:
+    """The record as ``standings events`` lists it (the outputs imported only now)."""
+    from rally_standings.outputs import event_line
+
+    return event_line(record)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 
 from rally_standings.app._base import Command, UsageError, whole_number
@@ -44,6 +43,8 @@ class Serve(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
+        import socket  # here, not at start-up: every other command goes without it
+
         try:
             import uvicorn
 

@@ -8,6 +8,8 @@ trace changes (``penalties``, ``history``). The event vocabulary lives in
 ``rally_standings.events``.
 """
 
+from typing import TYPE_CHECKING
+
 from rally_standings.engine._checkpoint import checkpoint_path
 from rally_standings.engine._fold import (
     CancellationState,
@@ -22,7 +24,6 @@ from rally_standings.engine._fold import (
 )
 from rally_standings.engine._names import fold_name, name_matches
 from rally_standings.engine._rally import Rally, Recorder, create_log, load, now_iso
-from rally_standings.engine._repair import CheckReport, RepairReport, check_log, repair_log
 from rally_standings.engine._standings import (
     CombinedResult,
     Component,
@@ -35,20 +36,34 @@ from rally_standings.engine._standings import (
     gc_stages,
     require_class,
 )
-from rally_standings.engine._whatif import (
-    Change,
-    HistoryEntry,
-    PenaltyListing,
-    StageComparison,
-    WhatIf,
-    WhatIfRow,
-    history,
-    hypotheses,
-    overlay,
-    penalties,
-    what_if,
-    what_if_all_stages,
-)
+from rally_standings.events import on_first_use
+
+if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
+    from rally_standings.engine._repair import CheckReport, RepairReport, check_log, repair_log
+    from rally_standings.engine._whatif import (
+        Change,
+        HistoryEntry,
+        PenaltyListing,
+        StageComparison,
+        WhatIf,
+        WhatIfRow,
+        history,
+        hypotheses,
+        overlay,
+        penalties,
+        what_if,
+        what_if_all_stages,
+    )
+
+_ON_FIRST_USE = ("rally_standings.engine._whatif", "rally_standings.engine._repair")
+"""Modules imported when one of their public names (``__all__``) is first asked for:
+recording an event or showing the standings does not pay for the what-if and repair code
+at start-up."""
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all attribute
+    __getattr__ = on_first_use(globals(), _ON_FIRST_USE)
+
 
 __all__ = [
     "CancellationState",

@@ -45,7 +45,7 @@ __all__ = [
     "write_checkpoint",
 ]
 
-FORMAT = 1
+FORMAT = 2
 _GROUPS = ("rally", "entries", "stages", "cancellations", "penalties", "retirements", "coverage")
 
 
@@ -197,7 +197,8 @@ def read_checkpoint(
 
 
 def _restore(body: dict[str, Any], last_seq: int) -> Fold:
-    events = [record.event for record in decode_frame(body["events"]).records()]
+    frame = decode_frame(body["events"])
+    events = [event for run in frame.runs for event in frame.run_events(run)]
     grouped: dict[str, list[Any]] = {}
     start = 0
     for name, count in zip(_GROUPS, body["counts"], strict=True):

@@ -177,6 +177,27 @@ class FoldState:
     """(stage, waypoint, ((entry id, time ms, seq, provenance), …)) per waypoint recorded."""
 
 
+def pack_ints(values: Sequence[int]) -> tuple[str, bytes]:
+    """A column of integers as the narrowest array type that holds them all, and its bytes
+    in this machine's order (a checkpoint says which order it was written in)."""
+    low, high = (min(values), max(values)) if values else (0, 0)
+    for code in ("B", "H", "I", "Q") if low >= 0 else ("b", "h", "i", "q"):
+        bits = 8 * array(code).itemsize
+        if (0 if code.isupper() else -(1 << (bits - 1))) <= low and high < (
+            1 << (bits if code.isupper() else bits - 1)
+        ):
+            return code, array(code, values).tobytes()
+    return "q", array("q", values).tobytes()  # pragma: no cover - wider than 64 bits: refused
+
+
+def unpack_ints(packed: Sequence[Any]) -> list[int]:
+    """The column ``pack_ints`` packed."""
+    code, data = packed
+    values = array(str(code))
+    values.frombytes(data)
+    return values.tolist()
+
+
 class Splits:
     """The elapsed times recorded at one waypoint of one stage, column by column."""
 
@@ -327,9 +348,7 @@ class Fold:
         assert data is not None
         columns = {}
         for column in ("entries", "times", "seqs", "provenance"):
-            values = array("q")
-            values.frombytes(data[column])
-            columns[column] = values.tolist()
+            columns[column] = unpack_ints(data[column])
         start = 0
         for stage, waypoint, count in data["keys"]:
             splits = self._split_store[(stage, waypoint)] = Splits()
@@ -841,7 +860,7 @@ class Fold:
             ],
             "retirements": [(r.event, r.seq) for r in self._retirements.values()],
             "coverage": list(self._coverage.values()),
-            "results": {name: array("q", getattr(self, name)).tobytes() for name in _COLUMNS},
+            "results": {name: pack_ints(getattr(self, name)) for name in _COLUMNS},
             "corrections": [
                 (result, c.seq, c.time_ms, c.reason, c.provenance)
                 for result, corrections in self._corrections.items()
@@ -859,9 +878,7 @@ class Fold:
                     [stage, waypoint, len(splits.entries)] for (stage, waypoint), splits in items
                 ],
                 **{
-                    column: array(
-                        "q", [v for _, split in items for v in getattr(split, column)]
-                    ).tobytes()
+                    column: pack_ints([v for _, split in items for v in getattr(split, column)])
                     for column in ("entries", "times", "seqs", "provenance")
                 },
             },
@@ -884,10 +901,7 @@ class Fold:
         for event, seq, category in data["cancellations"]:
             fold._cancellations[(event.stage, category)] = CancellationState(category, event, seq)
         for name in _COLUMNS:
-            column = getattr(fold, name)
-            stored = array("q")
-            stored.frombytes(data["results"][name])
-            column.extend(stored.tolist())
+            getattr(fold, name).extend(unpack_ints(data["results"][name]))
         categories = [entry.category for entry in fold._entries]
         entries, stages, latest = fold._r_entry, fold._r_stage, fold._latest
         for result, (entry, stage) in enumerate(zip(entries, stages, strict=True)):

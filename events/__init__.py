@@ -63,6 +63,7 @@ from rally_standings.events._log import (
 )
 from rally_standings.events._model import *  # noqa: F403 (the vocabulary: _model.__all__)
 from rally_standings.events._model import __all__ as _vocabulary
+from rally_standings.events._modules import on_first_use
 
 __all__ = [
     "CODEC",
@@ -108,6 +109,7 @@ __all__ = [
     "format_signed",
     "format_time",
     "mapped",
+    "on_first_use",
     "one_line",
     "parse_duration",
     "parse_time",

@@ -31,7 +31,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import secrets
 import stat
 import struct
 import time
@@ -866,7 +865,7 @@ def building(path: str | os.PathLike[str], *, replace: bool = False) -> Iterator
     never a file at ``path``.
     """
     target = check_new_file(path, replace=replace)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         yield temporary
         try:

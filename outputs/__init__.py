@@ -9,23 +9,17 @@ gives its JSON shape as plain data. This module's names are cheap to import
 """
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from rally_standings.outputs._data import (
-    converter,
-    csv_chunks,
-    csv_text,
-    event_data,
-    json_chunks,
-    json_text,
-    to_data,
-)
-from rally_standings.outputs._tables import describe, event_line, plain
+from rally_standings.events import on_first_use
 from rally_standings.outputs._text import (
     Move,
     Reference,
     crew_text,
+    describe,
     display_width,
     driver,
+    event_line,
     gap_text,
     move,
     move_by,
@@ -34,18 +28,43 @@ from rally_standings.outputs._text import (
     title,
     who,
 )
-from rally_standings.outputs._views import (
-    Classification,
-    EventLog,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
+
+if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
+    from rally_standings.outputs._data import (
+        converter,
+        csv_chunks,
+        csv_text,
+        event_data,
+        json_chunks,
+        json_text,
+        to_data,
+    )
+    from rally_standings.outputs._tables import plain
+    from rally_standings.outputs._views import (
+        Classification,
+        EventLog,
+        Explanation,
+        Hypothetical,
+        LeaderComparison,
+        PenaltyList,
+        Replay,
+        StageRanking,
+        StandingsHistory,
+        UnclassifiedExplanation,
+    )
+
+_ON_FIRST_USE = (
+    "rally_standings.outputs._views",
+    "rally_standings.outputs._data",
+    "rally_standings.outputs._tables",
 )
+"""Modules imported when one of their public names is first asked for: a command that
+prints one event line (``record``) does not pay for the views, tables and JSON at start-up."""
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all attribute
+    __getattr__ = on_first_use(globals(), _ON_FIRST_USE)
+
 
 FORMATS = ("table", "json", "csv", "text", "jsonl")
 """What ``render`` writes: plain tables (``text`` for the event log), JSON (``jsonl``: one
@@ -59,6 +78,10 @@ def render(result: object, format: str) -> str:
 
 def render_chunks(result: object, format: str) -> Iterator[str]:
     """``result`` as text in ``format``, in pieces (a long replay is written as it is made)."""
+    from rally_standings.outputs._data import csv_chunks, json_chunks
+    from rally_standings.outputs._tables import plain
+    from rally_standings.outputs._views import EventLog
+
     if format in ("table", "text"):
         if isinstance(result, EventLog):
             return map(event_line, result.records)

@@ -10,11 +10,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
-from rally_standings.events import Event, Record, format_signed, format_time
+from rally_standings.events import format_signed, format_time
 from rally_standings.outputs._text import (
     STATUS_ORDER,
     Reference,
     crew_text,
+    describe,
+    event_line,
     gap_text,
     move_by,
     moves,
@@ -44,8 +46,6 @@ __all__ = [
     "CLASS_HEADERS",
     "RECORD_NOTE",
     "class_cells",
-    "describe",
-    "event_line",
     "grouped",
     "history_note",
     "in_class",
@@ -542,24 +542,6 @@ def _history(view: StandingsHistory) -> str:
     else:
         lines += ["", "The first column is each event's record number in the log."]
     return "\n".join(lines) + "\n"
-
-
-def _source(event: Event) -> str:
-    provenance = event.provenance
-    if provenance.kind == "recorded" and provenance.detail is None:
-        return ""
-    detail = f": {provenance.detail}" if provenance.detail else ""
-    return f"  [{provenance.kind}{detail}]"
-
-
-def describe(event: Event, *, source: bool = True) -> str:
-    """One line saying what an event records (and, unless ``source`` is off, where from)."""
-    return event.describe() + (_source(event) if source else "")
-
-
-def event_line(record: Record) -> str:
-    """A record as one line of ``standings events``: seq, type, what it records."""
-    return f"{record.seq:>6}  {record.type:<23}  {describe(record.event)}\n"
 
 
 def _event_log(view: EventLog) -> str:

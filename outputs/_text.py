@@ -14,7 +14,7 @@ from typing import Literal
 import attrs
 
 from rally_standings.engine import Row, Standings, Unclassified
-from rally_standings.events import Person, Provenance, format_signed
+from rally_standings.events import Event, Person, Provenance, Record, format_signed
 
 __all__ = [
     "STATUS_ORDER",
@@ -22,8 +22,10 @@ __all__ = [
     "Reference",
     "all_tied",
     "crew_text",
+    "describe",
     "display_width",
     "driver",
+    "event_line",
     "gap_text",
     "move",
     "move_by",
@@ -268,3 +270,24 @@ class Reference:
 def to_reference(time_ms: int, reference_ms: int | None) -> int | None:
     """A time against the reference crew's (negative: ahead of it); None if it has none."""
     return None if reference_ms is None else time_ms - reference_ms
+
+
+# ---------------------------------------------------------------------- events
+
+
+def _source(event: Event) -> str:
+    provenance = event.provenance
+    if provenance.kind == "recorded" and provenance.detail is None:
+        return ""
+    detail = f": {provenance.detail}" if provenance.detail else ""
+    return f"  [{provenance.kind}{detail}]"
+
+
+def describe(event: Event, *, source: bool = True) -> str:
+    """One line saying what an event records (and, unless ``source`` is off, where from)."""
+    return event.describe() + (_source(event) if source else "")
+
+
+def event_line(record: Record) -> str:
+    """A record as one line of ``standings events``: seq, type, what it records."""
+    return f"{record.seq:>6}  {record.type:<23}  {describe(record.event)}\n"

@@ -28,7 +28,6 @@ from rally_standings.events import format_signed, format_time
 from rally_standings.outputs._tables import (
     RECORD_NOTE,
     class_cells,
-    describe,
     grouped,
     history_note,
     in_class,
@@ -46,6 +45,7 @@ from rally_standings.outputs._text import (
     Move,
     Reference,
     crew_text,
+    describe,
     gap_text,
     move_by,
     moves,

@@ -500,3 +500,39 @@ def test_negative_amount_is_a_bonus(built: Path, capsys: pytest.CaptureFixture[s
     assert "P2: cars:200 at stage 5 -0:02:00" in out
     rows = gc(capsys, built, 5)
     assert rows[:2] == [(1, "200", "5:28:00", None), (2, "201", "5:29:00", "+0:01:00")]
+
+
+def test_the_command_table_names_the_module_of_every_command() -> None:
+    """COMMAND_MODULES (which module to import for a command) lists every top-level command
+    the app's modules declare, each with the module that declares it, and nothing else."""
+    import importlib
+
+    from rally_standings.app._base import COMMANDS
+    from rally_standings.app._cli import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(f"rally_standings.app.{module}")
+    declared = {
+        command.name: command.__module__.rsplit(".", 1)[1]
+        for command in COMMANDS.values()
+        if command.group is None
+    }
+    assert declared == COMMAND_MODULES
+
+
+def test_a_run_imports_only_its_commands_module() -> None:
+    """`standings record …` does not import the query commands, the outputs or the what-if
+    code (start-up is most of what recording one result costs)."""
+    code = (
+        "import sys\n"
+        "from rally_standings.app import main\n"
+        "main(['record', 'nowhere.rallylog', 'rescind', '--penalty', 'P', '--reason', 'r'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('rally_standings')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = proc.stdout
+    assert "rally_standings.app._record" in loaded
+    for absent in ("app._query", "app._files", "outputs", "engine._whatif", "replays.timing"):
+        assert f"rally_standings.{absent}" not in loaded, absent
