@@ -23,7 +23,14 @@ from rally_standings.engine._fold import (
     Splits,
 )
 from rally_standings.engine._names import fold_name, name_matches
-from rally_standings.engine._rally import Rally, Recorder, create_log, load, now_iso
+from rally_standings.engine._rally import (
+    CHECKPOINT_LAG,
+    Rally,
+    Recorder,
+    create_log,
+    load,
+    now_iso,
+)
 from rally_standings.engine._standings import (
     CombinedResult,
     Component,
@@ -66,6 +73,7 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all a
 
 
 __all__ = [
+    "CHECKPOINT_LAG",
     "CancellationState",
     "Change",
     "CheckReport",

@@ -568,7 +568,7 @@ class Recorder:
         path: str | os.PathLike[str],
         *,
         wait_seconds: float = 0.0,
-        checkpoint_lag: int = CHECKPOINT_LAG,
+        checkpoint_lag: int | None = CHECKPOINT_LAG,
     ) -> None:
         self.path = Path(path)
         self._lag = checkpoint_lag
@@ -673,11 +673,11 @@ class Recorder:
         """Refresh the checkpoint if it lags too far behind the log, then release the lock.
 
         A recorder that appended writes one when there is none, or the one there is
-        lags, by ``checkpoint_lag`` frames or more (default ``CHECKPOINT_LAG``); in
-        between, opening the log folds the frames after the checkpoint (a few small
-        ones).
+        lags, by ``checkpoint_lag`` frames or more (default ``CHECKPOINT_LAG``; None:
+        never, for a log built under a temporary name); in between, opening the log
+        folds the frames after the checkpoint (a few small ones).
         """
-        if self._appended and self._behind >= self._lag:
+        if self._appended and self._lag is not None and self._behind >= self._lag:
             self._appended = False
             with contextlib.suppress(OSError):
                 write_checkpoint(self.path, self._rally.fold, self.path.stat().st_size)

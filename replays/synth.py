@@ -310,7 +310,7 @@ def _write_synth(
     )
     count = 1
     pending: list[Event] = []
-    with Recorder(target) as recorder:
+    with Recorder(target, checkpoint_lag=None) as recorder:  # none beside a temporary name
         for event in synth_events(spec):
             pending.append(event)
             if len(pending) >= batch:

@@ -22,15 +22,17 @@ from pathlib import Path
 import pytest
 
 from rally_standings.app import main
-from rally_standings.engine import Recorder
+from rally_standings.engine import CHECKPOINT_LAG, Recorder
 from rally_standings.events import (
     LogReplacedError,
     PenaltyImposed,
     StageResultRecorded,
     read_records,
+    scan_file,
 )
 from rally_standings.events._log import HEADER, MAX_FRAME_BYTES, scan_bytes
 from rally_standings.outputs._text import display_width
+from rally_standings.replays.synth import SynthSpec, write_synth
 from tests.helpers import start_rally
 
 STANDINGS = str(Path(sys.executable).with_name("standings"))
@@ -403,7 +405,16 @@ def test_synth_refuses_an_existing_file_and_writes_atomically(tmp_path: Path) ->
     assert sha(out) == before
     assert run(f"synth -o {out} --entries 6 --stages 2 --seed 2 --force")[0] == 0
     assert sha(out) != before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".checkpoint") == ["s.rallylog"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.rallylog"]
+
+
+def test_synth_leaves_nothing_but_the_log(tmp_path: Path) -> None:
+    """A synth written in many appends (more than a recorder's checkpoint lag) leaves the
+    log alone: no checkpoint beside the temporary name it was built under."""
+    out = tmp_path / "many.rallylog"
+    write_synth(out, SynthSpec(entries=40, stages=3, waypoints=3), batch=10)
+    assert len(scan_file(out).frames) > CHECKPOINT_LAG
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.rallylog"]
 
 
 def test_a_killed_synth_leaves_no_log(tmp_path: Path) -> None:
