@@ -195,7 +195,6 @@ def test_the_report_ranks_a_class_and_charts_a_stage_waypoint_by_waypoint(log: P
     """report --class B --waypoint-stage 2: the category of class B only (its standings table
     holds B's crews, ranked 1…n) and a chart of the places at waypoints 1, 2 and 3 of stage 2
     drawing the crews classified there."""
-    pytest.importorskip("matplotlib")
     from rally_standings.outputs.report import build_report
     from tests.helpers import parse_html, table_records
 

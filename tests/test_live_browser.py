@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import starlette  # noqa: F401 (the serve extra, installed with the test extra)
+import uvicorn  # noqa: F401
 
 from tests.helpers import classes_rally
-
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
 
 CHROMIUM = next(
     (

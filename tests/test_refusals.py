@@ -359,7 +359,6 @@ def test_wait_takes_only_a_finite_number_of_seconds(rally_log: Path, value: str)
 
 def test_report_into_a_fifo_is_refused(tmp_path: Path) -> None:
     """`report -o FIFO` hung on opening the pipe: refused, with or without --force."""
-    pytest.importorskip("matplotlib")
     fifo = tmp_path / "page.html"
     os.mkfifo(fifo)
     with _deadline(60):
@@ -375,7 +374,6 @@ def test_report_into_a_fifo_is_refused(tmp_path: Path) -> None:
 def test_report_and_chart_refuse_an_existing_file_unless_forced(tmp_path: Path) -> None:
     """`report` and `report --chart` overwrote silently; now refused unless --force, and the
     refusal comes before the report is drawn."""
-    pytest.importorskip("matplotlib")
     for name, extra in (("page.html", ""), ("chart.svg", " --chart gaps -c cars")):
         out = tmp_path / name
         out.write_text("keep me")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
+import starlette  # noqa: F401 (the serve extra, installed with the test extra)
+import uvicorn  # noqa: F401
 
 from benchmarks import serve as bench
 from rally_standings.engine import load

@@ -21,13 +21,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import starlette  # noqa: F401 (the serve extra, installed with the test extra)
+import uvicorn  # noqa: F401
 
 from rally_standings.app import main
 from rally_standings.events import scan_file
 from tests.helpers import lines_match
-
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "timing.md"
 _BLOCK = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<kind>\w+)\n(?P<body>.*?)```", re.S)
