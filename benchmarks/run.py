@@ -1,6 +1,6 @@
 """Benchmark the engine on the work a user pays for, beside what a user would pick instead.
 
-    python -m benchmarks.run [--scales small,results,live] [--output FILE] [--repeat N]
+    python -m benchmarks.run [--scales small,results,live,serve] [--output FILE] [--repeat N]
     python -m benchmarks.run --docs      # write the table of --output into docs/performance.md
 
 Workloads (generated once with ``standings synth`` into ``benchmarks/.cache``):
@@ -9,9 +9,12 @@ Workloads (generated once with ``standings synth`` into ``benchmarks/.cache``):
 * ``results``: results-heavy rallies, cars only, no waypoints: 2000 x 100 and
   5000 x 200 (a million entry-stages);
 * ``live``: a Dakar-sized rally followed live: 800 entries in three categories,
-  15 stages, 40 waypoint splits per entry and stage.
+  15 stages, 40 waypoint splits per entry and stage;
+* ``serve``: on that rally, a timing sheet's import, the standings at a waypoint
+  and ``standings serve`` under 200 clients (``benchmarks/serve.py``).
 
-Everything runs pinned to one core (polars limited to one thread). For every
+Everything but ``serve`` runs pinned to one core (polars limited to one thread);
+the server and its load clients run unpinned, as separate processes. For every
 synthetic workload the suite first checks that the polars and eventsourcing
 routes give exactly the engine's standings, so the routes do the same work: read
 the log and give the position and time of every entry after every stage.
@@ -23,6 +26,7 @@ test: the test suite only runs the smallest scale, for the JSON's shape.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc as garbage
 import json
 import os
@@ -33,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,7 @@ from benchmarks._alternatives import (
     eventsourcing_store,
     msgpack_floor,
 )
+from benchmarks._logs import LIVE, cached_log
 from rally_standings.engine import (
     Rally,
     Recorder,
@@ -71,8 +76,6 @@ from rally_standings.replays.synth import SynthSpec, write_synth
 __all__ = ["SCALES", "Workload", "engine_gc", "main", "run"]
 
 HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("BENCH_CACHE", HERE / ".cache"))
-"""Where generated logs are kept between runs (BENCH_CACHE overrides)."""
 DOCS = HERE.parent / "docs" / "performance.md"
 
 
@@ -95,13 +98,7 @@ SCALES: dict[str, list[Workload]] = {
         Workload("results 2000x100", SynthSpec(entries=2000, stages=100, categories=("cars",))),
         Workload("results 5000x200", SynthSpec(entries=5000, stages=200, categories=("cars",))),
     ],
-    "live": [
-        Workload(
-            "live 800x15, 40 waypoints",
-            SynthSpec(entries=800, stages=15, waypoints=40, seed=2),
-            live=True,
-        )
-    ],
+    "live": [Workload("live 800x15, 40 waypoints", LIVE, live=True)],
 }
 
 _PROCESS_RUNS = 7
@@ -118,20 +115,25 @@ def _one_core() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
+@contextlib.contextmanager
+def _every_core() -> Iterator[None]:
+    """Unpinned for a while: a server and its clients are separate processes, as deployed."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    pinned = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, pinned)
+
+
 def _log_for(workload: Workload) -> Path:
     """The workload's log, generated into the cache once; never with a checkpoint beside it."""
     if workload.spec is None:
         return shipped_logs()[workload.name]
-    spec = workload.spec
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / (
-        f"synth-{spec.entries}x{spec.stages}-w{spec.waypoints}-s{spec.seed}"
-        f"-{'-'.join(spec.categories)}.rallylog"
-    )
-    if not path.exists():
-        write_synth(path, spec)
-    checkpoint_path(path).unlink(missing_ok=True)
-    return path
+    return cached_log(workload.spec)
 
 
 def _best(function: Callable[[], object], repeat: int) -> float:
@@ -685,16 +687,76 @@ def run(
     startup = _startup() if processes else None
     results: list[dict[str, Any]] = []
     for scale in scales:
-        for workload in SCALES[scale]:
+        for workload in SCALES.get(scale, []):
             if advance is not None:
                 advance(0, description=f"benchmarking {workload.name}")
             seconds = startup["seconds"] if startup is not None else 0.0
             results.extend(_measure(workload, repeat, check, seconds, processes))
             if advance is not None:
                 advance(1)
+    if "serve" in scales:
+        if advance is not None:
+            advance(0, description="benchmarking the live server")
+        with _every_core():
+            results.extend(_serve_rows(quick=not processes))
+        if advance is not None:
+            advance(1)
     if startup is not None:
         results.append(startup)
     return {"machine": _machine(), "results": results}
+
+
+def _serve_rows(*, quick: bool) -> list[dict[str, Any]]:
+    """The live rally's timing-sheet import, waypoint standings and ``standings serve``
+    (benchmarks/serve.py), as rows of the table."""
+    from benchmarks import serve
+
+    document = serve.measure(quick=quick, seconds=3.0 if quick else 10.0)
+    size = _size(load(serve._dakar_log()))
+    name = "live 800x15, 40 waypoints"
+    imported, waypoints = document["import"], document["waypoint_standings"]
+    visible, closed = document["append_visible"], document["load"]["closed_loop"]
+    paced = document["load"]["paced_1s"]
+
+    def row(measure: str, seconds: float, p99: float | None = None) -> dict[str, Any]:
+        return _row(name, size, measure, seconds, work=False, p99=p99)
+
+    return [
+        row(
+            "timing sheet: import one stage's 800-row results file (in process, recorder opened)",
+            imported["in_process_median_s"],
+        ),
+        row(
+            "standings record LOG results --from FILE (whole process, 800 rows)",
+            imported["whole_process_median_s"],
+        ),
+        row(
+            f"engine: standings at waypoint {waypoints['waypoint']} of stage "
+            f"{waypoints['stage']} (median of many; the first after loading "
+            f"{waypoints['first_query_ms']:.1f} ms)",
+            waypoints["gc_median_ms"] / 1000,
+            waypoints["gc_p99_ms"] / 1000,
+        ),
+        row("engine: stage ranking at that waypoint", waypoints["stage_ranking_median_ms"] / 1000),
+        row(
+            f"serve: an append visible in /api/standings after its fsync "
+            f"(median of {visible['appends']})",
+            visible["median_ms"] / 1000,
+        ),
+        row(
+            f"serve: GET /api/standings, {closed['clients']} clients asking again as soon as "
+            f"answered, 10 appends/s ({closed['requests_per_s']:,.0f} requests/s, "
+            f"{closed['errors']} errors; median and p99)",
+            closed["p50_ms"] / 1000,
+            closed["p99_ms"] / 1000,
+        ),
+        row(
+            f"serve: GET /api/standings, {paced['clients']} clients once a second each "
+            f"({paced['errors']} errors; median and p99)",
+            paced["p50_ms"] / 1000,
+            paced["p99_ms"] / 1000,
+        ),
+    ]
 
 
 def _machine() -> dict[str, Any]:
@@ -846,6 +908,24 @@ def targets(document: dict[str, Any]) -> list[str]:
             f"- `standings show dakar-2004 --category cars` at most 2x "
             f'`python -c "import attrs, cattrs, msgpack"`: {ratio:.2f}x: {_verdict(ratio <= 2)}'
         )
+    for prefix, what, limit in (
+        ("timing sheet: import", "importing one stage's 800-row results file", 0.2),
+        ("engine: standings at waypoint", "the standings at a waypoint", 0.005),
+        ("serve: an append visible", "an append visible in /api/standings (median)", 0.1),
+    ):
+        found = _find(document, live, prefix)
+        if found is not None:
+            lines.append(
+                f"- live: {what} at most {_shown(limit)}: {_shown(found['seconds'])}: "
+                f"{_verdict(found['seconds'] <= limit)}"
+            )
+    loaded = _find(document, live, "serve: GET /api/standings, 200 clients asking")
+    if loaded is not None:
+        p99 = loaded["p99_seconds"]
+        lines.append(
+            f"- live: /api/standings p99 under 200 clients at most 50 ms: {_shown(p99)}: "
+            f"{_verdict(p99 <= 0.05)}"
+        )
     return lines
 
 
@@ -883,7 +963,7 @@ def update_docs(results: Path, page: Path = DOCS) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the suite, print the table and write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
-    parser.add_argument("--scales", default="small,results,live")
+    parser.add_argument("--scales", default="small,results,live,serve")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -901,9 +981,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     for scale in scales:
-        if scale not in SCALES:
+        if scale not in SCALES and scale != "serve":
             parser.error(f"unknown scale {scale!r} (expected one of {', '.join(SCALES)})")
-    steps = sum(len(SCALES[scale]) for scale in scales)
+    steps = sum(len(SCALES.get(scale, [None])) for scale in scales)
     with progress("benchmarking", steps) as advance:
         document = run(scales, args.repeat, processes=not args.in_process, advance=advance)
     args.output.write_text(json.dumps(document, indent=2) + "\n")

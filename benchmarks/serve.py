@@ -43,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks._logs import LIVE, cached_log
 from rally_standings.engine import Recorder, load
 from rally_standings.events import (
     StageKind,
@@ -51,15 +52,13 @@ from rally_standings.events import (
     StageScheduled,
     format_time,
 )
-from rally_standings.replays.synth import SynthSpec, write_synth
 from rally_standings.replays.timing import Request, import_sheet
 
 __all__ = ["DAKAR", "load_test", "main", "measure"]
 
 HERE = Path(__file__).resolve().parent
-CACHE = Path(os.environ.get("BENCH_CACHE", HERE / ".cache"))
-DAKAR = SynthSpec(entries=800, stages=15, waypoints=40, seed=14)
-"""The Dakar-sized live log of issue 14: 800 entries, 15 stages, 40 waypoints."""
+DAKAR = LIVE
+"""The Dakar-sized live log: 800 entries, 15 stages, 40 waypoints (the runner's ``live``)."""
 TARGETS = {
     "import_800_rows_s": 0.2,
     "waypoint_standings_ms": 5.0,
@@ -70,11 +69,7 @@ TARGETS = {
 
 def _dakar_log() -> Path:
     """The cached Dakar-sized log (written once, about a minute)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"issue14-dakar-{DAKAR.entries}x{DAKAR.stages}-w{DAKAR.waypoints}.rallylog"
-    if not path.exists():
-        write_synth(path, DAKAR)
-    return path
+    return cached_log(DAKAR)
 
 
 def _open_stage(source: Path, folder: Path) -> tuple[Path, int]:

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from benchmarks import _logs as bench_logs
 from benchmarks import run as bench
+from benchmarks import serve as bench_serve
 from benchmarks._alternatives import dataframe_gc, eventsourcing_gc, eventsourcing_store
 from rally_standings.replays.synth import SynthSpec
 
@@ -23,7 +25,7 @@ TINY = bench.Workload(
 @pytest.fixture
 def small_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A 60-entry synthetic rally with splits, generated into a private cache."""
-    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    monkeypatch.setattr(bench_logs, "CACHE", tmp_path)
     return bench._log_for(TINY)
 
 
@@ -37,7 +39,7 @@ def test_alternatives_compute_the_engines_standings(small_log: Path) -> None:
 
 
 def _smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *options: str) -> dict[str, Any]:
-    monkeypatch.setattr(bench, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(bench_logs, "CACHE", tmp_path / "cache")
     monkeypatch.setattr(bench, "SCALES", {"tiny": [bench.Workload("dakar-2004"), TINY]})
     monkeypatch.setattr(bench, "_PROCESS_RUNS", 1)
     monkeypatch.setattr(bench, "_LIVE_UPDATES", 30)
@@ -135,3 +137,44 @@ def test_docs_show_the_committed_results() -> None:
     page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
     shown = page.split("<!-- bench:begin -->\n")[1].split("<!-- bench:end -->")[0]
     assert shown == bench.docs_section(document), "run python -m benchmarks.run --docs"
+
+
+def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live server's document (benchmarks/serve.py) becomes rows of the table, and each
+    of its targets a line saying whether it holds (a fixed document: no timing here)."""
+    document = {
+        "import": {"in_process_median_s": 0.12, "whole_process_median_s": 0.3},
+        "waypoint_standings": {
+            "stage": 15,
+            "waypoint": 40,
+            "first_query_ms": 3.0,
+            "gc_median_ms": 0.6,
+            "gc_p99_ms": 0.8,
+            "stage_ranking_median_ms": 0.7,
+        },
+        "append_visible": {"appends": 50, "median_ms": 8.0},
+        "load": {
+            "closed_loop": {
+                "clients": 200,
+                "requests_per_s": 16000.0,
+                "errors": 0,
+                "p50_ms": 11.0,
+                "p99_ms": 60.0,
+            },
+            "paced_1s": {"clients": 200, "errors": 0, "p50_ms": 0.4, "p99_ms": 9.0},
+        },
+    }
+    monkeypatch.setattr(bench_serve, "measure", lambda **_: document)
+    monkeypatch.setattr(bench_serve, "_dakar_log", lambda: bench.shipped_logs()["dakar-2004"])
+    rows = bench._serve_rows(quick=True)
+    assert len(rows) == 7
+    assert all(row["scale"] == "live 800x15, 40 waypoints" for row in rows)
+    closed = next(row for row in rows if "asking again" in row["measure"])
+    assert (closed["seconds"], closed["p99_seconds"]) == (0.011, 0.06)
+    assert "16,000 requests/s" in closed["measure"]
+    lines = bench.targets({"machine": {}, "results": rows})
+    assert (
+        "- live: importing one stage's 800-row results file at most 200.0 ms: 120.0 ms: holds"
+        in lines
+    )
+    assert "- live: /api/standings p99 under 200 clients at most 50 ms: 60.0 ms: NOT MET" in lines
