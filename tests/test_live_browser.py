@@ -21,6 +21,7 @@ import pytest
 import starlette  # noqa: F401 (the serve extra, installed with the test extra)
 import uvicorn  # noqa: F401
 
+from rally_standings.replays import resolve_log
 from tests.helpers import classes_rally
 
 CHROMIUM = next(
@@ -195,6 +196,48 @@ def test_the_page_shows_a_new_leader_without_reloading(tmp_path: Path) -> None:
         assert browser.evaluate(TITLE) == "General classification after stage 2"
         assert browser.evaluate("window.sameDocument") == "yes"
         assert browser.evaluate("document.body.dataset.seq") == "28"
+    finally:
+        browser.close()
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
+    tmp_path: Path,
+) -> None:
+    """On dakar-2004 (the source prints the top 3 of a stage), the page's stage ranking shows
+    the rows beyond them as ≥4, ≥5 … with the note saying why, as the command line does;
+    a GC move from or to an uncertain place is ?, never a count; at 390 px wide no table
+    needs a sideways scroll."""
+    server, port = _serve(resolve_log("dakar-2004"))
+    browser = DevTools(tmp_path / "profile")
+    try:
+        browser.open(f"http://127.0.0.1:{port}/")
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True},
+        )
+        assert browser.wait_for(LEADER, "4") == "4"  # bikes: Nani Roma leads
+        browser.evaluate("document.querySelectorAll('#categories button')[1].click()")
+        assert browser.wait_for(LEADER, "203") == "203"  # cars: Peterhansel
+        positions = browser.evaluate(
+            "[...document.querySelectorAll('#stage tbody tr')].map(r => r.cells[0].textContent)"
+        )
+        assert positions == ["1", "2", "3", "≥4", "≥5", "≥6"]
+        assert "the position is at least N" in browser.evaluate(
+            "document.getElementById('stage-note').textContent"
+        )
+        moves = browser.evaluate(
+            "[...document.querySelectorAll('#gc tbody tr')].map(r => r.cells[1].textContent)"
+        )
+        assert moves[:3] == ["=", "=", "="]
+        assert moves[-1] == "?"  # No. 259: its place after stage 16 is only a lower bound
+        overflow = browser.evaluate(
+            "[...document.querySelectorAll('.scroll')].filter(e => e.offsetParent)"
+            ".map(e => e.scrollWidth - e.clientWidth)"
+        )
+        assert overflow
+        assert max(overflow) <= 0
     finally:
         browser.close()
         server.terminate()
