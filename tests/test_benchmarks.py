@@ -15,6 +15,7 @@ from benchmarks import _logs as bench_logs
 from benchmarks import run as bench
 from benchmarks import serve as bench_serve
 from benchmarks._alternatives import dataframe_gc, eventsourcing_gc, eventsourcing_store
+from rally_standings.replays import shipped_logs
 from rally_standings.replays.synth import SynthSpec
 
 TINY = bench.Workload(
@@ -165,7 +166,7 @@ def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyP
         },
     }
     monkeypatch.setattr(bench_serve, "measure", lambda **_: document)
-    monkeypatch.setattr(bench_serve, "_dakar_log", lambda: bench.shipped_logs()["dakar-2004"])
+    monkeypatch.setattr(bench_serve, "_dakar_log", lambda: shipped_logs()["dakar-2004"])
     rows = bench._serve_rows(quick=True)
     assert len(rows) == 7
     assert all(row["scale"] == "live 800x15, 40 waypoints" for row in rows)
