@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import ClassVar
 
+from rally_standings import outputs
 from rally_standings.app._base import (
     Command,
     UsageError,
@@ -30,19 +31,6 @@ from rally_standings.engine import (
     what_if_all_stages,
 )
 from rally_standings.events import MAX_WAYPOINT, QueryError, SourceKind
-from rally_standings.outputs import (
-    Classification,
-    EventLog,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Reference,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
-)
 
 __all__ = ["classification", "stage_ranking"]
 
@@ -114,7 +102,7 @@ def classification(
     entry_class: str | None = None,
     as_of: int | None = None,
     relative_to: str | None = None,
-) -> Classification:
+) -> outputs.Classification:
     """What ``standings show`` shows (and ``GET /api/standings`` answers): the GC after a
     stage, or at a waypoint of it, of the category or one class, with the GC before it."""
     if waypoint is not None:
@@ -133,7 +121,7 @@ def classification(
     if previous is not None:
         previous = previous.of_class(entry_class)
     reference = _reference(rally.as_of(as_of), category, relative_to)
-    return Classification(standings, previous, reference)
+    return outputs.Classification(standings, previous, reference)
 
 
 def stage_ranking(
@@ -145,7 +133,7 @@ def stage_ranking(
     entry_class: str | None = None,
     as_of: int | None = None,
     relative_to: str | None = None,
-) -> StageRanking:
+) -> outputs.StageRanking:
     """What ``standings stage`` shows (and ``GET /api/stage`` answers): a stage's ranking, or
     its ranking at a waypoint, of the category or one class."""
     if waypoint is not None:
@@ -154,15 +142,15 @@ def stage_ranking(
         )
     else:
         result = rally.stage_result(category, stage, as_of=as_of, entry_class=entry_class)
-    return StageRanking(result, _reference(rally.as_of(as_of), category, relative_to))
+    return outputs.StageRanking(result, _reference(rally.as_of(as_of), category, relative_to))
 
 
-def _reference(rally: Rally, category: str, ref: str | None) -> Reference | None:
+def _reference(rally: Rally, category: str, ref: str | None) -> outputs.Reference | None:
     """The crew ``--relative-to`` names (a race number, an entry id or an unambiguous name)."""
     if ref is None:
         return None
     entry = rally.find_entry(category, ref)
-    return Reference(entry.entry_id, entry.number, entry.crew)
+    return outputs.Reference(entry.entry_id, entry.number, entry.crew)
 
 
 class Show(Command):
@@ -211,7 +199,7 @@ class ReplayCommand(Command):
         snapshots = rally.replay(args.category, as_of=args.as_of)
         if args.entry_class is not None:
             snapshots = tuple(s.of_class(args.entry_class) for s in snapshots)
-        return emit(Replay(snapshots, reference), args)
+        return emit(outputs.Replay(snapshots, reference), args)
 
 
 class Stage(Command):
@@ -271,7 +259,7 @@ class Explain(Command):
             )
         row = standings.row_for(entry.entry_id)
         if row is not None:
-            return emit(Explanation(standings, row), args)
+            return emit(outputs.Explanation(standings, row), args)
         item = next((u for u in standings.unclassified if u.entry_id == entry.entry_id), None)
         if item is None:  # not expected: every entry is either classified or not
             raise QueryError(
@@ -285,7 +273,7 @@ class Explain(Command):
 
 def _what_is_known(
     rally: Rally, standings: Standings, item: Unclassified, as_of: int | None
-) -> UnclassifiedExplanation:
+) -> outputs.UnclassifiedExplanation:
     """What is known of an unclassified entry: its last GC and its stage times so far."""
     category, after = standings.category, standings.after_stage
     last = None
@@ -306,7 +294,7 @@ def _what_is_known(
         found = next((r for r in result.rows if r.entry_id == item.entry_id), None)
         if found is not None:
             times.append((stage, found))
-    return UnclassifiedExplanation(standings, item, last, tuple(times))
+    return outputs.UnclassifiedExplanation(standings, item, last, tuple(times))
 
 
 class WhatIfCommand(Command):
@@ -358,11 +346,11 @@ class WhatIfCommand(Command):
                 StageComparison(item.stage, item.comparison.of_class(args.entry_class))
                 for item in comparisons
             )
-            return emit(LeaderComparison(comparisons), args)
+            return emit(outputs.LeaderComparison(comparisons), args)
         result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
         result = result.of_class(args.entry_class)
         reference = _reference(base, args.category, args.relative_to)
-        return emit(Hypothetical(result, reference), args)
+        return emit(outputs.Hypothetical(result, reference), args)
 
 
 class Penalties(Command):
@@ -379,7 +367,7 @@ class Penalties(Command):
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         listings = penalties(rally, args.category, as_of=args.as_of)
-        return emit(PenaltyList(rally.name, listings), args)
+        return emit(outputs.PenaltyList(rally.name, listings), args)
 
 
 class History(Command):
@@ -394,7 +382,7 @@ class History(Command):
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         entries = history(rally, args.category, args.after, as_of=args.as_of)
-        view = StandingsHistory(
+        view = outputs.StandingsHistory(
             rally.name, args.category, args.after, entries, imported=_imported(rally)
         )
         return emit(view, args)
@@ -432,4 +420,4 @@ class Events(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        return emit(EventLog(load_log(args.log).iter_records()), args)
+        return emit(outputs.EventLog(load_log(args.log).iter_records()), args)

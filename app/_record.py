@@ -28,32 +28,6 @@ from rally_standings.app._base import (
     whole_number,
 )
 from rally_standings.engine import Recorder, create_log, now_iso
-from rally_standings.events import (
-    MAX_COUNT,
-    MAX_DISTANCE_KM,
-    MAX_NUMBER_DIGITS,
-    MAX_STAGE,
-    MAX_WAYPOINT,
-    MAX_YEAR,
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    FieldCoverageDeclared,
-    InvalidEventError,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    Provenance,
-    RallyDeclared,
-    ResultCorrected,
-    SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-)
 
 __all__ = ["KINDS", "RecordKind"]
 
@@ -73,7 +47,9 @@ class RecordKind:
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the kind's options."""
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         """The event the options describe, given the log as recorded so far."""
         raise NotImplementedError
 
@@ -84,21 +60,20 @@ KINDS: dict[str, RecordKind] = {}
 
 # Numbers are checked as options, against bounds the log can store: a mistake is one line
 # naming the option, before the log is opened.
-_stage = whole_number(0, MAX_STAGE, what="a stage number")
-_waypoint = whole_number(1, MAX_WAYPOINT, what="a waypoint number")
-_year = whole_number(1, MAX_YEAR, what="a year")
-_distance = whole_number(1, MAX_DISTANCE_KM, what="a distance in km")
-_known = whole_number(1, MAX_COUNT, what="a number of rows")
+_stage = whole_number(0, events.MAX_STAGE, what="a stage number")
+_waypoint = whole_number(1, events.MAX_WAYPOINT, what="a waypoint number")
+_year = whole_number(1, events.MAX_YEAR, what="a year")
+_distance = whole_number(1, events.MAX_DISTANCE_KM, what="a distance in km")
+_known = whole_number(1, events.MAX_COUNT, what="a number of rows")
 
 
 def _race_number(text: str) -> str:
     """An option holding a race number: ASCII digits; surrounding spaces are dropped (so
     ``' 1 '`` is No. 1, not a second entry)."""
-    number = text.strip()
-    if not (number.isascii() and number.isdigit() and len(number) <= MAX_NUMBER_DIGITS):
+    number, most = text.strip(), events.MAX_NUMBER_DIGITS
+    if not (number.isascii() and number.isdigit() and len(number) <= most):
         raise argparse.ArgumentTypeError(
-            f"not a race number: expected 1 to {MAX_NUMBER_DIGITS} ASCII digits such as 203, "
-            f"received {text!r}"
+            f"not a race number: expected 1 to {most} ASCII digits such as 203, received {text!r}"
         )
     return number
 
@@ -107,11 +82,11 @@ def _entry_id(recorder: Recorder, category: str, ref: str) -> str:
     return recorder.rally.find_entry(category, ref.strip()).entry_id
 
 
-def _person(text: str) -> Person:
+def _person(text: str) -> events.Person:
     match = re.fullmatch(r"\s*(.*?)\s*\(([A-Z]{3})\)\s*", text)
     if match:
-        return Person(name=match.group(1), nationality=match.group(2))
-    return Person(name=text.strip())
+        return events.Person(name=match.group(1), nationality=match.group(2))
+    return events.Person(name=text.strip())
 
 
 def _entry_options(parser: argparse.ArgumentParser) -> None:
@@ -126,7 +101,7 @@ def _stage_option(parser: argparse.ArgumentParser) -> None:
 class _Rally(RecordKind):
     name = "rally"
     help = "create a log declaring a rally"
-    event_type = RallyDeclared
+    event_type = events.RallyDeclared
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--name", required=True)
@@ -139,7 +114,9 @@ class _Rally(RecordKind):
         )
         add_force_option(parser)
 
-    def declaration(self, args: argparse.Namespace, source: Provenance) -> RallyDeclared:
+    def declaration(
+        self, args: argparse.Namespace, source: events.Provenance
+    ) -> events.RallyDeclared:
         """The rally the options declare (the first event of a new log)."""
         rally_id = args.id
         if rally_id is None:
@@ -152,7 +129,7 @@ class _Rally(RecordKind):
                     "rallye-2025 (lowercase ASCII letters, digits and hyphens)",
                     received=args.name,
                 )
-        return RallyDeclared(
+        return events.RallyDeclared(
             rally_id=rally_id,
             name=args.name,
             year=args.year,
@@ -160,14 +137,16 @@ class _Rally(RecordKind):
             provenance=source,
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         return self.declaration(args, source)
 
 
 class _Entry(RecordKind):
     name = "entry"
     help = "register an entry"
-    event_type = EntryRegistered
+    event_type = events.EntryRegistered
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--category", "-c", required=True)
@@ -193,7 +172,9 @@ class _Entry(RecordKind):
             "--id", help="entry id: CATEGORY:NUMBER, the default (any other is refused)"
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         entry_id = f"{args.category}:{args.number}"
         if args.id is not None and args.id != entry_id:
             raise UsageError(
@@ -202,7 +183,7 @@ class _Entry(RecordKind):
                 expected=f"{entry_id} (its category and race number), or no --id",
                 received=args.id,
             )
-        return EntryRegistered(
+        return events.EntryRegistered(
             entry_id=entry_id,
             category=args.category,
             number=args.number,
@@ -215,16 +196,16 @@ class _Entry(RecordKind):
 
 
 _STAGE_KINDS = {
-    "yes": StageKind.SPECIAL,
-    "special": StageKind.SPECIAL,
-    "prologue": StageKind.PROLOGUE,
-    "liaison": StageKind.LIAISON,
+    "yes": events.StageKind.SPECIAL,
+    "special": events.StageKind.SPECIAL,
+    "prologue": events.StageKind.PROLOGUE,
+    "liaison": events.StageKind.LIAISON,
 }
 
 
-def _stage_rules(counts: Sequence[str], categories: Sequence[str]) -> tuple[StageRule, ...]:
-    default = StageKind.SPECIAL
-    per_category: dict[str, StageKind] = {}
+def _stage_rules(counts: Sequence[str], categories: Sequence[str]) -> tuple[events.StageRule, ...]:
+    default = events.StageKind.SPECIAL
+    per_category: dict[str, events.StageKind] = {}
     for item in counts:
         category, _, kind_text = item.rpartition("=")
         kind = _STAGE_KINDS.get(kind_text)
@@ -246,13 +227,15 @@ def _stage_rules(counts: Sequence[str], categories: Sequence[str]) -> tuple[Stag
             per_category[category] = kind
         else:
             default = kind
-    return tuple(StageRule(category=c, kind=per_category.get(c, default)) for c in categories)
+    return tuple(
+        events.StageRule(category=c, kind=per_category.get(c, default)) for c in categories
+    )
 
 
 class _Stage(RecordKind):
     name = "stage"
     help = "schedule a stage"
-    event_type = StageScheduled
+    event_type = events.StageScheduled
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--number", required=True, type=_stage, metavar="N")
@@ -268,8 +251,10 @@ class _Stage(RecordKind):
         parser.add_argument("--to", dest="finish", metavar="PLACE")
         parser.add_argument("--distance", type=_distance, metavar="KM")
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return StageScheduled(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.StageScheduled(
             stage=args.number,
             rules=_stage_rules(args.counts or [], recorder.rally.categories),
             date=args.date,
@@ -283,7 +268,7 @@ class _Stage(RecordKind):
 class _Result(RecordKind):
     name = "result"
     help = "record a stage time"
-    event_type = StageResultRecorded
+    event_type = events.StageResultRecorded
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--category", "-c", required=True)
@@ -297,8 +282,10 @@ class _Result(RecordKind):
             help="one combined time for stages K to --stage",
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return StageResultRecorded(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.StageResultRecorded(
             entry_id=_entry_id(recorder, args.category, args.entry),
             stage=args.stage,
             time_ms=args.time,
@@ -310,7 +297,7 @@ class _Result(RecordKind):
 class _Penalty(RecordKind):
     name = "penalty"
     help = "impose a penalty (negative: a bonus)"
-    event_type = PenaltyImposed
+    event_type = events.PenaltyImposed
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
@@ -322,7 +309,9 @@ class _Penalty(RecordKind):
         )
         parser.add_argument("--id", help="penalty id (default: P1, P2, …)")
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         penalty_id = args.id
         if penalty_id is None:
             fold = recorder.fold
@@ -330,7 +319,7 @@ class _Penalty(RecordKind):
             while fold.penalty(f"P{number}") is not None:
                 number += 1
             penalty_id = f"P{number}"
-        return PenaltyImposed(
+        return events.PenaltyImposed(
             penalty_id=penalty_id,
             entry_id=_entry_id(recorder, args.category, args.entry),
             stage=args.stage,
@@ -344,20 +333,24 @@ class _Penalty(RecordKind):
 class _Rescind(RecordKind):
     name = "rescind"
     help = "withdraw a penalty"
-    event_type = PenaltyRescinded
+    event_type = events.PenaltyRescinded
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--penalty", required=True, metavar="ID")
         parser.add_argument("--reason", required=True)
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return PenaltyRescinded(penalty_id=args.penalty, reason=args.reason, provenance=source)
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.PenaltyRescinded(
+            penalty_id=args.penalty, reason=args.reason, provenance=source
+        )
 
 
 class _Cancel(RecordKind):
     name = "cancel"
     help = "cancel a stage"
-    event_type = StageCancelled
+    event_type = events.StageCancelled
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _stage_option(parser)
@@ -372,8 +365,10 @@ class _Cancel(RecordKind):
         )
         parser.add_argument("--reason", required=True)
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return StageCancelled(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.StageCancelled(
             stage=args.stage,
             categories=tuple(args.category) if args.category else recorder.rally.categories,
             reason=args.reason,
@@ -385,7 +380,7 @@ class _Cancel(RecordKind):
 class _Retire(RecordKind):
     name = "retire"
     help = "an entry leaves the rally"
-    event_type = EntryRetired
+    event_type = events.EntryRetired
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
@@ -393,8 +388,10 @@ class _Retire(RecordKind):
         parser.add_argument("--reason", required=True)
         parser.add_argument("--excluded", action="store_true", help="excluded rather than retired")
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return EntryRetired(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.EntryRetired(
             entry_id=_entry_id(recorder, args.category, args.entry),
             stage=args.stage,
             reason=args.reason,
@@ -406,7 +403,7 @@ class _Retire(RecordKind):
 class _Correct(RecordKind):
     name = "correct"
     help = "correct a stage time"
-    event_type = ResultCorrected
+    event_type = events.ResultCorrected
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
@@ -414,8 +411,10 @@ class _Correct(RecordKind):
         parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
         parser.add_argument("--reason", default="correction")
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return ResultCorrected(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.ResultCorrected(
             entry_id=_entry_id(recorder, args.category, args.entry),
             stage=args.stage,
             time_ms=args.time,
@@ -427,7 +426,7 @@ class _Correct(RecordKind):
 class _Coverage(RecordKind):
     name = "coverage"
     help = "declare how much of the field the log holds"
-    event_type = FieldCoverageDeclared
+    event_type = events.FieldCoverageDeclared
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--category", "-c", required=True)
@@ -445,8 +444,10 @@ class _Coverage(RecordKind):
             help="the log holds the GC's first K rows",
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return FieldCoverageDeclared(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.FieldCoverageDeclared(
             category=args.category,
             stage=args.stage,
             stage_known=args.stage_known,
@@ -458,7 +459,7 @@ class _Coverage(RecordKind):
 class _Waypoint(RecordKind):
     name = "waypoint"
     help = "record an entry's elapsed time at a waypoint of a stage (a split)"
-    event_type = WaypointRecorded
+    event_type = events.WaypointRecorded
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         _entry_options(parser)
@@ -472,8 +473,10 @@ class _Waypoint(RecordKind):
             help="elapsed time since the stage start",
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return WaypointRecorded(
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
+        return events.WaypointRecorded(
             entry_id=_entry_id(recorder, args.category, args.entry),
             stage=args.stage,
             waypoint=args.waypoint,
@@ -520,7 +523,9 @@ class _FromSheet(RecordKind):
             help="the sheet's format (default: from its name, .csv)",
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         raise NotImplementedError("a sheet is recorded whole, by record_sheet")
 
     def record_sheet(self, args: argparse.Namespace, recorder: Recorder) -> str:
@@ -541,21 +546,21 @@ class _FromSheet(RecordKind):
 class _Entries(_FromSheet):
     name = "entries"
     help = "register every entry of an entry list (--from FILE.csv)"
-    event_type = EntryRegistered
+    event_type = events.EntryRegistered
     sheet_kind = "entries"
 
 
 class _Results(_FromSheet):
     name = "results"
     help = "record a stage's results, penalties and DNF/DNS/DSQ (--from FILE.csv)"
-    event_type = StageResultRecorded
+    event_type = events.StageResultRecorded
     sheet_kind = "results"
 
 
 class _Waypoints(_FromSheet):
     name = "waypoints"
     help = "record a stage's waypoint splits (--from FILE.csv)"
-    event_type = WaypointRecorded
+    event_type = events.WaypointRecorded
     sheet_kind = "waypoints"
 
 
@@ -589,7 +594,7 @@ class Record(Command):
     def run(self, args: argparse.Namespace) -> int:
         kind = KINDS[args.kind]
         with _naming_the_option():
-            source = Provenance(kind=SourceKind.RECORDED, detail=args.source)
+            source = events.Provenance(kind=events.SourceKind.RECORDED, detail=args.source)
             if isinstance(kind, _Rally):
                 return self._create(args, kind.declaration(args, source))
             if isinstance(kind, _FromSheet):
@@ -611,7 +616,7 @@ class Record(Command):
             sys.stderr.write(f"standings: cut {cut}\n")
         return 0
 
-    def _create(self, args: argparse.Namespace, declaration: RallyDeclared) -> int:
+    def _create(self, args: argparse.Namespace, declaration: events.RallyDeclared) -> int:
         """A new log (``record LOG rally``), refused over an existing file unless --force."""
         check_output(args.log, force=args.force)
         with output_file(args.log, force=args.force) as temporary:
@@ -645,7 +650,7 @@ def _naming_the_option() -> Iterator[None]:
     """An event field refused by its validator is named by the option that set it."""
     try:
         yield
-    except InvalidEventError as error:
+    except events.InvalidEventError as error:
         field = error.where or ""
         if not re.fullmatch(r"[A-Z][A-Za-z]+\.[a-z_]+", field):
             raise

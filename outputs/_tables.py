@@ -11,6 +11,7 @@ from typing import Any
 
 from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
 from rally_standings.events import format_signed, format_time
+from rally_standings.outputs import _views as views
 from rally_standings.outputs._text import (
     STATUS_ORDER,
     Reference,
@@ -28,18 +29,6 @@ from rally_standings.outputs._text import (
     title,
     to_reference,
     who,
-)
-from rally_standings.outputs._views import (
-    Classification,
-    EventLog,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
 )
 
 __all__ = [
@@ -170,7 +159,7 @@ def in_class(standings: Standings) -> str:
     return "" if standings.entry_class is None else f" in class {standings.entry_class}"
 
 
-def _classification(view: Classification) -> str:
+def _classification(view: views.Classification) -> str:
     standings, previous, reference = view.standings, view.previous, view.reference
     lines = [
         title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
@@ -219,14 +208,14 @@ def _classification(view: Classification) -> str:
 
 
 def _standings(standings: Standings) -> str:
-    return _classification(Classification(standings))
+    return _classification(views.Classification(standings))
 
 
-def _replay(replay: Replay) -> str:
+def _replay(replay: views.Replay) -> str:
     out = []
     previous: Standings | None = None
     for standings in replay.snapshots:
-        out.append(_classification(Classification(standings, previous, replay.reference)))
+        out.append(_classification(views.Classification(standings, previous, replay.reference)))
         previous = standings
     return "\n".join(out)
 
@@ -240,7 +229,7 @@ def _cancelled_line(result: StageResult) -> str:
     return f"Cancelled: {result.cancelled_reason} ({awarded})."
 
 
-def _stage_ranking(view: StageRanking) -> str:
+def _stage_ranking(view: views.StageRanking) -> str:
     result, reference = view.result, view.reference
     lines = [title(result.rally, result.category, stage_heading(result), result.as_of), ""]
     with_classes = shows_classes(result.rows, result.entry_class)
@@ -302,13 +291,13 @@ def _stage_ranking(view: StageRanking) -> str:
 
 
 def _stage(result: StageResult) -> str:
-    return _stage_ranking(StageRanking(result))
+    return _stage_ranking(views.StageRanking(result))
 
 
 _SOURCE_WIDTH = 100
 
 
-def _explanation(explanation: Explanation) -> str:
+def _explanation(explanation: views.Explanation) -> str:
     standings, row = explanation.standings, explanation.row
     lines = [
         title(
@@ -343,7 +332,7 @@ def _explanation(explanation: Explanation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def unclassified_summary(view: UnclassifiedExplanation) -> list[str]:
+def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
     """What is known of an unclassified entry, as sentences (plain and rich share them)."""
     item, standings = view.item, view.standings
     lines = [
@@ -364,7 +353,7 @@ def unclassified_summary(view: UnclassifiedExplanation) -> list[str]:
     return lines
 
 
-def _unclassified_explanation(view: UnclassifiedExplanation) -> str:
+def _unclassified_explanation(view: views.UnclassifiedExplanation) -> str:
     standings, item = view.standings, view.item
     lines = [
         title(
@@ -394,7 +383,7 @@ def _time_change(time_ms: int, actual_ms: int | None) -> str:
     return format_signed(time_ms - actual_ms)
 
 
-def _hypothetical(view: Hypothetical) -> str:
+def _hypothetical(view: views.Hypothetical) -> str:
     whatif, reference = view.whatif, view.reference
     standings = whatif.hypothetical
     lines = [
@@ -444,10 +433,10 @@ def _hypothetical(view: Hypothetical) -> str:
 
 
 def _what_if(whatif: WhatIf) -> str:
-    return _hypothetical(Hypothetical(whatif))
+    return _hypothetical(views.Hypothetical(whatif))
 
 
-def _leader_comparison(view: LeaderComparison) -> str:
+def _leader_comparison(view: views.LeaderComparison) -> str:
     comparisons = view.comparisons
     if not comparisons:
         return "The hypothesis touches no stage with a general classification.\n"
@@ -485,7 +474,7 @@ def penalty_status(in_force: bool, rescinded_seq: int | None, reason: str | None
     return f"rescinded (record #{rescinded_seq}): {reason}"
 
 
-def _penalties(view: PenaltyList) -> str:
+def _penalties(view: views.PenaltyList) -> str:
     lines = [f"{view.rally} · penalties", ""]
     if not view.listings:
         return "\n".join([*lines, "No penalties."]) + "\n"
@@ -514,7 +503,7 @@ def _penalties(view: PenaltyList) -> str:
     return "\n".join(lines) + "\n"
 
 
-def history_note(view: StandingsHistory) -> str:
+def history_note(view: views.StandingsHistory) -> str:
     """What the order of the history means for this log."""
     if view.imported:
         return (
@@ -524,7 +513,7 @@ def history_note(view: StandingsHistory) -> str:
     return "Each line is a record of the log, in the order it was recorded."
 
 
-def _history(view: StandingsHistory) -> str:
+def _history(view: views.StandingsHistory) -> str:
     lines = [
         f"{view.rally} · {view.category} · how the general classification after stage "
         f"{view.after} changed as events were recorded",
@@ -544,24 +533,24 @@ def _history(view: StandingsHistory) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _event_log(view: EventLog) -> str:
+def _event_log(view: views.EventLog) -> str:
     return "".join(event_line(record) for record in view.records)
 
 
 _PLAIN: dict[type, Callable[[Any], str]] = {
     Standings: _standings,
-    Classification: _classification,
-    Replay: _replay,
+    views.Classification: _classification,
+    views.Replay: _replay,
     StageResult: _stage,
-    StageRanking: _stage_ranking,
-    Explanation: _explanation,
-    UnclassifiedExplanation: _unclassified_explanation,
+    views.StageRanking: _stage_ranking,
+    views.Explanation: _explanation,
+    views.UnclassifiedExplanation: _unclassified_explanation,
     WhatIf: _what_if,
-    Hypothetical: _hypothetical,
-    LeaderComparison: _leader_comparison,
-    PenaltyList: _penalties,
-    StandingsHistory: _history,
-    EventLog: _event_log,
+    views.Hypothetical: _hypothetical,
+    views.LeaderComparison: _leader_comparison,
+    views.PenaltyList: _penalties,
+    views.StandingsHistory: _history,
+    views.EventLog: _event_log,
 }
 
 

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from rally_standings.engine import StageResult, Standings, Unclassified, WhatIf
 from rally_standings.events import format_signed, format_time
+from rally_standings.outputs import _views as views
 from rally_standings.outputs._tables import (
     RECORD_NOTE,
     class_cells,
@@ -56,17 +57,6 @@ from rally_standings.outputs._text import (
     who,
 )
 from rally_standings.outputs._text import title as title_text
-from rally_standings.outputs._views import (
-    Classification,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
-)
 
 __all__ = ["TEXT_MIN", "Column", "draw", "fitted", "make_console", "renderable", "widths"]
 
@@ -310,7 +300,7 @@ def _class_columns(shown: bool) -> list[Column]:
     return [Column("Class", wrap=True), Column("Class pos", "right")] if shown else []
 
 
-def _classification(view: Classification, width: int) -> Group:
+def _classification(view: views.Classification, width: int) -> Group:
     standings, previous, reference = view.standings, view.previous, view.reference
     parts: list[RenderableType] = [
         _title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
@@ -370,18 +360,20 @@ def _classification(view: Classification, width: int) -> Group:
     return Group(*parts)
 
 
-def _replay(view: Replay, width: int) -> Group:
+def _replay(view: views.Replay, width: int) -> Group:
     parts: list[RenderableType] = []
     previous: Standings | None = None
     for index, standings in enumerate(view.snapshots):
         if index:
             parts.append(Text(""))
-        parts.append(_classification(Classification(standings, previous, view.reference), width))
+        parts.append(
+            _classification(views.Classification(standings, previous, view.reference), width)
+        )
         previous = standings
     return Group(*parts)
 
 
-def _stage(view: StageRanking, width: int) -> Group:
+def _stage(view: views.StageRanking, width: int) -> Group:
     result, reference = view.result, view.reference
     parts: list[RenderableType] = [
         _title(result.rally, result.category, stage_heading(result), result.as_of)
@@ -475,7 +467,7 @@ def _stage(view: StageRanking, width: int) -> Group:
     return Group(*parts)
 
 
-def _explanation(view: Explanation, width: int) -> Group:
+def _explanation(view: views.Explanation, width: int) -> Group:
     standings, row = view.standings, view.row
     rows: list[Record] = []
     for part in row.components:
@@ -518,7 +510,7 @@ def _explanation(view: Explanation, width: int) -> Group:
     )
 
 
-def _unclassified_explanation(view: UnclassifiedExplanation, width: int) -> Group:
+def _unclassified_explanation(view: views.UnclassifiedExplanation, width: int) -> Group:
     standings, item = view.standings, view.item
     parts: list[RenderableType] = [
         _title(
@@ -560,7 +552,7 @@ def _unclassified_explanation(view: UnclassifiedExplanation, width: int) -> Grou
     return Group(*parts)
 
 
-def _hypothetical(view: Hypothetical, width: int) -> Group:
+def _hypothetical(view: views.Hypothetical, width: int) -> Group:
     whatif, reference = view.whatif, view.reference
     standings = whatif.hypothetical
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
@@ -624,7 +616,7 @@ def _hypothetical(view: Hypothetical, width: int) -> Group:
     return Group(*parts)
 
 
-def _leader_comparison(view: LeaderComparison, width: int) -> RenderableType:
+def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableType:
     comparisons = view.comparisons
     if not comparisons:
         return Text("The hypothesis touches no stage with a general classification.")
@@ -667,7 +659,7 @@ def _leader_comparison(view: LeaderComparison, width: int) -> RenderableType:
     )
 
 
-def _penalties(view: PenaltyList, width: int) -> RenderableType:
+def _penalties(view: views.PenaltyList, width: int) -> RenderableType:
     title = Text(f"{view.rally} · penalties", style="bold")
     if not view.listings:
         return Group(title, Text(""), Text("No penalties."))
@@ -712,7 +704,7 @@ def _penalties(view: PenaltyList, width: int) -> RenderableType:
     )
 
 
-def _history(view: StandingsHistory, width: int) -> RenderableType:
+def _history(view: views.StandingsHistory, width: int) -> RenderableType:
     parts: list[RenderableType] = [
         Text(
             f"{view.rally} · {view.category} · how the general classification after stage "
@@ -746,28 +738,28 @@ def _history(view: StandingsHistory, width: int) -> RenderableType:
 def renderable(result: object, width: int) -> RenderableType | None:
     """A result as a rich renderable fitting ``width`` columns (None: it has no rich form)."""
     if isinstance(result, Standings):
-        result = Classification(result)
+        result = views.Classification(result)
     elif isinstance(result, StageResult):
-        result = StageRanking(result)
+        result = views.StageRanking(result)
     elif isinstance(result, WhatIf):
-        result = Hypothetical(result)
-    if isinstance(result, Classification):
+        result = views.Hypothetical(result)
+    if isinstance(result, views.Classification):
         return _classification(result, width)
-    if isinstance(result, Replay):
+    if isinstance(result, views.Replay):
         return _replay(result, width)
-    if isinstance(result, StageRanking):
+    if isinstance(result, views.StageRanking):
         return _stage(result, width)
-    if isinstance(result, Explanation):
+    if isinstance(result, views.Explanation):
         return _explanation(result, width)
-    if isinstance(result, UnclassifiedExplanation):
+    if isinstance(result, views.UnclassifiedExplanation):
         return _unclassified_explanation(result, width)
-    if isinstance(result, Hypothetical):
+    if isinstance(result, views.Hypothetical):
         return _hypothetical(result, width)
-    if isinstance(result, LeaderComparison):
+    if isinstance(result, views.LeaderComparison):
         return _leader_comparison(result, width)
-    if isinstance(result, PenaltyList):
+    if isinstance(result, views.PenaltyList):
         return _penalties(result, width)
-    if isinstance(result, StandingsHistory):
+    if isinstance(result, views.StandingsHistory):
         return _history(result, width)
     return None
 
@@ -781,7 +773,7 @@ def draw(
     """
     out = console or make_console()
     if isinstance(result, Standings) and previous is not None:
-        result = Classification(result, previous)
+        result = views.Classification(result, previous)
     drawn = renderable(result, out.width)
     if drawn is None:
         out.file.write(plain(result))

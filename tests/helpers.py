@@ -11,23 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from rally_standings import events
 from rally_standings.app import main
 from rally_standings.engine import Recorder, create_log
-from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    RallyDeclared,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-    parse_time,
-)
 
 __all__ = [
     "CLASSES",
@@ -61,26 +47,34 @@ def start_rally(path: Path, *, stages: int = 4) -> Path:
     """A log with a rally (cars, bikes), a prologue, ``stages - 1`` specials and four cars."""
     create_log(
         path,
-        RallyDeclared(rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")),
+        events.RallyDeclared(
+            rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")
+        ),
     )
     with Recorder(path) as recorder:
         recorder.append_many(
             [
-                StageScheduled(
+                events.StageScheduled(
                     stage=n,
                     rules=(
-                        StageRule("cars", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
-                        StageRule("bikes", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
+                        events.StageRule(
+                            "cars",
+                            events.StageKind.PROLOGUE if n == 1 else events.StageKind.SPECIAL,
+                        ),
+                        events.StageRule(
+                            "bikes",
+                            events.StageKind.PROLOGUE if n == 1 else events.StageKind.SPECIAL,
+                        ),
                     ),
                 )
                 for n in range(1, stages + 1)
             ]
             + [
-                EntryRegistered(
+                events.EntryRegistered(
                     entry_id=f"cars:{n}",
                     category="cars",
                     number=str(n),
-                    crew=(Person(f"Driver {n}", "FRA"), Person(f"Co {n}")),
+                    crew=(events.Person(f"Driver {n}", "FRA"), events.Person(f"Co {n}")),
                     make="Make",
                 )
                 for n in (200, 201, 202, 203)
@@ -105,44 +99,45 @@ def classes_rally(path: Path) -> Path:
     three waypoints, a penalty in force for 102, a rescinded one for 100, 102 missing
     waypoint 2, 103 retiring after waypoint 2.
     """
-    create_log(path, RallyDeclared(rally_id="c", name="C", year=2025, categories=("cars",)))
-    events: list[Event] = [
-        StageScheduled(stage=n, rules=(StageRule("cars", StageKind.SPECIAL),)) for n in (1, 2)
+    create_log(path, events.RallyDeclared(rally_id="c", name="C", year=2025, categories=("cars",)))
+    batch: list[events.Event] = [
+        events.StageScheduled(stage=n, rules=(events.StageRule("cars", events.StageKind.SPECIAL),))
+        for n in (1, 2)
     ]
-    events += [
-        EntryRegistered(
+    batch += [
+        events.EntryRegistered(
             entry_id=f"cars:{number}",
             category="cars",
             number=number,
-            crew=(Person(f"Driver {number}"),),
+            crew=(events.Person(f"Driver {number}"),),
             entry_class=entry_class,
         )
         for number, entry_class in CLASSES.items()
     ]
-    events += [
-        StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=parse_time(t))
+    batch += [
+        events.StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=events.parse_time(t))
         for n, t in STAGE_1.items()
     ]
-    events += [
-        PenaltyImposed(
+    batch += [
+        events.PenaltyImposed(
             penalty_id="P1", entry_id="cars:102", stage=2, amount_ms=300_000, reason="speeding"
         ),
-        PenaltyImposed(
+        events.PenaltyImposed(
             penalty_id="P2", entry_id="cars:100", stage=2, amount_ms=600_000, reason="refuelling"
         ),
-        PenaltyRescinded(penalty_id="P2", reason="appeal upheld"),
+        events.PenaltyRescinded(penalty_id="P2", reason="appeal upheld"),
     ]
     for waypoint, times in SPLITS.items():
-        events += [
-            WaypointRecorded(
-                entry_id=f"cars:{n}", stage=2, waypoint=waypoint, time_ms=parse_time(t)
+        batch += [
+            events.WaypointRecorded(
+                entry_id=f"cars:{n}", stage=2, waypoint=waypoint, time_ms=events.parse_time(t)
             )
             for n, t in times.items()
         ]
         if waypoint == 2:
-            events.append(EntryRetired(entry_id="cars:103", stage=2, reason="engine"))
+            batch.append(events.EntryRetired(entry_id="cars:103", stage=2, reason="engine"))
     with Recorder(path) as recorder:
-        recorder.append_many(events)
+        recorder.append_many(batch)
     return path
 
 
