@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +19,9 @@ from rally_standings.app import main
 from rally_standings.engine import Recorder, create_log
 
 __all__ = [
+    "CHROMIUM",
     "CLASSES",
+    "NEEDS_CHROMIUM",
     "ROOT",
     "SEEDS",
     "Node",
@@ -24,6 +29,7 @@ __all__ = [
     "cli",
     "lines_match",
     "parse_html",
+    "record_elsewhere",
     "start_rally",
     "table_records",
     "table_rows",
@@ -41,6 +47,33 @@ def cli(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str
     code = main(shlex.split(command))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def record_elsewhere(log: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``standings record LOG ARGV…`` in another process (as a timing official's would)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rally_standings.app._cli", "record", str(log), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+CHROMIUM = next(
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+        if (found := shutil.which(name))
+    ),
+    None,
+)
+"""The headless browser the browser tests drive, or None when there is none on PATH."""
+
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
+)
+"""The mark (``pytestmark``) of a module whose tests need ``CHROMIUM``."""
 
 
 def start_rally(path: Path, *, stages: int = 4) -> Path:
