@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +49,24 @@ def cli(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str
     code = main(shlex.split(command))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], command: str) -> Any:
+    """Run ``standings command`` in-process, which must succeed; its output read as JSON."""
+    code, out, err = cli(capsys, command)
+    assert code == 0, err
+    return json.loads(out)
+
+
+SNAPSHOT_KEYS = {"rally", "category", "after_stage", "as_of", "rows", "unclassified"}
+"""What every standings snapshot has in JSON (``show``, ``replay``, ``whatif``: docs/cli.md)."""
+
+
+def python_c(code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a new interpreter, from the checkout; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
 
 
 def record_elsewhere(log: Path, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -438,76 +438,34 @@ def test_fuzzed_logs_never_escape_the_projects_errors(data: st.DataObject) -> No
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("command", "message"),
     [
+        ("result --category cars --stage 2 --entry 200 --time 1:60:00", "minutes out of range"),
+        ("result --category cars --stage 2 --entry 200 --time -5:00", "cannot carry a sign"),
+        ("result --category cars --stage 2 --entry 200 --time abc", "not a time"),
+        ("result --category cars --stage 2 --entry 200 --time ''", "not a time"),
+        ("result --category cars --stage 2 --entry 999 --time 1:00", "unknown entry"),
+        ("result --category cars --stage 99 --entry 200 --time 1:00", "unscheduled stage"),
+        ("result --category quads --stage 2 --entry 200 --time 1:00", "unknown category"),
         (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", "1:60:00"],
-            "minutes out of range",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", "-5:00"],
-            "cannot carry a sign",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", "abc"],
-            "not a time",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", ""],
-            "not a time",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "999", "--time", "1:00"],
-            "unknown entry",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "99", "--entry", "200", "--time", "1:00"],
-            "unscheduled stage",
-        ),
-        (
-            ["result", "--category", "quads", "--stage", "2", "--entry", "200", "--time", "1:00"],
-            "unknown category",
-        ),
-        (
-            [
-                "penalty",
-                "--category",
-                "cars",
-                "--entry",
-                "200",
-                "--stage",
-                "2",
-                "--amount",
-                "1:5",
-                "--reason",
-                "x",
-            ],
+            "penalty --category cars --entry 200 --stage 2 --amount 1:5 --reason x",
             "seconds must have two digits",
         ),
         (
-            [
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "4",
-                "--entry",
-                "200",
-                "--time",
-                "9:00",
-                "--first-stage",
-                "5",
-            ],
+            "result --category cars --stage 4 --entry 200 --time 9:00 --first-stage 5",
             "a stage before stage 4",
         ),
     ],
 )
-def test_bad_record_input(tmp_path: Path, argv: list[str], message: str) -> None:
+def test_bad_record_input(tmp_path: Path, command: str, message: str) -> None:
     """Malformed or unknown input to `record`: one line, exit 2, no traceback, log unchanged."""
     path = start_rally(tmp_path / "b.rallylog")
     before = path.read_bytes()
     proc = subprocess.run(
-        [STANDINGS, "record", str(path), *argv], capture_output=True, text=True, timeout=60
+        [STANDINGS, "record", str(path), *shlex.split(command)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1, proc.stderr

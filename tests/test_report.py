@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from rally_standings.events import format_gap, format_time
 from rally_standings.outputs import Move, move
 from rally_standings.outputs.report import Hypothesis, build_report, chart_series
 from rally_standings.replays import load
-from tests.helpers import Node, parse_html, table_records, table_rows
+from tests.helpers import Node, parse_html, python_c, table_records, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -381,9 +379,7 @@ def test_missing_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
         "from app._cli import main\n"
         f"raise SystemExit(main(['report', 'dakar-2004', '-o', {str(out)!r}]))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
+    proc = python_c(code)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1

@@ -17,6 +17,7 @@ from rally_standings.engine._standings import gc_stages
 from rally_standings.events import PenaltyImposed, QueryError, Record, RuleViolationError
 from rally_standings.outputs import to_data
 from rally_standings.replays import load, resolve_log
+from tests.helpers import SNAPSHOT_KEYS
 from tests.strategies import rally_records
 
 HOUR = 3_600_000
@@ -148,15 +149,7 @@ def test_whatif_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert {
-        "rally",
-        "category",
-        "after_stage",
-        "as_of",
-        "rows",
-        "unclassified",
-        "hypothetical",
-    } <= set(data)
+    assert {*SNAPSHOT_KEYS, "hypothetical"} <= set(data)
     assert [h["type"] for h in data["hypothetical"]] == ["penalty-imposed", "penalty-rescinded"]
     first = data["rows"][0]
     assert (first["number"], first["actual_position"], first["position_change"]) == ("201", 2, 1)
