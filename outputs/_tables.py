@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
+from rally_standings.engine import (
+    PenaltyListing,
+    Row,
+    StageResult,
+    StageRow,
+    Standings,
+    Unclassified,
+    WhatIf,
+)
 from rally_standings.events import format_signed, format_time
 from rally_standings.outputs import _views as views
 from rally_standings.outputs._text import (
@@ -39,9 +47,11 @@ __all__ = [
     "history_note",
     "in_class",
     "move_note",
+    "penalty_cells",
     "penalty_status",
     "plain",
     "reference_cell",
+    "reference_row",
     "shows_classes",
     "stage_heading",
     "standings_heading",
@@ -159,10 +169,15 @@ def in_class(standings: Standings) -> str:
     return "" if standings.entry_class is None else f" in class {standings.entry_class}"
 
 
+def _standings_title(standings: Standings, what: str) -> str:
+    """The title of a table about ``what`` in ``standings``: rally, category, as-of."""
+    return title(standings.rally, standings.category, what, standings.as_of)
+
+
 def _classification(view: views.Classification) -> str:
     standings, previous, reference = view.standings, view.previous, view.reference
     lines = [
-        title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
+        _standings_title(standings, standings_heading(standings)),
         "",
     ]
     with_classes = shows_classes(standings.rows, standings.entry_class)
@@ -229,15 +244,18 @@ def _cancelled_line(result: StageResult) -> str:
     return f"Cancelled: {result.cancelled_reason} ({awarded})."
 
 
+def reference_row(result: StageResult, reference: Reference | None) -> StageRow | None:
+    """The stage row of the reference crew, if there is one and it has a time."""
+    if reference is None:
+        return None
+    return next((row for row in result.rows if row.entry_id == reference.entry_id), None)
+
+
 def _stage_ranking(view: views.StageRanking) -> str:
     result, reference = view.result, view.reference
     lines = [title(result.rally, result.category, stage_heading(result), result.as_of), ""]
     with_classes = shows_classes(result.rows, result.entry_class)
-    ref_row = (
-        next((r for r in result.rows if r.entry_id == reference.entry_id), None)
-        if reference is not None
-        else None
-    )
+    ref_row = reference_row(result, reference)
     ref_ms = ref_row.time_ms if ref_row is not None else None
     if result.cancelled_reason is not None:
         lines.append(_cancelled_line(result))
@@ -300,11 +318,8 @@ _SOURCE_WIDTH = 100
 def _explanation(explanation: views.Explanation) -> str:
     standings, row = explanation.standings, explanation.row
     lines = [
-        title(
-            standings.rally,
-            standings.category,
-            f"time of {who(row.number, row.crew)} after stage {standings.after_stage}",
-            standings.as_of,
+        _standings_title(
+            standings, f"time of {who(row.number, row.crew)} after stage {standings.after_stage}"
         ),
         f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position {row.position_text}"
         f"{in_class(standings)}, {format_time(row.time_ms)}",
@@ -356,11 +371,9 @@ def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
 def _unclassified_explanation(view: views.UnclassifiedExplanation) -> str:
     standings, item = view.standings, view.item
     lines = [
-        title(
-            standings.rally,
-            standings.category,
+        _standings_title(
+            standings,
             f"what is known of {who(item.number, item.crew)} after stage {standings.after_stage}",
-            standings.as_of,
         ),
         "",
         *unclassified_summary(view),
@@ -387,12 +400,7 @@ def _hypothetical(view: views.Hypothetical) -> str:
     whatif, reference = view.whatif, view.reference
     standings = whatif.hypothetical
     lines = [
-        title(
-            standings.rally,
-            standings.category,
-            f"what if, {standings_heading(standings)}",
-            standings.as_of,
-        ),
+        _standings_title(standings, f"what if, {standings_heading(standings)}"),
         "Hypothesis: " + "; ".join(whatif.labels),
         whatif.headline,
         "",
@@ -474,29 +482,29 @@ def penalty_status(in_force: bool, rescinded_seq: int | None, reason: str | None
     return f"rescinded (record #{rescinded_seq}): {reason}"
 
 
+def penalty_cells(item: PenaltyListing) -> list[str]:
+    """A penalty's row: id, category, No., driver, stage, amount, counts in, record, status
+    and reason."""
+    state, event = item.state, item.state.event
+    return [
+        event.penalty_id,
+        item.category,
+        number_cell(item.number),
+        item.crew[0].name,
+        str(event.stage),
+        format_signed(event.amount_ms),
+        "GC only" if event.gc_only else "stage+GC",
+        f"#{state.seq}",
+        penalty_status(state.in_force, state.rescinded_seq, state.rescinded_reason),
+        event.reason,
+    ]
+
+
 def _penalties(view: views.PenaltyList) -> str:
     lines = [f"{view.rally} · penalties", ""]
     if not view.listings:
         return "\n".join([*lines, "No penalties."]) + "\n"
-    rows = []
-    for item in view.listings:
-        event = item.state.event
-        rows.append(
-            [
-                event.penalty_id,
-                item.category,
-                number_cell(item.number),
-                item.crew[0].name,
-                str(event.stage),
-                format_signed(event.amount_ms),
-                "GC only" if event.gc_only else "stage+GC",
-                f"#{item.state.seq}",
-                penalty_status(
-                    item.state.in_force, item.state.rescinded_seq, item.state.rescinded_reason
-                ),
-                event.reason,
-            ]
-        )
+    rows = [penalty_cells(item) for item in view.listings]
     headers = ["Id", "Category", "No.", "Driver", "Stage", "Amount", "Counts in", "Record"]
     lines += table([*headers, "Status", "Reason"], rows, right={2, 4, 5, 7})
     lines += ["", RECORD_NOTE]
