@@ -130,23 +130,10 @@ def example_events() -> Iterator[events.Event]:
                     provenance=_SOURCE,
                 )
         if stage == 2:
-            yield events.PenaltyImposed(
-                penalty_id="P1",
-                entry_id="bikes:5",
-                stage=2,
-                amount_ms=events.parse_time("2:00"),
-                reason="speeding in a controlled zone",
-                provenance=_SOURCE,
-            )
+            yield _penalty("P1", "bikes:5", 2, "2:00", "speeding in a controlled zone")
         if stage == 3:
-            yield events.PenaltyImposed(
-                penalty_id="P2",
-                entry_id="cars:201",
-                stage=3,
-                amount_ms=events.parse_time("5:00"),
-                reason="outside assistance near the finish",
-                gc_only=True,
-                provenance=_SOURCE,
+            yield _penalty(
+                "P2", "cars:201", 3, "5:00", "outside assistance near the finish", gc_only=True
             )
             yield events.ResultCorrected(
                 entry_id="cars:204",
@@ -156,19 +143,27 @@ def example_events() -> Iterator[events.Event]:
                 provenance=_SOURCE,
             )
         if stage == 5:
-            yield events.PenaltyImposed(
-                penalty_id="P3",
-                entry_id="cars:200",
-                stage=5,
-                amount_ms=events.parse_time("10:00"),
-                reason="missed waypoint",
-                provenance=_SOURCE,
-            )
+            yield _penalty("P3", "cars:200", 5, "10:00", "missed waypoint")
             yield events.PenaltyRescinded(
                 penalty_id="P3",
                 reason="appeal upheld: the waypoint was moved",
                 provenance=_SOURCE,
             )
+
+
+def _penalty(
+    penalty_id: str, entry_id: str, stage: int, amount: str, reason: str, *, gc_only: bool = False
+) -> events.PenaltyImposed:
+    """A penalty of the invented rally; ``amount`` as a steward would write it (``5:00``)."""
+    return events.PenaltyImposed(
+        penalty_id=penalty_id,
+        entry_id=entry_id,
+        stage=stage,
+        amount_ms=events.parse_time(amount),
+        reason=reason,
+        gc_only=gc_only,
+        provenance=_SOURCE,
+    )
 
 
 def build_example(path: Path = EXAMPLE_PATH) -> Path:
