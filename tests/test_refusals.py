@@ -12,11 +12,10 @@ import hashlib
 import io
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,7 @@ from rally_standings.events import (
 )
 from rally_standings.events._log import HEADER, MAX_FRAME_BYTES, scan_bytes
 from rally_standings.outputs._text import display_width
-from tests.helpers import start_rally
+from tests.helpers import deadline, start_rally
 
 STANDINGS = str(Path(sys.executable).with_name("standings"))
 
@@ -312,7 +311,7 @@ def test_special_and_undecodable_inputs_are_one_line(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     article = tmp_path / "article.txt"
     article.write_bytes(b"2004 Dakar Rally\n\xff\xfe not UTF-8\n")
-    with _deadline(20):
+    with deadline(20):
         for command, message in [
             ("show /dev/zero -c cars", "received a character device"),
             (f"events {fifo}", "received a named pipe (FIFO)"),
@@ -327,22 +326,6 @@ def test_special_and_undecodable_inputs_are_one_line(tmp_path: Path) -> None:
         "article.txt",
         "pipe",
     ]
-
-
-@contextlib.contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging if the block blocks."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise AssertionError("blocked")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # ---------------------------------------------------------------------- item 6: hangs
@@ -360,7 +343,7 @@ def test_report_into_a_fifo_is_refused(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     fifo = tmp_path / "page.html"
     os.mkfifo(fifo)
-    with _deadline(60):
+    with deadline(60):
         for force in ("", " --force"):
             err = refused(f"report example-rally -o {fifo}{force}")
             assert "not a regular file" in err
