@@ -25,7 +25,7 @@ and builds its rows only when they are read.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 import attrs
@@ -58,6 +58,7 @@ __all__ = [
     "replay_standings",
     "require_class",
     "require_waypoint",
+    "shared_positions",
     "standings_after",
     "standings_at_waypoint",
     "waypoint_result",
@@ -225,11 +226,24 @@ class Ranking:
 
 
 def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
+    """Race numbers in numeric order where they are numbers, then other numbers, then none."""
     if entry.number is None:
         return (2, 0, "")
     if entry.number.isascii() and entry.number.isdigit():
         return (0, int(entry.number), entry.number)
     return (1, 0, entry.number)
+
+
+def shared_positions(ordered: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
+    """(entry, time, position) for each (entry, time) in classification order: equal times
+    share the position of the first of them (1, 1, 3)."""
+    previous = None
+    position = 0
+    for index, (entry, time_ms) in enumerate(ordered):
+        if time_ms != previous:
+            position = index + 1
+        previous = time_ms
+        yield entry, time_ms, position
 
 
 class Accumulator:
@@ -494,16 +508,15 @@ class Standings:
         (for analysis, export and comparisons over many stages).
         """
         fold, known = self._fold, self.known_rows
-        out: list[tuple[str, int, int, bool]] = []
-        previous = None
-        position = 0
-        for index, (entry_index, time_ms) in enumerate(self.ordered()):
-            if time_ms != previous:
-                position = index + 1
-            previous = time_ms
-            certain = known is None or position <= known
-            out.append((fold.entry_at(entry_index).entry_id, time_ms, position, certain))
-        return out
+        return [
+            (
+                fold.entry_at(entry_index).entry_id,
+                time_ms,
+                position,
+                known is None or position <= known,
+            )
+            for entry_index, time_ms, position in shared_positions(self.ordered())
+        ]
 
     def _overall(self, key: int) -> int:
         """The position in the whole category of the row with ``key`` (ties shared)."""
