@@ -4,7 +4,7 @@ events. None of them writes anything."""
 from __future__ import annotations
 
 import argparse
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rally_standings import outputs
 from rally_standings.app._base import (
@@ -12,8 +12,10 @@ from rally_standings.app._base import (
     UsageError,
     add_plain_option,
     add_query_options,
+    conflicting,
     emit,
     load_log,
+    no_hypothesis,
     positive_int,
     whole_number,
 )
@@ -82,6 +84,23 @@ def _class_option(parser: argparse.ArgumentParser) -> None:
         metavar="CLASS",
         help="rank within this class of the category: positions 1…n, gaps to the class leader",
     )
+
+
+def _ranking_options(parser: argparse.ArgumentParser) -> None:
+    """--class, --relative-to and --plain: how a ranking is shown."""
+    _class_option(parser)
+    _relative_option(parser)
+    add_plain_option(parser)
+
+
+def _ranking_args(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``classification`` and ``stage_ranking`` take from the options, by name."""
+    return {
+        "waypoint": args.waypoint,
+        "entry_class": args.entry_class,
+        "as_of": args.as_of,
+        "relative_to": args.relative_to,
+    }
 
 
 def _waypoint_option(parser: argparse.ArgumentParser, what: str) -> None:
@@ -165,21 +184,11 @@ class Show(Command):
             "the virtual GC at waypoint K of stage --after N: the GC before the stage, its "
             "penalties in force, and the elapsed time at K",
         )
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        view = classification(
-            rally,
-            args.category,
-            after=args.after,
-            waypoint=args.waypoint,
-            entry_class=args.entry_class,
-            as_of=args.as_of,
-            relative_to=args.relative_to,
-        )
+        view = classification(rally, args.category, after=args.after, **_ranking_args(args))
         return emit(view, args)
 
 
@@ -189,9 +198,7 @@ class ReplayCommand(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
@@ -210,22 +217,11 @@ class Stage(Command):
         add_query_options(parser, ["table", "json", "csv"])
         parser.add_argument("--stage", "-s", type=positive_int, required=True, metavar="N")
         _waypoint_option(parser, "the ranking at waypoint K of the stage (elapsed times there)")
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        view = stage_ranking(
-            rally,
-            args.category,
-            args.stage,
-            waypoint=args.waypoint,
-            entry_class=args.entry_class,
-            as_of=args.as_of,
-            relative_to=args.relative_to,
-        )
-        return emit(view, args)
+        return emit(stage_ranking(rally, args.category, args.stage, **_ranking_args(args)), args)
 
 
 class Explain(Command):
@@ -310,9 +306,7 @@ class WhatIfCommand(Command):
             action="store_true",
             help="compare the leader after every stage the hypothesis touches",
         )
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
@@ -325,18 +319,10 @@ class WhatIfCommand(Command):
             results=args.result or (),
         )
         if not events:
-            raise UsageError(
-                "no hypothesis given",
-                where="whatif",
-                expected="at least one --penalty, --rescind or --result",
-                received="none",
-            )
+            raise no_hypothesis("whatif")
         if args.all_stages and args.after is not None:
-            raise UsageError(
-                "conflicting options",
-                where="whatif",
-                expected="either --after N (one stage) or --all-stages (every stage)",
-                received="both",
+            raise conflicting(
+                "whatif", "either --after N (one stage) or --all-stages (every stage)"
             )
         if args.entry_class is not None:
             require_class(base.fold, args.category, args.entry_class)
