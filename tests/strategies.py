@@ -62,16 +62,20 @@ def result_recorded(draw: st.DrawFn) -> events.StageResultRecorded:
     )
 
 
+def _event(cls: type, **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Events of type ``cls``: each field drawn from its strategy, with any provenance."""
+    return st.builds(cls, **fields, provenance=provenances)
+
+
 any_event: st.SearchStrategy[events.Event] = st.one_of(
-    st.builds(
+    _event(
         events.RallyDeclared,
         rally_id=st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True),
         name=text,
         year=st.integers(min_value=1, max_value=3000),
         categories=st.lists(slugs, min_size=1, unique=True).map(tuple),
-        provenance=provenances,
     ),
-    st.builds(
+    _event(
         events.EntryRegistered,
         entry_id=text,
         category=slugs,
@@ -80,19 +84,11 @@ any_event: st.SearchStrategy[events.Event] = st.one_of(
         make=st.none() | text,
         entrant=st.none() | text,
         entry_class=st.none() | text,
-        provenance=provenances,
     ),
     stage_scheduled(),
     result_recorded(),
-    st.builds(
-        events.ResultCorrected,
-        entry_id=text,
-        stage=stage_numbers,
-        time_ms=millis,
-        reason=text,
-        provenance=provenances,
-    ),
-    st.builds(
+    _event(events.ResultCorrected, entry_id=text, stage=stage_numbers, time_ms=millis, reason=text),
+    _event(
         events.PenaltyImposed,
         penalty_id=text,
         entry_id=text,
@@ -100,40 +96,31 @@ any_event: st.SearchStrategy[events.Event] = st.one_of(
         amount_ms=st.integers(min_value=-36_000_000, max_value=36_000_000).filter(bool),
         reason=text,
         gc_only=st.booleans(),
-        provenance=provenances,
     ),
-    st.builds(events.PenaltyRescinded, penalty_id=text, reason=text, provenance=provenances),
-    st.builds(
+    _event(events.PenaltyRescinded, penalty_id=text, reason=text),
+    _event(
         events.StageCancelled,
         stage=stage_numbers,
         categories=st.lists(slugs, min_size=1, unique=True).map(tuple),
         reason=text,
         awarded_ms=st.none() | millis,
-        provenance=provenances,
     ),
-    st.builds(
-        events.EntryRetired,
-        entry_id=text,
-        stage=stage_numbers,
-        reason=text,
-        excluded=st.booleans(),
-        provenance=provenances,
+    _event(
+        events.EntryRetired, entry_id=text, stage=stage_numbers, reason=text, excluded=st.booleans()
     ),
-    st.builds(
+    _event(
         events.WaypointRecorded,
         entry_id=text,
         stage=stage_numbers,
         waypoint=st.integers(min_value=1, max_value=60),
         time_ms=millis,
-        provenance=provenances,
     ),
-    st.builds(
+    _event(
         events.FieldCoverageDeclared,
         category=slugs,
         stage=stage_numbers,
         stage_known=st.none() | st.integers(min_value=0, max_value=10),
         gc_known=st.none() | st.integers(min_value=0, max_value=10),
-        provenance=provenances,
     ),
 )
 
