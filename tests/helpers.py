@@ -87,6 +87,12 @@ def deadline(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def fields_of(value: object, names: str) -> tuple[object, ...]:
+    """The attributes ``names`` (space-separated) of ``value``, in that order: what a test
+    compares of a parsed row or an inferred decision."""
+    return tuple(getattr(value, name) for name in names.split())
+
+
 def record_elsewhere(log: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     """Run ``standings record LOG ARGV…`` in another process (as a timing official's would)."""
     return subprocess.run(

@@ -31,6 +31,7 @@ from rally_standings.replays.article._editorial import Editorial, load_editorial
 from rally_standings.replays.article._infer import Inference, infer_decisions, name_variant
 from rally_standings.replays.article._parse import parse_article
 from rally_standings.replays.article._text import parse_amounts, stage_references
+from tests.helpers import fields_of
 
 DATA = Path(__file__).parent / "data"
 MINI = (DATA / "mini-rally-2010.txt").read_text(encoding="utf-8")
@@ -38,11 +39,6 @@ MINI = (DATA / "mini-rally-2010.txt").read_text(encoding="utf-8")
 A = "FRA Anne Alpha FRA Cora One | Toyota"
 B = "ESP Bea Bravo ESP Dino Two | Nissan"
 C = "ITA Carl Cedro ITA Emma Three | Mitsubishi"
-
-
-def _fields(decision: object, names: str) -> tuple[object, ...]:
-    """The values of ``decision``'s fields ``names`` (space-separated), in that order."""
-    return tuple(getattr(decision, name) for name in names.split())
 
 
 def _edit(*changes: tuple[str, str], text: str = MINI) -> str:
@@ -156,7 +152,7 @@ def test_gc_time_copied_from_the_stage_before() -> None:
     inference = _infer(_edit((f"| 2 | {A} | 3:04:35 | 0:10 |", f"| 2 | {A} | 1:58:30 | 0:10 |")))
     (erratum,) = inference.inferred.errata
     assert (erratum.table, erratum.stage, erratum.row, erratum.field) == ("gc", 3, 2, "time")
-    assert _fields(erratum, "printed corrected kind") == (
+    assert fields_of(erratum, "printed corrected kind") == (
         "1:58:30",
         "3:04:35",
         "copied from an earlier stage",
@@ -199,7 +195,7 @@ def test_time_and_gap_disagree_with_nothing_to_decide() -> None:
     """Echo appears once: her time and gap disagree, so the printed time is kept (house rule)."""
     inference = _infer(_edit(("| Ford | 1:00:30 | 0:30 |", "| Ford | 1:00:30 | 0:50 |")))
     (erratum,) = inference.inferred.errata
-    assert _fields(erratum, "field corrected kind") == ("gap", "0:30", "time and gap disagree")
+    assert fields_of(erratum, "field corrected kind") == ("gap", "0:30", "time and gap disagree")
     assert "the printed time is kept and the gap recomputed from it" in erratum.evidence
 
 
@@ -242,7 +238,7 @@ def test_row_repeated_from_the_stage_before() -> None:
     """Stage 3's second row is stage 2's second row again: it is dropped, not corrected."""
     inference = _infer(_edit((f"| 2 | {B} | 1:05:25 | 0:20 |", f"| 2 | {A} | 58:30 | 0:30 |")))
     (erratum,) = inference.inferred.errata
-    assert _fields(erratum, "table stage row field corrected") == ("stage", 3, 2, "row", "drop")
+    assert fields_of(erratum, "table stage row field corrected") == ("stage", 3, 2, "row", "drop")
     assert erratum.kind == "row repeated from the stage before"
     assert "identical to row 2 of the ranking of stage 2" in erratum.evidence
 
@@ -251,7 +247,7 @@ def test_row_repeated_from_the_row_below() -> None:
     """Bravo's GC after 2 carries Cedro's time and gap from the row below: dropped."""
     inference = _infer(_edit((f"| 2 | {B} | 1:59:00 | 0:30 |", f"| 2 | {B} | 2:01:00 | 2:30 |")))
     (erratum,) = inference.inferred.errata
-    assert _fields(erratum, "table stage row corrected kind") == (
+    assert fields_of(erratum, "table stage row corrected kind") == (
         "gc",
         2,
         2,
@@ -266,7 +262,7 @@ def test_a_race_number_given_to_two_crews() -> None:
     text = _edit(("==Stages==", "- Cars principal entry\n- Ford\n- 203 Eva Echo\n\n==Stages=="))
     inference = _infer(text)
     (erratum,) = inference.inferred.errata
-    assert _fields(erratum, "table row field printed corrected") == (
+    assert fields_of(erratum, "table row field printed corrected") == (
         "entries",
         7,
         "number",
@@ -339,7 +335,12 @@ def test_penalty_from_a_residual_the_note_names() -> None:
     )
     inference = _infer(text)
     (penalty,) = inference.inferred.penalties
-    assert _fields(penalty, "competitor stage amount_ms gc_only") == ("Carl Cedro", 3, 60_000, True)
+    assert fields_of(penalty, "competitor stage amount_ms gc_only") == (
+        "Carl Cedro",
+        3,
+        60_000,
+        True,
+    )
     assert (penalty.source, penalty.inferred) == ("note", True)
     assert "The note of line" in penalty.evidence
     assert "so it counts in the GC only" in penalty.evidence
@@ -369,7 +370,7 @@ def test_penalty_named_in_prose_in_any_spelling(words: str) -> None:
         ),
     )
     (penalty,) = _infer(text).inferred.penalties
-    assert _fields(penalty, "stage amount_ms source reason") == (
+    assert fields_of(penalty, "stage amount_ms source reason") == (
         3,
         60_000,
         "prose",
@@ -393,7 +394,7 @@ def test_note_penalty_placed_where_the_numbers_require() -> None:
     )
     inference = _infer(text)
     (penalty,) = inference.inferred.penalties
-    assert _fields(penalty, "stage amount_ms gc_only source") == (4, 600_000, True, "note")
+    assert fields_of(penalty, "stage amount_ms gc_only source") == (4, 600_000, True, "note")
     assert "Without it, Carl Cedro's GC after stage 4 follows from" in penalty.evidence
 
 
@@ -409,7 +410,12 @@ def test_prose_penalty_no_number_shows_is_recorded_at_its_stage() -> None:
     )
     inference = _infer(text)
     (penalty,) = inference.inferred.penalties
-    assert _fields(penalty, "competitor stage amount_ms gc_only") == ("Eva Echo", 4, 300_000, True)
+    assert fields_of(penalty, "competitor stage amount_ms gc_only") == (
+        "Eva Echo",
+        4,
+        300_000,
+        True,
+    )
     assert "No printed number shows the penalty; stage 4 is the stage named in the prose" in (
         penalty.evidence
     )
@@ -459,7 +465,7 @@ def test_award_stage_and_the_reviewed_decisions_of_the_1999_article() -> None:
     (award,) = inference.inferred.awards
     assert (award.category, award.stage, award.time_ms) == ("trucks", 5, 600_000)
     (erratum,) = inference.inferred.errata
-    assert _fields(erratum, "category table stage row corrected") == (
+    assert fields_of(erratum, "category table stage row corrected") == (
         "bikes",
         "gc",
         6,
