@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -11,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "lines_match",
     "parse_html",
     "record_elsewhere",
+    "run_captured",
     "start_rally",
     "table_records",
     "table_rows",
@@ -51,6 +53,20 @@ def cli(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str
     code = main(shlex.split(command))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run_captured(argv: Sequence[str] | str) -> tuple[int, str, str]:
+    """``standings argv`` in-process, its output captured without pytest's capsys (so a
+    hypothesis test can call it): (exit status, stdout, stderr); a usage error's SystemExit is
+    its status, as the shell sees it."""
+    args = shlex.split(argv) if isinstance(argv, str) else list(argv)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(args)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
 
 
 def cli_json(capsys: pytest.CaptureFixture[str], command: str) -> Any:

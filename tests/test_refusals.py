@@ -7,7 +7,6 @@ of the issue: each fails on the code before it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -20,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from rally_standings.app import main
 from rally_standings.engine import Recorder
 from rally_standings.events import (
     LogReplacedError,
@@ -30,22 +28,14 @@ from rally_standings.events import (
 )
 from rally_standings.events._log import HEADER, MAX_FRAME_BYTES, scan_bytes
 from rally_standings.outputs._text import display_width
-from tests.helpers import deadline, start_rally
+from tests.helpers import deadline, run_captured, start_rally
 
 STANDINGS = str(Path(sys.executable).with_name("standings"))
 
 
 def run(argv: Sequence[str] | str) -> tuple[int, str, str]:
-    """``standings argv`` in-process: (exit status, stdout, stderr); a usage error's
-    SystemExit is its status, like the shell sees it."""
-    args = shlex.split(argv) if isinstance(argv, str) else list(argv)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(args)
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
+    """``standings argv`` in-process: (exit status, stdout, stderr)."""
+    return run_captured(argv)
 
 
 def refused(argv: Sequence[str] | str) -> str:

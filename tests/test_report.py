@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
+PETERHANSEL_HOUR = Hypothesis(
+    penalties=("Peterhansel@5=+1:00:00",), rescind=("2004-cars-peterhansel-assistance",)
+)
+"""The what-if the report tests draw: a one-hour penalty for Peterhansel at stage 5, and his
+assistance penalty rescinded."""
+
+
 @pytest.fixture(scope="module")
 def dakar_2004_page() -> str:
     """The report of dakar-2004, every category."""
@@ -259,13 +266,7 @@ def test_move_kinds() -> None:
 
 def test_what_if_page_shows_masuoka_first() -> None:
     """The what-if page ranks Masuoka first in the hypothesis, beside the actual standings."""
-    page = build_report(
-        load("dakar-2004"),
-        hypothesis=Hypothesis(
-            penalties=("Peterhansel@5=+1:00:00",),
-            rescind=("2004-cars-peterhansel-assistance",),
-        ),
-    )
+    page = build_report(load("dakar-2004"), hypothesis=PETERHANSEL_HOUR)
     dom = parse_html(page)
     section = dom.by_id("cars")
     assert "The lead changes after stage 17: No. 201 Hiroshi Masuoka would lead by 0:05:36" in (
@@ -472,13 +473,7 @@ def test_sources_are_named_by_the_article_and_records_in_words(dakar_2004_dom: N
 
 def test_hypothetical_events_have_no_record_number() -> None:
     """In a what-if page, hypothetical penalties and rescissions are not given real seqs."""
-    page = build_report(
-        load("dakar-2004"),
-        hypothesis=Hypothesis(
-            penalties=("Peterhansel@5=+1:00:00",),
-            rescind=("2004-cars-peterhansel-assistance",),
-        ),
-    )
+    page = build_report(load("dakar-2004"), hypothesis=PETERHANSEL_HOUR)
     timeline = parse_html(page).by_id("cars").find("ol", cls="timeline")[0]
     texts = [li.text() for li in timeline.find("li")]
     rescinded = next(t for t in texts if "Rescinded" in t)
