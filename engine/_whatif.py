@@ -449,13 +449,8 @@ def penalties(
 ) -> tuple[PenaltyListing, ...]:
     """Every penalty of the log (optionally of one category), in log order."""
     base = rally.as_of(as_of)
-    if category is not None and category not in base.categories:
-        raise QueryError(
-            "unknown category",
-            where=base.source,
-            expected="one of " + ", ".join(base.categories),
-            received=category,
-        )
+    if category is not None:
+        base.require_category(category)
     out = []
     for state in base.fold.penalty_states():
         entry = base.fold.entry(state.event.entry_id)
