@@ -327,6 +327,7 @@ def invalid_event(error: RallyError, where: str) -> InvalidEventError:
 
 
 def _not_a_map(data: object, where: str) -> InvalidEventError:
+    """The error for event data that is not a map (``data`` names its type)."""
     return InvalidEventError(
         "an event must be a map", where=where, expected="a map", received=type(data).__name__
     )
