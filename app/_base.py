@@ -65,6 +65,21 @@ class UsageError(RallyError):
     """A command line that does not make sense."""
 
 
+def conflicting(where: str, expected: str) -> UsageError:
+    """Two options given together that exclude each other (``expected`` says which to keep)."""
+    return UsageError("conflicting options", where=where, expected=expected, received="both")
+
+
+def no_hypothesis(where: str) -> UsageError:
+    """A what-if asked for without a hypothetical event to try."""
+    return UsageError(
+        "no hypothesis given",
+        where=where,
+        expected="at least one --penalty, --rescind or --result",
+        received="none",
+    )
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line and exits 2."""
 

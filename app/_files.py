@@ -13,8 +13,10 @@ from rally_standings.app._base import (
     UsageError,
     add_force_option,
     check_output,
+    conflicting,
     input_file,
     load_log,
+    no_hypothesis,
     output_file,
     output_path,
     positive_int,
@@ -284,26 +286,11 @@ class Report(Command):
                 received="--penalty, --rescind or --result alone",
             )
         if args.what_if and not hypothesis:
-            raise UsageError(
-                "no hypothesis given",
-                where="report --what-if",
-                expected="at least one --penalty, --rescind or --result",
-                received="none",
-            )
+            raise no_hypothesis("report --what-if")
         if args.what_if and (args.entry_class is not None or args.waypoint_stage is not None):
-            raise UsageError(
-                "conflicting options",
-                where="report",
-                expected="--what-if, or --class / --waypoint-stage",
-                received="both",
-            )
+            raise conflicting("report", "--what-if, or --class / --waypoint-stage")
         if args.what_if and args.relative_to is not None:
-            raise UsageError(
-                "conflicting options",
-                where="report",
-                expected="either --what-if or --relative-to",
-                received="both",
-            )
+            raise conflicting("report", "either --what-if or --relative-to")
         check_output(args.output, force=args.force)
         rally = load_log(args.log)
         if args.chart is not None:

@@ -349,13 +349,8 @@ class LiveRally:
         query = _Params(params, ("category", "as_of"))
         category = query.text("category")
         as_of = query.number("as_of", 1, _MAX_SEQ)
-        if category is not None and category not in rally.categories:
-            raise QueryError(
-                "unknown category",
-                where=rally.source,
-                expected="one of " + ", ".join(rally.categories),
-                received=category,
-            )
+        if category is not None:
+            rally.require_category(category)
         view = PenaltyList(rally.name, penalties(rally, category, as_of=as_of))
         return Answer(200, render(view, "json").encode("utf-8"))
 

@@ -4,15 +4,18 @@ events. None of them writes anything."""
 from __future__ import annotations
 
 import argparse
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rally_standings import outputs
 from rally_standings.app._base import (
     Command,
     UsageError,
     add_plain_option,
     add_query_options,
+    conflicting,
     emit,
     load_log,
+    no_hypothesis,
     positive_int,
     whole_number,
 )
@@ -30,19 +33,6 @@ from rally_standings.engine import (
     what_if_all_stages,
 )
 from rally_standings.events import MAX_WAYPOINT, QueryError, SourceKind
-from rally_standings.outputs import (
-    Classification,
-    EventLog,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Reference,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
-)
 
 __all__ = ["classification", "stage_ranking"]
 
@@ -96,6 +86,23 @@ def _class_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _ranking_options(parser: argparse.ArgumentParser) -> None:
+    """--class, --relative-to and --plain: how a ranking is shown."""
+    _class_option(parser)
+    _relative_option(parser)
+    add_plain_option(parser)
+
+
+def _ranking_args(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``classification`` and ``stage_ranking`` take from the options, by name."""
+    return {
+        "waypoint": args.waypoint,
+        "entry_class": args.entry_class,
+        "as_of": args.as_of,
+        "relative_to": args.relative_to,
+    }
+
+
 def _waypoint_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--waypoint",
@@ -114,7 +121,7 @@ def classification(
     entry_class: str | None = None,
     as_of: int | None = None,
     relative_to: str | None = None,
-) -> Classification:
+) -> outputs.Classification:
     """What ``standings show`` shows (and ``GET /api/standings`` answers): the GC after a
     stage, or at a waypoint of it, of the category or one class, with the GC before it."""
     if waypoint is not None:
@@ -133,7 +140,7 @@ def classification(
     if previous is not None:
         previous = previous.of_class(entry_class)
     reference = _reference(rally.as_of(as_of), category, relative_to)
-    return Classification(standings, previous, reference)
+    return outputs.Classification(standings, previous, reference)
 
 
 def stage_ranking(
@@ -145,7 +152,7 @@ def stage_ranking(
     entry_class: str | None = None,
     as_of: int | None = None,
     relative_to: str | None = None,
-) -> StageRanking:
+) -> outputs.StageRanking:
     """What ``standings stage`` shows (and ``GET /api/stage`` answers): a stage's ranking, or
     its ranking at a waypoint, of the category or one class."""
     if waypoint is not None:
@@ -154,15 +161,15 @@ def stage_ranking(
         )
     else:
         result = rally.stage_result(category, stage, as_of=as_of, entry_class=entry_class)
-    return StageRanking(result, _reference(rally.as_of(as_of), category, relative_to))
+    return outputs.StageRanking(result, _reference(rally.as_of(as_of), category, relative_to))
 
 
-def _reference(rally: Rally, category: str, ref: str | None) -> Reference | None:
+def _reference(rally: Rally, category: str, ref: str | None) -> outputs.Reference | None:
     """The crew ``--relative-to`` names (a race number, an entry id or an unambiguous name)."""
     if ref is None:
         return None
     entry = rally.find_entry(category, ref)
-    return Reference(entry.entry_id, entry.number, entry.crew)
+    return outputs.Reference(entry.entry_id, entry.number, entry.crew)
 
 
 class Show(Command):
@@ -177,21 +184,11 @@ class Show(Command):
             "the virtual GC at waypoint K of stage --after N: the GC before the stage, its "
             "penalties in force, and the elapsed time at K",
         )
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        view = classification(
-            rally,
-            args.category,
-            after=args.after,
-            waypoint=args.waypoint,
-            entry_class=args.entry_class,
-            as_of=args.as_of,
-            relative_to=args.relative_to,
-        )
+        view = classification(rally, args.category, after=args.after, **_ranking_args(args))
         return emit(view, args)
 
 
@@ -201,9 +198,7 @@ class ReplayCommand(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         add_query_options(parser, ["table", "json", "csv"])
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
@@ -211,7 +206,7 @@ class ReplayCommand(Command):
         snapshots = rally.replay(args.category, as_of=args.as_of)
         if args.entry_class is not None:
             snapshots = tuple(s.of_class(args.entry_class) for s in snapshots)
-        return emit(Replay(snapshots, reference), args)
+        return emit(outputs.Replay(snapshots, reference), args)
 
 
 class Stage(Command):
@@ -222,22 +217,11 @@ class Stage(Command):
         add_query_options(parser, ["table", "json", "csv"])
         parser.add_argument("--stage", "-s", type=positive_int, required=True, metavar="N")
         _waypoint_option(parser, "the ranking at waypoint K of the stage (elapsed times there)")
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
-        view = stage_ranking(
-            rally,
-            args.category,
-            args.stage,
-            waypoint=args.waypoint,
-            entry_class=args.entry_class,
-            as_of=args.as_of,
-            relative_to=args.relative_to,
-        )
-        return emit(view, args)
+        return emit(stage_ranking(rally, args.category, args.stage, **_ranking_args(args)), args)
 
 
 class Explain(Command):
@@ -271,7 +255,7 @@ class Explain(Command):
             )
         row = standings.row_for(entry.entry_id)
         if row is not None:
-            return emit(Explanation(standings, row), args)
+            return emit(outputs.Explanation(standings, row), args)
         item = next((u for u in standings.unclassified if u.entry_id == entry.entry_id), None)
         if item is None:  # not expected: every entry is either classified or not
             raise QueryError(
@@ -285,7 +269,7 @@ class Explain(Command):
 
 def _what_is_known(
     rally: Rally, standings: Standings, item: Unclassified, as_of: int | None
-) -> UnclassifiedExplanation:
+) -> outputs.UnclassifiedExplanation:
     """What is known of an unclassified entry: its last GC and its stage times so far."""
     category, after = standings.category, standings.after_stage
     last = None
@@ -306,7 +290,7 @@ def _what_is_known(
         found = next((r for r in result.rows if r.entry_id == item.entry_id), None)
         if found is not None:
             times.append((stage, found))
-    return UnclassifiedExplanation(standings, item, last, tuple(times))
+    return outputs.UnclassifiedExplanation(standings, item, last, tuple(times))
 
 
 class WhatIfCommand(Command):
@@ -322,9 +306,7 @@ class WhatIfCommand(Command):
             action="store_true",
             help="compare the leader after every stage the hypothesis touches",
         )
-        _class_option(parser)
-        _relative_option(parser)
-        add_plain_option(parser)
+        _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
@@ -337,18 +319,10 @@ class WhatIfCommand(Command):
             results=args.result or (),
         )
         if not events:
-            raise UsageError(
-                "no hypothesis given",
-                where="whatif",
-                expected="at least one --penalty, --rescind or --result",
-                received="none",
-            )
+            raise no_hypothesis("whatif")
         if args.all_stages and args.after is not None:
-            raise UsageError(
-                "conflicting options",
-                where="whatif",
-                expected="either --after N (one stage) or --all-stages (every stage)",
-                received="both",
+            raise conflicting(
+                "whatif", "either --after N (one stage) or --all-stages (every stage)"
             )
         if args.entry_class is not None:
             require_class(base.fold, args.category, args.entry_class)
@@ -358,11 +332,11 @@ class WhatIfCommand(Command):
                 StageComparison(item.stage, item.comparison.of_class(args.entry_class))
                 for item in comparisons
             )
-            return emit(LeaderComparison(comparisons), args)
+            return emit(outputs.LeaderComparison(comparisons), args)
         result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
         result = result.of_class(args.entry_class)
         reference = _reference(base, args.category, args.relative_to)
-        return emit(Hypothetical(result, reference), args)
+        return emit(outputs.Hypothetical(result, reference), args)
 
 
 class Penalties(Command):
@@ -379,7 +353,7 @@ class Penalties(Command):
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         listings = penalties(rally, args.category, as_of=args.as_of)
-        return emit(PenaltyList(rally.name, listings), args)
+        return emit(outputs.PenaltyList(rally.name, listings), args)
 
 
 class History(Command):
@@ -394,7 +368,7 @@ class History(Command):
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         entries = history(rally, args.category, args.after, as_of=args.as_of)
-        view = StandingsHistory(
+        view = outputs.StandingsHistory(
             rally.name, args.category, args.after, entries, imported=_imported(rally)
         )
         return emit(view, args)
@@ -432,4 +406,4 @@ class Events(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        return emit(EventLog(load_log(args.log).iter_records()), args)
+        return emit(outputs.EventLog(load_log(args.log).iter_records()), args)

@@ -11,8 +11,10 @@ import argparse
 import contextlib
 import re
 import sys
-from collections.abc import Iterator, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
 
 from rally_standings import events
 from rally_standings.app._base import (
@@ -28,118 +30,124 @@ from rally_standings.app._base import (
     whole_number,
 )
 from rally_standings.engine import Recorder, create_log, now_iso
-from rally_standings.events import (
-    MAX_COUNT,
-    MAX_DISTANCE_KM,
-    MAX_NUMBER_DIGITS,
-    MAX_STAGE,
-    MAX_WAYPOINT,
-    MAX_YEAR,
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    FieldCoverageDeclared,
-    InvalidEventError,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    Provenance,
-    RallyDeclared,
-    ResultCorrected,
-    SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-)
 
 __all__ = ["KINDS", "RecordKind"]
 
 
+@attrs.frozen
+class _Option:
+    """One option of a record kind: ``add_argument``'s flags and settings, and the event field
+    it sets (``None``: the option only helps another one, as ``--category`` finds an entry).
+
+    The field's value is the option's, or ``value(args, recorder)`` where it is computed.
+    """
+
+    flags: tuple[str, ...]
+    settings: dict[str, Any]
+    field: str | None = None
+    value: Callable[[argparse.Namespace, Recorder], Any] | None = None
+
+    def add(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the option."""
+        parser.add_argument(*self.flags, **self.settings)
+
+    def of(self, args: argparse.Namespace, recorder: Recorder) -> Any:
+        """The field's value in the parsed ``args``, given the log as recorded so far."""
+        if self.value is not None:
+            return self.value(args, recorder)
+        return getattr(args, self.settings.get("dest") or self.flags[0][2:].replace("-", "_"))
+
+    def to(self, field: str) -> _Option:
+        """The same option, setting ``field`` of the event."""
+        return attrs.evolve(self, field=field)
+
+
+def _option(
+    *flags: str,
+    field: str | None = None,
+    value: Callable[[argparse.Namespace, Recorder], Any] | None = None,
+    **settings: Any,
+) -> _Option:
+    """An option: ``flags`` and ``settings`` as ``add_argument`` takes them, and its field."""
+    return _Option(flags, settings, field, value)
+
+
 class RecordKind:
-    """One kind of ``record``: its options, and how they become an event of ``event_type``."""
+    """One kind of ``record``: its options, and how they become an event of ``event_type``.
 
-    name: ClassVar[str]
-    help: ClassVar[str]
-    event_type: ClassVar[type]
+    Most kinds build their event from the options alone, each setting the field it names.
+    """
 
-    def __init_subclass__(cls) -> None:
-        super().__init_subclass__()
-        if "name" in vars(cls):  # a base of several kinds declares none
-            KINDS[cls.name] = cls()
+    def __init__(self, name: str, help: str, event_type: type, *options: _Option) -> None:
+        self.name = name
+        self.help = help
+        self.event_type = event_type
+        self.options = options
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the kind's options."""
+        for option in self.options:
+            option.add(parser)
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         """The event the options describe, given the log as recorded so far."""
-        raise NotImplementedError
-
-
-KINDS: dict[str, RecordKind] = {}
-"""Every record kind by name; the ``rally`` kind creates a log instead of appending."""
+        fields = {o.field: o.of(args, recorder) for o in self.options if o.field is not None}
+        event: events.Event = self.event_type(**fields, provenance=source)
+        return event
 
 
 # Numbers are checked as options, against bounds the log can store: a mistake is one line
 # naming the option, before the log is opened.
-_stage = whole_number(0, MAX_STAGE, what="a stage number")
-_waypoint = whole_number(1, MAX_WAYPOINT, what="a waypoint number")
-_year = whole_number(1, MAX_YEAR, what="a year")
-_distance = whole_number(1, MAX_DISTANCE_KM, what="a distance in km")
-_known = whole_number(1, MAX_COUNT, what="a number of rows")
+_stage = whole_number(0, events.MAX_STAGE, what="a stage number")
+_waypoint = whole_number(1, events.MAX_WAYPOINT, what="a waypoint number")
+_year = whole_number(1, events.MAX_YEAR, what="a year")
+_distance = whole_number(1, events.MAX_DISTANCE_KM, what="a distance in km")
+_known = whole_number(1, events.MAX_COUNT, what="a number of rows")
 
 
 def _race_number(text: str) -> str:
     """An option holding a race number: ASCII digits; surrounding spaces are dropped (so
     ``' 1 '`` is No. 1, not a second entry)."""
-    number = text.strip()
-    if not (number.isascii() and number.isdigit() and len(number) <= MAX_NUMBER_DIGITS):
+    number, most = text.strip(), events.MAX_NUMBER_DIGITS
+    if not (number.isascii() and number.isdigit() and len(number) <= most):
         raise argparse.ArgumentTypeError(
-            f"not a race number: expected 1 to {MAX_NUMBER_DIGITS} ASCII digits such as 203, "
-            f"received {text!r}"
+            f"not a race number: expected 1 to {most} ASCII digits such as 203, received {text!r}"
         )
     return number
 
 
-def _entry_id(recorder: Recorder, category: str, ref: str) -> str:
-    return recorder.rally.find_entry(category, ref.strip()).entry_id
+def _entry_id(args: argparse.Namespace, recorder: Recorder) -> str:
+    """The id of the entry ``--entry`` names (a race number) in ``--category``."""
+    return recorder.rally.find_entry(args.category, args.entry.strip()).entry_id
 
 
-def _person(text: str) -> Person:
+def _person(text: str) -> events.Person:
     match = re.fullmatch(r"\s*(.*?)\s*\(([A-Z]{3})\)\s*", text)
     if match:
-        return Person(name=match.group(1), nationality=match.group(2))
-    return Person(name=text.strip())
+        return events.Person(name=match.group(1), nationality=match.group(2))
+    return events.Person(name=text.strip())
 
 
-def _entry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--category", "-c", required=True)
-    parser.add_argument("--entry", required=True, metavar="NUM")
-
-
-def _stage_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stage", required=True, type=_stage, metavar="N")
+# The options several kinds share.
+_CATEGORY = _option("--category", "-c", required=True)
+_ENTRY = _option("--entry", field="entry_id", value=_entry_id, required=True, metavar="NUM")
+_STAGE = _option("--stage", field="stage", required=True, type=_stage, metavar="N")
+_REASON = _option("--reason", field="reason", required=True)
+_TIME = _option("--time", field="time_ms", required=True, type=time_arg, metavar="H:MM:SS")
 
 
 class _Rally(RecordKind):
-    name = "rally"
-    help = "create a log declaring a rally"
-    event_type = RallyDeclared
+    """``rally``: not appended, but the first event of a new log."""
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--name", required=True)
-        parser.add_argument("--year", required=True, type=_year)
-        parser.add_argument(
-            "--category", required=True, action="append", help="a category (repeat for each)"
-        )
-        parser.add_argument(
-            "--id", help="rally id, a lowercase name such as dakar-2025 (default: from the name)"
-        )
+        super().arguments(parser)
         add_force_option(parser)
 
-    def declaration(self, args: argparse.Namespace, source: Provenance) -> RallyDeclared:
+    def declaration(
+        self, args: argparse.Namespace, source: events.Provenance
+    ) -> events.RallyDeclared:
         """The rally the options declare (the first event of a new log)."""
         rally_id = args.id
         if rally_id is None:
@@ -152,7 +160,7 @@ class _Rally(RecordKind):
                     "rallye-2025 (lowercase ASCII letters, digits and hyphens)",
                     received=args.name,
                 )
-        return RallyDeclared(
+        return events.RallyDeclared(
             rally_id=rally_id,
             name=args.name,
             year=args.year,
@@ -160,72 +168,39 @@ class _Rally(RecordKind):
             provenance=source,
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         return self.declaration(args, source)
 
 
-class _Entry(RecordKind):
-    name = "entry"
-    help = "register an entry"
-    event_type = EntryRegistered
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--category", "-c", required=True)
-        parser.add_argument(
-            "--number", required=True, type=_race_number, help="race number (ASCII digits)"
+def _checked_entry_id(args: argparse.Namespace, recorder: Recorder) -> str:
+    """The new entry's id, CATEGORY:NUMBER; an ``--id`` saying otherwise is refused."""
+    entry_id = f"{args.category}:{args.number}"
+    if args.id is not None and args.id != entry_id:
+        raise UsageError(
+            "the entry id does not match the entry",
+            where="--id",
+            expected=f"{entry_id} (its category and race number), or no --id",
+            received=args.id,
         )
-        parser.add_argument(
-            "--crew",
-            required=True,
-            action="append",
-            metavar="NAME",
-            help="a crew member, driver first; 'Name (FRA)' adds a country code",
-        )
-        parser.add_argument("--make")
-        parser.add_argument("--entrant")
-        parser.add_argument(
-            "--class",
-            dest="entry_class",
-            metavar="CLASS",
-            help="the class within the category (Ultimate, Stock, …), if the rally has classes",
-        )
-        parser.add_argument(
-            "--id", help="entry id: CATEGORY:NUMBER, the default (any other is refused)"
-        )
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        entry_id = f"{args.category}:{args.number}"
-        if args.id is not None and args.id != entry_id:
-            raise UsageError(
-                "the entry id does not match the entry",
-                where="--id",
-                expected=f"{entry_id} (its category and race number), or no --id",
-                received=args.id,
-            )
-        return EntryRegistered(
-            entry_id=entry_id,
-            category=args.category,
-            number=args.number,
-            crew=tuple(_person(c) for c in args.crew),
-            make=args.make,
-            entrant=args.entrant,
-            entry_class=args.entry_class,
-            provenance=source,
-        )
+    return entry_id
 
 
 _STAGE_KINDS = {
-    "yes": StageKind.SPECIAL,
-    "special": StageKind.SPECIAL,
-    "prologue": StageKind.PROLOGUE,
-    "liaison": StageKind.LIAISON,
+    "yes": events.StageKind.SPECIAL,
+    "special": events.StageKind.SPECIAL,
+    "prologue": events.StageKind.PROLOGUE,
+    "liaison": events.StageKind.LIAISON,
 }
 
 
-def _stage_rules(counts: Sequence[str], categories: Sequence[str]) -> tuple[StageRule, ...]:
-    default = StageKind.SPECIAL
-    per_category: dict[str, StageKind] = {}
-    for item in counts:
+def _stage_rules(args: argparse.Namespace, recorder: Recorder) -> tuple[events.StageRule, ...]:
+    """How the stage counts for each category of the rally, from ``--counts``."""
+    categories = recorder.rally.categories
+    default = events.StageKind.SPECIAL
+    per_category: dict[str, events.StageKind] = {}
+    for item in args.counts or []:
         category, _, kind_text = item.rpartition("=")
         kind = _STAGE_KINDS.get(kind_text)
         if kind is None:
@@ -246,254 +221,38 @@ def _stage_rules(counts: Sequence[str], categories: Sequence[str]) -> tuple[Stag
             per_category[category] = kind
         else:
             default = kind
-    return tuple(StageRule(category=c, kind=per_category.get(c, default)) for c in categories)
+    return tuple(
+        events.StageRule(category=c, kind=per_category.get(c, default)) for c in categories
+    )
 
 
-class _Stage(RecordKind):
-    name = "stage"
-    help = "schedule a stage"
-    event_type = StageScheduled
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--number", required=True, type=_stage, metavar="N")
-        parser.add_argument(
-            "--counts",
-            action="append",
-            metavar="[CATEGORY=]KIND",
-            help="yes (a special, the default), prologue or liaison; CATEGORY=KIND for one "
-            "category",
-        )
-        parser.add_argument("--date", help="ISO date, e.g. 2004-01-05")
-        parser.add_argument("--from", dest="start", metavar="PLACE")
-        parser.add_argument("--to", dest="finish", metavar="PLACE")
-        parser.add_argument("--distance", type=_distance, metavar="KM")
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return StageScheduled(
-            stage=args.number,
-            rules=_stage_rules(args.counts or [], recorder.rally.categories),
-            date=args.date,
-            start=args.start,
-            finish=args.finish,
-            distance_km=args.distance,
-            provenance=source,
-        )
+def _penalty_id(args: argparse.Namespace, recorder: Recorder) -> str:
+    """``--id``, or the first of P1, P2, … the log has not used."""
+    if args.id is not None:
+        return str(args.id)
+    fold = recorder.fold
+    number = len(fold.penalty_states()) + 1
+    while fold.penalty(f"P{number}") is not None:
+        number += 1
+    return f"P{number}"
 
 
-class _Result(RecordKind):
-    name = "result"
-    help = "record a stage time"
-    event_type = StageResultRecorded
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--category", "-c", required=True)
-        _stage_option(parser)
-        parser.add_argument("--entry", required=True, metavar="NUM")
-        parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
-        parser.add_argument(
-            "--first-stage",
-            type=_stage,
-            metavar="K",
-            help="one combined time for stages K to --stage",
-        )
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return StageResultRecorded(
-            entry_id=_entry_id(recorder, args.category, args.entry),
-            stage=args.stage,
-            time_ms=args.time,
-            first_stage=args.first_stage,
-            provenance=source,
-        )
-
-
-class _Penalty(RecordKind):
-    name = "penalty"
-    help = "impose a penalty (negative: a bonus)"
-    event_type = PenaltyImposed
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        _entry_options(parser)
-        _stage_option(parser)
-        parser.add_argument("--amount", required=True, type=duration_arg, metavar="[+|-]H:MM:SS")
-        parser.add_argument("--reason", required=True)
-        parser.add_argument(
-            "--gc-only", action="store_true", help="change the GC only, not the stage ranking"
-        )
-        parser.add_argument("--id", help="penalty id (default: P1, P2, …)")
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        penalty_id = args.id
-        if penalty_id is None:
-            fold = recorder.fold
-            number = len(fold.penalty_states()) + 1
-            while fold.penalty(f"P{number}") is not None:
-                number += 1
-            penalty_id = f"P{number}"
-        return PenaltyImposed(
-            penalty_id=penalty_id,
-            entry_id=_entry_id(recorder, args.category, args.entry),
-            stage=args.stage,
-            amount_ms=args.amount,
-            reason=args.reason,
-            gc_only=args.gc_only,
-            provenance=source,
-        )
-
-
-class _Rescind(RecordKind):
-    name = "rescind"
-    help = "withdraw a penalty"
-    event_type = PenaltyRescinded
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--penalty", required=True, metavar="ID")
-        parser.add_argument("--reason", required=True)
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return PenaltyRescinded(penalty_id=args.penalty, reason=args.reason, provenance=source)
-
-
-class _Cancel(RecordKind):
-    name = "cancel"
-    help = "cancel a stage"
-    event_type = StageCancelled
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        _stage_option(parser)
-        parser.add_argument(
-            "--category", "-c", action="append", help="only this category (repeatable)"
-        )
-        parser.add_argument(
-            "--awarded-time",
-            type=time_arg,
-            metavar="H:MM:SS",
-            help="time awarded to every competitor still in the rally",
-        )
-        parser.add_argument("--reason", required=True)
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return StageCancelled(
-            stage=args.stage,
-            categories=tuple(args.category) if args.category else recorder.rally.categories,
-            reason=args.reason,
-            awarded_ms=args.awarded_time,
-            provenance=source,
-        )
-
-
-class _Retire(RecordKind):
-    name = "retire"
-    help = "an entry leaves the rally"
-    event_type = EntryRetired
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        _entry_options(parser)
-        _stage_option(parser)
-        parser.add_argument("--reason", required=True)
-        parser.add_argument("--excluded", action="store_true", help="excluded rather than retired")
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return EntryRetired(
-            entry_id=_entry_id(recorder, args.category, args.entry),
-            stage=args.stage,
-            reason=args.reason,
-            excluded=args.excluded,
-            provenance=source,
-        )
-
-
-class _Correct(RecordKind):
-    name = "correct"
-    help = "correct a stage time"
-    event_type = ResultCorrected
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        _entry_options(parser)
-        _stage_option(parser)
-        parser.add_argument("--time", required=True, type=time_arg, metavar="H:MM:SS")
-        parser.add_argument("--reason", default="correction")
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return ResultCorrected(
-            entry_id=_entry_id(recorder, args.category, args.entry),
-            stage=args.stage,
-            time_ms=args.time,
-            reason=args.reason,
-            provenance=source,
-        )
-
-
-class _Coverage(RecordKind):
-    name = "coverage"
-    help = "declare how much of the field the log holds"
-    event_type = FieldCoverageDeclared
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--category", "-c", required=True)
-        _stage_option(parser)
-        parser.add_argument(
-            "--stage-known",
-            type=_known,
-            metavar="K",
-            help="the log holds the stage ranking's first K rows",
-        )
-        parser.add_argument(
-            "--gc-known",
-            type=_known,
-            metavar="K",
-            help="the log holds the GC's first K rows",
-        )
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return FieldCoverageDeclared(
-            category=args.category,
-            stage=args.stage,
-            stage_known=args.stage_known,
-            gc_known=args.gc_known,
-            provenance=source,
-        )
-
-
-class _Waypoint(RecordKind):
-    name = "waypoint"
-    help = "record an entry's elapsed time at a waypoint of a stage (a split)"
-    event_type = WaypointRecorded
-
-    def arguments(self, parser: argparse.ArgumentParser) -> None:
-        _entry_options(parser)
-        _stage_option(parser)
-        parser.add_argument("--waypoint", required=True, type=_waypoint, metavar="K")
-        parser.add_argument(
-            "--time",
-            required=True,
-            type=time_arg,
-            metavar="H:MM:SS",
-            help="elapsed time since the stage start",
-        )
-
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
-        return WaypointRecorded(
-            entry_id=_entry_id(recorder, args.category, args.entry),
-            stage=args.stage,
-            waypoint=args.waypoint,
-            time_ms=args.time,
-            provenance=source,
-        )
+def _cancelled_categories(args: argparse.Namespace, recorder: Recorder) -> tuple[str, ...]:
+    """The categories ``--category`` names, or all of the rally's."""
+    return tuple(args.category) if args.category else recorder.rally.categories
 
 
 class _FromSheet(RecordKind):
     """A kind recorded from a timing sheet (``--from FILE``): one batch, one frame.
 
-    The reading is ``rally_standings.replays.timing``'s; this only declares the options.
+    The reading is ``rally_standings.replays.timing``'s (its kind of sheet has this kind's
+    name); this only declares the options.
     """
-
-    sheet_kind: ClassVar[str]
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         from rally_standings.replays.timing import FORMATS, KINDS  # only for this kind
 
-        sheet_kind = KINDS[self.sheet_kind]
+        sheet_kind = KINDS[self.name]
         parser.add_argument(
             "--from",
             dest="sheet",
@@ -505,7 +264,7 @@ class _FromSheet(RecordKind):
             + (f" and optionally {', '.join(sheet_kind.optional)}" if sheet_kind.optional else ""),
         )
         if sheet_kind.needs_stage:
-            _stage_option(parser)
+            _STAGE.add(parser)
         if sheet_kind.corrects:
             parser.add_argument(
                 "--corrections",
@@ -520,7 +279,9 @@ class _FromSheet(RecordKind):
             help="the sheet's format (default: from its name, .csv)",
         )
 
-    def build(self, args: argparse.Namespace, recorder: Recorder, source: Provenance) -> Event:
+    def build(
+        self, args: argparse.Namespace, recorder: Recorder, source: events.Provenance
+    ) -> events.Event:
         raise NotImplementedError("a sheet is recorded whole, by record_sheet")
 
     def record_sheet(self, args: argparse.Namespace, recorder: Recorder) -> str:
@@ -533,30 +294,239 @@ class _FromSheet(RecordKind):
             source=args.source,
         )
         summary = import_sheet(
-            recorder, self.sheet_kind, args.sheet, request=request, format_name=args.sheet_format
+            recorder, self.name, args.sheet, request=request, format_name=args.sheet_format
         )
         return summary.describe()
 
 
-class _Entries(_FromSheet):
-    name = "entries"
-    help = "register every entry of an entry list (--from FILE.csv)"
-    event_type = EntryRegistered
-    sheet_kind = "entries"
-
-
-class _Results(_FromSheet):
-    name = "results"
-    help = "record a stage's results, penalties and DNF/DNS/DSQ (--from FILE.csv)"
-    event_type = StageResultRecorded
-    sheet_kind = "results"
-
-
-class _Waypoints(_FromSheet):
-    name = "waypoints"
-    help = "record a stage's waypoint splits (--from FILE.csv)"
-    event_type = WaypointRecorded
-    sheet_kind = "waypoints"
+KINDS: dict[str, RecordKind] = {
+    kind.name: kind
+    for kind in (
+        _Rally(
+            "rally",
+            "create a log declaring a rally",
+            events.RallyDeclared,
+            _option("--name", required=True),
+            _option("--year", required=True, type=_year),
+            _option(
+                "--category", required=True, action="append", help="a category (repeat for each)"
+            ),
+            _option(
+                "--id",
+                help="rally id, a lowercase name such as dakar-2025 (default: from the name)",
+            ),
+        ),
+        RecordKind(
+            "entry",
+            "register an entry",
+            events.EntryRegistered,
+            _CATEGORY.to("category"),
+            _option(
+                "--number",
+                field="number",
+                required=True,
+                type=_race_number,
+                help="race number (ASCII digits)",
+            ),
+            _option(
+                "--crew",
+                field="crew",
+                value=lambda args, _: tuple(_person(c) for c in args.crew),
+                required=True,
+                action="append",
+                metavar="NAME",
+                help="a crew member, driver first; 'Name (FRA)' adds a country code",
+            ),
+            _option("--make", field="make"),
+            _option("--entrant", field="entrant"),
+            _option(
+                "--class",
+                field="entry_class",
+                dest="entry_class",
+                metavar="CLASS",
+                help="the class within the category (Ultimate, Stock, …), if the rally has classes",
+            ),
+            _option(
+                "--id",
+                field="entry_id",
+                value=_checked_entry_id,
+                help="entry id: CATEGORY:NUMBER, the default (any other is refused)",
+            ),
+        ),
+        RecordKind(
+            "stage",
+            "schedule a stage",
+            events.StageScheduled,
+            _option("--number", field="stage", required=True, type=_stage, metavar="N"),
+            _option(
+                "--counts",
+                field="rules",
+                value=_stage_rules,
+                action="append",
+                metavar="[CATEGORY=]KIND",
+                help="yes (a special, the default), prologue or liaison; CATEGORY=KIND for one "
+                "category",
+            ),
+            _option("--date", field="date", help="ISO date, e.g. 2004-01-05"),
+            _option("--from", field="start", dest="start", metavar="PLACE"),
+            _option("--to", field="finish", dest="finish", metavar="PLACE"),
+            _option("--distance", field="distance_km", type=_distance, metavar="KM"),
+        ),
+        RecordKind(
+            "result",
+            "record a stage time",
+            events.StageResultRecorded,
+            _CATEGORY,
+            _STAGE,
+            _ENTRY,
+            _TIME,
+            _option(
+                "--first-stage",
+                field="first_stage",
+                type=_stage,
+                metavar="K",
+                help="one combined time for stages K to --stage",
+            ),
+        ),
+        RecordKind(
+            "penalty",
+            "impose a penalty (negative: a bonus)",
+            events.PenaltyImposed,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _option(
+                "--amount",
+                field="amount_ms",
+                required=True,
+                type=duration_arg,
+                metavar="[+|-]H:MM:SS",
+            ),
+            _REASON,
+            _option(
+                "--gc-only",
+                field="gc_only",
+                action="store_true",
+                help="change the GC only, not the stage ranking",
+            ),
+            _option(
+                "--id",
+                field="penalty_id",
+                value=_penalty_id,
+                help="penalty id (default: P1, P2, …)",
+            ),
+        ),
+        RecordKind(
+            "rescind",
+            "withdraw a penalty",
+            events.PenaltyRescinded,
+            _option("--penalty", field="penalty_id", required=True, metavar="ID"),
+            _REASON,
+        ),
+        RecordKind(
+            "cancel",
+            "cancel a stage",
+            events.StageCancelled,
+            _STAGE,
+            _option(
+                "--category",
+                "-c",
+                field="categories",
+                value=_cancelled_categories,
+                action="append",
+                help="only this category (repeatable)",
+            ),
+            _option(
+                "--awarded-time",
+                field="awarded_ms",
+                type=time_arg,
+                metavar="H:MM:SS",
+                help="time awarded to every competitor still in the rally",
+            ),
+            _REASON,
+        ),
+        RecordKind(
+            "retire",
+            "an entry leaves the rally",
+            events.EntryRetired,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _REASON,
+            _option(
+                "--excluded",
+                field="excluded",
+                action="store_true",
+                help="excluded rather than retired",
+            ),
+        ),
+        RecordKind(
+            "correct",
+            "correct a stage time",
+            events.ResultCorrected,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _TIME,
+            _option("--reason", field="reason", default="correction"),
+        ),
+        RecordKind(
+            "coverage",
+            "declare how much of the field the log holds",
+            events.FieldCoverageDeclared,
+            _CATEGORY.to("category"),
+            _STAGE,
+            _option(
+                "--stage-known",
+                field="stage_known",
+                type=_known,
+                metavar="K",
+                help="the log holds the stage ranking's first K rows",
+            ),
+            _option(
+                "--gc-known",
+                field="gc_known",
+                type=_known,
+                metavar="K",
+                help="the log holds the GC's first K rows",
+            ),
+        ),
+        RecordKind(
+            "waypoint",
+            "record an entry's elapsed time at a waypoint of a stage (a split)",
+            events.WaypointRecorded,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _option("--waypoint", field="waypoint", required=True, type=_waypoint, metavar="K"),
+            _option(
+                "--time",
+                field="time_ms",
+                required=True,
+                type=time_arg,
+                metavar="H:MM:SS",
+                help="elapsed time since the stage start",
+            ),
+        ),
+        _FromSheet(
+            "entries",
+            "register every entry of an entry list (--from FILE.csv)",
+            events.EntryRegistered,
+        ),
+        _FromSheet(
+            "results",
+            "record a stage's results, penalties and DNF/DNS/DSQ (--from FILE.csv)",
+            events.StageResultRecorded,
+        ),
+        _FromSheet(
+            "waypoints",
+            "record a stage's waypoint splits (--from FILE.csv)",
+            events.WaypointRecorded,
+        ),
+    )
+}
+"""Every record kind by name, in the order ``record --help`` lists them; the ``rally`` kind
+creates a log instead of appending."""
 
 
 class Record(Command):
@@ -589,7 +559,7 @@ class Record(Command):
     def run(self, args: argparse.Namespace) -> int:
         kind = KINDS[args.kind]
         with _naming_the_option():
-            source = Provenance(kind=SourceKind.RECORDED, detail=args.source)
+            source = events.Provenance(kind=events.SourceKind.RECORDED, detail=args.source)
             if isinstance(kind, _Rally):
                 return self._create(args, kind.declaration(args, source))
             if isinstance(kind, _FromSheet):
@@ -611,7 +581,7 @@ class Record(Command):
             sys.stderr.write(f"standings: cut {cut}\n")
         return 0
 
-    def _create(self, args: argparse.Namespace, declaration: RallyDeclared) -> int:
+    def _create(self, args: argparse.Namespace, declaration: events.RallyDeclared) -> int:
         """A new log (``record LOG rally``), refused over an existing file unless --force."""
         check_output(args.log, force=args.force)
         with output_file(args.log, force=args.force) as temporary:
@@ -645,7 +615,7 @@ def _naming_the_option() -> Iterator[None]:
     """An event field refused by its validator is named by the option that set it."""
     try:
         yield
-    except InvalidEventError as error:
+    except events.InvalidEventError as error:
         field = error.where or ""
         if not re.fullmatch(r"[A-Z][A-Za-z]+\.[a-z_]+", field):
             raise

@@ -54,7 +54,7 @@ from rally_standings.events import (
 )
 from rally_standings.replays.timing import Request, import_sheet
 
-__all__ = ["DAKAR", "load_test", "main", "measure"]
+__all__ = ["DAKAR", "load_test", "main", "measure", "start_server", "stop_server"]
 
 HERE = Path(__file__).resolve().parent
 DAKAR = LIVE
@@ -218,7 +218,12 @@ def measure_waypoints(source: Path, repeat: int = 200) -> dict[str, Any]:
 # ---------------------------------------------------------------------- the server
 
 
-def _serve(log: Path) -> tuple[subprocess.Popen[str], int]:
+def start_server(log: Path) -> tuple[subprocess.Popen[str], int]:
+    """``standings serve LOG --port 0`` in its own process; (the process, the port it took).
+
+    Also the live server's tests' way to start one (tests/test_serve.py,
+    tests/test_live_browser.py): a server that does not say where it listens is an error.
+    """
     process = subprocess.Popen(
         [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -228,13 +233,14 @@ def _serve(log: Path) -> tuple[subprocess.Popen[str], int]:
     )
     assert process.stdout is not None
     line = process.stdout.readline()
-    if "127.0.0.1:" not in line:
+    if not line.startswith(f"serving {log} on http://127.0.0.1:"):
         process.kill()
         raise RuntimeError(f"standings serve did not start: {line!r}")
     return process, int(line.split("127.0.0.1:")[1].split("/")[0])
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
+def stop_server(process: subprocess.Popen[str]) -> None:
+    """Ask a server started by ``start_server`` to stop (SIGTERM), and kill it after 20 s."""
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -250,7 +256,7 @@ def measure_visibility(source: Path, appends: int = 50) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         log, stage = _open_stage(source, Path(folder))
         running = [r for r in _running(log, stage) if r[0] == load(log).categories[0]]
-        server, port = _serve(log)
+        server, port = start_server(log)
         delays: list[float] = []
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -272,7 +278,7 @@ def measure_visibility(source: Path, appends: int = 50) -> dict[str, Any]:
                     delays.append(time.perf_counter() - done)
             connection.close()
         finally:
-            _stop(server)
+            stop_server(server)
     return {
         "appends": len(delays),
         "median_ms": _median_ms(delays),
@@ -357,7 +363,7 @@ def load_test(
     ``pace``: each client asks at most once per that many seconds (0: again at once).
     """
     category = load(log).categories[0]
-    server, port = _serve(log)
+    server, port = start_server(log)
     writer = subprocess.Popen(
         [
             sys.executable,
@@ -383,7 +389,7 @@ def load_test(
     finally:
         if writer.poll() is None:
             writer.kill()
-        _stop(server)
+        stop_server(server)
     latencies = result["latencies"]
     return {
         "clients": clients,

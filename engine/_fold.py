@@ -270,15 +270,6 @@ def _violation(
     )
 
 
-def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
-    """Race numbers in numeric order where they are numbers, then other numbers, then none."""
-    if entry.number is None:
-        return (2, 0, "")
-    if entry.number.isascii() and entry.number.isdigit():
-        return (0, int(entry.number), entry.number)
-    return (1, 0, entry.number)
-
-
 class Fold:
     """Folds records into rally state, refusing any event the rules do not allow.
 

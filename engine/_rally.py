@@ -305,10 +305,11 @@ class Rally:
 
     def find_entry(self, category: str, ref: str) -> EntryRegistered:
         """An entry of ``category`` by race number, entry id, or a name that is unambiguous."""
-        self._check_category(category)
+        self.require_category(category)
         return find_entry(self._fold, category, ref)
 
-    def _check_category(self, category: str) -> None:
+    def require_category(self, category: str) -> None:
+        """Refuse a category the rally does not have (a QueryError naming those it has)."""
         if category not in self.categories:
             raise QueryError(
                 "unknown category",
@@ -348,7 +349,7 @@ class Rally:
 
     def default_stage(self, category: str) -> int:
         """The last stage with results (or an awarded time) for ``category``."""
-        self._check_category(category)
+        self.require_category(category)
         cache = self._cache(category)
         if cache.default is False:
             cache.default = last_stage_with_results(self._fold, category)
@@ -458,7 +459,7 @@ class Rally:
     def classes(self, category: str, *, as_of: int | None = None) -> tuple[str, ...]:
         """The classes of ``category``'s entries, in order of first registration."""
         rally = self.as_of(as_of)
-        rally._check_category(category)
+        rally.require_category(category)
         return classes(rally._fold, category)
 
     def waypoint_standings(

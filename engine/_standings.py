@@ -25,8 +25,8 @@ and builds its rows only when they are read.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
-from typing import Literal
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
 
 import attrs
 
@@ -58,6 +58,7 @@ __all__ = [
     "replay_standings",
     "require_class",
     "require_waypoint",
+    "shared_positions",
     "standings_after",
     "standings_at_waypoint",
     "waypoint_result",
@@ -89,8 +90,9 @@ class Component:
 
 
 @attrs.frozen
-class Row:
-    """One classified entry."""
+class _Ranked:
+    """An entry in a ranking: its position (and whether the data vouch for it), crew, time
+    and gap to the first; the fields ``Row`` and ``StageRow`` begin with."""
 
     position: int
     position_certain: bool
@@ -100,6 +102,17 @@ class Row:
     make: str | None
     time_ms: int
     gap_ms: int | None
+
+    @property
+    def position_text(self) -> str:
+        """``"3"``, or ``"≥4"`` where the data cannot vouch for the position."""
+        return str(self.position) if self.position_certain else f"≥{self.position}"
+
+
+@attrs.frozen
+class Row(_Ranked):
+    """One classified entry."""
+
     entry_class: str | None = None
     """The entry's class within its category, if it has one."""
     class_position: int | None = None
@@ -113,11 +126,6 @@ class Row:
         if self.fold is None:
             return ()
         return components(self.fold, self.entry_id, self.after)
-
-    @property
-    def position_text(self) -> str:
-        """``"3"``, or ``"≥4"`` where the data cannot vouch for the position."""
-        return str(self.position) if self.position_certain else f"≥{self.position}"
 
 
 @attrs.frozen
@@ -225,11 +233,24 @@ class Ranking:
 
 
 def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
+    """Race numbers in numeric order where they are numbers, then other numbers, then none."""
     if entry.number is None:
         return (2, 0, "")
     if entry.number.isascii() and entry.number.isdigit():
         return (0, int(entry.number), entry.number)
     return (1, 0, entry.number)
+
+
+def shared_positions(ordered: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
+    """(entry, time, position) for each (entry, time) in classification order: equal times
+    share the position of the first of them (1, 1, 3)."""
+    previous = None
+    position = 0
+    for index, (entry, time_ms) in enumerate(ordered):
+        if time_ms != previous:
+            position = index + 1
+        previous = time_ms
+        yield entry, time_ms, position
 
 
 class Accumulator:
@@ -494,16 +515,15 @@ class Standings:
         (for analysis, export and comparisons over many stages).
         """
         fold, known = self._fold, self.known_rows
-        out: list[tuple[str, int, int, bool]] = []
-        previous = None
-        position = 0
-        for index, (entry_index, time_ms) in enumerate(self.ordered()):
-            if time_ms != previous:
-                position = index + 1
-            previous = time_ms
-            certain = known is None or position <= known
-            out.append((fold.entry_at(entry_index).entry_id, time_ms, position, certain))
-        return out
+        return [
+            (
+                fold.entry_at(entry_index).entry_id,
+                time_ms,
+                position,
+                known is None or position <= known,
+            )
+            for entry_index, time_ms, position in shared_positions(self.ordered())
+        ]
 
     def _overall(self, key: int) -> int:
         """The position in the whole category of the row with ``key`` (ties shared)."""
@@ -805,26 +825,16 @@ def _result_component(fold: Fold, result: ResultState, entry_id: str) -> Compone
         ]
         if left_out:
             span += f" (stage {', '.join(left_out)} timed apart)"
-    if result.corrections:
-        last = result.corrections[-1]
-        return Component(
-            kind="result",
-            stage=result.stage,
-            time_ms=result.time_ms,
-            seq=last.seq,
-            note=f"{span} result, corrected: {last.reason}",
-            provenance=last.provenance,
-            first_stage=result.first_stage if result.is_span else None,
-            recorded_ms=result.recorded_ms,
-        )
+    last = result.corrections[-1] if result.corrections else None
     return Component(
         kind="result",
         stage=result.stage,
         time_ms=result.time_ms,
-        seq=result.seq,
-        note=f"{span} result",
-        provenance=result.provenance,
+        seq=result.seq if last is None else last.seq,
+        note=f"{span} result" if last is None else f"{span} result, corrected: {last.reason}",
+        provenance=result.provenance if last is None else last.provenance,
         first_stage=result.first_stage if result.is_span else None,
+        recorded_ms=None if last is None else result.recorded_ms,
     )
 
 
@@ -832,28 +842,15 @@ def _result_component(fold: Fold, result: ResultState, entry_id: str) -> Compone
 
 
 @attrs.frozen
-class StageRow:
+class StageRow(_Ranked):
     """One entry's time on one stage."""
 
-    position: int
-    position_certain: bool
-    entry_id: str
-    number: str | None
-    crew: tuple[Person, ...]
-    make: str | None
-    time_ms: int
-    gap_ms: int | None
     penalty_ms: int = 0
     """Stage penalties included in ``time_ms`` (GC-only penalties are not)."""
     entry_class: str | None = None
     """The entry's class within its category, if it has one."""
     class_position: int | None = None
     """Its position among the rows of its class (ties shared), if it has a class."""
-
-    @property
-    def position_text(self) -> str:
-        """``"3"``, or ``"≥4"`` where the data cannot vouch for the position."""
-        return str(self.position) if self.position_certain else f"≥{self.position}"
 
 
 @attrs.frozen
@@ -946,9 +943,6 @@ def compute_stage_result(
     _require_stage(fold, stage)
     if entry_class is not None:
         require_class(fold, category, entry_class)
-    assert fold.rally is not None
-    scheduled = fold.stage(stage)
-    assert scheduled is not None
     cancel = fold.cancellation(stage, category)
     ranking = Ranking.of(fold, category)
     members = _of_class(fold, ranking.members, entry_class)
@@ -993,6 +987,33 @@ def compute_stage_result(
         if out is not None and out.event.stage == stage:
             how: Status = "excluded" if out.event.excluded else "retired"
             retired.append(_unclassified(entry, how, f"{how}: {out.event.reason}", stage))
+    return _stage_result(
+        fold,
+        category,
+        stage,
+        as_of,
+        rows,
+        combined=tuple(combined),
+        cancelled_reason=None if cancel is None else cancel.event.reason,
+        awarded_ms=None if cancel is None else cancel.event.awarded_ms,
+        retired=tuple(retired),
+        entry_class=entry_class,
+    )
+
+
+def _stage_result(
+    fold: Fold,
+    category: str,
+    stage: int,
+    as_of: int | None,
+    rows: tuple[StageRow, ...],
+    **more: Any,
+) -> StageResult:
+    """The ranking ``rows`` of ``stage`` for ``category`` as a ``StageResult`` (``more``: the
+    rest of what it holds: combined times, the cancellation, retirements, …)."""
+    assert fold.rally is not None
+    scheduled = fold.stage(stage)
+    assert scheduled is not None
     return StageResult(
         rally_id=fold.rally.rally_id,
         rally=fold.rally.name,
@@ -1001,11 +1022,7 @@ def compute_stage_result(
         kind=scheduled.kind_for(category),
         as_of=as_of,
         rows=rows,
-        combined=tuple(combined),
-        cancelled_reason=None if cancel is None else cancel.event.reason,
-        awarded_ms=None if cancel is None else cancel.event.awarded_ms,
-        retired=tuple(retired),
-        entry_class=entry_class,
+        **more,
     )
 
 
@@ -1064,9 +1081,6 @@ def waypoint_result(
     require_waypoint(fold, category, stage, waypoint)
     if entry_class is not None:
         require_class(fold, category, entry_class)
-    assert fold.rally is not None
-    scheduled = fold.stage(stage)
-    assert scheduled is not None
     ranking = Ranking.of(fold, category)
     times = _waypoint_times(fold, stage, waypoint)
     later = _passed_later(fold, category, stage, waypoint)
@@ -1084,14 +1098,12 @@ def waypoint_result(
             retired.append(not_classified(fold, entry, stage))
         else:
             pending.append(_not_at(entry, later.get(index), stage, waypoint))
-    return StageResult(
-        rally_id=fold.rally.rally_id,
-        rally=fold.rally.name,
-        category=category,
-        stage=stage,
-        kind=scheduled.kind_for(category),
-        as_of=as_of,
-        rows=_ranked_rows(fold, timed, None),
+    return _stage_result(
+        fold,
+        category,
+        stage,
+        as_of,
+        _ranked_rows(fold, timed, None),
         retired=tuple(retired),
         entry_class=entry_class,
         waypoint=waypoint,

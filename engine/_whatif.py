@@ -31,6 +31,7 @@ from rally_standings.engine._standings import (
     Standings,
     gc_stages,
     require_gc_stage,
+    shared_positions,
 )
 from rally_standings.events import (
     Event,
@@ -448,13 +449,8 @@ def penalties(
 ) -> tuple[PenaltyListing, ...]:
     """Every penalty of the log (optionally of one category), in log order."""
     base = rally.as_of(as_of)
-    if category is not None and category not in base.categories:
-        raise QueryError(
-            "unknown category",
-            where=base.source,
-            expected="one of " + ", ".join(base.categories),
-            received=category,
-        )
+    if category is not None:
+        base.require_category(category)
     out = []
     for state in base.fold.penalty_states():
         entry = base.fold.entry(state.event.entry_id)
@@ -509,15 +505,10 @@ class HistoryEntry:
 
 def _positions(standings: Standings) -> dict[int, tuple[int, int]]:
     """{entry index: (position, time)} of a classification (ties share a position)."""
-    out: dict[int, tuple[int, int]] = {}
-    previous = None
-    position = 0
-    for index, (entry, time_ms) in enumerate(standings.ordered()):
-        if time_ms != previous:
-            position = index + 1
-        previous = time_ms
-        out[entry] = (position, time_ms)
-    return out
+    return {
+        entry: (position, time_ms)
+        for entry, time_ms, position in shared_positions(standings.ordered())
+    }
 
 
 def _changes(

@@ -30,7 +30,15 @@ from rally_standings.events._model import (
     tag_of,
 )
 
-__all__ = ["CODEC", "SCHEMA_VERSION", "Codec", "Record", "Upcaster"]
+__all__ = [
+    "CODEC",
+    "SCHEMA_VERSION",
+    "Codec",
+    "Record",
+    "Upcaster",
+    "checked_tag",
+    "invalid_event",
+]
 
 SCHEMA_VERSION = 2
 """The newest schema version this code reads and writes.
@@ -158,33 +166,15 @@ class Codec:
     def structure(self, data: Mapping[str, Any], *, where: str = "event") -> Event:
         """Plain data back to an event, validated; the tag must be a known one."""
         if not isinstance(data, Mapping):
-            raise InvalidEventError(
-                "an event must be a map",
-                where=where,
-                expected="a map",
-                received=type(data).__name__,
-            )
-        tag = data.get("type")
-        if tag not in EVENT_TAGS:
-            raise SchemaError(
-                "unknown event type",
-                where=where,
-                expected="one of " + ", ".join(EVENT_TAGS),
-                received=tag,
-            )
+            raise _not_a_map(data, where)
+        tag = checked_tag(data.get("type"), where)
         try:
             event: Event = self.converter.structure(dict(data), Event)  # type: ignore[arg-type]
         except Exception as error:
             found = _first_rally_error(error)
             if found is not None:
                 inner, path = found
-                location = inner.where or f"{tag}{path}"
-                raise InvalidEventError(
-                    inner.what,
-                    where=f"{where}, {location}",
-                    expected=inner.expected,
-                    received=inner.received,
-                ) from error
+                raise invalid_event(inner, f"{where}, {inner.where or f'{tag}{path}'}") from error
             import cattrs
 
             detail = (
@@ -261,6 +251,14 @@ class Codec:
                 expected="an ISO-8601 string or nil",
                 received=recorded_at,
             )
+        self.check_version(version, where)
+        event_dict = self._upcast(event_data, version, where)
+        with stored_events():
+            event = self.structure(event_dict, where=where)
+        return Record(seq=seq, event=event, recorded_at=recorded_at)
+
+    def check_version(self, version: object, where: str) -> int:
+        """A record's or frame's schema version: a whole number this codec can read."""
         if type(version) is not int or version < 1:
             raise SchemaError(
                 "bad schema version", where=where, expected="an integer >= 1", received=version
@@ -272,10 +270,7 @@ class Codec:
                 expected=f"schema version <= {self.schema_version}",
                 received=version,
             )
-        event_dict = self._upcast(event_data, version, where)
-        with stored_events():
-            event = self.structure(event_dict, where=where)
-        return Record(seq=seq, event=event, recorded_at=recorded_at)
+        return version
 
     @property
     def base_version(self) -> int:
@@ -299,24 +294,43 @@ class Codec:
 
     def _upcast(self, data: object, version: int, where: str) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise InvalidEventError(
-                "an event must be a map",
-                where=where,
-                expected="a map",
-                received=type(data).__name__,
-            )
+            raise _not_a_map(data, where)
         try:
             event: dict[str, Any] = _thaw(data)
         except InvalidEventError as error:
-            raise InvalidEventError(
-                error.what, where=where, expected=error.expected, received=error.received
-            ) from None
+            raise invalid_event(error, where) from None
         tag = event.get("type")
         for step in range(version, self.schema_version):
             upcaster = self._upcasters.get((str(tag), step))
             if upcaster is not None:
                 event = upcaster(event)
         return event
+
+
+def checked_tag(tag: object, where: str) -> str:
+    """A record's event type tag, refused unless an event type has it."""
+    if tag not in EVENT_TAGS:
+        raise SchemaError(
+            "unknown event type",
+            where=where,
+            expected="one of " + ", ".join(EVENT_TAGS),
+            received=tag,
+        )
+    return str(tag)
+
+
+def invalid_event(error: RallyError, where: str) -> InvalidEventError:
+    """``error`` (a field's validator's, say) as an invalid event found at ``where``."""
+    return InvalidEventError(
+        error.what, where=where, expected=error.expected, received=error.received
+    )
+
+
+def _not_a_map(data: object, where: str) -> InvalidEventError:
+    """The error for event data that is not a map (``data`` names its type)."""
+    return InvalidEventError(
+        "an event must be a map", where=where, expected="a map", received=type(data).__name__
+    )
 
 
 MAX_NESTING = 8

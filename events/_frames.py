@@ -30,8 +30,8 @@ from typing import Any
 import attrs
 import msgpack
 
-from rally_standings.events._codec import CODEC, Codec, Record
-from rally_standings.events._errors import InvalidEventError, RallyError, SchemaError
+from rally_standings.events._codec import CODEC, Codec, Record, checked_tag, invalid_event
+from rally_standings.events._errors import InvalidEventError, RallyError
 from rally_standings.events._model import (
     EVENT_TAGS,
     Event,
@@ -542,12 +542,7 @@ class Frame:
             except _Fallback:
                 pass
             except RallyError as error:
-                raise InvalidEventError(
-                    error.what,
-                    where=f"{where}, {error.where}",
-                    expected=error.expected,
-                    received=error.received,
-                ) from None
+                raise invalid_event(error, f"{where}, {error.where}") from None
             else:
                 return event
         data = self.codec.upcast_fields(
@@ -649,17 +644,7 @@ def decode_frame(
     first_seq, version, ats, provenance_table, raw_runs = raw
     if type(first_seq) is not int or first_seq < 1:
         raise _fail(where, "bad sequence number", "an integer >= 1", first_seq)
-    if type(version) is not int or version < 1:
-        raise SchemaError(
-            "bad schema version", where=where, expected="an integer >= 1", received=version
-        )
-    if version > codec.schema_version:
-        raise SchemaError(
-            "record written by a newer version of this software",
-            where=where,
-            expected=f"schema version <= {codec.schema_version}",
-            received=version,
-        )
+    codec.check_version(version, where)
     if not isinstance(ats, tuple) or not all(a is None or isinstance(a, str) for a in ats):
         raise _fail(where, "bad recording times", "an array of ISO-8601 strings or nil", ats)
     if not isinstance(provenance_table, tuple):
@@ -682,14 +667,7 @@ def decode_frame(
     for raw_run in raw_runs:
         if not isinstance(raw_run, tuple) or len(raw_run) < 4:
             raise _fail(where, "malformed run", "[tag, count, columns…, provenance, at]", raw_run)
-        tag, count = raw_run[0], raw_run[1]
-        if tag not in EVENT_TAGS:
-            raise SchemaError(
-                "unknown event type",
-                where=where,
-                expected="one of " + ", ".join(EVENT_TAGS),
-                received=tag,
-            )
+        tag, count = checked_tag(raw_run[0], where), raw_run[1]
         shape = _shape(tag)
         width = len(raw_run) - 4
         if type(count) is not int or count < 1 or not shape.required <= width <= len(shape.fields):

@@ -40,17 +40,8 @@ from pathlib import Path
 
 import attrs
 
+from rally_standings.events import _errors as errors
 from rally_standings.events._codec import CODEC, Codec, Record
-from rally_standings.events._errors import (
-    InvalidEventError,
-    LogCorruptError,
-    LogLockedError,
-    LogNotFoundError,
-    LogReplacedError,
-    OutputExistsError,
-    RallyError,
-    SchemaError,
-)
 from rally_standings.events._frames import Frame, decode_frame, encode_frame
 from rally_standings.events._model import Event
 
@@ -107,7 +98,7 @@ HEADER = header()
 def frame(payload: bytes) -> bytes:
     """A payload with its frame header."""
     if not 0 < len(payload) <= MAX_FRAME_BYTES:
-        raise InvalidEventError(
+        raise errors.InvalidEventError(
             "frame too large", expected=f"at most {MAX_FRAME_BYTES} bytes", received=len(payload)
         )
     head = struct.pack(">II", len(payload), zlib.crc32(payload))
@@ -254,7 +245,7 @@ class _Torn(Exception):
 
 def _check_header(data: bytes, path: str) -> int:
     if data[: len(MAGIC)] != MAGIC or len(data) < len(HEADER):
-        raise LogCorruptError(
+        raise errors.LogCorruptError(
             "not a rally log",
             path=path,
             offset=0,
@@ -264,7 +255,7 @@ def _check_header(data: bytes, path: str) -> int:
         )
     (version,) = struct.unpack_from(">I", data, len(MAGIC))
     if version not in READABLE_FORMATS:
-        raise SchemaError(
+        raise errors.SchemaError(
             "unsupported log format version",
             where=path,
             expected="format version " + " or ".join(map(str, READABLE_FORMATS)),
@@ -304,6 +295,15 @@ def _read_frame(
     return _decode_frame(payload, offset, seq, path, codec, version), end
 
 
+def _bad_frame(
+    path: str, offset: int, seq: int | None, what: str, expected: str | None, received: object
+) -> errors.LogCorruptError:
+    """The error for a bad frame at byte ``offset`` of ``path``, where record ``seq`` starts."""
+    return errors.LogCorruptError(
+        what, path=path, offset=offset, seq=seq, expected=expected, received=received
+    )
+
+
 def _frame_end(data: bytes, offset: int, seq: int | None, path: str) -> int:
     """Where the sound frame at ``offset`` ends (its length and checksums verified).
 
@@ -317,22 +317,17 @@ def _frame_end(data: bytes, offset: int, seq: int | None, path: str) -> int:
     if zlib.crc32(view[offset : offset + 8]) != head_crc:
         if _zeros_from(data, offset + FRAME_BYTES):
             raise _Torn  # zero-filled: a crash before the data reached the disk
-        raise LogCorruptError(
+        raise _bad_frame(
+            path,
+            offset,
+            seq,
             "damaged frame header",
-            path=path,
-            offset=offset,
-            seq=seq,
-            expected="a frame header whose checksum matches",
-            received="a mismatch",
+            "a frame header whose checksum matches",
+            "a mismatch",
         )
     if not 0 < length <= MAX_FRAME_BYTES:
-        raise LogCorruptError(
-            "frame length out of range",
-            path=path,
-            offset=offset,
-            seq=seq,
-            expected=f"1 to {MAX_FRAME_BYTES} bytes",
-            received=length,
+        raise _bad_frame(
+            path, offset, seq, "frame length out of range", f"1 to {MAX_FRAME_BYTES} bytes", length
         )
     end = offset + FRAME_BYTES + length
     if end > size:
@@ -341,13 +336,13 @@ def _frame_end(data: bytes, offset: int, seq: int | None, path: str) -> int:
     if zlib.crc32(payload) != payload_crc:
         if _zeros_from(data, offset + FRAME_BYTES):
             raise _Torn  # the header reached the disk, the payload's blocks did not
-        raise LogCorruptError(
+        raise _bad_frame(
+            path,
+            offset,
+            seq,
             "frame checksum mismatch",
-            path=path,
-            offset=offset,
-            seq=seq,
-            expected=f"crc32 {payload_crc:#010x}",
-            received=f"{zlib.crc32(payload):#010x}",
+            f"crc32 {payload_crc:#010x}",
+            f"{zlib.crc32(payload):#010x}",
         )
     return int(end)
 
@@ -362,25 +357,15 @@ def _decode_frame(
             decoded = _frame_from_record(codec.decode(bytes(payload), where=where), codec)
         else:
             decoded = decode_frame(payload, where=where, codec=codec)
-    except SchemaError:
+    except errors.SchemaError:
         raise
-    except RallyError as error:
-        raise LogCorruptError(
-            f"undecodable frame: {error.what}",
-            path=path,
-            offset=offset,
-            seq=seq,
-            expected=error.expected,
-            received=error.received,
+    except errors.RallyError as error:
+        raise _bad_frame(
+            path, offset, seq, f"undecodable frame: {error.what}", error.expected, error.received
         ) from error
     if decoded.first_seq != seq:
-        raise LogCorruptError(
-            "record out of sequence",
-            path=path,
-            offset=offset,
-            seq=seq,
-            expected=f"seq {seq}",
-            received=decoded.first_seq,
+        raise _bad_frame(
+            path, offset, seq, "record out of sequence", f"seq {seq}", decoded.first_seq
         )
     return decoded
 
@@ -441,11 +426,11 @@ def scan_bytes(
     )
 
 
-def _no_records(data: bytes, path: str) -> LogCorruptError:
+def _no_records(data: bytes, path: str) -> errors.LogCorruptError:
     """A header and no sound record: never a log this code wrote (a new log is created
     with its first record in one atomic step), so every reader refuses it alike."""
     rest = len(data) - len(HEADER)
-    return LogCorruptError(
+    return errors.LogCorruptError(
         "a log with no records",
         path=path,
         offset=len(HEADER),
@@ -531,7 +516,7 @@ def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> 
     """
     try:
         version = _check_header(data, path)
-    except RallyError as error:
+    except errors.RallyError as error:
         problem = Problem(0, None, error.detail())
         return LogCheck(path, len(data), 0, (), (), (problem,), (), 0)
     frames: list[Frame] = []
@@ -547,9 +532,9 @@ def check_bytes(data: bytes, *, path: str = "<bytes>", codec: Codec = CODEC) -> 
         except _Torn:
             torn = len(data) - offset
             break
-        except RallyError as error:
+        except errors.RallyError as error:
             problems.append(Problem(offset, expected_seq, error.detail()))
-            if isinstance(error, LogCorruptError) and error.what == "record out of sequence":
+            if isinstance(error, errors.LogCorruptError) and error.what == "record out of sequence":
                 found = error.received if isinstance(error.received, int) else expected_seq
                 expected_seq = found  # resume counting from what is there
                 continue
@@ -588,7 +573,7 @@ def _first_seq_at(data: bytes, offset: int, codec: Codec, version: int) -> int |
         if version == 1:
             return codec.decode(bytes(payload)).seq
         return decode_frame(payload, codec=codec).first_seq
-    except RallyError:
+    except errors.RallyError:
         return None
 
 
@@ -611,9 +596,9 @@ def file_kind(mode: int) -> str:
 
 def _refuse_special(path: str, mode: int, what: str) -> None:
     if stat.S_ISDIR(mode):
-        raise LogNotFoundError(f"a directory, not a {what}", where=path)
+        raise errors.LogNotFoundError(f"a directory, not a {what}", where=path)
     if not stat.S_ISREG(mode):
-        raise LogNotFoundError(
+        raise errors.LogNotFoundError(
             "not a regular file",
             where=path,
             expected=f"a {what} file",
@@ -627,14 +612,16 @@ def _open_regular(path: str, flags: int, what: str) -> int:
     try:
         fd = os.open(path, flags | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
-        raise LogNotFoundError(f"no such {what}", where=path) from None
+        raise errors.LogNotFoundError(f"no such {what}", where=path) from None
     except IsADirectoryError:
-        raise LogNotFoundError(f"a directory, not a {what}", where=path) from None
+        raise errors.LogNotFoundError(f"a directory, not a {what}", where=path) from None
     except PermissionError:
         access = "writable" if flags & (os.O_WRONLY | os.O_RDWR) else "readable"
-        raise LogNotFoundError(f"{what} not {access} (permission denied)", where=path) from None
+        raise errors.LogNotFoundError(
+            f"{what} not {access} (permission denied)", where=path
+        ) from None
     except OSError as error:  # ENXIO: a socket; ELOOP: a symlink loop; ...
-        raise LogNotFoundError(
+        raise errors.LogNotFoundError(
             f"cannot open the {what}", where=path, received=error.strerror or str(error)
         ) from None
     try:
@@ -728,7 +715,7 @@ def read_frames_from(
     try:
         status = os.fstat(fd)
         if status.st_size < offset:
-            raise LogCorruptError(
+            raise errors.LogCorruptError(
                 "the log is shorter than what was already read from it",
                 path=location,
                 offset=status.st_size,
@@ -748,8 +735,8 @@ def read_frames_from(
             decoded, position = _read_frame(data, position, seq, location, codec, version)
         except _Torn:
             break
-        except LogCorruptError as error:  # offsets into the file, not into what was read
-            raise LogCorruptError(
+        except errors.LogCorruptError as error:  # offsets into the file, not into what was read
+            raise errors.LogCorruptError(
                 error.what,
                 path=location,
                 offset=offset + error.offset,
@@ -777,8 +764,8 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _exists_error(path: str) -> OutputExistsError:
-    return OutputExistsError(
+def _exists_error(path: str) -> errors.OutputExistsError:
+    return errors.OutputExistsError(
         "a file already exists there",
         where=path,
         expected="a path with no file (replacing one must be asked for)",
@@ -792,20 +779,22 @@ def check_new_file(path: str | os.PathLike[str], *, replace: bool = False) -> Pa
     existing file unless ``replace``. Returns the path."""
     text = os.fspath(path)
     if not text.strip():
-        raise RallyError("no file name", expected="the path of a file to write", received=text)
+        raise errors.RallyError(
+            "no file name", expected="the path of a file to write", received=text
+        )
     location = Path(text)
     if not location.parent.is_dir():
-        raise LogNotFoundError("no such directory", where=str(location.parent))
+        raise errors.LogNotFoundError("no such directory", where=str(location.parent))
     try:
         mode = os.stat(location).st_mode
     except FileNotFoundError:
         return location  # a dangling symlink is replaced like a file, if asked
     except OSError as error:
-        raise RallyError(
+        raise errors.RallyError(
             "cannot write there", where=text, received=error.strerror or str(error)
         ) from None
     if not stat.S_ISREG(mode):
-        raise RallyError(
+        raise errors.RallyError(
             "not a regular file",
             where=text,
             expected="a path for a new file, or a regular file to replace",
@@ -829,7 +818,7 @@ def _held_for_replacing(path: Path) -> Iterator[None]:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise RallyError(
+            raise errors.RallyError(
                 "not a regular file",
                 where=str(path),
                 expected="a path for a new file, or a regular file to replace",
@@ -840,7 +829,7 @@ def _held_for_replacing(path: Path) -> Iterator[None]:
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise
-            raise LogLockedError(
+            raise errors.LogLockedError(
                 "another process is writing to the file there",
                 where=str(path),
                 expected="no writer holding it (replace it once the writer is done)",
@@ -871,7 +860,7 @@ def building(path: str | os.PathLike[str], *, replace: bool = False) -> Iterator
         try:
             fd = os.open(temporary, os.O_RDONLY)
         except FileNotFoundError:
-            raise RallyError("nothing was written", where=str(target)) from None
+            raise errors.RallyError("nothing was written", where=str(target)) from None
         try:
             os.fsync(fd)
         finally:
@@ -1045,7 +1034,7 @@ class LogWriter:
                     raise
             if time.monotonic() >= deadline:
                 waited = f" after waiting {wait_seconds:g} s" if wait_seconds else ""
-                raise LogLockedError(
+                raise errors.LogLockedError(
                     "another process is writing to this log" + waited,
                     where=str(self.path),
                     expected="no other writer (wait for it, or pass a wait time)",
@@ -1059,7 +1048,7 @@ class LogWriter:
         except OSError:
             return False
 
-    def _replaced(self) -> LogReplacedError:
+    def _replaced(self) -> errors.LogReplacedError:
         try:
             now = os.stat(self.path)
         except OSError:
@@ -1067,7 +1056,7 @@ class LogWriter:
         else:
             received = f"another file (device {now.st_dev}, inode {now.st_ino})"
         device, inode = getattr(self, "_identity", (0, 0))
-        return LogReplacedError(
+        return errors.LogReplacedError(
             "the log was moved or replaced while this writer held it; nothing was written",
             where=str(self.path),
             expected=f"the file this writer locked (device {device}, inode {inode}); "
@@ -1084,10 +1073,10 @@ class LogWriter:
         """The bytes of the frames for ``records``; any failure to encode is a RallyError."""
         try:
             return encode_log(records, version=self.version, codec=self._codec)[len(HEADER) :]
-        except RallyError:
+        except errors.RallyError:
             raise
         except Exception as error:  # an object that is not an event, an unencodable value
-            raise InvalidEventError(
+            raise errors.InvalidEventError(
                 "cannot encode the batch",
                 where=str(self.path),
                 expected="events of the vocabulary with values the log can store",
@@ -1107,7 +1096,7 @@ class LogWriter:
         off as part of this append (``cut`` says so once it returned).
         """
         if self._closed:
-            raise RallyError("log writer is closed", where=str(self.path))
+            raise errors.RallyError("log writer is closed", where=str(self.path))
         records = [
             Record(seq=self.next_seq + index, event=event, recorded_at=recorded_at)
             for index, event in enumerate(events)

@@ -45,19 +45,8 @@ from rally_standings.events import (
     format_time,
     tag_of,
 )
+from rally_standings.outputs import _views as views
 from rally_standings.outputs._text import Reference, source_text, to_reference
-from rally_standings.outputs._views import (
-    Classification,
-    EventLog,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
-)
 
 __all__ = [
     "converter",
@@ -262,7 +251,7 @@ def _history_entry(converter: cattrs.Converter, item: HistoryEntry) -> dict[str,
     }
 
 
-def _explanation(converter: cattrs.Converter, explanation: Explanation) -> dict[str, Any]:
+def _explanation(converter: cattrs.Converter, explanation: views.Explanation) -> dict[str, Any]:
     standings, row = explanation.standings, explanation.row
     components = []
     for part in row.components:
@@ -286,7 +275,7 @@ def _explanation(converter: cattrs.Converter, explanation: Explanation) -> dict[
 
 
 def _unclassified_explanation(
-    converter: cattrs.Converter, view: UnclassifiedExplanation
+    converter: cattrs.Converter, view: views.UnclassifiedExplanation
 ) -> dict[str, Any]:
     standings, item = view.standings, view.item
     last, row = view.last_classified, view.last_row
@@ -335,13 +324,13 @@ def _classification(
     return _rebased(data, reference, times, [row.entry_id for row in standings.rows])
 
 
-def _stage_ranking(converter: cattrs.Converter, view: StageRanking) -> dict[str, Any]:
+def _stage_ranking(converter: cattrs.Converter, view: views.StageRanking) -> dict[str, Any]:
     data = _stage_result(converter, view.result)
     times = {row.entry_id: row.time_ms for row in view.result.rows}
     return _rebased(data, view.reference, times, [row.entry_id for row in view.result.rows])
 
 
-def _hypothetical(converter: cattrs.Converter, view: Hypothetical) -> dict[str, Any]:
+def _hypothetical(converter: cattrs.Converter, view: views.Hypothetical) -> dict[str, Any]:
     data = _what_if(converter, view.whatif)
     rows = view.whatif.hypothetical.rows
     times = {row.entry_id: row.time_ms for row in rows}
@@ -372,29 +361,29 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(PenaltyListing, _penalty)
     converter.register_unstructure_hook(HistoryEntry, lambda h: _history_entry(converter, h))
     converter.register_unstructure_hook(Record, _record)
-    converter.register_unstructure_hook(Explanation, lambda e: _explanation(converter, e))
+    converter.register_unstructure_hook(views.Explanation, lambda e: _explanation(converter, e))
     converter.register_unstructure_hook(
-        UnclassifiedExplanation, lambda e: _unclassified_explanation(converter, e)
+        views.UnclassifiedExplanation, lambda e: _unclassified_explanation(converter, e)
     )
     converter.register_unstructure_hook(
-        Classification, lambda c: _classification(converter, c.standings, c.reference)
+        views.Classification, lambda c: _classification(converter, c.standings, c.reference)
     )
-    converter.register_unstructure_hook(StageRanking, lambda v: _stage_ranking(converter, v))
-    converter.register_unstructure_hook(Hypothetical, lambda v: _hypothetical(converter, v))
+    converter.register_unstructure_hook(views.StageRanking, lambda v: _stage_ranking(converter, v))
+    converter.register_unstructure_hook(views.Hypothetical, lambda v: _hypothetical(converter, v))
     converter.register_unstructure_hook(
-        Replay, lambda r: [_classification(converter, s, r.reference) for s in r.snapshots]
-    )
-    converter.register_unstructure_hook(
-        PenaltyList, lambda p: [converter.unstructure(item) for item in p.listings]
+        views.Replay, lambda r: [_classification(converter, s, r.reference) for s in r.snapshots]
     )
     converter.register_unstructure_hook(
-        StandingsHistory, lambda h: [converter.unstructure(item) for item in h.entries]
+        views.PenaltyList, lambda p: [converter.unstructure(item) for item in p.listings]
+    )
+    converter.register_unstructure_hook(
+        views.StandingsHistory, lambda h: [converter.unstructure(item) for item in h.entries]
     )
     converter.register_unstructure_hook(
         StageComparison, lambda c: {"stage": c.stage, **_what_if(converter, c.comparison)}
     )
     converter.register_unstructure_hook(
-        LeaderComparison, lambda c: [converter.unstructure(item) for item in c.comparisons]
+        views.LeaderComparison, lambda c: [converter.unstructure(item) for item in c.comparisons]
     )
     return converter
 
@@ -459,11 +448,11 @@ def json_chunks(result: object) -> Iterator[str]:
     The pieces join to exactly ``json_layout(to_data(result))`` (and a newline);
     a long replay is never held in memory whole.
     """
-    if isinstance(result, EventLog):
+    if isinstance(result, views.EventLog):
         for record in result.records:
             yield _json_line(record)
         return
-    if isinstance(result, Replay) and result.reference is None:
+    if isinstance(result, views.Replay) and result.reference is None:
         if not result.snapshots:
             yield "[]\n"
             return
@@ -511,19 +500,19 @@ def _cell(value: Any) -> str:
 
 def _unwrapped(result: object) -> object:
     """A view's engine result, for the CSV shapes that do not depend on the view."""
-    if isinstance(result, Classification):
+    if isinstance(result, views.Classification):
         return result.standings
-    if isinstance(result, StageRanking):
+    if isinstance(result, views.StageRanking):
         return result.result
-    if isinstance(result, Hypothetical):
+    if isinstance(result, views.Hypothetical):
         return result.whatif
     return result
 
 
 def _rows(result: object) -> Iterator[dict[str, Any]]:
     """The data of every CSV row of a result."""
-    if isinstance(result, Standings | Replay | Classification):
-        if isinstance(result, Replay) and result.reference is None:
+    if isinstance(result, Standings | views.Replay | views.Classification):
+        if isinstance(result, views.Replay) and result.reference is None:
             snapshots: Iterable[dict[str, Any]] = map(to_data, result.snapshots)
         else:
             data = to_data(result)
@@ -534,12 +523,12 @@ def _rows(result: object) -> Iterator[dict[str, Any]]:
                 yield after | row
             for item in snapshot["unclassified"]:
                 yield after | item
-    elif isinstance(result, StageResult | StageRanking):
+    elif isinstance(result, StageResult | views.StageRanking):
         data = to_data(result)
         for row in data["rows"]:
             yield {"stage": data["stage"], **row}
-    elif isinstance(result, WhatIf | Hypothetical | LeaderComparison):
-        if isinstance(result, LeaderComparison):
+    elif isinstance(result, WhatIf | views.Hypothetical | views.LeaderComparison):
+        if isinstance(result, views.LeaderComparison):
             shapes = [to_data(item.comparison) for item in result.comparisons]
         else:
             shapes = [to_data(result)]
@@ -554,13 +543,13 @@ def _classed(result: object) -> bool:
     """Whether a result's crews carry classes (and no one class is chosen): its CSV then ends
     with their class and class position."""
     inner = _unwrapped(result)
-    if isinstance(inner, Replay):
+    if isinstance(inner, views.Replay):
         if not inner.snapshots:
             return False
         inner = inner.snapshots[0]
     if isinstance(inner, WhatIf):
         inner = inner.hypothetical
-    if isinstance(inner, LeaderComparison):
+    if isinstance(inner, views.LeaderComparison):
         if not inner.comparisons:
             return False
         inner = inner.comparisons[0].comparison.hypothetical
@@ -578,7 +567,7 @@ def _classed(result: object) -> bool:
 def _columns_of(result: object) -> list[str]:
     reference = getattr(result, "reference", None)
     inner = _unwrapped(result)
-    if isinstance(inner, Standings | Replay):
+    if isinstance(inner, Standings | views.Replay):
         columns = _STANDINGS_COLUMNS
     elif isinstance(inner, StageResult):
         columns = _STAGE_COLUMNS

@@ -9,8 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
+from rally_standings.engine import (
+    PenaltyListing,
+    Row,
+    StageResult,
+    StageRow,
+    Standings,
+    Unclassified,
+    WhatIf,
+)
 from rally_standings.events import format_signed, format_time
+from rally_standings.outputs import _views as views
 from rally_standings.outputs._text import (
     STATUS_ORDER,
     Reference,
@@ -29,18 +38,6 @@ from rally_standings.outputs._text import (
     to_reference,
     who,
 )
-from rally_standings.outputs._views import (
-    Classification,
-    EventLog,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
-)
 
 __all__ = [
     "CLASS_HEADERS",
@@ -50,9 +47,11 @@ __all__ = [
     "history_note",
     "in_class",
     "move_note",
+    "penalty_cells",
     "penalty_status",
     "plain",
     "reference_cell",
+    "reference_row",
     "shows_classes",
     "stage_heading",
     "standings_heading",
@@ -170,10 +169,15 @@ def in_class(standings: Standings) -> str:
     return "" if standings.entry_class is None else f" in class {standings.entry_class}"
 
 
-def _classification(view: Classification) -> str:
+def _standings_title(standings: Standings, what: str) -> str:
+    """The title of a table about ``what`` in ``standings``: rally, category, as-of."""
+    return title(standings.rally, standings.category, what, standings.as_of)
+
+
+def _classification(view: views.Classification) -> str:
     standings, previous, reference = view.standings, view.previous, view.reference
     lines = [
-        title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
+        _standings_title(standings, standings_heading(standings)),
         "",
     ]
     with_classes = shows_classes(standings.rows, standings.entry_class)
@@ -219,14 +223,14 @@ def _classification(view: Classification) -> str:
 
 
 def _standings(standings: Standings) -> str:
-    return _classification(Classification(standings))
+    return _classification(views.Classification(standings))
 
 
-def _replay(replay: Replay) -> str:
+def _replay(replay: views.Replay) -> str:
     out = []
     previous: Standings | None = None
     for standings in replay.snapshots:
-        out.append(_classification(Classification(standings, previous, replay.reference)))
+        out.append(_classification(views.Classification(standings, previous, replay.reference)))
         previous = standings
     return "\n".join(out)
 
@@ -240,15 +244,18 @@ def _cancelled_line(result: StageResult) -> str:
     return f"Cancelled: {result.cancelled_reason} ({awarded})."
 
 
-def _stage_ranking(view: StageRanking) -> str:
+def reference_row(result: StageResult, reference: Reference | None) -> StageRow | None:
+    """The stage row of the reference crew, if there is one and it has a time."""
+    if reference is None:
+        return None
+    return next((row for row in result.rows if row.entry_id == reference.entry_id), None)
+
+
+def _stage_ranking(view: views.StageRanking) -> str:
     result, reference = view.result, view.reference
     lines = [title(result.rally, result.category, stage_heading(result), result.as_of), ""]
     with_classes = shows_classes(result.rows, result.entry_class)
-    ref_row = (
-        next((r for r in result.rows if r.entry_id == reference.entry_id), None)
-        if reference is not None
-        else None
-    )
+    ref_row = reference_row(result, reference)
     ref_ms = ref_row.time_ms if ref_row is not None else None
     if result.cancelled_reason is not None:
         lines.append(_cancelled_line(result))
@@ -302,20 +309,17 @@ def _stage_ranking(view: StageRanking) -> str:
 
 
 def _stage(result: StageResult) -> str:
-    return _stage_ranking(StageRanking(result))
+    return _stage_ranking(views.StageRanking(result))
 
 
 _SOURCE_WIDTH = 100
 
 
-def _explanation(explanation: Explanation) -> str:
+def _explanation(explanation: views.Explanation) -> str:
     standings, row = explanation.standings, explanation.row
     lines = [
-        title(
-            standings.rally,
-            standings.category,
-            f"time of {who(row.number, row.crew)} after stage {standings.after_stage}",
-            standings.as_of,
+        _standings_title(
+            standings, f"time of {who(row.number, row.crew)} after stage {standings.after_stage}"
         ),
         f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position {row.position_text}"
         f"{in_class(standings)}, {format_time(row.time_ms)}",
@@ -343,7 +347,7 @@ def _explanation(explanation: Explanation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def unclassified_summary(view: UnclassifiedExplanation) -> list[str]:
+def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
     """What is known of an unclassified entry, as sentences (plain and rich share them)."""
     item, standings = view.item, view.standings
     lines = [
@@ -364,14 +368,12 @@ def unclassified_summary(view: UnclassifiedExplanation) -> list[str]:
     return lines
 
 
-def _unclassified_explanation(view: UnclassifiedExplanation) -> str:
+def _unclassified_explanation(view: views.UnclassifiedExplanation) -> str:
     standings, item = view.standings, view.item
     lines = [
-        title(
-            standings.rally,
-            standings.category,
+        _standings_title(
+            standings,
             f"what is known of {who(item.number, item.crew)} after stage {standings.after_stage}",
-            standings.as_of,
         ),
         "",
         *unclassified_summary(view),
@@ -394,16 +396,11 @@ def _time_change(time_ms: int, actual_ms: int | None) -> str:
     return format_signed(time_ms - actual_ms)
 
 
-def _hypothetical(view: Hypothetical) -> str:
+def _hypothetical(view: views.Hypothetical) -> str:
     whatif, reference = view.whatif, view.reference
     standings = whatif.hypothetical
     lines = [
-        title(
-            standings.rally,
-            standings.category,
-            f"what if, {standings_heading(standings)}",
-            standings.as_of,
-        ),
+        _standings_title(standings, f"what if, {standings_heading(standings)}"),
         "Hypothesis: " + "; ".join(whatif.labels),
         whatif.headline,
         "",
@@ -444,10 +441,10 @@ def _hypothetical(view: Hypothetical) -> str:
 
 
 def _what_if(whatif: WhatIf) -> str:
-    return _hypothetical(Hypothetical(whatif))
+    return _hypothetical(views.Hypothetical(whatif))
 
 
-def _leader_comparison(view: LeaderComparison) -> str:
+def _leader_comparison(view: views.LeaderComparison) -> str:
     comparisons = view.comparisons
     if not comparisons:
         return "The hypothesis touches no stage with a general classification.\n"
@@ -485,36 +482,36 @@ def penalty_status(in_force: bool, rescinded_seq: int | None, reason: str | None
     return f"rescinded (record #{rescinded_seq}): {reason}"
 
 
-def _penalties(view: PenaltyList) -> str:
+def penalty_cells(item: PenaltyListing) -> list[str]:
+    """A penalty's row: id, category, No., driver, stage, amount, counts in, record, status
+    and reason."""
+    state, event = item.state, item.state.event
+    return [
+        event.penalty_id,
+        item.category,
+        number_cell(item.number),
+        item.crew[0].name,
+        str(event.stage),
+        format_signed(event.amount_ms),
+        "GC only" if event.gc_only else "stage+GC",
+        f"#{state.seq}",
+        penalty_status(state.in_force, state.rescinded_seq, state.rescinded_reason),
+        event.reason,
+    ]
+
+
+def _penalties(view: views.PenaltyList) -> str:
     lines = [f"{view.rally} · penalties", ""]
     if not view.listings:
         return "\n".join([*lines, "No penalties."]) + "\n"
-    rows = []
-    for item in view.listings:
-        event = item.state.event
-        rows.append(
-            [
-                event.penalty_id,
-                item.category,
-                number_cell(item.number),
-                item.crew[0].name,
-                str(event.stage),
-                format_signed(event.amount_ms),
-                "GC only" if event.gc_only else "stage+GC",
-                f"#{item.state.seq}",
-                penalty_status(
-                    item.state.in_force, item.state.rescinded_seq, item.state.rescinded_reason
-                ),
-                event.reason,
-            ]
-        )
+    rows = [penalty_cells(item) for item in view.listings]
     headers = ["Id", "Category", "No.", "Driver", "Stage", "Amount", "Counts in", "Record"]
     lines += table([*headers, "Status", "Reason"], rows, right={2, 4, 5, 7})
     lines += ["", RECORD_NOTE]
     return "\n".join(lines) + "\n"
 
 
-def history_note(view: StandingsHistory) -> str:
+def history_note(view: views.StandingsHistory) -> str:
     """What the order of the history means for this log."""
     if view.imported:
         return (
@@ -524,7 +521,7 @@ def history_note(view: StandingsHistory) -> str:
     return "Each line is a record of the log, in the order it was recorded."
 
 
-def _history(view: StandingsHistory) -> str:
+def _history(view: views.StandingsHistory) -> str:
     lines = [
         f"{view.rally} · {view.category} · how the general classification after stage "
         f"{view.after} changed as events were recorded",
@@ -544,24 +541,24 @@ def _history(view: StandingsHistory) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _event_log(view: EventLog) -> str:
+def _event_log(view: views.EventLog) -> str:
     return "".join(event_line(record) for record in view.records)
 
 
 _PLAIN: dict[type, Callable[[Any], str]] = {
     Standings: _standings,
-    Classification: _classification,
-    Replay: _replay,
+    views.Classification: _classification,
+    views.Replay: _replay,
     StageResult: _stage,
-    StageRanking: _stage_ranking,
-    Explanation: _explanation,
-    UnclassifiedExplanation: _unclassified_explanation,
+    views.StageRanking: _stage_ranking,
+    views.Explanation: _explanation,
+    views.UnclassifiedExplanation: _unclassified_explanation,
     WhatIf: _what_if,
-    Hypothetical: _hypothetical,
-    LeaderComparison: _leader_comparison,
-    PenaltyList: _penalties,
-    StandingsHistory: _history,
-    EventLog: _event_log,
+    views.Hypothetical: _hypothetical,
+    views.LeaderComparison: _leader_comparison,
+    views.PenaltyList: _penalties,
+    views.StandingsHistory: _history,
+    views.EventLog: _event_log,
 }
 
 

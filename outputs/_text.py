@@ -93,19 +93,16 @@ class Move:
     @property
     def text(self) -> str:
         """``▲2``, ``▼1``, ``=``, ``–`` (not classified before) or ``?`` (uncertain)."""
-        if self.kind == "up":
-            return f"▲{self.places}"
-        if self.kind == "down":
-            return f"▼{self.places}"
+        if self.kind in ("up", "down"):
+            return ("▲" if self.kind == "up" else "▼") + str(self.places)
         return {"same": "=", "new": "–", "unknown": "?", "tied": "·"}[self.kind]
 
     @property
     def title(self) -> str:
         """The move in words (a tooltip)."""
-        if self.kind == "up":
-            return f"gained {self.places} place{'s' if self.places != 1 else ''}"
-        if self.kind == "down":
-            return f"lost {self.places} place{'s' if self.places != 1 else ''}"
+        if self.kind in ("up", "down"):
+            verb = "gained" if self.kind == "up" else "lost"
+            return f"{verb} {self.places} place{'s' if self.places != 1 else ''}"
         return {
             "same": "same position",
             "new": "not classified before",

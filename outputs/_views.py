@@ -12,17 +12,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from rally_standings.engine import (
-    HistoryEntry,
-    PenaltyListing,
-    Row,
-    StageComparison,
-    StageResult,
-    StageRow,
-    Standings,
-    Unclassified,
-    WhatIf,
-)
+from rally_standings import engine
 from rally_standings.events import Record
 from rally_standings.outputs._text import Reference
 
@@ -48,8 +38,8 @@ class Classification:
     A bare ``Standings`` is shown as a ``Classification`` without either.
     """
 
-    standings: Standings
-    previous: Standings | None = None
+    standings: engine.Standings
+    previous: engine.Standings | None = None
     reference: Reference | None = None
 
 
@@ -57,7 +47,7 @@ class Classification:
 class Replay:
     """The GC after every stage (``standings replay``), each with its moves since the one before."""
 
-    snapshots: tuple[Standings, ...]
+    snapshots: tuple[engine.Standings, ...]
     reference: Reference | None = None
 
 
@@ -65,7 +55,7 @@ class Replay:
 class StageRanking:
     """One stage's ranking (``standings stage``), optionally against a reference crew."""
 
-    result: StageResult
+    result: engine.StageResult
     reference: Reference | None = None
 
 
@@ -73,7 +63,7 @@ class StageRanking:
 class Hypothetical:
     """A what-if (``standings whatif``), optionally against a reference crew."""
 
-    whatif: WhatIf
+    whatif: engine.WhatIf
     reference: Reference | None = None
 
 
@@ -81,8 +71,8 @@ class Hypothetical:
 class Explanation:
     """How one classified entry's time is made up (``standings explain``)."""
 
-    standings: Standings
-    row: Row
+    standings: engine.Standings
+    row: engine.Row
 
 
 @attrs.frozen
@@ -93,14 +83,14 @@ class UnclassifiedExplanation:
     was classified, if any; ``stage_times``: its stage times up to the stage.
     """
 
-    standings: Standings
-    item: Unclassified
-    last_classified: Standings | None
-    stage_times: tuple[tuple[int, StageRow], ...]
+    standings: engine.Standings
+    item: engine.Unclassified
+    last_classified: engine.Standings | None
+    stage_times: tuple[tuple[int, engine.StageRow], ...]
     """(stage, the entry's row in that stage's ranking), for each stage it has a time."""
 
     @property
-    def last_row(self) -> Row | None:
+    def last_row(self) -> engine.Row | None:
         """The entry's row in ``last_classified``."""
         if self.last_classified is None:
             return None
@@ -112,7 +102,7 @@ class PenaltyList:
     """Every penalty of a log (``standings penalties``)."""
 
     rally: str
-    listings: tuple[PenaltyListing, ...]
+    listings: tuple[engine.PenaltyListing, ...]
 
 
 @attrs.frozen
@@ -122,7 +112,7 @@ class StandingsHistory:
     rally: str
     category: str
     after: int
-    entries: tuple[HistoryEntry, ...]
+    entries: tuple[engine.HistoryEntry, ...]
     imported: bool = False
     """The log was imported from a source after the fact: its order is the import's."""
 
@@ -131,7 +121,7 @@ class StandingsHistory:
 class LeaderComparison:
     """Who would have led after each stage, beside who did (``whatif --all-stages``)."""
 
-    comparisons: tuple[StageComparison, ...]
+    comparisons: tuple[engine.StageComparison, ...]
 
 
 @attrs.frozen

@@ -14,8 +14,8 @@ record per block of ``label  value`` lines, so nothing is hidden.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import attrs
 from rich import box
@@ -23,8 +23,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rally_standings.engine import StageResult, Standings, Unclassified, WhatIf
+from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
 from rally_standings.events import format_signed, format_time
+from rally_standings.outputs import _text
+from rally_standings.outputs import _views as views
 from rally_standings.outputs._tables import (
     RECORD_NOTE,
     class_cells,
@@ -32,40 +34,15 @@ from rally_standings.outputs._tables import (
     history_note,
     in_class,
     move_note,
-    penalty_status,
+    penalty_cells,
     plain,
     reference_cell,
+    reference_row,
     shows_classes,
     stage_heading,
     standings_heading,
     unclassified_summary,
     waypoint_groups,
-)
-from rally_standings.outputs._text import (
-    Move,
-    Reference,
-    crew_text,
-    describe,
-    gap_text,
-    move_by,
-    moves,
-    number_cell,
-    source_text,
-    status_heading,
-    status_reason,
-    who,
-)
-from rally_standings.outputs._text import title as title_text
-from rally_standings.outputs._views import (
-    Classification,
-    Explanation,
-    Hypothetical,
-    LeaderComparison,
-    PenaltyList,
-    Replay,
-    StageRanking,
-    StandingsHistory,
-    UnclassifiedExplanation,
 )
 
 __all__ = ["TEXT_MIN", "Column", "draw", "fitted", "make_console", "renderable", "widths"]
@@ -219,8 +196,8 @@ def _stacked(
 
 
 def _title(rally: str, category: str, what: str, as_of: int | None) -> Text:
-    whole = title_text(rally, category, what, as_of)
-    head = title_text(rally, category, "", None)
+    whole = _text.title(rally, category, what, as_of)
+    head = _text.title(rally, category, "", None)
     text = Text()
     text.append(head, style="bold")
     text.append(what, style="bold cyan")
@@ -232,7 +209,7 @@ def _position(text: str, certain: bool) -> Text:
     return Text(text) if certain else Text(text, style="dim italic")
 
 
-def _move(item: Move) -> Text:
+def _move(item: _text.Move) -> Text:
     return Text(item.text, style=_MOVE_STYLE[item.kind])
 
 
@@ -248,21 +225,29 @@ def _unclassified(
     parts: list[RenderableType] = [Text(""), Text(f"Not classified ({len(items)})", style="bold")]
     for status, members in grouped(items):
         rows: list[Record] = [
-            ([number_cell(item.number), crew_text(item.crew), status_reason(item)], "dim")
+            (
+                [
+                    _text.number_cell(item.number),
+                    _text.crew_text(item.crew),
+                    _text.status_reason(item),
+                ],
+                "dim",
+            )
             for item in members
         ]
         parts.append(
-            fitted(
-                [Column("No.", "right"), Column("Crew", wrap=True), Column("Why", wrap=True)],
-                rows,
-                width,
-                title=f"{status_heading(status, known_rows)} ({len(members)})",
-            )
+            _why_table(rows, width, f"{_text.status_heading(status, known_rows)} ({len(members)})")
         )
     return parts
 
 
-def _reference_column(reference: Reference | None) -> list[Column]:
+def _why_table(rows: list[Record], width: int, title: str) -> RenderableType:
+    """Crews and why each is where it is (not classified, not at a waypoint)."""
+    columns = [Column("No.", "right"), Column("Crew", wrap=True), Column("Why", wrap=True)]
+    return fitted(columns, rows, width, title=title)
+
+
+def _reference_column(reference: _text.Reference | None) -> list[Column]:
     return [Column(f"To {reference.label}", "right")] if reference is not None else []
 
 
@@ -273,8 +258,8 @@ def _reference_cell(time_ms: int, reference_ms: int | None, is_reference: bool) 
     return Text(text, style="green" if text.startswith("-") else "")
 
 
-def _reference_note(reference: Reference, found: bool, where: str) -> list[RenderableType]:
-    name = who(reference.number, reference.crew)
+def _reference_note(reference: _text.Reference, found: bool, where: str) -> list[RenderableType]:
+    name = _text.who(reference.number, reference.crew)
     if found:
         return _note(f"To {reference.label}: time against {name} (negative: ahead of it).")
     return _note(f"{name} has no time {where}, so no gap to it can be given.")
@@ -291,18 +276,11 @@ def _not_at_waypoint(
     parts: list[RenderableType] = []
     for heading, members in waypoint_groups(items):
         rows: list[Record] = [
-            ([number_cell(item.number), crew_text(item.crew), item.reason], "dim")
+            ([_text.number_cell(item.number), _text.crew_text(item.crew), item.reason], "dim")
             for item in members
         ]
-        parts += [
-            Text(""),
-            fitted(
-                [Column("No.", "right"), Column("Crew", wrap=True), Column("Why", wrap=True)],
-                rows,
-                width,
-                title=f"{heading.replace('the waypoint', f'waypoint {waypoint}')}: {len(members)}",
-            ),
-        ]
+        title = f"{heading.replace('the waypoint', f'waypoint {waypoint}')}: {len(members)}"
+        parts += [Text(""), _why_table(rows, width, title)]
     return parts
 
 
@@ -310,7 +288,31 @@ def _class_columns(shown: bool) -> list[Column]:
     return [Column("Class", wrap=True), Column("Class pos", "right")] if shown else []
 
 
-def _classification(view: Classification, width: int) -> Group:
+def _time_columns(with_classes: bool) -> list[Column]:
+    """No., crew, make, the class columns if shown, time and gap: a ranked row's middle."""
+    return [
+        Column("No.", "right"),
+        Column("Crew", wrap=True),
+        Column("Make", wrap=True),
+        *_class_columns(with_classes),
+        Column("Time", "right"),
+        Column("Gap", "right"),
+    ]
+
+
+def _time_cells(row: Row | StageRow, with_classes: bool) -> list[Cell]:
+    """The cells of ``_time_columns`` for one ranked row."""
+    return [
+        _text.number_cell(row.number),
+        _text.crew_text(row.crew),
+        Text(row.make or "", style="dim"),
+        *(class_cells(row) if with_classes else []),
+        format_time(row.time_ms),
+        _text.gap_text(row.gap_ms),
+    ]
+
+
+def _classification(view: views.Classification, width: int) -> Group:
     standings, previous, reference = view.standings, view.previous, view.reference
     parts: list[RenderableType] = [
         _title(standings.rally, standings.category, standings_heading(standings), standings.as_of),
@@ -321,32 +323,17 @@ def _classification(view: Classification, width: int) -> Group:
     if not standings.rows:
         parts.append(Text("No entry is classified."))
     else:
-        moved = moves(previous, standings) if previous is not None else {}
+        moved = _text.moves(previous, standings) if previous is not None else {}
         columns = [Column("Pos", "right")]
         if previous is not None:
             columns.append(Column("Move", "center"))
-        columns += [
-            Column("No.", "right"),
-            Column("Crew", wrap=True),
-            Column("Make", wrap=True),
-            *_class_columns(with_classes),
-            Column("Time", "right"),
-            Column("Gap", "right"),
-            *_reference_column(reference),
-        ]
+        columns += [*_time_columns(with_classes), *_reference_column(reference)]
         rows: list[Record] = []
         for index, row in enumerate(standings.rows):
             cells: list[Cell] = [_position(row.position_text, row.position_certain)]
             if previous is not None:
                 cells.append(_move(moved[row.entry_id]))
-            cells += [
-                number_cell(row.number),
-                crew_text(row.crew),
-                Text(row.make or "", style="dim"),
-                *(class_cells(row) if with_classes else []),
-                format_time(row.time_ms),
-                gap_text(row.gap_ms),
-            ]
+            cells += _time_cells(row, with_classes)
             if reference is not None:
                 cells.append(
                     _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
@@ -370,28 +357,26 @@ def _classification(view: Classification, width: int) -> Group:
     return Group(*parts)
 
 
-def _replay(view: Replay, width: int) -> Group:
+def _replay(view: views.Replay, width: int) -> Group:
     parts: list[RenderableType] = []
     previous: Standings | None = None
     for index, standings in enumerate(view.snapshots):
         if index:
             parts.append(Text(""))
-        parts.append(_classification(Classification(standings, previous, view.reference), width))
+        parts.append(
+            _classification(views.Classification(standings, previous, view.reference), width)
+        )
         previous = standings
     return Group(*parts)
 
 
-def _stage(view: StageRanking, width: int) -> Group:
+def _stage(view: views.StageRanking, width: int) -> Group:
     result, reference = view.result, view.reference
     parts: list[RenderableType] = [
         _title(result.rally, result.category, stage_heading(result), result.as_of)
     ]
     with_classes = shows_classes(result.rows, result.entry_class)
-    ref_row = (
-        next((r for r in result.rows if r.entry_id == reference.entry_id), None)
-        if reference is not None
-        else None
-    )
+    ref_row = reference_row(result, reference)
     ref_ms = ref_row.time_ms if ref_row is not None else None
     if result.cancelled_reason is not None:
         awarded = (
@@ -403,12 +388,7 @@ def _stage(view: StageRanking, width: int) -> Group:
     elif result.rows:
         columns = [
             Column("Pos", "right"),
-            Column("No.", "right"),
-            Column("Crew", wrap=True),
-            Column("Make", wrap=True),
-            *_class_columns(with_classes),
-            Column("Time", "right"),
-            Column("Gap", "right"),
+            *_time_columns(with_classes),
             *([Column("Penalty", "right")] if result.waypoint is None else []),
             *_reference_column(reference),
         ]
@@ -416,12 +396,7 @@ def _stage(view: StageRanking, width: int) -> Group:
         for index, row in enumerate(result.rows):
             cells: list[Cell] = [
                 _position(row.position_text, row.position_certain),
-                number_cell(row.number),
-                crew_text(row.crew),
-                Text(row.make or "", style="dim"),
-                *(class_cells(row) if with_classes else []),
-                format_time(row.time_ms),
-                gap_text(row.gap_ms),
+                *_time_cells(row, with_classes),
             ]
             if result.waypoint is None:
                 cells.append(
@@ -447,8 +422,8 @@ def _stage(view: StageRanking, width: int) -> Group:
         combined: list[Record] = [
             (
                 [
-                    number_cell(c.number),
-                    crew_text(c.crew),
+                    _text.number_cell(c.number),
+                    _text.crew_text(c.crew),
                     f"stages {c.first_stage}-{c.stage}",
                     format_time(c.time_ms),
                 ],
@@ -475,7 +450,7 @@ def _stage(view: StageRanking, width: int) -> Group:
     return Group(*parts)
 
 
-def _explanation(view: Explanation, width: int) -> Group:
+def _explanation(view: views.Explanation, width: int) -> Group:
     standings, row = view.standings, view.row
     rows: list[Record] = []
     for part in row.components:
@@ -485,7 +460,7 @@ def _explanation(view: Explanation, width: int) -> Group:
             else Text(format_time(part.time_ms))
         )
         source = Text(str(part.provenance.kind), style="bold")
-        cited = source_text(part.provenance, standings.rally)
+        cited = _text.source_text(part.provenance, standings.rally)
         if cited:
             source.append(f": {cited}", style="")
         rows.append(([str(part.stage), part.note, amount, f"#{part.seq}", source], None))
@@ -493,11 +468,11 @@ def _explanation(view: Explanation, width: int) -> Group:
         _title(
             standings.rally,
             standings.category,
-            f"time of {who(row.number, row.crew)} after stage {standings.after_stage}",
+            f"time of {_text.who(row.number, row.crew)} after stage {standings.after_stage}",
             standings.as_of,
         ),
         Text(
-            f"{crew_text(row.crew)} ({row.make or 'make unknown'}): position "
+            f"{_text.crew_text(row.crew)} ({row.make or 'make unknown'}): position "
             f"{row.position_text}{in_class(standings)}, {format_time(row.time_ms)}"
         ),
         Text(""),
@@ -518,13 +493,14 @@ def _explanation(view: Explanation, width: int) -> Group:
     )
 
 
-def _unclassified_explanation(view: UnclassifiedExplanation, width: int) -> Group:
+def _unclassified_explanation(view: views.UnclassifiedExplanation, width: int) -> Group:
     standings, item = view.standings, view.item
+    name = _text.who(item.number, item.crew)
     parts: list[RenderableType] = [
         _title(
             standings.rally,
             standings.category,
-            f"what is known of {who(item.number, item.crew)} after stage {standings.after_stage}",
+            f"what is known of {name} after stage {standings.after_stage}",
             standings.as_of,
         ),
         Text(""),
@@ -537,7 +513,7 @@ def _unclassified_explanation(view: UnclassifiedExplanation, width: int) -> Grou
                     str(stage),
                     _position(row.position_text, row.position_certain),
                     format_time(row.time_ms),
-                    gap_text(row.gap_ms),
+                    _text.gap_text(row.gap_ms),
                 ],
                 None,
             )
@@ -560,7 +536,7 @@ def _unclassified_explanation(view: UnclassifiedExplanation, width: int) -> Grou
     return Group(*parts)
 
 
-def _hypothetical(view: Hypothetical, width: int) -> Group:
+def _hypothetical(view: views.Hypothetical, width: int) -> Group:
     whatif, reference = view.whatif, view.reference
     standings = whatif.hypothetical
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
@@ -574,11 +550,11 @@ def _hypothetical(view: Hypothetical, width: int) -> Group:
             "" if item.actual_position is None else str(item.actual_position),
             Text("new", style="dim")
             if item.actual_position is None
-            else _move(move_by(item.position_change)),
-            number_cell(row.number),
-            crew_text(row.crew),
+            else _move(_text.move_by(item.position_change)),
+            _text.number_cell(row.number),
+            _text.crew_text(row.crew),
             format_time(row.time_ms),
-            gap_text(row.gap_ms),
+            _text.gap_text(row.gap_ms),
             Text(format_signed(change), style="red" if change > 0 else "green") if change else "",
         ]
         if reference is not None:
@@ -624,7 +600,7 @@ def _hypothetical(view: Hypothetical, width: int) -> Group:
     return Group(*parts)
 
 
-def _leader_comparison(view: LeaderComparison, width: int) -> RenderableType:
+def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableType:
     comparisons = view.comparisons
     if not comparisons:
         return Text("The hypothesis touches no stage with a general classification.")
@@ -637,8 +613,8 @@ def _leader_comparison(view: LeaderComparison, width: int) -> RenderableType:
             (
                 [
                     str(item.stage),
-                    "-" if real is None else who(real.number, real.crew),
-                    "-" if imagined is None else who(imagined.number, imagined.crew),
+                    "-" if real is None else _text.who(real.number, real.crew),
+                    "-" if imagined is None else _text.who(imagined.number, imagined.crew),
                     Text("LEAD CHANGES", style="bold red") if changed else "",
                 ],
                 None,
@@ -667,32 +643,21 @@ def _leader_comparison(view: LeaderComparison, width: int) -> RenderableType:
     )
 
 
-def _penalties(view: PenaltyList, width: int) -> RenderableType:
+_AMOUNT, _STATUS = 5, 8
+"""Where a penalty's amount and status stand among its cells (``penalty_cells``)."""
+
+
+def _penalties(view: views.PenaltyList, width: int) -> RenderableType:
     title = Text(f"{view.rally} · penalties", style="bold")
     if not view.listings:
         return Group(title, Text(""), Text("No penalties."))
     rows: list[Record] = []
     for item in view.listings:
-        event = item.state.event
         in_force = item.state.in_force
-        status = penalty_status(in_force, item.state.rescinded_seq, item.state.rescinded_reason)
-        rows.append(
-            (
-                [
-                    event.penalty_id,
-                    item.category,
-                    number_cell(item.number),
-                    item.crew[0].name,
-                    str(event.stage),
-                    Text(format_signed(event.amount_ms), style="red" if in_force else "dim strike"),
-                    "GC only" if event.gc_only else "stage+GC",
-                    f"#{item.state.seq}",
-                    Text(status, style="" if in_force else "green"),
-                    event.reason,
-                ],
-                None,
-            )
-        )
+        cells: list[Cell] = [*penalty_cells(item)]
+        cells[_AMOUNT] = Text(str(cells[_AMOUNT]), style="red" if in_force else "dim strike")
+        cells[_STATUS] = Text(str(cells[_STATUS]), style="" if in_force else "green")
+        rows.append((cells, None))
     columns = [
         Column("Id"),
         Column("Category"),
@@ -712,7 +677,7 @@ def _penalties(view: PenaltyList, width: int) -> RenderableType:
     )
 
 
-def _history(view: StandingsHistory, width: int) -> RenderableType:
+def _history(view: views.StandingsHistory, width: int) -> RenderableType:
     parts: list[RenderableType] = [
         Text(
             f"{view.rally} · {view.category} · how the general classification after stage "
@@ -728,7 +693,7 @@ def _history(view: StandingsHistory, width: int) -> RenderableType:
     rows: list[Record] = []
     for item in view.entries:
         event = Text(item.record.type, style="bold")
-        event.append("  " + describe(item.record.event, source=False), style="")
+        event.append("  " + _text.describe(item.record.event, source=False), style="")
         rows.append(([f"#{item.record.seq}", event], None))
         for change in item.changes:
             rows.append((["", Text("→ " + change.describe(), style="cyan")], None))
@@ -743,33 +708,30 @@ def _history(view: StandingsHistory, width: int) -> RenderableType:
     return Group(*parts)
 
 
+_RICH: dict[type, Callable[[Any, int], RenderableType]] = {
+    views.Classification: _classification,
+    views.Replay: _replay,
+    views.StageRanking: _stage,
+    views.Explanation: _explanation,
+    views.UnclassifiedExplanation: _unclassified_explanation,
+    views.Hypothetical: _hypothetical,
+    views.LeaderComparison: _leader_comparison,
+    views.PenaltyList: _penalties,
+    views.StandingsHistory: _history,
+}
+"""The rich form of each view that has one."""
+
+
 def renderable(result: object, width: int) -> RenderableType | None:
     """A result as a rich renderable fitting ``width`` columns (None: it has no rich form)."""
     if isinstance(result, Standings):
-        result = Classification(result)
+        result = views.Classification(result)
     elif isinstance(result, StageResult):
-        result = StageRanking(result)
+        result = views.StageRanking(result)
     elif isinstance(result, WhatIf):
-        result = Hypothetical(result)
-    if isinstance(result, Classification):
-        return _classification(result, width)
-    if isinstance(result, Replay):
-        return _replay(result, width)
-    if isinstance(result, StageRanking):
-        return _stage(result, width)
-    if isinstance(result, Explanation):
-        return _explanation(result, width)
-    if isinstance(result, UnclassifiedExplanation):
-        return _unclassified_explanation(result, width)
-    if isinstance(result, Hypothetical):
-        return _hypothetical(result, width)
-    if isinstance(result, LeaderComparison):
-        return _leader_comparison(result, width)
-    if isinstance(result, PenaltyList):
-        return _penalties(result, width)
-    if isinstance(result, StandingsHistory):
-        return _history(result, width)
-    return None
+        result = views.Hypothetical(result)
+    draw = _RICH.get(type(result))
+    return None if draw is None else draw(result, width)
 
 
 def draw(
@@ -781,7 +743,7 @@ def draw(
     """
     out = console or make_console()
     if isinstance(result, Standings) and previous is not None:
-        result = Classification(result, previous)
+        result = views.Classification(result, previous)
     drawn = renderable(result, out.width)
     if drawn is None:
         out.file.write(plain(result))

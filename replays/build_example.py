@@ -14,31 +14,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from rally_standings import events
 from rally_standings.engine import Recorder, create_log
-from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    Provenance,
-    RallyDeclared,
-    ResultCorrected,
-    SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    parse_time,
-)
 
 __all__ = ["EXAMPLE_PATH", "build_example", "example_events"]
 
 EXAMPLE_PATH = Path(__file__).with_name("example-rally.rallylog")
 
-_SOURCE = Provenance(SourceKind.SYNTHETIC, "example rally: invented to demonstrate the engine")
+_SOURCE = events.Provenance(
+    events.SourceKind.SYNTHETIC, "example rally: invented to demonstrate the engine"
+)
 
 _ENTRIES: dict[str, list[tuple[str, list[tuple[str, str]], str]]] = {
     "bikes": [
@@ -87,7 +72,7 @@ _RESULTS: dict[int, dict[str, dict[str, str]]] = {
 }
 
 
-def example_events() -> Iterator[Event]:
+def example_events() -> Iterator[events.Event]:
     """Every event of the example rally after its declaration, in log order."""
     for stage, (date, start, finish, km) in enumerate(
         [
@@ -99,10 +84,10 @@ def example_events() -> Iterator[Event]:
         ],
         start=1,
     ):
-        kind = StageKind.PROLOGUE if stage == 1 else StageKind.SPECIAL
-        yield StageScheduled(
+        kind = events.StageKind.PROLOGUE if stage == 1 else events.StageKind.SPECIAL
+        yield events.StageScheduled(
             stage=stage,
-            rules=(StageRule("bikes", kind), StageRule("cars", kind)),
+            rules=(events.StageRule("bikes", kind), events.StageRule("cars", kind)),
             date=date,
             start=start,
             finish=finish,
@@ -111,86 +96,81 @@ def example_events() -> Iterator[Event]:
         )
     for category, entries in _ENTRIES.items():
         for number, crew, make in entries:
-            yield EntryRegistered(
+            yield events.EntryRegistered(
                 entry_id=f"{category}:{number}",
                 category=category,
                 number=number,
-                crew=tuple(Person(name, nation) for name, nation in crew),
+                crew=tuple(events.Person(name, nation) for name, nation in crew),
                 make=make,
                 provenance=_SOURCE,
             )
     for stage in range(1, 6):
         if stage == 4:
-            yield StageCancelled(
+            yield events.StageCancelled(
                 stage=4,
                 categories=("bikes",),
                 reason="sandstorm on the bike route",
-                awarded_ms=parse_time("2:30:00"),
+                awarded_ms=events.parse_time("2:30:00"),
                 provenance=_SOURCE,
             )
         if stage == 3:
-            yield EntryRetired(
+            yield events.EntryRetired(
                 entry_id="cars:203", stage=3, reason="broken suspension", provenance=_SOURCE
             )
         if stage == 5:
-            yield EntryRetired(
+            yield events.EntryRetired(
                 entry_id="bikes:4", stage=5, reason="injured wrist", provenance=_SOURCE
             )
         for category, times in _RESULTS[stage].items():
             for number, time in times.items():
-                yield StageResultRecorded(
+                yield events.StageResultRecorded(
                     entry_id=f"{category}:{number}",
                     stage=stage,
-                    time_ms=parse_time(time),
+                    time_ms=events.parse_time(time),
                     provenance=_SOURCE,
                 )
         if stage == 2:
-            yield PenaltyImposed(
-                penalty_id="P1",
-                entry_id="bikes:5",
-                stage=2,
-                amount_ms=parse_time("2:00"),
-                reason="speeding in a controlled zone",
-                provenance=_SOURCE,
-            )
+            yield _penalty("P1", "bikes:5", 2, "2:00", "speeding in a controlled zone")
         if stage == 3:
-            yield PenaltyImposed(
-                penalty_id="P2",
-                entry_id="cars:201",
-                stage=3,
-                amount_ms=parse_time("5:00"),
-                reason="outside assistance near the finish",
-                gc_only=True,
-                provenance=_SOURCE,
+            yield _penalty(
+                "P2", "cars:201", 3, "5:00", "outside assistance near the finish", gc_only=True
             )
-            yield ResultCorrected(
+            yield events.ResultCorrected(
                 entry_id="cars:204",
                 stage=3,
-                time_ms=parse_time("3:39:11"),
+                time_ms=events.parse_time("3:39:11"),
                 reason="timing error at the finish line",
                 provenance=_SOURCE,
             )
         if stage == 5:
-            yield PenaltyImposed(
-                penalty_id="P3",
-                entry_id="cars:200",
-                stage=5,
-                amount_ms=parse_time("10:00"),
-                reason="missed waypoint",
-                provenance=_SOURCE,
-            )
-            yield PenaltyRescinded(
+            yield _penalty("P3", "cars:200", 5, "10:00", "missed waypoint")
+            yield events.PenaltyRescinded(
                 penalty_id="P3",
                 reason="appeal upheld: the waypoint was moved",
                 provenance=_SOURCE,
             )
 
 
+def _penalty(
+    penalty_id: str, entry_id: str, stage: int, amount: str, reason: str, *, gc_only: bool = False
+) -> events.PenaltyImposed:
+    """A penalty of the invented rally; ``amount`` as a steward would write it (``5:00``)."""
+    return events.PenaltyImposed(
+        penalty_id=penalty_id,
+        entry_id=entry_id,
+        stage=stage,
+        amount_ms=events.parse_time(amount),
+        reason=reason,
+        gc_only=gc_only,
+        provenance=_SOURCE,
+    )
+
+
 def build_example(path: Path = EXAMPLE_PATH) -> Path:
     """Write the example rally's log to ``path`` (which must not exist)."""
     create_log(
         path,
-        RallyDeclared(
+        events.RallyDeclared(
             rally_id="example-rally-2025",
             name="Example Desert Rally 2025",
             year=2025,

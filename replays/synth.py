@@ -19,26 +19,8 @@ from typing import Any
 
 import attrs
 
+from rally_standings import events
 from rally_standings.engine import Recorder, create_log
-from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    Provenance,
-    RallyDeclared,
-    RallyError,
-    SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-    building,
-)
 
 __all__ = [
     "MAX_ENTRIES",
@@ -105,7 +87,7 @@ _MAKES = {
     "cars": ["Toyota", "Mini", "Ford", "Audi"],
     "trucks": ["Kamaz", "Iveco", "Tatra", "MAN"],
 }
-_SYNTHETIC = Provenance(SourceKind.SYNTHETIC, "synthetic rally (standings synth)")
+_SYNTHETIC = events.Provenance(events.SourceKind.SYNTHETIC, "synthetic rally (standings synth)")
 
 
 MAX_ENTRIES = 10_000
@@ -123,7 +105,7 @@ writing one takes memory in proportion (about 250 MB a million events), so the b
 def _between(minimum: int, maximum: int) -> Callable[[object, attrs.Attribute[Any], object], None]:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if type(value) is not int or not minimum <= value <= maximum:
-            raise RallyError(
+            raise events.RallyError(
                 "synthetic rally out of bounds",
                 where=f"SynthSpec.{attribute.name}",
                 expected=f"a whole number from {minimum} to {maximum}",
@@ -146,7 +128,7 @@ class SynthSpec:
     @categories.validator
     def _check_categories(self, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, tuple) or not value or len(set(value)) != len(value):
-            raise RallyError(
+            raise events.RallyError(
                 "synthetic rally out of bounds",
                 where="SynthSpec.categories",
                 expected="one category or more, each once",
@@ -154,34 +136,34 @@ class SynthSpec:
             )
 
     def __attrs_post_init__(self) -> None:
-        events = self.entries * self.stages * (self.waypoints + 1)
-        if events > MAX_EVENTS:
-            raise RallyError(
+        count = self.entries * self.stages * (self.waypoints + 1)
+        if count > MAX_EVENTS:
+            raise events.RallyError(
                 "synthetic rally too large",
                 where="SynthSpec",
                 expected=f"entries x stages x (waypoints + 1) at most {MAX_EVENTS:,}",
-                received=f"{self.entries} x {self.stages} x {self.waypoints + 1} = {events:,}",
+                received=f"{self.entries} x {self.stages} x {self.waypoints + 1} = {count:,}",
             )
 
 
-def _crew(rng: random.Random, category: str) -> tuple[Person, ...]:
+def _crew(rng: random.Random, category: str) -> tuple[events.Person, ...]:
     size = {"bikes": 1, "cars": 2, "trucks": 3}.get(category, 2)
     return tuple(
-        Person(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", rng.choice(_NATIONS))
+        events.Person(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", rng.choice(_NATIONS))
         for _ in range(size)
     )
 
 
-def synth_events(spec: SynthSpec) -> Iterator[Event]:
+def synth_events(spec: SynthSpec) -> Iterator[events.Event]:
     """Every event after the rally's declaration, in recording order."""
     rng = random.Random(spec.seed)
     cancelled_stage = max(2, spec.stages // 2) if spec.stages >= 3 else None
     cancelled_category = spec.categories[-1]
     for stage in range(1, spec.stages + 1):
-        kind = StageKind.PROLOGUE if stage == 1 else StageKind.SPECIAL
-        yield StageScheduled(
+        kind = events.StageKind.PROLOGUE if stage == 1 else events.StageKind.SPECIAL
+        yield events.StageScheduled(
             stage=stage,
-            rules=tuple(StageRule(c, kind) for c in spec.categories),
+            rules=tuple(events.StageRule(c, kind) for c in spec.categories),
             distance_km=rng.randint(10, 30) if stage == 1 else rng.randint(250, 700),
             provenance=_SYNTHETIC,
         )
@@ -198,7 +180,7 @@ def synth_events(spec: SynthSpec) -> Iterator[Event]:
         entry_id = f"{category}:{number}"
         pace[entry_id] = rng.gauss(1.0, 0.06)
         roster.append((entry_id, category))
-        yield EntryRegistered(
+        yield events.EntryRegistered(
             entry_id=entry_id,
             category=category,
             number=number,
@@ -214,12 +196,12 @@ def synth_events(spec: SynthSpec) -> Iterator[Event]:
             rng.randint(120, 300) * 1000 if stage == 1 else rng.randint(2 * 3600, 6 * 3600) * 1000
         )
         for penalty_id in to_rescind:
-            yield PenaltyRescinded(
+            yield events.PenaltyRescinded(
                 penalty_id=penalty_id, reason="appeal upheld", provenance=_SYNTHETIC
             )
         to_rescind = []
         if stage == cancelled_stage:
-            yield StageCancelled(
+            yield events.StageCancelled(
                 stage=stage,
                 categories=(cancelled_category,),
                 reason="sandstorm",
@@ -230,7 +212,7 @@ def synth_events(spec: SynthSpec) -> Iterator[Event]:
             for entry_id, _ in roster:
                 if entry_id in running and rng.random() < 0.015:
                     running.discard(entry_id)
-                    yield EntryRetired(
+                    yield events.EntryRetired(
                         entry_id=entry_id,
                         stage=stage,
                         reason=rng.choice(["engine", "gearbox", "crash", "fuel"]),
@@ -249,7 +231,7 @@ def synth_events(spec: SynthSpec) -> Iterator[Event]:
         for waypoint in range(1, spec.waypoints + 1):
             for entry_id, time_ms in stage_times:
                 split = time_ms * waypoint // (spec.waypoints + 1)
-                yield WaypointRecorded(
+                yield events.WaypointRecorded(
                     entry_id=entry_id,
                     stage=stage,
                     waypoint=waypoint,
@@ -257,14 +239,14 @@ def synth_events(spec: SynthSpec) -> Iterator[Event]:
                     provenance=_SYNTHETIC,
                 )
         for entry_id, time_ms in stage_times:
-            yield StageResultRecorded(
+            yield events.StageResultRecorded(
                 entry_id=entry_id, stage=stage, time_ms=time_ms, provenance=_SYNTHETIC
             )
         for entry_id, _ in stage_times:
             if rng.random() < 0.03:
                 penalty_count += 1
                 penalty_id = f"S{penalty_count}"
-                yield PenaltyImposed(
+                yield events.PenaltyImposed(
                     penalty_id=penalty_id,
                     entry_id=entry_id,
                     stage=stage,
@@ -291,7 +273,7 @@ def write_synth(
     synth that fails or is killed leaves no partial log at ``path``; an existing file
     there is refused unless ``replace``.
     """
-    with building(path, replace=replace) as temporary:
+    with events.building(path, replace=replace) as temporary:
         return _write_synth(temporary, spec, batch=batch, progress=progress)
 
 
@@ -300,7 +282,7 @@ def _write_synth(
 ) -> int:
     create_log(
         target,
-        RallyDeclared(
+        events.RallyDeclared(
             rally_id=f"synthetic-{spec.seed}",
             name=f"Synthetic Rally (seed {spec.seed})",
             year=2025,
@@ -309,7 +291,7 @@ def _write_synth(
         ),
     )
     count = 1
-    pending: list[Event] = []
+    pending: list[events.Event] = []
     with Recorder(target, checkpoint_lag=None) as recorder:  # none beside a temporary name
         for event in synth_events(spec):
             pending.append(event)

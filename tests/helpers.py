@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import re
 import shlex
-from collections.abc import Iterator
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from rally_standings import events
 from rally_standings.app import main
 from rally_standings.engine import Recorder, create_log
-from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    RallyDeclared,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-    parse_time,
-)
 
 __all__ = [
+    "CHROMIUM",
     "CLASSES",
+    "NEEDS_CHROMIUM",
     "ROOT",
     "SEEDS",
     "Node",
@@ -38,6 +34,8 @@ __all__ = [
     "cli",
     "lines_match",
     "parse_html",
+    "record_elsewhere",
+    "run_captured",
     "start_rally",
     "table_records",
     "table_rows",
@@ -57,30 +55,119 @@ def cli(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str
     return code, out, err
 
 
+def run_captured(argv: Sequence[str] | str) -> tuple[int, str, str]:
+    """``standings argv`` in-process, its output captured without pytest's capsys (so a
+    hypothesis test can call it): (exit status, stdout, stderr); a usage error's SystemExit is
+    its status, as the shell sees it."""
+    args = shlex.split(argv) if isinstance(argv, str) else list(argv)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(args)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], command: str) -> Any:
+    """Run ``standings command`` in-process, which must succeed; its output read as JSON."""
+    code, out, err = cli(capsys, command)
+    assert code == 0, err
+    return json.loads(out)
+
+
+SNAPSHOT_KEYS = {"rally", "category", "after_stage", "as_of", "rows", "unclassified"}
+"""What every standings snapshot has in JSON (``show``, ``replay``, ``whatif``: docs/cli.md)."""
+
+
+def python_c(code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a new interpreter, from the checkout; its output captured."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+
+
+@contextlib.contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging if the block blocks (a reader waiting on a FIFO, say)."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise AssertionError("blocked")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def fields_of(value: object, names: str) -> tuple[object, ...]:
+    """The attributes ``names`` (space-separated) of ``value``, in that order: what a test
+    compares of a parsed row or an inferred decision."""
+    return tuple(getattr(value, name) for name in names.split())
+
+
+def record_elsewhere(log: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``standings record LOG ARGV…`` in another process (as a timing official's would)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rally_standings.app._cli", "record", str(log), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+CHROMIUM = next(
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+        if (found := shutil.which(name))
+    ),
+    None,
+)
+"""The headless browser the browser tests drive, or None when there is none on PATH."""
+
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
+)
+"""The mark (``pytestmark``) of a module whose tests need ``CHROMIUM``."""
+
+
 def start_rally(path: Path, *, stages: int = 4) -> Path:
     """A log with a rally (cars, bikes), a prologue, ``stages - 1`` specials and four cars."""
     create_log(
         path,
-        RallyDeclared(rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")),
+        events.RallyDeclared(
+            rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")
+        ),
     )
     with Recorder(path) as recorder:
         recorder.append_many(
             [
-                StageScheduled(
+                events.StageScheduled(
                     stage=n,
                     rules=(
-                        StageRule("cars", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
-                        StageRule("bikes", StageKind.PROLOGUE if n == 1 else StageKind.SPECIAL),
+                        events.StageRule(
+                            "cars",
+                            events.StageKind.PROLOGUE if n == 1 else events.StageKind.SPECIAL,
+                        ),
+                        events.StageRule(
+                            "bikes",
+                            events.StageKind.PROLOGUE if n == 1 else events.StageKind.SPECIAL,
+                        ),
                     ),
                 )
                 for n in range(1, stages + 1)
             ]
             + [
-                EntryRegistered(
+                events.EntryRegistered(
                     entry_id=f"cars:{n}",
                     category="cars",
                     number=str(n),
-                    crew=(Person(f"Driver {n}", "FRA"), Person(f"Co {n}")),
+                    crew=(events.Person(f"Driver {n}", "FRA"), events.Person(f"Co {n}")),
                     make="Make",
                 )
                 for n in (200, 201, 202, 203)
@@ -105,44 +192,45 @@ def classes_rally(path: Path) -> Path:
     three waypoints, a penalty in force for 102, a rescinded one for 100, 102 missing
     waypoint 2, 103 retiring after waypoint 2.
     """
-    create_log(path, RallyDeclared(rally_id="c", name="C", year=2025, categories=("cars",)))
-    events: list[Event] = [
-        StageScheduled(stage=n, rules=(StageRule("cars", StageKind.SPECIAL),)) for n in (1, 2)
+    create_log(path, events.RallyDeclared(rally_id="c", name="C", year=2025, categories=("cars",)))
+    batch: list[events.Event] = [
+        events.StageScheduled(stage=n, rules=(events.StageRule("cars", events.StageKind.SPECIAL),))
+        for n in (1, 2)
     ]
-    events += [
-        EntryRegistered(
+    batch += [
+        events.EntryRegistered(
             entry_id=f"cars:{number}",
             category="cars",
             number=number,
-            crew=(Person(f"Driver {number}"),),
+            crew=(events.Person(f"Driver {number}"),),
             entry_class=entry_class,
         )
         for number, entry_class in CLASSES.items()
     ]
-    events += [
-        StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=parse_time(t))
+    batch += [
+        events.StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=events.parse_time(t))
         for n, t in STAGE_1.items()
     ]
-    events += [
-        PenaltyImposed(
+    batch += [
+        events.PenaltyImposed(
             penalty_id="P1", entry_id="cars:102", stage=2, amount_ms=300_000, reason="speeding"
         ),
-        PenaltyImposed(
+        events.PenaltyImposed(
             penalty_id="P2", entry_id="cars:100", stage=2, amount_ms=600_000, reason="refuelling"
         ),
-        PenaltyRescinded(penalty_id="P2", reason="appeal upheld"),
+        events.PenaltyRescinded(penalty_id="P2", reason="appeal upheld"),
     ]
     for waypoint, times in SPLITS.items():
-        events += [
-            WaypointRecorded(
-                entry_id=f"cars:{n}", stage=2, waypoint=waypoint, time_ms=parse_time(t)
+        batch += [
+            events.WaypointRecorded(
+                entry_id=f"cars:{n}", stage=2, waypoint=waypoint, time_ms=events.parse_time(t)
             )
             for n, t in times.items()
         ]
         if waypoint == 2:
-            events.append(EntryRetired(entry_id="cars:103", stage=2, reason="engine"))
+            batch.append(events.EntryRetired(entry_id="cars:103", stage=2, reason="engine"))
     with Recorder(path) as recorder:
-        recorder.append_many(events)
+        recorder.append_many(batch)
     return path
 
 

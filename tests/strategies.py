@@ -6,28 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from rally_standings import events
 from rally_standings.engine import Fold
-from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    FieldCoverageDeclared,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    Provenance,
-    RallyDeclared,
-    Record,
-    ResultCorrected,
-    RuleViolationError,
-    SourceKind,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-)
 
 CATEGORIES = ("bikes", "cars", "trucks")
 
@@ -44,17 +24,21 @@ text = st.text(
 race_numbers = st.from_regex(r"[0-9]{1,6}", fullmatch=True)
 slugs = st.sampled_from(CATEGORIES)
 nations = st.none() | st.sampled_from(["FRA", "ESP", "JPN", "RUS", "AND", "NED"])
-people = st.builds(Person, name=text, nationality=nations)
-provenances = st.builds(Provenance, kind=st.sampled_from(list(SourceKind)), detail=st.none() | text)
+people = st.builds(events.Person, name=text, nationality=nations)
+provenances = st.builds(
+    events.Provenance, kind=st.sampled_from(list(events.SourceKind)), detail=st.none() | text
+)
 millis = st.integers(min_value=1, max_value=200 * 3_600_000)
 stage_numbers = st.integers(min_value=0, max_value=30)
 
 
 @st.composite
-def stage_scheduled(draw: st.DrawFn) -> StageScheduled:
+def stage_scheduled(draw: st.DrawFn) -> events.StageScheduled:
     categories = draw(st.lists(slugs, min_size=1, max_size=3, unique=True))
-    rules = tuple(StageRule(c, draw(st.sampled_from(list(StageKind)))) for c in categories)
-    return StageScheduled(
+    rules = tuple(
+        events.StageRule(c, draw(st.sampled_from(list(events.StageKind)))) for c in categories
+    )
+    return events.StageScheduled(
         stage=draw(stage_numbers),
         rules=rules,
         date=draw(st.none() | st.dates().map(lambda d: d.isoformat())),
@@ -66,10 +50,10 @@ def stage_scheduled(draw: st.DrawFn) -> StageScheduled:
 
 
 @st.composite
-def result_recorded(draw: st.DrawFn) -> StageResultRecorded:
+def result_recorded(draw: st.DrawFn) -> events.StageResultRecorded:
     stage = draw(st.integers(min_value=1, max_value=30))
     first = draw(st.none() | st.integers(min_value=0, max_value=stage - 1))
-    return StageResultRecorded(
+    return events.StageResultRecorded(
         entry_id=draw(text),
         stage=stage,
         time_ms=draw(millis),
@@ -78,17 +62,21 @@ def result_recorded(draw: st.DrawFn) -> StageResultRecorded:
     )
 
 
-any_event: st.SearchStrategy[Event] = st.one_of(
-    st.builds(
-        RallyDeclared,
+def _event(cls: type, **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Events of type ``cls``: each field drawn from its strategy, with any provenance."""
+    return st.builds(cls, **fields, provenance=provenances)
+
+
+any_event: st.SearchStrategy[events.Event] = st.one_of(
+    _event(
+        events.RallyDeclared,
         rally_id=st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True),
         name=text,
         year=st.integers(min_value=1, max_value=3000),
         categories=st.lists(slugs, min_size=1, unique=True).map(tuple),
-        provenance=provenances,
     ),
-    st.builds(
-        EntryRegistered,
+    _event(
+        events.EntryRegistered,
         entry_id=text,
         category=slugs,
         number=st.none() | race_numbers,
@@ -96,66 +84,49 @@ any_event: st.SearchStrategy[Event] = st.one_of(
         make=st.none() | text,
         entrant=st.none() | text,
         entry_class=st.none() | text,
-        provenance=provenances,
     ),
     stage_scheduled(),
     result_recorded(),
-    st.builds(
-        ResultCorrected,
-        entry_id=text,
-        stage=stage_numbers,
-        time_ms=millis,
-        reason=text,
-        provenance=provenances,
-    ),
-    st.builds(
-        PenaltyImposed,
+    _event(events.ResultCorrected, entry_id=text, stage=stage_numbers, time_ms=millis, reason=text),
+    _event(
+        events.PenaltyImposed,
         penalty_id=text,
         entry_id=text,
         stage=stage_numbers,
         amount_ms=st.integers(min_value=-36_000_000, max_value=36_000_000).filter(bool),
         reason=text,
         gc_only=st.booleans(),
-        provenance=provenances,
     ),
-    st.builds(PenaltyRescinded, penalty_id=text, reason=text, provenance=provenances),
-    st.builds(
-        StageCancelled,
+    _event(events.PenaltyRescinded, penalty_id=text, reason=text),
+    _event(
+        events.StageCancelled,
         stage=stage_numbers,
         categories=st.lists(slugs, min_size=1, unique=True).map(tuple),
         reason=text,
         awarded_ms=st.none() | millis,
-        provenance=provenances,
     ),
-    st.builds(
-        EntryRetired,
-        entry_id=text,
-        stage=stage_numbers,
-        reason=text,
-        excluded=st.booleans(),
-        provenance=provenances,
+    _event(
+        events.EntryRetired, entry_id=text, stage=stage_numbers, reason=text, excluded=st.booleans()
     ),
-    st.builds(
-        WaypointRecorded,
+    _event(
+        events.WaypointRecorded,
         entry_id=text,
         stage=stage_numbers,
         waypoint=st.integers(min_value=1, max_value=60),
         time_ms=millis,
-        provenance=provenances,
     ),
-    st.builds(
-        FieldCoverageDeclared,
+    _event(
+        events.FieldCoverageDeclared,
         category=slugs,
         stage=stage_numbers,
         stage_known=st.none() | st.integers(min_value=0, max_value=10),
         gc_known=st.none() | st.integers(min_value=0, max_value=10),
-        provenance=provenances,
     ),
 )
 
 
 @st.composite
-def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
+def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[events.Record]:
     """A valid rally log: candidate events drawn from a small universe, kept if the fold accepts.
 
     The small universe (3 categories, up to 6 stages, up to 5 entries per
@@ -164,32 +135,36 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
     """
     categories = tuple(draw(st.lists(slugs, min_size=1, max_size=3, unique=True)))
     records = [
-        Record(
+        events.Record(
             1,
-            RallyDeclared(rally_id="r", name="Random Rally", year=2024, categories=categories),
+            events.RallyDeclared(
+                rally_id="r", name="Random Rally", year=2024, categories=categories
+            ),
         )
     ]
     fold = Fold().apply_all(records)
     n_stages = draw(st.integers(min_value=1, max_value=6))
     for stage in range(1, n_stages + 1):
         rules = tuple(
-            StageRule(c, draw(st.sampled_from([StageKind.SPECIAL] * 4 + list(StageKind))))
+            events.StageRule(
+                c, draw(st.sampled_from([events.StageKind.SPECIAL] * 4 + list(events.StageKind)))
+            )
             for c in categories
         )
-        record = Record(len(records) + 1, StageScheduled(stage=stage, rules=rules))
+        record = events.Record(len(records) + 1, events.StageScheduled(stage=stage, rules=rules))
         fold.apply(record)
         records.append(record)
     entries = [
         (c, str(n)) for c in categories for n in range(draw(st.integers(min_value=1, max_value=5)))
     ]
     for category, number in entries:
-        record = Record(
+        record = events.Record(
             len(records) + 1,
-            EntryRegistered(
+            events.EntryRegistered(
                 entry_id=f"{category}:{number}",
                 category=category,
                 number=number,
-                crew=(Person(f"Driver {category} {number}"),),
+                crew=(events.Person(f"Driver {category} {number}"),),
             ),
         )
         fold.apply(record)
@@ -198,22 +173,28 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
     stages = st.integers(min_value=1, max_value=n_stages)
     small_times = st.integers(min_value=1, max_value=20).map(lambda m: m * 60_000)
     candidates: st.SearchStrategy[Any] = st.one_of(
-        st.builds(StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times),
-        st.builds(StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times),
+        st.builds(
+            events.StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times
+        ),
+        st.builds(
+            events.StageResultRecorded, entry_id=entry_ids, stage=stages, time_ms=small_times
+        ),
         st.builds(
             lambda e, a, b, t: (
-                StageResultRecorded(entry_id=e, stage=max(a, b), first_stage=min(a, b), time_ms=t)
+                events.StageResultRecorded(
+                    entry_id=e, stage=max(a, b), first_stage=min(a, b), time_ms=t
+                )
                 if a != b
-                else StageResultRecorded(entry_id=e, stage=a, time_ms=t)
+                else events.StageResultRecorded(entry_id=e, stage=a, time_ms=t)
             ),
             entry_ids,
             stages,
             stages,
             small_times,
         ),
-        st.builds(ResultCorrected, entry_id=entry_ids, stage=stages, time_ms=small_times),
+        st.builds(events.ResultCorrected, entry_id=entry_ids, stage=stages, time_ms=small_times),
         st.builds(
-            PenaltyImposed,
+            events.PenaltyImposed,
             penalty_id=st.sampled_from(["P1", "P2", "P3", "P4"]),
             entry_id=entry_ids,
             stage=stages,
@@ -222,25 +203,27 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
             gc_only=st.booleans(),
         ),
         st.builds(
-            PenaltyRescinded, penalty_id=st.sampled_from(["P1", "P2", "P3"]), reason=st.just("x")
+            events.PenaltyRescinded,
+            penalty_id=st.sampled_from(["P1", "P2", "P3"]),
+            reason=st.just("x"),
         ),
         st.builds(
-            StageCancelled,
+            events.StageCancelled,
             stage=stages,
             categories=st.lists(st.sampled_from(categories), min_size=1, unique=True).map(tuple),
             reason=st.just("weather"),
             awarded_ms=st.none() | small_times,
         ),
-        st.builds(EntryRetired, entry_id=entry_ids, stage=stages, reason=st.just("engine")),
+        st.builds(events.EntryRetired, entry_id=entry_ids, stage=stages, reason=st.just("engine")),
         st.builds(
-            WaypointRecorded,
+            events.WaypointRecorded,
             entry_id=entry_ids,
             stage=stages,
             waypoint=st.integers(min_value=1, max_value=3),
             time_ms=small_times,
         ),
         st.builds(
-            FieldCoverageDeclared,
+            events.FieldCoverageDeclared,
             category=st.sampled_from(categories),
             stage=stages,
             gc_known=st.none() | st.integers(min_value=0, max_value=4),
@@ -248,10 +231,10 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[Record]:
         ),
     )
     for event in draw(st.lists(candidates, max_size=max_events)):
-        record = Record(len(records) + 1, event)
+        record = events.Record(len(records) + 1, event)
         try:
             fold.apply(record)
-        except RuleViolationError:
+        except events.RuleViolationError:
             continue
         records.append(record)
     return records

@@ -21,7 +21,7 @@ from rally_standings.replays.article._parse import (
     parse_clock,
     parse_crew,
 )
-from tests.helpers import SEEDS
+from tests.helpers import SEEDS, fields_of
 
 # --------------------------------------------------------------------------- helpers
 
@@ -284,7 +284,7 @@ def test_mini_stages_table_rows() -> None:
     table = _mini().stages
     assert table.categories == ("bikes", "cars", "trucks")
     first = table.row(1)
-    assert (first.date, first.from_place, first.to_place, first.distance_km) == (
+    assert fields_of(first, "date from_place to_place distance_km") == (
         "1 January",
         "FRA Paris",
         "FRA Lyon",
@@ -308,7 +308,7 @@ def test_mini_stages_rest_day_and_shifted_row() -> None:
     """A rest-day row has no stage number; a row without a To cell is read shifted, not guessed."""
     table = _mini().stages
     rest = table.rows[3]
-    assert (rest.stage, rest.rest_day, rest.date, rest.from_place, rest.to_place) == (
+    assert fields_of(rest, "stage rest_day date from_place to_place") == (
         None,
         True,
         "4 January",
@@ -363,7 +363,7 @@ def test_mini_cancelled_stage_with_second_number_row() -> None:
         ((2, 3), "Stages cancelled due to security concerns")
     ]
     two, three = bikes.block(2), bikes.block(3)
-    assert (two.cancelled, two.remark, two.spanned_by, two.rows) == (
+    assert fields_of(two, "cancelled remark spanned_by rows") == (
         True,
         "Stages cancelled due to security concerns",
         None,
@@ -401,12 +401,7 @@ def test_mini_tie_row_both_halves() -> None:
     assert tie.result is not None
     assert tie.gc is not None
     for half in (tie.result, tie.gc):
-        assert (half.position, half.position_printed, half.time, half.gap) == (
-            None,
-            False,
-            None,
-            None,
-        )
+        assert fields_of(half, "position position_printed time gap") == (None, False, None, None)
         assert (half.competitor, half.make) == ("ITA Bruno Due", "Yamaha")
     assert "tie row: no position printed in either half" in tie.anomalies
     third = block.rows[2]
@@ -420,13 +415,12 @@ def test_mini_mangled_half_tie_row() -> None:
     row = _mini().results("cars").block(4).rows[1]
     assert row.result is not None
     assert row.gc is not None
-    assert (row.result.position, row.result.competitor, row.result.make, row.result.time) == (
-        None,
+    assert fields_of(row.result, "position time") == (None, None)
+    assert fields_of(row.result, "competitor make") == (
         "NED Jan de Rooy BEL Dany Colebunders",
         "DAF",
-        None,
     )
-    assert (row.gc.position, row.gc.make, row.gc.time, row.gc.gap) == (
+    assert fields_of(row.gc, "position make time gap") == (
         2,
         "BMW",
         _clock("8:10", TimeKind.ABSOLUTE),
@@ -468,7 +462,7 @@ def test_mini_final_standings_with_entrant() -> None:
     assert bikes.has_entrant is True
     assert bikes.columns == ("Pos", "No.", "Rider", "Bike", "Entrant", "Time")
     first, second = bikes.rows
-    assert (first.position, first.number, first.driver, first.make, first.entrant) == (
+    assert fields_of(first, "position number driver make entrant") == (
         1,
         "4",
         Person("Nani Roma", "ESP"),
@@ -493,16 +487,12 @@ def test_mini_final_standings_without_entrant() -> None:
 def test_mini_final_standings_gap_vs_absolute() -> None:
     """The winner's time is ABSOLUTE, a '+' time is a GAP; both keep the printed text."""
     rows = _mini().standings("trucks").rows
-    assert (rows[0].time.text, rows[0].time.ms, rows[0].time.kind) == (
+    assert fields_of(rows[0].time, "text ms kind") == (
         "68:13:49",
         _ms(68, 13, 49),
         TimeKind.ABSOLUTE,
     )
-    assert (rows[1].time.text, rows[1].time.ms, rows[1].time.kind) == (
-        "+53:38",
-        _ms(0, 53, 38),
-        TimeKind.GAP,
-    )
+    assert fields_of(rows[1].time, "text ms kind") == ("+53:38", _ms(0, 53, 38), TimeKind.GAP)
 
 
 def test_mini_final_standings_and_co_driver() -> None:
@@ -674,7 +664,7 @@ def test_seed_2004_values() -> None:
         assert {len(b.rows) for b in results.blocks if not b.cancelled} == {3}
     assert [n.marker for n in article.stages.notes] == ["—"]
     stage17 = article.stages.row(17)
-    assert (stage17.from_place, stage17.to_place, stage17.distance_km, stage17.line) == (
+    assert fields_of(stage17, "from_place to_place distance_km line") == (
         "SEN Dakar",
         None,
         106,
@@ -752,12 +742,7 @@ def test_seed_2002_values() -> None:
     assert row.result is not None
     assert row.gc is not None
     assert (row.result.position, row.result.time and row.result.time.text) == (2, "26:10")
-    assert (row.gc.position, row.gc.competitor, row.gc.time, row.gc.gap) == (
-        None,
-        "ESP Nani Roma",
-        None,
-        None,
-    )
+    assert fields_of(row.gc, "position competitor time gap") == (None, "ESP Nani Roma", None, None)
     bikes = article.standings("bikes")
     assert [r.entrant for r in bikes.rows[7:]] == [None, None, None]
     assert [r.number for r in bikes.rows] == ["1", "5", "6", "3", "4", "7", "2", "12", "65", "15"]
@@ -773,12 +758,8 @@ def test_seed_2001_ties_and_artefacts() -> None:
     assert tie.line == 105
     assert tie.result is not None
     assert tie.gc is not None
-    assert (tie.result.position, tie.result.competitor, tie.result.make, tie.result.time) == (
-        None,
-        "ESP Nani Roma",
-        "BMW",
-        None,
-    )
+    assert fields_of(tie.result, "position time") == (None, None)
+    assert fields_of(tie.result, "competitor make") == ("ESP Nani Roma", "BMW")
     assert (tie.gc.position, tie.gc.competitor, tie.gc.time) == (None, "ESP Nani Roma", None)
     assert [p.position for p in bikes1.results] == [1, None, 3]
     mangled = next(r for r in article.results("bikes").block(6).rows if r.line == 119)
@@ -815,7 +796,7 @@ def test_seed_2001_stages_and_principal_entries() -> None:
     assert [(c.category, c.text) for c in stage3.cancellations] == [("bikes", "Stage cancelled")]
     entries = article.principal_entries
     assert len(entries) == 35
-    assert (entries[0].category, entries[0].make, entries[0].number, entries[0].name) == (
+    assert fields_of(entries[0], "category make number name") == (
         "bikes",
         "KTM",
         "1",

@@ -16,7 +16,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,21 +23,9 @@ import pytest
 
 from rally_standings.outputs.report import Hypothesis, build_report, chart_series
 from rally_standings.replays import load
-from tests.helpers import parse_html
+from tests.helpers import CHROMIUM, NEEDS_CHROMIUM, parse_html
 
-CHROMIUM = next(
-    (
-        found
-        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-        if (found := shutil.which(name))
-    ),
-    None,
-)
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 _PROBE = """<script>
 (function () {

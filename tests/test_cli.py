@@ -11,29 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from rally_standings.app._cli import main
+from tests.helpers import SNAPSHOT_KEYS, cli, cli_json, python_c
 
 STANDINGS = shutil.which("standings") or str(Path(sys.executable).with_name("standings"))
 
 
-def run(capsys: pytest.CaptureFixture[str], command: str) -> tuple[int, str, str]:
-    """Run the CLI in-process on ``command`` (split as a shell would); (exit code, out, err)."""
-    code = main(shlex.split(command))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def record(capsys: pytest.CaptureFixture[str], log: Path, command: str) -> str:
     """``standings record LOG command``, which must succeed; its output."""
-    code, out, err = run(capsys, f"record {log} {command}")
+    code, out, err = cli(capsys, f"record {log} {command}")
     assert code == 0, err
     return out
 
 
 def gc(capsys: pytest.CaptureFixture[str], log: Path, after: int) -> list[tuple[object, ...]]:
-    code, out, err = run(capsys, f"show {log} --category cars --after {after} --format json")
-    assert code == 0, err
-    data = json.loads(out)
+    data = cli_json(capsys, f"show {log} --category cars --after {after} --format json")
     assert data["after_stage"] == after
     assert data["as_of"] is None
     return [(r["position"], r["number"], r["time"], r["gap"]) for r in data["rows"]] + [
@@ -113,15 +104,13 @@ def test_standings_after_every_stage(built: Path, capsys: pytest.CaptureFixture[
 
 def test_prologue_has_a_ranking_but_no_gc(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The prologue ranks on its own; asking for a GC after it is a clear error."""
-    code, out, _ = run(capsys, f"stage {built} -c cars -s 1 -f json")
-    assert code == 0
-    rows = json.loads(out)["rows"]
+    rows = cli_json(capsys, f"stage {built} -c cars -s 1 -f json")["rows"]
     assert [(r["position"], r["number"], r["time"]) for r in rows] == [
         (1, "201", "0:03:40"),
         (2, "200", "0:03:45"),
         (3, "202", "0:03:50"),
     ]
-    code, _, err = run(capsys, f"show {built} -c cars --after 1")
+    code, _, err = cli(capsys, f"show {built} -c cars --after 1")
     assert code == 2
     assert err.startswith("standings: error: no stage counts toward the general classification")
 
@@ -130,9 +119,7 @@ def test_stage_ranking_ignores_gc_only_penalty(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Stage 3's ranking keeps the penalised crew's stage win."""
-    code, out, _ = run(capsys, f"stage {built} -c cars -s 3 -f json")
-    assert code == 0
-    data = json.loads(out)
+    data = cli_json(capsys, f"stage {built} -c cars -s 3 -f json")
     assert [(r["number"], r["time"], r["gap"]) for r in data["rows"]] == [
         ("200", "1:30:00", None),
         ("202", "1:32:30", "+0:02:30"),
@@ -142,7 +129,7 @@ def test_stage_ranking_ignores_gc_only_penalty(
 
 def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without --after the GC is after the last stage with results, as an aligned table."""
-    code, out, _ = run(capsys, f"show {built} --category cars")
+    code, out, _ = cli(capsys, f"show {built} --category cars")
     assert code == 0
     assert out.splitlines() == [
         "CLI Rally · cars · general classification after stage 5",
@@ -179,7 +166,7 @@ def test_as_of_shows_the_standings_before_a_late_event(
     assert penalty_seq == 24
     now = gc(capsys, built, 5)
     assert now[:2] == [(1, "200", "5:30:00", None), (2, "201", "5:39:00", "+0:09:00")]
-    _, out, _ = run(capsys, f"show {built} -c cars --as-of {penalty_seq - 1} -f json")
+    _, out, _ = cli(capsys, f"show {built} -c cars --as-of {penalty_seq - 1} -f json")
     before = json.loads(out)
     assert before["as_of"] == penalty_seq - 1
     assert before["after_stage"] == 5
@@ -187,7 +174,7 @@ def test_as_of_shows_the_standings_before_a_late_event(
         ("201", "5:29:00"),
         ("200", "5:30:00"),
     ]
-    _, out, _ = run(capsys, f"stage {built} -c cars -s 3 --as-of {penalty_seq - 1} -f json")
+    _, out, _ = cli(capsys, f"stage {built} -c cars -s 3 --as-of {penalty_seq - 1} -f json")
     assert [r["number"] for r in json.loads(out)["rows"]] == ["200", "202", "201"]
 
 
@@ -195,19 +182,10 @@ def test_replay_json_is_an_array_of_snapshots(
     built: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`standings replay` gives one snapshot per stage from the first counted one."""
-    code, out, _ = run(capsys, f"replay {built} -c cars -f json")
-    assert code == 0
-    snapshots = json.loads(out)
+    snapshots = cli_json(capsys, f"replay {built} -c cars -f json")
     assert [s["after_stage"] for s in snapshots] == [2, 3, 4, 5]
     assert snapshots[-1]["rows"][0]["time_ms"] == 19_740_000
-    assert set(snapshots[0]) >= {
-        "rally",
-        "category",
-        "after_stage",
-        "as_of",
-        "rows",
-        "unclassified",
-    }
+    assert set(snapshots[0]) >= SNAPSHOT_KEYS
     assert set(snapshots[0]["rows"][0]) >= {
         "position",
         "position_certain",
@@ -224,7 +202,7 @@ def test_replay_json_is_an_array_of_snapshots(
 
 def test_replay_csv(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """CSV has a header and a row per entry per stage, unclassified with their reason."""
-    _code, out, _ = run(capsys, f"replay {built} -c cars -f csv")
+    _code, out, _ = cli(capsys, f"replay {built} -c cars -f csv")
     lines = out.splitlines()
     assert lines[0] == (
         "after_stage,position,position_certain,number,crew,make,time,gap,time_ms,gap_ms,reason"
@@ -235,11 +213,11 @@ def test_replay_csv(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_events_text_and_jsonl(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings events` lists every event with its sequence number."""
-    _, out, _ = run(capsys, f"events {built}")
+    _, out, _ = cli(capsys, f"events {built}")
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["1", "rally-declared", "CLI"]
     assert len(lines) == 23  # 1 rally, 5 stages, 3 entries, 11 results, penalty, retire, cancel
-    _code, out, _ = run(capsys, f"events {built} --format jsonl")
+    _code, out, _ = cli(capsys, f"events {built} --format jsonl")
     objects = [json.loads(line) for line in out.splitlines()]
     assert [o["seq"] for o in objects] == list(range(1, 24))
     assert objects[-1]["type"] == "stage-result-recorded"
@@ -262,191 +240,67 @@ def test_rescind_and_correct(built: Path, capsys: pytest.CaptureFixture[str]) ->
 
 def test_log_check(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings log check` verifies every record and says so."""
-    code, out, _ = run(capsys, f"log check {built}")
+    code, out, _ = cli(capsys, f"log check {built}")
     assert code == 0
     assert out.splitlines()[1].strip().startswith("23 sound records (seq 1-23) in 2795 bytes")
     data = built.read_bytes()
     built.write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])
-    code, out, _ = run(capsys, f"log check {built}")
+    code, out, _ = cli(capsys, f"log check {built}")
     assert code == 1
     assert "DAMAGED" in out
     assert "byte offset 12, record seq 1" in out
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("command", "message"),
     [
         (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "200",
-                "--time",
-                "1:60:00",
-            ],
+            "record {log} result --category cars --stage 2 --entry 200 --time 1:60:00",
             "minutes out of range",
         ),
         (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "200",
-                "--time",
-                "-5:00",
-            ],
+            "record {log} result --category cars --stage 2 --entry 200 --time -5:00",
             "cannot carry a sign",
         ),
+        ("record {log} result --category cars --stage 2 --entry 200 --time abc", "not a time"),
+        ("record {log} result --category cars --stage 2 --entry 200 --time ''", "not a time"),
         (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "200",
-                "--time",
-                "abc",
-            ],
-            "not a time",
-        ),
-        (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "200",
-                "--time",
-                "",
-            ],
-            "not a time",
-        ),
-        (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "999",
-                "--time",
-                "1:00:00",
-            ],
+            "record {log} result --category cars --stage 2 --entry 999 --time 1:00:00",
             "unknown entry",
         ),
         (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "200",
-                "--time",
-                "0:00:00",
-            ],
+            "record {log} result --category cars --stage 2 --entry 200 --time 0:00:00",
             "expected a time longer than 0:00:00",
         ),
         (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "200",
-                "--time",
-                "2:00:00",
-            ],
+            "record {log} result --category cars --stage 2 --entry 200 --time 2:00:00",
             "already has a result for stage 2",
         ),
         (
-            [
-                "record",
-                "{log}",
-                "penalty",
-                "--category",
-                "cars",
-                "--entry",
-                "200",
-                "--stage",
-                "9",
-                "--amount",
-                "5:00",
-                "--reason",
-                "x",
-            ],
+            "record {log} penalty --category cars --entry 200 --stage 9 --amount 5:00 --reason x",
             "unscheduled stage",
         ),
-        (["record", "{log}", "rescind", "--penalty", "P9", "--reason", "x"], "unknown penalty"),
-        (
-            [
-                "record",
-                "{log}",
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "4",
-                "--entry",
-                "200",
-                "--time",
-                "1:00:00",
-            ],
-            "cancelled",
-        ),
-        (
-            ["record", "{log}", "entry", "--category", "quads", "--number", "1", "--crew", "A"],
-            "unknown category",
-        ),
-        (["show", "{log}", "--category", "quads"], "unknown category"),
-        (["show", "{log}", "--category", "cars", "--after", "x"], "not a whole number"),
-        (["show", "{missing}", "--category", "cars"], "no such log"),
-        (["show", "{notalog}", "--category", "cars"], "not a rally log"),
-        (
-            ["record", "{log}", "rally", "--name", "X", "--year", "2000", "--category", "cars"],
-            "already exists",
-        ),
-        (["show", "{log}"], "the following arguments are required: --category"),
+        ("record {log} rescind --penalty P9 --reason x", "unknown penalty"),
+        ("record {log} result --category cars --stage 4 --entry 200 --time 1:00:00", "cancelled"),
+        ("record {log} entry --category quads --number 1 --crew A", "unknown category"),
+        ("show {log} --category quads", "unknown category"),
+        ("show {log} --category cars --after x", "not a whole number"),
+        ("show {missing} --category cars", "no such log"),
+        ("show {notalog} --category cars", "not a rally log"),
+        ("record {log} rally --name X --year 2000 --category cars", "already exists"),
+        ("show {log}", "the following arguments are required: --category"),
     ],
 )
 def test_user_errors_one_line_exit_2_log_unchanged(
-    built: Path, tmp_path: Path, argv: list[str], message: str
+    built: Path, tmp_path: Path, command: str, message: str
 ) -> None:
     """A user's mistake: one line on stderr, exit code 2, no traceback, not one byte written."""
     notalog = tmp_path / "notes.txt"
     notalog.write_text("just some text\n")
     before = built.read_bytes()
     args = [
-        a.format(log=built, missing=tmp_path / "missing.rallylog", notalog=notalog) for a in argv
+        a.format(log=built, missing=tmp_path / "missing.rallylog", notalog=notalog)
+        for a in shlex.split(command)
     ]
     proc = subprocess.run([STANDINGS, *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
@@ -461,16 +315,14 @@ def test_user_errors_one_line_exit_2_log_unchanged(
 
 def test_shipped_log_by_name(capsys: pytest.CaptureFixture[str]) -> None:
     """LOG may be the name of a log shipped in replays/."""
-    code, out, _ = run(capsys, "show example-rally --category bikes -f json")
-    assert code == 0
-    assert json.loads(out)["rows"][0]["crew"] == ["Tomás Ferreira"]
+    assert cli_json(capsys, "show example-rally --category bikes -f json")["rows"][0]["crew"] == [
+        "Tomás Ferreira"
+    ]
 
 
 def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`standings explain` shows results, penalties and awarded times that add up to the GC time."""
-    code, out, _ = run(capsys, f"explain {built} -c cars -e 200 -f json")
-    assert code == 0
-    data = json.loads(out)
+    data = cli_json(capsys, f"explain {built} -c cars -e 200 -f json")
     assert data["time"] == "5:30:00"
     assert [(c["kind"], c["stage"], c["time_ms"]) for c in data["components"]] == [
         ("result", 2, 7_200_000),
@@ -480,11 +332,11 @@ def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixtur
         ("result", 5, 4_200_000),
     ]
     assert sum(c["time_ms"] for c in data["components"]) == 19_800_000
-    code, out, _ = run(capsys, f"explain {built} -c cars -e Alpha")
+    code, out, _ = cli(capsys, f"explain {built} -c cars -e Alpha")
     assert code == 0
     assert "penalty P1 (GC only): outside assistance" in out
     assert out.rstrip().endswith("Total: 5:30:00")
-    code, out, _ = run(capsys, f"explain {built} -c cars -e 202")
+    code, out, _ = cli(capsys, f"explain {built} -c cars -e 202")
     assert code == 0  # an unclassified crew: what is known of it, not an error
     assert "is not classified after stage 5: retired; retired at stage 4" in out
 
@@ -529,9 +381,8 @@ def test_a_run_imports_only_its_commands_module() -> None:
         "main(['record', 'nowhere.rallylog', 'rescind', '--penalty', 'P', '--reason', 'r'])\n"
         "print(sorted(m for m in sys.modules if m.startswith('rally_standings')))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
+    proc = python_c(code)
+    assert proc.returncode == 0, proc.stderr
     loaded = proc.stdout
     assert "rally_standings.app._record" in loaded
     for absent in ("app._query", "app._files", "outputs", "engine._whatif", "replays.timing"):

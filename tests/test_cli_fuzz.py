@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import functools
 import hashlib
-import io
 import shlex
 import shutil
 import tempfile
@@ -23,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rally_standings.app import main
 from rally_standings.app._cli import build_parser
 from rally_standings.events import read_records
 from rally_standings.replays import shipped_logs
+from tests.helpers import run_captured
 
 SKIPPED = {"import", "verify", "report", "synth", "serve"}
 """Commands the argv fuzz leaves out: import and verify read articles (their fuzzing belongs
@@ -150,16 +149,6 @@ def _other(action: argparse.Action) -> st.SearchStrategy[str]:
     return numbers if action.type is not None else free_text
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
-
-
 def _sha(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
@@ -173,7 +162,7 @@ def _folder() -> Iterator[Path]:
 def _check(argv: list[str], log: Path, writes: bool) -> int:
     """Run ``argv``; assert the outcome is one of the allowed ones; returns the status."""
     before = _sha(log)
-    code, _, err = _run(argv)
+    code, _, err = run_captured(argv)
     assert code in (0, 1, 2), (argv, code, err)
     if code == 2:
         assert err.count("\n") == 1, (argv, err)
@@ -206,7 +195,7 @@ def test_any_argv_of_the_cli_succeeds_or_is_one_line(data: st.DataObject) -> Non
 @pytest.mark.slow
 @settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.data())
-def test_any_argv_long_run(data: st.DataObject) -> None:
+def test_any_argv_longrun_captured(data: st.DataObject) -> None:
     """The same, 1 500 command lines (opt-in: --run-slow)."""
     _argv_property(data)
 
@@ -282,7 +271,7 @@ def test_any_bytes_as_log_succeed_or_are_one_line(blob: bytes) -> None:
 @pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(log_bytes())
-def test_any_bytes_long_run(blob: bytes) -> None:
+def test_any_bytes_longrun_captured(blob: bytes) -> None:
     """The same, 1 000 files (opt-in: --run-slow)."""
     _bytes_property(blob)
 
@@ -312,7 +301,7 @@ def _text_property(option: str, text: str) -> None:
         code = _check(["record", str(log), *TEXT_OPTIONS[option], text], log, writes=True)
         if code == 0:
             count += 1
-        code, out, _ = _run(["events", str(log)])
+        code, out, _ = run_captured(["events", str(log)])
         assert code == 0
         assert len(out.splitlines()) == count  # one event, one line
 
@@ -328,6 +317,6 @@ def test_any_free_text_is_recorded_on_one_line_or_refused(option: str, text: str
 @pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(st.sampled_from(sorted(TEXT_OPTIONS)), st.text(max_size=40))
-def test_any_free_text_long_run(option: str, text: str) -> None:
+def test_any_free_text_longrun_captured(option: str, text: str) -> None:
     """The same, 1 500 texts (opt-in: --run-slow)."""
     _text_property(option, text)

@@ -30,17 +30,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rally_standings import events
 from rally_standings.app._cli import main
 from rally_standings.engine import Recorder, load
 from rally_standings.engine._repair import check_log, repair_log
-from rally_standings.events import (
-    LogCorruptError,
-    PenaltyImposed,
-    RallyError,
-    Record,
-    SchemaError,
-    StageResultRecorded,
-)
 from rally_standings.events._codec import CODEC
 from rally_standings.events._frames import encode_frame
 from rally_standings.events._log import (
@@ -58,8 +51,8 @@ TRIALS = 20
 STANDINGS = str(Path(sys.executable).with_name("standings"))
 
 
-def _penalty(n: int) -> PenaltyImposed:
-    return PenaltyImposed(
+def _penalty(n: int) -> events.PenaltyImposed:
+    return events.PenaltyImposed(
         penalty_id=f"C{n}", entry_id="cars:200", stage=2, amount_ms=1_000, reason="crash test"
     )
 
@@ -208,7 +201,7 @@ def test_killed_cli_writers(tmp_path: Path) -> None:
         out, _ = proc.communicate()
         done += out.startswith(b" ")  # it printed the record line: the append returned
         records = read_records(path)
-        assert len([r for r in records if isinstance(r.event, PenaltyImposed)]) >= done
+        assert len([r for r in records if isinstance(r.event, events.PenaltyImposed)]) >= done
         load(path)
 
 
@@ -255,7 +248,7 @@ def test_any_flipped_byte_is_found_where_it_is(data: st.DataObject) -> None:
     damaged = bytearray(original)
     damaged[position] ^= data.draw(st.integers(min_value=1, max_value=255))
     start, seq = _frame_of(original, position)
-    with pytest.raises(LogCorruptError) as caught:
+    with pytest.raises(events.LogCorruptError) as caught:
         scan_bytes(bytes(damaged))
     assert (caught.value.offset, caught.value.seq) == (start, seq)
     assert f"byte offset {start}, record seq {seq}" in str(caught.value)
@@ -280,7 +273,7 @@ def test_damage_kinds_are_refused_checked_and_repaired(tmp_path: Path, damage: s
     else:
         damaged[first + 20] ^= 0x55
     path.write_bytes(bytes(damaged))
-    with pytest.raises(LogCorruptError) as caught:
+    with pytest.raises(events.LogCorruptError) as caught:
         read_records(path)
     assert (caught.value.offset, caught.value.seq) == (first, seq)
     report = check_log(path)
@@ -326,9 +319,11 @@ def test_check_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_rule_violation_is_reported_and_repair_stops_before_it(tmp_path: Path) -> None:
     """A log whose frames are sound but whose events break the rules: checked and repaired."""
     path, original = _log_bytes(tmp_path)
-    bad = Record(seq=len(scan_bytes(original).records) + 1, event=_penalty(1))  # C1 used twice
+    bad = events.Record(
+        seq=len(scan_bytes(original).records) + 1, event=_penalty(1)
+    )  # C1 used twice
     path.write_bytes(original + frame(encode_frame([bad])))
-    with pytest.raises(RallyError, match="penalty id already used"):
+    with pytest.raises(events.RallyError, match="penalty id already used"):
         load(path)
     report = check_log(path)
     assert report.violation is not None
@@ -349,7 +344,7 @@ def _framed(payload: bytes) -> bytes:
 def _hostile() -> dict[str, bytes]:
     valid = _valid_log()
     seq = len(scan_bytes(valid).records) + 1
-    good = msgpack.unpackb(encode_frame([Record(seq=seq, event=_penalty(99))]))
+    good = msgpack.unpackb(encode_frame([events.Record(seq=seq, event=_penalty(99))]))
     nested: object = "x"
     for _ in range(500):
         nested = [nested]
@@ -382,7 +377,7 @@ def _hostile() -> dict[str, bytes]:
         "float amount": variant(amount=1.5),
         "not msgpack": valid + _framed(b"\xc1\xc1\xc1") + tail,
         "a format-1 record in a format-2 log": valid
-        + _framed(CODEC.encode(Record(seq=seq, event=_penalty(99))))
+        + _framed(CODEC.encode(events.Record(seq=seq, event=_penalty(99))))
         + tail,
     }
 
@@ -394,7 +389,7 @@ def test_hostile_files_end_in_the_projects_error(tmp_path: Path) -> None:
         path.write_bytes(blob)
         tracemalloc.start()
         try:
-            with pytest.raises(RallyError) as caught:
+            with pytest.raises(events.RallyError) as caught:
                 load(path)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
@@ -402,7 +397,9 @@ def test_hostile_files_end_in_the_projects_error(tmp_path: Path) -> None:
         assert str(caught.value), name
         assert peak < 16 * 1024 * 1024 + 10 * len(blob), f"{name}: {peak} bytes"
         expected = (
-            SchemaError if name in ("unknown type tag", "future schema version") else (RallyError)
+            events.SchemaError
+            if name in ("unknown type tag", "future schema version")
+            else (events.RallyError)
         )
         assert isinstance(caught.value, expected), name
         report = check_log(path)  # the checker copes too
@@ -431,7 +428,7 @@ def test_fuzzed_logs_never_escape_the_projects_errors(data: st.DataObject) -> No
         else:
             chunk = data.draw(st.binary(min_size=1, max_size=40))
             blob[at : at + len(chunk)] = chunk
-    with contextlib.suppress(RallyError):
+    with contextlib.suppress(events.RallyError):
         scan_bytes(bytes(blob))
     report = check_bytes(bytes(blob))
     assert all(isinstance(p.what, str) and p.what for p in report.problems)
@@ -441,76 +438,34 @@ def test_fuzzed_logs_never_escape_the_projects_errors(data: st.DataObject) -> No
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("command", "message"),
     [
+        ("result --category cars --stage 2 --entry 200 --time 1:60:00", "minutes out of range"),
+        ("result --category cars --stage 2 --entry 200 --time -5:00", "cannot carry a sign"),
+        ("result --category cars --stage 2 --entry 200 --time abc", "not a time"),
+        ("result --category cars --stage 2 --entry 200 --time ''", "not a time"),
+        ("result --category cars --stage 2 --entry 999 --time 1:00", "unknown entry"),
+        ("result --category cars --stage 99 --entry 200 --time 1:00", "unscheduled stage"),
+        ("result --category quads --stage 2 --entry 200 --time 1:00", "unknown category"),
         (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", "1:60:00"],
-            "minutes out of range",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", "-5:00"],
-            "cannot carry a sign",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", "abc"],
-            "not a time",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "200", "--time", ""],
-            "not a time",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "2", "--entry", "999", "--time", "1:00"],
-            "unknown entry",
-        ),
-        (
-            ["result", "--category", "cars", "--stage", "99", "--entry", "200", "--time", "1:00"],
-            "unscheduled stage",
-        ),
-        (
-            ["result", "--category", "quads", "--stage", "2", "--entry", "200", "--time", "1:00"],
-            "unknown category",
-        ),
-        (
-            [
-                "penalty",
-                "--category",
-                "cars",
-                "--entry",
-                "200",
-                "--stage",
-                "2",
-                "--amount",
-                "1:5",
-                "--reason",
-                "x",
-            ],
+            "penalty --category cars --entry 200 --stage 2 --amount 1:5 --reason x",
             "seconds must have two digits",
         ),
         (
-            [
-                "result",
-                "--category",
-                "cars",
-                "--stage",
-                "4",
-                "--entry",
-                "200",
-                "--time",
-                "9:00",
-                "--first-stage",
-                "5",
-            ],
+            "result --category cars --stage 4 --entry 200 --time 9:00 --first-stage 5",
             "a stage before stage 4",
         ),
     ],
 )
-def test_bad_record_input(tmp_path: Path, argv: list[str], message: str) -> None:
+def test_bad_record_input(tmp_path: Path, command: str, message: str) -> None:
     """Malformed or unknown input to `record`: one line, exit 2, no traceback, log unchanged."""
     path = start_rally(tmp_path / "b.rallylog")
     before = path.read_bytes()
     proc = subprocess.run(
-        [STANDINGS, "record", str(path), *argv], capture_output=True, text=True, timeout=60
+        [STANDINGS, "record", str(path), *shlex.split(command)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1, proc.stderr
@@ -622,7 +577,7 @@ def test_second_writer_refused_at_once_or_waits(tmp_path: Path) -> None:
         holder.stdin.close()
         holder.wait(timeout=10)
     assert late.wait(timeout=30) == 0  # got the lock once the holder let go
-    assert isinstance(read_records(path)[-1].event, StageResultRecorded)
+    assert isinstance(read_records(path)[-1].event, events.StageResultRecorded)
 
 
 def test_readers_see_a_consistent_prefix_during_appends(tmp_path: Path) -> None:

@@ -11,44 +11,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rally_standings import events
 from rally_standings.engine import Fold, Rally, Recorder
 from rally_standings.engine._standings import gc_stages
-from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    FieldCoverageDeclared,
-    PenaltyImposed,
-    PenaltyRescinded,
-    Person,
-    RallyDeclared,
-    RallyError,
-    Record,
-    ResultCorrected,
-    RuleViolationError,
-    StageCancelled,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
-    decode_frame,
-    encode_frame,
-)
 from rally_standings.outputs import to_data
 from tests.strategies import rally_records
 
 MIN = 60_000
 
 
-def _result(number: int, stage: int, minutes: int = 10, first: int | None = None) -> Event:
-    return StageResultRecorded(
+def _result(number: int, stage: int, minutes: int = 10, first: int | None = None) -> events.Event:
+    return events.StageResultRecorded(
         entry_id=f"cars:{number}", stage=stage, time_ms=minutes * MIN, first_stage=first
     )
 
 
 # Each case: events appended first (accepted), then the refused event and the message.
-REFUSALS: dict[str, tuple[list[Event], Event, str]] = {
+REFUSALS: dict[str, tuple[list[events.Event], events.Event, str]] = {
     "result for an unknown entry": ([], _result(999, 2), "unknown entry"),
     "result for an unscheduled stage": ([], _result(200, 9), "unscheduled stage"),
     "second result for the same stage": (
@@ -77,103 +56,115 @@ REFUSALS: dict[str, tuple[list[Event], Event, str]] = {
         "cannot start or end on a prologue",
     ),
     "result for a cancelled stage": (
-        [StageCancelled(stage=2, categories=("cars",), reason="storm")],
+        [events.StageCancelled(stage=2, categories=("cars",), reason="storm")],
         _result(200, 2),
         "stage 2 is cancelled for cars",
     ),
     "result after the entry retired": (
-        [EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
+        [events.EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
         _result(200, 4),
         "entry retired at stage 3",
     ),
     "result on the retirement stage": (
-        [EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
+        [events.EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
         _result(200, 3),
         "entry retired at stage 3",
     ),
     "penalty for an unknown entry": (
         [],
-        PenaltyImposed(penalty_id="P1", entry_id="cars:9", stage=2, amount_ms=MIN, reason="r"),
+        events.PenaltyImposed(
+            penalty_id="P1", entry_id="cars:9", stage=2, amount_ms=MIN, reason="r"
+        ),
         "unknown entry",
     ),
     "penalty at an unscheduled stage": (
         [],
-        PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=8, amount_ms=MIN, reason="r"),
+        events.PenaltyImposed(
+            penalty_id="P1", entry_id="cars:200", stage=8, amount_ms=MIN, reason="r"
+        ),
         "unscheduled stage",
     ),
     "penalty id used twice": (
-        [PenaltyImposed(penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=MIN, reason="r")],
-        PenaltyImposed(penalty_id="P1", entry_id="cars:201", stage=2, amount_ms=MIN, reason="r"),
+        [
+            events.PenaltyImposed(
+                penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=MIN, reason="r"
+            )
+        ],
+        events.PenaltyImposed(
+            penalty_id="P1", entry_id="cars:201", stage=2, amount_ms=MIN, reason="r"
+        ),
         "penalty id already used",
     ),
     "rescission of an unknown penalty": (
         [],
-        PenaltyRescinded(penalty_id="P7", reason="appeal"),
+        events.PenaltyRescinded(penalty_id="P7", reason="appeal"),
         "unknown penalty",
     ),
     "rescission twice": (
         [
-            PenaltyImposed(
+            events.PenaltyImposed(
                 penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=MIN, reason="r"
             ),
-            PenaltyRescinded(penalty_id="P1", reason="appeal"),
+            events.PenaltyRescinded(penalty_id="P1", reason="appeal"),
         ],
-        PenaltyRescinded(penalty_id="P1", reason="again"),
+        events.PenaltyRescinded(penalty_id="P1", reason="again"),
         "already rescinded",
     ),
     "correction without a result": (
         [],
-        ResultCorrected(entry_id="cars:200", stage=2, time_ms=MIN),
+        events.ResultCorrected(entry_id="cars:200", stage=2, time_ms=MIN),
         "no result to correct",
     ),
     "correction to the same time": (
         [_result(200, 2, 10)],
-        ResultCorrected(entry_id="cars:200", stage=2, time_ms=10 * MIN),
+        events.ResultCorrected(entry_id="cars:200", stage=2, time_ms=10 * MIN),
         "changes nothing",
     ),
     "cancelling a stage twice": (
-        [StageCancelled(stage=2, categories=("cars",), reason="storm")],
-        StageCancelled(stage=2, categories=("cars", "bikes"), reason="storm"),
+        [events.StageCancelled(stage=2, categories=("cars",), reason="storm")],
+        events.StageCancelled(stage=2, categories=("cars", "bikes"), reason="storm"),
         "already cancelled for cars",
     ),
     "cancelling a stage a combined time spans": (
         [_result(200, 4, 30, first=2)],
-        StageCancelled(stage=3, categories=("cars",), reason="storm"),
+        events.StageCancelled(stage=3, categories=("cars",), reason="storm"),
         "combined result of cars:200 covers stage 3",
     ),
     "retiring twice": (
-        [EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
-        EntryRetired(entry_id="cars:200", stage=4, reason="again"),
+        [events.EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
+        events.EntryRetired(entry_id="cars:200", stage=4, reason="again"),
         "already out of the rally",
     ),
     "retiring before a recorded result": (
         [_result(200, 3)],
-        EntryRetired(entry_id="cars:200", stage=2, reason="engine"),
+        events.EntryRetired(entry_id="cars:200", stage=2, reason="engine"),
         "entry has a result for stage 3",
     ),
     "entry in an unknown category": (
         [],
-        EntryRegistered(entry_id="quads:1", category="quads", crew=(Person("A"),)),
+        events.EntryRegistered(entry_id="quads:1", category="quads", crew=(events.Person("A"),)),
         "unknown category",
     ),
     "race number taken": (
         [],
-        EntryRegistered(entry_id="x", category="cars", number="200", crew=(Person("A"),)),
+        events.EntryRegistered(
+            entry_id="x", category="cars", number="200", crew=(events.Person("A"),)
+        ),
         "race number already taken",
     ),
     "stage scheduled twice": (
         [],
-        StageScheduled(stage=2, rules=(StageRule("cars", StageKind.SPECIAL),)),
+        events.StageScheduled(stage=2, rules=(events.StageRule("cars", events.StageKind.SPECIAL),)),
         "stage already scheduled",
     ),
     "second rally declaration": (
         [],
-        RallyDeclared(rally_id="u", name="U", year=2024, categories=("cars",)),
+        events.RallyDeclared(rally_id="u", name="U", year=2024, categories=("cars",)),
         "already declared",
     ),
     "coverage for an unknown category": (
         [],
-        FieldCoverageDeclared(category="quads", stage=2, gc_known=3),
+        events.FieldCoverageDeclared(category="quads", stage=2, gc_known=3),
         "unknown category",
     ),
 }
@@ -186,7 +177,7 @@ def test_refused_append_leaves_the_log_byte_identical(rally_log: Path, case: str
     with Recorder(rally_log) as recorder:
         recorder.append_many(accepted)
         before = rally_log.read_bytes()
-        with pytest.raises(RuleViolationError, match=message) as caught:
+        with pytest.raises(events.RuleViolationError, match=message) as caught:
             recorder.append(refused)
         assert rally_log.read_bytes() == before
         assert "expected" in str(caught.value)
@@ -197,7 +188,7 @@ def test_refused_append_leaves_the_log_byte_identical(rally_log: Path, case: str
     assert Rally(list(_read(rally_log))).last_seq == record.seq
 
 
-def _read(path: Path) -> tuple[Record, ...]:
+def _read(path: Path) -> tuple[events.Record, ...]:
     from rally_standings.events._log import read_records
 
     return read_records(path)
@@ -207,7 +198,7 @@ def test_refused_event_in_a_batch_writes_none_of_it(rally_log: Path) -> None:
     """A batch with one bad event is refused whole: nothing of it reaches the file."""
     before = rally_log.read_bytes()
     with Recorder(rally_log) as recorder:
-        with pytest.raises(RuleViolationError):
+        with pytest.raises(events.RuleViolationError):
             recorder.append_many([_result(200, 2), _result(999, 2)])
         assert rally_log.read_bytes() == before
         recorder.append(_result(200, 2))  # the first event was rolled back, not half-applied
@@ -215,15 +206,19 @@ def test_refused_event_in_a_batch_writes_none_of_it(rally_log: Path) -> None:
 
 def test_log_must_start_with_the_rally() -> None:
     """The first event of a log must declare the rally."""
-    with pytest.raises(RuleViolationError, match="must start with the rally declaration"):
-        Fold().apply(Record(1, PenaltyRescinded(penalty_id="P", reason="r")))
+    with pytest.raises(events.RuleViolationError, match="must start with the rally declaration"):
+        Fold().apply(events.Record(1, events.PenaltyRescinded(penalty_id="P", reason="r")))
 
 
 def test_records_must_be_in_sequence() -> None:
     """The fold refuses a record whose seq is not the next one."""
     fold = Fold()
-    with pytest.raises(RuleViolationError, match="out of sequence"):
-        fold.apply(Record(2, RallyDeclared(rally_id="r", name="R", year=1, categories=("c",))))
+    with pytest.raises(events.RuleViolationError, match="out of sequence"):
+        fold.apply(
+            events.Record(
+                2, events.RallyDeclared(rally_id="r", name="R", year=1, categories=("c",))
+            )
+        )
 
 
 def test_check_does_not_change_the_state(rally_log: Path) -> None:
@@ -232,12 +227,12 @@ def test_check_does_not_change_the_state(rally_log: Path) -> None:
         fold = recorder.fold
         before = fold.snapshot()
         fold.check(_result(200, 2))
-        with pytest.raises(RuleViolationError):
+        with pytest.raises(events.RuleViolationError):
             fold.check(_result(999, 2))
         assert fold.snapshot() == before
 
 
-def _all_standings(records: list[Record]) -> list[object]:
+def _all_standings(records: list[events.Record]) -> list[object]:
     rally = Rally(records)
     out: list[object] = []
     for category in rally.categories:
@@ -293,7 +288,7 @@ def test_replay_from_a_snapshot_equals_full_replay(data: st.DataObject) -> None:
 
 
 @given(rally_records())
-def test_generated_logs_exercise_the_rules(records: list[Record]) -> None:
+def test_generated_logs_exercise_the_rules(records: list[events.Record]) -> None:
     """Sanity of the generator: logs are valid and the standings never break a basic law.
 
     Law: rows are sorted by time, positions follow competition ranking, the
@@ -334,7 +329,7 @@ def test_copy_is_independent_and_equal(data: st.DataObject) -> None:
 
 
 @st.composite
-def _runs(draw: st.DrawFn) -> list[Record]:
+def _runs(draw: st.DrawFn) -> list[events.Record]:
     """A rally (from rally_records) then one run of results or splits, maybe invalid ones.
 
     The run's items come from all entries (some retired, some of a category that
@@ -352,39 +347,41 @@ def _runs(draw: st.DrawFn) -> list[Record]:
     kind = draw(st.sampled_from(["results", "splits"]))
     chosen = draw(st.lists(st.sampled_from(entries), min_size=1, max_size=12))
     times = st.integers(min_value=1, max_value=5_000_000)
-    events: list[Event] = []
+    batch: list[events.Event] = []
     for entry_id in chosen:
         if kind == "results":
-            events.append(StageResultRecorded(entry_id=entry_id, stage=stage, time_ms=draw(times)))
+            batch.append(
+                events.StageResultRecorded(entry_id=entry_id, stage=stage, time_ms=draw(times))
+            )
         else:
             waypoint = draw(st.integers(min_value=1, max_value=3))
-            events.append(
-                WaypointRecorded(
+            batch.append(
+                events.WaypointRecorded(
                     entry_id=entry_id, stage=stage, waypoint=waypoint, time_ms=draw(times)
                 )
             )
-    return records + [Record(len(records) + 1 + i, e) for i, e in enumerate(events)]
+    return records + [events.Record(len(records) + 1 + i, e) for i, e in enumerate(batch)]
 
 
 @settings(max_examples=300)
 @given(_runs())
-def test_bulk_frame_fold_equals_the_handlers(records: list[Record]) -> None:
+def test_bulk_frame_fold_equals_the_handlers(records: list[events.Record]) -> None:
     """Folding a frame (runs of results and splits in bulk) equals applying each record.
 
     Both accept the same runs with the same state after, and refuse the same
     runs at the same record with the same message, the state before it kept.
     """
-    frame = decode_frame(encode_frame(records))
+    frame = events.decode_frame(events.encode_frame(records))
     bulk, single = Fold(), Fold()
     bulk_error = single_error = None
     try:
         bulk.apply_frame(frame)
-    except RuleViolationError as error:
+    except events.RuleViolationError as error:
         bulk_error = str(error)
     for record in records:
         try:
             single.apply(record)
-        except RuleViolationError as error:
+        except events.RuleViolationError as error:
             single_error = str(error)
             break
     assert bulk_error == single_error
@@ -399,14 +396,14 @@ def test_a_refused_batch_leaves_the_fold_as_it_was(data: st.DataObject) -> None:
     fold = Fold().apply_all(records)
     before = fold.snapshot()
     extra = data.draw(rally_records(max_events=10))[1:]
-    batch = [Record(fold.last_seq + 1 + i, r.event) for i, r in enumerate(extra)]
+    batch = [events.Record(fold.last_seq + 1 + i, r.event) for i, r in enumerate(extra)]
 
     def apply_all_then_garbage() -> None:
         with fold.tentative():
             for record in batch:
                 fold.apply(record)
-            fold.apply(Record(fold.last_seq + 1, "not an event"))  # type: ignore[arg-type]
+            fold.apply(events.Record(fold.last_seq + 1, "not an event"))  # type: ignore[arg-type]
 
-    with pytest.raises(RallyError):
+    with pytest.raises(events.RallyError):
         apply_all_then_garbage()
     assert fold.snapshot() == before

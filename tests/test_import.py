@@ -26,32 +26,8 @@ from rally_standings.replays.article._verify import verify
 
 ARTICLE = Path(__file__).parent / "data" / "test-rally-1999.txt"
 
-EDITORIAL = """
-[rally]
-id = "test-1999"
-
-[[erratum]]
-id = "cee-s6-gc"
-category = "bikes"
-table = "gc"
-stage = 6
-row = 3
-field = "time"
-printed = "51:00"
-corrected = "1:33:01"
-kind = "copied from an earlier stage"
-evidence = "51:00 is Cee's GC after stage 4; the gap 2:45 gives 1:33:01, as do the final standings."
-
-[[penalty]]
-id = "cee-speeding"
-category = "bikes"
-competitor = "Carlo Cee"
-amount = "0:02:00"
-gc_only = true
-reason = "speeding"
-source = "note"
-evidence = "Note to the bikes table; it names no stage."
-"""
+EDITORIAL = ARTICLE.with_suffix(".toml").read_text(encoding="utf-8")
+"""The reviewed editorial file of the test article: its erratum and its note penalty."""
 
 
 def _write(tmp_path: Path, editorial: str = EDITORIAL) -> Path:

@@ -31,6 +31,7 @@ from rally_standings.replays.article._editorial import Editorial, load_editorial
 from rally_standings.replays.article._infer import Inference, infer_decisions, name_variant
 from rally_standings.replays.article._parse import parse_article
 from rally_standings.replays.article._text import parse_amounts, stage_references
+from tests.helpers import fields_of
 
 DATA = Path(__file__).parent / "data"
 MINI = (DATA / "mini-rally-2010.txt").read_text(encoding="utf-8")
@@ -151,7 +152,7 @@ def test_gc_time_copied_from_the_stage_before() -> None:
     inference = _infer(_edit((f"| 2 | {A} | 3:04:35 | 0:10 |", f"| 2 | {A} | 1:58:30 | 0:10 |")))
     (erratum,) = inference.inferred.errata
     assert (erratum.table, erratum.stage, erratum.row, erratum.field) == ("gc", 3, 2, "time")
-    assert (erratum.printed, erratum.corrected, erratum.kind) == (
+    assert fields_of(erratum, "printed corrected kind") == (
         "1:58:30",
         "3:04:35",
         "copied from an earlier stage",
@@ -194,11 +195,7 @@ def test_time_and_gap_disagree_with_nothing_to_decide() -> None:
     """Echo appears once: her time and gap disagree, so the printed time is kept (house rule)."""
     inference = _infer(_edit(("| Ford | 1:00:30 | 0:30 |", "| Ford | 1:00:30 | 0:50 |")))
     (erratum,) = inference.inferred.errata
-    assert (erratum.field, erratum.corrected, erratum.kind) == (
-        "gap",
-        "0:30",
-        "time and gap disagree",
-    )
+    assert fields_of(erratum, "field corrected kind") == ("gap", "0:30", "time and gap disagree")
     assert "the printed time is kept and the gap recomputed from it" in erratum.evidence
 
 
@@ -241,13 +238,7 @@ def test_row_repeated_from_the_stage_before() -> None:
     """Stage 3's second row is stage 2's second row again: it is dropped, not corrected."""
     inference = _infer(_edit((f"| 2 | {B} | 1:05:25 | 0:20 |", f"| 2 | {A} | 58:30 | 0:30 |")))
     (erratum,) = inference.inferred.errata
-    assert (erratum.table, erratum.stage, erratum.row, erratum.field, erratum.corrected) == (
-        "stage",
-        3,
-        2,
-        "row",
-        "drop",
-    )
+    assert fields_of(erratum, "table stage row field corrected") == ("stage", 3, 2, "row", "drop")
     assert erratum.kind == "row repeated from the stage before"
     assert "identical to row 2 of the ranking of stage 2" in erratum.evidence
 
@@ -256,7 +247,7 @@ def test_row_repeated_from_the_row_below() -> None:
     """Bravo's GC after 2 carries Cedro's time and gap from the row below: dropped."""
     inference = _infer(_edit((f"| 2 | {B} | 1:59:00 | 0:30 |", f"| 2 | {B} | 2:01:00 | 2:30 |")))
     (erratum,) = inference.inferred.errata
-    assert (erratum.table, erratum.stage, erratum.row, erratum.corrected, erratum.kind) == (
+    assert fields_of(erratum, "table stage row corrected kind") == (
         "gc",
         2,
         2,
@@ -271,7 +262,7 @@ def test_a_race_number_given_to_two_crews() -> None:
     text = _edit(("==Stages==", "- Cars principal entry\n- Ford\n- 203 Eva Echo\n\n==Stages=="))
     inference = _infer(text)
     (erratum,) = inference.inferred.errata
-    assert (erratum.table, erratum.row, erratum.field, erratum.printed, erratum.corrected) == (
+    assert fields_of(erratum, "table row field printed corrected") == (
         "entries",
         7,
         "number",
@@ -344,12 +335,8 @@ def test_penalty_from_a_residual_the_note_names() -> None:
     )
     inference = _infer(text)
     (penalty,) = inference.inferred.penalties
-    assert (penalty.competitor, penalty.stage, penalty.amount_ms, penalty.gc_only) == (
-        "Carl Cedro",
-        3,
-        60_000,
-        True,
-    )
+    assert fields_of(penalty, "competitor stage") == ("Carl Cedro", 3)
+    assert fields_of(penalty, "amount_ms gc_only") == (60_000, True)
     assert (penalty.source, penalty.inferred) == ("note", True)
     assert "The note of line" in penalty.evidence
     assert "so it counts in the GC only" in penalty.evidence
@@ -379,7 +366,7 @@ def test_penalty_named_in_prose_in_any_spelling(words: str) -> None:
         ),
     )
     (penalty,) = _infer(text).inferred.penalties
-    assert (penalty.stage, penalty.amount_ms, penalty.source, penalty.reason) == (
+    assert fields_of(penalty, "stage amount_ms source reason") == (
         3,
         60_000,
         "prose",
@@ -403,12 +390,7 @@ def test_note_penalty_placed_where_the_numbers_require() -> None:
     )
     inference = _infer(text)
     (penalty,) = inference.inferred.penalties
-    assert (penalty.stage, penalty.amount_ms, penalty.gc_only, penalty.source) == (
-        4,
-        600_000,
-        True,
-        "note",
-    )
+    assert fields_of(penalty, "stage amount_ms gc_only source") == (4, 600_000, True, "note")
     assert "Without it, Carl Cedro's GC after stage 4 follows from" in penalty.evidence
 
 
@@ -424,12 +406,8 @@ def test_prose_penalty_no_number_shows_is_recorded_at_its_stage() -> None:
     )
     inference = _infer(text)
     (penalty,) = inference.inferred.penalties
-    assert (penalty.competitor, penalty.stage, penalty.amount_ms, penalty.gc_only) == (
-        "Eva Echo",
-        4,
-        300_000,
-        True,
-    )
+    assert fields_of(penalty, "competitor stage") == ("Eva Echo", 4)
+    assert fields_of(penalty, "amount_ms gc_only") == (300_000, True)
     assert "No printed number shows the penalty; stage 4 is the stage named in the prose" in (
         penalty.evidence
     )
@@ -479,7 +457,7 @@ def test_award_stage_and_the_reviewed_decisions_of_the_1999_article() -> None:
     (award,) = inference.inferred.awards
     assert (award.category, award.stage, award.time_ms) == ("trucks", 5, 600_000)
     (erratum,) = inference.inferred.errata
-    assert (erratum.category, erratum.table, erratum.stage, erratum.row, erratum.corrected) == (
+    assert fields_of(erratum, "category table stage row corrected") == (
         "bikes",
         "gc",
         6,

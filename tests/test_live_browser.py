@@ -10,33 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import starlette  # noqa: F401 (the serve extra, installed with the test extra)
 import uvicorn  # noqa: F401
 
+from benchmarks.serve import start_server, stop_server
 from rally_standings.replays import resolve_log
-from tests.helpers import classes_rally
+from tests.helpers import CHROMIUM, NEEDS_CHROMIUM, classes_rally, record_elsewhere
 
-CHROMIUM = next(
-    (
-        found
-        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-        if (found := shutil.which(name))
-    ),
-    None,
-)
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 WAIT_SECONDS = 60.0
 """How long to wait for the page to show something before failing (never a timing claim:
@@ -137,20 +123,6 @@ class DevTools:
         os.close(self._replies)
 
 
-def _serve(log: Path) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert "http://127.0.0.1:" in line, line
-    return process, int(line.split("127.0.0.1:")[1].split("/")[0])
-
-
 LEADER = (
     "(function () { var row = document.querySelector('#gc tbody tr.leader');"
     " return row ? row.dataset.number : null; })()"
@@ -163,33 +135,15 @@ def test_the_page_shows_a_new_leader_without_reloading(tmp_path: Path) -> None:
     in another process, records No. 102's stage 2 time; the same page (a marker set in it
     survives: no reload) then shows the GC after stage 2, led by No. 102."""
     log = classes_rally(tmp_path / "live.rallylog")
-    server, port = _serve(log)
+    server, port = start_server(log)
     browser = DevTools(tmp_path / "profile")
     try:
         browser.open(f"http://127.0.0.1:{port}/")
         assert browser.wait_for(LEADER, "100") == "100"
         assert browser.evaluate(TITLE) == ("General classification at waypoint 3 of stage 2 (live)")
         browser.evaluate("window.sameDocument = 'yes'")
-        recorded = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rally_standings.app._cli",
-                "record",
-                str(log),
-                "result",
-                "-c",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "102",
-                "--time",
-                "0:58:30",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        recorded = record_elsewhere(
+            log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
         )
         assert recorded.returncode == 0, recorded.stderr
         assert browser.wait_for(LEADER, "102") == "102"
@@ -198,8 +152,7 @@ def test_the_page_shows_a_new_leader_without_reloading(tmp_path: Path) -> None:
         assert browser.evaluate("document.body.dataset.seq") == "28"
     finally:
         browser.close()
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server)
 
 
 def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
@@ -209,7 +162,7 @@ def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
     the rows beyond them as ≥4, ≥5 … with the note saying why, as the command line does;
     a GC move from or to an uncertain place is ?, never a count; at 390 px wide no table
     needs a sideways scroll."""
-    server, port = _serve(resolve_log("dakar-2004"))
+    server, port = start_server(resolve_log("dakar-2004"))
     browser = DevTools(tmp_path / "profile")
     try:
         browser.open(f"http://127.0.0.1:{port}/")
@@ -240,5 +193,4 @@ def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
         assert max(overflow) <= 0
     finally:
         browser.close()
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server)

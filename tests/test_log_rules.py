@@ -4,13 +4,10 @@ regular files only, and events read back as an earlier version wrote them."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
-import signal
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,7 +43,7 @@ from rally_standings.events._log import (
     encode_log,
     scan_bytes,
 )
-from tests.helpers import start_rally
+from tests.helpers import deadline, start_rally
 
 
 def _penalty(n: int) -> PenaltyImposed:
@@ -281,29 +278,13 @@ def test_replacing_a_held_log_is_refused(rally_log: Path, tmp_path: Path) -> Non
 # ---------------------------------------------------------------------- regular files only
 
 
-@contextlib.contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging if the block blocks (a reader waiting on a FIFO)."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise AssertionError("blocked")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def test_special_files_are_refused_before_reading(tmp_path: Path) -> None:
     """A FIFO, /dev/zero and a directory are refused by the reader and the writer at once,
     naming what they are (item 6: a FIFO hung every reader, /dev/zero ate memory)."""
     fifo = tmp_path / "pipe.rallylog"
     os.mkfifo(fifo)
     cases = {fifo: "a named pipe (FIFO)", Path("/dev/zero"): "a character device"}
-    with _deadline(10):
+    with deadline(10):
         for path, kind in cases.items():
             with pytest.raises(LogNotFoundError) as caught:
                 read_file(path)
@@ -323,7 +304,7 @@ def test_outputs_refuse_special_files_existing_files_and_empty_names(tmp_path: P
     os.mkfifo(fifo)
     existing = tmp_path / "old.html"
     existing.write_text("old")
-    with _deadline(10):
+    with deadline(10):
         for replace in (False, True):
             with pytest.raises(RallyError, match=r"not a regular file .*named pipe"):
                 write_new_file(fifo, b"x", replace=replace)

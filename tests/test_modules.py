@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from rally_standings import engine, outputs
+from tests.helpers import python_c
 
 
 @pytest.mark.parametrize("package", [engine, outputs], ids=lambda p: p.__name__)
@@ -34,7 +32,7 @@ def test_the_what_if_and_the_views_wait_for_their_first_use() -> None:
         "from rally_standings.engine._whatif import what_if\n"
         "print(e.what_if is what_if)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    ).stdout.split()
+    proc = python_c(code)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.split()
     assert out == ["False", "False", "True"]

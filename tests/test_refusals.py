@@ -7,21 +7,18 @@ of the issue: each fails on the code before it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from rally_standings.app import main
 from rally_standings.engine import CHECKPOINT_LAG, Recorder
 from rally_standings.events import (
     LogReplacedError,
@@ -33,22 +30,14 @@ from rally_standings.events import (
 from rally_standings.events._log import HEADER, MAX_FRAME_BYTES, scan_bytes
 from rally_standings.outputs._text import display_width
 from rally_standings.replays.synth import SynthSpec, write_synth
-from tests.helpers import start_rally
+from tests.helpers import deadline, run_captured, start_rally
 
 STANDINGS = str(Path(sys.executable).with_name("standings"))
 
 
 def run(argv: Sequence[str] | str) -> tuple[int, str, str]:
-    """``standings argv`` in-process: (exit status, stdout, stderr); a usage error's
-    SystemExit is its status, like the shell sees it."""
-    args = shlex.split(argv) if isinstance(argv, str) else list(argv)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(args)
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
+    """``standings argv`` in-process: (exit status, stdout, stderr)."""
+    return run_captured(argv)
 
 
 def refused(argv: Sequence[str] | str) -> str:
@@ -314,7 +303,7 @@ def test_special_and_undecodable_inputs_are_one_line(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     article = tmp_path / "article.txt"
     article.write_bytes(b"2004 Dakar Rally\n\xff\xfe not UTF-8\n")
-    with _deadline(20):
+    with deadline(20):
         for command, message in [
             ("show /dev/zero -c cars", "received a character device"),
             (f"events {fifo}", "received a named pipe (FIFO)"),
@@ -331,22 +320,6 @@ def test_special_and_undecodable_inputs_are_one_line(tmp_path: Path) -> None:
     ]
 
 
-@contextlib.contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging if the block blocks."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise AssertionError("blocked")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 # ---------------------------------------------------------------------- item 6: hangs
 
 
@@ -361,7 +334,7 @@ def test_report_into_a_fifo_is_refused(tmp_path: Path) -> None:
     """`report -o FIFO` hung on opening the pipe: refused, with or without --force."""
     fifo = tmp_path / "page.html"
     os.mkfifo(fifo)
-    with _deadline(60):
+    with deadline(60):
         for force in ("", " --force"):
             err = refused(f"report example-rally -o {fifo}{force}")
             assert "not a regular file" in err

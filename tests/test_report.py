@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,10 +14,17 @@ from rally_standings.events import format_gap, format_time
 from rally_standings.outputs import Move, move
 from rally_standings.outputs.report import Hypothesis, build_report, chart_series
 from rally_standings.replays import load
-from tests.helpers import Node, parse_html, table_records, table_rows
+from tests.helpers import Node, parse_html, python_c, table_records, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+
+
+PETERHANSEL_HOUR = Hypothesis(
+    penalties=("Peterhansel@5=+1:00:00",), rescind=("2004-cars-peterhansel-assistance",)
+)
+"""The what-if the report tests draw: a one-hour penalty for Peterhansel at stage 5, and his
+assistance penalty rescinded."""
 
 
 @pytest.fixture(scope="module")
@@ -261,13 +266,7 @@ def test_move_kinds() -> None:
 
 def test_what_if_page_shows_masuoka_first() -> None:
     """The what-if page ranks Masuoka first in the hypothesis, beside the actual standings."""
-    page = build_report(
-        load("dakar-2004"),
-        hypothesis=Hypothesis(
-            penalties=("Peterhansel@5=+1:00:00",),
-            rescind=("2004-cars-peterhansel-assistance",),
-        ),
-    )
+    page = build_report(load("dakar-2004"), hypothesis=PETERHANSEL_HOUR)
     dom = parse_html(page)
     section = dom.by_id("cars")
     assert "The lead changes after stage 17: No. 201 Hiroshi Masuoka would lead by 0:05:36" in (
@@ -381,9 +380,7 @@ def test_missing_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
         "from app._cli import main\n"
         f"raise SystemExit(main(['report', 'dakar-2004', '-o', {str(out)!r}]))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
+    proc = python_c(code)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1
@@ -476,13 +473,7 @@ def test_sources_are_named_by_the_article_and_records_in_words(dakar_2004_dom: N
 
 def test_hypothetical_events_have_no_record_number() -> None:
     """In a what-if page, hypothetical penalties and rescissions are not given real seqs."""
-    page = build_report(
-        load("dakar-2004"),
-        hypothesis=Hypothesis(
-            penalties=("Peterhansel@5=+1:00:00",),
-            rescind=("2004-cars-peterhansel-assistance",),
-        ),
-    )
+    page = build_report(load("dakar-2004"), hypothesis=PETERHANSEL_HOUR)
     timeline = parse_html(page).by_id("cars").find("ol", cls="timeline")[0]
     texts = [li.text() for li in timeline.find("li")]
     rescinded = next(t for t in texts if "Rescinded" in t)

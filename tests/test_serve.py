@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
-import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -15,10 +12,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from benchmarks.serve import start_server, stop_server
 from rally_standings.app._server import create_app
 from rally_standings.engine import Recorder
 from rally_standings.events import StageResultRecorded
-from tests.helpers import classes_rally, cli
+from tests.helpers import classes_rally, cli, record_elsewhere
 
 
 @pytest.fixture(scope="module")
@@ -178,31 +176,6 @@ def test_the_site_follows_appends_without_restarting(tmp_path: Path, classes_log
         assert log.stat().st_size == size + 5
 
 
-def _serve(log: Path) -> tuple[subprocess.Popen[str], int]:
-    """`standings serve LOG --port 0` in its own process; (the process, its port)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith(f"serving {log} on http://127.0.0.1:"), line
-    port = int(line.split("127.0.0.1:")[1].split("/")[0])
-    return process, port
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def test_serve_streams_one_message_per_append_from_another_process(
     tmp_path: Path,
     classes_log: Path,
@@ -213,7 +186,7 @@ def test_serve_streams_one_message_per_append_from_another_process(
 
     log = tmp_path / "s.rallylog"
     log.write_bytes(classes_log.read_bytes())
-    process, port = _serve(log)
+    process, port = start_server(log)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         connection.request("GET", "/api/updates")
@@ -223,26 +196,8 @@ def test_serve_streams_one_message_per_append_from_another_process(
         assert stream.readline() == b"retry: 1000\n"
         assert stream.readline() == b"event: hello\n"
         assert json.loads(stream.readline().removeprefix(b"data: ")) == {"state": "ok", "seq": 27}
-        recorded = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rally_standings.app._cli",
-                "record",
-                str(log),
-                "result",
-                "-c",
-                "cars",
-                "--stage",
-                "2",
-                "--entry",
-                "101",
-                "--time",
-                "0:59:00",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+        recorded = record_elsewhere(
+            log, "result", "-c", "cars", "--stage", "2", "--entry", "101", "--time", "0:59:00"
         )
         assert recorded.returncode == 0, recorded.stderr
         lines = []
@@ -258,7 +213,7 @@ def test_serve_streams_one_message_per_append_from_another_process(
         assert answer["rows"][0]["number"] == "101"
         api.close()
     finally:
-        _stop(process)
+        stop_server(process)
     assert process.returncode in (0, -15)
     assert log.read_bytes().startswith(classes_log.read_bytes())  # the server wrote nothing
 

@@ -42,6 +42,25 @@ def _r(number: int, stage: int, minutes: int, first: int | None = None) -> Stage
     )
 
 
+def _stage(stage: int, minutes: dict[int, int]) -> list[Event]:
+    """Stage ``stage``'s results, in order: each car's race number and its time in minutes."""
+    return [_r(number, stage, time) for number, time in minutes.items()]
+
+
+def _penalty(
+    penalty_id: str, number: int, stage: int, minutes: int, reason: str, *, gc_only: bool = False
+) -> PenaltyImposed:
+    """A penalty of ``minutes`` (negative: a bonus) for car ``number`` at ``stage``."""
+    return PenaltyImposed(
+        penalty_id=penalty_id,
+        entry_id=f"cars:{number}",
+        stage=stage,
+        amount_ms=minutes * MIN,
+        reason=reason,
+        gc_only=gc_only,
+    )
+
+
 def _build(path: Path, events: list[Event]) -> Rally:
     with Recorder(path) as recorder:
         recorder.append_many(events)
@@ -55,7 +74,7 @@ def _table(rally: Rally, after: int, *, as_of: int | None = None) -> list[tuple[
 
 def test_prologue_ranks_but_does_not_count(rally_log: Path) -> None:
     """A prologue has a stage ranking; the GC starts at the first special."""
-    rally = _build(rally_log, [_r(200, 1, 5), _r(201, 1, 4), _r(200, 2, 60), _r(201, 2, 62)])
+    rally = _build(rally_log, [*_stage(1, {200: 5, 201: 4}), *_stage(2, {200: 60, 201: 62})])
     stage1 = rally.stage_result("cars", 1)
     assert [(row.number, row.position) for row in stage1.rows] == [("201", 1), ("200", 2)]
     with pytest.raises(QueryError, match="no stage counts toward the general classification"):
@@ -65,7 +84,7 @@ def test_prologue_ranks_but_does_not_count(rally_log: Path) -> None:
 
 def test_ties_share_a_position_ordered_by_number(rally_log: Path) -> None:
     """Equal times share a position (1, 1, 3); within the tie the lower race number comes first."""
-    rally = _build(rally_log, [_r(202, 2, 60), _r(200, 2, 60), _r(201, 2, 61), _r(203, 2, 60)])
+    rally = _build(rally_log, _stage(2, {202: 60, 200: 60, 201: 61, 203: 60}))
     assert _table(rally, 2) == [
         ("1", "200", 60),
         ("1", "202", 60),
@@ -81,20 +100,9 @@ def test_gc_only_penalty_changes_gc_not_stage(rally_log: Path) -> None:
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 62),
-            _r(202, 2, 63),
-            PenaltyImposed(
-                penalty_id="P1",
-                entry_id="cars:200",
-                stage=2,
-                amount_ms=5 * MIN,
-                reason="push",
-                gc_only=True,
-            ),
-            PenaltyImposed(
-                penalty_id="P2", entry_id="cars:201", stage=2, amount_ms=2 * MIN, reason="speeding"
-            ),
+            *_stage(2, {200: 60, 201: 62, 202: 63}),
+            _penalty("P1", 200, 2, 5, "push", gc_only=True),
+            _penalty("P2", 201, 2, 2, "speeding"),
         ],
     )
     stage = rally.stage_result("cars", 2)
@@ -110,17 +118,7 @@ def test_bonus_is_a_negative_penalty(rally_log: Path) -> None:
     """A negative amount takes time off."""
     rally = _build(
         rally_log,
-        [
-            _r(200, 2, 60),
-            _r(201, 2, 59),
-            PenaltyImposed(
-                penalty_id="B",
-                entry_id="cars:200",
-                stage=2,
-                amount_ms=-2 * MIN,
-                reason="helped a crew",
-            ),
-        ],
+        [*_stage(2, {200: 60, 201: 59}), _penalty("B", 200, 2, -2, "helped a crew")],
     )
     assert _table(rally, 2)[:2] == [("1", "200", 58), ("2", "201", 59)]
 
@@ -130,11 +128,8 @@ def test_rescinded_penalty_no_longer_counts_but_as_of_remembers(rally_log: Path)
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 62),
-            PenaltyImposed(
-                penalty_id="P1", entry_id="cars:200", stage=2, amount_ms=5 * MIN, reason="push"
-            ),
+            *_stage(2, {200: 60, 201: 62}),
+            _penalty("P1", 200, 2, 5, "push"),
             PenaltyRescinded(penalty_id="P1", reason="appeal upheld"),
         ],
     )
@@ -148,9 +143,7 @@ def test_cancelled_stage_counts_only_its_awarded_time(rally_log: Path) -> None:
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 61),
-            _r(202, 2, 70),
+            *_stage(2, {200: 60, 201: 61, 202: 70}),
             EntryRetired(entry_id="cars:202", stage=3, reason="fire"),
             StageCancelled(stage=3, categories=("cars",), reason="storm", awarded_ms=34 * MIN),
             StageCancelled(stage=4, categories=("cars", "bikes"), reason="security"),
@@ -171,11 +164,8 @@ def test_missing_result_and_retirement_are_unclassified(rally_log: Path) -> None
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 61),
-            _r(202, 2, 62),
-            _r(200, 3, 60),
-            _r(202, 3, 60),
+            *_stage(2, {200: 60, 201: 61, 202: 62}),
+            *_stage(3, {200: 60, 202: 60}),
             EntryRetired(entry_id="cars:202", stage=4, reason="gearbox", excluded=False),
             _r(200, 4, 60),
         ],
@@ -195,13 +185,7 @@ def test_combined_time_classifies_from_its_last_stage(rally_log: Path) -> None:
     """A combined time over stages 3-4 leaves the entry out after 3 and back in after 4."""
     rally = _build(
         rally_log,
-        [
-            _r(200, 2, 60),
-            _r(201, 2, 61),
-            _r(200, 3, 60),
-            _r(200, 4, 60),
-            _r(201, 4, 118, first=3),
-        ],
+        [*_stage(2, {200: 60, 201: 61}), _r(200, 3, 60), _r(200, 4, 60), _r(201, 4, 118, first=3)],
     )
     after3 = rally.standings("cars", 3)
     assert [row.number for row in after3.rows] == ["200"]
@@ -218,8 +202,7 @@ def test_correction_replaces_the_time_and_is_explained(rally_log: Path) -> None:
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 61),
+            *_stage(2, {200: 60, 201: 61}),
             ResultCorrected(entry_id="cars:201", stage=2, time_ms=59 * MIN, reason="timing error"),
         ],
     )
@@ -234,10 +217,7 @@ def test_coverage_marks_positions_beyond_the_known_prefix(rally_log: Path) -> No
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 61),
-            _r(202, 2, 62),
-            _r(203, 2, 62),
+            *_stage(2, {200: 60, 201: 61, 202: 62, 203: 62}),
             FieldCoverageDeclared(category="cars", stage=2, stage_known=3, gc_known=2),
         ],
     )
@@ -257,18 +237,7 @@ def test_explanation_adds_up(rally_log: Path) -> None:
     """Each row's components (results, penalties, awarded times) sum to its time, with seqs."""
     rally = _build(
         rally_log,
-        [
-            _r(200, 2, 60),
-            _r(200, 3, 61),
-            PenaltyImposed(
-                penalty_id="P1",
-                entry_id="cars:200",
-                stage=3,
-                amount_ms=MIN,
-                reason="late",
-                gc_only=True,
-            ),
-        ],
+        [_r(200, 2, 60), _r(200, 3, 61), _penalty("P1", 200, 3, 1, "late", gc_only=True)],
     )
     row = rally.standings("cars", 3).rows[0]
     assert [(c.kind, c.stage, c.time_ms // MIN) for c in row.components] == [
@@ -298,13 +267,9 @@ def test_as_of_equals_a_log_truncated_there(rally_log: Path) -> None:
     rally = _build(
         rally_log,
         [
-            _r(200, 2, 60),
-            _r(201, 2, 61),
-            _r(200, 3, 60),
-            _r(201, 3, 58),
-            PenaltyImposed(
-                penalty_id="P1", entry_id="cars:201", stage=3, amount_ms=5 * MIN, reason="late"
-            ),
+            *_stage(2, {200: 60, 201: 61}),
+            *_stage(3, {200: 60, 201: 58}),
+            _penalty("P1", 201, 3, 5, "late"),
         ],
     )
     for seq in range(rally.last_seq - 4, rally.last_seq + 1):
@@ -337,13 +302,7 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     """
     rally = _build(
         rally_log,
-        [
-            _r(200, 2, 60),
-            _r(200, 3, 60),
-            _r(200, 4, 60),
-            _r(201, 3, 58),
-            _r(201, 4, 121, first=2),
-        ],
+        [_r(200, 2, 60), _r(200, 3, 60), _r(200, 4, 60), _r(201, 3, 58), _r(201, 4, 121, first=2)],
     )
     standings = rally.standings("cars", 4)
     assert [(r.number, r.time_ms // MIN) for r in standings.rows] == [("201", 179), ("200", 180)]

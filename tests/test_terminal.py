@@ -6,7 +6,6 @@ import io
 import os
 import re
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +17,8 @@ from rally_standings.engine._whatif import penalties
 from rally_standings.outputs import Classification, PenaltyList, plain
 from rally_standings.outputs.progress import enabled, progress, track
 from rally_standings.replays import load
+from tests.helpers import python_c
 
-ROOT = Path(__file__).resolve().parents[1]
 ESC = "\x1b["
 BOLD = re.compile(r"\x1b\[(?:[0-9;]*;)?1(?:;[0-9;]*)?m")
 COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?3[0-7](?:;[0-9;]*)?m")
@@ -81,9 +80,7 @@ def test_piped_run_imports_neither_rich_nor_matplotlib() -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'matplotlib'))\n"
         "print(status, heavy, out.getvalue().startswith('2004 Dakar Rally'))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
+    proc = python_c(code)
     assert proc.stdout.strip() == "0 [] True", proc.stderr
 
 

@@ -82,50 +82,44 @@ def _detail(line: int, name: str = "entries.csv") -> Provenance:
     return Provenance(SourceKind.RECORDED, f"{name}, line {line}")
 
 
+def _entry(line: int, entry_id: str, *crew: Person, **more: str) -> EntryRegistered:
+    """The entry ``entries.csv`` registers at ``line``: its id, crew, and make, entrant, class."""
+    category, number = entry_id.split(":")
+    return EntryRegistered(
+        entry_id=entry_id,
+        category=category,
+        number=number,
+        crew=crew,
+        provenance=_detail(line),
+        **more,
+    )
+
+
 def test_entry_list_value_by_value(tmp_path: Path) -> None:
     """Each row becomes the entry it says: crew with one code for all or one per member, class,
     make and entrant (empty cells: none), and the file and line as its provenance."""
     log = _with_entries(tmp_path)
     assert load(log).entries() == (
-        EntryRegistered(
-            entry_id="cars:200",
-            category="cars",
-            number="200",
-            crew=(Person("Ann Morel", "FRA"), Person("Luc Petit", "FRA")),
+        _entry(
+            2,
+            "cars:200",
+            Person("Ann Morel", "FRA"),
+            Person("Luc Petit", "FRA"),
             make="Toyota",
             entrant="Team Dune",
             entry_class="Ultimate",
-            provenance=_detail(2),
         ),
-        EntryRegistered(
-            entry_id="cars:201",
-            category="cars",
-            number="201",
-            crew=(
-                Person("Jonas Berg", "SWE"),
-                Person("Per Lund", "NOR"),
-                Person("Ole Dahl", "DEN"),
-            ),
+        _entry(
+            3,
+            "cars:201",
+            Person("Jonas Berg", "SWE"),
+            Person("Per Lund", "NOR"),
+            Person("Ole Dahl", "DEN"),
             make="Mini",
             entry_class="Stock",
-            provenance=_detail(3),
         ),
-        EntryRegistered(
-            entry_id="cars:202",
-            category="cars",
-            number="202",
-            crew=(Person("Mia Roux"),),
-            provenance=_detail(4),
-        ),
-        EntryRegistered(
-            entry_id="bikes:1",
-            category="bikes",
-            number="1",
-            crew=(Person("Rui Costa", "POR"),),
-            make="KTM",
-            entry_class="Rally GP",
-            provenance=_detail(5),
-        ),
+        _entry(4, "cars:202", Person("Mia Roux")),
+        _entry(5, "bikes:1", Person("Rui Costa", "POR"), make="KTM", entry_class="Rally GP"),
     )
 
 
@@ -183,28 +177,16 @@ def test_waypoints_value_by_value(tmp_path: Path) -> None:
         "splits.csv",
         "category,number,waypoint,time\ncars,200,1,0:45:00.3\ncars,201,1,0:46:10\ncars,200,2,1:30:00\n",
     )
+    splits = [("cars:200", 1, 2_700_300), ("cars:201", 1, 2_770_000), ("cars:200", 2, 5_400_000)]
     assert _import(log, "waypoints", sheet, stage=1) == [
         WaypointRecorded(
-            entry_id="cars:200",
+            entry_id=entry_id,
             stage=1,
-            waypoint=1,
-            time_ms=2_700_300,
-            provenance=_detail(2, "splits.csv"),
-        ),
-        WaypointRecorded(
-            entry_id="cars:201",
-            stage=1,
-            waypoint=1,
-            time_ms=2_770_000,
-            provenance=_detail(3, "splits.csv"),
-        ),
-        WaypointRecorded(
-            entry_id="cars:200",
-            stage=1,
-            waypoint=2,
-            time_ms=5_400_000,
-            provenance=_detail(4, "splits.csv"),
-        ),
+            waypoint=waypoint,
+            time_ms=time_ms,
+            provenance=_detail(line, "splits.csv"),
+        )
+        for line, (entry_id, waypoint, time_ms) in enumerate(splits, start=2)
     ]
 
 
@@ -378,19 +360,13 @@ def test_corrections_record_exactly_the_changed_times(tmp_path: Path) -> None:
     sheet = _write(tmp_path, "s1-corrected.csv", corrected)
     assert _import(log, "results", sheet, stage=1, corrections=True) == [
         ResultCorrected(
-            entry_id="cars:201",
+            entry_id=entry_id,
             stage=1,
-            time_ms=3_659_900,
+            time_ms=time_ms,
             reason="corrected sheet s1-corrected.csv",
-            provenance=_detail(3, "s1-corrected.csv"),
-        ),
-        ResultCorrected(
-            entry_id="bikes:1",
-            stage=1,
-            time_ms=5_340_000,
-            reason="corrected sheet s1-corrected.csv",
-            provenance=_detail(5, "s1-corrected.csv"),
-        ),
+            provenance=_detail(line, "s1-corrected.csv"),
+        )
+        for entry_id, time_ms, line in [("cars:201", 3_659_900, 3), ("bikes:1", 5_340_000, 5)]
     ]
     before = _sha(log)
     assert _import(log, "results", sheet, stage=1, corrections=True) == []

@@ -10,20 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rally_standings import engine
 from rally_standings.app._cli import main
 from rally_standings.engine import Rally
 from rally_standings.engine._standings import gc_stages
-from rally_standings.engine._whatif import (
-    history,
-    hypotheses,
-    overlay,
-    penalties,
-    what_if,
-    what_if_all_stages,
-)
 from rally_standings.events import PenaltyImposed, QueryError, Record, RuleViolationError
 from rally_standings.outputs import to_data
 from rally_standings.replays import load, resolve_log
+from tests.helpers import SNAPSHOT_KEYS
 from tests.strategies import rally_records
 
 HOUR = 3_600_000
@@ -44,8 +38,8 @@ def test_rescinded_penalty_2004() -> None:
     """Rescinding Peterhansel's 5:00 takes it off his time; he still wins; the log is untouched."""
     before = _digest("dakar-2004")
     rally = load("dakar-2004")
-    events = hypotheses(rally, "cars", rescind=["2004-cars-peterhansel-assistance"])
-    result = what_if(rally, "cars", events)
+    events = engine.hypotheses(rally, "cars", rescind=["2004-cars-peterhansel-assistance"])
+    result = engine.what_if(rally, "cars", events)
     assert not result.leader_changed
     leader = result.rows[0]
     assert (leader.row.number, leader.row.time_ms, leader.actual_time_ms) == (
@@ -63,13 +57,13 @@ def test_rescinded_penalty_2004() -> None:
 def test_an_hour_instead_of_five_minutes_changes_the_winner() -> None:
     """2004: had the push cost Peterhansel an hour, Masuoka would have won by 5:36."""
     rally = load("dakar-2004")
-    events = hypotheses(
+    events = engine.hypotheses(
         rally,
         "cars",
         rescind=["2004-cars-peterhansel-assistance"],
         penalties=["Peterhansel@5=+1:00:00"],
     )
-    result = what_if(rally, "cars", events)
+    result = engine.what_if(rally, "cars", events)
     assert result.leader_changed
     assert _rows(result)[:3] == [(1, "201", 2, 1), (2, "203", 1, -1), (3, "200", 3, 0)]
     assert result.rows[1].row.gap_ms == 5 * 60_000 + 36_000
@@ -79,19 +73,21 @@ def test_an_hour_instead_of_five_minutes_changes_the_winner() -> None:
 def test_schlesser_without_his_hour_wins_2001() -> None:
     """2001: without the one-hour penalty Schlesser wins by 36:31, from stage 19 on."""
     rally = load("dakar-2001")
-    events = hypotheses(rally, "cars", rescind=["2001-cars-schlesser-early-start"])
-    result = what_if(rally, "cars", events)
+    events = engine.hypotheses(rally, "cars", rescind=["2001-cars-schlesser-early-start"])
+    result = engine.what_if(rally, "cars", events)
     assert result.leader_changed
     assert _rows(result)[0] == (1, "200", 3, 2)
     assert result.rows[1].row.gap_ms == 36 * 60_000 + 31_000
-    stages = what_if_all_stages(rally, "cars", events)
+    stages = engine.what_if_all_stages(rally, "cars", events)
     assert [(s.stage, s.comparison.leader_changed) for s in stages] == [(19, True), (20, True)]
 
 
 def test_bonus_is_a_negative_penalty() -> None:
     """A 50-minute bonus for Masuoka at stage 9 gives him the 2004 win by 0:36."""
     rally = load("dakar-2004")
-    result = what_if(rally, "cars", hypotheses(rally, "cars", penalties=["201@9=-0:50:00"]))
+    result = engine.what_if(
+        rally, "cars", engine.hypotheses(rally, "cars", penalties=["201@9=-0:50:00"])
+    )
     assert _rows(result)[:2] == [(1, "201", 2, 1), (2, "203", 1, -1)]
     assert result.rows[1].row.gap_ms == 36_000
     assert result.labels == ("-0:50:00 bonus for No. 201 Hiroshi Masuoka at stage 9",)
@@ -100,9 +96,9 @@ def test_bonus_is_a_negative_penalty() -> None:
 def test_hypothetical_result_replaces_a_time() -> None:
     """A faster stage-16 time for Masuoka (a correction in the overlay) moves him ahead."""
     rally = load("dakar-2004")
-    events = hypotheses(rally, "cars", results=["Masuoka@16=1:30:00"])
+    events = engine.hypotheses(rally, "cars", results=["Masuoka@16=1:30:00"])
     assert type(events[0]).__name__ == "ResultCorrected"
-    result = what_if(rally, "cars", events)
+    result = engine.what_if(rally, "cars", events)
     assert _rows(result)[0] == (1, "201", 2, 1)
     # 54:37:01 less (2:36:13 printed - 1:30:00) = 53:30:48, 16:49 ahead of 53:47:37
     assert result.rows[0].row.time_ms == (53 * 3600 + 30 * 60 + 48) * 1000
@@ -112,13 +108,13 @@ def test_hypothetical_result_replaces_a_time() -> None:
 def test_several_hypotheses_at_once_and_after_a_stage() -> None:
     """Two penalties and a rescission together, asked after stage 9."""
     rally = load("dakar-2004")
-    events = hypotheses(
+    events = engine.hypotheses(
         rally,
         "cars",
         penalties=["203@9=+0:30:00", "201@9=-0:30:00"],
         rescind=["2004-cars-peterhansel-assistance"],
     )
-    result = what_if(rally, "cars", events, after=9)
+    result = engine.what_if(rally, "cars", events, after=9)
     assert result.hypothetical.after_stage == 9
     # 203: 28:16:20 + 30:00 - 5:00 (rescinded); 201: 29:20:20 - 30:00; 200 unchanged
     assert [(r.row.number, r.row.time_ms) for r in result.rows] == [
@@ -133,13 +129,13 @@ def test_hypotheses_are_validated_like_appends() -> None:
     """Unknown entries, stages and penalty ids are refused with a clear error."""
     rally = load("dakar-2004")
     with pytest.raises(QueryError, match="unknown entry"):
-        hypotheses(rally, "cars", penalties=["999@5=+1:00:00"])
+        engine.hypotheses(rally, "cars", penalties=["999@5=+1:00:00"])
     with pytest.raises(QueryError, match="malformed hypothesis"):
-        hypotheses(rally, "cars", penalties=["203 at 5"])
+        engine.hypotheses(rally, "cars", penalties=["203 at 5"])
     with pytest.raises(RuleViolationError, match="unknown penalty"):
-        what_if(rally, "cars", hypotheses(rally, "cars", rescind=["P404"]))
+        engine.what_if(rally, "cars", engine.hypotheses(rally, "cars", rescind=["P404"]))
     with pytest.raises(RuleViolationError, match="unscheduled stage"):
-        what_if(rally, "cars", hypotheses(rally, "cars", penalties=["203@40=+1:00"]))
+        engine.what_if(rally, "cars", engine.hypotheses(rally, "cars", penalties=["203@40=+1:00"]))
 
 
 def test_whatif_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,15 +149,7 @@ def test_whatif_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert {
-        "rally",
-        "category",
-        "after_stage",
-        "as_of",
-        "rows",
-        "unclassified",
-        "hypothetical",
-    } <= set(data)
+    assert {*SNAPSHOT_KEYS, "hypothetical"} <= set(data)
     assert [h["type"] for h in data["hypothetical"]] == ["penalty-imposed", "penalty-rescinded"]
     first = data["rows"][0]
     assert (first["number"], first["actual_position"], first["position_change"]) == ("201", 2, 1)
@@ -203,14 +191,14 @@ def test_penalties_listing(capsys: pytest.CaptureFixture[str]) -> None:
         "rescinded": False,
     }
     assert schlesser["crew"][0] == "Jean-Louis Schlesser"
-    assert [p.state.event.penalty_id for p in penalties(load("dakar-2001"), "trucks")] == [
+    assert [p.state.event.penalty_id for p in engine.penalties(load("dakar-2001"), "trucks")] == [
         "2001-trucks-loprais-s10-gc"
     ]
 
 
 def test_history_shows_the_late_penalty() -> None:
     """How the GC after stage 5 (2004 cars) changed: the penalty is the last change."""
-    entries = history(load("dakar-2004"), "cars", 5)
+    entries = engine.history(load("dakar-2004"), "cars", 5)
     last = entries[-1]
     assert last.record.type == "penalty-imposed"
     assert [c.describe() for c in last.changes] == [
@@ -240,10 +228,10 @@ def test_whatif_as_of(capsys: pytest.CaptureFixture[str]) -> None:
     penalty = rally.fold.penalty("2004-cars-peterhansel-assistance")
     assert penalty is not None
     seq = penalty.seq
-    result = what_if(
+    result = engine.what_if(
         rally,
         "cars",
-        hypotheses(rally.as_of(seq - 1), "cars", penalties=["201@5=-0:10:00"]),
+        engine.hypotheses(rally.as_of(seq - 1), "cars", penalties=["201@5=-0:10:00"]),
         after=5,
         as_of=seq - 1,
     )
@@ -255,7 +243,7 @@ def test_whatif_as_of(capsys: pytest.CaptureFixture[str]) -> None:
 def test_overlay_without_events_is_the_plain_replay(records: list[Record]) -> None:
     """An empty hypothesis changes nothing, after any stage."""
     rally = Rally(records)
-    imagined = overlay(rally, [])
+    imagined = engine.overlay(rally, [])
     for category in rally.categories:
         for stage in gc_stages(rally.fold, category):
             assert to_data(imagined.standings(category, stage)) == to_data(
@@ -287,10 +275,10 @@ def test_refold_from_stage_k_equals_full_replay(data: st.DataObject) -> None:
         full = Rally([*records, Record(len(records) + 1, event)])
     except RuleViolationError:
         with pytest.raises(RuleViolationError):
-            what_if_all_stages(rally, category, [event])
+            engine.what_if_all_stages(rally, category, [event])
         return
     try:
-        comparisons = what_if_all_stages(rally, category, [event])
+        comparisons = engine.what_if_all_stages(rally, category, [event])
     except QueryError:
         return  # no results in this category yet
     for item in comparisons:
@@ -309,6 +297,6 @@ def test_refold_from_stage_k_equals_full_replay(data: st.DataObject) -> None:
 def test_penalty_amounts_are_exact() -> None:
     """Sanity: hypothesis amounts parse to exact milliseconds."""
     rally = load("dakar-2004")
-    (event,) = hypotheses(rally, "cars", penalties=["203@5=+1:02:03.5"])
+    (event,) = engine.hypotheses(rally, "cars", penalties=["203@5=+1:02:03.5"])
     assert isinstance(event, PenaltyImposed)
     assert event.amount_ms == 3_723_500

@@ -63,13 +63,7 @@ def _categories(rally: Rally, wanted: Sequence[str] | None) -> list[str]:
         return list(rally.categories)
     out = []
     for category in wanted:
-        if category not in rally.categories:
-            raise QueryError(
-                "unknown category",
-                where=rally.source,
-                expected="one of " + ", ".join(rally.categories),
-                received=category,
-            )
+        rally.require_category(category)
         if category not in out:
             out.append(category)
     return out

@@ -92,6 +92,20 @@ def _stage_route(event: StageScheduled | None) -> str:
 # ---------------------------------------------------------------------- standings tables
 
 
+_TIME_GAP = [("Time", "num time"), ("Gap", "num gap")]
+"""The time and gap columns of a ranked table (``_time_gap_cells``)."""
+_DRIVER_TIME_GAP = [("No.", "num no"), ("Driver", "crew"), *_TIME_GAP]
+"""A compact ranked table's columns after the position: the driver, time and gap."""
+
+
+def _time_gap_cells(time_ms: int, gap_ms: int | None) -> str:
+    """A ranked row's time and gap cells (``_TIME_GAP``)."""
+    return (
+        f'<td class="num time">{e(format_time(time_ms))}</td>'
+        f'<td class="num gap">{e(gap_text(gap_ms))}</td>'
+    )
+
+
 def standings_table(
     standings: Standings,
     previous: Standings | None,
@@ -116,7 +130,7 @@ def standings_table(
     headers += [("Move", "move")] if moved else []
     headers += [("No.", "num no")]
     headers += [("Driver", "crew")] if compact else [("Crew", "crew"), ("Make", "make")]
-    headers += [("Time", "num time"), ("Gap", "num gap")]
+    headers += _TIME_GAP
     if reference is not None:
         headers.append((f"To {reference.label}", "num ref"))
     body = []
@@ -134,8 +148,7 @@ def standings_table(
         cells += [
             number_td(row.number),
             crew_cell(row.crew, row.make, compact=compact),
-            f'<td class="num time">{e(format_time(row.time_ms))}</td>',
-            f'<td class="num gap">{e(gap_text(row.gap_ms))}</td>',
+            _time_gap_cells(row.time_ms, row.gap_ms),
         ]
         if reference is not None:
             is_ref = row.entry_id == reference.entry_id
@@ -232,21 +245,13 @@ def _stage_table(result: StageResult) -> str:
             + pos_cell(row.position, row.position_certain)
             + number_td(row.number)
             + crew_cell(row.crew, None, compact=True)
-            + f'<td class="num time">{e(format_time(row.time_ms))}</td>'
-            + f'<td class="num gap">{e(gap_text(row.gap_ms))}</td>'
+            + _time_gap_cells(row.time_ms, row.gap_ms)
             + f'<td class="num">{e(format_signed(row.penalty_ms) if row.penalty_ms else "")}</td>'
             + "</tr>"
         )
     out = (
         table(
-            [
-                ("Pos", "num"),
-                ("No.", "num no"),
-                ("Driver", "crew"),
-                ("Time", "num time"),
-                ("Gap", "num gap"),
-                ("Penalty", "num"),
-            ],
+            [("Pos", "num"), *_DRIVER_TIME_GAP, ("Penalty", "num")],
             body,
             caption=f"Stage {result.stage} ranking",
             cls="stage",
@@ -950,8 +955,7 @@ def whatif_section(
             + move_cell(mv)
             + number_td(row.number)
             + crew_cell(row.crew, None, compact=True)
-            + f'<td class="num time">{e(format_time(row.time_ms))}</td>'
-            + f'<td class="num gap">{e(gap_text(row.gap_ms))}</td>'
+            + _time_gap_cells(row.time_ms, row.gap_ms)
             + f'<td class="num">{e(_time_change(row.time_ms, entry.actual_time_ms))}</td></tr>'
         )
     hyp_table = table(
@@ -959,10 +963,7 @@ def whatif_section(
             ("Pos", "num"),
             ("Was", "num"),
             ("Move", "move"),
-            ("No.", "num no"),
-            ("Driver", "crew"),
-            ("Time", "num time"),
-            ("Gap", "num gap"),
+            *_DRIVER_TIME_GAP,
             ("Time change", "num"),
         ],
         final_rows,

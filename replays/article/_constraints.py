@@ -309,6 +309,20 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
         _cells_of_block(model, cat, "gc", stage)
     finals = _final_cells(model, cat)
 
+    def add(
+        kind: Kind,
+        key: str,
+        stage: int,
+        first: int | None,
+        terms: tuple[tuple[Ref, int], ...],
+        constant: int,
+        *,
+        equality: bool,
+        words: str,
+    ) -> None:
+        """Add a constraint on this category's cells to the model."""
+        model.add(Constraint(kind, cat.name, key, stage, first, terms, constant, equality, words))
+
     timed: dict[str, dict[int, Ref]] = defaultdict(dict)
     timed_rows: dict[str, dict[int, PrintedRow]] = defaultdict(dict)
     last_stage_time: dict[int, tuple[int, PrintedRow]] = {}
@@ -344,19 +358,19 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
         if at_final is None:
             points[key][final_stage] = attrs.evolve(final, stage=final_stage)
             continue
-        model.add(
-            Constraint(
-                kind="final",
-                category=cat.name,
-                key=key,
-                stage=final_stage,
-                first=None,
-                terms=_lin(at_final.terms, [(r, -c) for r, c in final.terms]),
-                constant=0,
-                equality=True,
-                words=f"the final standings give {format_time(final.value)} ({final.words}), "
-                f"the GC after the last stage {format_time(at_final.value)} ({at_final.words})",
-            )
+        words = (
+            f"the final standings give {format_time(final.value)} ({final.words}), "
+            f"the GC after the last stage {format_time(at_final.value)} ({at_final.words})"
+        )
+        add(
+            "final",
+            key,
+            final_stage,
+            None,
+            _lin(at_final.terms, [(r, -c) for r, c in final.terms]),
+            0,
+            equality=True,
+            words=words,
         )
 
     awards = dict(cat.awards)
@@ -401,21 +415,21 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
         ranked_row = timed_rows.get(penalty.key, {}).get(penalty.stage)
         if ranked_row is None or penalty.gc_only or penalty.in_stage_time:
             continue
-        model.add(
-            Constraint(
-                kind="ranked",
-                category=cat.name,
-                key=penalty.key,
-                stage=penalty.stage,
-                first=None,
-                terms=((timed[penalty.key][penalty.stage], 1),),
-                constant=ranked_row.time_ms + penalty.amount_ms,
-                equality=True,
-                words=f"{ranked_row.driver} is printed in the stage-{penalty.stage} ranking with "
-                f"{format_time(ranked_row.time_ms)} (line {ranked_row.line}), which "
-                f"{penalty.label} counted in the ranking would make "
-                f"{format_time(ranked_row.time_ms + penalty.amount_ms)}",
-            )
+        words = (
+            f"{ranked_row.driver} is printed in the stage-{penalty.stage} ranking with "
+            f"{format_time(ranked_row.time_ms)} (line {ranked_row.line}), which "
+            f"{penalty.label} counted in the ranking would make "
+            f"{format_time(ranked_row.time_ms + penalty.amount_ms)}"
+        )
+        add(
+            "ranked",
+            penalty.key,
+            penalty.stage,
+            None,
+            ((timed[penalty.key][penalty.stage], 1),),
+            ranked_row.time_ms + penalty.amount_ms,
+            equality=True,
+            words=words,
         )
     for key in sorted(set(points) | set(timed)):
         driver = next(
@@ -444,39 +458,30 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
                 f"{format_time(b.value)} ({b.words}), {format_time(b.value - a.value)}"
             )
             if not missing:
-                model.add(
-                    Constraint(
-                        kind="step",
-                        category=cat.name,
-                        key=key,
-                        stage=b.stage,
-                        first=a.stage,
-                        terms=terms,
-                        constant=fixed,
-                        equality=True,
-                        words=f"{head}; the printed {own_words}{fixed_words} "
-                        + ("add up to " if len(own) > 1 or fixed_words else "is ")
-                        + format_time(fixed + sum(timed_rows[key][s].time_ms for s in own)),
-                    )
+                words = (
+                    f"{head}; the printed {own_words}{fixed_words} "
+                    + ("add up to " if len(own) > 1 or fixed_words else "is ")
+                    + format_time(fixed + sum(timed_rows[key][s].time_ms for s in own))
                 )
+                add("step", key, b.stage, a.stage, terms, fixed, equality=True, words=words)
                 continue
             bounds = [lower_bound(key, s) for s in missing]
-            model.add(
-                Constraint(
-                    kind="span",
-                    category=cat.name,
-                    key=key,
-                    stage=b.stage,
-                    first=a.stage,
-                    terms=terms,
-                    constant=fixed + sum(bound for bound, _ in bounds),
-                    equality=False,
-                    words=f"{head}"
-                    + (f"; less the printed {own_words}" if own else "")
-                    + (f"{fixed_words.replace(' + ', '; less ', 1)}" if fixed_words else "")
-                    + "; it must leave "
-                    + "; ".join(words for _, words in bounds),
-                )
+            words = (
+                f"{head}"
+                + (f"; less the printed {own_words}" if own else "")
+                + (f"{fixed_words.replace(' + ', '; less ', 1)}" if fixed_words else "")
+                + "; it must leave "
+                + "; ".join(words for _, words in bounds)
+            )
+            add(
+                "span",
+                key,
+                b.stage,
+                a.stage,
+                terms,
+                fixed + sum(bound for bound, _ in bounds),
+                equality=False,
+                words=words,
             )
         # GC after a stage the crew is not printed in, where printed numbers give it
         for s in counted:
@@ -492,25 +497,25 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
             fixed, fixed_words = constant(key, a.stage, s, span)
             slowest, row = last_gc[s]
             computed = a.value + fixed + sum(timed_rows[key][u].time_ms for u in span)
-            model.add(
-                Constraint(
-                    kind="gc-bound",
-                    category=cat.name,
-                    key=key,
-                    stage=s,
-                    first=a.stage,
-                    terms=_lin(a.terms, [(timed[key][u], 1) for u in span]),
-                    constant=slowest - fixed,
-                    equality=False,
-                    words=f"{driver}'s GC after stage {s} follows from {format_time(a.value)} "
-                    f"({a.words}) + "
-                    + " + ".join(
-                        f"stage-{u} time {format_time(timed_rows[key][u].time_ms)} "
-                        f"(line {timed_rows[key][u].line})"
-                        for u in span
-                    )
-                    + f"{fixed_words} = {format_time(computed)}; {driver} is not in that GC, "
-                    f"whose last printed row is "
-                    f"{row.driver}'s {format_time(slowest)} (line {row.line})",
+            words = (
+                f"{driver}'s GC after stage {s} follows from {format_time(a.value)} "
+                f"({a.words}) + "
+                + " + ".join(
+                    f"stage-{u} time {format_time(timed_rows[key][u].time_ms)} "
+                    f"(line {timed_rows[key][u].line})"
+                    for u in span
                 )
+                + f"{fixed_words} = {format_time(computed)}; {driver} is not in that GC, "
+                f"whose last printed row is "
+                f"{row.driver}'s {format_time(slowest)} (line {row.line})"
+            )
+            add(
+                "gc-bound",
+                key,
+                s,
+                a.stage,
+                _lin(a.terms, [(timed[key][u], 1) for u in span]),
+                slowest - fixed,
+                equality=False,
+                words=words,
             )

@@ -171,6 +171,21 @@ class Unrecorded:
     inferred: bool = False
 
 
+_DECISION_TABLES = {
+    "erratum": ("errata", "id category table stage row field printed corrected kind evidence"),
+    "penalty": (
+        "penalties",
+        "id category competitor stage amount gc_only in_stage_time reason source evidence",
+    ),
+    "retirement": ("retirements", "category competitor stage reason evidence"),
+    "alias": ("aliases", "printed name reason"),
+    "award": ("awards", "category stage time evidence"),
+    "unrecorded": ("unrecorded", "category statement reason"),
+}
+"""Each decision table by name: the ``Editorial`` attribute holding its decisions, and the
+keys the file writes, in order, before ``inferred`` (the last key of every table)."""
+
+
 @attrs.frozen
 class Editorial:
     """Every editorial decision for one rally.
@@ -191,14 +206,7 @@ class Editorial:
     @property
     def decisions(self) -> int:
         """How many decisions the file holds (of every kind)."""
-        return (
-            len(self.errata)
-            + len(self.penalties)
-            + len(self.retirements)
-            + len(self.aliases)
-            + len(self.awards)
-            + len(self.unrecorded)
-        )
+        return sum(len(getattr(self, kind)) for kind, _ in _DECISION_TABLES.values())
 
     def extended(self, more: Editorial) -> Editorial:
         """These decisions, then ``more``'s (the id and article stay this file's if set)."""
@@ -206,17 +214,16 @@ class Editorial:
             self,
             rally_id=self.rally_id or more.rally_id,
             article=self.article or more.article,
-            errata=self.errata + more.errata,
-            penalties=self.penalties + more.penalties,
-            retirements=self.retirements + more.retirements,
-            aliases=self.aliases + more.aliases,
-            awards=self.awards + more.awards,
-            unrecorded=self.unrecorded + more.unrecorded,
+            **{
+                kind: getattr(self, kind) + getattr(more, kind)
+                for kind, _ in _DECISION_TABLES.values()
+            },
         )
 
 
 # --------------------------------------------------------------------------- the file's shape
-# One attrs class per TOML table, named and typed exactly as the file writes it.
+# One attrs class per TOML table, named and typed exactly as the file writes it: the decision's
+# own class where it is that already (a retirement, an alias, an unrecorded statement).
 
 
 @attrs.frozen
@@ -256,24 +263,6 @@ class _PenaltyTable:
 
 
 @attrs.frozen
-class _RetirementTable:
-    category: str
-    competitor: str
-    stage: int
-    reason: str
-    evidence: str
-    inferred: bool = False
-
-
-@attrs.frozen
-class _AliasTable:
-    printed: str
-    name: str
-    reason: str
-    inferred: bool = False
-
-
-@attrs.frozen
 class _AwardTable:
     category: str
     stage: int
@@ -282,21 +271,13 @@ class _AwardTable:
     inferred: bool = False
 
 
-@attrs.frozen
-class _UnrecordedTable:
-    category: str
-    statement: str
-    reason: str
-    inferred: bool = False
-
-
 _TABLES: dict[str, type] = {
     "erratum": _ErratumTable,
     "penalty": _PenaltyTable,
-    "retirement": _RetirementTable,
-    "alias": _AliasTable,
+    "retirement": Retirement,
+    "alias": Alias,
     "award": _AwardTable,
-    "unrecorded": _UnrecordedTable,
+    "unrecorded": Unrecorded,
 }
 
 
@@ -489,10 +470,10 @@ def parse_editorial(data: Mapping[str, Any], *, where: str = "<editorial>") -> E
         article=rally.article,
         errata=tuple(errata),
         penalties=tuple(penalties),
-        retirements=tuple(Retirement(**attrs.asdict(raw)) for _, raw in items["retirement"]),
-        aliases=tuple(Alias(**attrs.asdict(raw)) for _, raw in items["alias"]),
+        retirements=tuple(raw for _, raw in items["retirement"]),
+        aliases=tuple(raw for _, raw in items["alias"]),
         awards=tuple(awards),
-        unrecorded=tuple(Unrecorded(**attrs.asdict(raw)) for _, raw in items["unrecorded"]),
+        unrecorded=tuple(raw for _, raw in items["unrecorded"]),
     )
 
 
@@ -534,89 +515,24 @@ def _table(name: str, pairs: list[tuple[str, object]]) -> list[str]:
     return lines
 
 
+def _dumped(decision: Any, key: str) -> object:
+    """The value ``key`` of a decision's table; ``None`` leaves the key out."""
+    if key == "amount":
+        amount: int = decision.amount_ms
+        return format_time(amount) if amount > 0 else format_signed(amount)
+    if key == "time":
+        return format_time(decision.time_ms)
+    value = getattr(decision, key)
+    return (value or None) if key in ("in_stage_time", "inferred") else value
+
+
 def dump_decisions(editorial: Editorial) -> list[str]:
     """The decision tables of ``editorial`` as TOML lines (no [rally] table)."""
     lines: list[str] = []
-    for e in editorial.errata:
-        lines += _table(
-            "erratum",
-            [
-                ("id", e.id),
-                ("category", e.category),
-                ("table", e.table),
-                ("stage", e.stage),
-                ("row", e.row),
-                ("field", e.field),
-                ("printed", e.printed),
-                ("corrected", e.corrected),
-                ("kind", e.kind),
-                ("evidence", e.evidence),
-                ("inferred", e.inferred or None),
-            ],
-        )
-    for p in editorial.penalties:
-        lines += _table(
-            "penalty",
-            [
-                ("id", p.id),
-                ("category", p.category),
-                ("competitor", p.competitor),
-                ("stage", p.stage),
-                (
-                    "amount",
-                    format_time(p.amount_ms) if p.amount_ms > 0 else format_signed(p.amount_ms),
-                ),
-                ("gc_only", p.gc_only),
-                ("in_stage_time", p.in_stage_time or None),
-                ("reason", p.reason),
-                ("source", p.source),
-                ("evidence", p.evidence),
-                ("inferred", p.inferred or None),
-            ],
-        )
-    for r in editorial.retirements:
-        lines += _table(
-            "retirement",
-            [
-                ("category", r.category),
-                ("competitor", r.competitor),
-                ("stage", r.stage),
-                ("reason", r.reason),
-                ("evidence", r.evidence),
-                ("inferred", r.inferred or None),
-            ],
-        )
-    for a in editorial.aliases:
-        lines += _table(
-            "alias",
-            [
-                ("printed", a.printed),
-                ("name", a.name),
-                ("reason", a.reason),
-                ("inferred", a.inferred or None),
-            ],
-        )
-    for w in editorial.awards:
-        lines += _table(
-            "award",
-            [
-                ("category", w.category),
-                ("stage", w.stage),
-                ("time", format_time(w.time_ms)),
-                ("evidence", w.evidence),
-                ("inferred", w.inferred or None),
-            ],
-        )
-    for u in editorial.unrecorded:
-        lines += _table(
-            "unrecorded",
-            [
-                ("category", u.category),
-                ("statement", u.statement),
-                ("reason", u.reason),
-                ("inferred", u.inferred or None),
-            ],
-        )
+    for table, (kind, keys) in _DECISION_TABLES.items():
+        for decision in getattr(editorial, kind):
+            pairs = [(key, _dumped(decision, key)) for key in [*keys.split(), "inferred"]]
+            lines += _table(table, pairs)
     return lines
 
 

@@ -384,19 +384,18 @@ class _Importer:
                 continue
             above = rows[-1] if rows else None
             tie = position is None and time_text is None
+            unprinted = [w for w, v in (("position", position), ("time", time_text)) if v is None]
+            if unprinted and above is None:  # a tie row shares the values of the row above
+                what = unprinted[0]
+                self.issues.append(
+                    Issue(f"no-{what}", category, stage, line, f"first row prints no {what}")
+                )
+                continue
             if position is None:
-                if above is None:
-                    self.issues.append(
-                        Issue("no-position", category, stage, line, "first row prints no position")
-                    )
-                    continue
+                assert above is not None
                 position = above.position
             if time_text is None:
-                if above is None:
-                    self.issues.append(
-                        Issue("no-time", category, stage, line, "first row prints no time")
-                    )
-                    continue
+                assert above is not None
                 time_ms = above.time_ms
             else:
                 time_ms = self.clock(time_text, line, category, stage)

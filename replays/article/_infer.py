@@ -71,6 +71,7 @@ from rally_standings.replays.article._editorial import (
     Editorial,
     Erratum,
     PenaltyDecision,
+    Source,
     Unrecorded,
     dump_decisions,
     dump_editorial,
@@ -349,6 +350,33 @@ class _Inferrer:
             f"{format_signed(decision.amount_ms)} at stage {decision.stage}, {scope} "
             f"({'arithmetic' if decision.source == 'arithmetic' else decision.source})"
         )
+
+    def infer_penalty(
+        self,
+        category: str,
+        driver: str,
+        stage: int,
+        amount: int,
+        gc_only: bool,
+        reason: str,
+        source: Source,
+        evidence: str,
+    ) -> None:
+        """Add an inferred penalty (never already in the printed stage time) for ``driver``."""
+        decision = PenaltyDecision(
+            id=self.unique_id(f"inferred-{category}-{_slug(driver)}-s{stage:02d}"),
+            category=category,
+            competitor=driver,
+            stage=stage,
+            amount_ms=amount,
+            gc_only=gc_only,
+            in_stage_time=False,
+            reason=reason,
+            source=source,
+            evidence=evidence,
+            inferred=True,
+        )
+        self.add_penalty(decision, driver)
 
     # ------------------------------------------------------------------ run
 
@@ -904,9 +932,8 @@ class _Inferrer:
                     + (f", gap {row.gap_text}" if row.gap_text else "")
                     + f", line {row.line}) is identical to row {row_number} of the "
                     f"{_table_words_of(table, same_place.stage)} (line {same_place.line}), and "
-                    f"it breaks what the stage's other numbers say: "
-                    + "; ".join(c.words for c in violations if _touches(c, row, table))
-                    + f". {row.driver}'s real value is printed nowhere, so the row is dropped.",
+                    "it breaks what the stage's other numbers say: "
+                    + _unprinted(row, table, violations),
                 )
                 return True
             for offset, direction in ((1, "below"), (-1, "above")) if below else ():
@@ -929,9 +956,7 @@ class _Inferrer:
                     + (f" +{row.gap_text}" if row.gap_text else "")
                     + f", the time and gap of {neighbour.driver} on the row {direction} "
                     f"(line {neighbour.line}), whose numbers agree with everything else; "
-                    f"{row.driver}'s do not: "
-                    + "; ".join(c.words for c in violations if _touches(c, row, table))
-                    + f". {row.driver}'s real value is printed nowhere, so the row is dropped.",
+                    f"{row.driver}'s do not: " + _unprinted(row, table, violations),
                 )
                 return True
         return False
@@ -1018,22 +1043,7 @@ class _Inferrer:
                 f"{text} The stage ranking prints {driver}'s stage time without it, so it counts "
                 "in the GC only."
             )
-            self.add_penalty(
-                PenaltyDecision(
-                    id=self.unique_id(f"inferred-{cat.name}-{_slug(driver)}-s{stage:02d}"),
-                    category=cat.name,
-                    competitor=driver,
-                    stage=stage,
-                    amount_ms=residual,
-                    gc_only=True,
-                    in_stage_time=False,
-                    reason=reason,
-                    source=source,
-                    evidence=evidence,
-                    inferred=True,
-                ),
-                driver,
-            )
+            self.infer_penalty(cat.name, driver, stage, residual, True, reason, source, evidence)
             return True
         return False
 
@@ -1157,23 +1167,12 @@ class _Inferrer:
             f"leave {' and '.join(forced) if forced else driver} faster on stage {stage} than "
             "the ranking printed there allows."
         )
-        self.add_penalty(
-            PenaltyDecision(
-                id=self.unique_id(f"inferred-{cat.name}-{_slug(driver)}-s{stage:02d}"),
-                category=cat.name,
-                competitor=driver,
-                stage=stage,
-                amount_ms=amount,
-                gc_only=gc_only,
-                in_stage_time=False,
-                reason=_reason(mentions),
-                source="note"
-                if any(m.source == "note" for m in mentions if amount in m.amounts)
-                else "prose",
-                evidence=f"{quoted} {numbers} {scope}",
-                inferred=True,
-            ),
-            driver,
+        source: Source = (
+            "note" if any(m.source == "note" for m in mentions if amount in m.amounts) else "prose"
+        )
+        evidence = f"{quoted} {numbers} {scope}"
+        self.infer_penalty(
+            cat.name, driver, stage, amount, gc_only, _reason(mentions), source, evidence
         )
         for index in indexes:
             self.done_mentions.add((index, cat.name, key))
@@ -1492,6 +1491,12 @@ def _touches(constraint: Constraint, row: PrintedRow, table: str) -> bool:
         and ref.row == row.row
         for ref in constraint.refs()
     )
+
+
+def _unprinted(row: PrintedRow, table: str, violations: Sequence[Constraint]) -> str:
+    """The end of a dropped row's evidence: what it breaks, and that its value is nowhere."""
+    broken = "; ".join(c.words for c in violations if _touches(c, row, table))
+    return f"{broken}. {row.driver}'s real value is printed nowhere, so the row is dropped."
 
 
 def _reason(mentions: Any) -> str:

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar, TypeVar
 
 import attrs
 
@@ -207,6 +207,17 @@ _CATEGORY_ALIASES = {
 }
 
 
+_T = TypeVar("_T")
+
+
+def _first(items: Iterable[_T], found: Callable[[_T], bool], key: object) -> _T:
+    """The first of ``items`` that is ``found``; KeyError(``key``) if there is none."""
+    for item in items:
+        if found(item):
+            return item
+    raise KeyError(key)
+
+
 def normalise_category(name: str) -> str:
     """Normalise a category heading: ``Bikes``/``Motorcycles`` -> ``"bikes"``, etc.
 
@@ -318,10 +329,7 @@ class StagesTable:
 
     def row(self, stage: int) -> StagesTableRow:
         """The first row printed for ``stage``; KeyError if there is none."""
-        for row in self.rows:
-            if row.stage == stage:
-                return row
-        raise KeyError(stage)
+        return _first(self.rows, lambda row: row.stage == stage, stage)
 
 
 @attrs.frozen
@@ -429,10 +437,7 @@ class CategoryResults:
 
     def block(self, stage: int) -> StageBlock:
         """The first block printed for ``stage``; KeyError if there is none."""
-        for block in self.blocks:
-            if block.stage == stage:
-                return block
-        raise KeyError(stage)
+        return _first(self.blocks, lambda block: block.stage == stage, stage)
 
 
 @attrs.frozen
@@ -502,18 +507,12 @@ class Article:
     def results(self, category: str) -> CategoryResults:
         """The stage results of ``category`` (any spelling normalise_category accepts)."""
         wanted = normalise_category(category)
-        for results in self.categories:
-            if results.category == wanted:
-                return results
-        raise KeyError(category)
+        return _first(self.categories, lambda results: results.category == wanted, category)
 
     def standings(self, category: str) -> FinalStandings:
         """The final standings of ``category``."""
         wanted = normalise_category(category)
-        for standings in self.final_standings:
-            if standings.category == wanted:
-                return standings
-        raise KeyError(category)
+        return _first(self.final_standings, lambda table: table.category == wanted, category)
 
     def anomalies(self) -> tuple[Anomaly, ...]:
         """Every row anomaly of the article, sorted by line."""
@@ -682,6 +681,10 @@ class _BlockBuilder:
         )
 
 
+_Table = TypeVar("_Table", CategoryResults, FinalStandings)
+"""A table printed once per category."""
+
+
 class _Parser:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
@@ -708,6 +711,10 @@ class _Parser:
         return ArticleError(
             what, where=self.where(line, context), expected=expected, received=received
         )
+
+    def bad_line(self, line: _Line, what: str, context: str, expected: str) -> ArticleError:
+        """The error for ``line``, which is not what ``context`` expects there."""
+        return self.error(line.number, what, context=context, expected=expected, received=line.text)
 
     def clock(self, text: str, line: int, context: str, kind: TimeKind) -> Clock:
         return Clock(text, parse_clock(text, where=self.where(line, context)), kind)
@@ -1044,27 +1051,34 @@ class _Parser:
     # -- stage results
 
     def stage_results(self, section: _Section) -> tuple[CategoryResults, ...]:
+        return self.per_category(section, self.category_results, "stage-results", "===Bikes===")
+
+    def per_category(
+        self, section: _Section, read: Callable[[_Section], _Table], kind: str, example: str
+    ) -> tuple[_Table, ...]:
+        """One ``kind`` table (``stage-results``) per category subsection of ``section``, each
+        read by ``read``: a table outside a category, or a category twice, is an error."""
         preamble, subsections = _subsections(section.body, 3)
         for line in preamble:
             if _is_table_line(line.text):
                 raise self.error(
                     line.number,
-                    "stage-results table outside a category",
-                    expected="a category heading such as '===Bikes===' before the table",
+                    f"{kind} table outside a category",
+                    expected=f"a category heading such as {example!r} before the table",
                     received=line.text,
                 )
-        results = tuple(self.category_results(sub) for sub in subsections)
+        tables = tuple(read(sub) for sub in subsections)
         seen: dict[str, int] = {}
-        for item in results:
-            if item.category in seen:
+        for table in tables:
+            if table.category in seen:
                 raise self.error(
-                    item.line,
-                    "category printed twice in stage results",
-                    expected=f"one table for {item.category!r}",
-                    received=f"another one after line {seen[item.category]}",
+                    table.line,
+                    f"category printed twice in {kind.replace('-', ' ')}",
+                    expected=f"one table for {table.category!r}",
+                    received=f"another one after line {seen[table.category]}",
                 )
-            seen[item.category] = item.line
-        return results
+            seen[table.category] = table.line
+        return tables
 
     _RESULT_HEADER: ClassVar[tuple[str, ...]] = (
         "stage",
@@ -1159,12 +1173,11 @@ class _Parser:
         cells = list(_split_row(line.text))
         texts = [c.text for c in cells]
         if not texts or not texts[0]:
-            raise self.error(
-                line.number,
+            raise self.bad_line(
+                line,
                 "stage-results row starts with an empty cell",
-                context=context,
-                expected="a stage number, a position or a competitor",
-                received=line.text,
+                context,
+                "a stage number, a position or a competitor",
             )
         stage: int | None = None
         index = 0
@@ -1178,29 +1191,26 @@ class _Parser:
             elif _is_text(rest[0]) and not any(rest[1:]):
                 return int(texts[0]), rest[0]
             elif not _is_text(rest[0]):
-                raise self.error(
-                    line.number,
+                raise self.bad_line(
+                    line,
                     "cannot read stage-results row",
-                    context=context,
-                    expected="stage number and position, a position and a competitor, or a "
+                    context,
+                    "stage number and position, a position and a competitor, or a "
                     "stage number and a remark",
-                    received=line.text,
                 )
         elif not _is_text(texts[0]):
-            raise self.error(
-                line.number,
+            raise self.bad_line(
+                line,
                 "cannot read stage-results row",
-                context=context,
-                expected="a stage number, a position or a competitor first",
-                received=line.text,
+                context,
+                "a stage number, a position or a competitor first",
             )
         if stage is None and current_stage is None:
-            raise self.error(
-                line.number,
+            raise self.bad_line(
+                line,
                 "stage-results row before any stage number",
-                context=context,
-                expected="a first row starting with the stage number",
-                received=line.text,
+                context,
+                "a first row starting with the stage number",
             )
 
         anomalies: list[str] = []
@@ -1221,12 +1231,11 @@ class _Parser:
             )
             leftover = [c.text for c in cells[index:] if c.text]
             if leftover:
-                raise self.error(
-                    line.number,
+                raise self.bad_line(
+                    line,
                     "unexpected cells after the general classification",
-                    context=context,
-                    expected="at most Pos, Competitor, Make, Time, Gap",
-                    received=line.text,
+                    context,
+                    "at most Pos, Competitor, Make, Time, Gap",
                 )
         if result.position is None and gc is not None and gc.position is None:
             anomalies.insert(0, "tie row: no position printed in either half")
@@ -1262,12 +1271,8 @@ class _Parser:
             position = int(text_at(index))
             index += 1
         if index >= len(cells) or not _is_text(cells[index].text):
-            raise self.error(
-                line.number,
-                "competitor missing",
-                context=context,
-                expected="a competitor cell (e.g. 'FRA Cyril Despres')",
-                received=line.text,
+            raise self.bad_line(
+                line, "competitor missing", context, "a competitor cell (e.g. 'FRA Cyril Despres')"
             )
         competitor = _clean_competitor(cells[index])
         index += 1
@@ -1280,13 +1285,7 @@ class _Parser:
             index += 1
             anomalies.append(f"{label}: make not printed")
         else:
-            raise self.error(
-                line.number,
-                "make missing",
-                context=context,
-                expected="a make cell after the competitor",
-                received=line.text,
-            )
+            raise self.bad_line(line, "make missing", context, "a make cell after the competitor")
         time: Clock | None = None
         gap: Clock | None = None
         if _is_time(text_at(index)):
@@ -1352,27 +1351,7 @@ class _Parser:
     }
 
     def final_standings(self, section: _Section) -> tuple[FinalStandings, ...]:
-        preamble, subsections = _subsections(section.body, 3)
-        for line in preamble:
-            if _is_table_line(line.text):
-                raise self.error(
-                    line.number,
-                    "final-standings table outside a category",
-                    expected="a category heading such as '===Cars===' before the table",
-                    received=line.text,
-                )
-        tables = tuple(self.standings_table(sub) for sub in subsections)
-        seen: dict[str, int] = {}
-        for table in tables:
-            if table.category in seen:
-                raise self.error(
-                    table.line,
-                    "category printed twice in final standings",
-                    expected=f"one table for {table.category!r}",
-                    received=f"another one after line {seen[table.category]}",
-                )
-            seen[table.category] = table.line
-        return tables
+        return self.per_category(section, self.standings_table, "final-standings", "===Cars===")
 
     def standings_table(self, section: _Section) -> FinalStandings:
         category = normalise_category(section.heading)
@@ -1429,12 +1408,8 @@ class _Parser:
     ) -> StandingRow:
         cells = _split_row(line.text)
         if len(cells) != width:
-            raise self.error(
-                line.number,
-                "final-standings row does not match the header",
-                context=context,
-                expected=f"{width} cells",
-                received=line.text,
+            raise self.bad_line(
+                line, "final-standings row does not match the header", context, f"{width} cells"
             )
         anomalies: list[str] = []
         position_text = cells[index["position"]].text

@@ -726,11 +726,37 @@ class _Planter:
         if stage is not None:
             self.touched.add((category, stage))
 
-    def _gc_copied(self, category: str) -> bool:
+    def _record_time(
+        self,
+        kind: str,
+        category: str,
+        table: str,
+        stage: int,
+        row: int,
+        field: str,
+        printed: str,
+        true: str,
+    ) -> None:
+        """Record an error in a time or gap: ``printed`` instead of the ``true`` clock text."""
+        self._record(
+            kind, category, table, stage, row, field, printed, format_time(parse_clock(true))
+        )
+
+    def _record_drop(
+        self, kind: str, category: str, table: str, stage: int, row: int, printed: str
+    ) -> None:
+        """Record a row the importer must drop (its printed time ``printed``)."""
+        self._record(kind, category, table, stage, row, "row", printed, "drop")
+
+    def _shuffled_blocks(self, category: str) -> list[_Block]:
+        """The counted stage blocks of ``category``, in a random order."""
         blocks = self.counted_blocks(category)
-        previous = {b.stage: b for b in self.p.blocks[category]}
         self.rng.shuffle(blocks)
-        for block in blocks:
+        return blocks
+
+    def _gc_copied(self, category: str) -> bool:
+        previous = {b.stage: b for b in self.p.blocks[category]}
+        for block in self._shuffled_blocks(category):
             counted = self.sim.counted(category)
             earlier = [s for s in counted if s < block.stage]
             if not earlier or len(block.gc) < 3 or any(h.position is None for h in block.gc):
@@ -745,23 +771,14 @@ class _Planter:
                     continue  # the whole row would repeat the stage before's: another error
                 true = half.time
                 half.time = old.time
-                self._record(
-                    "gc-copied",
-                    category,
-                    "gc",
-                    block.stage,
-                    index + 1,
-                    "time",
-                    old.time,
-                    format_time(parse_clock(true)),
+                self._record_time(
+                    "gc-copied", category, "gc", block.stage, index + 1, "time", old.time, true
                 )
                 return True
         return False
 
     def _gap_typo(self, category: str) -> bool:
-        blocks = self.counted_blocks(category)
-        self.rng.shuffle(blocks)
-        for block in blocks:
+        for block in self._shuffled_blocks(category):
             table = self.rng.choice(["stage", "gc"])
             halves = block.results if table == "stage" else block.gc
             rows = [i for i, h in enumerate(halves) if i > 0 and h.gap is not None]
@@ -775,23 +792,14 @@ class _Planter:
                 continue
             true = half.gap
             half.gap = typo
-            self._record(
-                "gap-typo",
-                category,
-                table,
-                block.stage,
-                index + 1,
-                "gap",
-                typo,
-                format_time(parse_clock(true)),
+            self._record_time(
+                "gap-typo", category, table, block.stage, index + 1, "gap", typo, true
             )
             return True
         return False
 
     def _winner_time(self, category: str) -> bool:
-        blocks = self.counted_blocks(category)
-        self.rng.shuffle(blocks)
-        for block in blocks:
+        for block in self._shuffled_blocks(category):
             halves = block.results
             if len(halves) < 3 or any(h.position is None or h.gap is None for h in halves[1:]):
                 continue
@@ -802,24 +810,13 @@ class _Planter:
                 continue
             true = winner.time
             winner.time = typo
-            self._record(
-                "winner-time",
-                category,
-                "stage",
-                block.stage,
-                1,
-                "time",
-                typo,
-                format_time(parse_clock(true)),
-            )
+            self._record_time("winner-time", category, "stage", block.stage, 1, "time", typo, true)
             return True
         return False
 
     def _row_from_stage_before(self, category: str) -> bool:
-        blocks = self.counted_blocks(category)
-        self.rng.shuffle(blocks)
         by_stage = {b.stage: b for b in self.p.blocks[category]}
-        for block in blocks:
+        for block in self._shuffled_blocks(category):
             earlier = [s for s in by_stage if s < block.stage and by_stage[s].results]
             if not earlier:
                 continue
@@ -838,24 +835,20 @@ class _Planter:
                 if index + 1 < len(block.results) and block.results[index + 1].position is None:
                     continue
                 block.results[index] = _Half(old.crew, new.position, old.time, old.gap)
-                self._record(
+                self._record_drop(
                     "row-from-stage-before",
                     category,
                     "stage",
                     block.stage,
                     index + 1,
-                    "row",
                     old.time or "",
-                    "drop",
                 )
                 return True
         return False
 
     def _row_from_row_below(self, category: str) -> bool:
-        blocks = self.counted_blocks(category)
-        self.rng.shuffle(blocks)
         counted = self.sim.counted(category)
-        for block in blocks:
+        for block in self._shuffled_blocks(category):
             if len(block.gc) < 3 or any(h.position is None for h in block.gc):
                 continue
             second, third = block.gc[1], block.gc[2]
@@ -869,15 +862,8 @@ class _Planter:
             if second.time == third.time:
                 continue
             block.gc[1] = _Half(second.crew, second.position, third.time, third.gap)
-            self._record(
-                "row-from-row-below",
-                category,
-                "gc",
-                block.stage,
-                2,
-                "row",
-                third.time or "",
-                "drop",
+            self._record_drop(
+                "row-from-row-below", category, "gc", block.stage, 2, third.time or ""
             )
             return True
         return False

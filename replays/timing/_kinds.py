@@ -11,8 +11,8 @@ from __future__ import annotations
 import abc
 import contextlib
 import re
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import attrs
 
@@ -95,6 +95,11 @@ class _Cells:
             raise self.refuse(
                 row, named, error.what, error.expected or "", error.received
             ) from None
+
+    def placed(self, row: Row, event_type: Callable[..., Event], **fields: Any) -> Placed:
+        """The event of ``event_type`` with ``fields`` that ``row`` gives, from this file and
+        line (its provenance), placed at the row."""
+        return Placed(event_type(**fields, provenance=self.provenance(row)), row.line)
 
     def provenance(self, row: Row) -> Provenance:
         """Where a row's facts come from: recorded by the official, from this file and line."""
@@ -275,7 +280,9 @@ class Entries(SheetKind):
                 )
             crew = self._crew(cells, row)
             with cells.at(row, None, _ENTRY_FIELDS):
-                event = EntryRegistered(
+                placed = cells.placed(
+                    row,
+                    EntryRegistered,
                     entry_id=entry_id,
                     category=category,
                     number=number,
@@ -283,9 +290,8 @@ class Entries(SheetKind):
                     make=cells.optional(row, "make"),
                     entrant=cells.optional(row, "entrant"),
                     entry_class=cells.optional(row, "class"),
-                    provenance=cells.provenance(row),
                 )
-            out.append(Placed(event, row.line))
+            out.append(placed)
         return out
 
     @staticmethod
@@ -403,15 +409,13 @@ class Results(SheetKind):
             if status:
                 with cells.at(row, "reason"):
                     retirements.append(
-                        Placed(
-                            EntryRetired(
-                                entry_id=entry.entry_id,
-                                stage=stage,
-                                reason=reason or status,
-                                excluded=_STATUSES[status],
-                                provenance=cells.provenance(row),
-                            ),
-                            row.line,
+                        cells.placed(
+                            row,
+                            EntryRetired,
+                            entry_id=entry.entry_id,
+                            stage=stage,
+                            reason=reason or status,
+                            excluded=_STATUSES[status],
                         )
                     )
             else:
@@ -426,30 +430,26 @@ class Results(SheetKind):
                         f"{row.get('time')} (recorded: {format_time(fold.result_time(held))})",
                     )
                 results.append(
-                    Placed(
-                        StageResultRecorded(
-                            entry_id=entry.entry_id,
-                            stage=stage,
-                            time_ms=time_ms,
-                            provenance=cells.provenance(row),
-                        ),
-                        row.line,
+                    cells.placed(
+                        row,
+                        StageResultRecorded,
+                        entry_id=entry.entry_id,
+                        stage=stage,
+                        time_ms=time_ms,
                     )
                 )
             if penalty is not None:
                 amount, penalty_reason = penalty
                 with cells.at(row, "penalty_reason"):
                     penalties.append(
-                        Placed(
-                            PenaltyImposed(
-                                penalty_id=penalty_ids.next(),
-                                entry_id=entry.entry_id,
-                                stage=stage,
-                                amount_ms=amount,
-                                reason=penalty_reason,
-                                provenance=cells.provenance(row),
-                            ),
-                            row.line,
+                        cells.placed(
+                            row,
+                            PenaltyImposed,
+                            penalty_id=penalty_ids.next(),
+                            entry_id=entry.entry_id,
+                            stage=stage,
+                            amount_ms=amount,
+                            reason=penalty_reason,
                         )
                     )
         return corrections if cells.request.corrections else results + penalties + retirements
@@ -531,15 +531,13 @@ class Results(SheetKind):
         time_ms = cells.time(row, "time")
         if time_ms == fold.result_time(held):
             return None
-        return Placed(
-            ResultCorrected(
-                entry_id=entry.entry_id,
-                stage=stage,
-                time_ms=time_ms,
-                reason=f"corrected sheet {cells.name}",
-                provenance=cells.provenance(row),
-            ),
-            row.line,
+        return cells.placed(
+            row,
+            ResultCorrected,
+            entry_id=entry.entry_id,
+            stage=stage,
+            time_ms=time_ms,
+            reason=f"corrected sheet {cells.name}",
         )
 
 
@@ -596,15 +594,13 @@ class Waypoints(SheetKind):
                     row.get("time"),
                 )
             out.append(
-                Placed(
-                    WaypointRecorded(
-                        entry_id=entry.entry_id,
-                        stage=stage,
-                        waypoint=waypoint,
-                        time_ms=time_ms,
-                        provenance=cells.provenance(row),
-                    ),
-                    row.line,
+                cells.placed(
+                    row,
+                    WaypointRecorded,
+                    entry_id=entry.entry_id,
+                    stage=stage,
+                    waypoint=waypoint,
+                    time_ms=time_ms,
                 )
             )
         return out
