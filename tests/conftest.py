@@ -28,6 +28,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def dakar_2004_page() -> str:
+    """The report of dakar-2004, every category (built once per test process)."""
+    from rally_standings.outputs.report import build_report
+    from rally_standings.replays import load
+
+    return build_report(load("dakar-2004"))
+
+
+@pytest.fixture(scope="session")
+def what_if_page() -> str:
+    """The report of dakar-2004 with the what-if the report tests draw: a one-hour penalty
+    for Peterhansel at stage 5, and his assistance penalty rescinded (built once per test
+    process)."""
+    from rally_standings.outputs.report import Hypothesis, build_report
+    from rally_standings.replays import load
+
+    hour = Hypothesis(
+        penalties=("Peterhansel@5=+1:00:00",), rescind=("2004-cars-peterhansel-assistance",)
+    )
+    return build_report(load("dakar-2004"), hypothesis=hour)
+
+
 @pytest.fixture
 def rally_log(tmp_path: Path) -> Path:
     """A fresh log: rally, stages 1 (prologue) to 4, cars 200-203, no results yet."""

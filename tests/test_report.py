@@ -12,25 +12,12 @@ from rally_standings.app._cli import main
 from rally_standings.engine._standings import Row
 from rally_standings.events import format_gap, format_time
 from rally_standings.outputs import Move, move
-from rally_standings.outputs.report import Hypothesis, build_report, chart_series
+from rally_standings.outputs.report import build_report, chart_series
 from rally_standings.replays import load
 from tests.helpers import Node, parse_html, python_c, table_records, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-
-
-PETERHANSEL_HOUR = Hypothesis(
-    penalties=("Peterhansel@5=+1:00:00",), rescind=("2004-cars-peterhansel-assistance",)
-)
-"""The what-if the report tests draw: a one-hour penalty for Peterhansel at stage 5, and his
-assistance penalty rescinded."""
-
-
-@pytest.fixture(scope="module")
-def dakar_2004_page() -> str:
-    """The report of dakar-2004, every category."""
-    return build_report(load("dakar-2004"))
 
 
 @pytest.fixture(scope="module")
@@ -264,10 +251,9 @@ def test_move_kinds() -> None:
     assert move(_row(4, certain=False), _row(2)).text == "?"
 
 
-def test_what_if_page_shows_masuoka_first() -> None:
+def test_what_if_page_shows_masuoka_first(what_if_page: str) -> None:
     """The what-if page ranks Masuoka first in the hypothesis, beside the actual standings."""
-    page = build_report(load("dakar-2004"), hypothesis=PETERHANSEL_HOUR)
-    dom = parse_html(page)
+    dom = parse_html(what_if_page)
     section = dom.by_id("cars")
     assert "The lead changes after stage 17: No. 201 Hiroshi Masuoka would lead by 0:05:36" in (
         section.text()
@@ -392,10 +378,10 @@ def _without_svg(page: str) -> str:
     return re.sub(r"<svg.*?</svg>", "<svg/>", page, flags=re.S)
 
 
-def test_docs_sample_report_is_current() -> None:
+def test_docs_sample_report_is_current(dakar_2004_page: str) -> None:
     """docs/dakar-2004.html is what `standings report dakar-2004` writes today (charts aside)."""
     shipped = (DOCS / "dakar-2004.html").read_text(encoding="utf-8")
-    assert _without_svg(shipped) == _without_svg(build_report(load("dakar-2004")))
+    assert _without_svg(shipped) == _without_svg(dakar_2004_page)
     assert shipped.count("<svg") == 12  # each chart wide and narrow
 
 
@@ -471,17 +457,16 @@ def test_sources_are_named_by_the_article_and_records_in_words(dakar_2004_dom: N
     assert "won by No. 12 David Frétigné" in dakar_2004_dom.by_id("bikes-stage-3").text()
 
 
-def test_hypothetical_events_have_no_record_number() -> None:
+def test_hypothetical_events_have_no_record_number(what_if_page: str) -> None:
     """In a what-if page, hypothetical penalties and rescissions are not given real seqs."""
-    page = build_report(load("dakar-2004"), hypothesis=PETERHANSEL_HOUR)
-    timeline = parse_html(page).by_id("cars").find("ol", cls="timeline")[0]
+    timeline = parse_html(what_if_page).by_id("cars").find("ol", cls="timeline")[0]
     texts = [li.text() for li in timeline.find("li")]
     rescinded = next(t for t in texts if "Rescinded" in t)
     assert "Rescinded (hypothetical): hypothetical rescission" in rescinded
     imposed = next(t for t in texts if "+1:00:00" in t)
     assert "a hypothetical event (not in the log)" in imposed
-    assert "#322" not in page
-    assert "#323" not in page
+    assert "#322" not in what_if_page
+    assert "#323" not in what_if_page
 
 
 def test_charts_draw_only_known_positions_with_tooltips(dakar_2004_page: str) -> None:
