@@ -45,7 +45,7 @@ __all__ = [
     "write_checkpoint",
 ]
 
-FORMAT = 2
+FORMAT = 3
 _GROUPS = ("rally", "entries", "stages", "cancellations", "penalties", "retirements", "coverage")
 
 
@@ -94,6 +94,8 @@ def write_checkpoint(log: Path, fold: Fold, offset: int) -> bool:
         "penalties": [[seq, rescinded, reason] for _, seq, rescinded, reason in data["penalties"]],
         "retirements": [seq for _, seq in data["retirements"]],
         "results": data["results"],
+        "ending": data["ending"],
+        "latest": data["latest"],
         "corrections": [
             [result, seq, time_ms, reason, _provenance(provenance)]
             for result, seq, time_ms, reason, provenance in data["corrections"]
@@ -198,7 +200,7 @@ def read_checkpoint(
 
 def _restore(body: dict[str, Any], last_seq: int) -> Fold:
     frame = decode_frame(body["events"])
-    events = [event for run in frame.runs for event in frame.run_events(run)]
+    events = [event for run in frame.runs for event in frame.run_events(run, vouched=True)]
     grouped: dict[str, list[Any]] = {}
     start = 0
     for name, count in zip(_GROUPS, body["counts"], strict=True):
@@ -228,6 +230,8 @@ def _restore(body: dict[str, Any], last_seq: int) -> Fold:
         "retirements": list(zip(grouped["retirements"], body["retirements"], strict=True)),
         "coverage": grouped["coverage"],
         "results": body["results"],
+        "ending": [tuple(item) for item in body["ending"]],
+        "latest": body["latest"],
         "corrections": [
             (result, seq, time_ms, reason, provenance(prov))
             for result, seq, time_ms, reason, prov in body["corrections"]

@@ -314,6 +314,9 @@ class Fold:
         self._split_store: dict[tuple[int, int], Splits] = {}
         self._unread_splits: dict[str, Any] | None = None
         """A checkpoint's splits, read into ``_splits`` only when something asks for them."""
+        self._splits_shared = False
+        """The splits are shared with a copy (no hypothesis records a split): whichever of
+        the two records one first copies them (``_own_splits``)."""
         self._provenances: list[Provenance] = []
         self._provenance_index: dict[Provenance, int] = {}
         self._running: dict[int, frozenset[int]] = {}
@@ -333,6 +336,12 @@ class Fold:
     def _splits(self, value: dict[tuple[int, int], Splits]) -> None:
         self._split_store = value
         self._unread_splits = None
+
+    def _own_splits(self) -> None:
+        """Before recording a split: this fold's own copy of splits it shares with another."""
+        if self._splits_shared:
+            self._split_store = {key: value.copy() for key, value in self._splits.items()}
+            self._splits_shared = False
 
     def _read_splits(self) -> None:
         data, self._unread_splits = self._unread_splits, None
@@ -736,8 +745,10 @@ class Fold:
         other._latest = dict(self._latest)
         if self._unread_splits is not None:  # not read yet: the copy reads them if it must
             other._split_store, other._unread_splits = {}, self._unread_splits
-        else:
-            other._splits = {key: value.copy() for key, value in self._split_store.items()}
+            other._splits_shared = False
+        else:  # shared until one of the two records a split (a what-if never does)
+            other._split_store, other._unread_splits = self._split_store, None
+            other._splits_shared = self._splits_shared = True
         other._provenances = list(self._provenances)
         other._provenance_index = dict(self._provenance_index)
         other._running = dict(self._running)
@@ -840,6 +851,11 @@ class Fold:
         unread = self._unread_splits
         items = [] if unread is not None else list(self._splits.items())
         return {
+            "ending": [
+                [category, stage, pack_ints(list(results)), pack_ints(list(results.values()))]
+                for (category, stage), results in self._ending.items()
+            ],
+            "latest": [pack_ints(list(self._latest)), pack_ints(list(self._latest.values()))],
             "last_seq": self._last_seq,
             "rally": self._rally,
             "entries": list(self._entries),
@@ -893,17 +909,12 @@ class Fold:
             fold._cancellations[(event.stage, category)] = CancellationState(category, event, seq)
         for name in _COLUMNS:
             getattr(fold, name).extend(unpack_ints(data["results"][name]))
-        categories = [entry.category for entry in fold._entries]
-        entries, stages, latest = fold._r_entry, fold._r_stage, fold._latest
-        for result, (entry, stage) in enumerate(zip(entries, stages, strict=True)):
-            key = (categories[entry], stage)
-            ending = fold._ending.get(key)
-            if ending is None:
-                ending = fold._ending[key] = {}
-            ending[entry] = result
-            if latest.get(entry, -1) < stage:
-                latest[entry] = stage
-        fold._last_result_stage = max(stages, default=-1)
+        for category, stage, entries, results in data["ending"]:  # the indexes, as they were
+            fold._ending[(category, stage)] = dict(
+                zip(unpack_ints(entries), unpack_ints(results), strict=True)
+            )
+        fold._latest = dict(zip(*map(unpack_ints, data["latest"]), strict=True))
+        fold._last_result_stage = max(fold._r_stage, default=-1)
         for result, seq, time_ms, reason, provenance in data["corrections"]:
             fold._corrections[result] = (
                 *fold._corrections.get(result, ()),
@@ -1097,6 +1108,7 @@ class Fold:
         waypoints = run.column("waypoint")
         if stage is None or not all_positive(times_column) or not all_positive(waypoints):
             return False
+        self._own_splits()
         entries = self._entry_indexes(run.column("entry_id"))
         if entries is None or not self._may_time(stage, entries):
             return False
@@ -1630,7 +1642,11 @@ class Fold:
                     expected="a stage that is not cancelled",
                     received=event.stage,
                 )
-            for result in range(len(self._r_entry)):
+            spanning = (  # combined results over the stage: through it, or ending at it
+                *self._spanned.get(event.stage, _EMPTY_DICT).values(),
+                *self._ending.get((category, event.stage), _EMPTY_DICT).values(),
+            )
+            for result in spanning:
                 first, last = self._r_first[result], self._r_stage[result]
                 if (
                     first != last
@@ -1702,6 +1718,7 @@ class Fold:
         scheduled = self._require_stage(event, seq, event.stage)
         self._require_timed(event, seq, scheduled, self._entries[entry].category)
         self._require_running(event, seq, entry, event.stage)
+        self._own_splits()
         splits = self._splits.get((event.stage, event.waypoint))
         if splits is not None and entry in splits.seen:
             raise _violation(

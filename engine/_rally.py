@@ -383,12 +383,24 @@ class Rally:
             accumulator = Accumulator(self._fold, category, cache.ranking)
             if cache.accumulator is None:
                 cache.accumulator = accumulator
+        kept = accumulator is cache.accumulator
+        before = [s for s in gc_stages(self._fold, category) if s < stage]
+        previous = before[-1] if before and kept and before[-1] not in cache.standings else None
         for number in self._fold.stage_numbers():
             if accumulator.stage is not None and number <= accumulator.stage:
                 continue
             if number > stage:
                 break
             accumulator.advance(number)
+            if number == previous:  # kept on the way: the moves of ``stage`` count from it
+                cache.standings[number] = Standings(
+                    self._fold,
+                    category,
+                    number,
+                    accumulator.keys(),
+                    accumulator.awards,
+                    cache.ranking,
+                )
         standing = Standings(
             self._fold, category, stage, accumulator.keys(), accumulator.awards, cache.ranking
         )

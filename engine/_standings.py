@@ -208,6 +208,13 @@ class Ranking:
     )
     """One ``Unclassified`` per entry and reason, shared by every stage's standings (a
     crew retired at stage 3 is not classified after each of the 197 stages that follow)."""
+    _ids: list[str] = attrs.field(factory=list, eq=False, repr=False, alias="_ids")
+
+    def entry_ids(self, fold: Fold) -> list[str]:
+        """The entry id of each rank (made once: a registered entry's id never changes)."""
+        if len(self._ids) != len(self.by_rank):
+            self._ids[:] = [fold.entry_at(index).entry_id for index in self.by_rank]
+        return self._ids
 
     def unclassified(self, fold: Fold, index: int, after: int) -> Unclassified:
         """Why entry ``index`` is not classified after stage ``after``, as one shared object."""
@@ -512,18 +519,19 @@ class Standings:
         """The classification as plain tuples: (entry id, time, position, position certain).
 
         The same figures as ``rows``, without building a row object per entry
-        (for analysis, export and comparisons over many stages).
+        (for analysis, export and comparisons over many stages): one pass over the
+        keys, equal times sharing a position as ``shared_positions`` says.
         """
-        fold, known = self._fold, self.known_rows
-        return [
-            (
-                fold.entry_at(entry_index).entry_id,
-                time_ms,
-                position,
-                known is None or position <= known,
-            )
-            for entry_index, time_ms, position in shared_positions(self.ordered())
-        ]
+        width, awards, known = self._ranking.width, self._awards, self.known_rows
+        ids = self._ranking.entry_ids(self._fold)
+        out: list[tuple[str, int, int, bool]] = []
+        previous, position = None, 0
+        for index, key in enumerate(self._keys, 1):
+            total, rank = divmod(key, width)
+            if total != previous:
+                previous, position = total, index
+            out.append((ids[rank], total + awards, position, known is None or position <= known))
+        return out
 
     def _overall(self, key: int) -> int:
         """The position in the whole category of the row with ``key`` (ties shared)."""

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from rally_standings import events
-from rally_standings.engine import Recorder, create_log
+from rally_standings.engine import Recorder, checkpoint_path, create_log
 
 __all__ = [
     "MAX_ENTRIES",
@@ -271,10 +271,21 @@ def write_synth(
 
     The log is built under a temporary name and moved into place once whole, so a
     synth that fails or is killed leaves no partial log at ``path``; an existing file
-    there is refused unless ``replace``.
+    there is refused unless ``replace``. Its checkpoint, written as a recorder's is,
+    follows it into place (a checkpoint vouches for bytes, not for a name), so the
+    first reader need not fold it all.
     """
-    with events.building(path, replace=replace) as temporary:
-        return _write_synth(temporary, spec, batch=batch, progress=progress)
+    built: Path | None = None
+    try:
+        with events.building(path, replace=replace) as temporary:
+            built = temporary
+            count = _write_synth(temporary, spec, batch=batch, progress=progress)
+        if checkpoint_path(temporary).exists():  # a small log has none (a recorder's rule)
+            os.replace(checkpoint_path(temporary), checkpoint_path(path))
+        return count
+    finally:
+        if built is not None:
+            checkpoint_path(built).unlink(missing_ok=True)
 
 
 def _write_synth(
@@ -292,7 +303,7 @@ def _write_synth(
     )
     count = 1
     pending: list[events.Event] = []
-    with Recorder(target, checkpoint_lag=None) as recorder:  # none beside a temporary name
+    with Recorder(target) as recorder:  # its checkpoint is moved beside the log with it
         for event in synth_events(spec):
             pending.append(event)
             if len(pending) >= batch:

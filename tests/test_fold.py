@@ -313,7 +313,8 @@ def test_generated_logs_exercise_the_rules(records: list[events.Record]) -> None
 
 @given(st.data())
 def test_copy_is_independent_and_equal(data: st.DataObject) -> None:
-    """Fold.copy() equals the fold, and folding more into the copy leaves the original as it was."""
+    """Fold.copy() equals the fold, and folding more into the copy leaves the original as it
+    was, and the other way round (splits, shared until one side records one, included)."""
     records = data.draw(rally_records())
     cut = data.draw(st.integers(min_value=1, max_value=len(records)))
     fold = Fold().apply_all(records[:cut])
@@ -323,6 +324,10 @@ def test_copy_is_independent_and_equal(data: st.DataObject) -> None:
     copy.apply_all(records[cut:])
     assert fold.snapshot() == before
     assert copy.snapshot() == Fold().apply_all(records).snapshot()
+    other = fold.copy()
+    fold.apply_all(records[cut:])
+    assert other.snapshot() == before
+    assert fold.snapshot() == copy.snapshot()
 
 
 # ---------------------------------------------------------------------- bulk = per event

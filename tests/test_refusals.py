@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from rally_standings.engine import CHECKPOINT_LAG, Recorder
+from rally_standings.engine._checkpoint import peek_checkpoint
 from rally_standings.events import (
     LogReplacedError,
     PenaltyImposed,
@@ -379,13 +380,20 @@ def test_synth_refuses_an_existing_file_and_writes_atomically(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.rallylog"]
 
 
-def test_synth_leaves_nothing_but_the_log(tmp_path: Path) -> None:
+def test_synth_leaves_the_log_and_its_checkpoint_only(tmp_path: Path) -> None:
     """A synth written in many appends (more than a recorder's checkpoint lag) leaves the
-    log alone: no checkpoint beside the temporary name it was built under."""
+    log and its checkpoint, which a reader uses, and nothing beside the temporary name it
+    was built under."""
     out = tmp_path / "many.rallylog"
     write_synth(out, SynthSpec(entries=40, stages=3, waypoints=3), batch=10)
     assert len(scan_file(out).frames) > CHECKPOINT_LAG
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.rallylog"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "many.rallylog",
+        "many.rallylog.checkpoint",
+    ]
+    checkpoint = peek_checkpoint(out)
+    assert checkpoint is not None
+    assert scan_file(out, trusted=checkpoint.trusted).trusted == len(scan_file(out).ends)
 
 
 def test_a_killed_synth_leaves_no_log(tmp_path: Path) -> None:
