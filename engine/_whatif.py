@@ -17,6 +17,7 @@ each event that moved it.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -221,23 +222,32 @@ def _who(number: str | None, crew: tuple[Person, ...]) -> str:
     return f"No. {number} {crew[0].name}" if number else crew[0].name
 
 
-def _leaders(standings: Standings) -> list[Row]:
-    """The rows sharing first place (one, or several tied)."""
-    return [row for row in standings.rows if row.position == 1]
-
-
 @attrs.frozen
 class WhatIf:
     """The standings after a stage with and without the hypothetical events."""
 
     actual: Standings
     hypothetical: Standings
-    rows: tuple[WhatIfRow, ...]
     events: tuple[Event, ...]
     labels: tuple[str, ...] = ()
     """The hypothetical events in words (``+1:00:00 penalty for No. 203 … at stage 5``)."""
     note: str | None = None
     """Said when the hypothesis cannot change the standings shown (and why)."""
+
+    @functools.cached_property
+    def rows(self) -> tuple[WhatIfRow, ...]:
+        """Each hypothetical row beside the entry's actual standing (built when first asked:
+        ``--all-stages`` reads only who leads after each stage)."""
+        real = {row.entry_id: row for row in self.actual.rows}
+        return tuple(
+            WhatIfRow(
+                row=row,
+                actual_position=real[row.entry_id].position if row.entry_id in real else None,
+                actual_time_ms=real[row.entry_id].time_ms if row.entry_id in real else None,
+                actual_gap_ms=real[row.entry_id].gap_ms if row.entry_id in real else None,
+            )
+            for row in self.hypothetical.rows
+        )
 
     def of_class(self, entry_class: str | None) -> WhatIf:
         """The same comparison within one class: positions 1…n of the class, on both sides."""
@@ -254,8 +264,8 @@ class WhatIf:
     @property
     def leader_changed(self) -> bool:
         """Whether someone else leads (or the lead is shared differently) in the hypothesis."""
-        real = [row.entry_id for row in _leaders(self.actual)]
-        imagined = [row.entry_id for row in _leaders(self.hypothetical)]
+        real = [row.entry_id for row in self.actual.leaders()]
+        imagined = [row.entry_id for row in self.hypothetical.leaders()]
         return real != imagined
 
     @property
@@ -264,8 +274,8 @@ class WhatIf:
         after = f"after stage {self.hypothetical.after_stage}"
         if self.note is not None:
             return self.note
-        imagined = _leaders(self.hypothetical)
-        real = _leaders(self.actual)
+        imagined = self.hypothetical.leaders()
+        real = self.actual.leaders()
         if not imagined:
             return f"No entry would be classified {after}."
         if len(imagined) > 1:
@@ -275,8 +285,8 @@ class WhatIf:
         name = _who(imagined[0].number, imagined[0].crew)
         if not real:
             return f"{name} would lead {after}."
-        rows = self.hypothetical.rows
-        margin = f" by {format_time(rows[1].gap_ms or 0)}" if len(rows) > 1 else ""
+        second = self.hypothetical.runner_up()
+        margin = f" by {format_time(second.gap_ms or 0)}" if second is not None else ""
         if not self.leader_changed:
             return f"The leader does not change {after}: {name} still leads{margin}."
         if len(real) > 1:
@@ -336,20 +346,9 @@ def _compare(
     labels: Sequence[str],
     note: str | None = None,
 ) -> WhatIf:
-    real = {row.entry_id: row for row in actual.rows}
-    rows = tuple(
-        WhatIfRow(
-            row=row,
-            actual_position=real[row.entry_id].position if row.entry_id in real else None,
-            actual_time_ms=real[row.entry_id].time_ms if row.entry_id in real else None,
-            actual_gap_ms=real[row.entry_id].gap_ms if row.entry_id in real else None,
-        )
-        for row in hypothetical.rows
-    )
     return WhatIf(
         actual=actual,
         hypothetical=hypothetical,
-        rows=rows,
         events=tuple(events),
         labels=tuple(labels),
         note=note,

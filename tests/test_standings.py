@@ -326,7 +326,8 @@ def test_every_way_of_computing_a_gc_equals_the_reference(records: list[Record])
     """One stage, every stage and a rally's cache all give the rules' answer, parts included.
 
     The reference (tests/reference.py) works from the records alone; the sum of
-    each row's components is its time.
+    each row's components is its time; the leaders and the runner-up, built alone,
+    are the first rows of the whole table.
     """
     rally = Rally(records)
     for category in rally.categories:
@@ -343,6 +344,11 @@ def test_every_way_of_computing_a_gc_equals_the_reference(records: list[Record])
             )
             for row in every.rows:
                 assert sum(part.time_ms for part in row.components) == row.time_ms
+            fresh = standings_after(rally.fold, category, stage)  # its rows not yet built
+            assert fresh.leaders() == tuple(r for r in every.rows if r.position == 1)
+            assert fresh.runner_up() == (every.rows[1] if len(every.rows) > 1 else None)
+            assert fresh.leaders() == every.leaders()
+            assert fresh.runner_up() == every.runner_up()
 
 
 def test_unclassified_statuses_tell_out_of_the_rally_from_not_documented() -> None:
