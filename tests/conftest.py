@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.helpers import start_rally
+from tests import helpers
+from tests.helpers import shared_text, start_rally
 
 # Properties here fold logs, write files and start processes: how long an example takes
 # depends on the machine's load, never on the code's correctness, so no deadline.
@@ -17,6 +18,10 @@ settings.load_profile("rally")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="run long trials too")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    helpers.THOROUGH = bool(config.getoption("--run-slow"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -29,26 +34,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def dakar_2004_page() -> str:
-    """The report of dakar-2004, every category (built once per test process)."""
+def dakar_2004_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The report of dakar-2004, every category (built once per test run)."""
     from rally_standings.outputs.report import build_report
     from rally_standings.replays import load
 
-    return build_report(load("dakar-2004"))
+    return shared_text(
+        tmp_path_factory, "dakar-2004.html", lambda: build_report(load("dakar-2004"))
+    )
 
 
 @pytest.fixture(scope="session")
-def what_if_page() -> str:
+def what_if_page(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The report of dakar-2004 with the what-if the report tests draw: a one-hour penalty
     for Peterhansel at stage 5, and his assistance penalty rescinded (built once per test
-    process)."""
+    run)."""
     from rally_standings.outputs.report import Hypothesis, build_report
     from rally_standings.replays import load
 
     hour = Hypothesis(
         penalties=("Peterhansel@5=+1:00:00",), rescind=("2004-cars-peterhansel-assistance",)
     )
-    return build_report(load("dakar-2004"), hypothesis=hour)
+    return shared_text(
+        tmp_path_factory,
+        "dakar-2004-what-if.html",
+        lambda: build_report(load("dakar-2004"), hypothesis=hour),
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -12,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,36 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
     reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
 )
 """The mark (``pytestmark``) of a module whose tests need ``CHROMIUM``."""
+
+
+THOROUGH = False
+"""Set by conftest under ``--run-slow``: the properties draw ten times their examples."""
+
+
+def examples(default: int) -> int:
+    """How many examples a costly property draws: ``default`` in the quick run (under a
+    minute on two cores), ten times as many under ``--run-slow``."""
+    return default * 10 if THOROUGH else default
+
+
+def shared_text(factory: pytest.TempPathFactory, name: str, build: Callable[[], str]) -> str:
+    """``build()``, computed once per test run and shared by every xdist worker.
+
+    The pytest-xdist way: the workers' temporary folders share a parent for the
+    run; the first worker to take the lock builds the text and leaves it there,
+    the others read it. Run without xdist, the parent is the run's own folder.
+    """
+    folder = factory.getbasetemp().parent
+    kept = folder / f"shared-{name}"
+    with open(folder / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not kept.is_file():
+            text = build()
+            temporary = kept.with_suffix(".partial")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(kept)
+            return text
+        return kept.read_text(encoding="utf-8")
 
 
 def start_rally(path: Path, *, stages: int = 4) -> Path:

@@ -15,6 +15,7 @@ from rally_standings import events
 from rally_standings.engine import Fold, Rally, Recorder
 from rally_standings.engine._standings import gc_stages
 from rally_standings.outputs import to_data
+from tests.helpers import examples
 from tests.strategies import rally_records
 
 MIN = 60_000
@@ -368,7 +369,7 @@ def _runs(draw: st.DrawFn) -> list[events.Record]:
     return records + [events.Record(len(records) + 1 + i, e) for i, e in enumerate(batch)]
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(100))
 @given(_runs())
 def test_bulk_frame_fold_equals_the_handlers(records: list[events.Record]) -> None:
     """Folding a frame (runs of results and splits in bulk) equals applying each record.
@@ -393,7 +394,7 @@ def test_bulk_frame_fold_equals_the_handlers(records: list[events.Record]) -> No
     assert bulk.snapshot() == single.snapshot()
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(50))
 @given(st.data())
 def test_a_refused_batch_leaves_the_fold_as_it_was(data: st.DataObject) -> None:
     """A batch refused part-way (a rule, a malformed item) is undone whole: same snapshot."""

@@ -25,6 +25,7 @@ from rally_standings.events import (
 )
 from rally_standings.outputs import to_data
 from rally_standings.replays import load
+from tests.helpers import examples
 from tests.reference import (
     ReferenceRow,
     reference_gc,
@@ -320,7 +321,7 @@ def _as_reference(standings: Standings) -> list[ReferenceRow]:
     ]
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(80))
 @given(rally_records())
 def test_every_way_of_computing_a_gc_equals_the_reference(records: list[Record]) -> None:
     """One stage, every stage and a rally's cache all give the rules' answer, parts included.
@@ -373,7 +374,7 @@ def test_unclassified_statuses_tell_out_of_the_rally_from_not_documented() -> No
     ]
 
 
-@settings(max_examples=120)
+@settings(max_examples=examples(60))
 @given(st.data())
 def test_standings_kept_up_to_date_equal_the_reference_after_every_append(
     data: st.DataObject,
