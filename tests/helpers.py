@@ -150,11 +150,13 @@ def examples(default: int) -> int:
 def shared_text(factory: pytest.TempPathFactory, name: str, build: Callable[[], str]) -> str:
     """``build()``, computed once per test run and shared by every xdist worker.
 
-    The pytest-xdist way: the workers' temporary folders share a parent for the
-    run; the first worker to take the lock builds the text and leaves it there,
-    the others read it. Run without xdist, the parent is the run's own folder.
+    The pytest-xdist way: a worker's temporary folder (``pytest-N/popen-gwK``) has
+    the run's folder as its parent; the first worker to take the lock builds the
+    text and leaves it there, the others read it. Without workers, the run's own
+    folder is the base itself (its parent is shared by every run: never read from).
     """
-    folder = factory.getbasetemp().parent
+    base = factory.getbasetemp()
+    folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     kept = folder / f"shared-{name}"
     with open(folder / f"shared-{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
