@@ -977,7 +977,7 @@ _WHY_MISSED = {
     "the same with no checkpoint beside the log": (
         'Its first read folds the whole log: the row "open + GC after every stage" above is '
         "that cost. A log that `standings record` or `standings synth` wrote gets a checkpoint "
-        "as soon as the frames past the last one reach the recorder's lag (`CHECKPOINT_LAG`), "
+        "once `CHECKPOINT_LAG` frames lie beyond its last checkpoint (or its start, with none), "
         "so the row with the checkpoint is the case users meet on a large log; a log copied "
         "without it pays the full fold on every read until an append writes one."
     ),
