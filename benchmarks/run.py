@@ -968,11 +968,12 @@ _WHY_MISSED = {
     "open + GC after every stage at most the polars route's time": (
         "The engine checks every event against the rules as it folds it (the entry is "
         "registered, the stage scheduled, no second result, no penalty on a stage not run) and "
-        "keeps what `explain`, corrections and what-ifs need; the polars route only reads "
-        "columns, then sums and ranks them per stage. Results are folded a run at a time, but "
-        "the other events (penalties, rescissions, retirements, entries) are still built as "
-        "validated objects and checked one by one, and they are most of the fold's time on "
-        "this log: a bulk path for them like the one results have is what it would take."
+        "keeps what `explain`, corrections and what-ifs need (each result's seq, provenance "
+        "and time as recorded); the polars route reads only the columns it sums and ranks. "
+        "The row with the checkpoint is the same answer with the fold restored rather than "
+        "replayed. What it would take: results kept in packed arrays (the array module or "
+        "numpy) rather than Python lists, and a bulk path for penalties, rescissions and "
+        "retirements like the one results have (they are built and checked one by one)."
     ),
     "the same with no checkpoint beside the log": (
         'Its first read folds the whole log: the row "open + GC after every stage" above is '
