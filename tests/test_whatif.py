@@ -172,6 +172,28 @@ def test_whatif_cli_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None
     assert "no hypothesis given" in capsys.readouterr().err
 
 
+def test_whatif_all_stages_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    """--all-stages: who leads after each stage in both, and in JSON each stage's whole
+    comparison (its rows built only when asked for, as here)."""
+    argv = "whatif dakar-2004 -c cars --penalty 203@5=+1:00:00 --all-stages"
+    assert main(shlex.split(argv)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    changes = [line.split()[0] for line in lines if line.endswith("LEAD CHANGES")]
+    assert changes == ["5", "15", "16", "17"]
+    assert "    8  No. 203 Stéphane Peterhansel  No. 203 Stéphane Peterhansel" in lines
+    assert main(shlex.split(argv + " -f json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [c["stage"] for c in data] == list(range(5, 18))
+    assert [c["stage"] for c in data if c["leader_changed"]] == [5, 15, 16, 17]
+    last = data[-1]
+    top = [
+        (r["number"], r["position"], r["actual_position"], r["position_change"])
+        for r in last["rows"][:2]
+    ]
+    assert top == [("201", 1, 2, 1), ("203", 2, 1, -1)]
+    assert last["rows"][1]["gap_ms"] == 10 * 60_000 + 36_000
+
+
 def test_penalties_listing(capsys: pytest.CaptureFixture[str]) -> None:
     """`standings penalties` lists ids, entries, stages, amounts and rescissions (JSON contract)."""
     assert main(shlex.split("penalties dakar-2001 --format json")) == 0
