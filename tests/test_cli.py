@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SNAPSHOT_KEYS, cli, cli_json, python_c
+from tests.helpers import SNAPSHOT_KEYS, cli, cli_json, python_c, run_captured
 
 STANDINGS = shutil.which("standings") or str(Path(sys.executable).with_name("standings"))
 
@@ -301,6 +301,36 @@ def test_user_errors_one_line_exit_2_log_unchanged(
     args = [
         a.format(log=built, missing=tmp_path / "missing.rallylog", notalog=notalog)
         for a in shlex.split(command)
+    ]
+    code, out, err = run_captured(args)  # the process itself: test_refusals_as_a_process
+    assert code == 2, err
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("standings")
+    assert message in lines[0]
+    assert built.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("record {log} result --category cars --stage 2 --entry 200 --time abc", "not a time"),
+        (
+            "record {log} penalty --category cars --entry 200 --stage 9 --amount 5:00 --reason x",
+            "unscheduled stage",
+        ),
+        ("show {missing} --category cars", "no such log"),
+        ("show {log}", "the following arguments are required: --category"),
+    ],
+)
+def test_refusals_as_a_process(built: Path, tmp_path: Path, command: str, message: str) -> None:
+    """The installed `standings` command itself, on a usage error, a value error, a rule and
+    a missing file: one line on stderr, exit code 2, no traceback, not one byte written (the
+    other refusals are run in-process, through the same main())."""
+    before = built.read_bytes()
+    args = [
+        a.format(log=built, missing=tmp_path / "missing.rallylog") for a in shlex.split(command)
     ]
     proc = subprocess.run([STANDINGS, *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr

@@ -44,7 +44,7 @@ from rally_standings.events._log import (
     read_records,
     scan_bytes,
 )
-from tests.helpers import start_rally
+from tests.helpers import run_captured, start_rally
 
 TRIALS = 20
 """SIGKILL trials in the default run; ``--run-slow`` runs 2 000."""
@@ -461,16 +461,10 @@ def test_bad_record_input(tmp_path: Path, command: str, message: str) -> None:
     """Malformed or unknown input to `record`: one line, exit 2, no traceback, log unchanged."""
     path = start_rally(tmp_path / "b.rallylog")
     before = path.read_bytes()
-    proc = subprocess.run(
-        [STANDINGS, "record", str(path), *shlex.split(command)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1, proc.stderr
-    assert message in proc.stderr
-    assert "Traceback" not in proc.stderr
+    code, _, err = run_captured(["record", str(path), *shlex.split(command)])
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert message in err
     assert path.read_bytes() == before
 
 
@@ -516,11 +510,10 @@ def test_bad_query_input(tmp_path: Path, argv: list[str], message: str) -> None:
         )
         for a in argv
     ]
-    proc = subprocess.run([STANDINGS, *args], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.count("\n") == 1, proc.stderr
-    assert message in proc.stderr
-    assert "Traceback" not in proc.stderr
+    code, out, err = run_captured(args)
+    assert code == 2, out + err
+    assert err.count("\n") == 1, err
+    assert message in err
     assert not (tmp_path / "out.rallylog").exists()
 
 
