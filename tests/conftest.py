@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests import helpers
 from tests.helpers import shared_text, start_rally
 
-# Properties here fold logs, write files and start processes: how long an example takes
-# depends on the machine's load, never on the code's correctness, so no deadline.
-settings.register_profile("rally", deadline=None)
+# Properties here fold logs, write files and start processes: how long an example takes,
+# or its data takes to draw, depends on the machine's load, never on the code's
+# correctness, so no deadline and no too-slow health check.
+settings.register_profile("rally", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("rally")
 
 

@@ -48,7 +48,10 @@ def _from_checkpoint(path: Path) -> Fold | None:
     return fold.apply_frames(scan.frames[covered:])
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.data())
 def test_a_checkpoint_equals_a_full_fold(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject

@@ -92,7 +92,10 @@ def test_not_a_log_is_refused(tmp_path: Path) -> None:
     assert "not a rally log" in str(caught.value)
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(records=rally_records(max_events=30))
 def test_reopening_yields_the_same_events(tmp_path: Path, records: list[Record]) -> None:
     """Whatever was written reads back identical, record by record."""
