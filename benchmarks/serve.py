@@ -348,6 +348,19 @@ def _writer(log: str, stage: int, rate: float, seconds: float) -> int:
     return count
 
 
+def _caught_up(port: int, last_seq: int, patience: float = 60.0) -> int:
+    """The server's last seq once it has read the log up to ``last_seq`` (it follows the log
+    a moment after each append; on a loaded machine that moment can be long), or after
+    ``patience`` seconds, whatever it has then."""
+    deadline = time.monotonic() + patience
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/rally", timeout=30) as answer:
+            seen: int = json.loads(answer.read())["last_seq"]
+        if seen >= last_seq or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)
+
+
 def load_test(
     log: Path,
     stage: int,
@@ -384,8 +397,7 @@ def load_test(
             _clients(port, f"/api/standings?category={category}", clients, seconds, pace)
         )
         out, _ = writer.communicate(timeout=seconds + 60)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/rally", timeout=30) as answer:
-            seen = json.loads(answer.read())["last_seq"]
+        seen = _caught_up(port, load(log).last_seq)
     finally:
         if writer.poll() is None:
             writer.kill()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import io
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
@@ -135,6 +137,155 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
     reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
 )
 """The mark (``pytestmark``) of a module whose tests need ``CHROMIUM``."""
+
+
+class DevTools:
+    """A headless Chromium and one page of it, spoken to over the DevTools protocol.
+
+    Through a pipe (``--remote-debugging-pipe``: file descriptors 3 and 4, messages
+    of JSON ended by a NUL byte), so no extra Python dependency is needed. The
+    events that arrive between replies are kept in ``events`` (console messages,
+    exceptions, page loads).
+    """
+
+    def __init__(self, profile: Path, *, window: tuple[int, int] = (390, 844)) -> None:
+        assert CHROMIUM is not None
+        commands_read, self._commands = os.pipe()
+        self._replies, replies_write = os.pipe()
+
+        def plumbing() -> None:  # in the child: its fd 3 reads commands, fd 4 writes replies
+            os.dup2(commands_read, 3)
+            os.dup2(replies_write, 4)
+
+        self.process = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                f"--window-size={window[0]},{window[1]}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4),
+            preexec_fn=plumbing,  # only dup2 before exec
+        )
+        os.close(commands_read)
+        os.close(replies_write)
+        self._buffer = b""
+        self._next = 0
+        self.session: str | None = None
+        self.events: list[dict[str, Any]] = []
+
+    def _message(self) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            chunk = os.read(self._replies, 1 << 16)
+            if not chunk:
+                raise RuntimeError("Chromium closed the DevTools pipe")
+            self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        message: dict[str, Any] = json.loads(raw)
+        return message
+
+    def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send one command and wait for its reply (events in between are kept)."""
+        self._next += 1
+        message: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
+        if self.session is not None and not method.startswith(("Target.", "Browser.")):
+            message["sessionId"] = self.session
+        os.write(self._commands, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._message()
+            if reply.get("id") == self._next:
+                if "error" in reply:
+                    raise RuntimeError(reply["error"])
+                result: dict[str, Any] = reply["result"]
+                return result
+            if "method" in reply:
+                self.events.append(reply)
+
+    def open(self, url: str) -> None:
+        """Open ``url`` in a new page and wait for its load event; the console is listened
+        to from before the first byte of the page."""
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Log"):
+            self.call(f"{domain}.enable")
+        self.events.clear()
+        self.call("Page.navigate", {"url": url})
+        while not any(e["method"] == "Page.loadEventFired" for e in self.events):
+            message = self._message()
+            if "method" in message:
+                self.events.append(message)
+
+    def console(self) -> list[str]:
+        """Every console message, uncaught exception and browser log entry of the page so
+        far, in words."""
+        said = []
+        for event in self.events:
+            params = event.get("params", {})
+            if event["method"] == "Runtime.consoleAPICalled":
+                said.append(f"console.{params['type']}: {params.get('args')}")
+            elif event["method"] == "Runtime.exceptionThrown":
+                said.append(f"uncaught: {params['exceptionDetails']}")
+            elif event["method"] == "Log.entryAdded":
+                said.append(f"{params['entry']['level']}: {params['entry']['text']}")
+        return said
+
+    def evaluate(self, expression: str) -> Any:
+        reply = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        return reply["result"].get("value")
+
+    def wait_for(self, expression: str, wanted: Any, seconds: float = 60.0) -> Any:
+        """Evaluate ``expression`` until it gives ``wanted`` (or ``seconds`` run out: never a
+        timing claim, the machine may be loaded); its last value."""
+        deadline = time.monotonic() + seconds
+        value = self.evaluate(expression)
+        while value != wanted and time.monotonic() < deadline:
+            time.sleep(0.1)
+            value = self.evaluate(expression)
+        return value
+
+    def viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
+        """Lay the page out as a screen of ``width`` × ``height`` CSS pixels."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+
+    def screenshot(self) -> bytes:
+        """The viewport as a PNG."""
+        return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
+
+    def pdf(self) -> bytes:
+        """The page printed (print media, no header or footer), as a PDF."""
+        reply = self.call("Page.printToPDF", {"displayHeaderFooter": False})
+        return base64.b64decode(reply["data"])
+
+    def close(self) -> None:
+        try:
+            self.session = None
+            self.call("Browser.close")
+        except (RuntimeError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._commands)
+        os.close(self._replies)
 
 
 THOROUGH = False

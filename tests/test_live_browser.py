@@ -1,127 +1,22 @@
 """The live page in headless Chromium: a result recorded by another process shows without a reload.
 
-Chromium is driven over its DevTools protocol through a pipe
-(``--remote-debugging-pipe``: file descriptors 3 and 4, messages of JSON ended
-by a NUL byte), so no extra Python dependency is needed. Without Chromium or
-the serve extra the test skips.
+Chromium is driven over its DevTools protocol through a pipe (``tests.helpers.DevTools``),
+so no extra Python dependency is needed. Without Chromium or the serve extra the test
+skips.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
 import starlette  # noqa: F401 (the serve extra, installed with the test extra)
 import uvicorn  # noqa: F401
 
 from benchmarks.serve import start_server, stop_server
 from rally_standings.replays import resolve_log
-from tests.helpers import CHROMIUM, NEEDS_CHROMIUM, classes_rally, record_elsewhere
+from tests.helpers import NEEDS_CHROMIUM, DevTools, classes_rally, record_elsewhere
 
 pytestmark = NEEDS_CHROMIUM
-
-WAIT_SECONDS = 60.0
-"""How long to wait for the page to show something before failing (never a timing claim:
-the machine may be loaded; the page normally redraws within a second of an append)."""
-
-
-class DevTools:
-    """A headless Chromium and one page of it, spoken to over the DevTools pipe."""
-
-    def __init__(self, profile: Path) -> None:
-        assert CHROMIUM is not None
-        commands_read, self._commands = os.pipe()
-        self._replies, replies_write = os.pipe()
-
-        def plumbing() -> None:  # in the child: its fd 3 reads commands, fd 4 writes replies
-            os.dup2(commands_read, 3)
-            os.dup2(replies_write, 4)
-
-        self.process = subprocess.Popen(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-pipe",
-                "--window-size=390,844",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4),
-            preexec_fn=plumbing,  # only dup2 before exec
-        )
-        os.close(commands_read)
-        os.close(replies_write)
-        self._buffer = b""
-        self._next = 0
-        self.session: str | None = None
-
-    def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send one command and wait for its reply (events in between are skipped)."""
-        self._next += 1
-        message: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
-        if self.session is not None and not method.startswith(("Target.", "Browser.")):
-            message["sessionId"] = self.session
-        os.write(self._commands, json.dumps(message).encode() + b"\0")
-        while True:
-            while b"\0" not in self._buffer:
-                chunk = os.read(self._replies, 1 << 16)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the DevTools pipe")
-                self._buffer += chunk
-            raw, self._buffer = self._buffer.split(b"\0", 1)
-            reply: dict[str, Any] = json.loads(raw)
-            if reply.get("id") == self._next:
-                if "error" in reply:
-                    raise RuntimeError(reply["error"])
-                result: dict[str, Any] = reply["result"]
-                return result
-
-    def open(self, url: str) -> None:
-        target = self.call("Target.createTarget", {"url": url})["targetId"]
-        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-
-    def evaluate(self, expression: str) -> Any:
-        reply = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        return reply["result"].get("value")
-
-    def wait_for(self, expression: str, wanted: Any) -> Any:
-        """Evaluate ``expression`` until it gives ``wanted`` (or the wait runs out); its value."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        value = self.evaluate(expression)
-        while value != wanted and time.monotonic() < deadline:
-            time.sleep(0.1)
-            value = self.evaluate(expression)
-        return value
-
-    def close(self) -> None:
-        try:
-            self.session = None
-            self.call("Browser.close")
-        except (RuntimeError, OSError):
-            pass
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self._commands)
-        os.close(self._replies)
-
 
 LEADER = (
     "(function () { var row = document.querySelector('#gc tbody tr.leader');"
