@@ -51,6 +51,7 @@ from rally_standings.events import (
     StageRule,
     StageScheduled,
     format_time,
+    scan_file,
 )
 from rally_standings.replays.timing import Request, import_sheet
 
@@ -348,10 +349,11 @@ def _writer(log: str, stage: int, rate: float, seconds: float) -> int:
     return count
 
 
-def _caught_up(port: int, last_seq: int, patience: float = 60.0) -> int:
-    """The server's last seq once it has read the log up to ``last_seq`` (it follows the log
-    a moment after each append; on a loaded machine that moment can be long), or after
+def caught_up(port: int, log: Path, patience: float = 60.0) -> int:
+    """The server's last seq once it has read every durable append of ``log`` (it follows the
+    log a moment after each append; on a loaded machine that moment can be long), or after
     ``patience`` seconds, whatever it has then."""
+    last_seq = scan_file(log).count
     deadline = time.monotonic() + patience
     while True:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/rally", timeout=30) as answer:
@@ -397,7 +399,7 @@ def load_test(
             _clients(port, f"/api/standings?category={category}", clients, seconds, pace)
         )
         out, _ = writer.communicate(timeout=seconds + 60)
-        seen = _caught_up(port, load(log).last_seq)
+        seen = caught_up(port, log)
     finally:
         if writer.poll() is None:
             writer.kill()

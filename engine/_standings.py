@@ -619,14 +619,10 @@ class Standings:
 
     def leaders(self) -> tuple[Row, ...]:
         """The rows sharing first place (one, or several tied), built without the rest."""
-        if self._rows is not None:
-            return tuple(row for row in self._rows if row.position == 1)
         return tuple(itertools.takewhile(lambda row: row.position == 1, self.iter_rows()))
 
     def runner_up(self) -> Row | None:
         """The second row, if two entries are classified (built without the rest)."""
-        if self._rows is not None:
-            return self._rows[1] if len(self._rows) > 1 else None
         return next(itertools.islice(self.iter_rows(), 1, 2), None)
 
     def row_for(self, number_or_id: str) -> Row | None:

@@ -194,6 +194,8 @@ class DevTools:
             self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         message: dict[str, Any] = json.loads(raw)
+        if "method" in message:  # an event, not a reply: kept
+            self.events.append(message)
         return message
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -210,8 +212,6 @@ class DevTools:
                     raise RuntimeError(reply["error"])
                 result: dict[str, Any] = reply["result"]
                 return result
-            if "method" in reply:
-                self.events.append(reply)
 
     def open(self, url: str) -> None:
         """Open ``url`` in a new page and wait for its load event; the console is listened
@@ -225,9 +225,7 @@ class DevTools:
         self.events.clear()
         self.call("Page.navigate", {"url": url})
         while not any(e["method"] == "Page.loadEventFired" for e in self.events):
-            message = self._message()
-            if "method" in message:
-                self.events.append(message)
+            self._message()  # the load may come before navigate's reply: kept in events
 
     def console(self) -> list[str]:
         """Every console message, uncaught exception and browser log entry of the page so

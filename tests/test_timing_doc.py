@@ -9,13 +9,11 @@ the log holds, as the page open in a browser would have).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,8 +22,8 @@ import pytest
 import starlette  # noqa: F401 (the serve extra, installed with the test extra)
 import uvicorn  # noqa: F401
 
+from benchmarks.serve import caught_up
 from rally_standings.app import main
-from rally_standings.events import scan_file
 from tests.helpers import lines_match
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "timing.md"
@@ -84,13 +82,7 @@ class _Page:
     def _curl(self, argv: list[str]) -> str:
         assert self.server is not None, "curl before standings serve"
         assert self.log is not None
-        last = scan_file(self.log).count
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the server has read every durable append
-            seen = json.loads(self._get("http://127.0.0.1:8000/api/rally")).get("last_seq")
-            if seen == last:
-                break
-            time.sleep(0.05)
+        caught_up(self.port, self.log)  # the server has read every durable append
         return self._get(argv[-1])
 
     def close(self) -> None:
