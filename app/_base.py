@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar, NoReturn
 
-from rally_standings.engine import Rally, Standings
-from rally_standings.events import (
+from ..engine import Rally, Standings
+from ..events import (
     OutputExistsError,
     RallyError,
     building,
@@ -29,7 +29,7 @@ from rally_standings.events import (
     parse_time,
     write_new_file,
 )
-from rally_standings.replays import load, resolve_log
+from ..replays import load, resolve_log
 
 __all__ = [
     "COMMANDS",
@@ -321,7 +321,7 @@ def load_log(log: str) -> Rally:
     if _isatty(sys.stderr):
         size = resolve_log(log).stat().st_size
         if size >= _LARGE_LOG_BYTES:
-            from rally_standings.outputs.progress import progress
+            from ..outputs.progress import progress
 
             with progress(f"replaying {log} ({size / 1_048_576:.0f} MB)"):
                 return load(log)
@@ -345,11 +345,11 @@ def emit(result: object, args: argparse.Namespace, *, previous: Standings | None
     ``previous`` (for standings): the GC before, for the moves on a terminal.
     """
     if _rich_terminal(args):
-        from rally_standings.outputs.terminal import draw
+        from ..outputs.terminal import draw
 
         draw(result, previous=previous)
     else:
-        from rally_standings.outputs import render_chunks  # not at start-up: record needs none
+        from ..outputs import render_chunks  # not at start-up: record needs none
 
         for chunk in render_chunks(result, getattr(args, "format", "table")):
             sys.stdout.write(chunk)

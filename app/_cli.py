@@ -12,8 +12,9 @@ import re
 import sys
 from collections.abc import Sequence
 
-from rally_standings.app._base import COMMANDS, EXIT_USER_ERROR, Command, Parser
-from rally_standings.events import RallyError, one_line
+from .. import version
+from ..events import RallyError, one_line
+from ._base import COMMANDS, EXIT_USER_ERROR, Command, Parser
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
@@ -43,7 +44,7 @@ def _declare(argv: Sequence[str] | None) -> None:
     """Import the modules that declare the commands ``argv`` names (all, if it names none)."""
     named = {COMMAND_MODULES[word] for word in argv or () if word in COMMAND_MODULES}
     for module in sorted(named) if named else dict.fromkeys(COMMAND_MODULES.values()):
-        importlib.import_module(f"rally_standings.app.{module}")
+        importlib.import_module(f".{module}", __package__)
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -62,6 +63,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description=(
             "Replay a rally's event log into the general classification after every stage."
         ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version()}", help="print the version"
     )
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=Parser

@@ -7,7 +7,10 @@ import json
 import os
 import sys
 
-from rally_standings.app._base import (
+from ..engine import Rally, check_log, repair_log
+from ..events import MAX_STAGE, RallyError
+from ..replays import resolve_log
+from ._base import (
     EXIT_PROBLEMS_FOUND,
     Command,
     UsageError,
@@ -25,9 +28,6 @@ from rally_standings.app._base import (
     whole_number,
     write_output,
 )
-from rally_standings.engine import Rally, check_log, repair_log
-from rally_standings.events import MAX_STAGE, RallyError
-from rally_standings.replays import resolve_log
 
 __all__: list[str] = []
 
@@ -69,8 +69,8 @@ class Import(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from rally_standings.outputs.progress import progress
-        from rally_standings.replays.article import import_file
+        from ..outputs.progress import progress
+        from ..replays.article import import_file
 
         try:
             with suggesting_force(), progress(f"importing {args.article}"):
@@ -114,8 +114,8 @@ class Verify(Command):
         )
 
     def run(self, args: argparse.Namespace) -> int:
-        from rally_standings.outputs.progress import progress
-        from rally_standings.replays.article import verify, verify_json
+        from ..outputs.progress import progress
+        from ..replays.article import verify, verify_json
 
         if args.format == "json":
             with progress(f"verifying {args.log}"):
@@ -135,7 +135,7 @@ class Synth(Command):
     help = "write a seeded synthetic rally log"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        from rally_standings.replays.synth import MAX_ENTRIES, MAX_STAGES, MAX_WAYPOINTS
+        from ..replays.synth import MAX_ENTRIES, MAX_STAGES, MAX_WAYPOINTS
 
         parser.add_argument("-o", "--output", required=True, metavar="LOG", type=output_path)
         parser.add_argument(
@@ -170,8 +170,8 @@ class Synth(Command):
         add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from rally_standings.outputs.progress import progress
-        from rally_standings.replays.synth import SynthSpec, write_synth
+        from ..outputs.progress import progress
+        from ..replays.synth import SynthSpec, write_synth
 
         categories = tuple(
             part.strip()
@@ -210,7 +210,7 @@ class Report(Command):
     help = "a self-contained HTML page with charts (needs the report extra)"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        from rally_standings.app._query import _hypothesis_options
+        from ._query import _hypothesis_options
 
         parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
         parser.add_argument(
@@ -265,7 +265,7 @@ class Report(Command):
         add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from rally_standings.outputs.report import (
+        from ..outputs.report import (
             Hypothesis,
             build_report,
             report_steps,
@@ -295,7 +295,7 @@ class Report(Command):
         rally = load_log(args.log)
         if args.chart is not None:
             return self._chart(args, rally)
-        from rally_standings.outputs.progress import progress
+        from ..outputs.progress import progress
 
         steps = report_steps(
             rally, args.category, what_if=args.what_if, relative=args.relative_to is not None
@@ -315,7 +315,7 @@ class Report(Command):
         return 0
 
     def _chart(self, args: argparse.Namespace, rally: Rally) -> int:
-        from rally_standings.outputs.report import chart_svg
+        from ..outputs.report import chart_svg
 
         categories = args.category or list(rally.categories)
         if args.what_if or len(categories) != 1:

@@ -22,9 +22,8 @@ from typing import Any
 
 import attrs
 
-from rally_standings.app._query import classification, stage_ranking
-from rally_standings.engine import Rally, penalties
-from rally_standings.events import (
+from ..engine import Rally, penalties
+from ..events import (
     MAX_STAGE,
     MAX_WAYPOINT,
     Frame,
@@ -35,7 +34,8 @@ from rally_standings.events import (
     read_frames_from,
     scan_file,
 )
-from rally_standings.outputs import EventLog, PenaltyList, render
+from ..outputs import EventLog, PenaltyList, render
+from ._query import classification, stage_ranking
 
 __all__ = ["Answer", "ApiError", "LiveRally"]
 

@@ -6,20 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, ClassVar
 
-from rally_standings import outputs
-from rally_standings.app._base import (
-    Command,
-    UsageError,
-    add_plain_option,
-    add_query_options,
-    conflicting,
-    emit,
-    load_log,
-    no_hypothesis,
-    positive_int,
-    whole_number,
-)
-from rally_standings.engine import (
+from .. import outputs
+from ..engine import (
     Rally,
     StageComparison,
     StageRow,
@@ -32,7 +20,19 @@ from rally_standings.engine import (
     what_if,
     what_if_all_stages,
 )
-from rally_standings.events import MAX_WAYPOINT, QueryError, SourceKind
+from ..events import MAX_WAYPOINT, QueryError, SourceKind
+from ._base import (
+    Command,
+    UsageError,
+    add_plain_option,
+    add_query_options,
+    conflicting,
+    emit,
+    load_log,
+    no_hypothesis,
+    positive_int,
+    whole_number,
+)
 
 __all__ = ["classification", "stage_ranking"]
 

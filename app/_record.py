@@ -16,8 +16,9 @@ from typing import Any
 
 import attrs
 
-from rally_standings import events
-from rally_standings.app._base import (
+from .. import events
+from ..engine import Recorder, create_log, now_iso
+from ._base import (
     Command,
     UsageError,
     add_force_option,
@@ -29,7 +30,6 @@ from rally_standings.app._base import (
     wait_seconds,
     whole_number,
 )
-from rally_standings.engine import Recorder, create_log, now_iso
 
 __all__ = ["KINDS", "RecordKind"]
 
@@ -250,7 +250,7 @@ class _FromSheet(RecordKind):
     """
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        from rally_standings.replays.timing import FORMATS, KINDS  # only for this kind
+        from ..replays.timing import FORMATS, KINDS  # only for this kind
 
         sheet_kind = KINDS[self.name]
         parser.add_argument(
@@ -286,7 +286,7 @@ class _FromSheet(RecordKind):
 
     def record_sheet(self, args: argparse.Namespace, recorder: Recorder) -> str:
         """Import the sheet into the recorder's log; the line to print."""
-        from rally_standings.replays.timing import Request, import_sheet
+        from ..replays.timing import Request, import_sheet
 
         request = Request(
             stage=getattr(args, "stage", None),
@@ -633,6 +633,6 @@ def _naming_the_option() -> Iterator[None]:
 
 def _event_line(record: events.Record) -> str:
     """The record as ``standings events`` lists it (the outputs imported only now)."""
-    from rally_standings.outputs import event_line
+    from ..outputs import event_line
 
     return event_line(record)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rally_standings.app._base import Command, UsageError, whole_number
-from rally_standings.replays import resolve_log
+from ..replays import resolve_log
+from ._base import Command, UsageError, whole_number
 
 __all__: list[str] = []
 
@@ -48,7 +48,7 @@ class Serve(Command):
         try:
             import uvicorn
 
-            from rally_standings.app._server import create_app
+            from ._server import create_app
         except ImportError as error:
             raise UsageError(
                 "standings serve needs the serve extra",

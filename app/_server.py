@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from rally_standings.app._live import Answer, ApiError, LiveRally
-from rally_standings.events import RallyError
+from ..events import RallyError
+from ._live import Answer, ApiError, LiveRally
 
 __all__ = ["KEEPALIVE_SECONDS", "POLL_SECONDS", "App", "create_app", "page"]
 
@@ -53,7 +53,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 def page() -> str:
     """The live page: one HTML file with its script and style (``live.html``)."""
-    return resources.files("rally_standings.app").joinpath("live.html").read_text(encoding="utf-8")
+    return resources.files(__package__ or "").joinpath("live.html").read_text(encoding="utf-8")
 
 
 class _Hub:

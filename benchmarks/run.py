@@ -60,8 +60,8 @@ from rally_standings.engine import (
     load,
     what_if,
     what_if_all_stages,
+    write_checkpoint,
 )
-from rally_standings.engine._checkpoint import write_checkpoint
 from rally_standings.events import (
     Event,
     PenaltyImposed,

@@ -10,8 +10,9 @@ trace changes (``penalties``, ``history``). The event vocabulary lives in
 
 from typing import TYPE_CHECKING
 
-from rally_standings.engine._checkpoint import checkpoint_path
-from rally_standings.engine._fold import (
+from .._lazy import on_first_use
+from ._checkpoint import checkpoint_path, write_checkpoint
+from ._fold import (
     CancellationState,
     Correction,
     Effect,
@@ -22,8 +23,8 @@ from rally_standings.engine._fold import (
     RetirementState,
     Splits,
 )
-from rally_standings.engine._names import fold_name, name_matches
-from rally_standings.engine._rally import (
+from ._names import fold_name, name_matches
+from ._rally import (
     CHECKPOINT_LAG,
     Rally,
     Recorder,
@@ -31,7 +32,7 @@ from rally_standings.engine._rally import (
     load,
     now_iso,
 )
-from rally_standings.engine._standings import (
+from ._standings import (
     CombinedResult,
     Component,
     Row,
@@ -43,11 +44,10 @@ from rally_standings.engine._standings import (
     gc_stages,
     require_class,
 )
-from rally_standings.events import on_first_use
 
 if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
-    from rally_standings.engine._repair import CheckReport, RepairReport, check_log, repair_log
-    from rally_standings.engine._whatif import (
+    from ._repair import CheckReport, RepairReport, check_log, repair_log
+    from ._whatif import (
         Change,
         HistoryEntry,
         PenaltyListing,
@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         what_if_all_stages,
     )
 
-_ON_FIRST_USE = ("rally_standings.engine._whatif", "rally_standings.engine._repair")
+_ON_FIRST_USE = ("._whatif", "._repair")
 """Modules imported when one of their public names (``__all__``) is first asked for:
 recording an event or showing the standings does not pay for the what-if and repair code
 at start-up."""
@@ -117,4 +117,5 @@ __all__ = [
     "require_class",
     "what_if",
     "what_if_all_stages",
+    "write_checkpoint",
 ]

@@ -22,8 +22,7 @@ from typing import Any
 import attrs
 import msgpack
 
-from rally_standings.engine._fold import Fold
-from rally_standings.events import (
+from ..events import (
     SCHEMA_VERSION,
     Event,
     Frame,
@@ -35,6 +34,7 @@ from rally_standings.events import (
     decode_frame,
     encode_frame,
 )
+from ._fold import Fold
 
 __all__ = [
     "Checkpoint",

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from rally_standings.events import (
+from ..events import (
     EntryRegistered,
     EntryRetired,
     Event,

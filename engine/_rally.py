@@ -19,24 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from rally_standings.engine._checkpoint import folded, peek_checkpoint, write_checkpoint
-from rally_standings.engine._fold import Effect, Fold, FoldState
-from rally_standings.engine._names import name_matches
-from rally_standings.engine._standings import (
-    Accumulator,
-    Ranking,
-    StageResult,
-    Standings,
-    classes,
-    compute_stage_result,
-    gc_stages,
-    last_stage_with_results,
-    require_gc_stage,
-    require_waypoint,
-    standings_at_waypoint,
-    waypoint_result,
-)
-from rally_standings.events import (
+from ..events import (
     EntryRegistered,
     Event,
     Frame,
@@ -52,6 +35,23 @@ from rally_standings.events import (
     decode_frame,
     encode_frame,
     scan_file,
+)
+from ._checkpoint import folded, peek_checkpoint, write_checkpoint
+from ._fold import Effect, Fold, FoldState
+from ._names import name_matches
+from ._standings import (
+    Accumulator,
+    Ranking,
+    StageResult,
+    Standings,
+    classes,
+    compute_stage_result,
+    gc_stages,
+    last_stage_with_results,
+    require_gc_stage,
+    require_waypoint,
+    standings_at_waypoint,
+    waypoint_result,
 )
 
 __all__ = ["CHECKPOINT_LAG", "Rally", "Recorder", "create_log", "load", "now_iso"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import attrs
 
-from rally_standings.engine._fold import Fold
-from rally_standings.events import LogCheck, RallyError, check_file, copy_prefix
+from ..events import LogCheck, RallyError, check_file, copy_prefix
+from ._fold import Fold
 
 __all__ = ["CheckReport", "RepairReport", "check_log", "repair_log"]
 

@@ -31,14 +31,14 @@ from typing import Any, Literal
 
 import attrs
 
-from rally_standings.engine._fold import Fold, ResultState
-from rally_standings.events import (
+from ..events import (
     EntryRegistered,
     Person,
     Provenance,
     QueryError,
     StageKind,
 )
+from ._fold import Fold, ResultState
 
 __all__ = [
     "Accumulator",

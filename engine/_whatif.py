@@ -23,18 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
-from rally_standings.engine._fold import Effect, Fold, PenaltyState
-from rally_standings.engine._rally import Rally
-from rally_standings.engine._standings import (
-    Accumulator,
-    Ranking,
-    Row,
-    Standings,
-    gc_stages,
-    require_gc_stage,
-    shared_positions,
-)
-from rally_standings.events import (
+from ..events import (
     Event,
     Frame,
     PenaltyImposed,
@@ -50,6 +39,17 @@ from rally_standings.events import (
     format_time,
     parse_duration,
     parse_time,
+)
+from ._fold import Effect, Fold, PenaltyState
+from ._rally import Rally
+from ._standings import (
+    Accumulator,
+    Ranking,
+    Row,
+    Standings,
+    gc_stages,
+    require_gc_stage,
+    shared_positions,
 )
 
 __all__ = [

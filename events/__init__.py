@@ -5,15 +5,15 @@ event type is declared in one place, ``events/_model.py`` (``@event_type``):
 its tag, its stored fields and its words all come from the class.
 """
 
-from rally_standings.events._clock import (
+from ._clock import (
     format_gap,
     format_signed,
     format_time,
     parse_duration,
     parse_time,
 )
-from rally_standings.events._codec import CODEC, SCHEMA_VERSION, Codec, Record, Upcaster
-from rally_standings.events._errors import (
+from ._codec import CODEC, SCHEMA_VERSION, Codec, Record, Upcaster
+from ._errors import (
     InvalidEventError,
     LogCorruptError,
     LogLockedError,
@@ -27,7 +27,7 @@ from rally_standings.events._errors import (
     TimeFormatError,
     one_line,
 )
-from rally_standings.events._frames import (
+from ._frames import (
     Frame,
     Run,
     all_positive,
@@ -38,7 +38,7 @@ from rally_standings.events._frames import (
     mapped,
     single_value,
 )
-from rally_standings.events._log import (
+from ._log import (
     FORMAT_VERSION,
     FRAME_BYTES,
     HEADER,
@@ -61,9 +61,8 @@ from rally_standings.events._log import (
     scan_file,
     write_new_file,
 )
-from rally_standings.events._model import *  # noqa: F403 (the vocabulary: _model.__all__)
-from rally_standings.events._model import __all__ as _vocabulary
-from rally_standings.events._modules import on_first_use
+from ._model import *  # noqa: F403 (the vocabulary: _model.__all__)
+from ._model import __all__ as _vocabulary
 
 __all__ = [
     "CODEC",
@@ -109,7 +108,6 @@ __all__ = [
     "format_signed",
     "format_time",
     "mapped",
-    "on_first_use",
     "one_line",
     "parse_duration",
     "parse_time",

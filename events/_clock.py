@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rally_standings.events._errors import TimeFormatError
+from ._errors import TimeFormatError
 
 __all__ = [
     "MAX_TIME_MS",

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import msgpack
 
-from rally_standings.events._errors import InvalidEventError, RallyError, SchemaError
+from ._errors import InvalidEventError, RallyError, SchemaError
 
 if TYPE_CHECKING:
     import cattrs
-from rally_standings.events._model import (
+from ._model import (
     EVENT_TAGS,
     Event,
     SourceKind,

@@ -30,9 +30,9 @@ from typing import Any
 import attrs
 import msgpack
 
-from rally_standings.events._codec import CODEC, Codec, Record, checked_tag, invalid_event
-from rally_standings.events._errors import InvalidEventError, RallyError
-from rally_standings.events._model import (
+from ._codec import CODEC, Codec, Record, checked_tag, invalid_event
+from ._errors import InvalidEventError, RallyError
+from ._model import (
     EVENT_TAGS,
     Event,
     Provenance,

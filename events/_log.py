@@ -40,10 +40,10 @@ from pathlib import Path
 
 import attrs
 
-from rally_standings.events import _errors as errors
-from rally_standings.events._codec import CODEC, Codec, Record
-from rally_standings.events._frames import Frame, decode_frame, encode_frame
-from rally_standings.events._model import Event
+from . import _errors as errors
+from ._codec import CODEC, Codec, Record
+from ._frames import Frame, decode_frame, encode_frame
+from ._model import Event
 
 __all__ = [
     "FORMAT_VERSION",

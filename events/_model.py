@@ -23,8 +23,8 @@ from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
-from rally_standings.events._clock import MAX_TIME_MS, format_signed, format_time
-from rally_standings.events._errors import InvalidEventError
+from ._clock import MAX_TIME_MS, format_signed, format_time
+from ._errors import InvalidEventError
 
 __all__ = [
     "EVENT_TAGS",

@@ -11,8 +11,8 @@ gives its JSON shape as plain data. This module's names are cheap to import
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from rally_standings.events import on_first_use
-from rally_standings.outputs._text import (
+from .._lazy import on_first_use
+from ._text import (
     Move,
     Reference,
     crew_text,
@@ -30,7 +30,7 @@ from rally_standings.outputs._text import (
 )
 
 if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
-    from rally_standings.outputs._data import (
+    from ._data import (
         converter,
         csv_chunks,
         csv_text,
@@ -39,8 +39,8 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         json_text,
         to_data,
     )
-    from rally_standings.outputs._tables import plain
-    from rally_standings.outputs._views import (
+    from ._tables import plain
+    from ._views import (
         Classification,
         EventLog,
         Explanation,
@@ -54,9 +54,9 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
     )
 
 _ON_FIRST_USE = (
-    "rally_standings.outputs._views",
-    "rally_standings.outputs._data",
-    "rally_standings.outputs._tables",
+    "._views",
+    "._data",
+    "._tables",
 )
 """Modules imported when one of their public names is first asked for: a command that
 prints one event line (``record``) does not pay for the views, tables and JSON at start-up."""
@@ -78,9 +78,9 @@ def render(result: object, format: str) -> str:
 
 def render_chunks(result: object, format: str) -> Iterator[str]:
     """``result`` as text in ``format``, in pieces (a long replay is written as it is made)."""
-    from rally_standings.outputs._data import csv_chunks, json_chunks
-    from rally_standings.outputs._tables import plain
-    from rally_standings.outputs._views import EventLog
+    from ._data import csv_chunks, json_chunks
+    from ._tables import plain
+    from ._views import EventLog
 
     if format in ("table", "text"):
         if isinstance(result, EventLog):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import cattrs
 
-from rally_standings.engine import (
+from ..engine import (
     Change,
     CombinedResult,
     Component,
@@ -34,7 +34,7 @@ from rally_standings.engine import (
     Unclassified,
     WhatIf,
 )
-from rally_standings.events import (
+from ..events import (
     CODEC,
     Event,
     Person,
@@ -45,8 +45,8 @@ from rally_standings.events import (
     format_time,
     tag_of,
 )
-from rally_standings.outputs import _views as views
-from rally_standings.outputs._text import Reference, source_text, to_reference
+from . import _views as views
+from ._text import Reference, source_text, to_reference
 
 __all__ = [
     "converter",

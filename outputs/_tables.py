@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rally_standings.engine import (
+from ..engine import (
     PenaltyListing,
     Row,
     StageResult,
@@ -18,9 +18,9 @@ from rally_standings.engine import (
     Unclassified,
     WhatIf,
 )
-from rally_standings.events import format_signed, format_time
-from rally_standings.outputs import _views as views
-from rally_standings.outputs._text import (
+from ..events import format_signed, format_time
+from . import _views as views
+from ._text import (
     STATUS_ORDER,
     Reference,
     crew_text,

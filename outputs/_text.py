@@ -13,8 +13,8 @@ from typing import Literal
 
 import attrs
 
-from rally_standings.engine import Row, Standings, Unclassified
-from rally_standings.events import Event, Person, Provenance, Record, format_signed
+from ..engine import Row, Standings, Unclassified
+from ..events import Event, Person, Provenance, Record, format_signed
 
 __all__ = [
     "STATUS_ORDER",

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 import attrs
 
-from rally_standings import engine
-from rally_standings.events import Record
-from rally_standings.outputs._text import Reference
+from .. import engine
+from ..events import Record
+from ._text import Reference
 
 __all__ = [
     "Classification",

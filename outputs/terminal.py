@@ -23,11 +23,11 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rally_standings.engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
-from rally_standings.events import format_signed, format_time
-from rally_standings.outputs import _text
-from rally_standings.outputs import _views as views
-from rally_standings.outputs._tables import (
+from ..engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
+from ..events import format_signed, format_time
+from . import _text
+from . import _views as views
+from ._tables import (
     RECORD_NOTE,
     class_cells,
     grouped,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rally_standings.engine import Rally
-from rally_standings.engine import load as load_path
-from rally_standings.events import LogNotFoundError
+from ..engine import Rally
+from ..engine import load as load_path
+from ..events import LogNotFoundError
 
 __all__ = ["LOG_SUFFIX", "load", "resolve_log", "shipped_logs"]
 

@@ -21,10 +21,10 @@ import argparse
 import tomllib
 from pathlib import Path
 
-from rally_standings.events import RallyError, format_signed
-from rally_standings.replays.article._editorial import load_editorial
-from rally_standings.replays.article._pipeline import import_file
-from rally_standings.replays.article._verify import verify
+from ..events import RallyError, format_signed
+from .article._editorial import load_editorial
+from .article._pipeline import import_file
+from .article._verify import verify
 
 __all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "update_docs"]
 

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from rally_standings import events
-from rally_standings.engine import Recorder, create_log
+from .. import events
+from ..engine import Recorder, create_log
 
 __all__ = ["EXAMPLE_PATH", "build_example", "example_events"]
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import attrs
 
-from rally_standings import events
-from rally_standings.engine import Recorder, checkpoint_path, create_log
+from .. import events
+from ..engine import Recorder, checkpoint_path, create_log
 
 __all__ = [
     "MAX_ENTRIES",

@@ -365,7 +365,7 @@ def test_missing_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "from app._cli import main\n"
+        "from rally_standings.app._cli import main\n"
         f"raise SystemExit(main(['report', 'dakar-2004', '-o', {str(out)!r}]))\n"
     )
     proc = python_c(code)

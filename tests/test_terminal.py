@@ -73,7 +73,7 @@ def test_piped_run_imports_neither_rich_nor_matplotlib() -> None:
     """A piped `show` never imports rich or matplotlib (the command must start fast)."""
     code = (
         "import sys, io\n"
-        "from app._cli import main\n"
+        "from rally_standings.app._cli import main\n"
         "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
         "status = main(['show', 'dakar-2004', '-c', 'cars'])\n"
         "sys.stdout = real\n"

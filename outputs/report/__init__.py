@@ -16,7 +16,7 @@ matplotlib is an optional dependency (the ``report`` extra), imported only
 when a chart is drawn, so this package stays cheap to import.
 """
 
-from rally_standings.outputs.report._charts import (
+from ._charts import (
     INSTALL_HINT,
     MAX_SERIES,
     MissingDependencyError,
@@ -24,8 +24,8 @@ from rally_standings.outputs.report._charts import (
     chart_series,
     require_matplotlib,
 )
-from rally_standings.outputs.report._model import Hypothesis
-from rally_standings.outputs.report._page import build_report, chart_svg, report_steps
+from ._model import Hypothesis
+from ._page import build_report, chart_svg, report_steps
 
 __all__ = [
     "INSTALL_HINT",

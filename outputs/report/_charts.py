@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from rally_standings.engine import Row, Standings
-from rally_standings.events import RallyError
-from rally_standings.outputs._text import driver
+from ...engine import Row, Standings
+from ...events import RallyError
+from .._text import driver
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

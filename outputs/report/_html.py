@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-from rally_standings.events import Person, Provenance
-from rally_standings.outputs._text import Move, number_cell, source_file, source_text
+from ...events import Person, Provenance
+from .._text import Move, number_cell, source_file, source_text
 
 __all__ = [
     "PROVENANCE",

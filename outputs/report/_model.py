@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from rally_standings.engine import PenaltyListing, Rally, StageResult, Standings, penalties
-from rally_standings.events import QueryError, StageKind, StageScheduled
-from rally_standings.outputs._text import Reference
+from ...engine import PenaltyListing, Rally, StageResult, Standings, penalties
+from ...events import QueryError, StageKind, StageScheduled
+from .._text import Reference
 
 __all__ = ["Cancellation", "Hypothesis", "View", "make_view", "reference_in"]
 

@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from rally_standings.engine import (
+from ...engine import (
     Rally,
     hypotheses,
     overlay,
@@ -16,12 +16,12 @@ from rally_standings.engine import (
     what_if,
     what_if_all_stages,
 )
-from rally_standings.events import Event, QueryError, RallyError
-from rally_standings.outputs._text import record_text
-from rally_standings.outputs.report._charts import chart_series, colors_for, render_chart
-from rally_standings.outputs.report._html import e
-from rally_standings.outputs.report._model import Hypothesis, make_view, reference_in
-from rally_standings.outputs.report._sections import (
+from ...events import Event, QueryError, RallyError
+from .._text import record_text
+from ._charts import chart_series, colors_for, render_chart
+from ._html import e
+from ._model import Hypothesis, make_view, reference_in
+from ._sections import (
     Advance,
     category_section,
     chart_spec,
@@ -34,11 +34,7 @@ __all__ = ["build_report", "chart_svg", "report_steps", "stylesheet"]
 @cache
 def stylesheet() -> str:
     """The page's CSS, a data file of the package (``report.css``)."""
-    return (
-        resources.files("rally_standings.outputs.report")
-        .joinpath("report.css")
-        .read_text(encoding="utf-8")
-    )
+    return resources.files(__package__ or "").joinpath("report.css").read_text(encoding="utf-8")
 
 
 def _page(title: str, subtitle: str, nav: Sequence[tuple[str, str]], body: str, footer: str) -> str:

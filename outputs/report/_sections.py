@@ -13,10 +13,10 @@ from typing import Literal
 
 import attrs
 
-from rally_standings.engine import Component, StageComparison, StageResult, Standings, WhatIf
-from rally_standings.events import StageKind, StageScheduled, format_signed, format_time
-from rally_standings.outputs._tables import grouped
-from rally_standings.outputs._text import (
+from ...engine import Component, StageComparison, StageResult, Standings, WhatIf
+from ...events import StageKind, StageScheduled, format_signed, format_time
+from .._tables import grouped
+from .._text import (
     Move,
     Reference,
     all_tied,
@@ -30,14 +30,14 @@ from rally_standings.outputs._text import (
     to_reference,
     who,
 )
-from rally_standings.outputs.report._charts import (
+from ._charts import (
     ChartSpec,
     Series,
     chart_series,
     colors_for,
     render_chart,
 )
-from rally_standings.outputs.report._html import (
+from ._html import (
     PROVENANCE,
     badge,
     crew_cell,
@@ -48,7 +48,7 @@ from rally_standings.outputs.report._html import (
     source_html,
     table,
 )
-from rally_standings.outputs.report._model import View
+from ._model import View
 
 __all__ = [
     "Advance",

@@ -10,12 +10,12 @@ truth and compares an import with it (``python -m
 rally_standings.replays.article._synth FIRST LAST``).
 """
 
-from rally_standings.replays.article._editorial import Editorial, load_editorial
-from rally_standings.replays.article._import import ImportError_, ImportResult, import_article
-from rally_standings.replays.article._infer import Inference, infer_decisions
-from rally_standings.replays.article._parse import Article, ArticleError, parse_article
-from rally_standings.replays.article._pipeline import ImportOutcome, import_file
-from rally_standings.replays.article._verify import VerifyReport, verify, verify_json
+from ._editorial import Editorial, load_editorial
+from ._import import ImportError_, ImportResult, import_article
+from ._infer import Inference, infer_decisions
+from ._parse import Article, ArticleError, parse_article
+from ._pipeline import ImportOutcome, import_file
+from ._verify import VerifyReport, verify, verify_json
 
 __all__ = [
     "Article",

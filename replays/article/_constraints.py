@@ -39,8 +39,8 @@ from typing import Literal
 
 import attrs
 
-from rally_standings.events import format_signed, format_time
-from rally_standings.replays.article._import import (
+from ...events import format_signed, format_time
+from ._import import (
     Analysis,
     CategoryData,
     PrintedRow,

@@ -53,7 +53,7 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
 )
 
-from rally_standings.events import (
+from ...events import (
     RallyError,
     TimeFormatError,
     format_signed,

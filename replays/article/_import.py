@@ -34,8 +34,8 @@ from typing import Any
 
 import attrs
 
-from rally_standings.engine import fold_name as _fold_name
-from rally_standings.events import (
+from ...engine import fold_name as _fold_name
+from ...events import (
     EntryRegistered,
     EntryRetired,
     Event,
@@ -54,8 +54,8 @@ from rally_standings.events import (
     format_signed,
     format_time,
 )
-from rally_standings.replays.article._editorial import Award, Editorial, Erratum
-from rally_standings.replays.article._parse import (
+from ._editorial import Award, Editorial, Erratum
+from ._parse import (
     Article,
     ArticleError,
     Note,

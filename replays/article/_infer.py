@@ -55,9 +55,9 @@ from typing import Any, Literal
 
 import attrs
 
-from rally_standings.engine import Rally, fold_name
-from rally_standings.events import QueryError, Record, format_signed, format_time
-from rally_standings.replays.article._constraints import (
+from ...engine import Rally, fold_name
+from ...events import QueryError, Record, format_signed, format_time
+from ._constraints import (
     Cell,
     Constraint,
     Model,
@@ -65,7 +65,7 @@ from rally_standings.replays.article._constraints import (
     Ref,
     build_model,
 )
-from rally_standings.replays.article._editorial import (
+from ._editorial import (
     Alias,
     Award,
     Editorial,
@@ -76,7 +76,7 @@ from rally_standings.replays.article._editorial import (
     dump_decisions,
     dump_editorial,
 )
-from rally_standings.replays.article._import import (
+from ._import import (
     Analysis,
     CategoryData,
     ImportError_,
@@ -84,9 +84,9 @@ from rally_standings.replays.article._import import (
     PrintedRow,
     import_parsed,
 )
-from rally_standings.replays.article._parse import Article
-from rally_standings.replays.article._text import Mention, penalty_mentions
-from rally_standings.replays.article._verify import check_replay
+from ._parse import Article
+from ._text import Mention, penalty_mentions
+from ._verify import check_replay
 
 __all__ = ["Inference", "draft_text", "infer_decisions"]
 

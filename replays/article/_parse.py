@@ -44,7 +44,7 @@ from typing import ClassVar, TypeVar
 
 import attrs
 
-from rally_standings.events import Person, RallyError, TimeFormatError, parse_time
+from ...events import Person, RallyError, TimeFormatError, parse_time
 
 __all__ = [
     "Anomaly",

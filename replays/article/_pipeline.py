@@ -28,12 +28,12 @@ from pathlib import Path
 
 import attrs
 
-from rally_standings.engine import Recorder, create_log
-from rally_standings.events import check_new_file
-from rally_standings.replays.article._editorial import Editorial, load_editorial
-from rally_standings.replays.article._import import ImportError_, ImportResult, import_parsed
-from rally_standings.replays.article._parse import Article, parse_article
-from rally_standings.replays.article._verify import documented_path, editorial_path
+from ...engine import Recorder, create_log
+from ...events import check_new_file
+from ._editorial import Editorial, load_editorial
+from ._import import ImportError_, ImportResult, import_parsed
+from ._parse import Article, parse_article
+from ._verify import documented_path, editorial_path
 
 __all__ = ["ImportOutcome", "import_file", "read_article"]
 
@@ -151,7 +151,7 @@ def import_file(
     inferred = Editorial()
     lines: tuple[str, ...] = ()
     if infer:
-        from rally_standings.replays.article._infer import infer_decisions
+        from ._infer import infer_decisions
 
         inference = infer_decisions(parsed, decisions, source=source, rally_id=rally_id)
         inferred, lines, result = inference.inferred, inference.lines, inference.result
@@ -169,7 +169,7 @@ def import_file(
 
     editorial_text: bytes | None = None
     if infer:
-        from rally_standings.replays.article._infer import draft_text
+        from ._infer import draft_text
 
         reviewed = source_file.read_bytes().decode("utf-8") if source_file else None
         editorial_text = draft_text(

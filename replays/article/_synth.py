@@ -27,8 +27,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from rally_standings.engine import Rally, fold_name
-from rally_standings.events import (
+from ...engine import Rally, fold_name
+from ...events import (
     Person,
     QueryError,
     RallyError,
@@ -36,9 +36,9 @@ from rally_standings.events import (
     StageCancelled,
     format_time,
 )
-from rally_standings.replays.article._editorial import Editorial
-from rally_standings.replays.article._import import ImportResult
-from rally_standings.replays.article._parse import parse_clock
+from ._editorial import Editorial
+from ._import import ImportResult
+from ._parse import parse_clock
 
 __all__ = [
     "ERROR_KINDS",
@@ -1058,8 +1058,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse
     import time
 
-    from rally_standings.replays.article._infer import infer_decisions
-    from rally_standings.replays.article._parse import parse_article
+    from ._infer import infer_decisions
+    from ._parse import parse_article
 
     parser = argparse.ArgumentParser(prog="python -m rally_standings.replays.article._synth")
     parser.add_argument("first", type=int)

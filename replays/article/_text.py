@@ -19,8 +19,8 @@ from typing import Literal
 
 import attrs
 
-from rally_standings.engine import fold_name
-from rally_standings.replays.article._parse import Article, ArticleError, parse_clock
+from ...engine import fold_name
+from ._parse import Article, ArticleError, parse_clock
 
 __all__ = ["Mention", "parse_amounts", "penalty_mentions", "stage_references"]
 

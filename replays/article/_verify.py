@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
-from rally_standings.engine import Rally, StageResult, Standings, penalties
-from rally_standings.events import (
+from ...engine import Rally, StageResult, Standings, penalties
+from ...events import (
     LogNotFoundError,
     QueryError,
     RallyError,
@@ -29,10 +29,10 @@ from rally_standings.events import (
     format_gap,
     format_time,
 )
-from rally_standings.replays import load, resolve_log
-from rally_standings.replays.article._editorial import Editorial, Erratum, load_editorial
-from rally_standings.replays.article._import import fold_name
-from rally_standings.replays.article._parse import parse_clock
+from .. import load, resolve_log
+from ._editorial import Editorial, Erratum, load_editorial
+from ._import import fold_name
+from ._parse import parse_clock
 
 __all__ = [
     "Difference",

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import attrs
 
-from rally_standings.engine import Fold, Recorder, now_iso
-from rally_standings.events import Record, RuleViolationError
-from rally_standings.replays.timing._csv import CsvFormat
-from rally_standings.replays.timing._kinds import KINDS, Placed, Request, SheetKind
-from rally_standings.replays.timing._sheet import (
+from ...engine import Fold, Recorder, now_iso
+from ...events import Record, RuleViolationError
+from ._csv import CsvFormat
+from ._kinds import KINDS, Placed, Request, SheetKind
+from ._sheet import (
     FORMATS,
     Row,
     Sheet,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
-from rally_standings.replays.timing._sheet import Row, Sheet, refused
+from ._sheet import Row, Sheet, refused
 
 __all__ = ["CsvFormat"]
 

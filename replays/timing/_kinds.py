@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import attrs
 
-from rally_standings.engine import Fold
-from rally_standings.events import (
+from ...engine import Fold
+from ...events import (
     MAX_NUMBER_DIGITS,
     MAX_WAYPOINT,
     EntryRegistered,
@@ -36,7 +36,7 @@ from rally_standings.events import (
     parse_duration,
     parse_time,
 )
-from rally_standings.replays.timing._sheet import Row, Sheet, SheetError, refused
+from ._sheet import Row, Sheet, SheetError, refused
 
 __all__ = ["KINDS", "Placed", "Request", "SheetKind"]
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import attrs
 
-from rally_standings.events import RallyError, read_file
+from ...events import RallyError, read_file
 
 __all__ = [
     "FORMATS",

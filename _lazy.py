@@ -13,6 +13,7 @@ def on_first_use(namespace: dict[str, Any], modules: Sequence[str]) -> Callable[
     """A package's ``__getattr__`` (PEP 562) that imports ``modules`` only when one of their
     public names (their ``__all__``, listed in the package's ``__all__``) is first asked
     for, and keeps the name in ``namespace`` (the package's ``globals()``) from then on.
+    ``modules`` are named relative to the package (``"._whatif"``).
 
     A command line starts faster when what it does not use is not imported; type
     checkers see the names through imports under ``TYPE_CHECKING``.
@@ -22,7 +23,7 @@ def on_first_use(namespace: dict[str, Any], modules: Sequence[str]) -> Callable[
     def __getattr__(name: str) -> Any:
         if name in namespace.get("__all__", ()):
             for module in modules:
-                imported = importlib.import_module(module)
+                imported = importlib.import_module(module, package)
                 if name in getattr(imported, "__all__", ()):
                     value = getattr(imported, name)
                     namespace[name] = value
