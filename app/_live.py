@@ -362,14 +362,7 @@ def _required(value: str | None) -> str:
 
 def _waypoints_of(rally: Rally, category: str, stage: int) -> list[int]:
     """The waypoints of ``stage`` at which a crew of ``category`` has a time."""
-    fold = rally.fold
-    members = {fold.entry_index(e.entry_id) for e in fold.entries(category)}
-    found = []
-    for waypoint in fold.waypoints(stage):
-        splits = fold.splits(stage, waypoint)
-        if splits is not None and not splits.seen.isdisjoint(members):
-            found.append(waypoint)
-    return found
+    return list(rally.view.waypoints(stage, category))
 
 
 def _current(rally: Rally, category: str, stages: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -306,7 +306,7 @@ def _routes(
         with tempfile.TemporaryDirectory() as folder:  # as a recorder leaves a large log
             kept = Path(folder) / path.name
             shutil.copyfile(path, kept)
-            write_checkpoint(kept, load(path).fold, kept.stat().st_size)
+            write_checkpoint(kept)
             times["engine_checkpoint"] = _best(partial(engine_gc, kept), repeat)
     baseline = {k: v for k, v in times.items() if not k.startswith("engine")}
     labels = {
@@ -392,7 +392,7 @@ def _processes(
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / path.name
         shutil.copyfile(path, log)
-        write_checkpoint(log, rally.fold, log.stat().st_size)
+        write_checkpoint(log)
         show, show_rss = _process([script, "show", str(log), "-c", category])
         replay, replay_rss = _process(
             [script, "replay", str(log), "-c", category, "-f", "json"], max(1, _PROCESS_RUNS // 2)

@@ -1,27 +1,25 @@
 """The standings engine: fold a rally log into the general classification.
 
 Open a log (``load``), ask it questions (``Rally.standings``, ``Rally.replay``,
-``Rally.stage_result``, with ``as_of`` for the standings as known at a given
-log sequence), record events (``create_log``, ``Recorder``), ask
-counterfactuals (``hypotheses``, ``what_if``, ``what_if_all_stages``) and
-trace changes (``penalties``, ``history``). The event vocabulary lives in
-``rally_standings.events``.
+``Rally.stage_result``, with ``as_of`` for the standings as known at a given log
+sequence), record events (``create_log``, ``Recorder``), ask counterfactuals
+(``hypotheses``, ``what_if``, ``what_if_all_stages``) and trace changes
+(``penalties``, ``history``). The event vocabulary lives in ``rally_standings.events``.
 """
 
 from typing import TYPE_CHECKING
 
 from .._lazy import on_first_use
+from . import _rules  # noqa: F401 (registers the fold's handlers)
 from ._checkpoint import checkpoint_path, write_checkpoint
 from ._fold import (
     CancellationState,
     Correction,
     Effect,
     Fold,
-    FoldState,
     PenaltyState,
     ResultState,
     RetirementState,
-    Splits,
 )
 from ._names import fold_name, name_matches
 from ._rally import (
@@ -33,17 +31,20 @@ from ._rally import (
     now_iso,
 )
 from ._standings import (
+    COMPONENT_KINDS,
     CombinedResult,
     Component,
+    ComponentKind,
     Row,
     StageResult,
     StageRow,
     Standings,
     Unclassified,
-    classes,
     gc_stages,
     require_class,
 )
+from ._state import FoldState
+from ._view import View
 
 if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
     from ._repair import CheckReport, RepairReport, check_log, repair_log
@@ -74,11 +75,13 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all a
 
 __all__ = [
     "CHECKPOINT_LAG",
+    "COMPONENT_KINDS",
     "CancellationState",
     "Change",
     "CheckReport",
     "CombinedResult",
     "Component",
+    "ComponentKind",
     "Correction",
     "Effect",
     "Fold",
@@ -92,17 +95,16 @@ __all__ = [
     "ResultState",
     "RetirementState",
     "Row",
-    "Splits",
     "StageComparison",
     "StageResult",
     "StageRow",
     "Standings",
     "Unclassified",
+    "View",
     "WhatIf",
     "WhatIfRow",
     "check_log",
     "checkpoint_path",
-    "classes",
     "create_log",
     "fold_name",
     "gc_stages",

@@ -1,52 +1,57 @@
-"""A checkpoint of the folded state beside a log, so that opening it need not fold it all.
+"""A checkpoint beside a log: the fold's tables up to a record, so opening need not fold
+everything again. It is an optimisation that can never change an answer.
 
-``LOG.checkpoint`` holds the fold's columns (results and splits as arrays of
-integers) and its few declarative facts (as events), tied to the log by the
-byte offset and last sequence number it was taken at and the CRC-32 of every
-byte of the log before that offset. A checkpoint is never needed for a right
-answer: one that is missing, damaged, from another version or that does not
-match the log exactly is ignored, and the log is folded from the start. Only a
-writer (the ``Recorder``, when it closes after appending) writes one; readers
-only read it. ``standings log check`` never looks at it.
+``LOG.checkpoint`` is one msgpack array ``[head, body]``. The body is the fold's state
+as ``engine/_state.py`` declares it, through its converter (``CHECKPOINT``); the head
+binds it to the bytes it was folded from:
+
+* ``checkpoint``: the state's schema fingerprint (a checkpoint of any other shape,
+  from any other version, is ignored);
+* ``offset`` and ``last_seq``: the log's first ``offset`` bytes, ending with a whole
+  frame whose last record is ``last_seq``;
+* ``crc``: the CRC-32 of those bytes, computed by the writer from the file it holds
+  locked (its own descriptor, never the path: a log renamed over the path meanwhile
+  does not get this checkpoint's trust);
+* ``payload_crc``: the CRC-32 of the body.
+
+A reader trusts it only when all of that holds for the log it is reading: the bytes it
+read up to ``offset`` have that CRC and a frame ends there after that seq. Otherwise
+(missing, damaged, stale, swapped, of another log or version, a FIFO or a device, or
+larger than ``MAX_CHECKPOINT_RATIO`` times the log) it is ignored and the log is folded
+from its first record. Only a writer writes one (a ``Recorder`` closing, ``synth``);
+``standings log check`` folds the log and compares (``check_checkpoint``).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import msgpack
 
-from ..events import (
-    SCHEMA_VERSION,
-    Event,
-    Frame,
-    LogScan,
-    Provenance,
-    Record,
-    SourceKind,
-    Trusted,
-    decode_frame,
-    encode_frame,
-)
+from ..events import LogScan, LogWriter, RallyError, Trusted, read_file
 from ._fold import Fold
+from ._state import CHECKPOINT, SCHEMA_FINGERPRINT, FoldState
 
 __all__ = [
+    "MAX_CHECKPOINT_RATIO",
     "Checkpoint",
+    "CheckpointCheck",
+    "check_checkpoint",
     "checkpoint_path",
     "folded",
     "peek_checkpoint",
-    "read_checkpoint",
+    "save_checkpoint",
     "write_checkpoint",
+    "write_checkpoint_bytes",
 ]
 
-FORMAT = 3
-_GROUPS = ("rally", "entries", "stages", "cancellations", "penalties", "retirements", "coverage")
+MAX_CHECKPOINT_RATIO = 16
+"""A checkpoint larger than this many times its log (plus 1 MiB) is ignored unread."""
+_SLACK = 1 << 20
 
 
 def checkpoint_path(log: str | os.PathLike[str]) -> Path:
@@ -54,104 +59,111 @@ def checkpoint_path(log: str | os.PathLike[str]) -> Path:
     return Path(f"{os.fspath(log)}.checkpoint")
 
 
-def _prefix_crc(log: Path, offset: int) -> int | None:
-    try:
-        with open(log, "rb") as handle:
-            data = handle.read(offset)
-    except OSError:
-        return None
-    return zlib.crc32(data) if len(data) == offset else None
-
-
-def _provenance(provenance: Provenance) -> list[str | None]:
-    return [str(provenance.kind), provenance.detail]
-
-
-def write_checkpoint(log: Path, fold: Fold, offset: int) -> bool:
-    """Write the checkpoint of ``fold``, folded from ``log``'s first ``offset`` bytes.
-
-    Written to a temporary file and renamed into place; a failure leaves the
-    previous checkpoint (or none) and is not an error (returns False).
-    """
-    crc = _prefix_crc(log, offset)
-    if crc is None or fold.rally is None:
-        return False
-    data = fold.export()
-    groups: dict[str, list[Event]] = {
-        "rally": [data["rally"]],
-        "entries": data["entries"],
-        "stages": data["stages"],
-        "cancellations": [event for event, _, _ in data["cancellations"]],
-        "penalties": [event for event, *_ in data["penalties"]],
-        "retirements": [event for event, _ in data["retirements"]],
-        "coverage": data["coverage"],
-    }
-    events = [event for name in _GROUPS for event in groups[name]]
-    body = {
-        "events": encode_frame([Record(i + 1, e) for i, e in enumerate(events)]),
-        "counts": [len(groups[name]) for name in _GROUPS],
-        "cancellations": [[seq, category] for _, seq, category in data["cancellations"]],
-        "penalties": [[seq, rescinded, reason] for _, seq, rescinded, reason in data["penalties"]],
-        "retirements": [seq for _, seq in data["retirements"]],
-        "results": data["results"],
-        "ending": data["ending"],
-        "latest": data["latest"],
-        "corrections": [
-            [result, seq, time_ms, reason, _provenance(provenance)]
-            for result, seq, time_ms, reason, provenance in data["corrections"]
-        ],
-        "spanned": [list(item) for item in data["spanned"]],
-        "splits": data["splits"],
-        "provenances": [_provenance(p) for p in data["provenances"]],
-    }
-    payload: bytes = msgpack.packb(body, use_bin_type=True)
+def _encode(state: FoldState, offset: int, crc: int) -> bytes:
+    payload: bytes = msgpack.packb(CHECKPOINT.unstructure(state), use_bin_type=True)
     head = {
-        "checkpoint": FORMAT,
-        "schema": SCHEMA_VERSION,
-        "byteorder": sys.byteorder,
+        "checkpoint": SCHEMA_FINGERPRINT,
         "offset": offset,
         "crc": crc,
-        "last_seq": fold.last_seq,
+        "last_seq": state.last_seq,
         "payload_crc": zlib.crc32(payload),
     }
-    target = checkpoint_path(log)
+    data: bytes = msgpack.packb([head, payload], use_bin_type=True)
+    return data
+
+
+def save_checkpoint(writer: LogWriter, fold: Fold) -> bool:
+    """Write the checkpoint of ``fold``, the fold of everything ``writer`` has written.
+
+    Bound to the file the writer holds: its bytes' CRC is read through the writer's own
+    descriptor, and nothing is written unless the path still names that file (checked
+    before and after the checkpoint is put in place; if the log was replaced meanwhile,
+    the checkpoint just written is removed). Written to a temporary file and renamed
+    into place; a failure leaves the previous checkpoint (or none) and is not an error
+    (returns False).
+    """
+    if fold.state.declarations.event == [] or not writer.holds_its_path():
+        return False
+    target = checkpoint_path(writer.path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(msgpack.packb([head, payload], use_bin_type=True))
+        data = _encode(fold.state, writer.size, writer.prefix_crc(writer.size))
+        temporary.write_bytes(data)
+        if not writer.holds_its_path():
+            temporary.unlink()
+            return False
         os.replace(temporary, target)
-    except OSError:
+        if not writer.holds_its_path():  # replaced in between: this checkpoint is not its
+            target.unlink(missing_ok=True)
+            return False
+    except (OSError, RallyError):
         temporary.unlink(missing_ok=True)
         return False
     return True
 
 
+def write_checkpoint(log: str | os.PathLike[str]) -> bool:
+    """Fold the log at ``log`` and write its checkpoint (taking the writer's lock meanwhile,
+    so the checkpoint is bound to the file as it stands); False if it could not be written."""
+    checkpoint = peek_checkpoint(Path(log))
+    with LogWriter(log, trusted=None if checkpoint is None else checkpoint.trusted) as writer:
+        return save_checkpoint(writer, folded(checkpoint, writer.scan_at_open))
+
+
+def write_checkpoint_bytes(log: Path, state: FoldState, data: bytes) -> None:
+    """Write the checkpoint of a log just built whole from ``data`` (``synth``): its bytes
+    are known, so its CRC is theirs."""
+    checkpoint_path(log).write_bytes(_encode(state, len(data), zlib.crc32(data)))
+
+
 @attrs.frozen
 class Checkpoint:
-    """A checkpoint as found beside a log: the prefix it vouches for, and its fold."""
+    """A checkpoint as found beside a log: the prefix it vouches for, and its state."""
 
     trusted: Trusted
     payload: bytes = attrs.field(repr=False)
 
     def fold(self) -> Fold:
         """The fold it holds (of the log's first ``trusted.offset`` bytes)."""
-        return _restore(msgpack.unpackb(self.payload, raw=False), self.trusted.last_seq)
+        data: Any = msgpack.unpackb(self.payload, raw=False)
+        state = CHECKPOINT.structure(data, FoldState)
+        if state.last_seq != self.trusted.last_seq:
+            raise ValueError("the body's last seq is not the head's")
+        return Fold(state)
+
+
+def _read(log: Path) -> bytes:
+    """The checkpoint file's bytes, read like a log's (a regular file only), refused when
+    larger than ``MAX_CHECKPOINT_RATIO`` times the log."""
+    try:
+        size = os.stat(log).st_size
+    except OSError:
+        size = 0
+    return read_file(
+        checkpoint_path(log), what="checkpoint", limit=MAX_CHECKPOINT_RATIO * size + _SLACK
+    )
+
+
+def _parse(data: bytes) -> Checkpoint:
+    head, payload = msgpack.unpackb(data, raw=False)
+    if not isinstance(head, dict) or not isinstance(payload, bytes):
+        raise ValueError("not a checkpoint")
+    if head.get("checkpoint") != SCHEMA_FINGERPRINT:
+        raise ValueError("written for another version of the state")
+    if zlib.crc32(payload) != head.get("payload_crc"):
+        raise ValueError("its body does not match its checksum")
+    fields = (head.get("offset"), head.get("last_seq"), head.get("crc"))
+    if not all(type(value) is int and value >= 0 for value in fields):
+        raise ValueError("its head is malformed")
+    offset, last_seq, crc = (int(value) for value in fields)  # type: ignore[arg-type]
+    return Checkpoint(Trusted(offset=offset, last_seq=last_seq, crc=crc), payload)
 
 
 def peek_checkpoint(log: Path) -> Checkpoint | None:
-    """The checkpoint beside ``log`` if it is whole and of this version (not yet matched)."""
+    """The checkpoint beside ``log`` if it is whole and of this version (not yet matched
+    against the log: ``scan_file(log, trusted=…)`` does that)."""
     try:
-        head, payload = msgpack.unpackb(checkpoint_path(log).read_bytes(), raw=False)
-        if (
-            head.get("checkpoint") != FORMAT
-            or head.get("schema") != SCHEMA_VERSION
-            or head.get("byteorder") != sys.byteorder
-            or zlib.crc32(payload) != head.get("payload_crc")
-        ):
-            return None
-        trusted = Trusted(offset=head["offset"], last_seq=head["last_seq"], crc=head["crc"])
-        if not all(type(v) is int for v in (trusted.offset, trusted.last_seq, trusted.crc)):
-            return None
-        return Checkpoint(trusted, bytes(payload))
+        return _parse(_read(log))
     except Exception:  # a checkpoint is only ever a shortcut: anything odd means refold
         return None
 
@@ -159,85 +171,80 @@ def peek_checkpoint(log: Path) -> Checkpoint | None:
 def folded(checkpoint: Checkpoint | None, scan: LogScan) -> Fold:
     """The fold of the log ``scan`` read (read with ``checkpoint.trusted`` if there was one).
 
-    From the checkpoint plus the frames after it when the log vouched for its
-    prefix (``scan.trusted``), else from the first frame; the same either way.
+    From the checkpoint plus the frames after it when the log vouched for its prefix
+    (``scan.trusted``), else from the first frame; the same either way.
     """
     if checkpoint is not None and scan.trusted:
         try:
             fold = checkpoint.fold()
         except Exception:  # the bytes matched but the content is unreadable: refold
             fold = None
-        if fold is not None and fold.last_seq == checkpoint.trusted.last_seq:
+        if fold is not None:
             return fold.apply_frames(scan.decoded_after(scan.trusted))
     return Fold().apply_frames(scan.frames)
 
 
-def read_checkpoint(
-    log: Path, frames: Sequence[Frame], ends: Sequence[int]
-) -> tuple[Fold, int] | None:
-    """The fold a valid checkpoint holds and how many of ``frames`` it covers, or None.
+@attrs.frozen
+class CheckpointCheck:
+    """What ``standings log check`` found of the checkpoint beside a log."""
 
-    ``frames`` and ``ends`` are the log's sound frames and where each ends, as
-    just read. The checkpoint must end exactly at a frame boundary, after the
-    same seq, and the log's bytes before it must be the ones it was taken from.
-    """
-    checkpoint = peek_checkpoint(log)
-    if checkpoint is None:
-        return None
-    trusted = checkpoint.trusted
+    path: Path
+    state: str
+    """``none``, ``ignored`` (readers do not use it: ``why`` says why), ``sound`` (it
+    equals a fold of the log up to its record) or ``wrong`` (readers would use it, and it
+    does not equal that fold: it changes answers)."""
+    why: str = ""
+    last_seq: int | None = None
+
+    @property
+    def wrong(self) -> bool:
+        """Whether readers would trust a checkpoint that does not equal the log's fold."""
+        return self.state == "wrong"
+
+
+def check_checkpoint(
+    log: Path, scan_ends: tuple[int, ...], fold_of: Fold | None
+) -> CheckpointCheck:
+    """Check the checkpoint beside ``log`` against ``fold_of`` (the fold of the log's sound
+    frames, whose ends are ``scan_ends``): would a reader use it, and is it right?"""
+    path = checkpoint_path(log)
+    if not os.path.lexists(path):
+        return CheckpointCheck(path, "none")
     try:
-        if trusted.offset not in ends:
-            return None
-        covered = ends.index(trusted.offset) + 1
-        if frames[covered - 1].last_seq != trusted.last_seq:
-            return None
-        if _prefix_crc(log, trusted.offset) != trusted.crc:
-            return None
-        return checkpoint.fold(), covered
-    except Exception:  # a checkpoint is only ever a shortcut: anything odd means refold
-        return None
-
-
-def _restore(body: dict[str, Any], last_seq: int) -> Fold:
-    frame = decode_frame(body["events"])
-    events = [event for run in frame.runs for event in frame.run_events(run, vouched=True)]
-    grouped: dict[str, list[Any]] = {}
-    start = 0
-    for name, count in zip(_GROUPS, body["counts"], strict=True):
-        grouped[name] = events[start : start + count]
-        start += count
-
-    def provenance(item: list[str | None]) -> Provenance:
-        return Provenance(SourceKind(str(item[0])), item[1])
-
-    data = {
-        "last_seq": last_seq,
-        "rally": grouped["rally"][0],
-        "entries": grouped["entries"],
-        "stages": grouped["stages"],
-        "cancellations": [
-            (event, seq, category)
-            for event, (seq, category) in zip(
-                grouped["cancellations"], body["cancellations"], strict=True
-            )
-        ],
-        "penalties": [
-            (event, seq, rescinded, reason)
-            for event, (seq, rescinded, reason) in zip(
-                grouped["penalties"], body["penalties"], strict=True
-            )
-        ],
-        "retirements": list(zip(grouped["retirements"], body["retirements"], strict=True)),
-        "coverage": grouped["coverage"],
-        "results": body["results"],
-        "ending": [tuple(item) for item in body["ending"]],
-        "latest": body["latest"],
-        "corrections": [
-            (result, seq, time_ms, reason, provenance(prov))
-            for result, seq, time_ms, reason, prov in body["corrections"]
-        ],
-        "spanned": [tuple(item) for item in body["spanned"]],
-        "splits": body["splits"],
-        "provenances": [provenance(item) for item in body["provenances"]],
-    }
-    return Fold.restore(data)
+        checkpoint = _parse(_read(log))
+    except RallyError as error:
+        return CheckpointCheck(path, "ignored", error.detail())
+    except Exception as error:
+        return CheckpointCheck(path, "ignored", f"not a checkpoint of this version ({error})")
+    trusted = checkpoint.trusted
+    if trusted.offset not in scan_ends:
+        return CheckpointCheck(
+            path, "ignored", "it covers bytes that are not whole frames of this log"
+        )
+    try:
+        with open(log, "rb") as handle:
+            prefix = handle.read(trusted.offset)
+    except OSError as error:
+        return CheckpointCheck(path, "ignored", f"the log cannot be read ({error.strerror})")
+    if zlib.crc32(prefix) != trusted.crc:
+        return CheckpointCheck(
+            path, "ignored", "it was taken from other bytes (another log, or an earlier one)"
+        )
+    if fold_of is None:
+        return CheckpointCheck(path, "ignored", "the log cannot be folded to compare")
+    try:
+        theirs = checkpoint.fold()
+    except Exception as error:
+        return CheckpointCheck(
+            path, "wrong", f"it matches the log but cannot be read ({error})", trusted.last_seq
+        )
+    ours = fold_of.state.prefix(trusted.last_seq)
+    if trusted.last_seq > fold_of.last_seq or theirs.state != ours:
+        return CheckpointCheck(
+            path,
+            "wrong",
+            "readers would trust it, and it does not equal the log's fold up to seq "
+            f"{trusted.last_seq}",
+            trusted.last_seq,
+        )
+    return CheckpointCheck(path, "sound", "", trusted.last_seq)

@@ -1,17 +1,20 @@
 """The Python API: load a log and ask it questions; record events into a log.
 
-A ``Rally`` keeps, per category, the standings it has computed and the running
-sums behind them (``Accumulator``). An event appended to a rally (by a
-``Recorder``, or by following a growing log) changes only what its effect
-says: a time added at the stage the sums have reached updates them and the
-cached classification of that stage in place (one key out, one key in); any
-other change drops what it can have changed, from its stage on, and the rest
-stays. Asking for one stage sums the stages up to it and sorts only it.
+A ``Rally`` is a log folded, read as of one record: the last one, which a rally
+following a log (a ``Recorder``'s, the live server's) moves on with each append, or a
+fixed earlier one (``as_of``: the same fold, read as it stood then; nothing is folded
+again). What it hands out reads through a ``View`` fixed at the record it was made at,
+so it never changes afterwards.
+
+It keeps, per category, what it has computed: the GC after the stages asked for, and a
+``Running`` classification of the latest one that follows each append in place when
+the append only changes one entry's time at that stage. Any other change drops what it
+can have changed (from its stage on), and the rest stays. A test compares every answer
+with a fresh fold of the same records, after random appends, in random order.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import datetime as _dt
 import os
@@ -36,25 +39,26 @@ from ..events import (
     encode_frame,
     scan_file,
 )
-from ._checkpoint import folded, peek_checkpoint, write_checkpoint
-from ._fold import Effect, Fold, FoldState
+from ._checkpoint import folded, peek_checkpoint, save_checkpoint
+from ._fold import Effect, Fold
 from ._names import name_matches
 from ._standings import (
-    Accumulator,
     Ranking,
+    Running,
     StageResult,
     Standings,
-    classes,
-    compute_stage_result,
     gc_stages,
-    last_stage_with_results,
+    require_category,
     require_gc_stage,
     require_waypoint,
+    stage_ranking,
     standings_at_waypoint,
-    waypoint_result,
+    waypoint_ranking,
 )
+from ._state import FoldState
+from ._view import View
 
-__all__ = ["CHECKPOINT_LAG", "Rally", "Recorder", "create_log", "load", "now_iso"]
+__all__ = ["CHECKPOINT_LAG", "Rally", "Recorder", "create_log", "find_entry", "load", "now_iso"]
 
 CHECKPOINT_LAG = 32
 """A recorder refreshes the checkpoint when the log has this many frames past it (or there is
@@ -67,34 +71,33 @@ def now_iso() -> str:
 
 
 class _Cache:
-    """What a rally has computed for one category: running sums and standings."""
+    """What a rally has computed for one category: classifications and a running one."""
 
-    __slots__ = ("accumulator", "default", "ranking", "standings")
+    __slots__ = ("default", "known", "ranking", "running")
 
-    def __init__(self, fold: Fold, category: str) -> None:
-        self.ranking = Ranking.of(fold, category)
-        self.accumulator: Accumulator | None = None
-        self.standings: dict[int, Standings] = {}
+    def __init__(self, view: View, category: str) -> None:
+        self.ranking = Ranking.of(view, category)
+        self.running: Running | None = None
+        """The GC after the latest stage asked for, followed in place."""
+        self.known: dict[int, tuple[list[int], int]] = {}
+        """stage -> (keys, awards) of a GC computed and still valid (never changed)."""
         self.default: int | bool | None = False
         """The last stage with results (``False``: not looked up yet)."""
 
 
 class Rally:
-    """A rally log folded into state, answering standings questions.
-
-    ``as_of`` on each query (or ``Rally.as_of``) answers from the prefix of
-    the log up to that sequence number: the standings as they were known then.
-    A rally read from a file does not change; the rally of a ``Recorder``
-    follows its appends, and its standings are always those of the log as it
-    stands (standings already handed out keep their positions and times).
-    """
+    """A rally log folded into state, answering standings questions as of one record."""
 
     def __init__(self, records: Sequence[Record] = (), *, source: str = "<records>") -> None:
-        fold = Fold().apply_all(records)
-        self._setup((), tuple(records), fold, source)
+        self._setup((), tuple(records), Fold().apply_all(records), source, None)
 
     def _setup(
-        self, frames: Sequence[Frame] | LogScan, tail: Sequence[Record], fold: Fold, source: str
+        self,
+        frames: Sequence[Frame] | LogScan,
+        tail: Sequence[Record],
+        fold: Fold,
+        source: str,
+        seq: int | None,
     ) -> None:
         self._frame_source: tuple[Frame, ...] | LogScan = (
             frames if isinstance(frames, LogScan) else tuple(frames)
@@ -102,37 +105,9 @@ class Rally:
         self._tail: list[Record] = list(tail)
         self.source = source
         self._fold = fold
-        self._prefixes: dict[int, Rally] = {}
-        self._records: tuple[Record, ...] | None = None
+        self._seq = seq
+        """The record this rally is read as of (None: the fold's last, as it moves on)."""
         self._caches: dict[str, _Cache] = {}
-
-    @classmethod
-    def from_frames(
-        cls,
-        frames: Sequence[Frame],
-        *,
-        source: str,
-        tail: Sequence[Record] = (),
-        limit: int | None = None,
-    ) -> Rally:
-        """Fold decoded log frames (and records after them), up to seq ``limit`` if given."""
-        fold = Fold()
-        kept: list[Frame] = []
-        for frame in frames:
-            if limit is not None and frame.first_seq > limit:
-                break
-            fold.apply_frame(frame, limit=None if limit is None else limit - frame.first_seq + 1)
-            kept.append(frame)
-        kept_tail = tuple(r for r in tail if limit is None or r.seq <= limit)
-        fold.apply_all(kept_tail)
-        return cls.from_fold(kept, kept_tail, fold, source=source)
-
-    @property
-    def _frames(self) -> tuple[Frame, ...]:
-        """The log's frames (those a checkpoint covered are decoded only now, if ever)."""
-        if isinstance(self._frame_source, LogScan):
-            self._frame_source = self._frame_source.frames
-        return self._frame_source
 
     @classmethod
     def from_fold(
@@ -145,55 +120,77 @@ class Rally:
     ) -> Rally:
         """Wrap an already folded state without folding again.
 
-        ``frames`` (or the scan that holds them) and then ``tail`` are what was
-        folded; records are built from them only when asked for.
+        ``frames`` (or the scan that holds them) and then ``tail`` are what was folded;
+        records are built from them only when asked for.
         """
         rally = cls.__new__(cls)
-        rally._setup(frames, tail, fold, source)
+        rally._setup(frames, tail, fold, source, None)
         return rally
+
+    @classmethod
+    def from_frames(cls, frames: Sequence[Frame], *, source: str) -> Rally:
+        """Fold decoded log frames."""
+        return cls.from_fold(frames, (), Fold().apply_frames(frames), source=source)
 
     def with_appended(self, records: Sequence[Record], fold: Fold, *, source: str) -> Rally:
         """This rally with ``records`` after it, already folded into ``fold`` (a copy)."""
-        return Rally.from_fold(self._frames, (*self._tail, *records), fold, source=source)
+        upto = self.last_seq
+        tail = [record for record in self._tail if record.seq <= upto]
+        frames = [frame for frame in self.frames() if frame.first_seq <= upto]
+        return Rally.from_fold(frames, (*tail, *records), fold, source=source)
+
+    # ------------------------------------------------------------------ the log behind it
+
+    def frames(self) -> tuple[Frame, ...]:
+        """The log's frames folded (those a checkpoint covered are decoded only now, if ever)."""
+        if isinstance(self._frame_source, LogScan):
+            self._frame_source = self._frame_source.frames
+        return self._frame_source
+
+    def tail(self) -> tuple[Record, ...]:
+        """The records folded after the frames (appended by a recorder, or hypothetical)."""
+        return tuple(record for record in self._tail if record.seq <= self.last_seq)
 
     @property
     def records(self) -> tuple[Record, ...]:
-        """Every record folded, in order (built from the log's frames on first use)."""
-        if self._records is None or len(self._records) != self._fold.last_seq:
-            limit = self._fold.last_seq
-            built = [
-                record
-                for frame in self._frames
-                for record in frame.records(where=self.source, limit=limit - frame.first_seq + 1)
-            ]
-            self._records = (*built, *self._tail)
-        return self._records
+        """Every record, in order, up to the rally's record (built from the frames)."""
+        return tuple(self.iter_records())
+
+    def iter_records(self) -> Iterator[Record]:
+        """Every record, in order, up to the rally's record, built one at a time."""
+        limit = self.last_seq
+        for frame in self.frames():
+            if frame.first_seq > limit:
+                return
+            yield from frame.records(where=self.source, limit=limit - frame.first_seq + 1)
+        yield from self.tail()
 
     def source_kinds(self) -> Counter[SourceKind]:
         """How many records come from each kind of source (printed, recorded, …), counted
         from the frames' provenance columns without building the records."""
-        limit = self._fold.last_seq
+        limit = self.last_seq
         counts: Counter[SourceKind] = Counter()
-        for frame in self._frames:
-            counts.update(frame.source_kinds(limit=limit - frame.first_seq + 1))
-        counts.update(record.event.provenance.kind for record in self._tail)
+        for frame in self.frames():
+            if frame.first_seq <= limit:
+                counts.update(frame.source_kinds(limit=limit - frame.first_seq + 1))
+        counts.update(record.event.provenance.kind for record in self.tail())
         return counts
-
-    def iter_records(self) -> Iterator[Record]:
-        """Every record folded, in order, built one at a time (nothing is kept)."""
-        limit = self._fold.last_seq
-        for frame in self._frames:
-            yield from frame.records(where=self.source, limit=limit - frame.first_seq + 1)
-        yield from self._tail
 
     # ------------------------------------------------------------------ following a log
 
     def extend(self, records: Iterable[Record] = (), *, frames: Iterable[Frame] = ()) -> None:
         """Fold more of the log in (checked by the rules), keeping the caches up to date."""
+        if self._seq is not None:
+            raise QueryError(
+                "a rally read as of an earlier record does not follow the log",
+                where=self.source,
+                expected="the rally itself",
+                received=f"as of seq {self._seq}",
+            )
         effects: list[Effect] = []
         for frame in frames:
             effects += self._fold.apply_frame(frame)
-            self._frame_source = (*self._frames, frame)
+            self._frame_source = (*self.frames(), frame)
         for record in records:
             effect = self._fold.apply(record)
             self._tail.append(record)
@@ -201,9 +198,14 @@ class Rally:
                 effects.append(effect)
         self._changed(effects)
 
+    def _follow(self, records: Sequence[Record], effects: Sequence[Effect]) -> None:
+        """Records a recorder has folded and written: keep them, and follow their effects."""
+        self._tail.extend(records)
+        self._changed(effects)
+
     def _changed(self, effects: Sequence[Effect]) -> None:
         """Update or drop what the caches hold, for each effect in order."""
-        self._prefixes.clear()
+        view = self.view
         for effect in effects:
             for category in effect.categories:
                 cache = self._caches.get(category)
@@ -213,63 +215,35 @@ class Rally:
                 if effect.stage is None:
                     del self._caches[category]
                     continue
-                if effect.entry is not None and not effect.delta and not effect.cover:
-                    continue  # a time that counts nowhere (a prologue's)
-                accumulator = cache.accumulator
-                if (
-                    effect.entry is not None
-                    and accumulator is not None
-                    and accumulator.stage == effect.stage
-                ):
-                    self._update_in_place(cache, accumulator, effect)
-                    continue
-                if (
-                    accumulator is not None
-                    and accumulator.stage is not None
-                    and effect.stage <= accumulator.stage
-                ):
-                    cache.accumulator = None
-                for stage in [s for s in cache.standings if s >= effect.stage]:
-                    del cache.standings[stage]
-
-    def _update_in_place(self, cache: _Cache, accumulator: Accumulator, effect: Effect) -> None:
-        """One entry's time changed at the stage the sums stand at: one key out, one in."""
-        assert effect.entry is not None
-        assert effect.stage is not None
-        entry = effect.entry
-        ranking = cache.ranking
-        if entry not in ranking.rank:
-            self._caches.pop(accumulator.category, None)
-            return
-        width, rank = ranking.width, ranking.rank[entry]
-        was = entry in accumulator.classified
-        old_key = accumulator.total[entry] * width + rank
-        accumulator.apply(entry, effect.delta, effect.cover)
-        standing = cache.standings.get(effect.stage)
-        if standing is None:
-            return
-        keys = list(standing._keys)
-        if was:
-            del keys[bisect.bisect_left(keys, old_key)]
-        if entry in accumulator.classified:
-            bisect.insort(keys, accumulator.total[entry] * width + rank)
-        cache.standings[effect.stage] = Standings(
-            self._fold, accumulator.category, effect.stage, keys, accumulator.awards, ranking
-        )
+                for stage in [s for s in cache.known if s >= effect.stage]:
+                    del cache.known[stage]
+                if cache.running is not None and not cache.running.apply(view, effect):
+                    cache.running = None
 
     # ------------------------------------------------------------------ facts
 
     @property
+    def view(self) -> View:
+        """The rally's state as of its record, read-only (what every query reads)."""
+        return View(self._fold, self.last_seq)
+
+    @property
+    def fold(self) -> View:
+        """The fold behind this rally, as of its record (read only)."""
+        return self.view
+
+    @property
     def declaration(self) -> RallyDeclared:
         """The rally-declared event."""
-        if self._fold.rally is None:
+        rally = self.view.rally
+        if rally is None:
             raise QueryError(
                 "the log declares no rally",
                 where=self.source,
                 expected="a rally-declared event first",
                 received="none",
             )
-        return self._fold.rally
+        return rally
 
     @property
     def name(self) -> str:
@@ -283,30 +257,25 @@ class Rally:
 
     @property
     def last_seq(self) -> int:
-        """The sequence number of the last record folded."""
-        return self._fold.last_seq
-
-    @property
-    def fold(self) -> Fold:
-        """The fold behind this rally (read it through its query methods)."""
-        return self._fold
+        """The sequence number of the record the rally is read as of."""
+        return self._fold.last_seq if self._seq is None else self._seq
 
     def snapshot(self) -> FoldState:
-        """A frozen copy of the folded state."""
-        return self._fold.snapshot()
+        """A copy of the folded state as of the rally's record."""
+        return self._fold.state.prefix(self.last_seq)
 
     def entries(self, category: str | None = None) -> tuple[EntryRegistered, ...]:
         """Registered entries, in registration order, optionally of one category."""
-        return self._fold.entries(category)
+        return self.view.entries(category)
 
     def stages(self) -> tuple[int, ...]:
         """Scheduled stage numbers, in order."""
-        return self._fold.stage_numbers()
+        return self.view.stage_numbers()
 
     def find_entry(self, category: str, ref: str) -> EntryRegistered:
         """An entry of ``category`` by race number, entry id, or a name that is unambiguous."""
         self.require_category(category)
-        return find_entry(self._fold, category, ref)
+        return find_entry(self.view, category, ref)
 
     def require_category(self, category: str) -> None:
         """Refuse a category the rally does not have (a QueryError naming those it has)."""
@@ -321,7 +290,11 @@ class Rally:
     # ------------------------------------------------------------------ as-of
 
     def as_of(self, seq: int | None) -> Rally:
-        """The rally as known when record ``seq`` had been recorded (``None``: now)."""
+        """The rally as known when record ``seq`` had been recorded (``None``: this one).
+
+        The same fold, read as it stood then: nothing is folded again, and nothing is
+        kept once the rally returned is dropped.
+        """
         if seq is None or seq == self.last_seq:
             return self
         if not 1 <= seq <= self.last_seq:
@@ -331,20 +304,18 @@ class Rally:
                 expected=f"a sequence number from 1 to {self.last_seq}",
                 received=seq,
             )
-        prefix = self._prefixes.get(seq)
-        if prefix is None:
-            prefix = Rally.from_frames(
-                self._frames, tail=self._tail, limit=seq, source=f"{self.source} as of seq {seq}"
-            )
-            self._prefixes[seq] = prefix
-        return prefix
+        earlier = Rally.__new__(Rally)
+        earlier._setup(
+            self._frame_source, self._tail, self._fold, f"{self.source} as of seq {seq}", seq
+        )
+        return earlier
 
     # ------------------------------------------------------------------ queries
 
     def _cache(self, category: str) -> _Cache:
         cache = self._caches.get(category)
         if cache is None:
-            cache = self._caches[category] = _Cache(self._fold, category)
+            cache = self._caches[category] = _Cache(self.view, category)
         return cache
 
     def default_stage(self, category: str) -> int:
@@ -352,7 +323,7 @@ class Rally:
         self.require_category(category)
         cache = self._cache(category)
         if cache.default is False:
-            cache.default = last_stage_with_results(self._fold, category)
+            cache.default = self.view.last_result_stage(category)
         stage = cache.default
         if stage is None or stage is True:
             raise QueryError(
@@ -369,88 +340,48 @@ class Rally:
         """The GC of ``category`` after stage ``after`` (default: the last with results)."""
         rally = self.as_of(as_of)
         stage = rally.default_stage(category) if after is None else after
-        require_gc_stage(rally._fold, category, stage)  # before any work
-        found = rally._standings(category, stage)
-        return found if as_of is None else found.with_as_of(as_of)
+        require_gc_stage(rally.view, category, stage)  # before any work
+        return rally._standings(category, stage, as_of)
 
-    def _standings(self, category: str, stage: int) -> Standings:
-        cache = self._cache(category)
-        found = cache.standings.get(stage)
-        if found is not None:
-            return found
-        accumulator = cache.accumulator
-        if accumulator is None or accumulator.stage is None or accumulator.stage > stage:
-            accumulator = Accumulator(self._fold, category, cache.ranking)
-            if cache.accumulator is None:
-                cache.accumulator = accumulator
-        kept = accumulator is cache.accumulator
-        before = [s for s in gc_stages(self._fold, category) if s < stage]
-        previous = before[-1] if before and kept and before[-1] not in cache.standings else None
-        for number in self._fold.stage_numbers():
-            if accumulator.stage is not None and number <= accumulator.stage:
-                continue
-            if number > stage:
-                break
-            accumulator.advance(number)
-            if number == previous:  # kept on the way: the moves of ``stage`` count from it
-                cache.standings[number] = Standings(
-                    self._fold,
-                    category,
-                    number,
-                    accumulator.keys(),
-                    accumulator.awards,
-                    cache.ranking,
-                )
-        standing = Standings(
-            self._fold, category, stage, accumulator.keys(), accumulator.awards, cache.ranking
-        )
-        if accumulator is cache.accumulator:
-            cache.standings[stage] = standing
-        return standing
+    def _standings(self, category: str, stage: int, as_of: int | None = None) -> Standings:
+        cache, view = self._cache(category), self.view
+        known = cache.known.get(stage)
+        if known is not None:
+            keys, awards = known
+            return Standings(view, category, stage, keys, awards, cache.ranking, as_of=as_of)
+        running = cache.running
+        if running is None or running.stage > stage:
+            running = Running(view, category, cache.ranking, stage)
+            if cache.running is None or cache.running.stage < stage:
+                cache.running = running
+        elif running.stage < stage:  # kept: the moves of later stages count from it
+            cache.known[running.stage] = (running.hand_out(), running.accumulator.awards)
+            running.advance_to(view, stage)
+        cache.known[stage] = (running.hand_out(), running.accumulator.awards)
+        return running.standings(view, as_of=as_of)
 
     def previous_standings(
         self, category: str, stage: int, *, as_of: int | None = None
     ) -> Standings | None:
         """The GC that the moves after stage ``stage`` are counted from: after the GC stage
-        before it (at most the last stage with results), computed alone; None where there
-        is none."""
+        before it (at most the last stage with results); None where there is none."""
         rally = self.as_of(as_of)
         try:
             last = rally.default_stage(category)
         except QueryError:  # no results yet
             return None
-        earlier = [s for s in gc_stages(rally._fold, category) if s < stage and s <= last]
+        earlier = [s for s in gc_stages(rally.view, category) if s < stage and s <= last]
         return rally.standings(category, earlier[-1], as_of=as_of) if earlier else None
 
     def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
         """The GC after every stage, from the first that counts to the last with results."""
         rally = self.as_of(as_of)
         last = rally.default_stage(category)
-        stages = [s for s in gc_stages(rally._fold, category) if s <= last]
-        cache = rally._cache(category)
-        if any(s not in cache.standings for s in stages):
-            accumulator = Accumulator(rally._fold, category, cache.ranking)
-            wanted = set(stages)
-            for number in rally._fold.stage_numbers():
-                if number > last:
-                    break
-                accumulator.advance(number)
-                if number in wanted and number not in cache.standings:
-                    cache.standings[number] = Standings(
-                        rally._fold,
-                        category,
-                        number,
-                        accumulator.keys(),
-                        accumulator.awards,
-                        cache.ranking,
-                    )
-            current = cache.accumulator
-            if current is None or current.stage is None or current.stage < last:
-                cache.accumulator = accumulator
-                for number in [s for s in cache.standings if s > last]:
-                    del cache.standings[number]
-        found = tuple(cache.standings[s] for s in stages)
-        return found if as_of is None else tuple(s.with_as_of(as_of) for s in found)
+        return tuple(
+            rally._standings(category, stage, as_of)
+            for stage in gc_stages(rally.view, category)
+            if stage <= last
+        )
 
     def stage_result(
         self,
@@ -461,10 +392,8 @@ class Rally:
         entry_class: str | None = None,
     ) -> StageResult:
         """The ranking of one stage (``entry_class``: of the entries of that class only)."""
-        rally = self.as_of(as_of)
-        return compute_stage_result(
-            rally._fold, category, stage, as_of=as_of, entry_class=entry_class
-        )
+        view = self.as_of(as_of).view
+        return stage_ranking(view, category, stage, as_of=as_of, entry_class=entry_class)
 
     # ------------------------------------------------------------------ classes and waypoints
 
@@ -472,25 +401,22 @@ class Rally:
         """The classes of ``category``'s entries, in order of first registration."""
         rally = self.as_of(as_of)
         rally.require_category(category)
-        return classes(rally._fold, category)
+        return rally.view.classes(category)
 
     def waypoint_standings(
         self, category: str, stage: int, waypoint: int, *, as_of: int | None = None
     ) -> Standings:
         """The virtual GC at waypoint ``waypoint`` of ``stage``: the GC after the stage before
-        it (the cached one), plus the penalties in force imposed at ``stage``, plus each
-        crew's elapsed time at the waypoint (``standings_at_waypoint``)."""
+        it, plus the penalties in force imposed at ``stage``, plus each crew's elapsed time
+        at the waypoint (``standings_at_waypoint``)."""
         rally = self.as_of(as_of)
-        fold = rally._fold
-        require_waypoint(fold, category, stage, waypoint)
-        stages = fold.stage_numbers()
-        index = stages.index(stage)
-        previous = stages[index - 1] if index else None
+        view = rally.view
+        require_waypoint(view, category, stage, waypoint)
+        earlier = [s for s in view.stage_numbers() if s < stage]
         before = None
-        if previous is not None and previous in gc_stages(fold, category):
-            before = rally._standings(category, previous)
-        found = standings_at_waypoint(fold, category, stage, waypoint, before)
-        return found if as_of is None else found.with_as_of(as_of)
+        if earlier and earlier[-1] in gc_stages(view, category):
+            before = rally._standings(category, earlier[-1])
+        return standings_at_waypoint(view, category, stage, waypoint, before, as_of=as_of)
 
     def waypoint_result(
         self,
@@ -502,21 +428,22 @@ class Rally:
         entry_class: str | None = None,
     ) -> StageResult:
         """The ranking of ``stage`` at waypoint ``waypoint``: elapsed times there."""
-        rally = self.as_of(as_of)
-        return waypoint_result(
-            rally._fold, category, stage, waypoint, as_of=as_of, entry_class=entry_class
+        view = self.as_of(as_of).view
+        return waypoint_ranking(
+            view, category, stage, waypoint, as_of=as_of, entry_class=entry_class
         )
 
 
-def find_entry(fold: Fold, category: str, ref: str) -> EntryRegistered:
+def find_entry(view: View, category: str, ref: str) -> EntryRegistered:
     """An entry of ``category`` by race number, entry id, or a name that is unambiguous."""
-    by_number = fold.entry_by_number(category, ref.strip())
+    require_category(view, category)
+    by_number = view.entry_by_number(category, ref.strip())
     if by_number is not None:
         return by_number
-    entry = fold.entry(ref)
+    entry = view.entry(ref)
     if entry is not None and entry.category == category:
         return entry
-    entries = fold.entries(category)
+    entries = view.entries(category)
     matches = [e for e in entries if name_matches(ref, e.crew[0].name)]
     if len(matches) == 1:
         return matches[0]
@@ -540,8 +467,8 @@ def find_entry(fold: Fold, category: str, ref: str) -> EntryRegistered:
 def load(path: str | os.PathLike[str], *, source: str | None = None) -> Rally:
     """Read and fold the log file at ``path`` (``source``: how to name it, default the path).
 
-    A checkpoint beside the log (``LOG.checkpoint``) that matches it exactly
-    saves decoding and folding what it covers; the answer is the same either way.
+    A checkpoint beside the log (``LOG.checkpoint``) that matches it exactly saves
+    decoding and folding what it covers; the answer is the same either way.
     """
     checkpoint = peek_checkpoint(Path(path))
     scan = scan_file(path, trusted=None if checkpoint is None else checkpoint.trusted)
@@ -560,20 +487,29 @@ _BULK_BATCH = 256
 """A batch this large is folded as a frame (runs of results and splits checked in bulk)."""
 
 
-def _refused_where(where: str | None) -> str:
-    """Where a refused append's event is said to be: its type, and that nothing was written."""
-    kind = (where or "event").split(",")[0]
-    if not kind.endswith(" event"):
-        kind = "event"
-    return f"{kind}, refused: nothing was written"
+def _refused(error: RuleViolationError, seq: int) -> RuleViolationError:
+    """A refused append's error, saying plainly that nothing was written and where in the
+    batch the refused event stands (the seq it names was never written)."""
+    where = error.where or "event"
+    kind = where.split(",")[0] if where.split(",")[0].endswith(" event") else "event"
+    index = None
+    if ", seq " in where:
+        with contextlib.suppress(ValueError):
+            index = int(where.rsplit(", seq ", 1)[1]) - seq
+    return RuleViolationError(
+        error.what,
+        where=f"{kind}, refused: nothing was written",
+        expected=error.expected,
+        received=error.received,
+        index=index,
+    )
 
 
 class Recorder:
     """The writer of a log: validates every event against the rally so far, then appends.
 
-    Holds the log's lock from construction to ``close``. A refused event
-    raises and writes nothing; an append that returns has been fsync'd. Its
-    ``rally`` follows the appends.
+    Holds the log's lock from construction to ``close``. A refused event raises and writes
+    nothing; an append that returns has been fsync'd. Its ``rally`` follows the appends.
     """
 
     def __init__(
@@ -591,7 +527,7 @@ class Recorder:
             wait_seconds=wait_seconds,
             trusted=None if checkpoint is None else checkpoint.trusted,
         )
-        self._appended = False
+        self._wrote = False
         try:
             scan = self._writer.scan_at_open
             fold = folded(checkpoint, scan)
@@ -601,6 +537,7 @@ class Recorder:
         except BaseException:
             self._writer.close()
             raise
+        self._fold = fold
 
     @property
     def recovered_bytes(self) -> int:
@@ -626,9 +563,9 @@ class Recorder:
         return self._rally
 
     @property
-    def fold(self) -> Fold:
-        """The live fold (read it; append through the recorder)."""
-        return self._rally.fold
+    def fold(self) -> View:
+        """The rally's state as recorded so far (read only)."""
+        return self._rally.view
 
     def find_entry(self, category: str, ref: str) -> EntryRegistered:
         """An entry by race number, id or unambiguous name (see ``Rally.find_entry``)."""
@@ -643,13 +580,13 @@ class Recorder:
     ) -> tuple[Record, ...]:
         """Validate all events in order, then append them with one write and one fsync.
 
-        If any event is refused, or the write fails, none is written and the
-        recorder's state is as it was (its changes are undone, not copied).
+        If any event is refused (the error's ``index`` says which), or the write fails,
+        none is written and the recorder's state is as it was.
         """
         batch = list(events)
         if not batch:
             return ()
-        fold = self._rally.fold
+        fold = self._fold
         seq = fold.last_seq + 1
         records = [
             Record(seq=seq + offset, event=event, recorded_at=recorded_at)
@@ -668,32 +605,25 @@ class Recorder:
                         if effect is not None:
                             effects.append(effect)
             except RuleViolationError as error:
-                # Say so plainly: the seq it names was never written.
-                raise RuleViolationError(
-                    error.what,
-                    where=_refused_where(error.where),
-                    expected=error.expected,
-                    received=error.received,
-                ) from None
+                raise _refused(error, seq) from None
             written = self._writer.append(batch, recorded_at=recorded_at)
-        self._rally._tail.extend(written)
-        self._rally._changed(effects)
-        self._appended = True
+        self._rally._follow(written, effects)
+        self._wrote = True
         self._behind += 1
         return written
 
     def close(self) -> None:
         """Refresh the checkpoint if it lags too far behind the log, then release the lock.
 
-        A recorder that appended writes one when there is none, or the one there is
-        lags, by ``checkpoint_lag`` frames or more (default ``CHECKPOINT_LAG``; None:
-        never, for a log built under a temporary name); in between, opening the log
-        folds the frames after the checkpoint (a few small ones).
+        A recorder that appended writes one when there is none, or the one there is lags,
+        by ``checkpoint_lag`` frames or more (default ``CHECKPOINT_LAG``; None: never, for a
+        log built under a temporary name); it is bound to the file this recorder holds
+        (``save_checkpoint``). In between, opening the log folds the frames after the
+        checkpoint (a few small ones).
         """
-        if self._appended and self._lag is not None and self._behind >= self._lag:
-            self._appended = False
-            with contextlib.suppress(OSError):
-                write_checkpoint(self.path, self._rally.fold, self.path.stat().st_size)
+        if self._wrote and self._lag is not None and self._behind >= self._lag:
+            self._wrote = False
+            save_checkpoint(self._writer, self._fold)
         self._writer.close()
 
     def __enter__(self) -> Recorder:

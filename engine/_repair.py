@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from ..events import LogCheck, RallyError, check_file, copy_prefix
+from ._checkpoint import CheckpointCheck, check_checkpoint
 from ._fold import Fold
 
 __all__ = ["CheckReport", "RepairReport", "check_log", "repair_log"]
@@ -15,41 +16,48 @@ __all__ = ["CheckReport", "RepairReport", "check_log", "repair_log"]
 
 @attrs.frozen
 class CheckReport:
-    """What `standings log check` found: framing problems and the first rule violation."""
+    """What `standings log check` found: framing problems, the first rule violation, and
+    whether the checkpoint beside the log would change an answer."""
 
     check: LogCheck
     violation: RallyError | None
     """The first event the rules refuse, or that does not even build (a bad field)."""
     usable: int
     """How many leading records are sound and accepted by the rules."""
+    checkpoint: CheckpointCheck
+    """The checkpoint beside the log, held against the fold of the log."""
 
     @property
     def ok(self) -> bool:
-        """No damage and no rule violation (a torn tail alone is a normal crash outcome)."""
-        return not self.check.damaged and self.violation is None
+        """No damage, no rule violation and no wrong checkpoint (a torn tail alone is a
+        normal crash outcome; a checkpoint readers ignore is harmless)."""
+        return not self.check.damaged and self.violation is None and not self.checkpoint.wrong
 
 
 def check_log(path: str | os.PathLike[str]) -> CheckReport:
-    """Check every frame, checksum and sequence number, then the rules, of a log file."""
+    """Check every frame, checksum and sequence number, then the rules, of a log file, and
+    the checkpoint beside it against the fold. One pass: the fold is never copied, and a
+    frame the rules refuse is rolled back once and folded again event by event to name
+    the first event refused."""
     check = check_file(path)
     fold = Fold()
+    violation: RallyError | None = None
     for frame in check.frames:
-        before = fold.snapshot()
+        mark = fold.last_seq
         try:
             fold.apply_frame(frame)
         except RallyError:
-            # find the first refused (or unbuildable) record of the frame, one by one
-            fold = Fold(before)
-            records = frame.records(where=str(path))
-            while True:
-                try:
-                    record = next(records, None)
-                    if record is None:
-                        break
+            fold.rollback(mark)
+            try:
+                for record in frame.records(where=str(path)):
                     fold.apply(record)
-                except RallyError as error:
-                    return CheckReport(check=check, violation=error, usable=fold.last_seq)
-    return CheckReport(check=check, violation=None, usable=fold.last_seq)
+            except RallyError as error:
+                violation = error
+            break
+    checkpoint = check_checkpoint(Path(path), check.ends, fold)
+    return CheckReport(
+        check=check, violation=violation, usable=fold.last_seq, checkpoint=checkpoint
+    )
 
 
 @attrs.frozen

@@ -16,7 +16,6 @@ each event that moved it.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,14 +42,15 @@ from ..events import (
 from ._fold import Effect, Fold, PenaltyState
 from ._rally import Rally
 from ._standings import (
-    Accumulator,
     Ranking,
     Row,
+    Running,
     Standings,
     gc_stages,
+    positions,
     require_gc_stage,
-    shared_positions,
 )
+from ._view import View
 
 __all__ = [
     "Change",
@@ -86,7 +86,7 @@ def _parse_spec(spec: str, option: str) -> tuple[str, int, str]:
     return match["entry"], int(match["stage"]), match["time"]
 
 
-def _free_penalty_id(fold: Fold, taken: set[str]) -> str:
+def _free_penalty_id(fold: View, taken: set[str]) -> str:
     number = 1
     while f"hypothetical-{number}" in taken or fold.penalty(f"hypothetical-{number}"):
         number += 1
@@ -166,12 +166,14 @@ class _Overlay:
 
 
 def _overlay(rally: Rally, category: str, events: Sequence[Event]) -> _Overlay:
-    fold = rally.fold.copy()
+    fold = Fold(rally.snapshot())  # the rally as of its record, on its own
     appended = []
     touched: list[int] = []
     labels = []
     for event in events:
-        labels.append(label(rally, fold, event))  # in the words of the state it changes
+        labels.append(
+            label(rally, View(fold, fold.last_seq), event)
+        )  # in the words of the state it changes
         record = Record(seq=fold.last_seq + 1, event=event)
         effect = fold.apply(record)  # RuleViolationError for an event the log would refuse
         appended.append(record)
@@ -303,7 +305,7 @@ class WhatIf:
         )
 
 
-def label(rally: Rally, fold: Fold, event: Event) -> str:
+def label(rally: Rally, fold: View, event: Event) -> str:
     """A hypothetical event in rally terms, against the state it is applied to."""
 
     def who(entry_id: str) -> str:
@@ -375,7 +377,7 @@ def what_if(
     if stage is None:
         stage = base.default_stage(category)
         if imagined.last is not None and imagined.last > stage:
-            stage = max(s for s in gc_stages(imagined.rally.fold, category) if s <= imagined.last)
+            stage = max(s for s in gc_stages(imagined.rally.view, category) if s <= imagined.last)
     if imagined.first is None:
         note = (
             f"The hypothesis does not change the general classification of {category} "
@@ -386,12 +388,12 @@ def what_if(
             f"The hypothesis falls on stage {imagined.first}, after stage {stage}: "
             f"the general classification after stage {stage} cannot change."
         )
-    require_gc_stage(imagined.rally.fold, category, stage)
+    require_gc_stage(imagined.rally.view, category, stage)
     hypothetical = imagined.rally.standings(category, stage)
     try:
         actual = base.standings(category, stage)
     except QueryError:
-        actual = Standings(base.fold, category, stage, [], 0, Ranking.of(base.fold, category))
+        actual = Standings(base.view, category, stage, [], 0, Ranking.of(base.view, category))
     if as_of is not None:
         actual, hypothetical = actual.with_as_of(as_of), hypothetical.with_as_of(as_of)
     return _compare(actual, hypothetical, events, imagined.labels, note)
@@ -420,7 +422,7 @@ def what_if_all_stages(
     last = max(base.default_stage(category), imagined.rally.default_stage(category))
     real = {s.after_stage: s for s in base.replay(category)}
     out = []
-    for stage in gc_stages(imagined.rally.fold, category):
+    for stage in gc_stages(imagined.rally.view, category):
         if stage < imagined.first or stage > last or stage not in real:
             continue
         actual, hypothetical = real[stage], imagined.rally.standings(category, stage)
@@ -503,22 +505,25 @@ class HistoryEntry:
 
 
 def _positions(standings: Standings) -> dict[int, tuple[int, int]]:
-    """{entry index: (position, time)} of a classification (ties share a position)."""
+    """{entry row: (position, time)} of a classification (ties share a position)."""
+    ordered = list(standings.ordered())
     return {
         entry: (position, time_ms)
-        for entry, time_ms, position in shared_positions(standings.ordered())
+        for (entry, time_ms), position in zip(
+            ordered, positions(time_ms for _, time_ms in ordered), strict=True
+        )
     }
 
 
 def _changes(
-    fold: Fold, before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]
+    view: View, before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]
 ) -> tuple[Change, ...]:
     changes = []
     for entry in [*after, *(e for e in before if e not in after)]:
         was, now = before.get(entry), after.get(entry)
         if was == now:
             continue
-        row = fold.entry_at(entry)
+        row = view.entry_at(entry)
         changes.append(
             Change(
                 entry_id=row.entry_id,
@@ -533,65 +538,24 @@ def _changes(
     return tuple(changes)
 
 
-class _Tracker:
-    """The GC of one category after one stage, kept up to date as events are folded."""
-
-    def __init__(self, fold: Fold, category: str, after: int) -> None:
-        self.fold, self.category, self.after = fold, category, after
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        """Sum everything again (after an event that can move more than one entry)."""
-        self.ranking = Ranking.of(self.fold, self.category)
-        self.accumulator = Accumulator(self.fold, self.category, self.ranking)
-        for stage in self.fold.stage_numbers():
-            if stage > self.after:
-                break
-            self.accumulator.advance(stage)
-        self.keys = self.accumulator.keys()
-
-    def apply(self, effect: Effect) -> None:
-        """Update for one event's effect on this category at or before ``after``."""
-        assert effect.entry is not None
-        accumulator, ranking = self.accumulator, self.ranking
-        entry = effect.entry
-        width, rank = ranking.width, ranking.rank[entry]
-        was = entry in accumulator.classified
-        old_key = accumulator.total[entry] * width + rank
-        accumulator.total[entry] += effect.delta
-        accumulator.cover[entry] += effect.cover
-        out = self.fold.retired_at(entry)
-        if accumulator.cover[entry] == accumulator.counted and (out is None or out > self.after):
-            accumulator.classified.add(entry)
-        if was:
-            del self.keys[bisect.bisect_left(self.keys, old_key)]
-        if entry in accumulator.classified:
-            bisect.insort(self.keys, accumulator.total[entry] * width + rank)
-
-    def standings(self, seq: int) -> Standings:
-        """The classification now (as known at record ``seq``)."""
-        return Standings(
-            self.fold,
-            self.category,
-            self.after,
-            list(self.keys),
-            self.accumulator.awards,
-            self.ranking,
-            as_of=seq,
-        )
-
-
 def _events(
-    frames: Sequence[Frame], tail: Sequence[Record], fold: Fold
+    frames: Sequence[Frame], tail: Sequence[Record], fold: Fold, limit: int
 ) -> Iterator[tuple[Record, Effect | None]]:
-    """Fold every record in; yield each (with its effect), splits folded in bulk unseen."""
+    """Fold every record up to ``limit`` in; yield each (with its effect), splits folded in
+    bulk unseen (they never move a GC)."""
     for frame in frames:
+        if frame.first_seq > limit:
+            return
         for run in frame.runs:
-            if run.tag == "waypoint-recorded":  # splits never move a GC
+            if run.first_seq > limit:
+                return
+            if run.tag == "waypoint-recorded" and run.first_seq + run.count - 1 <= limit:
                 fold.apply_run(frame, run)
                 continue
             for offset in range(run.count):
                 seq = run.first_seq + offset
+                if seq > limit:
+                    return
                 record = Record(
                     seq=seq,
                     event=frame.event_at(run, offset, where=f"record seq {seq}"),
@@ -599,7 +563,8 @@ def _events(
                 )
                 yield record, fold.apply(record)
     for record in tail:
-        yield record, fold.apply(record)
+        if record.seq <= limit:
+            yield record, fold.apply(record)
 
 
 def history(
@@ -607,39 +572,32 @@ def history(
 ) -> tuple[HistoryEntry, ...]:
     """How the GC after stage ``after`` changed as the events of the log arrived.
 
-    One walk of the log: the GC after ``after`` is kept up to date event by
-    event, and only an event that can change it is looked at.
+    One walk of the log: the GC after ``after`` is kept up to date event by event (a
+    ``Running`` classification, as the rally's own caches keep theirs), and only an event
+    that can change it is looked at.
     """
     base = rally.as_of(as_of)
     base.standings(category, after)  # checks the category and stage, raises QueryError
     fold = Fold()
-    tracker: _Tracker | None = None
+    running: Running | None = None
     previous: dict[int, tuple[int, int]] = {}
     out = []
-    frames, tail = base._frames, base._tail
-    for record, effect in _events(frames, tail, fold):
+    for record, effect in _events(base.frames(), base.tail(), fold, base.last_seq):
         if effect is None or category not in effect.categories:
             continue
         if effect.stage is not None and effect.stage > after:
             continue
-        if fold.stage(after) is None or after not in gc_stages(fold, category):
+        view = View(fold, fold.last_seq)
+        if view.stage(after) is None or after not in gc_stages(view, category):
             continue
         if effect.entry is not None and not effect.delta and not effect.cover:
             continue
-        if (
-            tracker is not None
-            and effect.entry is not None
-            and effect.entry in tracker.ranking.rank
-        ):
-            tracker.apply(effect)
-        elif tracker is None:
-            tracker = _Tracker(fold, category, after)
-        else:
-            tracker.rebuild()
-        current = tracker.standings(record.seq)
-        positions = _positions(current)
-        changes = _changes(fold, previous, positions)
+        if running is None or not running.apply(view, effect):
+            running = Running(view, category, Ranking.of(view, category), after)
+        current = running.standings(view, as_of=record.seq)
+        now = _positions(current)
+        changes = _changes(view, previous, now)
         if changes:
             out.append(HistoryEntry(record=record, changes=changes, standings=current))
-        previous = positions
+        previous = now
     return tuple(out)

@@ -91,7 +91,23 @@ class InvalidEventError(RallyError, ValueError):
 
 
 class RuleViolationError(RallyError):
-    """An event that is well formed but not allowed given the log so far."""
+    """An event that is well formed but not allowed given the log so far.
+
+    ``index`` is where the refused event stands in the batch it came in (0 for the first),
+    when it came in one.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str | None = None,
+        expected: str | None = None,
+        received: object = None,
+        index: int | None = None,
+    ) -> None:
+        self.index = index
+        super().__init__(what, where=where, expected=expected, received=received)
 
 
 class QueryError(RallyError, LookupError):

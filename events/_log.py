@@ -84,7 +84,9 @@ FRAME_BYTES = _FRAME.size
 MAX_FRAME_BYTES = 1 << 26
 """64 MiB: a length field above it is damage. Payloads are read as views of the
 file's bytes, so no untrusted length ever drives an allocation."""
-_SPLIT_BYTES = 1 << 24  # a writer starts a new frame past 16 MiB of payload
+_SPLIT_BYTES = 1 << 24
+"""A new log written whole (``encode_log``) starts a new frame past 16 MiB of payload; an
+append never does: one append is one frame, all or nothing."""
 
 
 def header(version: int = FORMAT_VERSION) -> bytes:
@@ -399,7 +401,9 @@ def scan_bytes(
         frames.append(None)
         ends.append(offset)
     if trusted is not None:
-        if offset != trusted.offset:  # no frame ends where the checkpoint says: trust nothing
+        if offset != trusted.offset or not _ends_with_seq(
+            data, frames, ends, trusted.last_seq, path, codec, version
+        ):  # no frame ends where the checkpoint says, after its seq: trust nothing
             return scan_bytes(data, path=path, codec=codec)
         seq = trusted.last_seq + 1
     covered = len(frames)
@@ -424,6 +428,31 @@ def scan_bytes(
         trusted=covered,
         trusted_seq=trusted.last_seq if trusted is not None else 0,
     )
+
+
+def _ends_with_seq(
+    data: bytes,
+    frames: list[Frame | None],
+    ends: list[int],
+    last_seq: int,
+    path: str,
+    codec: Codec,
+    version: int,
+) -> bool:
+    """Whether the last of the (not yet decoded) frames ending at ``ends`` ends with record
+    ``last_seq``: it is decoded alone to see."""
+    if not frames:
+        return False
+    start = ends[-2] if len(ends) > 1 else len(HEADER)
+    try:
+        length = _FRAME.unpack_from(data, start)[0]
+        payload = memoryview(data)[start + FRAME_BYTES : start + FRAME_BYTES + length]
+        if version == 1:
+            return bool(codec.decode(bytes(payload), where=path).seq == last_seq)
+        decoded = decode_frame(payload, where=path, codec=codec)
+    except errors.RallyError:
+        return False
+    return decoded.last_seq == last_seq
 
 
 def _no_records(data: bytes, path: str) -> errors.LogCorruptError:
@@ -640,18 +669,49 @@ def _read_fd(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_file(path: str | os.PathLike[str], *, what: str = "log") -> bytes:
+def read_file(
+    path: str | os.PathLike[str], *, what: str = "log", limit: int | None = None
+) -> bytes:
     """The bytes of the regular file at ``path``.
 
     Anything else (a directory, a FIFO, a device such as ``/dev/zero``, a
     socket) is refused before a byte is read, so no reader can hang on a pipe
     or read without end; ``what`` names the file in messages (``"no such log"``).
+    With ``limit``, a file larger than that many bytes is refused before it is
+    read (and no more than that is ever read, should it grow meanwhile).
     """
-    fd = _open_regular(os.fspath(path), os.O_RDONLY, what)
+    location = os.fspath(path)
+    fd = _open_regular(location, os.O_RDONLY, what)
     try:
+        if limit is not None:
+            size = os.fstat(fd).st_size
+            if size > limit:
+                raise errors.RallyError(
+                    f"{what} too large",
+                    where=location,
+                    expected=f"at most {limit} bytes",
+                    received=f"{size} bytes",
+                )
+            data = os.read(fd, limit + 1) if limit < (1 << 20) else _read_fd_limited(fd, limit)
+            if len(data) > limit:
+                raise errors.RallyError(
+                    f"{what} too large",
+                    where=location,
+                    expected=f"at most {limit} bytes",
+                    received="more (it grew while read)",
+                )
+            return data
         return _read_fd(fd)
     finally:
         os.close(fd)
+
+
+def _read_fd_limited(fd: int, limit: int) -> bytes:
+    chunks, total = [], 0
+    while total <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - total))):
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def scan_file(
@@ -997,11 +1057,6 @@ class LogWriter:
         self._closed = False
 
     @property
-    def frames_at_open(self) -> tuple[Frame, ...]:
-        """The log's sound frames as this writer found them (decoded on first use)."""
-        return self.scan_at_open.frames
-
-    @property
     def recovered_bytes(self) -> int:
         """Bytes of the torn tail this writer found (cut off by its first append), or 0."""
         found = self.cut or self.torn_tail
@@ -1048,6 +1103,37 @@ class LogWriter:
         except OSError:
             return False
 
+    def holds_its_path(self) -> bool:
+        """Whether the log's path still names the file this writer locked."""
+        return not self._closed and self._names_my_file()
+
+    @property
+    def identity(self) -> tuple[int, int]:
+        """The device and inode of the file this writer locked."""
+        return self._identity
+
+    @property
+    def size(self) -> int:
+        """Bytes of the file this writer stands behind: its sound frames and its appends."""
+        return self._size
+
+    def prefix_crc(self, offset: int) -> int:
+        """The CRC-32 of the first ``offset`` bytes of the file this writer locked, read
+        through its own descriptor (whatever the path names now)."""
+        crc, done = 0, 0
+        while done < offset:
+            chunk = os.pread(self._fd, min(1 << 22, offset - done), done)
+            if not chunk:
+                raise errors.RallyError(
+                    "the log is shorter than its writer wrote",
+                    where=str(self.path),
+                    expected=f"{offset} bytes",
+                    received=f"{done} bytes",
+                )
+            crc = zlib.crc32(chunk, crc)
+            done += len(chunk)
+        return crc
+
     def _replaced(self) -> errors.LogReplacedError:
         try:
             now = os.stat(self.path)
@@ -1070,9 +1156,21 @@ class LogWriter:
         return self._next_seq
 
     def _encode(self, records: Sequence[Record]) -> bytes:
-        """The bytes of the frames for ``records``; any failure to encode is a RallyError."""
+        """The bytes of the frame for ``records`` (one frame per append, whatever its size;
+        one per event in a format-1 log); any failure to encode is a RallyError."""
         try:
-            return encode_log(records, version=self.version, codec=self._codec)[len(HEADER) :]
+            if self.version == 1:
+                return encode_log(records, version=1, codec=self._codec)[len(HEADER) :]
+            payload = encode_frame(records, codec=self._codec)
+            if len(payload) > MAX_FRAME_BYTES:
+                raise errors.InvalidEventError(
+                    "batch too large for one append (nothing was written)",
+                    where=str(self.path),
+                    expected=f"at most {MAX_FRAME_BYTES} bytes in one append "
+                    "(split it into several appends)",
+                    received=f"{len(records)} events in {len(payload)} bytes",
+                )
+            return frame(payload)
         except errors.RallyError:
             raise
         except Exception as error:  # an object that is not an event, an unencodable value

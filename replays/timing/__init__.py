@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from ...engine import Fold, Recorder, now_iso
+from ...engine import Recorder, View, now_iso
 from ...events import Record, RuleViolationError
 from ._csv import CsvFormat
 from ._kinds import KINDS, Placed, Request, SheetKind
@@ -100,7 +100,7 @@ def _counted(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def sheet_events(fold: Fold, kind: str, sheet: Sheet, request: Request) -> list[Placed]:
+def sheet_events(fold: View, kind: str, sheet: Sheet, request: Request) -> list[Placed]:
     """The events a sheet stands for (not yet checked by the fold's rules), with their lines."""
     sheet_kind = KINDS[kind]
     if sheet_kind.needs_stage:
@@ -115,7 +115,7 @@ def sheet_events(fold: Fold, kind: str, sheet: Sheet, request: Request) -> list[
     return sheet_kind.events(sheet, fold, request)
 
 
-def _check_stage(fold: Fold, stage: int | None) -> None:
+def _check_stage(fold: View, stage: int | None) -> None:
     if stage is None or fold.stage(stage) is None:
         known = ", ".join(map(str, fold.stage_numbers())) or "none yet"
         raise SheetError(
@@ -124,27 +124,6 @@ def _check_stage(fold: Fold, stage: int | None) -> None:
             expected=f"a scheduled stage ({known})",
             received=stage,
         )
-
-
-class _Found(Exception):
-    def __init__(self, index: int, error: RuleViolationError) -> None:
-        super().__init__()
-        self.index = index
-        self.error = error
-
-
-def _locate(fold: Fold, placed: list[Placed]) -> tuple[int, RuleViolationError] | None:
-    """Which event the fold's rules refuse first, found by trying them one by one (undone)."""
-    try:
-        with fold.tentative():
-            for index, item in enumerate(placed):
-                try:
-                    fold.apply(Record(seq=fold.last_seq + 1, event=item.event))
-                except RuleViolationError as error:
-                    raise _Found(index, error) from None
-            raise _Found(-1, RuleViolationError("none"))
-    except _Found as found:
-        return None if found.index < 0 else (found.index, found.error)
 
 
 def import_sheet(
@@ -175,15 +154,13 @@ def import_sheet(
             [item.event for item in placed], recorded_at=recorded_at or now_iso()
         )
     except RuleViolationError as error:
-        found = _locate(recorder.fold, placed)
-        if found is None:
+        if error.index is None or not 0 <= error.index < len(placed):
             raise
-        index, inner = found
         raise refused(
             sheet.name,
-            inner.what,
-            line=placed[index].line,
-            expected=inner.expected,
-            received=inner.received,
+            error.what,
+            line=placed[error.index].line,
+            expected=error.expected,
+            received=error.received,
         ) from error
     return ImportSummary(Path(path).name, kind, len(sheet.rows), records, request.corrections)

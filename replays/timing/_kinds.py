@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from ...engine import Fold
+from ...engine import View
 from ...events import (
     MAX_NUMBER_DIGITS,
     MAX_WAYPOINT,
@@ -66,7 +66,7 @@ class Placed:
 class _Cells:
     """Reads the cells of one sheet, each mistake refused with its line and column."""
 
-    def __init__(self, sheet: Sheet, fold: Fold, request: Request) -> None:
+    def __init__(self, sheet: Sheet, fold: View, request: Request) -> None:
         self.sheet = sheet
         self.fold = fold
         self.request = request
@@ -231,7 +231,7 @@ class SheetKind(abc.ABC):
                     received=", ".join(sheet.columns),
                 )
 
-    def events(self, sheet: Sheet, fold: Fold, request: Request) -> list[Placed]:
+    def events(self, sheet: Sheet, fold: View, request: Request) -> list[Placed]:
         """The events the sheet's rows stand for, in the order to append them."""
         self.check_columns(sheet)
         return self._events(_Cells(sheet, fold, request))
@@ -544,7 +544,7 @@ class Results(SheetKind):
 class _PenaltyIds:
     """Penalty ids for new penalties: P1, P2, … skipping those taken (as ``record penalty``)."""
 
-    def __init__(self, fold: Fold) -> None:
+    def __init__(self, fold: View) -> None:
         self.fold = fold
         self.number = len(fold.penalty_states())
         self.used: set[str] = set()
@@ -583,8 +583,7 @@ class Waypoints(SheetKind):
                 f"a time of {entry.category} {entry.number} at waypoint {waypoint}",
             )
             time_ms = cells.time(row, "time")
-            splits = fold.splits(stage, waypoint)
-            if splits is not None and fold.entry_index(entry.entry_id) in splits.seen:
+            if fold.has_split(stage, waypoint, entry.entry_id):
                 raise cells.refuse(
                     row,
                     "waypoint",

@@ -1,0 +1,255 @@
+"""What the fold derives from its tables of facts: indexes and running sums.
+
+``Index`` is built from a ``FoldState`` (``Index(state)``: from a checkpoint, a prefix,
+or after a rollback) by the same ``add_*`` methods that index a row the moment the
+fold adds it, so the two ways cannot differ. Nothing here is state of its own: drop
+it and build it again from the tables, and it is the same.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+
+from ..events import EntryRegistered, Provenance, StageKind
+from ._state import FoldState
+
+__all__ = ["EMPTY", "Index"]
+
+EMPTY: Mapping[int, int] = MappingProxyType({})
+_EMPTY = EMPTY
+
+
+class Index:
+    """The fold's indexes and sums, derived from its tables (read by ``View``)."""
+
+    def __init__(self, state: FoldState) -> None:
+        self.state = state
+        self.entry_row: dict[str, int] = {}
+        self.number_row: dict[tuple[str, str], int] = {}
+        self.members: dict[str, list[int]] = {}
+        self.stage_row: dict[int, int] = {}
+        self.order: list[int] = []
+        self.ending: dict[tuple[str, int], dict[int, int]] = {}
+        """(category, stage) -> {entry: result row} of each result ending at that stage."""
+        self.spanned: dict[int, dict[int, int]] = {}
+        """stage -> {entry: result row} of combined results covering it before their end."""
+        self.time_now: list[int] = []
+        """Each result's time in force now (its last correction's)."""
+        self.corrected: dict[int, list[int]] = {}
+        self.last_result_stage = -1
+        self.penalty_row: dict[str, int] = {}
+        self.rescinded: dict[int, int] = {}
+        self.adjusted: dict[tuple[str, int], list[int]] = {}
+        """(category, stage) -> the adjustment rows imposed at that stage."""
+        self.gc_sum: dict[tuple[str, int], dict[int, int]] = {}
+        """(category, stage) -> {entry: sum of the adjustments in force imposed there}."""
+        self.stage_sum: dict[tuple[str, int], dict[int, int]] = {}
+        """(category, stage) -> {entry: sum of those that count in the stage ranking too}."""
+        self.bonus: dict[int, int] = {}
+        """entry -> the sum, over stages, of its net adjustments below zero (its bonuses)."""
+        self.cancelled: dict[tuple[int, str], int] = {}
+        self.retired: dict[int, int] = {}
+        self.declared: dict[tuple[str, int], list[int]] = {}
+        self.at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
+        """(stage, waypoint) -> {entry: split row}."""
+        self.provenance_rows: dict[Provenance, int] = {}
+        self.open: dict[int, frozenset[int]] = {}
+        state = self.state
+        for index, provenance in enumerate(state.provenances):
+            self.provenance_rows.setdefault(provenance, index)
+        for row, event in enumerate(state.entries.event):
+            self.add_entry(row, event)
+        for row in range(len(state.stages)):
+            self.add_stage(row)
+        for row in range(len(state.cancellations)):
+            self.add_cancellation(row)
+        self.add_results(0)
+        for row in range(len(state.corrections)):
+            self.add_correction(row)
+        for row in range(len(state.adjustments)):
+            self.add_adjustment(row)
+        for row in range(len(state.rescissions)):
+            self.add_rescission(row)
+        for row in range(len(state.retirements)):
+            self.add_retirement(row)
+        for row in range(len(state.coverage)):
+            self.add_coverage(row)
+        self.add_splits(0)
+
+    def add_entry(self, row: int, event: EntryRegistered) -> None:
+        self.entry_row[event.entry_id] = row
+        if event.number is not None:
+            self.number_row[(event.category, event.number)] = row
+        self.members.setdefault(event.category, []).append(row)
+        self.open.clear()
+
+    def add_stage(self, row: int) -> None:
+        number = self.state.stages.event[row].stage
+        self.stage_row[number] = row
+        bisect.insort(self.order, number)
+        self.open.clear()
+
+    def add_results(self, start: int) -> None:
+        """Index the results from row ``start`` on (in bulk: runs of one stage at a time)."""
+        results = self.state.results
+        entries, firsts, stages = results.entry, results.first, results.stage
+        category = self.category_of
+        end = len(stages)
+        self.time_now.extend(results.time[len(self.time_now) : end])
+        row = start
+        while row < end:
+            stage = stages[row]
+            stop = row + 1
+            while stop < end and stages[stop] == stage:
+                stop += 1
+            run = entries[row:stop]
+            kinds = {category(entry) for entry in run}
+            if len(kinds) == 1:
+                self.ending.setdefault((kinds.pop(), stage), {}).update(
+                    zip(run, range(row, stop), strict=True)
+                )
+            else:
+                for offset, entry in enumerate(run, row):
+                    self.ending.setdefault((category(entry), stage), {})[entry] = offset
+            self.last_result_stage = max(self.last_result_stage, stage)
+            row = stop
+        for row in range(start, end):
+            if firsts[row] != stages[row]:
+                self.add_span(row)
+
+    def add_span(self, row: int) -> None:
+        """A combined result stands for the counted stages of its span that had no result of
+        their own when it was recorded (none can be added, cancelled or scheduled inside a
+        span later: the rules refuse it), so they are found again the same way."""
+        results = self.state.results
+        entry, first, last = results.entry[row], results.first[row], results.stage[row]
+        category = self.category_of(entry)
+        low, high = bisect.bisect_left(self.order, first), bisect.bisect_left(self.order, last)
+        for stage in self.order[low:high]:
+            row_of_stage = self.stage_row[stage]
+            counted = self.state.stages.event[row_of_stage].kind_for(category) is StageKind.SPECIAL
+            if (
+                counted
+                and (stage, category) not in self.cancelled
+                and entry not in self.ending.get((category, stage), _EMPTY)
+            ):
+                self.spanned.setdefault(stage, {})[entry] = row
+
+    def add_correction(self, row: int) -> None:
+        corrections = self.state.corrections
+        result = corrections.result[row]
+        self.corrected.setdefault(result, []).append(row)
+        self.time_now[result] = corrections.event[row].time_ms
+
+    def add_adjustment(self, row: int) -> None:
+        adjustments = self.state.adjustments
+        event, entry = adjustments.event[row], adjustments.entry[row]
+        key = (self.category_of(entry), event.stage)
+        self.penalty_row[event.penalty_id] = row
+        self.adjusted.setdefault(key, []).append(row)
+        self._sum(key, entry, event.amount_ms, not event.gc_only)
+
+    def _sum(self, key: tuple[str, int], entry: int, amount: int, in_stage: bool) -> None:
+        sums = self.gc_sum.setdefault(key, {})
+        old = sums.get(entry, 0)
+        sums[entry] = old + amount
+        change = min(0, old + amount) - min(0, old)
+        if change:
+            self.bonus[entry] = self.bonus.get(entry, 0) + change
+        if in_stage:
+            stage_sums = self.stage_sum.setdefault(key, {})
+            stage_sums[entry] = stage_sums.get(entry, 0) + amount
+
+    def add_rescission(self, row: int) -> None:
+        adjustment = self.state.rescissions.adjustment[row]
+        self.rescinded[adjustment] = row
+        adjustments = self.state.adjustments
+        event, entry = adjustments.event[adjustment], adjustments.entry[adjustment]
+        key = (self.category_of(entry), event.stage)
+        self._sum(key, entry, -event.amount_ms, not event.gc_only)
+
+    def add_cancellation(self, row: int) -> None:
+        event = self.state.cancellations.event[row]
+        for category in event.categories:
+            self.cancelled[(event.stage, category)] = row
+        self.open.clear()
+
+    def add_retirement(self, row: int) -> None:
+        self.retired[self.state.retirements.entry[row]] = row
+
+    def add_coverage(self, row: int) -> None:
+        event = self.state.coverage.event[row]
+        self.declared.setdefault((event.category, event.stage), []).append(row)
+
+    def add_splits(self, start: int) -> None:
+        splits = self.state.splits
+        stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
+        row, end = start, len(stages)
+        while row < end:
+            key = (stages[row], waypoints[row])
+            stop = row + 1
+            while stop < end and stages[stop] == key[0] and waypoints[stop] == key[1]:
+                stop += 1
+            self.at_waypoint.setdefault(key, {}).update(
+                zip(entries[row:stop], range(row, stop), strict=True)
+            )
+            row = stop
+
+    def category_of(self, entry: int) -> str:
+        return self.state.entries.event[entry].category
+
+    def provenance_row(self, provenance: Provenance) -> int:
+        """The row of ``provenance`` in the provenance table (added if new)."""
+        row = self.provenance_rows.get(provenance)
+        if row is None:
+            row = self.provenance_rows[provenance] = len(self.state.provenances)
+            self.state.provenances.append(provenance)
+        return row
+
+    # ------------------------------------------------------------------ for the bulk checks
+
+    def open_at(self, stage: int) -> frozenset[int]:
+        """Entries whose category runs ``stage`` now (timed, not cancelled), out or not."""
+        allowed = self.open.get(stage)
+        if allowed is None:
+            row = self.stage_row.get(stage)
+            declarations = self.state.declarations.event
+            allowed = frozenset()
+            if row is not None and declarations:
+                scheduled = self.state.stages.event[row]
+                for category in declarations[0].categories:
+                    if (
+                        scheduled.kind_for(category) is not StageKind.LIAISON
+                        and (stage, category) not in self.cancelled
+                    ):
+                        allowed = allowed.union(self.members.get(category, ()))
+            self.open[stage] = allowed
+        return allowed
+
+    def retired_before(self, stage: int, entries: Iterable[int]) -> bool:
+        """Whether any of ``entries`` is out of the rally at or before ``stage``."""
+        retired = self.retired
+        if retired.keys().isdisjoint(entries):
+            return False
+        stages = self.state.retirements.event
+        return any(stages[retired[entry]].stage <= stage for entry in entries if entry in retired)
+
+    def entry_rows(self, entry_ids: Sequence[object]) -> list[int] | None:
+        """The rows of a column of entry ids (None if one is unknown)."""
+        rows = self.entry_row
+        try:
+            return [rows[entry_id] for entry_id in entry_ids]  # type: ignore[index]
+        except (KeyError, TypeError):
+            return None
+
+    def has_result(self, category: str, stage: int, entries: Iterable[int]) -> bool:
+        """Whether any of ``entries`` has a result covering ``stage`` already."""
+        own = self.ending.get((category, stage), _EMPTY)
+        spanned = self.spanned.get(stage, _EMPTY)
+        return not (own.keys().isdisjoint(entries) and spanned.keys().isdisjoint(entries))
+
+    def has_split(self, stage: int, waypoint: int, entries: Iterable[int]) -> bool:
+        """Whether any of ``entries`` has a time at that waypoint already."""
+        return not self.at_waypoint.get((stage, waypoint), _EMPTY).keys().isdisjoint(entries)

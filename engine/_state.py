@@ -1,0 +1,430 @@
+"""The fold's state, declared once: every fact of a rally with the seq it was recorded at.
+
+The fold keeps each kind of fact in one table below, column by column, rows in the
+order they were recorded (so in ascending ``seq``), and never changes or removes a
+row: a correction, a rescission or a cancellation is a row of its own. Everything
+else the fold holds (who has a result where, the sums of the penalties in force, the
+order of the stages) is derived from these tables (``Fold`` rebuilds it from them).
+
+Two things follow, and every copy of the state relies on them:
+
+* **The state as known at record S** is the prefix of each table whose rows have a
+  ``seq`` of S or less (``FoldState.prefix``): an answer "as of S", a rollback to S
+  and a resumed fold all read the same rows.
+* **Copy, prefix, comparison and the checkpoint file** are derived from the table
+  declarations here (``attrs.fields``): adding a piece of state is one column or one
+  table, and nothing else lists it. The checkpoint's format (``CHECKPOINT``, a cattrs
+  converter) names tables and columns as declared here, and its version is a
+  fingerprint of these declarations (``SCHEMA_FINGERPRINT``), so a checkpoint of any
+  other shape is ignored rather than misread.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import sys
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Self
+
+import attrs
+import cattrs
+
+from ..events import (
+    SCHEMA_VERSION,
+    EntryRegistered,
+    Event,
+    FieldCoverageDeclared,
+    PenaltyImposed,
+    PenaltyRescinded,
+    Provenance,
+    RallyDeclared,
+    Record,
+    ResultCorrected,
+    SourceKind,
+    StageCancelled,
+    StageScheduled,
+    decode_frame,
+    encode_frame,
+)
+
+__all__ = [
+    "CHECKPOINT",
+    "SCHEMA_FINGERPRINT",
+    "Adjustments",
+    "Cancellations",
+    "Corrections",
+    "Coverage",
+    "Declarations",
+    "Entries",
+    "FoldState",
+    "Rescissions",
+    "Results",
+    "Retirements",
+    "Splits",
+    "Stages",
+    "Table",
+]
+
+_INTS = "ints"
+_EVENTS = "events"
+
+
+def _ints() -> Any:
+    """A column of integers (an entry's row, a stage, a time in ms, a seq, …)."""
+    return attrs.field(factory=list, metadata={"column": _INTS})
+
+
+def _events() -> Any:
+    """A column of events (immutable; stored in the checkpoint as a frame)."""
+    return attrs.field(factory=list, metadata={"column": _EVENTS})
+
+
+def _columns(cls: type[Table]) -> tuple[attrs.Attribute[Any], ...]:
+    """The declared columns of a table class."""
+    found: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)  # type: ignore[arg-type]
+    return found
+
+
+class Table:
+    """A table of facts, column by column, in the order recorded (``seq`` ascending)."""
+
+    __slots__ = ()
+    seq: list[int]
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    def rows_at(self, seq: int) -> int:
+        """How many rows were recorded at or before record ``seq``."""
+        return bisect.bisect_right(self.seq, seq)
+
+    def columns(self) -> Iterator[tuple[str, list[Any]]]:
+        """(name, column) of each declared column."""
+        for field in _columns(type(self)):
+            yield field.name, getattr(self, field.name)
+
+    def append(self, **values: Any) -> int:
+        """Add one row (a value for every column); its row number."""
+        row = len(self)
+        for name, column in self.columns():
+            column.append(values[name])
+        return row
+
+    def extend(self, **columns: Sequence[Any]) -> int:
+        """Add rows column by column (as many values in every column); the first one's row."""
+        row = len(self)
+        for name, column in self.columns():
+            column.extend(columns[name])
+        return row
+
+    def truncate(self, rows: int) -> None:
+        """Drop every row from ``rows`` on (a rollback)."""
+        for _, column in self.columns():
+            del column[rows:]
+
+    def prefix(self, rows: int) -> Self:
+        """A new table holding the first ``rows`` rows."""
+        return type(self)(*(column[:rows] for _, column in self.columns()))
+
+    def row(self, index: int) -> tuple[Any, ...]:
+        """One row, as a tuple of its columns' values."""
+        return tuple(column[index] for _, column in self.columns())
+
+
+@attrs.define(eq=False)
+class Declarations(Table):
+    """The rally declaration (one row, record 1)."""
+
+    event: list[RallyDeclared] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Entries(Table):
+    """Registered entries; an entry is known everywhere by its row here."""
+
+    event: list[EntryRegistered] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Stages(Table):
+    """Scheduled stages, in the order they were scheduled."""
+
+    event: list[StageScheduled] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Results(Table):
+    """Stage results (a combined time spans ``first``..``stage``), as first recorded.
+
+    ``cover`` is how many counted stages the result stands for when it was recorded:
+    1 for a special stage, 0 for a prologue, and for a combined time the counted stages
+    of its span that had no result of their own.
+    """
+
+    entry: list[int] = _ints()
+    first: list[int] = _ints()
+    stage: list[int] = _ints()
+    time: list[int] = _ints()
+    seq: list[int] = _ints()
+    provenance: list[int] = _ints()
+    cover: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Corrections(Table):
+    """Corrections of results (``result``: the row in ``Results``)."""
+
+    result: list[int] = _ints()
+    event: list[ResultCorrected] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Adjustments(Table):
+    """Times added to (or taken from) an entry at a stage: penalties and bonuses."""
+
+    entry: list[int] = _ints()
+    event: list[PenaltyImposed] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Rescissions(Table):
+    """Adjustments withdrawn (``adjustment``: the row in ``Adjustments``)."""
+
+    adjustment: list[int] = _ints()
+    event: list[PenaltyRescinded] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Cancellations(Table):
+    """Stages cancelled, for the categories each event names."""
+
+    event: list[StageCancelled] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Retirements(Table):
+    """Entries out of the rally (retired or excluded) from a stage on."""
+
+    entry: list[int] = _ints()
+    event: list[Any] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Coverage(Table):
+    """Declarations of how much of a classification the log holds (the later wins)."""
+
+    event: list[FieldCoverageDeclared] = _events()
+    seq: list[int] = _ints()
+
+
+@attrs.define(eq=False)
+class Splits(Table):
+    """Elapsed times at the waypoints of stages."""
+
+    stage: list[int] = _ints()
+    waypoint: list[int] = _ints()
+    entry: list[int] = _ints()
+    time: list[int] = _ints()
+    seq: list[int] = _ints()
+    provenance: list[int] = _ints()
+
+
+def _table(cls: type[Table]) -> Any:
+    return attrs.field(factory=cls, metadata={"table": True})
+
+
+@attrs.define(eq=False)
+class FoldState:
+    """Everything the fold knows after ``last_seq`` records: its tables of facts.
+
+    ``provenances`` is the table the ``provenance`` columns of ``Results`` and
+    ``Splits`` index into (each distinct provenance once, in order of first use).
+    """
+
+    last_seq: int = 0
+    declarations: Declarations = _table(Declarations)
+    entries: Entries = _table(Entries)
+    stages: Stages = _table(Stages)
+    results: Results = _table(Results)
+    corrections: Corrections = _table(Corrections)
+    adjustments: Adjustments = _table(Adjustments)
+    rescissions: Rescissions = _table(Rescissions)
+    cancellations: Cancellations = _table(Cancellations)
+    retirements: Retirements = _table(Retirements)
+    coverage: Coverage = _table(Coverage)
+    splits: Splits = _table(Splits)
+    provenances: list[Provenance] = attrs.field(factory=list)
+
+    TABLES: ClassVar[tuple[str, ...]]
+
+    def tables(self) -> Iterator[tuple[str, Table]]:
+        """(name, table) of each declared table."""
+        for name in self.TABLES:
+            yield name, getattr(self, name)
+
+    def prefix(self, seq: int) -> FoldState:
+        """The state as it was after record ``seq``: each table's rows up to it."""
+        seq = min(seq, self.last_seq)
+        tables: dict[str, Any] = {
+            name: table.prefix(table.rows_at(seq)) for name, table in self.tables()
+        }
+        return FoldState(last_seq=seq, provenances=list(self.provenances), **tables)
+
+    def copy(self) -> FoldState:
+        """An independent copy (the events in it are immutable and shared)."""
+        return self.prefix(self.last_seq)
+
+    def truncate(self, seq: int) -> None:
+        """Forget every row recorded after record ``seq`` (a rollback)."""
+        for _, table in self.tables():
+            table.truncate(table.rows_at(seq))
+        self.last_seq = seq
+
+    def facts(self) -> tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...]:
+        """The state as plain values (provenances resolved): what two states are compared by.
+
+        Two folds of the same records have equal facts, however they were built
+        (one event at a time, in bulk, resumed from a checkpoint, rolled back).
+        """
+        provenances = self.provenances
+        out: list[tuple[str, tuple[tuple[Any, ...], ...]]] = [("last_seq", ((self.last_seq,),))]
+        for name, table in self.tables():
+            columns = dict(table.columns())
+            if "provenance" in columns:
+                columns["provenance"] = [provenances[i] for i in columns["provenance"]]
+            out.append((name, tuple(zip(*columns.values(), strict=True))))
+        return tuple(out)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FoldState):
+            return NotImplemented
+        return self.facts() == other.facts()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_TYPES: dict[str, type[Table]] = {
+    field.name: field.default.factory  # type: ignore[union-attr]
+    for field in attrs.fields(FoldState)
+    if field.metadata.get("table")
+}
+"""Each table's name and class, in declared order (read off the declaration above)."""
+FoldState.TABLES = tuple(_TYPES)
+
+
+# ---------------------------------------------------------------------- the checkpoint's format
+
+
+def _fingerprint() -> str:
+    """A digest of the declarations above and of the events' schema: a checkpoint written
+    under any other declaration (a column added, renamed or retyped) has another one."""
+    shape = [f"events {SCHEMA_VERSION}", f"byteorder {sys.byteorder}"]
+    for name, cls in _TYPES.items():
+        columns = ",".join(f"{c.name}/{c.metadata['column']}" for c in _columns(cls))
+        shape.append(f"{name}: {columns}")
+    return hashlib.sha256("\n".join(shape).encode()).hexdigest()[:16]
+
+
+SCHEMA_FINGERPRINT = _fingerprint()
+"""The version of the checkpoint's format: changes whenever a declaration above does."""
+
+
+def pack_ints(values: Sequence[int]) -> list[Any]:
+    """A column of integers as [array type code, bytes]: the narrowest type that holds them."""
+    low, high = (min(values), max(values)) if values else (0, 0)
+    for code in ("B", "H", "I", "Q") if low >= 0 else ("b", "h", "i", "q"):
+        bits = 8 * array(code).itemsize
+        floor = 0 if code.isupper() else -(1 << (bits - 1))
+        if floor <= low and high < (1 << (bits if code.isupper() else bits - 1)):
+            return [code, array(code, values).tobytes()]
+    raise OverflowError(f"integers beyond 64 bits: {low}..{high}")
+
+
+def unpack_ints(packed: Sequence[Any]) -> list[int]:
+    """The column ``pack_ints`` packed (refused unless it is exactly that shape)."""
+    code, data = packed
+    if not isinstance(code, str) or code not in "BHIQbhiq" or len(code) != 1:
+        raise ValueError(f"not an integer column type: {code!r}")
+    values = array(code)
+    values.frombytes(bytes(data))
+    return values.tolist()
+
+
+def _pack_events(events: Sequence[Event]) -> bytes:
+    if not events:
+        return b""
+    return encode_frame([Record(index + 1, event) for index, event in enumerate(events)])
+
+
+def _unpack_events(data: bytes) -> list[Event]:
+    if not data:
+        return []
+    frame = decode_frame(data, where="checkpoint")
+    return [event for run in frame.runs for event in frame.run_events(run, vouched=True)]
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+
+    def unstructure_table(table: Table) -> dict[str, Any]:
+        packed: dict[str, Any] = {}
+        for field in _columns(type(table)):
+            column = getattr(table, field.name)
+            kind = field.metadata["column"]
+            packed[field.name] = pack_ints(column) if kind == _INTS else _pack_events(column)
+        return packed
+
+    def structure_table(data: dict[str, Any], cls: type[Table]) -> Table:
+        columns = []
+        for field in _columns(cls):
+            raw = data[field.name]
+            kind = field.metadata["column"]
+            columns.append(unpack_ints(raw) if kind == _INTS else _unpack_events(raw))
+        lengths = {len(column) for column in columns}
+        if len(lengths) > 1:
+            raise ValueError(f"{cls.__name__}: columns of different lengths {sorted(lengths)}")
+        return cls(*columns)
+
+    converter.register_unstructure_hook_func(
+        lambda cls: isinstance(cls, type) and issubclass(cls, Table), unstructure_table
+    )
+    converter.register_structure_hook_func(
+        lambda cls: isinstance(cls, type) and issubclass(cls, Table), structure_table
+    )
+
+    def unstructure_state(state: FoldState) -> dict[str, Any]:
+        return {
+            "last_seq": state.last_seq,
+            "tables": {name: converter.unstructure(table) for name, table in state.tables()},
+            "provenances": [[str(p.kind), p.detail] for p in state.provenances],
+        }
+
+    def structure_state(data: dict[str, Any], _: type) -> FoldState:
+        tables: dict[str, Any] = {
+            name: converter.structure(data["tables"][name], _TYPES[name])
+            for name in FoldState.TABLES
+        }
+        provenances = [Provenance(SourceKind(kind), detail) for kind, detail in data["provenances"]]
+        last_seq = data["last_seq"]
+        if type(last_seq) is not int:
+            raise ValueError(f"last_seq is not an integer: {last_seq!r}")
+        return FoldState(last_seq=last_seq, provenances=provenances, **tables)
+
+    converter.register_unstructure_hook(FoldState, unstructure_state)
+    converter.register_structure_hook(FoldState, structure_state)
+    return converter
+
+
+CHECKPOINT = _make_converter()
+"""The converter that owns the checkpoint's body: ``FoldState`` to plain msgpack-able data
+(integer columns as packed arrays, event columns as frames) and back."""

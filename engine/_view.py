@@ -1,0 +1,512 @@
+"""The rally read as it stood at one record: every question the fold answers, read-only.
+
+The fold never forgets (``engine/_state.py``): the state as known at record S is each
+table's rows up to S. A ``View`` of the current record reads the fold's indexes
+directly; a view of an earlier one reads only the rows recorded by then. What it
+returns is immutable or a copy, and a view stays at its record when more is folded,
+so whatever the engine hands out through one never changes afterwards.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+from ..events import (
+    EntryRegistered,
+    FieldCoverageDeclared,
+    QueryError,
+    RallyDeclared,
+    StageKind,
+    StageScheduled,
+)
+from ._fold import (
+    CancellationState,
+    Correction,
+    Fold,
+    PenaltyState,
+    ResultState,
+    RetirementState,
+)
+from ._index import EMPTY
+
+__all__ = ["View"]
+
+
+class View:
+    """The rally as known at one record: every query of the fold, read-only.
+
+    A view of the current record reads the fold's indexes directly; a view of an
+    earlier one reads only the rows recorded up to it (each table's prefix). Either way
+    what it returns is immutable or a copy: nothing handed out reads the fold later.
+    """
+
+    __slots__ = ("_fold", "_limits", "_now", "seq")
+
+    def __init__(self, fold: Fold, seq: int) -> None:
+        if not 0 <= seq <= fold.last_seq:
+            raise QueryError(
+                "no such log sequence",
+                where="fold",
+                expected=f"a sequence number from 1 to {fold.last_seq}",
+                received=seq,
+            )
+        self._fold = fold
+        self.seq = seq
+        """The record the view reads the rally as of."""
+        self._now = seq == fold.last_seq
+        self._limits: dict[str, int] = {}
+
+    @property
+    def current(self) -> bool:
+        """Whether no record has been folded since this view's."""
+        return self._now and self.seq == self._fold.last_seq
+
+    def _rows(self, table: str) -> int:
+        """How many rows of ``table`` were recorded by this view's record."""
+        rows = self._limits.get(table)
+        if rows is None:
+            rows = self._limits[table] = getattr(self._fold.state, table).rows_at(self.seq)
+        return rows
+
+    def later(self) -> View:
+        """A view of the fold's current record (this one, if nothing was folded since)."""
+        return self if self.current else View(self._fold, self._fold.last_seq)
+
+    # ------------------------------------------------------------------ the rally
+
+    @property
+    def rally(self) -> RallyDeclared | None:
+        """The rally declaration, once folded."""
+        declarations = self._fold.state.declarations
+        return declarations.event[0] if self._rows("declarations") else None
+
+    @property
+    def last_seq(self) -> int:
+        """The record this view reads as of (the same as ``seq``)."""
+        return self.seq
+
+    # ------------------------------------------------------------------ entries
+
+    @property
+    def entry_count(self) -> int:
+        """How many entries were registered."""
+        return self._rows("entries")
+
+    def entries(self, category: str | None = None) -> tuple[EntryRegistered, ...]:
+        """Registered entries in registration order, optionally of one category."""
+        events = self._fold.state.entries.event
+        return tuple(events[row] for row in self.members(category))
+
+    def members(self, category: str | None = None) -> tuple[int, ...]:
+        """The rows of the entries (of ``category``), in registration order."""
+        count = self._rows("entries")
+        if category is None:
+            return tuple(range(count))
+        rows = self._fold.index.members.get(category, ())
+        return tuple(rows if count == len(self._fold.state.entries) else _below(rows, count))
+
+    def entry(self, entry_id: str) -> EntryRegistered | None:
+        """An entry by id."""
+        row = self._fold.index.entry_row.get(entry_id)
+        return None if row is None or row >= self._rows("entries") else self.entry_at(row)
+
+    def entry_index(self, entry_id: str) -> int:
+        """The row of an entry (its position in registration order)."""
+        row = self._fold.index.entry_row.get(entry_id)
+        if row is None or row >= self._rows("entries"):
+            raise KeyError(entry_id)
+        return row
+
+    def entry_at(self, row: int) -> EntryRegistered:
+        """The entry registered ``row``-th (from 0)."""
+        return self._fold.state.entries.event[row]
+
+    def entry_by_number(self, category: str, number: str) -> EntryRegistered | None:
+        """The entry of ``category`` racing with ``number``."""
+        row = self._fold.index.number_row.get((category, number))
+        return None if row is None or row >= self._rows("entries") else self.entry_at(row)
+
+    def classes(self, category: str) -> tuple[str, ...]:
+        """The classes the entries of ``category`` carry, in order of first registration."""
+        found = dict.fromkeys(
+            entry.entry_class for entry in self.entries(category) if entry.entry_class is not None
+        )
+        return tuple(found)
+
+    # ------------------------------------------------------------------ stages
+
+    def stage_numbers(self) -> tuple[int, ...]:
+        """Scheduled stage numbers, in order."""
+        if self._rows("stages") == len(self._fold.state.stages):
+            return tuple(self._fold.index.order)
+        rows = self._fold.index.stage_row
+        count = self._rows("stages")
+        return tuple(number for number in self._fold.index.order if rows[number] < count)
+
+    def stage(self, number: int) -> StageScheduled | None:
+        """A scheduled stage."""
+        row = self._fold.index.stage_row.get(number)
+        return (
+            None
+            if row is None or row >= self._rows("stages")
+            else (self._fold.state.stages.event[row])
+        )
+
+    def cancellation(self, stage: int, category: str) -> CancellationState | None:
+        """The cancellation of ``stage`` for ``category``, if any."""
+        row = self._fold.index.cancelled.get((stage, category))
+        if row is None or row >= self._rows("cancellations"):
+            return None
+        cancellations = self._fold.state.cancellations
+        return CancellationState(category, cancellations.event[row], cancellations.seq[row])
+
+    def is_cancelled(self, stage: int, category: str) -> bool:
+        """Whether ``stage`` is cancelled for ``category``."""
+        row = self._fold.index.cancelled.get((stage, category))
+        return row is not None and row < self._rows("cancellations")
+
+    def cancellations(self, category: str) -> tuple[CancellationState, ...]:
+        """The stages cancelled for ``category``, in stage order."""
+        found = (self.cancellation(stage, category) for stage in self.stage_numbers())
+        return tuple(state for state in found if state is not None)
+
+    def kind(self, stage: int, category: str) -> StageKind | None:
+        """What ``stage`` is for ``category`` (None: not scheduled)."""
+        scheduled = self.stage(stage)
+        return None if scheduled is None else scheduled.kind_for(category)
+
+    def counts(self, stage: int, category: str) -> bool:
+        """Whether a result on ``stage`` counts toward the GC of ``category``."""
+        return self.kind(stage, category) is StageKind.SPECIAL and not self.is_cancelled(
+            stage, category
+        )
+
+    def counted_stages(self, category: str, first: int, last: int) -> list[int]:
+        """The stages from ``first`` to ``last`` that count for ``category``, in order."""
+        return [s for s in self.stage_numbers() if first <= s <= last and self.counts(s, category)]
+
+    def awarded(self, stage: int, category: str) -> int:
+        """The time awarded to all at a cancelled stage (0 where none is)."""
+        cancelled = self.cancellation(stage, category)
+        return 0 if cancelled is None else cancelled.event.awarded_ms or 0
+
+    # ------------------------------------------------------------------ results
+
+    def results_ending(self, category: str, stage: int) -> dict[int, int]:
+        """{entry row: result row} of the results of ``category`` ending at ``stage`` (a copy)."""
+        ending = self._fold.index.ending.get((category, stage), EMPTY)
+        count = self._rows("results")
+        if count == len(self._fold.state.results):
+            return dict(ending)
+        return {e: r for e, r in ending.items() if r < count}
+
+    def accumulate(
+        self, category: str, stage: int, total: dict[int, int], cover: dict[int, int]
+    ) -> list[int]:
+        """Add each result of ``category`` ending at ``stage`` (its time in force, and the
+        counted stages it covers) to ``total`` and ``cover``; the entry rows it added to.
+
+        The inner loop of the standings arithmetic (``engine/_times.py``), here because it
+        reads the fold's columns directly when the view is current.
+        """
+        fold = self._fold
+        ending = fold.index.ending.get((category, stage), EMPTY)
+        if self.is_cancelled(stage, category):
+            return []
+        covers = fold.state.results.cover
+        if self._rows("results") == len(fold.state.results) and self._rows("corrections") == len(
+            fold.state.corrections
+        ):
+            times = fold.index.time_now
+            for entry, result in ending.items():
+                covered = covers[result]
+                if covered:
+                    total[entry] += times[result]
+                    cover[entry] += covered
+            return list(ending)
+        count = self._rows("results")
+        added = []
+        for entry, result in ending.items():
+            if result < count:
+                added.append(entry)
+                covered = covers[result]
+                if covered:
+                    total[entry] += self.result_time(result)
+                    cover[entry] += covered
+        return added
+
+    def result_time(self, result: int) -> int:
+        """The time in force of a result row (its last correction known then)."""
+        if self._rows("corrections") == len(self._fold.state.corrections):
+            return self._fold.index.time_now[result]
+        corrections = self._fold.state.corrections
+        known = [
+            row
+            for row in self._fold.index.corrected.get(result, ())
+            if row < self._rows("corrections")
+        ]
+        return (
+            corrections.event[known[-1]].time_ms if known else self._fold.state.results.time[result]
+        )
+
+    def result_cover(self, result: int) -> int:
+        """How many counted stages a result row stands for (0 once its stage is cancelled)."""
+        results = self._fold.state.results
+        stage = results.stage[result]
+        category = self._fold.index.category_of(results.entry[result])
+        return 0 if self.is_cancelled(stage, category) else results.cover[result]
+
+    def result_span(self, result: int) -> tuple[int, int]:
+        """The first and last stage of a result row."""
+        results = self._fold.state.results
+        return results.first[result], results.stage[result]
+
+    def result_index(self, entry_id: str, stage: int) -> int | None:
+        """The row of ``entry_id``'s result ending at ``stage``."""
+        entry = self._fold.index.entry_row.get(entry_id)
+        if entry is None or entry >= self._rows("entries"):
+            return None
+        row = self._fold.index.ending.get((self._fold.index.category_of(entry), stage), EMPTY).get(
+            entry
+        )
+        return None if row is None or row >= self._rows("results") else row
+
+    def covering(self, entry_id: str, stage: int) -> int | None:
+        """The row of the result that covers ``stage`` for an entry (its own, or a span)."""
+        own = self.result_index(entry_id, stage)
+        if own is not None:
+            return own
+        entry = self._fold.index.entry_row.get(entry_id)
+        row = self._fold.index.spanned.get(stage, EMPTY).get(entry) if entry is not None else None
+        return None if row is None or row >= self._rows("results") else row
+
+    def result_state(self, result: int) -> ResultState:
+        """A result row as an object (the corrections known then, the stages it covers)."""
+        fold = self._fold
+        results = fold.state.results
+        entry, first, last = results.entry[result], results.first[result], results.stage[result]
+        if first == last:
+            covers: tuple[int, ...] = (last,)
+        else:
+            covers = (
+                *(
+                    s
+                    for s in fold.index.order
+                    if first <= s < last and fold.index.spanned.get(s, EMPTY).get(entry) == result
+                ),
+                last,
+            )
+        count = self._rows("corrections")
+        corrections = fold.state.corrections
+        return ResultState(
+            entry_id=self.entry_at(entry).entry_id,
+            first_stage=first,
+            stage=last,
+            recorded_ms=results.time[result],
+            seq=results.seq[result],
+            provenance=fold.state.provenances[results.provenance[result]],
+            covers=covers,
+            corrections=tuple(
+                Correction(
+                    corrections.seq[row],
+                    corrections.event[row].time_ms,
+                    corrections.event[row].reason,
+                    corrections.event[row].provenance,
+                )
+                for row in fold.index.corrected.get(result, ())
+                if row < count
+            ),
+        )
+
+    def result(self, entry_id: str, stage: int) -> ResultState | None:
+        """``entry_id``'s result ending at ``stage``, if any."""
+        row = self.result_index(entry_id, stage)
+        return None if row is None else self.result_state(row)
+
+    @property
+    def result_count(self) -> int:
+        """How many results were recorded."""
+        return self._rows("results")
+
+    def last_result_stage(self, category: str) -> int | None:
+        """The last stage holding a result or an awarded time for ``category``."""
+        found = [
+            stage
+            for stage in self.stage_numbers()
+            if self.results_ending(category, stage) or self.awarded(stage, category)
+        ]
+        return found[-1] if found else None
+
+    def latest_result(self, entry: int) -> int | None:
+        """The last stage one of entry row ``entry``'s results ends at."""
+        category = self._fold.index.category_of(entry)
+        for stage in reversed(self.stage_numbers()):
+            if entry in self.results_ending(category, stage):
+                return stage
+        return None
+
+    # ------------------------------------------------------------------ penalties
+
+    def penalty_state(self, row: int) -> PenaltyState:
+        """An adjustment row as it stood (rescinded only if that was known then)."""
+        fold = self._fold
+        adjustments = fold.state.adjustments
+        rescission = fold.index.rescinded.get(row)
+        if rescission is not None and rescission >= self._rows("rescissions"):
+            rescission = None
+        rescissions = fold.state.rescissions
+        return PenaltyState(
+            event=adjustments.event[row],
+            seq=adjustments.seq[row],
+            rescinded_seq=None if rescission is None else rescissions.seq[rescission],
+            rescinded_reason=None if rescission is None else rescissions.event[rescission].reason,
+        )
+
+    def penalty(self, penalty_id: str) -> PenaltyState | None:
+        """A penalty by id."""
+        row = self._fold.index.penalty_row.get(penalty_id)
+        return None if row is None or row >= self._rows("adjustments") else self.penalty_state(row)
+
+    def penalty_states(self) -> tuple[PenaltyState, ...]:
+        """Every penalty, in log order."""
+        return tuple(self.penalty_state(row) for row in range(self._rows("adjustments")))
+
+    def penalties_at(self, category: str, stage: int) -> tuple[PenaltyState, ...]:
+        """The penalties imposed on ``category``'s entries at ``stage``, in log order."""
+        count = self._rows("adjustments")
+        rows = self._fold.index.adjusted.get((category, stage), ())
+        return tuple(self.penalty_state(row) for row in rows if row < count)
+
+    def gc_penalties(
+        self, category: str, stage: int, *, in_stage: bool = False
+    ) -> Mapping[int, int]:
+        """{entry row: sum of the penalties in force imposed at ``stage``} (``in_stage``: of
+        those that count in the stage's ranking too), read only."""
+        fold = self._fold
+        key = (category, stage)
+        if self._rows("adjustments") == len(fold.state.adjustments) and self._rows(
+            "rescissions"
+        ) == len(fold.state.rescissions):
+            sums = (fold.index.stage_sum if in_stage else fold.index.gc_sum).get(key, EMPTY)
+            return MappingProxyType(dict(sums)) if sums else EMPTY
+        found: dict[int, int] = {}
+        count = self._rows("adjustments")
+        entries = fold.state.adjustments.entry
+        for row in fold.index.adjusted.get(key, ()):
+            if row >= count:
+                break
+            state = self.penalty_state(row)
+            if state.in_force and not (in_stage and state.event.gc_only):
+                entry = entries[row]
+                found[entry] = found.get(entry, 0) + state.event.amount_ms
+        return MappingProxyType(found)
+
+    def stage_penalty(self, entry_id: str, stage: int) -> int:
+        """The sum of an entry's penalties in force that count in ``stage``'s ranking."""
+        entry = self.entry_index(entry_id)
+        return self.gc_penalties(self._fold.index.category_of(entry), stage, in_stage=True).get(
+            entry, 0
+        )
+
+    def bonuses(self, entry: int) -> int | None:
+        """The sum of entry row ``entry``'s net bonuses over stages (None: not known cheaply
+        as of an earlier record)."""
+        if self._rows("adjustments") != len(self._fold.state.adjustments):
+            return None
+        return self._fold.index.bonus.get(entry, 0)
+
+    # ------------------------------------------------------------------ out of the rally
+
+    def retirement(self, entry_id: str) -> RetirementState | None:
+        """An entry's retirement or exclusion, if any."""
+        entry = self._fold.index.entry_row.get(entry_id)
+        return None if entry is None else self.retirement_of(entry)
+
+    def retirement_of(self, entry: int) -> RetirementState | None:
+        """The retirement of entry row ``entry``, if any."""
+        row = self._fold.index.retired.get(entry)
+        if row is None or row >= self._rows("retirements"):
+            return None
+        retirements = self._fold.state.retirements
+        return RetirementState(retirements.event[row], retirements.seq[row])
+
+    def retired_at(self, entry: int) -> int | None:
+        """The stage entry row ``entry`` left the rally at."""
+        state = self.retirement_of(entry)
+        return None if state is None else state.event.stage
+
+    def leaving(self, stage: int) -> tuple[int, ...]:
+        """The entry rows that left the rally at ``stage``."""
+        retirements = self._fold.state.retirements
+        count = self._rows("retirements")
+        return tuple(
+            retirements.entry[row] for row in range(count) if retirements.event[row].stage == stage
+        )
+
+    # ------------------------------------------------------------------ coverage
+
+    def coverage(self, category: str, stage: int) -> FieldCoverageDeclared | None:
+        """The coverage declaration in force at ``stage``: the latest at or before it."""
+        count = self._rows("coverage")
+        events = self._fold.state.coverage.event
+        best: FieldCoverageDeclared | None = None
+        for (c, declared), rows in self._fold.index.declared.items():
+            known = [row for row in rows if row < count]
+            if (
+                c == category
+                and declared <= stage
+                and known
+                and (best is None or declared > best.stage)
+            ):
+                best = events[known[-1]]
+        return best
+
+    # ------------------------------------------------------------------ splits
+
+    def waypoints(self, stage: int, category: str | None = None) -> tuple[int, ...]:
+        """The waypoints of ``stage`` with a recorded time (of a crew of ``category``), in order."""
+        fold = self._fold
+        count = self._rows("splits")
+        members = None if category is None else set(self.members(category))
+        found = []
+        for (s, waypoint), rows in fold.index.at_waypoint.items():
+            if s != stage:
+                continue
+            if any(
+                row < count and (members is None or entry in members) for entry, row in rows.items()
+            ):
+                found.append(waypoint)
+        return tuple(sorted(found))
+
+    def split_times(self, stage: int, waypoint: int) -> dict[int, int]:
+        """{entry row: elapsed time} at one waypoint of one stage (a copy)."""
+        rows = self._fold.index.at_waypoint.get((stage, waypoint), EMPTY)
+        times = self._fold.state.splits.time
+        count = self._rows("splits")
+        if count == len(times):
+            return {entry: times[row] for entry, row in rows.items()}
+        return {entry: times[row] for entry, row in rows.items() if row < count}
+
+    def has_split(self, stage: int, waypoint: int, entry_id: str) -> bool:
+        """Whether an entry has a time at one waypoint of one stage."""
+        entry = self._fold.index.entry_row.get(entry_id)
+        row = self._fold.index.at_waypoint.get((stage, waypoint), EMPTY).get(entry)  # type: ignore[arg-type]
+        return row is not None and row < self._rows("splits")
+
+    def split_count(self, stage: int | None = None) -> int:
+        """How many splits were recorded (at ``stage``, or in all)."""
+        if stage is None:
+            return self._rows("splits")
+        count = self._rows("splits")
+        return sum(
+            sum(1 for row in rows.values() if row < count)
+            for (s, _), rows in self._fold.index.at_waypoint.items()
+            if s == stage
+        )
+
+
+def _below(rows: Sequence[int], count: int) -> list[int]:
+    """The rows (ascending) below ``count``."""
+    return list(rows[: bisect.bisect_left(rows, count)])
