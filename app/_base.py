@@ -13,7 +13,7 @@ import math
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar, NoReturn
 
@@ -250,12 +250,30 @@ def _suggest_force(error: OutputExistsError) -> UsageError:
     )
 
 
-def check_output(path: str, *, force: bool) -> None:
-    """Refuse an output file before any work is done (``write_output`` checks again)."""
+def check_output(path: str, *, force: bool, reads: Sequence[str | Path] = ()) -> None:
+    """Refuse an output file before any work is done (``write_output`` checks again): an
+    existing file without ``force``, and, even with it, a file the command reads
+    (``reads``: the log, an article, an editorial file)."""
+    for source in reads:
+        if _same_file(path, source):
+            raise UsageError(
+                "the output would replace a file this command reads",
+                where=path,
+                expected="another file to write (--force never writes over an input)",
+                received=f"the same file as {source}",
+            )
     try:
         check_new_file(path, replace=force)
     except OutputExistsError as error:
         raise _suggest_force(error) from None
+
+
+def _same_file(one: str | Path, other: str | Path) -> bool:
+    """Whether two paths name one file (by identity where both exist, else by path)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return os.path.abspath(one) == os.path.abspath(other)
 
 
 @contextlib.contextmanager
@@ -274,8 +292,9 @@ def output_file(path: str, *, force: bool) -> Iterator[Path]:
         yield temporary
 
 
-def write_output(path: str, data: bytes, *, force: bool) -> None:
+def write_output(path: str, data: bytes, *, force: bool, reads: Sequence[str | Path] = ()) -> None:
     """An output file, written whole or not at all; says what it wrote."""
+    check_output(path, force=force, reads=reads)
     with suggesting_force():
         write_new_file(path, data, replace=force)
     sys.stdout.write(f"wrote {path}: {len(data) // 1024} KiB\n")

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from ..engine import Rally, check_log, repair_log
+from ..engine import CheckpointCheck, Rally, check_log, repair_log
 from ..events import MAX_STAGE, RallyError
 from ..replays import resolve_log
 from ._base import (
@@ -72,6 +72,8 @@ class Import(Command):
         from ..outputs.progress import progress
         from ..replays.article import import_file
 
+        reads = [args.article, *([args.editorial] if args.editorial else [])]
+        check_output(args.output, force=args.force, reads=reads)
         try:
             with suggesting_force(), progress(f"importing {args.article}"):
                 outcome = import_file(
@@ -291,7 +293,8 @@ class Report(Command):
             raise conflicting("report", "--what-if, or --class / --waypoint-stage")
         if args.what_if and args.relative_to is not None:
             raise conflicting("report", "either --what-if or --relative-to")
-        check_output(args.output, force=args.force)
+        log = resolve_log(args.log)
+        check_output(args.output, force=args.force, reads=(log,))
         rally = load_log(args.log)
         if args.chart is not None:
             return self._chart(args, rally)
@@ -311,7 +314,7 @@ class Report(Command):
                 entry_class=args.entry_class,
                 waypoint_stage=args.waypoint_stage,
             )
-        write_output(args.output, page.encode("utf-8"), force=args.force)
+        write_output(args.output, page.encode("utf-8"), force=args.force, reads=(log,))
         return 0
 
     def _chart(self, args: argparse.Namespace, rally: Rally) -> int:
@@ -327,7 +330,7 @@ class Report(Command):
                 + (" and --what-if" if args.what_if else ""),
             )
         svg = chart_svg(rally, categories[0], args.chart, as_of=args.as_of)
-        write_output(args.output, svg.encode(), force=args.force)
+        write_output(args.output, svg.encode(), force=args.force, reads=(resolve_log(args.log),))
         return 0
 
 
@@ -336,6 +339,13 @@ def _counted(count: int, one: str, many: str) -> str:
     if count == 0:
         return f"no {one}"
     return f"{count} {one if count == 1 else many}"
+
+
+def _bytes_of(sound: int, size: int) -> str:
+    """``2795 bytes``, or ``the first 2795 of 2967 bytes`` when more follows."""
+    if sound == size:
+        return _counted(size, "byte", "bytes")
+    return f"the first {sound} of {_counted(size, 'byte', 'bytes')}"
 
 
 class Log(Command):
@@ -350,12 +360,20 @@ class LogCheck(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("log", metavar="LOG")
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="remove a checkpoint beside the log that does not equal its fold (readers "
+            "fold the log from its start until a recorder writes a new one)",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
         path = resolve_log(args.log)
         report = check_log(path)
         check = report.check
-        status = "ok" if report.ok else ("DAMAGED" if check.damaged else "PROBLEMS")
+        wrong = report.checkpoint.wrong and not args.fix
+        problems = check.damaged or report.violation is not None or wrong
+        status = "DAMAGED" if check.damaged else ("PROBLEMS" if problems else "ok")
         sound = (
             f"{_counted(check.count, 'sound record', 'sound records')} (seq 1-{check.count})"
             if check.count
@@ -363,8 +381,8 @@ class LogCheck(Command):
         )
         lines = [
             f"{path}: {status}",
-            f"  {sound} in {_counted(check.size, 'byte', 'bytes')}; "
-            "every frame, checksum and sequence number verified up to there",
+            f"  {sound} in {_bytes_of(check.valid_end, check.size)}; every frame, checksum and "
+            "sequence number verified up to there",
         ]
         for problem in check.problems:
             record = "" if problem.seq is None else f", record seq {problem.seq}"
@@ -384,8 +402,33 @@ class LogCheck(Command):
                 "a crash interrupted; readers ignore them and the next accepted append cuts "
                 "them off"
             )
+        lines += self._checkpoint(report.checkpoint, fix=args.fix)
         sys.stdout.write("\n".join(lines) + "\n")
-        return 0 if report.ok else EXIT_PROBLEMS_FOUND
+        return EXIT_PROBLEMS_FOUND if problems else 0
+
+    @staticmethod
+    def _checkpoint(found: CheckpointCheck, *, fix: bool) -> list[str]:
+        name = found.path.name
+        if found.state == "none":
+            return []
+        if found.state == "sound":
+            return [
+                f"  checkpoint {name}: sound (equals the log's fold up to seq {found.last_seq})"
+            ]
+        if not fix:
+            if found.state == "ignored":
+                return [f"  checkpoint {name}: not used by readers ({found.why})"]
+            return [
+                f"  CHECKPOINT {name} IS WRONG: {found.why}; it changes answers: remove it with "
+                "'standings log check --fix' (or delete the file)"
+            ]
+        try:
+            found.path.unlink()
+        except OSError as error:
+            raise RallyError(
+                "cannot remove the checkpoint", where=str(found.path), received=error.strerror
+            ) from None
+        return [f"  checkpoint {name}: removed ({found.why})"]
 
 
 class LogRepair(Command):

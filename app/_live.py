@@ -1,10 +1,10 @@
 """A log followed as another process appends to it, and the answers the live site gives.
 
-``LiveRally`` reads a log once, then reads only the frames appended after what
-it has read (``read_frames_from``): whole, checksum-valid frames, so only
-appends that are durable. It never writes. A damaged log (or one the rules
-refuse) puts it in an error state that every answer reports (HTTP 503) until
-the file is replaced by a sound one. The answers are the command line's own:
+``LiveRally`` reads a log once, then folds only the frames appended after what it
+has read, once it has checked that the bytes it read are still there (``refresh``):
+whole, checksum-valid frames, so only appends that are durable. It never writes. A
+damaged log (or one the rules refuse) puts it in an error state that every answer
+reports (HTTP 503) until the file is sound again. The answers are the command line's own:
 ``/api/standings`` is ``standings show --format json`` byte for byte, because
 both are ``render(classification(…), "json")``.
 
@@ -16,25 +16,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from ..engine import Rally, penalties
+from ..engine import Rally, load, penalties
 from ..events import (
     MAX_STAGE,
     MAX_WAYPOINT,
-    Frame,
     QueryError,
     RallyError,
-    Record,
-    StageKind,
-    read_frames_from,
-    scan_file,
+    frames_after,
+    read_file,
 )
-from ..outputs import EventLog, PenaltyList, render
+from ..outputs import EventLog, PenaltyList, RallyOverview, render
 from ._query import classification, stage_ranking
 
 __all__ = ["Answer", "ApiError", "LiveRally"]
@@ -115,21 +115,92 @@ class _Params:
         return int(value)
 
 
-class LiveRally:
-    """A log as it stands, followed frame by frame as it grows; never written."""
+class _Answers:
+    """Answers kept until the log changes: at most ``entries`` of them and ``size`` bytes,
+    the least recently used dropped first (an error is never kept)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, name: str | None = None) -> None:
+    def __init__(self, entries: int, size: int) -> None:
+        self.entries, self.size = entries, size
+        self._kept: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], Answer] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> Answer | None:
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, tuple[tuple[str, str], ...]], answer: Answer) -> None:
+        if answer.status != 200 or len(answer.body) > self.size // 4:
+            return
+        self._kept[key] = answer
+        self._bytes += len(answer.body)
+        while len(self._kept) > self.entries or self._bytes > self.size:
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        self._kept.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+ANSWERS_KEPT = 256
+"""At most this many answers are kept between appends…"""
+ANSWER_BYTES = 16 << 20
+"""…and at most this many bytes of them."""
+VERIFY_SECONDS = 2.0
+"""Even when the file looks unchanged (same size and times), its bytes are read and checked
+again this often: a change that kept its size and times is seen within this long."""
+
+
+def _signature(status: os.stat_result) -> tuple[int, ...]:
+    """What a stat says of a file's identity and content: a write changes one of these."""
+    return (
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+
+
+class LiveRally:
+    """A log as it stands, followed by its content as it grows; never written.
+
+    After each look it answers exactly what a fresh read of the file would: it keeps the
+    CRC-32 of the bytes it has folded, and whenever the file may have changed (its
+    identity, size or times differ, or ``VERIFY_SECONDS`` have passed) it reads it again,
+    folds only the frames after those bytes if they are still the same, and reads the
+    whole log afresh otherwise (a log replaced, overwritten in place, cut). Damage, or an
+    event the rules refuse, puts it in an error state (every answer a 503) until the file
+    is sound again; it never answers from a mix of two logs.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = Path(path)
         self.name = name or self.path.name
         self.rally: Rally | None = None
         self.error: RallyError | None = None
-        self.frames: list[Frame] = []
+        self._clock = clock
+        self._seen: tuple[int, ...] | None = None
+        """The file's stat signature when last read."""
+        self._checked = clock()
         self._offset = 0
-        self._size = -1
+        """Where the frames folded end…"""
+        self._crc = 0
+        """…and the CRC-32 of the bytes before that."""
         self._version = 2
-        self._identity: tuple[int, int] | None = None
-        self._answers: dict[tuple[str, tuple[tuple[str, str], ...]], Answer] = {}
-        self._load()
+        self._answers = _Answers(ANSWERS_KEPT, ANSWER_BYTES)
+        self._read(force=True)
 
     # ------------------------------------------------------------------ following
 
@@ -138,71 +209,79 @@ class LiveRally:
         """The last record read (0 while the log cannot be read)."""
         return 0 if self.rally is None else self.rally.last_seq
 
-    def _load(self) -> None:
-        """Read the whole log afresh (at the start, or after it was replaced)."""
-        self._answers.clear()
+    @property
+    def kept_answers(self) -> int:
+        """How many answers are kept (at most ``ANSWERS_KEPT``)."""
+        return len(self._answers)
+
+    def refresh(self, *, verify: bool = False) -> list[int]:
+        """Read what changed since the last call; the last seq of each new append (or of the
+        log read afresh). Cheap when nothing changed (one ``stat``); ``verify``: read and
+        check the bytes already folded even so."""
+        return self._read(force=verify)
+
+    def _fail(self, error: RallyError) -> list[int]:
+        if self.error is None or str(self.error) != str(error):
+            self._answers.clear()
+        self.rally, self.error, self._seen = None, error, None
+        return []
+
+    def _read(self, *, force: bool) -> list[int]:
         try:
             status = os.stat(self.path)
-            scan = scan_file(self.path)
-            rally = Rally.from_frames(scan.frames, source=self.name)
+        except OSError as error:
+            return self._fail(
+                RallyError("cannot read the log", where=str(self.path), received=error.strerror)
+            )
+        now = self._clock()
+        signature = _signature(status)
+        if not force and signature == self._seen and now - self._checked < VERIFY_SECONDS:
+            return []
+        self._checked = now
+        try:
+            data = read_file(self.path)
         except RallyError as error:
-            self.rally, self.error, self.frames = None, error, []
-            self._identity = None
-            return
-        except OSError as error:
-            self.rally, self.frames = None, []
-            self.error = RallyError("cannot read the log", where=str(self.path), received=error)
-            self._identity = None
-            return
-        for category in rally.categories:  # the GC after every stage, computed once and kept
-            with contextlib.suppress(QueryError):
-                rally.replay(category)
-        self.rally, self.error = rally, None
-        self.frames = list(scan.frames)
-        self._offset, self._version = scan.valid_end, scan.version
-        self._size = scan.size
-        self._identity = (status.st_dev, status.st_ino)
-
-    def refresh(self) -> list[int]:
-        """Read what was appended since the last call; the last seq of each new append.
-
-        Cheap when nothing changed (one ``stat``). A replaced file is read afresh; damage,
-        or an event the rules refuse, puts the log in the error state.
-        """
+            return self._fail(error)
+        before = self.last_seq
+        if (
+            self.rally is None
+            or signature[:2] != (self._seen or (None, None))[:2]
+            or len(data) < self._offset
+            or zlib.crc32(memoryview(data)[: self._offset]) != self._crc
+        ):
+            return self._load(data, signature, before)
         try:
-            status = os.stat(self.path)
-        except OSError as error:
-            if self.error is None:
-                self._answers.clear()
-                self.error = RallyError("cannot read the log", where=str(self.path), received=error)
-            return []
-        identity = (status.st_dev, status.st_ino)
-        if identity != self._identity or status.st_size < self._offset:
-            before = self.last_seq
-            had_error = self.error is not None
-            self._load()
-            if self.rally is None:
-                return []
-            return [self.last_seq] if had_error or self.last_seq != before else []
-        if self.rally is None or self.error is not None or status.st_size == self._size:
-            return []
-        try:
-            tail = read_frames_from(
-                self.path, self._offset, self.rally.last_seq + 1, version=self._version
+            tail = frames_after(
+                data, self._offset, before + 1, path=str(self.path), version=self._version
             )
             if tail.frames:
                 self.rally.extend(frames=tail.frames)
         except RallyError as error:
-            self._answers.clear()
-            self.error = error
-            return []
-        self._size = tail.size
+            return self._fail(error)
+        self._seen = signature
         if not tail.frames:
             return []
+        self._crc = zlib.crc32(memoryview(data)[self._offset : tail.end], self._crc)
         self._offset = tail.end
-        self.frames += tail.frames
         self._answers.clear()
         return [frame.last_seq for frame in tail.frames]
+
+    def _load(self, data: bytes, signature: tuple[int, ...], before: int) -> list[int]:
+        """Fold the log's bytes afresh (from its checkpoint when one matches them)."""
+        had_error = self.error is not None
+        try:
+            rally = load(self.path, source=self.name, data=data)
+            end, version = rally.log_end, rally.log_version
+        except RallyError as error:
+            return self._fail(error)
+        for category in rally.categories:  # the GC after every stage, computed once and kept
+            with contextlib.suppress(QueryError):
+                rally.replay(category)
+        self._answers.clear()
+        self.rally, self.error, self._seen = rally, None, signature
+        self._offset, self._version = end, version
+        self._crc = zlib.crc32(memoryview(data)[:end])
+        return [rally.last_seq] if had_error or rally.last_seq != before or before == 0 else []
 
     # ------------------------------------------------------------------ answers
 
@@ -220,7 +299,8 @@ class LiveRally:
                     QueryError(
                         "no such endpoint",
                         where=f"/api/{endpoint}",
-                        expected="one of " + ", ".join(f"/api/{name}" for name in _ENDPOINTS),
+                        expected="one of "
+                        + ", ".join(f"/api/{name}" for name in [*_ENDPOINTS, "updates"]),
                         received=endpoint,
                     ),
                 )
@@ -232,8 +312,7 @@ class LiveRally:
             answer = ApiError(404, error).answer()
         except RallyError as error:
             answer = ApiError(400, error).answer()
-        if answer.status != 503:
-            self._answers[key] = answer
+        self._answers.put(key, answer)
         return answer
 
     def _sound(self) -> Rally:
@@ -259,55 +338,7 @@ class LiveRally:
 
     def _rally(self, rally: Rally, params: Mapping[str, str]) -> Answer:
         _Params(params, ())
-        fold = rally.fold
-        categories = []
-        for category in rally.categories:
-            stages = []
-            for number in fold.stage_numbers():
-                scheduled = fold.stage(number)
-                assert scheduled is not None
-                kind = scheduled.kind_for(category)
-                results = len(fold.results_ending(category, number))
-                waypoints = _waypoints_of(rally, category, number)
-                if fold.is_cancelled(number, category):
-                    state = "cancelled"
-                elif results:
-                    state = "results"
-                elif waypoints:
-                    state = "running"
-                else:
-                    state = "liaison" if kind is StageKind.LIAISON else "scheduled"
-                stages.append(
-                    {
-                        "stage": number,
-                        "kind": str(kind),
-                        "state": state,
-                        "results": results,
-                        "waypoints": waypoints,
-                        "date": scheduled.date,
-                        "start": scheduled.start,
-                        "finish": scheduled.finish,
-                        "distance_km": scheduled.distance_km,
-                    }
-                )
-            categories.append(
-                {
-                    "category": category,
-                    "entries": len(fold.entries(category)),
-                    "classes": list(rally.classes(category)),
-                    "current": _current(rally, category, stages),
-                    "stages": stages,
-                }
-            )
-        declaration = rally.declaration
-        body = {
-            "rally": declaration.name,
-            "rally_id": declaration.rally_id,
-            "year": declaration.year,
-            "last_seq": rally.last_seq,
-            "categories": categories,
-        }
-        return Answer(200, _json(body))
+        return Answer(200, render(RallyOverview(rally), "json").encode("utf-8"))
 
     def _standings(self, rally: Rally, params: Mapping[str, str]) -> Answer:
         query = _Params(params, ("category", "after", "waypoint", "class", "as_of"))
@@ -338,10 +369,14 @@ class LiveRally:
     def _events(self, rally: Rally, params: Mapping[str, str]) -> Answer:
         query = _Params(params, ("since",))
         since = query.number("since", 1, _MAX_SEQ) or 1
-        records: list[Record] = []
-        for frame in self.frames:
-            if frame.last_seq >= since:
-                records += [r for r in frame.records(where=self.name) if r.seq >= since]
+        if since > rally.last_seq:
+            raise QueryError(
+                "no such log sequence",
+                where="since",
+                expected=f"a sequence number from 1 to {rally.last_seq}",
+                received=since,
+            )
+        records = (record for record in rally.iter_records() if record.seq >= since)
         body = render(EventLog(records), "jsonl").encode("utf-8")
         return Answer(200, body, "application/x-ndjson")
 
@@ -358,33 +393,6 @@ class LiveRally:
 def _required(value: str | None) -> str:
     assert value is not None
     return value
-
-
-def _waypoints_of(rally: Rally, category: str, stage: int) -> list[int]:
-    """The waypoints of ``stage`` at which a crew of ``category`` has a time."""
-    return list(rally.view.waypoints(stage, category))
-
-
-def _current(rally: Rally, category: str, stages: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """What the page shows first: the GC at the latest waypoint of a stage being run after the
-    last one with results, else the GC after the last stage with results."""
-    try:
-        last = rally.default_stage(category)
-    except QueryError:
-        last = None
-    running = [
-        s
-        for s in stages
-        if s["state"] == "running"
-        and s["kind"] == "special"
-        and (last is None or s["stage"] > last)
-    ]
-    if running:
-        stage = running[-1]
-        return {"after": stage["stage"], "waypoint": stage["waypoints"][-1]}
-    if last is None:
-        return None
-    return {"after": last, "waypoint": None}
 
 
 _ENDPOINTS: dict[str, Callable[[LiveRally, Rally, Mapping[str, str]], Answer]] = {

@@ -47,6 +47,7 @@ from ._state import FoldState
 from ._view import View
 
 if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
+    from ._checkpoint import CheckpointCheck
     from ._repair import CheckReport, RepairReport, check_log, repair_log
     from ._whatif import (
         Change,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         what_if_all_stages,
     )
 
-_ON_FIRST_USE = ("._whatif", "._repair")
+_ON_FIRST_USE = ("._whatif", "._repair", "._checkpoint")
 """Modules imported when one of their public names (``__all__``) is first asked for:
 recording an event or showing the standings does not pay for the what-if and repair code
 at start-up."""
@@ -79,6 +80,7 @@ __all__ = [
     "CancellationState",
     "Change",
     "CheckReport",
+    "CheckpointCheck",
     "CombinedResult",
     "Component",
     "ComponentKind",

@@ -37,6 +37,7 @@ from ..events import (
     create_log_file,
     decode_frame,
     encode_frame,
+    scan_bytes,
     scan_file,
 )
 from ._checkpoint import folded, peek_checkpoint, save_checkpoint
@@ -175,6 +176,18 @@ class Rally:
                 counts.update(frame.source_kinds(limit=limit - frame.first_seq + 1))
         counts.update(record.event.provenance.kind for record in self.tail())
         return counts
+
+    @property
+    def log_end(self) -> int:
+        """Where the log's frames folded end (a byte offset; 0 for records not from a file)."""
+        source = self._frame_source
+        return source.valid_end if isinstance(source, LogScan) else 0
+
+    @property
+    def log_version(self) -> int:
+        """The log file's format version (2 for records not from a file)."""
+        source = self._frame_source
+        return source.version if isinstance(source, LogScan) else 2
 
     # ------------------------------------------------------------------ following a log
 
@@ -464,14 +477,21 @@ def find_entry(view: View, category: str, ref: str) -> EntryRegistered:
     raise QueryError("unknown entry", where=category, expected=expected, received=ref)
 
 
-def load(path: str | os.PathLike[str], *, source: str | None = None) -> Rally:
-    """Read and fold the log file at ``path`` (``source``: how to name it, default the path).
+def load(
+    path: str | os.PathLike[str], *, source: str | None = None, data: bytes | None = None
+) -> Rally:
+    """Read and fold the log file at ``path`` (``source``: how to name it, default the path;
+    ``data``: its bytes, already read).
 
     A checkpoint beside the log (``LOG.checkpoint``) that matches it exactly saves
     decoding and folding what it covers; the answer is the same either way.
     """
     checkpoint = peek_checkpoint(Path(path))
-    scan = scan_file(path, trusted=None if checkpoint is None else checkpoint.trusted)
+    trusted = None if checkpoint is None else checkpoint.trusted
+    if data is None:
+        scan = scan_file(path, trusted=trusted)
+    else:
+        scan = scan_bytes(data, path=str(path), trusted=trusted)
     fold = folded(checkpoint, scan)
     return Rally.from_fold(scan, (), fold, source=str(path) if source is None else source)
 

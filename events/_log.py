@@ -66,6 +66,7 @@ __all__ = [
     "encode_log",
     "file_kind",
     "frame",
+    "frames_after",
     "header",
     "read_file",
     "read_frames_from",
@@ -787,32 +788,45 @@ def read_frames_from(
         data = _read_fd(fd)
     finally:
         os.close(fd)
+    tail = frames_after(data, 0, next_seq, path=location, version=version, codec=codec)
+    return LogTail(
+        frames=tail.frames,
+        ends=tuple(offset + end for end in tail.ends),
+        end=offset + tail.end,
+        size=offset + len(data),
+        identity=_identity(status),
+    )
+
+
+def frames_after(
+    data: bytes,
+    offset: int,
+    next_seq: int,
+    *,
+    path: str = "<bytes>",
+    version: int = FORMAT_VERSION,
+    codec: Codec = CODEC,
+) -> LogTail:
+    """The whole, checksum-valid frames of a log's bytes ``data`` from byte ``offset`` on,
+    the first carrying record ``next_seq`` (what follows them that is no whole frame yet is
+    left, as every reader leaves a torn tail); damage raises ``LogCorruptError``."""
     frames: list[Frame] = []
     ends: list[int] = []
-    position, seq = 0, next_seq
+    position, seq = offset, next_seq
     while position < len(data):
         try:
-            decoded, position = _read_frame(data, position, seq, location, codec, version)
+            decoded, position = _read_frame(data, position, seq, path, codec, version)
         except _Torn:
             break
-        except errors.LogCorruptError as error:  # offsets into the file, not into what was read
-            raise errors.LogCorruptError(
-                error.what,
-                path=location,
-                offset=offset + error.offset,
-                seq=error.seq,
-                expected=error.expected,
-                received=error.received,
-            ) from None
         frames.append(decoded)
-        ends.append(offset + position)
+        ends.append(position)
         seq = decoded.last_seq + 1
     return LogTail(
         frames=tuple(frames),
         ends=tuple(ends),
         end=ends[-1] if ends else offset,
-        size=offset + len(data),
-        identity=_identity(status),
+        size=len(data),
+        identity=(0, 0),
     )
 
 

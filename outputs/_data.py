@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import cattrs
 
+from .. import engine
 from ..engine import (
     Change,
     CombinedResult,
@@ -39,7 +40,9 @@ from ..events import (
     Event,
     Person,
     Provenance,
+    QueryError,
     Record,
+    StageKind,
     format_gap,
     format_signed,
     format_time,
@@ -337,6 +340,80 @@ def _hypothetical(converter: cattrs.Converter, view: views.Hypothetical) -> dict
     return _rebased(data, view.reference, times, [row.entry_id for row in rows])
 
 
+def _stage_state(view: engine.View, category: str, number: int) -> dict[str, Any]:
+    """One stage of a category in ``/api/rally``: its kind, state, results and waypoints."""
+    scheduled = view.stage(number)
+    assert scheduled is not None
+    kind = scheduled.kind_for(category)
+    results = len(view.results_ending(category, number))
+    waypoints = list(view.waypoints(number, category))
+    if view.is_cancelled(number, category):
+        state = "cancelled"
+    elif results:
+        state = "results"
+    elif waypoints:
+        state = "running"
+    else:
+        state = "liaison" if kind is StageKind.LIAISON else "scheduled"
+    return {
+        "stage": number,
+        "kind": str(kind),
+        "state": state,
+        "results": results,
+        "waypoints": waypoints,
+        "date": scheduled.date,
+        "start": scheduled.start,
+        "finish": scheduled.finish,
+        "distance_km": scheduled.distance_km,
+    }
+
+
+def _current(
+    rally: engine.Rally, category: str, stages: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """What a results page shows first: the GC at the latest waypoint of a stage being run
+    after the last one with results, else the GC after the last stage with results."""
+    try:
+        last: int | None = rally.default_stage(category)
+    except QueryError:
+        last = None
+    running = [
+        s
+        for s in stages
+        if s["state"] == "running"
+        and s["kind"] == "special"
+        and (last is None or s["stage"] > last)
+    ]
+    if running:
+        return {"after": running[-1]["stage"], "waypoint": running[-1]["waypoints"][-1]}
+    return None if last is None else {"after": last, "waypoint": None}
+
+
+def _rally_overview(overview: views.RallyOverview) -> dict[str, Any]:
+    rally = overview.rally
+    view = rally.view
+    categories = []
+    for category in rally.categories:
+        stages = [_stage_state(view, category, number) for number in view.stage_numbers()]
+        categories.append(
+            {
+                "category": category,
+                "entries": len(view.entries(category)),
+                "classes": list(view.classes(category)),
+                "current": _current(rally, category, stages),
+                "stages": stages,
+            }
+        )
+    declaration = rally.declaration
+    return {
+        "rally": declaration.name,
+        "rally_id": declaration.rally_id,
+        "year": declaration.year,
+        "last_seq": rally.last_seq,
+        "categories": categories,
+    }
+
+
 def _make_converter() -> cattrs.Converter:
     import cattrs  # on first use: the plain tables do without it
 
@@ -361,6 +438,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(PenaltyListing, _penalty)
     converter.register_unstructure_hook(HistoryEntry, lambda h: _history_entry(converter, h))
     converter.register_unstructure_hook(Record, _record)
+    converter.register_unstructure_hook(views.RallyOverview, _rally_overview)
     converter.register_unstructure_hook(views.Explanation, lambda e: _explanation(converter, e))
     converter.register_unstructure_hook(
         views.UnclassifiedExplanation, lambda e: _unclassified_explanation(converter, e)

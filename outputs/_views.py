@@ -23,6 +23,7 @@ __all__ = [
     "Hypothetical",
     "LeaderComparison",
     "PenaltyList",
+    "RallyOverview",
     "Replay",
     "StageRanking",
     "StandingsHistory",
@@ -129,3 +130,11 @@ class EventLog:
     """The records of a log, one per line (``standings events``); read as it is written out."""
 
     records: Iterable[Record]
+
+
+@attrs.frozen
+class RallyOverview:
+    """A rally at a glance (the live site's ``/api/rally``): its categories, their classes,
+    each stage's state and waypoints, and what a results page shows first."""
+
+    rally: engine.Rally

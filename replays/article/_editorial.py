@@ -40,6 +40,7 @@ the wrong type is an error naming the file, the table, its index and the key.
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -60,6 +61,7 @@ from ...events import (
     format_time,
     parse_duration,
     parse_time,
+    read_file,
 )
 
 __all__ = [
@@ -381,25 +383,29 @@ def _clock(text: str, where: str, *, signed: bool = False) -> int:
         ) from None
 
 
+EDITORIAL_LIMIT = 64 << 20
+"""An editorial file is at most this large."""
+
+
 def load_editorial(path: str | Path) -> Editorial:
     """Read and check an editorial data file; a missing file is an error."""
     location = Path(path)
-    try:
-        text = location.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(location):
         raise EditorialError(
             "no such editorial file",
             where=str(location),
             expected="an existing TOML file (see replays/dakar-2004.toml)",
             received="no file at that path",
-        ) from None
+        )
+    try:  # a regular file of at most 64 MiB: a FIFO, a device, a directory is refused
+        text = read_file(location, what="editorial file", limit=EDITORIAL_LIMIT).decode("utf-8")
     except UnicodeDecodeError as error:
         raise EditorialError(
             "not UTF-8 text", where=str(location), received=f"byte {error.start}"
         ) from None
-    except OSError as error:
+    except RallyError as error:
         raise EditorialError(
-            "cannot read editorial file", where=str(location), received=error.strerror
+            error.what, where=error.where, expected=error.expected, received=error.received
         ) from None
     try:
         data = tomllib.loads(text)

@@ -23,13 +23,12 @@ import contextlib
 import json
 import os
 import re
-import stat
 from pathlib import Path
 
 import attrs
 
 from ...engine import Recorder, create_log
-from ...events import check_new_file
+from ...events import RallyError, check_new_file, read_file
 from ._editorial import Editorial, load_editorial
 from ._import import ImportError_, ImportResult, import_parsed
 from ._parse import Article, parse_article
@@ -60,24 +59,27 @@ class ImportOutcome:
         return len(self.result.events) + 1
 
 
+SIDE_FILE_LIMIT = 64 << 20
+"""An article, an editorial file or a documented-standings file is at most this large."""
+
+
+def read_side(path: Path, what: str) -> bytes:
+    """The bytes of a file read beside a log (an article, an editorial or documented file):
+    a regular file no larger than ``SIDE_FILE_LIMIT``; a directory, FIFO, device or larger
+    file is refused with one line before it is read."""
+    try:
+        return read_file(path, what=what, limit=SIDE_FILE_LIMIT)
+    except RallyError as error:
+        raise ImportError_(
+            error.what, where=error.where, expected=error.expected, received=error.received
+        ) from None
+
+
 def read_article(path: str | os.PathLike[str]) -> tuple[Article, str]:
     """Parse the article at ``path``: a regular UTF-8 text file. Returns it and its text."""
     location = Path(path)
     try:
-        mode = location.stat().st_mode
-    except FileNotFoundError:
-        raise ImportError_(
-            "no such article", where=str(location), expected="an article text file"
-        ) from None
-    if not stat.S_ISREG(mode):
-        raise ImportError_(
-            "not a regular file",
-            where=str(location),
-            expected="an article text file",
-            received="a directory, device or pipe",
-        )
-    try:
-        text = location.read_bytes().decode("utf-8")
+        text = read_side(location, "article").decode("utf-8")
     except UnicodeDecodeError as error:
         raise ImportError_(
             "the article is not UTF-8 text",
@@ -141,7 +143,7 @@ def import_file(
     beside = editorial_path(log_path)
     documented_file = documented_path(log_path)
     given = Path(editorial) if editorial is not None else None
-    source_file = given if given is not None else (beside if beside.exists() else None)
+    source_file = given if given is not None else (beside if os.path.lexists(beside) else None)
     decisions = load_editorial(source_file) if source_file is not None else Editorial()
     for output in (log_path, documented_file):
         check_new_file(output, replace=force)
@@ -171,7 +173,11 @@ def import_file(
     if infer:
         from ._infer import draft_text
 
-        reviewed = source_file.read_bytes().decode("utf-8") if source_file else None
+        reviewed = (
+            read_side(source_file, "editorial file").decode("utf-8", errors="replace")
+            if source_file
+            else None
+        )
         editorial_text = draft_text(
             reviewed,
             inferred,
@@ -179,9 +185,10 @@ def import_file(
             article=source,
         ).encode("utf-8")
     elif source_file is not None and not _same_file(source_file, beside):
-        editorial_text = source_file.read_bytes()
-    if editorial_text is not None and beside.exists():
-        if beside.read_bytes() == editorial_text:
+        editorial_text = read_side(source_file, "editorial file")
+    if editorial_text is not None and os.path.lexists(beside):
+        check_new_file(beside, replace=True)  # a directory, FIFO or device there: refused
+        if read_side(beside, "editorial file") == editorial_text:
             editorial_text = None  # already there, as it should be
         else:
             check_new_file(beside, replace=force)

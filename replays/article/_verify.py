@@ -28,6 +28,7 @@ from ...events import (
     SourceKind,
     format_gap,
     format_time,
+    read_file,
 )
 from .. import load, resolve_log
 from ._editorial import Editorial, Erratum, load_editorial
@@ -317,18 +318,34 @@ class _Checker:
 
 def _documented_and_editorial(path: Path) -> tuple[dict[str, Any], Editorial]:
     documented_file = documented_path(path)
-    if not documented_file.exists():
+    if not os.path.lexists(documented_file):
         raise LogNotFoundError(
             "no documented standings beside the log",
             where=str(path),
             expected=f"a file {documented_file.name}",
             received="none",
         )
-    documented = json.loads(documented_file.read_text(encoding="utf-8"))
+    raw = read_file(documented_file, what="documented standings file", limit=64 << 20)
+    try:
+        documented = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RallyError(
+            "not a documented standings file",
+            where=str(documented_file),
+            expected="UTF-8 JSON written by standings import",
+            received=str(error),
+        ) from None
+    if not isinstance(documented, dict):
+        raise RallyError(
+            "not a documented standings file",
+            where=str(documented_file),
+            expected="a JSON object written by standings import",
+            received=type(documented).__name__,
+        )
     editorial_file = editorial_path(path)
     editorial = (
         load_editorial(editorial_file)
-        if editorial_file.exists()
+        if os.path.lexists(editorial_file)
         else Editorial(rally_id=documented.get("rally_id", "rally"))
     )
     return documented, editorial

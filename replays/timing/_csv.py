@@ -75,7 +75,7 @@ class CsvFormat:
                         line=line,
                         expected=f"{len(header)} cells separated by {delimiter!r}, as the "
                         f"header has",
-                        received=f"{len(cells)} cells",
+                        received=f"{len(cells)} cell{'' if len(cells) == 1 else 's'}",
                     )
                 rows.append(Row(line, dict(zip(header, (c.strip() for c in cells), strict=True))))
         except csv.Error as error:
@@ -86,7 +86,13 @@ class CsvFormat:
                 expected="cells quoted as CSV quotes them",
                 received=str(error),
             ) from None
-        assert header is not None
+        if header is None:
+            raise refused(
+                name,
+                "no header line",
+                expected="a header line naming the columns, then rows",
+                received="only empty cells",
+            )
         return Sheet(name=name, columns=tuple(header), rows=tuple(rows), header_line=header_line)
 
     @staticmethod
