@@ -295,15 +295,20 @@ class Fold:
         """The sequence number of the last record folded."""
         return self.state.last_seq
 
+    def _next(self, what: str, seq: int, where: str) -> None:
+        """Refuse a record, frame or run that does not start at the next seq."""
+        if seq != self.state.last_seq + 1:
+            raise RuleViolationError(
+                f"{what} out of sequence",
+                where=where,
+                expected=f"seq {self.state.last_seq + 1}",
+                received=seq,
+            )
+
     def apply(self, record: Record) -> Effect | None:
         """Fold one record in; raises ``RuleViolationError`` (state unchanged) if not allowed."""
-        if record.seq != self.state.last_seq + 1:
-            raise RuleViolationError(
-                "record out of sequence",
-                where=f"{record.type} event",
-                expected=f"seq {self.state.last_seq + 1}",
-                received=record.seq,
-            )
+        if record.seq != self.state.last_seq + 1:  # (its type is named only then: it may be none)
+            self._next("record", record.seq, f"{record.type} event")
         handler = _HANDLERS.get(type(record.event))
         if handler is None:
             raise InvalidEventError(
@@ -329,13 +334,7 @@ class Fold:
         every event of the run is plainly allowed (by the handlers' own conditions);
         otherwise each event is built and applied by its handler: the rules are the same.
         """
-        if frame.first_seq != self.state.last_seq + 1:
-            raise RuleViolationError(
-                "frame out of sequence",
-                where="log frame",
-                expected=f"seq {self.state.last_seq + 1}",
-                received=frame.first_seq,
-            )
+        self._next("frame", frame.first_seq, "log frame")
         effects: list[Effect] = []
         remaining = frame.count if limit is None else min(limit, frame.count)
         for run in frame.runs:
@@ -348,13 +347,7 @@ class Fold:
 
     def apply_run(self, frame: Frame, run: Run, *, count: int | None = None) -> list[Effect]:
         """Fold one run of a frame in (its first ``count`` events; the next to fold)."""
-        if run.first_seq != self.state.last_seq + 1:
-            raise RuleViolationError(
-                "run out of sequence",
-                where="log frame",
-                expected=f"seq {self.state.last_seq + 1}",
-                received=run.first_seq,
-            )
+        self._next("run", run.first_seq, "log frame")
         effects: list[Effect] = []
         count = run.count if count is None else count
         bulk = _BULK.get(EVENT_TAGS.get(run.tag, type(None))) if count == run.count else None

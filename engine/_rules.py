@@ -117,24 +117,33 @@ def _running(view: View, event: Event, seq: int, entry: int, stage: int) -> None
 
 
 def _timed(
-    view: View, event: Event, seq: int, scheduled: StageScheduled, category: str
+    view: View,
+    event: Event,
+    seq: int,
+    scheduled: StageScheduled,
+    category: str,
+    *,
+    cancelling: bool = False,
 ) -> StageKind:
+    """Refuse a stage that is a liaison for ``category``, or cancelled for it: no time is
+    taken there (``cancelling``: worded for a cancellation of it)."""
     kind = scheduled.kind_for(category)
+    stage = scheduled.stage
     if kind is StageKind.LIAISON:
         raise _violation(
             event,
             seq,
-            f"stage {scheduled.stage} is a liaison for {category}",
-            expected="a timed stage",
-            received=scheduled.stage,
+            f"stage {stage} is a liaison for {category}",
+            expected="a timed stage to cancel" if cancelling else "a timed stage",
+            received=stage,
         )
-    if view.is_cancelled(scheduled.stage, category):
+    if view.is_cancelled(stage, category):
         raise _violation(
             event,
             seq,
-            f"stage {scheduled.stage} is cancelled for {category}",
-            expected="a stage that was run",
-            received=scheduled.stage,
+            f"stage {stage} {'already ' if cancelling else 'is '}cancelled for {category}",
+            expected="a stage that is not cancelled" if cancelling else "a stage that was run",
+            received=stage,
         )
     return kind
 
@@ -381,22 +390,7 @@ def _stage_cancelled(fold: Fold, event: StageCancelled, seq: int) -> Effect:
     scheduled = _stage(view, event, seq, event.stage)
     for category in event.categories:
         _category(view, event, seq, category)
-        if scheduled.kind_for(category) is StageKind.LIAISON:
-            raise _violation(
-                event,
-                seq,
-                f"stage {event.stage} is a liaison for {category}",
-                expected="a timed stage to cancel",
-                received=event.stage,
-            )
-        if view.is_cancelled(event.stage, category):
-            raise _violation(
-                event,
-                seq,
-                f"stage {event.stage} already cancelled for {category}",
-                expected="a stage that is not cancelled",
-                received=event.stage,
-            )
+        _timed(view, event, seq, scheduled, category, cancelling=True)
         for entry in view.members(category):
             entry_id = view.entry_at(entry).entry_id
             held = view.covering(entry_id, event.stage)

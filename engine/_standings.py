@@ -237,6 +237,17 @@ class Unclassified:
     """The entry's class within its category, if it has one."""
 
 
+def _who(entry: EntryRegistered) -> dict[str, Any]:
+    """The fields every row and unclassified entry takes from the entry it is about."""
+    return {
+        "entry_id": entry.entry_id,
+        "number": entry.number,
+        "crew": entry.crew,
+        "make": entry.make,
+        "entry_class": entry.entry_class,
+    }
+
+
 def _unclassified(
     entry: EntryRegistered,
     status: Status,
@@ -245,15 +256,7 @@ def _unclassified(
     known_after: int | None = None,
 ) -> Unclassified:
     return Unclassified(
-        entry_id=entry.entry_id,
-        number=entry.number,
-        crew=entry.crew,
-        make=entry.make,
-        reason=reason,
-        status=status,
-        stage=stage,
-        known_after=known_after,
-        entry_class=entry.entry_class,
+        **_who(entry), reason=reason, status=status, stage=stage, known_after=known_after
     )
 
 
@@ -600,15 +603,11 @@ class Standings:
             entry = view.entry_at(entry_row)
             overall = self._overall(self._keys[index]) if filtered else position
             yield Row(
+                **_who(entry),
                 position=position,
                 position_certain=known is None or overall <= known,
-                entry_id=entry.entry_id,
-                number=entry.number,
-                crew=entry.crew,
-                make=entry.make,
                 time_ms=time_ms,
                 gap_ms=None if index == 0 else time_ms - leader,
-                entry_class=entry.entry_class,
                 class_position=classes.next(entry.entry_class, time_ms),
                 view=view,
                 after=after,
@@ -868,16 +867,12 @@ def _ranked_rows(
     ranks = positions(total for total, _, _, _ in timed)
     return tuple(
         StageRow(
+            **_who(entry),
             position=position,
             position_certain=known is None or position <= known,
-            entry_id=entry.entry_id,
-            number=entry.number,
-            crew=entry.crew,
-            make=entry.make,
             time_ms=total,
             gap_ms=None if index == 0 else total - best,
             penalty_ms=penalty_ms,
-            entry_class=entry.entry_class,
             class_position=classes.next(entry.entry_class, total),
         )
         for index, ((total, _, entry, penalty_ms), position) in enumerate(

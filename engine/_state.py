@@ -26,7 +26,7 @@ import hashlib
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import attrs
 import cattrs
@@ -53,17 +53,13 @@ __all__ = [
     "CHECKPOINT",
     "SCHEMA_FINGERPRINT",
     "Adjustments",
-    "Cancellations",
     "Corrections",
-    "Coverage",
-    "Declarations",
-    "Entries",
+    "Events",
     "FoldState",
     "Rescissions",
     "Results",
     "Retirements",
     "Splits",
-    "Stages",
     "Table",
 ]
 
@@ -133,27 +129,17 @@ class Table:
         return tuple(column[index] for _, column in self.columns())
 
 
-@attrs.define(eq=False)
-class Declarations(Table):
-    """The rally declaration (one row, record 1)."""
-
-    event: list[RallyDeclared] = _events()
-    seq: list[int] = _ints()
+E = TypeVar("E")
 
 
 @attrs.define(eq=False)
-class Entries(Table):
-    """Registered entries; an entry is known everywhere by its row here."""
+class Events(Table, Generic[E]):
+    """Events of one type, each with the record it came in: the rally declaration (one
+    row), registered entries (an entry is known everywhere by its row here), scheduled
+    stages, cancellations, and declarations of how much of a classification the log
+    holds (the later wins)."""
 
-    event: list[EntryRegistered] = _events()
-    seq: list[int] = _ints()
-
-
-@attrs.define(eq=False)
-class Stages(Table):
-    """Scheduled stages, in the order they were scheduled."""
-
-    event: list[StageScheduled] = _events()
+    event: list[E] = _events()
     seq: list[int] = _ints()
 
 
@@ -203,27 +189,11 @@ class Rescissions(Table):
 
 
 @attrs.define(eq=False)
-class Cancellations(Table):
-    """Stages cancelled, for the categories each event names."""
-
-    event: list[StageCancelled] = _events()
-    seq: list[int] = _ints()
-
-
-@attrs.define(eq=False)
 class Retirements(Table):
     """Entries out of the rally (retired or excluded) from a stage on."""
 
     entry: list[int] = _ints()
     event: list[Any] = _events()
-    seq: list[int] = _ints()
-
-
-@attrs.define(eq=False)
-class Coverage(Table):
-    """Declarations of how much of a classification the log holds (the later wins)."""
-
-    event: list[FieldCoverageDeclared] = _events()
     seq: list[int] = _ints()
 
 
@@ -252,16 +222,16 @@ class FoldState:
     """
 
     last_seq: int = 0
-    declarations: Declarations = _table(Declarations)
-    entries: Entries = _table(Entries)
-    stages: Stages = _table(Stages)
+    declarations: Events[RallyDeclared] = _table(Events)
+    entries: Events[EntryRegistered] = _table(Events)
+    stages: Events[StageScheduled] = _table(Events)
     results: Results = _table(Results)
     corrections: Corrections = _table(Corrections)
     adjustments: Adjustments = _table(Adjustments)
     rescissions: Rescissions = _table(Rescissions)
-    cancellations: Cancellations = _table(Cancellations)
+    cancellations: Events[StageCancelled] = _table(Events)
     retirements: Retirements = _table(Retirements)
-    coverage: Coverage = _table(Coverage)
+    coverage: Events[FieldCoverageDeclared] = _table(Events)
     splits: Splits = _table(Splits)
     provenances: list[Provenance] = attrs.field(factory=list)
 
