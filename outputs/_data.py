@@ -165,6 +165,7 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "class": standings.entry_class,
         "waypoint": standings.waypoint,
         **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),
+        "known_rows": standings.known_rows,
     }
 
 

@@ -583,7 +583,8 @@ def change_words(change: Change) -> str:
         return f"{name} leaves the standings (was {_ordinal(change.before_position)})"
     text = f"{name} {_ordinal(change.before_position)} → {_ordinal(change.after_position)}"
     if None not in (change.before_ms, change.after_ms) and change.before_ms != change.after_ms:
-        assert change.before_ms is not None and change.after_ms is not None
+        assert change.before_ms is not None
+        assert change.after_ms is not None
         text += f", {format_signed(change.after_ms - change.before_ms)}"
     return text
 

@@ -266,10 +266,19 @@ class DevTools:
         """The viewport as a PNG."""
         return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
 
-    def pdf(self) -> bytes:
-        """The page printed (print media, no header or footer), as a PDF."""
-        reply = self.call("Page.printToPDF", {"displayHeaderFooter": False})
+    def pdf(self, paper: tuple[float, float] | None = None) -> bytes:
+        """The page printed (print media, no header or footer), as a PDF; ``paper``: its
+        width and height in inches (Chromium's default, Letter, without it; A4 is
+        (8.27, 11.69))."""
+        params: dict[str, Any] = {"displayHeaderFooter": False}
+        if paper is not None:
+            params |= {"paperWidth": paper[0], "paperHeight": paper[1]}
+        reply = self.call("Page.printToPDF", params)
         return base64.b64decode(reply["data"])
+
+    def media(self, media: str) -> None:
+        """Lay the page out for ``media`` (``print``, ``screen``; ``""``: as it was)."""
+        self.call("Emulation.setEmulatedMedia", {"media": media})
 
     def close(self) -> None:
         try:
