@@ -488,7 +488,7 @@ def penalty_status(in_force: bool, rescinded_seq: int | None, reason: str | None
     return f"rescinded (record #{rescinded_seq}): {reason}"
 
 
-STATED = frozenset({"printed", "note", "recorded", "erratum"})
+STATED = frozenset({"printed", "note", "recorded", "erratum", "synthetic"})
 """Provenances that state a penalty (an official recorded it, the source prints or says it);
 any other (derived, inferred, …) is worked out, and shown as such."""
 

@@ -444,15 +444,16 @@ class Node:
         """The child elements."""
         return [item for item in self.content if isinstance(item, Node)]
 
-    def text(self) -> str:
-        """All text inside, in document order, whitespace collapsed."""
+    def text(self, *, skip: str | None = None) -> str:
+        """All text inside, in document order, whitespace collapsed; ``skip``: leave out the
+        text of descendants with that class."""
         out: list[str] = []
 
         def walk(node: Node) -> None:
             for item in node.content:
                 if isinstance(item, str):
                     out.append(item)
-                else:
+                elif skip is None or skip not in item.attrs.get("class", "").split():
                     walk(item)
 
         walk(self)
@@ -520,8 +521,13 @@ def parse_html(text: str) -> Node:
 
 
 def table_rows(table: Node) -> list[list[str]]:
-    """The text of each body cell of a table, row by row."""
-    return [[cell.text() for cell in row.find("td")] for row in table.find("tr") if row.find("td")]
+    """The text of each body cell of a table, row by row (a note under a crew's name, such
+    as the penalties in its time, ``span.pen``, is not the cell's value: left out)."""
+    return [
+        [cell.text(skip="pen") for cell in row.find("td")]
+        for row in table.find("tr")
+        if row.find("td")
+    ]
 
 
 def table_records(table: Node) -> list[dict[str, str]]:

@@ -475,7 +475,7 @@ def crew_grid(view: View) -> str:
                 ]
             if gc_row is not None:
                 parts.append(f'<span class="small">GC {e(gc_row.position_text)}</span>')
-            cells.append(f'<td class="stagecell">{"<br>".join(parts)}</td>')
+            cells.append(f'<td class="stagecell">{" <br>".join(parts)}</td>')
         label = f"{e(number)} " if number else ""
         body.append(
             f'<tr><th scope="row" class="who">{label}{e(names.split(" / ")[0])}</th>'
