@@ -444,16 +444,16 @@ class Node:
         """The child elements."""
         return [item for item in self.content if isinstance(item, Node)]
 
-    def text(self, *, skip: str | None = None) -> str:
+    def text(self, *, skip: tuple[str, ...] = ()) -> str:
         """All text inside, in document order, whitespace collapsed; ``skip``: leave out the
-        text of descendants with that class."""
+        text of descendants with one of these classes."""
         out: list[str] = []
 
         def walk(node: Node) -> None:
             for item in node.content:
                 if isinstance(item, str):
                     out.append(item)
-                elif skip is None or skip not in item.attrs.get("class", "").split():
+                elif not set(skip) & set(item.attrs.get("class", "").split()):
                     walk(item)
 
         walk(self)
@@ -521,10 +521,11 @@ def parse_html(text: str) -> Node:
 
 
 def table_rows(table: Node) -> list[list[str]]:
-    """The text of each body cell of a table, row by row (a note under a crew's name, such
-    as the penalties in its time, ``span.pen``, is not the cell's value: left out)."""
+    """The text of each body cell of a table, row by row (a note in a cell is not its value:
+    the penalties under a crew's name, ``span.pen``, and the interval a phone shows under the
+    gap, ``span.iv``, are left out)."""
     return [
-        [cell.text(skip="pen") for cell in row.find("td")]
+        [cell.text(skip=("pen", "iv")) for cell in row.find("td")]
         for row in table.find("tr")
         if row.find("td")
     ]

@@ -14,7 +14,7 @@ from typing import Literal
 
 import attrs
 
-from ...engine import Component, StageComparison, StageResult, Standings, WhatIf
+from ...engine import Component, StageComparison, StageResult, StageRow, Standings, WhatIf
 from ...events import StageKind, StageScheduled, format_signed, format_time
 from .._tables import STATED
 from .._text import (
@@ -109,21 +109,29 @@ _INTERVAL = ("Interval", "num interval")
 """The time behind the crew one place ahead (``interval_td``)."""
 
 
-def _time_gap_cells(time_ms: int, gap_ms: int | None) -> str:
-    """A ranked row's time and gap cells (``_TIME_GAP``)."""
+def _time_gap_cells(time_ms: int, gap_ms: int | None, interval_ms: int | None = None) -> str:
+    """A ranked row's time and gap cells (``_TIME_GAP``); ``interval_ms``: the interval,
+    repeated under the gap for a phone, where the Interval column is not shown."""
+    under = (
+        f'<span class="iv">{e(_interval_text(interval_ms))}</span>'
+        if interval_ms is not None
+        else ""
+    )
     return (
         f'<td class="num time">{e(format_time(time_ms))}</td>'
-        f'<td class="num gap">{e(gap_text(gap_ms))}</td>'
+        f'<td class="num gap">{e(gap_text(gap_ms))}{under}</td>'
     )
+
+
+def _interval_text(interval_ms: int | None) -> str:
+    if interval_ms is None:
+        return ""
+    return format_signed(interval_ms) if interval_ms else "tie"
 
 
 def interval_td(interval_ms: int | None) -> str:
     """The Interval cell: the time behind the row one place ahead (a tie: ``tie``)."""
-    if interval_ms is None:
-        return '<td class="num interval"></td>'
-    return (
-        f'<td class="num interval">{e(format_signed(interval_ms) if interval_ms else "tie")}</td>'
-    )
+    return f'<td class="num interval">{e(_interval_text(interval_ms))}</td>'
 
 
 def _kind_of(provenance: str) -> str:
@@ -193,6 +201,7 @@ def standings_table(
     alone = sole_leader(standings.rows)
     rows = standings.rows
     for index, row in enumerate(rows):
+        interval = None if index == 0 else row.time_ms - rows[index - 1].time_ms
         was = before.get(row.entry_id)
         cells = [pos_cell(row.position, row.position_certain)]
         if was_label:
@@ -206,8 +215,8 @@ def standings_table(
         cells += [
             number_td(row.number),
             crew_cell(row.crew, row.make, compact=compact, extra=penalty_notes(row.components)),
-            _time_gap_cells(row.time_ms, row.gap_ms),
-            interval_td(None if index == 0 else row.time_ms - rows[index - 1].time_ms),
+            _time_gap_cells(row.time_ms, row.gap_ms, interval),
+            interval_td(interval),
         ]
         if reference is not None:
             is_ref = row.entry_id == reference.entry_id
@@ -304,7 +313,33 @@ def _unclassified_section(view: View) -> str:
 # ---------------------------------------------------------------------- stages
 
 
-def _stage_table(result: StageResult) -> str:
+def _stage_penalty(view: View, result: StageResult, row: StageRow) -> str:
+    """The penalty in a stage time, under the crew's name: stated ones red, worked-out ones
+    tagged (from the penalties of the log that count in this stage's ranking)."""
+    if not row.penalty_ms:
+        return ""
+    known = {
+        _kind_of(str(item.state.event.provenance.kind))
+        for item in view.listings
+        if item.state.in_force
+        and not item.state.event.gc_only
+        and item.state.event.stage == result.stage
+        and item.number == row.number
+        and item.crew == row.crew
+    }
+    kind = "stated" if known in (set(), {"stated"}) else sorted(known - {"stated"})[0]
+    what = "bonus" if row.penalty_ms < 0 else "penalty"
+    tag = (
+        ""
+        if kind == "stated"
+        else f' <span class="tag {e(kind)}">{e(_TAGS.get(kind, kind))}</span>'
+    )
+    return (
+        f'<span class="pen {e(kind)}">incl. {what} {e(format_signed(row.penalty_ms))}{tag}</span>'
+    )
+
+
+def _stage_table(view: View, result: StageResult) -> str:
     if result.cancelled_reason is not None:
         awarded = (
             "no time awarded"
@@ -320,14 +355,13 @@ def _stage_table(result: StageResult) -> str:
             "<tr>"
             + pos_cell(row.position, row.position_certain)
             + number_td(row.number)
-            + crew_cell(row.crew, None, compact=True)
+            + crew_cell(row.crew, None, compact=True, extra=_stage_penalty(view, result, row))
             + _time_gap_cells(row.time_ms, row.gap_ms)
-            + f'<td class="num">{e(format_signed(row.penalty_ms) if row.penalty_ms else "")}</td>'
             + "</tr>"
         )
     out = (
         table(
-            [("Pos", "num"), *_DRIVER_TIME_GAP, ("Penalty", "num")],
+            [("Pos", "num"), *_DRIVER_TIME_GAP],
             body,
             caption=f"Stage {result.stage} ranking",
             cls="stage",
@@ -437,7 +471,7 @@ def _stage_by_stage(view: View, actual: View | None) -> str:
             f"<summary><b>Stage {result.stage}</b>"
             f"{' · ' + e(route) if route else ''}"
             f'<span class="headline">{e(headline)}</span></summary>'
-            f'<div class="abreast"><div>{_stage_table(result)}</div><div>{gc}</div></div>'
+            f'<div class="abreast"><div>{_stage_table(view, result)}</div><div>{gc}</div></div>'
             "</details>"
         )
     return "".join(blocks)
