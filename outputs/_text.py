@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 import attrs
 
-from ..engine import Rally, Row, Standings, Unclassified, name_matches
+from ..engine import Rally, Row, StageRow, Standings, Unclassified, name_matches
 from ..events import EntryRegistered, Event, Person, Provenance, QueryError, Record, format_signed
 
 __all__ = [
@@ -164,7 +164,10 @@ def all_tied(standings: Standings | None) -> bool:
     return standings is not None and len(standings.rows) > 1 and standings.rows[-1].position == 1
 
 
-def sole_leader(rows: Sequence[Row]) -> Row | None:
+_R = TypeVar("_R", Row, StageRow)
+
+
+def sole_leader(rows: Sequence[_R]) -> _R | None:
     """The first row if it leads alone; None when no one is classified or first place is
     shared (a tie is never drawn as a lead)."""
     if not rows or (len(rows) > 1 and rows[1].position == rows[0].position):
@@ -172,12 +175,12 @@ def sole_leader(rows: Sequence[Row]) -> Row | None:
     return rows[0]
 
 
-def tied_first(rows: Sequence[Row]) -> bool:
+def tied_first(rows: Sequence[Row | StageRow]) -> bool:
     """Whether first place is shared by two or more crews."""
     return len(rows) > 1 and rows[1].position == rows[0].position
 
 
-def intervals(rows: Sequence[Row]) -> list[int | None]:
+def intervals(rows: Sequence[Row | StageRow]) -> list[int | None]:
     """Each row's time behind the row one place ahead (None for the first row; 0 in a tie)."""
     return [
         None if index == 0 else row.time_ms - rows[index - 1].time_ms

@@ -50,7 +50,16 @@ from ._tables import (
     waypoint_groups,
 )
 
-__all__ = ["TEXT_MIN", "Column", "draw", "fitted", "make_console", "renderable", "widths"]
+__all__ = [
+    "MAIN_MIN",
+    "TEXT_MIN",
+    "Column",
+    "draw",
+    "fitted",
+    "make_console",
+    "renderable",
+    "widths",
+]
 
 _MOVE_STYLE = {
     "up": "bold green",
@@ -63,6 +72,10 @@ _MOVE_STYLE = {
 
 TEXT_MIN = 10
 """The narrowest a free-text column is squeezed to before the table is stacked instead."""
+
+MAIN_MIN = 24
+"""The narrowest the main free text (a crew, a reason) is drawn in a table: narrower, each
+record is drawn as a block instead, where it reads whole."""
 
 _GAP = 2
 """Columns between two table columns (rich's padding of one on each side)."""
@@ -133,10 +146,10 @@ def _wrapped(cell: Cell, width: int) -> Cell:
             lines[-1] += f" {word}"
         else:
             lines.append(word)
-    text = "\n".join(lines)
+    joined = "\n".join(lines)
     if isinstance(cell, Text):
-        return Text(text, style=cell.style)
-    return text
+        return Text(joined, style=cell.style)
+    return joined
 
 
 def widths(columns: Sequence[Column], rows: Sequence[Record], width: int) -> list[int] | None:
@@ -181,7 +194,12 @@ def widths(columns: Sequence[Column], rows: Sequence[Record], width: int) -> lis
             widest = max(candidates, key=lambda i: sizes[i])
             sizes[widest] -= 1
             excess -= 1
-    return None if excess > 0 else sizes
+    if excess > 0:
+        return None
+    squeezed = any(
+        column.main and sizes[i] < min(natural[i], MAIN_MIN) for i, column in enumerate(columns)
+    )
+    return None if squeezed else sizes
 
 
 def fitted(
@@ -201,12 +219,14 @@ def fitted(
     """
     heading = Text(title, style="bold") if title else None
     sizes = widths(columns, rows, width)
-    if under is not None and sizes is not None:
+    if under is not None and rows:
         main, other = under
-        natural = max(_width(cells[main]) for cells, _ in rows) if rows else 0
-        if sizes[main] < natural:
-            columns, rows = _merged(columns, rows, main, other)
-            sizes = widths(columns, rows, width)
+        natural = max(_width(cells[main]) for cells, _ in rows)
+        if sizes is None or sizes[main] < natural:
+            merged_columns, merged_rows = _merged(columns, rows, main, other)
+            merged = widths(merged_columns, merged_rows, width)
+            if merged is not None:
+                columns, rows, sizes = merged_columns, merged_rows, merged
     if sizes is None:
         return _stacked(columns, rows, heading, caption)
     table = Table(
@@ -252,8 +272,9 @@ def _merged(
     ]
     merged_rows: list[Record] = []
     for cells, style in rows:
-        below = cells[other].plain if isinstance(cells[other], Text) else str(cells[other])
-        first = cells[main].copy() if isinstance(cells[main], Text) else Text(str(cells[main]))
+        under, above = cells[other], cells[main]
+        below = under.plain if isinstance(under, Text) else str(under)
+        first = above.copy() if isinstance(above, Text) else Text(str(above))
         if below:
             first.append("\n")
             first.append(below, style="dim")

@@ -435,13 +435,13 @@ def test_f7_the_margins_people_look_for(dom_2004: Node, dakar_2004: Rally) -> No
     menu = [a.attrs["href"] for a in dom_2004.by_id("cars").find("nav")[0].find("a")]
     assert "#cars-grid" in menu
     grid = dom_2004.by_id("cars-grid").find("table", cls="grid")[0]
-    first = next(tr for tr in grid.find("tr") if tr.find("td"))
-    assert first.find("th")[0].text() == "203 Stéphane Peterhansel"
+    crew_row = next(tr for tr in grid.find("tr") if tr.find("td"))
+    assert crew_row.find("th")[0].text() == "203 Stéphane Peterhansel"
     stage_5 = next(r for r in dakar_2004.stage_result("cars", 5).rows if r.number == "203")
     gc_5 = dakar_2004.standings("cars", 5).row_for("203")
     assert gc_5 is not None
     heads = [th.text() for th in grid.find("tr")[0].find("th")]
-    cell = first.find("td")[heads.index("5") - 1].text()
+    cell = crew_row.find("td")[heads.index("5") - 1].text()
     assert cell == f"{stage_5.position} {format_time(stage_5.time_ms)} GC {gc_5.position}"
     out = io.StringIO()
     from contextlib import redirect_stdout

@@ -456,15 +456,15 @@ def _end_labels(spec: ChartSpec, ax: Axes, scale: float, fontsize: float) -> lis
         at_end.append((0.0, -1))
         texts[-1] = f"{spec.reference_label} (zero line)"
     # in points from the axes' bottom: the axis is inverted (a smaller value is higher)
-    figure_points = ax.figure.get_figheight() * 72.0
+    figure_points = spec.height * 72.0
     box = ax.get_position()
-    bottom, height = box.y0 * figure_points, box.height * figure_points
-    ylow, yhigh = ax.get_ylim()  # (bottom value, top value)
+    bottom, height = float(box.y0) * figure_points, float(box.height) * figure_points
+    ylow, yhigh = (float(v) for v in ax.get_ylim())  # (bottom value, top value)
 
     def points(value: float) -> float:
         return bottom + (value - ylow) / (yhigh - ylow) * height
 
-    line = fontsize * 1.3
+    line = fontsize * 1.5
     wanted = [(-points(y), index) for y, index in at_end]  # spread top to bottom
     room_low = -(figure_points - fontsize)
     room_high = -fontsize
@@ -633,7 +633,7 @@ def _labels(spec: ChartSpec, ax: Axes, bottom: Axes, scale: float, fontsize: flo
         return
     earlier = _end_labels(spec, ax, scale, fontsize)
     last = "the last stage" if spec.x_label == "after stage" else "the last waypoint"
-    _legend(spec, bottom, earlier, fontsize, title=f"Not classified at {last}:")
+    _legend(spec, bottom, earlier, fontsize, title=f"Not in the standings at {last}:")
 
 
 def _layout(spec: ChartSpec, figure: object) -> None:

@@ -626,7 +626,6 @@ def _facts(view: View) -> str:
                     f"{e(who(second.number, second.crew))}",
                 )
             )
-    facts.append(("Leader after each stage, and by how much", leaders_table(view)))
     wins: dict[str, int] = {}
     for result in view.stage_results:
         if result.cancelled_reason is None and result.kind == StageKind.SPECIAL:
@@ -648,6 +647,7 @@ def _facts(view: View) -> str:
     if cancelled:
         parts.append(f"{len(cancelled)} cancelled ({_ranges(sorted(cancelled))})")
     facts.append(("Stages", e(f"{len(view.stage_results)}: {', '.join(parts)}")))
+    facts.append(("Leader after each stage, and by how much", leaders_table(view)))
     return (
         '<dl class="facts">'
         + "".join(
@@ -771,7 +771,7 @@ def _component_row(view: View, part: Component) -> str:
         else ""
     )
     stage = f"{part.first_stage}–{part.stage}" if part.first_stage is not None else str(part.stage)
-    klass = part.kind
+    klass: str = part.kind
     if part.kind == "penalty" and _kind_of(str(part.provenance.kind)) != "stated":
         klass = f"penalty {_kind_of(str(part.provenance.kind))}"
     return (
