@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from rally_standings.outputs.report import build_report, chart_series
+from rally_standings.outputs.report import chart_series
 from rally_standings.replays import load
 from tests.helpers import NEEDS_CHROMIUM, DevTools
 
@@ -271,7 +271,7 @@ and gap-to-reference cells that are cut off or hidden, and each table that scrol
 
 
 def test_phone_keeps_position_crew_time_and_gap_in_every_table(
-    report: DevTools, tmp_path: Path
+    report: DevTools, tmp_path: Path, relative_page: str
 ) -> None:
     """F4: at 390 px, in every table of the report (final standings, each stage's ranking and
     GC, winners, penalties, make-up; all sections opened), and with --relative-to, the place,
@@ -286,9 +286,7 @@ def test_phone_keeps_position_crew_time_and_gap_in_every_table(
     assert result["cut"] == []
     assert result["scrolled"] == []
     page = tmp_path / "relative.html"
-    page.write_text(
-        build_report(load("dakar-2004"), categories=["cars"], relative_to="201"), encoding="utf-8"
-    )
+    page.write_text(relative_page, encoding="utf-8")
     browser = DevTools(tmp_path / "profile", window=(390, 900))
     try:
         browser.open(page.as_uri())
@@ -333,7 +331,9 @@ _LABELS = """(function () {
 """Every pair of texts of a shown chart whose boxes overlap (more than a pixel and a half)."""
 
 
-def test_chart_labels_never_overlap(report: DevTools, tmp_path: Path) -> None:
+def test_chart_labels_never_overlap(
+    report: DevTools, tmp_path: Path, dakar_2001_page: str, relative_page: str
+) -> None:
     """F8: in every chart, wide at 1,366 px and narrow at 390 px, no two texts (line labels,
     ticks, titles, legend entries) overlap: measured box by box in the browser, on the 2004
     report, the 2001 cars charts (205/203/200/202/208 finish close) and a --relative-to
@@ -347,10 +347,7 @@ def test_chart_labels_never_overlap(report: DevTools, tmp_path: Path) -> None:
         _laptop(report)
     assert wide == []
     assert narrow == []
-    pages = {
-        "2001.html": build_report(load("dakar-2001"), categories=["cars"]),
-        "relative.html": build_report(load("dakar-2004"), categories=["cars"], relative_to="201"),
-    }
+    pages = {"2001.html": dakar_2001_page, "relative.html": relative_page}
     browser = DevTools(tmp_path / "profile", window=(1366, 900))
     try:
         for name, text in pages.items():
