@@ -140,12 +140,16 @@ def _wrapped(cell: Cell, width: int) -> Cell:
         return text
     if " / " not in plain or Text(plain).cell_len <= width:
         return cell
+    names = plain.split(" / ")
+    parts = [f"{name} /" for name in names[:-1]] + names[-1:]
     lines: list[str] = []
-    for word in (w.replace("\0", " ") for w in _words(plain)):
-        if lines and Text(f"{lines[-1]} {word}").cell_len <= width:
-            lines[-1] += f" {word}"
-        else:
-            lines.append(word)
+    for part in parts:  # whole names where they fit, a name's words where it does not
+        pieces = [part] if Text(part).cell_len <= width else part.split(" ")
+        for piece in pieces:
+            if lines and Text(f"{lines[-1]} {piece}").cell_len <= width:
+                lines[-1] += f" {piece}"
+            else:
+                lines.append(piece)
     joined = "\n".join(lines)
     if isinstance(cell, Text):
         return Text(joined, style=cell.style)
