@@ -537,3 +537,61 @@ def test_f11_the_terminal_gives_the_slack_to_the_crew_and_the_reason() -> None:
     columns = _column_widths(at_80, "Pos ")
     assert "Make" not in columns or columns["Crew"] >= columns["Make"], columns
     assert "Stéphane Peterhansel /" in at_80
+
+
+def _stage_time_known(rally: Rally, category: str, entry_id: str, stage: int) -> bool:
+    """Whether the stage's ranking has the crew's time, or a combined time ends there."""
+    result = rally.stage_result(category, stage)
+    return any(r.entry_id == entry_id for r in result.rows) or any(
+        c.entry_id == entry_id for c in result.combined
+    )
+
+
+@pytest.mark.parametrize("category", ["bikes", "cars", "trucks"])
+def test_f2_each_why_in_the_tables_is_what_the_stage_rankings_show(
+    dakar_2004: Rally, category: str
+) -> None:
+    """F2: after every stage, each missing crew's line in the plain table (the terminal's
+    words) is under its plain group and says what the stage rankings show: "time not known
+    since stage S" where S is the first stage without its time (every stage before has one),
+    "only one total time printed for stages a–b" where a combined time a–b ends after the
+    standings, "retired at stage S" where it left the rally."""
+    snapshots = dakar_2004.replay(category)
+    gc_stages = [s.after_stage for s in snapshots]
+    for standings in snapshots:
+        table = plain(Classification(standings)).splitlines()
+        heading = ""
+        for line in table:
+            if re.match(r"^(Retired or excluded|Time not in the source|No result recorded)", line):
+                heading = line
+            found = re.search(r"time not known since stage (\d+)$", line)
+            spans = re.search(r"only one total time printed for stages (\d+)–(\d+)", line)
+            if found:
+                stage = int(found.group(1))
+                name = line[7:].split("  ")[0].strip()
+                entry = next(
+                    e
+                    for e in dakar_2004.entries(category)
+                    if " / ".join(p.name for p in e.crew) == name
+                )
+                assert heading.startswith("Time not in the source"), line
+                assert not _stage_time_known(dakar_2004, category, entry.entry_id, stage), line
+                covered: set[int] = set()
+                for t in gc_stages:
+                    result = dakar_2004.stage_result(category, t)
+                    if result.cancelled_reason is not None:
+                        covered.add(t)
+                    if any(r.entry_id == entry.entry_id for r in result.rows):
+                        covered.add(t)
+                    for c in result.combined:
+                        if c.entry_id == entry.entry_id:
+                            covered |= set(range(c.first_stage, t + 1))
+                assert {t for t in gc_stages if t < stage} <= covered, line
+            elif spans:
+                first, last = int(spans.group(1)), int(spans.group(2))
+                assert last > standings.after_stage, line
+                result = dakar_2004.stage_result(category, last)
+                assert any(c.first_stage == first for c in result.combined), line
+            elif "retired at stage" in line or "excluded at stage" in line:
+                assert heading.startswith("Retired or excluded"), line
+            assert "not classified" not in line, line

@@ -155,6 +155,7 @@ def test_the_live_page_draws_a_tie_as_a_tie_and_tags_a_derived_penalty(tmp_path:
             "[...document.querySelectorAll('#gc .pen.derived')].map(s => s.textContent)"
         )
         text = browser.evaluate("document.body.innerText")
+        missing = browser.evaluate("document.getElementById('gc-out').textContent")
         shown = browser.evaluate(_SHOWN)
     finally:
         browser.close()
@@ -166,5 +167,7 @@ def test_the_live_page_draws_a_tie_as_a_tie_and_tags_a_derived_penalty(tmp_path:
     assert under == ["incl. penalty +0:05:00 (stage 2) derived from the arithmetic"]
     assert "not classified" not in text.lower()
     assert "Who is missing from these standings" in text
+    # No. 203 has no stage 2 time: as the command line words it, under its plain group
+    assert "No result recorded (1)203Driver 203 / Co 203no time recorded for stage 2" in missing
     assert shown["width"] == 390
     assert shown["cut"] == []
