@@ -617,13 +617,14 @@ def _facts(view: View) -> str:
                 + f" · {e(format_time(leader.time_ms))}",
             )
         )
-        if len(final.rows) > 1:
-            second = final.rows[1]
+        margin, over = lead_margin(final)
+        if margin:
             facts.append(
                 (
                     "Margin",
-                    f"<b>{e(format_time(second.gap_ms or 0))}</b> over "
-                    f"{e(who(second.number, second.crew))}",
+                    f"<b>{e(margin)}</b>"
+                    + (f" over {e(over)}" if over else "")
+                    + ("" if over else " (the source does not print the runner-up)"),
                 )
             )
     wins: dict[str, int] = {}
