@@ -168,7 +168,7 @@ def _reference(rally: Rally, category: str, ref: str | None) -> outputs.Referenc
     """The crew ``--relative-to`` names (a race number, an entry id or an unambiguous name)."""
     if ref is None:
         return None
-    entry = rally.find_entry(category, ref)
+    entry = outputs.find_crew(rally, category, ref)
     return outputs.Reference(entry.entry_id, entry.number, entry.crew)
 
 
@@ -368,8 +368,12 @@ class History(Command):
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log)
         entries = history(rally, args.category, args.after, as_of=args.as_of)
+        names = {
+            entry.entry_id: outputs.who(entry.number, entry.crew)
+            for entry in rally.as_of(args.as_of).entries(args.category)
+        }
         view = outputs.StandingsHistory(
-            rally.name, args.category, args.after, entries, imported=_imported(rally)
+            rally.name, args.category, args.after, entries, imported=_imported(rally), names=names
         )
         return emit(view, args)
 

@@ -141,6 +141,21 @@ def _component(part: Component) -> dict[str, Any]:
     }
 
 
+def _with_intervals(
+    converter: cattrs.Converter, rows: Iterable[Row | StageRow]
+) -> list[dict[str, Any]]:
+    """Each row's data with ``gap_to_ahead_ms``: its time behind the row one place ahead
+    (null for the first row, 0 in a tie), as results sites give it beside the gap."""
+    out: list[dict[str, Any]] = []
+    previous: int | None = None
+    for row in rows:
+        data = converter.unstructure(row)
+        data["gap_to_ahead_ms"] = None if previous is None else row.time_ms - previous
+        previous = row.time_ms
+        out.append(data)
+    return out
+
+
 def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, Any]:
     return {
         "rally": standings.rally,
@@ -148,11 +163,12 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "category": standings.category,
         "after_stage": standings.after_stage,
         "as_of": standings.as_of,
-        "rows": [converter.unstructure(row) for row in standings.iter_rows()],
+        "rows": _with_intervals(converter, standings.iter_rows()),
         "unclassified": [converter.unstructure(item) for item in standings.unclassified],
         "class": standings.entry_class,
         "waypoint": standings.waypoint,
         **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),
+        "known_rows": standings.known_rows,
     }
 
 
@@ -182,7 +198,7 @@ def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str,
         "kind": str(result.kind),
         "as_of": result.as_of,
         "cancelled": cancelled,
-        "rows": [converter.unstructure(row) for row in result.rows],
+        "rows": _with_intervals(converter, result.rows),
         "combined": [converter.unstructure(item) for item in result.combined],
         "retired": [converter.unstructure(item) for item in result.retired],
         "class": result.entry_class,

@@ -6,10 +6,11 @@ by display width, so names in any script line up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..engine import (
+    Change,
     PenaltyListing,
     Row,
     StageResult,
@@ -18,16 +19,19 @@ from ..engine import (
     Unclassified,
     WhatIf,
 )
-from ..events import format_signed, format_time
+from ..events import Record, format_signed, format_time
 from . import _views as views
 from ._text import (
-    STATUS_ORDER,
+    NO_NUMBER_NOTE,
     Reference,
     crew_text,
     describe,
     event_line,
     gap_text,
+    group_heading,
+    grouped,
     move_by,
+    move_legend,
     moves,
     number_cell,
     source_text,
@@ -41,13 +45,19 @@ from ._text import (
 
 __all__ = [
     "CLASS_HEADERS",
+    "PENALTY_SOURCE_NOTE",
     "RECORD_NOTE",
+    "STATED",
+    "change_words",
     "class_cells",
+    "event_words",
     "grouped",
     "history_note",
     "in_class",
     "move_note",
+    "numbers_note",
     "penalty_cells",
+    "penalty_source",
     "penalty_status",
     "plain",
     "reference_cell",
@@ -65,33 +75,25 @@ RECORD_NOTE = "Record: the event's number in the log (standings events lists the
 
 def move_note(since: int) -> str:
     """The legend of a Move column."""
-    return (
-        f"Move: places gained ▲ or lost ▼ since stage {since}; = the same place; "
-        "– not classified then; ? a position is uncertain; · everyone was tied then."
-    )
+    return move_legend(f"stage {since}")
 
 
-def grouped(items: Sequence[Unclassified]) -> list[tuple[str, list[Unclassified]]]:
-    """Unclassified crews by status, in ``STATUS_ORDER`` (only the statuses present)."""
-    out = []
-    for status in STATUS_ORDER:
-        members = [item for item in items if item.status == status]
-        if members:
-            out.append((status, members))
-    return out
+def numbers_note(items: Sequence[Row | StageRow | Unclassified]) -> list[str]:
+    """The legend of a No. cell without a number, if a table shows one."""
+    return ["", NO_NUMBER_NOTE] if any(item.number is None for item in items) else []
 
 
 def _unclassified_lines(items: Sequence[Unclassified], known_rows: int | None) -> list[str]:
-    if not items:
-        return []
-    lines = ["", f"Not classified ({len(items)}):"]
-    for status, members in grouped(items):
-        lines.append(f"  {status_heading(status, known_rows)} ({len(members)}):")
+    """The crews missing from a classification, in their plain groups (retired or excluded;
+    time not in the source; no result), each group under its own heading."""
+    lines: list[str] = []
+    for group, members in grouped(items):
+        lines += ["", f"{group_heading(group, known_rows)} ({len(members)}):"]
         rows = [
             [number_cell(item.number), crew_text(item.crew), status_reason(item)]
             for item in members
         ]
-        lines += ["    " + line for line in table(["No.", "Crew", "Why"], rows, right={0})]
+        lines += ["  " + line for line in table(["No.", "Crew", "Why"], rows, right={0})]
     return lines
 
 
@@ -219,6 +221,7 @@ def _classification(view: views.Classification) -> str:
         )
     lines += _not_at_waypoint_lines(standings.waypoint, standings.not_at_waypoint)
     lines += _unclassified_lines(standings.unclassified, standings.known_rows)
+    lines += numbers_note([*standings.rows, *standings.unclassified, *standings.not_at_waypoint])
     return "\n".join(lines) + "\n"
 
 
@@ -305,6 +308,7 @@ def _stage_ranking(view: views.StageRanking) -> str:
         ]
     lines += _not_at_waypoint_lines(result.waypoint, result.not_at_waypoint)
     lines += _unclassified_lines(result.retired, None)
+    lines += numbers_note([*result.rows, *result.retired, *result.not_at_waypoint])
     return "\n".join(lines) + "\n"
 
 
@@ -350,19 +354,20 @@ def _explanation(explanation: views.Explanation) -> str:
 def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
     """What is known of an unclassified entry, as sentences (plain and rich share them)."""
     item, standings = view.item, view.standings
+    heading = status_heading(item.status, standings.known_rows)
     lines = [
-        f"{who(item.number, item.crew)} is not classified after stage {standings.after_stage}: "
-        f"{status_heading(item.status, standings.known_rows).lower()}; {status_reason(item)}."
+        f"{who(item.number, item.crew)} is not in the standings after stage "
+        f"{standings.after_stage}: {heading[0].lower()}{heading[1:]}; {status_reason(item)}."
     ]
     last, row = view.last_classified, view.last_row
     if last is not None and row is not None:
         lines.append(
-            f"Last classified after stage {last.after_stage}: position {row.position_text}, "
-            f"{format_time(row.time_ms)}"
+            f"Last in the standings after stage {last.after_stage}: position "
+            f"{row.position_text}, {format_time(row.time_ms)}"
             + (f" ({gap_text(row.gap_ms)} behind the leader)." if row.gap_ms else ".")
         )
     else:
-        lines.append(f"Not classified after any stage up to {standings.after_stage}.")
+        lines.append(f"In no standings up to stage {standings.after_stage}.")
     if not view.stage_times:
         lines.append("No stage time is recorded for it up to this stage.")
     return lines
@@ -437,6 +442,7 @@ def _hypothetical(view: views.Hypothetical) -> str:
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
     lines += _unclassified_lines(standings.unclassified, standings.known_rows)
+    lines += numbers_note([*standings.rows, *standings.unclassified])
     return "\n".join(lines) + "\n"
 
 
@@ -482,9 +488,27 @@ def penalty_status(in_force: bool, rescinded_seq: int | None, reason: str | None
     return f"rescinded (record #{rescinded_seq}): {reason}"
 
 
+STATED = frozenset({"printed", "note", "recorded", "erratum", "synthetic"})
+"""Provenances that state a penalty (an official recorded it, the source prints or says it);
+any other (derived, inferred, …) is worked out, and shown as such."""
+
+
+def penalty_source(item: PenaltyListing) -> str:
+    """How a penalty is known: ``stated`` (recorded, printed, in a note), ``derived from the
+    arithmetic`` (the source states no penalty: its numbers only add up with one), ``inferred``
+    (the importer's guess, not reviewed) or ``hypothetical``."""
+    kind = str(item.state.event.provenance.kind)
+    if kind in STATED:
+        return "stated"
+    return {
+        "derived": "derived from the arithmetic",
+        "inferred": "inferred, not reviewed",
+    }.get(kind, kind)
+
+
 def penalty_cells(item: PenaltyListing) -> list[str]:
-    """A penalty's row: id, category, No., driver, stage, amount, counts in, record, status
-    and reason."""
+    """A penalty's row: id, category, No., driver, stage, amount, counts in, record, status,
+    reason and how it is known (``penalty_source``)."""
     state, event = item.state, item.state.event
     return [
         event.penalty_id,
@@ -497,6 +521,7 @@ def penalty_cells(item: PenaltyListing) -> list[str]:
         f"#{state.seq}",
         penalty_status(state.in_force, state.rescinded_seq, state.rescinded_reason),
         event.reason,
+        penalty_source(item),
     ]
 
 
@@ -506,8 +531,8 @@ def _penalties(view: views.PenaltyList) -> str:
         return "\n".join([*lines, "No penalties."]) + "\n"
     rows = [penalty_cells(item) for item in view.listings]
     headers = ["Id", "Category", "No.", "Driver", "Stage", "Amount", "Counts in", "Record"]
-    lines += table([*headers, "Status", "Reason"], rows, right={2, 4, 5, 7})
-    lines += ["", RECORD_NOTE]
+    lines += table([*headers, "Status", "Reason", "Known"], rows, right={2, 4, 5, 7})
+    lines += ["", RECORD_NOTE, PENALTY_SOURCE_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -521,6 +546,56 @@ def history_note(view: views.StandingsHistory) -> str:
     return "Each line is a record of the log, in the order it was recorded."
 
 
+_EVENT_WORDS = {
+    "rally-declared": "rally",
+    "entry-registered": "entry",
+    "stage-scheduled": "stage",
+    "stage-result-recorded": "stage time",
+    "result-corrected": "corrected time",
+    "penalty-imposed": "penalty",
+    "penalty-rescinded": "penalty rescinded",
+    "stage-cancelled": "stage cancelled",
+    "entry-retired": "out of the rally",
+    "field-coverage-declared": "what the source prints",
+    "waypoint-recorded": "waypoint time",
+}
+"""Each event type in a fan's words (``standings history``)."""
+
+
+def event_words(record: Record, names: Mapping[str, str]) -> tuple[str, str]:
+    """An event in a fan's words: what kind of fact it is, and the fact, each entry id
+    replaced by the crew's name (``No. 201 Hiroshi Masuoka``) from ``names``."""
+    text = describe(record.event, source=False)
+    for entry_id in sorted(names, key=len, reverse=True):
+        text = text.replace(entry_id, names[entry_id])
+    return _EVENT_WORDS.get(record.type, record.type.replace("-", " ")), text
+
+
+def change_words(change: Change) -> str:
+    """How one crew moved, in a fan's words: ``No. 201 Hiroshi Masuoka 1st → 2nd``."""
+    name = who(change.number, change.crew)
+    if change.before_position is None:
+        assert change.after_ms is not None
+        return f"{name} enters the standings {_ordinal(change.after_position or 0)}, " + (
+            format_time(change.after_ms)
+        )
+    if change.after_position is None:
+        return f"{name} leaves the standings (was {_ordinal(change.before_position)})"
+    text = f"{name} {_ordinal(change.before_position)} → {_ordinal(change.after_position)}"
+    if None not in (change.before_ms, change.after_ms) and change.before_ms != change.after_ms:
+        assert change.before_ms is not None
+        assert change.after_ms is not None
+        text += f", {format_signed(change.after_ms - change.before_ms)}"
+    return text
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
 def _history(view: views.StandingsHistory) -> str:
     lines = [
         f"{view.rally} · {view.category} · how the general classification after stage "
@@ -529,20 +604,28 @@ def _history(view: views.StandingsHistory) -> str:
         "",
     ]
     for item in view.entries:
-        lines.append(
-            f"{item.record.seq:>6}  {item.record.type:<23}  "
-            f"{describe(item.record.event, source=False)}"
-        )
-        lines += [f"{'':>8}{change.describe()}" for change in item.changes]
+        kind, text = event_words(item.record, view.names)
+        lines.append(f"{item.record.seq:>6}  {kind}: {text}")
+        lines += [f"{'':>8}{change_words(change)}" for change in item.changes]
     if not view.entries:
         lines.append("Nothing recorded changes it.")
     else:
-        lines += ["", "The first column is each event's record number in the log."]
+        lines += [
+            "",
+            "The first column is each event's record number in the log (--as-of takes it).",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _event_log(view: views.EventLog) -> str:
     return "".join(event_line(record) for record in view.records)
+
+
+PENALTY_SOURCE_NOTE = (
+    "Known: stated (recorded by an official, printed or said in the source); derived from the "
+    "arithmetic (the source states no such penalty: only its numbers reveal it)."
+)
+"""The legend of the penalties' Known column."""
 
 
 _PLAIN: dict[type, Callable[[Any], str]] = {

@@ -9,35 +9,49 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 import attrs
 
-from ..engine import Row, Standings, Unclassified
-from ..events import Event, Person, Provenance, Record, format_signed
+from ..engine import Rally, Row, StageRow, Standings, Unclassified, name_matches
+from ..events import EntryRegistered, Event, Person, Provenance, QueryError, Record, format_signed
 
 __all__ = [
+    "GROUPS",
+    "NO_NUMBER",
+    "NO_NUMBER_NOTE",
     "STATUS_ORDER",
     "Move",
     "Reference",
     "all_tied",
+    "as_known_text",
     "crew_text",
     "describe",
     "display_width",
     "driver",
     "event_line",
+    "find_crew",
     "gap_text",
+    "group_heading",
+    "group_of",
+    "grouped",
+    "intervals",
+    "missing_summary",
     "move",
     "move_by",
+    "move_legend",
     "moves",
     "number_cell",
     "pad",
+    "prints_text",
     "record_text",
+    "sole_leader",
     "source_file",
     "source_text",
     "status_heading",
     "status_reason",
     "table",
+    "tied_first",
     "title",
     "to_reference",
     "who",
@@ -59,14 +73,28 @@ def who(number: str | None, crew: Sequence[Person]) -> str:
     return f"No. {number} {crew[0].name}" if number else crew[0].name
 
 
+NO_NUMBER = "—"
+"""The No. cell of a crew the source names without a race number (never a "-")."""
+
+NO_NUMBER_NOTE = f"No. {NO_NUMBER}: the source prints no race number for this crew."
+"""The legend of ``NO_NUMBER``, printed under a table that shows it."""
+
+
 def number_cell(number: str | None) -> str:
-    """A race number for a No. column: empty when the source gives none (never a "-")."""
-    return number or ""
+    """A race number for a No. column: ``NO_NUMBER`` when the source gives none."""
+    return number or NO_NUMBER
 
 
 def record_text(seq: int) -> str:
-    """A log sequence number in words: ``record #199 of the log``."""
+    """A log sequence number in words: ``record #199 of the log`` (for ``explain``,
+    ``events`` and ``--as-of``, where the log's order is the point)."""
     return f"record #{seq} of the log"
+
+
+def as_known_text(seq: int) -> str:
+    """What ``--as-of`` means, in a fan's words: ``as known after the log's 199th event``."""
+    suffix = "th" if 10 <= seq % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(seq % 10, "th")
+    return f"as known after the log's {seq}{suffix} event"
 
 
 def gap_text(gap_ms: int | None) -> str:
@@ -92,10 +120,11 @@ class Move:
 
     @property
     def text(self) -> str:
-        """``▲2``, ``▼1``, ``=``, ``–`` (not classified before) or ``?`` (uncertain)."""
+        """``▲2``, ``▼1``, ``=``, ``–`` (place before not known), ``?`` (a place only a lower
+        bound) or ``tie`` (every crew tied before: no order to move from)."""
         if self.kind in ("up", "down"):
             return ("▲" if self.kind == "up" else "▼") + str(self.places)
-        return {"same": "=", "new": "–", "unknown": "?", "tied": "·"}[self.kind]
+        return {"same": "=", "new": "–", "unknown": "?", "tied": "tie"}[self.kind]
 
     @property
     def title(self) -> str:
@@ -105,7 +134,7 @@ class Move:
             return f"{verb} {self.places} place{'s' if self.places != 1 else ''}"
         return {
             "same": "same position",
-            "new": "not classified before",
+            "new": "place before not known (not in the standings then)",
             "unknown": "a position is uncertain (the source prints only the leading rows)",
             "tied": "every crew had the same time before (a time awarded to all, say): no order "
             "to move from",
@@ -133,6 +162,40 @@ def move(before: Row | None, after: Row) -> Move:
 def all_tied(standings: Standings | None) -> bool:
     """Whether every classified crew shares first place (a time awarded to all, say)."""
     return standings is not None and len(standings.rows) > 1 and standings.rows[-1].position == 1
+
+
+_R = TypeVar("_R", Row, StageRow)
+
+
+def sole_leader(rows: Sequence[_R]) -> _R | None:
+    """The first row if it leads alone; None when no one is classified or first place is
+    shared (a tie is never drawn as a lead)."""
+    if not rows or (len(rows) > 1 and rows[1].position == rows[0].position):
+        return None
+    return rows[0]
+
+
+def tied_first(rows: Sequence[Row | StageRow]) -> bool:
+    """Whether first place is shared by two or more crews."""
+    return len(rows) > 1 and rows[1].position == rows[0].position
+
+
+def intervals(rows: Sequence[Row | StageRow]) -> list[int | None]:
+    """Each row's time behind the row one place ahead (None for the first row; 0 in a tie)."""
+    return [
+        None if index == 0 else row.time_ms - rows[index - 1].time_ms
+        for index, row in enumerate(rows)
+    ]
+
+
+def move_legend(since: str) -> str:
+    """The legend of a Move column (``since``: ``stage 4``, ``the stage before``)."""
+    return (
+        f"Move: places gained ▲ or lost ▼ since {since}; = the same place; – place before not "
+        "known (the crew was not in the standings then); ? a place is only a lower bound (≥N), "
+        "so the move is not known; tie: every crew was tied before (a time awarded to all), so "
+        "there was no order to move from."
+    )
 
 
 def moves(previous: Standings | None, current: Standings) -> dict[str, Move]:
@@ -185,40 +248,103 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[i
 # ---------------------------------------------------------------------- statuses
 
 STATUS_ORDER = ("retired", "excluded", "no-result", "not-documented")
-"""The order in which groups of unclassified crews are listed."""
+"""The engine's statuses of an unclassified crew, in the order they are listed."""
+
+GROUPS = ("out", "unknown", "no-result")
+"""The three plain groups of crews missing from a classification: out of the rally
+(retired or excluded), time not in the source, no result recorded."""
+
+_GROUP_OF = {
+    "retired": "out",
+    "excluded": "out",
+    "not-documented": "unknown",
+    "no-result": "no-result",
+    "not-yet": "no-result",
+}
+
+
+def group_of(status: str) -> str:
+    """The plain group (``GROUPS``) of an engine status."""
+    return _GROUP_OF.get(status, "no-result")
+
+
+def prints_text(known_rows: int | None) -> str:
+    """``the source prints only the top 10`` (or only the leading rows, number unknown)."""
+    if known_rows == 1:
+        return "the source prints only the leader"
+    return (
+        f"the source prints only the top {known_rows}"
+        if known_rows
+        else ("the source prints only the leading rows")
+    )
+
+
+def group_heading(group: str, known_rows: int | None = None) -> str:
+    """The heading of one group of crews missing from a classification, in a fan's words."""
+    if group == "unknown":
+        return f"Time not in the source ({prints_text(known_rows)})"
+    return {"out": "Retired or excluded", "no-result": "No result recorded"}.get(group, group)
 
 
 def status_heading(status: str, known_rows: int | None = None) -> str:
-    """A plain heading for a group of unclassified crews, in a fan's words."""
-    if status == "not-documented":
-        prints = f"the top {known_rows}" if known_rows else "only the leading rows"
-        return f"Time not in the source (it prints {prints})"
-    return {
-        "retired": "Retired",
-        "excluded": "Excluded",
-        "no-result": "No time recorded",
-    }.get(status, status)
+    """The heading of the group an engine status belongs to (``group_heading``)."""
+    return group_heading(group_of(status), known_rows)
+
+
+def grouped(items: Sequence[Unclassified]) -> list[tuple[str, list[Unclassified]]]:
+    """Crews missing from a classification by plain group, in ``GROUPS`` order (only the
+    groups present; each group in the engine's order)."""
+    out = []
+    for group in GROUPS:
+        members = [item for item in items if group_of(item.status) == group]
+        if members:
+            out.append((group, members))
+    return out
 
 
 def status_reason(item: Unclassified) -> str:
-    """Why a crew is not classified, in words a fan understands.
+    """Why a crew is missing from a classification, in words a fan understands.
 
-    The engine's reason is kept for JSON; this rephrases the two reasons
-    about a missing time, and keeps retirements and exclusions as they are.
+    The engine's reason is kept for JSON; this rephrases the reasons about a
+    missing time (never "not classified"), and keeps retirements and exclusions
+    as they are (their stage and reason). The group's heading says what the
+    source prints.
     """
     if item.status not in ("no-result", "not-documented") or item.stage is None:
         return item.reason
     given = "printed" if item.status == "not-documented" else "recorded"
     if item.known_after is None:
-        return f"no time {given} for stage {item.stage}"
+        if item.status == "not-documented":
+            return f"time not known since stage {item.stage}"
+        return f"no time recorded for stage {item.stage}"
     first, last = item.stage, item.known_after
     return f"only one total time {given} for stages {first}–{last}, known after stage {last}"
+
+
+def missing_summary(items: Sequence[Unclassified], known_rows: int | None) -> str:
+    """``Not in these standings: 2 retired or excluded; 13 whose time the source does not
+    print (it prints the top 10)`` (empty when every crew is in them)."""
+    parts = []
+    for group, members in grouped(items):
+        count = len(members)
+        crews = f"{count} crew{'' if count == 1 else 's'}"
+        if group == "out":
+            parts.append(f"{crews} retired or excluded")
+        elif group == "unknown":
+            parts.append(
+                f"{crews} whose time the source does not print ({prints_text(known_rows)})"
+            )
+        else:
+            parts.append(f"{crews} with no result recorded")
+    return ("Not in these standings: " + "; ".join(parts) + ".") if parts else ""
 
 
 # ---------------------------------------------------------------------- sources
 
 _FILE = re.compile(r"(?P<file>[^\s:]+\.(?:txt|md|html?|csv|json|pdf|toml)):\s*(?P<rest>.*)", re.S)
 _LINE_ONLY = re.compile(r"line (\d+)")
+_START = re.compile(r" − the start(?= − |$)")
+"""A derived time's sum begins at the start (0:00:00): a term that says nothing to a reader."""
 
 
 def source_file(provenance: Provenance) -> str | None:
@@ -234,7 +360,7 @@ def source_text(provenance: Provenance, rally: str) -> str:
     a reader knows it as the rally's article, so the file name is replaced by
     the rally's name (from the log's declaration) and kept only for a tooltip.
     """
-    detail = provenance.detail or ""
+    detail = _START.sub("", provenance.detail or "")
     found = _FILE.match(detail)
     if not found:
         return detail
@@ -262,6 +388,30 @@ class Reference:
     def label(self) -> str:
         """``No. 203`` or the driver's name (a column heading)."""
         return f"No. {self.number}" if self.number else self.crew[0].name
+
+
+def find_crew(rally: Rally, category: str, ref: str) -> EntryRegistered:
+    """The crew ``ref`` names (a race number, an entry id or a name matching one crew), as
+    ``Rally.find_entry``; a name matching several crews is refused naming each of them as a
+    fan knows it (``No. 417 Gérard de Rooy``, ``Jan de Rooy (no race number)``) and what to
+    type instead, never by an entry id."""
+    try:
+        return rally.find_entry(category, ref)
+    except QueryError as error:
+        if error.what != "ambiguous entry":
+            raise
+        matches = [e for e in rally.entries(category) if name_matches(ref, e.crew[0].name)]
+        named = ", ".join(
+            who(e.number, e.crew) if e.number else f"{e.crew[0].name} (no race number)"
+            for e in matches
+        )
+        raise QueryError(
+            "ambiguous name",
+            where=category,
+            expected="a race number, or a driver's name that matches one crew (a crew without "
+            "a race number: its driver's full name)",
+            received=f"{ref!r} matches {len(matches)} crews: {named}",
+        ) from None
 
 
 def to_reference(time_ms: int, reference_ms: int | None) -> int | None:

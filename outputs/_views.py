@@ -8,7 +8,7 @@ shape and, where it has rows, one CSV shape, found by its type
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -116,6 +116,9 @@ class StandingsHistory:
     entries: tuple[engine.HistoryEntry, ...]
     imported: bool = False
     """The log was imported from a source after the fact: its order is the import's."""
+    names: Mapping[str, str] = attrs.field(factory=dict)
+    """Each entry id of the category and the crew as a fan names it (``No. 201 Hiroshi
+    Masuoka``), for the events' words."""
 
 
 @attrs.frozen

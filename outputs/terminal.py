@@ -14,6 +14,7 @@ record per block of ``label  value`` lines, so nothing is hidden.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -28,13 +29,17 @@ from ..events import format_signed, format_time
 from . import _text
 from . import _views as views
 from ._tables import (
+    PENALTY_SOURCE_NOTE,
     RECORD_NOTE,
+    change_words,
     class_cells,
+    event_words,
     grouped,
     history_note,
     in_class,
     move_note,
     penalty_cells,
+    penalty_source,
     plain,
     reference_cell,
     reference_row,
@@ -45,7 +50,16 @@ from ._tables import (
     waypoint_groups,
 )
 
-__all__ = ["TEXT_MIN", "Column", "draw", "fitted", "make_console", "renderable", "widths"]
+__all__ = [
+    "MAIN_MIN",
+    "TEXT_MIN",
+    "Column",
+    "draw",
+    "fitted",
+    "make_console",
+    "renderable",
+    "widths",
+]
 
 _MOVE_STYLE = {
     "up": "bold green",
@@ -58,6 +72,10 @@ _MOVE_STYLE = {
 
 TEXT_MIN = 10
 """The narrowest a free-text column is squeezed to before the table is stacked instead."""
+
+MAIN_MIN = 24
+"""The narrowest the main free text (a crew, a reason) is drawn in a table: narrower, each
+record is drawn as a block instead, where it reads whole."""
 
 _GAP = 2
 """Columns between two table columns (rich's padding of one on each side)."""
@@ -73,11 +91,16 @@ def make_console() -> Console:
 
 @attrs.frozen
 class Column:
-    """A table column: ``wrap`` for free text; any other column is never cut."""
+    """A table column: ``wrap`` for free text; any other column is never cut.
+
+    ``main``: the free text a reader reads the table for (a crew, a reason): it keeps
+    its width while the other free-text columns give way, and gets the slack first.
+    """
 
     header: str
     justify: Literal["left", "right", "center"] = "left"
     wrap: bool = False
+    main: bool = False
 
 
 Cell = Text | str
@@ -86,21 +109,62 @@ Record = tuple[Sequence[Cell], str | None]
 
 
 def _width(cell: Cell) -> int:
-    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
+    plain = cell.plain if isinstance(cell, Text) else cell
+    return max(Text(line).cell_len for line in plain.split("\n"))
+
+
+_GLUED = re.compile(r" (?=/ )")
+"""The space before a crew's slash: a line never begins with "/" (``A /`` then ``B``)."""
+
+
+def _words(text: str) -> list[str]:
+    """The words a cell wraps between; a crew's " / " stays at the end of the name before it."""
+    return _GLUED.sub("\0", text).split()
 
 
 def _longest_word(cell: Cell) -> int:
     plain = cell.plain if isinstance(cell, Text) else cell
-    return max((Text(word).cell_len for word in plain.split()), default=0)
+    return max((Text(word.replace("\0", " ")).cell_len for word in _words(plain)), default=0)
+
+
+def _wrapped(cell: Cell, width: int) -> Cell:
+    """A free-text cell broken into lines of at most ``width`` between its words, a crew's
+    slash kept at the end of a line (``Stéphane Peterhansel /`` then ``Jean-Paul Cottret``)."""
+    plain = cell.plain if isinstance(cell, Text) else cell
+    if "\n" in plain:
+        first, rest = plain.split("\n", 1)
+        head = _wrapped(first, width)
+        text = Text(str(head))
+        text.append("\n")
+        text.append(rest, style="dim")
+        return text
+    if " / " not in plain or Text(plain).cell_len <= width:
+        return cell
+    names = plain.split(" / ")
+    parts = [f"{name} /" for name in names[:-1]] + names[-1:]
+    lines: list[str] = []
+    for part in parts:  # whole names where they fit, a name's words where it does not
+        pieces = [part] if Text(part).cell_len <= width else part.split(" ")
+        for piece in pieces:
+            if lines and Text(f"{lines[-1]} {piece}").cell_len <= width:
+                lines[-1] += f" {piece}"
+            else:
+                lines.append(piece)
+    joined = "\n".join(lines)
+    if isinstance(cell, Text):
+        return Text(joined, style=cell.style)
+    return joined
 
 
 def widths(columns: Sequence[Column], rows: Sequence[Record], width: int) -> list[int] | None:
     """Each column's width so that the table fits ``width``; None if it cannot.
 
     A column that is not free text keeps its natural width (its longest value:
-    nothing is ever cut). Free-text columns give way, the widest first, down to
-    the larger of ``TEXT_MIN`` (or their natural width, if narrower) and their
-    longest word, so that text wraps between words, never inside one.
+    nothing is ever cut). Free-text columns give way down to the larger of
+    ``TEXT_MIN`` (or their natural width, if narrower) and their longest word, so
+    that text wraps between words, never inside one: first the secondary ones (a
+    make, a status), the widest first, and only then the ``main`` one (a crew, a
+    reason), which so gets the slack first at every width.
     """
     natural = [
         max([_width(column.header), *(_width(cells[index]) for cells, _ in rows)])
@@ -122,14 +186,24 @@ def widths(columns: Sequence[Column], rows: Sequence[Record], width: int) -> lis
     available = width - _GAP * (len(columns) - 1)
     sizes = list(natural)
     excess = sum(sizes) - available
-    while excess > 0:
-        candidates = [i for i, column in enumerate(columns) if column.wrap and sizes[i] > floors[i]]
-        if not candidates:
-            return None
-        widest = max(candidates, key=lambda i: sizes[i])
-        sizes[widest] -= 1
-        excess -= 1
-    return sizes
+    for main in (False, True):
+        while excess > 0:
+            candidates = [
+                i
+                for i, column in enumerate(columns)
+                if column.wrap and column.main == main and sizes[i] > floors[i]
+            ]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: sizes[i])
+            sizes[widest] -= 1
+            excess -= 1
+    if excess > 0:
+        return None
+    squeezed = any(
+        column.main and sizes[i] < min(natural[i], MAIN_MIN) for i, column in enumerate(columns)
+    )
+    return None if squeezed else sizes
 
 
 def fitted(
@@ -139,10 +213,24 @@ def fitted(
     *,
     title: str | None = None,
     caption: Text | None = None,
+    under: tuple[int, int] | None = None,
 ) -> RenderableType:
-    """A table that fits ``width`` columns without cutting a value; stacked if it cannot."""
+    """A table that fits ``width`` columns without cutting a value; stacked if it cannot.
+
+    ``under``: (main column, secondary column): when the main column (a crew) would have
+    to wrap beside the secondary one (its make), the secondary values go under the main
+    ones, dimmed, in one column: fewer columns, and the crew keeps its width.
+    """
     heading = Text(title, style="bold") if title else None
     sizes = widths(columns, rows, width)
+    if under is not None and rows:
+        main, other = under
+        natural = max(_width(cells[main]) for cells, _ in rows)
+        if sizes is None or sizes[main] < natural:
+            merged_columns, merged_rows = _merged(columns, rows, main, other)
+            merged = widths(merged_columns, merged_rows, width)
+            if merged is not None:
+                columns, rows, sizes = merged_columns, merged_rows, merged
     if sizes is None:
         return _stacked(columns, rows, heading, caption)
     table = Table(
@@ -153,8 +241,6 @@ def fitted(
         show_edge=False,
         title=heading,
         title_justify="left",
-        caption=caption,
-        caption_justify="left",
     )
     for column, size in zip(columns, sizes, strict=True):
         table.add_column(
@@ -165,8 +251,44 @@ def fitted(
             width=size,
         )
     for cells, style in rows:
-        table.add_row(*cells, style=style)
-    return table
+        table.add_row(
+            *(
+                _wrapped(cell, size) if column.wrap else cell
+                for column, size, cell in zip(columns, sizes, cells, strict=True)
+            ),
+            style=style,
+        )
+    # the caption is a paragraph of the page, as wide as the terminal, not the table
+    return table if caption is None else Group(table, caption)
+
+
+def _merged(
+    columns: Sequence[Column], rows: Sequence[Record], main: int, other: int
+) -> tuple[list[Column], list[Record]]:
+    """``columns`` and ``rows`` with column ``other``'s values under column ``main``'s."""
+    head = columns[main]
+    merged_columns = [
+        attrs.evolve(head, header=f"{head.header}, {columns[other].header.lower()}")
+        if index == main
+        else column
+        for index, column in enumerate(columns)
+        if index != other
+    ]
+    merged_rows: list[Record] = []
+    for cells, style in rows:
+        under, above = cells[other], cells[main]
+        below = under.plain if isinstance(under, Text) else str(under)
+        first = above.copy() if isinstance(above, Text) else Text(str(above))
+        if below:
+            first.append("\n")
+            first.append(below, style="dim")
+        merged_rows.append(
+            (
+                [first if i == main else cell for i, cell in enumerate(cells) if i != other],
+                style,
+            )
+        )
+    return merged_columns, merged_rows
 
 
 def _stacked(
@@ -220,10 +342,9 @@ def _note(text: str) -> list[RenderableType]:
 def _unclassified(
     items: Sequence[Unclassified], known_rows: int | None, width: int
 ) -> list[RenderableType]:
-    if not items:
-        return []
-    parts: list[RenderableType] = [Text(""), Text(f"Not classified ({len(items)})", style="bold")]
-    for status, members in grouped(items):
+    """The crews missing from a classification, in their plain groups, each its own table."""
+    parts: list[RenderableType] = []
+    for group, members in grouped(items):
         rows: list[Record] = [
             (
                 [
@@ -235,15 +356,22 @@ def _unclassified(
             )
             for item in members
         ]
-        parts.append(
-            _why_table(rows, width, f"{_text.status_heading(status, known_rows)} ({len(members)})")
-        )
+        title = f"{_text.group_heading(group, known_rows)} ({len(members)})"
+        parts += [Text(""), _why_table(rows, width, title)]
     return parts
+
+
+def _numbers_note(items: Sequence[Row | StageRow | Unclassified]) -> list[RenderableType]:
+    return _note(_text.NO_NUMBER_NOTE) if any(item.number is None for item in items) else []
 
 
 def _why_table(rows: list[Record], width: int, title: str) -> RenderableType:
     """Crews and why each is where it is (not classified, not at a waypoint)."""
-    columns = [Column("No.", "right"), Column("Crew", wrap=True), Column("Why", wrap=True)]
+    columns = [
+        Column("No.", "right"),
+        Column("Crew", wrap=True, main=True),
+        Column("Why", wrap=True, main=True),
+    ]
     return fitted(columns, rows, width, title=title)
 
 
@@ -292,12 +420,18 @@ def _time_columns(with_classes: bool) -> list[Column]:
     """No., crew, make, the class columns if shown, time and gap: a ranked row's middle."""
     return [
         Column("No.", "right"),
-        Column("Crew", wrap=True),
+        Column("Crew", wrap=True, main=True),
         Column("Make", wrap=True),
         *_class_columns(with_classes),
         Column("Time", "right"),
         Column("Gap", "right"),
     ]
+
+
+def _crew_make(columns: Sequence[Column]) -> tuple[int, int]:
+    """Where the crew and the make stand among ``columns`` (the make may go under the crew)."""
+    headers = [column.header for column in columns]
+    return headers.index("Crew"), headers.index("Make")
 
 
 def _time_cells(row: Row | StageRow, with_classes: bool) -> list[Cell]:
@@ -329,7 +463,8 @@ def _classification(view: views.Classification, width: int) -> Group:
             columns.append(Column("Move", "center"))
         columns += [*_time_columns(with_classes), *_reference_column(reference)]
         rows: list[Record] = []
-        for index, row in enumerate(standings.rows):
+        alone = _text.sole_leader(standings.rows)
+        for row in standings.rows:
             cells: list[Cell] = [_position(row.position_text, row.position_certain)]
             if previous is not None:
                 cells.append(_move(moved[row.entry_id]))
@@ -338,11 +473,11 @@ def _classification(view: views.Classification, width: int) -> Group:
                 cells.append(
                     _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
                 )
-            rows.append((cells, "bold" if index == 0 else None))
+            rows.append((cells, "bold" if row is alone else None))
         caption = (
             Text(move_note(previous.after_stage), style="dim") if previous is not None else None
         )
-        parts.append(fitted(columns, rows, width, caption=caption))
+        parts.append(fitted(columns, rows, width, caption=caption, under=_crew_make(columns)))
     if any(not row.position_certain for row in standings.rows):
         parts += _note(
             f"≥N: the log holds only the first {standings.known_rows} rows of this "
@@ -354,6 +489,7 @@ def _classification(view: views.Classification, width: int) -> Group:
         )
     parts += _not_at_waypoint(standings.waypoint, standings.not_at_waypoint, width)
     parts += _unclassified(standings.unclassified, standings.known_rows, width)
+    parts += _numbers_note([*standings.rows, *standings.unclassified, *standings.not_at_waypoint])
     return Group(*parts)
 
 
@@ -393,7 +529,8 @@ def _stage(view: views.StageRanking, width: int) -> Group:
             *_reference_column(reference),
         ]
         rows: list[Record] = []
-        for index, row in enumerate(result.rows):
+        alone = _text.sole_leader(result.rows)
+        for row in result.rows:
             cells: list[Cell] = [
                 _position(row.position_text, row.position_certain),
                 *_time_cells(row, with_classes),
@@ -406,8 +543,8 @@ def _stage(view: views.StageRanking, width: int) -> Group:
                 cells.append(
                     _reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id)
                 )
-            rows.append((cells, "bold" if index == 0 else None))
-        parts.append(fitted(columns, rows, width))
+            rows.append((cells, "bold" if row is alone else None))
+        parts.append(fitted(columns, rows, width, under=_crew_make(columns)))
     elif result.waypoint is not None:
         parts.append(Text(f"No crew has a time at waypoint {result.waypoint} yet."))
     else:
@@ -436,7 +573,7 @@ def _stage(view: views.StageRanking, width: int) -> Group:
             fitted(
                 [
                     Column("No.", "right"),
-                    Column("Crew", wrap=True),
+                    Column("Crew", wrap=True, main=True),
                     Column("Span"),
                     Column("Time", "right"),
                 ],
@@ -447,6 +584,7 @@ def _stage(view: views.StageRanking, width: int) -> Group:
         ]
     parts += _not_at_waypoint(result.waypoint, result.not_at_waypoint, width)
     parts += _unclassified(result.retired, None, width)
+    parts += _numbers_note([*result.rows, *result.retired, *result.not_at_waypoint])
     return Group(*parts)
 
 
@@ -482,7 +620,7 @@ def _explanation(view: views.Explanation, width: int) -> Group:
                 Column("What", wrap=True),
                 Column("Time", "right"),
                 Column("Record", "right"),
-                Column("Source", wrap=True),
+                Column("Source", wrap=True, main=True),
             ],
             rows,
             width,
@@ -542,7 +680,8 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
     ref_ms = ref_row.time_ms if ref_row is not None else None
     rows: list[Record] = []
-    for index, item in enumerate(whatif.rows):
+    alone = _text.sole_leader([item.row for item in whatif.rows])
+    for item in whatif.rows:
         row = item.row
         change = None if item.actual_time_ms is None else row.time_ms - item.actual_time_ms
         cells: list[Cell] = [
@@ -559,13 +698,13 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
         ]
         if reference is not None:
             cells.append(_reference_cell(row.time_ms, ref_ms, row.entry_id == reference.entry_id))
-        rows.append((cells, "bold" if index == 0 else None))
+        rows.append((cells, "bold" if row is alone else None))
     columns = [
         Column("Pos", "right"),
         Column("Was", "right"),
         Column("Move", "center"),
         Column("No.", "right"),
-        Column("Crew", wrap=True),
+        Column("Crew", wrap=True, main=True),
         Column("Time", "right"),
         Column("Gap", "right"),
         Column("Time change", "right"),
@@ -597,6 +736,7 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
     parts += _unclassified(standings.unclassified, standings.known_rows, width)
+    parts += _numbers_note([*standings.rows, *standings.unclassified])
     return Group(*parts)
 
 
@@ -632,8 +772,8 @@ def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableTy
         fitted(
             [
                 Column("Stage", "right"),
-                Column("Actual leader", wrap=True),
-                Column("Hypothetical leader", wrap=True),
+                Column("Actual leader", wrap=True, main=True),
+                Column("Hypothetical leader", wrap=True, main=True),
                 Column(""),
             ],
             rows,
@@ -643,8 +783,9 @@ def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableTy
     )
 
 
-_AMOUNT, _STATUS = 5, 8
-"""Where a penalty's amount and status stand among its cells (``penalty_cells``)."""
+_AMOUNT, _STATUS, _KNOWN = 5, 8, 10
+"""Where a penalty's amount, status and how it is known stand among its cells
+(``penalty_cells``)."""
 
 
 def _penalties(view: views.PenaltyList, width: int) -> RenderableType:
@@ -654,9 +795,13 @@ def _penalties(view: views.PenaltyList, width: int) -> RenderableType:
     rows: list[Record] = []
     for item in view.listings:
         in_force = item.state.in_force
+        stated = penalty_source(item) == "stated"
         cells: list[Cell] = [*penalty_cells(item)]
-        cells[_AMOUNT] = Text(str(cells[_AMOUNT]), style="red" if in_force else "dim strike")
+        # a penalty the source states is red; one worked out from its numbers is not
+        amount = ("red" if stated else "yellow") if in_force else "dim strike"
+        cells[_AMOUNT] = Text(str(cells[_AMOUNT]), style=amount)
         cells[_STATUS] = Text(str(cells[_STATUS]), style="" if in_force else "green")
+        cells[_KNOWN] = Text(str(cells[_KNOWN]), style="" if stated else "italic yellow")
         rows.append((cells, None))
     columns = [
         Column("Id"),
@@ -668,16 +813,24 @@ def _penalties(view: views.PenaltyList, width: int) -> RenderableType:
         Column("Counts in", wrap=True),
         Column("Record", "right"),
         Column("Status", wrap=True),
-        Column("Reason", wrap=True),
+        Column("Reason", wrap=True, main=True),
+        Column("Known", wrap=True),
     ]
     return Group(
         title,
         Text(""),
-        fitted(columns, rows, width, caption=Text(RECORD_NOTE, style="dim")),
+        fitted(
+            columns,
+            rows,
+            width,
+            caption=Text(f"{RECORD_NOTE}\n{PENALTY_SOURCE_NOTE}", style="dim"),
+        ),
     )
 
 
 def _history(view: views.StandingsHistory, width: int) -> RenderableType:
+    """Each event that moved the standings, then how each crew moved: a list as wide as
+    the terminal (no table rule of its own width)."""
     parts: list[RenderableType] = [
         Text(
             f"{view.rally} · {view.category} · how the general classification after stage "
@@ -690,21 +843,25 @@ def _history(view: views.StandingsHistory, width: int) -> RenderableType:
     if not view.entries:
         parts.append(Text("Nothing recorded changes it."))
         return Group(*parts)
-    rows: list[Record] = []
+    grid = Table.grid(padding=(0, 2, 0, 0))
+    grid.add_column(justify="right", no_wrap=True, style="dim")
+    grid.add_column(overflow="fold")
     for item in view.entries:
-        event = Text(item.record.type, style="bold")
-        event.append("  " + _text.describe(item.record.event, source=False), style="")
-        rows.append(([f"#{item.record.seq}", event], None))
+        kind, words = event_words(item.record, view.names)
+        event = Text(f"{kind}: ", style="bold")
+        event.append(words)
+        grid.add_row(f"#{item.record.seq}", event)
         for change in item.changes:
-            rows.append((["", Text("→ " + change.describe(), style="cyan")], None))
-    parts.append(
-        fitted(
-            [Column("Record", "right"), Column("Event, and what it moved", wrap=True)],
-            rows,
-            width,
-            caption=Text(RECORD_NOTE, style="dim"),
-        )
-    )
+            grid.add_row("", Text("→ " + change_words(change), style="cyan"))
+    parts += [
+        grid,
+        Text(""),
+        Text(
+            "#N: the event's record number in the log (--as-of N shows the standings as the "
+            "log stood then; standings events lists them in order).",
+            style="dim",
+        ),
+    ]
     return Group(*parts)
 
 

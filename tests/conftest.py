@@ -46,6 +46,32 @@ def dakar_2004_page(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def dakar_2001_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The report of dakar-2001's cars and trucks (built once per test run)."""
+    from rally_standings.outputs.report import build_report
+    from rally_standings.replays import load
+
+    return shared_text(
+        tmp_path_factory,
+        "dakar-2001-cars-trucks.html",
+        lambda: build_report(load("dakar-2001"), categories=["cars", "trucks"]),
+    )
+
+
+@pytest.fixture(scope="session")
+def relative_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The report of dakar-2004's cars with gaps also to No. 201 (built once per test run)."""
+    from rally_standings.outputs.report import build_report
+    from rally_standings.replays import load
+
+    return shared_text(
+        tmp_path_factory,
+        "dakar-2004-cars-relative-201.html",
+        lambda: build_report(load("dakar-2004"), categories=["cars"], relative_to="201"),
+    )
+
+
+@pytest.fixture(scope="session")
 def what_if_page(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The report of dakar-2004 with the what-if the report tests draw: a one-hour penalty
     for Peterhansel at stage 5, and his assistance penalty rescinded (built once per test

@@ -266,10 +266,19 @@ class DevTools:
         """The viewport as a PNG."""
         return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
 
-    def pdf(self) -> bytes:
-        """The page printed (print media, no header or footer), as a PDF."""
-        reply = self.call("Page.printToPDF", {"displayHeaderFooter": False})
+    def pdf(self, paper: tuple[float, float] | None = None) -> bytes:
+        """The page printed (print media, no header or footer), as a PDF; ``paper``: its
+        width and height in inches (Chromium's default, Letter, without it; A4 is
+        (8.27, 11.69))."""
+        params: dict[str, Any] = {"displayHeaderFooter": False}
+        if paper is not None:
+            params |= {"paperWidth": paper[0], "paperHeight": paper[1]}
+        reply = self.call("Page.printToPDF", params)
         return base64.b64decode(reply["data"])
+
+    def media(self, media: str) -> None:
+        """Lay the page out for ``media`` (``print``, ``screen``; ``""``: as it was)."""
+        self.call("Emulation.setEmulatedMedia", {"media": media})
 
     def close(self) -> None:
         try:
@@ -435,15 +444,16 @@ class Node:
         """The child elements."""
         return [item for item in self.content if isinstance(item, Node)]
 
-    def text(self) -> str:
-        """All text inside, in document order, whitespace collapsed."""
+    def text(self, *, skip: tuple[str, ...] = ()) -> str:
+        """All text inside, in document order, whitespace collapsed; ``skip``: leave out the
+        text of descendants with one of these classes."""
         out: list[str] = []
 
         def walk(node: Node) -> None:
             for item in node.content:
                 if isinstance(item, str):
                     out.append(item)
-                else:
+                elif not set(skip) & set(item.attrs.get("class", "").split()):
                     walk(item)
 
         walk(self)
@@ -511,8 +521,14 @@ def parse_html(text: str) -> Node:
 
 
 def table_rows(table: Node) -> list[list[str]]:
-    """The text of each body cell of a table, row by row."""
-    return [[cell.text() for cell in row.find("td")] for row in table.find("tr") if row.find("td")]
+    """The text of each body cell of a table, row by row (a note in a cell is not its value:
+    the penalties under a crew's name, ``span.pen``, and the interval a phone shows under the
+    gap, ``span.iv``, are left out)."""
+    return [
+        [cell.text(skip=("pen", "iv")) for cell in row.find("td")]
+        for row in table.find("tr")
+        if row.find("td")
+    ]
 
 
 def table_records(table: Node) -> list[dict[str, str]]:

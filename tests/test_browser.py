@@ -240,3 +240,182 @@ def test_summary_print_is_a_few_pages(report: DevTools) -> None:
     finally:
         report.evaluate(_OPEN_FIRST % "false")
     assert opened > pages
+
+
+_EVERY_TABLE = """(function () {
+  var opened = [];
+  document.querySelectorAll('details').forEach(function (d) {
+    if (!d.open) { d.open = true; opened.push(d); }
+  });
+  var width = window.innerWidth, out = {width: width, tables: 0, cut: [], scrolled: []};
+  document.querySelectorAll('table').forEach(function (table) {
+    if (table.classList.contains('grid')) { return; }  // every crew, stage by stage: scrolls
+    out.tables += 1;
+    var wrap = table.closest('.table-wrap');
+    if (wrap && wrap.scrollWidth > wrap.clientWidth + 1) {
+      out.scrolled.push((table.caption ? table.caption.textContent : table.className) +
+                        ' ' + wrap.scrollWidth + '>' + wrap.clientWidth);
+    }
+    table.querySelectorAll('td.pos, td.crew, td.time, td.gap, td.ref').forEach(function (td) {
+      var box = td.getBoundingClientRect();
+      if (box.width === 0 || box.right > width + 0.5 || box.left < -0.5) {
+        out.cut.push(td.className + ' ' + td.textContent + ' ' + Math.round(box.right));
+      }
+    });
+  });
+  opened.forEach(function (d) { d.open = false; });
+  return out;
+})()"""
+"""At the current width, with every section opened: each table's position, crew, time, gap
+and gap-to-reference cells that are cut off or hidden, and each table that scrolls sideways."""
+
+
+def test_phone_keeps_position_crew_time_and_gap_in_every_table(
+    report: DevTools, tmp_path: Path, relative_page: str
+) -> None:
+    """F4: at 390 px, in every table of the report (final standings, each stage's ranking and
+    GC, winners, penalties, make-up; all sections opened), and with --relative-to, the place,
+    crew, time and gap are on screen and no table needs a sideways scroll."""
+    report.viewport(390, 900, mobile=True)
+    try:
+        result = report.evaluate(_EVERY_TABLE)
+    finally:
+        _laptop(report)
+    assert result["width"] == 390
+    assert result["tables"] > 100
+    assert result["cut"] == []
+    assert result["scrolled"] == []
+    page = tmp_path / "relative.html"
+    page.write_text(relative_page, encoding="utf-8")
+    browser = DevTools(tmp_path / "profile", window=(390, 900))
+    try:
+        browser.open(page.as_uri())
+        browser.viewport(390, 900, mobile=True)
+        relative = browser.evaluate(_EVERY_TABLE)
+        refs = browser.evaluate(
+            "[...document.querySelectorAll('td.ref')].filter(t => t.offsetParent).length"
+        )
+    finally:
+        browser.close()
+    assert relative["cut"] == []
+    assert relative["scrolled"] == []
+    assert refs >= 10  # the To No. 201 column is there, and seen
+
+
+_LABELS = """(function () {
+  var out = [];
+  document.querySelectorAll('figure.chart svg').forEach(function (svg) {
+    var frame = svg.getBoundingClientRect();
+    if (frame.width === 0) { return; }
+    var boxes = [];
+    svg.querySelectorAll('text').forEach(function (text) {
+      var b = text.getBoundingClientRect();
+      if (b.width > 0 && text.textContent.trim()) {
+        boxes.push({t: text.textContent.trim(), l: b.left, r: b.right,
+                    top: b.top, bottom: b.bottom});
+      }
+    });
+    for (var i = 0; i < boxes.length; i++) {
+      for (var j = i + 1; j < boxes.length; j++) {
+        var a = boxes[i], c = boxes[j];
+        var w = Math.min(a.r, c.r) - Math.max(a.l, c.l);
+        var h = Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top);
+        if (w > 1 && h > 1.5) {
+          out.push(svg.closest('figure').dataset.chart + ': "' + a.t + '" / "' + c.t + '"');
+        }
+      }
+    }
+  });
+  return out;
+})()"""
+"""Every pair of texts of a shown chart whose boxes overlap (more than a pixel and a half)."""
+
+
+def test_chart_labels_never_overlap(
+    report: DevTools, tmp_path: Path, dakar_2001_page: str, relative_page: str
+) -> None:
+    """F8: in every chart, wide at 1,366 px and narrow at 390 px, no two texts (line labels,
+    ticks, titles, legend entries) overlap: measured box by box in the browser, on the 2004
+    report, the 2001 cars charts (205/203/200/202/208 finish close) and a --relative-to
+    chart (its zero line labelled among the crews)."""
+    _laptop(report)
+    wide = report.evaluate(_LABELS)
+    report.viewport(390, 900, mobile=True)
+    try:
+        narrow = report.evaluate(_LABELS)
+    finally:
+        _laptop(report)
+    assert wide == []
+    assert narrow == []
+    pages = {"2001.html": dakar_2001_page, "relative.html": relative_page}
+    browser = DevTools(tmp_path / "profile", window=(1366, 900))
+    try:
+        for name, text in pages.items():
+            page = tmp_path / name
+            page.write_text(text, encoding="utf-8")
+            browser.open(page.as_uri())
+            _laptop(browser)
+            assert browser.evaluate(_LABELS) == [], name
+            browser.viewport(390, 900, mobile=True)
+            assert browser.evaluate(_LABELS) == [], name
+    finally:
+        browser.close()
+
+
+A4 = (8.27, 11.69)
+LETTER = (8.5, 11.0)
+
+_PRINTED = """(function () {
+  function shown(el) { return !!el && el.getClientRects().length > 0 &&
+    getComputedStyle(el).visibility !== 'hidden'; }
+  var out = {headings: [], small: [], hover: [], links: []};
+  document.querySelectorAll('h2, h3, h4').forEach(function (h) {
+    if (shown(h) && getComputedStyle(h).breakAfter !== 'avoid') {
+      out.headings.push(h.textContent);
+    }
+  });
+  document.querySelectorAll('table.winners tbody tr').forEach(function (tr) {
+    var winner = tr.querySelector('td.winner'), route = tr.querySelector('td.route');
+    var size = function (el) { return parseFloat(getComputedStyle(el).fontSize); };
+    if (size(winner) < size(route)) {
+      out.small.push(winner.textContent);
+    }
+  });
+  document.querySelectorAll('figcaption').forEach(function (f) {
+    if (shown(f) && f.innerText.indexOf('Hover') >= 0) { out.hover.push(f.innerText); }
+  });
+  document.querySelectorAll('a[href^="#"]').forEach(function (a) {
+    if (shown(a) && !shown(document.getElementById(a.getAttribute('href').slice(1)))) {
+      out.links.push(a.getAttribute('href'));
+    }
+  });
+  return out;
+})()"""
+"""In print layout: headings that may be parted from what follows, winners in smaller type
+than their route, captions that say "Hover", and links to sections that are not printed."""
+
+_FOOTER = "document.querySelector('footer').style.display = %s"
+
+
+def test_print_on_a4_and_letter_reads_as_paper(report: DevTools) -> None:
+    """F9: printed on A4 and on Letter the summary is at most 12 pages, and the footer never
+    takes a page of its own (hiding it prints no fewer pages); in print, no heading may be
+    parted from its table, a stage winner is never in smaller type than the route, no
+    caption says "Hover", and no link points at a section that is not printed."""
+    _laptop(report)
+    for paper in (A4, LETTER):
+        pages = _pages(report.pdf(paper))
+        report.evaluate(_FOOTER % "'none'")
+        try:
+            without = _pages(report.pdf(paper))
+        finally:
+            report.evaluate(_FOOTER % "''")
+        print(f"summary print on {paper}: {pages} pages")
+        assert pages <= 12, (paper, pages)
+        assert without == pages, (paper, pages, without)
+    report.media("print")
+    try:
+        printed = report.evaluate(_PRINTED)
+    finally:
+        report.media("")
+    assert printed == {"headings": [], "small": [], "hover": [], "links": []}

@@ -137,17 +137,18 @@ def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]
         "Pos  Move  No.  Crew                   Make       Time       Gap",
         "---  ----  ---  ---------------------  ------  -------  --------",
         # after stage 4 both had 4:20:00: tied, so there is no order to move from
-        "  1  ·     201  Bob Bravo / Navigator  Mini    5:29:00",
-        "  2  ·     200  Ann Alpha / Navigator  Toyota  5:30:00  +0:01:00",
+        "  1  tie   201  Bob Bravo / Navigator  Mini    5:29:00",
+        "  2  tie   200  Ann Alpha / Navigator  Toyota  5:30:00  +0:01:00",
         "",
-        "Move: places gained ▲ or lost ▼ since stage 4; = the same place; – not classified "
-        "then; ? a position is uncertain; · everyone was tied then.",
+        "Move: places gained ▲ or lost ▼ since stage 4; = the same place; – place before not "
+        "known (the crew was not in the standings then); ? a place is only a lower bound (≥N), "
+        "so the move is not known; tie: every crew was tied before (a time awarded to all), so "
+        "there was no order to move from.",
         "",
-        "Not classified (1):",
-        "  Retired (1):",
-        "    No.  Crew                     Why",
-        "    ---  -----------------------  -------------------------------",
-        "    202  Cid Charlie / Navigator  retired at stage 4: broken axle",
+        "Retired or excluded (1):",
+        "  No.  Crew                     Why",
+        "  ---  -----------------------  -------------------------------",
+        "  202  Cid Charlie / Navigator  retired at stage 4: broken axle",
     ]
     assert "202  Cid Charlie / Navigator  retired at stage 4: broken axle" in out
 
@@ -368,7 +369,7 @@ def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixtur
     assert out.rstrip().endswith("Total: 5:30:00")
     code, out, _ = cli(capsys, f"explain {built} -c cars -e 202")
     assert code == 0  # an unclassified crew: what is known of it, not an error
-    assert "is not classified after stage 5: retired; retired at stage 4" in out
+    assert "is not in the standings after stage 5: retired or excluded; retired at stage 4" in out
 
 
 def test_negative_amount_is_a_bonus(built: Path, capsys: pytest.CaptureFixture[str]) -> None:

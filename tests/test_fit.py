@@ -155,7 +155,26 @@ def test_explain_and_history_are_drawn_whole(screens: dict[int, list[str]], colu
 
 
 def test_wide_terminal_draws_penalties_as_a_table(screens: dict[int, list[str]]) -> None:
-    """At 120 columns `penalties` is one table (a header row); at 60 it is stacked blocks."""
-    wide, narrow = screens[120][0], screens[60][0]
+    """`penalties` is one table (a header row) once its reasons get room to read (160
+    columns), and stacked blocks, each reason whole on its line, below that (60 and 120
+    columns: a table there would squeeze the reason to a few words a line)."""
+    import io
+
+    from rich.console import Console
+
+    from rally_standings.outputs import PenaltyList
+    from rally_standings.outputs.terminal import MAIN_MIN, renderable
+
+    rally = load("dakar-2001")
+    out = io.StringIO()
+    drawn = renderable(PenaltyList(rally.name, penalties(rally)), 160)
+    assert drawn is not None
+    Console(file=out, width=160, color_system=None).print(drawn)
+    wide = out.getvalue()
     assert re.search(r"^Id\s+Category\s+No\.", wide, re.M)
-    assert re.search(r"^\s+Id 2001-cars-masuoka-s10-gc", narrow, re.M)
+    header = next(line for line in wide.splitlines() if line.startswith("Id "))
+    assert len(header) - header.index("Reason") >= MAIN_MIN
+    for columns in (60, 120):
+        narrow = screens[columns][0]
+        assert re.search(r"^\s+Id 2001-cars-masuoka-s10-gc", narrow, re.M)
+    assert "started stage 19 earlier than scheduled (with team-mate Servia), " in screens[120][0]

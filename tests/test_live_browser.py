@@ -14,7 +14,7 @@ import uvicorn  # noqa: F401
 
 from benchmarks.serve import start_server, stop_server
 from rally_standings.replays import resolve_log
-from tests.helpers import NEEDS_CHROMIUM, DevTools, classes_rally, record_elsewhere
+from tests.helpers import NEEDS_CHROMIUM, DevTools, classes_rally, record_elsewhere, start_rally
 
 pytestmark = NEEDS_CHROMIUM
 
@@ -89,3 +89,85 @@ def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
     finally:
         browser.close()
         stop_server(server)
+
+
+_SHOWN = """(function () {
+  var width = window.innerWidth, out = {width: width, cut: []};
+  document.querySelectorAll('#gc tbody tr, #stage tbody tr').forEach(function (tr) {
+    [0, tr.cells.length - 1].concat([].slice.call(tr.cells).map(function (c, i) {
+      return /Time|Gap/.test(tr.closest('table').tHead.rows[0].cells[i].textContent) ? i : -1;
+    }).filter(function (i) { return i >= 0; })).forEach(function (i) {
+      var box = tr.cells[i].getBoundingClientRect();
+      if (getComputedStyle(tr.cells[i]).display !== 'none' && box.right > width + 0.5) {
+        out.cut.push(tr.cells[i].textContent);
+      }
+    });
+  });
+  return out;
+})()"""
+"""At the current width: the place, time and gap cells of the live tables that are cut off."""
+
+
+def test_the_live_page_draws_a_tie_as_a_tie_and_tags_a_derived_penalty(tmp_path: Path) -> None:
+    """F3, F4, F6, F7 on the live page: two cars with the same stage time share first place,
+    so no row is styled as the leader and the interval is "tie"; a penalty the source does
+    not state (derived) is tagged "derived from the arithmetic", in the penalties list and
+    under the crew's name; "not classified" is said of no one; at 390 px the place, time and
+    gap of every row are on screen."""
+    from rally_standings import events
+    from rally_standings.engine import Recorder
+
+    log = start_rally(tmp_path / "tie.rallylog")
+    derived = events.Provenance(events.SourceKind.DERIVED, "the GC is 5:00 more than the stage")
+    with Recorder(log) as recorder:
+        recorder.append_many(
+            [
+                events.StageResultRecorded(entry_id="cars:200", stage=2, time_ms=3_600_000),
+                events.StageResultRecorded(entry_id="cars:201", stage=2, time_ms=3_300_000),
+                events.StageResultRecorded(entry_id="cars:202", stage=2, time_ms=3_900_000),
+                events.PenaltyImposed(
+                    penalty_id="P1",
+                    entry_id="cars:201",
+                    stage=2,
+                    amount_ms=300_000,
+                    reason="time added to the GC only",
+                    gc_only=True,
+                    provenance=derived,
+                ),
+            ]
+        )
+    server, port = start_server(log)
+    browser = DevTools(tmp_path / "profile")
+    try:
+        browser.open(f"http://127.0.0.1:{port}/")
+        rows = "document.querySelectorAll('#gc tbody tr').length"
+        assert browser.wait_for(rows, 3) == 3
+        browser.evaluate("document.querySelectorAll('#categories button')[0].click()")
+        assert browser.wait_for("document.querySelectorAll('#penalties li.derived').length", 1) == 1
+        browser.viewport(390, 900, mobile=True)
+        cells = browser.evaluate(
+            "[...document.querySelectorAll('#gc tbody tr')].map(r => [...r.cells]"
+            ".map(c => c.textContent))"
+        )
+        leaders = browser.evaluate("document.querySelectorAll('#gc tbody tr.leader').length")
+        penalty = browser.evaluate("document.querySelector('#penalties li.derived').textContent")
+        under = browser.evaluate(
+            "[...document.querySelectorAll('#gc .pen.derived')].map(s => s.textContent)"
+        )
+        text = browser.evaluate("document.body.innerText")
+        missing = browser.evaluate("document.getElementById('gc-out').textContent")
+        shown = browser.evaluate(_SHOWN)
+    finally:
+        browser.close()
+        stop_server(server)
+    assert [row[0] for row in cells] == ["1", "1", "3"]
+    assert [row[-1] for row in cells] == ["", "tie", "+0:05:00"]
+    assert leaders == 0
+    assert "derived from the arithmetic" in penalty
+    assert under == ["incl. penalty +0:05:00 (stage 2) derived from the arithmetic"]
+    assert "not classified" not in text.lower()
+    assert "Who is missing from these standings" in text
+    # No. 203 has no stage 2 time: as the command line words it, under its plain group
+    assert "No result recorded (1)203Driver 203 / Co 203no time recorded for stage 2" in missing
+    assert shown["width"] == 390
+    assert shown["cut"] == []

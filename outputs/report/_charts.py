@@ -83,11 +83,17 @@ class Series:
     gaps_ms: tuple[int | None, ...]
     times_ms: tuple[int | None, ...] = ()
     """The entry's GC time after each stage (for gaps to a chosen crew)."""
+    tied: tuple[bool, ...] = ()
+    """Whether the entry shared its place with another after each stage (a tie: no order)."""
 
     @property
     def known_positions(self) -> tuple[int | None, ...]:
         """The positions the data vouches for: None where uncertain or not classified."""
         return tuple(p if ok else None for p, ok in zip(self.positions, self.certain, strict=True))
+
+    def tied_at(self, index: int) -> bool:
+        """Whether the entry's place after the ``index``-th stage is shared (a tie)."""
+        return bool(self.tied) and self.tied[index]
 
 
 def chart_series(snapshots: Sequence[Standings], *, limit: int = MAX_SERIES) -> tuple[Series, ...]:
@@ -98,9 +104,15 @@ def chart_series(snapshots: Sequence[Standings], *, limit: int = MAX_SERIES) -> 
     """
     stages = len(snapshots)
     rows: dict[str, dict[int, Row]] = {}
+    shared: set[tuple[int, int]] = set()
+    """(stage index, position) held by two or more rows."""
     for index, standings in enumerate(snapshots):
+        seen: set[int] = set()
         for row in standings.rows:
             rows.setdefault(row.entry_id, {})[index] = row
+            if row.position in seen:
+                shared.add((index, row.position))
+            seen.add(row.position)
     final = [row.entry_id for row in snapshots[-1].rows] if snapshots else []
     others = sorted(
         (entry_id for entry_id in rows if entry_id not in set(final)),
@@ -126,6 +138,9 @@ def chart_series(snapshots: Sequence[Standings], *, limit: int = MAX_SERIES) -> 
                 times_ms=tuple(
                     by_stage[i].time_ms if i in by_stage else None for i in range(stages)
                 ),
+                tied=tuple(
+                    i in by_stage and (i, by_stage[i].position) in shared for i in range(stages)
+                ),
             )
         )
     return tuple(out)
@@ -134,28 +149,31 @@ def chart_series(snapshots: Sequence[Standings], *, limit: int = MAX_SERIES) -> 
 # ---------------------------------------------------------------------- colours
 
 PALETTE = (
-    "#1f5fa8",  # blue
-    "#e08a0b",  # orange
-    "#2e8b57",  # green
-    "#7b4fb0",  # purple
-    "#00a6b4",  # teal
-    "#8c5a3c",  # brown
-    "#d1499b",  # magenta
-    "#4d4d4d",  # dark grey
     "#9aa51a",  # olive
-    "#f2b701",  # amber
-    "#34386e",  # navy
+    "#d1499b",  # magenta
+    "#332288",  # indigo
     "#6fc16f",  # light green
-    "#a0522d",  # sienna
-    "#5fa2e8",  # sky
-    "#b07cd8",  # lavender
-    "#e3735e",  # salmon
+    "#f2b701",  # amber
+    "#882255",  # wine
+    "#7b4fb0",  # purple
+    "#88ccee",  # pale blue
+    "#ddaa33",  # ochre
     "#1b7f6a",  # pine
-    "#9c8b00",  # mustard
-    "#e59cc4",  # pink
+    "#34386e",  # navy
+    "#66ccee",  # sky
+    "#ccbb44",  # sand
+    "#2e8b57",  # green
+    "#004488",  # deep blue
     "#8d99ae",  # slate
+    "#e08a0b",  # orange
+    "#ddcc77",  # straw
+    "#5fa2e8",  # cornflower
+    "#aa4499",  # orchid
 )
-"""Twenty colours far apart in hue and lightness, none near the highlight red."""
+"""Twenty colours, in the order crews get them by rank: any two within four places of each
+other differ clearly (CIELAB ΔE ≥ 25) for normal sight and as seen with deuteranopia,
+protanopia and tritanopia, and every one differs from the highlight red and from the
+page's white (``tests/test_charts.py`` measures it)."""
 
 HIGHLIGHT = "#c8102e"
 """The colour of the emphasised crew (the winner, or the crew gaps are measured to)."""
@@ -236,7 +254,8 @@ class ChartSpec:
     series: tuple[Series, ...]
     colors: dict[str, str]
     leader: str | None
-    """The entry drawn emphasised (the leader after the last stage, or the reference crew)."""
+    """The entry drawn thick, in every chart: the sole leader after the last stage (none when
+    first place is shared)."""
     cancelled: tuple[int, ...] = ()
     """Stages cancelled for the category with no time: shaded."""
     awarded: tuple[int, ...] = ()
@@ -249,6 +268,8 @@ class ChartSpec:
     reference_label: str = ""
     x_label: str = "after stage"
     """What the x values are (stages; or waypoints, for the positions through one stage)."""
+    reference: str | None = None
+    """The crew a relative chart measures to: its zero line, not a line of its own."""
 
     @property
     def drawn(self) -> tuple[Series, ...]:
@@ -256,13 +277,14 @@ class ChartSpec:
         return tuple(s for s in self.series if any(v is not None for v in self.values(s)))
 
     def values(self, series: Series) -> tuple[int | None, ...]:
-        """What the chart plots for ``series`` (positions, or gaps in ms), None where unknown."""
+        """What the chart plots for ``series`` (positions, or gaps in ms), None where unknown;
+        in a relative chart, nothing for the reference crew (it is the zero line)."""
         if self.kind == "positions":
             return series.known_positions
         if self.kind == "gaps":
             return series.gaps_ms
-        reference = next((s for s in self.series if s.entry_id == self.leader), None)
-        if reference is None:
+        reference = next((s for s in self.series if s.entry_id == self.reference), None)
+        if reference is None or series.entry_id == self.reference:
             return tuple(None for _ in series.times_ms)
         return tuple(
             None if t is None or r is None else t - r
@@ -308,8 +330,33 @@ def _shade(spec: ChartSpec, ax: Axes, *, words: bool) -> None:
             )
 
 
+def _broken(
+    spec: ChartSpec, item: Series, ys: list[float]
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """The line's x and y values with a gap (NaN) inserted around each tied place of a
+    position chart, so no move is drawn into, out of or within a tie; and the tied points
+    (drawn as hollow markers)."""
+    xs = [float(x) for x in spec.stages]
+    if spec.kind != "positions" or not any(item.tied):
+        return xs, ys, [], []
+    line_x: list[float] = []
+    line_y: list[float] = []
+    tie_x: list[float] = []
+    tie_y: list[float] = []
+    for index, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        tied = item.tied_at(index)
+        if index and (tied or item.tied_at(index - 1)):
+            line_x.append(x - 0.5)
+            line_y.append(math.nan)
+        line_x.append(x)
+        line_y.append(y)
+        if tied and not math.isnan(y):
+            tie_x.append(x)
+            tie_y.append(y)
+    return line_x, line_y, tie_x, tie_y
+
+
 def _plot_lines(spec: ChartSpec, ax: Axes, scale: float, *, gid: str, labels: bool) -> None:
-    xs = list(spec.stages)
     lead_width = 3.2 if not spec.narrow else 2.6
     for index, item in enumerate(spec.series):
         ys = _floats(spec.values(item), scale)
@@ -317,9 +364,10 @@ def _plot_lines(spec: ChartSpec, ax: Axes, scale: float, *, gid: str, labels: bo
             continue
         lead = item.entry_id == spec.leader
         color = spec.colors.get(item.entry_id, "#777777")
+        xs, line_ys, tie_x, tie_y = _broken(spec, item, ys)
         (line,) = ax.plot(
             xs,
-            ys,
+            line_ys,
             color=color,
             linewidth=lead_width if lead else 1.5,
             marker="o",
@@ -330,14 +378,41 @@ def _plot_lines(spec: ChartSpec, ax: Axes, scale: float, *, gid: str, labels: bo
             label=item.label if labels else None,
         )
         line.set_gid(f"{gid}-series-{index}")
+        if tie_x:
+            (ties,) = ax.plot(
+                tie_x,
+                tie_y,
+                linestyle="none",
+                marker="o",
+                markersize=7.0 if lead else 5.5,
+                markerfacecolor="white",
+                markeredgecolor=color,
+                markeredgewidth=1.6,
+                zorder=11 if lead else 4,
+            )
+            ties.set_gid(f"{gid}-tie-{index}")
+
+
+def signed_hm(ms: int) -> str:
+    """A time against a reference on an axis: ``+0:30`` behind, ``-0:30`` ahead, ``0:00``."""
+    text = hm(ms)
+    return text if text.startswith("-") or text == "0:00" else f"+{text}"
 
 
 def _y_axis(spec: ChartSpec, ax: Axes, low_ms: int, high_ms: int, scale: float) -> None:
+    """Round h:mm ticks covering the data, and limits a little beyond them so no line or
+    label touches the frame (signed ticks on a relative chart)."""
     if spec.kind == "positions":
         return
     ticks = clock_ticks(low_ms, high_ms, most=6 if spec.narrow else 8)
+    ticks = [t for t in ticks if t <= max(high_ms, ticks[0])]
+    if ticks[-1] < high_ms:
+        ticks.append(ticks[-1] + (ticks[1] - ticks[0] if len(ticks) > 1 else MS_PER_MINUTE))
+    label = signed_hm if spec.kind == "relative" else hm
     ax.set_yticks([t / scale for t in ticks])
-    ax.set_yticklabels([hm(t) for t in ticks])
+    ax.set_yticklabels([label(t) for t in ticks])
+    pad = (ticks[-1] - ticks[0]) * 0.04 / scale
+    ax.set_ylim(ticks[-1] / scale + pad, ticks[0] / scale - pad)
 
 
 def _style(ax: Axes, spec: ChartSpec) -> None:
@@ -358,7 +433,10 @@ def _style(ax: Axes, spec: ChartSpec) -> None:
 def _end_labels(spec: ChartSpec, ax: Axes, scale: float, fontsize: float) -> list[Series]:
     """Label each line that reaches the last stage at its end, spread so none overlap.
 
-    Returns the series that end earlier (their labels go in the legend).
+    The labels are spread in the figure's points (a line of text apart, however many
+    there are: past the axes' ends if need be, never on each other); a relative chart's
+    zero line is labelled too, with the reference crew. Returns the series that end
+    earlier (their labels go in the legend).
     """
     xs = list(spec.stages)
     at_end: list[tuple[float, int]] = []
@@ -373,35 +451,91 @@ def _end_labels(spec: ChartSpec, ax: Axes, scale: float, fontsize: float) -> lis
             at_end.append((ys[-1], index))
     low, high = sorted(ax.get_ylim())
     at_end = [(y, index) for y, index in at_end if low <= y <= high]
-    figure_height = ax.get_window_extent().height or 300.0
-    gap = (high - low) * (fontsize * 1.25) / figure_height
-    finals = {key: value for value, key in at_end}
-    for index, y in spread(at_end, gap, low, high).items():
-        item = spec.series[index]
-        lead = item.entry_id == spec.leader
+    texts = {index: spec.series[index].label for _, index in at_end}
+    if spec.kind == "relative" and spec.reference is not None:
+        at_end.append((0.0, -1))
+        texts[-1] = f"{spec.reference_label} (zero line)"
+    # in points from the axes' bottom: the axis is inverted (a smaller value is higher)
+    figure_points = spec.height * 72.0
+    box = ax.get_position()
+    bottom, height = float(box.y0) * figure_points, float(box.height) * figure_points
+    ylow, yhigh = (float(v) for v in ax.get_ylim())  # (bottom value, top value)
+
+    def points(value: float) -> float:
+        return bottom + (value - ylow) / (yhigh - ylow) * height
+
+    line = fontsize * 1.5
+    wanted = [(-points(y), index) for y, index in at_end]  # spread top to bottom
+    room_low = -(figure_points - fontsize)
+    room_high = -fontsize
+    placed = spread(wanted, line, room_low, room_high)
+    finals = {index: y for y, index in at_end}
+    for index, where in placed.items():
+        target = -where
+        y = ylow + (target - bottom) / height * (yhigh - ylow)
+        lead = index >= 0 and spec.series[index].entry_id == spec.leader
+        color = "#1d2330" if index < 0 else spec.colors.get(spec.series[index].entry_id, "#777")
+        moved = abs(target - points(finals[index])) > line / 4
         ax.annotate(
-            item.label,
+            texts[index],
             (xs[-1], finals[index]),
             xytext=(xs[-1] + 0.35, y),
             textcoords="data",
             fontsize=fontsize,
-            fontweight="bold" if lead else "normal",
-            color=spec.colors.get(item.entry_id, "#777777"),
+            fontweight="bold" if lead or index < 0 else "normal",
+            color=color,
             va="center",
             annotation_clip=False,
-            arrowprops={"arrowstyle": "-", "color": "#c5cbd5", "linewidth": 0.6}
-            if abs(y - finals[index]) > gap / 4
-            else None,
+            arrowprops={"arrowstyle": "-", "color": "#c5cbd5", "linewidth": 0.6} if moved else None,
         )
     return earlier
 
 
+_PARTICLES = frozenset(
+    {
+        "de",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "di",
+        "du",
+        "del",
+        "della",
+        "der",
+        "den",
+        "des",
+        "la",
+        "le",
+        "van",
+        "von",
+        "ten",
+        "ter",
+        "al",
+        "el",
+        "bin",
+        "ben",
+        "mac",
+        "st",
+        "st.",
+    }
+)
+"""Words that belong to the surname after them (``de Rooy``, ``van den Brink``, ``Al Rajhi``)."""
+
+
 def _short(label: str) -> str:
-    """``15 Ullevålseter`` for ``15 Pål Anders Ullevålseter`` (a phone's legend)."""
+    """``15 Ullevålseter`` for ``15 Pål Anders Ullevålseter``, ``417 de Rooy`` for ``417
+    Gérard de Rooy`` (a phone's legend): the number and the surname with its particles."""
     words = label.split()
-    if len(words) > 2 and words[0].isdigit():
-        return f"{words[0]} {words[-1]}"
-    return words[-1] if len(words) > 1 and not words[0].isdigit() else label
+    number = words[0] if words and words[0].isdigit() else None
+    names = words[1:] if number else words
+    if len(names) <= 1:
+        return label
+    start = len(names) - 1
+    while start > 1 and names[start - 1].lower() in _PARTICLES:
+        start -= 1
+    surname = " ".join(names[start:])
+    return f"{number} {surname}" if number else surname
 
 
 def _legend(
@@ -456,26 +590,23 @@ def _draw(spec: ChartSpec, figure: object) -> None:
         ax.set_yticks(range(1, top + 1, step))
         ax.set_ylabel("place (1 = leader)")
     else:
-        ax.set_ylim(high_ms / scale * 1.04 + 0.01, min(low_ms, 0) / scale - 0.01)
-        _y_axis(spec, ax, min(low_ms, 0), high_ms, scale)
-        ax.set_ylim(high_ms / scale * 1.04 + 0.01, min(low_ms, 0) / scale - 0.01)
+        _y_axis(spec, ax, min(low_ms, 0), max(high_ms, 0), scale)
         what = (
             "behind the leader (h:mm)"
             if spec.kind == "gaps"
-            else f"to {spec.reference_label} (h:mm; ahead above)"
+            else f"to {spec.reference_label} (h:mm; − ahead, above)"
         )
         ax.set_ylabel(what)
         if spec.kind == "relative":
-            ax.axhline(0, color=HIGHLIGHT, linewidth=0.8, zorder=1)
+            # the reference crew is the zero line: drawn over every line, dashed, named
+            ax.axhline(0, color="#1d2330", linewidth=1.6, linestyle=(0, (6, 3)), zorder=20)
     _style(ax, spec)
     if spec.title:
         ax.set_title(spec.title, loc="left", fontsize=fontsize + 1.5, fontweight="bold")
     if detail is not None and zoom is not None:
         _plot_lines(spec, detail, scale, gid=f"{spec.chart_id}-zoom", labels=False)
         _shade(spec, detail, words=False)
-        detail.set_ylim(zoom / scale, -zoom / scale * 0.04)
         _y_axis(spec, detail, 0, zoom, scale)
-        detail.set_ylim(zoom / scale, -zoom / scale * 0.04)
         detail.set_ylabel("behind (h:mm)")
         detail.set_title(
             f"Within {hm(zoom)} of the leader"
@@ -502,7 +633,7 @@ def _labels(spec: ChartSpec, ax: Axes, bottom: Axes, scale: float, fontsize: flo
         return
     earlier = _end_labels(spec, ax, scale, fontsize)
     last = "the last stage" if spec.x_label == "after stage" else "the last waypoint"
-    _legend(spec, bottom, earlier, fontsize, title=f"Not classified at {last}:")
+    _legend(spec, bottom, earlier, fontsize, title=f"Not in the standings at {last}:")
 
 
 def _layout(spec: ChartSpec, figure: object) -> None:

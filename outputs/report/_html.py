@@ -42,22 +42,26 @@ def move_cell(item: Move) -> str:
 
 
 def number_td(number: str | None) -> str:
-    """A race-number cell: empty (never a "-") when the source gives none."""
-    return f'<td class="num no">{e(number_cell(number))}</td>'
+    """A race-number cell: ``—`` (never a "-"), with a tooltip, when the source gives none."""
+    if number is None:
+        no = e(number_cell(number))
+        return f'<td class="num no" title="the source prints no race number">{no}</td>'
+    return f'<td class="num no">{e(number)}</td>'
 
 
-def crew_cell(crew: Sequence[Person], make: str | None, *, compact: bool) -> str:
+def crew_cell(crew: Sequence[Person], make: str | None, *, compact: bool, extra: str = "") -> str:
     """The crew (the driver always visible, the co-drivers hidden on a phone) and the make.
 
     ``compact``: the driver only, the whole crew in a tooltip, and no make column.
+    ``extra``: HTML shown under the names (the penalties in the crew's time).
     """
     names = " / ".join(person.name for person in crew)
     if compact:
-        return f'<td class="crew" title="{e(names)}">{e(crew[0].name)}</td>'
+        return f'<td class="crew" title="{e(names)}">{e(crew[0].name)}{extra}</td>'
     rest = "".join(f" / {e(person.name)}" for person in crew[1:])
     co = f'<span class="co">{rest}</span>' if rest else ""
     return (
-        f'<td class="crew"><span class="driver">{e(crew[0].name)}</span>{co}</td>'
+        f'<td class="crew"><span class="driver">{e(crew[0].name)}</span>{co}{extra}</td>'
         f'<td class="make">{e(make or "")}</td>'
     )
 
@@ -77,7 +81,7 @@ def table(
 
 PROVENANCE = {
     "printed": "printed in the source",
-    "derived": "derived from printed numbers",
+    "derived": "derived from the arithmetic of printed numbers",
     "note": "stated in a note of the source",
     "erratum": "corrected by an erratum: the printed value is proved wrong",
     "inferred": "inferred by the importer, not yet reviewed",

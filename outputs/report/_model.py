@@ -8,7 +8,7 @@ import attrs
 
 from ...engine import PenaltyListing, Rally, StageResult, Standings, penalties
 from ...events import QueryError, StageKind, StageScheduled
-from .._text import Reference
+from .._text import Reference, find_crew
 
 __all__ = ["Cancellation", "Hypothesis", "View", "make_view", "reference_in"]
 
@@ -143,7 +143,9 @@ def reference_in(rally: Rally, category: str, ref: str | None) -> Reference | No
     if ref is None:
         return None
     try:
-        entry = rally.find_entry(category, ref)
-    except QueryError:
+        entry = find_crew(rally, category, ref)
+    except QueryError as error:
+        if error.what == "ambiguous name":
+            raise  # a name two crews share is refused, naming both, not silently skipped
         return None
     return Reference(entry.entry_id, entry.number, entry.crew)

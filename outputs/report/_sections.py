@@ -8,24 +8,29 @@ collapsible sections, printed only when the reader opened them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 import attrs
 
-from ...engine import Component, StageComparison, StageResult, Standings, WhatIf
+from ...engine import Component, StageComparison, StageResult, StageRow, Standings, WhatIf
 from ...events import StageKind, StageScheduled, format_signed, format_time
-from .._tables import grouped
+from .._tables import STATED
 from .._text import (
     Move,
     Reference,
     all_tied,
     crew_text,
     gap_text,
+    group_heading,
+    group_of,
+    missing_summary,
     move_by,
+    move_legend,
     moves,
-    record_text,
-    status_heading,
+    prints_text,
+    sole_leader,
     status_reason,
     to_reference,
     who,
@@ -77,14 +82,18 @@ def _ranges(stages: Sequence[int]) -> str:
     return ", ".join(parts)
 
 
-def _record(view: View, seq: int) -> str:
-    return record_text(seq) if view.real(seq) else "a hypothetical event (not in the log)"
+_COUNTRY_SLASH = re.compile(r"^([A-Z]{2,3})/\s*")
+"""A place printed ``MAR/ Smara``: the country code, then the place (``MAR Smara``)."""
+
+
+def _place(place: str | None) -> str:
+    return _COUNTRY_SLASH.sub(r"\1 ", place.strip()) if place else ""
 
 
 def _stage_route(event: StageScheduled | None) -> str:
     if event is None:
         return ""
-    route = " → ".join(part for part in (event.start, event.finish) if part)
+    route = " → ".join(_place(part) for part in (event.start, event.finish) if part)
     parts = [event.date or "", route, f"{event.distance_km} km" if event.distance_km else ""]
     return " · ".join(part for part in parts if part)
 
@@ -96,14 +105,67 @@ _TIME_GAP = [("Time", "num time"), ("Gap", "num gap")]
 """The time and gap columns of a ranked table (``_time_gap_cells``)."""
 _DRIVER_TIME_GAP = [("No.", "num no"), ("Driver", "crew"), *_TIME_GAP]
 """A compact ranked table's columns after the position: the driver, time and gap."""
+_INTERVAL = ("Interval", "num interval")
+"""The time behind the crew one place ahead (``interval_td``)."""
 
 
-def _time_gap_cells(time_ms: int, gap_ms: int | None) -> str:
-    """A ranked row's time and gap cells (``_TIME_GAP``)."""
+def _time_gap_cells(time_ms: int, gap_ms: int | None, interval_ms: int | None = None) -> str:
+    """A ranked row's time and gap cells (``_TIME_GAP``); ``interval_ms``: the interval,
+    repeated under the gap for a phone, where the Interval column is not shown."""
+    under = (
+        f'<span class="iv">{e(_interval_text(interval_ms))}</span>'
+        if interval_ms is not None
+        else ""
+    )
     return (
         f'<td class="num time">{e(format_time(time_ms))}</td>'
-        f'<td class="num gap">{e(gap_text(gap_ms))}</td>'
+        f'<td class="num gap">{e(gap_text(gap_ms))}{under}</td>'
     )
+
+
+def _interval_text(interval_ms: int | None) -> str:
+    if interval_ms is None:
+        return ""
+    return format_signed(interval_ms) if interval_ms else "tie"
+
+
+def interval_td(interval_ms: int | None) -> str:
+    """The Interval cell: the time behind the row one place ahead (a tie: ``tie``)."""
+    return f'<td class="num interval">{e(_interval_text(interval_ms))}</td>'
+
+
+def _kind_of(provenance: str) -> str:
+    """``stated`` for a penalty the source states; else how it is known."""
+    return "stated" if provenance in STATED else provenance
+
+
+def penalty_notes(parts: Sequence[Component]) -> str:
+    """The penalties (and bonuses) in a crew's time, as small lines under its name: a stated
+    one red, one derived from the arithmetic marked as such (never red)."""
+    out = []
+    for part in parts:
+        if part.kind != "penalty":
+            continue
+        kind = _kind_of(str(part.provenance.kind))
+        what = "bonus" if part.time_ms < 0 else "penalty"
+        tag = (
+            ""
+            if kind == "stated"
+            else f' <span class="tag {e(kind)}">{e(_TAGS.get(kind, kind))}</span>'
+        )
+        out.append(
+            f'<span class="pen {e(kind)}">incl. {what} {e(format_signed(part.time_ms))} '
+            f"(stage {part.stage}){tag}</span>"
+        )
+    return "".join(out)
+
+
+_TAGS = {
+    "derived": "derived from the arithmetic",
+    "inferred": "inferred, not reviewed",
+    "hypothetical": "hypothetical",
+}
+"""The tag of a penalty the source does not state."""
 
 
 def standings_table(
@@ -118,9 +180,11 @@ def standings_table(
     """A GC table; ``previous``: the earlier GC (moves), or with ``was_label`` the actual one.
 
     ``compact``: the driver only (the crew in a tooltip) and no make, for two tables abreast.
+    Each row shows its gap to the leader and its interval to the crew one place ahead, and
+    the penalties in its time; a shared first place is a tie, never drawn as a lead.
     """
     if not standings.rows:
-        return '<p class="empty">No entry is classified.</p>'
+        return '<p class="empty">No crew is in these standings.</p>'
     before = {row.entry_id: row for row in previous.rows} if previous is not None else {}
     moved = moves(previous, standings) if previous is not None and not was_label else {}
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
@@ -130,11 +194,14 @@ def standings_table(
     headers += [("Move", "move")] if moved else []
     headers += [("No.", "num no")]
     headers += [("Driver", "crew")] if compact else [("Crew", "crew"), ("Make", "make")]
-    headers += _TIME_GAP
+    headers += [*_TIME_GAP, _INTERVAL]
     if reference is not None:
         headers.append((f"To {reference.label}", "num ref"))
     body = []
-    for index, row in enumerate(standings.rows):
+    alone = sole_leader(standings.rows)
+    rows = standings.rows
+    for index, row in enumerate(rows):
+        interval = None if index == 0 else row.time_ms - rows[index - 1].time_ms
         was = before.get(row.entry_id)
         cells = [pos_cell(row.position, row.position_certain)]
         if was_label:
@@ -147,79 +214,97 @@ def standings_table(
             cells.append(move_cell(moved[row.entry_id]))
         cells += [
             number_td(row.number),
-            crew_cell(row.crew, row.make, compact=compact),
-            _time_gap_cells(row.time_ms, row.gap_ms),
+            crew_cell(row.crew, row.make, compact=compact, extra=penalty_notes(row.components)),
+            _time_gap_cells(row.time_ms, row.gap_ms, interval),
+            interval_td(interval),
         ]
         if reference is not None:
             is_ref = row.entry_id == reference.entry_id
             delta = to_reference(row.time_ms, ref_row.time_ms if ref_row else None)
             text = "(ref)" if is_ref else "" if delta is None else format_signed(delta)
             cells.append(f'<td class="num ref">{e(text)}</td>')
-        klass = ' class="leader"' if index == 0 else ""
+        klass = ' class="leader"' if row is alone else ""
         body.append(f"<tr{klass}>{''.join(cells)}</tr>")
-    return table(headers, body, caption=caption, cls="standings")
+    cls = "standings with-ref" if reference is not None else "standings"
+    return table(headers, body, caption=caption, cls=cls)
 
 
 MOVE_LEGEND = (
-    '<p class="small legend-move">Move: places gained <span class="up">▲</span> or lost '
-    '<span class="down">▼</span> since the stage before; = the same place; – not classified '
-    "after the stage before; ? a position is uncertain (≥N), so the move is not known; "
-    "· every crew was tied before (a time awarded to all), so there was no order to move from.</p>"
+    '<p class="small legend-move">'
+    + e(move_legend("the stage before"))
+    .replace("▲", '<span class="up">▲</span>', 1)
+    .replace("▼", '<span class="down">▼</span>', 1)
+    + " Interval: time behind the crew one place ahead.</p>"
 )
 
 
 def _unclassified_line(view: View, standings: Standings) -> str:
-    """One line in a stage panel: how many are not classified, by status, with a link."""
-    if not standings.unclassified:
+    """One line under a standings table: who is missing from it, by plain group, with a link
+    to the list (on screen only: the list is printed only when opened)."""
+    summary = missing_summary(standings.unclassified, standings.known_rows)
+    if not summary:
         return ""
-    parts = [
-        f"{len(members)} {status_heading(status, standings.known_rows).lower()}"
-        for status, members in grouped(standings.unclassified)
-    ]
     return (
-        f'<p class="small">{_plural(len(standings.unclassified), "crew")} not classified '
-        f"after stage {standings.after_stage}: {e('; '.join(parts))} "
-        f'(<a href="#{e(view.category)}-unclassified">who, and why</a>).</p>'
+        f'<p class="small missing">{e(summary)}'
+        f' <a class="screen-only" href="#{e(view.category)}-unclassified">Who, and why</a></p>'
     )
 
 
-def _unclassified_section(view: View) -> str:
-    """Each crew not classified after some stage, once, under its status's heading."""
-    seen: dict[str, list[tuple[Standings, int]]] = {}
+def _missing_item(view: View, entry_id: str) -> tuple[str, str]:
+    """One crew missing from some standings: its plain group and its sentence, every stage
+    in it derived from the snapshots (where it is missing, where it is in the standings)."""
+    missing: list[tuple[int, Standings]] = []
+    present: list[int] = []
     for standings in view.snapshots:
-        for index, item in enumerate(standings.unclassified):
-            seen.setdefault(item.entry_id, []).append((standings, index))
+        item = next((u for u in standings.unclassified if u.entry_id == entry_id), None)
+        if item is not None:
+            missing.append((standings.after_stage, standings))
+        elif standings.row_for(entry_id) is not None:
+            present.append(standings.after_stage)
+    _, last_standings = missing[-1]
+    item = next(u for u in last_standings.unclassified if u.entry_id == entry_id)
+    group = group_of(item.status)
+    stages = [stage for stage, _ in missing]
+    number = f"No. {e(item.number)} " if item.number else ""
+    plural = "s" if len(stages) > 1 else ""
+    if group == "out":
+        what = f"{status_reason(item)}; not in the standings after stage{plural} {_ranges(stages)}"
+    else:
+        combined = f" ({status_reason(item)})" if item.known_after is not None else ""
+        what = (
+            f"{prints_text(last_standings.known_rows)}; time not known after stage{plural} "
+            if group == "unknown"
+            else f"no result recorded after stage{plural} "
+        ) + f"{_ranges(stages)}{combined}"
+    if present:
+        what += (
+            f"; in the standings after stage{'s' if len(present) > 1 else ''} {_ranges(present)}"
+        )
+    return group, f"<li>{number}<b>{e(crew_text(item.crew))}</b>: {e(what)}</li>"
+
+
+def _unclassified_section(view: View) -> str:
+    """Each crew missing from the standings after some stage, once, in its plain group
+    (retired or excluded; time not in the source; no result recorded)."""
+    seen: dict[str, None] = {}
+    for standings in view.snapshots:
+        for item in standings.unclassified:
+            seen.setdefault(item.entry_id, None)
     if not seen:
-        return '<p class="empty">Every crew is classified after every stage.</p>'
-    by_status: dict[str, list[str]] = {}
-    final = view.final
-    for occurrences in seen.values():
-        last_standings, last_index = occurrences[-1]
-        item = last_standings.unclassified[last_index]
-        stages = [s.after_stage for s, _ in occurrences]
-        classified_after = [
-            s.after_stage
-            for s in view.snapshots
-            if s.after_stage < stages[-1] and s.row_for(item.entry_id) is not None
-        ]
-        known = f"; last classified after stage {classified_after[-1]}" if classified_after else ""
-        later = (
-            f"; classified again after stage {final.after_stage}"
-            if final.row_for(item.entry_id) is not None
-            else ""
-        )
-        number = f"No. {e(item.number)} " if item.number else ""
-        by_status.setdefault(item.status, []).append(
-            f"<li>{number}<b>{e(crew_text(item.crew))}</b>: not classified after "
-            f"stage{'s' if len(stages) > 1 else ''} {e(_ranges(stages))} "
-            f"({e(status_reason(item))}){e(known)}{e(later)}</li>"
-        )
+        return '<p class="empty">Every crew is in the standings after every stage.</p>'
+    by_group: dict[str, list[str]] = {}
+    for entry_id in seen:
+        group, line = _missing_item(view, entry_id)
+        by_group.setdefault(group, []).append(line)
+    known = {s.known_rows for s in view.snapshots if s.known_rows is not None}
+    single = next(iter(known)) if len(known) == 1 else None
     blocks = []
-    for status in ("retired", "excluded", "no-result", "not-documented"):
-        items = by_status.get(status)
+    for group in ("out", "unknown", "no-result"):
+        items = by_group.get(group)
         if items:
+            heading = group_heading(group, single)
             blocks.append(
-                f"<h4>{e(status_heading(status, final.known_rows))} ({len(items)})</h4>"
+                f'<h4 data-group="{e(group)}">{e(heading)} ({len(items)})</h4>'
                 f'<ul class="compact">{"".join(items)}</ul>'
             )
     return "".join(blocks)
@@ -228,7 +313,33 @@ def _unclassified_section(view: View) -> str:
 # ---------------------------------------------------------------------- stages
 
 
-def _stage_table(result: StageResult) -> str:
+def _stage_penalty(view: View, result: StageResult, row: StageRow) -> str:
+    """The penalty in a stage time, under the crew's name: stated ones red, worked-out ones
+    tagged (from the penalties of the log that count in this stage's ranking)."""
+    if not row.penalty_ms:
+        return ""
+    known = {
+        _kind_of(str(item.state.event.provenance.kind))
+        for item in view.listings
+        if item.state.in_force
+        and not item.state.event.gc_only
+        and item.state.event.stage == result.stage
+        and item.number == row.number
+        and item.crew == row.crew
+    }
+    kind = "stated" if known in (set(), {"stated"}) else sorted(known - {"stated"})[0]
+    what = "bonus" if row.penalty_ms < 0 else "penalty"
+    tag = (
+        ""
+        if kind == "stated"
+        else f' <span class="tag {e(kind)}">{e(_TAGS.get(kind, kind))}</span>'
+    )
+    return (
+        f'<span class="pen {e(kind)}">incl. {what} {e(format_signed(row.penalty_ms))}{tag}</span>'
+    )
+
+
+def _stage_table(view: View, result: StageResult) -> str:
     if result.cancelled_reason is not None:
         awarded = (
             "no time awarded"
@@ -244,14 +355,13 @@ def _stage_table(result: StageResult) -> str:
             "<tr>"
             + pos_cell(row.position, row.position_certain)
             + number_td(row.number)
-            + crew_cell(row.crew, None, compact=True)
+            + crew_cell(row.crew, None, compact=True, extra=_stage_penalty(view, result, row))
             + _time_gap_cells(row.time_ms, row.gap_ms)
-            + f'<td class="num">{e(format_signed(row.penalty_ms) if row.penalty_ms else "")}</td>'
             + "</tr>"
         )
     out = (
         table(
-            [("Pos", "num"), *_DRIVER_TIME_GAP, ("Penalty", "num")],
+            [("Pos", "num"), *_DRIVER_TIME_GAP],
             body,
             caption=f"Stage {result.stage} ranking",
             cls="stage",
@@ -326,11 +436,16 @@ def _stage_by_stage(view: View, actual: View | None) -> str:
             headline = "won by " + ", ".join(winners)
         else:
             headline = "no stage time"
-        if standings is not None and standings.leader is not None:
+        if standings is not None and standings.rows:
+            alone = sole_leader(standings.rows)
             if all_tied(standings):
                 headline += " · GC: every crew tied"
+            elif alone is None:
+                headline += " · GC: tied for the lead"
             else:
-                headline += f" · GC leader {who(standings.leader.number, standings.leader.crew)}"
+                margin, _ = lead_margin(standings)
+                by = f" by {margin}" if margin not in ("", "tied", "not known") else ""
+                headline += f" · GC leader {who(alone.number, alone.crew)}{by}"
         gc = ""
         if standings is not None:
             if actual is not None:
@@ -356,10 +471,59 @@ def _stage_by_stage(view: View, actual: View | None) -> str:
             f"<summary><b>Stage {result.stage}</b>"
             f"{' · ' + e(route) if route else ''}"
             f'<span class="headline">{e(headline)}</span></summary>'
-            f'<div class="abreast"><div>{_stage_table(result)}</div><div>{gc}</div></div>'
+            f'<div class="abreast"><div>{_stage_table(view, result)}</div><div>{gc}</div></div>'
             "</details>"
         )
     return "".join(blocks)
+
+
+def crew_grid(view: View) -> str:
+    """Every crew, stage by stage (as results sites give it): per stage its place and time on
+    the stage, and its place in the general classification after it. Crews in the order of
+    the last standings, then the others as the stages first name them."""
+    order: dict[str, tuple[str | None, str]] = {}
+    for row in view.final.rows:
+        order[row.entry_id] = (row.number, crew_text(row.crew))
+    for result in view.stage_results:
+        for stage_row in result.rows:
+            order.setdefault(stage_row.entry_id, (stage_row.number, crew_text(stage_row.crew)))
+    if not order:
+        return '<p class="empty">No stage time is recorded.</p>'
+    results = [r for r in view.stage_results if r.kind == StageKind.SPECIAL or r.rows]
+    head = "".join(f'<th scope="col" class="num">{r.stage}</th>' for r in results)
+    body = []
+    for entry_id, (number, names) in order.items():
+        cells = []
+        for result in results:
+            gc = view.snapshot(result.stage)
+            gc_row = gc.row_for(entry_id) if gc is not None else None
+            own = next((r for r in result.rows if r.entry_id == entry_id), None)
+            if result.cancelled_reason is not None:
+                parts = ['<span class="small">cancelled</span>']
+            elif own is None:
+                parts = ['<span class="small">–</span>']
+            else:
+                parts = [
+                    f"<b>{e(own.position_text)}</b>",
+                    f'<span class="t">{e(format_time(own.time_ms))}</span>',
+                ]
+            if gc_row is not None:
+                parts.append(f'<span class="small">GC {e(gc_row.position_text)}</span>')
+            cells.append(f'<td class="stagecell">{" <br>".join(parts)}</td>')
+        label = f"{e(number)} " if number else ""
+        body.append(
+            f'<tr><th scope="row" class="who">{label}{e(names.split(" / ")[0])}</th>'
+            + "".join(cells)
+            + "</tr>"
+        )
+    return (
+        '<div class="grid-wrap"><table class="grid"><thead><tr>'
+        f'<th scope="col" class="who">Stage</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+        '<p class="small">In each cell: the place on the stage (bold) and the stage time, then '
+        "the place in the general classification after the stage (GC). – no stage time "
+        "recorded or printed; ≥N a place known only as a lower bound.</p>"
+    )
 
 
 # ---------------------------------------------------------------------- facts
@@ -368,9 +532,46 @@ def _stage_by_stage(view: View, actual: View | None) -> str:
 def _leader_after(view: View, standings: Standings) -> str:
     if all_tied(standings):
         return "tied (awarded time)" if standings.after_stage in view.awarded_stages else "tied"
-    leader = standings.leader
-    assert leader is not None
+    leader = sole_leader(standings.rows)
+    if leader is None:
+        return "tied: " + ", ".join(
+            who(row.number, row.crew) for row in standings.rows if row.position == 1
+        )
     return who(leader.number, leader.crew)
+
+
+def lead_margin(standings: Standings) -> tuple[str, str]:
+    """The leader's margin after a stage and over whom: (``0:49:24``, ``No. 201 Hiroshi
+    Masuoka``); ``tied`` when first place is shared; ``not known`` when the source does not
+    vouch for the second place (the true runner-up may be missing from it)."""
+    rows = standings.rows
+    if len(rows) < 2:
+        return "", ""
+    second = rows[1]
+    if second.position == rows[0].position:
+        return "tied", ""
+    if not second.position_certain:
+        return "not known", ""
+    return format_time(second.gap_ms or 0), who(second.number, second.crew)
+
+
+def leaders_table(view: View) -> str:
+    """Who led after each stage and by how much, over whom (a tie is a tie)."""
+    body = []
+    for standings in view.snapshots:
+        if not standings.rows:
+            continue
+        margin, over = lead_margin(standings)
+        body.append(
+            f'<tr><td class="num">{standings.after_stage}</td>'
+            f"<td>{e(_leader_after(view, standings))}</td>"
+            f'<td class="num margin">{e(margin)}</td><td class="small">{e(over)}</td></tr>'
+        )
+    return table(
+        [("After stage", "num"), ("Leader", ""), ("By", "num"), ("Over", "")],
+        body,
+        cls="leaders",
+    )
 
 
 def leaders_text(view: View) -> str:
@@ -389,11 +590,21 @@ def leaders_text(view: View) -> str:
     )
 
 
+_WIDE = ' class="wide"'
+
+
 def _facts(view: View) -> str:
     final = view.final
     facts: list[tuple[str, str]] = []
-    leader = final.leader
+    leader = sole_leader(final.rows)
     last = max((result.stage for result in view.stage_results), default=0)
+    if leader is None and final.rows:
+        facts.append(
+            (
+                "Winners (a tie)" if final.after_stage == last else "Tied for the lead",
+                e(_leader_after(view, final)),
+            )
+        )
     if leader is not None:
         facts.append(
             (
@@ -406,16 +617,16 @@ def _facts(view: View) -> str:
                 + f" · {e(format_time(leader.time_ms))}",
             )
         )
-        if len(final.rows) > 1:
-            second = final.rows[1]
+        margin, over = lead_margin(final)
+        if margin:
             facts.append(
                 (
                     "Margin",
-                    f"<b>{e(format_time(second.gap_ms or 0))}</b> over "
-                    f"{e(who(second.number, second.crew))}",
+                    f"<b>{e(margin)}</b>"
+                    + (f" over {e(over)}" if over else "")
+                    + ("" if over else " (the source does not print the runner-up)"),
                 )
             )
-    facts.append(("Leader after each stage", e(leaders_text(view))))
     wins: dict[str, int] = {}
     for result in view.stage_results:
         if result.cancelled_reason is None and result.kind == StageKind.SPECIAL:
@@ -437,9 +648,13 @@ def _facts(view: View) -> str:
     if cancelled:
         parts.append(f"{len(cancelled)} cancelled ({_ranges(sorted(cancelled))})")
     facts.append(("Stages", e(f"{len(view.stage_results)}: {', '.join(parts)}")))
+    facts.append(("Leader after each stage, and by how much", leaders_table(view)))
     return (
         '<dl class="facts">'
-        + "".join(f"<div><dt>{e(k)}</dt><dd>{v}</dd></div>" for k, v in facts)
+        + "".join(
+            f"<div{_WIDE if '<table' in v else ''}><dt>{e(k)}</dt><dd>{v}</dd></div>"
+            for k, v in facts
+        )
         + "</dl>"
     )
 
@@ -483,21 +698,23 @@ def _timeline(view: View) -> str:
         name = e(who(listing.number, listing.crew))
         amount = e(format_signed(event.amount_ms))
         kind = "bonus" if event.amount_ms < 0 else "penalty"
+        known = _kind_of(str(event.provenance.kind))
         status = ""
-        klass = "penalty"
+        # a penalty the source states is red; one worked out from its numbers is not
+        klass = "penalty" if known == "stated" else f"penalty {known}"
         if not listing.state.in_force:
-            klass = "penalty rescinded"
+            klass += " rescinded"
             amount = f"<del>{amount}</del>"
             seq = listing.state.rescinded_seq
-            when = "hypothetical" if seq is None or not view.real(seq) else record_text(seq)
+            when = " (hypothetically)" if seq is None or not view.real(seq) else ""
             status = (
-                f' <span class="rescinded-note">Rescinded ({e(when)}): '
+                f' <span class="rescinded-note">Rescinded{e(when)}: '
                 f"{e(listing.state.rescinded_reason or '')}</span>"
             )
-        hypothetical = (
-            ' <span class="badge hypothetical">hypothetical</span>'
-            if str(event.provenance.kind) == "hypothetical"
-            else ""
+        tag = (
+            ""
+            if known == "stated"
+            else f' <span class="tag {e(known)}">{e(_TAGS.get(known, known))}</span>'
         )
         source = source_html(event.provenance, rally)
         items.append(
@@ -505,10 +722,9 @@ def _timeline(view: View) -> str:
                 event.stage,
                 listing.state.seq,
                 f'<li class="{klass}"><span class="when">Stage {event.stage}</span> '
-                f'<span class="what">{kind.capitalize()} {amount}</span> for <b>{name}</b> '
-                f"({scope}): {e(event.reason)}{hypothetical}{status} "
-                f'<span class="small">· {e(event.penalty_id)} · '
-                f"{e(_record(view, listing.state.seq))}"
+                f'<span class="what">{kind.capitalize()} {amount}</span>{tag} for <b>{name}</b> '
+                f"({scope}): {e(event.reason)}{status} "
+                f'<span class="small">· {e(event.penalty_id)}'
                 + (f" · {source}" if source else "")
                 + "</span></li>",
             )
@@ -525,8 +741,7 @@ def _timeline(view: View) -> str:
                 cancel.stage,
                 cancel.seq,
                 f'<li class="cancel"><span class="when">Stage {cancel.stage}</span> '
-                f'<span class="what">Cancelled</span>: {e(cancel.reason)}; {award} '
-                f'<span class="small">· {e(_record(view, cancel.seq))}</span></li>',
+                f'<span class="what">Cancelled</span>: {e(cancel.reason)}; {award}</li>',
             )
         )
     for result in view.stage_results:
@@ -557,14 +772,15 @@ def _component_row(view: View, part: Component) -> str:
         else ""
     )
     stage = f"{part.first_stage}–{part.stage}" if part.first_stage is not None else str(part.stage)
-    seq = f"#{part.seq}" if view.real(part.seq) else "hypothetical"
+    klass: str = part.kind
+    if part.kind == "penalty" and _kind_of(str(part.provenance.kind)) != "stated":
+        klass = f"penalty {_kind_of(str(part.provenance.kind))}"
     return (
-        f'<tr class="{e(part.kind)}"><td class="num">{e(stage)}</td>'
+        f'<tr class="{e(klass)}"><td class="num">{e(stage)}</td>'
         f"<td>{e(part.note)}{recorded}</td>"
         f'<td class="num">{e(amount)}</td>'
         f"<td>{badge(str(part.provenance.kind))} "
-        f"{source_html(part.provenance, view.rally.name)}</td>"
-        f'<td class="num small">{e(seq)}</td></tr>'
+        f"{source_html(part.provenance, view.rally.name)}</td></tr>"
     )
 
 
@@ -587,7 +803,7 @@ def _makeup(view: View, standings: Standings) -> str:
         body = [_component_row(view, part) for part in row.components]
         body.append(
             f'<tr class="total"><td></td><td>Total</td>'
-            f'<td class="num">{e(format_time(row.time_ms))}</td><td></td><td></td></tr>'
+            f'<td class="num">{e(format_time(row.time_ms))}</td><td></td></tr>'
         )
         blocks.append(
             f'<details class="makeup" data-entry="{e(row.number or row.entry_id)}">'
@@ -603,7 +819,6 @@ def _makeup(view: View, standings: Standings) -> str:
                     ("What", ""),
                     ("Time", "num"),
                     ("Source", ""),
-                    ("Record", "num"),
                 ],
                 body,
             )
@@ -629,20 +844,28 @@ _CHART_TITLES = {
 _CAPTIONS = {
     "positions": (
         "Place in the general classification after each stage; the winner is drawn thick. "
-        "Only places the source vouches for are drawn: a line breaks where a crew is not "
-        "classified or its place is uncertain (≥N), so no move is drawn that the data does "
-        "not show. Shaded: a stage cancelled for this category. Hover a line for its crew."
+        "Only places the source vouches for are drawn: a line breaks where a crew is not in "
+        "the standings or its place is uncertain (≥N), and no move is drawn into, out of or "
+        "within a tie (a hollow marker), so no move is drawn that the data does not show. "
+        "Shaded: a stage cancelled for this category."
     ),
     "gaps": (
-        "Time behind the leader after each stage, in hours and minutes. The lower panel, when "
-        "there is one, is the same chart cut to the fight for the lead. A line breaks where "
-        "a crew's time is not known. Hover a line for its crew."
+        "Time behind the leader after each stage, in hours and minutes; the winner is drawn "
+        "thick. The lower panel, when there is one, is the same chart cut to the fight for the "
+        "lead. A line breaks where a crew's time is not known."
     ),
     "relative": (
-        "Each crew's time against {ref} after each stage (above the red line: ahead of it). "
+        "Each crew's time against {ref} after each stage: {ref} is the dashed zero line; "
+        "above it, ahead of {ref} (-), below it, behind (+). The winner is drawn thick. "
         "A line breaks where either time is not known."
     ),
 }
+
+_SCREEN_HINT = (
+    '<span class="screen-only"> Hover a line for its crew.</span>'
+    '<span class="print-only"> Each line is named at its end or in the legend.</span>'
+)
+"""How a reader finds a line's crew: on a screen by hovering, on paper by its label."""
 
 
 def chart_spec(
@@ -658,10 +881,9 @@ def chart_spec(
 ) -> ChartSpec:
     """The spec of one chart of ``view``."""
     reference = view.reference
-    leader = view.final.leader.entry_id if view.final.leader is not None else None
+    alone = sole_leader(view.final.rows)
+    leader = alone.entry_id if alone is not None else None
     label = reference.label if reference is not None else ""
-    if kind == "relative" and reference is not None:
-        leader = reference.entry_id
     height = 4.6 if kind == "positions" else 4.2
     if narrow:
         height = 5.4 if kind == "positions" else 6.6
@@ -679,6 +901,7 @@ def chart_spec(
         height=height,
         narrow=narrow,
         reference_label=label,
+        reference=reference.entry_id if kind == "relative" and reference is not None else None,
     )
     if kind == "gaps" and spec.zoom_ms() is not None:
         return attrs.evolve(spec, height=height + (3.0 if not narrow else 2.6))
@@ -735,7 +958,7 @@ def charts(
             narrow=True,
         )
         caption = _CAPTIONS[kind].format(ref=label) + left_out
-        out.append(_figure(spec, narrow, e(caption)))
+        out.append(_figure(spec, narrow, e(caption) + _SCREEN_HINT))
         advance(f"{view.category}: {kind} chart{suffix.replace('-', ' ')}")
     return out
 
@@ -776,7 +999,7 @@ def waypoint_chart(view: View) -> str:
         return ""
     stage = snapshots[0].after_stage
     series = chart_series(snapshots)
-    last = snapshots[-1].leader
+    last = sole_leader(snapshots[-1].rows)
     colors = colors_for([s.entry_id for s in series], last.entry_id if last else None)
     numbers = tuple(s.waypoint or 0 for s in snapshots)
     chart_id = f"{view.category}-waypoints-{stage}"
@@ -794,19 +1017,19 @@ def waypoint_chart(view: View) -> str:
     caption = (
         f"Place in the general classification at each waypoint of stage {stage}: the GC after "
         "the stage before, the penalties in force and the time at the waypoint. A line breaks "
-        "where a crew has no time at a waypoint. Hover a line for its crew."
+        "where a crew has no time at a waypoint."
     )
     return (
         f'<h3 id="{e(view.category)}-waypoints">Stage {stage}, waypoint by waypoint</h3>'
-        + _figure(wide, narrow, e(caption))
+        + _figure(wide, narrow, e(caption) + _SCREEN_HINT)
     )
 
 
 def category_section(view: View, advance: Advance) -> str:
     """One category: summary, charts, final standings, winners, timeline; then the long lists."""
     series = _with_reference(chart_series(view.snapshots), view)
-    leader = view.final.leader.entry_id if view.final.leader is not None else None
-    colors = colors_for([s.entry_id for s in series], leader)
+    alone = sole_leader(view.final.rows)
+    colors = colors_for([s.entry_id for s in series], alone.entry_id if alone else None)
     kinds: list[Literal["positions", "gaps", "relative"]] = ["positions", "gaps"]
     if view.reference is not None:
         kinds.append("relative")
@@ -830,7 +1053,8 @@ def category_section(view: View, advance: Advance) -> str:
             ("final", "Standings"),
             ("winners", "Stage winners"),
             ("timeline", "Penalties"),
-            ("unclassified", "Not classified"),
+            ("unclassified", "Who is missing"),
+            ("grid", "Every crew"),
             ("stages", "Stage by stage"),
             ("makeup", "Time make-up"),
         ],
@@ -861,10 +1085,17 @@ def category_section(view: View, advance: Advance) -> str:
         + _timeline(view)
         + _collapsible(
             f"{category}-unclassified",
-            "Not classified",
-            '<p class="small">Each crew that is not classified after some stage, once, with the '
-            "stages and why.</p>",
+            "Who is missing from the standings, and why",
+            '<p class="small">Each crew missing from the standings after some stage, once: '
+            "retired or excluded, its time not in the source, or no result recorded; with the "
+            "stages it is missing after and those it is in the standings after.</p>",
             _unclassified_section(view),
+        )
+        + _collapsible(
+            f"{category}-grid",
+            "Every crew, stage by stage",
+            "",
+            crew_grid(view),
         )
         + _collapsible(
             f"{category}-stages",
@@ -903,7 +1134,8 @@ def whatif_section(
     """A what-if: actual and hypothetical charts and standings side by side."""
     series_actual = chart_series(actual.snapshots)
     series_imagined = chart_series(imagined.snapshots)
-    winner = actual.final.leader.entry_id if actual.final.leader is not None else None
+    alone = sole_leader(actual.final.rows)
+    winner = alone.entry_id if alone is not None else None
     colors = colors_for(
         [s.entry_id for s in series_actual] + [s.entry_id for s in series_imagined], winner
     )
