@@ -376,7 +376,7 @@ class LiveRally:
                 expected=f"a sequence number from 1 to {rally.last_seq}",
                 received=since,
             )
-        records = (record for record in rally.iter_records() if record.seq >= since)
+        records = rally.iter_records(since)
         body = render(EventLog(records), "jsonl").encode("utf-8")
         return Answer(200, body, "application/x-ndjson")
 

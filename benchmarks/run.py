@@ -88,6 +88,8 @@ class Workload:
     spec: SynthSpec | None = None
     live: bool = False
     """Measure the live operations too (updates, record, history)."""
+    checks: bool = False
+    """Measure ``standings log check`` and ``log repair`` beside ``show`` (whole processes)."""
 
 
 SCALES: dict[str, list[Workload]] = {
@@ -97,6 +99,11 @@ SCALES: dict[str, list[Workload]] = {
     ],
     "results": [
         Workload("results 2000x100", SynthSpec(entries=2000, stages=100, categories=("cars",))),
+        Workload(
+            "results 4000x100",
+            SynthSpec(entries=4000, stages=100, categories=("cars",)),
+            checks=True,
+        ),
         Workload("results 5000x200", SynthSpec(entries=5000, stages=200, categories=("cars",))),
     ],
     "live": [Workload("live 800x15, 40 waypoints", LIVE, live=True)],
@@ -676,7 +683,51 @@ def _measure(
         rows += _appends(workload.name, path, workload.spec, size)
     if workload.live:
         rows += _live(workload, path, size, processes)
+    if workload.checks and processes:
+        rows += _checks(workload, path, size)
     return rows
+
+
+def _checks(workload: Workload, path: Path, size: _Size) -> list[dict[str, Any]]:
+    """`standings log check` and `log repair` on a log with no checkpoint beside it, beside
+    `standings show` on the same log (a full fold each): whole processes."""
+    script = _standings_script()
+    runs = max(1, _PROCESS_RUNS // 2)
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / path.name
+        shutil.copyfile(path, log)
+        show, show_rss = _process([script, "show", str(log), "-c", "cars"], runs)
+        check, check_rss = _process([script, "log", "check", str(log)], runs)
+        repaired = Path(folder) / "repaired.rallylog"
+        repair: list[float] = []
+        for _ in range(runs):
+            repaired.unlink(missing_ok=True)
+            repair.append(_wall([script, "log", "repair", str(log), "-o", str(repaired)]))
+    name = workload.name
+    return [
+        _row(
+            name,
+            size,
+            "standings show LOG -c cars (whole process, no checkpoint)",
+            show,
+            rss=show_rss,
+        ),
+        _row(
+            name,
+            size,
+            "standings log check LOG (whole process)",
+            check,
+            rss=check_rss,
+            ratio_vs={"show": check / show},
+        ),
+        _row(
+            name,
+            size,
+            "standings log repair LOG -o NEW (whole process, a sound log)",
+            statistics.median(repair),
+            ratio_vs={"show": statistics.median(repair) / show},
+        ),
+    ]
 
 
 def run(
@@ -954,6 +1005,16 @@ def targets(document: dict[str, Any]) -> list[str]:
                 f"- live: {what} at most {_shown(limit)}: {_shown(found['seconds'])}: "
                 f"{_verdict(found['seconds'] <= limit)}"
             )
+    for prefix, what in (
+        ("standings log check", "`log check`"),
+        ("standings log repair", "`log repair`"),
+    ):
+        found = _find(document, "results 4000x100", prefix)
+        lines += _at_most(
+            f"results 4000x100: {what} at most 3x `standings show` on the same log",
+            None if found is None else found["ratio_vs"]["show"],
+            3,
+        )
     loaded = _find(document, live, "serve: GET /api/standings, 200 clients asking")
     if loaded is not None:
         p99 = loaded["p99_seconds"]

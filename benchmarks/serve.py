@@ -65,6 +65,7 @@ TARGETS = {
     "waypoint_standings_ms": 5.0,
     "append_visible_median_ms": 100.0,
     "standings_p99_under_load_ms": 50.0,
+    "memory_growth_10000_questions_mb": 150.0,
 }
 
 
@@ -432,6 +433,74 @@ def measure_load(source: Path, *, clients: int, seconds: float) -> dict[str, Any
     return out
 
 
+# ---------------------------------------------------------------------- memory under questions
+
+
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory (``VmRSS``, or its peak ``VmHWM``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def _questions(rally_last: int, categories: list[str], count: int, seed: int = 7) -> list[str]:
+    """``count`` distinct questions: standings and stage rankings as of many records, events
+    since many records, in real and unknown categories (a quarter of them 404s)."""
+    chooser = random.Random(seed)
+    asked: set[str] = set()
+    kinds = ["standings", "standings", "events", "stage"]
+    while len(asked) < count:
+        kind = chooser.choice(kinds)
+        category = chooser.choice([*categories, f"nope{chooser.randrange(10**6)}"])
+        seq = chooser.randint(max(1, rally_last // 2), rally_last)
+        if kind == "events":
+            asked.add(f"/api/events?since={chooser.randint(rally_last - 5000, rally_last + 50)}")
+        elif kind == "stage":
+            asked.add(f"/api/stage?category={category}&stage={chooser.randint(1, 16)}&as_of={seq}")
+        else:
+            asked.add(f"/api/standings?category={category}&as_of={seq}")
+    return sorted(asked, key=lambda _: chooser.random())
+
+
+def measure_memory(source: Path, questions: int = 10_000) -> dict[str, Any]:
+    """The server's resident memory after start-up and after ``questions`` distinct questions
+    (as_of, since, categories, unknown ones among them), asked one after another."""
+    import http.client
+
+    rally = load(source)
+    asked = _questions(rally.last_seq, list(rally.categories), questions)
+    statuses: dict[int, int] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "live.rallylog"
+        log.write_bytes(source.read_bytes())
+        server, port = start_server(log)
+        try:
+            caught_up(port, log)
+            start = _rss_mb(server.pid)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            started = time.perf_counter()
+            for path in asked:
+                connection.request("GET", path)
+                answer = connection.getresponse()
+                answer.read()
+                statuses[answer.status] = statuses.get(answer.status, 0) + 1
+            elapsed = time.perf_counter() - started
+            connection.close()
+            end, peak = _rss_mb(server.pid), _rss_mb(server.pid, "VmHWM")
+        finally:
+            stop_server(server)
+    return {
+        "questions": len(asked),
+        "answers_by_status": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(elapsed, 1),
+        "rss_after_start_mb": start,
+        "rss_after_questions_mb": end,
+        "peak_rss_mb": peak,
+        "growth_mb": round(end - start, 1),
+    }
+
+
 # ---------------------------------------------------------------------- the document
 
 
@@ -452,11 +521,14 @@ def measure(
     visibility = measure_visibility(source, appends=10 if quick else 50)
     progress("load")
     loads = measure_load(source, clients=clients, seconds=seconds)
+    progress("memory")
+    memory = measure_memory(source, questions=1_000 if quick else 10_000)
     figures = {
         "import_800_rows_s": imports["in_process_median_s"],
         "waypoint_standings_ms": waypoints["gc_median_ms"],
         "append_visible_median_ms": visibility["median_ms"],
         "standings_p99_under_load_ms": loads["closed_loop"]["p99_ms"],
+        "memory_growth_10000_questions_mb": memory["growth_mb"],
     }
     return {
         "machine": {
@@ -474,6 +546,7 @@ def measure(
         "waypoint_standings": waypoints,
         "append_visible": visibility,
         "load": loads,
+        "memory": memory,
         "targets": {
             name: {"target": TARGETS[name], "measured": value, "met": value <= TARGETS[name]}
             for name, value in figures.items()

@@ -26,6 +26,8 @@ class Index:
 
     def __init__(self, state: FoldState) -> None:
         self.state = state
+        self.category: list[str] = []
+        """The category of each entry row."""
         self.entry_row: dict[str, int] = {}
         self.number_row: dict[tuple[str, str], int] = {}
         self.members: dict[str, list[int]] = {}
@@ -51,6 +53,8 @@ class Index:
         """entry -> the sum, over stages, of its net adjustments below zero (its bonuses)."""
         self.cancelled: dict[tuple[int, str], int] = {}
         self.retired: dict[int, int] = {}
+        self.leaving: dict[int, list[int]] = {}
+        """stage -> the retirement rows of the entries that left the rally at it."""
         self.declared: dict[tuple[str, int], list[int]] = {}
         self.at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
         """(stage, waypoint) -> {entry: split row}."""
@@ -79,6 +83,7 @@ class Index:
         self.add_splits(0)
 
     def add_entry(self, row: int, event: EntryRegistered) -> None:
+        self.category.append(event.category)
         self.entry_row[event.entry_id] = row
         if event.number is not None:
             self.number_row[(event.category, event.number)] = row
@@ -95,7 +100,7 @@ class Index:
         """Index the results from row ``start`` on (in bulk: runs of one stage at a time)."""
         results = self.state.results
         entries, firsts, stages = results.entry, results.first, results.stage
-        category = self.category_of
+        category = self.category
         end = len(stages)
         self.time_now.extend(results.time[len(self.time_now) : end])
         row = start
@@ -105,14 +110,14 @@ class Index:
             while stop < end and stages[stop] == stage:
                 stop += 1
             run = entries[row:stop]
-            kinds = {category(entry) for entry in run}
+            kinds = {category[entry] for entry in run}
             if len(kinds) == 1:
                 self.ending.setdefault((kinds.pop(), stage), {}).update(
                     zip(run, range(row, stop), strict=True)
                 )
             else:
                 for offset, entry in enumerate(run, row):
-                    self.ending.setdefault((category(entry), stage), {})[entry] = offset
+                    self.ending.setdefault((category[entry], stage), {})[entry] = offset
             self.last_result_stage = max(self.last_result_stage, stage)
             row = stop
         for row in range(start, end):
@@ -177,7 +182,9 @@ class Index:
         self.open.clear()
 
     def add_retirement(self, row: int) -> None:
-        self.retired[self.state.retirements.entry[row]] = row
+        retirements = self.state.retirements
+        self.retired[retirements.entry[row]] = row
+        self.leaving.setdefault(retirements.event[row].stage, []).append(row)
 
     def add_coverage(self, row: int) -> None:
         event = self.state.coverage.event[row]
@@ -198,7 +205,8 @@ class Index:
             row = stop
 
     def category_of(self, entry: int) -> str:
-        return self.state.entries.event[entry].category
+        """The category of entry row ``entry``."""
+        return self.category[entry]
 
     def provenance_row(self, provenance: Provenance) -> int:
         """The row of ``provenance`` in the provenance table (added if new)."""

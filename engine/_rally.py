@@ -157,14 +157,18 @@ class Rally:
         """Every record, in order, up to the rally's record (built from the frames)."""
         return tuple(self.iter_records())
 
-    def iter_records(self) -> Iterator[Record]:
-        """Every record, in order, up to the rally's record, built one at a time."""
+    def iter_records(self, since: int = 1) -> Iterator[Record]:
+        """Every record from ``since`` on, in order, up to the rally's record, built one at a
+        time (those before ``since`` are not built)."""
         limit = self.last_seq
         for frame in self.frames():
             if frame.first_seq > limit:
                 return
-            yield from frame.records(where=self.source, limit=limit - frame.first_seq + 1)
-        yield from self.tail()
+            if frame.last_seq >= since:
+                yield from frame.records(
+                    where=self.source, limit=limit - frame.first_seq + 1, since=since
+                )
+        yield from (record for record in self.tail() if record.seq >= since)
 
     def source_kinds(self) -> Counter[SourceKind]:
         """How many records come from each kind of source (printed, recorded, …), counted

@@ -153,18 +153,34 @@ def _times_stay_positive(
 ) -> None:
     """Refuse a change that would make a stage time or a GC time zero or below.
 
-    ``lowers``: whether the change takes time away (a bonus, a shorter corrected time,
-    a rescinded penalty, a cancelled stage); a change that only adds time needs no look
-    at the entry's GC times unless it has bonuses somewhere (they can leave a new stage
-    time at or below zero).
+    ``lowers``: whether the change takes time away (a bonus, a shorter corrected time, a
+    rescinded penalty, a cancelled stage). Most changes are cleared at once, with no walk
+    through the entry's stages: every GC time from a stage on is at least the entry's
+    counted result there plus all its bonuses (every other part is positive), so a change
+    that keeps that bound above zero, and the stage's own time above zero, cannot break
+    the rule. The rest are weighed stage by stage (``refusal``).
     """
-    if not lowers and not view.bonuses(entry):
-        if change.result_ms is None:
-            return  # a penalty: only adds time
-        category = view.entry_at(entry).category
-        in_stage = view.gc_penalties(category, change.stage, in_stage=True).get(entry, 0)
-        if change.result_ms + in_stage > 0:
-            return  # a time added, above zero with the stage's penalties and bonuses
+    bonuses = view.bonuses(entry) or 0
+    result = view.result_row(entry, change.stage)
+    stage_time = None
+    if change.result_ms is not None:
+        recorded = change.result_ms
+    elif result is not None:
+        recorded = view.result_time(result)
+    else:
+        recorded = None
+    if recorded is not None and (result is None or view.result_span(result)[0] == change.stage):
+        in_stage = view.penalty_sum(entry, change.stage, in_stage=True)
+        stage_time = recorded + in_stage + (change.penalty_ms if change.in_stage else 0)
+    quick = stage_time is None or stage_time > 0
+    if quick and not change.cancelled:
+        if not lowers and not bonuses:
+            return  # only time added, and no bonus anywhere to take it below zero
+        counted = change.counted if change.new_result else (
+            result is not None and bool(view.result_cover(result))
+        )
+        if recorded is not None and counted and recorded + bonuses + min(0, change.penalty_ms) > 0:
+            return  # the bound above stays above zero
     found = refusal(view, entry, change)
     if found is not None:
         what, expected, received = found
@@ -508,12 +524,16 @@ def _results_run(fold: Fold, run: Run, frame: Frame, effects: list[Effect]) -> b
     if len(set(entries)) != run.count or not _may_time(fold, stage, entries):
         return False
     index = fold.index
+    category_of = index.category
+    kinds = {category_of[entry] for entry in entries}
     by_category: dict[str, list[int]] = {}
-    for offset, entry in enumerate(entries):
-        by_category.setdefault(index.category_of(entry), []).append(offset)
+    if len(kinds) == 1:
+        by_category[kinds.pop()] = entries
+    else:
+        for entry in entries:
+            by_category.setdefault(category_of[entry], []).append(entry)
     view = View(fold, fold.last_seq)
-    for category, offsets in by_category.items():
-        chosen = [entries[offset] for offset in offsets]
+    for category, chosen in by_category.items():
         if index.has_result(category, stage, chosen):
             return False
         if any(amount < 0 for amount in view.gc_penalties(category, stage, in_stage=True).values()):
@@ -526,7 +546,9 @@ def _results_run(fold: Fold, run: Run, frame: Frame, effects: list[Effect]) -> b
         as_list(times),
         range(run.first_seq, run.first_seq + run.count),
         _provenances(fold, run, frame),
-        [counts[index.category_of(entry)] for entry in entries],
+        [counts[category_of[entry]] for entry in entries]
+        if len(counts) > 1
+        else [next(iter(counts.values()))] * len(entries),
     )
     effects.extend(Effect((category,), stage) for category in by_category)
     return True

@@ -121,21 +121,20 @@ class Part(NamedTuple):
 
 def parts(view: View, entry: int, until: int | None = None) -> list[Part]:
     """What falls on each scheduled stage (up to ``until``) for entry row ``entry``."""
-    entry_id = view.entry_at(entry).entry_id
     category = view.entry_at(entry).category
     out = []
     for stage in view.stage_numbers():
         if until is not None and stage > until:
             break
-        row = view.result_index(entry_id, stage)
+        row = view.result_row(entry, stage)
         counted = row is not None and bool(view.result_cover(row))
         out.append(
             Part(
                 stage=stage,
                 result=None if row is None else view.result_state(row),
                 counted=counted,
-                stage_penalties=view.gc_penalties(category, stage, in_stage=True).get(entry, 0),
-                penalties=view.gc_penalties(category, stage).get(entry, 0),
+                stage_penalties=view.penalty_sum(entry, stage, in_stage=True),
+                penalties=view.penalty_sum(entry, stage),
                 awarded=view.awarded(stage, category),
             )
         )

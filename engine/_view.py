@@ -67,7 +67,10 @@ class View:
         """How many rows of ``table`` were recorded by this view's record."""
         rows = self._limits.get(table)
         if rows is None:
-            rows = self._limits[table] = getattr(self._fold.state, table).rows_at(self.seq)
+            found = getattr(self._fold.state, table)
+            # (while the view's record is the fold's last, every row is one of its)
+            rows = len(found) if self.seq == self._fold.last_seq else found.rows_at(self.seq)
+            self._limits[table] = rows
         return rows
 
     def later(self) -> View:
@@ -330,20 +333,33 @@ class View:
         """How many results were recorded."""
         return self._rows("results")
 
+    def _has_results(self, category: str, stage: int) -> bool:
+        ending = self._fold.index.ending.get((category, stage), EMPTY)
+        count = self._rows("results")
+        if count == len(self._fold.state.results):
+            return bool(ending)
+        return any(row < count for row in ending.values())
+
     def last_result_stage(self, category: str) -> int | None:
         """The last stage holding a result or an awarded time for ``category``."""
-        found = [
-            stage
-            for stage in self.stage_numbers()
-            if self.results_ending(category, stage) or self.awarded(stage, category)
-        ]
-        return found[-1] if found else None
+        for stage in reversed(self.stage_numbers()):
+            if self._has_results(category, stage) or self.awarded(stage, category):
+                return stage
+        return None
+
+    def result_row(self, entry: int, stage: int) -> int | None:
+        """The row of entry row ``entry``'s result ending at ``stage``, if any."""
+        category = self._fold.index.category_of(entry)
+        row = self._fold.index.ending.get((category, stage), EMPTY).get(entry)
+        return None if row is None or row >= self._rows("results") else row
 
     def latest_result(self, entry: int) -> int | None:
         """The last stage one of entry row ``entry``'s results ends at."""
-        category = self._fold.index.category_of(entry)
+        ending, category = self._fold.index.ending, self._fold.index.category[entry]
+        count = self._rows("results")
         for stage in reversed(self.stage_numbers()):
-            if entry in self.results_ending(category, stage):
+            row = ending.get((category, stage), EMPTY).get(entry)
+            if row is not None and row < count:
                 return stage
         return None
 
@@ -403,12 +419,22 @@ class View:
                 found[entry] = found.get(entry, 0) + state.event.amount_ms
         return MappingProxyType(found)
 
+    def penalty_sum(self, entry: int, stage: int, *, in_stage: bool = False) -> int:
+        """The sum of entry row ``entry``'s penalties in force imposed at ``stage`` (``in_stage``:
+        of those that count in the stage's ranking too)."""
+        fold = self._fold
+        key = (fold.index.category_of(entry), stage)
+        if self._rows("adjustments") == len(fold.state.adjustments) and self._rows(
+            "rescissions"
+        ) == len(fold.state.rescissions):
+            return (fold.index.stage_sum if in_stage else fold.index.gc_sum).get(key, EMPTY).get(
+                entry, 0
+            )
+        return self.gc_penalties(key[0], stage, in_stage=in_stage).get(entry, 0)
+
     def stage_penalty(self, entry_id: str, stage: int) -> int:
         """The sum of an entry's penalties in force that count in ``stage``'s ranking."""
-        entry = self.entry_index(entry_id)
-        return self.gc_penalties(self._fold.index.category_of(entry), stage, in_stage=True).get(
-            entry, 0
-        )
+        return self.penalty_sum(self.entry_index(entry_id), stage, in_stage=True)
 
     def bonuses(self, entry: int) -> int | None:
         """The sum of entry row ``entry``'s net bonuses over stages (None: not known cheaply
@@ -439,10 +465,10 @@ class View:
 
     def leaving(self, stage: int) -> tuple[int, ...]:
         """The entry rows that left the rally at ``stage``."""
-        retirements = self._fold.state.retirements
+        entries = self._fold.state.retirements.entry
         count = self._rows("retirements")
         return tuple(
-            retirements.entry[row] for row in range(count) if retirements.event[row].stage == stage
+            entries[row] for row in self._fold.index.leaving.get(stage, ()) if row < count
         )
 
     # ------------------------------------------------------------------ coverage

@@ -439,13 +439,17 @@ class Frame:
         """The sequence number of the frame's last event."""
         return self.first_seq + self.count - 1
 
-    def records(self, *, where: str = "frame", limit: int | None = None) -> Iterator[Record]:
-        """The frame's events as records (the first ``limit`` of them), fully validated."""
+    def records(
+        self, *, where: str = "frame", limit: int | None = None, since: int = 0
+    ) -> Iterator[Record]:
+        """The frame's events as records (the first ``limit`` of them, from record ``since``
+        on: those before it are not built), fully validated."""
         remaining = self.count if limit is None else min(limit, self.count)
         for run in self.runs:
             if remaining <= 0:
                 return
-            for offset in range(min(run.count, remaining)):
+            skipped = min(max(0, since - run.first_seq), run.count)
+            for offset in range(skipped, min(run.count, remaining)):
                 seq = run.first_seq + offset
                 event = as_stored(self._event_at, run, offset, f"{where}, record seq {seq}")
                 yield Record(
