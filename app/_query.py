@@ -14,13 +14,13 @@ from ..engine import (
     Standings,
     Unclassified,
     history,
-    hypotheses,
     penalties,
     require_class,
     what_if,
     what_if_all_stages,
 )
 from ..events import MAX_WAYPOINT, QueryError, SourceKind
+from ..outputs import hypotheses
 from ._base import (
     Command,
     UsageError,

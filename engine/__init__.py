@@ -3,7 +3,7 @@
 Open a log (``load``), ask it questions (``Rally.standings``, ``Rally.replay``,
 ``Rally.stage_result``, with ``as_of`` for the standings as known at a given log
 sequence), record events (``create_log``, ``Recorder``), ask counterfactuals
-(``hypotheses``, ``what_if``, ``what_if_all_stages``) and trace changes
+(``what_if``, ``what_if_all_stages``) and trace changes
 (``penalties``, ``history``). The event vocabulary lives in ``rally_standings.events``.
 """
 
@@ -48,23 +48,20 @@ from ._view import View
 
 if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
     from ._checkpoint import CheckpointCheck
+    from ._history import Change, HistoryEntry, PenaltyListing, history, penalties
     from ._repair import CheckReport, RepairReport, check_log, repair_log
     from ._whatif import (
-        Change,
-        HistoryEntry,
-        PenaltyListing,
+        HYPOTHETICAL,
         StageComparison,
         WhatIf,
         WhatIfRow,
-        history,
-        hypotheses,
+        free_penalty_id,
         overlay,
-        penalties,
         what_if,
         what_if_all_stages,
     )
 
-_ON_FIRST_USE = ("._whatif", "._repair", "._checkpoint")
+_ON_FIRST_USE = ("._whatif", "._history", "._repair", "._checkpoint")
 """Modules imported when one of their public names (``__all__``) is first asked for:
 recording an event or showing the standings does not pay for the what-if and repair code
 at start-up."""
@@ -77,6 +74,7 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all a
 __all__ = [
     "CHECKPOINT_LAG",
     "COMPONENT_KINDS",
+    "HYPOTHETICAL",
     "CancellationState",
     "Change",
     "CheckReport",
@@ -109,9 +107,9 @@ __all__ = [
     "checkpoint_path",
     "create_log",
     "fold_name",
+    "free_penalty_id",
     "gc_stages",
     "history",
-    "hypotheses",
     "load",
     "name_matches",
     "now_iso",

@@ -207,15 +207,15 @@ class Fold:
 
     def add_declaration(self, event: RallyDeclared, seq: int) -> None:
         """Record the rally declaration."""
-        self.state.declarations.append(event=event, seq=seq)
+        self.state.writable("declarations").append(event=event, seq=seq)
 
     def add_entry(self, event: EntryRegistered, seq: int) -> None:
         """Register an entry."""
-        self.index.add_entry(self.state.entries.append(event=event, seq=seq), event)
+        self.index.add_entry(self.state.writable("entries").append(event=event, seq=seq), event)
 
     def add_stage(self, event: StageScheduled, seq: int) -> None:
         """Schedule a stage."""
-        self.index.add_stage(self.state.stages.append(event=event, seq=seq))
+        self.index.add_stage(self.state.writable("stages").append(event=event, seq=seq))
 
     def add_results(
         self,
@@ -229,7 +229,7 @@ class Fold:
     ) -> None:
         """Record results at ``stage`` (``first``: where each one's span starts)."""
         count = len(entries)
-        start = self.state.results.extend(
+        start = self.state.writable("results").extend(
             entry=entries,
             first=[first] * count if isinstance(first, int) else first,
             stage=[stage] * count,
@@ -243,29 +243,35 @@ class Fold:
     def add_correction(self, result: int, event: ResultCorrected, seq: int) -> None:
         """Correct the time of result row ``result``."""
         self.index.add_correction(
-            self.state.corrections.append(result=result, event=event, seq=seq)
+            self.state.writable("corrections").append(result=result, event=event, seq=seq)
         )
 
     def add_adjustment(self, entry: int, event: PenaltyImposed, seq: int) -> None:
         """Impose a penalty (or a bonus) on entry row ``entry``."""
-        self.index.add_adjustment(self.state.adjustments.append(entry=entry, event=event, seq=seq))
+        self.index.add_adjustment(
+            self.state.writable("adjustments").append(entry=entry, event=event, seq=seq)
+        )
 
     def add_rescission(self, adjustment: int, event: PenaltyRescinded, seq: int) -> None:
         """Withdraw adjustment row ``adjustment``."""
-        row = self.state.rescissions.append(adjustment=adjustment, event=event, seq=seq)
+        row = self.state.writable("rescissions").append(adjustment=adjustment, event=event, seq=seq)
         self.index.add_rescission(row)
 
     def add_cancellation(self, event: StageCancelled, seq: int) -> None:
         """Cancel a stage for the categories the event names."""
-        self.index.add_cancellation(self.state.cancellations.append(event=event, seq=seq))
+        self.index.add_cancellation(
+            self.state.writable("cancellations").append(event=event, seq=seq)
+        )
 
     def add_retirement(self, entry: int, event: EntryRetired, seq: int) -> None:
         """Take entry row ``entry`` out of the rally."""
-        self.index.add_retirement(self.state.retirements.append(entry=entry, event=event, seq=seq))
+        self.index.add_retirement(
+            self.state.writable("retirements").append(entry=entry, event=event, seq=seq)
+        )
 
     def add_coverage(self, event: FieldCoverageDeclared, seq: int) -> None:
         """Declare how much of a classification the log holds."""
-        self.index.add_coverage(self.state.coverage.append(event=event, seq=seq))
+        self.index.add_coverage(self.state.writable("coverage").append(event=event, seq=seq))
 
     def add_splits(
         self,
@@ -278,7 +284,7 @@ class Fold:
     ) -> None:
         """Record elapsed times at waypoints of ``stage``."""
         count = len(entries)
-        start = self.state.splits.extend(
+        start = self.state.writable("splits").extend(
             stage=[stage] * count,
             waypoint=[waypoints] * count if isinstance(waypoints, int) else waypoints,
             entry=entries,
@@ -397,6 +403,15 @@ class Fold:
     def copy(self) -> Fold:
         """An independent copy (the events it holds are immutable and shared)."""
         return Fold(self.state.copy())
+
+    def fork(self) -> Fold:
+        """An independent fold equal to this one, made in no time: it shares this fold's
+        tables and indexes until it folds an event of their kind (a what-if's penalty copies
+        the penalties, never the waypoint splits)."""
+        fork = Fold.__new__(Fold)
+        fork.state = self.state.fork()
+        fork.index = self.index.fork(fork.state)
+        return fork
 
     def prefix(self, seq: int) -> Fold:
         """A new fold of the first ``seq`` records (the state as it was after record ``seq``)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 from ..events import EntryRegistered, Provenance, StageKind
 from ._state import FoldState
@@ -20,12 +21,40 @@ __all__ = ["EMPTY", "Index"]
 EMPTY: Mapping[int, int] = MappingProxyType({})
 _EMPTY = EMPTY
 
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "entries": ("category", "entry_row", "number_row", "members"),
+    "stages": ("stage_row", "order"),
+    "cancellations": ("cancelled",),
+    "results": ("ending", "spanned", "time_now", "corrected"),
+    "penalties": ("penalty_row", "rescinded", "adjusted", "gc_sum", "stage_sum", "bonus"),
+    "retirements": ("retired", "leaving"),
+    "coverage": ("declared",),
+    "splits": ("at_waypoint",),
+    "provenances": ("provenance_rows",),
+}
+"""The index's containers, by the kind of fact that changes them: a fork shares each group
+with the index it was forked from until it adds a fact of that kind (``_own``)."""
+
+
+def _copied(value: Any) -> Any:
+    """A container copied two levels deep (the index's dicts of dicts and of lists)."""
+    if isinstance(value, dict):
+        return {
+            key: item.copy() if isinstance(item, dict | list | set) else item
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return list(value)
+    return value
+
 
 class Index:
     """The fold's indexes and sums, derived from its tables (read by ``View``)."""
 
     def __init__(self, state: FoldState) -> None:
         self.state = state
+        self._shared: set[str] = set()
+        """The groups of containers this index shares with the one it was forked from."""
         self.category: list[str] = []
         """The category of each entry row."""
         self.entry_row: dict[str, int] = {}
@@ -82,7 +111,26 @@ class Index:
             self.add_coverage(row)
         self.add_splits(0)
 
+    def fork(self, state: FoldState) -> Index:
+        """An index of ``state`` (a fork of this one's state) sharing every container with
+        this one until one of the two adds a fact of that container's kind."""
+        other = Index.__new__(Index)
+        other.__dict__.update(self.__dict__)
+        other.state = state
+        other._shared = set(_GROUPS)
+        other.open = {}
+        self._shared = set(_GROUPS)  # this one copies before changing them too
+        return other
+
+    def _own(self, group: str) -> None:
+        """Before a change to ``group``: this index's own copy of containers it shares."""
+        if group in self._shared:
+            for name in _GROUPS[group]:
+                setattr(self, name, _copied(getattr(self, name)))
+            self._shared.discard(group)
+
     def add_entry(self, row: int, event: EntryRegistered) -> None:
+        self._own("entries")
         self.category.append(event.category)
         self.entry_row[event.entry_id] = row
         if event.number is not None:
@@ -91,6 +139,7 @@ class Index:
         self.open.clear()
 
     def add_stage(self, row: int) -> None:
+        self._own("stages")
         number = self.state.stages.event[row].stage
         self.stage_row[number] = row
         bisect.insort(self.order, number)
@@ -98,6 +147,7 @@ class Index:
 
     def add_results(self, start: int) -> None:
         """Index the results from row ``start`` on (in bulk: runs of one stage at a time)."""
+        self._own("results")
         results = self.state.results
         entries, firsts, stages = results.entry, results.first, results.stage
         category = self.category
@@ -143,12 +193,14 @@ class Index:
                 self.spanned.setdefault(stage, {})[entry] = row
 
     def add_correction(self, row: int) -> None:
+        self._own("results")
         corrections = self.state.corrections
         result = corrections.result[row]
         self.corrected.setdefault(result, []).append(row)
         self.time_now[result] = corrections.event[row].time_ms
 
     def add_adjustment(self, row: int) -> None:
+        self._own("penalties")
         adjustments = self.state.adjustments
         event, entry = adjustments.event[row], adjustments.entry[row]
         key = (self.category_of(entry), event.stage)
@@ -168,6 +220,7 @@ class Index:
             stage_sums[entry] = stage_sums.get(entry, 0) + amount
 
     def add_rescission(self, row: int) -> None:
+        self._own("penalties")
         adjustment = self.state.rescissions.adjustment[row]
         self.rescinded[adjustment] = row
         adjustments = self.state.adjustments
@@ -176,21 +229,25 @@ class Index:
         self._sum(key, entry, -event.amount_ms, not event.gc_only)
 
     def add_cancellation(self, row: int) -> None:
+        self._own("cancellations")
         event = self.state.cancellations.event[row]
         for category in event.categories:
             self.cancelled[(event.stage, category)] = row
         self.open.clear()
 
     def add_retirement(self, row: int) -> None:
+        self._own("retirements")
         retirements = self.state.retirements
         self.retired[retirements.entry[row]] = row
         self.leaving.setdefault(retirements.event[row].stage, []).append(row)
 
     def add_coverage(self, row: int) -> None:
+        self._own("coverage")
         event = self.state.coverage.event[row]
         self.declared.setdefault((event.category, event.stage), []).append(row)
 
     def add_splits(self, start: int) -> None:
+        self._own("splits")
         splits = self.state.splits
         stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
         row, end = start, len(stages)
@@ -212,8 +269,9 @@ class Index:
         """The row of ``provenance`` in the provenance table (added if new)."""
         row = self.provenance_rows.get(provenance)
         if row is None:
+            self._own("provenances")
             row = self.provenance_rows[provenance] = len(self.state.provenances)
-            self.state.provenances.append(provenance)
+            self.state.writable_provenances().append(provenance)
         return row
 
     # ------------------------------------------------------------------ for the bulk checks

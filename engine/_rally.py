@@ -277,6 +277,13 @@ class Rally:
         """The sequence number of the record the rally is read as of."""
         return self._fold.last_seq if self._seq is None else self._seq
 
+    def fold_of_hypotheses(self) -> Fold:
+        """A fold of the rally as of its record, on its own, to fold hypothetical events into
+        (a fork, in no time, of the rally's current state; a copy of an earlier one)."""
+        if self.last_seq == self._fold.last_seq:
+            return self._fold.fork()
+        return self._fold.prefix(self.last_seq)
+
     def snapshot(self) -> FoldState:
         """A copy of the folded state as of the rally's record."""
         return self._fold.state.prefix(self.last_seq)

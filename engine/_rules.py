@@ -176,8 +176,10 @@ def _times_stay_positive(
     if quick and not change.cancelled:
         if not lowers and not bonuses:
             return  # only time added, and no bonus anywhere to take it below zero
-        counted = change.counted if change.new_result else (
-            result is not None and bool(view.result_cover(result))
+        counted = (
+            change.counted
+            if change.new_result
+            else (result is not None and bool(view.result_cover(result)))
         )
         if recorded is not None and counted and recorded + bonuses + min(0, change.penalty_ms) > 0:
             return  # the bound above stays above zero

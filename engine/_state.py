@@ -234,6 +234,9 @@ class FoldState:
     coverage: Events[FieldCoverageDeclared] = _table(Events)
     splits: Splits = _table(Splits)
     provenances: list[Provenance] = attrs.field(factory=list)
+    shared: set[str] = attrs.field(factory=set, repr=False)
+    """The tables (and ``"provenances"``) this state shares with the one it was forked from:
+    copied before the first row is added to them (``writable``)."""
 
     TABLES: ClassVar[tuple[str, ...]]
 
@@ -254,10 +257,35 @@ class FoldState:
         """An independent copy (the events in it are immutable and shared)."""
         return self.prefix(self.last_seq)
 
+    def fork(self) -> FoldState:
+        """A state equal to this one that shares its tables until rows are added to them:
+        a table is copied only when one of the two first writes to it (``writable``)."""
+        tables: dict[str, Any] = dict(self.tables())
+        self.shared = {*self.TABLES, "provenances"}  # this one copies before writing too
+        return FoldState(
+            self.last_seq, provenances=self.provenances, shared=set(self.shared), **tables
+        )
+
+    def writable(self, name: str) -> Any:
+        """The table ``name``, to add rows to: this state's own (copied first if shared)."""
+        if name in self.shared:
+            setattr(self, name, getattr(self, name).prefix(len(getattr(self, name))))
+            self.shared.discard(name)
+        return getattr(self, name)
+
+    def writable_provenances(self) -> list[Provenance]:
+        """The provenance table, to add to: this state's own (copied first if shared)."""
+        if "provenances" in self.shared:
+            self.provenances = list(self.provenances)
+            self.shared.discard("provenances")
+        return self.provenances
+
     def truncate(self, seq: int) -> None:
         """Forget every row recorded after record ``seq`` (a rollback)."""
-        for _, table in self.tables():
-            table.truncate(table.rows_at(seq))
+        for name, table in self.tables():
+            rows = table.rows_at(seq)
+            if rows < len(table):
+                self.writable(name).truncate(rows)
         self.last_seq = seq
 
     def facts(self) -> tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...]:

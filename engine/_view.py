@@ -42,7 +42,7 @@ class View:
     what it returns is immutable or a copy: nothing handed out reads the fold later.
     """
 
-    __slots__ = ("_fold", "_limits", "_now", "seq")
+    __slots__ = ("_fold", "_limits", "seq")
 
     def __init__(self, fold: Fold, seq: int) -> None:
         if not 0 <= seq <= fold.last_seq:
@@ -55,13 +55,7 @@ class View:
         self._fold = fold
         self.seq = seq
         """The record the view reads the rally as of."""
-        self._now = seq == fold.last_seq
         self._limits: dict[str, int] = {}
-
-    @property
-    def current(self) -> bool:
-        """Whether no record has been folded since this view's."""
-        return self._now and self.seq == self._fold.last_seq
 
     def _rows(self, table: str) -> int:
         """How many rows of ``table`` were recorded by this view's record."""
@@ -73,9 +67,16 @@ class View:
             self._limits[table] = rows
         return rows
 
-    def later(self) -> View:
-        """A view of the fold's current record (this one, if nothing was folded since)."""
-        return self if self.current else View(self._fold, self._fold.last_seq)
+    def at(self, seq: int) -> View:
+        """The same rally read as of record ``seq`` (an earlier one, or this one)."""
+        if not 0 <= seq <= self.seq:
+            raise QueryError(
+                "no such log sequence",
+                where="view",
+                expected=f"a sequence number from 0 to {self.seq}",
+                received=seq,
+            )
+        return self if seq == self.seq else View(self._fold, seq)
 
     # ------------------------------------------------------------------ the rally
 
@@ -427,8 +428,10 @@ class View:
         if self._rows("adjustments") == len(fold.state.adjustments) and self._rows(
             "rescissions"
         ) == len(fold.state.rescissions):
-            return (fold.index.stage_sum if in_stage else fold.index.gc_sum).get(key, EMPTY).get(
-                entry, 0
+            return (
+                (fold.index.stage_sum if in_stage else fold.index.gc_sum)
+                .get(key, EMPTY)
+                .get(entry, 0)
             )
         return self.gc_penalties(key[0], stage, in_stage=in_stage).get(entry, 0)
 
@@ -467,9 +470,7 @@ class View:
         """The entry rows that left the rally at ``stage``."""
         entries = self._fold.state.retirements.entry
         count = self._rows("retirements")
-        return tuple(
-            entries[row] for row in self._fold.index.leaving.get(stage, ()) if row < count
-        )
+        return tuple(entries[row] for row in self._fold.index.leaving.get(stage, ()) if row < count)
 
     # ------------------------------------------------------------------ coverage
 

@@ -54,11 +54,13 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         StandingsHistory,
         UnclassifiedExplanation,
     )
+    from ._whatif import change_text, headline, hypotheses, labels, note
 
 _ON_FIRST_USE = (
     "._views",
     "._data",
     "._tables",
+    "._whatif",
 )
 """Modules imported when one of their public names is first asked for: a command that
 prints one event line (``record``) does not pay for the views, tables and JSON at start-up."""
@@ -110,6 +112,7 @@ __all__ = [
     "StageRanking",
     "StandingsHistory",
     "UnclassifiedExplanation",
+    "change_text",
     "converter",
     "crew_text",
     "csv_chunks",
@@ -121,10 +124,14 @@ __all__ = [
     "event_line",
     "find_crew",
     "gap_text",
+    "headline",
+    "hypotheses",
     "json_chunks",
     "json_text",
+    "labels",
     "move",
     "move_by",
+    "note",
     "pad",
     "plain",
     "render",

@@ -50,6 +50,7 @@ from ..events import (
 )
 from . import _views as views
 from ._text import Reference, source_text, to_reference
+from ._whatif import change_text, headline, labels
 
 __all__ = [
     "converter",
@@ -231,10 +232,10 @@ def _what_if(converter: cattrs.Converter, whatif: WhatIf) -> dict[str, Any]:
         )
     data["hypothetical"] = [
         {**event_data(event), "label": text}
-        for event, text in zip(whatif.events, whatif.labels, strict=False)
+        for event, text in zip(whatif.events, labels(whatif), strict=True)
     ]
     data["leader_changed"] = whatif.leader_changed
-    data["headline"] = whatif.headline
+    data["headline"] = headline(whatif)
     return data
 
 
@@ -446,7 +447,7 @@ def _make_converter() -> cattrs.Converter:
         omit=("entry_id", "make"),
         extra=lambda c: {"time": format_time(c.time_ms)},
     )
-    _shaped(converter, Change, omit=("entry_id",), extra=lambda c: {"text": c.describe()})
+    _shaped(converter, Change, omit=("entry_id",), extra=lambda c: {"text": change_text(c)})
     converter.register_unstructure_hook(Component, _component)
     converter.register_unstructure_hook(Standings, lambda s: _standings(converter, s))
     converter.register_unstructure_hook(StageResult, lambda r: _stage_result(converter, r))

@@ -42,6 +42,7 @@ from ._text import (
     to_reference,
     who,
 )
+from ._whatif import headline, labels
 
 __all__ = [
     "CLASS_HEADERS",
@@ -406,8 +407,8 @@ def _hypothetical(view: views.Hypothetical) -> str:
     standings = whatif.hypothetical
     lines = [
         _standings_title(standings, f"what if, {standings_heading(standings)}"),
-        "Hypothesis: " + "; ".join(whatif.labels),
-        whatif.headline,
+        "Hypothesis: " + "; ".join(labels(whatif)),
+        headline(whatif),
         "",
     ]
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
@@ -462,7 +463,7 @@ def _leader_comparison(view: views.LeaderComparison) -> str:
             "what if, leader after every stage",
             first.hypothetical.as_of,
         ),
-        "Hypothesis: " + "; ".join(first.labels),
+        "Hypothesis: " + "; ".join(labels(first)),
         "",
     ]
     rows = []
@@ -477,7 +478,7 @@ def _leader_comparison(view: views.LeaderComparison) -> str:
             ]
         )
     lines += table(["Stage", "Actual leader", "Hypothetical leader", ""], rows, right={0})
-    lines += ["", comparisons[-1].comparison.headline]
+    lines += ["", headline(comparisons[-1].comparison)]
     return "\n".join(lines) + "\n"
 
 

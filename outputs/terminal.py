@@ -49,6 +49,7 @@ from ._tables import (
     unclassified_summary,
     waypoint_groups,
 )
+from ._whatif import headline, labels
 
 __all__ = [
     "MAIN_MIN",
@@ -717,8 +718,8 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
             f"what if, {standings_heading(standings)}",
             standings.as_of,
         ),
-        Text("Hypothesis: " + "; ".join(whatif.labels), style="italic"),
-        Text(whatif.headline, style="bold red" if whatif.leader_changed else "bold"),
+        Text("Hypothesis: " + "; ".join(labels(whatif)), style="italic"),
+        Text(headline(whatif), style="bold red" if whatif.leader_changed else "bold"),
         Text(""),
         fitted(
             columns,
@@ -767,7 +768,7 @@ def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableTy
             "what if, leader after every stage",
             first.hypothetical.as_of,
         ),
-        Text("Hypothesis: " + "; ".join(first.labels), style="italic"),
+        Text("Hypothesis: " + "; ".join(labels(first)), style="italic"),
         Text(""),
         fitted(
             [
@@ -779,7 +780,7 @@ def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableTy
             rows,
             width,
         ),
-        Text(comparisons[-1].comparison.headline, style="bold"),
+        Text(headline(comparisons[-1].comparison), style="bold"),
     )
 
 

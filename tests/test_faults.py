@@ -124,11 +124,13 @@ def _crash_trials(path: Path, trials: int, seed: int) -> dict[str, int]:
             stats["killed_after_an_ack"] += 1
         data = path.read_bytes()
         if rng.random() < 0.5:
-            # power loss: anything after the last fsync'd (acknowledged) record may be cut
+            # power loss: anything after the last fsync'd record may be cut: the last one
+            # acknowledged, or one already there before the writer started (an earlier
+            # writer's, or the rally's own start, written long before)
             durable = len(HEADER)
             scan = scan_bytes(data)
             for end, decoded in zip(scan.ends, scan.frames, strict=True):
-                if decoded.last_seq <= acked:
+                if decoded.last_seq <= max(acked, before):
                     durable = end
             cut = rng.randint(durable, max(durable, len(data) - 1))
             path.write_bytes(data[:cut])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rally_standings.app._cli import main
-from rally_standings.engine._whatif import penalties
+from rally_standings.engine import penalties
 from rally_standings.outputs import Classification, PenaltyList, plain
 from rally_standings.outputs.progress import enabled, progress, track
 from rally_standings.replays import load

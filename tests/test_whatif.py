@@ -15,7 +15,7 @@ from rally_standings.app._cli import main
 from rally_standings.engine import Rally
 from rally_standings.engine._standings import gc_stages
 from rally_standings.events import PenaltyImposed, QueryError, Record, RuleViolationError
-from rally_standings.outputs import to_data
+from rally_standings.outputs import change_text, headline, hypotheses, labels, to_data
 from rally_standings.replays import load, resolve_log
 from tests.helpers import SNAPSHOT_KEYS
 from tests.strategies import rally_records
@@ -38,7 +38,7 @@ def test_rescinded_penalty_2004() -> None:
     """Rescinding Peterhansel's 5:00 takes it off his time; he still wins; the log is untouched."""
     before = _digest("dakar-2004")
     rally = load("dakar-2004")
-    events = engine.hypotheses(rally, "cars", rescind=["2004-cars-peterhansel-assistance"])
+    events = hypotheses(rally, "cars", rescind=["2004-cars-peterhansel-assistance"])
     result = engine.what_if(rally, "cars", events)
     assert not result.leader_changed
     leader = result.rows[0]
@@ -47,7 +47,7 @@ def test_rescinded_penalty_2004() -> None:
         (53 * 3600 + 42 * 60 + 37) * 1000,
         (53 * 3600 + 47 * 60 + 37) * 1000,
     )
-    assert result.headline == (
+    assert headline(result) == (
         "The leader does not change after stage 17: No. 203 Stéphane Peterhansel still leads "
         "by 0:54:24."
     )
@@ -57,7 +57,7 @@ def test_rescinded_penalty_2004() -> None:
 def test_an_hour_instead_of_five_minutes_changes_the_winner() -> None:
     """2004: had the push cost Peterhansel an hour, Masuoka would have won by 5:36."""
     rally = load("dakar-2004")
-    events = engine.hypotheses(
+    events = hypotheses(
         rally,
         "cars",
         rescind=["2004-cars-peterhansel-assistance"],
@@ -73,7 +73,7 @@ def test_an_hour_instead_of_five_minutes_changes_the_winner() -> None:
 def test_schlesser_without_his_hour_wins_2001() -> None:
     """2001: without the one-hour penalty Schlesser wins by 36:31, from stage 19 on."""
     rally = load("dakar-2001")
-    events = engine.hypotheses(rally, "cars", rescind=["2001-cars-schlesser-early-start"])
+    events = hypotheses(rally, "cars", rescind=["2001-cars-schlesser-early-start"])
     result = engine.what_if(rally, "cars", events)
     assert result.leader_changed
     assert _rows(result)[0] == (1, "200", 3, 2)
@@ -85,18 +85,16 @@ def test_schlesser_without_his_hour_wins_2001() -> None:
 def test_bonus_is_a_negative_penalty() -> None:
     """A 50-minute bonus for Masuoka at stage 9 gives him the 2004 win by 0:36."""
     rally = load("dakar-2004")
-    result = engine.what_if(
-        rally, "cars", engine.hypotheses(rally, "cars", penalties=["201@9=-0:50:00"])
-    )
+    result = engine.what_if(rally, "cars", hypotheses(rally, "cars", penalties=["201@9=-0:50:00"]))
     assert _rows(result)[:2] == [(1, "201", 2, 1), (2, "203", 1, -1)]
     assert result.rows[1].row.gap_ms == 36_000
-    assert result.labels == ("-0:50:00 bonus for No. 201 Hiroshi Masuoka at stage 9",)
+    assert labels(result) == ("-0:50:00 bonus for No. 201 Hiroshi Masuoka at stage 9",)
 
 
 def test_hypothetical_result_replaces_a_time() -> None:
     """A faster stage-16 time for Masuoka (a correction in the overlay) moves him ahead."""
     rally = load("dakar-2004")
-    events = engine.hypotheses(rally, "cars", results=["Masuoka@16=1:30:00"])
+    events = hypotheses(rally, "cars", results=["Masuoka@16=1:30:00"])
     assert type(events[0]).__name__ == "ResultCorrected"
     result = engine.what_if(rally, "cars", events)
     assert _rows(result)[0] == (1, "201", 2, 1)
@@ -108,7 +106,7 @@ def test_hypothetical_result_replaces_a_time() -> None:
 def test_several_hypotheses_at_once_and_after_a_stage() -> None:
     """Two penalties and a rescission together, asked after stage 9."""
     rally = load("dakar-2004")
-    events = engine.hypotheses(
+    events = hypotheses(
         rally,
         "cars",
         penalties=["203@9=+0:30:00", "201@9=-0:30:00"],
@@ -129,13 +127,13 @@ def test_hypotheses_are_validated_like_appends() -> None:
     """Unknown entries, stages and penalty ids are refused with a clear error."""
     rally = load("dakar-2004")
     with pytest.raises(QueryError, match="unknown entry"):
-        engine.hypotheses(rally, "cars", penalties=["999@5=+1:00:00"])
+        hypotheses(rally, "cars", penalties=["999@5=+1:00:00"])
     with pytest.raises(QueryError, match="malformed hypothesis"):
-        engine.hypotheses(rally, "cars", penalties=["203 at 5"])
+        hypotheses(rally, "cars", penalties=["203 at 5"])
     with pytest.raises(RuleViolationError, match="unknown penalty"):
-        engine.what_if(rally, "cars", engine.hypotheses(rally, "cars", rescind=["P404"]))
+        engine.what_if(rally, "cars", hypotheses(rally, "cars", rescind=["P404"]))
     with pytest.raises(RuleViolationError, match="unscheduled stage"):
-        engine.what_if(rally, "cars", engine.hypotheses(rally, "cars", penalties=["203@40=+1:00"]))
+        engine.what_if(rally, "cars", hypotheses(rally, "cars", penalties=["203@40=+1:00"]))
 
 
 def test_whatif_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,7 +221,7 @@ def test_history_shows_the_late_penalty() -> None:
     entries = engine.history(load("dakar-2004"), "cars", 5)
     last = entries[-1]
     assert last.record.type == "penalty-imposed"
-    assert [c.describe() for c in last.changes] == [
+    assert [change_text(c) for c in last.changes] == [
         "No. 203 Stéphane Peterhansel 1→1, 4:26:31→4:31:31 (+0:05:00)"
     ]
 
@@ -253,7 +251,7 @@ def test_whatif_as_of(capsys: pytest.CaptureFixture[str]) -> None:
     result = engine.what_if(
         rally,
         "cars",
-        engine.hypotheses(rally.as_of(seq - 1), "cars", penalties=["201@5=-0:10:00"]),
+        hypotheses(rally.as_of(seq - 1), "cars", penalties=["201@5=-0:10:00"]),
         after=5,
         as_of=seq - 1,
     )
@@ -319,6 +317,6 @@ def test_refold_from_stage_k_equals_full_replay(data: st.DataObject) -> None:
 def test_penalty_amounts_are_exact() -> None:
     """Sanity: hypothesis amounts parse to exact milliseconds."""
     rally = load("dakar-2004")
-    (event,) = engine.hypotheses(rally, "cars", penalties=["203@5=+1:02:03.5"])
+    (event,) = hypotheses(rally, "cars", penalties=["203@5=+1:02:03.5"])
     assert isinstance(event, PenaltyImposed)
     assert event.amount_ms == 3_723_500

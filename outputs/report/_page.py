@@ -9,7 +9,6 @@ from typing import Literal
 
 from ...engine import (
     Rally,
-    hypotheses,
     overlay,
     penalties,
     require_class,
@@ -18,6 +17,7 @@ from ...engine import (
 )
 from ...events import Event, QueryError, RallyError
 from .._text import as_known_text, find_crew, sole_leader
+from .._whatif import hypotheses, labels
 from ._charts import chart_series, colors_for, render_chart
 from ._html import e
 from ._model import Hypothesis, make_view, reference_in
@@ -176,7 +176,7 @@ def build_report(
         body = whatif_section(actual, imagined, result, comparisons, step)
         title = f"{base.name} · {category} · what if"
         subtitle = e(
-            "Actual and hypothetical standings side by side: " + "; ".join(result.labels)
+            "Actual and hypothetical standings side by side: " + "; ".join(labels(result))
         ) + e(known)
         nav = [
             (f"{category}-final", "Final standings"),

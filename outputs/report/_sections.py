@@ -35,6 +35,7 @@ from .._text import (
     to_reference,
     who,
 )
+from .._whatif import headline, labels
 from ._charts import (
     ChartSpec,
     Series,
@@ -1157,7 +1158,7 @@ def whatif_section(
         width=6.4,
         advance=advance,
     )
-    hypothesis = "".join(f"<li>{e(text)}</li>" for text in result.labels)
+    hypothesis = "".join(f"<li>{e(text)}</li>" for text in labels(result))
     headline_class = "headline lead-change" if result.leader_changed else "headline"
     leaders = []
     for item in comparisons:
@@ -1217,7 +1218,7 @@ def whatif_section(
         f"<h2>{e(category.capitalize())}: what if</h2>"
         + menu
         + f'<div class="hypothesis"><h3>The hypothesis</h3><ul>{hypothesis}</ul>'
-        f'<p class="{headline_class}">{e(result.headline)}</p>'
+        f'<p class="{headline_class}">{e(headline(result))}</p>'
         '<p class="small">Hypothetical events are checked by the same rules as real ones and '
         "applied in memory; the log is not changed, and they have no record number.</p></div>"
         + partial_note(actual.snapshots)
