@@ -237,7 +237,7 @@ class Unclassified:
     """The entry's class within its category, if it has one."""
 
 
-def _who(entry: EntryRegistered) -> dict[str, Any]:
+def _entry_fields(entry: EntryRegistered) -> dict[str, Any]:
     """The fields every row and unclassified entry takes from the entry it is about."""
     return {
         "entry_id": entry.entry_id,
@@ -256,7 +256,7 @@ def _unclassified(
     known_after: int | None = None,
 ) -> Unclassified:
     return Unclassified(
-        **_who(entry), reason=reason, status=status, stage=stage, known_after=known_after
+        **_entry_fields(entry), reason=reason, status=status, stage=stage, known_after=known_after
     )
 
 
@@ -603,7 +603,7 @@ class Standings:
             entry = view.entry_at(entry_row)
             overall = self._overall(self._keys[index]) if filtered else position
             yield Row(
-                **_who(entry),
+                **_entry_fields(entry),
                 position=position,
                 position_certain=known is None or overall <= known,
                 time_ms=time_ms,
@@ -867,7 +867,7 @@ def _ranked_rows(
     ranks = positions(total for total, _, _, _ in timed)
     return tuple(
         StageRow(
-            **_who(entry),
+            **_entry_fields(entry),
             position=position,
             position_certain=known is None or position <= known,
             time_ms=total,

@@ -53,6 +53,7 @@ __all__ = [
     "StageScheduled",
     "WaypointRecorded",
     "as_stored",
+    "crew_text",
     "event_fields",
     "refused_character",
     "stored_events",
@@ -393,7 +394,8 @@ def event_fields(tag: str) -> tuple[str, ...]:
     return _FIELDS[tag]
 
 
-def _crew_text(crew: Sequence[Person]) -> str:
+def crew_text(crew: Sequence[Person]) -> str:
+    """Crew names, driver first, joined with slashes."""
     return " / ".join(person.name for person in crew)
 
 
@@ -443,7 +445,7 @@ class EntryRegistered:
     def describe(self) -> str:
         """The event in one line of words."""
         return (
-            f"{self.entry_id}: No. {self.number or '?'} {_crew_text(self.crew)}"
+            f"{self.entry_id}: No. {self.number or '?'} {crew_text(self.crew)}"
             + (f", {self.make}" if self.make else "")
             + (f", entrant {self.entrant}" if self.entrant else "")
             + (f", class {self.entry_class}" if self.entry_class else "")

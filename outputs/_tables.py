@@ -24,6 +24,7 @@ from . import _views as views
 from ._text import (
     NO_NUMBER_NOTE,
     Reference,
+    component_amount,
     crew_text,
     describe,
     event_line,
@@ -340,9 +341,7 @@ def _explanation(explanation: views.Explanation) -> str:
         if len(source) > _SOURCE_WIDTH:
             source = source[: _SOURCE_WIDTH - 1] + "…"
             truncated = True
-        amount = (
-            format_signed(part.time_ms) if part.kind == "penalty" else format_time(part.time_ms)
-        )
+        amount = component_amount(part)
         rows.append([str(part.stage), part.note, amount, f"#{part.seq}", source])
     lines += table(["Stage", "What", "Time", "Record", "Source"], rows, right={0, 2, 3})
     lines += ["", RECORD_NOTE]

@@ -13,8 +13,27 @@ from typing import Literal, TypeVar
 
 import attrs
 
-from ..engine import Rally, Row, StageRow, Standings, Unclassified, name_matches
-from ..events import EntryRegistered, Event, Person, Provenance, QueryError, Record, format_signed
+from ..engine import (
+    COMPONENT_KINDS,
+    Component,
+    Rally,
+    Row,
+    StageRow,
+    Standings,
+    Unclassified,
+    name_matches,
+)
+from ..events import (
+    EntryRegistered,
+    Event,
+    Person,
+    Provenance,
+    QueryError,
+    Record,
+    crew_text,
+    format_signed,
+    format_time,
+)
 
 __all__ = [
     "GROUPS",
@@ -56,11 +75,6 @@ __all__ = [
     "to_reference",
     "who",
 ]
-
-
-def crew_text(crew: Sequence[Person]) -> str:
-    """Crew names, driver first, joined with slashes."""
-    return " / ".join(person.name for person in crew)
 
 
 def driver(crew: Sequence[Person]) -> str:
@@ -438,3 +452,22 @@ def describe(event: Event, *, source: bool = True) -> str:
 def event_line(record: Record) -> str:
     """A record as one line of ``standings events``: seq, type, what it records."""
     return f"{record.seq:>6}  {record.type:<23}  {describe(record.event)}\n"
+
+
+def component_amount(part: Component) -> str:
+    """A part of a time as its kind shows it: an amount added or taken away with its sign
+    (``+0:05:00``), a time as a time (``COMPONENT_KINDS``)."""
+    if COMPONENT_KINDS[part.kind].signed:
+        return format_signed(part.time_ms)
+    return format_time(part.time_ms)
+
+
+def component_counts(parts: Sequence[Component]) -> str:
+    """``2 results, 1 penalty``: how many parts of each kind, in the registry's order."""
+    kinds = [part.kind for part in parts]
+    counts = []
+    for kind in COMPONENT_KINDS.values():
+        count = kinds.count(kind.name)
+        if count:
+            counts.append(f"{count} {kind.label}{'' if count == 1 else 's'}")
+    return ", ".join(counts)

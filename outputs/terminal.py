@@ -24,7 +24,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..engine import Row, StageResult, StageRow, Standings, Unclassified, WhatIf
+from ..engine import COMPONENT_KINDS, Row, StageResult, StageRow, Standings, Unclassified, WhatIf
 from ..events import format_signed, format_time
 from . import _text
 from . import _views as views
@@ -593,11 +593,8 @@ def _explanation(view: views.Explanation, width: int) -> Group:
     standings, row = view.standings, view.row
     rows: list[Record] = []
     for part in row.components:
-        amount = (
-            Text(format_signed(part.time_ms), style="red")
-            if part.kind == "penalty"
-            else Text(format_time(part.time_ms))
-        )
+        signed = COMPONENT_KINDS[part.kind].signed
+        amount = Text(_text.component_amount(part), style="red" if signed else "")
         source = Text(str(part.provenance.kind), style="bold")
         cited = _text.source_text(part.provenance, standings.rally)
         if cited:

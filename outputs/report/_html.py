@@ -1,4 +1,4 @@
-"""Small HTML pieces of the report; every value passes through ``e`` (escaped, quotes too)."""
+"""Small HTML pieces of the report; every value passes through ``escape`` (quotes too)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = [
     "PROVENANCE",
     "badge",
     "crew_cell",
-    "e",
+    "escape",
     "move_cell",
     "number_td",
     "pos_cell",
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def e(text: object) -> str:
+def escape(text: object) -> str:
     """``text`` escaped for HTML text and attribute values."""
     return html.escape(str(text), quote=True)
 
@@ -38,15 +38,18 @@ def pos_cell(position: int, certain: bool) -> str:
 
 def move_cell(item: Move) -> str:
     """A Move cell, its meaning in a tooltip."""
-    return f'<td class="move {e(item.kind)}" title="{e(item.title)}">{e(item.text)}</td>'
+    return (
+        f'<td class="move {escape(item.kind)}" title="{escape(item.title)}">'
+        f"{escape(item.text)}</td>"
+    )
 
 
 def number_td(number: str | None) -> str:
     """A race-number cell: ``—`` (never a "-"), with a tooltip, when the source gives none."""
     if number is None:
-        no = e(number_cell(number))
+        no = escape(number_cell(number))
         return f'<td class="num no" title="the source prints no race number">{no}</td>'
-    return f'<td class="num no">{e(number)}</td>'
+    return f'<td class="num no">{escape(number)}</td>'
 
 
 def crew_cell(crew: Sequence[Person], make: str | None, *, compact: bool, extra: str = "") -> str:
@@ -57,12 +60,12 @@ def crew_cell(crew: Sequence[Person], make: str | None, *, compact: bool, extra:
     """
     names = " / ".join(person.name for person in crew)
     if compact:
-        return f'<td class="crew" title="{e(names)}">{e(crew[0].name)}{extra}</td>'
-    rest = "".join(f" / {e(person.name)}" for person in crew[1:])
+        return f'<td class="crew" title="{escape(names)}">{escape(crew[0].name)}{extra}</td>'
+    rest = "".join(f" / {escape(person.name)}" for person in crew[1:])
     co = f'<span class="co">{rest}</span>' if rest else ""
     return (
-        f'<td class="crew"><span class="driver">{e(crew[0].name)}</span>{co}{extra}</td>'
-        f'<td class="make">{e(make or "")}</td>'
+        f'<td class="crew"><span class="driver">{escape(crew[0].name)}</span>{co}{extra}</td>'
+        f'<td class="make">{escape(make or "")}</td>'
     )
 
 
@@ -70,9 +73,9 @@ def table(
     headers: Sequence[tuple[str, str]], body: Iterable[str], *, caption: str = "", cls: str = ""
 ) -> str:
     """A table: ``headers`` as (text, class); ``caption`` is already HTML."""
-    head = "".join(f'<th scope="col" class="{e(c)}">{e(h)}</th>' for h, c in headers)
+    head = "".join(f'<th scope="col" class="{escape(c)}">{escape(h)}</th>' for h, c in headers)
     cap = f"<caption>{caption}</caption>" if caption else ""
-    klass = f' class="{e(cls)}"' if cls else ""
+    klass = f' class="{escape(cls)}"' if cls else ""
     return (
         f'<div class="table-wrap"><table{klass}>{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
@@ -94,8 +97,8 @@ PROVENANCE = {
 
 def badge(kind: str) -> str:
     """A small label naming the kind of a source."""
-    title = e(PROVENANCE.get(kind, kind))
-    return f'<span class="badge {e(kind)}" title="{title}">{e(kind)}</span>'
+    title = escape(PROVENANCE.get(kind, kind))
+    return f'<span class="badge {escape(kind)}" title="{title}">{escape(kind)}</span>'
 
 
 def source_html(provenance: Provenance, rally: str) -> str:
@@ -104,5 +107,5 @@ def source_html(provenance: Provenance, rally: str) -> str:
     if not text:
         return ""
     found = source_file(provenance)
-    tip = f' title="file {e(found)}"' if found else ""
-    return f'<span class="source"{tip}>{e(text)}</span>'
+    tip = f' title="file {escape(found)}"' if found else ""
+    return f'<span class="source"{tip}>{escape(text)}</span>'

@@ -19,7 +19,7 @@ from ...events import Event, QueryError, RallyError
 from .._text import as_known_text, find_crew, sole_leader
 from .._whatif import hypotheses, labels
 from ._charts import chart_series, colors_for, render_chart
-from ._html import e
+from ._html import escape
 from ._model import Hypothesis, make_view, reference_in
 from ._sections import (
     Advance,
@@ -38,14 +38,14 @@ def stylesheet() -> str:
 
 
 def _page(title: str, subtitle: str, nav: Sequence[tuple[str, str]], body: str, footer: str) -> str:
-    links = "".join(f'<a href="#{e(anchor)}">{e(text)}</a>' for anchor, text in nav)
+    links = "".join(f'<a href="#{escape(anchor)}">{escape(text)}</a>' for anchor, text in nav)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="rally-standings">\n'
-        f"<title>{e(title)}</title>\n<style>{stylesheet()}</style>\n</head>\n<body>\n"
-        f'<header class="page" id="top"><div class="wrap"><h1>{e(title)}</h1><p>{subtitle}</p>'
+        f"<title>{escape(title)}</title>\n<style>{stylesheet()}</style>\n</head>\n<body>\n"
+        f'<header class="page" id="top"><div class="wrap"><h1>{escape(title)}</h1><p>{subtitle}</p>'
         f"<nav>{links}</nav></div></header>\n"
         f"<main>\n{body}\n</main>\n"
         f"<footer>{footer}</footer>\n"
@@ -150,9 +150,9 @@ def build_report(
             require_class(base.fold, wanted[0], entry_class)  # raises: unknown class
         wanted = having
     known = f" · {as_known_text(as_of)} (of {rally.last_seq})" if as_of is not None else ""
-    source = e(rally.source)
+    source = escape(rally.source)
     footer = (
-        f"Made by <b>rally-standings</b> from <code>{source}</code>{e(known)}. Every time on "
+        f"Made by <b>rally-standings</b> from <code>{source}</code>{escape(known)}. Every time on "
         "this page is the sum of the stage times, penalties and awarded times recorded "
         "there, each with its source; <code>standings explain</code> gives the same sums "
         'on the command line. A place shown as <span class="uncertain">≥N</span> is a lower '
@@ -175,9 +175,9 @@ def build_report(
         )
         body = whatif_section(actual, imagined, result, comparisons, step)
         title = f"{base.name} · {category} · what if"
-        subtitle = e(
+        subtitle = escape(
             "Actual and hypothetical standings side by side: " + "; ".join(labels(result))
-        ) + e(known)
+        ) + escape(known)
         nav = [
             (f"{category}-final", "Final standings"),
             (f"{category}-leaders", "Leaders"),
@@ -211,14 +211,14 @@ def build_report(
         sections.append(category_section(view, step))
     if skipped:
         sections.append(
-            '<p class="empty">No results recorded yet for: ' + e(", ".join(skipped)) + ".</p>"
+            '<p class="empty">No results recorded yet for: ' + escape(", ".join(skipped)) + ".</p>"
         )
     title = f"{base.name} · standings"
     shown = [c for c in wanted if c not in skipped]
     against = [
         f"gaps also to {ref.label} in {c}" for c, ref in references.items() if ref is not None
     ]
-    subtitle = e(
+    subtitle = escape(
         f"General classification after every stage for {', '.join(shown) or 'no category'}"
         f"{known}" + (f"; {', '.join(against)}" if against else "")
     )

@@ -14,13 +14,23 @@ from typing import Literal
 
 import attrs
 
-from ...engine import Component, StageComparison, StageResult, StageRow, Standings, WhatIf
+from ...engine import (
+    COMPONENT_KINDS,
+    Component,
+    StageComparison,
+    StageResult,
+    StageRow,
+    Standings,
+    WhatIf,
+)
 from ...events import StageKind, StageScheduled, format_signed, format_time
 from .._tables import STATED
 from .._text import (
     Move,
     Reference,
     all_tied,
+    component_amount,
+    component_counts,
     crew_text,
     gap_text,
     group_heading,
@@ -47,7 +57,7 @@ from ._html import (
     PROVENANCE,
     badge,
     crew_cell,
-    e,
+    escape,
     move_cell,
     number_td,
     pos_cell,
@@ -114,13 +124,13 @@ def _time_gap_cells(time_ms: int, gap_ms: int | None, interval_ms: int | None = 
     """A ranked row's time and gap cells (``_TIME_GAP``); ``interval_ms``: the interval,
     repeated under the gap for a phone, where the Interval column is not shown."""
     under = (
-        f'<span class="iv">{e(_interval_text(interval_ms))}</span>'
+        f'<span class="iv">{escape(_interval_text(interval_ms))}</span>'
         if interval_ms is not None
         else ""
     )
     return (
-        f'<td class="num time">{e(format_time(time_ms))}</td>'
-        f'<td class="num gap">{e(gap_text(gap_ms))}{under}</td>'
+        f'<td class="num time">{escape(format_time(time_ms))}</td>'
+        f'<td class="num gap">{escape(gap_text(gap_ms))}{under}</td>'
     )
 
 
@@ -132,7 +142,7 @@ def _interval_text(interval_ms: int | None) -> str:
 
 def interval_td(interval_ms: int | None) -> str:
     """The Interval cell: the time behind the row one place ahead (a tie: ``tie``)."""
-    return f'<td class="num interval">{e(_interval_text(interval_ms))}</td>'
+    return f'<td class="num interval">{escape(_interval_text(interval_ms))}</td>'
 
 
 def _kind_of(provenance: str) -> str:
@@ -152,10 +162,10 @@ def penalty_notes(parts: Sequence[Component]) -> str:
         tag = (
             ""
             if kind == "stated"
-            else f' <span class="tag {e(kind)}">{e(_TAGS.get(kind, kind))}</span>'
+            else f' <span class="tag {escape(kind)}">{escape(_TAGS.get(kind, kind))}</span>'
         )
         out.append(
-            f'<span class="pen {e(kind)}">incl. {what} {e(format_signed(part.time_ms))} '
+            f'<span class="pen {escape(kind)}">incl. {what} {escape(format_signed(part.time_ms))} '
             f"(stage {part.stage}){tag}</span>"
         )
     return "".join(out)
@@ -223,7 +233,7 @@ def standings_table(
             is_ref = row.entry_id == reference.entry_id
             delta = to_reference(row.time_ms, ref_row.time_ms if ref_row else None)
             text = "(ref)" if is_ref else "" if delta is None else format_signed(delta)
-            cells.append(f'<td class="num ref">{e(text)}</td>')
+            cells.append(f'<td class="num ref">{escape(text)}</td>')
         klass = ' class="leader"' if row is alone else ""
         body.append(f"<tr{klass}>{''.join(cells)}</tr>")
     cls = "standings with-ref" if reference is not None else "standings"
@@ -232,7 +242,7 @@ def standings_table(
 
 MOVE_LEGEND = (
     '<p class="small legend-move">'
-    + e(move_legend("the stage before"))
+    + escape(move_legend("the stage before"))
     .replace("▲", '<span class="up">▲</span>', 1)
     .replace("▼", '<span class="down">▼</span>', 1)
     + " Interval: time behind the crew one place ahead.</p>"
@@ -246,8 +256,8 @@ def _unclassified_line(view: View, standings: Standings) -> str:
     if not summary:
         return ""
     return (
-        f'<p class="small missing">{e(summary)}'
-        f' <a class="screen-only" href="#{e(view.category)}-unclassified">Who, and why</a></p>'
+        f'<p class="small missing">{escape(summary)}'
+        f' <a class="screen-only" href="#{escape(view.category)}-unclassified">Who, and why</a></p>'
     )
 
 
@@ -266,7 +276,7 @@ def _missing_item(view: View, entry_id: str) -> tuple[str, str]:
     item = next(u for u in last_standings.unclassified if u.entry_id == entry_id)
     group = group_of(item.status)
     stages = [stage for stage, _ in missing]
-    number = f"No. {e(item.number)} " if item.number else ""
+    number = f"No. {escape(item.number)} " if item.number else ""
     plural = "s" if len(stages) > 1 else ""
     if group == "out":
         what = f"{status_reason(item)}; not in the standings after stage{plural} {_ranges(stages)}"
@@ -281,7 +291,7 @@ def _missing_item(view: View, entry_id: str) -> tuple[str, str]:
         what += (
             f"; in the standings after stage{'s' if len(present) > 1 else ''} {_ranges(present)}"
         )
-    return group, f"<li>{number}<b>{e(crew_text(item.crew))}</b>: {e(what)}</li>"
+    return group, f"<li>{number}<b>{escape(crew_text(item.crew))}</b>: {escape(what)}</li>"
 
 
 def _unclassified_section(view: View) -> str:
@@ -305,7 +315,7 @@ def _unclassified_section(view: View) -> str:
         if items:
             heading = group_heading(group, single)
             blocks.append(
-                f'<h4 data-group="{e(group)}">{e(heading)} ({len(items)})</h4>'
+                f'<h4 data-group="{escape(group)}">{escape(heading)} ({len(items)})</h4>'
                 f'<ul class="compact">{"".join(items)}</ul>'
             )
     return "".join(blocks)
@@ -333,10 +343,11 @@ def _stage_penalty(view: View, result: StageResult, row: StageRow) -> str:
     tag = (
         ""
         if kind == "stated"
-        else f' <span class="tag {e(kind)}">{e(_TAGS.get(kind, kind))}</span>'
+        else f' <span class="tag {escape(kind)}">{escape(_TAGS.get(kind, kind))}</span>'
     )
     return (
-        f'<span class="pen {e(kind)}">incl. {what} {e(format_signed(row.penalty_ms))}{tag}</span>'
+        f'<span class="pen {escape(kind)}">incl. {what} '
+        f"{escape(format_signed(row.penalty_ms))}{tag}</span>"
     )
 
 
@@ -347,7 +358,10 @@ def _stage_table(view: View, result: StageResult) -> str:
             if result.awarded_ms is None
             else f"{format_time(result.awarded_ms)} awarded to every crew still in the rally: a tie"
         )
-        return f'<p class="cancel">Cancelled: {e(result.cancelled_reason)} ({e(awarded)}).</p>'
+        return (
+            f'<p class="cancel">Cancelled: {escape(result.cancelled_reason)} '
+            f"({escape(awarded)}).</p>"
+        )
     if not result.rows and not result.combined:
         return '<p class="empty">No result recorded for this stage.</p>'
     body = []
@@ -373,7 +387,7 @@ def _stage_table(view: View, result: StageResult) -> str:
     if result.combined:
         items = "".join(
             f"<li>{who(c.number, c.crew)}: "
-            f"{e(format_time(c.time_ms))} over stages {c.first_stage}–{c.stage}</li>"
+            f"{escape(format_time(c.time_ms))} over stages {c.first_stage}–{c.stage}</li>"
             for c in result.combined
         )
         out += (
@@ -390,7 +404,7 @@ def _winners(result: StageResult) -> list[str]:
 def _stage_winners(view: View) -> str:
     body = []
     for result in view.stage_results:
-        route = e(_stage_route(view.schedule.get(result.stage)))
+        route = escape(_stage_route(view.schedule.get(result.stage)))
         kind = "" if result.kind == StageKind.SPECIAL else f" ({result.kind}, not counted)"
         if result.cancelled_reason is not None:
             award = (
@@ -402,15 +416,15 @@ def _stage_winners(view: View) -> str:
         else:
             winners = _winners(result)
             if winners:
-                winner = "<br>".join(e(name) for name in winners)
-                time = e(format_time(result.rows[0].time_ms))
+                winner = "<br>".join(escape(name) for name in winners)
+                time = escape(format_time(result.rows[0].time_ms))
                 note = "tie" if len(winners) > 1 else ""
             else:
                 winner, time, note = "—", "", "no stage time recorded"
         body.append(
             f'<tr><td class="num">{result.stage}</td><td class="small route">{route}</td>'
             f'<td class="winner">{winner}</td><td class="num time">{time}</td>'
-            f'<td class="small">{e(note)}{e(kind)}</td></tr>'
+            f'<td class="small">{escape(note)}{escape(kind)}</td></tr>'
         )
     return table(
         [
@@ -468,10 +482,10 @@ def _stage_by_stage(view: View, actual: View | None) -> str:
             previous = standings
         route = _stage_route(view.schedule.get(result.stage))
         blocks.append(
-            f'<details class="stage" id="{e(view.category)}-stage-{result.stage}">'
+            f'<details class="stage" id="{escape(view.category)}-stage-{result.stage}">'
             f"<summary><b>Stage {result.stage}</b>"
-            f"{' · ' + e(route) if route else ''}"
-            f'<span class="headline">{e(headline)}</span></summary>'
+            f"{' · ' + escape(route) if route else ''}"
+            f'<span class="headline">{escape(headline)}</span></summary>'
             f'<div class="abreast"><div>{_stage_table(view, result)}</div><div>{gc}</div></div>'
             "</details>"
         )
@@ -505,15 +519,15 @@ def crew_grid(view: View) -> str:
                 parts = ['<span class="small">–</span>']
             else:
                 parts = [
-                    f"<b>{e(own.position_text)}</b>",
-                    f'<span class="t">{e(format_time(own.time_ms))}</span>',
+                    f"<b>{escape(own.position_text)}</b>",
+                    f'<span class="t">{escape(format_time(own.time_ms))}</span>',
                 ]
             if gc_row is not None:
-                parts.append(f'<span class="small">GC {e(gc_row.position_text)}</span>')
+                parts.append(f'<span class="small">GC {escape(gc_row.position_text)}</span>')
             cells.append(f'<td class="stagecell">{" <br>".join(parts)}</td>')
-        label = f"{e(number)} " if number else ""
+        label = f"{escape(number)} " if number else ""
         body.append(
-            f'<tr><th scope="row" class="who">{label}{e(names.split(" / ")[0])}</th>'
+            f'<tr><th scope="row" class="who">{label}{escape(names.split(" / ")[0])}</th>'
             + "".join(cells)
             + "</tr>"
         )
@@ -565,8 +579,9 @@ def leaders_table(view: View) -> str:
         margin, over = lead_margin(standings)
         body.append(
             f'<tr><td class="num">{standings.after_stage}</td>'
-            f"<td>{e(_leader_after(view, standings))}</td>"
-            f'<td class="num margin">{e(margin)}</td><td class="small">{e(over)}</td></tr>'
+            f"<td>{escape(_leader_after(view, standings))}</td>"
+            f'<td class="num margin">{escape(margin)}</td>'
+            f'<td class="small">{escape(over)}</td></tr>'
         )
     return table(
         [("After stage", "num"), ("Leader", ""), ("By", "num"), ("Over", "")],
@@ -603,7 +618,7 @@ def _facts(view: View) -> str:
         facts.append(
             (
                 "Winners (a tie)" if final.after_stage == last else "Tied for the lead",
-                e(_leader_after(view, final)),
+                escape(_leader_after(view, final)),
             )
         )
     if leader is not None:
@@ -612,10 +627,10 @@ def _facts(view: View) -> str:
                 "Winner"
                 if final.after_stage == last
                 else f"Leader after stage {final.after_stage}",
-                (f"No. {e(leader.number)} " if leader.number else "")
-                + f"<b>{e(crew_text(leader.crew))}</b>"
-                + (f" · {e(leader.make)}" if leader.make else "")
-                + f" · {e(format_time(leader.time_ms))}",
+                (f"No. {escape(leader.number)} " if leader.number else "")
+                + f"<b>{escape(crew_text(leader.crew))}</b>"
+                + (f" · {escape(leader.make)}" if leader.make else "")
+                + f" · {escape(format_time(leader.time_ms))}",
             )
         )
         margin, over = lead_margin(final)
@@ -623,8 +638,8 @@ def _facts(view: View) -> str:
             facts.append(
                 (
                     "Margin",
-                    f"<b>{e(margin)}</b>"
-                    + (f" over {e(over)}" if over else "")
+                    f"<b>{escape(margin)}</b>"
+                    + (f" over {escape(over)}" if over else "")
                     + ("" if over else " (the source does not print the runner-up)"),
                 )
             )
@@ -635,7 +650,7 @@ def _facts(view: View) -> str:
                 wins[name] = wins.get(name, 0) + 1
     if wins:
         ranked = sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))
-        facts.append(("Stage wins", e(" · ".join(f"{n} ×{c}" for n, c in ranked))))
+        facts.append(("Stage wins", escape(" · ".join(f"{n} ×{c}" for n, c in ranked))))
     kinds = [result.kind for result in view.stage_results]
     cancelled = {c.stage for c in view.cancelled}
     specials = sum(
@@ -648,12 +663,12 @@ def _facts(view: View) -> str:
         parts.insert(0, _plural(kinds.count(StageKind.PROLOGUE), "prologue"))
     if cancelled:
         parts.append(f"{len(cancelled)} cancelled ({_ranges(sorted(cancelled))})")
-    facts.append(("Stages", e(f"{len(view.stage_results)}: {', '.join(parts)}")))
+    facts.append(("Stages", escape(f"{len(view.stage_results)}: {', '.join(parts)}")))
     facts.append(("Leader after each stage, and by how much", leaders_table(view)))
     return (
         '<dl class="facts">'
         + "".join(
-            f"<div{_WIDE if '<table' in v else ''}><dt>{e(k)}</dt><dd>{v}</dd></div>"
+            f"<div{_WIDE if '<table' in v else ''}><dt>{escape(k)}</dt><dd>{v}</dd></div>"
             for k, v in facts
         )
         + "</dl>"
@@ -677,7 +692,7 @@ def partial_note(snapshots: Sequence[Standings]) -> str:
     )
     return (
         '<aside class="partial" role="note"><b>Partial data.</b> The source prints only the '
-        f"leading rows of the general classification ({e(tops)}). "
+        f"leading rows of the general classification ({escape(tops)}). "
         "A place beyond them is a lower bound, shown as "
         '<span class="uncertain">≥N</span> (at least N-th: that many crews known to the log '
         "are ahead). The position chart draws only the places the source vouches for: a line "
@@ -696,8 +711,8 @@ def _timeline(view: View) -> str:
     for listing in view.listings:
         event = listing.state.event
         scope = "GC only" if event.gc_only else "stage and GC"
-        name = e(who(listing.number, listing.crew))
-        amount = e(format_signed(event.amount_ms))
+        name = escape(who(listing.number, listing.crew))
+        amount = escape(format_signed(event.amount_ms))
         kind = "bonus" if event.amount_ms < 0 else "penalty"
         known = _kind_of(str(event.provenance.kind))
         status = ""
@@ -709,13 +724,13 @@ def _timeline(view: View) -> str:
             seq = listing.state.rescinded_seq
             when = " (hypothetically)" if seq is None or not view.real(seq) else ""
             status = (
-                f' <span class="rescinded-note">Rescinded{e(when)}: '
-                f"{e(listing.state.rescinded_reason or '')}</span>"
+                f' <span class="rescinded-note">Rescinded{escape(when)}: '
+                f"{escape(listing.state.rescinded_reason or '')}</span>"
             )
         tag = (
             ""
             if known == "stated"
-            else f' <span class="tag {e(known)}">{e(_TAGS.get(known, known))}</span>'
+            else f' <span class="tag {escape(known)}">{escape(_TAGS.get(known, known))}</span>'
         )
         source = source_html(event.provenance, rally)
         items.append(
@@ -724,8 +739,8 @@ def _timeline(view: View) -> str:
                 listing.state.seq,
                 f'<li class="{klass}"><span class="when">Stage {event.stage}</span> '
                 f'<span class="what">{kind.capitalize()} {amount}</span>{tag} for <b>{name}</b> '
-                f"({scope}): {e(event.reason)}{status} "
-                f'<span class="small">· {e(event.penalty_id)}'
+                f"({scope}): {escape(event.reason)}{status} "
+                f'<span class="small">· {escape(event.penalty_id)}'
                 + (f" · {source}" if source else "")
                 + "</span></li>",
             )
@@ -734,7 +749,7 @@ def _timeline(view: View) -> str:
         award = (
             "no time awarded: the stage does not count"
             if cancel.awarded_ms is None
-            else f"<b>{e(format_time(cancel.awarded_ms))}</b> awarded to every crew still in "
+            else f"<b>{escape(format_time(cancel.awarded_ms))}</b> awarded to every crew still in "
             "the rally, so the stage is a tie"
         )
         items.append(
@@ -742,7 +757,7 @@ def _timeline(view: View) -> str:
                 cancel.stage,
                 cancel.seq,
                 f'<li class="cancel"><span class="when">Stage {cancel.stage}</span> '
-                f'<span class="what">Cancelled</span>: {e(cancel.reason)}; {award}</li>',
+                f'<span class="what">Cancelled</span>: {escape(cancel.reason)}; {award}</li>',
             )
         )
     for result in view.stage_results:
@@ -752,34 +767,34 @@ def _timeline(view: View) -> str:
                     result.stage,
                     0,
                     f'<li class="retired"><span class="when">Stage {result.stage}</span> '
-                    f'<span class="what">Out</span>: <b>{e(who(item.number, item.crew))}</b>, '
-                    f"{e(item.reason)}</li>",
+                    f'<span class="what">Out</span>: <b>{escape(who(item.number, item.crew))}</b>, '
+                    f"{escape(item.reason)}</li>",
                 )
             )
     if not items:
         return (
             '<p class="empty">No penalty, cancellation or retirement is recorded for '
-            f"{e(view.category)}.</p>"
+            f"{escape(view.category)}.</p>"
         )
     items.sort(key=lambda item: (item[0], item[1]))
     return '<ol class="timeline">' + "".join(text for _, _, text in items) + "</ol>"
 
 
 def _component_row(view: View, part: Component) -> str:
-    amount = format_signed(part.time_ms) if part.kind == "penalty" else format_time(part.time_ms)
+    amount = component_amount(part)
     recorded = (
-        f' <span class="small">(first recorded {e(format_time(part.recorded_ms))})</span>'
+        f' <span class="small">(first recorded {escape(format_time(part.recorded_ms))})</span>'
         if part.recorded_ms is not None
         else ""
     )
     stage = f"{part.first_stage}–{part.stage}" if part.first_stage is not None else str(part.stage)
     klass: str = part.kind
-    if part.kind == "penalty" and _kind_of(str(part.provenance.kind)) != "stated":
-        klass = f"penalty {_kind_of(str(part.provenance.kind))}"
+    if COMPONENT_KINDS[part.kind].signed and _kind_of(str(part.provenance.kind)) != "stated":
+        klass = f"{part.kind} {_kind_of(str(part.provenance.kind))}"
     return (
-        f'<tr class="{e(klass)}"><td class="num">{e(stage)}</td>'
-        f"<td>{e(part.note)}{recorded}</td>"
-        f'<td class="num">{e(amount)}</td>'
+        f'<tr class="{escape(klass)}"><td class="num">{escape(stage)}</td>'
+        f"<td>{escape(part.note)}{recorded}</td>"
+        f'<td class="num">{escape(amount)}</td>'
         f"<td>{badge(str(part.provenance.kind))} "
         f"{source_html(part.provenance, view.rally.name)}</td></tr>"
     )
@@ -790,29 +805,20 @@ def _makeup(view: View, standings: Standings) -> str:
         return ""
     blocks = []
     for row in standings.rows:
-        kinds: list[str] = [part.kind for part in row.components]
-        counts = ", ".join(
-            _plural(kinds.count(kind), label)
-            for kind, label in (
-                ("result", "result"),
-                ("penalty", "penalty"),
-                ("awarded", "awarded time"),
-            )
-            if kinds.count(kind)
-        )
+        counts = component_counts(row.components)
         sources = sorted({str(part.provenance.kind) for part in row.components})
         body = [_component_row(view, part) for part in row.components]
         body.append(
             f'<tr class="total"><td></td><td>Total</td>'
-            f'<td class="num">{e(format_time(row.time_ms))}</td><td></td></tr>'
+            f'<td class="num">{escape(format_time(row.time_ms))}</td><td></td></tr>'
         )
         blocks.append(
-            f'<details class="makeup" data-entry="{e(row.number or row.entry_id)}">'
-            f'<summary><span class="pos-chip">{e(row.position_text)}</span> '
-            + (f"No. <b>{e(row.number)}</b> " if row.number else "")
-            + f"{e(crew_text(row.crew))} · "
-            f"{e(format_time(row.time_ms))} "
-            f'<span class="small">({e(counts)}; {" ".join(badge(s) for s in sources)})'
+            f'<details class="makeup" data-entry="{escape(row.number or row.entry_id)}">'
+            f'<summary><span class="pos-chip">{escape(row.position_text)}</span> '
+            + (f"No. <b>{escape(row.number)}</b> " if row.number else "")
+            + f"{escape(crew_text(row.crew))} · "
+            f"{escape(format_time(row.time_ms))} "
+            f'<span class="small">({escape(counts)}; {" ".join(badge(s) for s in sources)})'
             f"</span></summary>"
             + table(
                 [
@@ -826,7 +832,7 @@ def _makeup(view: View, standings: Standings) -> str:
             + "</details>"
         )
     legend = "".join(
-        f"<li>{badge(kind)} {e(text)}</li>"
+        f"<li>{badge(kind)} {escape(text)}</li>"
         for kind, text in PROVENANCE.items()
         if kind not in ("synthetic",)
     )
@@ -913,10 +919,13 @@ def _figure(spec: ChartSpec, narrow: ChartSpec, caption: str) -> str:
     def svg(item: ChartSpec, cls: str) -> str:
         label = f"{item.title or item.kind} chart, {len(item.drawn)} series"
         markup = render_chart(item)
-        return markup.replace("<svg ", f'<svg class="{cls}" role="img" aria-label="{e(label)}" ', 1)
+        return markup.replace(
+            "<svg ", f'<svg class="{cls}" role="img" aria-label="{escape(label)}" ', 1
+        )
 
     return (
-        f'<figure class="chart" data-chart="{e(spec.chart_id)}" data-kind="{e(spec.kind)}" '
+        f'<figure class="chart" data-chart="{escape(spec.chart_id)}" '
+        f'data-kind="{escape(spec.kind)}" '
         f'data-series="{len(spec.drawn)}">{svg(spec, "wide")}{svg(narrow, "narrow")}'
         f"<figcaption>{caption}</figcaption></figure>"
     )
@@ -959,7 +968,7 @@ def charts(
             narrow=True,
         )
         caption = _CAPTIONS[kind].format(ref=label) + left_out
-        out.append(_figure(spec, narrow, e(caption) + _SCREEN_HINT))
+        out.append(_figure(spec, narrow, escape(caption) + _SCREEN_HINT))
         advance(f"{view.category}: {kind} chart{suffix.replace('-', ' ')}")
     return out
 
@@ -978,8 +987,11 @@ def _with_reference(series: tuple[Series, ...], view: View) -> tuple[Series, ...
 
 
 def _menu(category: str, links: Sequence[tuple[str, str]]) -> str:
-    items = "".join(f'<a href="#{e(category)}-{e(anchor)}">{e(text)}</a>' for anchor, text in links)
-    return f'<nav class="sections" aria-label="{e(category)} sections">{items}</nav>'
+    items = "".join(
+        f'<a href="#{escape(category)}-{escape(anchor)}">{escape(text)}</a>'
+        for anchor, text in links
+    )
+    return f'<nav class="sections" aria-label="{escape(category)} sections">{items}</nav>'
 
 
 _TOP = '<p class="to-top"><a href="#top">↑ Back to top</a></p>'
@@ -987,7 +999,7 @@ _TOP = '<p class="to-top"><a href="#top">↑ Back to top</a></p>'
 
 def _collapsible(anchor: str, title: str, intro: str, body: str) -> str:
     return (
-        f'<details class="more" id="{e(anchor)}"><summary><h3>{e(title)}</h3>'
+        f'<details class="more" id="{escape(anchor)}"><summary><h3>{escape(title)}</h3>'
         '<span class="small hint">(open to read or to print)</span></summary>'
         f"{intro}{body}</details>"
     )
@@ -1021,8 +1033,8 @@ def waypoint_chart(view: View) -> str:
         "where a crew has no time at a waypoint."
     )
     return (
-        f'<h3 id="{e(view.category)}-waypoints">Stage {stage}, waypoint by waypoint</h3>'
-        + _figure(wide, narrow, e(caption) + _SCREEN_HINT)
+        f'<h3 id="{escape(view.category)}-waypoints">Stage {stage}, waypoint by waypoint</h3>'
+        + _figure(wide, narrow, escape(caption) + _SCREEN_HINT)
     )
 
 
@@ -1062,14 +1074,14 @@ def category_section(view: View, advance: Advance) -> str:
     )
     of = f" · class {view.entry_class}" if view.entry_class is not None else ""
     section = (
-        f'<section class="category" id="{e(category)}">'
-        f"<h2>{e(category.capitalize() + of)}</h2>"
+        f'<section class="category" id="{escape(category)}">'
+        f"<h2>{escape(category.capitalize() + of)}</h2>"
         + menu
         + _facts(view)
-        + f'<div class="charts" id="{e(category)}-charts">{"".join(figures)}</div>'
+        + f'<div class="charts" id="{escape(category)}-charts">{"".join(figures)}</div>'
         + waypoint_chart(view)
         + partial_note(view.snapshots)
-        + f'<h3 id="{e(category)}-final">Standings after stage {final.after_stage}</h3>'
+        + f'<h3 id="{escape(category)}-final">Standings after stage {final.after_stage}</h3>'
         + standings_table(
             final,
             previous,
@@ -1080,9 +1092,9 @@ def category_section(view: View, advance: Advance) -> str:
         )
         + MOVE_LEGEND
         + _unclassified_line(view, final)
-        + f'<h3 id="{e(category)}-winners">Stage winners</h3>'
+        + f'<h3 id="{escape(category)}-winners">Stage winners</h3>'
         + _stage_winners(view)
-        + f'<h3 id="{e(category)}-timeline">Penalties, cancellations and retirements</h3>'
+        + f'<h3 id="{escape(category)}-timeline">Penalties, cancellations and retirements</h3>'
         + _timeline(view)
         + _collapsible(
             f"{category}-unclassified",
@@ -1158,7 +1170,7 @@ def whatif_section(
         width=6.4,
         advance=advance,
     )
-    hypothesis = "".join(f"<li>{e(text)}</li>" for text in labels(result))
+    hypothesis = "".join(f"<li>{escape(text)}</li>" for text in labels(result))
     headline_class = "headline lead-change" if result.leader_changed else "headline"
     leaders = []
     for item in comparisons:
@@ -1167,8 +1179,8 @@ def whatif_section(
         changed = item.comparison.leader_changed
         leaders.append(
             ('<tr class="changed">' if changed else "<tr>") + f'<td class="num">{item.stage}</td>'
-            f"<td>{e(who(real.number, real.crew) if real else '-')}</td>"
-            f"<td>{e(who(fancy.number, fancy.crew) if fancy else '-')}</td>"
+            f"<td>{escape(who(real.number, real.crew) if real else '-')}</td>"
+            f"<td>{escape(who(fancy.number, fancy.crew) if fancy else '-')}</td>"
             f"<td>{'lead changes' if changed else ''}</td></tr>"
         )
     category = actual.category
@@ -1189,7 +1201,7 @@ def whatif_section(
             + number_td(row.number)
             + crew_cell(row.crew, None, compact=True)
             + _time_gap_cells(row.time_ms, row.gap_ms)
-            + f'<td class="num">{e(_time_change(row.time_ms, entry.actual_time_ms))}</td></tr>'
+            + f'<td class="num">{escape(_time_change(row.time_ms, entry.actual_time_ms))}</td></tr>'
         )
     hyp_table = table(
         [
@@ -1214,17 +1226,17 @@ def whatif_section(
         ],
     )
     section = (
-        f'<section class="category whatif" id="{e(category)}">'
-        f"<h2>{e(category.capitalize())}: what if</h2>"
+        f'<section class="category whatif" id="{escape(category)}">'
+        f"<h2>{escape(category.capitalize())}: what if</h2>"
         + menu
         + f'<div class="hypothesis"><h3>The hypothesis</h3><ul>{hypothesis}</ul>'
-        f'<p class="{headline_class}">{e(headline(result))}</p>'
+        f'<p class="{headline_class}">{escape(headline(result))}</p>'
         '<p class="small">Hypothetical events are checked by the same rules as real ones and '
         "applied in memory; the log is not changed, and they have no record number.</p></div>"
         + partial_note(actual.snapshots)
         + f'<div class="charts pair">{a_pos}{h_pos}</div>'
         + f'<div class="charts pair">{a_gap}{h_gap}</div>'
-        + f'<h3 id="{e(category)}-final">Standings after stage '
+        + f'<h3 id="{escape(category)}-final">Standings after stage '
         f"{result.hypothetical.after_stage}: actual and hypothetical</h3>"
         + '<div class="abreast">'
         + standings_table(
@@ -1237,13 +1249,14 @@ def whatif_section(
         + "</div>"
         + '<p class="small">Was: the actual position. Time change: the crew\'s own time in the '
         "hypothesis against its actual time (every gap also moves with the leader's time).</p>"
-        + f'<h3 id="{e(category)}-leaders">Leader after every stage the hypothesis touches</h3>'
+        + f'<h3 id="{escape(category)}-leaders">'
+        + "Leader after every stage the hypothesis touches</h3>"
         + table(
             [("Stage", "num"), ("Actual leader", ""), ("Hypothetical leader", ""), ("", "")],
             leaders,
             cls="leaders",
         )
-        + f'<h3 id="{e(category)}-timeline">Penalties, cancellations and retirements, in the '
+        + f'<h3 id="{escape(category)}-timeline">Penalties, cancellations and retirements, in the '
         "hypothesis</h3>"
         + _timeline(imagined)
         + _collapsible(
