@@ -11,7 +11,7 @@ rally_standings.replays.article._synth FIRST LAST``).
 """
 
 from ._editorial import Editorial, load_editorial
-from ._import import ImportError_, ImportResult, import_article
+from ._import import ArticleImportError, ImportResult, import_article
 from ._infer import Inference, infer_decisions
 from ._parse import Article, ArticleError, parse_article
 from ._pipeline import ImportOutcome, import_file
@@ -20,8 +20,8 @@ from ._verify import VerifyReport, verify, verify_json
 __all__ = [
     "Article",
     "ArticleError",
+    "ArticleImportError",
     "Editorial",
-    "ImportError_",
     "ImportOutcome",
     "ImportResult",
     "Inference",

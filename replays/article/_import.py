@@ -66,8 +66,8 @@ from ._parse import (
 
 __all__ = [
     "Analysis",
+    "ArticleImportError",
     "CategoryData",
-    "ImportError_",
     "ImportResult",
     "Issue",
     "NumberConflict",
@@ -84,7 +84,7 @@ fold_name = functools.lru_cache(maxsize=8192)(_fold_name)
 """``rally_standings.engine.fold_name``, remembered (an import folds the same names often)."""
 
 
-class ImportError_(RallyError):
+class ArticleImportError(RallyError):
     """An article that cannot be turned into a consistent log.
 
     ``issues`` lists, one line each, what stands in the way (the

@@ -43,7 +43,7 @@ round applies the first rule that decides something and imports again):
     only where the ranking shows it must be), or, when the text names no stage
     (or the numbers exclude it), listed as ``[[unrecorded]]`` with the reason.
 
-It refuses (``ImportError_``, nothing written) only where no rule decides
+It refuses (``ArticleImportError``, nothing written) only where no rule decides
 between readings that change a standings row; the error lists the readings.
 """
 
@@ -78,8 +78,8 @@ from ._editorial import (
 )
 from ._import import (
     Analysis,
+    ArticleImportError,
     CategoryData,
-    ImportError_,
     ImportResult,
     PrintedRow,
     import_parsed,
@@ -1565,13 +1565,13 @@ def infer_decisions(
 ) -> Inference:
     """Resolve by inference what ``reviewed`` leaves open; a reviewed decision always wins.
 
-    Raises ``ImportError_`` listing the readings where no rule decides.
+    Raises ``ArticleImportError`` listing the readings where no rule decides.
     """
     inferrer = _Inferrer(article, reviewed, source, rally_id)
     try:
         return inferrer.run()
     except _Refused as refusal:
-        raise ImportError_(
+        raise ArticleImportError(
             f"cannot infer: {refusal.what}",
             where=source,
             expected="one reading the numbers or a rule decides (see the readings listed)",

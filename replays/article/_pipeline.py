@@ -30,7 +30,7 @@ import attrs
 from ...engine import Recorder, create_log
 from ...events import RallyError, check_new_file, read_file
 from ._editorial import Editorial, load_editorial
-from ._import import ImportError_, ImportResult, import_parsed
+from ._import import ArticleImportError, ImportResult, import_parsed
 from ._parse import Article, parse_article
 from ._verify import documented_path, editorial_path
 
@@ -70,7 +70,7 @@ def read_side(path: Path, what: str) -> bytes:
     try:
         return read_file(path, what=what, limit=SIDE_FILE_LIMIT)
     except RallyError as error:
-        raise ImportError_(
+        raise ArticleImportError(
             error.what, where=error.where, expected=error.expected, received=error.received
         ) from None
 
@@ -81,7 +81,7 @@ def read_article(path: str | os.PathLike[str]) -> tuple[Article, str]:
     try:
         text = read_side(location, "article").decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ImportError_(
+        raise ArticleImportError(
             "the article is not UTF-8 text",
             where=f"{location}, byte {error.start}",
             expected="UTF-8",
@@ -117,11 +117,11 @@ def import_file(
     name ``overwrite``) replaces existing files.
 
     Nothing is written while an inconsistency is left unresolved: the
-    ``ImportError_`` raised then lists them (``error.issues``).
+    ``ArticleImportError`` raised then lists them (``error.issues``).
     """
     force = force or overwrite
     if rally_id is not None and not re.fullmatch(r"[a-z][a-z0-9_-]*", rally_id):
-        raise ImportError_(
+        raise ArticleImportError(
             "not a rally id",
             where="--id",
             expected="a lowercase name such as dakar-2004 (a letter first, then letters, "
@@ -130,11 +130,11 @@ def import_file(
         )
     log_path = Path(log)
     if not log_path.name or log_path.name.startswith("."):
-        raise ImportError_(
+        raise ArticleImportError(
             "not a log file name", where=str(log), expected="a file name such as rally.rallylog"
         )
     if not log_path.parent.is_dir():
-        raise ImportError_(
+        raise ArticleImportError(
             "no such directory",
             where=str(log_path.parent),
             expected="an existing folder for the log",
@@ -160,7 +160,7 @@ def import_file(
     else:
         result = import_parsed(parsed, decisions, source=source, rally_id=rally_id)
         if result.issues:
-            raise ImportError_(
+            raise ArticleImportError(
                 f"{len(result.issues)} inconsistencies not resolved by the editorial file",
                 where=str(source_file) if source_file else source,
                 expected="an erratum or a penalty for each (see the report), or --infer",
@@ -251,7 +251,7 @@ def _write_all(log: Path, result: ImportResult, companions: dict[Path, bytes]) -
             with contextlib.suppress(OSError):
                 temporary.unlink()
         if isinstance(failure, OSError):
-            raise ImportError_(
+            raise ArticleImportError(
                 "cannot write the import",
                 where=str(failure.filename or log),
                 expected="a writable folder",
