@@ -5,9 +5,8 @@ stage, notes and prose, and the final standings. ``import_file`` turns one
 into a log whose events say where each number comes from, with the rows as
 printed kept beside it (``infer=True``: deciding by itself what no reviewed
 editorial file decides, see docs/importing-articles.md); ``verify`` replays
-the log against those rows. ``_synth`` writes synthetic articles with their
-truth and compares an import with it (``python -m
-rally_standings.replays.article._synth FIRST LAST``).
+the log against those rows. The synthetic articles it is measured on, written
+with their truth beside them, are test data: ``tests/synthetic_articles.py``.
 """
 
 from ._editorial import Editorial, load_editorial
