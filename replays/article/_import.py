@@ -1356,14 +1356,8 @@ class _EventBuilder:
             at_stage = decision.stage if decision.stage is not None else placed.get(decision.id)
             penalised = self.entries.get((cat.name, imp.key(decision.competitor)))
             if penalised is None:
-                imp.issues.append(
-                    Issue(
-                        "unknown-competitor",
-                        cat.name,
-                        self.stage_named,
-                        None,
-                        f"penalty {decision.id}: {decision.competitor}",
-                    )
+                self.unknown_competitor(
+                    cat, self.stage_named, f"penalty {decision.id}: {decision.competitor}"
                 )
                 continue
             if at_stage is None:
@@ -1395,14 +1389,8 @@ class _EventBuilder:
                 continue
             retired = self.entries.get((cat.name, imp.key(retirement.competitor)))
             if retired is None:
-                imp.issues.append(
-                    Issue(
-                        "unknown-competitor",
-                        cat.name,
-                        retirement.stage,
-                        None,
-                        f"retirement: {retirement.competitor}",
-                    )
+                self.unknown_competitor(
+                    cat, retirement.stage, f"retirement: {retirement.competitor}"
                 )
                 continue
             self.timeline[retirement.stage].insert(
@@ -1417,6 +1405,11 @@ class _EventBuilder:
                     ),
                 ),
             )
+
+    def unknown_competitor(self, cat: CategoryData, stage: int | None, decision: str) -> None:
+        """Note a decision (``penalty P1: Name``) naming a competitor the category has no
+        entry for."""
+        self.imp.issues.append(Issue("unknown-competitor", cat.name, stage, None, decision))
 
     def coverage(self, cat: CategoryData) -> None:
         """A ``FieldCoverageDeclared`` per timed stage: how many leading rows are printed."""
