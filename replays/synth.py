@@ -147,6 +147,7 @@ class SynthSpec:
 
 
 def _crew(rng: random.Random, category: str) -> tuple[events.Person, ...]:
+    """An invented crew: a rider, two people in a car, three in a truck."""
     size = {"bikes": 1, "cars": 2, "trucks": 3}.get(category, 2)
     return tuple(
         events.Person(f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", rng.choice(_NATIONS))
@@ -156,81 +157,95 @@ def _crew(rng: random.Random, category: str) -> tuple[events.Person, ...]:
 
 def synth_events(spec: SynthSpec) -> Iterator[events.Event]:
     """Every event after the rally's declaration, in recording order."""
-    rng = random.Random(spec.seed)
-    cancelled_stage = max(2, spec.stages // 2) if spec.stages >= 3 else None
-    cancelled_category = spec.categories[-1]
-    for stage in range(1, spec.stages + 1):
-        kind = events.StageKind.PROLOGUE if stage == 1 else events.StageKind.SPECIAL
-        yield events.StageScheduled(
-            stage=stage,
-            rules=tuple(events.StageRule(c, kind) for c in spec.categories),
-            distance_km=rng.randint(10, 30) if stage == 1 else rng.randint(250, 700),
-            provenance=_SYNTHETIC,
-        )
-    pace: dict[str, float] = {}
-    roster: list[tuple[str, str]] = []
-    counters = {
-        c: {"bikes": 1, "cars": 200, "trucks": 500}.get(c, 1000 * (i + 1))
-        for i, c in enumerate(spec.categories)
-    }
-    for index in range(spec.entries):
-        category = spec.categories[index % len(spec.categories)]
-        number = str(counters[category])
-        counters[category] += 1
-        entry_id = f"{category}:{number}"
-        pace[entry_id] = rng.gauss(1.0, 0.06)
-        roster.append((entry_id, category))
-        yield events.EntryRegistered(
-            entry_id=entry_id,
-            category=category,
-            number=number,
-            crew=_crew(rng, category),
-            make=rng.choice(_MAKES.get(category, ["Prototype"])),
-            provenance=_SYNTHETIC,
-        )
-    running = {entry_id for entry_id, _ in roster}
-    penalty_count = 0
-    to_rescind: list[str] = []
-    for stage in range(1, spec.stages + 1):
+    yield from _Synthesis(spec).generate()
+
+
+class _Synthesis:
+    """A synthetic rally as it is generated: one seeded random source drawn from in a fixed
+    order (so a seed always gives the same rally), the roster with each entry's pace, who
+    is still running, and the penalties to rescind at the next stage."""
+
+    def __init__(self, spec: SynthSpec) -> None:
+        self.spec = spec
+        self.rng = random.Random(spec.seed)
+        self.cancelled_stage = max(2, spec.stages // 2) if spec.stages >= 3 else None
+        self.cancelled_category = spec.categories[-1]
+        self.pace: dict[str, float] = {}
+        self.roster: list[tuple[str, str]] = []
+        """(entry id, category) of every entry, in registration order."""
+        self.running: set[str] = set()
+        self.penalty_count = 0
+        self.to_rescind: list[str] = []
+
+    def generate(self) -> Iterator[events.Event]:
+        """The stages scheduled, the entries registered, then each stage's events."""
+        yield from self.schedule()
+        yield from self.entries()
+        self.running = {entry_id for entry_id, _ in self.roster}
+        for stage in range(1, self.spec.stages + 1):
+            yield from self.stage(stage)
+
+    def schedule(self) -> Iterator[events.Event]:
+        """Every stage scheduled: a short prologue, then specials."""
+        rng, spec = self.rng, self.spec
+        for stage in range(1, spec.stages + 1):
+            kind = events.StageKind.PROLOGUE if stage == 1 else events.StageKind.SPECIAL
+            yield events.StageScheduled(
+                stage=stage,
+                rules=tuple(events.StageRule(c, kind) for c in spec.categories),
+                distance_km=rng.randint(10, 30) if stage == 1 else rng.randint(250, 700),
+                provenance=_SYNTHETIC,
+            )
+
+    def entries(self) -> Iterator[events.Event]:
+        """Every entry registered, the categories in turn, each with a pace of its own."""
+        rng, spec = self.rng, self.spec
+        counters = {
+            c: {"bikes": 1, "cars": 200, "trucks": 500}.get(c, 1000 * (i + 1))
+            for i, c in enumerate(spec.categories)
+        }
+        for index in range(spec.entries):
+            category = spec.categories[index % len(spec.categories)]
+            number = str(counters[category])
+            counters[category] += 1
+            entry_id = f"{category}:{number}"
+            self.pace[entry_id] = rng.gauss(1.0, 0.06)
+            self.roster.append((entry_id, category))
+            yield events.EntryRegistered(
+                entry_id=entry_id,
+                category=category,
+                number=number,
+                crew=_crew(rng, category),
+                make=rng.choice(_MAKES.get(category, ["Prototype"])),
+                provenance=_SYNTHETIC,
+            )
+
+    def stage(self, stage: int) -> Iterator[events.Event]:
+        """One stage's events: the last stage's penalties rescinded, the cancellation,
+        retirements, waypoint splits, results and new penalties."""
+        rng = self.rng
         base_ms = (
             rng.randint(120, 300) * 1000 if stage == 1 else rng.randint(2 * 3600, 6 * 3600) * 1000
         )
-        for penalty_id in to_rescind:
+        for penalty_id in self.to_rescind:
             yield events.PenaltyRescinded(
                 penalty_id=penalty_id, reason="appeal upheld", provenance=_SYNTHETIC
             )
-        to_rescind = []
-        if stage == cancelled_stage:
+        self.to_rescind = []
+        if stage == self.cancelled_stage:
             yield events.StageCancelled(
                 stage=stage,
-                categories=(cancelled_category,),
+                categories=(self.cancelled_category,),
                 reason="sandstorm",
                 awarded_ms=base_ms,
                 provenance=_SYNTHETIC,
             )
         if stage > 1:
-            for entry_id, _ in roster:
-                if entry_id in running and rng.random() < 0.015:
-                    running.discard(entry_id)
-                    yield events.EntryRetired(
-                        entry_id=entry_id,
-                        stage=stage,
-                        reason=rng.choice(["engine", "gearbox", "crash", "fuel"]),
-                        provenance=_SYNTHETIC,
-                    )
-        luck = {entry_id: rng.gauss(0.0, 0.03) for entry_id, _ in roster}
-        stage_times: list[tuple[str, int]] = []
-        for entry_id, category in roster:
-            if entry_id not in running:
-                continue
-            if stage == cancelled_stage and category == cancelled_category:
-                continue
-            factor = max(0.6, pace[entry_id] + luck[entry_id])
-            time_ms = max(1000, round(base_ms * factor / 1000) * 1000)  # whole seconds: ties
-            stage_times.append((entry_id, time_ms))
-        for waypoint in range(1, spec.waypoints + 1):
+            yield from self.retirements(stage)
+        stage_times = self.stage_times(stage, base_ms)
+        for waypoint in range(1, self.spec.waypoints + 1):
             for entry_id, time_ms in stage_times:
-                split = time_ms * waypoint // (spec.waypoints + 1)
+                split = time_ms * waypoint // (self.spec.waypoints + 1)
                 yield events.WaypointRecorded(
                     entry_id=entry_id,
                     stage=stage,
@@ -242,10 +257,44 @@ def synth_events(spec: SynthSpec) -> Iterator[events.Event]:
             yield events.StageResultRecorded(
                 entry_id=entry_id, stage=stage, time_ms=time_ms, provenance=_SYNTHETIC
             )
+        yield from self.penalties(stage, stage_times)
+
+    def retirements(self, stage: int) -> Iterator[events.Event]:
+        """A few running entries retire before the stage."""
+        rng = self.rng
+        for entry_id, _ in self.roster:
+            if entry_id in self.running and rng.random() < 0.015:
+                self.running.discard(entry_id)
+                yield events.EntryRetired(
+                    entry_id=entry_id,
+                    stage=stage,
+                    reason=rng.choice(["engine", "gearbox", "crash", "fuel"]),
+                    provenance=_SYNTHETIC,
+                )
+
+    def stage_times(self, stage: int, base_ms: int) -> list[tuple[str, int]]:
+        """Each running entry's time (not on the stage cancelled for its category): the
+        stage's base time by its pace and the day's luck, in whole seconds (so some tie)."""
+        luck = {entry_id: self.rng.gauss(0.0, 0.03) for entry_id, _ in self.roster}
+        stage_times: list[tuple[str, int]] = []
+        for entry_id, category in self.roster:
+            if entry_id not in self.running:
+                continue
+            if stage == self.cancelled_stage and category == self.cancelled_category:
+                continue
+            factor = max(0.6, self.pace[entry_id] + luck[entry_id])
+            time_ms = max(1000, round(base_ms * factor / 1000) * 1000)  # whole seconds: ties
+            stage_times.append((entry_id, time_ms))
+        return stage_times
+
+    def penalties(self, stage: int, stage_times: list[tuple[str, int]]) -> Iterator[events.Event]:
+        """A few of the stage's finishers penalised (some GC-only); a quarter of those
+        penalties are rescinded at the next stage."""
+        rng = self.rng
         for entry_id, _ in stage_times:
             if rng.random() < 0.03:
-                penalty_count += 1
-                penalty_id = f"S{penalty_count}"
+                self.penalty_count += 1
+                penalty_id = f"S{self.penalty_count}"
                 yield events.PenaltyImposed(
                     penalty_id=penalty_id,
                     entry_id=entry_id,
@@ -256,7 +305,7 @@ def synth_events(spec: SynthSpec) -> Iterator[events.Event]:
                     provenance=_SYNTHETIC,
                 )
                 if rng.random() < 0.25:
-                    to_rescind.append(penalty_id)
+                    self.to_rescind.append(penalty_id)
 
 
 def write_synth(

@@ -26,10 +26,10 @@ from rally_standings.replays.article._editorial import Editorial, load_editorial
 from rally_standings.replays.article._infer import infer_decisions
 from rally_standings.replays.article._parse import parse_article, parse_clock
 from rally_standings.replays.article._pipeline import import_file
-from rally_standings.replays.article._synth import ERROR_KINDS, check_import, synth_article
 from rally_standings.replays.article._verify import verify
 from rally_standings.replays.build_dakar import REPLAYS
 from tests.helpers import SEEDS
+from tests.synthetic_articles import ERROR_KINDS, check_import, synth_article
 
 Counts = tuple[int, int, int, int]
 """Found the same, found differently, missed, found beyond the reviewed file."""

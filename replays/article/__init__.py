@@ -5,13 +5,12 @@ stage, notes and prose, and the final standings. ``import_file`` turns one
 into a log whose events say where each number comes from, with the rows as
 printed kept beside it (``infer=True``: deciding by itself what no reviewed
 editorial file decides, see docs/importing-articles.md); ``verify`` replays
-the log against those rows. ``_synth`` writes synthetic articles with their
-truth and compares an import with it (``python -m
-rally_standings.replays.article._synth FIRST LAST``).
+the log against those rows. The synthetic articles it is measured on, written
+with their truth beside them, are test data: ``tests/synthetic_articles.py``.
 """
 
 from ._editorial import Editorial, load_editorial
-from ._import import ImportError_, ImportResult, import_article
+from ._import import ArticleImportError, ImportResult, import_article
 from ._infer import Inference, infer_decisions
 from ._parse import Article, ArticleError, parse_article
 from ._pipeline import ImportOutcome, import_file
@@ -20,8 +19,8 @@ from ._verify import VerifyReport, verify, verify_json
 __all__ = [
     "Article",
     "ArticleError",
+    "ArticleImportError",
     "Editorial",
-    "ImportError_",
     "ImportOutcome",
     "ImportResult",
     "Inference",

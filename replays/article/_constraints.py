@@ -126,6 +126,7 @@ class Constraint:
 
 
 def _lin(*parts: Iterable[tuple[Ref, int]]) -> tuple[tuple[Ref, int], ...]:
+    """The sum of linear terms: coefficients of a cell added up, cells at 0 left out."""
     total: dict[Ref, int] = defaultdict(int)
     for part in parts:
         for ref, coefficient in part:
@@ -135,6 +136,8 @@ def _lin(*parts: Iterable[tuple[Ref, int]]) -> tuple[tuple[Ref, int], ...]:
 
 @attrs.frozen
 class _Point:
+    """A crew's GC after a stage (0: the start) as a sum of cells, its value and words."""
+
     stage: int
     terms: tuple[tuple[Ref, int], ...]
     value: int
@@ -197,6 +200,7 @@ def _own_refs(rows: Sequence[PrintedRow], category: str) -> list[Ref]:
 
 
 def _cells_of_block(model: Model, cat: CategoryData, table: TableName, stage: int) -> None:
+    """The time and gap cells of a printed stage ranking or GC, and its ``gap`` constraints."""
     rows = (cat.stage_rows if table == "stage" else cat.gc_rows).get(stage, [])
     refs = _own_refs(rows, cat.name)
     for row, ref in zip(rows, refs, strict=True):
@@ -254,6 +258,7 @@ def _final_cells(model: Model, cat: CategoryData) -> dict[str, _Point]:
 
 
 def _penalty_terms(analysis: Analysis, category: str) -> list[PenaltyTerm]:
+    """The category's penalty decisions that have a stage (their own or the one placed)."""
     terms = []
     for decision in analysis.editorial.penalties:
         if decision.category != category:
@@ -299,17 +304,58 @@ def build_model(
 
 
 def _build_category(model: Model, cat: CategoryData, penalties: Sequence[PenaltyTerm]) -> None:
+    """Add a category's cells and constraints to ``model`` (none without a counted stage)."""
     counted = sorted(s for s, status in cat.stages.items() if status == "counted")
     if not counted:
         return
-    final_stage = counted[-1]
     for stage in sorted(cat.stage_rows):
         _cells_of_block(model, cat, "stage", stage)
     for stage in sorted(cat.gc_rows):
         _cells_of_block(model, cat, "gc", stage)
     finals = _final_cells(model, cat)
+    constraints = _CategoryConstraints(model, cat, counted, penalties)
+    constraints.final(finals)
+    constraints.ranked()
+    for key in sorted(set(constraints.points) | set(constraints.timed)):
+        constraints.crew(key)
+
+
+class _CategoryConstraints:
+    """The constraints on one category's cells beyond the gaps: each crew's GC steps and
+    spans, its GC bounds, the final standings against the last GC, ranked penalties."""
+
+    def __init__(
+        self,
+        model: Model,
+        cat: CategoryData,
+        counted: Sequence[int],
+        penalties: Sequence[PenaltyTerm],
+    ) -> None:
+        self.model = model
+        self.cat = cat
+        self.counted = counted
+        self.final_stage = counted[-1]
+        self.penalties = penalties
+        self.awards = dict(cat.awards)
+        self.by_key: dict[str, list[PenaltyTerm]] = defaultdict(list)
+        for penalty in penalties:
+            self.by_key[penalty.key].append(penalty)
+        self.timed: dict[str, dict[int, Ref]] = defaultdict(dict)
+        """Per crew key and stage: the cell of its printed stage time."""
+        self.timed_rows: dict[str, dict[int, PrintedRow]] = defaultdict(dict)
+        self.last_stage_time: dict[int, tuple[int, PrintedRow]] = {}
+        """Per stage: the time of the last row the source vouches for, and that row."""
+        self.points: dict[str, dict[int, _Point]] = defaultdict(dict)
+        """Per crew key and stage: its GC after that stage, as cells."""
+        self.printed_gc: dict[int, set[str]] = defaultdict(set)
+        """Per stage: the crews printed in the GC after it."""
+        self.last_gc: dict[int, tuple[int, PrintedRow]] = {}
+        """Per stage: the time of the GC's last row the source vouches for, and that row."""
+        self.read_stage_rows()
+        self.read_gc_rows()
 
     def add(
+        self,
         kind: Kind,
         key: str,
         stage: int,
@@ -321,66 +367,93 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
         words: str,
     ) -> None:
         """Add a constraint on this category's cells to the model."""
-        model.add(Constraint(kind, cat.name, key, stage, first, terms, constant, equality, words))
+        self.model.add(
+            Constraint(kind, self.cat.name, key, stage, first, terms, constant, equality, words)
+        )
 
-    timed: dict[str, dict[int, Ref]] = defaultdict(dict)
-    timed_rows: dict[str, dict[int, PrintedRow]] = defaultdict(dict)
-    last_stage_time: dict[int, tuple[int, PrintedRow]] = {}
-    for stage, rows in cat.stage_rows.items():
-        refs = _own_refs(rows, cat.name)
-        for row, ref in zip(rows, refs, strict=True):
-            if stage not in timed[row.key]:
-                timed[row.key][stage] = ref
-                timed_rows[row.key][stage] = row
-        known = known_prefix(rows)
-        if known:
-            last_stage_time[stage] = (rows[known - 1].time_ms, rows[known - 1])
+    def read_stage_rows(self) -> None:
+        """Each crew's printed stage times (the first row if printed twice), and each stage
+        ranking's last row."""
+        for stage, rows in self.cat.stage_rows.items():
+            refs = _own_refs(rows, self.cat.name)
+            for row, ref in zip(rows, refs, strict=True):
+                if stage not in self.timed[row.key]:
+                    self.timed[row.key][stage] = ref
+                    self.timed_rows[row.key][stage] = row
+            known = known_prefix(rows)
+            if known:
+                self.last_stage_time[stage] = (rows[known - 1].time_ms, rows[known - 1])
 
-    points: dict[str, dict[int, _Point]] = defaultdict(dict)
-    printed_gc: dict[int, set[str]] = defaultdict(set)
-    last_gc: dict[int, tuple[int, PrintedRow]] = {}
-    for stage, rows in cat.gc_rows.items():
-        refs = _own_refs(rows, cat.name)
-        for row, ref in zip(rows, refs, strict=True):
-            printed_gc[stage].add(row.key)
-            points[row.key][stage] = _Point(
-                stage, ((ref, 1),), row.time_ms, f"GC after stage {stage} (line {row.line})"
+    def read_gc_rows(self) -> None:
+        """Each crew's printed GC times, and each GC's last row (the final standings' after
+        the last stage, where it is slower)."""
+        for stage, rows in self.cat.gc_rows.items():
+            refs = _own_refs(rows, self.cat.name)
+            for row, ref in zip(rows, refs, strict=True):
+                self.printed_gc[stage].add(row.key)
+                self.points[row.key][stage] = _Point(
+                    stage, ((ref, 1),), row.time_ms, f"GC after stage {stage} (line {row.line})"
+                )
+            known = known_prefix(rows)
+            if known:
+                self.last_gc[stage] = (rows[known - 1].time_ms, rows[known - 1])
+        for row in self.cat.final:
+            self.printed_gc[self.final_stage].add(row.key)
+            if self.last_gc.get(self.final_stage, (0,))[0] <= row.time_ms:
+                self.last_gc[self.final_stage] = (row.time_ms, row)
+
+    def final(self, finals: dict[str, _Point]) -> None:
+        """A crew's final total is its GC after the last stage: a ``final`` constraint where
+        that GC is printed, else the final total stands as that GC."""
+        for key, final in finals.items():
+            at_final = self.points[key].get(self.final_stage)
+            if at_final is None:
+                self.points[key][self.final_stage] = attrs.evolve(final, stage=self.final_stage)
+                continue
+            words = (
+                f"the final standings give {format_time(final.value)} ({final.words}), "
+                f"the GC after the last stage {format_time(at_final.value)} ({at_final.words})"
             )
-        known = known_prefix(rows)
-        if known:
-            last_gc[stage] = (rows[known - 1].time_ms, rows[known - 1])
-    for row in cat.final:
-        printed_gc[final_stage].add(row.key)
-        if last_gc.get(final_stage, (0,))[0] <= row.time_ms:
-            last_gc[final_stage] = (row.time_ms, row)
-    for key, final in finals.items():
-        at_final = points[key].get(final_stage)
-        if at_final is None:
-            points[key][final_stage] = attrs.evolve(final, stage=final_stage)
-            continue
-        words = (
-            f"the final standings give {format_time(final.value)} ({final.words}), "
-            f"the GC after the last stage {format_time(at_final.value)} ({at_final.words})"
-        )
-        add(
-            "final",
-            key,
-            final_stage,
-            None,
-            _lin(at_final.terms, [(r, -c) for r, c in final.terms]),
-            0,
-            equality=True,
-            words=words,
-        )
+            self.add(
+                "final",
+                key,
+                self.final_stage,
+                None,
+                _lin(at_final.terms, [(r, -c) for r, c in final.terms]),
+                0,
+                equality=True,
+                words=words,
+            )
 
-    awards = dict(cat.awards)
-    by_key: dict[str, list[PenaltyTerm]] = defaultdict(list)
-    for penalty in penalties:
-        by_key[penalty.key].append(penalty)
+    def ranked(self) -> None:
+        """A penalty counted in a stage's ranking, on a crew printed there with its own time:
+        the printed time would have to include it (a ``ranked`` constraint)."""
+        for penalty in self.penalties:
+            ranked_row = self.timed_rows.get(penalty.key, {}).get(penalty.stage)
+            if ranked_row is None or penalty.gc_only or penalty.in_stage_time:
+                continue
+            words = (
+                f"{ranked_row.driver} is printed in the stage-{penalty.stage} ranking with "
+                f"{format_time(ranked_row.time_ms)} (line {ranked_row.line}), which "
+                f"{penalty.label} counted in the ranking would make "
+                f"{format_time(ranked_row.time_ms + penalty.amount_ms)}"
+            )
+            self.add(
+                "ranked",
+                penalty.key,
+                penalty.stage,
+                None,
+                ((self.timed[penalty.key][penalty.stage], 1),),
+                ranked_row.time_ms + penalty.amount_ms,
+                equality=True,
+                words=words,
+            )
 
-    def constant(key: str, a: int, b: int, timed_stages: Iterable[int]) -> tuple[int, str]:
-        awarded = sum(ms for s, ms in awards.items() if a < s <= b)
-        pens = [p for p in by_key.get(key, []) if a < p.stage <= b]
+    def constant(self, key: str, a: int, b: int, timed_stages: Iterable[int]) -> tuple[int, str]:
+        """The awarded times and penalties of crew ``key`` after stage ``a`` up to ``b``
+        (less penalties a printed stage time includes), and ``+ …`` naming them."""
+        awarded = sum(ms for s, ms in self.awards.items() if a < s <= b)
+        pens = [p for p in self.by_key.get(key, []) if a < p.stage <= b]
         inside = [p for p in pens if p.in_stage_time and p.stage in set(timed_stages)]
         total = awarded + sum(p.amount_ms for p in pens) - sum(p.amount_ms for p in inside)
         words = []
@@ -395,13 +468,16 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
         ]
         return total, (" + " + " + ".join(words)) if words else ""
 
-    def lower_bound(key: str, stage: int) -> tuple[int, str]:
-        if stage not in last_stage_time:
+    def lower_bound(self, key: str, stage: int) -> tuple[int, str]:
+        """The least time crew ``key``, not printed in the stage's ranking, can have on it:
+        the ranking's last printed time (less the crew's penalties counted in it), at least
+        1 ms; and that in words."""
+        if stage not in self.last_stage_time:
             return 1, f"stage {stage} (no ranking printed)"
-        slowest, row = last_stage_time[stage]
+        slowest, row = self.last_stage_time[stage]
         ranked = sum(
             p.amount_ms
-            for p in by_key.get(key, [])
+            for p in self.by_key.get(key, [])
             if p.stage == stage and not p.gc_only and not p.in_stage_time
         )
         bound = max(1, slowest - ranked)
@@ -411,111 +487,109 @@ def _build_category(model: Model, cat: CategoryData, penalties: Sequence[Penalty
             f"printed row is {row.driver}'s {format_time(slowest)}, line {row.line}{less})"
         )
 
-    for penalty in penalties:
-        ranked_row = timed_rows.get(penalty.key, {}).get(penalty.stage)
-        if ranked_row is None or penalty.gc_only or penalty.in_stage_time:
-            continue
-        words = (
-            f"{ranked_row.driver} is printed in the stage-{penalty.stage} ranking with "
-            f"{format_time(ranked_row.time_ms)} (line {ranked_row.line}), which "
-            f"{penalty.label} counted in the ranking would make "
-            f"{format_time(ranked_row.time_ms + penalty.amount_ms)}"
-        )
-        add(
-            "ranked",
-            penalty.key,
-            penalty.stage,
-            None,
-            ((timed[penalty.key][penalty.stage], 1),),
-            ranked_row.time_ms + penalty.amount_ms,
-            equality=True,
-            words=words,
-        )
-    for key in sorted(set(points) | set(timed)):
-        driver = next(
-            (r.driver for r in timed_rows.get(key, {}).values()),
+    def driver(self, key: str) -> str:
+        """The printed name of crew ``key``: from a stage ranking, a GC or the final standings."""
+        cat = self.cat
+        return next(
+            (r.driver for r in self.timed_rows.get(key, {}).values()),
             next(
                 (r.driver for rows in cat.gc_rows.values() for r in rows if r.key == key),
                 next((r.driver for r in cat.final if r.key == key), key),
             ),
         )
+
+    def crew(self, key: str) -> None:
+        """The constraints of one crew: a step or a span between each two consecutive known
+        GC times, then a GC bound after each stage it is not printed in the GC of."""
+        driver = self.driver(key)
         chain = [_Point(0, (), 0, "the start")] + [
-            points[key][s] for s in sorted(points.get(key, {}))
+            self.points[key][s] for s in sorted(self.points.get(key, {}))
         ]
         for a, b in itertools.pairwise(chain):
-            span = [s for s in counted if a.stage < s <= b.stage]
-            own = [s for s in span if s in timed.get(key, {})]
-            missing = [s for s in span if s not in timed.get(key, {})]
-            fixed, fixed_words = constant(key, a.stage, b.stage, own)
-            terms = _lin(b.terms, [(r, -c) for r, c in a.terms], [(timed[key][s], -1) for s in own])
-            own_words = " + ".join(
-                f"stage-{s} time {format_time(timed_rows[key][s].time_ms)} "
-                f"(line {timed_rows[key][s].line})"
-                for s in own
-            )
-            head = (
-                f"{driver}'s GC goes from {format_time(a.value)} ({a.words}) to "
-                f"{format_time(b.value)} ({b.words}), {format_time(b.value - a.value)}"
-            )
-            if not missing:
-                words = (
-                    f"{head}; the printed {own_words}{fixed_words} "
-                    + ("add up to " if len(own) > 1 or fixed_words else "is ")
-                    + format_time(fixed + sum(timed_rows[key][s].time_ms for s in own))
-                )
-                add("step", key, b.stage, a.stage, terms, fixed, equality=True, words=words)
-                continue
-            bounds = [lower_bound(key, s) for s in missing]
+            self.step(key, driver, a, b)
+        for s in self.counted:
+            self.gc_bound(key, driver, chain, s)
+
+    def step(self, key: str, driver: str, a: _Point, b: _Point) -> None:
+        """GC ``b`` less GC ``a`` is the printed stage times between plus awards and
+        penalties (``step``), or leaves at least the lower bounds of the stages between
+        not printed for the crew (``span``)."""
+        timed, timed_rows = self.timed.get(key, {}), self.timed_rows.get(key, {})
+        span = [s for s in self.counted if a.stage < s <= b.stage]
+        own = [s for s in span if s in timed]
+        missing = [s for s in span if s not in timed]
+        fixed, fixed_words = self.constant(key, a.stage, b.stage, own)
+        terms = _lin(b.terms, [(r, -c) for r, c in a.terms], [(timed[s], -1) for s in own])
+        own_words = " + ".join(
+            f"stage-{s} time {format_time(timed_rows[s].time_ms)} (line {timed_rows[s].line})"
+            for s in own
+        )
+        head = (
+            f"{driver}'s GC goes from {format_time(a.value)} ({a.words}) to "
+            f"{format_time(b.value)} ({b.words}), {format_time(b.value - a.value)}"
+        )
+        if not missing:
             words = (
-                f"{head}"
-                + (f"; less the printed {own_words}" if own else "")
-                + (f"{fixed_words.replace(' + ', '; less ', 1)}" if fixed_words else "")
-                + "; it must leave "
-                + "; ".join(words for _, words in bounds)
+                f"{head}; the printed {own_words}{fixed_words} "
+                + ("add up to " if len(own) > 1 or fixed_words else "is ")
+                + format_time(fixed + sum(timed_rows[s].time_ms for s in own))
             )
-            add(
-                "span",
-                key,
-                b.stage,
-                a.stage,
-                terms,
-                fixed + sum(bound for bound, _ in bounds),
-                equality=False,
-                words=words,
+            self.add("step", key, b.stage, a.stage, terms, fixed, equality=True, words=words)
+            return
+        bounds = [self.lower_bound(key, s) for s in missing]
+        words = (
+            f"{head}"
+            + (f"; less the printed {own_words}" if own else "")
+            + (f"{fixed_words.replace(' + ', '; less ', 1)}" if fixed_words else "")
+            + "; it must leave "
+            + "; ".join(words for _, words in bounds)
+        )
+        self.add(
+            "span",
+            key,
+            b.stage,
+            a.stage,
+            terms,
+            fixed + sum(bound for bound, _ in bounds),
+            equality=False,
+            words=words,
+        )
+
+    def gc_bound(self, key: str, driver: str, chain: Sequence[_Point], s: int) -> None:
+        """After stage ``s``, where crew ``key`` is not in the printed GC but printed numbers
+        give its GC (its last known GC and every stage time since), it is no faster than the
+        GC's last printed row (``gc-bound``)."""
+        if s in self.points.get(key, {}) or s not in self.last_gc or key in self.printed_gc[s]:
+            return
+        before = [p for p in chain if p.stage < s]
+        if not before:
+            return  # a stage numbered 0: nothing before it to start from
+        a = before[-1]
+        span = [u for u in self.counted if a.stage < u <= s]
+        timed, timed_rows = self.timed.get(key, {}), self.timed_rows.get(key, {})
+        if any(u not in timed for u in span):
+            return
+        fixed, fixed_words = self.constant(key, a.stage, s, span)
+        slowest, row = self.last_gc[s]
+        computed = a.value + fixed + sum(timed_rows[u].time_ms for u in span)
+        words = (
+            f"{driver}'s GC after stage {s} follows from {format_time(a.value)} "
+            f"({a.words}) + "
+            + " + ".join(
+                f"stage-{u} time {format_time(timed_rows[u].time_ms)} (line {timed_rows[u].line})"
+                for u in span
             )
-        # GC after a stage the crew is not printed in, where printed numbers give it
-        for s in counted:
-            if s in points.get(key, {}) or s not in last_gc or key in printed_gc[s]:
-                continue
-            before = [p for p in chain if p.stage < s]
-            if not before:
-                continue  # a stage numbered 0: nothing before it to start from
-            a = before[-1]
-            span = [u for u in counted if a.stage < u <= s]
-            if any(u not in timed.get(key, {}) for u in span):
-                continue
-            fixed, fixed_words = constant(key, a.stage, s, span)
-            slowest, row = last_gc[s]
-            computed = a.value + fixed + sum(timed_rows[key][u].time_ms for u in span)
-            words = (
-                f"{driver}'s GC after stage {s} follows from {format_time(a.value)} "
-                f"({a.words}) + "
-                + " + ".join(
-                    f"stage-{u} time {format_time(timed_rows[key][u].time_ms)} "
-                    f"(line {timed_rows[key][u].line})"
-                    for u in span
-                )
-                + f"{fixed_words} = {format_time(computed)}; {driver} is not in that GC, "
-                f"whose last printed row is "
-                f"{row.driver}'s {format_time(slowest)} (line {row.line})"
-            )
-            add(
-                "gc-bound",
-                key,
-                s,
-                a.stage,
-                _lin(a.terms, [(timed[key][u], 1) for u in span]),
-                slowest - fixed,
-                equality=False,
-                words=words,
-            )
+            + f"{fixed_words} = {format_time(computed)}; {driver} is not in that GC, "
+            f"whose last printed row is "
+            f"{row.driver}'s {format_time(slowest)} (line {row.line})"
+        )
+        self.add(
+            "gc-bound",
+            key,
+            s,
+            a.stage,
+            _lin(a.terms, [(timed[u], 1) for u in span]),
+            slowest - fixed,
+            equality=False,
+            words=words,
+        )

@@ -60,14 +60,16 @@ from ._parse import (
     ArticleError,
     Note,
     Placing,
+    PrincipalEntry,
+    StandingRow,
     parse_article,
     parse_clock,
 )
 
 __all__ = [
     "Analysis",
+    "ArticleImportError",
     "CategoryData",
-    "ImportError_",
     "ImportResult",
     "Issue",
     "NumberConflict",
@@ -84,7 +86,7 @@ fold_name = functools.lru_cache(maxsize=8192)(_fold_name)
 """``rally_standings.engine.fold_name``, remembered (an import folds the same names often)."""
 
 
-class ImportError_(RallyError):
+class ArticleImportError(RallyError):
     """An article that cannot be turned into a consistent log.
 
     ``issues`` lists, one line each, what stands in the way (the
@@ -267,7 +269,104 @@ def _dates(article: Article) -> dict[int, str]:
     return dates
 
 
+@attrs.frozen
+class _Place:
+    """Where a printed row is: its category, table, stage (None: the final standings),
+    1-based row within its block and article line."""
+
+    category: str
+    table: str
+    stage: int | None
+    row: int
+    line: int
+
+    def issue(self, kind: str, text: str) -> Issue:
+        """An issue found on this row."""
+        return Issue(kind, self.category, self.stage, self.line, text)
+
+
+_CORRECTABLE = {
+    "stage": ("time", "gap", "position", "competitor"),
+    "gc": ("time", "gap", "position", "competitor"),
+    "final": ("time", "number", "position", "competitor"),
+}
+"""The fields an erratum corrects in each kind of table (an erratum on another is ignored)."""
+
+
+@attrs.define
+class _RowValues:
+    """The values of a printed row an erratum can correct: as printed, then as corrected."""
+
+    time: str | None
+    gap: str | None = None
+    number: str | None = None
+    position: int | None = None
+    driver: str = ""
+    applied: list[str] = attrs.Factory(list)
+    """The ids of the errata applied (a dropping one included)."""
+    dropped: bool = False
+    """An erratum removes the row."""
+
+    def shown(self, field: str) -> str | None:
+        """The value of ``field`` as an erratum quotes it (``competitor``: the driver)."""
+        if field == "position":
+            return str(self.position)
+        if field == "competitor":
+            return self.driver
+        return {"time": self.time, "gap": self.gap, "number": self.number}[field]
+
+    def correct(self, field: str, corrected: str) -> None:
+        """Take an erratum's corrected value for ``field``."""
+        if field == "position":
+            self.position = int(corrected)
+        elif field == "competitor":
+            self.driver = corrected
+        elif field == "time":
+            self.time = corrected
+        elif field == "gap":
+            self.gap = corrected
+        else:
+            self.number = corrected
+
+
+def _documented_placing(place: _Place, placing: Placing) -> dict[str, Any]:
+    """A stage or GC row exactly as printed, as the documented standings keep it."""
+    return {
+        "table": place.table,
+        "stage": place.stage,
+        "row": place.row,
+        "line": place.line,
+        "position": placing.position,
+        "driver": placing.crew[0].name,
+        "crew": [p.name for p in placing.crew],
+        "number": None,
+        "make": placing.make,
+        "time": placing.time.text if placing.time else None,
+        "gap": placing.gap.text if placing.gap else None,
+    }
+
+
+def _documented_standing(place: _Place, row: StandingRow) -> dict[str, Any]:
+    """A final-standings row exactly as printed, as the documented standings keep it."""
+    return {
+        "table": "final",
+        "stage": None,
+        "row": place.row,
+        "line": place.line,
+        "position": row.position,
+        "driver": row.driver.name,
+        "crew": [p.name for p in (row.driver, *row.co_drivers)],
+        "number": row.number,
+        "make": row.make,
+        "time": row.time.text,
+        "gap": None,
+    }
+
+
 class _Importer:
+    """An import under way: the article, its editorial decisions, and what was found so far
+    (issues, notes, the rows as printed, the errata used). Resolves the printed tables."""
+
     def __init__(self, article: Article, editorial: Editorial, source: str) -> None:
         self.article = article
         self.editorial = editorial
@@ -290,12 +389,15 @@ class _Importer:
     # ------------------------------------------------------------------ names
 
     def name(self, printed: str) -> str:
+        """The name a printed name stands for (its alias, else itself)."""
         return self.aliases.get(fold_name(printed), printed)
 
     def key(self, printed: str) -> str:
+        """The crew key a printed name stands for (aliases applied, folded)."""
         return fold_name(self.name(printed))
 
     def prov(self, kind: SourceKind, detail: str) -> Provenance:
+        """A provenance naming the article."""
         return Provenance(kind, f"{self.source}: {detail}")
 
     def inferred_words(self, ids: Iterable[str]) -> str:
@@ -308,13 +410,15 @@ class _Importer:
 
     # ------------------------------------------------------------------ rows
 
-    def _errata_for(self, category: str, table: str, stage: int | None, row: int) -> list[Erratum]:
+    def errata_for(self, category: str, table: str, stage: int | None, row: int) -> list[Erratum]:
+        """The errata of one printed row (noted as used)."""
         found = self.errata.get((category, table, stage, row), [])
         for erratum in found:
             self.used_errata.add(erratum.id)
         return found
 
-    def _check_printed(self, erratum: Erratum, printed: str | None, line: int) -> None:
+    def check_printed(self, erratum: Erratum, printed: str | None, line: int) -> None:
+        """An erratum must quote what the article prints (else an issue)."""
         if (printed or "").strip() != erratum.printed.strip():
             self.issues.append(
                 Issue(
@@ -337,204 +441,175 @@ class _Importer:
     ) -> list[PrintedRow]:
         """Resolve a printed stage or GC table: ties take the row above, errata apply."""
         rows: list[PrintedRow] = []
-        leader_ms: int | None = None
         for index, (placing, line) in enumerate(zip(placings, lines, strict=True), start=1):
-            time_text = placing.time.text if placing.time else None
-            gap_text = placing.gap.text if placing.gap else None
-            position = placing.position
-            driver = self.name(placing.crew[0].name)
-            applied: list[str] = []
-            dropped = False
-            for erratum in self._errata_for(category, table, stage, index):
-                applied.append(erratum.id)
-                if erratum.drops_row:
-                    self._check_printed(erratum, time_text, line)
-                    dropped = True
-                elif erratum.field == "time":
-                    self._check_printed(erratum, time_text, line)
-                    time_text = erratum.corrected
-                elif erratum.field == "gap":
-                    self._check_printed(erratum, gap_text, line)
-                    gap_text = erratum.corrected
-                elif erratum.field == "position":
-                    self._check_printed(erratum, str(position), line)
-                    position = int(erratum.corrected)
-                elif erratum.field == "competitor":
-                    self._check_printed(erratum, driver, line)
-                    driver = erratum.corrected
-            self.printed.append(
-                (
-                    category,
-                    {
-                        "table": table,
-                        "stage": stage,
-                        "row": index,
-                        "line": line,
-                        "position": placing.position,
-                        "driver": placing.crew[0].name,
-                        "crew": [p.name for p in placing.crew],
-                        "number": None,
-                        "make": placing.make,
-                        "time": placing.time.text if placing.time else None,
-                        "gap": placing.gap.text if placing.gap else None,
-                    },
-                )
+            place = _Place(category, table, stage, index, line)
+            values = self.corrected(
+                place,
+                _RowValues(
+                    time=placing.time.text if placing.time else None,
+                    gap=placing.gap.text if placing.gap else None,
+                    position=placing.position,
+                    driver=self.name(placing.crew[0].name),
+                ),
             )
-            if dropped:
+            self.printed.append((category, _documented_placing(place, placing)))
+            if values.dropped:
                 continue
-            above = rows[-1] if rows else None
-            tie = position is None and time_text is None
-            unprinted = [w for w, v in (("position", position), ("time", time_text)) if v is None]
-            if unprinted and above is None:  # a tie row shares the values of the row above
-                what = unprinted[0]
-                self.issues.append(
-                    Issue(f"no-{what}", category, stage, line, f"first row prints no {what}")
-                )
-                continue
-            if position is None:
-                assert above is not None
-                position = above.position
-            if time_text is None:
-                assert above is not None
-                time_ms = above.time_ms
-            else:
-                time_ms = self.clock(time_text, line, category, stage)
-            gap_ms = self.clock(gap_text, line, category, stage) if gap_text else None
-            if leader_ms is None:
-                leader_ms = time_ms
-            elif gap_ms is not None and time_ms - leader_ms != gap_ms:
-                self.issues.append(
-                    Issue(
-                        f"{table}-gap",
-                        category,
-                        stage,
-                        line,
-                        f"{driver}: time {format_time(time_ms)} is "
-                        f"{format_signed(time_ms - leader_ms)} behind, the printed gap says "
-                        f"{format_signed(gap_ms)}",
-                    )
-                )
-            gap_printed = gap_ms is not None
-            if tie and above is not None:
-                gap_ms = above.gap_ms
-            rows.append(
-                PrintedRow(
-                    category=category,
-                    table=table,
-                    stage=stage,
-                    row=index,
-                    line=line,
-                    driver=driver,
-                    key=fold_name(driver),
-                    crew=placing.crew,
-                    make=placing.make,
-                    position=position,
-                    position_printed=placing.position is not None,
-                    time_ms=time_ms,
-                    gap_ms=None
-                    if not rows
-                    else (gap_ms if gap_ms is not None else time_ms - leader_ms),
-                    time_text=placing.time.text if placing.time else None,
-                    gap_text=placing.gap.text if placing.gap else None,
-                    errata=tuple(applied),
-                    time_from_above=time_text is None,
-                    gap_printed=gap_printed and bool(rows),
-                    inferred=tuple(i for i in applied if i in self.inferred_errata),
-                )
-            )
+            row = self.table_row(place, placing, values, rows)
+            if row is not None:
+                rows.append(row)
         return rows
 
-    def clock(self, text: str, line: int, category: str, stage: int | None) -> int:
+    def corrected(self, place: _Place, values: _RowValues) -> _RowValues:
+        """``values`` with the errata of the row at ``place`` applied, each checked against
+        what the row prints (a mismatch is an issue)."""
+        for erratum in self.errata_for(place.category, place.table, place.stage, place.row):
+            values.applied.append(erratum.id)
+            if erratum.drops_row:
+                if place.table != "final":  # a dropped final row's time is not checked
+                    self.check_printed(erratum, values.time, place.line)
+                values.dropped = True
+            elif erratum.field in _CORRECTABLE[place.table]:
+                self.check_printed(erratum, values.shown(erratum.field), place.line)
+                values.correct(erratum.field, erratum.corrected)
+        return values
+
+    def table_row(
+        self, place: _Place, placing: Placing, values: _RowValues, rows: Sequence[PrintedRow]
+    ) -> PrintedRow | None:
+        """One resolved stage or GC row after ``rows``: a row printing no position or no time
+        shares the row above's (a tie); with no row above, it is an issue and None."""
+        above = rows[-1] if rows else None
+        unprinted = [
+            w for w, v in (("position", values.position), ("time", values.time)) if v is None
+        ]
+        if unprinted and above is None:
+            what = unprinted[0]
+            self.issues.append(place.issue(f"no-{what}", f"first row prints no {what}"))
+            return None
+        tie = values.position is None and values.time is None
+        position = values.position
+        if position is None:
+            assert above is not None
+            position = above.position
+        if values.time is None:
+            assert above is not None
+            time_ms = above.time_ms
+        else:
+            time_ms = self.clock(values.time, place)
+        gap_ms = self.clock(values.gap, place) if values.gap else None
+        if rows and gap_ms is not None:
+            self.check_gap(place, values.driver, time_ms, rows[0].time_ms, gap_ms)
+        gap_printed = gap_ms is not None
+        if tie and above is not None:
+            gap_ms = above.gap_ms
+        return PrintedRow(
+            category=place.category,
+            table=place.table,
+            stage=place.stage,
+            row=place.row,
+            line=place.line,
+            driver=values.driver,
+            key=fold_name(values.driver),
+            crew=placing.crew,
+            make=placing.make,
+            position=position,
+            position_printed=placing.position is not None,
+            time_ms=time_ms,
+            gap_ms=None
+            if not rows
+            else (gap_ms if gap_ms is not None else time_ms - rows[0].time_ms),
+            time_text=placing.time.text if placing.time else None,
+            gap_text=placing.gap.text if placing.gap else None,
+            errata=tuple(values.applied),
+            time_from_above=values.time is None,
+            gap_printed=gap_printed and bool(rows),
+            inferred=tuple(i for i in values.applied if i in self.inferred_errata),
+        )
+
+    def check_gap(
+        self, place: _Place, driver: str, time_ms: int, leader_ms: int, gap_ms: int
+    ) -> None:
+        """A row's time less the first row's must be its printed gap (else an issue)."""
+        if time_ms - leader_ms != gap_ms:
+            self.issues.append(
+                place.issue(
+                    f"{place.table}-gap",
+                    f"{driver}: time {format_time(time_ms)} is "
+                    f"{format_signed(time_ms - leader_ms)} behind, the printed gap says "
+                    f"{format_signed(gap_ms)}",
+                )
+            )
+
+    def clock(self, text: str, place: _Place) -> int:
+        """A printed time or gap in milliseconds; one that cannot be read is an issue, and 0."""
         try:
-            return parse_clock(text, where=f"{self.source}, line {line}")
+            return parse_clock(text, where=f"{self.source}, line {place.line}")
         except ArticleError as error:
-            self.issues.append(Issue("bad-time", category, stage, line, str(error)))
+            self.issues.append(place.issue("bad-time", str(error)))
             return 0
 
     def final_rows(self, category: str) -> list[PrintedRow]:
+        """Resolve the printed final standings of ``category`` (none printed: no rows)."""
         try:
             standings = self.article.standings(category)
         except KeyError:
             return []
         rows: list[PrintedRow] = []
-        leader_ms = 0
         for index, row in enumerate(standings.rows, start=1):
-            time_text = row.time.text
-            number = row.number
-            position = row.position
-            applied: list[str] = []
-            driver = self.name(row.driver.name)
-            dropped = False
-            for erratum in self._errata_for(category, "final", None, index):
-                applied.append(erratum.id)
-                if erratum.drops_row:
-                    dropped = True
-                elif erratum.field == "time":
-                    self._check_printed(erratum, time_text, row.line)
-                    time_text = erratum.corrected
-                elif erratum.field == "number":
-                    self._check_printed(erratum, number, row.line)
-                    number = erratum.corrected
-                elif erratum.field == "position":
-                    self._check_printed(erratum, str(position), row.line)
-                    position = int(erratum.corrected)
-                elif erratum.field == "competitor":
-                    self._check_printed(erratum, driver, row.line)
-                    driver = erratum.corrected
-            self.printed.append(
-                (
-                    category,
-                    {
-                        "table": "final",
-                        "stage": None,
-                        "row": index,
-                        "line": row.line,
-                        "position": row.position,
-                        "driver": row.driver.name,
-                        "crew": [p.name for p in (row.driver, *row.co_drivers)],
-                        "number": row.number,
-                        "make": row.make,
-                        "time": row.time.text,
-                        "gap": None,
-                    },
-                )
+            place = _Place(category, "final", None, index, row.line)
+            values = self.corrected(
+                place,
+                _RowValues(
+                    time=row.time.text,
+                    number=row.number,
+                    position=row.position,
+                    driver=self.name(row.driver.name),
+                ),
             )
-            if dropped:
-                continue
-            value = self.clock(time_text, row.line, category, None)
-            is_gap = time_text.strip().startswith("+")
-            if index == 1 or not rows:
-                leader_ms = value
-                time_ms, gap_ms = value, None
-            elif is_gap:
-                time_ms, gap_ms = leader_ms + value, value
-            else:
-                time_ms, gap_ms = value, value - leader_ms
-            rows.append(
-                PrintedRow(
-                    category=category,
-                    table="final",
-                    stage=None,
-                    row=index,
-                    line=row.line,
-                    driver=driver,
-                    key=fold_name(driver),
-                    crew=(row.driver, *row.co_drivers),
-                    make=row.make,
-                    position=position,
-                    position_printed=True,
-                    time_ms=time_ms,
-                    gap_ms=gap_ms,
-                    time_text=None if (index > 1 and is_gap) else row.time.text,
-                    gap_text=row.time.text if (index > 1 and is_gap) else None,
-                    number=number,
-                    entrant=row.entrant,
-                    errata=tuple(applied),
-                    gap_printed=bool(rows) and is_gap,
-                    inferred=tuple(i for i in applied if i in self.inferred_errata),
-                )
-            )
+            self.printed.append((category, _documented_standing(place, row)))
+            if not values.dropped:
+                rows.append(self.final_row(place, row, values, rows))
         return rows
+
+    def final_row(
+        self, place: _Place, row: StandingRow, values: _RowValues, rows: Sequence[PrintedRow]
+    ) -> PrintedRow:
+        """One resolved final row after ``rows``: a time, or (printed ``+…``) a gap to the
+        first row's."""
+        assert values.time is not None  # a final row always prints a time
+        assert values.position is not None  # and a position
+        value = self.clock(values.time, place)
+        is_gap = values.time.strip().startswith("+")
+        if not rows:
+            time_ms, gap_ms = value, None
+        elif is_gap:
+            time_ms, gap_ms = rows[0].time_ms + value, value
+        else:
+            time_ms, gap_ms = value, value - rows[0].time_ms
+        gap_shown = place.row > 1 and is_gap
+        return PrintedRow(
+            category=place.category,
+            table="final",
+            stage=None,
+            row=place.row,
+            line=place.line,
+            driver=values.driver,
+            key=fold_name(values.driver),
+            crew=(row.driver, *row.co_drivers),
+            make=row.make,
+            position=values.position,
+            position_printed=True,
+            time_ms=time_ms,
+            gap_ms=gap_ms,
+            time_text=None if gap_shown else row.time.text,
+            gap_text=row.time.text if gap_shown else None,
+            number=values.number,
+            entrant=row.entrant,
+            errata=tuple(values.applied),
+            gap_printed=bool(rows) and is_gap,
+            inferred=tuple(i for i in values.applied if i in self.inferred_errata),
+        )
 
 
 def import_article(
@@ -579,6 +654,7 @@ class CategoryData:
 
 
 def _categories(imp: _Importer) -> list[CategoryData]:
+    """Each category's stage statuses and resolved stage, GC and final rows."""
     out = []
     for results in imp.article.categories:
         cat = CategoryData(results.category)
@@ -612,6 +688,8 @@ def _categories(imp: _Importer) -> list[CategoryData]:
 
 @attrs.frozen
 class _Point:
+    """A crew's known GC time after a stage (0: the start), and where it is printed."""
+
     stage: int
     time_ms: int
     what: str
@@ -626,152 +704,235 @@ def _derive(
     imp: _Importer, cat: CategoryData, penalties: _Penalties, record: bool
 ) -> tuple[list[Issue], list[tuple[int, StageResultRecorded]]]:
     """Stage results of every crew of a category, and the GC steps that do not add up."""
-    issues: list[Issue] = []
-    results: list[tuple[int, StageResultRecorded]] = []
-    counted = sorted(s for s, status in cat.stages.items() if status == "counted")
-    last_stage = max(cat.stages) if cat.stages else 0
-    printed: dict[str, dict[int, PrintedRow]] = defaultdict(dict)
-    for stage, rows in cat.stage_rows.items():
-        for row in rows:
-            printed[row.key].setdefault(stage, row)
-    points: dict[str, dict[int, _Point]] = defaultdict(dict)
-    for stage, rows in cat.gc_rows.items():
-        for row in rows:
-            points[row.key][stage] = _Point(
-                stage, row.time_ms, f"GC after stage {stage} (line {row.line})", row.inferred
-            )
-    final_stage = max(counted) if counted else last_stage
-    for row in cat.final:
-        known = points[row.key].get(final_stage)
-        if known is not None and known.time_ms != row.time_ms:
-            issues.append(
-                Issue(
-                    "final-vs-gc",
-                    cat.name,
-                    final_stage,
-                    row.line,
-                    f"{row.driver}: final standings {format_time(row.time_ms)}, "
-                    f"GC after the last stage {format_time(known.time_ms)}",
-                )
-            )
-        points[row.key][final_stage] = _Point(
-            final_stage, row.time_ms, f"final standings (line {row.line})", row.inferred
+    return _Derivation(imp, cat, penalties, record=record).run()
+
+
+@attrs.frozen
+class _Step:
+    """A crew's GC from one known point to the next, and what the stages between account for."""
+
+    key: str
+    a: _Point
+    b: _Point
+    timed: dict[int, int]
+    """The printed time of each counted stage between that the crew is printed for."""
+    untimed: list[int]
+    """The counted stages between that the crew is not printed for."""
+    awarded: int
+    penalties: list[tuple[int, int, str | None]]
+    """The crew's penalties between (stage, amount, id if inferred)."""
+
+    @property
+    def penalty(self) -> int:
+        """The penalties between, added up."""
+        return sum(ms for _, ms, _ in self.penalties)
+
+    @property
+    def remainder(self) -> int:
+        """The GC difference less the awarded times and penalties: the stages' share."""
+        return self.b.time_ms - self.a.time_ms - self.awarded - self.penalty
+
+    @property
+    def extra(self) -> int:
+        """What the printed stage times leave unaccounted for."""
+        return self.remainder - sum(self.timed.values())
+
+    def words(self) -> str:
+        """``GC after stage 5 (line 80) − GC after stage 3 (line 60) − 0:15:00 awarded …``."""
+        return (
+            f"{self.b.what} − {self.a.what}"
+            + (f" − {format_time(self.awarded)} awarded" if self.awarded else "")
+            + (f" − {format_signed(self.penalty)} penalties" if self.penalty else "")
         )
-    # penalties the printed stage time already includes (noted as such by the source)
-    in_stage: dict[tuple[str, int], int] = defaultdict(int)
-    for decision in imp.editorial.penalties:
-        if decision.category == cat.name and decision.in_stage_time and decision.stage:
-            in_stage[(imp.key(decision.competitor), decision.stage)] += decision.amount_ms
-    keys = sorted(set(printed) | set(points))
-    for key in keys:
-        own = printed.get(key, {})
-        stage_ms = {s: row.time_ms - in_stage.get((key, s), 0) for s, row in own.items()}
-        for stage, row in sorted(own.items()):
-            if cat.stages.get(stage) in ("counted", "prologue") and record:
-                results.append(
-                    (
-                        stage,
-                        StageResultRecorded(
-                            entry_id=key,
-                            stage=stage,
-                            time_ms=stage_ms[stage],
-                            provenance=imp.prov(
-                                SourceKind.INFERRED
-                                if row.inferred
-                                else SourceKind.ERRATUM
-                                if row.errata
-                                else SourceKind.PRINTED,
-                                f"stage {stage} ranking, row {row.row} (line {row.line})"
-                                + (f", erratum {', '.join(row.errata)}" if row.errata else "")
-                                + (
-                                    ", printed time less the penalty it includes"
-                                    if in_stage.get((key, stage))
-                                    else ""
-                                )
-                                + imp.inferred_words(row.inferred),
-                            ),
-                        ),
-                    )
-                )
-        chain = [_Point(0, 0, "the start")] + [points[key][s] for s in sorted(points.get(key, {}))]
-        for a, b in itertools.pairwise(chain):
-            span = [s for s in counted if a.stage < s <= b.stage]
-            awarded = sum(ms for s, ms in cat.awards.items() if a.stage < s <= b.stage)
-            in_span = [p for p in penalties.get(key, []) if a.stage < p[0] <= b.stage]
-            penalty = sum(ms for _, ms, _ in in_span)
-            remainder = b.time_ms - a.time_ms - awarded - penalty
-            timed = {s: stage_ms[s] for s in span if s in stage_ms}
-            untimed = [s for s in span if s not in timed]
-            extra = remainder - sum(timed.values())
-            what = (
-                f"{b.what} − {a.what}"
-                + (f" − {format_time(awarded)} awarded" if awarded else "")
-                + (f" − {format_signed(penalty)} penalties" if penalty else "")
-            )
-            if not untimed:
-                if extra != 0:
-                    issues.append(
-                        Issue(
-                            "gc-step",
-                            cat.name,
-                            b.stage,
-                            None,
-                            f"{key}: GC went from {format_time(a.time_ms)} (stage {a.stage}) to "
-                            f"{format_time(b.time_ms)} (stage {b.stage}); printed stage times, "
-                            f"awards and penalties account for {format_time(remainder - extra)}, "
-                            f"unexplained {format_signed(extra)}",
-                        )
-                    )
-                continue
-            if extra <= 0:
-                issues.append(
-                    Issue(
-                        "nonpositive",
-                        cat.name,
-                        b.stage,
-                        None,
-                        f"{key}: the time left for stages {untimed} is {format_signed(extra)} "
-                        f"({what})",
-                    )
-                )
-                continue
-            if not record:
-                continue
-            detail = what + (
-                f" − the printed time of stage {', '.join(map(str, sorted(timed)))}"
-                if timed
-                else ""
-            )
-            uses = [
-                *(f"erratum {i}" for i in (*b.inferred, *a.inferred)),
-                *(f"penalty {i}" for _, _, i in in_span if i is not None),
-                *(
-                    f"award at stage {s}"
-                    for s, award in cat.award_sources.items()
-                    if award.inferred and a.stage < s <= b.stage
-                ),
+
+
+class _Derivation:
+    """One category's stage results, printed and derived, and the GC steps that do not add up.
+
+    A crew's printed stage times are results; between two consecutive known GC times
+    (the start, each GC printed for it, the final standings) the stages it is not printed
+    for get what the difference leaves, as one result (combined over several stages).
+    With ``record`` False only the issues are wanted (placing a penalty or an award).
+    """
+
+    def __init__(
+        self, imp: _Importer, cat: CategoryData, penalties: _Penalties, *, record: bool
+    ) -> None:
+        self.imp = imp
+        self.cat = cat
+        self.penalties = penalties
+        self.record = record
+        self.issues: list[Issue] = []
+        self.results: list[tuple[int, StageResultRecorded]] = []
+        self.counted = sorted(s for s, status in cat.stages.items() if status == "counted")
+        self.printed = self.printed_rows()
+        self.points = self.gc_points()
+        self.in_stage = self.penalties_in_stage_times()
+
+    def run(self) -> tuple[list[Issue], list[tuple[int, StageResultRecorded]]]:
+        """The issues found and the results (with the stage each is recorded at), per crew."""
+        for key in sorted(set(self.printed) | set(self.points)):
+            own = self.printed.get(key, {})
+            stage_ms = {s: row.time_ms - self.in_stage.get((key, s), 0) for s, row in own.items()}
+            for stage, row in sorted(own.items()):
+                if self.cat.stages.get(stage) in ("counted", "prologue") and self.record:
+                    self.results.append((stage, self.printed_result(key, row, stage_ms[stage])))
+            chain = [_Point(0, 0, "the start")] + [
+                self.points[key][s] for s in sorted(self.points.get(key, {}))
             ]
-            if uses:
-                detail += f" (uses the inferred {', '.join(uses)})"
-            results.append(
-                (
-                    max(untimed),
-                    StageResultRecorded(
-                        entry_id=key,
-                        stage=max(untimed),
-                        time_ms=extra,
-                        first_stage=min(untimed) if len(untimed) > 1 else None,
-                        provenance=imp.prov(
-                            SourceKind.INFERRED if uses else SourceKind.DERIVED,
-                            detail,
-                        ),
-                    ),
+            for a, b in itertools.pairwise(chain):
+                self.step(self.step_between(key, stage_ms, a, b))
+        return self.issues, self.results
+
+    def printed_rows(self) -> dict[str, dict[int, PrintedRow]]:
+        """Per crew key and stage: the crew's row in the stage ranking (the first if twice)."""
+        printed: dict[str, dict[int, PrintedRow]] = defaultdict(dict)
+        for stage, rows in self.cat.stage_rows.items():
+            for row in rows:
+                printed[row.key].setdefault(stage, row)
+        return printed
+
+    def gc_points(self) -> dict[str, dict[int, _Point]]:
+        """Per crew key and stage: its known GC times, the final standings' at the last
+        counted stage (one that differs from the GC printed there is an issue)."""
+        points: dict[str, dict[int, _Point]] = defaultdict(dict)
+        for stage, rows in self.cat.gc_rows.items():
+            for row in rows:
+                points[row.key][stage] = _Point(
+                    stage, row.time_ms, f"GC after stage {stage} (line {row.line})", row.inferred
+                )
+        last_stage = max(self.cat.stages) if self.cat.stages else 0
+        final_stage = max(self.counted) if self.counted else last_stage
+        for row in self.cat.final:
+            known = points[row.key].get(final_stage)
+            if known is not None and known.time_ms != row.time_ms:
+                self.issues.append(
+                    Issue(
+                        "final-vs-gc",
+                        self.cat.name,
+                        final_stage,
+                        row.line,
+                        f"{row.driver}: final standings {format_time(row.time_ms)}, "
+                        f"GC after the last stage {format_time(known.time_ms)}",
+                    )
+                )
+            points[row.key][final_stage] = _Point(
+                final_stage, row.time_ms, f"final standings (line {row.line})", row.inferred
+            )
+        return points
+
+    def penalties_in_stage_times(self) -> dict[tuple[str, int], int]:
+        """Per (crew key, stage): the penalties the printed stage time already includes
+        (noted as such by the source)."""
+        in_stage: dict[tuple[str, int], int] = defaultdict(int)
+        for decision in self.imp.editorial.penalties:
+            if decision.category == self.cat.name and decision.in_stage_time and decision.stage:
+                in_stage[(self.imp.key(decision.competitor), decision.stage)] += decision.amount_ms
+        return in_stage
+
+    def printed_result(self, key: str, row: PrintedRow, time_ms: int) -> StageResultRecorded:
+        """The result a printed stage time gives (less a penalty it includes)."""
+        stage = row.stage
+        assert stage is not None
+        return StageResultRecorded(
+            entry_id=key,
+            stage=stage,
+            time_ms=time_ms,
+            provenance=self.imp.prov(
+                SourceKind.INFERRED
+                if row.inferred
+                else SourceKind.ERRATUM
+                if row.errata
+                else SourceKind.PRINTED,
+                f"stage {stage} ranking, row {row.row} (line {row.line})"
+                + (f", erratum {', '.join(row.errata)}" if row.errata else "")
+                + (
+                    ", printed time less the penalty it includes"
+                    if self.in_stage.get((key, stage))
+                    else ""
+                )
+                + self.imp.inferred_words(row.inferred),
+            ),
+        )
+
+    def step_between(self, key: str, stage_ms: dict[int, int], a: _Point, b: _Point) -> _Step:
+        """The GC step of crew ``key`` from ``a`` to ``b``."""
+        span = [s for s in self.counted if a.stage < s <= b.stage]
+        timed = {s: stage_ms[s] for s in span if s in stage_ms}
+        return _Step(
+            key=key,
+            a=a,
+            b=b,
+            timed=timed,
+            untimed=[s for s in span if s not in timed],
+            awarded=sum(ms for s, ms in self.cat.awards.items() if a.stage < s <= b.stage),
+            penalties=[p for p in self.penalties.get(key, []) if a.stage < p[0] <= b.stage],
+        )
+
+    def step(self, step: _Step) -> None:
+        """Check a GC step, and record what it leaves for the stages not printed: a step
+        over printed stages only must add up; one leaving no positive time is an issue."""
+        if not step.untimed:
+            if step.extra != 0:
+                self.issues.append(
+                    Issue(
+                        "gc-step",
+                        self.cat.name,
+                        step.b.stage,
+                        None,
+                        f"{step.key}: GC went from {format_time(step.a.time_ms)} "
+                        f"(stage {step.a.stage}) to {format_time(step.b.time_ms)} "
+                        f"(stage {step.b.stage}); printed stage times, awards and penalties "
+                        f"account for {format_time(step.remainder - step.extra)}, "
+                        f"unexplained {format_signed(step.extra)}",
+                    )
+                )
+            return
+        if step.extra <= 0:
+            self.issues.append(
+                Issue(
+                    "nonpositive",
+                    self.cat.name,
+                    step.b.stage,
+                    None,
+                    f"{step.key}: the time left for stages {step.untimed} is "
+                    f"{format_signed(step.extra)} ({step.words()})",
                 )
             )
-    return issues, results
+            return
+        if self.record:
+            self.results.append((max(step.untimed), self.derived_result(step)))
+
+    def derived_result(self, step: _Step) -> StageResultRecorded:
+        """The result a GC step leaves for the stages not printed (combined over several)."""
+        a, b = step.a, step.b
+        detail = step.words() + (
+            f" − the printed time of stage {', '.join(map(str, sorted(step.timed)))}"
+            if step.timed
+            else ""
+        )
+        uses = [
+            *(f"erratum {i}" for i in (*b.inferred, *a.inferred)),
+            *(f"penalty {i}" for _, _, i in step.penalties if i is not None),
+            *(
+                f"award at stage {s}"
+                for s, award in self.cat.award_sources.items()
+                if award.inferred and a.stage < s <= b.stage
+            ),
+        ]
+        if uses:
+            detail += f" (uses the inferred {', '.join(uses)})"
+        return StageResultRecorded(
+            entry_id=step.key,
+            stage=max(step.untimed),
+            time_ms=step.extra,
+            first_stage=min(step.untimed) if len(step.untimed) > 1 else None,
+            provenance=self.imp.prov(SourceKind.INFERRED if uses else SourceKind.DERIVED, detail),
+        )
 
 
 def _penalty_map(imp: _Importer, cat: CategoryData, placed: dict[str, int]) -> _Penalties:
+    """The category's penalties per crew, at their stage (or the one ``placed`` gives them)."""
     out: _Penalties = defaultdict(list)
     for decision in imp.editorial.penalties:
         if decision.category != cat.name:
@@ -879,6 +1040,7 @@ def _assign_awards(imp: _Importer, cat: CategoryData, notes: Iterable[Note]) -> 
 
 
 def _listed_name(article: Article, line: int) -> str:
+    """The name of the principal entry listed at ``line`` (empty if none)."""
     return next((p.name for p in article.principal_entries if p.line == line), "")
 
 
@@ -891,204 +1053,316 @@ def known_prefix(rows: Sequence[PrintedRow]) -> int:
 
 
 def _build(imp: _Importer) -> ImportResult:
-    article = imp.article
-    cats = _categories(imp)
-    rally_id = imp.rally_id
-    declaration = RallyDeclared(
-        rally_id=rally_id,
-        name=article.title,
-        year=article.year,
-        categories=tuple(c.name for c in cats),
-        provenance=imp.prov(SourceKind.PRINTED, f"title (line {article.title_line})"),
-    )
-    notes_by_category: dict[str, list[Note]] = {
-        r.category: list(r.notes) for r in article.categories
-    }
-    for cat in cats:
-        _assign_awards(imp, cat, notes_by_category.get(cat.name, []) + list(article.stages.notes))
-    # ------------------------------------------------------------- entries
-    entries: dict[tuple[str, str], EntryRegistered] = {}
-    numbers: dict[tuple[str, str], tuple[PrintedRow, int | None]] = {}
-    conflicts: list[NumberConflict] = []
-    principal = {}
-    for listed in article.principal_entries:
-        number_of_listed: str | None = listed.number
-        for erratum in imp._errata_for(listed.category, "entries", None, listed.line):
-            imp._check_printed(erratum, listed.number, listed.line)
-            number_of_listed = None if erratum.corrected == "none" else erratum.corrected
-        if number_of_listed is not None:
-            principal[(listed.category, fold_name(imp.name(listed.name)))] = attrs.evolve(
-                listed, number=number_of_listed
-            )
-    for cat in cats:
-        seen: list[PrintedRow] = list(cat.final)
-        for stage in sorted(set(cat.stage_rows) | set(cat.gc_rows)):
-            seen += cat.stage_rows.get(stage, []) + cat.gc_rows.get(stage, [])
-        for row in seen:
-            if (cat.name, row.key) in entries:
-                continue
-            number = row.number
-            origin = f"line {row.line}"
-            listed_line: int | None = None
-            if number is None and (cat.name, row.key) in principal:
-                listed_entry = principal[(cat.name, row.key)]
-                number = listed_entry.number
-                listed_line = listed_entry.line
-                origin = f"line {row.line}, number from line {listed_entry.line}"
-            if number is not None and (cat.name, number) in numbers:
-                first, first_listed = numbers[(cat.name, number)]
+    """The import's events, documented rows and issues (see ``_EventBuilder``)."""
+    return _EventBuilder(imp).build()
+
+
+class _EventBuilder:
+    """Turns an article's resolved tables and its editorial decisions into the log's events.
+
+    The log holds the stages scheduled, then the entries registered, then stage by
+    stage: retirements first, cancellations, results, penalties and the coverage of
+    the printed tables, in that order within a category.
+    """
+
+    def __init__(self, imp: _Importer) -> None:
+        self.imp = imp
+        self.article = imp.article
+        self.cats = _categories(imp)
+        self.all_stages = sorted({s for c in self.cats for s in c.stages})
+        self.entries: dict[tuple[str, str], EntryRegistered] = {}
+        """Per (category, crew key): the entry registered."""
+        self.numbers: dict[tuple[str, str], tuple[PrintedRow, int | None]] = {}
+        """Per (category, race number): the row of the crew given it, and its listed line."""
+        self.conflicts: list[NumberConflict] = []
+        self.timeline: dict[int, list[Event]] = defaultdict(list)
+        """The events of each stage, in recording order."""
+        self.placed: dict[str, int] = {}
+        self.stage_named: int | None = self.all_stages[-1] if self.all_stages else None
+        """The stage an issue about a penalty's unknown competitor names: the last stage
+        the build went through before it (so the importer has always reported it)."""
+
+    def build(self) -> ImportResult:
+        """Every event, the documented rows, the issues and notes, and the analysis."""
+        imp, article = self.imp, self.article
+        declaration = RallyDeclared(
+            rally_id=imp.rally_id,
+            name=article.title,
+            year=article.year,
+            categories=tuple(c.name for c in self.cats),
+            provenance=imp.prov(SourceKind.PRINTED, f"title (line {article.title_line})"),
+        )
+        self.assign_awards()
+        self.register_entries()
+        stage_events = self.stages_scheduled()
+        self.cancellations()
+        for cat in self.cats:
+            self.category_events(cat)
+        for erratum in imp.editorial.errata:
+            if erratum.id not in imp.used_errata:
                 imp.issues.append(
                     Issue(
-                        "number-conflict",
-                        cat.name,
+                        "unused-erratum",
+                        "-",
                         None,
-                        row.line,
-                        f"No. {number} given to {row.driver} and to {first.driver}",
+                        None,
+                        f"erratum {erratum.id} matches no printed row",
                     )
                 )
-                conflicts.append(
-                    NumberConflict(cat.name, number, first, first_listed, row, listed_line)
-                )
-                number = None
-            if number is not None:
-                numbers[(cat.name, number)] = (row, listed_line)
-            crew = tuple(Person(imp.name(p.name), p.nationality) for p in row.crew)
-            renamed = [
-                imp.inferred_aliases[fold_name(p.name)]
-                for p in row.crew
-                if fold_name(p.name) in imp.inferred_aliases
-            ]
-            listed_errata = [
-                e
-                for e in imp.editorial.errata
-                if e.inferred
-                and e.table == "entries"
-                and e.category == cat.name
-                and fold_name(imp.name(_listed_name(article, e.row))) == row.key
-            ]
-            inferred_words = "".join(
-                f"; inferred alias {a.printed} = {a.name}: {a.reason}" for a in renamed
-            ) + "".join(f"; inferred erratum {e.id}: {e.evidence}" for e in listed_errata)
-            entries[(cat.name, row.key)] = EntryRegistered(
-                entry_id=f"{cat.name}:{number}"
-                if number
-                else f"{cat.name}:{re.sub(r'[^a-z0-9]+', '-', row.key).strip('-')}",
-                category=cat.name,
-                number=number,
-                crew=crew,
-                make=row.make,
-                entrant=row.entrant,
-                provenance=imp.prov(
-                    SourceKind.INFERRED if inferred_words else SourceKind.PRINTED,
-                    origin + inferred_words,
-                ),
-            )
-    # ------------------------------------------------------------- stages
-    dates = _dates(article)
-    all_stages = sorted({s for c in cats for s in c.stages})
-    stage_events: list[Event] = []
-    for stage in all_stages:
-        rules = []
-        for cat in cats:
-            status = cat.stages.get(stage, "liaison")
-            kind = {"prologue": StageKind.PROLOGUE, "liaison": StageKind.LIAISON}.get(
-                status, StageKind.SPECIAL
-            )
-            rules.append(StageRule(cat.name, kind))
-        try:
-            route = article.stages.row(stage)
-            start, finish, km = route.from_place, route.to_place, route.distance_km
-        except KeyError:
-            start = finish = None
-            km = None
-        stage_events.append(
-            StageScheduled(
-                stage=stage,
-                rules=tuple(rules),
-                date=dates.get(stage),
-                start=start or None,
-                finish=finish or None,
-                distance_km=km,
-                provenance=imp.prov(SourceKind.PRINTED, "stages table and stage results"),
-            )
+        events: list[Event] = [*stage_events, *self.entries.values()]
+        for stage in sorted(self.timeline):
+            events.extend(self.timeline[stage])
+        return ImportResult(
+            declaration=declaration,
+            events=tuple(events),
+            documented=_documented(imp, self.cats),
+            issues=tuple(imp.issues),
+            notes=tuple(imp.notes),
+            analysis=Analysis(
+                article=article,
+                editorial=imp.editorial,
+                categories=tuple(self.cats),
+                placed=self.placed,
+                entries=dict(self.entries),
+                conflicts=tuple(self.conflicts),
+                aliases=dict(imp.aliases),
+            ),
         )
-    # ------------------------------------------------------------- per stage
-    timeline: dict[int, list[Event]] = defaultdict(list)
-    for stage in all_stages:
-        cancelled = [c for c in cats if c.stages.get(stage) == "cancelled"]
-        by_award: dict[tuple[int | None, Award | None], list[CategoryData]] = defaultdict(list)
-        for cat in cancelled:
-            source = cat.award_sources.get(stage)
-            by_award[
-                (cat.awards.get(stage), source if source and source.inferred else None)
-            ].append(cat)
-        for (awarded, inferred_award), group in by_award.items():
-            reason = next(
-                (
-                    b.remark
-                    for r in article.categories
-                    if r.category == group[0].name
-                    for b in r.blocks
-                    if b.stage in (stage,) and b.remark
-                ),
-                None,
+
+    def assign_awards(self) -> None:
+        """Each category's awarded times, from the editorial file or its notes."""
+        notes_by_category: dict[str, list[Note]] = {
+            r.category: list(r.notes) for r in self.article.categories
+        }
+        for cat in self.cats:
+            _assign_awards(
+                self.imp,
+                cat,
+                notes_by_category.get(cat.name, []) + list(self.article.stages.notes),
             )
-            reason = reason or next(
-                (
-                    b.remark
-                    for r in article.categories
-                    if r.category == group[0].name
-                    for b in r.blocks
-                    if b.stage == stage - 1 and b.remark
-                ),
-                "stage cancelled",
-            )
-            timeline[stage].append(
-                StageCancelled(
-                    stage=stage,
-                    categories=tuple(c.name for c in group),
-                    reason=reason,
-                    awarded_ms=awarded,
-                    provenance=imp.prov(
-                        SourceKind.NOTE if awarded else SourceKind.PRINTED,
-                        "stage results remark" + (" and note on awarded time" if awarded else ""),
-                    )
-                    if inferred_award is None
-                    else imp.prov(
-                        SourceKind.INFERRED,
-                        f"stage results remark and note on awarded time; inferred award at "
-                        f"stage {stage}: {inferred_award.evidence}",
-                    ),
+
+    # ------------------------------------------------------------- entries
+
+    def register_entries(self) -> None:
+        """An entry for every crew printed: in the final standings first, then stage by
+        stage; its race number printed in its row or listed among the principal entries."""
+        principal = self.principal_numbers()
+        for cat in self.cats:
+            seen: list[PrintedRow] = list(cat.final)
+            for stage in sorted(set(cat.stage_rows) | set(cat.gc_rows)):
+                seen += cat.stage_rows.get(stage, []) + cat.gc_rows.get(stage, [])
+            for row in seen:
+                if (cat.name, row.key) not in self.entries:
+                    self.entries[(cat.name, row.key)] = self.entry(cat, row, principal)
+
+    def principal_numbers(self) -> dict[tuple[str, str], PrincipalEntry]:
+        """Per (category, crew key): the principal entry listing its race number (errata
+        applied; one an erratum says lists no number is left out)."""
+        imp = self.imp
+        principal = {}
+        for listed in self.article.principal_entries:
+            number: str | None = listed.number
+            for erratum in imp.errata_for(listed.category, "entries", None, listed.line):
+                imp.check_printed(erratum, listed.number, listed.line)
+                number = None if erratum.corrected == "none" else erratum.corrected
+            if number is not None:
+                principal[(listed.category, fold_name(imp.name(listed.name)))] = attrs.evolve(
+                    listed, number=number
+                )
+        return principal
+
+    def entry(
+        self,
+        cat: CategoryData,
+        row: PrintedRow,
+        principal: dict[tuple[str, str], PrincipalEntry],
+    ) -> EntryRegistered:
+        """The entry of the crew first seen in ``row``."""
+        imp = self.imp
+        number = row.number
+        origin = f"line {row.line}"
+        listed_line: int | None = None
+        if number is None and (cat.name, row.key) in principal:
+            listed_entry = principal[(cat.name, row.key)]
+            number = listed_entry.number
+            listed_line = listed_entry.line
+            origin = f"line {row.line}, number from line {listed_entry.line}"
+        number = self.claim_number(cat, row, number, listed_line)
+        inferred_words = self.inferred_entry_words(cat, row)
+        return EntryRegistered(
+            entry_id=f"{cat.name}:{number}"
+            if number
+            else f"{cat.name}:{re.sub(r'[^a-z0-9]+', '-', row.key).strip('-')}",
+            category=cat.name,
+            number=number,
+            crew=tuple(Person(imp.name(p.name), p.nationality) for p in row.crew),
+            make=row.make,
+            entrant=row.entrant,
+            provenance=imp.prov(
+                SourceKind.INFERRED if inferred_words else SourceKind.PRINTED,
+                origin + inferred_words,
+            ),
+        )
+
+    def claim_number(
+        self, cat: CategoryData, row: PrintedRow, number: str | None, listed_line: int | None
+    ) -> str | None:
+        """``number`` for the crew of ``row``, unless another crew has it already (a conflict:
+        an issue, and the crew goes without)."""
+        if number is not None and (cat.name, number) in self.numbers:
+            first, first_listed = self.numbers[(cat.name, number)]
+            self.imp.issues.append(
+                Issue(
+                    "number-conflict",
+                    cat.name,
+                    None,
+                    row.line,
+                    f"No. {number} given to {row.driver} and to {first.driver}",
                 )
             )
-    placed_all: dict[str, int] = {}
-    for cat in cats:
+            self.conflicts.append(
+                NumberConflict(cat.name, number, first, first_listed, row, listed_line)
+            )
+            return None
+        if number is not None:
+            self.numbers[(cat.name, number)] = (row, listed_line)
+        return number
+
+    def inferred_entry_words(self, cat: CategoryData, row: PrintedRow) -> str:
+        """``; inferred alias …`` and ``; inferred erratum …`` for each inferred decision
+        the entry of ``row`` rests on (its crew's names, its listed number)."""
+        imp = self.imp
+        renamed = [
+            imp.inferred_aliases[fold_name(p.name)]
+            for p in row.crew
+            if fold_name(p.name) in imp.inferred_aliases
+        ]
+        listed_errata = [
+            e
+            for e in imp.editorial.errata
+            if e.inferred
+            and e.table == "entries"
+            and e.category == cat.name
+            and fold_name(imp.name(_listed_name(self.article, e.row))) == row.key
+        ]
+        return "".join(
+            f"; inferred alias {a.printed} = {a.name}: {a.reason}" for a in renamed
+        ) + "".join(f"; inferred erratum {e.id}: {e.evidence}" for e in listed_errata)
+
+    # ------------------------------------------------------------- stages
+
+    def stages_scheduled(self) -> list[Event]:
+        """A ``StageScheduled`` per stage: each category's kind of stage, and the route."""
+        dates = _dates(self.article)
+        stage_events: list[Event] = []
+        for stage in self.all_stages:
+            rules = []
+            for cat in self.cats:
+                status = cat.stages.get(stage, "liaison")
+                kind = {"prologue": StageKind.PROLOGUE, "liaison": StageKind.LIAISON}.get(
+                    status, StageKind.SPECIAL
+                )
+                rules.append(StageRule(cat.name, kind))
+            try:
+                route = self.article.stages.row(stage)
+                start, finish, km = route.from_place, route.to_place, route.distance_km
+            except KeyError:
+                start = finish = None
+                km = None
+            stage_events.append(
+                StageScheduled(
+                    stage=stage,
+                    rules=tuple(rules),
+                    date=dates.get(stage),
+                    start=start or None,
+                    finish=finish or None,
+                    distance_km=km,
+                    provenance=self.imp.prov(SourceKind.PRINTED, "stages table and stage results"),
+                )
+            )
+        return stage_events
+
+    def cancellations(self) -> None:
+        """A ``StageCancelled`` per stage and awarded time: the categories that share both."""
+        for stage in self.all_stages:
+            cancelled = [c for c in self.cats if c.stages.get(stage) == "cancelled"]
+            by_award: dict[tuple[int | None, Award | None], list[CategoryData]] = defaultdict(list)
+            for cat in cancelled:
+                source = cat.award_sources.get(stage)
+                by_award[
+                    (cat.awards.get(stage), source if source and source.inferred else None)
+                ].append(cat)
+            for (awarded, inferred_award), group in by_award.items():
+                self.timeline[stage].append(
+                    StageCancelled(
+                        stage=stage,
+                        categories=tuple(c.name for c in group),
+                        reason=self.cancel_reason(group[0].name, stage),
+                        awarded_ms=awarded,
+                        provenance=self.cancel_provenance(stage, awarded, inferred_award),
+                    )
+                )
+
+    def cancel_reason(self, category: str, stage: int) -> str:
+        """The remark of the stage's block (or the block before it), else the plain words."""
+        blocks = [b for r in self.article.categories if r.category == category for b in r.blocks]
+        reason = next((b.remark for b in blocks if b.stage == stage and b.remark), None)
+        return reason or next(
+            (b.remark for b in blocks if b.stage == stage - 1 and b.remark), "stage cancelled"
+        )
+
+    def cancel_provenance(
+        self, stage: int, awarded: int | None, inferred_award: Award | None
+    ) -> Provenance:
+        """Where a cancellation comes from: the remark, and the note or inference of its award."""
+        if inferred_award is not None:
+            return self.imp.prov(
+                SourceKind.INFERRED,
+                f"stage results remark and note on awarded time; inferred award at "
+                f"stage {stage}: {inferred_award.evidence}",
+            )
+        return self.imp.prov(
+            SourceKind.NOTE if awarded else SourceKind.PRINTED,
+            "stage results remark" + (" and note on awarded time" if awarded else ""),
+        )
+
+    # ------------------------------------------------------------- per category
+
+    def category_events(self, cat: CategoryData) -> None:
+        """A category's results, penalties, retirements and coverage, into the timeline."""
+        imp = self.imp
         placed = _place_penalties(imp, cat)
-        placed_all.update(placed)
-        penalties = _penalty_map(imp, cat, placed)
-        issues, results = _derive(imp, cat, penalties, record=True)
+        self.placed.update(placed)
+        issues, results = _derive(imp, cat, _penalty_map(imp, cat, placed), record=True)
         imp.issues.extend(issues)
         for stage, result in results:
-            entry = entries[(cat.name, result.entry_id)]
-            timeline[stage].append(attrs.evolve(result, entry_id=entry.entry_id))
+            entry = self.entries[(cat.name, result.entry_id)]
+            self.timeline[stage].append(attrs.evolve(result, entry_id=entry.entry_id))
+        if results:
+            self.stage_named = results[-1][0]
+        self.penalties(cat, placed)
+        self.retirements(cat)
+        self.coverage(cat)
+        if cat.stages:
+            self.stage_named = max(cat.stages)
+
+    def penalties(self, cat: CategoryData, placed: dict[str, int]) -> None:
+        """A ``PenaltyImposed`` per penalty decision of the category that has a stage (its
+        own or the one placed) and a known competitor."""
+        imp = self.imp
         for decision in imp.editorial.penalties:
             if decision.category != cat.name:
                 continue
             at_stage = decision.stage if decision.stage is not None else placed.get(decision.id)
-            penalised = entries.get((cat.name, imp.key(decision.competitor)))
-            if at_stage is None or penalised is None:
-                if penalised is None:
-                    imp.issues.append(
-                        Issue(
-                            "unknown-competitor",
-                            cat.name,
-                            stage,
-                            None,
-                            f"penalty {decision.id}: {decision.competitor}",
-                        )
-                    )
+            penalised = self.entries.get((cat.name, imp.key(decision.competitor)))
+            if penalised is None:
+                self.unknown_competitor(
+                    cat, self.stage_named, f"penalty {decision.id}: {decision.competitor}"
+                )
                 continue
-            timeline[at_stage].append(
+            if at_stage is None:
+                continue
+            self.timeline[at_stage].append(
                 PenaltyImposed(
                     penalty_id=decision.id,
                     entry_id=penalised.entry_id,
@@ -1106,22 +1380,20 @@ def _build(imp: _Importer) -> ImportResult:
                     ),
                 )
             )
+
+    def retirements(self, cat: CategoryData) -> None:
+        """An ``EntryRetired`` per retirement decision, first among its stage's events."""
+        imp = self.imp
         for retirement in imp.editorial.retirements:
             if retirement.category != cat.name:
                 continue
-            retired = entries.get((cat.name, imp.key(retirement.competitor)))
+            retired = self.entries.get((cat.name, imp.key(retirement.competitor)))
             if retired is None:
-                imp.issues.append(
-                    Issue(
-                        "unknown-competitor",
-                        cat.name,
-                        retirement.stage,
-                        None,
-                        f"retirement: {retirement.competitor}",
-                    )
+                self.unknown_competitor(
+                    cat, retirement.stage, f"retirement: {retirement.competitor}"
                 )
                 continue
-            timeline[retirement.stage].insert(
+            self.timeline[retirement.stage].insert(
                 0,
                 EntryRetired(
                     entry_id=retired.entry_id,
@@ -1133,6 +1405,15 @@ def _build(imp: _Importer) -> ImportResult:
                     ),
                 ),
             )
+
+    def unknown_competitor(self, cat: CategoryData, stage: int | None, decision: str) -> None:
+        """Note a decision (``penalty P1: Name``) naming a competitor the category has no
+        entry for."""
+        self.imp.issues.append(Issue("unknown-competitor", cat.name, stage, None, decision))
+
+    def coverage(self, cat: CategoryData) -> None:
+        """A ``FieldCoverageDeclared`` per timed stage: how many leading rows are printed."""
+        last_counted = max((s for s, st in cat.stages.items() if st == "counted"), default=None)
         for stage in sorted(cat.stages):
             status = cat.stages[stage]
             if status in ("liaison", "cancelled"):
@@ -1141,30 +1422,26 @@ def _build(imp: _Importer) -> ImportResult:
             gc_known: int | None = None
             if status == "counted":
                 gc_known = known_prefix(cat.gc_rows.get(stage, []))
-                if stage == max(s for s, st in cat.stages.items() if st == "counted") and cat.final:
+                if stage == last_counted and cat.final:
                     gc_known = len(cat.final)
-            timeline[stage].append(
+            self.timeline[stage].append(
                 FieldCoverageDeclared(
                     category=cat.name,
                     stage=stage,
                     stage_known=stage_known,
                     gc_known=gc_known,
-                    provenance=imp.prov(
+                    provenance=self.imp.prov(
                         SourceKind.PRINTED, "the source prints only these leading rows"
                     ),
                 )
             )
-    unused = [e.id for e in imp.editorial.errata if e.id not in imp.used_errata]
-    for erratum_id in unused:
-        imp.issues.append(
-            Issue("unused-erratum", "-", None, None, f"erratum {erratum_id} matches no printed row")
-        )
-    events: list[Event] = [*stage_events, *entries.values()]
-    for stage in sorted(timeline):
-        events.extend(timeline[stage])
-    documented: dict[str, Any] = {
-        "rally": article.title,
-        "rally_id": rally_id,
+
+
+def _documented(imp: _Importer, cats: Sequence[CategoryData]) -> dict[str, Any]:
+    """The documented standings: every row exactly as printed, per category and table."""
+    return {
+        "rally": imp.article.title,
+        "rally_id": imp.rally_id,
         "source": imp.source,
         "note": "Rows exactly as the source prints them; no erratum applied, nothing filled in.",
         "categories": {
@@ -1178,26 +1455,10 @@ def _build(imp: _Importer) -> ImportResult:
                 },
                 "entries": [
                     {"line": p.line, "number": p.number, "name": p.name, "make": p.make}
-                    for p in article.principal_entries
+                    for p in imp.article.principal_entries
                     if p.category == cat.name
                 ],
             }
             for cat in cats
         },
     }
-    return ImportResult(
-        declaration=declaration,
-        events=tuple(events),
-        documented=documented,
-        issues=tuple(imp.issues),
-        notes=tuple(imp.notes),
-        analysis=Analysis(
-            article=article,
-            editorial=imp.editorial,
-            categories=tuple(cats),
-            placed=placed_all,
-            entries=dict(entries),
-            conflicts=tuple(conflicts),
-            aliases=dict(imp.aliases),
-        ),
-    )

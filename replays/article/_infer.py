@@ -43,7 +43,7 @@ round applies the first rule that decides something and imports again):
     only where the ranking shows it must be), or, when the text names no stage
     (or the numbers exclude it), listed as ``[[unrecorded]]`` with the reason.
 
-It refuses (``ImportError_``, nothing written) only where no rule decides
+It refuses (``ArticleImportError``, nothing written) only where no rule decides
 between readings that change a standings row; the error lists the readings.
 """
 
@@ -78,8 +78,8 @@ from ._editorial import (
 )
 from ._import import (
     Analysis,
+    ArticleImportError,
     CategoryData,
-    ImportError_,
     ImportResult,
     PrintedRow,
     import_parsed,
@@ -1188,87 +1188,121 @@ class _Inferrer:
         analysis = result.analysis
         assert analysis is not None
         for incident in _incidents(self.mentions):
-            mentions = [self.mentions[i] for i in incident]
-            crews = sorted(
-                crew
-                for crew in {c for m in mentions for c in m.crews}
-                if any(
-                    crew in self.mentions[i].crews and (i, *crew) not in self.done_mentions
-                    for i in incident
-                )
+            crews = self.open_crews(incident)
+            if crews:
+                self.incident_penalties(analysis, incident, crews)
+
+    def open_crews(self, incident: Sequence[int]) -> list[tuple[str, str]]:
+        """The crews an incident's mentions name that some mention of it still leaves open
+        (no penalty recorded for it), sorted."""
+        named = {c for i in incident for c in self.mentions[i].crews}
+        return sorted(
+            crew
+            for crew in named
+            if any(
+                crew in self.mentions[i].crews and (i, *crew) not in self.done_mentions
+                for i in incident
             )
-            if not crews:
-                continue
-            decided = self._decided_for(incident)
-            amounts = _amount_order(mentions)
-            options: dict[tuple[str, str], dict[tuple[int, bool], list[int]]] = {}
-            order: list[tuple[int, str]] = []
-            for crew in crews:
-                stages = self._stage_candidates(incident, crew)
-                if len(crews) > 1:
-                    who = _driver(analysis.category(crew[0]), crew[1])
-                    stages = [(s, f"{how}, for {who}") for s, how in stages]
-                if decided is not None:
-                    stages = [(decided[0], "incident"), *[s for s in stages if s[0] != decided[0]]]
-                cat = analysis.category(crew[0])
-                counted = {s for s, status in cat.stages.items() if status == "counted"}
-                stages = [s for s in stages if s[0] in counted]
-                order += [s for s in stages if s[0] not in {o[0] for o in order}]
-                options[crew] = {}
-                for stage, _ in stages:
-                    for gc_only in (True, False):
-                        term = PenaltyTerm(crew[0], crew[1], stage, 0, gc_only=gc_only)
-                        fitting = [
-                            amount
-                            for amount in amounts
-                            if self.try_penalty(analysis, attrs.evolve(term, amount_ms=amount), [])[
-                                0
-                            ]
-                        ]
-                        if fitting:
-                            options[crew][(stage, gc_only)] = fitting
-            scopes = [decided[1], not decided[1]] if decided is not None else [True, False]
-            shared = next(
-                (
-                    (stage, how, gc_only)
-                    for stage, how in order
-                    for gc_only in scopes
-                    if all((stage, gc_only) in options[crew] for crew in crews)
-                    and _common(options, crews, (stage, gc_only))
-                ),
-                None,
+        )
+
+    def incident_penalties(
+        self, analysis: Analysis, incident: Sequence[int], crews: Sequence[tuple[str, str]]
+    ) -> None:
+        """Place one incident's penalty for each of its open crews: all at the first stage
+        and scope that fits every crew with a common amount, else each at the first that
+        fits it; a crew it fits nowhere is not recorded."""
+        decided = self._decided_for(incident)
+        amounts = _amount_order([self.mentions[i] for i in incident])
+        options: dict[tuple[str, str], dict[tuple[int, bool], list[int]]] = {}
+        order: list[tuple[int, str]] = []
+        for crew in crews:
+            stages = self.incident_stages(analysis, incident, crew, crews, decided)
+            order += [s for s in stages if s[0] not in {o[0] for o in order}]
+            options[crew] = self.fitting_amounts(analysis, crew, stages, amounts)
+        scopes = [decided[1], not decided[1]] if decided is not None else [True, False]
+        shared = next(
+            (
+                (stage, how, gc_only)
+                for stage, how in order
+                for gc_only in scopes
+                if all((stage, gc_only) in options[crew] for crew in crews)
+                and _common(options, crews, (stage, gc_only))
+            ),
+            None,
+        )
+        for crew in crews:
+            forced: list[str] = []
+            if shared is not None:
+                stage, how, gc_only = shared
+                fitting = _common(options, crews, (stage, gc_only))
+                together = len(crews) > 1
+                if not gc_only:
+                    forced = [
+                        _driver(analysis.category(c[0]), c[1])
+                        for c in crews
+                        if (stage, True) not in options[c]
+                    ]
+            else:
+                own = [(s, h, g) for s, h in order for g in scopes if (s, g) in options[crew]]
+                if not own:
+                    self.unrecord(analysis, incident, crew, order)
+                    continue
+                stage, how, gc_only = own[0]
+                fitting = options[crew][(stage, gc_only)]
+                together = False
+            self.place_text_penalty(
+                analysis,
+                incident,
+                crew,
+                stage,
+                how,
+                gc_only,
+                fitting,
+                together=together,
+                forced=forced,
             )
-            for crew in crews:
-                forced: list[str] = []
-                if shared is not None:
-                    stage, how, gc_only = shared
-                    fitting = _common(options, crews, (stage, gc_only))
-                    together = len(crews) > 1
-                    if not gc_only:
-                        forced = [
-                            _driver(analysis.category(c[0]), c[1])
-                            for c in crews
-                            if (stage, True) not in options[c]
-                        ]
-                else:
-                    own = [(s, h, g) for s, h in order for g in scopes if (s, g) in options[crew]]
-                    if not own:
-                        self.unrecord(analysis, incident, crew, order)
-                        continue
-                    stage, how, gc_only = own[0]
-                    fitting = options[crew][(stage, gc_only)]
-                    together = False
-                self.place_text_penalty(
-                    analysis,
-                    incident,
-                    crew,
-                    stage,
-                    how,
-                    gc_only,
-                    fitting,
-                    together=together,
-                    forced=forced,
-                )
+
+    def incident_stages(
+        self,
+        analysis: Analysis,
+        incident: Sequence[int],
+        crew: tuple[str, str],
+        crews: Sequence[tuple[str, str]],
+        decided: tuple[int, bool] | None,
+    ) -> list[tuple[int, str]]:
+        """The counted stages to try for ``crew``, each with how the text gives it: the
+        stage already decided for the incident first, then those its mentions name."""
+        stages = self._stage_candidates(incident, crew)
+        if len(crews) > 1:
+            who = _driver(analysis.category(crew[0]), crew[1])
+            stages = [(s, f"{how}, for {who}") for s, how in stages]
+        if decided is not None:
+            stages = [(decided[0], "incident"), *[s for s in stages if s[0] != decided[0]]]
+        cat = analysis.category(crew[0])
+        counted = {s for s, status in cat.stages.items() if status == "counted"}
+        return [s for s in stages if s[0] in counted]
+
+    def fitting_amounts(
+        self,
+        analysis: Analysis,
+        crew: tuple[str, str],
+        stages: Sequence[tuple[int, str]],
+        amounts: Sequence[int],
+    ) -> dict[tuple[int, bool], list[int]]:
+        """Per (stage, GC-only) placement of ``crew``'s penalty: the stated amounts that
+        create no violation there (placements none fits are left out)."""
+        options: dict[tuple[int, bool], list[int]] = {}
+        for stage, _ in stages:
+            for gc_only in (True, False):
+                term = PenaltyTerm(crew[0], crew[1], stage, 0, gc_only=gc_only)
+                fitting = [
+                    amount
+                    for amount in amounts
+                    if self.try_penalty(analysis, attrs.evolve(term, amount_ms=amount), [])[0]
+                ]
+                if fitting:
+                    options[(stage, gc_only)] = fitting
+        return options
 
     def _decided_for(self, incident: Sequence[int]) -> tuple[int, bool] | None:
         for decision in self.penalties:
@@ -1565,13 +1599,13 @@ def infer_decisions(
 ) -> Inference:
     """Resolve by inference what ``reviewed`` leaves open; a reviewed decision always wins.
 
-    Raises ``ImportError_`` listing the readings where no rule decides.
+    Raises ``ArticleImportError`` listing the readings where no rule decides.
     """
     inferrer = _Inferrer(article, reviewed, source, rally_id)
     try:
         return inferrer.run()
     except _Refused as refusal:
-        raise ImportError_(
+        raise ArticleImportError(
             f"cannot infer: {refusal.what}",
             where=source,
             expected="one reading the numbers or a rule decides (see the readings listed)",

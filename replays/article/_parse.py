@@ -681,11 +681,73 @@ class _BlockBuilder:
         )
 
 
+@attrs.frozen
+class _StagesColumns:
+    """Where the stages table prints what: column indexes (``start`` the From column,
+    ``finish`` the To column, ``winners`` the first winners column), the winner
+    categories in order, and how many cells a row has."""
+
+    stage: int
+    date: int
+    start: int
+    finish: int
+    km: int
+    winners: int
+    categories: tuple[str, ...]
+    width: int
+
+
+def _rest_day_row(
+    line: _Line,
+    date: str | None,
+    cells: Sequence[str],
+    columns: _StagesColumns,
+    rest_index: int,
+    anomalies: list[str],
+) -> StagesTableRow:
+    """A rest-day row: the places printed before ``Rest day``, nothing after it."""
+    places = [c for c in cells[columns.start : rest_index] if c]
+    trailing = [c for c in cells[rest_index + 1 :] if c]
+    if trailing:
+        anomalies.append(f"cells printed after 'Rest day': {trailing!r}")
+    return StagesTableRow(
+        line=line.number,
+        raw=line.text,
+        stage=None,
+        date=date,
+        from_place=places[0] if places else None,
+        to_place=places[1] if len(places) > 1 else None,
+        to_printed=len(places) > 1,
+        distance_km=None,
+        distance_text=None,
+        rest_day=True,
+        winners=(),
+        cancellations=(),
+        anomalies=tuple(anomalies),
+    )
+
+
+def _bare_row(texts: Sequence[str]) -> tuple[int, str | None] | None:
+    """``(stage, remark)`` for a results row that prints only a stage number (remark None),
+    or a stage number and a remark; None for a row that prints results."""
+    if not _is_int(texts[0]):
+        return None
+    rest = texts[1:]
+    if not any(rest):
+        return int(texts[0]), None
+    if _is_text(rest[0]) and not any(rest[1:]):
+        return int(texts[0]), rest[0]
+    return None
+
+
 _Table = TypeVar("_Table", CategoryResults, FinalStandings)
 """A table printed once per category."""
 
 
 class _Parser:
+    """Reads one article's lines; each method reads one part of it (raising
+    ``ArticleError`` with the source and line for what it cannot read)."""
+
     def __init__(self, text: str, source: str) -> None:
         self.source = source
         self.lines = tuple(
@@ -727,12 +789,38 @@ class _Parser:
     # -- whole article
 
     def parse(self) -> Article:
-        title_line: _Line | None = None
-        for line in self.lines:
-            heading = _heading(line.text)
-            if heading is not None and heading[0] == 1:
-                title_line = line
-                break
+        """The whole article: its title and year, principal entries, the stages, stage
+        results and final standings sections, their notes, and the prose."""
+        title_line, title, year = self.title()
+        principal = self.principal_entries()
+        found = self.sections()
+        stages = self.stages_table(found["stages"])
+        categories = self.stage_results(found["stage results"])
+        standings = self.final_standings(found["final standings"])
+        notes = [
+            *stages.notes,
+            *(note for results in categories for note in results.notes),
+            *(note for table in standings for note in table.notes),
+        ]
+        notes.sort(key=lambda n: n.line)
+        return Article(
+            source=self.source,
+            title=title,
+            title_line=title_line.number,
+            year=year,
+            stages=stages,
+            categories=categories,
+            final_standings=standings,
+            principal_entries=principal,
+            notes=tuple(notes),
+            prose=self.prose(title_line),
+        )
+
+    def title(self) -> tuple[_Line, str, int]:
+        """The title line (the first first-level heading), the title and its year."""
+        title_line = next(
+            (line for line in self.lines if (_heading(line.text) or (0, ""))[0] == 1), None
+        )
         if title_line is None:
             raise ArticleError(
                 "article has no title line",
@@ -749,15 +837,23 @@ class _Parser:
                 expected="a 4-digit year in the title (e.g. '= 2004 Dakar Rally =')",
                 received=title_line.text,
             )
-        year = int(year_match.group(1))
+        return title_line, title, int(year_match.group(1))
 
-        principal = self.principal_entries()
+    _SECTIONS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("stages", "==Stages=="),
+        ("stage results", "==Stage results=="),
+        ("final standings", "==Final standings=="),
+    )
+    """The sections read, by lower-cased heading, and how each is shown in an error."""
 
+    def sections(self) -> dict[str, _Section]:
+        """The sections read, by lower-cased heading: each must be printed, and once."""
         _, sections = _subsections(self.lines, 2)
         found: dict[str, _Section] = {}
+        wanted = {key for key, _ in self._SECTIONS}
         for section in sections:
             key = " ".join(section.heading.split()).lower()
-            if key in ("stages", "stage results", "final standings"):
+            if key in wanted:
                 if key in found:
                     raise self.error(
                         section.line,
@@ -766,11 +862,7 @@ class _Parser:
                         received=f"another one after line {found[key].line}",
                     )
                 found[key] = section
-        for key, shown in (
-            ("stages", "==Stages=="),
-            ("stage results", "==Stage results=="),
-            ("final standings", "==Final standings=="),
-        ):
+        for key, shown in self._SECTIONS:
             if key not in found:
                 raise ArticleError(
                     "article lacks a section",
@@ -778,37 +870,18 @@ class _Parser:
                     expected=f"a {shown} section",
                     received="no such heading",
                 )
+        return found
 
-        stages = self.stages_table(found["stages"])
-        categories = self.stage_results(found["stage results"])
-        standings = self.final_standings(found["final standings"])
-
-        notes = list(stages.notes)
-        for results in categories:
-            notes.extend(results.notes)
-        for table in standings:
-            notes.extend(table.notes)
-        notes.sort(key=lambda n: n.line)
-
-        return Article(
-            source=self.source,
-            title=title,
-            title_line=title_line.number,
-            year=year,
-            stages=stages,
-            categories=categories,
-            final_standings=standings,
-            principal_entries=principal,
-            notes=tuple(notes),
-            prose=tuple(
-                Paragraph(line.number, line.text.strip())
-                for line in self.lines
-                if line.text.strip()
-                and _heading(line.text) is None
-                and not _is_table_line(line.text)
-                and not line.text.lstrip().startswith("- ")
-                and line.number != title_line.number
-            ),
+    def prose(self, title_line: _Line) -> tuple[Paragraph, ...]:
+        """Every line that is not a heading, a table row or a list item: the prose."""
+        return tuple(
+            Paragraph(line.number, line.text.strip())
+            for line in self.lines
+            if line.text.strip()
+            and _heading(line.text) is None
+            and not _is_table_line(line.text)
+            and not line.text.lstrip().startswith("- ")
+            and line.number != title_line.number
         )
 
     # -- principal entries
@@ -869,6 +942,8 @@ class _Parser:
     # -- stages table
 
     def stages_table(self, section: _Section) -> StagesTable:
+        """The ``==Stages==`` table: a header row, a row naming the winner categories, then a
+        row per stage or rest day; and the section's notes."""
         table = [line for line in section.body if _is_table_line(line.text)]
         if len(table) < 2:
             raise self.error(
@@ -877,10 +952,16 @@ class _Parser:
                 expected="a header row, a category row and stage rows",
                 received=f"{len(table)} table line(s)",
             )
-        header_line = table[0]
+        columns = self.stages_columns(table[0], table[1])
+        rows = tuple(self.stage_row(line, columns) for line in table[2:])
+        return StagesTable(table[0].number, columns.categories, rows, self.notes_of(section.body))
+
+    def stages_columns(self, header_line: _Line, categories_line: _Line) -> _StagesColumns:
+        """Where the stages table prints what, from its header and category rows."""
         header = [cell.text.lower() for cell in _split_row(header_line.text)]
 
         def column(name: str, *aliases: str) -> int:
+            """The index of the header's column ``name`` (or one of its ``aliases``)."""
             for index, cell in enumerate(header):
                 if cell == name or cell in aliases:
                     return index
@@ -897,8 +978,6 @@ class _Parser:
         to_col = column("to")
         km_col = column("total (km)", "distance (km)", "km", "total")
         win_col = column("stage winners", "winners")
-
-        categories_line = table[1]
         category_cells = [c.text for c in _split_row(categories_line.text)]
         if not category_cells or not _is_text(category_cells[0]):
             raise self.error(
@@ -908,28 +987,62 @@ class _Parser:
                 received=categories_line.text,
             )
         categories = tuple(normalise_category(c) for c in category_cells if c)
-        width = max(len(header), win_col + len(categories))
-
-        rows = tuple(
-            self.stage_row(
-                line, width, stage_col, date_col, from_col, to_col, km_col, win_col, categories
-            )
-            for line in table[2:]
+        return _StagesColumns(
+            stage=stage_col,
+            date=date_col,
+            start=from_col,
+            finish=to_col,
+            km=km_col,
+            winners=win_col,
+            categories=categories,
+            width=max(len(header), win_col + len(categories)),
         )
-        return StagesTable(header_line.number, categories, rows, self.notes_of(section.body))
 
-    def stage_row(
-        self,
-        line: _Line,
-        width: int,
-        stage_col: int,
-        date_col: int,
-        from_col: int,
-        to_col: int,
-        km_col: int,
-        win_col: int,
-        categories: tuple[str, ...],
-    ) -> StagesTableRow:
+    def stage_row(self, line: _Line, columns: _StagesColumns) -> StagesTableRow:
+        """One row of the stages table: a stage (route, distance, winners) or a rest day."""
+        anomalies: list[str] = []
+        cells = self.stage_cells(line, columns.width, anomalies)
+        stage = self.stage_number(line, cells[columns.stage])
+        date = cells[columns.date] or None
+        rest_index = next(
+            (i for i, c in enumerate(cells) if i > columns.date and c.lower() == "rest day"),
+            None,
+        )
+        if stage is None and rest_index is not None:
+            return _rest_day_row(line, date, cells, columns, rest_index, anomalies)
+        if stage is None:
+            anomalies.append("no stage number printed")
+        cells, to_printed = self.unshifted(line, cells, columns, anomalies)
+        distance_text = cells[columns.km] or None
+        distance_km = int(distance_text) if distance_text and _is_int(distance_text) else None
+        cancellations: list[WinnerCancellation] = []
+        if distance_text is not None and distance_km is None:
+            if "cancel" in distance_text.lower():
+                cancellations.append(WinnerCancellation(None, distance_text))
+            else:
+                anomalies.append(f"distance cell is not an integer: {distance_text!r}")
+        winners = self.stage_winners(line, cells, columns, anomalies, cancellations)
+        if stage is not None and distance_text is None and all(w.text is None for w in winners):
+            anomalies.append("row prints neither a distance nor stage winners")
+        return StagesTableRow(
+            line=line.number,
+            raw=line.text,
+            stage=stage,
+            date=date,
+            from_place=cells[columns.start] or None,
+            to_place=cells[columns.finish] or None,
+            to_printed=to_printed,
+            distance_km=distance_km,
+            distance_text=distance_text,
+            rest_day=False,
+            winners=winners,
+            cancellations=tuple(cancellations),
+            anomalies=tuple(anomalies),
+        )
+
+    def stage_cells(self, line: _Line, width: int, anomalies: list[str]) -> list[str]:
+        """The row's cells, as many as the header's: empty ones past it dropped (others are an
+        error), missing ones added empty (an anomaly)."""
         cells = [cell.text for cell in _split_row(line.text)]
         if len(cells) > width:
             extra = [c for c in cells[width:] if c]
@@ -942,81 +1055,58 @@ class _Parser:
                     received=line.text,
                 )
             cells = cells[:width]
-        anomalies: list[str] = []
         if len(cells) < width:
             anomalies.append(f"row prints {len(cells)} cells, the header {width}")
             cells = cells + [""] * (width - len(cells))
+        return cells
 
-        stage_text = cells[stage_col]
-        stage: int | None
-        if _is_int(stage_text):
-            stage = int(stage_text)
-        elif not stage_text:
-            stage = None
-        else:
+    def stage_number(self, line: _Line, text: str) -> int | None:
+        """The stage number of a stages row (None: an empty cell, as on a rest day)."""
+        if _is_int(text):
+            return int(text)
+        if not text:
+            return None
+        raise self.error(
+            line.number,
+            "stage number is not an integer",
+            context="stages table",
+            expected="an integer or an empty cell (rest day)",
+            received=text,
+        )
+
+    def unshifted(
+        self, line: _Line, cells: list[str], columns: _StagesColumns, anomalies: list[str]
+    ) -> tuple[list[str], bool]:
+        """The cells with an unprinted To cell put back (everything after From is printed
+        one cell to the left: a distance in the To column), and whether To is printed."""
+        to_col, km_col = columns.finish, columns.km
+        if not (to_col + 1 == km_col and _is_int(cells[to_col]) and not _is_int(cells[km_col])):
+            return cells, True
+        if cells[-1]:
             raise self.error(
                 line.number,
-                "stage number is not an integer",
+                "stages row is ambiguous",
                 context="stages table",
-                expected="an integer or an empty cell (rest day)",
-                received=stage_text,
+                expected="a distance in the Total (km) column, or a shifted row ending "
+                "with an empty cell",
+                received=line.text,
             )
-        date = cells[date_col] or None
+        anomalies.append("To cell not printed; later cells shifted left by one")
+        return [*cells[:to_col], "", *cells[to_col:-1]], False
 
-        rest_index = next(
-            (i for i, c in enumerate(cells) if i > date_col and c.lower() == "rest day"), None
-        )
-        if stage is None and rest_index is not None:
-            places = [c for c in cells[from_col:rest_index] if c]
-            trailing = [c for c in cells[rest_index + 1 :] if c]
-            if trailing:
-                anomalies.append(f"cells printed after 'Rest day': {trailing!r}")
-            return StagesTableRow(
-                line=line.number,
-                raw=line.text,
-                stage=None,
-                date=date,
-                from_place=places[0] if places else None,
-                to_place=places[1] if len(places) > 1 else None,
-                to_printed=len(places) > 1,
-                distance_km=None,
-                distance_text=None,
-                rest_day=True,
-                winners=(),
-                cancellations=(),
-                anomalies=tuple(anomalies),
-            )
-        if stage is None:
-            anomalies.append("no stage number printed")
-
-        to_printed = True
-        if to_col + 1 == km_col and _is_int(cells[to_col]) and not _is_int(cells[km_col]):
-            # The To cell is missing: everything after From is shifted left by one.
-            if cells[-1]:
-                raise self.error(
-                    line.number,
-                    "stages row is ambiguous",
-                    context="stages table",
-                    expected="a distance in the Total (km) column, or a shifted row ending "
-                    "with an empty cell",
-                    received=line.text,
-                )
-            cells = [*cells[:to_col], "", *cells[to_col:-1]]
-            to_printed = False
-            anomalies.append("To cell not printed; later cells shifted left by one")
-
-        distance_text = cells[km_col] or None
-        distance_km = int(distance_text) if distance_text and _is_int(distance_text) else None
-        cancellations: list[WinnerCancellation] = []
-        if distance_text is not None and distance_km is None:
-            if "cancel" in distance_text.lower():
-                cancellations.append(WinnerCancellation(None, distance_text))
-            else:
-                anomalies.append(f"distance cell is not an integer: {distance_text!r}")
-
+    def stage_winners(
+        self,
+        line: _Line,
+        cells: Sequence[str],
+        columns: _StagesColumns,
+        anomalies: list[str],
+        cancellations: list[WinnerCancellation],
+    ) -> tuple[StageWinner, ...]:
+        """Each category's winners cell: a crew, or a remark (one saying the stage was
+        cancelled for that category is a cancellation)."""
         winners: list[StageWinner] = []
-        for offset, category in enumerate(categories):
-            text = cells[win_col + offset] or None
+        for offset, category in enumerate(columns.categories):
+            text = cells[columns.winners + offset] or None
             crew: tuple[Person, ...] = ()
             remark: str | None = None
             if text is not None:
@@ -1029,24 +1119,7 @@ class _Parser:
                     if "cancel" in text.lower():
                         cancellations.append(WinnerCancellation(category, text))
             winners.append(StageWinner(category, text, crew, remark))
-        if stage is not None and distance_text is None and all(w.text is None for w in winners):
-            anomalies.append("row prints neither a distance nor stage winners")
-
-        return StagesTableRow(
-            line=line.number,
-            raw=line.text,
-            stage=stage,
-            date=date,
-            from_place=cells[from_col] or None,
-            to_place=cells[to_col] or None,
-            to_printed=to_printed,
-            distance_km=distance_km,
-            distance_text=distance_text,
-            rest_day=False,
-            winners=tuple(winners),
-            cancellations=tuple(cancellations),
-            anomalies=tuple(anomalies),
-        )
+        return tuple(winners)
 
     # -- stage results
 
@@ -1179,32 +1252,10 @@ class _Parser:
                 context,
                 "a stage number, a position or a competitor",
             )
-        stage: int | None = None
-        index = 0
-        if _is_int(texts[0]):
-            rest = texts[1:]
-            if not any(rest):
-                return int(texts[0]), None
-            if _is_int(rest[0]):
-                stage = int(texts[0])
-                index = 1
-            elif _is_text(rest[0]) and not any(rest[1:]):
-                return int(texts[0]), rest[0]
-            elif not _is_text(rest[0]):
-                raise self.bad_line(
-                    line,
-                    "cannot read stage-results row",
-                    context,
-                    "stage number and position, a position and a competitor, or a "
-                    "stage number and a remark",
-                )
-        elif not _is_text(texts[0]):
-            raise self.bad_line(
-                line,
-                "cannot read stage-results row",
-                context,
-                "a stage number, a position or a competitor first",
-            )
+        bare = _bare_row(texts)
+        if bare is not None:
+            return bare
+        stage = self.leading_stage(line, texts, context)
         if stage is None and current_stage is None:
             raise self.bad_line(
                 line,
@@ -1212,31 +1263,16 @@ class _Parser:
                 context,
                 "a first row starting with the stage number",
             )
-
         anomalies: list[str] = []
         result, index = self.half(
-            cells, index, line, f"{context}, stage result", "stage result", anomalies
+            cells,
+            1 if stage is not None else 0,
+            line,
+            f"{context}, stage result",
+            "stage result",
+            anomalies,
         )
-        gc: Placing | None = None
-        gc_remark: str | None = None
-        rest_cells = cells[index:]
-        non_empty = [c for c in rest_cells if c.text]
-        if not non_empty:
-            pass
-        elif len(non_empty) == 1 and rest_cells[0].text and _is_text(rest_cells[0].text):
-            gc_remark = rest_cells[0].text
-        else:
-            gc, index = self.half(
-                cells, index, line, f"{context}, general classification", "GC", anomalies
-            )
-            leftover = [c.text for c in cells[index:] if c.text]
-            if leftover:
-                raise self.bad_line(
-                    line,
-                    "unexpected cells after the general classification",
-                    context,
-                    "at most Pos, Competitor, Make, Time, Gap",
-                )
+        gc, gc_remark = self.gc_half(cells, index, line, context, anomalies)
         if result.position is None and gc is not None and gc.position is None:
             anomalies.insert(0, "tie row: no position printed in either half")
         row_stage = stage if stage is not None else current_stage
@@ -1251,6 +1287,58 @@ class _Parser:
             gc_remark=gc_remark,
             anomalies=tuple(anomalies),
         )
+
+    def leading_stage(self, line: _Line, texts: Sequence[str], context: str) -> int | None:
+        """The stage number a results row starts with: printed before the position (None:
+        the row starts with a position and a competitor, or with a competitor)."""
+        if _is_int(texts[0]):
+            if _is_int(texts[1]):
+                return int(texts[0])
+            if not _is_text(texts[1]):
+                raise self.bad_line(
+                    line,
+                    "cannot read stage-results row",
+                    context,
+                    "stage number and position, a position and a competitor, or a "
+                    "stage number and a remark",
+                )
+        elif not _is_text(texts[0]):
+            raise self.bad_line(
+                line,
+                "cannot read stage-results row",
+                context,
+                "a stage number, a position or a competitor first",
+            )
+        return None
+
+    def gc_half(
+        self,
+        cells: Sequence[_Cell],
+        index: int,
+        line: _Line,
+        context: str,
+        anomalies: list[str],
+    ) -> tuple[Placing | None, str | None]:
+        """What a results row prints after the stage result from ``index``: nothing, a
+        remark in place of the GC (``(None, remark)``), or the GC half (``(placing, None)``)."""
+        rest_cells = cells[index:]
+        non_empty = [c for c in rest_cells if c.text]
+        if not non_empty:
+            return None, None
+        if len(non_empty) == 1 and rest_cells[0].text and _is_text(rest_cells[0].text):
+            return None, rest_cells[0].text
+        gc, index = self.half(
+            cells, index, line, f"{context}, general classification", "GC", anomalies
+        )
+        leftover = [c.text for c in cells[index:] if c.text]
+        if leftover:
+            raise self.bad_line(
+                line,
+                "unexpected cells after the general classification",
+                context,
+                "at most Pos, Competitor, Make, Time, Gap",
+            )
+        return gc, None
 
     def half(
         self,

@@ -30,7 +30,7 @@ import attrs
 from ...engine import Recorder, create_log
 from ...events import RallyError, check_new_file, read_file
 from ._editorial import Editorial, load_editorial
-from ._import import ImportError_, ImportResult, import_parsed
+from ._import import ArticleImportError, ImportResult, import_parsed
 from ._parse import Article, parse_article
 from ._verify import documented_path, editorial_path
 
@@ -70,7 +70,7 @@ def read_side(path: Path, what: str) -> bytes:
     try:
         return read_file(path, what=what, limit=SIDE_FILE_LIMIT)
     except RallyError as error:
-        raise ImportError_(
+        raise ArticleImportError(
             error.what, where=error.where, expected=error.expected, received=error.received
         ) from None
 
@@ -81,7 +81,7 @@ def read_article(path: str | os.PathLike[str]) -> tuple[Article, str]:
     try:
         text = read_side(location, "article").decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ImportError_(
+        raise ArticleImportError(
             "the article is not UTF-8 text",
             where=f"{location}, byte {error.start}",
             expected="UTF-8",
@@ -91,6 +91,7 @@ def read_article(path: str | os.PathLike[str]) -> tuple[Article, str]:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (False where either cannot be read)."""
     try:
         return a.samefile(b)
     except OSError:
@@ -117,29 +118,10 @@ def import_file(
     name ``overwrite``) replaces existing files.
 
     Nothing is written while an inconsistency is left unresolved: the
-    ``ImportError_`` raised then lists them (``error.issues``).
+    ``ArticleImportError`` raised then lists them (``error.issues``).
     """
     force = force or overwrite
-    if rally_id is not None and not re.fullmatch(r"[a-z][a-z0-9_-]*", rally_id):
-        raise ImportError_(
-            "not a rally id",
-            where="--id",
-            expected="a lowercase name such as dakar-2004 (a letter first, then letters, "
-            "digits, '-' or '_')",
-            received=rally_id,
-        )
-    log_path = Path(log)
-    if not log_path.name or log_path.name.startswith("."):
-        raise ImportError_(
-            "not a log file name", where=str(log), expected="a file name such as rally.rallylog"
-        )
-    if not log_path.parent.is_dir():
-        raise ImportError_(
-            "no such directory",
-            where=str(log_path.parent),
-            expected="an existing folder for the log",
-            received=str(log),
-        )
+    log_path = _log_path(log, rally_id)
     beside = editorial_path(log_path)
     documented_file = documented_path(log_path)
     given = Path(editorial) if editorial is not None else None
@@ -149,49 +131,22 @@ def import_file(
         check_new_file(output, replace=force)
     parsed, _ = read_article(article)
     source = Path(article).name
-
-    inferred = Editorial()
-    lines: tuple[str, ...] = ()
     if infer:
         from ._infer import infer_decisions
 
         inference = infer_decisions(parsed, decisions, source=source, rally_id=rally_id)
         inferred, lines, result = inference.inferred, inference.lines, inference.result
+        editorial_text: bytes | None = _draft(result, inferred, source, source_file)
     else:
-        result = import_parsed(parsed, decisions, source=source, rally_id=rally_id)
-        if result.issues:
-            raise ImportError_(
-                f"{len(result.issues)} inconsistencies not resolved by the editorial file",
-                where=str(source_file) if source_file else source,
-                expected="an erratum or a penalty for each (see the report), or --infer",
-                received="; ".join(str(issue) for issue in result.issues[:3])
-                + (" …" if len(result.issues) > 3 else ""),
-                issues=result.issues,
-            )
-
-    editorial_text: bytes | None = None
-    if infer:
-        from ._infer import draft_text
-
-        reviewed = (
-            read_side(source_file, "editorial file").decode("utf-8", errors="replace")
-            if source_file
+        inferred, lines = Editorial(), ()
+        result = _consistent_import(parsed, decisions, source, source_file, rally_id)
+        editorial_text = (
+            read_side(source_file, "editorial file")
+            if source_file is not None and not _same_file(source_file, beside)
             else None
         )
-        editorial_text = draft_text(
-            reviewed,
-            inferred,
-            rally_id=result.declaration.rally_id,
-            article=source,
-        ).encode("utf-8")
-    elif source_file is not None and not _same_file(source_file, beside):
-        editorial_text = read_side(source_file, "editorial file")
-    if editorial_text is not None and os.path.lexists(beside):
-        check_new_file(beside, replace=True)  # a directory, FIFO or device there: refused
-        if read_side(beside, "editorial file") == editorial_text:
-            editorial_text = None  # already there, as it should be
-        else:
-            check_new_file(beside, replace=force)
+    if editorial_text is not None and _already_there(beside, editorial_text, force=force):
+        editorial_text = None
     _write_all(
         log_path,
         result,
@@ -202,18 +157,97 @@ def import_file(
             **({beside: editorial_text} if editorial_text is not None else {}),
         },
     )
-    used = beside if (source_file is not None or infer) else None
     return ImportOutcome(
         result=result,
         log=log_path,
         documented_file=documented_file,
-        editorial_file=used,
+        editorial_file=beside if (source_file is not None or infer) else None,
         inferred=inferred,
         lines=lines,
     )
 
 
+def _log_path(log: str | os.PathLike[str], rally_id: str | None) -> Path:
+    """The log to write, once the rally id asked for, the log's name and its folder are
+    checked (each refused with one line)."""
+    if rally_id is not None and not re.fullmatch(r"[a-z][a-z0-9_-]*", rally_id):
+        raise ArticleImportError(
+            "not a rally id",
+            where="--id",
+            expected="a lowercase name such as dakar-2004 (a letter first, then letters, "
+            "digits, '-' or '_')",
+            received=rally_id,
+        )
+    log_path = Path(log)
+    if not log_path.name or log_path.name.startswith("."):
+        raise ArticleImportError(
+            "not a log file name", where=str(log), expected="a file name such as rally.rallylog"
+        )
+    if not log_path.parent.is_dir():
+        raise ArticleImportError(
+            "no such directory",
+            where=str(log_path.parent),
+            expected="an existing folder for the log",
+            received=str(log),
+        )
+    return log_path
+
+
+def _consistent_import(
+    parsed: Article,
+    decisions: Editorial,
+    source: str,
+    source_file: Path | None,
+    rally_id: str | None,
+) -> ImportResult:
+    """The import without inference: refused while an inconsistency is left."""
+    result = import_parsed(parsed, decisions, source=source, rally_id=rally_id)
+    if result.issues:
+        raise ArticleImportError(
+            f"{len(result.issues)} inconsistencies not resolved by the editorial file",
+            where=str(source_file) if source_file else source,
+            expected="an erratum or a penalty for each (see the report), or --infer",
+            received="; ".join(str(issue) for issue in result.issues[:3])
+            + (" …" if len(result.issues) > 3 else ""),
+            issues=result.issues,
+        )
+    return result
+
+
+def _draft(
+    result: ImportResult, inferred: Editorial, source: str, source_file: Path | None
+) -> bytes:
+    """The draft editorial file of an import with inference: the reviewed file (if any),
+    then the inferred decisions."""
+    from ._infer import draft_text
+
+    reviewed = (
+        read_side(source_file, "editorial file").decode("utf-8", errors="replace")
+        if source_file
+        else None
+    )
+    return draft_text(
+        reviewed,
+        inferred,
+        rally_id=result.declaration.rally_id,
+        article=source,
+    ).encode("utf-8")
+
+
+def _already_there(beside: Path, editorial_text: bytes, *, force: bool) -> bool:
+    """Whether the editorial file beside the log holds ``editorial_text`` already; one that
+    holds something else is refused unless ``force`` (a directory, FIFO or device always)."""
+    if not os.path.lexists(beside):
+        return False
+    check_new_file(beside, replace=True)  # a directory, FIFO or device there: refused
+    if read_side(beside, "editorial file") == editorial_text:
+        return True
+    check_new_file(beside, replace=force)
+    return False
+
+
 def _temporary(path: Path) -> Path:
+    """The temporary name a file is written under before it is renamed into place."""
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
@@ -251,7 +285,7 @@ def _write_all(log: Path, result: ImportResult, companions: dict[Path, bytes]) -
             with contextlib.suppress(OSError):
                 temporary.unlink()
         if isinstance(failure, OSError):
-            raise ImportError_(
+            raise ArticleImportError(
                 "cannot write the import",
                 where=str(failure.filename or log),
                 expected="a writable folder",

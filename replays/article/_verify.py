@@ -104,7 +104,58 @@ def _ms(text: str | None) -> int | None:
     return None if text is None else parse_clock(text)
 
 
+@attrs.frozen
+class _RowCheck:
+    """A documented row being checked: where it is (in words), its table, the replayed
+    ranking or standings, the replayed row of its crew, and that row's values."""
+
+    where: str
+    table: str
+    replay: Standings | StageResult
+    found: Any
+    actual: dict[str, Any]
+
+
+def _expected(table: str, row: dict[str, Any], above: dict[str, Any] | None) -> dict[str, Any]:
+    """The values a documented row prints: a position and a time not printed are the row
+    above's; a final row prints a time (the first row, or no ``+``) or a gap."""
+    expected: dict[str, Any] = {
+        "position": row["position"]
+        if row["position"] is not None
+        else (above or {}).get("_position"),
+        "time": _ms(row["time"]) if row["time"] is not None else (above or {}).get("_time"),
+        "gap": _ms(row["gap"]) if row["gap"] is not None else None,
+        "number": row["number"],
+    }
+    if table == "final":
+        if row["row"] == 1 or not str(row["time"]).startswith("+"):
+            expected["time"], expected["gap"] = _ms(row["time"]), None
+        else:
+            expected["time"], expected["gap"] = None, _ms(row["time"])
+    return expected
+
+
+def _actual(
+    table: str, replay: Standings | StageResult, found: Any, expected: dict[str, Any]
+) -> dict[str, Any]:
+    """The replayed row's values, as ``_expected`` gives the printed ones (no time where a
+    final row prints only its gap)."""
+    leader = replay.rows[0].time_ms
+    actual = {
+        "position": found.position,
+        "time": found.time_ms,
+        "gap": found.time_ms - leader if found is not replay.rows[0] else None,
+        "number": found.number,
+    }
+    if table == "final" and expected["time"] is None:
+        actual["time"] = None
+    return actual
+
+
 class _Checker:
+    """A replay checked against documented rows: the lines said, the rows counted, the
+    errata matched and the differences found so far."""
+
     def __init__(self, rally: Rally, documented: dict[str, Any], editorial: Editorial) -> None:
         self.rally = rally
         self.documented = documented
@@ -121,10 +172,12 @@ class _Checker:
         self.found: list[Difference] = []
 
     def key(self, name: str) -> str:
+        """The crew key of a printed name (aliases applied)."""
         folded = fold_name(name)
         return self.aliases.get(folded, folded)
 
     def entry_id(self, category: str, driver: str) -> str | None:
+        """The entry whose driver is ``driver`` (None: no such entry)."""
         wanted = self.key(driver)
         for entry in self.rally.entries(category):
             if fold_name(entry.crew[0].name) == wanted:
@@ -132,6 +185,7 @@ class _Checker:
         return None
 
     def check(self) -> None:
+        """Check every documented row and listed number, category by category."""
         for category, tables in self.documented["categories"].items():
             last_counted = max(
                 (int(s) for s, status in tables["stages"].items() if status == "counted"),
@@ -171,6 +225,7 @@ class _Checker:
     def _replayed(
         self, category: str, table: str, stage: int | None, last: int | None
     ) -> Standings | StageResult:
+        """The replayed stage ranking, or the GC after the stage (``last``: the final)."""
         if table == "stage":
             assert stage is not None
             return self.rally.stage_result(category, stage)
@@ -185,6 +240,12 @@ class _Checker:
         above: dict[str, Any] | None,
         last: int | None,
     ) -> None:
+        """Check one documented row against the replay: its position, time, gap and (final
+        standings) number must be as printed, or as a catalogued erratum corrects them.
+
+        A row printed without a position or a time takes the row above's (``above``,
+        which this call has annotated); ``last`` is the category's last counted stage.
+        """
         stage = row["stage"]
         what = (
             "final standings"
@@ -204,28 +265,15 @@ class _Checker:
                 f"erratum {erratum.id}: {where}: printed row dropped ({erratum.kind})"
             )
             return
-        expected: dict[str, Any] = {
-            "position": row["position"]
-            if row["position"] is not None
-            else (above or {}).get("_position"),
-            "time": _ms(row["time"]) if row["time"] is not None else (above or {}).get("_time"),
-            "gap": _ms(row["gap"]) if row["gap"] is not None else None,
-            "number": row["number"],
-        }
-        if table == "final":
-            if row["row"] == 1 or not str(row["time"]).startswith("+"):
-                expected["time"], expected["gap"] = _ms(row["time"]), None
-            else:
-                expected["time"], expected["gap"] = None, _ms(row["time"])
+        expected = _expected(table, row, above)
         row["_position"], row["_time"] = expected["position"], expected["time"]
         try:
             replay = self._replayed(category, table, stage, last)
         except QueryError as error:
             self.fail(where, f"no replay: {error}")
             return
-        entry_id = self.entry_id(
-            category, errata["competitor"].corrected if "competitor" in errata else row["driver"]
-        )
+        driver = errata["competitor"].corrected if "competitor" in errata else row["driver"]
+        entry_id = self.entry_id(category, driver)
         found = next((r for r in replay.rows if r.entry_id == entry_id), None)
         if found is None:
             reason = ""
@@ -235,75 +283,84 @@ class _Checker:
                 )
             self.fail(where, f"not in the replay{reason}")
             return
-        leader = replay.rows[0].time_ms
-        actual = {
-            "position": found.position,
-            "time": found.time_ms,
-            "gap": found.time_ms - leader if found is not replay.rows[0] else None,
-            "number": found.number,
-        }
-        if table == "final" and expected["time"] is None:
-            actual["time"] = None
-        ok = True
+        check = _RowCheck(where, table, replay, found, _actual(table, replay, found, expected))
         notes: list[str] = []
+        ok = True
         for field, value in expected.items():
-            if value is None or (field == "number" and table != "final"):
-                continue
-            if field == "gap" and actual["gap"] is None and value == 0:
-                continue
-            found_erratum = errata.get(field)
-            if found_erratum is not None:
-                erratum = found_erratum
-                corrected: Any = erratum.corrected
-                if field in ("time", "gap"):
-                    corrected = parse_clock(corrected)
-                elif field == "position":
-                    corrected = int(corrected)
-                if actual[field] == corrected:
-                    self.errata_matched.add(erratum.id)
-                    self.lines.append(
-                        f"erratum {erratum.id}: {where}: {field} printed {erratum.printed}, "
-                        f"replayed {self.show(field, actual[field])} ({erratum.kind})"
-                    )
-                    continue
+            if not self.check_field(check, field, value, errata.get(field), notes):
                 ok = False
-                self.fail(
-                    where,
-                    f"{field}: erratum says {erratum.corrected}, replayed "
-                    f"{self.show(field, actual[field])}",
-                )
-                continue
-            if actual[field] == value:
-                continue
-            if field == "position" and not found.position_certain and value >= found.position:
-                notes.append(
-                    f"uncertain: {where}: printed position {value}, replayed "
-                    f"{found.position_text} (the log does not hold every row above it)"
-                )
-                continue
-            if field == "position" and self.is_tie(replay, found, value):
-                notes.append(
-                    f"tie: {where}: printed position {value}, replayed "
-                    f"{found.position} (equal times share a position)"
-                )
-                continue
-            ok = False
-            self.fail(
-                where,
-                f"{field}: printed {self.show(field, value)}, replayed "
-                f"{self.show(field, actual[field])}",
-            )
         self.lines.extend(notes)
         if ok:
             self.counts[table][1] += 1
 
+    def check_field(
+        self,
+        check: _RowCheck,
+        field: str,
+        value: Any,
+        erratum: Erratum | None,
+        notes: list[str],
+    ) -> bool:
+        """Whether one field of a row is reproduced: as printed (None: nothing to check),
+        as its ``erratum`` corrects it, or differing only where the replay cannot tell (an
+        uncertain position, a tie: added to ``notes``). A difference is noted as one."""
+        actual = check.actual[field]
+        if value is None or (field == "number" and check.table != "final"):
+            return True
+        if field == "gap" and actual is None and value == 0:
+            return True
+        if erratum is not None:
+            return self.check_erratum(check.where, field, actual, erratum)
+        if actual == value:
+            return True
+        found = check.found
+        if field == "position" and not found.position_certain and value >= found.position:
+            notes.append(
+                f"uncertain: {check.where}: printed position {value}, replayed "
+                f"{found.position_text} (the log does not hold every row above it)"
+            )
+            return True
+        if field == "position" and self.is_tie(check.replay, found, value):
+            notes.append(
+                f"tie: {check.where}: printed position {value}, replayed "
+                f"{found.position} (equal times share a position)"
+            )
+            return True
+        self.fail(
+            check.where,
+            f"{field}: printed {self.show(field, value)}, replayed {self.show(field, actual)}",
+        )
+        return False
+
+    def check_erratum(self, where: str, field: str, actual: Any, erratum: Erratum) -> bool:
+        """Whether the replay shows the erratum's corrected value (a line says so either way)."""
+        corrected: Any = erratum.corrected
+        if field in ("time", "gap"):
+            corrected = parse_clock(corrected)
+        elif field == "position":
+            corrected = int(corrected)
+        if actual == corrected:
+            self.errata_matched.add(erratum.id)
+            self.lines.append(
+                f"erratum {erratum.id}: {where}: {field} printed {erratum.printed}, "
+                f"replayed {self.show(field, actual)} ({erratum.kind})"
+            )
+            return True
+        self.fail(
+            where,
+            f"{field}: erratum says {erratum.corrected}, replayed {self.show(field, actual)}",
+        )
+        return False
+
     @staticmethod
     def is_tie(replay: Standings | StageResult, found: Any, printed: int) -> bool:
+        """Whether ``printed`` is a position the replayed row shares by a tie."""
         tied = [r for r in replay.rows if r.time_ms == found.time_ms]
         return len(tied) > 1 and found.position <= printed < found.position + len(tied)
 
     @staticmethod
     def show(field: str, value: Any) -> str:
+        """A field's value in words (a time as ``h:mm:ss``)."""
         if field == "time":
             return format_time(value) if value is not None else "-"
         if field == "gap":
@@ -311,6 +368,7 @@ class _Checker:
         return str(value)
 
     def fail(self, where: str, text: str) -> None:
+        """Note a difference."""
         self.differences += 1
         self.found.append(Difference(where, text))
         self.lines.append(f"DIFFERENCE {where}: {text}")

@@ -365,41 +365,22 @@ class Results(SheetKind):
             )
 
     def _events(self, cells: _Cells) -> list[Placed]:
-        fold, stage = cells.fold, cells.request.stage
+        """Each row's result or retirement and its penalty, results first, then penalties,
+        then retirements; for a corrected sheet, each row's correction instead."""
+        stage = cells.request.stage
         assert stage is not None
         results: list[Placed] = []
         penalties: list[Placed] = []
         retirements: list[Placed] = []
         corrections: list[Placed] = []
         seen: dict[object, int] = {}
-        penalty_ids = _PenaltyIds(fold)
+        penalty_ids = _PenaltyIds(cells.fold)
         for row in cells.sheet.rows:
             entry = cells.entry(row)
             cells.duplicate(
                 row, "number", seen, entry.entry_id, f"entry {entry.category} {entry.number}"
             )
-            status = row.get("status").upper()
-            if status and status not in _STATUSES:
-                raise cells.refuse(
-                    row, "status", "unknown status", "DNF, DNS, DSQ or nothing", row.get("status")
-                )
-            reason = cells.optional(row, "reason")
-            if status and row.get("time"):
-                raise cells.refuse(
-                    row,
-                    "time",
-                    f"a time for a {status}",
-                    f"no time where the status is {status}",
-                    row.get("time"),
-                )
-            if reason and not status:
-                raise cells.refuse(
-                    row,
-                    "reason",
-                    "a reason without a status",
-                    "a reason only for a DNF, DNS or DSQ (a penalty's goes in penalty_reason)",
-                    reason,
-                )
+            status, reason = self._status(cells, row)
             penalty = self._penalty(cells, row)
             if cells.request.corrections:
                 corrected = self._correction(cells, row, entry, status, penalty)
@@ -419,25 +400,7 @@ class Results(SheetKind):
                         )
                     )
             else:
-                time_ms = cells.time(row, "time")
-                held = fold.result_index(entry.entry_id, stage)
-                if held is not None:
-                    raise cells.refuse(
-                        row,
-                        "time",
-                        f"entry already has a result for stage {stage} (a duplicate import?)",
-                        "a corrected sheet imported with --corrections",
-                        f"{row.get('time')} (recorded: {format_time(fold.result_time(held))})",
-                    )
-                results.append(
-                    cells.placed(
-                        row,
-                        StageResultRecorded,
-                        entry_id=entry.entry_id,
-                        stage=stage,
-                        time_ms=time_ms,
-                    )
-                )
+                results.append(self._result(cells, row, entry))
             if penalty is not None:
                 amount, penalty_reason = penalty
                 with cells.at(row, "penalty_reason"):
@@ -453,6 +416,57 @@ class Results(SheetKind):
                         )
                     )
         return corrections if cells.request.corrections else results + penalties + retirements
+
+    @staticmethod
+    def _status(cells: _Cells, row: Row) -> tuple[str, str | None]:
+        """A row's status (DNF, DNS, DSQ; empty for a finisher) and its reason: a status
+        comes without a time, a reason only with a status."""
+        status = row.get("status").upper()
+        if status and status not in _STATUSES:
+            raise cells.refuse(
+                row, "status", "unknown status", "DNF, DNS, DSQ or nothing", row.get("status")
+            )
+        reason = cells.optional(row, "reason")
+        if status and row.get("time"):
+            raise cells.refuse(
+                row,
+                "time",
+                f"a time for a {status}",
+                f"no time where the status is {status}",
+                row.get("time"),
+            )
+        if reason and not status:
+            raise cells.refuse(
+                row,
+                "reason",
+                "a reason without a status",
+                "a reason only for a DNF, DNS or DSQ (a penalty's goes in penalty_reason)",
+                reason,
+            )
+        return status, reason
+
+    @staticmethod
+    def _result(cells: _Cells, row: Row, entry: EntryRegistered) -> Placed:
+        """A finisher's result: refused where the log holds one for the stage already."""
+        fold, stage = cells.fold, cells.request.stage
+        assert stage is not None
+        time_ms = cells.time(row, "time")
+        held = fold.result_index(entry.entry_id, stage)
+        if held is not None:
+            raise cells.refuse(
+                row,
+                "time",
+                f"entry already has a result for stage {stage} (a duplicate import?)",
+                "a corrected sheet imported with --corrections",
+                f"{row.get('time')} (recorded: {format_time(fold.result_time(held))})",
+            )
+        return cells.placed(
+            row,
+            StageResultRecorded,
+            entry_id=entry.entry_id,
+            stage=stage,
+            time_ms=time_ms,
+        )
 
     @staticmethod
     def _penalty(cells: _Cells, row: Row) -> tuple[int, str] | None:

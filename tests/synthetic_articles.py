@@ -17,6 +17,10 @@ value.
 replay at its true position and time, every planted error must be found with
 its true value, every penalty and the awarded time at their true stage, and
 nothing else inferred.
+
+Test data, not part of the package: the tests import it, and ``python -m
+tests.synthetic_articles FIRST LAST`` (from the checkout's root) imports a range
+of seeds with inference and checks each against its truth.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from ...engine import Rally, fold_name
-from ...events import (
+from rally_standings.engine import Rally, fold_name
+from rally_standings.events import (
     Person,
     QueryError,
     RallyError,
@@ -36,9 +40,8 @@ from ...events import (
     StageCancelled,
     format_time,
 )
-from ._editorial import Editorial
-from ._import import ImportResult
-from ._parse import parse_clock
+from rally_standings.replays.article import Editorial, ImportResult
+from rally_standings.replays.article._parse import parse_clock
 
 __all__ = [
     "ERROR_KINDS",
@@ -1051,17 +1054,16 @@ def check_import(synth: SynthArticle, result: ImportResult, decisions: Editorial
 def main(argv: Sequence[str] | None = None) -> int:
     """Import synthetic articles with inference and check each against its truth.
 
-    ``python -m rally_standings.replays.article._synth FIRST LAST [--no-errors]``
+    ``python -m tests.synthetic_articles FIRST LAST [--no-errors]`` (from the checkout's root)
     prints one line per article that departs from its truth, then a summary;
     exit 1 if any does.
     """
     import argparse
     import time
 
-    from ._infer import infer_decisions
-    from ._parse import parse_article
+    from rally_standings.replays.article import infer_decisions, parse_article
 
-    parser = argparse.ArgumentParser(prog="python -m rally_standings.replays.article._synth")
+    parser = argparse.ArgumentParser(prog="python -m tests.synthetic_articles")
     parser.add_argument("first", type=int)
     parser.add_argument("last", type=int, help="the last seed (included)")
     parser.add_argument("--no-errors", action="store_true", help="plant no source error")
