@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol, TextIO, TypeVar
 
-__all__ = ["Advance", "enabled", "progress", "track"]
+__all__ = ["Advance", "enabled", "progress"]
 
 T = TypeVar("T")
 
@@ -89,19 +89,3 @@ def progress(
                 bar.update(task, advance=steps, description=description)
 
         yield advance
-
-
-def track(
-    items: Iterable[T],
-    description: str,
-    *,
-    total: int | None = None,
-    stream: TextIO | None = None,
-) -> Iterator[T]:
-    """Iterate over ``items`` with a bar (``total`` defaults to ``len(items)`` where known)."""
-    if total is None and isinstance(items, Sized):
-        total = len(items)
-    with progress(description, total, stream=stream) as advance:
-        for item in items:
-            yield item
-            advance()
