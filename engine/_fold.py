@@ -25,23 +25,15 @@ from typing import Any, TypeVar
 
 import attrs
 
+from .. import events
 from ..events import (
     EVENT_TAGS,
-    EntryRegistered,
-    EntryRetired,
-    FieldCoverageDeclared,
     Frame,
     InvalidEventError,
-    PenaltyImposed,
-    PenaltyRescinded,
     Provenance,
-    RallyDeclared,
     Record,
-    ResultCorrected,
     RuleViolationError,
     Run,
-    StageCancelled,
-    StageScheduled,
 )
 from ._index import Index
 from ._state import FoldState
@@ -101,7 +93,7 @@ class ResultState:
 class PenaltyState:
     """A penalty (or bonus) and, if it was withdrawn, when and why."""
 
-    event: PenaltyImposed
+    event: events.PenaltyImposed
     seq: int
     rescinded_seq: int | None = None
     rescinded_reason: str | None = None
@@ -117,7 +109,7 @@ class CancellationState:
     """A stage cancelled for one category."""
 
     category: str
-    event: StageCancelled
+    event: events.StageCancelled
     seq: int
 
 
@@ -125,7 +117,7 @@ class CancellationState:
 class RetirementState:
     """An entry's retirement (or exclusion)."""
 
-    event: EntryRetired
+    event: events.EntryRetired
     seq: int
 
 
@@ -205,15 +197,15 @@ class Fold:
         """The row of ``provenance`` in the provenance table (added if new)."""
         return self.index.provenance_row(provenance)
 
-    def add_declaration(self, event: RallyDeclared, seq: int) -> None:
+    def add_declaration(self, event: events.RallyDeclared, seq: int) -> None:
         """Record the rally declaration."""
         self.state.writable("declarations").append(event=event, seq=seq)
 
-    def add_entry(self, event: EntryRegistered, seq: int) -> None:
+    def add_entry(self, event: events.EntryRegistered, seq: int) -> None:
         """Register an entry."""
         self.index.add_entry(self.state.writable("entries").append(event=event, seq=seq), event)
 
-    def add_stage(self, event: StageScheduled, seq: int) -> None:
+    def add_stage(self, event: events.StageScheduled, seq: int) -> None:
         """Schedule a stage."""
         self.index.add_stage(self.state.writable("stages").append(event=event, seq=seq))
 
@@ -240,36 +232,36 @@ class Fold:
         )
         self.index.add_results(start)
 
-    def add_correction(self, result: int, event: ResultCorrected, seq: int) -> None:
+    def add_correction(self, result: int, event: events.ResultCorrected, seq: int) -> None:
         """Correct the time of result row ``result``."""
         self.index.add_correction(
             self.state.writable("corrections").append(result=result, event=event, seq=seq)
         )
 
-    def add_adjustment(self, entry: int, event: PenaltyImposed, seq: int) -> None:
+    def add_adjustment(self, entry: int, event: events.PenaltyImposed, seq: int) -> None:
         """Impose a penalty (or a bonus) on entry row ``entry``."""
         self.index.add_adjustment(
             self.state.writable("adjustments").append(entry=entry, event=event, seq=seq)
         )
 
-    def add_rescission(self, adjustment: int, event: PenaltyRescinded, seq: int) -> None:
+    def add_rescission(self, adjustment: int, event: events.PenaltyRescinded, seq: int) -> None:
         """Withdraw adjustment row ``adjustment``."""
         row = self.state.writable("rescissions").append(adjustment=adjustment, event=event, seq=seq)
         self.index.add_rescission(row)
 
-    def add_cancellation(self, event: StageCancelled, seq: int) -> None:
+    def add_cancellation(self, event: events.StageCancelled, seq: int) -> None:
         """Cancel a stage for the categories the event names."""
         self.index.add_cancellation(
             self.state.writable("cancellations").append(event=event, seq=seq)
         )
 
-    def add_retirement(self, entry: int, event: EntryRetired, seq: int) -> None:
+    def add_retirement(self, entry: int, event: events.EntryRetired, seq: int) -> None:
         """Take entry row ``entry`` out of the rally."""
         self.index.add_retirement(
             self.state.writable("retirements").append(entry=entry, event=event, seq=seq)
         )
 
-    def add_coverage(self, event: FieldCoverageDeclared, seq: int) -> None:
+    def add_coverage(self, event: events.FieldCoverageDeclared, seq: int) -> None:
         """Declare how much of a classification the log holds."""
         self.index.add_coverage(self.state.writable("coverage").append(event=event, seq=seq))
 

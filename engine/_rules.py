@@ -46,147 +46,113 @@ from ._view import View
 __all__: list[str] = []
 
 
-def _violation(
-    event: Event, seq: int, what: str, *, expected: str, received: object
-) -> RuleViolationError:
-    return RuleViolationError(
-        what, where=f"{tag_of(event)} event, seq {seq}", expected=expected, received=received
-    )
+class _Check:
+    """The checks of one event against the rally as it stands: each refusal names the event,
+    its seq, what was wrong, what was expected and what was received."""
 
+    __slots__ = ("event", "seq", "view")
 
-# ---------------------------------------------------------------------- checks
+    def __init__(self, fold: Fold, event: Event, seq: int) -> None:
+        self.view = View(fold, fold.last_seq)
+        self.event, self.seq = event, seq
 
+    def refuse(self, what: str, expected: str, received: object) -> RuleViolationError:
+        """The error refusing the event."""
+        where = f"{tag_of(self.event)} event, seq {self.seq}"
+        return RuleViolationError(what, where=where, expected=expected, received=received)
 
-def _rally(view: View, event: Event, seq: int) -> RallyDeclared:
-    rally = view.rally
-    if rally is None:
-        raise _violation(
-            event,
-            seq,
-            "the log must start with the rally declaration",
-            expected="a rally-declared event first",
-            received=tag_of(event),
-        )
-    return rally
+    def rally(self) -> RallyDeclared:
+        rally = self.view.rally
+        if rally is None:
+            raise self.refuse(
+                "the log must start with the rally declaration",
+                "a rally-declared event first",
+                tag_of(self.event),
+            )
+        return rally
 
+    def category(self, category: str) -> None:
+        categories = self.rally().categories
+        if category not in categories:
+            raise self.refuse("unknown category", "one of " + ", ".join(categories), category)
 
-def _category(view: View, event: Event, seq: int, category: str) -> None:
-    rally = _rally(view, event, seq)
-    if category not in rally.categories:
-        raise _violation(
-            event,
-            seq,
-            "unknown category",
-            expected="one of " + ", ".join(rally.categories),
-            received=category,
-        )
+    def entry(self, entry_id: str) -> int:
+        self.rally()
+        try:
+            return self.view.entry_index(entry_id)
+        except KeyError:
+            raise self.refuse("unknown entry", "a registered entry", entry_id) from None
 
+    def stage(self, stage: int) -> StageScheduled:
+        self.rally()
+        scheduled = self.view.stage(stage)
+        if scheduled is None:
+            known = ", ".join(map(str, self.view.stage_numbers())) or "none yet"
+            raise self.refuse("unscheduled stage", f"a scheduled stage ({known})", stage)
+        return scheduled
 
-def _entry(view: View, event: Event, seq: int, entry_id: str) -> int:
-    _rally(view, event, seq)
-    try:
-        return view.entry_index(entry_id)
-    except KeyError:
-        raise _violation(
-            event, seq, "unknown entry", expected="a registered entry", received=entry_id
-        ) from None
+    def running(self, entry: int, stage: int) -> None:
+        """Refuse a time for an entry out of the rally by ``stage``."""
+        retired = self.view.retirement_of(entry)
+        if retired is not None and stage >= retired.event.stage:
+            how = "excluded" if retired.event.excluded else "retired"
+            out = retired.event.stage
+            raise self.refuse(
+                f"entry {how} at stage {out} (seq {retired.seq})", f"a stage before {out}", stage
+            )
 
+    def timed(
+        self, scheduled: StageScheduled, category: str, *, cancelling: bool = False
+    ) -> StageKind:
+        """Refuse a stage that is a liaison for ``category``, or cancelled for it: no time is
+        taken there (``cancelling``: worded for a cancellation of it)."""
+        kind, stage = scheduled.kind_for(category), scheduled.stage
+        if kind is StageKind.LIAISON:
+            expected = "a timed stage to cancel" if cancelling else "a timed stage"
+            raise self.refuse(f"stage {stage} is a liaison for {category}", expected, stage)
+        if self.view.is_cancelled(stage, category):
+            raise self.refuse(
+                f"stage {stage} {'already ' if cancelling else 'is '}cancelled for {category}",
+                "a stage that is not cancelled" if cancelling else "a stage that was run",
+                stage,
+            )
+        return kind
 
-def _stage(view: View, event: Event, seq: int, stage: int) -> StageScheduled:
-    _rally(view, event, seq)
-    scheduled = view.stage(stage)
-    if scheduled is None:
-        known = ", ".join(map(str, view.stage_numbers())) or "none yet"
-        raise _violation(
-            event, seq, "unscheduled stage", expected=f"a scheduled stage ({known})", received=stage
-        )
-    return scheduled
+    def times_stay_positive(self, entry: int, change: Change, *, lowers: bool) -> None:
+        """Refuse a change that would make a stage time or a GC time zero or below.
 
-
-def _running(view: View, event: Event, seq: int, entry: int, stage: int) -> None:
-    retired = view.retirement_of(entry)
-    if retired is not None and stage >= retired.event.stage:
-        how = "excluded" if retired.event.excluded else "retired"
-        raise _violation(
-            event,
-            seq,
-            f"entry {how} at stage {retired.event.stage} (seq {retired.seq})",
-            expected=f"a stage before {retired.event.stage}",
-            received=stage,
-        )
-
-
-def _timed(
-    view: View,
-    event: Event,
-    seq: int,
-    scheduled: StageScheduled,
-    category: str,
-    *,
-    cancelling: bool = False,
-) -> StageKind:
-    """Refuse a stage that is a liaison for ``category``, or cancelled for it: no time is
-    taken there (``cancelling``: worded for a cancellation of it)."""
-    kind = scheduled.kind_for(category)
-    stage = scheduled.stage
-    if kind is StageKind.LIAISON:
-        raise _violation(
-            event,
-            seq,
-            f"stage {stage} is a liaison for {category}",
-            expected="a timed stage to cancel" if cancelling else "a timed stage",
-            received=stage,
-        )
-    if view.is_cancelled(stage, category):
-        raise _violation(
-            event,
-            seq,
-            f"stage {stage} {'already ' if cancelling else 'is '}cancelled for {category}",
-            expected="a stage that is not cancelled" if cancelling else "a stage that was run",
-            received=stage,
-        )
-    return kind
-
-
-def _times_stay_positive(
-    view: View, event: Event, seq: int, entry: int, change: Change, *, lowers: bool
-) -> None:
-    """Refuse a change that would make a stage time or a GC time zero or below.
-
-    ``lowers``: whether the change takes time away (a bonus, a shorter corrected time, a
-    rescinded penalty, a cancelled stage). Most changes are cleared at once, with no walk
-    through the entry's stages: every GC time from a stage on is at least the entry's
-    counted result there plus all its bonuses (every other part is positive), so a change
-    that keeps that bound above zero, and the stage's own time above zero, cannot break
-    the rule. The rest are weighed stage by stage (``refusal``).
-    """
-    bonuses = view.bonuses(entry) or 0
-    result = view.result_row(entry, change.stage)
-    stage_time = None
-    if change.result_ms is not None:
+        ``lowers``: whether the change takes time away (a bonus, a shorter corrected time, a
+        rescinded penalty, a cancelled stage). Most changes are cleared at once, with no
+        walk through the entry's stages: every GC time from a stage on is at least the
+        entry's counted result there plus all its bonuses (every other part is positive),
+        so a change that keeps that bound above zero, and the stage's own time above zero,
+        cannot break the rule. The rest are weighed stage by stage (``refusal``).
+        """
+        view = self.view
+        bonuses = view.bonuses(entry) or 0
+        result = view.result_row(entry, change.stage)
         recorded = change.result_ms
-    elif result is not None:
-        recorded = view.result_time(result)
-    else:
-        recorded = None
-    if recorded is not None and (result is None or view.result_span(result)[0] == change.stage):
-        in_stage = view.penalty_sum(entry, change.stage, in_stage=True)
-        stage_time = recorded + in_stage + (change.penalty_ms if change.in_stage else 0)
-    quick = stage_time is None or stage_time > 0
-    if quick and not change.cancelled:
-        if not lowers and not bonuses:
-            return  # only time added, and no bonus anywhere to take it below zero
-        counted = (
-            change.counted
-            if change.new_result
-            else (result is not None and bool(view.result_cover(result)))
-        )
-        if recorded is not None and counted and recorded + bonuses + min(0, change.penalty_ms) > 0:
-            return  # the bound above stays above zero
-    found = refusal(view, entry, change)
-    if found is not None:
-        what, expected, received = found
-        raise _violation(event, seq, what, expected=expected, received=received)
+        if recorded is None and result is not None:
+            recorded = view.result_time(result)
+        single = result is None or view.result_span(result)[0] == change.stage
+        stage_time = None
+        if recorded is not None and single:
+            in_stage = view.penalty_sum(entry, change.stage, in_stage=True)
+            stage_time = recorded + in_stage + (change.penalty_ms if change.in_stage else 0)
+        if (stage_time is None or stage_time > 0) and not change.cancelled:
+            if not lowers and not bonuses:
+                return  # only time added, and no bonus anywhere to take it below zero
+            counted = (
+                change.counted
+                if change.new_result
+                else (result is not None and bool(view.result_cover(result)))
+            )
+            bound = None if recorded is None else recorded + bonuses + min(0, change.penalty_ms)
+            if counted and bound is not None and bound > 0:
+                return  # the bound above stays above zero
+        found = refusal(view, entry, change)
+        if found is not None:
+            raise self.refuse(*found)
 
 
 # ---------------------------------------------------------------------- handlers
@@ -194,13 +160,12 @@ def _times_stay_positive(
 
 @handles(RallyDeclared)
 def _rally_declared(fold: Fold, event: RallyDeclared, seq: int) -> Effect:
-    if View(fold, fold.last_seq).rally is not None:
-        raise _violation(
-            event,
-            seq,
+    check = _Check(fold, event, seq)
+    if check.view.rally is not None:
+        raise check.refuse(
             "the rally is already declared",
-            expected="one rally-declared event, at seq 1",
-            received=f"a second one for {event.rally_id}",
+            "one rally-declared event, at seq 1",
+            f"a second one for {event.rally_id}",
         )
     fold.add_declaration(event, seq)
     return Effect(event.categories, None)
@@ -208,24 +173,17 @@ def _rally_declared(fold: Fold, event: RallyDeclared, seq: int) -> Effect:
 
 @handles(EntryRegistered)
 def _entry_registered(fold: Fold, event: EntryRegistered, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    _category(view, event, seq, event.category)
-    if view.entry(event.entry_id) is not None:
-        raise _violation(
-            event,
-            seq,
-            "entry already registered",
-            expected="a new entry id",
-            received=event.entry_id,
-        )
-    holder = None if event.number is None else view.entry_by_number(event.category, event.number)
+    check = _Check(fold, event, seq)
+    check.category(event.category)
+    if check.view.entry(event.entry_id) is not None:
+        raise check.refuse("entry already registered", "a new entry id", event.entry_id)
+    number = event.number
+    holder = None if number is None else check.view.entry_by_number(event.category, number)
     if holder is not None:
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             f"race number already taken in {event.category}",
-            expected="a free number",
-            received=f"{event.number} (entry {holder.entry_id})",
+            "a free number",
+            f"{number} (entry {holder.entry_id})",
         )
     fold.add_entry(event, seq)
     return Effect((event.category,), None)
@@ -233,49 +191,45 @@ def _entry_registered(fold: Fold, event: EntryRegistered, seq: int) -> Effect:
 
 @handles(StageScheduled)
 def _stage_scheduled(fold: Fold, event: StageScheduled, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
+    check = _Check(fold, event, seq)
     for rule in event.rules:
-        _category(view, event, seq, rule.category)
-    if view.stage(event.stage) is not None:
-        raise _violation(
-            event,
-            seq,
-            "stage already scheduled",
-            expected="a new stage number",
-            received=event.stage,
-        )
+        check.category(rule.category)
+    if check.view.stage(event.stage) is not None:
+        raise check.refuse("stage already scheduled", "a new stage number", event.stage)
     last = fold.index.last_result_stage
     if event.stage < last:
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             f"stage {last} already has results",
-            expected=f"a stage numbered after {last} (stages are scheduled in order; a "
-            "prologue numbered 0 is scheduled first)",
-            received=event.stage,
+            f"a stage numbered after {last} (stages are scheduled in order; a prologue "
+            "numbered 0 is scheduled first)",
+            event.stage,
         )
     # (A stage scheduled after every result cannot fall inside a combined time.)
     fold.add_stage(event, seq)
     return Effect(tuple(rule.category for rule in event.rules), event.stage)
 
 
+def _is_span(view: View, result: int) -> bool:
+    first, last = view.result_span(result)
+    return first != last
+
+
 @handles(StageResultRecorded)
 def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    entry = _entry(view, event, seq, event.entry_id)
+    check = _Check(fold, event, seq)
+    view = check.view
+    entry = check.entry(event.entry_id)
     category = view.entry_at(entry).category
     first, last = event.span
     for stage in (first, last):
-        kind = _timed(view, event, seq, _stage(view, event, seq, stage), category)
+        kind = check.timed(check.stage(stage), category)
         if first != last and kind is not StageKind.SPECIAL:
-            raise _violation(
-                event,
-                seq,
+            raise check.refuse(
                 f"a combined time cannot start or end on a {kind}",
-                expected="a span between two counted specials",
-                received=f"stages {first}-{last}",
+                "a span between two counted specials",
+                f"stages {first}-{last}",
             )
-    _running(view, event, seq, entry, last)
+    check.running(entry, last)
     if first == last:
         covers, clashes = [last], [last]
     else:
@@ -286,117 +240,88 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
         clashes = [first, last] + [
             s
             for s in in_range
-            if (held := view.covering(event.entry_id, s)) is not None
-            and view.result_span(held)[0] != view.result_span(held)[1]
+            if (held := view.covering(event.entry_id, s)) is not None and _is_span(view, held)
         ]
     for stage in clashes:
         held = view.covering(event.entry_id, stage)
         if held is not None:
-            raise _violation(
-                event,
-                seq,
+            raise check.refuse(
                 f"entry already has a result for stage {stage}",
-                expected="a result-corrected event to change it",
-                received=f"a second result (the first is seq {view.result_state(held).seq})",
+                "a result-corrected event to change it",
+                f"a second result (the first is seq {view.result_state(held).seq})",
             )
     cover = len(covers) if first != last else int(view.counts(last, category))
-    _times_stay_positive(
-        view,
-        event,
-        seq,
-        entry,
-        Change(last, event.time_ms, new_result=True, single=first == last, counted=bool(cover)),
-        lowers=False,
-    )
-    fold.add_results(
-        [entry],
-        first,
-        last,
-        [event.time_ms],
-        [seq],
-        [fold.provenance_row(event.provenance)],
-        [cover],
-    )
+    new = Change(last, event.time_ms, new_result=True, single=first == last, counted=bool(cover))
+    check.times_stay_positive(entry, new, lowers=False)
+    provenance = fold.provenance_row(event.provenance)
+    fold.add_results([entry], first, last, [event.time_ms], [seq], [provenance], [cover])
     return Effect((category,), last, entry, event.time_ms if cover else 0, cover)
 
 
 @handles(ResultCorrected)
 def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    entry = _entry(view, event, seq, event.entry_id)
-    category = view.entry_at(entry).category
+    check = _Check(fold, event, seq)
+    view = check.view
+    entry = check.entry(event.entry_id)
     result = view.result_index(event.entry_id, event.stage)
     if result is None:
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             "no result to correct",
-            expected=f"an earlier result of {event.entry_id} ending at stage {event.stage}",
-            received="none",
+            f"an earlier result of {event.entry_id} ending at stage {event.stage}",
+            "none",
         )
     old = view.result_time(result)
     if old == event.time_ms:
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             "the correction changes nothing",
-            expected=f"a time other than {format_time(old)}",
-            received=format_time(event.time_ms),
+            f"a time other than {format_time(old)}",
+            format_time(event.time_ms),
         )
     delta = event.time_ms - old
-    change = Change(event.stage, event.time_ms)
-    _times_stay_positive(view, event, seq, entry, change, lowers=delta < 0)
+    check.times_stay_positive(entry, Change(event.stage, event.time_ms), lowers=delta < 0)
     fold.add_correction(result, event, seq)
     counted = bool(view.result_cover(result))
+    category = view.entry_at(entry).category
     return Effect((category,), event.stage, entry, delta if counted else 0, 0)
 
 
 @handles(PenaltyImposed)
 def _penalty_imposed(fold: Fold, event: PenaltyImposed, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    entry = _entry(view, event, seq, event.entry_id)
-    _stage(view, event, seq, event.stage)
-    if view.penalty(event.penalty_id) is not None:
-        raise _violation(
-            event,
-            seq,
-            "penalty id already used",
-            expected="a new penalty id",
-            received=event.penalty_id,
-        )
+    check = _Check(fold, event, seq)
+    entry = check.entry(event.entry_id)
+    check.stage(event.stage)
+    if check.view.penalty(event.penalty_id) is not None:
+        raise check.refuse("penalty id already used", "a new penalty id", event.penalty_id)
     change = Change(event.stage, penalty_ms=event.amount_ms, in_stage=not event.gc_only)
-    _times_stay_positive(view, event, seq, entry, change, lowers=event.amount_ms < 0)
+    check.times_stay_positive(entry, change, lowers=event.amount_ms < 0)
     fold.add_adjustment(entry, event, seq)
-    category = view.entry_at(entry).category
+    category = check.view.entry_at(entry).category
     return Effect((category,), event.stage, entry, event.amount_ms, 0)
 
 
 @handles(PenaltyRescinded)
 def _penalty_rescinded(fold: Fold, event: PenaltyRescinded, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    _rally(view, event, seq)
+    check = _Check(fold, event, seq)
+    view = check.view
+    check.rally()
     penalty = view.penalty(event.penalty_id)
     if penalty is None:
         known = ", ".join(state.event.penalty_id for state in view.penalty_states())
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             "unknown penalty",
-            expected=f"an imposed penalty id ({known or 'none has been imposed'})",
-            received=event.penalty_id,
+            f"an imposed penalty id ({known or 'none has been imposed'})",
+            event.penalty_id,
         )
     if not penalty.in_force:
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             "penalty already rescinded",
-            expected="a penalty in force",
-            received=f"{event.penalty_id} (rescinded at seq {penalty.rescinded_seq})",
+            "a penalty in force",
+            f"{event.penalty_id} (rescinded at seq {penalty.rescinded_seq})",
         )
     imposed = penalty.event
     entry = view.entry_index(imposed.entry_id)
     change = Change(imposed.stage, penalty_ms=-imposed.amount_ms, in_stage=not imposed.gc_only)
-    _times_stay_positive(view, event, seq, entry, change, lowers=imposed.amount_ms > 0)
+    check.times_stay_positive(entry, change, lowers=imposed.amount_ms > 0)
     fold.add_rescission(fold.index.penalty_row[event.penalty_id], event, seq)
     category = view.entry_at(entry).category
     return Effect((category,), imposed.stage, entry, -imposed.amount_ms, 0)
@@ -404,90 +329,77 @@ def _penalty_rescinded(fold: Fold, event: PenaltyRescinded, seq: int) -> Effect:
 
 @handles(StageCancelled)
 def _stage_cancelled(fold: Fold, event: StageCancelled, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    scheduled = _stage(view, event, seq, event.stage)
+    check = _Check(fold, event, seq)
+    view = check.view
+    scheduled = check.stage(event.stage)
     for category in event.categories:
-        _category(view, event, seq, category)
-        _timed(view, event, seq, scheduled, category, cancelling=True)
+        check.category(category)
+        check.timed(scheduled, category, cancelling=True)
         for entry in view.members(category):
             entry_id = view.entry_at(entry).entry_id
             held = view.covering(entry_id, event.stage)
-            if held is not None and view.result_span(held)[0] != view.result_span(held)[1]:
+            if held is not None and _is_span(view, held):
                 first, last = view.result_span(held)
-                raise _violation(
-                    event,
-                    seq,
+                raise check.refuse(
                     f"a combined result of {entry_id} covers stage {event.stage}",
-                    expected="a stage no combined time spans",
-                    received=f"stages {first}-{last} (seq {view.result_state(held).seq})",
+                    "a stage no combined time spans",
+                    f"stages {first}-{last} (seq {view.result_state(held).seq})",
                 )
             if view.bonuses(entry):  # only a bonus can leave a GC time at or below zero
                 change = Change(event.stage, cancelled=True, awarded_ms=event.awarded_ms or 0)
-                _times_stay_positive(view, event, seq, entry, change, lowers=True)
+                check.times_stay_positive(entry, change, lowers=True)
     fold.add_cancellation(event, seq)
     return Effect(event.categories, event.stage)
 
 
 @handles(EntryRetired)
 def _entry_retired(fold: Fold, event: EntryRetired, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    entry = _entry(view, event, seq, event.entry_id)
-    _stage(view, event, seq, event.stage)
-    earlier = view.retirement_of(entry)
+    check = _Check(fold, event, seq)
+    entry = check.entry(event.entry_id)
+    check.stage(event.stage)
+    earlier = check.view.retirement_of(entry)
     if earlier is not None:
-        raise _violation(
-            event,
-            seq,
+        out = earlier.event.stage
+        raise check.refuse(
             "entry already out of the rally",
-            expected="an entry still running",
-            received=f"{event.entry_id} (out at stage {earlier.event.stage}, seq {earlier.seq})",
+            "an entry still running",
+            f"{event.entry_id} (out at stage {out}, seq {earlier.seq})",
         )
-    latest = view.latest_result(entry)
+    latest = check.view.latest_result(entry)
     if latest is not None and latest > event.stage:
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             f"entry has a result for stage {latest}",
-            expected=f"a retirement stage at or after {latest} (an entry leaves the rally at "
-            "a stage, after any result it has on it)",
-            received=event.stage,
+            f"a retirement stage at or after {latest} (an entry leaves the rally at a stage, "
+            "after any result it has on it)",
+            event.stage,
         )
     fold.add_retirement(entry, event, seq)
-    return Effect((view.entry_at(entry).category,), event.stage)
+    return Effect((check.view.entry_at(entry).category,), event.stage)
 
 
 @handles(FieldCoverageDeclared)
 def _coverage_declared(fold: Fold, event: FieldCoverageDeclared, seq: int) -> Effect:
-    view = View(fold, fold.last_seq)
-    _category(view, event, seq, event.category)
-    _stage(view, event, seq, event.stage)
+    check = _Check(fold, event, seq)
+    check.category(event.category)
+    check.stage(event.stage)
     fold.add_coverage(event, seq)
     return Effect((event.category,), event.stage)
 
 
 @handles(WaypointRecorded)
 def _waypoint_recorded(fold: Fold, event: WaypointRecorded, seq: int) -> None:
-    view = View(fold, fold.last_seq)
-    entry = _entry(view, event, seq, event.entry_id)
-    scheduled = _stage(view, event, seq, event.stage)
-    _timed(view, event, seq, scheduled, view.entry_at(entry).category)
-    _running(view, event, seq, entry, event.stage)
+    check = _Check(fold, event, seq)
+    entry = check.entry(event.entry_id)
+    check.timed(check.stage(event.stage), check.view.entry_at(entry).category)
+    check.running(entry, event.stage)
     if fold.index.has_split(event.stage, event.waypoint, (entry,)):
-        raise _violation(
-            event,
-            seq,
+        raise check.refuse(
             f"entry already has a time at waypoint {event.waypoint} of stage {event.stage}",
-            expected="one time per entry and waypoint",
-            received=f"a second one ({format_time(event.time_ms)})",
+            "one time per entry and waypoint",
+            f"a second one ({format_time(event.time_ms)})",
         )
-    fold.add_splits(
-        event.stage,
-        event.waypoint,
-        [entry],
-        [event.time_ms],
-        [seq],
-        [fold.provenance_row(event.provenance)],
-    )
+    provenance = fold.provenance_row(event.provenance)
+    fold.add_splits(event.stage, event.waypoint, [entry], [event.time_ms], [seq], [provenance])
 
 
 # ---------------------------------------------------------------------- whole runs

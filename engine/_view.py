@@ -44,12 +44,13 @@ class View:
 
     __slots__ = ("_fold", "_limits", "seq")
 
-    def __init__(self, fold: Fold, seq: int) -> None:
-        if not 0 <= seq <= fold.last_seq:
+    def __init__(self, fold: Fold, seq: int, *, upto: int | None = None) -> None:
+        last = fold.last_seq if upto is None else upto
+        if not 0 <= seq <= last:
             raise QueryError(
                 "no such log sequence",
-                where="fold",
-                expected=f"a sequence number from 1 to {fold.last_seq}",
+                where="view",
+                expected=f"a sequence number from 0 to {last}",
                 received=seq,
             )
         self._fold = fold
@@ -69,14 +70,7 @@ class View:
 
     def at(self, seq: int) -> View:
         """The same rally read as of record ``seq`` (an earlier one, or this one)."""
-        if not 0 <= seq <= self.seq:
-            raise QueryError(
-                "no such log sequence",
-                where="view",
-                expected=f"a sequence number from 0 to {self.seq}",
-                received=seq,
-            )
-        return self if seq == self.seq else View(self._fold, seq)
+        return self if seq == self.seq else View(self._fold, seq, upto=self.seq)
 
     # ------------------------------------------------------------------ the rally
 
