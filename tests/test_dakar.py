@@ -58,7 +58,7 @@ def test_documented_winners_2004() -> None:
     state = rally.fold.penalty("2004-cars-peterhansel-assistance")
     assert state is not None
     penalty = state.event
-    assert (penalty.stage, penalty.amount_ms, penalty.gc_only) == (5, 300_000, True)
+    assert (penalty.stage, penalty.delta_ms, penalty.in_stage) == (5, 300_000, False)
     assert rally.stage_result("cars", 5).rows[0].crew[0].name == "Stéphane Peterhansel"
 
 

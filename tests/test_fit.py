@@ -109,7 +109,7 @@ def test_penalty_ids_numbers_and_amounts_are_whole(
     assert len(listings) == 4
     for item in listings:
         event = item.state.event
-        assert _whole(event.penalty_id, screen), (columns, event.penalty_id)
+        assert _whole(event.adjustment_id, screen), (columns, event.adjustment_id)
         assert item.number is not None
         assert _whole(item.number, screen), (columns, item.number)
         assert _whole(format_signed(event.amount_ms), screen), columns

@@ -148,7 +148,7 @@ def test_note_penalty_without_a_stage_is_placed_by_the_numbers(imported: Path) -
     rally = load(imported)
     penalty = rally.fold.penalty("cee-speeding")
     assert penalty is not None
-    assert (penalty.event.stage, penalty.event.amount_ms, penalty.event.gc_only) == (
+    assert (penalty.event.stage, penalty.event.delta_ms, not penalty.event.in_stage) == (
         6,
         120_000,
         True,

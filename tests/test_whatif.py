@@ -211,9 +211,9 @@ def test_penalties_listing(capsys: pytest.CaptureFixture[str]) -> None:
         "rescinded": False,
     }
     assert schlesser["crew"][0] == "Jean-Louis Schlesser"
-    assert [p.state.event.penalty_id for p in engine.penalties(load("dakar-2001"), "trucks")] == [
-        "2001-trucks-loprais-s10-gc"
-    ]
+    assert [
+        p.state.event.adjustment_id for p in engine.penalties(load("dakar-2001"), "trucks")
+    ] == ["2001-trucks-loprais-s10-gc"]
 
 
 def test_history_shows_the_late_penalty() -> None:

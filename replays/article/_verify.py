@@ -500,12 +500,12 @@ def verify_json(log: str | os.PathLike[str]) -> dict[str, Any]:
         ],
         "penalties": [
             {
-                "id": listing.state.event.penalty_id,
+                "id": listing.state.event.adjustment_id,
                 "category": listing.category,
                 "number": listing.number,
                 "crew": [person.name for person in listing.crew],
                 "stage": listing.state.event.stage,
-                "amount_ms": listing.state.event.amount_ms,
+                "amount_ms": listing.state.event.delta_ms,
                 "inferred": listing.state.event.provenance.kind is SourceKind.INFERRED,
             }
             for listing in penalties(rally)
