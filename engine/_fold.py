@@ -91,9 +91,9 @@ class ResultState:
 
 @attrs.frozen
 class PenaltyState:
-    """A penalty (or bonus) and, if it was withdrawn, when and why."""
+    """A penalty (or bonus, or any other ``Adjustment``) and, if it was withdrawn, when and why."""
 
-    event: events.PenaltyImposed
+    event: events.Adjustment
     seq: int
     rescinded_seq: int | None = None
     rescinded_reason: str | None = None
@@ -238,7 +238,7 @@ class Fold:
             self.state.writable("corrections").append(result=result, event=event, seq=seq)
         )
 
-    def add_adjustment(self, entry: int, event: events.PenaltyImposed, seq: int) -> None:
+    def add_adjustment(self, entry: int, event: events.Adjustment, seq: int) -> None:
         """Impose a penalty (or a bonus) on entry row ``entry``."""
         self.index.add_adjustment(
             self.state.writable("adjustments").append(entry=entry, event=event, seq=seq)

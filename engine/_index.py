@@ -204,9 +204,9 @@ class Index:
         adjustments = self.state.adjustments
         event, entry = adjustments.event[row], adjustments.entry[row]
         key = (self.category_of(entry), event.stage)
-        self.penalty_row[event.penalty_id] = row
+        self.penalty_row[event.adjustment_id] = row
         self.adjusted.setdefault(key, []).append(row)
-        self._sum(key, entry, event.amount_ms, not event.gc_only)
+        self._sum(key, entry, event.delta_ms, event.in_stage)
 
     def _sum(self, key: tuple[str, int], entry: int, amount: int, in_stage: bool) -> None:
         sums = self.gc_sum.setdefault(key, {})
@@ -226,7 +226,7 @@ class Index:
         adjustments = self.state.adjustments
         event, entry = adjustments.event[adjustment], adjustments.entry[adjustment]
         key = (self.category_of(entry), event.stage)
-        self._sum(key, entry, -event.amount_ms, not event.gc_only)
+        self._sum(key, entry, -event.delta_ms, event.in_stage)
 
     def add_cancellation(self, row: int) -> None:
         self._own("cancellations")

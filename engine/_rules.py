@@ -17,12 +17,13 @@ checks that both give the same state, on valid and invalid runs).
 from __future__ import annotations
 
 from ..events import (
+    ADJUSTMENT_TYPES,
+    Adjustment,
     EntryRegistered,
     EntryRetired,
     Event,
     FieldCoverageDeclared,
     Frame,
-    PenaltyImposed,
     PenaltyRescinded,
     RallyDeclared,
     ResultCorrected,
@@ -285,18 +286,23 @@ def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
     return Effect((category,), event.stage, entry, delta if counted else 0, 0)
 
 
-@handles(PenaltyImposed)
-def _penalty_imposed(fold: Fold, event: PenaltyImposed, seq: int) -> Effect:
+def _adjustment(fold: Fold, event: Adjustment, seq: int) -> Effect:
+    """A penalty, a bonus, or any other time added to an entry at a stage (``Adjustment``)."""
     check = _Check(fold, event, seq)
     entry = check.entry(event.entry_id)
     check.stage(event.stage)
-    if check.view.penalty(event.penalty_id) is not None:
-        raise check.refuse("penalty id already used", "a new penalty id", event.penalty_id)
-    change = Change(event.stage, penalty_ms=event.amount_ms, in_stage=not event.gc_only)
-    check.times_stay_positive(entry, change, lowers=event.amount_ms < 0)
+    if check.view.penalty(event.adjustment_id) is not None:
+        kind = event.component
+        raise check.refuse(f"{kind} id already used", f"a new {kind} id", event.adjustment_id)
+    change = Change(event.stage, penalty_ms=event.delta_ms, in_stage=event.in_stage)
+    check.times_stay_positive(entry, change, lowers=event.delta_ms < 0)
     fold.add_adjustment(entry, event, seq)
     category = check.view.entry_at(entry).category
-    return Effect((category,), event.stage, entry, event.amount_ms, 0)
+    return Effect((category,), event.stage, entry, event.delta_ms, 0)
+
+
+for _type in ADJUSTMENT_TYPES:
+    handles(_type)(_adjustment)
 
 
 @handles(PenaltyRescinded)
@@ -306,7 +312,7 @@ def _penalty_rescinded(fold: Fold, event: PenaltyRescinded, seq: int) -> Effect:
     check.rally()
     penalty = view.penalty(event.penalty_id)
     if penalty is None:
-        known = ", ".join(state.event.penalty_id for state in view.penalty_states())
+        known = ", ".join(state.event.adjustment_id for state in view.penalty_states())
         raise check.refuse(
             "unknown penalty",
             f"an imposed penalty id ({known or 'none has been imposed'})",
@@ -320,11 +326,11 @@ def _penalty_rescinded(fold: Fold, event: PenaltyRescinded, seq: int) -> Effect:
         )
     imposed = penalty.event
     entry = view.entry_index(imposed.entry_id)
-    change = Change(imposed.stage, penalty_ms=-imposed.amount_ms, in_stage=not imposed.gc_only)
-    check.times_stay_positive(entry, change, lowers=imposed.amount_ms > 0)
+    change = Change(imposed.stage, penalty_ms=-imposed.delta_ms, in_stage=imposed.in_stage)
+    check.times_stay_positive(entry, change, lowers=imposed.delta_ms > 0)
     fold.add_rescission(fold.index.penalty_row[event.penalty_id], event, seq)
     category = view.entry_at(entry).category
-    return Effect((category,), imposed.stage, entry, -imposed.amount_ms, 0)
+    return Effect((category,), imposed.stage, entry, -imposed.delta_ms, 0)
 
 
 @handles(StageCancelled)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ..events import EntryRegistered, Person, Provenance, QueryError, StageKind
+from ..events import ADJUSTMENT_TYPES, EntryRegistered, Person, Provenance, QueryError, StageKind
 from ._fold import Effect, ResultState
 from ._times import Accumulator, parts
 from ._view import View
@@ -76,7 +76,7 @@ COMPONENT_KINDS: Mapping[str, ComponentKind] = MappingProxyType(
         kind.name: kind
         for kind in (
             ComponentKind("result", "result", signed=False),
-            ComponentKind("penalty", "penalty", signed=True),
+            *(ComponentKind(cls.component, cls.component, signed=True) for cls in ADJUSTMENT_TYPES),
             ComponentKind("awarded", "awarded time", signed=False),
         )
     }
@@ -127,16 +127,15 @@ def components(view: View, entry_id: str, after: int) -> tuple[Component, ...]:
         for penalty in view.penalties_at(category, part.stage):
             event = penalty.event
             if event.entry_id == entry_id and penalty.in_force:
-                scope = "GC only" if event.gc_only else "stage and GC"
                 out.append(
                     Component(
-                        kind="penalty",
+                        kind=event.component,
                         stage=event.stage,
-                        time_ms=event.amount_ms,
+                        time_ms=event.delta_ms,
                         seq=penalty.seq,
-                        note=f"penalty {event.penalty_id} ({scope}): {event.reason}",
+                        note=event.component_note(),
                         provenance=event.provenance,
-                        penalty_id=event.penalty_id,
+                        penalty_id=event.adjustment_id,
                     )
                 )
     out.sort(key=lambda part: (part.stage, part.seq))

@@ -33,10 +33,10 @@ import cattrs
 
 from ..events import (
     SCHEMA_VERSION,
+    Adjustment,
     EntryRegistered,
     Event,
     FieldCoverageDeclared,
-    PenaltyImposed,
     PenaltyRescinded,
     Provenance,
     RallyDeclared,
@@ -172,10 +172,11 @@ class Corrections(Table):
 
 @attrs.define(eq=False)
 class Adjustments(Table):
-    """Times added to (or taken from) an entry at a stage: penalties and bonuses."""
+    """Times added to (or taken from) an entry at a stage: penalties, bonuses, and every other
+    ``Adjustment`` event."""
 
     entry: list[int] = _ints()
-    event: list[PenaltyImposed] = _events()
+    event: list[Adjustment] = _events()
     seq: list[int] = _ints()
 
 

@@ -409,9 +409,9 @@ class View:
             if row >= count:
                 break
             state = self.penalty_state(row)
-            if state.in_force and not (in_stage and state.event.gc_only):
+            if state.in_force and (state.event.in_stage or not in_stage):
                 entry = entries[row]
-                found[entry] = found.get(entry, 0) + state.event.amount_ms
+                found[entry] = found.get(entry, 0) + state.event.delta_ms
         return MappingProxyType(found)
 
     def penalty_sum(self, entry: int, stage: int, *, in_stage: bool = False) -> int:

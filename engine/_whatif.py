@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from ..events import Event, PenaltyImposed, Provenance, QueryError, Record, SourceKind
+from ..events import ADJUSTMENT_TYPES, Event, Provenance, QueryError, Record, SourceKind
 from ._rally import Rally
 from ._standings import Ranking, Row, Standings, gc_stages, require_gc_stage
 from ._view import View
@@ -38,7 +38,7 @@ HYPOTHETICAL = Provenance(SourceKind.HYPOTHETICAL, "what-if question")
 
 def free_penalty_id(view: View, events: Sequence[Event] = ()) -> str:
     """A penalty id the log (and the hypothetical ``events`` before it) does not hold."""
-    taken = {event.penalty_id for event in events if isinstance(event, PenaltyImposed)}
+    taken = {event.adjustment_id for event in events if isinstance(event, ADJUSTMENT_TYPES)}
     number = 1
     while f"hypothetical-{number}" in taken or view.penalty(f"hypothetical-{number}"):
         number += 1

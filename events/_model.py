@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import attrs
 
@@ -27,6 +27,7 @@ from ._clock import MAX_TIME_MS, format_signed, format_time
 from ._errors import InvalidEventError
 
 __all__ = [
+    "ADJUSTMENT_TYPES",
     "EVENT_TAGS",
     "MAX_COUNT",
     "MAX_DISTANCE_KM",
@@ -35,6 +36,7 @@ __all__ = [
     "MAX_TIME_MS",
     "MAX_WAYPOINT",
     "MAX_YEAR",
+    "Adjustment",
     "EntryRegistered",
     "EntryRetired",
     "Event",
@@ -566,6 +568,29 @@ class PenaltyImposed:
     gc_only: bool = attrs.field(default=False, validator=_bool)
     provenance: Provenance = _provenance()
 
+    component: ClassVar[str] = "penalty"
+    """What the time it adds is called as a part of an entry's time (``Adjustment``)."""
+
+    @property
+    def adjustment_id(self) -> str:
+        """The id a rescission names."""
+        return self.penalty_id
+
+    @property
+    def delta_ms(self) -> int:
+        """The time it adds to the entry's (negative: takes away)."""
+        return self.amount_ms
+
+    @property
+    def in_stage(self) -> bool:
+        """Whether it counts in the stage's ranking too, not only in the GC."""
+        return not self.gc_only
+
+    def component_note(self) -> str:
+        """What it is, as a part of the entry's time."""
+        scope = "GC only" if self.gc_only else "stage and GC"
+        return f"penalty {self.penalty_id} ({scope}): {self.reason}"
+
     def describe(self) -> str:
         """The event in one line of words."""
         scope = "GC only" if self.gc_only else "stage and GC"
@@ -702,6 +727,16 @@ Event: TypeAlias = (
     | WaypointRecorded
 )
 """Any event of the vocabulary."""
+
+Adjustment: TypeAlias = PenaltyImposed
+"""An event that adds time to an entry at a stage, or takes it away: it has an
+``adjustment_id`` (what a rescission names), an ``entry_id`` and a ``stage``, a signed
+``delta_ms``, ``in_stage`` (it counts in the stage's ranking too), a ``reason``, a
+``component`` kind (``engine.COMPONENT_KINDS``) and a ``component_note()``. The fold keeps
+them all alike; adding such an event type is declaring it here."""
+ADJUSTMENT_TYPES: tuple[type[Adjustment], ...] = (PenaltyImposed,)
+"""The event types that are adjustments (``Adjustment``), in the order their component kinds
+are counted."""
 
 
 _FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(

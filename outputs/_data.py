@@ -242,14 +242,15 @@ def _what_if(converter: cattrs.Converter, whatif: WhatIf) -> dict[str, Any]:
 def _penalty(listing: PenaltyListing) -> dict[str, Any]:
     event = listing.state.event
     return {
-        "id": event.penalty_id,
+        "id": event.adjustment_id,
+        "kind": event.component,
         "category": listing.category,
         "number": listing.number,
         "crew": _names(listing.crew),
         "stage": event.stage,
-        "amount_ms": event.amount_ms,
-        "amount": format_signed(event.amount_ms),
-        "gc_only": event.gc_only,
+        "amount_ms": event.delta_ms,
+        "amount": format_signed(event.delta_ms),
+        "gc_only": not event.in_stage,
         "reason": event.reason,
         "seq": listing.state.seq,
         "rescinded": not listing.state.in_force,

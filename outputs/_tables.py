@@ -511,13 +511,13 @@ def penalty_cells(item: PenaltyListing) -> list[str]:
     reason and how it is known (``penalty_source``)."""
     state, event = item.state, item.state.event
     return [
-        event.penalty_id,
+        event.adjustment_id,
         item.category,
         number_cell(item.number),
         item.crew[0].name,
         str(event.stage),
-        format_signed(event.amount_ms),
-        "GC only" if event.gc_only else "stage+GC",
+        format_signed(event.delta_ms),
+        "stage+GC" if event.in_stage else "GC only",
         f"#{state.seq}",
         penalty_status(state.in_force, state.rescinded_seq, state.rescinded_reason),
         event.reason,

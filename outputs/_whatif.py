@@ -122,7 +122,7 @@ def _label(view: View, event: Event) -> str:
             return f"rescind {event.penalty_id}"
         imposed = penalty.event
         return (
-            f"rescind {event.penalty_id} ({format_signed(imposed.amount_ms)} for "
+            f"rescind {event.penalty_id} ({format_signed(imposed.delta_ms)} for "
             f"{crew(imposed.entry_id)} at stage {imposed.stage})"
         )
     if isinstance(event, ResultCorrected):

@@ -88,7 +88,7 @@ def _whatif_category(
     """The category the hypothesis is about, and its events."""
     candidates: list[tuple[str, tuple[Event, ...]]] = []
     errors: list[RallyError] = []
-    owner = {item.state.event.penalty_id: item.category for item in penalties(rally)}
+    owner = {item.state.event.adjustment_id: item.category for item in penalties(rally)}
     for category in categories:
         if any(owner.get(penalty_id, category) != category for penalty_id in hypothesis.rescind):
             continue

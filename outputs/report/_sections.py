@@ -333,7 +333,7 @@ def _stage_penalty(view: View, result: StageResult, row: StageRow) -> str:
         _kind_of(str(item.state.event.provenance.kind))
         for item in view.listings
         if item.state.in_force
-        and not item.state.event.gc_only
+        and item.state.event.in_stage
         and item.state.event.stage == result.stage
         and item.number == row.number
         and item.crew == row.crew
@@ -710,10 +710,10 @@ def _timeline(view: View) -> str:
     rally = view.rally.name
     for listing in view.listings:
         event = listing.state.event
-        scope = "GC only" if event.gc_only else "stage and GC"
+        scope = "stage and GC" if event.in_stage else "GC only"
         name = escape(who(listing.number, listing.crew))
-        amount = escape(format_signed(event.amount_ms))
-        kind = "bonus" if event.amount_ms < 0 else "penalty"
+        amount = escape(format_signed(event.delta_ms))
+        kind = "bonus" if event.delta_ms < 0 and event.component == "penalty" else event.component
         known = _kind_of(str(event.provenance.kind))
         status = ""
         # a penalty the source states is red; one worked out from its numbers is not
@@ -740,7 +740,7 @@ def _timeline(view: View) -> str:
                 f'<li class="{klass}"><span class="when">Stage {event.stage}</span> '
                 f'<span class="what">{kind.capitalize()} {amount}</span>{tag} for <b>{name}</b> '
                 f"({scope}): {escape(event.reason)}{status} "
-                f'<span class="small">· {escape(event.penalty_id)}'
+                f'<span class="small">· {escape(event.adjustment_id)}'
                 + (f" · {source}" if source else "")
                 + "</span></li>",
             )
