@@ -53,6 +53,7 @@ __all__ = [
     "StageResultRecorded",
     "StageRule",
     "StageScheduled",
+    "TimeCredited",
     "WaypointRecorded",
     "as_stored",
     "crew_text",
@@ -600,6 +601,49 @@ class PenaltyImposed:
         )
 
 
+@event_type("time-credited")
+@attrs.frozen(kw_only=True)
+class TimeCredited:
+    """Time given back to an entry at a stage (to a crew that stopped to help an injured
+    rider, say): it counts in the stage's ranking and the GC; a rescission withdraws it."""
+
+    credit_id: str = attrs.field(validator=_text)
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    amount_ms: int = attrs.field(validator=_time)
+    reason: str = attrs.field(validator=_text)
+    provenance: Provenance = _provenance()
+
+    component: ClassVar[str] = "credit"
+    """What the time it gives back is called as a part of an entry's time (``Adjustment``)."""
+
+    @property
+    def adjustment_id(self) -> str:
+        """The id a rescission names."""
+        return self.credit_id
+
+    @property
+    def delta_ms(self) -> int:
+        """The time it takes from the entry's."""
+        return -self.amount_ms
+
+    @property
+    def in_stage(self) -> bool:
+        """It counts in the stage's ranking too."""
+        return True
+
+    def component_note(self) -> str:
+        """What it is, as a part of the entry's time."""
+        return f"time credit {self.credit_id}: {self.reason}"
+
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return (
+            f"{self.credit_id}: {self.entry_id} at stage {self.stage} credited "
+            f"{format_time(self.amount_ms)}: {self.reason}"
+        )
+
+
 @event_type("penalty-rescinded")
 @attrs.frozen(kw_only=True)
 class PenaltyRescinded:
@@ -720,6 +764,7 @@ Event: TypeAlias = (
     | StageResultRecorded
     | ResultCorrected
     | PenaltyImposed
+    | TimeCredited
     | PenaltyRescinded
     | StageCancelled
     | EntryRetired
@@ -728,13 +773,13 @@ Event: TypeAlias = (
 )
 """Any event of the vocabulary."""
 
-Adjustment: TypeAlias = PenaltyImposed
+Adjustment: TypeAlias = PenaltyImposed | TimeCredited
 """An event that adds time to an entry at a stage, or takes it away: it has an
 ``adjustment_id`` (what a rescission names), an ``entry_id`` and a ``stage``, a signed
 ``delta_ms``, ``in_stage`` (it counts in the stage's ranking too), a ``reason``, a
 ``component`` kind (``engine.COMPONENT_KINDS``) and a ``component_note()``. The fold keeps
 them all alike; adding such an event type is declaring it here."""
-ADJUSTMENT_TYPES: tuple[type[Adjustment], ...] = (PenaltyImposed,)
+ADJUSTMENT_TYPES: tuple[type[Adjustment], ...] = (PenaltyImposed, TimeCredited)
 """The event types that are adjustments (``Adjustment``), in the order their component kinds
 are counted."""
 

@@ -32,6 +32,7 @@ def test_event_tags_are_pinned() -> None:
         "result-corrected": "ResultCorrected",
         "penalty-imposed": "PenaltyImposed",
         "penalty-rescinded": "PenaltyRescinded",
+        "time-credited": "TimeCredited",
         "stage-cancelled": "StageCancelled",
         "entry-retired": "EntryRetired",
         "field-coverage-declared": "FieldCoverageDeclared",

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from rally_standings.engine import Recorder, what_if
+from rally_standings.engine import COMPONENT_KINDS, Recorder, what_if
 from rally_standings.events import (
     EntryRetired,
     InvalidEventError,
     PenaltyImposed,
+    PenaltyRescinded,
     RuleViolationError,
     StageKind,
     StageResultRecorded,
     StageRule,
     StageScheduled,
+    TimeCredited,
 )
 from rally_standings.outputs import headline, hypotheses, labels, to_data
 from rally_standings.replays import load, resolve_log
@@ -212,3 +214,44 @@ def test_a_hypothesis_that_cannot_change_the_stage_asked_says_why() -> None:
         "The hypothesis falls on stage 5, after stage 3: the general classification after "
         "stage 3 cannot change."
     )
+
+
+def test_a_time_credit_gives_time_back_in_the_stage_and_the_gc(rally_log: Path) -> None:
+    """A time credit (a crew that stopped to help) is an adjustment like a bonus: it comes off
+    the stage time and the GC, is explained as a credit, can be rescinded, and cannot take a
+    stage time to zero whichever arrives first."""
+    with Recorder(rally_log) as recorder:
+        recorder.append_many(
+            [
+                StageResultRecorded(entry_id="cars:200", stage=2, time_ms=3_600_000),
+                StageResultRecorded(entry_id="cars:201", stage=2, time_ms=3_000_000),
+                TimeCredited(
+                    credit_id="C1", entry_id="cars:200", stage=2, amount_ms=900_000, reason="help"
+                ),
+            ]
+        )
+        with pytest.raises(RuleViolationError, match="stage 2 time of cars:201 would be"):
+            recorder.append(
+                TimeCredited(
+                    credit_id="C2",
+                    entry_id="cars:201",
+                    stage=2,
+                    amount_ms=3_000_000,
+                    reason="too much",
+                )
+            )
+    rally = load(rally_log)
+    assert [(r.number, r.time_ms) for r in rally.stage_result("cars", 2).rows] == [
+        ("200", 2_700_000),
+        ("201", 3_000_000),
+    ]
+    row = rally.standings("cars", 2).rows[0]
+    assert (row.number, row.time_ms) == ("200", 2_700_000)
+    assert [(part.kind, part.time_ms, part.note) for part in row.components] == [
+        ("result", 3_600_000, "stage 2 result"),
+        ("credit", -900_000, "time credit C1: help"),
+    ]
+    assert COMPONENT_KINDS["credit"].signed
+    with Recorder(rally_log) as recorder:
+        recorder.append(PenaltyRescinded(penalty_id="C1", reason="appeal"))
+    assert load(rally_log).standings("cars", 2).rows[0].number == "201"

@@ -80,6 +80,7 @@ def test_stored_field_orders_are_pinned() -> None:
         "result-corrected": ("entry_id", "stage", "time_ms", "reason"),
         "penalty-imposed": ("penalty_id", "entry_id", "stage", "amount_ms", "reason", "gc_only"),
         "penalty-rescinded": ("penalty_id", "reason"),
+        "time-credited": ("credit_id", "entry_id", "stage", "amount_ms", "reason"),
         "stage-cancelled": ("stage", "categories", "reason", "awarded_ms"),
         "entry-retired": ("entry_id", "stage", "reason", "excluded"),
         "field-coverage-declared": ("category", "stage", "stage_known", "gc_known"),
