@@ -923,20 +923,20 @@ def targets(document: dict[str, Any]) -> list[str]:
     """Each of the speed targets (issue 13), checked against the figures of the run."""
     lines = []
     big = "results 5000x200"
-    replay = _find(document, big, "engine: open")
-    if replay is not None and replay["ratio_vs"].get("dataframe") is not None:
-        ratio = replay["ratio_vs"]["dataframe"]
-        lines.append(
-            f"- {big}: open + GC after every stage at most the polars route's time: "
-            f"{_shown(replay['seconds'])}, {ratio:.2f}x polars: {_verdict(ratio <= 1.0)}"
-        )
-    kept = _find(document, big, "engine: open + GC after every stage, checkpoint")
-    if kept is not None and kept["ratio_vs"].get("dataframe") is not None:
-        ratio = kept["ratio_vs"]["dataframe"]
-        lines.append(
-            f"- {big}: the same with the checkpoint a recorder leaves beside the log: "
-            f"{_shown(kept['seconds'])}, {ratio:.2f}x polars: {_verdict(ratio <= 1.0)}"
-        )
+    for prefix, claim in (
+        ("engine: open", "open + GC after every stage at most the polars route's time"),
+        (
+            "engine: open + GC after every stage, checkpoint",
+            "the same with the checkpoint a recorder leaves beside the log",
+        ),
+    ):
+        found = _find(document, big, prefix)
+        if found is not None and found["ratio_vs"].get("dataframe") is not None:
+            ratio = found["ratio_vs"]["dataframe"]
+            lines.append(
+                f"- {big}: {claim}: {_shown(found['seconds'])}, {ratio:.2f}x polars: "
+                f"{_verdict(ratio <= 1.0)}"
+            )
     show = _find(document, big, "standings show LOG -c cars (whole process, checkpoint")
     cold = _find(document, big, "standings show LOG -c cars (whole process, no checkpoint")
     startup = _find(document, "process", "standings show dakar-2004")
