@@ -72,6 +72,7 @@ from rally_standings.events import (
 )
 from rally_standings.outputs.progress import progress
 from rally_standings.replays import shipped_logs
+from rally_standings.replays.build_dakar import rewrite_sections
 from rally_standings.replays.synth import SynthSpec, write_synth
 
 __all__ = ["SCALES", "Workload", "engine_gc", "main", "run"]
@@ -1078,20 +1079,10 @@ def docs_section(document: dict[str, Any]) -> str:
     )
 
 
-MARKERS = ("<!-- bench:begin -->", "<!-- bench:end -->")
-
-
 def update_docs(results: Path, page: Path = DOCS) -> bool:
     """Write the results file's table into the performance page; True if it changed."""
     document = json.loads(results.read_text())
-    text = page.read_text(encoding="utf-8")
-    begin, end = MARKERS
-    head, _, rest = text.partition(begin)
-    _, _, tail = rest.partition(end)
-    updated = f"{head}{begin}\n{docs_section(document)}{end}{tail}"
-    if updated != text:
-        page.write_text(updated, encoding="utf-8")
-    return updated != text
+    return rewrite_sections(page, {"bench": docs_section(document)})
 
 
 def main(argv: list[str] | None = None) -> int:
