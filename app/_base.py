@@ -39,6 +39,7 @@ __all__ = [
     "Parser",
     "UsageError",
     "add_force_option",
+    "add_output_option",
     "add_plain_option",
     "add_query_options",
     "check_output",
@@ -221,6 +222,15 @@ def output_path(text: str) -> str:
             f"no file name: expected the path of a file to write, received {text!r}"
         )
     return text
+
+
+def add_output_option(
+    parser: argparse.ArgumentParser, metavar: str, help: str | None = None
+) -> None:
+    """-o/--output: the file the command writes (required, not empty)."""
+    parser.add_argument(
+        "-o", "--output", required=True, metavar=metavar, type=output_path, help=help
+    )
 
 
 def add_force_option(parser: argparse.ArgumentParser) -> None:

@@ -15,13 +15,13 @@ from ._base import (
     Command,
     UsageError,
     add_force_option,
+    add_output_option,
     check_output,
     conflicting,
     input_file,
     load_log,
     no_hypothesis,
     output_file,
-    output_path,
     positive_int,
     signed_int,
     suggesting_force,
@@ -40,14 +40,7 @@ class Import(Command):
         parser.add_argument(
             "article", metavar="ARTICLE", type=input_file, help="the article text file"
         )
-        parser.add_argument(
-            "-o",
-            "--output",
-            required=True,
-            metavar="LOG",
-            type=output_path,
-            help="the log to write (documented standings go beside it)",
-        )
+        add_output_option(parser, "LOG", "the log to write (documented standings go beside it)")
         parser.add_argument(
             "--editorial",
             metavar="FILE",
@@ -139,7 +132,7 @@ class Synth(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         from ..replays.synth import MAX_ENTRIES, MAX_STAGES, MAX_WAYPOINTS
 
-        parser.add_argument("-o", "--output", required=True, metavar="LOG", type=output_path)
+        add_output_option(parser, "LOG")
         parser.add_argument(
             "--entries",
             type=whole_number(1, MAX_ENTRIES, what="a number of entries"),
@@ -215,14 +208,7 @@ class Report(Command):
         from ._query import _hypothesis_options
 
         parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
-        parser.add_argument(
-            "-o",
-            "--output",
-            required=True,
-            metavar="FILE",
-            type=output_path,
-            help="the HTML file to write (an SVG file with --chart)",
-        )
+        add_output_option(parser, "FILE", "the HTML file to write (an SVG file with --chart)")
         parser.add_argument(
             "--category",
             "-c",
@@ -438,14 +424,7 @@ class LogRepair(Command):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("log", metavar="LOG")
-        parser.add_argument(
-            "-o",
-            "--output",
-            required=True,
-            metavar="NEW",
-            type=output_path,
-            help="the new log (the original is never modified)",
-        )
+        add_output_option(parser, "NEW", "the new log (the original is never modified)")
         add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:

@@ -72,6 +72,7 @@ from rally_standings.events import (
 )
 from rally_standings.outputs.progress import progress
 from rally_standings.replays import shipped_logs
+from rally_standings.replays.build_dakar import rewrite_sections
 from rally_standings.replays.synth import SynthSpec, write_synth
 
 __all__ = ["SCALES", "Workload", "engine_gc", "main", "run"]
@@ -923,20 +924,20 @@ def targets(document: dict[str, Any]) -> list[str]:
     """Each of the speed targets (issue 13), checked against the figures of the run."""
     lines = []
     big = "results 5000x200"
-    replay = _find(document, big, "engine: open")
-    if replay is not None and replay["ratio_vs"].get("dataframe") is not None:
-        ratio = replay["ratio_vs"]["dataframe"]
-        lines.append(
-            f"- {big}: open + GC after every stage at most the polars route's time: "
-            f"{_shown(replay['seconds'])}, {ratio:.2f}x polars: {_verdict(ratio <= 1.0)}"
-        )
-    kept = _find(document, big, "engine: open + GC after every stage, checkpoint")
-    if kept is not None and kept["ratio_vs"].get("dataframe") is not None:
-        ratio = kept["ratio_vs"]["dataframe"]
-        lines.append(
-            f"- {big}: the same with the checkpoint a recorder leaves beside the log: "
-            f"{_shown(kept['seconds'])}, {ratio:.2f}x polars: {_verdict(ratio <= 1.0)}"
-        )
+    for prefix, claim in (
+        ("engine: open", "open + GC after every stage at most the polars route's time"),
+        (
+            "engine: open + GC after every stage, checkpoint",
+            "the same with the checkpoint a recorder leaves beside the log",
+        ),
+    ):
+        found = _find(document, big, prefix)
+        if found is not None and found["ratio_vs"].get("dataframe") is not None:
+            ratio = found["ratio_vs"]["dataframe"]
+            lines.append(
+                f"- {big}: {claim}: {_shown(found['seconds'])}, {ratio:.2f}x polars: "
+                f"{_verdict(ratio <= 1.0)}"
+            )
     show = _find(document, big, "standings show LOG -c cars (whole process, checkpoint")
     cold = _find(document, big, "standings show LOG -c cars (whole process, no checkpoint")
     startup = _find(document, "process", "standings show dakar-2004")
@@ -1078,20 +1079,10 @@ def docs_section(document: dict[str, Any]) -> str:
     )
 
 
-MARKERS = ("<!-- bench:begin -->", "<!-- bench:end -->")
-
-
 def update_docs(results: Path, page: Path = DOCS) -> bool:
     """Write the results file's table into the performance page; True if it changed."""
     document = json.loads(results.read_text())
-    text = page.read_text(encoding="utf-8")
-    begin, end = MARKERS
-    head, _, rest = text.partition(begin)
-    _, _, tail = rest.partition(end)
-    updated = f"{head}{begin}\n{docs_section(document)}{end}{tail}"
-    if updated != text:
-        page.write_text(updated, encoding="utf-8")
-    return updated != text
+    return rewrite_sections(page, {"bench": docs_section(document)})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -373,6 +373,21 @@ def _decode_frame(
     return decoded
 
 
+def _whole_frames(
+    data: bytes, offset: int, seq: int, path: str, codec: Codec, version: int
+) -> Iterator[tuple[Frame, int]]:
+    """Each frame from byte ``offset`` on (the first carrying record ``seq``) with the offset
+    after it, up to the end of ``data`` or a torn tail (left as every reader leaves it);
+    damage raises as ``_read_frame`` says."""
+    while offset < len(data):
+        try:
+            decoded, offset = _read_frame(data, offset, seq, path, codec, version)
+        except _Torn:
+            return
+        yield decoded, offset
+        seq = decoded.last_seq + 1
+
+
 def scan_bytes(
     data: bytes,
     *,
@@ -408,14 +423,9 @@ def scan_bytes(
             return scan_bytes(data, path=path, codec=codec)
         seq = trusted.last_seq + 1
     covered = len(frames)
-    while offset < len(data):
-        try:
-            decoded, offset = _read_frame(data, offset, seq, path, codec, version)
-        except _Torn:
-            break
+    for decoded, end in _whole_frames(data, offset, seq, path, codec, version):
         frames.append(decoded)
-        ends.append(offset)
-        seq = decoded.last_seq + 1
+        ends.append(end)
     if not frames:
         raise _no_records(data, path)
     return LogScan(
@@ -812,15 +822,9 @@ def frames_after(
     left, as every reader leaves a torn tail); damage raises ``LogCorruptError``."""
     frames: list[Frame] = []
     ends: list[int] = []
-    position, seq = offset, next_seq
-    while position < len(data):
-        try:
-            decoded, position = _read_frame(data, position, seq, path, codec, version)
-        except _Torn:
-            break
+    for decoded, end in _whole_frames(data, offset, next_seq, path, codec, version):
         frames.append(decoded)
-        ends.append(position)
-        seq = decoded.last_seq + 1
+        ends.append(end)
     return LogTail(
         frames=tuple(frames),
         ends=tuple(ends),

@@ -44,6 +44,7 @@ __all__ = [
     "Reference",
     "all_tied",
     "as_known_text",
+    "char_width",
     "crew_text",
     "describe",
     "display_width",
@@ -227,16 +228,19 @@ def moves(previous: Standings | None, current: Standings) -> dict[str, Move]:
 # ---------------------------------------------------------------------- plain columns
 
 
+def char_width(char: str) -> int:
+    """Columns one character takes on a terminal: a wide (CJK) one 2, a combining mark or a
+    format character 0, any other 1."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def display_width(text: str) -> int:
-    """Columns ``text`` takes on a terminal: wide (CJK) characters 2, combining marks 0."""
+    """Columns ``text`` takes on a terminal: the sum of its characters' ``char_width``."""
     if text.isascii():  # no wide, combining or format character: one column each
         return len(text)
-    width = 0
-    for char in text:
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+    return sum(map(char_width, text))
 
 
 def pad(text: str, width: int, *, right: bool = False) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..events import RallyError, format_signed
@@ -26,7 +27,7 @@ from .article._editorial import load_editorial
 from .article._pipeline import import_file
 from .article._verify import verify
 
-__all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "update_docs"]
+__all__ = ["REPLAYS", "SEEDS", "build", "errata_table", "main", "rewrite_sections", "update_docs"]
 
 REPLAYS = Path(__file__).resolve().parent
 SEEDS = REPLAYS.parent.parent / "shared" / "seeds"
@@ -52,12 +53,6 @@ def build(editorial: Path, seeds: Path) -> bool:
         print(f"{name}: {line}")
     print(f"{name}: {len(result.events) + 1} events; {report.summary}")
     return report.ok
-
-
-SECTIONS = {
-    "errata": ("<!-- errata:begin -->", "<!-- errata:end -->"),
-    "verify": ("<!-- verify:begin -->", "<!-- verify:end -->"),
-}
 
 
 def _cell(text: str) -> str:
@@ -136,18 +131,24 @@ def generated_sections() -> dict[str, str]:
     return {"errata": errata_table(), "verify": verify_table()}
 
 
-def update_docs(page: Path) -> bool:
-    """Rewrite the generated sections of ``page``; True if it changed."""
+def rewrite_sections(page: Path, sections: Mapping[str, str]) -> bool:
+    """Put each generated section of a docs ``page`` (its content by name) between its
+    markers, ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``; True if the page changed."""
     text = page.read_text(encoding="utf-8")
     updated = text
-    for name, content in generated_sections().items():
-        begin, end = SECTIONS[name]
+    for name, content in sections.items():
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
         head, _, rest = updated.partition(begin)
         _, _, tail = rest.partition(end)
         updated = f"{head}{begin}\n{content}{end}{tail}"
     if updated != text:
         page.write_text(updated, encoding="utf-8")
     return updated != text
+
+
+def update_docs(page: Path) -> bool:
+    """Rewrite the generated sections of ``page``; True if it changed."""
+    return rewrite_sections(page, generated_sections())
 
 
 def main(argv: list[str] | None = None) -> int:

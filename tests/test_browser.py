@@ -99,6 +99,15 @@ def _laptop(browser: DevTools, height: int = 900) -> None:
     browser.evaluate("window.scrollTo(0, 0)")
 
 
+def _on_phone(browser: DevTools, probe: str, width: int = 390) -> Any:
+    """What ``probe`` finds at a phone's ``width`` (900 px high); the laptop's viewport after."""
+    browser.viewport(width, 900, mobile=True)
+    try:
+        return browser.evaluate(probe)
+    finally:
+        _laptop(browser)
+
+
 def test_console_errors_are_seen_by_this_harness(tmp_path: Path) -> None:
     """The console check works: a page with an uncaught error is caught (no false pass)."""
     page = tmp_path / "broken.html"
@@ -197,11 +206,7 @@ def test_phone_shows_time_and_gap_and_legible_charts(report: DevTools) -> None:
     The page's CSS hides the make and co-drivers on a phone and swaps each chart
     for its narrow drawing; this measures the result in the browser.
     """
-    report.viewport(400, 900, mobile=True)
-    try:
-        result = report.evaluate(_PHONE_PROBE)
-    finally:
-        _laptop(report)
+    result = _on_phone(report, _PHONE_PROBE, 400)
     assert result["width"] == 400
     assert len(result["tables"]) == 3
     for table in result["tables"]:
@@ -276,11 +281,7 @@ def test_phone_keeps_position_crew_time_and_gap_in_every_table(
     """F4: at 390 px, in every table of the report (final standings, each stage's ranking and
     GC, winners, penalties, make-up; all sections opened), and with --relative-to, the place,
     crew, time and gap are on screen and no table needs a sideways scroll."""
-    report.viewport(390, 900, mobile=True)
-    try:
-        result = report.evaluate(_EVERY_TABLE)
-    finally:
-        _laptop(report)
+    result = _on_phone(report, _EVERY_TABLE)
     assert result["width"] == 390
     assert result["tables"] > 100
     assert result["cut"] == []
@@ -340,11 +341,7 @@ def test_chart_labels_never_overlap(
     chart (its zero line labelled among the crews)."""
     _laptop(report)
     wide = report.evaluate(_LABELS)
-    report.viewport(390, 900, mobile=True)
-    try:
-        narrow = report.evaluate(_LABELS)
-    finally:
-        _laptop(report)
+    narrow = _on_phone(report, _LABELS)
     assert wide == []
     assert narrow == []
     pages = {"2001.html": dakar_2001_page, "relative.html": relative_page}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rally_standings.events import Person
 from rally_standings.outputs._text import (
+    char_width,
     crew_text,
     display_width,
     gap_text,
@@ -20,20 +19,10 @@ from rally_standings.outputs._text import (
 )
 
 
-def _width_by_rule(text: str) -> int:
-    """The terminal width rule, character by character, as the fast path must keep it."""
-    width = 0
-    for char in text:
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
-
-
 @given(st.text(max_size=30))
 def test_display_width_follows_the_rule_for_any_text(text: str) -> None:
     """ASCII or not (the ASCII shortcut included), the width is the per-character rule's."""
-    assert display_width(text) == _width_by_rule(text)
+    assert display_width(text) == sum(char_width(char) for char in text)
 
 
 def test_display_width_of_wide_and_combining_characters() -> None:
@@ -41,6 +30,14 @@ def test_display_width_of_wide_and_combining_characters() -> None:
     assert display_width("日本") == 4
     assert display_width("e\u0301") == 1
     assert display_width("Peterhansel") == 11
+
+
+def test_char_width_of_each_kind_of_character() -> None:
+    """The per-character rule: a wide or fullwidth character 2 columns; a combining mark, an
+    enclosing mark or a format character (a zero-width joiner) 0; anything else 1 (ASCII
+    control characters too, which the ASCII shortcut counts as 1)."""
+    chars = ["日", "\uff21", "\u0301", "\u20dd", "\u200d", "A", "é", "\t", "\x00"]
+    assert [char_width(char) for char in chars] == [2, 2, 0, 0, 0, 1, 1, 1, 1]
 
 
 def test_pad_fills_to_display_columns() -> None:
