@@ -155,12 +155,9 @@ def stage_ranking(
 ) -> outputs.StageRanking:
     """What ``standings stage`` shows (and ``GET /api/stage`` answers): a stage's ranking, or
     its ranking at a waypoint, of the category or one class."""
-    if waypoint is not None:
-        result = rally.waypoint_result(
-            category, stage, waypoint, as_of=as_of, entry_class=entry_class
-        )
-    else:
-        result = rally.stage_result(category, stage, as_of=as_of, entry_class=entry_class)
+    result = rally.stage_result(
+        category, stage, waypoint=waypoint, as_of=as_of, entry_class=entry_class
+    )
     return outputs.StageRanking(result, _reference(rally.as_of(as_of), category, relative_to))
 
 

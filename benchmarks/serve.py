@@ -203,7 +203,7 @@ def measure_waypoints(source: Path, repeat: int = 200) -> dict[str, Any]:
         rally.waypoint_standings(category, stage, waypoint).rows  # noqa: B018
         gc.append(time.perf_counter() - started)
         started = time.perf_counter()
-        rally.waypoint_result(category, stage, waypoint)
+        rally.stage_result(category, stage, waypoint=waypoint)
         ranking.append(time.perf_counter() - started)
     return {
         "category": category,

@@ -42,6 +42,7 @@ from ._standings import (
     Unclassified,
     gc_stages,
     require_class,
+    require_stage,
 )
 from ._state import FoldState
 from ._view import View
@@ -117,6 +118,7 @@ __all__ = [
     "penalties",
     "repair_log",
     "require_class",
+    "require_stage",
     "what_if",
     "what_if_all_stages",
     "write_checkpoint",

@@ -412,11 +412,17 @@ class Rally:
         category: str,
         stage: int,
         *,
+        waypoint: int | None = None,
         as_of: int | None = None,
         entry_class: str | None = None,
     ) -> StageResult:
-        """The ranking of one stage (``entry_class``: of the entries of that class only)."""
+        """The ranking of one stage, or at one of its waypoints (elapsed times there);
+        ``entry_class``: of the entries of that class only."""
         view = self.as_of(as_of).view
+        if waypoint is not None:
+            return waypoint_ranking(
+                view, category, stage, waypoint, as_of=as_of, entry_class=entry_class
+            )
         return stage_ranking(view, category, stage, as_of=as_of, entry_class=entry_class)
 
     # ------------------------------------------------------------------ classes and waypoints
@@ -441,21 +447,6 @@ class Rally:
         if earlier and earlier[-1] in gc_stages(view, category):
             before = rally._standings(category, earlier[-1])
         return standings_at_waypoint(view, category, stage, waypoint, before, as_of=as_of)
-
-    def waypoint_result(
-        self,
-        category: str,
-        stage: int,
-        waypoint: int,
-        *,
-        as_of: int | None = None,
-        entry_class: str | None = None,
-    ) -> StageResult:
-        """The ranking of ``stage`` at waypoint ``waypoint``: elapsed times there."""
-        view = self.as_of(as_of).view
-        return waypoint_ranking(
-            view, category, stage, waypoint, as_of=as_of, entry_class=entry_class
-        )
 
 
 def find_entry(view: View, category: str, ref: str) -> EntryRegistered:

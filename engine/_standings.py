@@ -236,15 +236,12 @@ class Unclassified:
     """The entry's class within its category, if it has one."""
 
 
+_ENTRY_FIELDS = ("entry_id", "number", "crew", "make", "entry_class")
+"""The fields every row and unclassified entry takes from the entry it is about."""
+
+
 def _entry_fields(entry: EntryRegistered) -> dict[str, Any]:
-    """The fields every row and unclassified entry takes from the entry it is about."""
-    return {
-        "entry_id": entry.entry_id,
-        "number": entry.number,
-        "crew": entry.crew,
-        "make": entry.make,
-        "entry_class": entry.entry_class,
-    }
+    return {name: getattr(entry, name) for name in _ENTRY_FIELDS}
 
 
 def _unclassified(
@@ -397,10 +394,10 @@ def require_category(view: View, category: str) -> None:
         )
 
 
-def require_stage(view: View, stage: int) -> None:
-    """Refuse a stage the log has not scheduled."""
-    if view.stage(stage) is None:
-        known = ", ".join(map(str, view.stage_numbers())) or "none"
+def require_stage(view: View, stage: int | None) -> None:
+    """Refuse a stage the log has not scheduled (or none at all)."""
+    if stage is None or view.stage(stage) is None:
+        known = ", ".join(map(str, view.stage_numbers())) or "none yet"
         raise QueryError(
             "unknown stage",
             where="stage query",

@@ -148,12 +148,12 @@ def _classified_times(log: _Log, category: str, after: int) -> dict[str, int]:
     return times
 
 
-def _number_key(entry: EntryRegistered) -> tuple[int, int, str]:
-    if entry.number is None:
-        return (2, 0, "")
-    if entry.number.isascii() and entry.number.isdigit():
-        return (0, int(entry.number), entry.number)
-    return (1, 0, entry.number)
+def _number_key(entry: EntryRegistered) -> tuple[bool, bool, int, str]:
+    """Numbers before no number, numeric ones first and in numeric order (said apart from
+    the engine's own key, as everything here is)."""
+    number = entry.number or ""
+    numeric = number.isascii() and number.isdigit()
+    return (entry.number is None, not numeric, int(number) if numeric else 0, number)
 
 
 def reference_gc(records: Sequence[Record], category: str, after: int) -> list[ReferenceRow]:

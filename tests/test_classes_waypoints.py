@@ -127,7 +127,7 @@ def test_virtual_gc_at_waypoint_3_and_by_class(rally: Rally) -> None:
 def test_stage_ranking_at_each_waypoint(rally: Rally) -> None:
     """The stage ranking at K is the elapsed time at K; 103, out later in the stage, is ranked
     where it passed, and listed as retired where it did not."""
-    at_1 = rally.waypoint_result("cars", 2, 1)
+    at_1 = rally.stage_result("cars", 2, waypoint=1)
     assert [
         (r.position, r.number, format_time(r.time_ms), r.class_position) for r in at_1.rows
     ] == [
@@ -137,7 +137,7 @@ def test_stage_ranking_at_each_waypoint(rally: Rally) -> None:
         (4, "103", "0:21:00", 2),
         (5, "104", "0:23:00", 3),
     ]
-    at_2 = rally.waypoint_result("cars", 2, 2)
+    at_2 = rally.stage_result("cars", 2, waypoint=2)
     assert [(r.position, r.number, format_gap(r.gap_ms)) for r in at_2.rows] == [
         (1, "101", None),
         (2, "100", "+0:01:00"),
@@ -147,7 +147,7 @@ def test_stage_ranking_at_each_waypoint(rally: Rally) -> None:
         ("102", "no-result"),
         ("104", "not-yet"),
     ]
-    at_3 = rally.waypoint_result("cars", 2, 3)
+    at_3 = rally.stage_result("cars", 2, waypoint=3)
     assert [(r.position, r.number) for r in at_3.rows] == [(1, "102"), (2, "100")]
     assert [(i.number, i.status) for i in at_3.retired] == [("103", "retired")]
     assert [i.number for i in at_3.not_at_waypoint] == ["101", "104"]

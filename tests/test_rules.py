@@ -216,35 +216,33 @@ def test_a_hypothesis_that_cannot_change_the_stage_asked_says_why() -> None:
     )
 
 
+def _credit(credit_id: str, entry: int, minutes: int) -> TimeCredited:
+    return TimeCredited(
+        credit_id=credit_id,
+        entry_id=f"cars:{entry}",
+        stage=2,
+        amount_ms=minutes * 60_000,
+        reason="help",
+    )
+
+
 def test_a_time_credit_gives_time_back_in_the_stage_and_the_gc(rally_log: Path) -> None:
     """A time credit (a crew that stopped to help) is an adjustment like a bonus: it comes off
     the stage time and the GC, is explained as a credit, can be rescinded, and cannot take a
-    stage time to zero whichever arrives first."""
+    stage time to zero."""
     with Recorder(rally_log) as recorder:
         recorder.append_many(
             [
                 StageResultRecorded(entry_id="cars:200", stage=2, time_ms=3_600_000),
                 StageResultRecorded(entry_id="cars:201", stage=2, time_ms=3_000_000),
-                TimeCredited(
-                    credit_id="C1", entry_id="cars:200", stage=2, amount_ms=900_000, reason="help"
-                ),
+                _credit("C1", 200, 15),
             ]
         )
         with pytest.raises(RuleViolationError, match="stage 2 time of cars:201 would be"):
-            recorder.append(
-                TimeCredited(
-                    credit_id="C2",
-                    entry_id="cars:201",
-                    stage=2,
-                    amount_ms=3_000_000,
-                    reason="too much",
-                )
-            )
+            recorder.append(_credit("C2", 201, 50))
     rally = load(rally_log)
-    assert [(r.number, r.time_ms) for r in rally.stage_result("cars", 2).rows] == [
-        ("200", 2_700_000),
-        ("201", 3_000_000),
-    ]
+    ranking = [(r.number, r.time_ms) for r in rally.stage_result("cars", 2).rows]
+    assert ranking == [("200", 2_700_000), ("201", 3_000_000)]
     row = rally.standings("cars", 2).rows[0]
     assert (row.number, row.time_ms) == ("200", 2_700_000)
     assert [(part.kind, part.time_ms, part.note) for part in row.components] == [

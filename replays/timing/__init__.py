@@ -17,8 +17,8 @@ from pathlib import Path
 
 import attrs
 
-from ...engine import Recorder, View, now_iso
-from ...events import Record, RuleViolationError
+from ...engine import Recorder, View, now_iso, require_stage
+from ...events import QueryError, Record, RuleViolationError
 from ._csv import CsvFormat
 from ._kinds import KINDS, Placed, Request, SheetKind
 from ._sheet import (
@@ -116,14 +116,15 @@ def sheet_events(fold: View, kind: str, sheet: Sheet, request: Request) -> list[
 
 
 def _check_stage(fold: View, stage: int | None) -> None:
-    if stage is None or fold.stage(stage) is None:
-        known = ", ".join(map(str, fold.stage_numbers())) or "none yet"
+    try:
+        require_stage(fold, stage)
+    except QueryError as error:
         raise SheetError(
             "unscheduled stage",
             where="--stage; nothing was written",
-            expected=f"a scheduled stage ({known})",
+            expected=error.expected,
             received=stage,
-        )
+        ) from None
 
 
 def import_sheet(
