@@ -30,21 +30,10 @@ from ._rally import (
     load,
     now_iso,
 )
-from ._standings import (
-    COMPONENT_KINDS,
-    CombinedResult,
-    Component,
-    ComponentKind,
-    Row,
-    StageResult,
-    StageRow,
-    Standings,
-    Unclassified,
-    gc_stages,
-    require_class,
-    require_stage,
-)
+from ._stage import CombinedResult, StageResult, StageRow
+from ._standings import Row, Standings, Unclassified, gc_stages, require_class, require_stage
 from ._state import FoldState
+from ._times import COMPONENT_KINDS, Component, ComponentKind
 from ._view import View
 
 if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)

@@ -43,18 +43,15 @@ from ..events import (
 from ._checkpoint import folded, peek_checkpoint, save_checkpoint
 from ._fold import Effect, Fold
 from ._names import name_matches
+from ._stage import StageResult, stage_ranking, standings_at_waypoint, waypoint_ranking
 from ._standings import (
     Ranking,
     Running,
-    StageResult,
     Standings,
     gc_stages,
     require_category,
     require_gc_stage,
     require_waypoint,
-    stage_ranking,
-    standings_at_waypoint,
-    waypoint_ranking,
 )
 from ._state import FoldState
 from ._view import View

@@ -1,4 +1,4 @@
-"""Standings: the general classification after a stage, and a stage's ranking.
+"""Standings: the general classification after a stage (a stage's ranking: ``_stage.py``).
 
 The arithmetic is ``engine/_times.py``'s; this module ranks what it sums. Ties share
 a position (1, 1, 3: ``positions``, the one tie rule); within a tie, rows are ordered
@@ -24,25 +24,22 @@ from typing import Any, Literal
 
 import attrs
 
-from ..events import ADJUSTMENT_TYPES, EntryRegistered, Person, Provenance, QueryError, StageKind
-from ._fold import Effect, ResultState
-from ._times import Accumulator, parts
+from ..events import EntryRegistered, Person, QueryError, StageKind
+from ._fold import Effect
+from ._times import Accumulator, Component, components
 from ._view import View
 
 __all__ = [
-    "COMPONENT_KINDS",
-    "CombinedResult",
-    "Component",
-    "ComponentKind",
+    "ClassPositions",
+    "Ranked",
     "Ranking",
     "Row",
     "Running",
-    "StageResult",
-    "StageRow",
     "Standings",
     "Status",
     "Unclassified",
-    "components",
+    "coverage_known",
+    "entry_fields",
     "gc_stages",
     "not_classified",
     "positions",
@@ -51,121 +48,8 @@ __all__ = [
     "require_gc_stage",
     "require_stage",
     "require_waypoint",
-    "stage_ranking",
-    "standings_at_waypoint",
-    "waypoint_ranking",
+    "unclassified",
 ]
-
-
-# ---------------------------------------------------------------------- what a time is made of
-
-
-@attrs.frozen
-class ComponentKind:
-    """A kind of part of a GC time, as the outputs name and show it."""
-
-    name: str
-    label: str
-    """What one such part is called (``"awarded time"``)."""
-    signed: bool
-    """Whether it is an amount added or taken away (shown with its sign: ``+0:05:00``)."""
-
-
-COMPONENT_KINDS: Mapping[str, ComponentKind] = MappingProxyType(
-    {
-        kind.name: kind
-        for kind in (
-            ComponentKind("result", "result", signed=False),
-            *(ComponentKind(cls.component, cls.component, signed=True) for cls in ADJUSTMENT_TYPES),
-            ComponentKind("awarded", "awarded time", signed=False),
-        )
-    }
-)
-"""Every kind of ``Component``, in the order explanations count them: the outputs read
-this registry (labels, signs), never a list of their own."""
-
-
-@attrs.frozen
-class Component:
-    """One part of an entry's cumulative time, and where it comes from."""
-
-    kind: str
-    """A key of ``COMPONENT_KINDS``."""
-    stage: int
-    time_ms: int
-    seq: int
-    note: str
-    provenance: Provenance
-    first_stage: int | None = None
-    penalty_id: str | None = None
-    recorded_ms: int | None = None
-    """For a corrected result: the time first recorded."""
-
-
-def components(view: View, entry_id: str, after: int) -> tuple[Component, ...]:
-    """The parts of an entry's cumulative time after ``after``, by stage then log order:
-    the same parts ``Accumulator`` sums (``engine/_times.py``)."""
-    entry = view.entry_index(entry_id)
-    category = view.entry_at(entry).category
-    out: list[Component] = []
-    for part in parts(view, entry, after):
-        if part.result is not None and part.counted:
-            out.append(_result_component(view, part.result, entry_id))
-        cancelled = view.cancellation(part.stage, category)
-        if cancelled is not None and cancelled.event.awarded_ms:
-            out.append(
-                Component(
-                    kind="awarded",
-                    stage=part.stage,
-                    time_ms=cancelled.event.awarded_ms,
-                    seq=cancelled.seq,
-                    note=f"stage {part.stage} cancelled ({cancelled.event.reason}): "
-                    "time awarded to all",
-                    provenance=cancelled.event.provenance,
-                )
-            )
-        for penalty in view.penalties_at(category, part.stage):
-            event = penalty.event
-            if event.entry_id == entry_id and penalty.in_force:
-                out.append(
-                    Component(
-                        kind=event.component,
-                        stage=event.stage,
-                        time_ms=event.delta_ms,
-                        seq=penalty.seq,
-                        note=event.component_note(),
-                        provenance=event.provenance,
-                        penalty_id=event.adjustment_id,
-                    )
-                )
-    out.sort(key=lambda part: (part.stage, part.seq))
-    return tuple(out)
-
-
-def _result_component(view: View, result: ResultState, entry_id: str) -> Component:
-    span = f"stage {result.stage}"
-    if result.is_span:
-        span = f"stages {result.first_stage}-{result.stage} combined"
-        apart = [
-            str(stage)
-            for stage in view.stage_numbers()
-            if result.first_stage < stage < result.stage
-            and (own := view.result_index(entry_id, stage)) is not None
-            and view.result_span(own)[0] == stage
-        ]
-        if apart:
-            span += f" (stage {', '.join(apart)} timed apart)"
-    last = result.corrections[-1] if result.corrections else None
-    return Component(
-        kind="result",
-        stage=result.stage,
-        time_ms=result.time_ms,
-        seq=result.seq if last is None else last.seq,
-        note=f"{span} result" if last is None else f"{span} result, corrected: {last.reason}",
-        provenance=result.provenance if last is None else last.provenance,
-        first_stage=result.first_stage if result.is_span else None,
-        recorded_ms=None if last is None else result.recorded_ms,
-    )
 
 
 # ---------------------------------------------------------------------- rows
@@ -178,7 +62,7 @@ where the log's coverage says its source prints only part of the field; at a way
 
 
 @attrs.frozen
-class _Ranked:
+class Ranked:
     """An entry in a ranking: its position (and whether the data vouch for it), crew, time
     and gap to the first; the fields ``Row`` and ``StageRow`` begin with."""
 
@@ -198,7 +82,7 @@ class _Ranked:
 
 
 @attrs.frozen
-class Row(_Ranked):
+class Row(Ranked):
     """One classified entry."""
 
     entry_class: str | None = None
@@ -240,11 +124,11 @@ _ENTRY_FIELDS = ("entry_id", "number", "crew", "make", "entry_class")
 """The fields every row and unclassified entry takes from the entry it is about."""
 
 
-def _entry_fields(entry: EntryRegistered) -> dict[str, Any]:
+def entry_fields(entry: EntryRegistered) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in _ENTRY_FIELDS}
 
 
-def _unclassified(
+def unclassified(
     entry: EntryRegistered,
     status: Status,
     reason: str,
@@ -252,7 +136,7 @@ def _unclassified(
     known_after: int | None = None,
 ) -> Unclassified:
     return Unclassified(
-        **_entry_fields(entry), reason=reason, status=status, stage=stage, known_after=known_after
+        **entry_fields(entry), reason=reason, status=status, stage=stage, known_after=known_after
     )
 
 
@@ -262,17 +146,17 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
     if retired is not None and retired.event.stage <= after:
         how: Status = "excluded" if retired.event.excluded else "retired"
         stage = retired.event.stage
-        return _unclassified(entry, how, f"{how} at stage {stage}: {retired.event.reason}", stage)
+        return unclassified(entry, how, f"{how} at stage {stage}: {retired.event.reason}", stage)
     for stage in view.counted_stages(entry.category, min(view.stage_numbers()), after):
         missing: Status = "not-documented" if _partial(view, entry.category, stage) else "no-result"
         result = view.covering(entry.entry_id, stage)
         if result is None:
-            return _unclassified(entry, missing, f"no result for stage {stage}", stage)
+            return unclassified(entry, missing, f"no result for stage {stage}", stage)
         first, last = view.result_span(result)
         if last > after:
             reason = f"combined time for stages {first}-{last} known only after stage {last}"
-            return _unclassified(entry, missing, reason, first, last)
-    return _unclassified(entry, "no-result", "not classified")  # pragma: no cover - by rule
+            return unclassified(entry, missing, reason, first, last)
+    return unclassified(entry, "no-result", "not classified")  # pragma: no cover - by rule
 
 
 def _partial(view: View, category: str, stage: int) -> bool:
@@ -307,7 +191,7 @@ def positions(times: Iterable[int]) -> Iterator[int]:
     return (tie.next(time_ms) for time_ms in times)
 
 
-class _ClassPositions:
+class ClassPositions:
     """Positions within each class, given the rows of a classification in order."""
 
     def __init__(self) -> None:
@@ -468,7 +352,10 @@ def require_waypoint(view: View, category: str, stage: int, waypoint: int) -> No
 # ---------------------------------------------------------------------- standings
 
 
-def _known(view: View, category: str, stage: int, field: Literal["stage", "gc"]) -> int | None:
+def coverage_known(
+    view: View, category: str, stage: int, field: Literal["stage", "gc"]
+) -> int | None:
+    """How many rows of a classification the log's coverage vouches for (None: all)."""
     declaration = view.coverage(category, stage)
     if declaration is None:
         return None
@@ -532,7 +419,9 @@ class Standings:
         self.as_of = as_of
         self.entry_class = entry_class
         self.waypoint = waypoint
-        self.known_rows = None if waypoint is not None else _known(view, category, after, "gc")
+        self.known_rows = (
+            None if waypoint is not None else coverage_known(view, category, after, "gc")
+        )
         self._view = view
         self._keys = keys
         """Never changed by anyone once given here (``Running`` hands out a list it then
@@ -591,7 +480,7 @@ class Standings:
             return
         view, known, after = self._view, self.known_rows, self.after_stage
         filtered = self._keys is not self._all_keys
-        classes = _ClassPositions()
+        classes = ClassPositions()
         ordered = list(self.ordered())
         leader = ordered[0][1] if ordered else 0
         ranks = positions(time_ms for _, time_ms in ordered)
@@ -599,7 +488,7 @@ class Standings:
             entry = view.entry_at(entry_row)
             overall = self._overall(self._keys[index]) if filtered else position
             yield Row(
-                **_entry_fields(entry),
+                **entry_fields(entry),
                 position=position,
                 position_certain=known is None or overall <= known,
                 time_ms=time_ms,
@@ -800,310 +689,3 @@ class Running:
             self.ranking,
             as_of=as_of,
         )
-
-
-# ---------------------------------------------------------------------- a stage's ranking
-
-
-@attrs.frozen
-class StageRow(_Ranked):
-    """One entry's time on one stage."""
-
-    penalty_ms: int = 0
-    """Stage penalties included in ``time_ms`` (GC-only penalties are not)."""
-    entry_class: str | None = None
-    """The entry's class within its category, if it has one."""
-    class_position: int | None = None
-    """Its position among the rows of its class (ties shared), if it has a class."""
-
-
-@attrs.frozen
-class CombinedResult:
-    """A combined time over several stages that ends at the queried stage."""
-
-    entry_id: str
-    number: str | None
-    crew: tuple[Person, ...]
-    make: str | None
-    first_stage: int
-    stage: int
-    time_ms: int
-
-
-@attrs.frozen
-class StageResult:
-    """The ranking of one stage for one category."""
-
-    rally_id: str
-    rally: str
-    category: str
-    stage: int
-    kind: StageKind
-    as_of: int | None
-    rows: tuple[StageRow, ...]
-    combined: tuple[CombinedResult, ...] = ()
-    cancelled_reason: str | None = None
-    awarded_ms: int | None = None
-    retired: tuple[Unclassified, ...] = ()
-    entry_class: str | None = None
-    """Only the rows of this class (positions 1…n within it), if one was chosen."""
-    waypoint: int | None = None
-    """The ranking at this waypoint of the stage (elapsed times), if one was chosen."""
-    not_at_waypoint: tuple[Unclassified, ...] = ()
-    """At a waypoint: the crews still running without a time there."""
-
-
-def _ranked_rows(
-    timed: list[tuple[int, int, EntryRegistered, int]], known: int | None
-) -> tuple[StageRow, ...]:
-    """Stage rows from (time, tie-break rank, entry, penalty), ranked: ties share a position."""
-    timed.sort(key=lambda item: (item[0], item[1]))
-    best = timed[0][0] if timed else 0
-    classes = _ClassPositions()
-    ranks = positions(total for total, _, _, _ in timed)
-    return tuple(
-        StageRow(
-            **_entry_fields(entry),
-            position=position,
-            position_certain=known is None or position <= known,
-            time_ms=total,
-            gap_ms=None if index == 0 else total - best,
-            penalty_ms=penalty_ms,
-            class_position=classes.next(entry.entry_class, total),
-        )
-        for index, ((total, _, entry, penalty_ms), position) in enumerate(
-            zip(timed, ranks, strict=True)
-        )
-    )
-
-
-def _of_class(view: View, members: Sequence[int], entry_class: str | None) -> list[int]:
-    if entry_class is None:
-        return list(members)
-    return [row for row in members if view.entry_at(row).entry_class == entry_class]
-
-
-def _stage_result(
-    view: View,
-    category: str,
-    stage: int,
-    as_of: int | None,
-    rows: tuple[StageRow, ...],
-    **more: Any,
-) -> StageResult:
-    """The ranking ``rows`` of ``stage`` as a ``StageResult`` (``more``: the rest of what it
-    holds: combined times, the cancellation, retirements, …)."""
-    assert view.rally is not None
-    kind = view.kind(stage, category)
-    assert kind is not None
-    return StageResult(
-        rally_id=view.rally.rally_id,
-        rally=view.rally.name,
-        category=category,
-        stage=stage,
-        kind=kind,
-        as_of=as_of,
-        rows=rows,
-        **more,
-    )
-
-
-def stage_ranking(
-    view: View,
-    category: str,
-    stage: int,
-    *,
-    as_of: int | None = None,
-    entry_class: str | None = None,
-) -> StageResult:
-    """The ranking of stage ``stage`` for ``category``: stage times with stage penalties.
-
-    ``entry_class``: only the entries of that class, ranked 1…n among themselves.
-    """
-    require_category(view, category)
-    require_stage(view, stage)
-    if entry_class is not None:
-        require_class(view, category, entry_class)
-    cancel = view.cancellation(stage, category)
-    ranking = Ranking.of(view, category)
-    members = _of_class(view, ranking.members, entry_class)
-    timed: list[tuple[int, int, EntryRegistered, int]] = []
-    combined: list[CombinedResult] = []
-    ending = view.results_ending(category, stage)
-    penalties = view.gc_penalties(category, stage, in_stage=True)
-    for row in members if cancel is None else ():
-        result = ending.get(row)
-        if result is None:
-            continue
-        entry = view.entry_at(row)
-        first, last = view.result_span(result)
-        time_ms = view.result_time(result)
-        if first != last:
-            combined.append(
-                CombinedResult(
-                    entry.entry_id, entry.number, entry.crew, entry.make, first, last, time_ms
-                )
-            )
-            continue
-        penalty_ms = penalties.get(row, 0)
-        timed.append((time_ms + penalty_ms, ranking.rank[row], entry, penalty_ms))
-    known = _known(view, category, stage, "stage")
-    rows = _ranked_rows(timed, None if entry_class is not None and known is not None else known)
-    if entry_class is not None and known is not None:  # certainty is of the whole field's order
-        whole = stage_ranking(view, category, stage)
-        certain = {row.entry_id: row.position_certain for row in whole.rows}
-        rows = tuple(attrs.evolve(row, position_certain=certain[row.entry_id]) for row in rows)
-    retired: list[Unclassified] = []
-    for row in members:
-        out = view.retirement_of(row)
-        if out is not None and out.event.stage == stage:
-            how: Status = "excluded" if out.event.excluded else "retired"
-            retired.append(
-                _unclassified(view.entry_at(row), how, f"{how}: {out.event.reason}", stage)
-            )
-    return _stage_result(
-        view,
-        category,
-        stage,
-        as_of,
-        rows,
-        combined=tuple(combined),
-        cancelled_reason=None if cancel is None else cancel.event.reason,
-        awarded_ms=None if cancel is None else cancel.event.awarded_ms,
-        retired=tuple(retired),
-        entry_class=entry_class,
-    )
-
-
-# ---------------------------------------------------------------------- at a waypoint
-
-
-def _passed_later(view: View, category: str, stage: int, waypoint: int) -> dict[int, int]:
-    """{entry row: the first later waypoint it has a time at, or 0 for a stage result}."""
-    later: dict[int, int] = {}
-    for number in reversed(view.waypoints(stage)):
-        if number <= waypoint:
-            break
-        later.update(dict.fromkeys(view.split_times(stage, number), number))
-    later.update(dict.fromkeys(view.results_ending(category, stage), 0))
-    return later
-
-
-def _not_at(entry: EntryRegistered, later: int | None, stage: int, waypoint: int) -> Unclassified:
-    """Why a running crew has no time at the waypoint: not yet there, or it missed it."""
-    if later is None:
-        return _unclassified(
-            entry, "not-yet", f"not yet at waypoint {waypoint} of stage {stage}", stage
-        )
-    passed = "it has finished the stage" if later == 0 else f"it has one at waypoint {later}"
-    return _unclassified(
-        entry, "no-result", f"no time at waypoint {waypoint} of stage {stage} ({passed})", stage
-    )
-
-
-def waypoint_ranking(
-    view: View,
-    category: str,
-    stage: int,
-    waypoint: int,
-    *,
-    as_of: int | None = None,
-    entry_class: str | None = None,
-) -> StageResult:
-    """The ranking of stage ``stage`` at waypoint ``waypoint``: elapsed times there.
-
-    Every crew with a time at the waypoint is ranked (one that left the rally later in
-    the stage too: it passed there). Crews still running without a time are
-    ``not_at_waypoint``; those out at this stage without one are ``retired``.
-    """
-    require_waypoint(view, category, stage, waypoint)
-    if entry_class is not None:
-        require_class(view, category, entry_class)
-    ranking = Ranking.of(view, category)
-    times = view.split_times(stage, waypoint)
-    later = _passed_later(view, category, stage, waypoint)
-    timed: list[tuple[int, int, EntryRegistered, int]] = []
-    retired: list[Unclassified] = []
-    pending: list[Unclassified] = []
-    for row in _of_class(view, ranking.members, entry_class):
-        entry = view.entry_at(row)
-        out = view.retired_at(row)
-        if row in times:
-            timed.append((times[row], ranking.rank[row], entry, 0))
-        elif out is not None and out < stage:
-            continue
-        elif out == stage:
-            retired.append(not_classified(view, entry, stage))
-        else:
-            pending.append(_not_at(entry, later.get(row), stage, waypoint))
-    return _stage_result(
-        view,
-        category,
-        stage,
-        as_of,
-        _ranked_rows(timed, None),
-        retired=tuple(retired),
-        entry_class=entry_class,
-        waypoint=waypoint,
-        not_at_waypoint=tuple(pending),
-    )
-
-
-def standings_at_waypoint(
-    view: View,
-    category: str,
-    stage: int,
-    waypoint: int,
-    before: Standings | None,
-    *,
-    as_of: int | None = None,
-) -> Standings:
-    """The virtual GC at waypoint ``waypoint`` of stage ``stage``: the GC after the stage
-    before it (``before``; None where no stage before it counts), plus the penalties in
-    force imposed at ``stage``, plus each crew's elapsed time at the waypoint.
-
-    Ranked: the crews classified before the stage that have a time at the waypoint and
-    have not left the rally at this stage. Listed apart: those still running without a
-    time there (``not_at_waypoint``); the others are unclassified, with why.
-    """
-    require_waypoint(view, category, stage, waypoint)
-    if not view.counts(stage, category):
-        raise QueryError(
-            "the stage does not count toward the general classification",
-            where=category,
-            expected="a special stage (for its ranking at a waypoint: standings stage --waypoint)",
-            received=f"stage {stage} ({view.kind(stage, category)})",
-        )
-    ranking = Ranking.of(view, category)
-    if before is not None:
-        base = before.times()
-    else:  # no GC yet: what falls on the stages before this one (penalties, retirements)
-        accumulator = Accumulator(view, category, ranking.members)
-        earlier = [number for number in view.stage_numbers() if number < stage]
-        if earlier:
-            accumulator.advance_to(earlier[-1])
-        base = accumulator.times()
-    penalties = view.gc_penalties(category, stage)
-    times = view.split_times(stage, waypoint)
-    later = _passed_later(view, category, stage, waypoint)
-    found: dict[int, int] = {}
-    pending: dict[int, Unclassified] = {}
-    for entry, total in base.items():
-        if view.retired_at(entry) == stage:
-            continue
-        elapsed = times.get(entry)
-        if elapsed is None:
-            pending[entry] = _not_at(view.entry_at(entry), later.get(entry), stage, waypoint)
-            continue
-        found[entry] = total + penalties.get(entry, 0) + elapsed
-    return Standings(
-        view,
-        category,
-        stage,
-        ranking.keys(found),
-        0,
-        ranking,
-        as_of=as_of,
-        waypoint=waypoint,
-        pending=pending,
-    )

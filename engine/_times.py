@@ -16,23 +16,36 @@ The rules (docs/standings.md says them for readers):
   is above 0:00:00 (before any result counts a GC time may be zero).
 
 Three things read these rules, and only from here: ``Accumulator`` (every entry of a
-category, stage by stage: standings), ``parts`` (one entry, part by part:
-explanations), and ``refusal`` (one entry after a change, before it is made: the
-fold's rules refuse what would break the last one, in whatever order events arrive).
+category, stage by stage: standings), ``parts`` and ``components`` (one entry, part by
+part: explanations, each part of a kind in ``COMPONENT_KINDS``), and ``refusal`` (one
+entry after a change, before it is made: the fold's rules refuse what would break the
+last one, in whatever order events arrive).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 import attrs
 
-from ..events import format_signed, format_time
+from ..events import ADJUSTMENT_TYPES, Provenance, format_signed, format_time
 from ._fold import ResultState
 from ._view import View
 
-__all__ = ["Accumulator", "Change", "Part", "parts", "refusal", "stage_time"]
+__all__ = [
+    "COMPONENT_KINDS",
+    "Accumulator",
+    "Change",
+    "Component",
+    "ComponentKind",
+    "Part",
+    "components",
+    "parts",
+    "refusal",
+    "stage_time",
+]
 
 
 class Accumulator:
@@ -219,3 +232,114 @@ def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | No
                 f"{format_time(before_total)}",
             )
     return None
+
+
+# ---------------------------------------------------------------------- what a time is made of
+
+
+@attrs.frozen
+class ComponentKind:
+    """A kind of part of a GC time, as the outputs name and show it."""
+
+    name: str
+    label: str
+    """What one such part is called (``"awarded time"``)."""
+    signed: bool
+    """Whether it is an amount added or taken away (shown with its sign: ``+0:05:00``)."""
+
+
+COMPONENT_KINDS: Mapping[str, ComponentKind] = MappingProxyType(
+    {
+        kind.name: kind
+        for kind in (
+            ComponentKind("result", "result", signed=False),
+            *(ComponentKind(cls.component, cls.component, signed=True) for cls in ADJUSTMENT_TYPES),
+            ComponentKind("awarded", "awarded time", signed=False),
+        )
+    }
+)
+"""Every kind of ``Component``, in the order explanations count them: the outputs read
+this registry (labels, signs), never a list of their own."""
+
+
+@attrs.frozen
+class Component:
+    """One part of an entry's cumulative time, and where it comes from."""
+
+    kind: str
+    """A key of ``COMPONENT_KINDS``."""
+    stage: int
+    time_ms: int
+    seq: int
+    note: str
+    provenance: Provenance
+    first_stage: int | None = None
+    penalty_id: str | None = None
+    recorded_ms: int | None = None
+    """For a corrected result: the time first recorded."""
+
+
+def components(view: View, entry_id: str, after: int) -> tuple[Component, ...]:
+    """The parts of an entry's cumulative time after ``after``, by stage then log order:
+    the same parts ``Accumulator`` sums (``engine/_times.py``)."""
+    entry = view.entry_index(entry_id)
+    category = view.entry_at(entry).category
+    out: list[Component] = []
+    for part in parts(view, entry, after):
+        if part.result is not None and part.counted:
+            out.append(_result_component(view, part.result, entry_id))
+        cancelled = view.cancellation(part.stage, category)
+        if cancelled is not None and cancelled.event.awarded_ms:
+            out.append(
+                Component(
+                    kind="awarded",
+                    stage=part.stage,
+                    time_ms=cancelled.event.awarded_ms,
+                    seq=cancelled.seq,
+                    note=f"stage {part.stage} cancelled ({cancelled.event.reason}): "
+                    "time awarded to all",
+                    provenance=cancelled.event.provenance,
+                )
+            )
+        for penalty in view.penalties_at(category, part.stage):
+            event = penalty.event
+            if event.entry_id == entry_id and penalty.in_force:
+                out.append(
+                    Component(
+                        kind=event.component,
+                        stage=event.stage,
+                        time_ms=event.delta_ms,
+                        seq=penalty.seq,
+                        note=event.component_note(),
+                        provenance=event.provenance,
+                        penalty_id=event.adjustment_id,
+                    )
+                )
+    out.sort(key=lambda part: (part.stage, part.seq))
+    return tuple(out)
+
+
+def _result_component(view: View, result: ResultState, entry_id: str) -> Component:
+    span = f"stage {result.stage}"
+    if result.is_span:
+        span = f"stages {result.first_stage}-{result.stage} combined"
+        apart = [
+            str(stage)
+            for stage in view.stage_numbers()
+            if result.first_stage < stage < result.stage
+            and (own := view.result_index(entry_id, stage)) is not None
+            and view.result_span(own)[0] == stage
+        ]
+        if apart:
+            span += f" (stage {', '.join(apart)} timed apart)"
+    last = result.corrections[-1] if result.corrections else None
+    return Component(
+        kind="result",
+        stage=result.stage,
+        time_ms=result.time_ms,
+        seq=result.seq if last is None else last.seq,
+        note=f"{span} result" if last is None else f"{span} result, corrected: {last.reason}",
+        provenance=result.provenance if last is None else last.provenance,
+        first_stage=result.first_stage if result.is_span else None,
+        recorded_ms=None if last is None else result.recorded_ms,
+    )
