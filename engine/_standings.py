@@ -25,6 +25,7 @@ from typing import Any, Literal
 import attrs
 
 from ..events import EntryRegistered, Person, Provenance, QueryError, StageKind
+from ._display import HtmlDisplay
 from ._fold import Effect, ResultState
 from ._times import Accumulator, parts
 from ._view import View
@@ -479,7 +480,7 @@ def _known(view: View, category: str, stage: int, field: Literal["stage", "gc"])
     return declaration.stage_known if field == "stage" else declaration.gc_known
 
 
-class Standings:
+class Standings(HtmlDisplay):
     """The general classification of one category after one stage.
 
     Built from a sorted list of keys and the rally as known at one record (``view``);
@@ -835,7 +836,7 @@ class CombinedResult:
 
 
 @attrs.frozen
-class StageResult:
+class StageResult(HtmlDisplay):
     """The ranking of one stage for one category."""
 
     rally_id: str

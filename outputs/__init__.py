@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .._lazy import on_first_use
+from . import _notebook  # noqa: F401 (a notebook shows the engine's answers as HTML tables)
 from ._text import (
     Move,
     Reference,
