@@ -147,9 +147,12 @@ class Changes:
 
 def changes_of(rally: Rally, effects: Iterable[Effect] | None, since: int) -> Changes:
     """What the records from ``since`` on may have changed: each effect the fold reported
-    (its categories, from its stage on), and for an event the fold reports none for (a
-    waypoint time), the stage it names, in its entry's category (every category when it
-    names none)."""
+    (its categories, from its stage on), and the first stage each event names, in its
+    entry's category (every category when it names none; every stage when it names no
+    stage). The second covers what the fold's effects leave out: a waypoint time (no
+    effect: the GC does not change) and a combined time over stages K to N (its effect is
+    from N, where the sums change, but the standings after K to N-1 now say why the crew
+    is missing: its one time is known after N)."""
     if effects is None:
         return Changes(everything=True)
     changes = Changes()
@@ -159,7 +162,8 @@ def changes_of(rally: Rally, effects: Iterable[Effect] | None, since: int) -> Ch
     view = rally.view
     for record in rally.iter_records(since):
         event = record.event
-        stage = getattr(event, "stage", None)
+        named = [getattr(event, name, None) for name in ("first_stage", "stage")]
+        stage = min((value for value in named if isinstance(value, int)), default=None)
         category = getattr(event, "category", None)
         entry_id = getattr(event, "entry_id", None)
         if category is None and isinstance(entry_id, str):

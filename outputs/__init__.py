@@ -41,6 +41,13 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         json_text,
         to_data,
     )
+    from ._export import (
+        EXPORT_TABLES,
+        ExportColumn,
+        export_csv,
+        export_parquet,
+        export_rows,
+    )
     from ._tables import plain
     from ._views import (
         Classification,
@@ -60,6 +67,7 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
 _ON_FIRST_USE = (
     "._views",
     "._data",
+    "._export",
     "._tables",
     "._whatif",
 )
@@ -99,10 +107,12 @@ def render_chunks(result: object, format: str) -> Iterator[str]:
 
 
 __all__ = [
+    "EXPORT_TABLES",
     "FORMATS",
     "Classification",
     "EventLog",
     "Explanation",
+    "ExportColumn",
     "Hypothetical",
     "LeaderComparison",
     "Move",
@@ -123,6 +133,9 @@ __all__ = [
     "driver",
     "event_data",
     "event_line",
+    "export_csv",
+    "export_parquet",
+    "export_rows",
     "find_crew",
     "gap_text",
     "headline",

@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +73,10 @@ def _check_site(folder: Path, log: Path, name: str | None = None) -> dict[str, b
     assert manifest["seq"] == load(log).last_seq
     assert set(manifest["files"]) == {*expected, PAGE}
     for path, item in manifest["files"].items():
-        assert item == {"sha256": hashlib.sha256(files[path]).hexdigest(), "bytes": len(files[path])}
+        assert item == {
+            "sha256": hashlib.sha256(files[path]).hexdigest(),
+            "bytes": len(files[path]),
+        }
     assert files[MANIFEST_SCRIPT] == f"publishedSeq({manifest['seq']});\n".encode()
     assert not [path for path in files if path.endswith(".tmp")]
     return files
@@ -147,7 +149,9 @@ def test_the_first_html_already_holds_the_standings(tmp_path: Path, classes_log:
     assert tree.by_id("gc-title").text() == (
         "General classification at waypoint 3 of stage 2 (live)"
     )
-    gc = json.loads((tmp_path / "site/api/standings/category-cars/after-2/waypoint-3.json").read_text())
+    gc = json.loads(
+        (tmp_path / "site/api/standings/category-cars/after-2/waypoint-3.json").read_text()
+    )
     rows = table_rows(tree.by_id("gc"))
     assert [row[2] for row in rows] == [row["number"] for row in gc["rows"]]
     assert [row[6] for row in rows] == [row["time"] for row in gc["rows"]]
@@ -251,7 +255,9 @@ def test_a_damaged_log_publishes_nothing_and_the_last_good_site_stays(
     assert err.count("\n") == 1
     assert "nothing is published until it is sound" in err
     classes_log.write_bytes(good)
-    record_elsewhere(classes_log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30")
+    record_elsewhere(
+        classes_log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
+    )
     assert watcher.step() is not None
     _check_site(site, classes_log)
 
@@ -293,7 +299,15 @@ def test_publish_watch_beside_a_writer_matches_the_server_after_every_append(
     answer to the same question; SIGINT stops it with status 0."""
     site = tmp_path / "site"
     process = subprocess.Popen(
-        [sys.executable, "-m", "rally_standings.app._cli", "publish", str(classes_log), str(site), "--watch"],
+        [
+            sys.executable,
+            "-m",
+            "rally_standings.app._cli",
+            "publish",
+            str(classes_log),
+            str(site),
+            "--watch",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -305,7 +319,19 @@ def test_publish_watch_beside_a_writer_matches_the_server_after_every_append(
         assert process.stdout.readline().startswith("watching ")
         appends = [
             ("result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"),
-            ("penalty", "-c", "cars", "--entry", "102", "--stage", "2", "--amount", "+0:05:00", "--reason", "speeding"),
+            (
+                "penalty",
+                "-c",
+                "cars",
+                "--entry",
+                "102",
+                "--stage",
+                "2",
+                "--amount",
+                "+0:05:00",
+                "--reason",
+                "speeding",
+            ),
             ("result", "-c", "cars", "--stage", "2", "--entry", "100", "--time", "1:00:30"),
         ]
         for seq, argv in enumerate(appends, start=28):
