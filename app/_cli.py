@@ -34,6 +34,8 @@ COMMAND_MODULES = {
     "events": "_query",
     "record": "_record",
     "serve": "_serve",
+    "publish": "_publish",
+    "export": "_export",
 }
 """Which module of ``rally_standings.app`` declares each command, in the order ``--help``
 lists them: a run imports only its command's module (tests/test_cli.py checks the table

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from ..engine import Rally, load, penalties
+from ..engine import Effect, Rally, load, penalties
 from ..events import (
     MAX_STAGE,
     MAX_WAYPOINT,
@@ -200,6 +200,9 @@ class LiveRally:
         """…and the CRC-32 of the bytes before that."""
         self._version = 2
         self._answers = _Answers(ANSWERS_KEPT, ANSWER_BYTES)
+        self.effects: list[Effect] | None = None
+        """What the appends the last ``refresh`` read may have changed (the fold's effects);
+        None when it read the log afresh (or could not): then anything may have."""
         self._read(force=True)
 
     # ------------------------------------------------------------------ following
@@ -223,7 +226,7 @@ class LiveRally:
     def _fail(self, error: RallyError) -> list[int]:
         if self.error is None or str(self.error) != str(error):
             self._answers.clear()
-        self.rally, self.error, self._seen = None, error, None
+        self.rally, self.error, self._seen, self.effects = None, error, None, None
         return []
 
     def _read(self, *, force: bool) -> list[int]:
@@ -254,8 +257,7 @@ class LiveRally:
             tail = frames_after(
                 data, self._offset, before + 1, path=str(self.path), version=self._version
             )
-            if tail.frames:
-                self.rally.extend(frames=tail.frames)
+            self.effects = self.rally.extend(frames=tail.frames) if tail.frames else []
         except RallyError as error:
             return self._fail(error)
         self._seen = signature
@@ -278,7 +280,7 @@ class LiveRally:
             with contextlib.suppress(QueryError):
                 rally.replay(category)
         self._answers.clear()
-        self.rally, self.error, self._seen = rally, None, signature
+        self.rally, self.error, self._seen, self.effects = rally, None, signature, None
         self._offset, self._version = end, version
         self._crc = zlib.crc32(memoryview(data)[:end])
         return [rally.last_seq] if had_error or rally.last_seq != before or before == 0 else []

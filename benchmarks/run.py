@@ -778,6 +778,7 @@ def _serve_rows(*, quick: bool) -> list[dict[str, Any]]:
     imported, waypoints = document["import"], document["waypoint_standings"]
     visible, closed = document["append_visible"], document["load"]["closed_loop"]
     paced = document["load"]["paced_1s"]
+    published = document["publish"]
 
     def row(measure: str, seconds: float, p99: float | None = None) -> dict[str, Any]:
         return _row(name, size, measure, seconds, work=False, p99=p99)
@@ -816,6 +817,18 @@ def _serve_rows(*, quick: bool) -> list[dict[str, Any]]:
             f"({paced['errors']} errors; median and p99)",
             paced["p50_ms"] / 1000,
             paced["p99_ms"] / 1000,
+        ),
+        row(
+            f"publish: the whole static site ({published['files']} files, "
+            f"{published['bytes'] // 2**20} MB) into an empty folder",
+            published["full_publish_s"],
+        ),
+        row(
+            f"publish --watch: one appended result read and published (median and p99 of "
+            f"{published['appends']}; {published['files_written_per_append']:g} files "
+            f"written each)",
+            published["append_median_ms"] / 1000,
+            published["append_p99_ms"] / 1000,
         ),
     ]
 
@@ -999,6 +1012,8 @@ def targets(document: dict[str, Any]) -> list[str]:
         ("timing sheet: import", "importing one stage's 800-row results file", 0.2),
         ("engine: standings at waypoint", "the standings at a waypoint", 0.005),
         ("serve: an append visible", "an append visible in /api/standings (median)", 0.1),
+        ("publish: the whole static site", "a full `standings publish`", 2.0),
+        ("publish --watch: one appended", "publishing one appended result (median)", 0.05),
     ):
         found = _find(document, live, prefix)
         if found is not None:

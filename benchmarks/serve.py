@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import os
 import platform
@@ -66,6 +68,8 @@ TARGETS = {
     "append_visible_median_ms": 100.0,
     "standings_p99_under_load_ms": 50.0,
     "memory_growth_10000_questions_mb": 150.0,
+    "publish_append_median_ms": 50.0,
+    "full_publish_s": 2.0,
 }
 
 
@@ -214,6 +218,50 @@ def measure_waypoints(source: Path, repeat: int = 200) -> dict[str, Any]:
         "gc_median_ms": _median_ms(gc),
         "gc_p99_ms": _quantile_ms(gc, 0.99),
         "stage_ranking_median_ms": _median_ms(ranking),
+    }
+
+
+# ---------------------------------------------------------------------- publishing
+
+
+def measure_publish(source: Path, appends: int = 40) -> dict[str, Any]:
+    """``standings publish``: a full publish of the log into an empty folder (the log read
+    beforehand, as ``publish`` reads it before writing), then ``appends`` results appended
+    one at a time to a new stage, each followed by what ``--watch`` does: read the append,
+    ask again what it changed, write the files whose bytes differ and the manifest."""
+    from rally_standings.app import LiveRally, Publisher, Watcher
+
+    with tempfile.TemporaryDirectory() as folder:
+        log, stage = _open_stage(source, Path(folder))
+        live = LiveRally(log)
+        site = Path(folder) / "site"
+        site.mkdir()
+        publisher = Publisher(live, site)
+        started = time.perf_counter()
+        report = publisher.publish()
+        full = time.perf_counter() - started
+        watcher = Watcher(publisher, str(site))
+        running = _running(log, stage)[:appends]
+        costs: list[float] = []
+        written: list[int] = []
+        with Recorder(log) as recorder, contextlib.redirect_stdout(io.StringIO()):
+            for index, (_, _, entry_id) in enumerate(running):
+                recorder.append(
+                    StageResultRecorded(entry_id=entry_id, stage=stage, time_ms=3_600_000 + index)
+                )
+                started = time.perf_counter()
+                step = watcher.step()
+                costs.append(time.perf_counter() - started)
+                assert step is not None
+                written.append(step.written)
+    return {
+        "files": report.files,
+        "bytes": report.size,
+        "full_publish_s": round(full, 4),
+        "appends": len(costs),
+        "append_median_ms": _median_ms(costs),
+        "append_p99_ms": _quantile_ms(costs, 0.99),
+        "files_written_per_append": statistics.median(written),
     }
 
 
@@ -523,12 +571,16 @@ def measure(
     loads = measure_load(source, clients=clients, seconds=seconds)
     progress("memory")
     memory = measure_memory(source, questions=1_000 if quick else 10_000)
+    progress("publish")
+    published = measure_publish(source, appends=10 if quick else 40)
     figures = {
         "import_800_rows_s": imports["in_process_median_s"],
         "waypoint_standings_ms": waypoints["gc_median_ms"],
         "append_visible_median_ms": visibility["median_ms"],
         "standings_p99_under_load_ms": loads["closed_loop"]["p99_ms"],
         "memory_growth_10000_questions_mb": memory["growth_mb"],
+        "publish_append_median_ms": published["append_median_ms"],
+        "full_publish_s": published["full_publish_s"],
     }
     return {
         "machine": {
@@ -547,6 +599,7 @@ def measure(
         "append_visible": visibility,
         "load": loads,
         "memory": memory,
+        "publish": published,
         "targets": {
             name: {"target": TARGETS[name], "measured": value, "met": value <= TARGETS[name]}
             for name, value in figures.items()

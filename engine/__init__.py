@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .._lazy import on_first_use
 from . import _rules  # noqa: F401 (registers the fold's handlers)
 from ._checkpoint import checkpoint_path, write_checkpoint
+from ._display import HtmlDisplay, register_html
 from ._fold import (
     CancellationState,
     Correction,
@@ -77,6 +78,7 @@ __all__ = [
     "Fold",
     "FoldState",
     "HistoryEntry",
+    "HtmlDisplay",
     "PenaltyListing",
     "PenaltyState",
     "Rally",
@@ -105,6 +107,7 @@ __all__ = [
     "now_iso",
     "overlay",
     "penalties",
+    "register_html",
     "repair_log",
     "require_class",
     "require_stage",

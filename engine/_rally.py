@@ -192,8 +192,11 @@ class Rally:
 
     # ------------------------------------------------------------------ following a log
 
-    def extend(self, records: Iterable[Record] = (), *, frames: Iterable[Frame] = ()) -> None:
-        """Fold more of the log in (checked by the rules), keeping the caches up to date."""
+    def extend(
+        self, records: Iterable[Record] = (), *, frames: Iterable[Frame] = ()
+    ) -> list[Effect]:
+        """Fold more of the log in (checked by the rules), keeping the caches up to date;
+        returns what the events may have changed (their effects, in order)."""
         if self._seq is not None:
             raise QueryError(
                 "a rally read as of an earlier record does not follow the log",
@@ -211,6 +214,7 @@ class Rally:
             if effect is not None:
                 effects.append(effect)
         self._changed(effects)
+        return effects
 
     def _follow(self, records: Sequence[Record], effects: Sequence[Effect]) -> None:
         """Records a recorder has folded and written: keep them, and follow their effects."""

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from ..events import EntryRegistered, Person, QueryError, StageKind
+from ._display import HtmlDisplay
 from ._standings import (
     ClassPositions,
     Ranked,
@@ -73,7 +74,7 @@ class CombinedResult:
 
 
 @attrs.frozen
-class StageResult:
+class StageResult(HtmlDisplay):
     """The ranking of one stage for one category."""
 
     rally_id: str

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import attrs
 
 from ..events import EntryRegistered, Person, QueryError, StageKind
+from ._display import HtmlDisplay
 from ._fold import Effect
 from ._times import Accumulator, Component, components
 from ._view import View
@@ -362,7 +363,7 @@ def coverage_known(
     return declaration.stage_known if field == "stage" else declaration.gc_known
 
 
-class Standings:
+class Standings(HtmlDisplay):
     """The general classification of one category after one stage.
 
     Built from a sorted list of keys and the rally as known at one record (``view``);

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import attrs
 
 from ..events import ADJUSTMENT_TYPES, Event, Provenance, QueryError, Record, SourceKind
+from ._display import HtmlDisplay
 from ._rally import Rally
 from ._standings import Ranking, Row, Standings, gc_stages, require_gc_stage
 from ._view import View
@@ -101,7 +102,7 @@ class WhatIfRow:
 
 
 @attrs.frozen
-class WhatIf:
+class WhatIf(HtmlDisplay):
     """The standings after a stage with and without the hypothetical events."""
 
     actual: Standings

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .._lazy import on_first_use
+from ..engine import register_html
 from ._text import (
     Move,
     Reference,
@@ -40,6 +41,13 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         json_text,
         to_data,
     )
+    from ._export import (
+        EXPORT_TABLES,
+        ExportColumn,
+        export_csv,
+        export_parquet,
+        export_rows,
+    )
     from ._tables import plain
     from ._views import (
         Classification,
@@ -59,6 +67,7 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
 _ON_FIRST_USE = (
     "._views",
     "._data",
+    "._export",
     "._tables",
     "._whatif",
 )
@@ -97,11 +106,23 @@ def render_chunks(result: object, format: str) -> Iterator[str]:
     raise ValueError(f"unknown format {format!r}: expected one of {', '.join(FORMATS)}")
 
 
+def _notebook(answer: object) -> str:
+    """An engine answer's HTML in a notebook (``_notebook.draw``, imported when first asked)."""
+    from ._notebook import draw
+
+    return draw(answer)
+
+
+for _kind in ("Standings", "StageResult", "WhatIf"):  # by name: none of them is imported
+    register_html(_kind, _notebook)
+
 __all__ = [
+    "EXPORT_TABLES",
     "FORMATS",
     "Classification",
     "EventLog",
     "Explanation",
+    "ExportColumn",
     "Hypothetical",
     "LeaderComparison",
     "Move",
@@ -122,6 +143,9 @@ __all__ = [
     "driver",
     "event_data",
     "event_line",
+    "export_csv",
+    "export_parquet",
+    "export_rows",
     "find_crew",
     "gap_text",
     "headline",

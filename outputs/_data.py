@@ -60,6 +60,7 @@ __all__ = [
     "json_chunks",
     "json_layout",
     "json_text",
+    "stage_state",
     "to_data",
 ]
 
@@ -358,7 +359,7 @@ def _hypothetical(converter: cattrs.Converter, view: views.Hypothetical) -> dict
     return _rebased(data, view.reference, times, [row.entry_id for row in rows])
 
 
-def _stage_state(view: engine.View, category: str, number: int) -> dict[str, Any]:
+def stage_state(view: engine.View, category: str, number: int) -> dict[str, Any]:
     """One stage of a category in ``/api/rally``: its kind, state, results and waypoints."""
     scheduled = view.stage(number)
     assert scheduled is not None
@@ -412,7 +413,7 @@ def _rally_overview(overview: views.RallyOverview) -> dict[str, Any]:
     view = rally.view
     categories = []
     for category in rally.categories:
-        stages = [_stage_state(view, category, number) for number in view.stage_numbers()]
+        stages = [stage_state(view, category, number) for number in view.stage_numbers()]
         categories.append(
             {
                 "category": category,

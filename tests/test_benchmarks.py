@@ -164,11 +164,20 @@ def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyP
             },
             "paced_1s": {"clients": 200, "errors": 0, "p50_ms": 0.4, "p99_ms": 9.0},
         },
+        "publish": {
+            "files": 102,
+            "bytes": 7_392_635,
+            "full_publish_s": 0.4,
+            "appends": 40,
+            "append_median_ms": 24.0,
+            "append_p99_ms": 55.0,
+            "files_written_per_append": 5,
+        },
     }
     monkeypatch.setattr(bench_serve, "measure", lambda **_: document)
     monkeypatch.setattr(bench_serve, "_dakar_log", lambda: shipped_logs()["dakar-2004"])
     rows = bench._serve_rows(quick=True)
-    assert len(rows) == 7
+    assert len(rows) == 9
     assert all(row["scale"] == "live 800x15, 40 waypoints" for row in rows)
     closed = next(row for row in rows if "asking again" in row["measure"])
     assert (closed["seconds"], closed["p99_seconds"]) == (0.011, 0.06)
@@ -179,3 +188,7 @@ def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyP
         in lines
     )
     assert "- live: /api/standings p99 under 200 clients at most 50 ms: 60.0 ms: NOT MET" in lines
+    assert "- live: a full `standings publish` at most 2.00 s: 400.0 ms: holds" in lines
+    assert (
+        "- live: publishing one appended result (median) at most 50.0 ms: 24.0 ms: holds" in lines
+    )

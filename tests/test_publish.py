@@ -1,0 +1,370 @@
+"""`standings publish`: a static site whose every file is the live server's answer, kept up to
+date append by append (only what changed is rewritten, the manifest last), never touched while
+the log is damaged (issue 22)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from rally_standings.app._live import LiveRally
+from rally_standings.app._publish import (
+    MANIFEST,
+    MANIFEST_SCRIPT,
+    PAGE,
+    Publisher,
+    Watcher,
+    questions,
+    site_path,
+)
+from rally_standings.app._server import create_app
+from rally_standings.engine import Recorder, create_log, load
+from rally_standings.events import RallyDeclared, StageResultRecorded
+from rally_standings.replays import resolve_log
+from tests.helpers import classes_rally, cli, parse_html, record_elsewhere, table_rows
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder by its relative path (temporary files would show here too)."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _answers(log: Path, name: str | None = None) -> dict[str, bytes]:
+    """What a fresh `standings serve` of ``log`` answers to every question the site holds, by
+    the site's file name (the questions it cannot answer left out)."""
+    live = LiveRally(log, name=name)
+    overview = json.loads(live.answer("rally", {}).body)
+    found = {}
+    for query in questions(overview, all_waypoints=False):
+        answer = live.answer(query[0], dict(query[1]))
+        if answer.status == 200:
+            found[site_path(query)] = answer.body
+    return found
+
+
+def _publish(log: Path, folder: Path, name: str | None = None) -> Publisher:
+    folder.mkdir(exist_ok=True)
+    publisher = Publisher(LiveRally(log, name=name), folder)
+    publisher.publish()
+    return publisher
+
+
+def _check_site(folder: Path, log: Path, name: str | None = None) -> dict[str, bytes]:
+    """The folder is the site of ``log`` as it stands: each JSON file the server's answer, no
+    other answer file, the manifest naming every file with its digest and the last seq."""
+    files = _files(folder)
+    expected = _answers(log, name)
+    assert {path: body for path, body in files.items() if path.startswith("api/")} == expected
+    manifest = json.loads(files[MANIFEST])
+    assert manifest["seq"] == load(log).last_seq
+    assert set(manifest["files"]) == {*expected, PAGE}
+    for path, item in manifest["files"].items():
+        assert item == {
+            "sha256": hashlib.sha256(files[path]).hexdigest(),
+            "bytes": len(files[path]),
+        }
+    assert files[MANIFEST_SCRIPT] == f"publishedSeq({manifest['seq']});\n".encode()
+    assert not [path for path in files if path.endswith(".tmp")]
+    return files
+
+
+def _replayed(source: Path, log: Path) -> Iterator[int]:
+    """``source``'s records appended one at a time to a new log at ``log``; yields each seq."""
+    records = list(load(source).iter_records())
+    declared = records[0].event
+    assert isinstance(declared, RallyDeclared)
+    create_log(log, declared, recorded_at=records[0].recorded_at)
+    yield 1
+    with Recorder(log, checkpoint_lag=None) as recorder:
+        for record in records[1:]:
+            recorder.append(record.event, recorded_at=record.recorded_at)
+            yield record.seq
+
+
+@pytest.fixture
+def classes_log(tmp_path: Path) -> Path:
+    """The two-class rally with waypoints (stage 2 being run, at waypoint 3)."""
+    return classes_rally(tmp_path / "c.rallylog")
+
+
+def test_every_file_is_the_servers_answer_byte_for_byte(tmp_path: Path, classes_log: Path) -> None:
+    """Published once, the classes rally's site holds the rally, the penalties (all, per
+    category), the latest standings and the standings after each stage and each stage's
+    ranking, per category and class, and at each waypoint of the stage being run: each file the
+    bytes `standings serve` answers over HTTP to the same question, found at the relative
+    path the page computes."""
+    _publish(classes_log, tmp_path / "site")
+    files = _check_site(tmp_path / "site", classes_log)
+    assert "api/rally.json" in files
+    assert "api/penalties/category-cars.json" in files
+    assert "api/standings/category-cars/class-B/after-2/waypoint-3.json" in files
+    assert "api/stage/category-cars/class-A/stage-2/waypoint-1.json" in files
+    assert "api/standings/category-cars/after-1.json" in files
+    urls = {
+        "api/standings/category-cars.json": "/api/standings?category=cars",
+        "api/standings/category-cars/class-B/after-2/waypoint-3.json": (
+            "/api/standings?category=cars&class=B&after=2&waypoint=3"
+        ),
+        "api/stage/category-cars/class-A/stage-1.json": "/api/stage?category=cars&stage=1&class=A",
+        "api/penalties.json": "/api/penalties",
+        "api/rally.json": "/api/rally",
+    }
+    with TestClient(create_app(classes_log)) as client:
+        for path, url in urls.items():
+            assert client.get(url).content == files[path], url
+
+
+def test_file_names_are_safe_on_any_host() -> None:
+    """A value's bytes other than ASCII letters, digits and "-" are written _XX: a class named
+    "T1 / Ü?" gives a name of safe characters only, different from every other value's."""
+    path = site_path(("standings", (("category", "cars"), ("class", "T1 / Ü?"), ("after", "3"))))
+    assert path == "api/standings/category-cars/class-T1_20_2F_20_C3_9C_3F/after-3.json"
+    assert re.fullmatch(r"[A-Za-z0-9_./-]+", path)
+    other = site_path(("standings", (("category", "cars"), ("class", "T1_20"), ("after", "3"))))
+    assert other != path
+
+
+def test_the_first_html_already_holds_the_standings(tmp_path: Path, classes_log: Path) -> None:
+    """index.html, before any script runs, names the rally and holds the GC the page shows
+    first (cars at waypoint 3 of stage 2): its rows are the answer's, in order; the answers the
+    page first reads are in it too (a page opened from file:// cannot fetch)."""
+    _publish(classes_log, tmp_path / "site")
+    page = (tmp_path / "site" / PAGE).read_text(encoding="utf-8")
+    tree = parse_html(page)
+    assert tree.by_id("rally").text() == "C"
+    assert tree.by_id("gc-title").text() == (
+        "General classification at waypoint 3 of stage 2 (live)"
+    )
+    gc = json.loads(
+        (tmp_path / "site/api/standings/category-cars/after-2/waypoint-3.json").read_text()
+    )
+    rows = table_rows(tree.by_id("gc"))
+    assert [row[2] for row in rows] == [row["number"] for row in gc["rows"]]
+    assert [row[6] for row in rows] == [row["time"] for row in gc["rows"]]
+    embedded = json.loads(tree.by_id("published").text())
+    assert embedded["seq"] == load(classes_log).last_seq
+    assert embedded["answers"]["api/standings/category-cars/after-2/waypoint-3.json"] == gc
+
+
+def test_watch_after_every_append_equals_a_fresh_publish_rewriting_only_changes(
+    tmp_path: Path,
+) -> None:
+    """The example rally recorded again one event at a time beside a watching publisher: after
+    every append the folder is exactly what a fresh publish of the log writes (every JSON file
+    the server's answer), and a file whose answer did not change keep its inode (it was not
+    written again)."""
+    log = tmp_path / "replay.rallylog"
+    steps = _replayed(resolve_log("example-rally"), log)
+    next(steps)
+    site = tmp_path / "site"
+    watcher = Watcher(_publish(log, site), str(site))
+    unchanged = 0
+    for seq in steps:
+        before = {path: (site / path).stat().st_ino for path in _files(site)}
+        old = _files(site)
+        report = watcher.step()
+        assert report is not None
+        assert report.seq == seq
+        fresh = tmp_path / f"fresh-{seq}"
+        _publish(log, fresh)
+        assert _files(site) == _files(fresh), seq
+        for path, body in _files(site).items():
+            if path.startswith("api/") and old.get(path) == body:
+                assert (site / path).stat().st_ino == before[path], path
+                unchanged += 1
+        shutil.rmtree(fresh)
+    _check_site(site, log)
+    assert unchanged > 200  # most answers stay as they were from one append to the next
+
+
+def test_the_manifest_is_written_last_and_stale_files_removed_after_it(
+    tmp_path: Path, classes_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stage 2's results end it: its waypoint files leave the site. The files written go in
+    this order: the answers, the page, manifest.js, manifest.json; the waypoint files are
+    removed only after the manifest that no longer lists them."""
+    site = tmp_path / "site"
+    watcher = Watcher(_publish(classes_log, site), str(site))
+    order: list[str] = []
+    real_put, real_remove = Publisher._put, Publisher._remove
+
+    def put(self: Publisher, path: str, body: bytes) -> int:
+        order.append(path)
+        return real_put(self, path, body)
+
+    def remove(self: Publisher, paths: list[str]) -> int:
+        order.extend(f"removed {p}" for p in paths)
+        return real_remove(self, paths)
+
+    monkeypatch.setattr(Publisher, "_put", put)
+    monkeypatch.setattr(Publisher, "_remove", remove)
+    with Recorder(classes_log) as recorder:
+        view = recorder.rally.view
+        recorder.append_many(
+            StageResultRecorded(entry_id=entry.entry_id, stage=2, time_ms=3_600_000 + n)
+            for n, entry in enumerate(view.entries("cars"))
+            if view.retirement(entry.entry_id) is None
+        )
+    report = watcher.step()
+    assert report is not None
+    assert report.removed > 0
+    manifest = order.index(MANIFEST)
+    assert order[manifest - 2 : manifest] == [PAGE, MANIFEST_SCRIPT]
+    assert all(path.startswith("api/") for path in order[: manifest - 2])
+    removed = order[manifest + 1 :]
+    assert len(removed) == report.removed
+    assert all("/waypoint-" in path for path in removed)
+    assert not list(site.rglob("waypoint-*"))
+    _check_site(site, classes_log)
+
+
+def _damage(log: Path) -> bytes:
+    """Flip a byte inside the log's last frame; the log's bytes before."""
+    data = log.read_bytes()
+    damaged = bytearray(data)
+    damaged[-5] ^= 0xFF
+    log.write_bytes(bytes(damaged))
+    return data
+
+
+def test_a_damaged_log_publishes_nothing_and_the_last_good_site_stays(
+    tmp_path: Path, classes_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While the log is damaged the watcher writes nothing (every byte of the site as it was)
+    and says so once on stderr; once the log is sound again it publishes it."""
+    site = tmp_path / "site"
+    watcher = Watcher(_publish(classes_log, site), str(site))
+    before = _files(site)
+    good = _damage(classes_log)
+    capsys.readouterr()
+    assert watcher.step() is None
+    assert watcher.step() is None
+    assert _files(site) == before
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "nothing is published until it is sound" in err
+    classes_log.write_bytes(good)
+    record_elsewhere(
+        classes_log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
+    )
+    assert watcher.step() is not None
+    _check_site(site, classes_log)
+
+
+def test_publish_refusals_are_one_line_and_write_nothing(
+    tmp_path: Path, classes_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged log, a folder that is a file, a folder holding files of its own (without
+    --force) are refused with one line and exit 2, and nothing is written; with --force the
+    site is written beside the other files, which stay."""
+    _damage(classes_log)
+    code, _, err = cli(capsys, f"publish {classes_log} {tmp_path / 'site'}")
+    assert (code, err.count("\n")) == (2, 1)
+    assert "nothing was published" in err
+    assert not (tmp_path / "site").exists()
+    log = classes_rally(tmp_path / "sound.rallylog")
+    code, _, err = cli(capsys, f"publish {log} {log}")
+    assert (code, err.count("\n")) == (2, 1)
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "notes.txt").write_text("mine")
+    code, _, err = cli(capsys, f"publish {log} {own}")
+    assert (code, err.count("\n")) == (2, 1)
+    assert "--force" in err
+    assert _files(own) == {"notes.txt": b"mine"}
+    code, out, _ = cli(capsys, f"publish {log} {own} --force")
+    assert code == 0
+    assert out.startswith(f"published seq {load(log).last_seq} to {own}:")
+    assert _files(own)["notes.txt"] == b"mine"
+    code, _, err = cli(capsys, f"publish {log} {tmp_path}")
+    assert (code, err.count("\n")) == (2, 1)  # the log's own folder holds files of its own
+
+
+def test_publish_watch_beside_a_writer_matches_the_server_after_every_append(
+    tmp_path: Path, classes_log: Path
+) -> None:
+    """`standings publish LOG DIR --watch` in its own process while `standings record` appends
+    in others: after each append (once the manifest says its seq), every file is the server's
+    answer to the same question; SIGINT stops it with status 0."""
+    site = tmp_path / "site"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rally_standings.app._cli",
+            "publish",
+            str(classes_log),
+            str(site),
+            "--watch",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("published seq 27 to ")
+        assert process.stdout.readline().startswith("watching ")
+        appends = [
+            ("result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"),
+            (
+                "penalty",
+                "-c",
+                "cars",
+                "--entry",
+                "102",
+                "--stage",
+                "2",
+                "--amount",
+                "+0:05:00",
+                "--reason",
+                "speeding",
+            ),
+            ("result", "-c", "cars", "--stage", "2", "--entry", "100", "--time", "1:00:30"),
+        ]
+        for seq, argv in enumerate(appends, start=28):
+            recorded = record_elsewhere(classes_log, *argv)
+            assert recorded.returncode == 0, recorded.stderr
+            assert process.stdout.readline().startswith(f"published seq {seq} to ")
+            _check_site(site, classes_log)
+        process.send_signal(2)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dakar-2001", "dakar-2004"])
+def test_watch_follows_a_dakar_append_by_append(tmp_path: Path, name: str) -> None:
+    """A Dakar log recorded again one event at a time (every combined time, erratum, coverage
+    and penalty of it) beside a watching publisher: after every append the folder is exactly a
+    fresh publish's (opt-in: --run-slow)."""
+    log = tmp_path / "replay.rallylog"
+    steps = _replayed(resolve_log(name), log)
+    next(steps)
+    site = tmp_path / "site"
+    watcher = Watcher(_publish(log, site), str(site))
+    for seq in steps:
+        assert watcher.step() is not None
+        fresh = tmp_path / "fresh"
+        _publish(log, fresh)
+        assert _files(site) == _files(fresh), seq
+        shutil.rmtree(fresh)
+    _check_site(site, log)
