@@ -256,6 +256,8 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
     check.times_stay_positive(entry, new, lowers=False)
     provenance = fold.provenance_row(event.provenance)
     fold.add_results([entry], first, last, [event.time_ms], [seq], [provenance], [cover])
+    if first != last:  # what the standings say of the crew changes from the span's start
+        return Effect((category,), first)
     return Effect((category,), last, entry, event.time_ms if cover else 0, cover)
 
 
