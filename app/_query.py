@@ -253,7 +253,7 @@ class Explain(Command):
         row = standings.row_for(entry.entry_id)
         if row is not None:
             return emit(outputs.Explanation(standings, row), args)
-        item = next((u for u in standings.unclassified if u.entry_id == entry.entry_id), None)
+        item = standings.why_missing(entry.entry_id)
         if item is None:  # not expected: every entry is either classified or not
             raise QueryError(
                 "entry not in the classification",

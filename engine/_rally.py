@@ -50,7 +50,7 @@ from ._standings import (
     Standings,
     gc_stages,
     require_category,
-    require_gc_stage,
+    require_stage,
     require_waypoint,
 )
 from ._state import FoldState
@@ -365,7 +365,12 @@ class Rally:
         """The GC of ``category`` after stage ``after`` (default: the last with results)."""
         rally = self.as_of(as_of)
         stage = rally.default_stage(category) if after is None else after
-        require_gc_stage(rally.view, category, stage)  # before any work
+        view = rally.view
+        require_category(view, category)
+        require_stage(view, stage)
+        if stage not in gc_stages(view, category):  # only a prologue so far: no one yet
+            ranking = rally._cache(category).ranking
+            return Standings(view, category, stage, [], 0, ranking, as_of=as_of, before_gc=True)
         return rally._standings(category, stage, as_of)
 
     def _standings(self, category: str, stage: int, as_of: int | None = None) -> Standings:
@@ -399,14 +404,14 @@ class Rally:
         return rally.standings(category, earlier[-1], as_of=as_of) if earlier else None
 
     def replay(self, category: str, *, as_of: int | None = None) -> tuple[Standings, ...]:
-        """The GC after every stage, from the first that counts to the last with results."""
+        """The GC after every stage, from the first that counts to the last with results (before
+        the first that counts: the one, empty, standings after the last stage run)."""
         rally = self.as_of(as_of)
         last = rally.default_stage(category)
-        return tuple(
-            rally._standings(category, stage, as_of)
-            for stage in gc_stages(rally.view, category)
-            if stage <= last
-        )
+        stages = [stage for stage in gc_stages(rally.view, category) if stage <= last]
+        if not stages:  # only a prologue so far: the one, empty, standings after it
+            return (rally.standings(category, last, as_of=as_of),)
+        return tuple(rally._standings(category, stage, as_of) for stage in stages)
 
     def stage_result(
         self,

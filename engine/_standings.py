@@ -157,7 +157,13 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
         if last > after:
             reason = f"combined time for stages {first}-{last} known only after stage {last}"
             return unclassified(entry, missing, reason, first, last)
+    if not view.counted_stages(entry.category, min(view.stage_numbers()), after):
+        return unclassified(entry, "no-result", BEFORE_GC)
     return unclassified(entry, "no-result", "not classified")  # pragma: no cover - by rule
+
+
+BEFORE_GC = "no stage counting toward the general classification has been run yet"
+"""Why no one is classified after a stage before the first that counts (a prologue's)."""
 
 
 def _partial(view: View, category: str, stage: int) -> bool:
@@ -388,6 +394,7 @@ class Standings(HtmlDisplay):
         "_view",
         "after_stage",
         "as_of",
+        "before_gc",
         "category",
         "entry_class",
         "known_rows",
@@ -410,6 +417,7 @@ class Standings(HtmlDisplay):
         waypoint: int | None = None,
         pending: Mapping[int, Unclassified] | None = None,
         all_keys: Sequence[int] | None = None,
+        before_gc: bool = False,
     ) -> None:
         rally = view.rally
         assert rally is not None
@@ -432,7 +440,10 @@ class Standings(HtmlDisplay):
         self._ranking = ranking
         self._pending: Mapping[int, Unclassified] = MappingProxyType(dict(pending or {}))
         self._rows: tuple[Row, ...] | None = None
-        self._unclassified: tuple[Unclassified, ...] | None = None
+        self._unclassified: tuple[Unclassified, ...] | None = () if before_gc else None
+        self.before_gc = before_gc
+        """Whether no stage counting toward the GC has been run by ``after_stage`` (only a
+        prologue, say): the classification is empty, and no crew is said to miss from it."""
 
     @property
     def view(self) -> View:
@@ -528,6 +539,18 @@ class Standings(HtmlDisplay):
             )
         return self._unclassified
 
+    def why_missing(self, entry_id: str) -> Unclassified | None:
+        """Why an entry of these standings is not in them (None: it is, or it is not one of
+        their entries); before the GC, the reason no one is in them."""
+        found = next((item for item in self.unclassified if item.entry_id == entry_id), None)
+        if found is not None or not self.before_gc:
+            return found
+        entry = self._view.entry(entry_id)
+        members = {self._view.entry_at(row).entry_id for row in self._members()}
+        if entry is None or entry_id not in members:
+            return None
+        return not_classified(self._view, entry, self.after_stage)
+
     @property
     def not_at_waypoint(self) -> tuple[Unclassified, ...]:
         """At a waypoint: the crews still running without a time there (``not-yet``), or with
@@ -589,6 +612,7 @@ class Standings(HtmlDisplay):
             waypoint=self.waypoint,
             pending=self._pending,
             all_keys=self._all_keys,
+            before_gc=self.before_gc,
         )
 
     def _identity(self) -> tuple[object, ...]:
@@ -601,6 +625,7 @@ class Standings(HtmlDisplay):
             self.known_rows,
             self.entry_class,
             self.waypoint,
+            self.before_gc,
             self.rows,
             self.unclassified,
             self.not_at_waypoint,

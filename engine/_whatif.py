@@ -19,7 +19,7 @@ import attrs
 from ..events import ADJUSTMENT_TYPES, Event, Provenance, QueryError, Record, SourceKind
 from ._display import HtmlDisplay
 from ._rally import Rally
-from ._standings import Ranking, Row, Standings, gc_stages, require_gc_stage
+from ._standings import Ranking, Row, Standings, gc_stages
 from ._view import View
 
 __all__ = [
@@ -175,8 +175,8 @@ def what_if(
     if stage is None:
         stage = base.default_stage(category)
         if imagined.last is not None and imagined.last > stage:
-            stage = max(s for s in gc_stages(imagined.rally.view, category) if s <= imagined.last)
-    require_gc_stage(imagined.rally.view, category, stage)
+            later = [s for s in gc_stages(imagined.rally.view, category) if s <= imagined.last]
+            stage = max(later, default=stage)
     hypothetical = imagined.rally.standings(category, stage)
     try:
         actual = base.standings(category, stage)

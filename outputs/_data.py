@@ -49,7 +49,7 @@ from ..events import (
     tag_of,
 )
 from . import _views as views
-from ._text import Reference, source_text, to_reference
+from ._text import Reference, empty_note, source_text, to_reference
 from ._whatif import change_text, headline, labels
 
 __all__ = [
@@ -171,6 +171,7 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "waypoint": standings.waypoint,
         **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),
         "known_rows": standings.known_rows,
+        **({"note": empty_note(standings)} if standings.before_gc else {}),
     }
 
 

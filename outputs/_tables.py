@@ -27,6 +27,7 @@ from ._text import (
     component_amount,
     crew_text,
     describe,
+    empty_note,
     event_line,
     gap_text,
     group_heading,
@@ -208,7 +209,7 @@ def _classification(view: views.Classification) -> str:
     if rows:
         lines += table(headers, rows, right=right)
     else:
-        lines.append("No entry is classified.")
+        lines.append(empty_note(standings))
     if previous is not None and rows:
         lines += ["", move_note(previous.after_stage)]
     if any(not row.position_certain for row in standings.rows):

@@ -30,6 +30,7 @@ from ..events import (
     Provenance,
     QueryError,
     Record,
+    StageKind,
     crew_text,
     format_signed,
     format_time,
@@ -475,3 +476,14 @@ def component_counts(parts: Sequence[Component]) -> str:
         if count:
             counts.append(f"{count} {kind.label}{'' if count == 1 else 's'}")
     return ", ".join(counts)
+
+
+def empty_note(standings: Standings) -> str:
+    """What an empty classification says: that no one is in it yet (only a prologue has been
+    run: it sets the start order), or that no entry is."""
+    if not standings.before_gc:
+        return "No entry is classified."
+    note = "No stage counting toward the general classification has been run yet"
+    if standings.view.kind(standings.after_stage, standings.category) is StageKind.PROLOGUE:
+        note += "; the prologue sets the start order"
+    return note + "."

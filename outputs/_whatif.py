@@ -25,7 +25,7 @@ from ..events import (
     parse_duration,
     parse_time,
 )
-from ._text import who
+from ._text import empty_note, who
 
 __all__ = ["change_text", "headline", "hypotheses", "labels", "note"]
 
@@ -167,6 +167,8 @@ def headline(whatif: WhatIf) -> str:
     unchanged = note(whatif)
     if unchanged is not None:
         return unchanged
+    if whatif.hypothetical.before_gc:
+        return empty_note(whatif.hypothetical)
     imagined = whatif.hypothetical.leaders()
     real = whatif.actual.leaders()
     if not imagined:

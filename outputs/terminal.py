@@ -456,7 +456,7 @@ def _classification(view: views.Classification, width: int) -> Group:
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
     ref_ms = ref_row.time_ms if ref_row is not None else None
     if not standings.rows:
-        parts.append(Text("No entry is classified."))
+        parts.append(Text(_text.empty_note(standings)))
     else:
         moved = _text.moves(previous, standings) if previous is not None else {}
         columns = [Column("Pos", "right")]

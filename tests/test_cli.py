@@ -103,16 +103,23 @@ def test_standings_after_every_stage(built: Path, capsys: pytest.CaptureFixture[
 
 
 def test_prologue_has_a_ranking_but_no_gc(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The prologue ranks on its own; asking for a GC after it is a clear error."""
+    """The prologue ranks on its own; the GC after it is empty, and says why (issue 20: an
+    early rally answers, exit 0)."""
     rows = cli_json(capsys, f"stage {built} -c cars -s 1 -f json")["rows"]
     assert [(r["position"], r["number"], r["time"]) for r in rows] == [
         (1, "201", "0:03:40"),
         (2, "200", "0:03:45"),
         (3, "202", "0:03:50"),
     ]
-    code, _, err = cli(capsys, f"show {built} -c cars --after 1")
-    assert code == 2
-    assert err.startswith("standings: error: no stage counts toward the general classification")
+    code, out, _ = cli(capsys, f"show {built} -c cars --after 1")
+    assert code == 0
+    assert out.splitlines()[2] == (
+        "No stage counting toward the general classification has been run yet; the prologue "
+        "sets the start order."
+    )
+    data = cli_json(capsys, f"show {built} -c cars --after 1 -f json")
+    assert (data["rows"], data["unclassified"]) == ([], [])
+    assert data["note"].startswith("No stage counting toward the general classification")
 
 
 def test_stage_ranking_ignores_gc_only_penalty(

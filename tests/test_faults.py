@@ -498,7 +498,7 @@ def test_bad_record_input(tmp_path: Path, command: str, message: str) -> None:
             "conflicting options",
         ),
         (["whatif", "dakar-2004", "-c", "cars", "--penalty", "203@5=1:60"], "seconds out of range"),
-        (["history", "dakar-2004", "-c", "cars", "--after", "1"], "no stage counts"),
+        (["history", "dakar-2004", "-c", "cars", "--after", "99"], "unknown stage"),
         (["log", "check", "{missing}"], "no such log"),
         (["log", "repair", "{text}", "-o", "{out}"], "nothing to repair from"),
     ],

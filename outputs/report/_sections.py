@@ -32,6 +32,7 @@ from .._text import (
     component_amount,
     component_counts,
     crew_text,
+    empty_note,
     gap_text,
     group_heading,
     group_of,
@@ -195,7 +196,8 @@ def standings_table(
     the penalties in its time; a shared first place is a tie, never drawn as a lead.
     """
     if not standings.rows:
-        return '<p class="empty">No crew is in these standings.</p>'
+        said = empty_note(standings) if standings.before_gc else "No crew is in these standings."
+        return f'<p class="empty">{escape(said)}</p>'
     before = {row.entry_id: row for row in previous.rows} if previous is not None else {}
     moved = moves(previous, standings) if previous is not None and not was_label else {}
     ref_row = standings.row_for(reference.entry_id) if reference is not None else None
@@ -302,6 +304,8 @@ def _unclassified_section(view: View) -> str:
         for item in standings.unclassified:
             seen.setdefault(item.entry_id, None)
     if not seen:
+        if all(standings.before_gc for standings in view.snapshots):
+            return f'<p class="empty">{escape(empty_note(view.snapshots[-1]))}</p>'
         return '<p class="empty">Every crew is in the standings after every stage.</p>'
     by_group: dict[str, list[str]] = {}
     for entry_id in seen:
