@@ -119,6 +119,9 @@ class Unclassified:
     """For a combined time not yet complete: the stage it ends at (its time is known then)."""
     entry_class: str | None = None
     """The entry's class within its category, if it has one."""
+    withdrawn: bool = False
+    """Whether the missing time was recorded, then withdrawn (``reason`` says by which record
+    and why)."""
 
 
 _ENTRY_FIELDS = ("entry_id", "number", "crew", "make", "entry_class")
@@ -154,6 +157,11 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
         if result is None:
             return unclassified(entry, missing, f"no result for stage {stage}", stage)
         first, last = view.result_span(result)
+        withdrawal = view.result_state(result).withdrawal if view.is_withdrawn(result) else None
+        if withdrawal is not None:
+            what = f"stages {first}-{last} combined" if first != last else f"stage {last}"
+            reason = f"{what} result withdrawn (seq {withdrawal.seq}): {withdrawal.reason}"
+            return attrs.evolve(unclassified(entry, "no-result", reason, first), withdrawn=True)
         if last > after:
             reason = f"combined time for stages {first}-{last} known only after stage {last}"
             return unclassified(entry, missing, reason, first, last)

@@ -42,9 +42,12 @@ from ..events import (
     RallyDeclared,
     Record,
     ResultCorrected,
+    ResultWithdrawn,
     SourceKind,
     StageCancelled,
     StageScheduled,
+    WaypointCorrected,
+    WaypointWithdrawn,
     decode_frame,
     encode_frame,
 )
@@ -59,6 +62,7 @@ __all__ = [
     "Rescissions",
     "Results",
     "Retirements",
+    "SplitAmendments",
     "Splits",
     "Table",
 ]
@@ -163,10 +167,11 @@ class Results(Table):
 
 @attrs.define(eq=False)
 class Corrections(Table):
-    """Corrections of results (``result``: the row in ``Results``)."""
+    """Corrections and withdrawals of results (``result``: the row in ``Results``): the last
+    one known wins (a correction gives the result its time, a withdrawal takes it away)."""
 
     result: list[int] = _ints()
-    event: list[ResultCorrected] = _events()
+    event: list[ResultCorrected | ResultWithdrawn] = _events()
     seq: list[int] = _ints()
 
 
@@ -210,6 +215,16 @@ class Splits(Table):
     provenance: list[int] = _ints()
 
 
+@attrs.define(eq=False)
+class SplitAmendments(Table):
+    """Corrections and withdrawals of splits (``split``: the row in ``Splits``): the last one
+    known wins, as for results."""
+
+    split: list[int] = _ints()
+    event: list[WaypointCorrected | WaypointWithdrawn] = _events()
+    seq: list[int] = _ints()
+
+
 def _table(cls: type[Table]) -> Any:
     return attrs.field(factory=cls, metadata={"table": True})
 
@@ -234,6 +249,7 @@ class FoldState:
     retirements: Retirements = _table(Retirements)
     coverage: Events[FieldCoverageDeclared] = _table(Events)
     splits: Splits = _table(Splits)
+    split_amendments: SplitAmendments = _table(SplitAmendments)
     provenances: list[Provenance] = attrs.field(factory=list)
     shared: set[str] = attrs.field(factory=set, repr=False)
     """The tables (and ``"provenances"``) this state shares with the one it was forked from:

@@ -139,6 +139,8 @@ def _component(part: Component) -> dict[str, Any]:
         "note": part.note,
         "penalty_id": part.penalty_id,
         "recorded_ms": part.recorded_ms,
+        "replaced_ms": part.replaced_ms,
+        "replaced_seq": part.replaced_seq,
         "provenance": _provenance(part.provenance),
     }
 

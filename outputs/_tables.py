@@ -25,6 +25,7 @@ from ._text import (
     NO_NUMBER_NOTE,
     Reference,
     component_amount,
+    component_note,
     crew_text,
     describe,
     empty_note,
@@ -343,7 +344,7 @@ def _explanation(explanation: views.Explanation) -> str:
             source = source[: _SOURCE_WIDTH - 1] + "…"
             truncated = True
         amount = component_amount(part)
-        rows.append([str(part.stage), part.note, amount, f"#{part.seq}", source])
+        rows.append([str(part.stage), component_note(part), amount, f"#{part.seq}", source])
     lines += table(["Stage", "What", "Time", "Record", "Source"], rows, right={0, 2, 3})
     lines += ["", RECORD_NOTE]
     if truncated:

@@ -329,7 +329,7 @@ def status_reason(item: Unclassified) -> str:
     as they are (their stage and reason). The group's heading says what the
     source prints.
     """
-    if item.status not in ("no-result", "not-documented") or item.stage is None:
+    if item.status not in ("no-result", "not-documented") or item.stage is None or item.withdrawn:
         return item.reason
     given = "printed" if item.status == "not-documented" else "recorded"
     if item.known_after is None:
@@ -465,6 +465,15 @@ def component_amount(part: Component) -> str:
     if COMPONENT_KINDS[part.kind].signed:
         return format_signed(part.time_ms)
     return format_time(part.time_ms)
+
+
+def component_note(part: Component) -> str:
+    """What a part of a time is, in words; for a corrected result, the time its correction
+    replaced and the record that time came from (``…, corrected: typed 3:05; replaces
+    0:03:05 of record #20``)."""
+    if part.replaced_ms is None:
+        return part.note
+    return f"{part.note}; replaces {format_time(part.replaced_ms)} of record #{part.replaced_seq}"
 
 
 def component_counts(parts: Sequence[Component]) -> str:

@@ -599,7 +599,8 @@ def _explanation(view: views.Explanation, width: int) -> Group:
         cited = _text.source_text(part.provenance, standings.rally)
         if cited:
             source.append(f": {cited}", style="")
-        rows.append(([str(part.stage), part.note, amount, f"#{part.seq}", source], None))
+        note = _text.component_note(part)
+        rows.append(([str(part.stage), note, amount, f"#{part.seq}", source], None))
     return Group(
         _title(
             standings.rally,
