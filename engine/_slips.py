@@ -18,7 +18,7 @@ recorded before these checks existed): the fold's rules do not refuse them.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -29,6 +29,7 @@ __all__ = [
     "PLAUSIBLE_RATIO",
     "Implausible",
     "OutOfOrder",
+    "disordered",
     "implausible_times",
     "out_of_order",
     "plausible_range",
@@ -56,6 +57,7 @@ class OutOfOrder:
     """
 
     entry_id: str
+    number: str | None
     stage: int
     waypoint: int | None
     time_ms: int
@@ -146,18 +148,22 @@ def out_of_order(
             if peak is not None and item.time_ms < peak.time_ms:
                 if item.seq is None and item.waypoint not in named:
                     named.add(item.waypoint)
-                    found.append(_conflict(entry_id, stage, item, peak, later=False))
+                    found.append(_conflict(view, entry_id, stage, item, peak, later=False))
                 elif peak.seq is None and item.seq is not None and peak.waypoint not in named:
                     named.add(peak.waypoint)
-                    found.append(_conflict(entry_id, stage, peak, item, later=True))
+                    found.append(_conflict(view, entry_id, stage, peak, item, later=True))
             if peak is None or item.time_ms >= peak.time_ms:
                 peak = item
     return found
 
 
-def _conflict(entry_id: str, stage: int, named: _Time, other: _Time, *, later: bool) -> OutOfOrder:
+def _conflict(
+    view: View, entry_id: str, stage: int, named: _Time, other: _Time, *, later: bool
+) -> OutOfOrder:
+    entry = view.entry(entry_id)
     return OutOfOrder(
         entry_id=entry_id,
+        number=None if entry is None else entry.number,
         stage=stage,
         waypoint=named.waypoint,
         time_ms=named.time_ms,
@@ -166,6 +172,57 @@ def _conflict(entry_id: str, stage: int, named: _Time, other: _Time, *, later: b
         other_seq=other.seq,
         later=later,
     )
+
+
+def disordered(
+    view: View, stage: int, waypoint: int, entries: Iterable[int]
+) -> tuple[OutOfOrder, ...]:
+    """The times in force at waypoint ``waypoint`` of ``stage`` (of entry rows ``entries``)
+    that contradict another time of the same crew there: earlier than at a waypoint before,
+    or later than at one after (its stage time included). A log holds such a time only where
+    it was recorded with ``--out-of-order`` (or before these checks existed); the tables at
+    the waypoint say so."""
+    here = view.split_times(stage, waypoint)
+    others = {number: view.split_times(stage, number) for number in view.waypoints(stage)}
+    found = []
+    for entry in entries:
+        time_ms = here.get(entry)
+        if time_ms is None:
+            continue
+        before = [(t[entry], w) for w, t in others.items() if w < waypoint and entry in t]
+        after = [(t[entry], w) for w, t in others.items() if w > waypoint and entry in t]
+        result = view.result_row(entry, stage)
+        if result is not None and view.result_span(result)[0] == stage:
+            after.append((view.result_time(result), 0))
+        latest, earliest = max(before, default=None), min(after, default=None)
+        if latest is not None and latest[0] > time_ms:
+            other, later = latest, False
+        elif earliest is not None and earliest[0] < time_ms:
+            other, later = earliest, True
+        else:
+            continue
+        entry_id, number = view.entry_at(entry).entry_id, view.entry_at(entry).number
+        found.append(
+            OutOfOrder(
+                entry_id=entry_id,
+                number=number,
+                stage=stage,
+                waypoint=waypoint,
+                time_ms=time_ms,
+                other_waypoint=other[1] or None,
+                other_ms=other[0],
+                other_seq=_seq_of(view, entry_id, stage, other[1] or None),
+                later=later,
+            )
+        )
+    return tuple(found)
+
+
+def _seq_of(view: View, entry_id: str, stage: int, waypoint: int | None) -> int | None:
+    """The record the time in force of an entry at a waypoint (None: its stage time) comes
+    from."""
+    times = _times_of(view, entry_id, stage, {}, {})
+    return next((t.seq for t in times if t.waypoint == waypoint), None)
 
 
 def implausible_times(

@@ -27,6 +27,7 @@ import attrs
 from ..events import EntryRegistered, Person, QueryError, StageKind
 from ._display import HtmlDisplay
 from ._fold import Effect
+from ._slips import OutOfOrder, disordered
 from ._times import Accumulator, Component, components
 from ._view import View
 
@@ -546,6 +547,15 @@ class Standings(HtmlDisplay):
                 if row not in classified and row not in self._pending
             )
         return self._unclassified
+
+    @property
+    def out_of_order(self) -> tuple[OutOfOrder, ...]:
+        """At a waypoint: the times of its rows there that contradict another time of the same
+        crew on the stage (recorded with ``--out-of-order``), said as such; else none."""
+        if self.waypoint is None:
+            return ()
+        rows = {entry for entry, _ in self.ordered()}
+        return disordered(self._view, self.after_stage, self.waypoint, sorted(rows))
 
     def why_missing(self, entry_id: str) -> Unclassified | None:
         """Why an entry of these standings is not in them (None: it is, or it is not one of

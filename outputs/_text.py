@@ -16,6 +16,7 @@ import attrs
 from ..engine import (
     COMPONENT_KINDS,
     Component,
+    OutOfOrder,
     Rally,
     Row,
     StageRow,
@@ -474,6 +475,26 @@ def component_note(part: Component) -> str:
     if part.replaced_ms is None:
         return part.note
     return f"{part.note}; replaces {format_time(part.replaced_ms)} of record #{part.replaced_seq}"
+
+
+def out_of_order_text(items: Sequence[OutOfOrder]) -> str:
+    """The times at a waypoint recorded out of order, said as such (empty: none)."""
+    if not items:
+        return ""
+    said = []
+    for item in items:
+        there = (
+            "its stage time"
+            if item.other_waypoint is None
+            else f"at waypoint {item.other_waypoint}"
+        )
+        record = "" if item.other_seq is None else f", record #{item.other_seq}"
+        said.append(
+            f"No. {item.number or item.entry_id}'s time at waypoint {item.waypoint}, "
+            f"{format_time(item.time_ms)}, is {'later' if item.later else 'earlier'} than "
+            f"{there} ({format_time(item.other_ms)}{record})"
+        )
+    return "Recorded out of order, as timed: " + "; ".join(said) + "."
 
 
 def component_counts(parts: Sequence[Component]) -> str:
