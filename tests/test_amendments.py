@@ -269,3 +269,29 @@ def test_every_answer_as_of_a_record_is_a_fresh_fold_of_the_log_to_there(
         if seq > 8:
             followed.extend([records[seq - 1]])
         assert _answers(followed.view, followed, seq) == _answers(fresh.view, fresh, seq)
+
+
+def test_corrections_and_withdrawals_are_exported_one_row_each(tmp_path: Path) -> None:
+    """`standings export`: a corrected split is a row of `corrections` with its waypoint, a
+    withdrawn split and a withdrawn stage time rows of `withdrawals` (waypoint null for the
+    stage time), each with its record."""
+    from rally_standings.outputs import export_rows
+
+    log = _rally(tmp_path / "a.rallylog")
+    with Recorder(log) as recorder:
+        recorder.append_many(
+            [
+                events.WaypointCorrected(entry_id="cars:2", stage=2, waypoint=2, time_ms=3_900_000),
+                events.WaypointWithdrawn(entry_id="cars:2", stage=2, waypoint=1, reason="car 12"),
+                events.ResultWithdrawn(entry_id="cars:3", stage=1, reason="a DNF"),
+            ]
+        )
+        rally = recorder.rally
+    tables = export_rows(rally, "a.rallylog")
+    assert [
+        (r["number"], r["stage"], r["waypoint"], r["time_ms"]) for r in tables["corrections"]
+    ] == [("2", 2, 2, 3_900_000)]
+    assert [(r["number"], r["waypoint"], r["reason"], r["seq"]) for r in tables["withdrawals"]] == [
+        ("2", 1, "car 12", 17),
+        ("3", None, "a DNF", 18),
+    ]
