@@ -192,11 +192,30 @@ def _gc_notes(gc: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str:
             "tied before, so there was no order to move from."
         )
     notes.append("Interval: time behind the crew one place ahead.")
+    if gc.get("out_of_order"):
+        notes.append(_out_of_order(gc["out_of_order"]))
     if any(not row["position_certain"] for row in gc["rows"]):
         notes.append(_PARTIAL)
     if any(not row["number"] for row in [*gc["rows"], *gc["unclassified"]]):
         notes.append(f"No. {_NO_NUMBER}: the source prints no race number for this crew.")
     return " ".join(notes)
+
+
+def _out_of_order(items: Sequence[Mapping[str, Any]]) -> str:
+    """The times at the waypoint recorded out of order, as the script says them."""
+    said = [
+        f"No. {item['number']} at waypoint {item['waypoint']} ("
+        + ("later" if item["later"] else "earlier")
+        + " than "
+        + (
+            "its stage time"
+            if item["other_waypoint"] is None
+            else f"at waypoint {item['other_waypoint']}"
+        )
+        + ")"
+        for item in items
+    ]
+    return "Recorded out of order, as timed: " + "; ".join(said) + "."
 
 
 def _prints(known: int | None) -> str:
@@ -305,6 +324,8 @@ def _stage(stage: Mapping[str, Any], classes: bool) -> tuple[str, str, str]:
         notes.append(_PARTIAL)
     if stage["cancelled"]:
         notes.append(f"Cancelled: {stage['cancelled']['reason']}.")
+    if stage.get("out_of_order"):
+        notes.append(_out_of_order(stage["out_of_order"]))
     if stage["retired"]:
         out = ", ".join(f"{i['number'] or ''} {i['crew'][0]}" for i in stage["retired"])
         notes.append(f"Out at this stage: {out}.")
