@@ -183,7 +183,7 @@ _DRAWN = """(function () {
     r => [...r.cells].map(c => c.innerText));
   return out;
 })()"""
-"""What the live page shows: the text of each of its parts (a closed one too), and the GC's cells."""
+"""What the live page shows: the text of each part (a closed one too), and the GC's cells."""
 
 
 def test_without_scripts_the_page_shows_the_standings_the_scripts_then_draw(
