@@ -74,8 +74,9 @@ class ResultState:
     recorded_ms: int
     seq: int
     provenance: Provenance
-    covers: tuple[int, ...]
-    """The counted stages this result stands for (a span's, less those timed on their own)."""
+    stages_covered: tuple[int, ...]
+    """The counted stages this result stands for (a span's, less those timed on their own);
+    how many of them is its ``cover``."""
     corrections: tuple[Correction, ...] = ()
 
     @property
@@ -217,7 +218,7 @@ class Fold:
         times: Sequence[int],
         seqs: Sequence[int],
         provenances: Sequence[int],
-        covers: Sequence[int],
+        cover: Sequence[int],
     ) -> None:
         """Record results at ``stage`` (``first``: where each one's span starts)."""
         count = len(entries)
@@ -228,7 +229,7 @@ class Fold:
             time=times,
             seq=seqs,
             provenance=provenances,
-            cover=covers,
+            cover=cover,
         )
         self.index.add_results(start)
 
