@@ -250,11 +250,11 @@ def test_finding_2_log_check_reports_a_forged_checkpoint_and_fix_removes_it(
 
     code, out, err = cli(capsys, f"log check {log}")
     assert code == 1, out + err
-    assert "checkpoint" in out.lower(), out
+    assert "checkpoint" in (out + err).lower(), out + err
 
     code, out, err = cli(capsys, f"log check --fix {log}")
     assert code in (0, 1), err
-    assert "checkpoint" in out.lower(), out
+    assert "checkpoint" in (out + err).lower(), out + err
     assert not checkpoint_path(log).exists()
     assert _sha(log) == sound  # the log itself is never modified
 
@@ -617,10 +617,11 @@ def test_finding_8_read_only_requests_keep_bounded_memory(tmp_path: Path) -> Non
     (on a 6K-event log, 200 requests took it from 37 to 343 MB).
 
     Must hold: caches are bounded and errors are not cached. Here, a log of about 430
-    records, one refold of which keeps about 50 KB: 800 distinct ``as_of`` questions (half
-    of them for an unknown category: 404s) keep less than 8 MB (22 MB before the fix), so
-    any cap of up to about a hundred cached prefixes passes; 3000 distinct 404s keep less
-    than 256 KB (1.8 MB before the fix: they are not cached at all).
+    records, one refold of which keeps about 70 KB: 400 distinct ``as_of`` questions (half of
+    them for an unknown category: 404s) keep less than 6 MB (15 MB before the fix), so a cap
+    of up to about 60 cached prefixes passes; 1000 distinct 404s keep less than 128 KB (600
+    KB before the fix: they are not cached at all). Measured with tracemalloc, whatever
+    holds the memory.
     """
     log = _busy_log(tmp_path / "busy.rallylog")
     live = LiveRally(log)
@@ -629,21 +630,21 @@ def test_finding_8_read_only_requests_keep_bounded_memory(tmp_path: Path) -> Non
     assert live.answer("standings", {"category": "cars"}).status == 200
 
     def as_of() -> Iterator[int]:
-        for seq in range(last - 400, last):
+        for seq in range(last - 200, last):
             yield live.answer("standings", {"category": "cars", "as_of": str(seq)}).status
             yield live.answer("standings", {"category": "vans", "as_of": str(seq)}).status
 
     grown = _retained(as_of())
-    assert grown < 8 * _MIB, f"{grown / _MIB:.1f} MiB kept after 800 distinct as_of questions"
+    assert grown < 6 * _MIB, f"{grown / _MIB:.1f} MiB kept after 400 distinct as_of questions"
 
     def unknown() -> Iterator[int]:
-        for number in range(3000):
+        for number in range(1000):
             answer = live.answer("standings", {"category": f"c{number}"})
             assert answer.status == 404
             yield answer.status
 
     grown = _retained(unknown())
-    assert grown < 256 * 1024, f"{grown / 1024:.0f} KiB kept after 3000 distinct 404s"
+    assert grown < 128 * 1024, f"{grown / 1024:.0f} KiB kept after 1000 distinct 404s"
 
 
 # ---------------------------------------------------------------------- finding 9
