@@ -533,7 +533,8 @@ def test_finding_7_in_every_order_no_time_is_ever_zero_or_negative(
 ) -> None:
     """Finding 7, every order of arrival: whichever of the bonus, result, correction and
     rescission comes first, an event that would make a stage time, a GC time or an
-    awarded time zero or negative is refused (and leaves the log as it was)."""
+    awarded time zero or negative is refused (and leaves the log as it was): no such time
+    exists after any of them."""
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
         recorder.append_many([_result(200, 1, 60), _penalty("P", 200, 2, 10)])
@@ -543,7 +544,7 @@ def test_finding_7_in_every_order_no_time_is_ever_zero_or_negative(
                 recorder.append(_ORDERED[name])
             except RallyError:
                 assert _sha(log) == before
-    assert nonpositive_times(fresh_of(log)) == []
+            assert nonpositive_times(fresh_of(log)) == [], f"after the {name}"
     assert check_log(log).ok
 
 
