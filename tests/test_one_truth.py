@@ -24,7 +24,7 @@ order drawn at random, random questions (categories, classes, stages, waypoints,
 values, inside batches and unknown ones included) go to every read path (the long-lived
 ``Recorder.rally``, ``load(path)``, rallies loaded at earlier steps, ``as_of``, a what-if
 with no hypothesis, ``history``, ``stage_result``, ``waypoint_standings``,
-``waypoint_result``, ``replay``, ``penalties``, row components and unclassified reasons,
+``stage_result`` at a waypoint, ``replay``, ``penalties``, row components and unclassified reasons,
 and a ``LiveRally`` following the log) and are compared, refusals and their messages
 included, with the same question put to a new ``Rally`` of the first S records
 (``tests/truth.py``); the server's answers with a server started afresh on the same bytes
@@ -70,6 +70,7 @@ from rally_standings.engine import (
     Rally,
     Recorder,
     Standings,
+    View,
     checkpoint_path,
     create_log,
     history,
@@ -220,7 +221,7 @@ def candidates(draw: st.DrawFn) -> Event:
 
 
 @st.composite
-def follow_ups(draw: st.DrawFn, fold: Fold) -> Event:
+def follow_ups(draw: st.DrawFn, fold: View) -> Event:
     """An event aimed at what the log holds now (read from a fresh fold of it): a result
     where a crew has none yet, a combined time over stages it has none for, a crew retired
     or excluded at the stage of its last result, a bonus at a stage it has no result for yet,
@@ -231,7 +232,8 @@ def follow_ups(draw: st.DrawFn, fold: Fold) -> Event:
     if not scheduled or not entries:
         return draw(candidates())
     entry = draw(st.sampled_from(entries))
-    results = fold.results_of(entry)
+    found = (fold.result(entry, stage) for stage in scheduled)
+    results = [result for result in found if result is not None]
     missing = [stage for stage in scheduled if fold.covering(entry, stage) is None]
     in_force = [p.event for p in fold.penalty_states() if p.in_force]
     waiting = [p for p in in_force if p.amount_ms < 0 and fold.result(p.entry_id, p.stage) is None]
@@ -269,7 +271,9 @@ def follow_ups(draw: st.DrawFn, fold: Fold) -> Event:
         bonus = draw(st.sampled_from(waiting))
         return StageResultRecorded(entry_id=bonus.entry_id, stage=bonus.stage, time_ms=draw(times))
     if kind == "rescind":
-        return PenaltyRescinded(penalty_id=draw(st.sampled_from(in_force)).penalty_id, reason="x")
+        return PenaltyRescinded(
+            penalty_id=draw(st.sampled_from(in_force)).adjustment_id, reason="x"
+        )
     return draw(candidates())
 
 
@@ -410,8 +414,12 @@ def answer(rally: Rally, question: Question, as_of: int | None) -> tuple[object,
             data = plain_standings(found.of_class(question[4]))
         elif kind == "waypoint result":
             data = to_data(
-                rally.waypoint_result(
-                    category, question[2], question[3], as_of=as_of, entry_class=question[4]
+                rally.stage_result(
+                    category,
+                    question[2],
+                    waypoint=question[3],
+                    as_of=as_of,
+                    entry_class=question[4],
                 )
             )
         elif kind == "what-if":  # no hypothesis: the hypothetical standings are the actual
@@ -629,7 +637,9 @@ class OneTruth(RuleBasedStateMachine):
         fold = Fold().apply_all(records)
         for _ in range(tries):
             aimed = data.draw(st.booleans(), label="aimed")
-            event = data.draw(follow_ups(fold) if aimed else candidates(), label="candidate")
+            event = data.draw(
+                follow_ups(View(fold, fold.last_seq)) if aimed else candidates(), label="candidate"
+            )
             if accepts(records, [event]):
                 return event
         return None
@@ -714,7 +724,9 @@ class OneTruth(RuleBasedStateMachine):
         for _ in range(3 * size):
             if len(batch) < size:
                 aimed = data.draw(st.booleans(), label="aimed")
-                event = data.draw(follow_ups(fold) if aimed else candidates(), label="event")
+                event = data.draw(
+                    follow_ups(View(fold, fold.last_seq)) if aimed else candidates(), label="event"
+                )
                 if accepts(records, [*batch, event]):
                     batch.append(event)
                     fold.apply(Record(fold.last_seq + 1, event))
@@ -765,7 +777,8 @@ class OneTruth(RuleBasedStateMachine):
         """A timing sheet, through ``import_sheet`` or ``record … --from``: one batch, the
         events a fresh fold makes of it, accepted exactly when a fresh fold accepts them."""
         records = self.records()
-        fold = Fold().apply_all(records)
+        folded = Fold().apply_all(records)
+        fold = View(folded, folded.last_seq)
         registered = [entry.entry_id for entry in fold.entries()]
         kind, text, request = data.draw(sheets(registered, fold.stage_numbers()), label="sheet")
         self.sheet_count += 1
@@ -1000,8 +1013,8 @@ class OneTruth(RuleBasedStateMachine):
         paths: dict[str, tuple[Rally, Sequence[Record]]] = {"load": (load(self.log), records)}
         if self.recorder is not None:
             paths["recorder"] = (self.recorder.rally, records)
-            assert self.recorder.fold.snapshot() == state, "the recorder's fold is not the log's"
-        assert paths["load"][0].fold.snapshot() == state, "load() is not a fresh fold"
+            assert self.recorder.rally.snapshot() == state, "the recorder's fold is not the log's"
+        assert paths["load"][0].snapshot() == state, "load() is not a fresh fold"
         for index, earlier in enumerate(self.loaded):
             paths[f"loaded {index}"] = earlier
 

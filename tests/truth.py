@@ -72,7 +72,7 @@ def plain_standings(standings: Standings) -> dict[str, Any]:
         for row in standings.rows
     ]
     data["rows_plain"] = [
-        attrs.asdict(row, filter=lambda field, _: field.name not in ("fold", "crew"))
+        attrs.asdict(row, filter=lambda field, _: field.name not in ("view", "crew"))
         for row in standings.rows
     ]
     data["unclassified_plain"] = [
@@ -150,8 +150,11 @@ try:
 except SystemExit as stop:
     code = stop.code if isinstance(stop.code, int) else 2
 finally:
+    # VmHWM: this process's own peak (ru_maxrss would count the parent it was forked from)
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
     with open(os.environ["ONE_TRUTH_RSS_FILE"], "w") as out:
-        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        out.write(peak)
 sys.stdout.flush()
 raise SystemExit(code)
 """
