@@ -233,13 +233,27 @@ def add_output_option(
     )
 
 
-def add_force_option(parser: argparse.ArgumentParser) -> None:
-    """--force: replace an existing output file (without it, an existing file is refused)."""
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the output file if it exists (never while another process writes it)",
-    )
+def add_force_option(
+    parser: argparse.ArgumentParser,
+    help: str = "replace the output file if it exists (never while another process writes it)",
+) -> None:
+    """--force: replace an existing output (without it, an existing one is refused)."""
+    parser.add_argument("--force", action="store_true", help=help)
+
+
+SHIPPED_OR_FILE = "a log file, or the name of a shipped log"
+
+
+def add_log_argument(parser: argparse.ArgumentParser, help: str = SHIPPED_OR_FILE) -> None:
+    """LOG: the log a command reads."""
+    parser.add_argument("log", metavar="LOG", help=help)
+
+
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: Sequence[str], help: str | None = None
+) -> None:
+    """-f/--format: one of ``formats``, the first by default."""
+    parser.add_argument("--format", "-f", choices=list(formats), default=formats[0], help=help)
 
 
 # ---------------------------------------------------------------------- writing outputs
@@ -312,7 +326,7 @@ def write_output(path: str, data: bytes, *, force: bool, reads: Sequence[str | P
 
 def add_query_options(parser: argparse.ArgumentParser, formats: list[str]) -> None:
     """LOG, --category, --as-of and --format, as every standings question takes them."""
-    parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+    add_log_argument(parser)
     parser.add_argument("--category", "-c", required=True, help="bikes, cars, trucks, …")
     parser.add_argument(
         "--as-of",
@@ -320,7 +334,7 @@ def add_query_options(parser: argparse.ArgumentParser, formats: list[str]) -> No
         metavar="SEQ",
         help="answer as known when log record SEQ had been recorded",
     )
-    parser.add_argument("--format", "-f", choices=formats, default=formats[0])
+    add_format_option(parser, formats)
 
 
 def add_plain_option(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,14 @@ from pathlib import Path
 from ..events import write_new_file
 from ..outputs import EXPORT_TABLES, export_csv, export_parquet, export_rows
 from ..replays import load, resolve_log
-from ._base import Command, UsageError, output_path, suggesting_force
+from ._base import (
+    Command,
+    UsageError,
+    add_force_option,
+    add_format_option,
+    output_path,
+    suggesting_force,
+)
 
 __all__: list[str] = []
 
@@ -75,16 +82,10 @@ class Export(Command):
             metavar="DIR",
             help="the folder to write the tables to",
         )
-        parser.add_argument(
-            "--format",
-            "-f",
-            choices=["parquet", "csv"],
-            default="parquet",
-            help="parquet (needs the export extra; the default) or csv",
+        add_format_option(
+            parser, ["parquet", "csv"], "parquet (needs the export extra; the default) or csv"
         )
-        parser.add_argument(
-            "--force", action="store_true", help="replace the tables of a folder exported before"
-        )
+        add_force_option(parser, "replace the tables of a folder exported before")
 
     def run(self, args: argparse.Namespace) -> int:
         paths = [resolve_log(log) for log in args.logs]

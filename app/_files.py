@@ -15,6 +15,8 @@ from ._base import (
     Command,
     UsageError,
     add_force_option,
+    add_format_option,
+    add_log_argument,
     add_output_option,
     check_output,
     conflicting,
@@ -57,9 +59,7 @@ class Import(Command):
         parser.add_argument(
             "--id", dest="rally_id", metavar="ID", help="the rally's id (default: from the title)"
         )
-        parser.add_argument(
-            "--force", action="store_true", help="replace the log and the files beside it"
-        )
+        add_force_option(parser, "replace the log and the files beside it")
 
     def run(self, args: argparse.Namespace) -> int:
         from ..outputs.progress import progress
@@ -99,13 +99,11 @@ class Verify(Command):
     help = "compare a replayed log with the standings its source documents"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG")
-        parser.add_argument(
-            "--format",
-            "-f",
-            choices=["text", "json"],
-            default="text",
-            help="json: counts, errata, penalties and differences (see docs/importing-articles.md)",
+        add_log_argument(parser)
+        add_format_option(
+            parser,
+            ["text", "json"],
+            "json: counts, errata, penalties and differences (see docs/importing-articles.md)",
         )
 
     def run(self, args: argparse.Namespace) -> int:
@@ -207,7 +205,7 @@ class Report(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         from ._query import _hypothesis_options
 
-        parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+        add_log_argument(parser)
         add_output_option(parser, "FILE", "the HTML file to write (an SVG file with --chart)")
         parser.add_argument(
             "--category",
@@ -345,7 +343,7 @@ class LogCheck(Command):
     help = "verify every record of a log"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG")
+        add_log_argument(parser)
         parser.add_argument(
             "--fix",
             action="store_true",
@@ -423,7 +421,7 @@ class LogRepair(Command):
     help = "write a new log with every event before the first damage"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG")
+        add_log_argument(parser)
         add_output_option(parser, "NEW", "the new log (the original is never modified)")
         add_force_option(parser)
 

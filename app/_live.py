@@ -32,7 +32,7 @@ from ..events import (
     QueryError,
     RallyError,
     frames_after,
-    read_file,
+    read_log_file,
 )
 from ..outputs import EventLog, PenaltyList, RallyOverview, render
 from ._query import classification, stage_ranking
@@ -242,7 +242,7 @@ class LiveRally:
             return []
         self._checked = now
         try:
-            data = read_file(self.path)
+            data = read_log_file(self.path)
         except RallyError as error:
             return self._fail(error)
         before = self.last_seq

@@ -37,7 +37,7 @@ import attrs
 from ..engine import Effect, Rally
 from ..events import RallyError
 from ..replays import resolve_log
-from ._base import Command, UsageError
+from ._base import Command, UsageError, add_log_argument
 from ._live import LiveRally
 from ._page import first_questions, page
 
@@ -478,7 +478,7 @@ class Publish(Command):
     help = "the live site as static files: the page and every API answer (--watch: follow)"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+        add_log_argument(parser)
         parser.add_argument("folder", metavar="DIR", help="the folder to write the site to")
         parser.add_argument(
             "--watch",

@@ -24,6 +24,8 @@ from ..outputs import hypotheses
 from ._base import (
     Command,
     UsageError,
+    add_format_option,
+    add_log_argument,
     add_plain_option,
     add_query_options,
     conflicting,
@@ -341,10 +343,10 @@ class Penalties(Command):
     help = "every penalty, with the ids --rescind takes"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG")
+        add_log_argument(parser)
         parser.add_argument("--category", "-c")
         parser.add_argument("--as-of", type=positive_int, metavar="SEQ")
-        parser.add_argument("--format", "-f", choices=["table", "json"], default="table")
+        add_format_option(parser, ["table", "json"])
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -402,8 +404,8 @@ class Events(Command):
     formats: ClassVar[list[str]] = ["text", "jsonl"]
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG")
-        parser.add_argument("--format", "-f", choices=self.formats, default="text")
+        add_log_argument(parser)
+        add_format_option(parser, self.formats)
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from ._base import (
     Command,
     UsageError,
     add_force_option,
+    add_log_argument,
     check_output,
     duration_arg,
     input_file,
@@ -685,7 +686,7 @@ class Record(Command):
     help = "append one event to a log"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG", help="the log file")
+        add_log_argument(parser, "the log file")
         kinds = parser.add_subparsers(
             dest="kind", required=True, metavar="KIND", parser_class=type(parser)
         )

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..replays import resolve_log
-from ._base import Command, UsageError, whole_number
+from ._base import Command, UsageError, add_log_argument, whole_number
 
 __all__: list[str] = []
 
@@ -28,7 +28,7 @@ class Serve(Command):
     help = "a live results page and JSON API for a log (needs the serve extra)"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("log", metavar="LOG", help="a log file, or the name of a shipped log")
+        add_log_argument(parser)
         parser.add_argument(
             "--host",
             type=_host,

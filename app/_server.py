@@ -52,6 +52,15 @@ _HISTORY = 256
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
+def _query_text(raw: bytes) -> str:
+    """A request's query string as text: UTF-8 (a client that sends a class such as
+    ``Ü`` unencoded means its UTF-8 bytes), Latin-1 only for bytes that are not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def page() -> str:
     """The live page as shipped, before the standings are drawn in it (``live.html``)."""
     return template()
@@ -216,7 +225,7 @@ def create_app(
             await site(scope, receive, send)
             return
         try:
-            query = scope["query_string"].decode("latin-1")
+            query = _query_text(scope["query_string"])
             answer = api_answer(endpoint, parse_qsl(query, keep_blank_values=True))
         except Exception:  # as the site answers an unexpected error: JSON, never a traceback
             await site(scope, receive, send)

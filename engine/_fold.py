@@ -108,8 +108,9 @@ class ResultState:
     recorded_ms: int
     seq: int
     provenance: Provenance
-    covers: tuple[int, ...]
-    """The counted stages this result stands for (a span's, less those timed on their own)."""
+    stages_covered: tuple[int, ...]
+    """The counted stages this result stands for (a span's, less those timed on their own);
+    how many of them is its ``cover``."""
     corrections: tuple[Correction, ...] = ()
     withdrawals: tuple[Withdrawal, ...] = ()
     """Its withdrawals known then, in order (the result counts only if a correction came
@@ -295,7 +296,7 @@ class Fold:
         times: Sequence[int],
         seqs: Sequence[int],
         provenances: Sequence[int],
-        covers: Sequence[int],
+        cover: Sequence[int],
     ) -> None:
         """Record results at ``stage`` (``first``: where each one's span starts)."""
         count = len(entries)
@@ -306,7 +307,7 @@ class Fold:
             time=times,
             seq=seqs,
             provenance=provenances,
-            cover=covers,
+            cover=cover,
         )
         self.index.add_results(start)
 

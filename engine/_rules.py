@@ -236,12 +236,12 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
             )
     check.running(entry, last)
     if first == last:
-        covers, clashes = [last], [last]
+        covered, clashes = [last], [last]
     else:
         # A combined time stands for the counted stages of its range that have no result
         # of their own: a source may print one stage time inside a span.
         in_range = view.counted_stages(category, first, last)
-        covers = [s for s in in_range if view.covering(event.entry_id, s) is None]
+        covered = [s for s in in_range if view.covering(event.entry_id, s) is None]
         clashes = [first, last] + [
             s
             for s in in_range
@@ -257,7 +257,7 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
                 "a result-corrected event to change it",
                 f"a second result (the first is seq {state.seq}{out})",
             )
-    cover = len(covers) if first != last else int(view.counts(last, category))
+    cover = len(covered) if first != last else int(view.counts(last, category))
     new = Change(last, event.time_ms, new_result=True, single=first == last, counted=bool(cover))
     check.times_stay_positive(entry, new, lowers=False)
     provenance = fold.provenance_row(event.provenance)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
@@ -32,9 +33,11 @@ import attrs
 import cattrs
 
 from ..events import (
+    ADJUSTMENT_TYPES,
     SCHEMA_VERSION,
     Adjustment,
     EntryRegistered,
+    EntryRetired,
     Event,
     FieldCoverageDeclared,
     PenaltyRescinded,
@@ -71,14 +74,16 @@ _INTS = "ints"
 _EVENTS = "events"
 
 
-def _ints() -> Any:
-    """A column of integers (an entry's row, a stage, a time in ms, a seq, …)."""
-    return attrs.field(factory=list, metadata={"column": _INTS})
+def _ints(refers: str | None = None) -> Any:
+    """A column of integers (an entry's row, a stage, a time in ms, a seq, …); ``refers``
+    names the table (or ``"provenances"``) whose rows its values are."""
+    return attrs.field(factory=list, metadata={"column": _INTS, "refers": refers})
 
 
-def _events() -> Any:
-    """A column of events (immutable; stored in the checkpoint as a frame)."""
-    return attrs.field(factory=list, metadata={"column": _EVENTS})
+def _events(*kinds: type) -> Any:
+    """A column of events of ``kinds`` (immutable; stored in the checkpoint as a frame;
+    none named: the kinds the state's declaration of the table names)."""
+    return attrs.field(factory=list, metadata={"column": _EVENTS, "kinds": kinds})
 
 
 def _columns(cls: type[Table]) -> tuple[attrs.Attribute[Any], ...]:
@@ -156,12 +161,12 @@ class Results(Table):
     of its span that had no result of their own.
     """
 
-    entry: list[int] = _ints()
+    entry: list[int] = _ints("entries")
     first: list[int] = _ints()
     stage: list[int] = _ints()
     time: list[int] = _ints()
     seq: list[int] = _ints()
-    provenance: list[int] = _ints()
+    provenance: list[int] = _ints("provenances")
     cover: list[int] = _ints()
 
 
@@ -170,8 +175,8 @@ class Corrections(Table):
     """Corrections and withdrawals of results (``result``: the row in ``Results``): the last
     one known wins (a correction gives the result its time, a withdrawal takes it away)."""
 
-    result: list[int] = _ints()
-    event: list[ResultCorrected | ResultWithdrawn] = _events()
+    result: list[int] = _ints("results")
+    event: list[ResultCorrected | ResultWithdrawn] = _events(ResultCorrected, ResultWithdrawn)
     seq: list[int] = _ints()
 
 
@@ -180,8 +185,8 @@ class Adjustments(Table):
     """Times added to (or taken from) an entry at a stage: penalties, bonuses, and every other
     ``Adjustment`` event."""
 
-    entry: list[int] = _ints()
-    event: list[Adjustment] = _events()
+    entry: list[int] = _ints("entries")
+    event: list[Adjustment] = _events(*ADJUSTMENT_TYPES)
     seq: list[int] = _ints()
 
 
@@ -189,8 +194,8 @@ class Adjustments(Table):
 class Rescissions(Table):
     """Adjustments withdrawn (``adjustment``: the row in ``Adjustments``)."""
 
-    adjustment: list[int] = _ints()
-    event: list[PenaltyRescinded] = _events()
+    adjustment: list[int] = _ints("adjustments")
+    event: list[PenaltyRescinded] = _events(PenaltyRescinded)
     seq: list[int] = _ints()
 
 
@@ -198,8 +203,8 @@ class Rescissions(Table):
 class Retirements(Table):
     """Entries out of the rally (retired or excluded) from a stage on."""
 
-    entry: list[int] = _ints()
-    event: list[Any] = _events()
+    entry: list[int] = _ints("entries")
+    event: list[EntryRetired] = _events(EntryRetired)
     seq: list[int] = _ints()
 
 
@@ -209,10 +214,10 @@ class Splits(Table):
 
     stage: list[int] = _ints()
     waypoint: list[int] = _ints()
-    entry: list[int] = _ints()
+    entry: list[int] = _ints("entries")
     time: list[int] = _ints()
     seq: list[int] = _ints()
-    provenance: list[int] = _ints()
+    provenance: list[int] = _ints("provenances")
 
 
 @attrs.define(eq=False)
@@ -220,13 +225,16 @@ class SplitAmendments(Table):
     """Corrections and withdrawals of splits (``split``: the row in ``Splits``): the last one
     known wins, as for results."""
 
-    split: list[int] = _ints()
-    event: list[WaypointCorrected | WaypointWithdrawn] = _events()
+    split: list[int] = _ints("splits")
+    event: list[WaypointCorrected | WaypointWithdrawn] = _events(
+        WaypointCorrected, WaypointWithdrawn
+    )
     seq: list[int] = _ints()
 
 
-def _table(cls: type[Table]) -> Any:
-    return attrs.field(factory=cls, metadata={"table": True})
+def _table(cls: type[Table], *holds: type) -> Any:
+    """A table of the state; ``holds``: the kinds of event an ``Events`` table holds."""
+    return attrs.field(factory=cls, metadata={"table": True, "holds": holds})
 
 
 @attrs.define(eq=False)
@@ -238,16 +246,16 @@ class FoldState:
     """
 
     last_seq: int = 0
-    declarations: Events[RallyDeclared] = _table(Events)
-    entries: Events[EntryRegistered] = _table(Events)
-    stages: Events[StageScheduled] = _table(Events)
+    declarations: Events[RallyDeclared] = _table(Events, RallyDeclared)
+    entries: Events[EntryRegistered] = _table(Events, EntryRegistered)
+    stages: Events[StageScheduled] = _table(Events, StageScheduled)
     results: Results = _table(Results)
     corrections: Corrections = _table(Corrections)
     adjustments: Adjustments = _table(Adjustments)
     rescissions: Rescissions = _table(Rescissions)
-    cancellations: Events[StageCancelled] = _table(Events)
+    cancellations: Events[StageCancelled] = _table(Events, StageCancelled)
     retirements: Retirements = _table(Retirements)
-    coverage: Events[FieldCoverageDeclared] = _table(Events)
+    coverage: Events[FieldCoverageDeclared] = _table(Events, FieldCoverageDeclared)
     splits: Splits = _table(Splits)
     split_amendments: SplitAmendments = _table(SplitAmendments)
     provenances: list[Provenance] = attrs.field(factory=list)
@@ -319,6 +327,33 @@ class FoldState:
                 columns["provenance"] = [provenances[i] for i in columns["provenance"]]
             out.append((name, tuple(zip(*columns.values(), strict=True))))
         return tuple(out)
+
+    def check_shape(self) -> None:
+        """Refuse (``ValueError``, naming the table and column) a state no fold could have
+        built: rows out of ``seq`` order or after ``last_seq``, a row number pointing past
+        the table it refers to, an event of a kind its table does not hold. (A checkpoint
+        is read through this; what it cannot see is a state that is well formed and
+        wrong, which only a fold of the log shows: ``standings log check``.)"""
+        holds = {field.name: field.metadata.get("holds", ()) for field in attrs.fields(FoldState)}
+        for name, table in self.tables():
+            seqs = table.seq
+            if seqs and not (
+                seqs[0] >= 1
+                and seqs[-1] <= self.last_seq
+                and all(a <= b for a, b in itertools.pairwise(seqs))
+            ):
+                raise ValueError(f"{name}: rows not in record order up to {self.last_seq}")
+            for field in _columns(type(table)):
+                column = getattr(table, field.name)
+                refers = field.metadata.get("refers")
+                events = field.metadata["column"] == _EVENTS
+                kinds = (field.metadata["kinds"] or holds[name]) if events else ()
+                if refers is not None and column:
+                    rows = len(getattr(self, refers))
+                    if not 0 <= min(column) <= max(column) < rows:
+                        raise ValueError(f"{name}.{field.name}: a row beyond {refers}'s {rows}")
+                if kinds and not all(isinstance(value, kinds) for value in column):
+                    raise ValueError(f"{name}.{field.name}: an event of another kind")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FoldState):

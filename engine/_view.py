@@ -252,7 +252,7 @@ class View:
         ending = fold.index.ending.get((category, stage), EMPTY)
         if self.is_cancelled(stage, category):
             return []
-        covers = fold.state.results.cover
+        cover_of = fold.state.results.cover
         if (
             self._rows("results") == len(fold.state.results)
             and self._rows("corrections") == len(fold.state.corrections)
@@ -260,7 +260,7 @@ class View:
         ):
             times = fold.index.time_now
             for entry, result in ending.items():
-                covered = covers[result]
+                covered = cover_of[result]
                 if covered:
                     total[entry] += times[result]
                     cover[entry] += covered
@@ -268,7 +268,7 @@ class View:
         added = []
         for entry, result in self.results_ending(category, stage).items():
             added.append(entry)
-            covered = covers[result]
+            covered = cover_of[result]
             if covered:
                 total[entry] += self.result_time(result)
                 cover[entry] += covered
@@ -327,9 +327,9 @@ class View:
         results = fold.state.results
         entry, first, last = results.entry[result], results.first[result], results.stage[result]
         if first == last:
-            covers: tuple[int, ...] = (last,)
+            stages: tuple[int, ...] = (last,)
         else:
-            covers = (
+            stages = (
                 *(
                     s
                     for s in fold.index.order
@@ -347,7 +347,7 @@ class View:
             recorded_ms=results.time[result],
             seq=results.seq[result],
             provenance=fold.state.provenances[results.provenance[result]],
-            covers=covers,
+            stages_covered=stages,
             corrections=found,
             withdrawals=withdrawals,
         )

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import os
 import stat
 import struct
@@ -70,6 +71,7 @@ __all__ = [
     "header",
     "read_file",
     "read_frames_from",
+    "read_log_file",
     "read_records",
     "scan_bytes",
     "scan_file",
@@ -413,7 +415,10 @@ def scan_bytes(
     offset = len(HEADER)
     seq = 1
     while trusted is not None and offset < trusted.offset:
-        offset = _frame_end(data, offset, None, path)
+        try:
+            offset = _frame_end(data, offset, None, path)
+        except _Torn:  # it vouches for an unfinished append: trust nothing
+            return scan_bytes(data, path=path, codec=codec)
         frames.append(None)
         ends.append(offset)
     if trusted is not None:
@@ -674,10 +679,10 @@ def _open_regular(path: str, flags: int, what: str) -> int:
 
 
 def _read_fd(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """Everything from the descriptor's position on, read into one buffer sized from the
+    file's size (no second copy: a log of N bytes costs N bytes to read)."""
+    with io.FileIO(fd, closefd=False) as handle:
+        return handle.readall()
 
 
 def read_file(
@@ -725,16 +730,30 @@ def _read_fd_limited(fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_log_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the log at ``path``, as ``read_file`` reads them, once its first bytes
+    show it is a log of a format this code reads (anything else is refused before the
+    rest is read: a large file that is not a log costs nothing)."""
+    location = os.fspath(path)
+    fd = _open_regular(location, os.O_RDONLY, "log")
+    try:
+        _check_header(os.pread(fd, len(HEADER), 0), location)
+        return _read_fd(fd)
+    finally:
+        os.close(fd)
+
+
 def scan_file(
     path: str | os.PathLike[str], *, codec: Codec = CODEC, trusted: Trusted | None = None
 ) -> LogScan:
     """Read a log file; see ``scan_bytes``."""
     location = Path(path)
-    return scan_bytes(read_file(location), path=str(location), codec=codec, trusted=trusted)
+    return scan_bytes(read_log_file(location), path=str(location), codec=codec, trusted=trusted)
 
 
 def check_file(path: str | os.PathLike[str], *, codec: Codec = CODEC) -> LogCheck:
-    """Check a log file; see ``check_bytes``."""
+    """Check a log file; see ``check_bytes`` (a file that is not a log is read whole too:
+    the report says how many bytes it holds)."""
     location = Path(path)
     return check_bytes(read_file(location), path=str(location), codec=codec)
 
@@ -982,7 +1001,7 @@ def copy_prefix(
     log is created atomically and never over an existing file; the source is only
     read. Returns how many bytes of the source were not carried over.
     """
-    original = read_file(source)
+    original = read_log_file(source)
     end = len(HEADER)
     partial: list[Record] = []
     for kept_frame, frame_end in zip(check.frames, check.ends, strict=True):

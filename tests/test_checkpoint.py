@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rally_standings.app import main
 from rally_standings.engine import Fold, Rally, Recorder, View, create_log, load
 from rally_standings.engine._checkpoint import checkpoint_path, folded, peek_checkpoint
+from rally_standings.engine._state import pack_ints, unpack_ints
 from rally_standings.events import (
     LogCorruptError,
     LogWriter,
@@ -21,6 +26,7 @@ from rally_standings.events import (
     Record,
     RuleViolationError,
     WaypointRecorded,
+    encode_frame,
     scan_file,
 )
 from rally_standings.replays import resolve_log
@@ -45,7 +51,10 @@ def _from_checkpoint(path: Path) -> Fold | None:
     if checkpoint is None:
         return None
     scan = scan_file(path, trusted=checkpoint.trusted)
-    return folded(checkpoint, scan) if scan.trusted else None
+    if not scan.trusted:
+        return None
+    checkpoint.fold()  # raises if its content were refused (``folded`` would refold quietly)
+    return folded(checkpoint, scan)
 
 
 @settings(
@@ -200,3 +209,113 @@ def test_splits_in_a_checkpoint_answer_and_refuse_as_a_full_folds(tmp_path: Path
     )
     with pytest.raises(RuleViolationError):  # one split per entry and waypoint, as before
         fold.apply(again)
+
+
+def _rewrite_body(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit the checkpoint's body as plain data and seal it again (its checksum recomputed,
+    its head untouched): what someone who can write the folder can do."""
+    head, body = msgpack.unpackb(checkpoint_path(path).read_bytes(), raw=False)
+    state = msgpack.unpackb(body, raw=False)
+    edit(state)
+    body = msgpack.packb(state, use_bin_type=True)
+    head["payload_crc"] = zlib.crc32(body)
+    checkpoint_path(path).write_bytes(msgpack.packb([head, body], use_bin_type=True))
+
+
+def _set_int(table: str, column: str, row: int, value: int) -> Callable[[dict[str, Any]], None]:
+    def edit(state: dict[str, Any]) -> None:
+        values = unpack_ints(state["tables"][table][column])
+        values[row] = value
+        state["tables"][table][column] = pack_ints(values)
+
+    return edit
+
+
+def _declarations_in(target: str) -> Callable[[dict[str, Any]], None]:
+    def edit(state: dict[str, Any]) -> None:
+        rows = len(unpack_ints(state["tables"][target]["seq"]))
+        declaration = load(resolve_log("example-rally")).records[0]
+        records = [Record(row + 1, declaration.event) for row in range(rows)]
+        state["tables"][target]["event"] = encode_frame(records)
+
+    return edit
+
+
+def _answers(rally: Rally) -> list[object]:
+    """Every category's standings after every stage."""
+    return [[s.rows for s in rally.replay(category)] for category in rally.categories]
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (_set_int("results", "provenance", 2, 200), "results.provenance: a row beyond"),
+        (_set_int("results", "entry", 0, 10_000), "results.entry: a row beyond"),
+        (_set_int("adjustments", "entry", 0, 10_000), "adjustments.entry: a row beyond"),
+        (_set_int("results", "seq", 0, 10_000), "results: rows not in record order"),
+        (_declarations_in("adjustments"), "adjustments.event: an event of another"),
+    ],
+)
+def test_a_checkpoint_no_fold_could_have_written_is_ignored_and_fix_removes_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[dict[str, Any]], None],
+    why: str,
+) -> None:
+    """A checkpoint sealed again after its content was edited into something no fold
+    builds (a row number past its table, rows out of order, an event in the wrong table):
+    readers fold the log instead, `log check` says it is not used and why (exit 0, no
+    traceback), and `--fix` removes it. Found by an adversarial run: `log check` ended in
+    an IndexError and readers trusted it."""
+    path = _example(tmp_path)
+    expected = [s.rows for s in load_without_checkpoint(path).replay("cars")]
+    _rewrite_body(path, edit)
+    assert peek_checkpoint(path) is not None  # whole, sealed, bound to the log's bytes
+    with pytest.raises(ValueError, match=why):
+        _from_checkpoint(path)
+    assert [s.rows for s in load(path).replay("cars")] == expected
+    assert main(["log", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "not used by readers (it matches the log but is not a fold's state" in out
+    assert why in out
+    assert main(["log", "check", "--fix", str(path)]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert not checkpoint_path(path).exists()
+
+
+def test_a_checkpoint_edited_into_another_fold_is_reported_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint whose content is well formed but not the log's fold (a time changed):
+    readers would trust it, so `log check` names it WRONG and exits 1; `--fix` removes it
+    and the answers are the log's again."""
+    path = _example(tmp_path)
+    expected = _answers(load_without_checkpoint(path))
+    _rewrite_body(path, _set_int("results", "time", -1, 1))
+    assert _answers(load(path)) != expected  # what a forger can do
+    assert main(["log", "check", str(path)]) == 1
+    assert "IS WRONG" in capsys.readouterr().out
+    assert main(["log", "check", "--fix", str(path)]) == 0
+    assert _answers(load(path)) == expected
+
+
+def test_a_checkpoint_vouching_for_a_torn_tail_is_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint whose head covers the zero bytes of an interrupted append (forged:
+    the CRC recomputed over them): readers ignore it and read the sound frames, `record`
+    cuts the tail as always. Found by an adversarial run: every reader ended in a
+    traceback."""
+    path = _example(tmp_path)
+    expected = [s.rows for s in load_without_checkpoint(path).replay("cars")]
+    with path.open("ab") as handle:
+        handle.write(b"\0" * 40)
+    head, body = msgpack.unpackb(checkpoint_path(path).read_bytes(), raw=False)
+    data = path.read_bytes()
+    head["offset"], head["crc"] = len(data), zlib.crc32(data)
+    checkpoint_path(path).write_bytes(msgpack.packb([head, body], use_bin_type=True))
+    assert _from_checkpoint(path) is None
+    assert [s.rows for s in load(path).replay("cars")] == expected
+    assert main(["show", str(path), "-c", "cars", "-f", "json"]) == 0
+    assert main(["log", "check", str(path)]) == 0
+    assert "not used by readers" in capsys.readouterr().out

@@ -625,3 +625,20 @@ def test_readers_see_a_consistent_prefix_during_appends(tmp_path: Path) -> None:
     assert seen[:30] == [initial + n + 1 for n in range(30)]  # each handshake state, seen whole
     assert seen == sorted(seen)  # never goes backwards
     assert len(read_records(path)) == initial + 300
+
+
+def test_a_large_file_that_is_not_a_log_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A 256 MiB file (sparse, zeros) given as a log: refused from its first bytes, without
+    reading the rest (an adversarial run saw every command read such a file whole, twice
+    over: 2.1 GB for a 1 GB file)."""
+    path = tmp_path / "sparse.rallylog"
+    with path.open("wb") as handle:
+        handle.truncate(256 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(events.LogCorruptError, match="not a rally log"):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -350,3 +352,39 @@ def test_the_first_html_holds_the_standings_with_each_group_apart(
     cells = [row[:1] for row in table_rows(tree.by_id("gc-out"))]
     assert cells == [["103"], ["101"], ["105"]]
     assert [row[0] for row in table_rows(tree.by_id("gc-waiting"))] == ["104"]
+
+
+async def _call(request: Awaitable[None]) -> None:
+    await request
+
+
+def test_a_query_sent_as_raw_utf8_bytes_reads_as_the_text_it_is(classes_log: Path) -> None:
+    """A client that sends ``Ü`` unencoded in the query (its UTF-8 bytes) is answered about
+    ``Ü``, as the command line would be, not about the Latin-1 reading ``Ã\x9c``. Found by
+    an adversarial read of the server."""
+    app = create_app(classes_log)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/standings",
+        "raw_path": b"/api/standings",
+        "root_path": "",
+        "query_string": "category=cars&class=Ü".encode(),
+        "headers": [],
+        "server": ("testserver", 80),
+        "client": ("testclient", 50000),
+    }
+    asyncio.run(_call(app(scope, receive, send)))
+    assert sent[0]["status"] == 404
+    body = json.loads(sent[1]["body"])
+    assert body["error"]["received"] == "Ü"
