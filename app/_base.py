@@ -359,8 +359,36 @@ def _isatty(stream: object) -> bool:
         return False
 
 
-def load_log(log: str) -> Rally:
-    """A log by path or shipped name, with a progress bar for a large one on a watched stderr."""
+def load_log(log: str, args: argparse.Namespace | None = None) -> Rally:
+    """A log by path or shipped name, with a progress bar for a large one on a watched stderr.
+
+    With ``args``: its ``--category`` and ``--class`` are then spelled as the log spells them
+    (case and spaces do not count: ``-c Cars --class ultimate`` asks of cars, Ultimate)."""
+    rally = _load(log)
+    if args is not None:
+        named(args, rally)
+    return rally
+
+
+def named(args: argparse.Namespace, rally: Rally) -> None:
+    """``args.category`` (one or a list) and ``args.entry_class`` as ``rally`` spells them."""
+    view = rally.view
+    category = getattr(args, "category", None)
+    if isinstance(category, str):
+        args.category = view.category_named(category)
+    elif isinstance(category, list):
+        args.category = [view.category_named(item) for item in category]
+    entry_class = getattr(args, "entry_class", None)
+    if isinstance(entry_class, str):
+        categories = args.category if isinstance(args.category, list) else [args.category]
+        for item in categories or rally.categories:
+            spelled = view.class_named(item, entry_class)
+            if spelled != entry_class:
+                args.entry_class = spelled
+                break
+
+
+def _load(log: str) -> Rally:
     if _isatty(sys.stderr):
         size = resolve_log(log).stat().st_size
         if size >= _LARGE_LOG_BYTES:

@@ -279,7 +279,7 @@ class Report(Command):
             raise conflicting("report", "either --what-if or --relative-to")
         log = resolve_log(args.log)
         check_output(args.output, force=args.force, reads=(log,))
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         if args.chart is not None:
             return self._chart(args, rally)
         from ..outputs.progress import progress

@@ -344,12 +344,13 @@ class LiveRally:
 
     def _standings(self, rally: Rally, params: Mapping[str, str]) -> Answer:
         query = _Params(params, ("category", "after", "waypoint", "class", "as_of"))
+        category, entry_class = _named(rally, query)
         view = classification(
             rally,
-            _required(query.text("category", required=True)),
+            category,
             after=query.number("after", 0, MAX_STAGE),
             waypoint=query.number("waypoint", 1, MAX_WAYPOINT),
-            entry_class=query.text("class"),
+            entry_class=entry_class,
             as_of=query.number("as_of", 1, _MAX_SEQ),
         )
         return Answer(200, render(view, "json").encode("utf-8"))
@@ -358,12 +359,13 @@ class LiveRally:
         query = _Params(params, ("category", "stage", "waypoint", "class", "as_of"))
         stage = query.number("stage", 0, MAX_STAGE, required=True)
         assert stage is not None
+        category, entry_class = _named(rally, query)
         view = stage_ranking(
             rally,
-            _required(query.text("category", required=True)),
+            category,
             stage,
             waypoint=query.number("waypoint", 1, MAX_WAYPOINT),
-            entry_class=query.text("class"),
+            entry_class=entry_class,
             as_of=query.number("as_of", 1, _MAX_SEQ),
         )
         return Answer(200, render(view, "json").encode("utf-8"))
@@ -387,9 +389,18 @@ class LiveRally:
         category = query.text("category")
         as_of = query.number("as_of", 1, _MAX_SEQ)
         if category is not None:
+            category = rally.view.category_named(category)
             rally.require_category(category)
         view = PenaltyList(rally.name, penalties(rally, category, as_of=as_of))
         return Answer(200, render(view, "json").encode("utf-8"))
+
+
+def _named(rally: Rally, query: _Params) -> tuple[str, str | None]:
+    """The category and class a question names, as the log spells them (case and spaces do
+    not count)."""
+    category = rally.view.category_named(_required(query.text("category", required=True)))
+    entry_class = query.text("class")
+    return category, None if entry_class is None else rally.view.class_named(category, entry_class)
 
 
 def _required(value: str | None) -> str:

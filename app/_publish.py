@@ -23,14 +23,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import html
 import json
 import os
 import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from ..events import RallyError
 from ..replays import resolve_log
 from ._base import Command, UsageError, add_log_argument
 from ._live import LiveRally
+from ._page import first_questions, page
 
 __all__ = ["ORDER", "Publisher", "Query", "Watcher", "site_path"]
 
@@ -203,96 +202,6 @@ def _same_answer(query: Query, body: bytes) -> dict[str, bytes]:
 # ---------------------------------------------------------------------- the page
 
 
-def _template() -> str:
-    return resources.files(__package__ or "").joinpath("live.html").read_text(encoding="utf-8")
-
-
-def _once(text: str, old: str, new: str) -> str:
-    if text.count(old) != 1:
-        raise AssertionError(f"live.html no longer holds {old!r} once")
-    return text.replace(old, new)
-
-
-def _signed(ms: int) -> str:
-    """A signed duration as the page writes it (``+0:05:00``, ``+0:00:02.5``)."""
-    sign, rest = ("-" if ms < 0 else "+"), abs(ms)
-    text = f"{sign}{rest // 3_600_000}:{rest // 60_000 % 60:02d}:{rest // 1000 % 60:02d}"
-    part = rest % 1000
-    return f"{text}.{part:03d}".rstrip("0") if part else text
-
-
-def _who(row: Mapping[str, Any]) -> str:
-    return f"{row['number'] or ''}|{'/'.join(row['crew'])}"
-
-
-def _move(before: Mapping[str, Any] | None, now: Mapping[str, Any], tied: bool) -> tuple[str, str]:
-    """A crew's move since the GC before, as the page draws it."""
-    if before is None:
-        return ("–", "new")
-    if tied:
-        return ("tie", "same")
-    if not before["position_certain"] or not now["position_certain"]:
-        return ("?", "same")
-    gained = before["position"] - now["position"]
-    if gained:
-        return (f"▲{gained}", "up") if gained > 0 else (f"▼{-gained}", "down")
-    return ("=", "same")
-
-
-def _cell(text: object, cls: str = "") -> str:
-    klass = f' class="{cls}"' if cls else ""
-    return f"<td{klass}>{html.escape('' if text is None else str(text))}</td>"
-
-
-def gc_table(gc: Mapping[str, Any], previous: Mapping[str, Any] | None, classes: bool) -> str:
-    """The GC table's head and rows as the page's script draws them (without the penalties
-    under a crew's name), for the page's first HTML."""
-    columns = [("Pos", "num"), ("Move", ""), ("No.", "num"), ("Crew", "")]
-    if classes:
-        columns += [("Class", "wide"), ("Class pos", "num wide")]
-    columns += [("Time", "num"), ("Gap", "num"), ("Interval", "num interval")]
-    head = "".join(
-        f'<th class="{cls}">{name}</th>' if cls else f"<th>{name}</th>" for name, cls in columns
-    )
-    before = {_who(row): row for row in previous["rows"]} if previous else {}
-    tied_before = bool(
-        previous and len(previous["rows"]) > 1 and previous["rows"][-1]["position"] == 1
-    )
-    rows = gc["rows"]
-    tied_first = len(rows) > 1 and rows[1]["position"] == rows[0]["position"]
-    lines = []
-    for index, row in enumerate(rows):
-        moved = _move(before.get(_who(row)), row, tied_before and _who(row) in before)
-        names = row["crew"]
-        crew = f"<span>{html.escape(names[0])}</span>" + (
-            f'<span class="wide"> / {html.escape(" / ".join(names[1:]))}</span>'
-            if len(names) > 1
-            else ""
-        )
-        ahead = row["gap_to_ahead_ms"]
-        interval = "" if ahead is None else (_signed(ahead) if ahead else "tie")
-        gap = html.escape(row["gap"] or "")
-        if interval:
-            gap += f'<span class="iv">{html.escape(interval)}</span>'
-        cells = [
-            _cell(row["position"] if row["position_certain"] else f"≥{row['position']}", "num"),
-            _cell(moved[0], moved[1]) if previous else _cell(""),
-            _cell(row["number"] or "—", "num"),
-            f'<td class="crew">{crew}</td>',
-        ]
-        if classes:
-            cells += [
-                _cell(row["class"] or "", "wide"),
-                _cell(row["class_position"] or "", "num wide"),
-            ]
-        cells += [_cell(row["time"], "num"), f'<td class="num">{gap}</td>']
-        cells.append(_cell(interval, "num interval"))
-        leader = ' class="leader"' if index == 0 and not tied_first else ""
-        number = html.escape(row["number"] or "", quote=True)
-        lines.append(f'<tr{leader} data-number="{number}">{"".join(cells)}</tr>')
-    return f"<thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody>"
-
-
 # ---------------------------------------------------------------------- the publisher
 
 
@@ -434,77 +343,29 @@ class Publisher:
         return len(paths)
 
     def _page(self, overview: Mapping[str, Any], bodies: Mapping[str, bytes], seq: int) -> bytes:
-        """The live page with what it first shows already in it: the standings of the first
-        category drawn, and every category's answers (its current GC, the one before, the
-        stage, its penalties) for a page opened from ``file://``, which cannot fetch."""
+        """The live page with what it first shows already in it (``app/_page.py``: the
+        standings of the first category, as ``standings serve`` draws them), and every
+        category's first answers (its current GC, the one before, the stage, its penalties)
+        for a page opened from ``file://``, which cannot fetch."""
         answers: dict[str, bytes] = {site_path(_query("rally")): bodies[site_path(_query("rally"))]}
-        first: tuple[dict[str, Any], dict[str, Any] | None, bool] | None = None
         for item in overview["categories"]:
-            category, current = item["category"], item["current"]
-            names = [site_path(_query("penalties", category=category))]
-            if current is not None:
-                after, waypoint = current["after"], current["waypoint"]
-                done = [
-                    s["stage"]
-                    for s in item["stages"]
-                    if s["state"] == "results" and s["stage"] < after
-                ]
-                gc = site_path(
-                    _query("standings", category=category, after=after, waypoint=waypoint)
-                )
-                before = (
-                    site_path(_query("standings", category=category, after=done[-1]))
-                    if done
-                    else None
-                )
-                stage = site_path(
-                    _query("stage", category=category, stage=after, waypoint=waypoint)
-                )
-                names += [gc, stage] + ([before] if before else [])
-                if first is None and gc in bodies:
-                    previous = (
-                        json.loads(bodies[before])
-                        if before is not None and before in bodies
-                        else None
-                    )
-                    first = (json.loads(bodies[gc]), previous, bool(item["classes"]))
-            answers.update({name: bodies[name] for name in names if name in bodies})
+            for endpoint, params in first_questions(item).values():
+                name = site_path(_query(endpoint, **params))
+                if name in bodies:
+                    answers[name] = bodies[name]
         data = b'{"seq": %d, "answers": {' % seq
         data += b", ".join(
             json.dumps(name).encode() + b": " + body for name, body in answers.items()
         )
         data += b"}}"
         embedded = data.decode("utf-8").replace("<", "\\u003c")
-        page = _template()
-        page = _once(
-            page,
-            "<!-- published -->",
-            f'<script id="published" type="application/json">{embedded}</script>',
-        )
-        name = html.escape(overview["rally"])
-        page = _once(
-            page, "<title>Live standings</title>", f"<title>{name} · live standings</title>"
-        )
-        page = _once(page, '<h1 id="rally">Live standings</h1>', f'<h1 id="rally">{name}</h1>')
-        if first is not None:
-            shown, previous, classes = first
-            title = (
-                f"General classification at waypoint {shown['waypoint']} of stage "
-                f"{shown['after_stage']} (live)"
-                if shown["waypoint"] is not None
-                else f"General classification after stage {shown['after_stage']}"
-            )
-            page = _once(
-                page,
-                '<h2 id="gc-title">General classification</h2>',
-                f'<h2 id="gc-title">{title}</h2>',
-            )
-            page = _once(
-                page,
-                '<table id="gc"><thead></thead><tbody></tbody></table>',
-                f'<table id="gc">{gc_table(shown, previous, classes)}</table>',
-            )
-        return page.encode("utf-8")
+
+        def answer(endpoint: str, params: Mapping[str, Any]) -> Any:
+            body = bodies.get(site_path(_query(endpoint, **params)))
+            return None if body is None else json.loads(body)
+
+        script = f'<script id="published" type="application/json">{embedded}</script>'
+        return page(answer, published=script).encode("utf-8")
 
 
 def _layout(value: Mapping[str, Any]) -> str:

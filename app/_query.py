@@ -186,7 +186,7 @@ class Show(Command):
         _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         view = classification(rally, args.category, after=args.after, **_ranking_args(args))
         return emit(view, args)
 
@@ -200,7 +200,7 @@ class ReplayCommand(Command):
         _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         reference = _reference(rally.as_of(args.as_of), args.category, args.relative_to)
         snapshots = rally.replay(args.category, as_of=args.as_of)
         if args.entry_class is not None:
@@ -219,7 +219,7 @@ class Stage(Command):
         _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         return emit(stage_ranking(rally, args.category, args.stage, **_ranking_args(args)), args)
 
 
@@ -241,7 +241,7 @@ class Explain(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         standings = rally.standings(args.category, args.after, as_of=args.as_of)
         standings = standings.of_class(args.entry_class)
         entry = rally.as_of(args.as_of).find_entry(args.category, args.entry)
@@ -308,7 +308,7 @@ class WhatIfCommand(Command):
         _ranking_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         base = rally.as_of(args.as_of)
         events = hypotheses(
             base,
@@ -350,7 +350,7 @@ class Penalties(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         listings = penalties(rally, args.category, as_of=args.as_of)
         return emit(outputs.PenaltyList(rally.name, listings), args)
 
@@ -365,7 +365,7 @@ class History(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rally = load_log(args.log)
+        rally = load_log(args.log, args)
         entries = history(rally, args.category, args.after, as_of=args.as_of)
         names = {
             entry.entry_id: outputs.who(entry.number, entry.crew)
@@ -409,4 +409,4 @@ class Events(Command):
         add_plain_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        return emit(outputs.EventLog(load_log(args.log).iter_records()), args)
+        return emit(outputs.EventLog(load_log(args.log, args).iter_records()), args)

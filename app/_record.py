@@ -26,6 +26,7 @@ from ._base import (
     check_output,
     duration_arg,
     input_file,
+    named,
     output_file,
     time_arg,
     wait_seconds,
@@ -98,6 +99,43 @@ class RecordKind:
         event: events.Event = self.event_type(**fields, provenance=source)
         return event
 
+    def admit(
+        self, args: argparse.Namespace, recorder: Recorder, event: events.Event
+    ) -> events.Event:
+        """The event to append, once weighed for the official's slips (a time out of order
+        along its stage, an implausible stage time: refused unless the option that confirms
+        it is given, and then noted in its provenance)."""
+        if not isinstance(event, _TIMED):
+            return event
+        from ..replays.timing import slips_of_event  # only for the kinds with times
+
+        view = recorder.fold
+        notes = []
+        for flag, note, words in slips_of_event(view, event):
+            if not getattr(args, flag.removeprefix("--").replace("-", "_"), False):
+                what, expected, received = words
+                raise UsageError(
+                    what, where="--time; nothing was written", expected=expected, received=received
+                )
+            notes.append(note)
+        if not notes:
+            return event
+        return attrs.evolve(event, provenance=_noted(event.provenance, ", ".join(notes)))
+
+
+_TIMED = (
+    events.StageResultRecorded,
+    events.ResultCorrected,
+    events.WaypointRecorded,
+    events.WaypointCorrected,
+)
+"""The events whose times are weighed for slips before they are appended (``admit``)."""
+
+
+def _noted(provenance: events.Provenance, note: str) -> events.Provenance:
+    detail = note if provenance.detail is None else f"{provenance.detail}; {note}"
+    return attrs.evolve(provenance, detail=detail)
+
 
 # Numbers are checked as options, against bounds the log can store: a mistake is one line
 # naming the option, before the log is opened.
@@ -137,6 +175,19 @@ _ENTRY = _option("--entry", field="entry_id", value=_entry_id, required=True, me
 _STAGE = _option("--stage", field="stage", required=True, type=_stage, metavar="N")
 _REASON = _option("--reason", field="reason", required=True)
 _TIME = _option("--time", field="time_ms", required=True, type=time_arg, metavar="H:MM:SS")
+_WAYPOINT = _option("--waypoint", field="waypoint", required=True, type=_waypoint, metavar="K")
+_CONFIRM = _option(
+    "--confirm",
+    action="store_true",
+    help="record the stage time though it is implausible beside the stage's field (under a "
+    "quarter of the median of the others, or over four times it)",
+)
+_OUT_OF_ORDER = _option(
+    "--out-of-order",
+    action="store_true",
+    help="record the time though it is earlier than the crew's time at an earlier waypoint, "
+    "or later than a time further along the stage (its stage time included)",
+)
 
 
 class _Rally(RecordKind):
@@ -203,6 +254,7 @@ def _stage_rules(args: argparse.Namespace, recorder: Recorder) -> tuple[events.S
     per_category: dict[str, events.StageKind] = {}
     for item in args.counts or []:
         category, _, kind_text = item.rpartition("=")
+        category = recorder.fold.category_named(category) if category else category
         kind = _STAGE_KINDS.get(kind_text)
         if kind is None:
             raise UsageError(
@@ -243,6 +295,44 @@ def _cancelled_categories(args: argparse.Namespace, recorder: Recorder) -> tuple
     return tuple(args.category) if args.category else recorder.rally.categories
 
 
+_SHEET_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "confirm": (
+        ("--confirm",),
+        {
+            "action": "append",
+            "metavar": "NUM",
+            "help": "record this crew's stage time though it is implausible beside the "
+            "stage's field (under a quarter of the median, or over four times it); "
+            "NUM or CATEGORY:NUM, repeatable",
+        },
+    ),
+    "out_of_order": (
+        ("--out-of-order",),
+        {
+            "action": "append",
+            "metavar": "NUM",
+            "help": "record this crew's times though one is earlier than its time at an "
+            "earlier waypoint, or later than its stage time; NUM or CATEGORY:NUM, repeatable",
+        },
+    ),
+    "require_reasons": (
+        ("--require-reasons",),
+        {"action": "store_true", "help": "refuse a DNF, DNS or DSQ without its reason"},
+    ),
+    "new_classes": (
+        ("--new-class",),
+        {
+            "action": "append",
+            "metavar": "CLASS",
+            "help": "a class the entry list may introduce (any other new class is refused as "
+            "a typo); repeatable",
+        },
+    ),
+}
+"""The options a kind of sheet may take beyond --from, --stage and --corrections, by the
+name ``SheetKind.options`` gives them."""
+
+
 class _FromSheet(RecordKind):
     """A kind recorded from a timing sheet (``--from FILE``): one batch, one frame.
 
@@ -273,6 +363,9 @@ class _FromSheet(RecordKind):
                 help="a corrected sheet: record a correction for every time that changed, "
                 "nothing for the rest",
             )
+        for name in sorted(sheet_kind.options):
+            flags, settings = _SHEET_OPTIONS[name]
+            parser.add_argument(*flags, dest=name, **settings)
         parser.add_argument(
             "--format",
             dest="sheet_format",
@@ -293,6 +386,10 @@ class _FromSheet(RecordKind):
             stage=getattr(args, "stage", None),
             corrections=getattr(args, "corrections", False),
             source=args.source,
+            confirm=tuple(getattr(args, "confirm", None) or ()),
+            out_of_order=tuple(getattr(args, "out_of_order", None) or ()),
+            require_reasons=getattr(args, "require_reasons", False),
+            new_classes=tuple(getattr(args, "new_classes", None) or ()),
         )
         summary = import_sheet(
             recorder, self.name, args.sheet, request=request, format_name=args.sheet_format
@@ -388,6 +485,8 @@ KINDS: dict[str, RecordKind] = {
                 metavar="K",
                 help="one combined time for stages K to --stage",
             ),
+            _CONFIRM,
+            _OUT_OF_ORDER,
         ),
         RecordKind(
             "penalty",
@@ -481,6 +580,17 @@ KINDS: dict[str, RecordKind] = {
             _STAGE,
             _TIME,
             _option("--reason", field="reason", default="correction"),
+            _CONFIRM,
+            _OUT_OF_ORDER,
+        ),
+        RecordKind(
+            "withdraw",
+            "withdraw a stage time (it counts no more; correct gives it a time again)",
+            events.ResultWithdrawn,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _REASON,
         ),
         RecordKind(
             "coverage",
@@ -510,7 +620,7 @@ KINDS: dict[str, RecordKind] = {
             _CATEGORY,
             _ENTRY,
             _STAGE,
-            _option("--waypoint", field="waypoint", required=True, type=_waypoint, metavar="K"),
+            _WAYPOINT,
             _option(
                 "--time",
                 field="time_ms",
@@ -519,6 +629,36 @@ KINDS: dict[str, RecordKind] = {
                 metavar="H:MM:SS",
                 help="elapsed time since the stage start",
             ),
+            _OUT_OF_ORDER,
+        ),
+        RecordKind(
+            "correct-waypoint",
+            "correct an entry's time at a waypoint (or give a withdrawn one a time again)",
+            events.WaypointCorrected,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _WAYPOINT,
+            _option(
+                "--time",
+                field="time_ms",
+                required=True,
+                type=time_arg,
+                metavar="H:MM:SS",
+                help="the right elapsed time since the stage start",
+            ),
+            _option("--reason", field="reason", default="correction"),
+            _OUT_OF_ORDER,
+        ),
+        RecordKind(
+            "withdraw-waypoint",
+            "withdraw an entry's time at a waypoint",
+            events.WaypointWithdrawn,
+            _CATEGORY,
+            _ENTRY,
+            _STAGE,
+            _WAYPOINT,
+            _REASON,
         ),
         _FromSheet(
             "entries",
@@ -585,7 +725,8 @@ class Record(Command):
             # Nothing is written until the event is built and accepted by the rules: opening
             # the recorder changes nothing, not even a torn tail (the append cuts it).
             with Recorder(args.log, wait_seconds=args.wait) as recorder:
-                event = kind.build(args, recorder, source)
+                named(args, recorder.rally)
+                event = kind.admit(args, recorder, kind.build(args, recorder, source))
                 record = recorder.append(event, recorded_at=now_iso())
                 cut = recorder.cut
         sys.stdout.write(_event_line(record))

@@ -18,8 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from importlib import resources
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,6 +30,8 @@ from starlette.routing import Route
 
 from ..events import RallyError
 from ._live import Answer, ApiError, LiveRally
+from ._page import page as first_page
+from ._page import template
 
 __all__ = ["KEEPALIVE_SECONDS", "POLL_SECONDS", "App", "create_app", "page"]
 
@@ -61,8 +62,8 @@ def _query_text(raw: bytes) -> str:
 
 
 def page() -> str:
-    """The live page: one HTML file with its script and style (``live.html``)."""
-    return resources.files(__package__ or "").joinpath("live.html").read_text(encoding="utf-8")
+    """The live page as shipped, before the standings are drawn in it (``live.html``)."""
+    return template()
 
 
 class _Hub:
@@ -124,8 +125,18 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    def answers(endpoint: str, params: Mapping[str, Any]) -> Any:
+        """An API answer as data, None for an error (the page draws what it can)."""
+        given = {name: str(value) for name, value in params.items() if value is not None}
+        answer = live.answer(endpoint, given)
+        return json.loads(answer.body) if answer.status == 200 else None
+
     async def home(request: Request) -> Response:
-        return HTMLResponse(page(), headers=_NO_STORE)
+        """The page with the current standings drawn in it (``app/_page.py``): a reader
+        without scripts sees them; the script keeps them live."""
+        look()
+        error = None if live.error is None else str(live.error)
+        return HTMLResponse(first_page(answers, error=error), headers=_NO_STORE)
 
     def api_answer(endpoint: str, items: list[tuple[str, str]]) -> Answer:
         look()

@@ -21,8 +21,10 @@ from ._fold import (
     PenaltyState,
     ResultState,
     RetirementState,
+    SplitState,
+    Withdrawal,
 )
-from ._names import fold_name, name_matches
+from ._names import fold_name, name_key, name_matches, number_key, spelled
 from ._rally import (
     CHECKPOINT_LAG,
     Rally,
@@ -30,6 +32,15 @@ from ._rally import (
     create_log,
     load,
     now_iso,
+)
+from ._slips import (
+    PLAUSIBLE_FIELD,
+    PLAUSIBLE_RATIO,
+    Implausible,
+    OutOfOrder,
+    implausible_times,
+    out_of_order,
+    plausible_range,
 )
 from ._stage import CombinedResult, StageResult, StageRow
 from ._standings import Row, Standings, Unclassified, gc_stages, require_class, require_stage
@@ -66,6 +77,8 @@ __all__ = [
     "CHECKPOINT_LAG",
     "COMPONENT_KINDS",
     "HYPOTHETICAL",
+    "PLAUSIBLE_FIELD",
+    "PLAUSIBLE_RATIO",
     "CancellationState",
     "Change",
     "CheckReport",
@@ -79,6 +92,8 @@ __all__ = [
     "FoldState",
     "HistoryEntry",
     "HtmlDisplay",
+    "Implausible",
+    "OutOfOrder",
     "PenaltyListing",
     "PenaltyState",
     "Rally",
@@ -87,6 +102,7 @@ __all__ = [
     "ResultState",
     "RetirementState",
     "Row",
+    "SplitState",
     "StageComparison",
     "StageResult",
     "StageRow",
@@ -95,6 +111,7 @@ __all__ = [
     "View",
     "WhatIf",
     "WhatIfRow",
+    "Withdrawal",
     "check_log",
     "checkpoint_path",
     "create_log",
@@ -102,15 +119,21 @@ __all__ = [
     "free_penalty_id",
     "gc_stages",
     "history",
+    "implausible_times",
     "load",
+    "name_key",
     "name_matches",
     "now_iso",
+    "number_key",
+    "out_of_order",
     "overlay",
     "penalties",
+    "plausible_range",
     "register_html",
     "repair_log",
     "require_class",
     "require_stage",
+    "spelled",
     "what_if",
     "what_if_all_stages",
     "write_checkpoint",

@@ -46,6 +46,8 @@ __all__ = [
     "PenaltyState",
     "ResultState",
     "RetirementState",
+    "SplitState",
+    "Withdrawal",
     "handled_types",
     "handles",
 ]
@@ -56,7 +58,7 @@ __all__ = [
 
 @attrs.frozen
 class Correction:
-    """One correction applied to a result."""
+    """One correction applied to a result (or a split)."""
 
     seq: int
     time_ms: int
@@ -65,8 +67,40 @@ class Correction:
 
 
 @attrs.frozen
+class Withdrawal:
+    """A result (or a split) withdrawn: from ``seq`` on it has no time, until corrected."""
+
+    seq: int
+    reason: str
+    provenance: Provenance
+
+
+def _replaced(
+    recorded_ms: int, seq: int, corrections: tuple[Correction, ...]
+) -> tuple[int, int] | None:
+    """(time, seq) of the time the last correction replaced: the correction before it, else
+    the time first recorded (None: never corrected)."""
+    if not corrections:
+        return None
+    if len(corrections) == 1:
+        return recorded_ms, seq
+    return corrections[-2].time_ms, corrections[-2].seq
+
+
+def _withdrawn(
+    corrections: tuple[Correction, ...], withdrawals: tuple[Withdrawal, ...]
+) -> Withdrawal | None:
+    """The withdrawal in force: the last amendment, if it is one."""
+    if not withdrawals:
+        return None
+    last = withdrawals[-1]
+    return last if not corrections or corrections[-1].seq < last.seq else None
+
+
+@attrs.frozen
 class ResultState:
-    """A result as it stood: the recorded time, then the corrections known then."""
+    """A result as it stood: the recorded time, then the corrections (and withdrawals)
+    known then."""
 
     entry_id: str
     first_stage: int
@@ -78,6 +112,45 @@ class ResultState:
     """The counted stages this result stands for (a span's, less those timed on their own);
     how many of them is its ``cover``."""
     corrections: tuple[Correction, ...] = ()
+    withdrawals: tuple[Withdrawal, ...] = ()
+    """Its withdrawals known then, in order (the result counts only if a correction came
+    after the last one)."""
+
+    @property
+    def time_ms(self) -> int:
+        """The time in force: the last correction's, else the recorded one (for a withdrawn
+        result: the time it had)."""
+        return self.corrections[-1].time_ms if self.corrections else self.recorded_ms
+
+    @property
+    def withdrawal(self) -> Withdrawal | None:
+        """The withdrawal in force, if the result is withdrawn."""
+        return _withdrawn(self.corrections, self.withdrawals)
+
+    @property
+    def replaced(self) -> tuple[int, int] | None:
+        """(time, seq) of what the last correction replaced, if the result was corrected."""
+        return _replaced(self.recorded_ms, self.seq, self.corrections)
+
+    @property
+    def is_span(self) -> bool:
+        """Whether this is one combined time over several stages."""
+        return self.first_stage != self.stage
+
+
+@attrs.frozen
+class SplitState:
+    """A split (an elapsed time at a waypoint) as it stood: recorded, then the corrections
+    and withdrawals known then."""
+
+    entry_id: str
+    stage: int
+    waypoint: int
+    recorded_ms: int
+    seq: int
+    provenance: Provenance
+    corrections: tuple[Correction, ...] = ()
+    withdrawals: tuple[Withdrawal, ...] = ()
 
     @property
     def time_ms(self) -> int:
@@ -85,9 +158,14 @@ class ResultState:
         return self.corrections[-1].time_ms if self.corrections else self.recorded_ms
 
     @property
-    def is_span(self) -> bool:
-        """Whether this is one combined time over several stages."""
-        return self.first_stage != self.stage
+    def withdrawal(self) -> Withdrawal | None:
+        """The withdrawal in force, if the split is withdrawn."""
+        return _withdrawn(self.corrections, self.withdrawals)
+
+    @property
+    def replaced(self) -> tuple[int, int] | None:
+        """(time, seq) of what the last correction replaced, if the split was corrected."""
+        return _replaced(self.recorded_ms, self.seq, self.corrections)
 
 
 @attrs.frozen
@@ -233,8 +311,10 @@ class Fold:
         )
         self.index.add_results(start)
 
-    def add_correction(self, result: int, event: events.ResultCorrected, seq: int) -> None:
-        """Correct the time of result row ``result``."""
+    def add_correction(
+        self, result: int, event: events.ResultCorrected | events.ResultWithdrawn, seq: int
+    ) -> None:
+        """Correct the time of result row ``result``, or withdraw it."""
         self.index.add_correction(
             self.state.writable("corrections").append(result=result, event=event, seq=seq)
         )
@@ -286,6 +366,14 @@ class Fold:
             provenance=provenances,
         )
         self.index.add_splits(start)
+
+    def add_split_amendment(
+        self, split: int, event: events.WaypointCorrected | events.WaypointWithdrawn, seq: int
+    ) -> None:
+        """Correct the time of split row ``split``, or withdraw it."""
+        self.index.add_split_amendment(
+            self.state.writable("split_amendments").append(split=split, event=event, seq=seq)
+        )
 
     # ------------------------------------------------------------------ applying
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from ..events import EntryRegistered, Provenance, StageKind
+from ..events import EntryRegistered, Provenance, ResultWithdrawn, StageKind, WaypointWithdrawn
+from ._names import number_key
 from ._state import FoldState
 
 __all__ = ["EMPTY", "Index"]
@@ -25,11 +26,11 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "entries": ("category", "entry_row", "number_row", "members"),
     "stages": ("stage_row", "order"),
     "cancellations": ("cancelled",),
-    "results": ("ending", "spanned", "time_now", "corrected"),
+    "results": ("ending", "spanned", "time_now", "corrected", "withdrawn", "withdrawals"),
     "penalties": ("penalty_row", "rescinded", "adjusted", "gc_sum", "stage_sum", "bonus"),
     "retirements": ("retired", "leaving"),
     "coverage": ("declared",),
-    "splits": ("at_waypoint",),
+    "splits": ("at_waypoint", "split_now", "split_amended", "split_withdrawn", "split_withdrawals"),
     "provenances": ("provenance_rows",),
 }
 """The index's containers, by the kind of fact that changes them: a fork shares each group
@@ -69,6 +70,11 @@ class Index:
         self.time_now: list[int] = []
         """Each result's time in force now (its last correction's)."""
         self.corrected: dict[int, list[int]] = {}
+        """result row -> its rows in ``Corrections`` (corrections and withdrawals), in order."""
+        self.withdrawn: dict[int, int] = {}
+        """result row -> the row of the withdrawal in force now (the last amendment)."""
+        self.withdrawals: list[int] = []
+        """The rows of ``Corrections`` that are withdrawals, ascending."""
         self.last_result_stage = -1
         self.penalty_row: dict[str, int] = {}
         self.rescinded: dict[int, int] = {}
@@ -87,6 +93,14 @@ class Index:
         self.declared: dict[tuple[str, int], list[int]] = {}
         self.at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
         """(stage, waypoint) -> {entry: split row}."""
+        self.split_now: list[int] = []
+        """Each split's time in force now (its last correction's), withdrawn or not."""
+        self.split_amended: dict[int, list[int]] = {}
+        """split row -> its rows in ``SplitAmendments``, in order."""
+        self.split_withdrawn: dict[int, int] = {}
+        """split row -> the row of the withdrawal in force now."""
+        self.split_withdrawals: list[int] = []
+        """The rows of ``SplitAmendments`` that are withdrawals, ascending."""
         self.provenance_rows: dict[Provenance, int] = {}
         self.open: dict[int, frozenset[int]] = {}
         state = self.state
@@ -110,6 +124,8 @@ class Index:
         for row in range(len(state.coverage)):
             self.add_coverage(row)
         self.add_splits(0)
+        for row in range(len(state.split_amendments)):
+            self.add_split_amendment(row)
 
     def fork(self, state: FoldState) -> Index:
         """An index of ``state`` (a fork of this one's state) sharing every container with
@@ -133,8 +149,8 @@ class Index:
         self._own("entries")
         self.category.append(event.category)
         self.entry_row[event.entry_id] = row
-        if event.number is not None:
-            self.number_row[(event.category, event.number)] = row
+        if event.number is not None:  # the first entry registered with the number keeps it
+            self.number_row.setdefault((event.category, number_key(event.number)), row)
         self.members.setdefault(event.category, []).append(row)
         self.open.clear()
 
@@ -193,11 +209,17 @@ class Index:
                 self.spanned.setdefault(stage, {})[entry] = row
 
     def add_correction(self, row: int) -> None:
+        """A correction or a withdrawal of a result: the last one wins."""
         self._own("results")
         corrections = self.state.corrections
-        result = corrections.result[row]
+        result, event = corrections.result[row], corrections.event[row]
         self.corrected.setdefault(result, []).append(row)
-        self.time_now[result] = corrections.event[row].time_ms
+        if isinstance(event, ResultWithdrawn):
+            self.withdrawn[result] = row
+            self.withdrawals.append(row)
+        else:
+            self.time_now[result] = event.time_ms
+            self.withdrawn.pop(result, None)
 
     def add_adjustment(self, row: int) -> None:
         self._own("penalties")
@@ -251,6 +273,7 @@ class Index:
         splits = self.state.splits
         stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
         row, end = start, len(stages)
+        self.split_now.extend(splits.time[len(self.split_now) : end])
         while row < end:
             key = (stages[row], waypoints[row])
             stop = row + 1
@@ -260,6 +283,19 @@ class Index:
                 zip(entries[row:stop], range(row, stop), strict=True)
             )
             row = stop
+
+    def add_split_amendment(self, row: int) -> None:
+        """A correction or a withdrawal of a split: the last one wins."""
+        self._own("splits")
+        amendments = self.state.split_amendments
+        split, event = amendments.split[row], amendments.event[row]
+        self.split_amended.setdefault(split, []).append(row)
+        if isinstance(event, WaypointWithdrawn):
+            self.split_withdrawn[split] = row
+            self.split_withdrawals.append(row)
+        else:
+            self.split_now[split] = event.time_ms
+            self.split_withdrawn.pop(split, None)
 
     def category_of(self, entry: int) -> str:
         """The category of entry row ``entry``."""

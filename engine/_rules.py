@@ -27,13 +27,16 @@ from ..events import (
     PenaltyRescinded,
     RallyDeclared,
     ResultCorrected,
+    ResultWithdrawn,
     RuleViolationError,
     Run,
     StageCancelled,
     StageKind,
     StageResultRecorded,
     StageScheduled,
+    WaypointCorrected,
     WaypointRecorded,
+    WaypointWithdrawn,
     all_positive,
     as_list,
     format_time,
@@ -181,10 +184,11 @@ def _entry_registered(fold: Fold, event: EntryRegistered, seq: int) -> Effect:
     number = event.number
     holder = None if number is None else check.view.entry_by_number(event.category, number)
     if holder is not None:
+        same = "" if holder.number == number else f", No. {holder.number}: numbers count as numbers"
         raise check.refuse(
             f"race number already taken in {event.category}",
             "a free number",
-            f"{number} (entry {holder.entry_id})",
+            f"{number} (entry {holder.entry_id}{same})",
         )
     fold.add_entry(event, seq)
     return Effect((event.category,), None)
@@ -246,10 +250,12 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
     for stage in clashes:
         held = view.covering(event.entry_id, stage)
         if held is not None:
+            state = view.result_state(held)
+            out = "" if state.withdrawal is None else f", withdrawn at seq {state.withdrawal.seq}"
             raise check.refuse(
                 f"entry already has a result for stage {stage}",
                 "a result-corrected event to change it",
-                f"a second result (the first is seq {view.result_state(held).seq})",
+                f"a second result (the first is seq {state.seq}{out})",
             )
     cover = len(covered) if first != last else int(view.counts(last, category))
     new = Change(last, event.time_ms, new_result=True, single=first == last, counted=bool(cover))
@@ -273,6 +279,17 @@ def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
             f"an earlier result of {event.entry_id} ending at stage {event.stage}",
             "none",
         )
+    category = view.entry_at(entry).category
+    if view.is_withdrawn(result):  # the correction gives it a time again: as a new result
+        check.running(entry, event.stage)
+        first, last = view.result_span(result)
+        cover = view.result_cover(result)
+        new = Change(
+            last, event.time_ms, new_result=True, single=first == last, counted=bool(cover)
+        )
+        check.times_stay_positive(entry, new, lowers=False)
+        fold.add_correction(result, event, seq)
+        return Effect((category,), first)
     old = view.result_time(result)
     if old == event.time_ms:
         raise check.refuse(
@@ -284,8 +301,34 @@ def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
     check.times_stay_positive(entry, Change(event.stage, event.time_ms), lowers=delta < 0)
     fold.add_correction(result, event, seq)
     counted = bool(view.result_cover(result))
-    category = view.entry_at(entry).category
     return Effect((category,), event.stage, entry, delta if counted else 0, 0)
+
+
+@handles(ResultWithdrawn)
+def _result_withdrawn(fold: Fold, event: ResultWithdrawn, seq: int) -> Effect:
+    check = _Check(fold, event, seq)
+    view = check.view
+    entry = check.entry(event.entry_id)
+    result = view.result_index(event.entry_id, event.stage)
+    if result is None:
+        raise check.refuse(
+            "no result to withdraw",
+            f"an earlier result of {event.entry_id} ending at stage {event.stage}",
+            "none",
+        )
+    withdrawal = view.result_state(result).withdrawal
+    if withdrawal is not None:
+        raise check.refuse(
+            "result already withdrawn",
+            "a result in force (a result-corrected event gives it a time again)",
+            f"{event.entry_id} stage {event.stage} (withdrawn at seq {withdrawal.seq})",
+        )
+    if view.bonuses(entry) != 0:  # only a bonus can leave a GC time at or below zero
+        found = refusal(view, entry, Change(event.stage, withdrawn=True))
+        if found is not None:
+            raise check.refuse(*found)
+    fold.add_correction(result, event, seq)
+    return Effect((view.entry_at(entry).category,), view.result_span(result)[0])
 
 
 def _adjustment(fold: Fold, event: Adjustment, seq: int) -> Effect:
@@ -401,13 +444,63 @@ def _waypoint_recorded(fold: Fold, event: WaypointRecorded, seq: int) -> None:
     check.timed(check.stage(event.stage), check.view.entry_at(entry).category)
     check.running(entry, event.stage)
     if fold.index.has_split(event.stage, event.waypoint, (entry,)):
+        held = check.view.split_row(event.stage, event.waypoint, event.entry_id)
+        assert held is not None
+        withdrawal = check.view.split_state(held).withdrawal
         raise check.refuse(
             f"entry already has a time at waypoint {event.waypoint} of stage {event.stage}",
-            "one time per entry and waypoint",
+            "one time per entry and waypoint"
+            if withdrawal is None
+            else "a waypoint-corrected event to give the withdrawn time a new one",
             f"a second one ({format_time(event.time_ms)})",
         )
     provenance = fold.provenance_row(event.provenance)
     fold.add_splits(event.stage, event.waypoint, [entry], [event.time_ms], [seq], [provenance])
+
+
+def _split(check: _Check, event: WaypointCorrected | WaypointWithdrawn, verb: str) -> int:
+    """The row of the split an amendment names (refused if there is none)."""
+    check.entry(event.entry_id)
+    split = check.view.split_row(event.stage, event.waypoint, event.entry_id)
+    if split is None:
+        raise check.refuse(
+            f"no time to {verb}",
+            f"an earlier time of {event.entry_id} at waypoint {event.waypoint} of stage "
+            f"{event.stage}",
+            "none",
+        )
+    return split
+
+
+@handles(WaypointCorrected)
+def _waypoint_corrected(fold: Fold, event: WaypointCorrected, seq: int) -> None:
+    check = _Check(fold, event, seq)
+    split = _split(check, event, "correct")
+    state = check.view.split_state(split)
+    if state.withdrawal is not None:  # a time again: as a new split would be
+        check.running(check.view.entry_index(event.entry_id), event.stage)
+    elif state.time_ms == event.time_ms:
+        raise check.refuse(
+            "the correction changes nothing",
+            f"a time other than {format_time(state.time_ms)}",
+            format_time(event.time_ms),
+        )
+    fold.add_split_amendment(split, event, seq)
+
+
+@handles(WaypointWithdrawn)
+def _waypoint_withdrawn(fold: Fold, event: WaypointWithdrawn, seq: int) -> None:
+    check = _Check(fold, event, seq)
+    split = _split(check, event, "withdraw")
+    withdrawal = check.view.split_state(split).withdrawal
+    if withdrawal is not None:
+        raise check.refuse(
+            "time already withdrawn",
+            "a time in force (a waypoint-corrected event gives it a time again)",
+            f"{event.entry_id} stage {event.stage} waypoint {event.waypoint} "
+            f"(withdrawn at seq {withdrawal.seq})",
+        )
+    fold.add_split_amendment(split, event, seq)
 
 
 # ---------------------------------------------------------------------- whole runs

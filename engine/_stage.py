@@ -15,6 +15,7 @@ import attrs
 
 from ..events import EntryRegistered, Person, QueryError, StageKind
 from ._display import HtmlDisplay
+from ._slips import OutOfOrder, disordered
 from ._standings import (
     ClassPositions,
     Ranked,
@@ -94,6 +95,9 @@ class StageResult(HtmlDisplay):
     """The ranking at this waypoint of the stage (elapsed times), if one was chosen."""
     not_at_waypoint: tuple[Unclassified, ...] = ()
     """At a waypoint: the crews still running without a time there."""
+    out_of_order: tuple[OutOfOrder, ...] = ()
+    """At a waypoint: the times of its rows there that contradict another time of the same
+    crew on the stage (recorded with ``--out-of-order``), said as such."""
 
 
 def _ranked_rows(
@@ -289,6 +293,12 @@ def waypoint_ranking(
         entry_class=entry_class,
         waypoint=waypoint,
         not_at_waypoint=tuple(pending),
+        out_of_order=disordered(
+            view,
+            stage,
+            waypoint,
+            [r for r in _of_class(view, ranking.members, entry_class) if r in times],
+        ),
     )
 
 

@@ -27,6 +27,7 @@ import attrs
 from ..events import EntryRegistered, Person, QueryError, StageKind
 from ._display import HtmlDisplay
 from ._fold import Effect
+from ._slips import OutOfOrder, disordered
 from ._times import Accumulator, Component, components
 from ._view import View
 
@@ -119,6 +120,9 @@ class Unclassified:
     """For a combined time not yet complete: the stage it ends at (its time is known then)."""
     entry_class: str | None = None
     """The entry's class within its category, if it has one."""
+    withdrawn: bool = False
+    """Whether the missing time was recorded, then withdrawn (``reason`` says by which record
+    and why)."""
 
 
 _ENTRY_FIELDS = ("entry_id", "number", "crew", "make", "entry_class")
@@ -154,6 +158,11 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
         if result is None:
             return unclassified(entry, missing, f"no result for stage {stage}", stage)
         first, last = view.result_span(result)
+        withdrawal = view.result_state(result).withdrawal if view.is_withdrawn(result) else None
+        if withdrawal is not None:
+            what = f"stages {first}-{last} combined" if first != last else f"stage {last}"
+            reason = f"{what} result withdrawn (seq {withdrawal.seq}): {withdrawal.reason}"
+            return attrs.evolve(unclassified(entry, "no-result", reason, first), withdrawn=True)
         if last > after:
             reason = f"combined time for stages {first}-{last} known only after stage {last}"
             return unclassified(entry, missing, reason, first, last)
@@ -538,6 +547,15 @@ class Standings(HtmlDisplay):
                 if row not in classified and row not in self._pending
             )
         return self._unclassified
+
+    @property
+    def out_of_order(self) -> tuple[OutOfOrder, ...]:
+        """At a waypoint: the times of its rows there that contradict another time of the same
+        crew on the stage (recorded with ``--out-of-order``), said as such; else none."""
+        if self.waypoint is None:
+            return ()
+        rows = {entry for entry, _ in self.ordered()}
+        return disordered(self._view, self.after_stage, self.waypoint, sorted(rows))
 
     def why_missing(self, entry_id: str) -> Unclassified | None:
         """Why an entry of these standings is not in them (None: it is, or it is not one of

@@ -45,9 +45,12 @@ from ..events import (
     RallyDeclared,
     Record,
     ResultCorrected,
+    ResultWithdrawn,
     SourceKind,
     StageCancelled,
     StageScheduled,
+    WaypointCorrected,
+    WaypointWithdrawn,
     decode_frame,
     encode_frame,
 )
@@ -62,6 +65,7 @@ __all__ = [
     "Rescissions",
     "Results",
     "Retirements",
+    "SplitAmendments",
     "Splits",
     "Table",
 ]
@@ -168,10 +172,11 @@ class Results(Table):
 
 @attrs.define(eq=False)
 class Corrections(Table):
-    """Corrections of results (``result``: the row in ``Results``)."""
+    """Corrections and withdrawals of results (``result``: the row in ``Results``): the last
+    one known wins (a correction gives the result its time, a withdrawal takes it away)."""
 
     result: list[int] = _ints("results")
-    event: list[ResultCorrected] = _events(ResultCorrected)
+    event: list[ResultCorrected | ResultWithdrawn] = _events(ResultCorrected, ResultWithdrawn)
     seq: list[int] = _ints()
 
 
@@ -215,6 +220,18 @@ class Splits(Table):
     provenance: list[int] = _ints("provenances")
 
 
+@attrs.define(eq=False)
+class SplitAmendments(Table):
+    """Corrections and withdrawals of splits (``split``: the row in ``Splits``): the last one
+    known wins, as for results."""
+
+    split: list[int] = _ints("splits")
+    event: list[WaypointCorrected | WaypointWithdrawn] = _events(
+        WaypointCorrected, WaypointWithdrawn
+    )
+    seq: list[int] = _ints()
+
+
 def _table(cls: type[Table], *holds: type) -> Any:
     """A table of the state; ``holds``: the kinds of event an ``Events`` table holds."""
     return attrs.field(factory=cls, metadata={"table": True, "holds": holds})
@@ -240,6 +257,7 @@ class FoldState:
     retirements: Retirements = _table(Retirements)
     coverage: Events[FieldCoverageDeclared] = _table(Events, FieldCoverageDeclared)
     splits: Splits = _table(Splits)
+    split_amendments: SplitAmendments = _table(SplitAmendments)
     provenances: list[Provenance] = attrs.field(factory=list)
     shared: set[str] = attrs.field(factory=set, repr=False)
     """The tables (and ``"provenances"``) this state shares with the one it was forked from:

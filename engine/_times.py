@@ -180,6 +180,8 @@ class Change:
     cancelled: bool = False
     """The stage is cancelled (its results count no more), awarding ``awarded_ms``."""
     awarded_ms: int = 0
+    withdrawn: bool = False
+    """The result ending at ``stage`` is withdrawn (it counts no more)."""
 
 
 def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | None:
@@ -206,6 +208,8 @@ def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | No
             stage_penalties += change.penalty_ms if change.in_stage else 0
             if change.cancelled:
                 counted, awarded = False, change.awarded_ms
+            if change.withdrawn:
+                result_ms, counted = None, False
             if result_ms is not None and single and result_ms + stage_penalties <= 0:
                 after = result_ms + stage_penalties
                 received = (
@@ -277,6 +281,10 @@ class Component:
     penalty_id: str | None = None
     recorded_ms: int | None = None
     """For a corrected result: the time first recorded."""
+    replaced_ms: int | None = None
+    """For a corrected result: the time the last correction replaced…"""
+    replaced_seq: int | None = None
+    """…and the record that time came from."""
 
 
 def components(view: View, entry_id: str, after: int) -> tuple[Component, ...]:
@@ -333,6 +341,7 @@ def _result_component(view: View, result: ResultState, entry_id: str) -> Compone
         if apart:
             span += f" (stage {', '.join(apart)} timed apart)"
     last = result.corrections[-1] if result.corrections else None
+    replaced = result.replaced
     return Component(
         kind="result",
         stage=result.stage,
@@ -342,4 +351,6 @@ def _result_component(view: View, result: ResultState, entry_id: str) -> Compone
         provenance=result.provenance if last is None else last.provenance,
         first_stage=result.first_stage if result.is_span else None,
         recorded_ms=None if last is None else result.recorded_ms,
+        replaced_ms=None if replaced is None else replaced[0],
+        replaced_seq=None if replaced is None else replaced[1],
     )

@@ -18,8 +18,11 @@ from ..events import (
     FieldCoverageDeclared,
     QueryError,
     RallyDeclared,
+    ResultCorrected,
+    ResultWithdrawn,
     StageKind,
     StageScheduled,
+    WaypointWithdrawn,
 )
 from ._fold import (
     CancellationState,
@@ -28,8 +31,12 @@ from ._fold import (
     PenaltyState,
     ResultState,
     RetirementState,
+    SplitState,
+    Withdrawal,
 )
 from ._index import EMPTY
+from ._names import number_key, spelled
+from ._state import Corrections, SplitAmendments
 
 __all__ = ["View"]
 
@@ -122,9 +129,23 @@ class View:
         return self._fold.state.entries.event[row]
 
     def entry_by_number(self, category: str, number: str) -> EntryRegistered | None:
-        """The entry of ``category`` racing with ``number``."""
-        row = self._fold.index.number_row.get((category, number))
+        """The entry of ``category`` racing with ``number``, compared as a number where it is
+        one (``007`` finds No. 7): the first registered with it."""
+        row = self._fold.index.number_row.get((category, number_key(number)))
         return None if row is None or row >= self._rows("entries") else self.entry_at(row)
+
+    def category_named(self, text: str) -> str:
+        """The rally's category ``text`` names, case and spaces aside (``Cars`` is ``cars``);
+        ``text`` itself if none (for a refusal to name)."""
+        rally = self.rally
+        found = None if rally is None else spelled(text, rally.categories)
+        return text if found is None else found
+
+    def class_named(self, category: str, text: str) -> str:
+        """The class of ``category`` ``text`` names, case and spaces aside (``ultimate`` is
+        ``Ultimate``); ``text`` itself if none."""
+        found = spelled(text, self.classes(category))
+        return text if found is None else found
 
     def classes(self, category: str) -> tuple[str, ...]:
         """The classes the entries of ``category`` carry, in order of first registration."""
@@ -192,10 +213,28 @@ class View:
 
     # ------------------------------------------------------------------ results
 
+    def _any_withdrawn(self) -> bool:
+        """Whether a result may be withdrawn as of this view (a withdrawal is known then)."""
+        rows = self._fold.index.withdrawals
+        return bool(rows) and rows[0] < self._rows("corrections")
+
+    def is_withdrawn(self, result: int) -> bool:
+        """Whether result row ``result`` is withdrawn as of this view (its last amendment
+        known then is a withdrawal)."""
+        fold = self._fold
+        count = self._rows("corrections")
+        if count == len(fold.state.corrections):
+            return result in fold.index.withdrawn
+        known = [row for row in fold.index.corrected.get(result, ()) if row < count]
+        return bool(known) and isinstance(fold.state.corrections.event[known[-1]], ResultWithdrawn)
+
     def results_ending(self, category: str, stage: int) -> dict[int, int]:
-        """{entry row: result row} of the results of ``category`` ending at ``stage`` (a copy)."""
+        """{entry row: result row} of the results of ``category`` ending at ``stage`` that
+        are in force (recorded by then, not withdrawn; a copy)."""
         ending = self._fold.index.ending.get((category, stage), EMPTY)
         count = self._rows("results")
+        if self._any_withdrawn():
+            return {e: r for e, r in ending.items() if r < count and not self.is_withdrawn(r)}
         if count == len(self._fold.state.results):
             return dict(ending)
         return {e: r for e, r in ending.items() if r < count}
@@ -214,8 +253,10 @@ class View:
         if self.is_cancelled(stage, category):
             return []
         cover_of = fold.state.results.cover
-        if self._rows("results") == len(fold.state.results) and self._rows("corrections") == len(
-            fold.state.corrections
+        if (
+            self._rows("results") == len(fold.state.results)
+            and self._rows("corrections") == len(fold.state.corrections)
+            and not fold.index.withdrawn
         ):
             times = fold.index.time_now
             for entry, result in ending.items():
@@ -224,30 +265,28 @@ class View:
                     total[entry] += times[result]
                     cover[entry] += covered
             return list(ending)
-        count = self._rows("results")
         added = []
-        for entry, result in ending.items():
-            if result < count:
-                added.append(entry)
-                covered = cover_of[result]
-                if covered:
-                    total[entry] += self.result_time(result)
-                    cover[entry] += covered
+        for entry, result in self.results_ending(category, stage).items():
+            added.append(entry)
+            covered = cover_of[result]
+            if covered:
+                total[entry] += self.result_time(result)
+                cover[entry] += covered
         return added
 
     def result_time(self, result: int) -> int:
-        """The time in force of a result row (its last correction known then)."""
-        if self._rows("corrections") == len(self._fold.state.corrections):
-            return self._fold.index.time_now[result]
-        corrections = self._fold.state.corrections
-        known = [
-            row
-            for row in self._fold.index.corrected.get(result, ())
-            if row < self._rows("corrections")
-        ]
-        return (
-            corrections.event[known[-1]].time_ms if known else self._fold.state.results.time[result]
-        )
+        """The time of a result row as of this view: its last correction's known then, else
+        the time recorded (for a withdrawn result: the time it had)."""
+        fold = self._fold
+        count = self._rows("corrections")
+        if count == len(fold.state.corrections):
+            return fold.index.time_now[result]
+        events = fold.state.corrections.event
+        for row in reversed(fold.index.corrected.get(result, ())):
+            event = events[row]
+            if row < count and isinstance(event, ResultCorrected):
+                return event.time_ms
+        return fold.state.results.time[result]
 
     def result_cover(self, result: int) -> int:
         """How many counted stages a result row stands for (0 once its stage is cancelled)."""
@@ -262,7 +301,7 @@ class View:
         return results.first[result], results.stage[result]
 
     def result_index(self, entry_id: str, stage: int) -> int | None:
-        """The row of ``entry_id``'s result ending at ``stage``."""
+        """The row of ``entry_id``'s result ending at ``stage``, withdrawn or not."""
         entry = self._fold.index.entry_row.get(entry_id)
         if entry is None or entry >= self._rows("entries"):
             return None
@@ -272,7 +311,9 @@ class View:
         return None if row is None or row >= self._rows("results") else row
 
     def covering(self, entry_id: str, stage: int) -> int | None:
-        """The row of the result that covers ``stage`` for an entry (its own, or a span)."""
+        """The row of the result that covers ``stage`` for an entry (its own, or a span),
+        withdrawn or not: a withdrawn result still holds its place (a correction gives it a
+        time again; no second result is recorded there)."""
         own = self.result_index(entry_id, stage)
         if own is not None:
             return own
@@ -296,8 +337,9 @@ class View:
                 ),
                 last,
             )
-        count = self._rows("corrections")
-        corrections = fold.state.corrections
+        found, withdrawals = self._amendments(
+            fold.index.corrected.get(result, ()), fold.state.corrections, "corrections"
+        )
         return ResultState(
             entry_id=self.entry_at(entry).entry_id,
             first_stage=first,
@@ -306,20 +348,30 @@ class View:
             seq=results.seq[result],
             provenance=fold.state.provenances[results.provenance[result]],
             stages_covered=stages,
-            corrections=tuple(
-                Correction(
-                    corrections.seq[row],
-                    corrections.event[row].time_ms,
-                    corrections.event[row].reason,
-                    corrections.event[row].provenance,
-                )
-                for row in fold.index.corrected.get(result, ())
-                if row < count
-            ),
+            corrections=found,
+            withdrawals=withdrawals,
         )
 
+    def _amendments(
+        self, rows: Sequence[int], table: Corrections | SplitAmendments, name: str
+    ) -> tuple[tuple[Correction, ...], tuple[Withdrawal, ...]]:
+        """The corrections and the withdrawals among amendment ``rows`` known then."""
+        count = self._rows(name)
+        corrections: list[Correction] = []
+        withdrawals: list[Withdrawal] = []
+        for row in rows:
+            if row >= count:
+                break
+            event, seq = table.event[row], table.seq[row]
+            if isinstance(event, ResultWithdrawn | WaypointWithdrawn):
+                withdrawals.append(Withdrawal(seq, event.reason, event.provenance))
+            else:
+                corrections.append(Correction(seq, event.time_ms, event.reason, event.provenance))
+        return tuple(corrections), tuple(withdrawals)
+
     def result(self, entry_id: str, stage: int) -> ResultState | None:
-        """``entry_id``'s result ending at ``stage``, if any."""
+        """``entry_id``'s result ending at ``stage``, if any (withdrawn or not: see its
+        ``withdrawal``)."""
         row = self.result_index(entry_id, stage)
         return None if row is None else self.result_state(row)
 
@@ -331,6 +383,8 @@ class View:
     def _has_results(self, category: str, stage: int) -> bool:
         ending = self._fold.index.ending.get((category, stage), EMPTY)
         count = self._rows("results")
+        if self._any_withdrawn():
+            return any(row < count and not self.is_withdrawn(row) for row in ending.values())
         if count == len(self._fold.state.results):
             return bool(ending)
         return any(row < count for row in ending.values())
@@ -343,18 +397,18 @@ class View:
         return None
 
     def result_row(self, entry: int, stage: int) -> int | None:
-        """The row of entry row ``entry``'s result ending at ``stage``, if any."""
+        """The row of entry row ``entry``'s result ending at ``stage``, if one is in force
+        (recorded by then and not withdrawn)."""
         category = self._fold.index.category_of(entry)
         row = self._fold.index.ending.get((category, stage), EMPTY).get(entry)
-        return None if row is None or row >= self._rows("results") else row
+        if row is None or row >= self._rows("results"):
+            return None
+        return None if self._any_withdrawn() and self.is_withdrawn(row) else row
 
     def latest_result(self, entry: int) -> int | None:
-        """The last stage one of entry row ``entry``'s results ends at."""
-        ending, category = self._fold.index.ending, self._fold.index.category[entry]
-        count = self._rows("results")
+        """The last stage one of entry row ``entry``'s results in force ends at."""
         for stage in reversed(self.stage_numbers()):
-            row = ending.get((category, stage), EMPTY).get(entry)
-            if row is not None and row < count:
+            if self.result_row(entry, stage) is not None:
                 return stage
         return None
 
@@ -486,35 +540,108 @@ class View:
 
     # ------------------------------------------------------------------ splits
 
-    def waypoints(self, stage: int, category: str | None = None) -> tuple[int, ...]:
-        """The waypoints of ``stage`` with a recorded time (of a crew of ``category``), in order."""
+    def _split_current(self) -> bool:
+        """Whether every split and amendment of splits is known to this view."""
+        state = self._fold.state
+        return self._rows("splits") == len(state.splits) and self._rows("split_amendments") == len(
+            state.split_amendments
+        )
+
+    def split_time(self, split: int) -> int | None:
+        """The time in force of split row ``split`` as of this view (None: not recorded by
+        then, or withdrawn)."""
         fold = self._fold
-        count = self._rows("splits")
+        if split >= self._rows("splits"):
+            return None
+        if self._split_current():
+            return None if split in fold.index.split_withdrawn else fold.index.split_now[split]
+        amended = fold.index.split_amended.get(split)
+        if not amended:
+            return fold.state.splits.time[split]
+        count = self._rows("split_amendments")
+        events = fold.state.split_amendments.event
+        for row in reversed(amended):
+            if row < count:
+                event = events[row]
+                return None if isinstance(event, WaypointWithdrawn) else event.time_ms
+        return fold.state.splits.time[split]
+
+    def waypoints(self, stage: int, category: str | None = None) -> tuple[int, ...]:
+        """The waypoints of ``stage`` with a time in force (of a crew of ``category``), in
+        order."""
+        fold = self._fold
         members = None if category is None else set(self.members(category))
+        plain = self._split_current() and not fold.index.split_withdrawn
         found = []
         for (s, waypoint), rows in fold.index.at_waypoint.items():
             if s != stage:
                 continue
             if any(
-                row < count and (members is None or entry in members) for entry, row in rows.items()
+                (members is None or entry in members)
+                and (plain or self.split_time(row) is not None)
+                for entry, row in rows.items()
             ):
                 found.append(waypoint)
         return tuple(sorted(found))
 
     def split_times(self, stage: int, waypoint: int) -> dict[int, int]:
-        """{entry row: elapsed time} at one waypoint of one stage (a copy)."""
-        rows = self._fold.index.at_waypoint.get((stage, waypoint), EMPTY)
-        times = self._fold.state.splits.time
-        count = self._rows("splits")
-        if count == len(times):
-            return {entry: times[row] for entry, row in rows.items()}
-        return {entry: times[row] for entry, row in rows.items() if row < count}
+        """{entry row: elapsed time in force} at one waypoint of one stage (a copy; withdrawn
+        splits left out)."""
+        fold = self._fold
+        rows = fold.index.at_waypoint.get((stage, waypoint), EMPTY)
+        if self._split_current():
+            times, withdrawn = fold.index.split_now, fold.index.split_withdrawn
+            if not withdrawn:
+                return {entry: times[row] for entry, row in rows.items()}
+            return {entry: times[row] for entry, row in rows.items() if row not in withdrawn}
+        found = {}
+        for entry, row in rows.items():
+            time_ms = self.split_time(row)
+            if time_ms is not None:
+                found[entry] = time_ms
+        return found
+
+    def split_row(self, stage: int, waypoint: int, entry_id: str) -> int | None:
+        """The row of an entry's split at one waypoint of one stage, withdrawn or not (a
+        withdrawn split still holds its place: a correction gives it a time again)."""
+        entry = self._fold.index.entry_row.get(entry_id)
+        if entry is None:
+            return None
+        row = self._fold.index.at_waypoint.get((stage, waypoint), EMPTY).get(entry)
+        return None if row is None or row >= self._rows("splits") else row
 
     def has_split(self, stage: int, waypoint: int, entry_id: str) -> bool:
-        """Whether an entry has a time at one waypoint of one stage."""
-        entry = self._fold.index.entry_row.get(entry_id)
-        row = self._fold.index.at_waypoint.get((stage, waypoint), EMPTY).get(entry)  # type: ignore[arg-type]
-        return row is not None and row < self._rows("splits")
+        """Whether an entry has a split at one waypoint of one stage (withdrawn or not)."""
+        return self.split_row(stage, waypoint, entry_id) is not None
+
+    def split_state(self, split: int) -> SplitState:
+        """A split row as an object: its time recorded, the corrections and withdrawals
+        known then."""
+        fold = self._fold
+        splits = fold.state.splits
+        corrections, withdrawals = self._amendments(
+            fold.index.split_amended.get(split, ()), fold.state.split_amendments, "split_amendments"
+        )
+        return SplitState(
+            entry_id=self.entry_at(splits.entry[split]).entry_id,
+            stage=splits.stage[split],
+            waypoint=splits.waypoint[split],
+            recorded_ms=splits.time[split],
+            seq=splits.seq[split],
+            provenance=fold.state.provenances[splits.provenance[split]],
+            corrections=corrections,
+            withdrawals=withdrawals,
+        )
+
+    def splits_of(self, entry: int, stage: int) -> dict[int, int]:
+        """{waypoint: split row} of entry row ``entry`` at ``stage`` (withdrawn or not)."""
+        count = self._rows("splits")
+        found = {}
+        for (s, waypoint), rows in self._fold.index.at_waypoint.items():
+            row = rows.get(entry) if s == stage else None
+            if row is not None and row < count:
+                found[waypoint] = row
+        return dict(sorted(found.items()))
 
     def split_count(self, stage: int | None = None) -> int:
         """How many splits were recorded (at ``stage``, or in all)."""

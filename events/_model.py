@@ -47,6 +47,7 @@ __all__ = [
     "Provenance",
     "RallyDeclared",
     "ResultCorrected",
+    "ResultWithdrawn",
     "SourceKind",
     "StageCancelled",
     "StageKind",
@@ -54,7 +55,9 @@ __all__ = [
     "StageRule",
     "StageScheduled",
     "TimeCredited",
+    "WaypointCorrected",
     "WaypointRecorded",
+    "WaypointWithdrawn",
     "as_stored",
     "crew_text",
     "event_fields",
@@ -552,6 +555,25 @@ class ResultCorrected:
         )
 
 
+@event_type("result-withdrawn")
+@attrs.frozen(kw_only=True)
+class ResultWithdrawn:
+    """Withdraws an earlier result (same entry, same last stage): from this record on the
+    entry has no time there (a time recorded for the wrong crew, a DNF entered as a time).
+
+    The result stays in the log; a later ``ResultCorrected`` gives it a time again.
+    """
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    reason: str = attrs.field(validator=_text)
+    provenance: Provenance = _provenance()
+
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return f"{self.entry_id} stage {self.stage} result withdrawn: {self.reason}"
+
+
 @event_type("penalty-imposed")
 @attrs.frozen(kw_only=True)
 class PenaltyImposed:
@@ -757,12 +779,55 @@ class WaypointRecorded:
         )
 
 
+@event_type("waypoint-corrected")
+@attrs.frozen(kw_only=True)
+class WaypointCorrected:
+    """Replaces the time of an earlier split (same entry, stage and waypoint), or gives a
+    withdrawn one a time again. The earlier split stays in the log; this wins from its
+    sequence on."""
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    waypoint: int = attrs.field(validator=_int_at_least(1, MAX_WAYPOINT))
+    time_ms: int = attrs.field(validator=_time)
+    reason: str = attrs.field(default="correction", validator=_text)
+    provenance: Provenance = _provenance()
+
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return (
+            f"{self.entry_id} stage {self.stage} waypoint {self.waypoint} corrected to "
+            f"{format_time(self.time_ms)}: {self.reason}"
+        )
+
+
+@event_type("waypoint-withdrawn")
+@attrs.frozen(kw_only=True)
+class WaypointWithdrawn:
+    """Withdraws an earlier split: from this record on the entry has no time at that
+    waypoint. The split stays in the log; a later ``WaypointCorrected`` gives it a time
+    again."""
+
+    entry_id: str = attrs.field(validator=_text)
+    stage: int = attrs.field(validator=_stage_number)
+    waypoint: int = attrs.field(validator=_int_at_least(1, MAX_WAYPOINT))
+    reason: str = attrs.field(validator=_text)
+    provenance: Provenance = _provenance()
+
+    def describe(self) -> str:
+        """The event in one line of words."""
+        return (
+            f"{self.entry_id} stage {self.stage} waypoint {self.waypoint} withdrawn: {self.reason}"
+        )
+
+
 Event: TypeAlias = (
     RallyDeclared
     | EntryRegistered
     | StageScheduled
     | StageResultRecorded
     | ResultCorrected
+    | ResultWithdrawn
     | PenaltyImposed
     | TimeCredited
     | PenaltyRescinded
@@ -770,6 +835,8 @@ Event: TypeAlias = (
     | EntryRetired
     | FieldCoverageDeclared
     | WaypointRecorded
+    | WaypointCorrected
+    | WaypointWithdrawn
 )
 """Any event of the vocabulary."""
 

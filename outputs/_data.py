@@ -26,6 +26,7 @@ from ..engine import (
     CombinedResult,
     Component,
     HistoryEntry,
+    OutOfOrder,
     PenaltyListing,
     Row,
     StageComparison,
@@ -139,6 +140,8 @@ def _component(part: Component) -> dict[str, Any]:
         "note": part.note,
         "penalty_id": part.penalty_id,
         "recorded_ms": part.recorded_ms,
+        "replaced_ms": part.replaced_ms,
+        "replaced_seq": part.replaced_seq,
         "provenance": _provenance(part.provenance),
     }
 
@@ -170,6 +173,7 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "class": standings.entry_class,
         "waypoint": standings.waypoint,
         **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),
+        **_out_of_order(standings.waypoint, standings.out_of_order),
         "known_rows": standings.known_rows,
         **({"note": empty_note(standings)} if standings.before_gc else {}),
     }
@@ -182,6 +186,26 @@ def _not_at_waypoint(
     if waypoint is None:
         return {}
     return {"not_at_waypoint": [converter.unstructure(item) for item in items]}
+
+
+def _out_of_order(waypoint: int | None, items: Sequence[OutOfOrder]) -> dict[str, Any]:
+    """At a waypoint, the times there recorded out of order (nothing otherwise)."""
+    if waypoint is None:
+        return {}
+    return {
+        "out_of_order": [
+            {
+                "number": item.number,
+                "waypoint": item.waypoint,
+                "time_ms": item.time_ms,
+                "later": item.later,
+                "other_waypoint": item.other_waypoint,
+                "other_ms": item.other_ms,
+                "other_seq": item.other_seq,
+            }
+            for item in items
+        ]
+    }
 
 
 def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str, Any]:
@@ -207,6 +231,7 @@ def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str,
         "class": result.entry_class,
         "waypoint": result.waypoint,
         **_not_at_waypoint(converter, result.waypoint, result.not_at_waypoint),
+        **_out_of_order(result.waypoint, result.out_of_order),
     }
 
 

@@ -25,9 +25,12 @@ from ..events import (
     PenaltyImposed,
     QueryError,
     ResultCorrected,
+    ResultWithdrawn,
     StageResultRecorded,
     StageScheduled,
+    WaypointCorrected,
     WaypointRecorded,
+    WaypointWithdrawn,
     crew_text,
 )
 from ._data import stage_state
@@ -83,7 +86,10 @@ EXPORT_TABLES: dict[str, tuple[ExportColumn, ...]] = {
         f"gc_only:bool reason:str rescinded:bool rescinded_seq:int? rescinded_reason:str? {_FACT}"
     ),
     "corrections": _columns(
-        f"rally_id:str category:str {_ENTRY} stage:int time_ms:int reason:str {_FACT}"
+        f"rally_id:str category:str {_ENTRY} stage:int time_ms:int reason:str waypoint:int? {_FACT}"
+    ),
+    "withdrawals": _columns(
+        f"rally_id:str category:str {_ENTRY} stage:int waypoint:int? reason:str {_FACT}"
     ),
     "retirements": _columns(
         f"rally_id:str category:str {_ENTRY} stage:int excluded:bool reason:str {_FACT}"
@@ -147,6 +153,9 @@ class _Rows:
             WaypointRecorded: self._split,
             PenaltyImposed: self._penalty,
             ResultCorrected: self._correction,
+            WaypointCorrected: self._correction,
+            ResultWithdrawn: self._withdrawal,
+            WaypointWithdrawn: self._withdrawal,
             EntryRetired: self._retirement,
         }
         first = None
@@ -232,12 +241,27 @@ class _Rows:
             **_fact(seq, provenance),
         )
 
-    def _correction(self, event: ResultCorrected, seq: int, provenance: Any) -> None:
+    def _correction(
+        self, event: ResultCorrected | WaypointCorrected, seq: int, provenance: Any
+    ) -> None:
         self.row(
             "corrections",
             **self.entry(event.entry_id),
             stage=event.stage,
             time_ms=event.time_ms,
+            reason=event.reason,
+            waypoint=event.waypoint if isinstance(event, WaypointCorrected) else None,
+            **_fact(seq, provenance),
+        )
+
+    def _withdrawal(
+        self, event: ResultWithdrawn | WaypointWithdrawn, seq: int, provenance: Any
+    ) -> None:
+        self.row(
+            "withdrawals",
+            **self.entry(event.entry_id),
+            stage=event.stage,
+            waypoint=event.waypoint if isinstance(event, WaypointWithdrawn) else None,
             reason=event.reason,
             **_fact(seq, provenance),
         )

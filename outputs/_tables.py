@@ -11,6 +11,7 @@ from typing import Any
 
 from ..engine import (
     Change,
+    OutOfOrder,
     PenaltyListing,
     Row,
     StageResult,
@@ -25,6 +26,7 @@ from ._text import (
     NO_NUMBER_NOTE,
     Reference,
     component_amount,
+    component_note,
     crew_text,
     describe,
     empty_note,
@@ -36,6 +38,7 @@ from ._text import (
     move_legend,
     moves,
     number_cell,
+    out_of_order_text,
     source_text,
     status_heading,
     status_reason,
@@ -169,6 +172,10 @@ def _not_at_waypoint_lines(waypoint: int | None, items: Sequence[Unclassified]) 
     return lines
 
 
+def _out_of_order_lines(items: Sequence[OutOfOrder]) -> list[str]:
+    return ["", out_of_order_text(items)] if items else []
+
+
 def in_class(standings: Standings) -> str:
     """`` in class X`` for a classification of one class, else nothing."""
     return "" if standings.entry_class is None else f" in class {standings.entry_class}"
@@ -223,6 +230,7 @@ def _classification(view: views.Classification) -> str:
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
     lines += _not_at_waypoint_lines(standings.waypoint, standings.not_at_waypoint)
+    lines += _out_of_order_lines(standings.out_of_order)
     lines += _unclassified_lines(standings.unclassified, standings.known_rows)
     lines += numbers_note([*standings.rows, *standings.unclassified, *standings.not_at_waypoint])
     return "\n".join(lines) + "\n"
@@ -310,6 +318,7 @@ def _stage_ranking(view: views.StageRanking) -> str:
             "  " + line for line in table(["No.", "Crew", "Span", "Time"], rows, right={0, 3})
         ]
     lines += _not_at_waypoint_lines(result.waypoint, result.not_at_waypoint)
+    lines += _out_of_order_lines(result.out_of_order)
     lines += _unclassified_lines(result.retired, None)
     lines += numbers_note([*result.rows, *result.retired, *result.not_at_waypoint])
     return "\n".join(lines) + "\n"
@@ -343,7 +352,7 @@ def _explanation(explanation: views.Explanation) -> str:
             source = source[: _SOURCE_WIDTH - 1] + "…"
             truncated = True
         amount = component_amount(part)
-        rows.append([str(part.stage), part.note, amount, f"#{part.seq}", source])
+        rows.append([str(part.stage), component_note(part), amount, f"#{part.seq}", source])
     lines += table(["Stage", "What", "Time", "Record", "Source"], rows, right={0, 2, 3})
     lines += ["", RECORD_NOTE]
     if truncated:

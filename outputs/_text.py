@@ -16,6 +16,7 @@ import attrs
 from ..engine import (
     COMPONENT_KINDS,
     Component,
+    OutOfOrder,
     Rally,
     Row,
     StageRow,
@@ -329,7 +330,7 @@ def status_reason(item: Unclassified) -> str:
     as they are (their stage and reason). The group's heading says what the
     source prints.
     """
-    if item.status not in ("no-result", "not-documented") or item.stage is None:
+    if item.status not in ("no-result", "not-documented") or item.stage is None or item.withdrawn:
         return item.reason
     given = "printed" if item.status == "not-documented" else "recorded"
     if item.known_after is None:
@@ -465,6 +466,35 @@ def component_amount(part: Component) -> str:
     if COMPONENT_KINDS[part.kind].signed:
         return format_signed(part.time_ms)
     return format_time(part.time_ms)
+
+
+def component_note(part: Component) -> str:
+    """What a part of a time is, in words; for a corrected result, the time its correction
+    replaced and the record that time came from (``…, corrected: typed 3:05; replaces
+    0:03:05 of record #20``)."""
+    if part.replaced_ms is None:
+        return part.note
+    return f"{part.note}; replaces {format_time(part.replaced_ms)} of record #{part.replaced_seq}"
+
+
+def out_of_order_text(items: Sequence[OutOfOrder]) -> str:
+    """The times at a waypoint recorded out of order, said as such (empty: none)."""
+    if not items:
+        return ""
+    said = []
+    for item in items:
+        there = (
+            "its stage time"
+            if item.other_waypoint is None
+            else f"at waypoint {item.other_waypoint}"
+        )
+        record = "" if item.other_seq is None else f", record #{item.other_seq}"
+        said.append(
+            f"No. {item.number or item.entry_id}'s time at waypoint {item.waypoint}, "
+            f"{format_time(item.time_ms)}, is {'later' if item.later else 'earlier'} than "
+            f"{there} ({format_time(item.other_ms)}{record})"
+        )
+    return "Recorded out of order, as timed: " + "; ".join(said) + "."
 
 
 def component_counts(parts: Sequence[Component]) -> str:

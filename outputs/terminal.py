@@ -489,6 +489,8 @@ def _classification(view: views.Classification, width: int) -> Group:
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
     parts += _not_at_waypoint(standings.waypoint, standings.not_at_waypoint, width)
+    if standings.out_of_order:
+        parts += _note(_text.out_of_order_text(standings.out_of_order))
     parts += _unclassified(standings.unclassified, standings.known_rows, width)
     parts += _numbers_note([*standings.rows, *standings.unclassified, *standings.not_at_waypoint])
     return Group(*parts)
@@ -599,7 +601,8 @@ def _explanation(view: views.Explanation, width: int) -> Group:
         cited = _text.source_text(part.provenance, standings.rally)
         if cited:
             source.append(f": {cited}", style="")
-        rows.append(([str(part.stage), part.note, amount, f"#{part.seq}", source], None))
+        note = _text.component_note(part)
+        rows.append(([str(part.stage), note, amount, f"#{part.seq}", source], None))
     return Group(
         _title(
             standings.rally,

@@ -213,15 +213,18 @@ class DevTools:
                 result: dict[str, Any] = reply["result"]
                 return result
 
-    def open(self, url: str) -> None:
+    def open(self, url: str, *, scripts: bool = True) -> None:
         """Open ``url`` in a new page and wait for its load event; the console is listened
-        to from before the first byte of the page."""
+        to from before the first byte of the page. ``scripts=False``: the page's scripts do
+        not run (a reader with scripts off, a search engine's first look)."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
         ]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
+        if not scripts:
+            self.call("Emulation.setScriptExecutionDisabled", {"value": True})
         self.events.clear()
         self.call("Page.navigate", {"url": url})
         while not any(e["method"] == "Page.loadEventFired" for e in self.events):

@@ -21,6 +21,7 @@ from rally_standings.events import (
     RallyDeclared,
     Record,
     ResultCorrected,
+    ResultWithdrawn,
     StageCancelled,
     StageKind,
     StageResultRecorded,
@@ -47,6 +48,7 @@ class _Result:
     last: int
     time_ms: int
     seq: int
+    withdrawn: bool = False
 
 
 class _Log:
@@ -78,7 +80,13 @@ class _Log:
             elif isinstance(event, ResultCorrected):
                 for index, result in enumerate(self.results):
                     if result.entry_id == event.entry_id and result.last == event.stage:
-                        self.results[index] = attrs.evolve(result, time_ms=event.time_ms)
+                        self.results[index] = attrs.evolve(
+                            result, time_ms=event.time_ms, withdrawn=False
+                        )
+            elif isinstance(event, ResultWithdrawn):  # it counts no more, until corrected
+                for index, result in enumerate(self.results):
+                    if result.entry_id == event.entry_id and result.last == event.stage:
+                        self.results[index] = attrs.evolve(result, withdrawn=True)
             elif isinstance(event, PenaltyImposed):
                 self.penalties[event.penalty_id] = event
             elif isinstance(event, PenaltyRescinded):
@@ -129,7 +137,7 @@ def _classified_times(log: _Log, category: str, after: int) -> dict[str, int]:
         if retired is not None and retired.stage <= after:
             continue
         covering = [log.covering(entry.entry_id, stage) for stage in counted]
-        if any(result is None or result.last > after for result in covering):
+        if any(result is None or result.withdrawn or result.last > after for result in covering):
             continue
         seen: set[int] = set()
         total = 0

@@ -88,6 +88,7 @@ any_event: st.SearchStrategy[events.Event] = st.one_of(
     stage_scheduled(),
     result_recorded(),
     _event(events.ResultCorrected, entry_id=text, stage=stage_numbers, time_ms=millis, reason=text),
+    _event(events.ResultWithdrawn, entry_id=text, stage=stage_numbers, reason=text),
     _event(
         events.PenaltyImposed,
         penalty_id=text,
@@ -114,6 +115,21 @@ any_event: st.SearchStrategy[events.Event] = st.one_of(
         stage=stage_numbers,
         waypoint=st.integers(min_value=1, max_value=60),
         time_ms=millis,
+    ),
+    _event(
+        events.WaypointCorrected,
+        entry_id=text,
+        stage=stage_numbers,
+        waypoint=st.integers(min_value=1, max_value=60),
+        time_ms=millis,
+        reason=text,
+    ),
+    _event(
+        events.WaypointWithdrawn,
+        entry_id=text,
+        stage=stage_numbers,
+        waypoint=st.integers(min_value=1, max_value=60),
+        reason=text,
     ),
     _event(
         events.FieldCoverageDeclared,
@@ -193,6 +209,7 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[events.Recor
             small_times,
         ),
         st.builds(events.ResultCorrected, entry_id=entry_ids, stage=stages, time_ms=small_times),
+        st.builds(events.ResultWithdrawn, entry_id=entry_ids, stage=stages, reason=st.just("w")),
         st.builds(
             events.PenaltyImposed,
             penalty_id=st.sampled_from(["P1", "P2", "P3", "P4"]),
@@ -221,6 +238,20 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[events.Recor
             stage=stages,
             waypoint=st.integers(min_value=1, max_value=3),
             time_ms=small_times,
+        ),
+        st.builds(
+            events.WaypointCorrected,
+            entry_id=entry_ids,
+            stage=stages,
+            waypoint=st.integers(min_value=1, max_value=3),
+            time_ms=small_times,
+        ),
+        st.builds(
+            events.WaypointWithdrawn,
+            entry_id=entry_ids,
+            stage=stages,
+            waypoint=st.integers(min_value=1, max_value=3),
+            reason=st.just("w"),
         ),
         st.builds(
             events.FieldCoverageDeclared,

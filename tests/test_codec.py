@@ -30,6 +30,7 @@ def test_event_tags_are_pinned() -> None:
         "stage-scheduled": "StageScheduled",
         "stage-result-recorded": "StageResultRecorded",
         "result-corrected": "ResultCorrected",
+        "result-withdrawn": "ResultWithdrawn",
         "penalty-imposed": "PenaltyImposed",
         "penalty-rescinded": "PenaltyRescinded",
         "time-credited": "TimeCredited",
@@ -37,6 +38,8 @@ def test_event_tags_are_pinned() -> None:
         "entry-retired": "EntryRetired",
         "field-coverage-declared": "FieldCoverageDeclared",
         "waypoint-recorded": "WaypointRecorded",
+        "waypoint-corrected": "WaypointCorrected",
+        "waypoint-withdrawn": "WaypointWithdrawn",
     }
 
 

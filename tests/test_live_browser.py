@@ -171,3 +171,56 @@ def test_the_live_page_draws_a_tie_as_a_tie_and_tags_a_derived_penalty(tmp_path:
     assert "No result recorded (1)203Driver 203 / Co 203no time recorded for stage 2" in missing
     assert shown["width"] == 390
     assert shown["cut"] == []
+
+
+_DRAWN = """(function () {
+  var out = {};
+  ['gc-title', 'gc', 'gc-note', 'gc-waiting', 'gc-out', 'stage-title', 'stage', 'stage-note',
+   'penalties', 'categories', 'rally'].forEach(function (id) {
+    out[id] = document.getElementById(id).textContent;
+  });
+  out.rows = [...document.querySelectorAll('#gc tbody tr')].map(
+    r => [...r.cells].map(c => c.innerText));
+  return out;
+})()"""
+"""What the live page shows: the text of each part (a closed one too), and the GC's cells."""
+
+
+def test_without_scripts_the_page_shows_the_standings_the_scripts_then_draw(
+    tmp_path: Path,
+) -> None:
+    """Issue 20, finding 7: with scripts disabled (a reader without them, a search engine) the
+    page the server sends already shows the GC at waypoint 3 of stage 2 (No. 104, whose time
+    there was recorded out of order and is said to be, leads No. 100 and No. 102), who is
+    still on the stage (101, apart from 103 who retired), the stage's ranking and the
+    penalties; with scripts, the page draws the very same text."""
+    from rally_standings import events
+    from rally_standings.engine import Recorder
+
+    log = classes_rally(tmp_path / "live.rallylog")
+    with Recorder(log) as recorder:  # (the Python API records what it is given)
+        recorder.append(
+            events.WaypointRecorded(entry_id="cars:104", stage=2, waypoint=3, time_ms=1_350_000)
+        )
+    server, port = start_server(log)
+    browser = DevTools(tmp_path / "profile")
+    try:
+        browser.open(f"http://127.0.0.1:{port}/", scripts=False)
+        assert browser.evaluate("typeof refresh") == "undefined"  # no script ran
+        plain = browser.evaluate(_DRAWN)
+        browser.open(f"http://127.0.0.1:{port}/")
+        assert browser.wait_for("document.body.dataset.seq", "28") == "28"
+        drawn = browser.evaluate(_DRAWN)
+    finally:
+        browser.close()
+        stop_server(server)
+    assert plain["gc-title"] == "General classification at waypoint 3 of stage 2 (live)"
+    assert [row[2] for row in plain["rows"]] == ["104", "100", "102"]
+    assert [row[6] for row in plain["rows"]] == ["1:25:30", "2:00:00", "2:04:00"]
+    assert "Still on the stage, not yet at waypoint 3 (1)" in plain["gc-waiting"]
+    assert "101" in plain["gc-waiting"]
+    assert "103" not in plain["gc-waiting"]
+    assert "Retired (1)" in plain["gc-out"]
+    assert "No. 104 at waypoint 3 (earlier than at waypoint 1)" in plain["gc-note"]
+    assert "speeding" in plain["penalties"]
+    assert plain == drawn

@@ -15,10 +15,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from benchmarks.serve import start_server, stop_server
+from rally_standings import events
 from rally_standings.app._server import create_app
 from rally_standings.engine import Recorder
 from rally_standings.events import StageResultRecorded
-from tests.helpers import classes_rally, cli, record_elsewhere
+from tests.helpers import classes_rally, cli, parse_html, record_elsewhere, table_rows
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +120,7 @@ def test_the_events_endpoint_is_the_log_as_json_lines(
         ("/api/standings?category=cars&waypoint=1", 400, "a waypoint without its stage"),
         ("/api/stage?category=cars", 400, "malformed parameter"),
         ("/api/events?since=0", 400, "malformed parameter"),
+        ("/api/events?since=28", 404, "no such log sequence"),
     ],
 )
 def test_refusals_are_json_with_the_right_status(
@@ -249,6 +251,107 @@ def test_serve_refuses_where_it_cannot_listen_in_one_line(
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
     assert message in err
+
+
+def test_an_unknown_endpoint_lists_every_endpoint_the_updates_stream_included(
+    client: TestClient,
+) -> None:
+    """/api/nope is a 404 whose expected lists every endpoint, /api/updates too (issue 20,
+    finding 8: done before this issue, kept)."""
+    error = client.get("/api/nope").json()["error"]
+    assert error["expected"] == (
+        "one of /api/rally, /api/standings, /api/stage, /api/events, /api/penalties, /api/updates"
+    )
+
+
+def _sse(stream: object) -> tuple[list[str], dict[str, object]]:
+    """The lines of one Server-Sent Events message (up to its blank line): its fields, and its
+    data as JSON."""
+    lines = []
+    while True:
+        line = stream.readline().decode("utf-8")  # type: ignore[attr-defined]
+        if line in ("\n", ""):
+            break
+        lines.append(line.rstrip("\n"))
+    data = next((line.removeprefix("data: ") for line in lines if line.startswith("data: ")), "{}")
+    return [line for line in lines if not line.startswith("data: ")], json.loads(data)
+
+
+def test_the_update_stream_says_hello_then_damaged_then_sound(
+    tmp_path: Path, classes_log: Path
+) -> None:
+    """The frames docs/timing.md documents, as they come: `retry: 1000` and `hello` (the state)
+    first; a frame whose checksum fails appended by hand makes a numbered `damaged` message
+    naming it; the damage cut away, the log read afresh is an `append` of its last seq and a
+    `sound` message with the state again (issue 20, finding 8)."""
+    import http.client
+
+    log = tmp_path / "d.rallylog"
+    good = classes_log.read_bytes()
+    log.write_bytes(good)
+    process, port = start_server(log)
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/updates")
+        stream = connection.getresponse()
+        assert _sse(stream) == (["retry: 1000", "event: hello"], {"state": "ok", "seq": 27})
+        _damage(log)
+        fields, data = _sse(stream)
+        assert fields == ["id: 1", "event: damaged"]
+        assert data["state"] == "error"
+        assert "frame checksum mismatch" in str(data["message"])
+        log.write_bytes(good)  # read afresh: an append of what it holds, then sound
+        assert _sse(stream) == (["id: 2", "event: append"], {"seq": 27})
+        assert _sse(stream) == (["id: 3", "event: sound"], {"state": "ok", "seq": 27})
+        connection.close()
+    finally:
+        stop_server(process)
+
+
+def test_the_timing_page_documents_every_frame_of_the_update_stream() -> None:
+    """docs/timing.md names each frame the stream sends (retry, hello, append, damaged, sound)
+    and what its data holds (issue 20, finding 8)."""
+    text = (Path(__file__).parents[1] / "docs" / "timing.md").read_text(encoding="utf-8")
+    section = text[text.index("### The update stream") :]
+    for frame in ("retry: 1000", "event: hello", "event: append", "event: damaged", "event: sound"):
+        assert frame in section, frame
+    assert '{"state": "ok", "seq": 27}' in section
+
+
+def test_the_first_html_holds_the_standings_with_each_group_apart(
+    tmp_path: Path, classes_log: Path
+) -> None:
+    """The page `/` answers is drawn with the standings in it (issue 20, finding 7): the GC at
+    waypoint 3 of stage 2, and apart from one another, the crews still on the stage (104), one
+    retired (103), one excluded (101) and one not classified (105, no stage 1 time)."""
+    log = tmp_path / "g.rallylog"
+    log.write_bytes(classes_log.read_bytes())
+    with Recorder(log) as recorder:
+        recorder.append_many(
+            [
+                events.EntryRetired(entry_id="cars:101", stage=2, reason="speeding", excluded=True),
+                events.EntryRegistered(
+                    entry_id="cars:105", category="cars", number="105", crew=(events.Person("E"),)
+                ),
+            ]
+        )
+    with TestClient(create_app(log)) as client:
+        page = client.get("/").text
+    tree = parse_html(page)
+    assert tree.by_id("gc-title").text() == "General classification at waypoint 3 of stage 2 (live)"
+    assert [row[2] for row in table_rows(tree.by_id("gc"))] == ["100", "102"]
+    assert tree.by_id("status").text() == "up to date: 29 events"
+    groups = {
+        part: [node.text() for node in tree.by_id(part).find("h3")]
+        for part in ("gc-waiting", "gc-out")
+    }
+    assert groups == {
+        "gc-waiting": ["Still on the stage, not yet at waypoint 3 (1)"],
+        "gc-out": ["Retired (1)", "Excluded (1)", "No result recorded (1)"],
+    }
+    cells = [row[:1] for row in table_rows(tree.by_id("gc-out"))]
+    assert cells == [["103"], ["101"], ["105"]]
+    assert [row[0] for row in table_rows(tree.by_id("gc-waiting"))] == ["104"]
 
 
 async def _call(request: Awaitable[None]) -> None:

@@ -72,9 +72,13 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+CLASSES = ("Ultimate", "Stock", "Rally GP")
+"""The classes ENTRIES introduces (declared, as a new class must be)."""
+
+
 def _with_entries(tmp_path: Path) -> Path:
     log = _rally(tmp_path)
-    _import(log, "entries", _write(tmp_path, "entries.csv", ENTRIES))
+    _import(log, "entries", _write(tmp_path, "entries.csv", ENTRIES), new_classes=CLASSES)
     return log
 
 
@@ -199,7 +203,7 @@ def test_semicolons_and_a_byte_order_mark_read_as_commas(tmp_path: Path) -> None
     other_dir = tmp_path / "b"
     other = _rally(other_dir)
     text = ENTRIES.replace(",", ";").replace("\n", "\r\n")
-    _import(other, "entries", _write(other_dir, "entries.csv", text, bom=True))
+    _import(other, "entries", _write(other_dir, "entries.csv", text, bom=True), new_classes=CLASSES)
     assert load(other).entries() == load(plain).entries()
 
 
@@ -207,7 +211,7 @@ def test_one_sheet_is_one_frame(tmp_path: Path) -> None:
     """An import is one durable append: the log grows by exactly one frame."""
     log = _rally(tmp_path)
     before = len(scan_file(log).frames)
-    _import(log, "entries", _write(tmp_path, "entries.csv", ENTRIES))
+    _import(log, "entries", _write(tmp_path, "entries.csv", ENTRIES), new_classes=CLASSES)
     assert len(scan_file(log).frames) == before + 1
 
 
@@ -384,7 +388,8 @@ def test_the_command_line_says_what_it_recorded(
     records; `record entry --class` registers a class."""
     log = _rally(tmp_path)
     sheet = _write(tmp_path, "entries.csv", ENTRIES)
-    assert cli(capsys, f"record {log} entries --from {sheet}") == (
+    declared = "--new-class Ultimate --new-class Stock --new-class 'Rally GP'"
+    assert cli(capsys, f"record {log} entries --from {sheet} {declared}") == (
         0,
         "recorded 4 entries from entries.csv (4 rows), records #5-#8\n",
         "",

@@ -78,6 +78,7 @@ def test_stored_field_orders_are_pinned() -> None:
         "stage-scheduled": ("stage", "rules", "date", "start", "finish", "distance_km"),
         "stage-result-recorded": ("entry_id", "stage", "time_ms", "first_stage"),
         "result-corrected": ("entry_id", "stage", "time_ms", "reason"),
+        "result-withdrawn": ("entry_id", "stage", "reason"),
         "penalty-imposed": ("penalty_id", "entry_id", "stage", "amount_ms", "reason", "gc_only"),
         "penalty-rescinded": ("penalty_id", "reason"),
         "time-credited": ("credit_id", "entry_id", "stage", "amount_ms", "reason"),
@@ -85,4 +86,6 @@ def test_stored_field_orders_are_pinned() -> None:
         "entry-retired": ("entry_id", "stage", "reason", "excluded"),
         "field-coverage-declared": ("category", "stage", "stage_known", "gc_known"),
         "waypoint-recorded": ("entry_id", "stage", "waypoint", "time_ms"),
+        "waypoint-corrected": ("entry_id", "stage", "waypoint", "time_ms", "reason"),
+        "waypoint-withdrawn": ("entry_id", "stage", "waypoint", "reason"),
     }

@@ -787,8 +787,9 @@ def _timeline(view: View) -> str:
 def _component_row(view: View, part: Component) -> str:
     amount = component_amount(part)
     recorded = (
-        f' <span class="small">(first recorded {escape(format_time(part.recorded_ms))})</span>'
-        if part.recorded_ms is not None
+        f' <span class="small">(replaces {escape(format_time(part.replaced_ms))} of record '
+        f"#{part.replaced_seq}; first recorded {escape(format_time(part.recorded_ms))})</span>"
+        if part.recorded_ms is not None and part.replaced_ms is not None
         else ""
     )
     stage = f"{part.first_stage}–{part.stage}" if part.first_stage is not None else str(part.stage)

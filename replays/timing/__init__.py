@@ -32,6 +32,7 @@ from ._sheet import (
     refused,
     register_format,
 )
+from ._slips import slips_of_event
 
 __all__ = [
     "FORMATS",
@@ -49,6 +50,7 @@ __all__ = [
     "read_sheet",
     "register_format",
     "sheet_events",
+    "slips_of_event",
 ]
 
 register_format(CsvFormat())
@@ -76,6 +78,7 @@ class ImportSummary:
             "entry-retired": ("retirement or exclusion", "retirements and exclusions"),
             "waypoint-recorded": ("waypoint time", "waypoint times"),
             "result-corrected": ("corrected time", "corrected times"),
+            "waypoint-corrected": ("corrected waypoint time", "corrected waypoint times"),
         }
         parts = [
             f"{count} {words[tag][0] if count == 1 else words[tag][1]}"
@@ -107,9 +110,9 @@ def sheet_events(fold: View, kind: str, sheet: Sheet, request: Request) -> list[
         _check_stage(fold, request.stage)
     if request.corrections and not sheet_kind.corrects:
         raise SheetError(
-            "--corrections applies to a results sheet only",
+            "--corrections applies to a results or waypoints sheet only",
             where=sheet.name,
-            expected="a results sheet",
+            expected="a results or waypoints sheet",
             received=f"a sheet of {kind}",
         )
     return sheet_kind.events(sheet, fold, request)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import abc
 import contextlib
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import attrs
 
-from ...engine import View
+from ...engine import View, implausible_times, number_key, out_of_order, spelled
 from ...events import (
     MAX_NUMBER_DIGITS,
     MAX_WAYPOINT,
@@ -30,6 +31,7 @@ from ...events import (
     ResultCorrected,
     SourceKind,
     StageResultRecorded,
+    WaypointCorrected,
     WaypointRecorded,
     format_signed,
     format_time,
@@ -37,6 +39,7 @@ from ...events import (
     parse_time,
 )
 from ._sheet import Row, Sheet, SheetError, refused
+from ._slips import CONFIRMED, OUT_OF_ORDER, allowed, implausible_words, noted, order_words
 
 __all__ = ["KINDS", "Placed", "Request", "SheetKind"]
 
@@ -53,6 +56,14 @@ class Request:
     stage: int | None = None
     corrections: bool = False
     source: str | None = None
+    confirm: tuple[str, ...] = ()
+    """Entries (``201``, ``cars:201``) whose implausible stage times are right (``--confirm``)."""
+    out_of_order: tuple[str, ...] = ()
+    """Entries whose times out of order along the stage are right (``--out-of-order``)."""
+    require_reasons: bool = False
+    """Refuse a DNF, DNS or DSQ without its reason (``--require-reasons``)."""
+    new_classes: tuple[str, ...] = ()
+    """Classes an entry list may introduce (``--new-class``)."""
 
 
 @attrs.frozen
@@ -117,14 +128,16 @@ class _Cells:
         return row.get(column) or None
 
     def category(self, row: Row) -> str:
+        """The rally's category a row names (case and spaces do not count: ``Cars``)."""
         value = self.required(row, "category")
         rally = self.fold.rally
         categories = rally.categories if rally is not None else ()
-        if value not in categories:
+        found = spelled(value, categories)
+        if found is None:
             raise self.refuse(
                 row, "category", "unknown category", "one of " + ", ".join(categories), value
             )
-        return value
+        return found
 
     def number(self, row: Row) -> str:
         value = self.required(row, "number")
@@ -201,6 +214,9 @@ class SheetKind(abc.ABC):
     needs_stage: ClassVar[bool] = False
     corrects: ClassVar[bool] = False
     """Whether ``--corrections`` applies (a corrected sheet becomes correction events)."""
+    options: ClassVar[frozenset[str]] = frozenset()
+    """The other options the sheet takes: ``confirm`` and ``require_reasons`` (results),
+    ``out_of_order`` (results, waypoints), ``new_classes`` (entries)."""
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
@@ -261,21 +277,27 @@ class Entries(SheetKind):
     event_type = EntryRegistered
     required = ("category", "number", "driver")
     optional = ("class", "co_drivers", "nationalities", "make", "entrant")
+    options = frozenset({"new_classes"})
 
     def _events(self, cells: _Cells) -> list[Placed]:
         out: list[Placed] = []
         seen: dict[object, int] = {}
+        introduced: dict[str, list[str]] = {}
         for row in cells.sheet.rows:
             category = cells.category(row)
             number = cells.number(row)
             entry_id = f"{category}:{number}"
-            cells.duplicate(row, "number", seen, entry_id, f"entry {category} {number}")
-            if cells.fold.entry(entry_id) is not None:
+            cells.duplicate(
+                row, "number", seen, (category, number_key(number)), f"entry {category} {number}"
+            )
+            held = cells.fold.entry_by_number(category, number) or cells.fold.entry(entry_id)
+            if held is not None:
+                same = "" if held.number in (None, number) else f" (No. {held.number})"
                 raise cells.refuse(
                     row,
                     "number",
                     "entry already registered (a duplicate import?)",
-                    f"an entry not in the log yet ({entry_id} is)",
+                    f"an entry not in the log yet ({held.entry_id} is{same})",
                     number,
                 )
             crew = self._crew(cells, row)
@@ -291,8 +313,41 @@ class Entries(SheetKind):
                     entrant=cells.optional(row, "entrant"),
                     entry_class=cells.optional(row, "class"),
                 )
+            entry_class = self._class(cells, row, category, introduced.setdefault(category, []))
+            event = placed.event
+            assert isinstance(event, EntryRegistered)
+            if entry_class != event.entry_class:  # as the category spells it
+                placed = Placed(attrs.evolve(event, entry_class=entry_class), row.line)
             out.append(placed)
         return out
+
+    @staticmethod
+    def _class(cells: _Cells, row: Row, category: str, introduced: list[str]) -> str | None:
+        """A row's class, spelled as the category already spells it (case and spaces do not
+        count); a class the category does not have yet only if ``--new-class`` declares it
+        (a typo is refused rather than made a class of its own)."""
+        text = cells.optional(row, "class")
+        if text is None:
+            return None
+        existing = cells.fold.classes(category)
+        found = spelled(text, existing) or spelled(text, introduced)
+        if found is not None:
+            return found
+        declared = spelled(text, cells.request.new_classes)
+        if declared is None:
+            known = [*existing, *introduced]
+            flag = f"--new-class {shlex.quote(text)}"
+            raise cells.refuse(
+                row,
+                "class",
+                f"a new class in {category}",
+                f"one of the classes of {category} ({', '.join(known)}), or {flag} to declare it"
+                if known
+                else f"{flag} to declare it ({category} has no class yet)",
+                text,
+            )
+        introduced.append(declared)
+        return declared
 
     @staticmethod
     def _crew(cells: _Cells, row: Row) -> tuple[Person, ...]:
@@ -352,6 +407,7 @@ class Results(SheetKind):
     optional = ("time", "penalty", "penalty_reason", "status", "reason")
     needs_stage = True
     corrects = True
+    options = frozenset({"confirm", "out_of_order", "require_reasons"})
 
     def check_columns(self, sheet: Sheet) -> None:
         super().check_columns(sheet)
@@ -366,15 +422,16 @@ class Results(SheetKind):
 
     def _events(self, cells: _Cells) -> list[Placed]:
         """Each row's result or retirement and its penalty, results first, then penalties,
-        then retirements; for a corrected sheet, each row's correction instead."""
+        then retirements; for a corrected sheet, each row's correction instead. The stage
+        times are weighed before any is kept (``_slips``)."""
         stage = cells.request.stage
         assert stage is not None
         results: list[Placed] = []
         penalties: list[Placed] = []
         retirements: list[Placed] = []
-        corrections: list[Placed] = []
         seen: dict[object, int] = {}
         penalty_ids = _PenaltyIds(cells.fold)
+        timed: list[tuple[Row, EntryRegistered]] = []
         for row in cells.sheet.rows:
             entry = cells.entry(row)
             cells.duplicate(
@@ -385,22 +442,14 @@ class Results(SheetKind):
             if cells.request.corrections:
                 corrected = self._correction(cells, row, entry, status, penalty)
                 if corrected is not None:
-                    corrections.append(corrected)
+                    results.append(corrected)
+                    timed.append((row, entry))
                 continue
             if status:
-                with cells.at(row, "reason"):
-                    retirements.append(
-                        cells.placed(
-                            row,
-                            EntryRetired,
-                            entry_id=entry.entry_id,
-                            stage=stage,
-                            reason=reason or status,
-                            excluded=_STATUSES[status],
-                        )
-                    )
+                retirements.append(self._retirement(cells, row, entry, status, reason))
             else:
                 results.append(self._result(cells, row, entry))
+                timed.append((row, entry))
             if penalty is not None:
                 amount, penalty_reason = penalty
                 with cells.at(row, "penalty_reason"):
@@ -415,7 +464,33 @@ class Results(SheetKind):
                             reason=penalty_reason,
                         )
                     )
-        return corrections if cells.request.corrections else results + penalties + retirements
+        results = _with_notes(results, _slips(cells, timed, []))
+        return results + penalties + retirements
+
+    @staticmethod
+    def _retirement(
+        cells: _Cells, row: Row, entry: EntryRegistered, status: str, reason: str | None
+    ) -> Placed:
+        """A DNF, DNS or DSQ: a retirement (an exclusion for a DSQ) with its reason, the
+        status itself where the sheet gives none (refused with ``--require-reasons``)."""
+        if reason is None and cells.request.require_reasons:
+            raise cells.refuse(
+                row,
+                "reason",
+                f"a {status} without a reason",
+                f"the reason for the {status} (a breakdown, a steward's decision): the sheet "
+                "is imported with --require-reasons",
+                "an empty cell",
+            )
+        with cells.at(row, "reason"):
+            return cells.placed(
+                row,
+                EntryRetired,
+                entry_id=entry.entry_id,
+                stage=cells.request.stage,
+                reason=reason or status,
+                excluded=_STATUSES[status],
+            )
 
     @staticmethod
     def _status(cells: _Cells, row: Row) -> tuple[str, str | None]:
@@ -484,7 +559,13 @@ class Results(SheetKind):
         with cells.at(row, "penalty"):
             amount = parse_duration(text, where="penalty")
         if amount == 0:
-            return None
+            raise cells.refuse(
+                row,
+                "penalty",
+                "a penalty of zero",
+                "a penalty such as +0:02:00 (negative for a bonus), or an empty cell for none",
+                text,
+            )
         if not reason:
             raise cells.refuse(
                 row,
@@ -543,7 +624,7 @@ class Results(SheetKind):
                 row.get("penalty") or "none",
             )
         time_ms = cells.time(row, "time")
-        if time_ms == fold.result_time(held):
+        if time_ms == fold.result_time(held) and not fold.is_withdrawn(held):
             return None
         return cells.placed(
             row,
@@ -553,6 +634,76 @@ class Results(SheetKind):
             time_ms=time_ms,
             reason=f"corrected sheet {cells.name}",
         )
+
+
+Words = tuple[str, str, str]
+"""What a refusal says: what, expected, received."""
+
+
+def _slips(
+    cells: _Cells,
+    results: list[tuple[Row, EntryRegistered]],
+    splits: list[tuple[Row, EntryRegistered, int]],
+) -> dict[int, list[str]]:
+    """Weigh a sheet's times before they count: each stage time against the stage's field
+    (``implausible_times``), each time against the crew's others along the stage
+    (``out_of_order``). The first row (by line) with a slip its flag does not allow refuses
+    the sheet; the rows allowed get a note for their provenance, by line."""
+    view, request, stage = cells.fold, cells.request, cells.request.stage
+    assert stage is not None
+    rows = [row for row, _ in results] + [row for row, _, _ in splits]
+    times = {row.line: cells.time(row, "time") for row in rows}
+    by_result = {entry.entry_id: (row, entry) for row, entry in results}
+    by_split = {(entry.entry_id, waypoint): (row, entry) for row, entry, waypoint in splits}
+    found: list[tuple[int, Words]] = []
+    notes: dict[int, list[str]] = {}
+
+    def weigh(
+        row: Row, entry: EntryRegistered, refs: tuple[str, ...], note: str, words: Words
+    ) -> None:
+        if allowed(refs, entry):
+            notes.setdefault(row.line, []).append(note)
+        else:
+            found.append((row.line, words))
+
+    for category in dict.fromkeys(entry.category for _, entry in results):
+        proposed = {
+            entry.entry_id: times[row.line] for row, entry in results if entry.category == category
+        }
+        for implausible in implausible_times(view, category, stage, proposed):
+            row, entry = by_result[implausible.entry_id]
+            flag = f"--confirm {entry.number}"
+            words = implausible_words(implausible, entry, row.get("time"), flag)
+            weigh(row, entry, request.confirm, CONFIRMED, words)
+    proposed_splits = {key: times[row.line] for key, (row, _) in by_split.items()}
+    proposed_results = {key: times[row.line] for key, (row, _) in by_result.items()}
+    for slip in out_of_order(view, stage, proposed_splits, proposed_results):
+        if slip.waypoint is None:
+            row, entry = by_result[slip.entry_id]
+        else:
+            row, entry = by_split[(slip.entry_id, slip.waypoint)]
+        words = order_words(slip, entry, f"--out-of-order {entry.number}")
+        weigh(row, entry, request.out_of_order, OUT_OF_ORDER, words)
+    if found:
+        line, (what, expected, received) = min(found, key=lambda item: item[0])
+        raise refused(
+            cells.name, what, line=line, column="time", expected=expected, received=received
+        )
+    return notes
+
+
+def _with_notes(placed: list[Placed], notes: dict[int, list[str]]) -> list[Placed]:
+    """The events, those of the lines noted with the notes in their provenance."""
+    if not notes:
+        return placed
+    out = []
+    for item in placed:
+        note = notes.get(item.line)
+        if note:
+            provenance = noted(item.event.provenance, ", ".join(dict.fromkeys(note)))
+            item = Placed(attrs.evolve(item.event, provenance=provenance), item.line)
+        out.append(item)
+    return out
 
 
 class _PenaltyIds:
@@ -580,12 +731,16 @@ class Waypoints(SheetKind):
     event_type = WaypointRecorded
     required = ("category", "number", "waypoint", "time")
     needs_stage = True
+    corrects = True
+    options = frozenset({"out_of_order"})
 
     def _events(self, cells: _Cells) -> list[Placed]:
-        fold, stage = cells.fold, cells.request.stage
-        assert stage is not None
+        """Each row's split; for a corrected sheet, a correction of each split whose time
+        changed (or that was withdrawn) and nothing for the rest. Every time is weighed
+        against the crew's others along the stage first (``_slips``)."""
         out: list[Placed] = []
         seen: dict[object, int] = {}
+        timed: list[tuple[Row, EntryRegistered, int]] = []
         for row in cells.sheet.rows:
             entry = cells.entry(row)
             waypoint = cells.whole(row, "waypoint", 1, MAX_WAYPOINT)
@@ -597,23 +752,59 @@ class Waypoints(SheetKind):
                 f"a time of {entry.category} {entry.number} at waypoint {waypoint}",
             )
             time_ms = cells.time(row, "time")
-            if fold.has_split(stage, waypoint, entry.entry_id):
+            timed.append((row, entry, waypoint))
+            placed = self._split(cells, row, entry, waypoint, time_ms)
+            if placed is not None:
+                out.append(placed)
+        return _with_notes(out, _slips(cells, [], timed))
+
+    @staticmethod
+    def _split(
+        cells: _Cells, row: Row, entry: EntryRegistered, waypoint: int, time_ms: int
+    ) -> Placed | None:
+        """A row's split, or (in a corrected sheet) its correction: None where the time is
+        the one in force."""
+        fold, stage = cells.fold, cells.request.stage
+        assert stage is not None
+        held = fold.split_row(stage, waypoint, entry.entry_id)
+        if not cells.request.corrections:
+            if held is not None:
+                withdrawn = fold.split_state(held).withdrawal is not None
                 raise cells.refuse(
                     row,
                     "waypoint",
                     f"entry already has a time at waypoint {waypoint} of stage {stage} "
-                    "(a duplicate import?)",
-                    "one time per entry and waypoint",
+                    + ("(withdrawn)" if withdrawn else "(a duplicate import?)"),
+                    "a corrected sheet imported with --corrections"
+                    if withdrawn
+                    else "one time per entry and waypoint (a corrected sheet: --corrections)",
                     row.get("time"),
                 )
-            out.append(
-                cells.placed(
-                    row,
-                    WaypointRecorded,
-                    entry_id=entry.entry_id,
-                    stage=stage,
-                    waypoint=waypoint,
-                    time_ms=time_ms,
-                )
+            return cells.placed(
+                row,
+                WaypointRecorded,
+                entry_id=entry.entry_id,
+                stage=stage,
+                waypoint=waypoint,
+                time_ms=time_ms,
             )
-        return out
+        if held is None:
+            raise cells.refuse(
+                row,
+                "time",
+                f"no time at waypoint {waypoint} of stage {stage} to correct",
+                "a row of the sheet imported before (import new rows without --corrections)",
+                row.get("time"),
+            )
+        split = fold.split_state(held)
+        if split.withdrawal is None and split.time_ms == time_ms:
+            return None
+        return cells.placed(
+            row,
+            WaypointCorrected,
+            entry_id=entry.entry_id,
+            stage=stage,
+            waypoint=waypoint,
+            time_ms=time_ms,
+            reason=f"corrected sheet {cells.name}",
+        )
