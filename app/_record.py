@@ -105,36 +105,36 @@ class RecordKind:
         """The event to append, once weighed for the official's slips (a time out of order
         along its stage, an implausible stage time: refused unless the option that confirms
         it is given, and then noted in its provenance)."""
-        if not isinstance(event, _TIMED):
+        if not isinstance(event, _WEIGHED):
             return event
-        from ..replays.timing import slips_of_event  # only for the kinds with times
+        from ..replays.timing import noted, slips_of_event  # only for the kinds weighed
 
-        view = recorder.fold
+        option = "--class" if isinstance(event, events.EntryRegistered) else "--time"
         notes = []
-        for flag, note, words in slips_of_event(view, event):
+        for flag, note, words in slips_of_event(recorder.fold, event):
             if not getattr(args, flag.removeprefix("--").replace("-", "_"), False):
                 what, expected, received = words
                 raise UsageError(
-                    what, where="--time; nothing was written", expected=expected, received=received
+                    what,
+                    where=f"{option}; nothing was written",
+                    expected=expected,
+                    received=received,
                 )
             notes.append(note)
         if not notes:
             return event
-        return attrs.evolve(event, provenance=_noted(event.provenance, ", ".join(notes)))
+        return attrs.evolve(event, provenance=noted(event.provenance, ", ".join(notes)))
 
 
-_TIMED = (
+_WEIGHED = (
+    events.EntryRegistered,
     events.StageResultRecorded,
     events.ResultCorrected,
     events.WaypointRecorded,
     events.WaypointCorrected,
 )
-"""The events whose times are weighed for slips before they are appended (``admit``)."""
-
-
-def _noted(provenance: events.Provenance, note: str) -> events.Provenance:
-    detail = note if provenance.detail is None else f"{provenance.detail}; {note}"
-    return attrs.evolve(provenance, detail=detail)
+"""The events weighed for slips before they are appended (``admit``): times out of order or
+implausible, a class the category does not have."""
 
 
 # Numbers are checked as options, against bounds the log can store: a mistake is one line
@@ -443,6 +443,12 @@ KINDS: dict[str, RecordKind] = {
                 dest="entry_class",
                 metavar="CLASS",
                 help="the class within the category (Ultimate, Stock, …), if the rally has classes",
+            ),
+            _option(
+                "--new-class",
+                action="store_true",
+                help="declare --class a new class of the category (without it, a class the "
+                "category does not have yet is refused as a likely typo)",
             ),
             _option(
                 "--id",

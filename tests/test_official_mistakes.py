@@ -66,7 +66,8 @@ def _rally(folder: Path, capsys: Capsys) -> Path:
     for number, (name, entry_class) in crews.items():
         _ok(
             capsys,
-            f"record {log} entry -c cars --number {number} --crew '{name}' --class {entry_class}",
+            f"record {log} entry -c cars --number {number} --crew '{name}' --class {entry_class}"
+            + (" --new-class" if number in (101, 103) else ""),
         )
     return log
 

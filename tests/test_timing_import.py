@@ -394,13 +394,18 @@ def test_the_command_line_says_what_it_recorded(
         "recorded 4 entries from entries.csv (4 rows), records #5-#8\n",
         "",
     )
-    code, _, _ = cli(
-        capsys, f"record {log} entry -c cars --number 7 --crew 'Eva Lind (SWE)' --class SSV"
+    one = f"record {log} entry -c cars --number 7 --crew 'Eva Lind (SWE)' --class SSV"
+    code, _, err = cli(capsys, one)
+    assert (code, err) == (
+        2,
+        "standings: error: a new class in cars (--class; nothing was written): expected one of "
+        "the classes of cars (Ultimate, Stock), or --new-class to declare it, received SSV\n",
     )
-    assert code == 0
+    assert cli(capsys, f"{one} --new-class")[0] == 0
     entry = load(log).fold.entry("cars:7")
     assert entry is not None
     assert entry.entry_class == "SSV"
+    assert entry.provenance.detail == "a new class declared"
     splits = _write(tmp_path, "w.csv", "category;number;waypoint;time\ncars;200;1;0:30:00\n")
     assert cli(capsys, f"record {log} waypoints --stage 1 --from {splits}")[1] == (
         "recorded 1 waypoint time from w.csv (1 row), record #10\n"

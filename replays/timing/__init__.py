@@ -32,7 +32,7 @@ from ._sheet import (
     refused,
     register_format,
 )
-from ._slips import slips_of_event
+from ._slips import noted, slips_of_event
 
 __all__ = [
     "FORMATS",
@@ -47,6 +47,7 @@ __all__ = [
     "SheetKind",
     "format_for",
     "import_sheet",
+    "noted",
     "read_sheet",
     "register_format",
     "sheet_events",

@@ -39,7 +39,15 @@ from ...events import (
     parse_time,
 )
 from ._sheet import Row, Sheet, SheetError, refused
-from ._slips import CONFIRMED, OUT_OF_ORDER, allowed, implausible_words, noted, order_words
+from ._slips import (
+    CONFIRMED,
+    OUT_OF_ORDER,
+    allowed,
+    implausible_words,
+    new_class_words,
+    noted,
+    order_words,
+)
 
 __all__ = ["KINDS", "Placed", "Request", "SheetKind"]
 
@@ -335,17 +343,11 @@ class Entries(SheetKind):
             return found
         declared = spelled(text, cells.request.new_classes)
         if declared is None:
-            known = [*existing, *introduced]
             flag = f"--new-class {shlex.quote(text)}"
-            raise cells.refuse(
-                row,
-                "class",
-                f"a new class in {category}",
-                f"one of the classes of {category} ({', '.join(known)}), or {flag} to declare it"
-                if known
-                else f"{flag} to declare it ({category} has no class yet)",
-                text,
+            what, expected, received = new_class_words(
+                category, text, [*existing, *introduced], flag
             )
+            raise cells.refuse(row, "class", what, expected, received)
         introduced.append(declared)
         return declared
 

@@ -24,6 +24,7 @@ from ...engine import (
     number_key,
     out_of_order,
     plausible_range,
+    spelled,
 )
 from ...events import (
     EntryRegistered,
@@ -38,9 +39,11 @@ from ...events import (
 
 __all__ = [
     "CONFIRMED",
+    "NEW_CLASS",
     "OUT_OF_ORDER",
     "allowed",
     "implausible_words",
+    "new_class_words",
     "noted",
     "order_words",
     "slips_of_event",
@@ -137,9 +140,32 @@ def implausible_words(
     return what, expected, received
 
 
+NEW_CLASS = "a new class declared"
+"""What the provenance of an entry whose class was declared new (``--new-class``) says."""
+
+
+def new_class_words(
+    category: str, text: str, known: Sequence[str], flag: str
+) -> tuple[str, str, str]:
+    """(what, expected, received) refusing a class ``category`` does not have yet (most often
+    a typo): the classes it has, and ``flag``, which declares it."""
+    expected = (
+        f"one of the classes of {category} ({', '.join(known)}), or {flag} to declare it"
+        if known
+        else f"{flag} to declare it ({category} has no class yet)"
+    )
+    return f"a new class in {category}", expected, text
+
+
 def slips_of_event(view: View, event: Event) -> list[tuple[str, str, tuple[str, str, str]]]:
     """The slips of one event a ``record`` command builds, as (the option that records it
     anyway, the note it then adds to the provenance, the words of the refusal)."""
+    if isinstance(event, EntryRegistered):
+        known = view.classes(event.category)
+        if event.entry_class is None or spelled(event.entry_class, known) is not None:
+            return []
+        words = new_class_words(event.category, event.entry_class, known, "--new-class")
+        return [("--new-class", NEW_CLASS, words)]
     if not isinstance(
         event, StageResultRecorded | ResultCorrected | WaypointRecorded | WaypointCorrected
     ):
