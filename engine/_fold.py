@@ -276,17 +276,21 @@ class Fold:
         """The row of ``provenance`` in the provenance table (added if new)."""
         return self.index.provenance_row(provenance)
 
+    def _add(self, table: str, **values: Any) -> None:
+        """Append one row to ``table`` (this state's own copy) and index it."""
+        self.index.added(table, self.state.writable(table).append(**values))
+
     def add_declaration(self, event: events.RallyDeclared, seq: int) -> None:
         """Record the rally declaration."""
-        self.state.writable("declarations").append(event=event, seq=seq)
+        self._add("declarations", event=event, seq=seq)
 
     def add_entry(self, event: events.EntryRegistered, seq: int) -> None:
         """Register an entry."""
-        self.index.add_entry(self.state.writable("entries").append(event=event, seq=seq), event)
+        self._add("entries", event=event, seq=seq)
 
     def add_stage(self, event: events.StageScheduled, seq: int) -> None:
         """Schedule a stage."""
-        self.index.add_stage(self.state.writable("stages").append(event=event, seq=seq))
+        self._add("stages", event=event, seq=seq)
 
     def add_results(
         self,
@@ -309,42 +313,33 @@ class Fold:
             provenance=provenances,
             cover=cover,
         )
-        self.index.add_results(start)
+        self.index.added("results", start)
 
     def add_correction(
         self, result: int, event: events.ResultCorrected | events.ResultWithdrawn, seq: int
     ) -> None:
         """Correct the time of result row ``result``, or withdraw it."""
-        self.index.add_correction(
-            self.state.writable("corrections").append(result=result, event=event, seq=seq)
-        )
+        self._add("corrections", result=result, event=event, seq=seq)
 
     def add_adjustment(self, entry: int, event: events.Adjustment, seq: int) -> None:
         """Impose a penalty (or a bonus) on entry row ``entry``."""
-        self.index.add_adjustment(
-            self.state.writable("adjustments").append(entry=entry, event=event, seq=seq)
-        )
+        self._add("adjustments", entry=entry, event=event, seq=seq)
 
     def add_rescission(self, adjustment: int, event: events.PenaltyRescinded, seq: int) -> None:
         """Withdraw adjustment row ``adjustment``."""
-        row = self.state.writable("rescissions").append(adjustment=adjustment, event=event, seq=seq)
-        self.index.add_rescission(row)
+        self._add("rescissions", adjustment=adjustment, event=event, seq=seq)
 
     def add_cancellation(self, event: events.StageCancelled, seq: int) -> None:
         """Cancel a stage for the categories the event names."""
-        self.index.add_cancellation(
-            self.state.writable("cancellations").append(event=event, seq=seq)
-        )
+        self._add("cancellations", event=event, seq=seq)
 
     def add_retirement(self, entry: int, event: events.EntryRetired, seq: int) -> None:
         """Take entry row ``entry`` out of the rally."""
-        self.index.add_retirement(
-            self.state.writable("retirements").append(entry=entry, event=event, seq=seq)
-        )
+        self._add("retirements", entry=entry, event=event, seq=seq)
 
     def add_coverage(self, event: events.FieldCoverageDeclared, seq: int) -> None:
         """Declare how much of a classification the log holds."""
-        self.index.add_coverage(self.state.writable("coverage").append(event=event, seq=seq))
+        self._add("coverage", event=event, seq=seq)
 
     def add_splits(
         self,
@@ -365,15 +360,13 @@ class Fold:
             seq=seqs,
             provenance=provenances,
         )
-        self.index.add_splits(start)
+        self.index.added("splits", start)
 
     def add_split_amendment(
         self, split: int, event: events.WaypointCorrected | events.WaypointWithdrawn, seq: int
     ) -> None:
         """Correct the time of split row ``split``, or withdraw it."""
-        self.index.add_split_amendment(
-            self.state.writable("split_amendments").append(split=split, event=event, seq=seq)
-        )
+        self._add("split_amendments", split=split, event=event, seq=seq)
 
     # ------------------------------------------------------------------ applying
 

@@ -9,11 +9,11 @@ it and build it again from the tables, and it is the same.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from ..events import EntryRegistered, Provenance, ResultWithdrawn, StageKind, WaypointWithdrawn
+from ..events import Provenance, ResultWithdrawn, StageKind, WaypointWithdrawn
 from ._names import number_key
 from ._state import FoldState
 
@@ -106,26 +106,20 @@ class Index:
         state = self.state
         for index, provenance in enumerate(state.provenances):
             self.provenance_rows.setdefault(provenance, index)
-        for row, event in enumerate(state.entries.event):
-            self.add_entry(row, event)
-        for row in range(len(state.stages)):
-            self.add_stage(row)
-        for row in range(len(state.cancellations)):
-            self.add_cancellation(row)
-        self.add_results(0)
-        for row in range(len(state.corrections)):
-            self.add_correction(row)
-        for row in range(len(state.adjustments)):
-            self.add_adjustment(row)
-        for row in range(len(state.rescissions)):
-            self.add_rescission(row)
-        for row in range(len(state.retirements)):
-            self.add_retirement(row)
-        for row in range(len(state.coverage)):
-            self.add_coverage(row)
-        self.add_splits(0)
-        for row in range(len(state.split_amendments)):
-            self.add_split_amendment(row)
+        for table in _REBUILT:
+            self.added(table, 0)
+
+    def added(self, table: str, start: int) -> None:
+        """Index the rows of ``table`` from row ``start`` on (just added to it, or all of
+        them when the index is built from the tables)."""
+        bulk = _BULK.get(table)
+        if bulk is not None:
+            bulk(self, start)
+            return
+        one = _ONE_BY_ONE.get(table)
+        if one is not None:
+            for row in range(start, len(getattr(self.state, table))):
+                one(self, row)
 
     def fork(self, state: FoldState) -> Index:
         """An index of ``state`` (a fork of this one's state) sharing every container with
@@ -145,8 +139,9 @@ class Index:
                 setattr(self, name, _copied(getattr(self, name)))
             self._shared.discard(group)
 
-    def add_entry(self, row: int, event: EntryRegistered) -> None:
+    def add_entry(self, row: int) -> None:
         self._own("entries")
+        event = self.state.entries.event[row]
         self.category.append(event.category)
         self.entry_row[event.entry_id] = row
         if event.number is not None:  # the first entry registered with the number keeps it
@@ -355,3 +350,25 @@ class Index:
     def has_split(self, stage: int, waypoint: int, entries: Iterable[int]) -> bool:
         """Whether any of ``entries`` has a time at that waypoint already."""
         return not self.at_waypoint.get((stage, waypoint), _EMPTY).keys().isdisjoint(entries)
+
+
+_BULK: dict[str, Callable[[Index, int], None]] = {
+    "results": Index.add_results,
+    "splits": Index.add_splits,
+}
+"""The tables indexed in runs (from a first row on)."""
+_ONE_BY_ONE: dict[str, Callable[[Index, int], None]] = {
+    "entries": Index.add_entry,
+    "stages": Index.add_stage,
+    "cancellations": Index.add_cancellation,
+    "corrections": Index.add_correction,
+    "adjustments": Index.add_adjustment,
+    "rescissions": Index.add_rescission,
+    "retirements": Index.add_retirement,
+    "coverage": Index.add_coverage,
+    "split_amendments": Index.add_split_amendment,
+}
+"""The tables indexed row by row (the rally declaration is not indexed)."""
+_REBUILT = tuple(dict.fromkeys(("entries", "stages", "cancellations", *FoldState.TABLES)))
+"""The order an index is built from the tables in: the state's, but the entries, the stages
+and which stages are cancelled first (the results' index reads them)."""
