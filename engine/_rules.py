@@ -87,6 +87,18 @@ class _Check:
         except KeyError:
             raise self.refuse("unknown entry", "a registered entry", entry_id) from None
 
+    def result(self, entry_id: str, stage: int, *, to: str) -> int:
+        """The row of ``entry_id``'s result ending at ``stage``, which the event comes ``to``
+        (correct, withdraw): refused if there is none."""
+        result = self.view.result_index(entry_id, stage)
+        if result is None:
+            raise self.refuse(
+                f"no result to {to}",
+                f"an earlier result of {entry_id} ending at stage {stage}",
+                "none",
+            )
+        return result
+
     def stage(self, stage: int) -> StageScheduled:
         self.rally()
         scheduled = self.view.stage(stage)
@@ -272,13 +284,7 @@ def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
     check = _Check(fold, event, seq)
     view = check.view
     entry = check.entry(event.entry_id)
-    result = view.result_index(event.entry_id, event.stage)
-    if result is None:
-        raise check.refuse(
-            "no result to correct",
-            f"an earlier result of {event.entry_id} ending at stage {event.stage}",
-            "none",
-        )
+    result = check.result(event.entry_id, event.stage, to="correct")
     category = view.entry_at(entry).category
     if view.is_withdrawn(result):  # the correction gives it a time again: as a new result
         check.running(entry, event.stage)
@@ -309,13 +315,7 @@ def _result_withdrawn(fold: Fold, event: ResultWithdrawn, seq: int) -> Effect:
     check = _Check(fold, event, seq)
     view = check.view
     entry = check.entry(event.entry_id)
-    result = view.result_index(event.entry_id, event.stage)
-    if result is None:
-        raise check.refuse(
-            "no result to withdraw",
-            f"an earlier result of {event.entry_id} ending at stage {event.stage}",
-            "none",
-        )
+    result = check.result(event.entry_id, event.stage, to="withdraw")
     withdrawal = view.result_state(result).withdrawal
     if withdrawal is not None:
         raise check.refuse(
