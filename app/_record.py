@@ -59,9 +59,9 @@ class _Option:
             return self.value(args, recorder)
         return getattr(args, self.settings.get("dest") or self.flags[0][2:].replace("-", "_"))
 
-    def to(self, field: str) -> _Option:
-        """The same option, setting ``field`` of the event."""
-        return attrs.evolve(self, field=field)
+    def to(self, field: str, **settings: Any) -> _Option:
+        """The same option, setting ``field`` of the event (and ``settings`` changed)."""
+        return attrs.evolve(self, field=field, settings={**self.settings, **settings})
 
 
 def _option(
@@ -176,6 +176,7 @@ _STAGE = _option("--stage", field="stage", required=True, type=_stage, metavar="
 _REASON = _option("--reason", field="reason", required=True)
 _TIME = _option("--time", field="time_ms", required=True, type=time_arg, metavar="H:MM:SS")
 _WAYPOINT = _option("--waypoint", field="waypoint", required=True, type=_waypoint, metavar="K")
+_SPLIT_TIME = _TIME.to("time_ms", help="the elapsed time since the stage start")
 _CONFIRM = _option(
     "--confirm",
     action="store_true",
@@ -627,14 +628,7 @@ KINDS: dict[str, RecordKind] = {
             _ENTRY,
             _STAGE,
             _WAYPOINT,
-            _option(
-                "--time",
-                field="time_ms",
-                required=True,
-                type=time_arg,
-                metavar="H:MM:SS",
-                help="elapsed time since the stage start",
-            ),
+            _SPLIT_TIME,
             _OUT_OF_ORDER,
         ),
         RecordKind(
@@ -645,14 +639,7 @@ KINDS: dict[str, RecordKind] = {
             _ENTRY,
             _STAGE,
             _WAYPOINT,
-            _option(
-                "--time",
-                field="time_ms",
-                required=True,
-                type=time_arg,
-                metavar="H:MM:SS",
-                help="the right elapsed time since the stage start",
-            ),
+            _SPLIT_TIME,
             _option("--reason", field="reason", default="correction"),
             _OUT_OF_ORDER,
         ),
