@@ -17,7 +17,7 @@ from ..events import Provenance, ResultWithdrawn, StageKind, WaypointWithdrawn
 from ._names import number_key
 from ._state import FoldState
 
-__all__ = ["EMPTY", "Index"]
+__all__ = ["EMPTY", "Amended", "Index"]
 
 EMPTY: Mapping[int, int] = MappingProxyType({})
 _EMPTY = EMPTY
@@ -26,19 +26,57 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "entries": ("category", "entry_row", "number_row", "members"),
     "stages": ("stage_row", "order"),
     "cancellations": ("cancelled",),
-    "results": ("ending", "spanned", "time_now", "corrected", "withdrawn", "withdrawals"),
+    "results": ("ending", "spanned", "results_amended"),
     "penalties": ("penalty_row", "rescinded", "adjusted", "gc_sum", "stage_sum", "bonus"),
     "retirements": ("retired", "leaving"),
     "coverage": ("declared",),
-    "splits": ("at_waypoint", "split_now", "split_amended", "split_withdrawn", "split_withdrawals"),
+    "splits": ("at_waypoint", "splits_amended"),
     "provenances": ("provenance_rows",),
 }
 """The index's containers, by the kind of fact that changes them: a fork shares each group
 with the index it was forked from until it adds a fact of that kind (``_own``)."""
 
 
+class Amended:
+    """The amendments of one table's rows (the results' corrections and withdrawals, or the
+    splits'): the last one wins."""
+
+    __slots__ = ("now", "rows", "withdrawals", "withdrawn")
+
+    def __init__(self) -> None:
+        self.now: list[int] = []
+        """Each row's time in force now: its last correction's, withdrawn or not."""
+        self.rows: dict[int, list[int]] = {}
+        """row -> the rows of its amendments, in order."""
+        self.withdrawn: dict[int, int] = {}
+        """row -> the withdrawal in force now (its last amendment)."""
+        self.withdrawals: list[int] = []
+        """The amendments that are withdrawals, ascending."""
+
+    def add(self, target: int, row: int, time_ms: int | None) -> None:
+        """Amendment ``row`` of row ``target``: a correction to ``time_ms``, or (None) a
+        withdrawal."""
+        self.rows.setdefault(target, []).append(row)
+        if time_ms is None:
+            self.withdrawn[target] = row
+            self.withdrawals.append(row)
+        else:
+            self.now[target] = time_ms
+            self.withdrawn.pop(target, None)
+
+    def copy(self) -> Amended:
+        """An independent copy."""
+        other = Amended()
+        other.now, other.withdrawn = list(self.now), dict(self.withdrawn)
+        other.rows = {target: list(rows) for target, rows in self.rows.items()}
+        other.withdrawals = list(self.withdrawals)
+        return other
+
+
 def _copied(value: Any) -> Any:
     """A container copied two levels deep (the index's dicts of dicts and of lists)."""
+    if isinstance(value, Amended):
+        return value.copy()
     if isinstance(value, dict):
         return {
             key: item.copy() if isinstance(item, dict | list | set) else item
@@ -67,14 +105,8 @@ class Index:
         """(category, stage) -> {entry: result row} of each result ending at that stage."""
         self.spanned: dict[int, dict[int, int]] = {}
         """stage -> {entry: result row} of combined results covering it before their end."""
-        self.time_now: list[int] = []
-        """Each result's time in force now (its last correction's)."""
-        self.corrected: dict[int, list[int]] = {}
-        """result row -> its rows in ``Corrections`` (corrections and withdrawals), in order."""
-        self.withdrawn: dict[int, int] = {}
-        """result row -> the row of the withdrawal in force now (the last amendment)."""
-        self.withdrawals: list[int] = []
-        """The rows of ``Corrections`` that are withdrawals, ascending."""
+        self.results_amended = Amended()
+        """The results' corrections and withdrawals (rows of ``Corrections``)."""
         self.last_result_stage = -1
         self.penalty_row: dict[str, int] = {}
         self.rescinded: dict[int, int] = {}
@@ -93,14 +125,8 @@ class Index:
         self.declared: dict[tuple[str, int], list[int]] = {}
         self.at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
         """(stage, waypoint) -> {entry: split row}."""
-        self.split_now: list[int] = []
-        """Each split's time in force now (its last correction's), withdrawn or not."""
-        self.split_amended: dict[int, list[int]] = {}
-        """split row -> its rows in ``SplitAmendments``, in order."""
-        self.split_withdrawn: dict[int, int] = {}
-        """split row -> the row of the withdrawal in force now."""
-        self.split_withdrawals: list[int] = []
-        """The rows of ``SplitAmendments`` that are withdrawals, ascending."""
+        self.splits_amended = Amended()
+        """The splits' corrections and withdrawals (rows of ``SplitAmendments``)."""
         self.provenance_rows: dict[Provenance, int] = {}
         self.open: dict[int, frozenset[int]] = {}
         state = self.state
@@ -163,7 +189,8 @@ class Index:
         entries, firsts, stages = results.entry, results.first, results.stage
         category = self.category
         end = len(stages)
-        self.time_now.extend(results.time[len(self.time_now) : end])
+        now = self.results_amended.now
+        now.extend(results.time[len(now) : end])
         row = start
         while row < end:
             stage = stages[row]
@@ -207,14 +234,9 @@ class Index:
         """A correction or a withdrawal of a result: the last one wins."""
         self._own("results")
         corrections = self.state.corrections
-        result, event = corrections.result[row], corrections.event[row]
-        self.corrected.setdefault(result, []).append(row)
-        if isinstance(event, ResultWithdrawn):
-            self.withdrawn[result] = row
-            self.withdrawals.append(row)
-        else:
-            self.time_now[result] = event.time_ms
-            self.withdrawn.pop(result, None)
+        event = corrections.event[row]
+        time_ms = None if isinstance(event, ResultWithdrawn) else event.time_ms
+        self.results_amended.add(corrections.result[row], row, time_ms)
 
     def add_adjustment(self, row: int) -> None:
         self._own("penalties")
@@ -268,7 +290,8 @@ class Index:
         splits = self.state.splits
         stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
         row, end = start, len(stages)
-        self.split_now.extend(splits.time[len(self.split_now) : end])
+        now = self.splits_amended.now
+        now.extend(splits.time[len(now) : end])
         while row < end:
             key = (stages[row], waypoints[row])
             stop = row + 1
@@ -283,14 +306,9 @@ class Index:
         """A correction or a withdrawal of a split: the last one wins."""
         self._own("splits")
         amendments = self.state.split_amendments
-        split, event = amendments.split[row], amendments.event[row]
-        self.split_amended.setdefault(split, []).append(row)
-        if isinstance(event, WaypointWithdrawn):
-            self.split_withdrawn[split] = row
-            self.split_withdrawals.append(row)
-        else:
-            self.split_now[split] = event.time_ms
-            self.split_withdrawn.pop(split, None)
+        event = amendments.event[row]
+        time_ms = None if isinstance(event, WaypointWithdrawn) else event.time_ms
+        self.splits_amended.add(amendments.split[row], row, time_ms)
 
     def category_of(self, entry: int) -> str:
         """The category of entry row ``entry``."""

@@ -22,6 +22,7 @@ from ..events import (
     ResultWithdrawn,
     StageKind,
     StageScheduled,
+    WaypointCorrected,
     WaypointWithdrawn,
 )
 from ._fold import (
@@ -34,7 +35,7 @@ from ._fold import (
     SplitState,
     Withdrawal,
 )
-from ._index import EMPTY
+from ._index import EMPTY, Amended
 from ._names import number_key, spelled
 from ._state import Corrections, SplitAmendments
 
@@ -213,20 +214,37 @@ class View:
 
     # ------------------------------------------------------------------ results
 
+    def _amended(self, table: str, target: int, recorded: int) -> tuple[int, bool]:
+        """Row ``target`` of the results or the splits, as of this view, given the amendments
+        in ``table`` (``corrections``, ``split_amendments``): its time (its last correction's
+        known then, else ``recorded``) and whether its last amendment then is a withdrawal."""
+        fold = self._fold
+        amended: Amended = (
+            fold.index.results_amended if table == "corrections" else fold.index.splits_amended
+        )
+        count = self._rows(table)
+        amendments: Corrections | SplitAmendments = getattr(fold.state, table)
+        if count == len(amendments):
+            return amended.now[target], target in amended.withdrawn
+        withdrawn = False  # the last amendment known then is a withdrawal
+        for row in reversed(amended.rows.get(target, ())):
+            if row >= count:
+                continue
+            event = amendments.event[row]
+            if isinstance(event, ResultCorrected | WaypointCorrected):
+                return event.time_ms, withdrawn
+            withdrawn = True
+        return recorded, withdrawn
+
     def _any_withdrawn(self) -> bool:
         """Whether a result may be withdrawn as of this view (a withdrawal is known then)."""
-        rows = self._fold.index.withdrawals
+        rows = self._fold.index.results_amended.withdrawals
         return bool(rows) and rows[0] < self._rows("corrections")
 
     def is_withdrawn(self, result: int) -> bool:
         """Whether result row ``result`` is withdrawn as of this view (its last amendment
         known then is a withdrawal)."""
-        fold = self._fold
-        count = self._rows("corrections")
-        if count == len(fold.state.corrections):
-            return result in fold.index.withdrawn
-        known = [row for row in fold.index.corrected.get(result, ()) if row < count]
-        return bool(known) and isinstance(fold.state.corrections.event[known[-1]], ResultWithdrawn)
+        return self._amended("corrections", result, 0)[1]
 
     def results_ending(self, category: str, stage: int) -> dict[int, int]:
         """{entry row: result row} of the results of ``category`` ending at ``stage`` that
@@ -256,9 +274,9 @@ class View:
         if (
             self._rows("results") == len(fold.state.results)
             and self._rows("corrections") == len(fold.state.corrections)
-            and not fold.index.withdrawn
+            and not fold.index.results_amended.withdrawn
         ):
-            times = fold.index.time_now
+            times = fold.index.results_amended.now
             for entry, result in ending.items():
                 covered = cover_of[result]
                 if covered:
@@ -277,16 +295,7 @@ class View:
     def result_time(self, result: int) -> int:
         """The time of a result row as of this view: its last correction's known then, else
         the time recorded (for a withdrawn result: the time it had)."""
-        fold = self._fold
-        count = self._rows("corrections")
-        if count == len(fold.state.corrections):
-            return fold.index.time_now[result]
-        events = fold.state.corrections.event
-        for row in reversed(fold.index.corrected.get(result, ())):
-            event = events[row]
-            if row < count and isinstance(event, ResultCorrected):
-                return event.time_ms
-        return fold.state.results.time[result]
+        return self._amended("corrections", result, self._fold.state.results.time[result])[0]
 
     def result_cover(self, result: int) -> int:
         """How many counted stages a result row stands for (0 once its stage is cancelled)."""
@@ -338,7 +347,7 @@ class View:
                 last,
             )
         found, withdrawals = self._amendments(
-            fold.index.corrected.get(result, ()), fold.state.corrections, "corrections"
+            fold.index.results_amended.rows.get(result, ()), fold.state.corrections, "corrections"
         )
         return ResultState(
             entry_id=self.entry_at(entry).entry_id,
@@ -553,25 +562,15 @@ class View:
         fold = self._fold
         if split >= self._rows("splits"):
             return None
-        if self._split_current():
-            return None if split in fold.index.split_withdrawn else fold.index.split_now[split]
-        amended = fold.index.split_amended.get(split)
-        if not amended:
-            return fold.state.splits.time[split]
-        count = self._rows("split_amendments")
-        events = fold.state.split_amendments.event
-        for row in reversed(amended):
-            if row < count:
-                event = events[row]
-                return None if isinstance(event, WaypointWithdrawn) else event.time_ms
-        return fold.state.splits.time[split]
+        time_ms, withdrawn = self._amended("split_amendments", split, fold.state.splits.time[split])
+        return None if withdrawn else time_ms
 
     def waypoints(self, stage: int, category: str | None = None) -> tuple[int, ...]:
         """The waypoints of ``stage`` with a time in force (of a crew of ``category``), in
         order."""
         fold = self._fold
         members = None if category is None else set(self.members(category))
-        plain = self._split_current() and not fold.index.split_withdrawn
+        plain = self._split_current() and not fold.index.splits_amended.withdrawn
         found = []
         for (s, waypoint), rows in fold.index.at_waypoint.items():
             if s != stage:
@@ -590,7 +589,8 @@ class View:
         fold = self._fold
         rows = fold.index.at_waypoint.get((stage, waypoint), EMPTY)
         if self._split_current():
-            times, withdrawn = fold.index.split_now, fold.index.split_withdrawn
+            amended = fold.index.splits_amended
+            times, withdrawn = amended.now, amended.withdrawn
             if not withdrawn:
                 return {entry: times[row] for entry, row in rows.items()}
             return {entry: times[row] for entry, row in rows.items() if row not in withdrawn}
@@ -620,7 +620,9 @@ class View:
         fold = self._fold
         splits = fold.state.splits
         corrections, withdrawals = self._amendments(
-            fold.index.split_amended.get(split, ()), fold.state.split_amendments, "split_amendments"
+            fold.index.splits_amended.rows.get(split, ()),
+            fold.state.split_amendments,
+            "split_amendments",
         )
         return SplitState(
             entry_id=self.entry_at(splits.entry[split]).entry_id,
