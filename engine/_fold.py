@@ -280,6 +280,15 @@ class Fold:
         """Append one row to ``table`` (this state's own copy) and index it."""
         self.index.added(table, self.state.writable(table).append(**values))
 
+    def _extend(self, table: str, count: int, **columns: int | Sequence[int]) -> None:
+        """Append ``count`` rows to ``table`` column by column (a column given as one number:
+        that number in every row) and index them."""
+        whole = {
+            name: [values] * count if isinstance(values, int) else values
+            for name, values in columns.items()
+        }
+        self.index.added(table, self.state.writable(table).extend(**whole))
+
     def add_declaration(self, event: events.RallyDeclared, seq: int) -> None:
         """Record the rally declaration."""
         self._add("declarations", event=event, seq=seq)
@@ -303,17 +312,17 @@ class Fold:
         cover: Sequence[int],
     ) -> None:
         """Record results at ``stage`` (``first``: where each one's span starts)."""
-        count = len(entries)
-        start = self.state.writable("results").extend(
+        self._extend(
+            "results",
+            len(entries),
             entry=entries,
-            first=[first] * count if isinstance(first, int) else first,
-            stage=[stage] * count,
+            first=first,
+            stage=stage,
             time=times,
             seq=seqs,
             provenance=provenances,
             cover=cover,
         )
-        self.index.added("results", start)
 
     def add_correction(
         self, result: int, event: events.ResultCorrected | events.ResultWithdrawn, seq: int
@@ -351,16 +360,16 @@ class Fold:
         provenances: Sequence[int],
     ) -> None:
         """Record elapsed times at waypoints of ``stage``."""
-        count = len(entries)
-        start = self.state.writable("splits").extend(
-            stage=[stage] * count,
-            waypoint=[waypoints] * count if isinstance(waypoints, int) else waypoints,
+        self._extend(
+            "splits",
+            len(entries),
+            stage=stage,
+            waypoint=waypoints,
             entry=entries,
             time=times,
             seq=seqs,
             provenance=provenances,
         )
-        self.index.added("splits", start)
 
     def add_split_amendment(
         self, split: int, event: events.WaypointCorrected | events.WaypointWithdrawn, seq: int
