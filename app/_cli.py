@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -151,6 +152,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"received byte 0x{byte} at offset {error.start} ({error.reason})\n"
         )
         return EXIT_USER_ERROR
+    except Exception as error:  # a bug: one line still, the traceback on request
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        sys.stderr.write(
+            f"standings: internal error: {one_line(f'{type(error).__name__}: {error}')} "
+            f"(a bug in standings, not in your input; {TRACEBACK_VARIABLE}=1 shows where)\n"
+        )
+        return EXIT_USER_ERROR
+
+
+TRACEBACK_VARIABLE = "STANDINGS_TRACEBACK"
+"""Set (to anything) in the environment, an internal error shows its traceback."""
 
 
 def _entry_point() -> None:  # pragma: no cover - thin wrapper

@@ -20,7 +20,7 @@ from ..engine import (
     what_if_all_stages,
 )
 from ..events import MAX_WAYPOINT, QueryError, SourceKind
-from ..outputs import hypotheses
+from ..outputs import hypotheses, naming_hypotheses
 from ._base import (
     Command,
     UsageError,
@@ -310,13 +310,12 @@ class WhatIfCommand(Command):
     def run(self, args: argparse.Namespace) -> int:
         rally = load_log(args.log, args)
         base = rally.as_of(args.as_of)
-        events = hypotheses(
-            base,
-            args.category,
-            penalties=args.penalty or (),
-            rescind=args.rescind or (),
-            results=args.result or (),
-        )
+        specs = {
+            "penalties": args.penalty or (),
+            "rescind": args.rescind or (),
+            "results": args.result or (),
+        }
+        events = hypotheses(base, args.category, **specs)
         if not events:
             raise no_hypothesis("whatif")
         if args.all_stages and args.after is not None:
@@ -326,13 +325,15 @@ class WhatIfCommand(Command):
         if args.entry_class is not None:
             require_class(base.fold, args.category, args.entry_class)
         if args.all_stages:
-            comparisons = what_if_all_stages(rally, args.category, events, as_of=args.as_of)
+            with naming_hypotheses(**specs):
+                comparisons = what_if_all_stages(rally, args.category, events, as_of=args.as_of)
             comparisons = tuple(
                 StageComparison(item.stage, item.comparison.of_class(args.entry_class))
                 for item in comparisons
             )
             return emit(outputs.LeaderComparison(comparisons), args)
-        result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
+        with naming_hypotheses(**specs):
+            result = what_if(rally, args.category, events, after=args.after, as_of=args.as_of)
         result = result.of_class(args.entry_class)
         reference = _reference(base, args.category, args.relative_to)
         return emit(outputs.Hypothetical(result, reference), args)

@@ -187,9 +187,9 @@ class Change:
 def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | None:
     """Why the change would break the rule that times stay above zero (what, expected,
     received), or None if it would not. ``view`` is the state before the change."""
-    who = view.entry_at(entry).entry_id
+    who = view.entry_at(entry).label()
     total = before_total = 0
-    timed = False
+    timed = timed_before = False
     for part in parts(view, entry):
         result_ms = None if part.result is None else part.result.time_ms
         single = part.result is not None and not part.result.is_span
@@ -198,6 +198,7 @@ def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | No
         before_total += (
             (result_ms if counted and result_ms is not None else 0) + penalties + awarded
         )
+        timed_before = timed_before or (counted and result_ms is not None)
         if part.stage == change.stage:
             before = None if result_ms is None or not single else result_ms + stage_penalties
             if change.result_ms is not None:
@@ -233,7 +234,10 @@ def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | No
                 f"{format_time(total)}",
                 "a cumulative time above zero",
                 f"{format_signed(total - before_total)} on a cumulative time of "
-                f"{format_time(before_total)}",
+                f"{format_time(before_total)}"
+                if timed_before
+                else f"{format_signed(total - before_total)}, with no stage time of its own "
+                f"recorded up to stage {part.stage}",
             )
     return None
 

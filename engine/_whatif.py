@@ -16,7 +16,15 @@ from collections.abc import Sequence
 
 import attrs
 
-from ..events import ADJUSTMENT_TYPES, Event, Provenance, QueryError, Record, SourceKind
+from ..events import (
+    ADJUSTMENT_TYPES,
+    Event,
+    Provenance,
+    QueryError,
+    Record,
+    RuleViolationError,
+    SourceKind,
+)
 from ._display import HtmlDisplay
 from ._rally import Rally
 from ._standings import Ranking, Row, Standings, gc_stages
@@ -59,9 +67,12 @@ def _overlay(rally: Rally, category: str, events: Sequence[Event]) -> _Overlay:
     fold = rally.fold_of_hypotheses()
     appended = []
     touched: list[int] = []
-    for event in events:
+    for index, event in enumerate(events):
         record = Record(seq=fold.last_seq + 1, event=event)
-        effect = fold.apply(record)  # RuleViolationError for an event the log would refuse
+        try:
+            effect = fold.apply(record)
+        except RuleViolationError as error:  # an event the log would refuse: say which
+            raise error.at(index) from None
         appended.append(record)
         if effect is not None and category in effect.categories:
             touched.append(effect.stage if effect.stage is not None else -1)

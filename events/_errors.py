@@ -109,6 +109,16 @@ class RuleViolationError(RallyError):
         self.index = index
         super().__init__(what, where=where, expected=expected, received=received)
 
+    def at(self, index: int) -> RuleViolationError:
+        """The same refusal, of the event at ``index`` of the batch it came in."""
+        return RuleViolationError(
+            self.what,
+            where=self.where,
+            expected=self.expected,
+            received=self.received,
+            index=index,
+        )
+
 
 class QueryError(RallyError, LookupError):
     """A question the data cannot answer: an unknown category, entry or stage."""

@@ -64,6 +64,7 @@ __all__ = [
     "refused_character",
     "stored_events",
     "tag_of",
+    "who",
 ]
 
 _SLUG = re.compile(r"[a-z][a-z0-9_-]*")
@@ -405,6 +406,12 @@ def crew_text(crew: Sequence[Person]) -> str:
     return " / ".join(person.name for person in crew)
 
 
+def who(number: str | None, crew: Sequence[Person]) -> str:
+    """A crew as a fan names it: ``No. 203 Stéphane Peterhansel``, or the driver's name alone
+    when the race number is not known."""
+    return f"No. {number} {crew[0].name}" if number else crew[0].name
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -447,6 +454,10 @@ class EntryRegistered:
     """The class the entry competes in within its category (the Dakar's cars: Ultimate,
     Stock, Challenger, SSV), where the rally has classes; added in schema version 2."""
     provenance: Provenance = _provenance()
+
+    def label(self) -> str:
+        """The entry as a fan names it (``who``)."""
+        return who(self.number, self.crew)
 
     def describe(self) -> str:
         """The event in one line of words."""

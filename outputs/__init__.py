@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # imported on first use (``__getattr__`` below)
         StandingsHistory,
         UnclassifiedExplanation,
     )
-    from ._whatif import change_text, headline, hypotheses, labels, note
+    from ._whatif import change_text, headline, hypotheses, labels, naming_hypotheses, note
 
 _ON_FIRST_USE = (
     "._views",
@@ -155,6 +155,7 @@ __all__ = [
     "labels",
     "move",
     "move_by",
+    "naming_hypotheses",
     "note",
     "pad",
     "plain",

@@ -35,6 +35,7 @@ from ..events import (
     crew_text,
     format_signed,
     format_time,
+    who,
 )
 
 __all__ = [
@@ -83,11 +84,6 @@ __all__ = [
 def driver(crew: Sequence[Person]) -> str:
     """The first named crew member (the driver or rider)."""
     return crew[0].name
-
-
-def who(number: str | None, crew: Sequence[Person]) -> str:
-    """``No. 203 Stéphane Peterhansel``, or the name alone when the number is unknown."""
-    return f"No. {number} {crew[0].name}" if number else crew[0].name
 
 
 NO_NUMBER = "—"

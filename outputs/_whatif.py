@@ -9,8 +9,9 @@ when each event was applied; ``change_text`` says how one crew moved in ``histor
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ..engine import HYPOTHETICAL, Change, Rally, View, WhatIf, free_penalty_id
 from ..events import (
@@ -19,6 +20,7 @@ from ..events import (
     PenaltyRescinded,
     QueryError,
     ResultCorrected,
+    RuleViolationError,
     StageResultRecorded,
     format_signed,
     format_time,
@@ -27,7 +29,7 @@ from ..events import (
 )
 from ._text import empty_note, who
 
-__all__ = ["change_text", "headline", "hypotheses", "labels", "note"]
+__all__ = ["change_text", "headline", "hypotheses", "labels", "naming_hypotheses", "note"]
 
 _SPEC = re.compile(r"\s*(?P<entry>.+?)@(?P<stage>[0-9]{1,3})=(?P<time>[+-]?[0-9:.]+)\s*")
 
@@ -101,6 +103,31 @@ def hypotheses(
                 )
             )
     return tuple(events)
+
+
+@contextlib.contextmanager
+def naming_hypotheses(
+    *, penalties: Iterable[str] = (), rescind: Iterable[str] = (), results: Iterable[str] = ()
+) -> Iterator[None]:
+    """A hypothesis the rules refuse, said as the option that gave it (``--penalty 203@5=…``),
+    not as an event of a log that was never written; the specs as ``hypotheses`` took them."""
+    try:
+        yield
+    except RuleViolationError as error:
+        options = [
+            *(f"--penalty {spec}" for spec in penalties),
+            *(f"--rescind {penalty_id}" for penalty_id in rescind),
+            *(f"--result {spec}" for spec in results),
+        ]
+        if error.index is None or not 0 <= error.index < len(options):
+            raise
+        raise RuleViolationError(
+            error.what,
+            where=f"{options[error.index]}: a hypothesis the rules refuse",
+            expected=error.expected,
+            received=error.received,
+            index=error.index,
+        ) from None
 
 
 def _label(view: View, event: Event) -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from rally_standings.app import _query
+from rally_standings.app._cli import main
 from tests.helpers import SNAPSHOT_KEYS, cli, cli_json, python_c, run_captured
 
 STANDINGS = shutil.which("standings") or str(Path(sys.executable).with_name("standings"))
@@ -425,3 +427,26 @@ def test_a_run_imports_only_its_commands_module() -> None:
     assert "rally_standings.app._record" in loaded
     for absent in ("app._query", "app._files", "outputs", "engine._whatif", "replays.timing"):
         assert f"rally_standings.{absent}" not in loaded, absent
+
+
+def test_an_internal_error_is_one_line_unless_its_traceback_is_asked_for(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (any exception the project does not raise on purpose) still ends in one line on
+    stderr and exit 2, saying it is a bug and how to see where; with STANDINGS_TRACEBACK set
+    the exception propagates."""
+
+    def broken(self: object, args: object) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(_query.Show, "run", broken)
+    code = main(["show", "dakar-2004", "-c", "cars"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        "standings: internal error: ZeroDivisionError: division by zero (a bug in standings, "
+        "not in your input; STANDINGS_TRACEBACK=1 shows where)\n"
+    )
+    monkeypatch.setenv("STANDINGS_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["show", "dakar-2004", "-c", "cars"])

@@ -48,7 +48,7 @@ def test_a_bonus_cannot_make_a_cumulative_time_negative(
     )
     assert code == 2
     assert err.count("\n") == 1
-    assert "the stage 3 time of cars:200 would be -95:18:40" in err
+    assert "the stage 3 time of No. 200 Claire Morel would be -95:18:40" in err
     assert "received -99:00:00 on a stage time of 3:41:20" in err
     assert "refused: nothing was written" in err
     assert _digest(log) == before
@@ -74,7 +74,7 @@ def test_whatif_refuses_a_negative_time(capsys: pytest.CaptureFixture[str]) -> N
     """`whatif --penalty 200@3=-9:00:00` is refused like a real append would be."""
     code, _, err = cli(capsys, "whatif example-rally -c cars --penalty 200@3=-9:00:00")
     assert code == 2
-    assert "the cumulative time of cars:200 after stage 3 would be -2:23:30" in err
+    assert "the cumulative time of No. 200 Claire Morel after stage 3 would be -2:23:30" in err
 
 
 def test_a_stage_numbered_below_stages_with_results_is_refused(
@@ -238,7 +238,7 @@ def test_a_time_credit_gives_time_back_in_the_stage_and_the_gc(rally_log: Path) 
                 _credit("C1", 200, 15),
             ]
         )
-        with pytest.raises(RuleViolationError, match="stage 2 time of cars:201 would be"):
+        with pytest.raises(RuleViolationError, match="stage 2 time of No. 201 Driver 201 would be"):
             recorder.append(_credit("C2", 201, 50))
     rally = load(rally_log)
     ranking = [(r.number, r.time_ms) for r in rally.stage_result("cars", 2).rows]

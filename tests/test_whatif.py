@@ -320,3 +320,39 @@ def test_penalty_amounts_are_exact() -> None:
     (event,) = hypotheses(rally, "cars", penalties=["203@5=+1:02:03.5"])
     assert isinstance(event, PenaltyImposed)
     assert event.amount_ms == 3_723_500
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            "--penalty Kleinschmidt@5=-1:00:00",
+            "standings: error: the cumulative time of Jutta Kleinschmidt after stage 5 would be "
+            "-1:00:00 (--penalty Kleinschmidt@5=-1:00:00: a hypothesis the rules refuse): "
+            "expected a cumulative time above zero, received -1:00:00, with no stage time of its "
+            "own recorded up to stage 5\n",
+        ),
+        (
+            "--result 201@5=3:00:00 --rescind nope",
+            "standings: error: unknown penalty (--rescind nope: a hypothesis the rules refuse): "
+            "expected an imposed penalty id (2004-cars-peterhansel-assistance), received nope\n",
+        ),
+        (
+            "--penalty Peterhansel@5=-9:00:00 --all-stages",
+            "standings: error: the cumulative time of No. 203 Stéphane Peterhansel after stage 5 "
+            "would be -4:28:29 (--penalty Peterhansel@5=-9:00:00: a hypothesis the rules "
+            "refuse): expected a cumulative time above zero, received -9:00:00 on a cumulative "
+            "time of 4:31:31\n",
+        ),
+    ],
+)
+def test_a_refused_hypothesis_is_said_as_the_option_that_gave_it(
+    capsys: pytest.CaptureFixture[str], options: str, expected: str
+) -> None:
+    """A hypothesis the rules refuse names the option it came from and the crew as a fan knows
+    it, never a log record that does not exist ("seq 322" of a log that ends at 321) or an
+    entry id; a crew whose time the source does not print is not said to have 0:00:00. Found
+    by a fan trying what-ifs on the 2004 Dakar."""
+    code = main(shlex.split(f"whatif dakar-2004 -c cars {options}"))
+    out, err = capsys.readouterr()
+    assert (code, out, err) == (2, "", expected)
