@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -20,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from rally_standings import events
@@ -29,15 +31,20 @@ from rally_standings.engine import Recorder, create_log
 __all__ = [
     "CHROMIUM",
     "CLASSES",
+    "MIN",
     "NEEDS_CHROMIUM",
     "ROOT",
     "SEEDS",
     "Node",
+    "car_penalty",
+    "car_result",
     "classes_rally",
     "cli",
+    "digest",
     "lines_match",
     "parse_html",
     "record_elsewhere",
+    "refused",
     "run_captured",
     "start_rally",
     "table_records",
@@ -79,6 +86,22 @@ def cli_json(capsys: pytest.CaptureFixture[str], command: str) -> Any:
     return json.loads(out)
 
 
+def digest(path: Path) -> str:
+    """The SHA-256 of the file's bytes: what a refused write must leave as it was."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refused(capsys: pytest.CaptureFixture[str], command: str, log: Path) -> str:
+    """The one line ``standings command`` prints refusing (exit 2, nothing on stdout); the
+    log's bytes are unchanged."""
+    before = digest(log)
+    code, out, err = cli(capsys, command)
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1, err
+    assert digest(log) == before
+    return err
+
+
 SNAPSHOT_KEYS = {"rally", "category", "after_stage", "as_of", "rows", "unclassified"}
 """What every standings snapshot has in JSON (``show``, ``replay``, ``whatif``: docs/cli.md)."""
 
@@ -110,6 +133,43 @@ def fields_of(value: object, names: str) -> tuple[object, ...]:
     """The attributes ``names`` (space-separated) of ``value``, in that order: what a test
     compares of a parsed row or an inferred decision."""
     return tuple(getattr(value, name) for name in names.split())
+
+
+MIN = 60_000
+"""A minute, in the milliseconds every time is counted in."""
+
+
+def car_result(
+    number: int, stage: int, minutes: int, first: int | None = None
+) -> events.StageResultRecorded:
+    """Car ``number``'s time of ``minutes`` for ``stage`` (for stages ``first``-``stage``,
+    a result over several stages, with ``first``)."""
+    return events.StageResultRecorded(
+        entry_id=f"cars:{number}", stage=stage, time_ms=minutes * MIN, first_stage=first
+    )
+
+
+def car_penalty(
+    penalty_id: str,
+    number: int,
+    stage: int,
+    minutes: int,
+    reason: str | None = None,
+    *,
+    gc_only: bool = False,
+    provenance: events.Provenance | None = None,
+) -> events.PenaltyImposed:
+    """A penalty of ``minutes`` (negative: a bonus) for car ``number`` at ``stage``; without a
+    ``reason``, "speeding" (a bonus: "bonus"); without a ``provenance``, recorded."""
+    penalty = events.PenaltyImposed(
+        penalty_id=penalty_id,
+        entry_id=f"cars:{number}",
+        stage=stage,
+        amount_ms=minutes * MIN,
+        reason=("bonus" if minutes < 0 else "speeding") if reason is None else reason,
+        gc_only=gc_only,
+    )
+    return penalty if provenance is None else attrs.evolve(penalty, provenance=provenance)
 
 
 def record_elsewhere(log: Path, *argv: str) -> subprocess.CompletedProcess[str]:
