@@ -31,10 +31,12 @@ from rally_standings.engine import Recorder, create_log
 __all__ = [
     "CHROMIUM",
     "CLASSES",
+    "LEADER",
     "MIN",
     "NEEDS_CHROMIUM",
     "ROOT",
     "SEEDS",
+    "TITLE",
     "Node",
     "car_penalty",
     "car_result",
@@ -46,6 +48,8 @@ __all__ = [
     "record_elsewhere",
     "refused",
     "run_captured",
+    "shows_a_new_leader",
+    "shows_a_new_leader_in_place",
     "start_rally",
     "table_records",
     "table_rows",
@@ -197,6 +201,14 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
     reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
 )
 """The mark (``pytestmark``) of a module whose tests need ``CHROMIUM``."""
+
+LEADER = (
+    "(function () { var row = document.querySelector('#gc tbody tr.leader');"
+    " return row ? row.dataset.number : null; })()"
+)
+"""In a standings page (live or published): the race number of the GC's leader row, or null."""
+TITLE = "document.getElementById('gc-title').textContent"
+"""In a standings page: the GC's title (which stage, which waypoint, live or not)."""
 
 
 class DevTools:
@@ -356,6 +368,27 @@ class DevTools:
             self.process.wait()
         os.close(self._commands)
         os.close(self._replies)
+
+
+def shows_a_new_leader(browser: DevTools, log: Path) -> None:
+    """On a page of the ``classes_rally`` log: `standings record`, in another process,
+    records No. 102's stage 2 time; the page then shows the GC after stage 2, led by
+    No. 102."""
+    recorded = record_elsewhere(
+        log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert browser.wait_for(LEADER, "102") == "102"
+    assert browser.evaluate(TITLE) == "General classification after stage 2"
+
+
+def shows_a_new_leader_in_place(browser: DevTools, log: Path) -> None:
+    """``shows_a_new_leader`` without a reload: a marker set in the page before the append
+    survives it, and the page then says the log's new last seq, 28."""
+    browser.evaluate("window.sameDocument = 'yes'")
+    shows_a_new_leader(browser, log)
+    assert browser.evaluate("document.body.dataset.seq") == "28"
+    assert browser.evaluate("window.sameDocument") == "yes"
 
 
 THOROUGH = False
