@@ -57,7 +57,7 @@ from rally_standings.events import (
 )
 from rally_standings.replays.timing import Request, import_sheet
 
-__all__ = ["DAKAR", "load_test", "main", "measure", "start_server", "stop_server"]
+__all__ = ["DAKAR", "load_test", "main", "measure", "spawn", "start_server", "stop_server"]
 
 HERE = Path(__file__).resolve().parent
 DAKAR = LIVE
@@ -268,18 +268,30 @@ def measure_publish(source: Path, appends: int = 40) -> dict[str, Any]:
 # ---------------------------------------------------------------------- the server
 
 
+def spawn(argv: list[str]) -> subprocess.Popen[str]:
+    """``argv`` in its own process, unbuffered, its stdout a pipe to read line by line (where
+    a server says where it listens), its stderr dropped; ``stop_server`` ends it.
+
+    Also the published site's browser tests' way to run `standings publish --watch` and a
+    static file server (tests/test_publish_browser.py).
+    """
+    return subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
 def start_server(log: Path) -> tuple[subprocess.Popen[str], int]:
     """``standings serve LOG --port 0`` in its own process; (the process, the port it took).
 
     Also the live server's tests' way to start one (tests/test_serve.py,
     tests/test_live_browser.py): a server that does not say where it listens is an error.
     """
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    process = spawn(
+        [sys.executable, "-m", "rally_standings.app._cli", "serve", str(log), "--port", "0"]
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -290,7 +302,8 @@ def start_server(log: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def stop_server(process: subprocess.Popen[str]) -> None:
-    """Ask a server started by ``start_server`` to stop (SIGTERM), and kill it after 20 s."""
+    """Ask a process started by ``start_server`` or ``spawn`` to stop (SIGTERM), and kill it
+    after 20 s."""
     process.terminate()
     try:
         process.wait(timeout=20)

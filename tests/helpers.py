@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -20,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from rally_standings import events
@@ -29,16 +31,25 @@ from rally_standings.engine import Recorder, create_log
 __all__ = [
     "CHROMIUM",
     "CLASSES",
+    "LEADER",
+    "MIN",
     "NEEDS_CHROMIUM",
     "ROOT",
     "SEEDS",
+    "TITLE",
     "Node",
+    "car_penalty",
+    "car_result",
     "classes_rally",
     "cli",
+    "digest",
     "lines_match",
     "parse_html",
     "record_elsewhere",
+    "refused",
     "run_captured",
+    "shows_a_new_leader",
+    "shows_a_new_leader_in_place",
     "start_rally",
     "table_records",
     "table_rows",
@@ -79,6 +90,22 @@ def cli_json(capsys: pytest.CaptureFixture[str], command: str) -> Any:
     return json.loads(out)
 
 
+def digest(path: Path) -> str:
+    """The SHA-256 of the file's bytes: what a refused write must leave as it was."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def refused(capsys: pytest.CaptureFixture[str], command: str, log: Path) -> str:
+    """The one line ``standings command`` prints refusing (exit 2, nothing on stdout); the
+    log's bytes are unchanged."""
+    before = digest(log)
+    code, out, err = cli(capsys, command)
+    assert (code, out) == (2, ""), err
+    assert err.count("\n") == 1, err
+    assert digest(log) == before
+    return err
+
+
 SNAPSHOT_KEYS = {"rally", "category", "after_stage", "as_of", "rows", "unclassified"}
 """What every standings snapshot has in JSON (``show``, ``replay``, ``whatif``: docs/cli.md)."""
 
@@ -112,6 +139,43 @@ def fields_of(value: object, names: str) -> tuple[object, ...]:
     return tuple(getattr(value, name) for name in names.split())
 
 
+MIN = 60_000
+"""A minute, in the milliseconds every time is counted in."""
+
+
+def car_result(
+    number: int, stage: int, minutes: int, first: int | None = None
+) -> events.StageResultRecorded:
+    """Car ``number``'s time of ``minutes`` for ``stage`` (for stages ``first``-``stage``,
+    a result over several stages, with ``first``)."""
+    return events.StageResultRecorded(
+        entry_id=f"cars:{number}", stage=stage, time_ms=minutes * MIN, first_stage=first
+    )
+
+
+def car_penalty(
+    penalty_id: str,
+    number: int,
+    stage: int,
+    minutes: int,
+    reason: str | None = None,
+    *,
+    gc_only: bool = False,
+    provenance: events.Provenance | None = None,
+) -> events.PenaltyImposed:
+    """A penalty of ``minutes`` (negative: a bonus) for car ``number`` at ``stage``; without a
+    ``reason``, "speeding" (a bonus: "bonus"); without a ``provenance``, recorded."""
+    penalty = events.PenaltyImposed(
+        penalty_id=penalty_id,
+        entry_id=f"cars:{number}",
+        stage=stage,
+        amount_ms=minutes * MIN,
+        reason=("bonus" if minutes < 0 else "speeding") if reason is None else reason,
+        gc_only=gc_only,
+    )
+    return penalty if provenance is None else attrs.evolve(penalty, provenance=provenance)
+
+
 def record_elsewhere(log: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     """Run ``standings record LOG ARGV…`` in another process (as a timing official's would)."""
     return subprocess.run(
@@ -137,6 +201,14 @@ NEEDS_CHROMIUM = pytest.mark.skipif(
     reason="no Chromium binary on PATH (Debian: apt-get install chromium; .ci/run installs it)",
 )
 """The mark (``pytestmark``) of a module whose tests need ``CHROMIUM``."""
+
+LEADER = (
+    "(function () { var row = document.querySelector('#gc tbody tr.leader');"
+    " return row ? row.dataset.number : null; })()"
+)
+"""In a standings page (live or published): the race number of the GC's leader row, or null."""
+TITLE = "document.getElementById('gc-title').textContent"
+"""In a standings page: the GC's title (which stage, which waypoint, live or not)."""
 
 
 class DevTools:
@@ -296,6 +368,27 @@ class DevTools:
             self.process.wait()
         os.close(self._commands)
         os.close(self._replies)
+
+
+def shows_a_new_leader(browser: DevTools, log: Path) -> None:
+    """On a page of the ``classes_rally`` log: `standings record`, in another process,
+    records No. 102's stage 2 time; the page then shows the GC after stage 2, led by
+    No. 102."""
+    recorded = record_elsewhere(
+        log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert browser.wait_for(LEADER, "102") == "102"
+    assert browser.evaluate(TITLE) == "General classification after stage 2"
+
+
+def shows_a_new_leader_in_place(browser: DevTools, log: Path) -> None:
+    """``shows_a_new_leader`` without a reload: a marker set in the page before the append
+    survives it, and the page then says the log's new last seq, 28."""
+    browser.evaluate("window.sameDocument = 'yes'")
+    shows_a_new_leader(browser, log)
+    assert browser.evaluate("document.body.dataset.seq") == "28"
+    assert browser.evaluate("window.sameDocument") == "yes"
 
 
 THOROUGH = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -67,6 +68,33 @@ def _event(cls: type, **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any
     return st.builds(cls, **fields, provenance=provenances)
 
 
+def waypoint_events(
+    build: Callable[..., st.SearchStrategy[Any]],
+    *,
+    entry_id: st.SearchStrategy[str],
+    stage: st.SearchStrategy[int],
+    waypoint: st.SearchStrategy[int],
+    time_ms: st.SearchStrategy[int],
+    reason: st.SearchStrategy[str],
+    correction_reason: st.SearchStrategy[str] | None = None,
+) -> tuple[
+    st.SearchStrategy[events.WaypointRecorded],
+    st.SearchStrategy[events.WaypointCorrected],
+    st.SearchStrategy[events.WaypointWithdrawn],
+]:
+    """A time at a waypoint recorded, corrected and withdrawn: the three events, each at an
+    entry, stage and waypoint drawn from the strategies given and made by ``build``
+    (``st.builds``, or one that adds fields). A withdrawal gives a ``reason``, a correction
+    its ``correction_reason`` (without one, the event's default)."""
+    at = {"entry_id": entry_id, "stage": stage, "waypoint": waypoint}
+    why = {} if correction_reason is None else {"reason": correction_reason}
+    return (
+        build(events.WaypointRecorded, **at, time_ms=time_ms),
+        build(events.WaypointCorrected, **at, time_ms=time_ms, **why),
+        build(events.WaypointWithdrawn, **at, reason=reason),
+    )
+
+
 any_event: st.SearchStrategy[events.Event] = st.one_of(
     _event(
         events.RallyDeclared,
@@ -109,27 +137,14 @@ any_event: st.SearchStrategy[events.Event] = st.one_of(
     _event(
         events.EntryRetired, entry_id=text, stage=stage_numbers, reason=text, excluded=st.booleans()
     ),
-    _event(
-        events.WaypointRecorded,
-        entry_id=text,
-        stage=stage_numbers,
-        waypoint=st.integers(min_value=1, max_value=60),
-        time_ms=millis,
-    ),
-    _event(
-        events.WaypointCorrected,
+    *waypoint_events(
+        _event,
         entry_id=text,
         stage=stage_numbers,
         waypoint=st.integers(min_value=1, max_value=60),
         time_ms=millis,
         reason=text,
-    ),
-    _event(
-        events.WaypointWithdrawn,
-        entry_id=text,
-        stage=stage_numbers,
-        waypoint=st.integers(min_value=1, max_value=60),
-        reason=text,
+        correction_reason=text,
     ),
     _event(
         events.FieldCoverageDeclared,
@@ -232,25 +247,12 @@ def rally_records(draw: st.DrawFn, *, max_events: int = 60) -> list[events.Recor
             awarded_ms=st.none() | small_times,
         ),
         st.builds(events.EntryRetired, entry_id=entry_ids, stage=stages, reason=st.just("engine")),
-        st.builds(
-            events.WaypointRecorded,
+        *waypoint_events(
+            st.builds,
             entry_id=entry_ids,
             stage=stages,
             waypoint=st.integers(min_value=1, max_value=3),
             time_ms=small_times,
-        ),
-        st.builds(
-            events.WaypointCorrected,
-            entry_id=entry_ids,
-            stage=stages,
-            waypoint=st.integers(min_value=1, max_value=3),
-            time_ms=small_times,
-        ),
-        st.builds(
-            events.WaypointWithdrawn,
-            entry_id=entry_ids,
-            stage=stages,
-            waypoint=st.integers(min_value=1, max_value=3),
             reason=st.just("w"),
         ),
         st.builds(

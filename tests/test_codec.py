@@ -19,6 +19,7 @@ from rally_standings.events import (
     Record,
     SchemaError,
 )
+from tests.helpers import car_penalty
 from tests.strategies import any_event
 
 
@@ -52,14 +53,7 @@ def test_every_event_round_trips_through_the_codec(event: Event) -> None:
 
 def test_record_layout_is_a_plain_msgpack_map() -> None:
     """Other programs can read a record with msgpack alone: seq, v, at, and a tagged event."""
-    event = PenaltyImposed(
-        penalty_id="P1",
-        entry_id="cars:203",
-        stage=5,
-        amount_ms=300_000,
-        reason="push",
-        gc_only=True,
-    )
+    event = car_penalty("P1", 203, 5, 5, "push", gc_only=True)
     raw = msgpack.unpackb(CODEC.encode(Record(seq=3, event=event)))
     assert raw["seq"] == 3
     assert raw["v"] == 1

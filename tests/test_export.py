@@ -10,6 +10,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -19,6 +20,7 @@ from rally_standings.outputs import EXPORT_TABLES
 from rally_standings.replays import load, shipped_logs
 from rally_standings.replays.synth import SynthSpec, write_synth
 from tests.helpers import cli, run_captured
+from tests.truth import answered
 
 SHIPPED = sorted(shipped_logs())
 
@@ -43,6 +45,14 @@ def exported(tmp_path_factory: pytest.TempPathFactory, logs: list[str]) -> Path:
 
 def _table(folder: Path, name: str) -> pl.DataFrame:
     return pl.read_parquet(folder / name / "*" / "*.parquet", hive_partitioning=True)
+
+
+RANKED = ("position", "position_certain", "number", "time_ms", "gap_ms", "class", "class_position")
+"""What a classified row says, both in the standings table and in `replay -f json`."""
+
+
+def _ranked(row: dict[str, Any]) -> tuple[object, ...]:
+    return tuple(row[name] for name in RANKED)
 
 
 def _json(argv: list[str]) -> object:
@@ -97,29 +107,7 @@ def test_standings_and_results_tables_are_replay_and_stage_json(
             for snapshot in replay:
                 rows = mine.filter(pl.col("after_stage") == snapshot["after_stage"])
                 ranked = rows.filter(pl.col("status") == "classified").rows(named=True)
-                assert [
-                    (
-                        r["position"],
-                        r["position_certain"],
-                        r["number"],
-                        r["time_ms"],
-                        r["gap_ms"],
-                        r["class"],
-                        r["class_position"],
-                    )
-                    for r in ranked
-                ] == [
-                    (
-                        r["position"],
-                        r["position_certain"],
-                        r["number"],
-                        r["time_ms"],
-                        r["gap_ms"],
-                        r["class"],
-                        r["class_position"],
-                    )
-                    for r in snapshot["rows"]
-                ]
+                assert [_ranked(r) for r in ranked] == [_ranked(r) for r in snapshot["rows"]]
                 missing = rows.filter(pl.col("status") != "classified").rows(named=True)
                 assert [(r["number"], r["status"], r["reason"]) for r in missing] == [
                     (u["number"], u["status"], u["reason"]) for u in snapshot["unclassified"]
@@ -186,13 +174,8 @@ def test_a_duckdb_query_across_rallies_answers_as_the_engine(exported: Path) -> 
     engine: Counter[str] = Counter()
     for year in (2001, 2002, 2003, 2004):
         rally = load(f"dakar-{year}")
-        for category in rally.categories:
-            for stage in rally.stages():
-                try:
-                    ranking = rally.stage_result(category, stage)
-                except Exception:
-                    continue
-                engine.update(row.crew[0].name for row in ranking.rows if row.position == 1)
+        for _, _, ranking in answered(rally, rally.stage_result):
+            engine.update(row.crew[0].name for row in ranking.rows if row.position == 1)
     assert answer == dict(engine)
     assert answer["Hiroshi Masuoka"] == 18
 

@@ -14,15 +14,19 @@ import uvicorn  # noqa: F401
 
 from benchmarks.serve import start_server, stop_server
 from rally_standings.replays import resolve_log
-from tests.helpers import NEEDS_CHROMIUM, DevTools, classes_rally, record_elsewhere, start_rally
+from tests.helpers import (
+    LEADER,
+    NEEDS_CHROMIUM,
+    TITLE,
+    DevTools,
+    car_penalty,
+    car_result,
+    classes_rally,
+    shows_a_new_leader_in_place,
+    start_rally,
+)
 
 pytestmark = NEEDS_CHROMIUM
-
-LEADER = (
-    "(function () { var row = document.querySelector('#gc tbody tr.leader');"
-    " return row ? row.dataset.number : null; })()"
-)
-TITLE = "document.getElementById('gc-title').textContent"
 
 
 def test_the_page_shows_a_new_leader_without_reloading(tmp_path: Path) -> None:
@@ -36,15 +40,7 @@ def test_the_page_shows_a_new_leader_without_reloading(tmp_path: Path) -> None:
         browser.open(f"http://127.0.0.1:{port}/")
         assert browser.wait_for(LEADER, "100") == "100"
         assert browser.evaluate(TITLE) == ("General classification at waypoint 3 of stage 2 (live)")
-        browser.evaluate("window.sameDocument = 'yes'")
-        recorded = record_elsewhere(
-            log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
-        )
-        assert recorded.returncode == 0, recorded.stderr
-        assert browser.wait_for(LEADER, "102") == "102"
-        assert browser.evaluate(TITLE) == "General classification after stage 2"
-        assert browser.evaluate("window.sameDocument") == "yes"
-        assert browser.evaluate("document.body.dataset.seq") == "28"
+        shows_a_new_leader_in_place(browser, log)
     finally:
         browser.close()
         stop_server(server)
@@ -122,17 +118,11 @@ def test_the_live_page_draws_a_tie_as_a_tie_and_tags_a_derived_penalty(tmp_path:
     with Recorder(log) as recorder:
         recorder.append_many(
             [
-                events.StageResultRecorded(entry_id="cars:200", stage=2, time_ms=3_600_000),
-                events.StageResultRecorded(entry_id="cars:201", stage=2, time_ms=3_300_000),
-                events.StageResultRecorded(entry_id="cars:202", stage=2, time_ms=3_900_000),
-                events.PenaltyImposed(
-                    penalty_id="P1",
-                    entry_id="cars:201",
-                    stage=2,
-                    amount_ms=300_000,
-                    reason="time added to the GC only",
-                    gc_only=True,
-                    provenance=derived,
+                car_result(200, 2, 60),
+                car_result(201, 2, 55),
+                car_result(202, 2, 65),
+                car_penalty(
+                    "P1", 201, 2, 5, "time added to the GC only", gc_only=True, provenance=derived
                 ),
             ]
         )

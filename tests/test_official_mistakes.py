@@ -9,7 +9,6 @@ tests/test_serve.py.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -18,13 +17,9 @@ from starlette.testclient import TestClient
 
 from rally_standings.app._server import create_app
 from rally_standings.engine import load
-from tests.helpers import cli
+from tests.helpers import cli, refused
 
 Capsys = pytest.CaptureFixture[str]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _sheet(folder: Path, name: str, text: str) -> Path:
@@ -39,14 +34,11 @@ def _ok(capsys: Capsys, command: str) -> str:
     return out
 
 
-def _refused(capsys: Capsys, command: str, log: Path) -> str:
-    """The one line a refused command prints; the log's bytes are unchanged."""
-    before = _sha(log)
-    code, out, err = cli(capsys, command)
-    assert (code, out) == (2, "")
-    assert err.count("\n") == 1
-    assert _sha(log) == before
-    return err
+def _sheet_refused(capsys: Capsys, log: Path, what: str, name: str, text: str) -> tuple[Path, str]:
+    """The sheet ``name`` written beside the log, and the one line `record LOG WHAT --from
+    SHEET` prints refusing it; the log's bytes are unchanged."""
+    sheet = _sheet(log.parent, name, text)
+    return sheet, refused(capsys, f"record {log} {what} --from {sheet}", log)
 
 
 def _rally(folder: Path, capsys: Capsys) -> Path:
@@ -114,8 +106,7 @@ def test_a_hand_computed_rally_corrected_confirmed_and_withdrawn(
     101 1:00:00 + 0:10:00 + 0:41:00 = 1:51:00 (+0:04:50); 103 and 105 not yet at waypoint 2.
     """
     log = _rally(tmp_path, capsys)
-    stage_1 = _sheet(tmp_path, "stage1.csv", STAGE_1)
-    refusal = _refused(capsys, f"record {log} results --stage 1 --from {stage_1}", log)
+    stage_1, refusal = _sheet_refused(capsys, log, "results --stage 1", "stage1.csv", STAGE_1)
     assert "an implausible stage time: No. 105's is over 4 times the median" in refusal
     assert "stage1.csv, line 6, column time" in refusal
     assert "expected a time from 0:15:26.25 to 4:07:00 (the median of 4 other times is " in refusal
@@ -134,8 +125,13 @@ def test_a_hand_computed_rally_corrected_confirmed_and_withdrawn(
 
     splits = _sheet(tmp_path, "splits2.csv", SPLITS_2)
     _ok(capsys, f"record {log} waypoints --stage 2 --from {splits}")
-    late = _sheet(tmp_path, "late.csv", "category,number,waypoint,time\ncars,105,2,0:24:00\n")
-    refusal = _refused(capsys, f"record {log} waypoints --stage 2 --from {late}", log)
+    _, refusal = _sheet_refused(
+        capsys,
+        log,
+        "waypoints --stage 2",
+        "late.csv",
+        "category,number,waypoint,time\ncars,105,2,0:24:00\n",
+    )
     assert "the time at waypoint 2 of No. 105 at stage 2 is earlier than its time at " in refusal
     assert "(late.csv, line 2, column time;" in refusal
     corrected = _sheet(
@@ -196,13 +192,14 @@ def test_finding_1_a_split_is_corrected_withdrawn_and_never_out_of_order(
     (before: no such option) and `withdraw-waypoint` withdraws one; the waypoint's ranking
     follows both, and the first time stays in the log."""
     log = _rally(tmp_path, capsys)
-    slipped = _sheet(
-        tmp_path,
+    _, refusal = _sheet_refused(
+        capsys,
+        log,
+        "waypoints --stage 1",
         "splits.csv",
         "category,number,waypoint,time\ncars,102,1,1:02:10\ncars,102,2,0:58:00\n"
         "cars,101,1,1:01:00\ncars,101,2,2:01:00\n",
     )
-    refusal = _refused(capsys, f"record {log} waypoints --stage 1 --from {slipped}", log)
     assert refusal == (
         "standings: error: a time out of order: the time at waypoint 2 of No. 102 at stage 1 is "
         "earlier than its time at waypoint 1 (splits.csv, line 3, column time; the file was "
@@ -249,7 +246,7 @@ def test_finding_1_a_stage_time_before_a_split_and_a_result_withdrawn(
     `record correct` reported as "no result to correct" being impossible to undo before."""
     log = _rally(tmp_path, capsys)
     _ok(capsys, f"record {log} waypoint -c cars --entry 101 --stage 1 --waypoint 1 --time 0:30:00")
-    refusal = _refused(
+    refusal = refused(
         capsys, f"record {log} result -c cars --entry 101 --stage 1 --time 0:25:00", log
     )
     assert "the stage time of No. 101 at stage 1 is earlier than its time at waypoint 1" in refusal
@@ -268,13 +265,14 @@ def test_finding_2_an_implausible_time_is_refused_with_both_readings(
     is refused, saying both readings (before: stored as 0:03:05 without a word); `--confirm`
     records a time as it is; fewer than 3 other times: nothing to weigh against."""
     log = _rally(tmp_path, capsys)
-    sheet = _sheet(
-        tmp_path,
+    sheet, refusal = _sheet_refused(
+        capsys,
+        log,
+        "results --stage 1",
         "s.csv",
         "category,number,time\ncars,101,3:05\ncars,102,3:09:00\ncars,103,3:20:00\n"
         "cars,104,3:06:10\n",
     )
-    refusal = _refused(capsys, f"record {log} results --stage 1 --from {sheet}", log)
     assert refusal.endswith(
         "expected a time from 0:47:15 to 12:36:00 (the median of 3 other times is 3:09:00), "
         "or --confirm 101 to record it as it is, received 3:05 read as 0:03:05; did you mean "
@@ -282,7 +280,7 @@ def test_finding_2_an_implausible_time_is_refused_with_both_readings(
     )
     _ok(capsys, f"record {log} results --stage 1 --from {sheet} --confirm 101")
     assert load(log).view.result("cars:101", 1).time_ms == 185_000  # type: ignore[union-attr]
-    refusal = _refused(
+    refusal = refused(
         capsys, f"record {log} correct -c cars --entry 101 --stage 1 --time 0:03:06", log
     )
     assert "received 0:03:06; did you mean 3:06:00?" in refusal
@@ -296,12 +294,13 @@ def test_finding_3_one_spelling_per_name(tmp_path: Path, capsys: Capsys) -> None
     class typo is refused unless declared, `Cars` is cars, `0201` is No. 201 and `007` and
     `7` cannot register as two crews (before: all accepted as different names)."""
     log = _rally(tmp_path, capsys)
-    more = _sheet(
-        tmp_path,
+    more, refusal = _sheet_refused(
+        capsys,
+        log,
+        "entries",
         "more.csv",
         "category,number,class,driver\nCars,106,ultimate,Eva Lind\ncars,107,Ultimat,Ole Dahl\n",
     )
-    refusal = _refused(capsys, f"record {log} entries --from {more}", log)
     assert "a new class in cars (more.csv, line 3, column class;" in refusal
     assert "expected one of the classes of cars (Ultimate, Stock), or --new-class Ultimat" in (
         refusal
@@ -311,7 +310,7 @@ def test_finding_3_one_spelling_per_name(tmp_path: Path, capsys: Capsys) -> None
     view = load(log).view
     assert view.classes("cars") == ("Ultimate", "Stock")
     assert view.entry_by_number("cars", "201") == view.entry("cars:0201")
-    refusal = _refused(capsys, f"record {log} entry -c CARS --number 00201 --crew Y", log)
+    refusal = refused(capsys, f"record {log} entry -c CARS --number 00201 --crew Y", log)
     assert "race number already taken in cars" in refusal
     assert "received 00201 (entry cars:0201, No. 0201: numbers count as numbers)" in refusal
     _ok(capsys, f"record {log} result -c Cars --entry 201 --stage 1 --time 1:00:00")
@@ -328,12 +327,13 @@ def test_finding_4_nothing_silently_dropped(tmp_path: Path, capsys: Capsys) -> N
     dropped without a word); `--require-reasons` refuses a DNF without one; a DSQ's reason is
     shown in the standings."""
     log = _rally(tmp_path, capsys)
-    zero = _sheet(
-        tmp_path,
+    _, refusal = _sheet_refused(
+        capsys,
+        log,
+        "results --stage 1",
         "z.csv",
         "category,number,time,penalty,penalty_reason\ncars,101,1:00:00,+0:00:00,speeding\n",
     )
-    refusal = _refused(capsys, f"record {log} results --stage 1 --from {zero}", log)
     assert "a penalty of zero (z.csv, line 2, column penalty;" in refusal
     status = _sheet(
         tmp_path,
@@ -341,7 +341,7 @@ def test_finding_4_nothing_silently_dropped(tmp_path: Path, capsys: Capsys) -> N
         "category,number,time,status,reason\ncars,101,1:00:00,,\ncars,102,,DNF,\n"
         "cars,103,,DSQ,refuelling in the stage\n",
     )
-    refusal = _refused(
+    refusal = refused(
         capsys, f"record {log} results --stage 1 --from {status} --require-reasons", log
     )
     assert "a DNF without a reason (s.csv, line 3, column reason;" in refusal
@@ -388,8 +388,9 @@ def test_finding_8_small_contract_gaps_stay_closed(tmp_path: Path, capsys: Capsy
     """Issue 20, finding 8 (closed before this issue; kept): one row with too few cells says
     "1 cell", and `log check` states the sound bytes against the file's size."""
     log = _rally(tmp_path, capsys)
-    short = _sheet(tmp_path, "short.csv", "category,number,time\ncars\n")
-    refusal = _refused(capsys, f"record {log} results --stage 1 --from {short}", log)
+    _, refusal = _sheet_refused(
+        capsys, log, "results --stage 1", "short.csv", "category,number,time\ncars\n"
+    )
     assert refusal.endswith("as the header has, received 1 cell\n")
     size = log.stat().st_size
     with open(log, "ab") as handle:

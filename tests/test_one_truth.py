@@ -120,6 +120,7 @@ from rally_standings.replays.timing import (
 )
 from tests import helpers
 from tests.helpers import examples, run_captured
+from tests.strategies import waypoint_events
 from tests.truth import error_data, fresh, nonpositive_times, plain_standings
 
 MIN = 60_000
@@ -145,6 +146,15 @@ KIND_WORDS = {
 entry_ids = st.sampled_from(ENTRY_IDS)
 stages = st.sampled_from(STAGES)
 times = st.sampled_from(TIMES)
+split, corrected_split, withdrawn_split = waypoint_events(
+    st.builds,
+    entry_id=entry_ids,
+    stage=stages,
+    waypoint=st.sampled_from(WAYPOINTS),
+    time_ms=times,
+    reason=st.just("another car"),
+    correction_reason=st.just("misread"),
+)
 
 
 @st.composite
@@ -216,29 +226,13 @@ def candidates(draw: st.DrawFn) -> Event:
             excluded=draw(st.booleans()),
         )
     if kind == "split":
-        return WaypointRecorded(
-            entry_id=draw(entry_ids),
-            stage=draw(stages),
-            waypoint=draw(st.sampled_from(WAYPOINTS)),
-            time_ms=draw(times),
-        )
+        return draw(split)
     if kind == "withdraw":
         return ResultWithdrawn(entry_id=draw(entry_ids), stage=draw(stages), reason="wrong crew")
     if kind == "correct split":
-        return WaypointCorrected(
-            entry_id=draw(entry_ids),
-            stage=draw(stages),
-            waypoint=draw(st.sampled_from(WAYPOINTS)),
-            time_ms=draw(times),
-            reason="misread",
-        )
+        return draw(corrected_split)
     if kind == "withdraw split":
-        return WaypointWithdrawn(
-            entry_id=draw(entry_ids),
-            stage=draw(stages),
-            waypoint=draw(st.sampled_from(WAYPOINTS)),
-            reason="another car",
-        )
+        return draw(withdrawn_split)
     known = st.none() | st.integers(min_value=1, max_value=4)
     return FieldCoverageDeclared(
         category=draw(st.sampled_from(CATEGORIES)),

@@ -10,7 +10,6 @@ at random is ``tests/test_one_truth.py``.
 from __future__ import annotations
 
 import gc
-import hashlib
 import itertools
 import json
 import os
@@ -42,7 +41,6 @@ from rally_standings.events import (
     EntryRegistered,
     EntryRetired,
     Event,
-    PenaltyImposed,
     PenaltyRescinded,
     Person,
     RallyDeclared,
@@ -51,7 +49,6 @@ from rally_standings.events import (
     ResultCorrected,
     StageCancelled,
     StageKind,
-    StageResultRecorded,
     StageRule,
     StageScheduled,
     WaypointRecorded,
@@ -61,10 +58,9 @@ from rally_standings.events import (
 from rally_standings.events._log import MAX_FRAME_BYTES, encode_log
 from rally_standings.outputs import render, to_data
 from rally_standings.replays import resolve_log
-from tests.helpers import cli, run_captured
+from tests.helpers import MIN, car_penalty, car_result, cli, digest, run_captured
 from tests.truth import fresh, fresh_of, nonpositive_times, plain_standings, run_standings
 
-MIN = 60_000
 SPECIAL = StageKind.SPECIAL
 PROLOGUE = StageKind.PROLOGUE
 ARTICLE = Path(__file__).parent / "data" / "test-rally-1999.txt"
@@ -97,29 +93,6 @@ def _rally(
     with Recorder(path, checkpoint_lag=None) as recorder:
         recorder.append_many(batch)
     return path
-
-
-def _result(number: int, stage: int, minutes: int, first: int | None = None) -> Event:
-    return StageResultRecorded(
-        entry_id=f"cars:{number}", stage=stage, time_ms=minutes * MIN, first_stage=first
-    )
-
-
-def _penalty(
-    penalty_id: str, number: int, stage: int, minutes: int, *, gc_only: bool = False
-) -> Event:
-    return PenaltyImposed(
-        penalty_id=penalty_id,
-        entry_id=f"cars:{number}",
-        stage=stage,
-        amount_ms=minutes * MIN,
-        reason="bonus" if minutes < 0 else "speeding",
-        gc_only=gc_only,
-    )
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _fresh_live(log: Path, folder: Path) -> LiveRally:
@@ -185,9 +158,9 @@ def test_finding_1_no_checkpoint_for_a_file_renamed_over_the_log(tmp_path: Path)
     other = tmp_path / "other.rallylog"
     shutil.copyfile(log, other)
     with Recorder(other, checkpoint_lag=None) as recorder:
-        recorder.append(_result(201, 1, 60))  # the other log: 201 leads, 9 records
+        recorder.append(car_result(201, 1, 60))  # the other log: 201 leads, 9 records
     recorder = Recorder(log, checkpoint_lag=1)
-    recorder.append_many([_result(200, 1, 50), _result(202, 1, 55)])  # 200 leads, 10 records
+    recorder.append_many([car_result(200, 1, 50), car_result(202, 1, 55)])  # 200 leads, 10 records
     os.replace(other, log)  # `mv other.rallylog t.rallylog` while the writer holds the log
     recorder.close()
 
@@ -198,7 +171,7 @@ def test_finding_1_no_checkpoint_for_a_file_renamed_over_the_log(tmp_path: Path)
     assert [row.number for row in loaded.standings("cars").rows] == ["201"]
     with Recorder(log) as writer:
         assert writer.rally.last_seq == 9
-        record = writer.append(_result(203, 1, 70))
+        record = writer.append(car_result(203, 1, 70))
     assert record.seq == 10
     assert [r.seq for r in read_records(log)] == list(range(1, 11))
     assert check_log(log).ok
@@ -239,13 +212,9 @@ def test_finding_2_log_check_reports_a_forged_checkpoint_and_fix_removes_it(
     log = tmp_path / "example.rallylog"
     shutil.copyfile(resolve_log("example-rally"), log)
     with Recorder(log, checkpoint_lag=1) as recorder:
-        recorder.append(
-            PenaltyImposed(
-                penalty_id="CK", entry_id="cars:201", stage=5, amount_ms=MIN, reason="late"
-            )
-        )
+        recorder.append(car_penalty("CK", 201, 5, 1, "late"))
     assert checkpoint_path(log).exists()
-    sound = _sha(log)
+    sound = digest(log)
     _forge_checkpoint(log)
 
     code, out, err = cli(capsys, f"log check {log}")
@@ -256,7 +225,7 @@ def test_finding_2_log_check_reports_a_forged_checkpoint_and_fix_removes_it(
     assert code in (0, 1), err
     assert "checkpoint" in (out + err).lower(), out + err
     assert not checkpoint_path(log).exists()
-    assert _sha(log) == sound  # the log itself is never modified
+    assert digest(log) == sound  # the log itself is never modified
 
     code, out, err = cli(capsys, f"log check {log}")
     assert code == 0, out + err
@@ -325,7 +294,7 @@ def test_finding_3_one_append_is_one_frame_all_or_nothing(tmp_path: Path) -> Non
         with pytest.raises(RallyError):  # 65 MiB: past MAX_FRAME_BYTES (64 MiB)
             recorder.append_many(_bulky_entries(MAX_FRAME_BYTES // _MIB + 1, 100))
         assert log.stat().st_size == size  # nothing written
-        record = recorder.append(_result(200, 1, 60))
+        record = recorder.append(car_result(200, 1, 60))
     assert record.seq == after.count + 1
     assert read_records(log)[-1].seq == record.seq
 
@@ -343,13 +312,13 @@ def test_finding_4_a_retirement_after_the_sums_stopped_earlier_is_seen(tmp_path:
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 60 + n - 200) for n in (200, 201, 202)])
+        recorder.append_many([car_result(n, 1, 60 + n - 200) for n in (200, 201, 202)])
     live = LiveRally(log)
     assert live.answer("standings", {"category": "cars", "after": "1"}).status == 200
     with Recorder(log) as recorder:
         rally = recorder.rally
         assert len(rally.standings("cars", 1).rows) == 3  # the sums stop at stage 1
-        recorder.append_many([_result(n, 2, 60) for n in (200, 201, 202)])
+        recorder.append_many([car_result(n, 2, 60) for n in (200, 201, 202)])
         recorder.append(EntryRetired(entry_id="cars:201", stage=2, reason="gearbox"))
         truth = fresh_of(log)
         assert [row.number for row in truth.standings("cars", 2).rows] == ["200", "202"]
@@ -376,7 +345,7 @@ def test_finding_5_rows_handed_out_earlier_never_change(tmp_path: Path) -> None:
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
         recorder.append_many(
-            [_result(n, s, 60 + n - 200) for s in (1, 2) for n in (200, 201, 202)]
+            [car_result(n, s, 60 + n - 200) for s in (1, 2) for n in (200, 201, 202)]
             + [StageCancelled(stage=3, categories=("cars",), reason="dunes", awarded_ms=MIN)]
         )
         rally = recorder.rally
@@ -387,7 +356,7 @@ def test_finding_5_rows_handed_out_earlier_never_change(tmp_path: Path) -> None:
         unread = rally.standings("cars", 2)  # handed out, its rows not read yet
         expected = plain_standings(fresh_of(log).standings("cars", 2))
 
-        recorder.append(_penalty("P1", int(row.number or 0), 2, 5))
+        recorder.append(car_penalty("P1", int(row.number or 0), 2, 5))
         recorder.append(EntryRetired(entry_id="cars:202", stage=3, reason="fire"))
 
         assert row.time_ms == sum(part.time_ms for part in row.components)
@@ -410,9 +379,9 @@ def test_finding_6_the_server_sees_a_log_overwritten_in_place(tmp_path: Path) ->
     other = tmp_path / "b.rallylog"
     shutil.copyfile(log, other)
     with Recorder(log) as recorder:
-        recorder.append(_result(200, 1, 60))
+        recorder.append(car_result(200, 1, 60))
     with Recorder(other) as recorder:
-        recorder.append(_result(201, 1, 60))
+        recorder.append(car_result(201, 1, 60))
     assert log.stat().st_size == other.stat().st_size
     live = LiveRally(log)
     first = json.loads(live.answer("standings", {"category": "cars"}).body)
@@ -421,7 +390,7 @@ def test_finding_6_the_server_sees_a_log_overwritten_in_place(tmp_path: Path) ->
     with open(log, "r+b") as handle:  # the same file (inode), the other log's bytes
         handle.write(other.read_bytes())
     _assert_live_is_fresh(live, log, tmp_path / "fresh1")
-    for event in (_result(202, 1, 59), _result(203, 1, 58)):
+    for event in (car_result(202, 1, 59), car_result(203, 1, 58)):
         with Recorder(log) as recorder:
             recorder.append(event)
         _assert_live_is_fresh(live, log, tmp_path / "fresh2")
@@ -438,7 +407,7 @@ def test_finding_6_damage_to_a_frame_already_read_is_a_503(
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 60 + n - 200) for n in (200, 201)])
+        recorder.append_many([car_result(n, 1, 60 + n - 200) for n in (200, 201)])
     live = LiveRally(log)
     assert live.answer("standings", {"category": "cars"}).status == 200
     ends = scan_file(log).ends
@@ -464,8 +433,8 @@ def test_finding_6_an_append_over_a_torn_tail_of_its_size_is_seen(tmp_path: Path
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append(_result(200, 1, 60))
-    event, at = _result(201, 1, 59), "2025-01-03T08:00:00+00:00"
+        recorder.append(car_result(200, 1, 60))
+    event, at = car_result(201, 1, 59), "2025-01-03T08:00:00+00:00"
     scratch = tmp_path / "scratch.rallylog"
     shutil.copyfile(log, scratch)
     with Recorder(scratch) as recorder:
@@ -501,24 +470,24 @@ def test_finding_7_a_bonus_before_the_result_cannot_make_a_negative_stage_time(
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append(_result(200, 1, 60))
+        recorder.append(car_result(200, 1, 60))
     code, _, err = cli(
         capsys,
         f"record {log} penalty -c cars --entry 200 --stage 2 --amount -0:30:00 --reason bonus",
     )
     assert code == 0, err
-    before = _sha(log)
+    before = digest(log)
     code, out, err = cli(
         capsys, f"record {log} result -c cars --entry 200 --stage 2 --time 0:20:00"
     )
     assert (code, out, err.count("\n")) == (2, "", 1), out + err
-    assert _sha(log) == before
+    assert digest(log) == before
     assert nonpositive_times(fresh_of(log)) == []
 
 
-_ORDERED = {
-    "result": _result(200, 2, 20),
-    "bonus": _penalty("B", 200, 2, -30),
+_ORDERED: dict[str, Event] = {
+    "result": car_result(200, 2, 20),
+    "bonus": car_penalty("B", 200, 2, -30),
     "correction": ResultCorrected(entry_id="cars:200", stage=2, time_ms=25 * MIN),
     "rescission": PenaltyRescinded(penalty_id="P", reason="appeal upheld"),
 }
@@ -537,13 +506,13 @@ def test_finding_7_in_every_order_no_time_is_ever_zero_or_negative(
     exists after any of them."""
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(200, 1, 60), _penalty("P", 200, 2, 10)])
+        recorder.append_many([car_result(200, 1, 60), car_penalty("P", 200, 2, 10)])
         for name in order:
-            before = _sha(log)
+            before = digest(log)
             try:
                 recorder.append(_ORDERED[name])
             except RallyError:
-                assert _sha(log) == before
+                assert digest(log) == before
             assert nonpositive_times(fresh_of(log)) == [], f"after the {name}"
     assert check_log(log).ok
 
@@ -559,10 +528,10 @@ def test_finding_7_a_cancellation_cannot_leave_a_bonus_without_time(tmp_path: Pa
     refused = []
     with Recorder(log) as recorder:
         for event in (
-            _result(200, 1, 60),
-            _penalty("B", 200, 2, -30, gc_only=True),
+            car_result(200, 1, 60),
+            car_penalty("B", 200, 2, -30, gc_only=True),
             StageCancelled(stage=1, categories=("cars",), reason="flood"),
-            _result(200, 2, 20),
+            car_result(200, 2, 20),
         ):
             try:
                 recorder.append(event)
@@ -583,8 +552,8 @@ def _busy_log(path: Path) -> Path:
     for stage in range(1, 6):
         for waypoint in range(1, 7):
             batch += [_split(n, stage, waypoint, 10 * waypoint + n - 200) for n in numbers]
-        batch += [_result(n, stage, 80 + (n * stage) % 7) for n in numbers]
-        batch += [_penalty(f"P{stage}-{n}", n, stage, 1 + n % 3) for n in numbers]
+        batch += [car_result(n, stage, 80 + (n * stage) % 7) for n in numbers]
+        batch += [car_penalty(f"P{stage}-{n}", n, stage, 1 + n % 3) for n in numbers]
         batch += [PenaltyRescinded(penalty_id=f"P{stage}-{n}", reason="x") for n in (200, 203)]
     with Recorder(path, checkpoint_lag=None) as recorder:
         for start in range(0, len(batch), 7):  # many small frames, as a live log has
@@ -669,7 +638,7 @@ def test_finding_9_a_fifo_checkpoint_hangs_nothing(tmp_path: Path, command: str)
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 60 + n - 200) for n in (200, 201)])
+        recorder.append_many([car_result(n, 1, 60 + n - 200) for n in (200, 201)])
     argv = {
         "show": ["show", str(log), "-c", "cars", "--plain"],
         "stage": ["stage", str(log), "-c", "cars", "-s", "1", "--plain"],
@@ -686,7 +655,7 @@ def test_finding_9_a_fifo_checkpoint_hangs_nothing(tmp_path: Path, command: str)
     assert finished.err.count("\n") <= 1, finished.err
     if command == "record":
         assert [r.seq for r in read_records(log)] == list(range(1, 12))  # 8 + 2 + 1
-        assert read_records(log)[-1].event == _result(202, 1, 70)
+        assert read_records(log)[-1].event == car_result(202, 1, 70)
     else:
         assert finished.out == expected
 
@@ -704,7 +673,7 @@ def test_finding_9_an_endless_or_huge_checkpoint_is_not_read(tmp_path: Path, kin
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 60 + n - 200) for n in (200, 201)])
+        recorder.append_many([car_result(n, 1, 60 + n - 200) for n in (200, 201)])
     expected = _expected_show(log)
     if kind.startswith("symlink"):
         checkpoint_path(log).symlink_to("/dev/zero")
@@ -778,14 +747,14 @@ def test_finding_10_an_entries_sheet_of_empty_cells_is_one_line(tmp_path: Path) 
     log = _rally(tmp_path / "t.rallylog")
     sheet = tmp_path / "entries.csv"
     sheet.write_text(",,,\n,,,\n,,,\n", encoding="utf-8")
-    before = _sha(log)
+    before = digest(log)
     try:
         code, out, err = run_captured(["record", str(log), "entries", "--from", str(sheet)])
     except Exception as error:  # the bug: a traceback instead of one line
         pytest.fail(f"a traceback: {type(error).__name__}: {error}")
     assert (code, out, err.count("\n")) == (2, "", 1), err
     assert err.startswith("standings: error: ")
-    assert _sha(log) == before
+    assert digest(log) == before
 
 
 def test_finding_10_a_report_of_a_prologue_alone_says_so(tmp_path: Path) -> None:
@@ -796,7 +765,7 @@ def test_finding_10_a_report_of_a_prologue_alone_says_so(tmp_path: Path) -> None
     """
     log = _rally(tmp_path / "t.rallylog", kinds=(PROLOGUE, SPECIAL, SPECIAL))
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 5 + n - 200) for n in (200, 201, 202)])
+        recorder.append_many([car_result(n, 1, 5 + n - 200) for n in (200, 201, 202)])
     page = tmp_path / "report.html"
     try:
         code, _, err = run_captured(["report", str(log), "-o", str(page)])
@@ -815,11 +784,11 @@ def test_finding_10_a_report_never_writes_over_the_log_it_reads(tmp_path: Path) 
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 60 + n - 200) for n in (200, 201)])
-    before = _sha(log)
+        recorder.append_many([car_result(n, 1, 60 + n - 200) for n in (200, 201)])
+    before = digest(log)
     code, out, err = run_captured(["report", str(log), "-o", str(log), "--force"])
     assert (code, out, err.count("\n")) == (2, "", 1), err
-    assert _sha(log) == before
+    assert digest(log) == before
 
 
 # ---------------------------------------------------------------------- finding 11
@@ -846,9 +815,7 @@ def _frames_log(path: Path, frames: int, monkeypatch: pytest.MonkeyPatch) -> Pat
                 ]
             )
             for n in range(frames):
-                recorder.append(
-                    StageResultRecorded(entry_id=f"cars:{n}", stage=1, time_ms=(60 + n) * MIN)
-                )
+                recorder.append(car_result(n, 1, 60 + n))
     return path
 
 
@@ -906,10 +873,10 @@ def test_finding_11_the_check_still_finds_the_first_refused_event(tmp_path: Path
     a frame after sound ones, and how many records before it are usable."""
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append(_result(200, 1, 60))
+        recorder.append(car_result(200, 1, 60))
     records = list(read_records(log))
-    bad = Record(len(records) + 2, _result(200, 1, 61))  # a second result for stage 1
-    good = Record(len(records) + 1, _result(201, 1, 62))
+    bad = Record(len(records) + 2, car_result(200, 1, 61))  # a second result for stage 1
+    good = Record(len(records) + 1, car_result(201, 1, 62))
     path = tmp_path / "bad.rallylog"
     path.write_bytes(encode_log([*records, good, bad]))
     report = check_log(path)
@@ -931,7 +898,7 @@ def test_a_checkpoint_reaching_into_a_torn_tail_is_ignored(tmp_path: Path) -> No
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append_many([_result(n, 1, 60 + n - 200) for n in (200, 201)])
+        recorder.append_many([car_result(n, 1, 60 + n - 200) for n in (200, 201)])
     with open(log, "ab") as handle:  # a crash: zeros where an append should be
         handle.write(b"\0" * 40)
     # what a writer that folded those bytes would write (none does: only a forger)
@@ -939,7 +906,7 @@ def test_a_checkpoint_reaching_into_a_torn_tail_is_ignored(tmp_path: Path) -> No
     truth = fresh_of(log)
     assert load(log).standings("cars").rows == truth.standings("cars").rows
     with Recorder(log) as recorder:
-        assert recorder.append(_result(202, 1, 70)).seq == truth.last_seq + 1
+        assert recorder.append(car_result(202, 1, 70)).seq == truth.last_seq + 1
     assert [r.seq for r in read_records(log)] == list(range(1, truth.last_seq + 2))
 
 
@@ -952,7 +919,7 @@ def test_history_as_of_a_record_inside_a_batch_stops_there(tmp_path: Path) -> No
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        first, _ = recorder.append_many([_result(200, 1, 60), _result(201, 1, 59)])
+        first, _ = recorder.append_many([car_result(200, 1, 60), car_result(201, 1, 59)])
     records = read_records(log)
     got = history(load(log), "cars", 1, as_of=first.seq)
     expected = history(fresh(records, first.seq, source=str(log)), "cars", 1)
@@ -971,13 +938,13 @@ def test_a_combined_time_updates_the_reason_an_earlier_gc_gives(tmp_path: Path) 
     """
     log = _rally(tmp_path / "t.rallylog")
     with Recorder(log) as recorder:
-        recorder.append(_result(200, 1, 60))
+        recorder.append(car_result(200, 1, 60))
     live = LiveRally(log)
     assert live.answer("standings", {"category": "cars", "after": "1"}).status == 200
     with Recorder(log) as recorder:
         earlier = recorder.rally.standings("cars", 1)
         said = plain_standings(earlier)
-        recorder.append(_result(201, 2, 118, first=1))
+        recorder.append(car_result(201, 2, 118, first=1))
         truth = fresh_of(log)
         assert plain_standings(recorder.rally.standings("cars", 1)) == plain_standings(
             truth.standings("cars", 1)

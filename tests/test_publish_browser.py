@@ -4,70 +4,52 @@ another process arrives while `standings publish --watch` follows the log (issue
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.serve import spawn, stop_server
 from rally_standings.app._publish import site_path
-from tests.helpers import NEEDS_CHROMIUM, DevTools, classes_rally, record_elsewhere
+from tests.helpers import (
+    LEADER,
+    NEEDS_CHROMIUM,
+    TITLE,
+    DevTools,
+    classes_rally,
+    shows_a_new_leader,
+    shows_a_new_leader_in_place,
+)
 
 pytestmark = NEEDS_CHROMIUM
-
-LEADER = (
-    "(function () { var row = document.querySelector('#gc tbody tr.leader');"
-    " return row ? row.dataset.number : null; })()"
-)
-TITLE = "document.getElementById('gc-title').textContent"
 
 
 @contextmanager
 def _process(argv: list[str]) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = spawn(argv)
     try:
         yield process
     finally:
-        process.terminate()
+        stop_server(process)
+
+
+@contextmanager
+def _watched(tmp_path: Path) -> Iterator[tuple[Path, Path, DevTools]]:
+    """(the ``classes_rally`` log, the site folder, a browser): `standings publish --watch`
+    follows the log into the folder (it has said it published seq 27) until the block ends;
+    the browser is closed then."""
+    log = classes_rally(tmp_path / "live.rallylog")
+    site = tmp_path / "site"
+    argv = [sys.executable, "-m", "rally_standings.app._cli", "publish", str(log), str(site)]
+    with _process([*argv, "--watch"]) as publisher:
+        assert publisher.stdout is not None
+        assert publisher.stdout.readline().startswith("published seq 27")
+        browser = DevTools(tmp_path / "profile")
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _watching(log: Path, site: Path) -> AbstractContextManager[subprocess.Popen[str]]:
-    return _process(
-        [
-            sys.executable,
-            "-m",
-            "rally_standings.app._cli",
-            "publish",
-            str(log),
-            str(site),
-            "--watch",
-        ]
-    )
-
-
-def _sees_an_append(browser: DevTools, url: str, log: Path) -> None:
-    browser.open(url)
-    assert browser.wait_for(LEADER, "100") == "100"
-    assert browser.evaluate(TITLE) == "General classification at waypoint 3 of stage 2 (live)"
-    recorded = record_elsewhere(
-        log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
-    )
-    assert recorded.returncode == 0, recorded.stderr
-    assert browser.wait_for(LEADER, "102") == "102"
-    assert browser.evaluate(TITLE) == "General classification after stage 2"
-    assert browser.wait_for("document.body.dataset.seq", "28") == "28"
+            yield log, site, browser
+        finally:
+            browser.close()
 
 
 def test_the_folder_opened_from_file_shows_an_append(tmp_path: Path) -> None:
@@ -76,20 +58,16 @@ def test_the_folder_opened_from_file_shows_an_append(tmp_path: Path) -> None:
     records No. 102's stage 2 time; the watching publisher rewrites the folder, the page
     sees manifest.js move and reloads: the GC after stage 2, led by No. 102. The page names
     each file as the publisher does, for any class name."""
-    log = classes_rally(tmp_path / "live.rallylog")
-    site = tmp_path / "site"
-    browser = DevTools(tmp_path / "profile")
-    with _watching(log, site) as process:
-        assert process.stdout is not None
-        assert process.stdout.readline().startswith("published seq 27")
-        try:
-            _sees_an_append(browser, (site / "index.html").as_uri(), log)
-            params = {"category": "cars", "class": "T1 / Ü?", "after": 3}
-            named = browser.evaluate(f"api('standings', {params!r})".replace("'", '"'))
-            query = ("standings", (("category", "cars"), ("class", "T1 / Ü?"), ("after", "3")))
-            assert named == site_path(query)
-        finally:
-            browser.close()
+    with _watched(tmp_path) as (log, site, browser):
+        browser.open((site / "index.html").as_uri())
+        assert browser.wait_for(LEADER, "100") == "100"
+        assert browser.evaluate(TITLE) == "General classification at waypoint 3 of stage 2 (live)"
+        shows_a_new_leader(browser, log)
+        assert browser.wait_for("document.body.dataset.seq", "28") == "28"
+        params = {"category": "cars", "class": "T1 / Ü?", "after": 3}
+        named = browser.evaluate(f"api('standings', {params!r})".replace("'", '"'))
+        query = ("standings", (("category", "cars"), ("class", "T1 / Ü?"), ("after", "3")))
+        assert named == site_path(query)
 
 
 def test_the_folder_on_a_static_http_server_shows_an_append(tmp_path: Path) -> None:
@@ -97,32 +75,12 @@ def test_the_folder_on_a_static_http_server_shows_an_append(tmp_path: Path) -> N
     page reads the JSON files by relative URL; after `standings record` and the publisher's
     rewrite it shows the new leader without reloading (a marker set in the page survives),
     having seen manifest.json move."""
-    log = classes_rally(tmp_path / "live.rallylog")
-    site = tmp_path / "site"
-    browser = DevTools(tmp_path / "profile")
-    with _watching(log, site) as publisher:
-        assert publisher.stdout is not None
-        assert publisher.stdout.readline().startswith("published seq 27")
+    with _watched(tmp_path) as (log, site, browser):
         server_argv = [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"]
         with _process([*server_argv, "--directory", str(site)]) as server:
             assert server.stdout is not None
             line = server.stdout.readline()
             port = int(line.split(" port ")[1].split(" ")[0])
-            try:
-                browser.open(f"http://127.0.0.1:{port}/")
-                assert browser.wait_for(LEADER, "100") == "100"
-                browser.evaluate("window.sameDocument = 'yes'")
-                _sees_an_append_in_place(browser, log)
-                assert browser.evaluate("window.sameDocument") == "yes"
-            finally:
-                browser.close()
-
-
-def _sees_an_append_in_place(browser: DevTools, log: Path) -> None:
-    recorded = record_elsewhere(
-        log, "result", "-c", "cars", "--stage", "2", "--entry", "102", "--time", "0:58:30"
-    )
-    assert recorded.returncode == 0, recorded.stderr
-    assert browser.wait_for(LEADER, "102") == "102"
-    assert browser.evaluate(TITLE) == "General classification after stage 2"
-    assert browser.evaluate("document.body.dataset.seq") == "28"
+            browser.open(f"http://127.0.0.1:{port}/")
+            assert browser.wait_for(LEADER, "100") == "100"
+            shows_a_new_leader_in_place(browser, log)

@@ -25,7 +25,7 @@ from rally_standings.events import (
 )
 from rally_standings.outputs import to_data
 from rally_standings.replays import load
-from tests.helpers import examples
+from tests.helpers import MIN, car_penalty, car_result, examples
 from tests.reference import (
     ReferenceRow,
     reference_gc,
@@ -34,32 +34,10 @@ from tests.reference import (
 )
 from tests.strategies import rally_records
 
-MIN = 60_000
-
-
-def _r(number: int, stage: int, minutes: int, first: int | None = None) -> StageResultRecorded:
-    return StageResultRecorded(
-        entry_id=f"cars:{number}", stage=stage, time_ms=minutes * MIN, first_stage=first
-    )
-
 
 def _stage(stage: int, minutes: dict[int, int]) -> list[Event]:
     """Stage ``stage``'s results, in order: each car's race number and its time in minutes."""
-    return [_r(number, stage, time) for number, time in minutes.items()]
-
-
-def _penalty(
-    penalty_id: str, number: int, stage: int, minutes: int, reason: str, *, gc_only: bool = False
-) -> PenaltyImposed:
-    """A penalty of ``minutes`` (negative: a bonus) for car ``number`` at ``stage``."""
-    return PenaltyImposed(
-        penalty_id=penalty_id,
-        entry_id=f"cars:{number}",
-        stage=stage,
-        amount_ms=minutes * MIN,
-        reason=reason,
-        gc_only=gc_only,
-    )
+    return [car_result(number, stage, time) for number, time in minutes.items()]
 
 
 def _build(path: Path, events: list[Event]) -> Rally:
@@ -102,8 +80,8 @@ def test_gc_only_penalty_changes_gc_not_stage(rally_log: Path) -> None:
         rally_log,
         [
             *_stage(2, {200: 60, 201: 62, 202: 63}),
-            _penalty("P1", 200, 2, 5, "push", gc_only=True),
-            _penalty("P2", 201, 2, 2, "speeding"),
+            car_penalty("P1", 200, 2, 5, "push", gc_only=True),
+            car_penalty("P2", 201, 2, 2, "speeding"),
         ],
     )
     stage = rally.stage_result("cars", 2)
@@ -119,7 +97,7 @@ def test_bonus_is_a_negative_penalty(rally_log: Path) -> None:
     """A negative amount takes time off."""
     rally = _build(
         rally_log,
-        [*_stage(2, {200: 60, 201: 59}), _penalty("B", 200, 2, -2, "helped a crew")],
+        [*_stage(2, {200: 60, 201: 59}), car_penalty("B", 200, 2, -2, "helped a crew")],
     )
     assert _table(rally, 2)[:2] == [("1", "200", 58), ("2", "201", 59)]
 
@@ -130,7 +108,7 @@ def test_rescinded_penalty_no_longer_counts_but_as_of_remembers(rally_log: Path)
         rally_log,
         [
             *_stage(2, {200: 60, 201: 62}),
-            _penalty("P1", 200, 2, 5, "push"),
+            car_penalty("P1", 200, 2, 5, "push"),
             PenaltyRescinded(penalty_id="P1", reason="appeal upheld"),
         ],
     )
@@ -168,7 +146,7 @@ def test_missing_result_and_retirement_are_unclassified(rally_log: Path) -> None
             *_stage(2, {200: 60, 201: 61, 202: 62}),
             *_stage(3, {200: 60, 202: 60}),
             EntryRetired(entry_id="cars:202", stage=4, reason="gearbox", excluded=False),
-            _r(200, 4, 60),
+            car_result(200, 4, 60),
         ],
     )
     standings = rally.standings("cars", 4)
@@ -186,7 +164,12 @@ def test_combined_time_classifies_from_its_last_stage(rally_log: Path) -> None:
     """A combined time over stages 3-4 leaves the entry out after 3 and back in after 4."""
     rally = _build(
         rally_log,
-        [*_stage(2, {200: 60, 201: 61}), _r(200, 3, 60), _r(200, 4, 60), _r(201, 4, 118, first=3)],
+        [
+            *_stage(2, {200: 60, 201: 61}),
+            car_result(200, 3, 60),
+            car_result(200, 4, 60),
+            car_result(201, 4, 118, first=3),
+        ],
     )
     after3 = rally.standings("cars", 3)
     assert [row.number for row in after3.rows] == ["200"]
@@ -238,7 +221,11 @@ def test_explanation_adds_up(rally_log: Path) -> None:
     """Each row's components (results, penalties, awarded times) sum to its time, with seqs."""
     rally = _build(
         rally_log,
-        [_r(200, 2, 60), _r(200, 3, 61), _penalty("P1", 200, 3, 1, "late", gc_only=True)],
+        [
+            car_result(200, 2, 60),
+            car_result(200, 3, 61),
+            car_penalty("P1", 200, 3, 1, "late", gc_only=True),
+        ],
     )
     row = rally.standings("cars", 3).rows[0]
     assert [(c.kind, c.stage, c.time_ms // MIN) for c in row.components] == [
@@ -252,7 +239,7 @@ def test_explanation_adds_up(rally_log: Path) -> None:
 
 def test_query_errors_are_clear(rally_log: Path) -> None:
     """Unknown categories, stages and sequences raise QueryError saying what exists."""
-    rally = _build(rally_log, [_r(200, 2, 60)])
+    rally = _build(rally_log, [car_result(200, 2, 60)])
     with pytest.raises(QueryError, match=r"unknown category.*expected one of cars, bikes"):
         rally.standings("quads")
     with pytest.raises(QueryError, match="unknown stage"):
@@ -270,7 +257,7 @@ def test_as_of_equals_a_log_truncated_there(rally_log: Path) -> None:
         [
             *_stage(2, {200: 60, 201: 61}),
             *_stage(3, {200: 60, 201: 58}),
-            _penalty("P1", 201, 3, 5, "late"),
+            car_penalty("P1", 201, 3, 5, "late"),
         ],
     )
     for seq in range(rally.last_seq - 4, rally.last_seq + 1):
@@ -303,7 +290,13 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     """
     rally = _build(
         rally_log,
-        [_r(200, 2, 60), _r(200, 3, 60), _r(200, 4, 60), _r(201, 3, 58), _r(201, 4, 121, first=2)],
+        [
+            car_result(200, 2, 60),
+            car_result(200, 3, 60),
+            car_result(200, 4, 60),
+            car_result(201, 3, 58),
+            car_result(201, 4, 121, first=2),
+        ],
     )
     standings = rally.standings("cars", 4)
     assert [(r.number, r.time_ms // MIN) for r in standings.rows] == [("201", 179), ("200", 180)]
@@ -311,7 +304,7 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     assert notes == ["stage 3 result", "stages 2-4 combined (stage 3 timed apart) result"]
     assert [r.number for r in rally.stage_result("cars", 3).rows] == ["201", "200"]
     with Recorder(rally_log) as recorder, pytest.raises(RuleViolationError):
-        recorder.append(_r(201, 3, 1))  # stage 3 already has its own result
+        recorder.append(car_result(201, 3, 1))  # stage 3 already has its own result
 
 
 def _as_reference(standings: Standings) -> list[ReferenceRow]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from rally_standings.events import (
     scan_file,
 )
 from rally_standings.replays.timing import Request, SheetError, import_sheet
-from tests.helpers import cli
+from tests.helpers import cli, digest, refused
 
 ENTRIES = (
     "category,number,class,driver,co_drivers,nationalities,make,entrant\n"
@@ -66,10 +65,6 @@ def _import(log: Path, kind: str, sheet: Path, **request: object) -> list[object
     with Recorder(log) as recorder:
         summary = import_sheet(recorder, kind, sheet, request=Request(**request))  # type: ignore[arg-type]
     return [record.event for record in summary.records]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 CLASSES = ("Ultimate", "Stock", "Rally GP")
@@ -215,9 +210,8 @@ def test_one_sheet_is_one_frame(tmp_path: Path) -> None:
     assert len(scan_file(log).frames) == before + 1
 
 
-@pytest.mark.parametrize(
-    ("text", "where", "message"),
-    [
+BAD_SHEETS = {
+    "results --stage 1": [
         (
             "category,number,time\ncars,200,2:55:10\ncars,201,2:5x:00\n",
             "line 3, column time",
@@ -249,40 +243,20 @@ def test_one_sheet_is_one_frame(tmp_path: Path) -> None:
         ("category,number,time\ncars,200,2:55:10,x\n", "line 2", "wrong number of cells"),
         ("category,number,time\ncars,200,0:00:00\n", "line 2, column time", "a time of zero"),
     ],
-)
-def test_a_bad_results_row_refuses_the_whole_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str, message: str
-) -> None:
-    """One bad row refuses the sheet: exit 2, one line naming the file, line and column, what
-    was expected and received; the log's bytes are unchanged (earlier good rows included)."""
-    log = _with_entries(tmp_path)
-    sheet = _write(tmp_path, "stage1.csv", text)
-    before = _sha(log)
-    code, out, err = cli(capsys, f"record {log} results --stage 1 --from {sheet}")
-    assert (code, out) == (2, "")
-    assert err.count("\n") == 1
-    assert f"stage1.csv, {where}; the file was refused, nothing was written" in err
-    assert message in err
-    assert "expected" in err
-    assert _sha(log) == before
-
-
-@pytest.mark.parametrize(
-    ("text", "where", "message"),
-    [
+    "entries": [
         (
             "category,number,driver,nationalities\ncars,300,A B,FRA|ESP\n",
-            "column nationalities",
+            "line 2, column nationalities",
             "as many codes",
         ),
         (
             "category,number,driver,nationalities\ncars,300,A B,fr\n",
-            "column nationalities",
+            "line 2, column nationalities",
             "not a country code",
         ),
         (
             "category,number,driver,co_drivers\ncars,300,A B,C||D\n",
-            "column co_drivers",
+            "line 2, column co_drivers",
             "an empty name",
         ),
         (
@@ -298,19 +272,32 @@ def test_a_bad_results_row_refuses_the_whole_file(
         ),
         ("category,number,driver\ncars,3x0,A B\n", "line 2, column number", "not a race number"),
     ],
+}
+"""Sheets with one bad row (a stage's results, an entry list), each with where the refusal
+places it and what it says is wrong."""
+
+
+@pytest.mark.parametrize(
+    ("what", "text", "where", "message"),
+    [(what, *case) for what, cases in BAD_SHEETS.items() for case in cases],
 )
-def test_a_bad_entries_row_refuses_the_whole_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str, message: str
+def test_a_bad_row_refuses_the_whole_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    what: str,
+    text: str,
+    where: str,
+    message: str,
 ) -> None:
-    """An entry list is refused whole at its first bad cell, with line and column."""
+    """One bad row refuses the sheet (a stage's results, an entry list) at its first bad
+    cell: exit 2, one line naming the file, line and column, what was expected and received;
+    the log's bytes are unchanged (earlier good rows included)."""
     log = _with_entries(tmp_path)
-    sheet = _write(tmp_path, "more.csv", text)
-    before = _sha(log)
-    code, _, err = cli(capsys, f"record {log} entries --from {sheet}")
-    assert code == 2
-    assert where in err
+    sheet = _write(tmp_path, "sheet.csv", text)
+    err = refused(capsys, f"record {log} {what} --from {sheet}", log)
+    assert f"sheet.csv, {where}; the file was refused, nothing was written" in err
     assert message in err
-    assert _sha(log) == before
+    assert "expected" in err
 
 
 def test_a_row_the_rules_refuse_is_named_by_its_line(tmp_path: Path) -> None:
@@ -323,11 +310,11 @@ def test_a_row_the_rules_refuse_is_named_by_its_line(tmp_path: Path) -> None:
         _write(tmp_path, "s1.csv", "category,number,time,status\ncars,201,,DNF\n"),
         stage=1,
     )
-    before = _sha(log)
+    before = digest(log)
     sheet = _write(tmp_path, "s2.csv", "category,number,time\ncars,200,1:00:00\ncars,201,1:00:01\n")
     with pytest.raises(SheetError, match=r"retired at stage 1.*s2\.csv, line 3; "):
         _import(log, "results", sheet, stage=2)
-    assert _sha(log) == before
+    assert digest(log) == before
 
 
 def test_the_same_sheet_twice_is_refused_as_a_duplicate(tmp_path: Path) -> None:
@@ -338,14 +325,14 @@ def test_the_same_sheet_twice_is_refused_as_a_duplicate(tmp_path: Path) -> None:
     splits = _write(tmp_path, "w1.csv", "category,number,waypoint,time\ncars,200,1,0:30:00\n")
     _import(log, "results", results, stage=1)
     _import(log, "waypoints", splits, stage=1)
-    before = _sha(log)
+    before = digest(log)
     with pytest.raises(
         SheetError, match=r"already has a result.*line 2, column time; .*--corrections"
     ):
         _import(log, "results", results, stage=1)
     with pytest.raises(SheetError, match=r"already has a time.*line 2, column waypoint; "):
         _import(log, "waypoints", splits, stage=1)
-    assert _sha(log) == before
+    assert digest(log) == before
 
 
 def test_corrections_record_exactly_the_changed_times(tmp_path: Path) -> None:
@@ -372,13 +359,13 @@ def test_corrections_record_exactly_the_changed_times(tmp_path: Path) -> None:
         )
         for entry_id, time_ms, line in [("cars:201", 3_659_900, 3), ("bikes:1", 5_340_000, 5)]
     ]
-    before = _sha(log)
+    before = digest(log)
     assert _import(log, "results", sheet, stage=1, corrections=True) == []
-    assert _sha(log) == before
+    assert digest(log) == before
     changed_penalty = _write(tmp_path, "s1-penalty.csv", first.replace("+0:01:00", "+0:02:00"))
     with pytest.raises(SheetError, match=r"penalty that differs.*line 2, column penalty; "):
         _import(log, "results", changed_penalty, stage=1, corrections=True)
-    assert _sha(log) == before
+    assert digest(log) == before
 
 
 def test_the_command_line_says_what_it_recorded(

@@ -12,9 +12,9 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -25,6 +25,7 @@ from rally_standings.outputs import to_data
 __all__ = [
     "ROOT",
     "Finished",
+    "answered",
     "error_data",
     "fresh",
     "fresh_of",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+
+Answer = TypeVar("Answer")
 
 
 def fresh(records: Sequence[Record], seq: int | None = None, *, source: str) -> Rally:
@@ -93,38 +96,43 @@ def error_data(error: RallyError, *, as_of: int | None = None) -> tuple[object, 
     return (kind, error.what, where, error.expected, str(error.received))
 
 
+def answered(rally: Rally, ask: Callable[[str, int], Answer]) -> Iterator[tuple[str, int, Answer]]:
+    """(category, stage, answer) for every category and stage of the rally that ``ask``
+    (``rally.stage_result``, ``rally.standings``) answers rather than refuses (QueryError:
+    a stage not run yet, a category not in the stage)."""
+    for category in rally.categories:
+        for stage in rally.stages():
+            try:
+                answer = ask(category, stage)
+            except QueryError:
+                continue
+            yield category, stage, answer
+
+
 def nonpositive_times(rally: Rally) -> list[str]:
     """Every stage time, combined time and GC time of the rally that is zero or negative
     (the rules never allow one, in whatever order the events arrive), in words."""
     found: list[str] = []
-    for category in rally.categories:
-        for stage in rally.stages():
-            try:
-                result = rally.stage_result(category, stage)
-            except QueryError:
-                continue
-            found += [
-                f"{category} stage {stage}: No. {row.number} {row.time_ms} ms"
-                for row in result.rows
-                if row.time_ms <= 0
-            ]
-            found += [
-                f"{category} stages {item.first_stage}-{item.stage}: No. {item.number} "
-                f"{item.time_ms} ms"
-                for item in result.combined
-                if item.time_ms <= 0
-            ]
-            if result.awarded_ms is not None and result.awarded_ms <= 0:
-                found.append(f"{category} stage {stage}: awarded {result.awarded_ms} ms")
-            try:
-                standings = rally.standings(category, stage)
-            except QueryError:
-                continue
-            found += [
-                f"{category} GC after stage {stage}: No. {row.number} {row.time_ms} ms"
-                for row in standings.rows
-                if row.time_ms <= 0
-            ]
+    for category, stage, result in answered(rally, rally.stage_result):
+        found += [
+            f"{category} stage {stage}: No. {row.number} {row.time_ms} ms"
+            for row in result.rows
+            if row.time_ms <= 0
+        ]
+        found += [
+            f"{category} stages {item.first_stage}-{item.stage}: No. {item.number} "
+            f"{item.time_ms} ms"
+            for item in result.combined
+            if item.time_ms <= 0
+        ]
+        if result.awarded_ms is not None and result.awarded_ms <= 0:
+            found.append(f"{category} stage {stage}: awarded {result.awarded_ms} ms")
+    for category, stage, standings in answered(rally, rally.standings):
+        found += [
+            f"{category} GC after stage {stage}: No. {row.number} {row.time_ms} ms"
+            for row in standings.rows
+            if row.time_ms <= 0
+        ]
     return found
 
 
