@@ -238,7 +238,9 @@ def test_a_time_credit_gives_time_back_in_the_stage_and_the_gc(rally_log: Path) 
                 _credit("C1", 200, 15),
             ]
         )
-        with pytest.raises(RuleViolationError, match="stage 2 time of No. 201 Driver 201 would be"):
+        with pytest.raises(
+            RuleViolationError, match=r"stage 2 time of No\. 201 Driver 201 would be"
+        ):
             recorder.append(_credit("C2", 201, 50))
     rally = load(rally_log)
     ranking = [(r.number, r.time_ms) for r in rally.stage_result("cars", 2).rows]
