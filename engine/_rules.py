@@ -244,7 +244,7 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
             raise check.refuse(
                 f"a combined time cannot start or end on a {kind}",
                 "a span between two counted specials",
-                f"stages {first}-{last}",
+                f"stages {first}–{last}",
             )
     check.running(entry, last)
     if first == last:
@@ -394,7 +394,7 @@ def _stage_cancelled(fold: Fold, event: StageCancelled, seq: int) -> Effect:
                 raise check.refuse(
                     f"a combined result of {entry_id} covers stage {event.stage}",
                     "a stage no combined time spans",
-                    f"stages {first}-{last} (seq {view.result_state(held).seq})",
+                    f"stages {first}–{last} (seq {view.result_state(held).seq})",
                 )
             if view.bonuses(entry):  # only a bonus can leave a GC time at or below zero
                 change = Change(event.stage, cancelled=True, awarded_ms=event.awarded_ms or 0)

@@ -121,8 +121,7 @@ class Unclassified:
     entry_class: str | None = None
     """The entry's class within its category, if it has one."""
     withdrawn: bool = False
-    """Whether the missing time was recorded, then withdrawn (``reason`` says by which record
-    and why)."""
+    """Whether the missing time was recorded, then withdrawn (``reason`` says why)."""
 
 
 _ENTRY_FIELDS = ("entry_id", "number", "crew", "make", "entry_class")
@@ -160,11 +159,11 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
         first, last = view.result_span(result)
         withdrawal = view.result_state(result).withdrawal if view.is_withdrawn(result) else None
         if withdrawal is not None:
-            what = f"stages {first}-{last} combined" if first != last else f"stage {last}"
-            reason = f"{what} result withdrawn (seq {withdrawal.seq}): {withdrawal.reason}"
+            what = f"stages {first}–{last} combined" if first != last else f"stage {last}"
+            reason = f"{what} result withdrawn: {withdrawal.reason}"
             return attrs.evolve(unclassified(entry, "no-result", reason, first), withdrawn=True)
         if last > after:
-            reason = f"combined time for stages {first}-{last} known only after stage {last}"
+            reason = f"combined time for stages {first}–{last} known only after stage {last}"
             return unclassified(entry, missing, reason, first, last)
     if not view.counted_stages(entry.category, min(view.stage_numbers()), after):
         return unclassified(entry, "no-result", BEFORE_GC)

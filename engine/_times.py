@@ -334,7 +334,7 @@ def components(view: View, entry_id: str, after: int) -> tuple[Component, ...]:
 def _result_component(view: View, result: ResultState, entry_id: str) -> Component:
     span = f"stage {result.stage}"
     if result.is_span:
-        span = f"stages {result.first_stage}-{result.stage} combined"
+        span = f"stages {result.first_stage}–{result.stage} combined"
         apart = [
             str(stage)
             for stage in view.stage_numbers()

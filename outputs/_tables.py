@@ -309,7 +309,7 @@ def _stage_ranking(view: views.StageRanking) -> str:
             [
                 number_cell(c.number),
                 crew_text(c.crew),
-                f"stages {c.first_stage}-{c.stage}",
+                f"stages {c.first_stage}–{c.stage}",
                 format_time(c.time_ms),
             ]
             for c in result.combined

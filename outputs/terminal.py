@@ -564,7 +564,7 @@ def _stage(view: views.StageRanking, width: int) -> Group:
                 [
                     _text.number_cell(c.number),
                     _text.crew_text(c.crew),
-                    f"stages {c.first_stage}-{c.stage}",
+                    f"stages {c.first_stage}–{c.stage}",
                     format_time(c.time_ms),
                 ],
                 None,

@@ -255,7 +255,7 @@ def test_finding_1_a_stage_time_before_a_split_and_a_result_withdrawn(
     _ok(capsys, f"record {log} withdraw -c cars --entry 101 --stage 1 --reason 'a DNF'")
     data = json.loads(_ok(capsys, f"show {log} -c cars --after 1 -f json"))
     assert data["rows"] == []
-    assert data["unclassified"][0]["reason"] == "stage 1 result withdrawn (seq 11): a DNF"
+    assert data["unclassified"][0]["reason"] == "stage 1 result withdrawn: a DNF"
 
 
 def test_finding_2_an_implausible_time_is_refused_with_both_readings(

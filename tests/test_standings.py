@@ -173,7 +173,7 @@ def test_combined_time_classifies_from_its_last_stage(rally_log: Path) -> None:
     )
     after3 = rally.standings("cars", 3)
     assert [row.number for row in after3.rows] == ["200"]
-    assert after3.unclassified[0].reason == "combined time for stages 3-4 known only after stage 4"
+    assert after3.unclassified[0].reason == "combined time for stages 3–4 known only after stage 4"
     assert _table(rally, 4)[:2] == [("1", "201", 179), ("2", "200", 180)]
     combined = rally.stage_result("cars", 4).combined
     assert [(c.number, c.first_stage, c.stage, c.time_ms // MIN) for c in combined] == [
@@ -301,7 +301,7 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     standings = rally.standings("cars", 4)
     assert [(r.number, r.time_ms // MIN) for r in standings.rows] == [("201", 179), ("200", 180)]
     notes = [c.note for c in standings.rows[0].components]
-    assert notes == ["stage 3 result", "stages 2-4 combined (stage 3 timed apart) result"]
+    assert notes == ["stage 3 result", "stages 2–4 combined (stage 3 timed apart) result"]
     assert [r.number for r in rally.stage_result("cars", 3).rows] == ["201", "200"]
     with Recorder(rally_log) as recorder, pytest.raises(RuleViolationError):
         recorder.append(car_result(201, 3, 1))  # stage 3 already has its own result
