@@ -98,6 +98,8 @@ class StageResult(HtmlDisplay):
     out_of_order: tuple[OutOfOrder, ...] = ()
     """At a waypoint: the times of its rows there that contradict another time of the same
     crew on the stage (recorded with ``--out-of-order``), said as such."""
+    withdrawn: tuple[Unclassified, ...] = ()
+    """The crews whose time at the stage was recorded, then withdrawn (with why)."""
 
 
 def _ranked_rows(
@@ -208,6 +210,16 @@ def stage_ranking(
             retired.append(
                 unclassified(view.entry_at(row), how, f"{how}: {out.event.reason}", stage)
             )
+    withdrawn = []
+    if cancel is None:
+        in_class = set(members)
+        for row, result in view.withdrawn_results(category, stage).items():
+            state = view.result_state(result).withdrawal
+            if row in in_class and state is not None:
+                item = unclassified(
+                    view.entry_at(row), "no-result", f"result withdrawn: {state.reason}", stage
+                )
+                withdrawn.append(attrs.evolve(item, withdrawn=True))
     return _stage_result(
         view,
         category,
@@ -219,6 +231,7 @@ def stage_ranking(
         awarded_ms=None if cancel is None else cancel.event.awarded_ms,
         retired=tuple(retired),
         entry_class=entry_class,
+        withdrawn=tuple(withdrawn),
     )
 
 

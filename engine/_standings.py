@@ -154,8 +154,14 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
     for stage in view.counted_stages(entry.category, min(view.stage_numbers()), after):
         missing: Status = "not-documented" if _partial(view, entry.category, stage) else "no-result"
         result = view.covering(entry.entry_id, stage)
+        partial = missing == "not-documented"
         if result is None:
-            return unclassified(entry, missing, f"no result for stage {stage}", stage)
+            reason = (
+                f"time not known since stage {stage}"
+                if partial
+                else f"no time recorded for stage {stage}"
+            )
+            return unclassified(entry, missing, reason, stage)
         first, last = view.result_span(result)
         withdrawal = view.result_state(result).withdrawal if view.is_withdrawn(result) else None
         if withdrawal is not None:
@@ -163,7 +169,10 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
             reason = f"{what} result withdrawn: {withdrawal.reason}"
             return attrs.evolve(unclassified(entry, "no-result", reason, first), withdrawn=True)
         if last > after:
-            reason = f"combined time for stages {first}–{last} known only after stage {last}"
+            given = "printed" if partial else "recorded"
+            reason = (
+                f"only one total time {given} for stages {first}–{last}, known after stage {last}"
+            )
             return unclassified(entry, missing, reason, first, last)
     if not view.counted_stages(entry.category, min(view.stage_numbers()), after):
         return unclassified(entry, "no-result", BEFORE_GC)

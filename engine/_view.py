@@ -257,6 +257,15 @@ class View:
             return dict(ending)
         return {e: r for e, r in ending.items() if r < count}
 
+    def withdrawn_results(self, category: str, stage: int) -> dict[int, int]:
+        """{entry row: result row} of the results of ``category`` ending at ``stage`` that are
+        withdrawn as of this view."""
+        if not self._any_withdrawn():
+            return {}
+        ending = self._fold.index.ending.get((category, stage), EMPTY)
+        count = self._rows("results")
+        return {e: r for e, r in ending.items() if r < count and self.is_withdrawn(r)}
+
     def accumulate(
         self, category: str, stage: int, total: dict[int, int], cover: dict[int, int]
     ) -> list[int]:

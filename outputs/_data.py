@@ -127,6 +127,7 @@ def _unclassified(converter: cattrs.Converter, item: Unclassified) -> dict[str, 
         "stage": item.stage,
         "known_after": item.known_after,
         "class": item.entry_class,
+        "withdrawn": item.withdrawn,
     }
 
 
@@ -228,6 +229,7 @@ def _stage_result(converter: cattrs.Converter, result: StageResult) -> dict[str,
         "rows": _with_intervals(converter, result.rows),
         "combined": [converter.unstructure(item) for item in result.combined],
         "retired": [converter.unstructure(item) for item in result.retired],
+        "withdrawn": [converter.unstructure(item) for item in result.withdrawn],
         "class": result.entry_class,
         "waypoint": result.waypoint,
         **_not_at_waypoint(converter, result.waypoint, result.not_at_waypoint),

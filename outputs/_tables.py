@@ -319,8 +319,10 @@ def _stage_ranking(view: views.StageRanking) -> str:
         ]
     lines += _not_at_waypoint_lines(result.waypoint, result.not_at_waypoint)
     lines += _out_of_order_lines(result.out_of_order)
-    lines += _unclassified_lines(result.retired, None)
-    lines += numbers_note([*result.rows, *result.retired, *result.not_at_waypoint])
+    lines += _unclassified_lines([*result.retired, *result.withdrawn], None)
+    lines += numbers_note(
+        [*result.rows, *result.retired, *result.withdrawn, *result.not_at_waypoint]
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -364,7 +366,7 @@ def _explanation(explanation: views.Explanation) -> str:
 def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
     """What is known of an unclassified entry, as sentences (plain and rich share them)."""
     item, standings = view.item, view.standings
-    heading = status_heading(item.status, standings.known_rows)
+    heading = status_heading(item, standings.known_rows)
     lines = [
         f"{who(item.number, item.crew)} is not in the standings after stage "
         f"{standings.after_stage}: {heading[0].lower()}{heading[1:]}; {status_reason(item)}."

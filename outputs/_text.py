@@ -266,9 +266,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[i
 STATUS_ORDER = ("retired", "excluded", "no-result", "not-documented")
 """The engine's statuses of an unclassified crew, in the order they are listed."""
 
-GROUPS = ("out", "unknown", "no-result")
-"""The three plain groups of crews missing from a classification: out of the rally
-(retired or excluded), time not in the source, no result recorded."""
+GROUPS = ("out", "unknown", "withdrawn", "no-result")
+"""The plain groups of crews missing from a classification: out of the rally (retired or
+excluded), time not in the source, time withdrawn, no result recorded."""
 
 _GROUP_OF = {
     "retired": "out",
@@ -279,9 +279,10 @@ _GROUP_OF = {
 }
 
 
-def group_of(status: str) -> str:
-    """The plain group (``GROUPS``) of an engine status."""
-    return _GROUP_OF.get(status, "no-result")
+def group_of(status: str, withdrawn: bool = False) -> str:
+    """The plain group (``GROUPS``) of an engine status (of a time recorded, then
+    withdrawn: ``withdrawn``)."""
+    return "withdrawn" if withdrawn else _GROUP_OF.get(status, "no-result")
 
 
 def prints_text(known_rows: int | None) -> str:
@@ -298,13 +299,18 @@ def prints_text(known_rows: int | None) -> str:
 def group_heading(group: str, known_rows: int | None = None) -> str:
     """The heading of one group of crews missing from a classification, in a fan's words."""
     if group == "unknown":
-        return f"Time not in the source ({prints_text(known_rows)})"
-    return {"out": "Retired or excluded", "no-result": "No result recorded"}.get(group, group)
+        return f"Time not in the source: {prints_text(known_rows)}"
+    headings = {
+        "out": "Retired or excluded",
+        "withdrawn": "Time withdrawn",
+        "no-result": "No result recorded",
+    }
+    return headings.get(group, group)
 
 
-def status_heading(status: str, known_rows: int | None = None) -> str:
-    """The heading of the group an engine status belongs to (``group_heading``)."""
-    return group_heading(group_of(status), known_rows)
+def status_heading(item: Unclassified, known_rows: int | None = None) -> str:
+    """The heading of the group a crew missing from a classification belongs to."""
+    return group_heading(group_of(item.status, item.withdrawn), known_rows)
 
 
 def grouped(items: Sequence[Unclassified]) -> list[tuple[str, list[Unclassified]]]:
@@ -312,29 +318,16 @@ def grouped(items: Sequence[Unclassified]) -> list[tuple[str, list[Unclassified]
     groups present; each group in the engine's order)."""
     out = []
     for group in GROUPS:
-        members = [item for item in items if group_of(item.status) == group]
+        members = [item for item in items if group_of(item.status, item.withdrawn) == group]
         if members:
             out.append((group, members))
     return out
 
 
 def status_reason(item: Unclassified) -> str:
-    """Why a crew is missing from a classification, in words a fan understands.
-
-    The engine's reason is kept for JSON; this rephrases the reasons about a
-    missing time (never "not classified"), and keeps retirements and exclusions
-    as they are (their stage and reason). The group's heading says what the
-    source prints.
-    """
-    if item.status not in ("no-result", "not-documented") or item.stage is None or item.withdrawn:
-        return item.reason
-    given = "printed" if item.status == "not-documented" else "recorded"
-    if item.known_after is None:
-        if item.status == "not-documented":
-            return f"time not known since stage {item.stage}"
-        return f"no time recorded for stage {item.stage}"
-    first, last = item.stage, item.known_after
-    return f"only one total time {given} for stages {first}–{last}, known after stage {last}"
+    """Why a crew is missing from a classification, in words a fan understands: the engine's
+    reason (the same in JSON; never "not classified")."""
+    return item.reason
 
 
 def missing_summary(items: Sequence[Unclassified], known_rows: int | None) -> str:

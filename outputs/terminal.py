@@ -586,8 +586,10 @@ def _stage(view: views.StageRanking, width: int) -> Group:
             ),
         ]
     parts += _not_at_waypoint(result.waypoint, result.not_at_waypoint, width)
-    parts += _unclassified(result.retired, None, width)
-    parts += _numbers_note([*result.rows, *result.retired, *result.not_at_waypoint])
+    parts += _unclassified([*result.retired, *result.withdrawn], None, width)
+    parts += _numbers_note(
+        [*result.rows, *result.retired, *result.withdrawn, *result.not_at_waypoint]
+    )
     return Group(*parts)
 
 

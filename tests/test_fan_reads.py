@@ -154,7 +154,7 @@ def test_f2_the_move_legend_and_the_tables_never_call_a_running_crew_unclassifie
     )
     table = plain(Classification(missing))
     assert "not classified" not in table.lower()
-    assert "Time not in the source (the source prints only the top" in table
+    assert "Time not in the source: the source prints only the top" in table
     cox = next(line for line in table.splitlines() if "Alfie Cox" in line)
     assert "time not known since stage" in cox or "only one total time printed" in cox
     page = (ROOT / "app" / "live.html").read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from rally_standings.app._server import create_app
 from rally_standings.engine import load
+from rally_standings.replays import resolve_log
 from tests.helpers import cli, refused
 
 Capsys = pytest.CaptureFixture[str]
@@ -397,3 +398,29 @@ def test_finding_8_small_contract_gaps_stay_closed(tmp_path: Path, capsys: Capsy
         handle.write(b"\x00\x00\x01")  # a torn tail
     out = _ok(capsys, f"log check {log}")
     assert f"8 sound records (seq 1-8) in the first {size} of {size + 3} bytes" in out
+
+
+def test_a_withdrawn_time_is_said_where_it_is_missing(tmp_path: Path, capsys: Capsys) -> None:
+    """A stage time withdrawn does not vanish without a word: the stage ranking lists the crew
+    under "Time withdrawn" with why (JSON: ``withdrawn``), and the GC's missing crews say the
+    same under that heading (JSON: ``"withdrawn": true``), never "No result recorded" (a
+    result was recorded). Found by an official trying the walkthrough cold."""
+    log = tmp_path / "r.rallylog"
+    log.write_bytes(Path(resolve_log("example-rally")).read_bytes())
+    _ok(capsys, f"record {log} withdraw -c cars --entry 201 --stage 2 --reason 'beacon fault'")
+    table = _ok(capsys, f"stage {log} -c cars -s 2 --plain")
+    assert "Time withdrawn (1):" in table
+    assert "201  Jonas Lindqvist / Mika Salo  result withdrawn: beacon fault" in table
+    data = json.loads(_ok(capsys, f"stage {log} -c cars -s 2 -f json"))
+    assert [(item["number"], item["reason"], item["withdrawn"]) for item in data["withdrawn"]] == [
+        ("201", "result withdrawn: beacon fault", True)
+    ]
+    assert "201" not in [row["number"] for row in data["rows"]]
+    gc = _ok(capsys, f"show {log} -c cars --after 2 --plain")
+    assert "Time withdrawn (1):" in gc
+    assert "No result recorded" not in gc
+    assert "stage 2 result withdrawn: beacon fault" in gc
+    shown = json.loads(_ok(capsys, f"show {log} -c cars --after 2 -f json"))
+    assert [(u["number"], u["status"], u["withdrawn"]) for u in shown["unclassified"]] == [
+        ("201", "no-result", True)
+    ]

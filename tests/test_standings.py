@@ -152,9 +152,9 @@ def test_missing_result_and_retirement_are_unclassified(rally_log: Path) -> None
     standings = rally.standings("cars", 4)
     assert [row.number for row in standings.rows] == ["200"]
     assert [(u.number, u.reason) for u in standings.unclassified] == [
-        ("201", "no result for stage 3"),
+        ("201", "no time recorded for stage 3"),
         ("202", "retired at stage 4: gearbox"),
-        ("203", "no result for stage 2"),
+        ("203", "no time recorded for stage 2"),
     ]
     # after stage 3, 202 was still classified
     assert _table(rally, 3) == [("1", "200", 120), ("2", "202", 122)]
@@ -173,7 +173,9 @@ def test_combined_time_classifies_from_its_last_stage(rally_log: Path) -> None:
     )
     after3 = rally.standings("cars", 3)
     assert [row.number for row in after3.rows] == ["200"]
-    assert after3.unclassified[0].reason == "combined time for stages 3–4 known only after stage 4"
+    assert after3.unclassified[0].reason == (
+        "only one total time recorded for stages 3–4, known after stage 4"
+    )
     assert _table(rally, 4)[:2] == [("1", "201", 179), ("2", "200", 180)]
     combined = rally.stage_result("cars", 4).combined
     assert [(c.number, c.first_stage, c.stage, c.time_ms // MIN) for c in combined] == [

@@ -97,7 +97,7 @@ def test_terminal_show_is_a_rich_table(terminal: Callable[..., str]) -> None:
     assert re.search(r"\x1b\[1;32m\s*▲1", masuoka), masuoka
     assert not BOLD.search(masuoka.split("▲1")[1])
     assert "since stage 8" in plain
-    assert "Time not in the source (the source prints only the top 3) (13)" in plain
+    assert "Time not in the source: the source prints only the top 3 (13)" in plain
     assert "Not classified" not in plain
     header = _line(text, "Crew")
     assert [h for h in _strip(header).split() if h] == [

@@ -276,11 +276,11 @@ def _missing_item(view: View, entry_id: str) -> tuple[str, str]:
             present.append(standings.after_stage)
     _, last_standings = missing[-1]
     item = next(u for u in last_standings.unclassified if u.entry_id == entry_id)
-    group = group_of(item.status)
+    group = group_of(item.status, item.withdrawn)
     stages = [stage for stage, _ in missing]
     number = f"No. {escape(item.number)} " if item.number else ""
     plural = "s" if len(stages) > 1 else ""
-    if group == "out":
+    if group in ("out", "withdrawn"):
         what = f"{status_reason(item)}; not in the standings after stage{plural} {_ranges(stages)}"
     else:
         combined = f" ({status_reason(item)})" if item.known_after is not None else ""
@@ -773,6 +773,16 @@ def _timeline(view: View) -> str:
                     f'<li class="retired"><span class="when">Stage {result.stage}</span> '
                     f'<span class="what">Out</span>: <b>{escape(who(item.number, item.crew))}</b>, '
                     f"{escape(item.reason)}</li>",
+                )
+            )
+        for item in result.withdrawn:
+            items.append(
+                (
+                    result.stage,
+                    0,
+                    f'<li class="retired"><span class="when">Stage {result.stage}</span> '
+                    '<span class="what">Time withdrawn</span>: '
+                    f"<b>{escape(who(item.number, item.crew))}</b>, {escape(item.reason)}</li>",
                 )
             )
     if not items:
