@@ -332,9 +332,9 @@ def components(view: View, entry_id: str, after: int) -> tuple[Component, ...]:
 
 
 def _result_component(view: View, result: ResultState, entry_id: str) -> Component:
-    span = f"stage {result.stage}"
+    note = f"stage {result.stage} result"
     if result.is_span:
-        span = f"stages {result.first_stage}–{result.stage} combined"
+        note = f"combined result for stages {result.first_stage}–{result.stage}"
         apart = [
             str(stage)
             for stage in view.stage_numbers()
@@ -343,15 +343,22 @@ def _result_component(view: View, result: ResultState, entry_id: str) -> Compone
             and view.result_span(own)[0] == stage
         ]
         if apart:
-            span += f" (stage {', '.join(apart)} timed apart)"
+            stages = ", ".join(apart[:-1]) + " and " + apart[-1] if len(apart) > 1 else apart[0]
+            note += f" (stage{'s' if len(apart) > 1 else ''} {stages} timed on their own)"
     last = result.corrections[-1] if result.corrections else None
     replaced = result.replaced
+    if last is not None:
+        note += f", corrected: {last.reason}"
+        since = replaced[1] if replaced is not None else result.seq
+        lifted = [w for w in result.withdrawals if since < w.seq < last.seq]
+        if lifted:
+            note += f" (after it was withdrawn: {lifted[-1].reason})"
     return Component(
         kind="result",
         stage=result.stage,
         time_ms=result.time_ms,
         seq=result.seq if last is None else last.seq,
-        note=f"{span} result" if last is None else f"{span} result, corrected: {last.reason}",
+        note=note,
         provenance=result.provenance if last is None else last.provenance,
         first_stage=result.first_stage if result.is_span else None,
         recorded_ms=None if last is None else result.recorded_ms,

@@ -424,3 +424,22 @@ def test_a_withdrawn_time_is_said_where_it_is_missing(tmp_path: Path, capsys: Ca
     assert [(u["number"], u["status"], u["withdrawn"]) for u in shown["unclassified"]] == [
         ("201", "no-result", True)
     ]
+
+
+def test_a_time_given_again_after_a_withdrawal_says_so(tmp_path: Path, capsys: Capsys) -> None:
+    """A withdrawn time given a time again by a correction: `explain` says the correction came
+    after the withdrawal, and why the time had been withdrawn, beside the time it replaces
+    (an official trying the walkthrough cold saw only "replaces 3:06:10")."""
+    log = tmp_path / "r.rallylog"
+    log.write_bytes(Path(resolve_log("example-rally")).read_bytes())
+    _ok(capsys, f"record {log} withdraw -c cars --entry 201 --stage 2 --reason 'beacon fault'")
+    _ok(
+        capsys,
+        f"record {log} correct -c cars --entry 201 --stage 2 --time 2:57:40 --reason 'photo cell'",
+    )
+    data = json.loads(_ok(capsys, f"explain {log} -c cars -e 201 --after 2 -f json"))
+    part = next(p for p in data["components"] if p["kind"] == "result" and p["stage"] == 2)
+    assert part["note"] == (
+        "stage 2 result, corrected: photo cell (after it was withdrawn: beacon fault)"
+    )
+    assert (part["time_ms"], part["replaced_ms"]) == ((2 * 3600 + 57 * 60 + 40) * 1000, 10665000)

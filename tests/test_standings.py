@@ -303,7 +303,10 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     standings = rally.standings("cars", 4)
     assert [(r.number, r.time_ms // MIN) for r in standings.rows] == [("201", 179), ("200", 180)]
     notes = [c.note for c in standings.rows[0].components]
-    assert notes == ["stage 3 result", "stages 2–4 combined (stage 3 timed apart) result"]
+    assert notes == [
+        "stage 3 result",
+        "combined result for stages 2–4 (stage 3 timed on their own)",
+    ]
     assert [r.number for r in rally.stage_result("cars", 3).rows] == ["201", "200"]
     with Recorder(rally_log) as recorder, pytest.raises(RuleViolationError):
         recorder.append(car_result(201, 3, 1))  # stage 3 already has its own result
