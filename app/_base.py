@@ -85,7 +85,9 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake in one line and exits 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+        # the command's words without the placeholders of its usage (``record LOG result``)
+        name = " ".join(word for word in self.prog.split() if not word.isupper())
+        sys.stderr.write(f"{name}: error: {one_line(message)} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USER_ERROR)
 
 

@@ -476,12 +476,18 @@ def find_entry(view: View, category: str, ref: str) -> EntryRegistered:
             expected="a race number or a name matching one entry",
             received=f"{ref!r} matches {names}",
         )
-    examples = ", ".join(e.number or e.entry_id for e in entries[:12])
-    expected = (
-        f"a race number of {category} (e.g. {examples})"
-        if examples
-        else f"an entry of {category} (none is registered yet)"
-    )
+    numbers = [e.number for e in entries if e.number][:10]
+    names = [e.crew[0].name for e in entries if not e.number][:3]
+    if not entries:
+        expected = f"an entry of {category} (none is registered yet)"
+    elif not numbers:
+        expected = f"a driver's name in {category} (e.g. {', '.join(names)})"
+    else:
+        expected = f"a race number of {category} (e.g. {', '.join(numbers)})"
+        if names:
+            expected += f" or a driver's name (e.g. {', '.join(names)})"
+        else:
+            expected += " or a driver's name"
     raise QueryError("unknown entry", where=category, expected=expected, received=ref)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from rally_standings.app import _query
 from rally_standings.app._cli import main
-from tests.helpers import SNAPSHOT_KEYS, cli, cli_json, python_c, run_captured
+from tests.helpers import ROOT, SNAPSHOT_KEYS, cli, cli_json, python_c, run_captured
 
 STANDINGS = shutil.which("standings") or str(Path(sys.executable).with_name("standings"))
 
@@ -450,3 +450,19 @@ def test_an_internal_error_is_one_line_unless_its_traceback_is_asked_for(
     monkeypatch.setenv("STANDINGS_TRACEBACK", "1")
     with pytest.raises(ZeroDivisionError):
         main(["show", "dakar-2004", "-c", "cars"])
+
+
+def test_a_record_kind_usage_error_names_the_command_not_its_placeholders(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A usage mistake in `record LOG KIND` is one line that names the command as typed
+    (`standings record result`), never the placeholder `LOG`; the help it points to is the
+    kind's (a newcomer saw `standings record LOG result: error`)."""
+    log = tmp_path / "r.rallylog"
+    shutil.copyfile(ROOT / "replays" / "example-rally.rallylog", log)
+    code, out, err = cli(capsys, f"record {log} result -c cars --entry 201")
+    assert (code, out) == (2, "")
+    assert err == (
+        "standings record result: error: the following arguments are required: --stage, --time "
+        "(see standings record LOG result --help)\n"
+    )
