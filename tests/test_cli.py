@@ -453,14 +453,14 @@ def test_an_internal_error_is_one_line_unless_its_traceback_is_asked_for(
 
 
 def test_a_record_kind_usage_error_names_the_command_not_its_placeholders(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     """A usage mistake in `record LOG KIND` is one line that names the command as typed
     (`standings record result`), never the placeholder `LOG`; the help it points to is the
     kind's (a newcomer saw `standings record LOG result: error`)."""
     log = tmp_path / "r.rallylog"
     shutil.copyfile(ROOT / "replays" / "example-rally.rallylog", log)
-    code, out, err = cli(capsys, f"record {log} result -c cars --entry 201")
+    code, out, err = run_captured(f"record {log} result -c cars --entry 201")
     assert (code, out) == (2, "")
     assert err == (
         "standings record result: error: the following arguments are required: --stage, --time "
