@@ -477,15 +477,15 @@ def find_entry(view: View, category: str, ref: str) -> EntryRegistered:
             received=f"{ref!r} matches {names}",
         )
     numbers = [e.number for e in entries if e.number][:10]
-    names = [e.crew[0].name for e in entries if not e.number][:3]
+    drivers = [e.crew[0].name for e in entries if not e.number][:3]
     if not entries:
         expected = f"an entry of {category} (none is registered yet)"
     elif not numbers:
-        expected = f"a driver's name in {category} (e.g. {', '.join(names)})"
+        expected = f"a driver's name in {category} (e.g. {', '.join(drivers)})"
     else:
         expected = f"a race number of {category} (e.g. {', '.join(numbers)})"
-        if names:
-            expected += f" or a driver's name (e.g. {', '.join(names)})"
+        if drivers:
+            expected += f" or a driver's name (e.g. {', '.join(drivers)})"
         else:
             expected += " or a driver's name"
     raise QueryError("unknown entry", where=category, expected=expected, received=ref)

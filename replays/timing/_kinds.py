@@ -650,14 +650,15 @@ def _slips(
     """Weigh a sheet's times before they count: each stage time against the stage's field
     (``implausible_times``), each time against the crew's others along the stage
     (``out_of_order``). The first row (by line) with a slip its flag does not allow refuses
-    the sheet; the rows allowed get a note for their provenance, by line."""
+    the sheet, and the refusal names every other such row too (one round trip fixes them
+    all); the rows allowed get a note for their provenance, by line."""
     view, request, stage = cells.fold, cells.request, cells.request.stage
     assert stage is not None
     rows = [row for row, _ in results] + [row for row, _, _ in splits]
     times = {row.line: cells.time(row, "time") for row in rows}
     by_result = {entry.entry_id: (row, entry) for row, entry in results}
     by_split = {(entry.entry_id, waypoint): (row, entry) for row, entry, waypoint in splits}
-    found: list[tuple[int, Words]] = []
+    found: list[tuple[int, Words, str]] = []
     notes: dict[int, list[str]] = {}
 
     def weigh(
@@ -666,7 +667,7 @@ def _slips(
         if allowed(refs, entry):
             notes.setdefault(row.line, []).append(note)
         else:
-            found.append((row.line, words))
+            found.append((row.line, words, f"line {row.line} (No. {entry.number})"))
 
     for category in dict.fromkeys(entry.category for _, entry in results):
         proposed = {
@@ -687,7 +688,11 @@ def _slips(
         words = order_words(slip, entry, f"--out-of-order {entry.number}")
         weigh(row, entry, request.out_of_order, OUT_OF_ORDER, words)
     if found:
-        line, (what, expected, received) = min(found, key=lambda item: item[0])
+        found.sort(key=lambda item: item[0])
+        line, (what, expected, received), _ = found[0]
+        others = list(dict.fromkeys(where for found_line, _, where in found if found_line != line))
+        if others:
+            received += f"; also refused: {', '.join(others)}"
         raise refused(
             cells.name, what, line=line, column="time", expected=expected, received=received
         )

@@ -124,8 +124,8 @@ def implausible_words(
     part = "a quarter" if PLAUSIBLE_RATIO == 4 else f"1/{PLAUSIBLE_RATIO}"
     side = f"under {part} of" if found.too_short else f"over {PLAUSIBLE_RATIO} times"
     what = (
-        f"an implausible stage time: {_who(entry)}'s is {side} the median of the other "
-        f"{entry.category} times at stage {found.stage}"
+        f"an implausible stage time: {_who(entry)}'s is {side} the median of the other times in "
+        f"{entry.category} at stage {found.stage}"
     )
     expected = (
         f"a time from {format_time(low)} to {format_time(high)} (the median of "
