@@ -130,11 +130,11 @@ class Export(Command):
                     write_new_file(place / f"{table}.parquet", data, replace=True)
                     written += 1
         counts = ", ".join(
-            f"{sum(len(rally[table]) for rally in tables.values())} {table}"
+            f"{table} {sum(len(rally[table]) for rally in tables.values())}"
             for table in EXPORT_TABLES
         )
         sys.stdout.write(
             f"exported {len(tables)} rall{'y' if len(tables) == 1 else 'ies'} to {args.output} "
-            f"({args.format}, {written} files): {counts}\n"
+            f"({args.format}, {written} files); rows by table: {counts}\n"
         )
         return 0

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from ..engine import Rally, StageRow
+from ..engine import Rally, StageRow, fold_name
 from ..events import (
     EntryRegistered,
     EntryRetired,
@@ -66,7 +66,7 @@ EXPORT_TABLES: dict[str, tuple[ExportColumn, ...]] = {
     ),
     "entries": _columns(
         f"rally_id:str category:str class:str? {_ENTRY} crew:str driver:str "
-        f"nationality:str? make:str? entrant:str? {_FACT}"
+        f"nationality:str? make:str? entrant:str? driver_key:str {_FACT}"
     ),
     "stages": _columns(
         "rally_id:str category:str stage:int kind:str date:str? start:str? finish:str? "
@@ -192,6 +192,7 @@ class _Rows:
             nationality="/".join(code or "" for code in codes) if any(codes) else None,
             make=event.make,
             entrant=event.entrant,
+            driver_key=fold_name(event.crew[0].name),
             **_fact(seq, provenance),
         )
 
