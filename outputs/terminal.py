@@ -232,6 +232,12 @@ def fitted(
             merged = widths(merged_columns, merged_rows, width)
             if merged is not None:
                 columns, rows, sizes = merged_columns, merged_rows, merged
+            elif _CLASS_POS in [column.header for column in merged_columns]:
+                # still too wide: the class and the place in it, one column ("Stock 2")
+                joined_columns, joined_rows = _class_joined(merged_columns, merged_rows)
+                joined = widths(joined_columns, joined_rows, width)
+                if joined is not None:
+                    columns, rows, sizes = joined_columns, joined_rows, joined
     if sizes is None:
         return _stacked(columns, rows, heading, caption)
     table = Table(
@@ -290,6 +296,30 @@ def _merged(
             )
         )
     return merged_columns, merged_rows
+
+
+_CLASS_POS = "Class pos"
+
+
+def _class_joined(
+    columns: Sequence[Column], rows: Sequence[Record]
+) -> tuple[list[Column], list[Record]]:
+    """``columns`` and ``rows`` with the class's position after the class, in one column
+    (``Stock 2``: second in Stock), for a terminal too narrow for both."""
+    headers = [column.header for column in columns]
+    name, place = headers.index("Class"), headers.index(_CLASS_POS)
+    joined_columns = [
+        attrs.evolve(column, header="Class, pos") if index == name else column
+        for index, column in enumerate(columns)
+        if index != place
+    ]
+    joined_rows: list[Record] = []
+    for cells, style in rows:
+        text = " ".join(str(cells[i]) for i in (name, place) if str(cells[i]))
+        joined_rows.append(
+            ([text if i == name else cell for i, cell in enumerate(cells) if i != place], style)
+        )
+    return joined_columns, joined_rows
 
 
 def _stacked(
@@ -414,7 +444,7 @@ def _not_at_waypoint(
 
 
 def _class_columns(shown: bool) -> list[Column]:
-    return [Column("Class", wrap=True), Column("Class pos", "right")] if shown else []
+    return [Column("Class", wrap=True), Column(_CLASS_POS, "right")] if shown else []
 
 
 def _time_columns(with_classes: bool) -> list[Column]:

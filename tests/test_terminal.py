@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from rally_standings.app._cli import main
-from rally_standings.engine import penalties
+from rally_standings.engine import Recorder, create_log, penalties
+from rally_standings.events import (
+    EntryRegistered,
+    Person,
+    RallyDeclared,
+    StageKind,
+    StageResultRecorded,
+    StageRule,
+    StageScheduled,
+)
 from rally_standings.outputs import Classification, PenaltyList, plain
 from rally_standings.outputs.progress import enabled, progress
 from rally_standings.replays import load
@@ -245,3 +254,57 @@ def test_report_progress_on_a_terminal_stderr(
     assert main(shlex.split(f"report example-rally -o {target}")) == 0
     assert out.getvalue() == f"wrote {target}: {os.path.getsize(target) // 1024} KiB\n"
     assert "drawing the report of example-rally" in _strip(err.getvalue())
+
+
+def test_a_rally_with_classes_stays_a_table_at_80_columns(
+    terminal: Callable[..., str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """At 80 columns a rally with classes is still a table, one line per crew and its make
+    under it (the class and the place in it share a column: "Ultimate 2"), not a block of
+    eight lines per crew (what a newcomer saw in an 80-column terminal)."""
+    log = tmp_path / "desert.rallylog"
+    create_log(
+        log, RallyDeclared(rally_id="d", name="Desert Rally", year=2026, categories=("cars",))
+    )
+    crews = [
+        ("Nasser Al-Qadi", "Édouard Baumel", "Toyota", "Ultimate"),
+        ("Carlos Sainz Junior", "Lucas Cruz Senra", "Ford", "Ultimate"),
+        ("Mia Roux", "Léa Pons", "Mini", "Stock"),
+    ]
+    special = (StageRule("cars", StageKind.SPECIAL),)
+    with Recorder(log) as recorder:
+        recorder.append_many([StageScheduled(stage=n, rules=special) for n in (1, 2)])
+        for offset, (driver, co, make, entry_class) in enumerate(crews):
+            recorder.append(
+                EntryRegistered(
+                    entry_id=f"cars:{201 + offset}",
+                    category="cars",
+                    number=str(201 + offset),
+                    crew=(Person(driver, "FRA"), Person(co, "ESP")),
+                    make=make,
+                    entry_class=entry_class,
+                )
+            )
+        for stage in (1, 2):
+            recorder.append_many(
+                [
+                    StageResultRecorded(
+                        entry_id=f"cars:{201 + offset}",
+                        stage=stage,
+                        time_ms=(3 * 3600 + 600 * offset + 60 * stage) * 1000 + 300,
+                    )
+                    for offset in range(3)
+                ]
+            )
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = [
+        _strip(line).rstrip() for line in terminal("show", str(log), "-c", "cars").splitlines()
+    ]
+    assert any(
+        line.split() == ["Pos", "Move", "No.", "Crew,", "make", "Class,", "pos", "Time", "Gap"]
+        for line in lines
+    ), lines
+    row = next(line for line in lines if line.lstrip().startswith("2 "))
+    assert row.split()[-3:] == ["2", "6:23:00.6", "+0:20:00"], row  # 3:11:00.3 + 3:12:00.3
+    assert "Ultimate 2" in row
+    assert all(len(line) <= 80 for line in lines)
