@@ -266,13 +266,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[i
 STATUS_ORDER = ("retired", "excluded", "no-result", "not-documented")
 """The engine's statuses of an unclassified crew, in the order they are listed."""
 
-GROUPS = ("out", "unknown", "withdrawn", "no-result")
-"""The plain groups of crews missing from a classification: out of the rally (retired or
-excluded), time not in the source, time withdrawn, no result recorded."""
+GROUPS = ("retired", "excluded", "unknown", "withdrawn", "no-result")
+"""The plain groups of crews missing from a classification, in the order they are listed:
+retired, excluded, time not in the source, time withdrawn, no result recorded."""
 
 _GROUP_OF = {
-    "retired": "out",
-    "excluded": "out",
+    "retired": "retired",
+    "excluded": "excluded",
     "not-documented": "unknown",
     "no-result": "no-result",
     "not-yet": "no-result",
@@ -301,7 +301,8 @@ def group_heading(group: str, known_rows: int | None = None) -> str:
     if group == "unknown":
         return f"Time not in the source: {prints_text(known_rows)}"
     headings = {
-        "out": "Retired or excluded",
+        "retired": "Retired",
+        "excluded": "Excluded",
         "withdrawn": "Time withdrawn",
         "no-result": "No result recorded",
     }
@@ -331,14 +332,16 @@ def status_reason(item: Unclassified) -> str:
 
 
 def missing_summary(items: Sequence[Unclassified], known_rows: int | None) -> str:
-    """``Not in these standings: 2 retired or excluded; 13 whose time the source does not
+    """``Not in these standings: 2 crews retired; 13 crews whose time the source does not
     print (it prints the top 10)`` (empty when every crew is in them)."""
     parts = []
     for group, members in grouped(items):
         count = len(members)
         crews = f"{count} crew{'' if count == 1 else 's'}"
-        if group == "out":
-            parts.append(f"{crews} retired or excluded")
+        if group in ("retired", "excluded"):
+            parts.append(f"{crews} {group}")
+        elif group == "withdrawn":
+            parts.append(f"{crews} whose time was withdrawn")
         elif group == "unknown":
             parts.append(
                 f"{crews} whose time the source does not print ({prints_text(known_rows)})"

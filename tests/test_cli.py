@@ -154,7 +154,7 @@ def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]
         "so the move is not known; tie: every crew was tied before (a time awarded to all), so "
         "there was no order to move from.",
         "",
-        "Retired or excluded (1):",
+        "Retired (1):",
         "  No.  Crew                     Why",
         "  ---  -----------------------  -------------------------------",
         "  202  Cid Charlie / Navigator  retired at stage 4: broken axle",
@@ -378,7 +378,7 @@ def test_explain_lists_every_component(built: Path, capsys: pytest.CaptureFixtur
     assert out.rstrip().endswith("Total: 5:30:00")
     code, out, _ = cli(capsys, f"explain {built} -c cars -e 202")
     assert code == 0  # an unclassified crew: what is known of it, not an error
-    assert "is not in the standings after stage 5: retired or excluded; retired at stage 4" in out
+    assert "is not in the standings after stage 5: retired; retired at stage 4" in out
 
 
 def test_negative_amount_is_a_bonus(built: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -562,7 +562,7 @@ def test_f2_each_why_in_the_tables_is_what_the_stage_rankings_show(
         table = plain(Classification(standings)).splitlines()
         heading = ""
         for line in table:
-            if re.match(r"^(Retired or excluded|Time not in the source|No result recorded)", line):
+            if re.match(r"^(Retired|Excluded|Time not in the source|No result recorded)", line):
                 heading = line
             found = re.search(r"time not known since stage (\d+)$", line)
             spans = re.search(r"only one total time printed for stages (\d+)–(\d+)", line)
@@ -592,6 +592,8 @@ def test_f2_each_why_in_the_tables_is_what_the_stage_rankings_show(
                 assert last > standings.after_stage, line
                 result = dakar_2004.stage_result(category, last)
                 assert any(c.first_stage == first for c in result.combined), line
-            elif "retired at stage" in line or "excluded at stage" in line:
-                assert heading.startswith("Retired or excluded"), line
+            elif "retired at stage" in line:
+                assert heading.startswith("Retired ("), line
+            elif "excluded at stage" in line:
+                assert heading.startswith("Excluded ("), line
             assert "not classified" not in line, line

@@ -26,6 +26,7 @@ from ...engine import (
 from ...events import StageKind, StageScheduled, format_signed, format_time
 from .._tables import STATED
 from .._text import (
+    GROUPS,
     Move,
     Reference,
     all_tied,
@@ -280,7 +281,7 @@ def _missing_item(view: View, entry_id: str) -> tuple[str, str]:
     stages = [stage for stage, _ in missing]
     number = f"No. {escape(item.number)} " if item.number else ""
     plural = "s" if len(stages) > 1 else ""
-    if group in ("out", "withdrawn"):
+    if group in ("retired", "excluded", "withdrawn"):
         what = f"{status_reason(item)}; not in the standings after stage{plural} {_ranges(stages)}"
     else:
         combined = f" ({status_reason(item)})" if item.known_after is not None else ""
@@ -298,7 +299,7 @@ def _missing_item(view: View, entry_id: str) -> tuple[str, str]:
 
 def _unclassified_section(view: View) -> str:
     """Each crew missing from the standings after some stage, once, in its plain group
-    (retired or excluded; time not in the source; no result recorded)."""
+    (``GROUPS``: retired, excluded, time not in the source, withdrawn, no result)."""
     seen: dict[str, None] = {}
     for standings in view.snapshots:
         for item in standings.unclassified:
@@ -314,7 +315,7 @@ def _unclassified_section(view: View) -> str:
     known = {s.known_rows for s in view.snapshots if s.known_rows is not None}
     single = next(iter(known)) if len(known) == 1 else None
     blocks = []
-    for group in ("out", "unknown", "no-result"):
+    for group in GROUPS:
         items = by_group.get(group)
         if items:
             heading = group_heading(group, single)
