@@ -424,6 +424,11 @@ def test_a_withdrawn_time_is_said_where_it_is_missing(tmp_path: Path, capsys: Ca
     assert [(u["number"], u["status"], u["withdrawn"]) for u in shown["unclassified"]] == [
         ("201", "no-result", True)
     ]
+    page = tmp_path / "report.html"
+    _ok(capsys, f"report {log} -o {page}")
+    html = page.read_text(encoding="utf-8")
+    assert '<h4 data-group="withdrawn">Time withdrawn (1)</h4>' in html
+    assert "Time withdrawn</span>: <b>No. 201 Jonas Lindqvist</b>, result withdrawn: beacon" in html
 
 
 def test_a_time_given_again_after_a_withdrawal_says_so(tmp_path: Path, capsys: Capsys) -> None:
