@@ -779,6 +779,7 @@ def _serve_rows(*, quick: bool) -> list[dict[str, Any]]:
     visible, closed = document["append_visible"], document["load"]["closed_loop"]
     paced = document["load"]["paced_1s"]
     published = document["publish"]
+    memory = document["memory"]
 
     def row(measure: str, seconds: float, p99: float | None = None) -> dict[str, Any]:
         return _row(name, size, measure, seconds, work=False, p99=p99)
@@ -830,6 +831,20 @@ def _serve_rows(*, quick: bool) -> list[dict[str, Any]]:
             published["append_median_ms"] / 1000,
             published["append_p99_ms"] / 1000,
         ),
+        {
+            **_row(
+                name,
+                size,
+                f"serve: {memory['questions']:,} distinct questions (as_of, since, categories), "
+                f"one after another; peak RSS of the server (it held "
+                f"{memory['rss_after_start_mb']:.0f} MB after start-up, "
+                f"{memory['rss_after_questions_mb']:.0f} MB after them)",
+                memory["seconds"],
+                work=False,
+                rss=memory["peak_rss_mb"],
+            ),
+            "rss_growth_mb": memory["growth_mb"],
+        },
     ]
 
 
@@ -1030,6 +1045,13 @@ def targets(document: dict[str, Any]) -> list[str]:
             f"results 4000x100: {what} at most 3x `standings show` on the same log",
             None if found is None else found["ratio_vs"]["show"],
             3,
+        )
+    questions = _find(document, live, "serve: 10,000 distinct questions")
+    if questions is not None:
+        growth = questions["rss_growth_mb"]
+        lines.append(
+            f"- live: the server's memory at most 150 MB above its start-up after 10,000 "
+            f"distinct questions: {growth:+.0f} MB: {_verdict(growth <= 150)}"
         )
     loaded = _find(document, live, "serve: GET /api/standings, 200 clients asking")
     if loaded is not None:

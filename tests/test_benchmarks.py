@@ -173,11 +173,19 @@ def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyP
             "append_p99_ms": 55.0,
             "files_written_per_append": 5,
         },
+        "memory": {
+            "questions": 10_000,
+            "seconds": 31.0,
+            "rss_after_start_mb": 131.9,
+            "rss_after_questions_mb": 147.5,
+            "peak_rss_mb": 148.0,
+            "growth_mb": 15.6,
+        },
     }
     monkeypatch.setattr(bench_serve, "measure", lambda **_: document)
     monkeypatch.setattr(bench_serve, "_dakar_log", lambda: shipped_logs()["dakar-2004"])
     rows = bench._serve_rows(quick=True)
-    assert len(rows) == 9
+    assert len(rows) == 10
     assert all(row["scale"] == "live 800x15, 40 waypoints" for row in rows)
     closed = next(row for row in rows if "asking again" in row["measure"])
     assert (closed["seconds"], closed["p99_seconds"]) == (0.011, 0.06)
@@ -192,3 +200,10 @@ def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyP
     assert (
         "- live: publishing one appended result (median) at most 50.0 ms: 24.0 ms: holds" in lines
     )
+    assert (
+        "- live: the server's memory at most 150 MB above its start-up after 10,000 distinct "
+        "questions: +16 MB: holds" in lines
+    )
+    memory = next(row for row in rows if "distinct questions" in row["measure"])
+    assert (memory["peak_rss_mb"], memory["rss_growth_mb"]) == (148.0, 15.6)
+    assert "it held 132 MB after start-up, 148 MB after them" in memory["measure"]
