@@ -1,27 +1,79 @@
-"""The live page's first HTML, with the current standings already in it.
+"""The live page's first HTML, with the standings it shows already in it.
 
-``standings serve`` answers ``/`` and ``standings publish`` writes ``index.html`` with what
-the page's script would draw first: the rally's name, its categories and classes, the GC of
-the first category (after the last stage with results, or at the latest waypoint of the
+``standings serve`` answers ``/?category=…&class=…`` and ``standings publish`` writes a page
+per category and class with what the page's script would draw first: the rally's name, its
+categories and classes (links to their pages, so that the choices work without scripts), the
+GC of the category (after the last stage with results, or at the latest waypoint of the
 stage being run) with who is still on the stage, who retired, who was excluded and who has no
-time apart, the stage's ranking and the penalties. A reader without scripts, a search
-engine, a page saved or printed: all see the standings at once. The script
+time apart, the stage's ranking and the penalties, and what the page is (the log as of its
+last record, updated when scripts run; or a published snapshot). A reader without scripts, a
+search engine, a page saved or printed: all see the standings at once. The script
 (``live.html``) then draws the same tables from the API on load and keeps them live; the
-code here draws them as it does, from the same answers (the JSON of ``/api/…``).
+code here draws them as it does, from the same answers (the JSON of ``/api/…``), and gives it
+the words of the legends from the outputs (``words``), the one source of them.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
-__all__ = ["Answers", "gc_table", "page", "template"]
+from ..events import QueryError
+from ..outputs import INTERVAL_WORDS, MOVE_ORDER, MOVE_WORDS, move_legend
+
+__all__ = [
+    "Answers",
+    "Link",
+    "chosen",
+    "first_questions",
+    "gc_table",
+    "page",
+    "published_status",
+    "query_link",
+    "template",
+    "words",
+]
 
 Answers = Callable[[str, Mapping[str, Any]], Any]
 """The API's answer to a question (endpoint, parameters) as JSON data, or None where it has
 none (an error)."""
+
+Link = Callable[[str, str | None], str]
+"""Where the page of a category (and class, or None for all) is: ``query_link`` on the
+server, a file of the folder on a published site."""
+
+
+def query_link(category: str, entry_class: str | None) -> str:
+    """The server's page of a category and class: ``?category=cars&class=T1`` (the script's
+    ``pageLink`` without a published site)."""
+    params = {"category": category, **({"class": entry_class} if entry_class else {})}
+    return "?" + urlencode(params)
+
+
+def words() -> str:
+    """The words of the legends the page draws, from the outputs (the one source of them):
+    a script element the page's script reads them from."""
+    data = {"move": MOVE_WORDS, "order": MOVE_ORDER, "interval": INTERVAL_WORDS}
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script id="words" type="application/json">{text}</script>'
+
+
+def served_status(seq: int) -> str:
+    """What the first HTML of ``standings serve`` says of itself (scripts keep it live)."""
+    return f"as of record {seq}; this page updates itself when scripts run"
+
+
+def published_status(when: str, seq: int, *, following: bool) -> str:
+    """What a published page says of itself: a snapshot, when and from what (``when``: an ISO
+    time, ``2026-01-04T18:02:05Z``), refreshed by the publisher if ``publish --watch`` writes
+    it (the script's ``publishedStatus``)."""
+    said = f"published {when[:10]} {when[11:16]} UTC from record {seq}"
+    return said + ("; refreshed by the publisher as records arrive" if following else "")
+
 
 _NO_NUMBER = "—"
 _STATED = ("printed", "note", "recorded", "erratum", "synthetic")
@@ -55,18 +107,21 @@ def _who(row: Mapping[str, Any]) -> str:
     return f"{row['number'] or ''}|{'/'.join(row['crew'])}"
 
 
-def _move(before: Mapping[str, Any] | None, now: Mapping[str, Any], tied: bool) -> tuple[str, str]:
-    """A crew's move since the GC before, as the page draws it."""
+def _move(
+    before: Mapping[str, Any] | None, now: Mapping[str, Any], tied: bool
+) -> tuple[str, str, str]:
+    """A crew's move since the GC before, as the page draws it: its text, its style and its
+    kind (``Move.kind``, for the legend)."""
     if before is None:
-        return ("–", "new")
+        return ("–", "new", "new")
     if tied:
-        return ("tie", "same")
+        return ("tie", "same", "tied")
     if not before["position_certain"] or not now["position_certain"]:
-        return ("?", "same")
+        return ("?", "same", "unknown")
     gained = before["position"] - now["position"]
     if gained:
-        return (f"▲{gained}", "up") if gained > 0 else (f"▼{-gained}", "down")
-    return ("=", "same")
+        return (f"▲{gained}", "up", "up") if gained > 0 else (f"▼{-gained}", "down", "down")
+    return ("=", "same", "same")
 
 
 def _cell(text: object, cls: str = "") -> str:
@@ -94,30 +149,53 @@ def _tag(item: Mapping[str, Any]) -> str:
     )
 
 
-def _crew(names: Sequence[str], penalties: Sequence[Mapping[str, Any]] = ()) -> str:
-    """A crew's cell: the driver, the others (hidden on a phone), the penalties in its time."""
+def _crew(
+    names: Sequence[str], penalties: Sequence[Mapping[str, Any]] = (), *, at: int | None = None
+) -> str:
+    """A crew's cell: the driver, the others (hidden on a phone), the penalties in its time
+    (``at``: those of a stage's time, said under the name only on a phone, where the Penalty
+    column is hidden)."""
     out = f"<span>{_e(names[0])}</span>"
     if len(names) > 1:
         out += f'<span class="wide"> / {_e(" / ".join(names[1:]))}</span>'
+    narrow = "" if at is None else " narrow"
     for item in penalties:
         what = "bonus " if item["amount_ms"] < 0 else "penalty "
-        text = f"incl. {what}{item['amount']} (stage {item['stage']})"
+        text = f"incl. {what}{item['amount']}" + (
+            "" if at is not None else f" (stage {item['stage']})"
+        )
         if _stated(item):
-            out += f'<span class="pen">{_e(text)}</span>'
+            out += f'<span class="pen{narrow}">{_e(text)}</span>'
         else:
             tag = f'<span class="tag">{_e(_tag(item))}</span>'
-            out += f'<span class="pen derived">{_e(text)} {tag}</span>'
+            out += f'<span class="pen derived{narrow}">{_e(text)} {tag}</span>'
     return f'<td class="crew">{out}</td>'
 
 
 def _penalties_of(
     items: Sequence[Mapping[str, Any]], row: Mapping[str, Any], after: int
 ) -> list[Mapping[str, Any]]:
+    """The penalties in force in a crew's GC time after stage ``after``."""
     return [
         item
         for item in items
         if not item["rescinded"]
         and item["stage"] <= after
+        and item["number"] == row["number"]
+        and item["crew"] == row["crew"]
+    ]
+
+
+def _stage_penalties(
+    items: Sequence[Mapping[str, Any]], row: Mapping[str, Any], stage: int
+) -> list[Mapping[str, Any]]:
+    """The penalties in force in a crew's time of stage ``stage`` (not those of the GC only)."""
+    return [
+        item
+        for item in items
+        if not item["rescinded"]
+        and not item["gc_only"]
+        and item["stage"] == stage
         and item["number"] == row["number"]
         and item["crew"] == row["crew"]
     ]
@@ -134,6 +212,20 @@ def _rows(rows: Sequence[Mapping[str, Any]], cells: Callable[[Mapping[str, Any]]
     return "".join(out)
 
 
+def _moves(
+    gc: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> dict[str, tuple[str, str, str]]:
+    """Each ranked crew's move since ``previous`` (by ``_who``); none without it."""
+    if not previous:
+        return {}
+    before = {_who(row): row for row in previous["rows"]}
+    tied = len(previous["rows"]) > 1 and previous["rows"][-1]["position"] == 1
+    return {
+        _who(row): _move(before.get(_who(row)), row, tied and _who(row) in before)
+        for row in gc["rows"]
+    }
+
+
 def gc_table(
     gc: Mapping[str, Any],
     previous: Mapping[str, Any] | None,
@@ -145,22 +237,19 @@ def gc_table(
     if classes:
         columns += [("Class", "wide"), ("Class pos", "num wide")]
     columns += [("Time", "num"), ("Gap", "num"), ("Interval", "num interval")]
-    before = {_who(row): row for row in previous["rows"]} if previous else {}
-    tied_before = bool(
-        previous and len(previous["rows"]) > 1 and previous["rows"][-1]["position"] == 1
-    )
+    moves = _moves(gc, previous)
 
     def cells(row: Mapping[str, Any]) -> str:
-        moved = _move(before.get(_who(row)), row, tied_before and _who(row) in before)
         ahead = row["gap_to_ahead_ms"]
         interval = "" if ahead is None else (_signed(ahead) if ahead else "tie")
         gap = _e(row["gap"] or "")
         if interval:
             gap += f'<span class="iv">{_e(interval)}</span>'
         shown = _penalties_of(penalties, row, gc["after_stage"]) if gc["waypoint"] is None else []
+        moved = moves.get(_who(row))
         out = [
             _cell(_position(row), "num"),
-            _cell(moved[0], moved[1]) if previous else _cell(""),
+            _cell(moved[0], moved[1]) if moved else _cell(""),
             _cell(row["number"] or _NO_NUMBER, "num"),
             _crew(row["crew"], shown),
         ]
@@ -180,25 +269,20 @@ def gc_table(
 
 
 def _gc_notes(gc: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str:
+    """The notes under the GC: the legend of the symbols its table shows (from the outputs'
+    words), and what it leaves out. Who is still on the stage has its own heading below."""
     notes = []
-    if gc["waypoint"] is not None and gc.get("not_at_waypoint") is not None:
-        waiting = sum(1 for item in gc["not_at_waypoint"] if item["status"] == "not-yet")
-        notes.append(f"Not yet at waypoint {gc['waypoint']}: {waiting}.")
     if previous:
-        notes.append(
-            f"Move: places gained ▲ or lost ▼ since stage {previous['after_stage']}; = the same "
-            "place; – place before not known (the crew was not in the standings then); ? a "
-            "place is only a lower bound (≥N), so the move is not known; tie: every crew was "
-            "tied before, so there was no order to move from."
-        )
-    notes.append("Interval: time behind the crew one place ahead.")
+        kinds = {moved[2] for moved in _moves(gc, previous).values()}
+        notes.append(move_legend(f"stage {previous['after_stage']}", kinds))
+    notes.append(INTERVAL_WORDS)
     if gc.get("out_of_order"):
         notes.append(_out_of_order(gc["out_of_order"]))
     if any(not row["position_certain"] for row in gc["rows"]):
         notes.append(_PARTIAL)
     if any(not row["number"] for row in [*gc["rows"], *gc["unclassified"]]):
         notes.append(f"No. {_NO_NUMBER}: the source prints no race number for this crew.")
-    return " ".join(notes)
+    return " ".join(note for note in notes if note)
 
 
 def _out_of_order(items: Sequence[Mapping[str, Any]]) -> str:
@@ -290,8 +374,11 @@ def missing(gc: Mapping[str, Any]) -> tuple[int, str]:
     return len(passed) + len(gc["unclassified"]), out
 
 
-def _stage(stage: Mapping[str, Any], classes: bool) -> tuple[str, str, str]:
-    """The stage's title, table and note, as the script draws them."""
+def _stage(
+    stage: Mapping[str, Any], classes: bool, penalties: Sequence[Mapping[str, Any]] = ()
+) -> tuple[str, str, str]:
+    """The stage's title, table and note, as the script draws them (the penalties in a stage
+    time in their column, and on a phone, where that column is hidden, under the crew)."""
     at = f" at waypoint {stage['waypoint']}" if stage["waypoint"] is not None else ""
     title = f"Stage {stage['stage']} ({stage['kind']}){at}"
     columns = [("Pos", "num"), ("No.", "num"), ("Crew", "")]
@@ -303,10 +390,12 @@ def _stage(stage: Mapping[str, Any], classes: bool) -> tuple[str, str, str]:
         columns.append(("Penalty", "num wide"))
 
     def cells(row: Mapping[str, Any]) -> str:
+        number = stage["stage"]
+        shown = [] if at_waypoint else _stage_penalties(penalties, row, number)
         out = [
             _cell(_position(row), "num"),
             _cell(row["number"] or _NO_NUMBER, "num"),
-            _crew(row["crew"]),
+            _crew(row["crew"], shown, at=number),
         ]
         if classes:
             out += [
@@ -333,6 +422,8 @@ def _stage(stage: Mapping[str, Any], classes: bool) -> tuple[str, str, str]:
 
 
 def _penalty_items(items: Sequence[Mapping[str, Any]]) -> str:
+    """The penalties, each on a line; a rescinded one with its amount struck (never red) and
+    the rescission's reason readable."""
     if not items:
         return "<li>No penalties.</li>"
     out = []
@@ -340,13 +431,22 @@ def _penalty_items(items: Sequence[Mapping[str, Any]]) -> str:
         cls = ("rescinded " if item["rescinded"] else "") + ("" if _stated(item) else "derived")
         number = f"No. {item['number']} " if item["number"] else ""
         text = f"Stage {item['stage']} · {number}{item['crew'][0]} · "
-        amount = item["amount"] + (" (GC only)" if item["gc_only"] else "")
+        amount = _e(item["amount"] + (" (GC only)" if item["gc_only"] else ""))
+        amount = (
+            f'<del class="amount">{amount}</del>'
+            if item["rescinded"]
+            else f'<span class="amount">{amount}</span>'
+        )
         tag = "" if _stated(item) else f' <span class="tag">{_e(_tag(item))}</span>'
-        rescinded = f" — rescinded: {item['rescinded_reason']}" if item["rescinded"] else ""
-        rest = f" · {item['reason']}{rescinded} · {item['id']}"
+        reason = f" · {item['reason']}"
+        rescinded = (
+            f' — <span class="rescission">rescinded: {_e(item["rescinded_reason"])}</span>'
+            if item["rescinded"]
+            else ""
+        )
+        ident = _e(f" · {item['id']}")
         out.append(
-            f'<li class="{cls}">{_e(text)}<span class="amount">{_e(amount)}</span>{tag}'
-            f"{_e(rest)}</li>"
+            f'<li class="{cls.strip()}">{_e(text)}{amount}{tag}{_e(reason)}{rescinded}{ident}</li>'
         )
     return "".join(out)
 
@@ -358,63 +458,137 @@ def _previous_stage(category: Mapping[str, Any], stage: int) -> int | None:
     return done[-1] if done else None
 
 
-def first_questions(category: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+def first_questions(
+    category: Mapping[str, Any], entry_class: str | None = None
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """The questions the page asks first of ``category`` (an item of ``/api/rally``'s
-    ``categories``): its GC, the GC before it, the stage's ranking and the penalties, by
-    what they are for (the GC and stage ones only once a stage has results or splits)."""
+    ``categories``; of one class of it, if given): its GC, the GC before it, the stage's
+    ranking and the penalties, by what they are for (the GC and stage ones only once a stage
+    has results or splits)."""
     name = category["category"]
     found: dict[str, tuple[str, dict[str, Any]]] = {"penalties": ("penalties", {"category": name})}
     current = category["current"]
     if current is None:
         return found
     after, waypoint = current["after"], current["waypoint"]
-    found["gc"] = ("standings", {"category": name, "after": after, "waypoint": waypoint})
-    found["stage"] = ("stage", {"category": name, "stage": after, "waypoint": waypoint})
+    base = {"category": name, "class": entry_class}
+    found["gc"] = ("standings", {**base, "after": after, "waypoint": waypoint})
+    found["stage"] = ("stage", {**base, "stage": after, "waypoint": waypoint})
     before = _previous_stage(category, after)
     if before is not None:
-        found["previous"] = ("standings", {"category": name, "after": before})
+        found["previous"] = ("standings", {**base, "after": before})
     return found
 
 
-def page(answers: Answers, *, published: str | None = None, error: str | None = None) -> str:
-    """The live page with the standings of the first category drawn in it, from ``answers``
-    (``published``: the script element a published site embeds; ``error``: why the log cannot
-    be read, shown as the script shows it)."""
-    text = template()
+def chosen(
+    overview: Mapping[str, Any], category: str | None, entry_class: str | None
+) -> Mapping[str, Any]:
+    """The item of ``overview``'s categories a page of ``category`` and ``entry_class`` shows
+    (the first without one); an unknown category, or a class it does not have, is refused."""
+    categories: Sequence[Mapping[str, Any]] = overview["categories"]
+    found: Mapping[str, Any] | None
+    if category is None:
+        found = categories[0]
+    else:
+        found = next((c for c in categories if c["category"] == category), None)
+        if found is None:
+            raise QueryError(
+                "no such category",
+                where="category",
+                expected="one of " + ", ".join(c["category"] for c in categories),
+                received=category,
+            )
+    if entry_class is not None and entry_class not in found["classes"]:
+        expected = ", ".join(found["classes"]) or "none: this category has no classes"
+        raise QueryError(
+            f"no such class in {found['category']}",
+            where="class",
+            expected=f"one of {expected}" if found["classes"] else expected,
+            received=entry_class,
+        )
+    return found
+
+
+def _link(href: str, label: str, current: bool) -> str:
+    here = ' aria-current="page"' if current else ""
+    return f'<a href="{html.escape(href, quote=True)}"{here}>{_e(label)}</a>'
+
+
+def _choices(
+    text: str,
+    overview: Mapping[str, Any],
+    shown: Mapping[str, Any],
+    entry_class: str | None,
+    link: Link,
+) -> str:
+    """The category and class choices as links to their pages (they work without scripts;
+    the script follows them in place), the shown one marked; the view in ``<main>``'s data."""
+    name = shown["category"]
+    tabs = "".join(
+        _link(link(c["category"], None), c["category"], c["category"] == name)
+        for c in overview["categories"]
+    )
+    text = _once(
+        text,
+        '<nav id="categories" aria-label="Categories"></nav>',
+        f'<nav id="categories" aria-label="Categories">{tabs}</nav>',
+    )
+    classes = shown["classes"]
+    links = _link(link(name, None), "All classes", entry_class is None) + "".join(
+        _link(link(name, c), c, c == entry_class) for c in classes
+    )
+    hidden = "" if classes else ' style="display: none"'
+    text = _once(
+        text,
+        '<nav id="classes" aria-label="Classes" style="display: none">'
+        '<span class="label">Class</span></nav>',
+        f'<nav id="classes" aria-label="Classes"{hidden}><span class="label">Class</span>'
+        f"{links}</nav>",
+    )
+    view = html.escape(name, quote=True), html.escape(entry_class or "", quote=True)
+    return _once(text, "<main>", f'<main data-category="{view[0]}" data-class="{view[1]}">')
+
+
+def page(
+    answers: Answers,
+    *,
+    category: str | None = None,
+    entry_class: str | None = None,
+    link: Link = query_link,
+    status: str | None = None,
+    published: str | None = None,
+    error: str | None = None,
+) -> str:
+    """The live page of ``category`` (the first without one) and ``entry_class`` (all without
+    one) with its standings drawn in it, from ``answers`` (``link``: where the page of another
+    category or class is; ``status``: what the page says of itself, by default that it is the
+    log as of its last record and updates itself when scripts run; ``published``: the script
+    element a published site embeds; ``error``: why the log cannot be read, shown as the
+    script shows it). An unknown category or class is a ``QueryError``."""
+    text = _once(template(), "<!-- words -->", words())
     if published is not None:
         text = _once(text, "<!-- published -->", published)
     overview = answers("rally", {})
     if overview is None:
         return _damaged(text, error or "the log cannot be read")
+    shown = chosen(overview, category, entry_class)
     name = _e(overview["rally"])
     text = _once(text, "<title>Live standings</title>", f"<title>{name} · live standings</title>")
     text = _once(text, '<h1 id="rally">Live standings</h1>', f'<h1 id="rally">{name}</h1>')
+    said = status if status is not None else served_status(overview["last_seq"])
     text = _once(
-        text,
-        '<span id="status">connecting…</span>',
-        f'<span id="status">up to date: {overview["last_seq"]} events</span>',
+        text, '<span id="status">connecting…</span>', f'<span id="status">{_e(said)}</span>'
     )
-    categories = overview["categories"]
-    buttons = "".join(
-        f'<button type="button" aria-pressed="{"true" if index == 0 else "false"}">'
-        f"{_e(c['category'])}</button>"
-        for index, c in enumerate(categories)
-    )
-    text = _once(
-        text,
-        '<nav id="categories" aria-label="Categories"></nav>',
-        f'<nav id="categories" aria-label="Categories">{buttons}</nav>',
-    )
-    first = categories[0]
-    text = _classes(text, first["classes"])
-    asked = {key: answers(*question) for key, question in first_questions(first).items()}
+    text = _choices(text, overview, shown, entry_class, link)
+    questions = first_questions(shown, entry_class)
+    asked = {key: answers(*question) for key, question in questions.items()}
     penalties = asked["penalties"] or []
     text = _once(
         text,
         '<ul class="penalties" id="penalties"></ul>',
         f'<ul class="penalties" id="penalties">{_penalty_items(penalties)}</ul>',
     )
-    if first["current"] is None:
+    if shown["current"] is None:
         return _once(
             text,
             '<h2 id="gc-title">General classification</h2>',
@@ -423,20 +597,8 @@ def page(answers: Answers, *, published: str | None = None, error: str | None = 
     gc, stage = asked.get("gc"), asked.get("stage")
     if gc is None or stage is None:
         return text
-    return _drawn(text, gc, asked.get("previous"), stage, penalties, bool(first["classes"]))
-
-
-def _classes(text: str, classes: Sequence[str]) -> str:
-    options = '<option value="">All classes</option>' + "".join(
-        f'<option value="{html.escape(c, quote=True)}">{_e(c)}</option>' for c in classes
-    )
-    hidden = "" if classes else ' style="display: none"'
-    select = '<select id="class-filter"><option value="">All classes</option></select>'
-    return _once(
-        text,
-        f"<nav><label>Class {select}</label></nav>",
-        f'<nav><label{hidden}>Class <select id="class-filter">{options}</select></label></nav>',
-    )
+    classes = bool(shown["classes"]) and entry_class is None
+    return _drawn(text, gc, asked.get("previous"), stage, penalties, classes, entry_class)
 
 
 def _drawn(
@@ -446,12 +608,15 @@ def _drawn(
     stage: Mapping[str, Any],
     penalties: Sequence[Mapping[str, Any]],
     classes: bool,
+    entry_class: str | None,
 ) -> str:
     """The page with the GC, who is not in it, and the stage drawn."""
+    of = f" of class {entry_class}" if entry_class else ""
     title = (
-        f"General classification at waypoint {gc['waypoint']} of stage {gc['after_stage']} (live)"
+        f"General classification{of} at waypoint {gc['waypoint']} of stage "
+        f"{gc['after_stage']} (live)"
         if gc["waypoint"] is not None
-        else f"General classification after stage {gc['after_stage']}"
+        else f"General classification{of} after stage {gc['after_stage']}"
     )
     text = _once(
         text, '<h2 id="gc-title">General classification</h2>', f'<h2 id="gc-title">{_e(title)}</h2>'
@@ -476,7 +641,7 @@ def _drawn(
         f'<details id="gc-out"{shown}><summary>Who is missing from these standings, and why '
         f'({count})</summary><div class="groups">{groups}</div></details>',
     )
-    title, table, note = _stage(stage, classes)
+    title, table, note = _stage(stage, classes, penalties)
     text = _once(text, '<h2 id="stage-title">Stage</h2>', f'<h2 id="stage-title">{_e(title)}</h2>')
     text = _once(
         text,

@@ -1,7 +1,8 @@
 """``standings publish LOG DIR [--watch]``: the live site as static files any web host serves.
 
-The folder holds the live page (``index.html``, its first HTML already showing the
-standings), one JSON file per question the live API answers without ``as_of`` (each
+The folder holds the live page of each category and class (``index.html``: the first
+category's; ``page_path``), its first HTML already showing the standings and saying when it
+was published, one JSON file per question the live API answers without ``as_of`` (each
 the bytes ``LiveRally.answer`` gives, so byte for byte the server's answer), and a
 ``manifest.json`` written last: the last sequence number and the SHA-256 of every file.
 ``--watch`` follows the log as ``standings serve`` does and, after each append, asks
@@ -22,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import hashlib
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +41,9 @@ from ..events import RallyError
 from ..replays import resolve_log
 from ._base import Command, UsageError, add_log_argument
 from ._live import LiveRally
-from ._page import first_questions, page
+from ._page import chosen, first_questions, page, published_status
 
-__all__ = ["ORDER", "Publisher", "Query", "Watcher", "site_path"]
+__all__ = ["ORDER", "Publisher", "Query", "Watcher", "page_path", "site_path"]
 
 ORDER = ("category", "class", "stage", "after", "waypoint")
 """The parameters of a question, in the order its file name holds them."""
@@ -74,6 +76,31 @@ def site_path(query: Query) -> str:
     parts = ["api", endpoint]
     parts += [f"{name}-{_escape(given[name])}" for name in ORDER if name in given]
     return "/".join(parts) + ".json"
+
+
+def page_path(first: str, category: str, entry_class: str | None) -> str:
+    """The page of a category and class (None: all) on the site, beside ``index.html`` (the
+    page of the first category, ``first``, with all its classes), so that the page's relative
+    URLs hold: ``category-bikes.html``, ``category-cars.class-T1.html`` (the values written as
+    in ``site_path``; the page's script computes the same names)."""
+    if category == first and entry_class is None:
+        return PAGE
+    name = f"category-{_escape(category)}"
+    return name + (f".class-{_escape(entry_class)}" if entry_class is not None else "") + ".html"
+
+
+def pages(overview: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """Every page of the site: per category, all its classes, then each class (the choices a
+    page links to, so that they work without scripts, from any host and from ``file://``)."""
+    return [
+        (item["category"], entry_class)
+        for item in overview["categories"]
+        for entry_class in [None, *item["classes"]]
+    ]
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _query(endpoint: str, **params: str | int | None) -> Query:
@@ -219,8 +246,20 @@ class Report:
 class Publisher:
     """The static site of a followed log, kept in a folder."""
 
-    def __init__(self, live: LiveRally, folder: Path, *, all_waypoints: bool = False) -> None:
+    def __init__(
+        self,
+        live: LiveRally,
+        folder: Path,
+        *,
+        all_waypoints: bool = False,
+        following: bool = False,
+        clock: Callable[[], datetime.datetime] = _utc_now,
+    ) -> None:
         self.live, self.folder, self.all_waypoints = live, folder, all_waypoints
+        self.following = following
+        """Whether ``--watch`` keeps the site up to date (its pages say so, and show a live dot)."""
+        self.clock = clock
+        """The time a publication is made at (its pages and manifest say it, in UTC)."""
         self.bodies: dict[str, bytes] = {}
         """The answer of every question published, by file name."""
         self.digests: dict[str, str] = {}
@@ -242,8 +281,8 @@ class Publisher:
 
     def publish(self, changes: Changes | None = None) -> Report:
         """Ask again every question ``changes`` can have changed (all of them: None), write
-        the files whose bytes differ, the page, and the manifest last; then remove the files
-        of questions that no longer have an answer."""
+        the files whose bytes differ, the pages (one per category and class), and the manifest
+        last; then remove the files of questions that no longer have an answer."""
         live = self.live
         rally = live.rally
         if rally is None or live.error is not None:
@@ -283,11 +322,18 @@ class Publisher:
                 written += self._put(path, body)
         self.bodies, self.missing, self.penalties = bodies, missing, penalties
         files = dict(bodies)
-        files[PAGE] = self._page(overview, bodies, rally.last_seq)
-        written += self._put(PAGE, files[PAGE])
+        when = self.clock().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        first = overview["categories"][0]["category"]
+        for category, entry_class in pages(overview):
+            path = page_path(first, category, entry_class)
+            files[path] = self._page(
+                overview, bodies, (category, entry_class), rally.last_seq, when
+            )
+            written += self._put(path, files[path])
         digests = {path: self.digests[path] for path in files}
         manifest = {
             "seq": rally.last_seq,
+            "published": when,
             "rally_id": overview["rally_id"],
             "files": {
                 path: {"sha256": digests[path], "bytes": len(files[path])} for path in sorted(files)
@@ -342,18 +388,31 @@ class Publisher:
             self.digests.pop(path, None)
         return len(paths)
 
-    def _page(self, overview: Mapping[str, Any], bodies: Mapping[str, bytes], seq: int) -> bytes:
-        """The live page with what it first shows already in it (``app/_page.py``: the
-        standings of the first category, as ``standings serve`` draws them), and every
-        category's first answers (its current GC, the one before, the stage, its penalties)
-        for a page opened from ``file://``, which cannot fetch."""
-        answers: dict[str, bytes] = {site_path(_query("rally")): bodies[site_path(_query("rally"))]}
-        for item in overview["categories"]:
-            for endpoint, params in first_questions(item).values():
-                name = site_path(_query(endpoint, **params))
-                if name in bodies:
-                    answers[name] = bodies[name]
-        data = b'{"seq": %d, "answers": {' % seq
+    def _page(
+        self,
+        overview: Mapping[str, Any],
+        bodies: Mapping[str, bytes],
+        view: tuple[str, str | None],
+        seq: int,
+        when: str,
+    ) -> bytes:
+        """The page of a category and class with what it first shows already in it
+        (``app/_page.py``: its standings, as ``standings serve`` draws them; its links to the
+        site's other pages), saying when it was published and from what, and the answers it
+        first reads, for a page opened from ``file://``, which cannot fetch."""
+        category, entry_class = view
+        rally = site_path(_query("rally"))
+        answers: dict[str, bytes] = {rally: bodies[rally]}
+        item = chosen(overview, category, entry_class)
+        for endpoint, params in first_questions(item, entry_class).values():
+            name = site_path(_query(endpoint, **params))
+            if name in bodies:
+                answers[name] = bodies[name]
+        data = b'{"seq": %d, "published": "%s", "following": %s, "answers": {' % (
+            seq,
+            when.encode("ascii"),
+            b"true" if self.following else b"false",
+        )
         data += b", ".join(
             json.dumps(name).encode() + b": " + body for name, body in answers.items()
         )
@@ -364,8 +423,16 @@ class Publisher:
             body = bodies.get(site_path(_query(endpoint, **params)))
             return None if body is None else json.loads(body)
 
+        first = overview["categories"][0]["category"]
         script = f'<script id="published" type="application/json">{embedded}</script>'
-        return page(answer, published=script).encode("utf-8")
+        return page(
+            answer,
+            category=category,
+            entry_class=entry_class,
+            link=lambda name, cls: page_path(first, name, cls),
+            status=published_status(when, seq, following=self.following),
+            published=script,
+        ).encode("utf-8")
 
 
 def _layout(value: Mapping[str, Any]) -> str:
@@ -417,7 +484,11 @@ def _folder(text: str, log: Path, *, force: bool) -> Path:
         )
     site = [folder / PAGE, folder / MANIFEST, folder / MANIFEST_SCRIPT, folder / "api"]
     resolved = log.resolve()
-    if any(resolved == place.resolve() or place.resolve() in resolved.parents for place in site):
+    named = re.fullmatch(r"category-.*\.html", resolved.name)  # where a page would go
+    a_page = resolved.parent == folder.resolve() and named is not None
+    if a_page or any(
+        resolved == place.resolve() or place.resolve() in resolved.parents for place in site
+    ):
         raise UsageError(
             "the site would replace the log it is published from",
             where=text,
@@ -509,7 +580,7 @@ class Publish(Command):
                 received=error.received,
             )
         folder.mkdir(exist_ok=True)
-        publisher = Publisher(live, folder, all_waypoints=args.all_waypoints)
+        publisher = Publisher(live, folder, all_waypoints=args.all_waypoints, following=args.watch)
         _say(_told(publisher.publish(), args.folder))
         if not args.watch:
             return 0

@@ -1,7 +1,8 @@
 """The live results site: a Starlette application over a followed log (``LiveRally``).
 
-Routes: ``/`` the page; ``/api/rally``, ``/api/standings``, ``/api/stage``,
-``/api/events``, ``/api/penalties`` (``LiveRally.answer``); ``/api/updates``
+Routes: ``/`` the page (``?category=…&class=…``: of that category and class);
+``/api/rally``, ``/api/standings``, ``/api/stage``, ``/api/events``, ``/api/penalties``
+(``LiveRally.answer``); ``/api/updates``
 a Server-Sent Events stream with one ``append`` message per durable append
 (its seq), and ``damaged`` / ``sound`` when the log becomes damaged or sound again.
 A background task looks at the log every ``poll_seconds`` (one ``stat`` when
@@ -28,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..events import RallyError
+from ..events import QueryError, RallyError
 from ._live import Answer, ApiError, LiveRally
 from ._page import page as first_page
-from ._page import template
+from ._page import template, words
 
 __all__ = ["KEEPALIVE_SECONDS", "POLL_SECONDS", "App", "create_app", "page"]
 
@@ -62,8 +63,9 @@ def _query_text(raw: bytes) -> str:
 
 
 def page() -> str:
-    """The live page as shipped, before the standings are drawn in it (``live.html``)."""
-    return template()
+    """The live page as shipped, before the standings are drawn in it (``live.html``), with
+    the words of its legends (which its script reads)."""
+    return template().replace("<!-- words -->", words(), 1)
 
 
 class _Hub:
@@ -132,11 +134,25 @@ def create_app(
         return json.loads(answer.body) if answer.status == 200 else None
 
     async def home(request: Request) -> Response:
-        """The page with the current standings drawn in it (``app/_page.py``): a reader
-        without scripts sees them; the script keeps them live."""
+        """The page of a category and class (``?category=…&class=…``; the first category and
+        all its classes without them) with the current standings drawn in it
+        (``app/_page.py``): a reader without scripts sees them and follows the category and
+        class links; the script keeps them live. An unknown category or class is a 404, as the
+        API answers it; other parameters (a link shared with a tracking tag) are let be."""
         look()
         error = None if live.error is None else str(live.error)
-        return HTMLResponse(first_page(answers, error=error), headers=_NO_STORE)
+        asked = request.query_params
+        try:
+            text = first_page(
+                answers,
+                category=asked.get("category") or None,
+                entry_class=asked.get("class") or None,
+                error=error,
+            )
+        except QueryError as refused:
+            answer = ApiError(404, refused).answer()
+            return Response(answer.body, status_code=404, media_type=answer.content_type)
+        return HTMLResponse(text, headers=_NO_STORE)
 
     def api_answer(endpoint: str, items: list[tuple[str, str]]) -> Answer:
         look()

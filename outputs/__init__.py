@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 from .._lazy import on_first_use
 from ..engine import register_html
 from ._text import (
+    INTERVAL_WORDS,
+    MOVE_ORDER,
+    MOVE_WORDS,
     Move,
     Reference,
     crew_text,
@@ -23,8 +26,10 @@ from ._text import (
     event_line,
     find_crew,
     gap_text,
+    legend_parts,
     move,
     move_by,
+    move_legend,
     pad,
     table,
     title,
@@ -119,6 +124,9 @@ for _kind in ("Standings", "StageResult", "WhatIf"):  # by name: none of them is
 __all__ = [
     "EXPORT_TABLES",
     "FORMATS",
+    "INTERVAL_WORDS",
+    "MOVE_ORDER",
+    "MOVE_WORDS",
     "Classification",
     "EventLog",
     "Explanation",
@@ -153,8 +161,10 @@ __all__ = [
     "json_chunks",
     "json_text",
     "labels",
+    "legend_parts",
     "move",
     "move_by",
+    "move_legend",
     "naming_hypotheses",
     "note",
     "pad",

@@ -24,6 +24,7 @@ from ..events import Record, format_signed, format_time
 from . import _views as views
 from ._text import (
     NO_NUMBER_NOTE,
+    Move,
     Reference,
     component_amount,
     component_note,
@@ -79,9 +80,9 @@ RECORD_NOTE = "Record: the event's number in the log (standings events lists the
 """The one footnote that explains a record number."""
 
 
-def move_note(since: int) -> str:
-    """The legend of a Move column."""
-    return move_legend(f"stage {since}")
+def move_note(since: int, moved: Mapping[str, Move]) -> str:
+    """The legend of a Move column showing the moves ``moved``: its symbols only."""
+    return move_legend(f"stage {since}", {item.kind for item in moved.values()})
 
 
 def numbers_note(items: Sequence[Row | StageRow | Unclassified]) -> list[str]:
@@ -218,7 +219,7 @@ def _classification(view: views.Classification) -> str:
     else:
         lines.append(empty_note(standings))
     if previous is not None and rows:
-        lines += ["", move_note(previous.after_stage)]
+        lines += ["", move_note(previous.after_stage, moved)]
     if any(not row.position_certain for row in standings.rows):
         lines += [
             "",

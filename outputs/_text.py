@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal, TypeVar
 
 import attrs
@@ -40,6 +40,9 @@ from ..events import (
 
 __all__ = [
     "GROUPS",
+    "INTERVAL_WORDS",
+    "MOVE_ORDER",
+    "MOVE_WORDS",
     "NO_NUMBER",
     "NO_NUMBER_NOTE",
     "STATUS_ORDER",
@@ -59,6 +62,7 @@ __all__ = [
     "group_of",
     "grouped",
     "intervals",
+    "legend_parts",
     "missing_summary",
     "move",
     "move_by",
@@ -201,14 +205,51 @@ def intervals(rows: Sequence[Row | StageRow]) -> list[int | None]:
     ]
 
 
-def move_legend(since: str) -> str:
-    """The legend of a Move column (``since``: ``stage 4``, ``the stage before``)."""
-    return (
-        f"Move: places gained ▲ or lost ▼ since {since}; = the same place; – place before not "
-        "known (the crew was not in the standings then); ? a place is only a lower bound (≥N), "
-        "so the move is not known; tie: every crew was tied before (a time awarded to all), so "
-        "there was no order to move from."
-    )
+MOVE_WORDS: dict[str, str] = {
+    "head": "Move since {since}: ",
+    "up down": "places gained ▲ or lost ▼",
+    "up": "places gained ▲",
+    "down": "places lost ▼",
+    "same": "= the same place",
+    "new": "– place before not known (the crew was not in the standings then)",
+    "unknown": "? a place is only a lower bound (≥N), so the move is not known",
+    "tied": "tie where every crew was tied before (a time awarded to all), so there was no "
+    "order to move from",
+}
+"""The words of a Move column's legend, a part per symbol (``Move.kind``; ``up down``: both
+arrows): the one source of them for the plain and terminal tables, the report and the live
+page (which reads them from its first HTML: ``legend_parts`` is the order they are said in)."""
+
+INTERVAL_WORDS = "Interval: time behind the crew one place ahead."
+"""The legend of an Interval column (the report's and the live page's)."""
+
+MOVE_ORDER = ("up", "same", "new", "unknown", "tied")
+"""The order of a Move legend's parts (``up`` standing for the arrows, either or both)."""
+
+
+def legend_parts(kinds: Iterable[str]) -> list[str]:
+    """The keys of ``MOVE_WORDS`` a legend says for a table whose moves are of ``kinds``: one
+    part per symbol the table shows, none for a symbol it does not."""
+    present = set(kinds)
+    parts = []
+    for kind in MOVE_ORDER:
+        if kind == "up":
+            arrows = " ".join(k for k in ("up", "down") if k in present)
+            if arrows:
+                parts.append(arrows)
+        elif kind in present:
+            parts.append(kind)
+    return parts
+
+
+def move_legend(since: str, kinds: Iterable[str]) -> str:
+    """The legend of a Move column whose moves are of ``kinds`` (``Move.kind``): only the
+    symbols it shows (``since``: ``stage 4``, ``the stage before``); nothing for no move."""
+    parts = legend_parts(kinds)
+    if not parts:
+        return ""
+    head = MOVE_WORDS["head"].format(since=since)
+    return head + "; ".join(MOVE_WORDS[part] for part in parts) + "."
 
 
 def moves(previous: Standings | None, current: Standings) -> dict[str, Move]:

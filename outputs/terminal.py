@@ -506,7 +506,9 @@ def _classification(view: views.Classification, width: int) -> Group:
                 )
             rows.append((cells, "bold" if row is alone else None))
         caption = (
-            Text(move_note(previous.after_stage), style="dim") if previous is not None else None
+            Text(move_note(previous.after_stage, moved), style="dim")
+            if previous is not None
+            else None
         )
         parts.append(fitted(columns, rows, width, caption=caption, under=_crew_make(columns)))
     if any(not row.position_certain for row in standings.rows):

@@ -302,6 +302,14 @@ class DevTools:
         while not any(e["method"] == "Page.loadEventFired" for e in self.events):
             self._message()  # the load may come before navigate's reply: kept in events
 
+    def follow(self, expression: str) -> None:
+        """Evaluate ``expression`` (a click on a link, say), which opens another page in this
+        one, and wait for that page's load event."""
+        self.events.clear()
+        self.call("Runtime.evaluate", {"expression": expression})
+        while not any(e["method"] == "Page.loadEventFired" for e in self.events):
+            self._message()
+
     def console(self) -> list[str]:
         """Every console message, uncaught exception and browser log entry of the page so
         far, in words."""

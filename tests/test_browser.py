@@ -217,6 +217,53 @@ def test_phone_shows_time_and_gap_and_legible_charts(report: DevTools) -> None:
     assert result["smallest"] >= 9, result["smallest"]
 
 
+_CUT = """(function () {
+  var out = {width: window.innerWidth, cut: [], markers: [], charts: 0,
+             sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+  document.querySelectorAll('figure.chart svg').forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    if (box.width === 0) { return; }
+    out.charts += 1;
+    svg.querySelectorAll('text').forEach(function (text) {
+      var b = text.getBoundingClientRect();
+      if (b.width > 0 && (b.left < box.left - 0.5 || b.right > box.right + 0.5)) {
+        out.cut.push(svg.closest('figure').dataset.chart + ': ' + text.textContent);
+      }
+    });
+  });
+  document.querySelectorAll('details.more > summary').forEach(function (summary) {
+    var style = getComputedStyle(summary), box = summary.getBoundingClientRect();
+    out.markers.push([style.display, style.listStylePosition, box.left >= 0]);
+  });
+  return out;
+})()"""
+"""At the current width: the chart texts cut at a chart's left or right edge, how each
+collapsed section's summary draws its disclosure marker, and the sideways scroll."""
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_no_chart_label_or_disclosure_marker_is_cut_at_the_edge(
+    report: DevTools, width: int
+) -> None:
+    """Page fixes, finding 6: at 390 px (a phone) and 1400 px, no text of a chart (the gap
+    chart's y label "behind the leader (h:mm)" beside a 12:00 tick, a title) runs past the
+    chart's edge, and each collapsed section ("Who is missing", "Every crew", "Stage by stage",
+    "How each time is made up") draws its disclosure triangle inside its own box (a marker
+    drawn outside it falls off the page's edge on a phone); nothing scrolls sideways."""
+    if width == 1400:
+        report.viewport(1400, 900)
+        result = report.evaluate(_CUT)
+        _laptop(report)
+    else:
+        result = _on_phone(report, _CUT, width)
+    assert result["width"] == width
+    assert result["charts"] >= 6
+    assert result["cut"] == []
+    assert len(result["markers"]) == 12
+    assert all(marker == ["list-item", "inside", True] for marker in result["markers"])
+    assert result["sideways"] <= 0
+
+
 def _pages(pdf: bytes) -> int:
     """The number of pages of a PDF (its page objects)."""
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))

@@ -149,9 +149,8 @@ def test_default_stage_and_table(built: Path, capsys: pytest.CaptureFixture[str]
         "  1  tie   201  Bob Bravo / Navigator  Mini    5:29:00",
         "  2  tie   200  Ann Alpha / Navigator  Toyota  5:30:00  +0:01:00",
         "",
-        "Move: places gained ▲ or lost ▼ since stage 4; = the same place; – place before not "
-        "known (the crew was not in the standings then); ? a place is only a lower bound (≥N), "
-        "so the move is not known; tie: every crew was tied before (a time awarded to all), so "
+        # the legend says only the symbol the table shows
+        "Move since stage 4: tie where every crew was tied before (a time awarded to all), so "
         "there was no order to move from.",
         "",
         "Retired (1):",

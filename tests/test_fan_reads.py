@@ -24,6 +24,8 @@ from rally_standings.engine import Rally, penalties
 from rally_standings.engine import history as engine_history
 from rally_standings.events import format_signed, format_time
 from rally_standings.outputs import (
+    INTERVAL_WORDS,
+    MOVE_WORDS,
     Classification,
     PenaltyList,
     Reference,
@@ -31,6 +33,7 @@ from rally_standings.outputs import (
     plain,
 )
 from rally_standings.outputs import terminal as rich_tables
+from rally_standings.outputs._text import moves as text_moves
 from rally_standings.outputs.report import chart_series
 from rally_standings.outputs.report._charts import HIGHLIGHT, PALETTE, ChartSpec, _short
 from rally_standings.replays import load
@@ -597,3 +600,55 @@ def test_f2_each_why_in_the_tables_is_what_the_stage_rankings_show(
             elif "excluded at stage" in line:
                 assert heading.startswith("Excluded ("), line
             assert "not classified" not in line, line
+
+
+_SYMBOL_WORDS = {
+    "up": "▲",
+    "down": "▼",
+    "same": "= the same place",
+    "new": "– place before not known",
+    "unknown": "? a place is only a lower bound",
+    "tied": "tie where every crew was tied before",
+}
+"""Each kind of move, and what says it in a Move legend."""
+
+
+def _says_only(legend: str, kinds: set[str]) -> None:
+    """``legend`` explains each kind of move in ``kinds`` and no other."""
+    for kind, words in _SYMBOL_WORDS.items():
+        assert (words in legend) == (kind in kinds), (kind, kinds, legend)
+
+
+def test_the_move_legend_says_only_the_symbols_its_table_shows(
+    dom_2004: Node, dakar_2004: Rally
+) -> None:
+    """Page fixes, finding 3: the Move legend under a table explains the symbols its Move
+    column shows and no other (no "? a place is only a lower bound" under a table without a
+    ?, no "tie" where nothing was tied), in the report's final standings, the plain tables and
+    the terminal's, after every stage of the 2004 cars and of the example rally; the live page
+    has no words of its own for it (it carries the outputs' in its first HTML)."""
+    for category in ("bikes", "cars", "trucks"):
+        section = dom_2004.by_id(category)
+        cells = section.find("table", cls="standings")[0].find("td")
+        kinds = {c.attrs["class"].split()[1] for c in cells if "move" in c.attrs["class"]}
+        _says_only(section.find("p", cls="legend-move")[0].text(), kinds)
+    example = load("example-rally")
+    seen: set[str] = set()
+    for rally, category in ((dakar_2004, "cars"), (example, "cars"), (example, "bikes")):
+        replay = list(rally.replay(category))
+        for previous, current in itertools.pairwise(replay):
+            kinds = {item.kind for item in text_moves(previous, current).values()}
+            seen |= kinds
+            table = plain(Classification(current, previous))
+            legend = next(line for line in table.splitlines() if line.startswith("Move since"))
+            _says_only(legend, kinds)
+            if current.after_stage in (3, 9):
+                drawn = " ".join(
+                    _rich(Classification(current, previous), 200, colour=False).split()
+                )
+                _says_only(drawn[drawn.index("Move since") :], kinds)
+    assert {"up", "down", "same", "new", "unknown"} <= seen  # every case was met
+    for name in ("_page.py", "live.html"):
+        source = (ROOT / "app" / name).read_text(encoding="utf-8")
+        for words in [*MOVE_WORDS.values(), INTERVAL_WORDS]:
+            assert words not in source, (name, words)

@@ -62,7 +62,7 @@ def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
             {"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": True},
         )
         assert browser.wait_for(LEADER, "4") == "4"  # bikes: Nani Roma leads
-        browser.evaluate("document.querySelectorAll('#categories button')[1].click()")
+        browser.evaluate("document.querySelectorAll('#categories a')[1].click()")
         assert browser.wait_for(LEADER, "203") == "203"  # cars: Peterhansel
         positions = browser.evaluate(
             "[...document.querySelectorAll('#stage tbody tr')].map(r => r.cells[0].textContent)"
@@ -132,7 +132,7 @@ def test_the_live_page_draws_a_tie_as_a_tie_and_tags_a_derived_penalty(tmp_path:
         browser.open(f"http://127.0.0.1:{port}/")
         rows = "document.querySelectorAll('#gc tbody tr').length"
         assert browser.wait_for(rows, 3) == 3
-        browser.evaluate("document.querySelectorAll('#categories button')[0].click()")
+        browser.evaluate("document.querySelectorAll('#categories a')[0].click()")
         assert browser.wait_for("document.querySelectorAll('#penalties li.derived').length", 1) == 1
         browser.viewport(390, 900, mobile=True)
         cells = browser.evaluate(
@@ -214,3 +214,159 @@ def test_without_scripts_the_page_shows_the_standings_the_scripts_then_draw(
     assert "No. 104 at waypoint 3 (earlier than at waypoint 1)" in plain["gc-note"]
     assert "speeding" in plain["penalties"]
     assert plain == drawn
+
+
+_SHOWN_STATE = """(function () {
+  var dot = document.getElementById('live');
+  return {status: document.getElementById('status').textContent,
+          dot: getComputedStyle(dot).display !== 'none',
+          classes: [...document.querySelectorAll('#classes a')].map(a => [a.textContent, a.href])};
+})()"""
+"""What the page says of itself, whether it shows a live dot, and its class links."""
+
+
+def test_without_scripts_the_page_says_what_it_is_and_its_class_links_work(
+    tmp_path: Path,
+) -> None:
+    """Page fixes, finding 1: read without scripts, the page does not claim to be up to date
+    and shows no live dot: it says it is the log as of record 27 and updates itself when
+    scripts run; its class choices are links, and the page one leads to, still without
+    scripts, is the GC of that class (the server draws it); with scripts the same address
+    draws the same text, and the page is up to date with a live dot."""
+    log = classes_rally(tmp_path / "live.rallylog")
+    server, port = start_server(log)
+    browser = DevTools(tmp_path / "profile")
+    try:
+        browser.open(f"http://127.0.0.1:{port}/", scripts=False)
+        plain = browser.evaluate(_SHOWN_STATE)
+        href = dict(plain["classes"])["B"]
+        browser.open(href, scripts=False)
+        of_class = browser.evaluate(_DRAWN)
+        browser.open(href)
+        assert browser.wait_for("document.body.dataset.seq", "27") == "27"
+        drawn = browser.evaluate(_DRAWN)
+        live = browser.evaluate(_SHOWN_STATE)
+    finally:
+        browser.close()
+        stop_server(server)
+    assert plain["status"] == "as of record 27; this page updates itself when scripts run"
+    assert not plain["dot"]
+    assert href == f"http://127.0.0.1:{port}/?category=cars&class=B"
+    assert (
+        of_class["gc-title"] == "General classification of class B at waypoint 3 of stage 2 (live)"
+    )
+    assert [row[2] for row in of_class["rows"]] == ["102"]
+    assert of_class == drawn
+    assert live["status"] == "up to date as of record 27"
+    assert live["dot"]
+
+
+_PENALTY_SHOWN = """(function () {
+  var row = document.querySelector('#stage tbody tr');
+  var line = row.querySelector('.pen');
+  var column = [...document.querySelectorAll('#stage thead th')].filter(
+    th => th.textContent === 'Penalty')[0];
+  var root = document.documentElement;
+  var heads = [...document.querySelector('#stage thead').rows[0].cells].map(c => c.textContent);
+  return {time: row.cells[heads.indexOf('Time')].textContent,
+          line: line && line.offsetParent !== null ? line.textContent : null,
+          column: column && column.offsetParent !== null,
+          sideways: root.scrollWidth - root.clientWidth};
+})()"""
+"""The stage winner's time, its penalty under its name if shown, whether the Penalty column is
+shown, and how far the page scrolls sideways."""
+
+
+def test_on_a_phone_a_stage_time_shows_the_penalty_in_it(tmp_path: Path) -> None:
+    """Page fixes, finding 5: No. 201 wins stage 2 in a time that holds a 2-minute penalty.
+    At 390 px, where the Penalty column is hidden, the penalty is said under the crew's name
+    ("incl. penalty +0:02:00"), with scripts and without, and the page does not scroll
+    sideways; at 1400 px the Penalty column says it and the line under the name is not
+    shown."""
+    from rally_standings import events
+    from rally_standings.engine import Recorder, load
+
+    log = start_rally(tmp_path / "penalty.rallylog")
+    with Recorder(log) as recorder:
+        recorder.append_many(
+            [
+                events.StageResultRecorded(entry_id="cars:200", stage=2, time_ms=3_600_000),
+                events.StageResultRecorded(entry_id="cars:201", stage=2, time_ms=3_300_000),
+                events.PenaltyImposed(
+                    penalty_id="P1",
+                    entry_id="cars:201",
+                    stage=2,
+                    amount_ms=120_000,
+                    reason="speeding",
+                ),
+            ]
+        )
+    last = str(load(log).last_seq)
+    server, port = start_server(log)
+    browser = DevTools(tmp_path / "profile")
+    seen = {}
+    try:
+        for scripts in (False, True):
+            browser.open(f"http://127.0.0.1:{port}/", scripts=scripts)
+            if scripts:
+                assert browser.wait_for("document.body.dataset.seq", last) == last
+            for width in (390, 1400):
+                browser.viewport(width, 900, mobile=width < 600)
+                seen[scripts, width] = browser.evaluate(_PENALTY_SHOWN)
+    finally:
+        browser.close()
+        stop_server(server)
+    for scripts in (False, True):
+        phone, desktop = seen[scripts, 390], seen[scripts, 1400]
+        assert phone == {
+            "time": "0:57:00",
+            "line": "incl. penalty +0:02:00",
+            "column": False,
+            "sideways": 0,
+        }, scripts
+        assert (desktop["line"], desktop["column"], desktop["sideways"]) == (None, True, 0)
+
+
+_RESCINDED = """(function () {
+  var item = document.querySelector('#penalties li.rescinded');
+  var amount = item.querySelector('.amount');
+  var said = item.querySelector('.rescission');
+  var struck = function (node) {
+    for (; node; node = node.parentElement) {
+      if (getComputedStyle(node).textDecorationLine.indexOf('line-through') >= 0) { return true; }
+    }
+    return false;
+  };
+  var inForce = document.querySelector('#penalties li:not(.rescinded) .amount');
+  return {amount: [amount.textContent, struck(amount), getComputedStyle(amount).color],
+          reason: said ? [said.textContent, struck(said)] : null,
+          red: getComputedStyle(inForce).color};
+})()"""
+"""The rescinded penalty's amount (text, struck, colour), its rescission's reason (text,
+struck), and the colour of a penalty in force."""
+
+
+def test_a_rescinded_penalty_reads_as_rescinded(tmp_path: Path) -> None:
+    """Page fixes, finding 7: P2 (+0:10:00 for No. 100) was rescinded on appeal. In the
+    penalties list its amount is struck and not red (a penalty in force stays red), and the
+    rescission's reason ("rescinded: appeal upheld") is not struck: neither it nor any element
+    around it draws a line through it; with scripts and without."""
+    log = classes_rally(tmp_path / "live.rallylog")
+    server, port = start_server(log)
+    browser = DevTools(tmp_path / "profile")
+    seen = []
+    try:
+        for scripts in (False, True):
+            browser.open(f"http://127.0.0.1:{port}/", scripts=scripts)
+            if scripts:
+                assert browser.wait_for("document.body.dataset.seq", "27") == "27"
+            seen.append(browser.evaluate(_RESCINDED))
+    finally:
+        browser.close()
+        stop_server(server)
+    for shown in seen:
+        text, struck, colour = shown["amount"]
+        assert (text, struck) == ("+0:10:00", True)
+        assert colour != shown["red"]
+        assert shown["red"] == "rgb(179, 38, 30)"
+        assert shown["reason"] == ["rescinded: appeal upheld", False]

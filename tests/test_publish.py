@@ -4,6 +4,7 @@ the log is damaged (issue 22)."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -24,6 +25,8 @@ from rally_standings.app._publish import (
     PAGE,
     Publisher,
     Watcher,
+    page_path,
+    pages,
     questions,
     site_path,
 )
@@ -56,11 +59,23 @@ def _answers(log: Path, name: str | None = None) -> dict[str, bytes]:
     return found
 
 
+WHEN = datetime.datetime(2026, 1, 4, 18, 2, 5, tzinfo=datetime.UTC)
+"""The time the tests publish at (a page says when it was published): one fixed time, so
+that two publications of the same log are the same bytes."""
+
+
 def _publish(log: Path, folder: Path, name: str | None = None) -> Publisher:
     folder.mkdir(exist_ok=True)
-    publisher = Publisher(LiveRally(log, name=name), folder)
+    publisher = Publisher(LiveRally(log, name=name), folder, clock=lambda: WHEN)
     publisher.publish()
     return publisher
+
+
+def _pages(log: Path) -> set[str]:
+    """The site's pages: one per category and class (index.html: the first category's)."""
+    overview = json.loads(LiveRally(log).answer("rally", {}).body)
+    first = overview["categories"][0]["category"]
+    return {page_path(first, category, cls) for category, cls in pages(overview)}
 
 
 def _check_site(folder: Path, log: Path, name: str | None = None) -> dict[str, bytes]:
@@ -71,7 +86,8 @@ def _check_site(folder: Path, log: Path, name: str | None = None) -> dict[str, b
     assert {path: body for path, body in files.items() if path.startswith("api/")} == expected
     manifest = json.loads(files[MANIFEST])
     assert manifest["seq"] == load(log).last_seq
-    assert set(manifest["files"]) == {*expected, PAGE}
+    assert PAGE in _pages(log)
+    assert set(manifest["files"]) == {*expected, *_pages(log)}
     for path, item in manifest["files"].items():
         assert item == {
             "sha256": hashlib.sha256(files[path]).hexdigest(),
@@ -195,8 +211,9 @@ def test_the_manifest_is_written_last_and_stale_files_removed_after_it(
     tmp_path: Path, classes_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Stage 2's results end it: its waypoint files leave the site. The files written go in
-    this order: the answers, the page, manifest.js, manifest.json; the waypoint files are
-    removed only after the manifest that no longer lists them."""
+    this order: the answers, the pages (one per category and class), manifest.js,
+    manifest.json; the waypoint files are removed only after the manifest that no longer lists
+    them."""
     site = tmp_path / "site"
     watcher = Watcher(_publish(classes_log, site), str(site))
     order: list[str] = []
@@ -223,8 +240,11 @@ def test_the_manifest_is_written_last_and_stale_files_removed_after_it(
     assert report is not None
     assert report.removed > 0
     manifest = order.index(MANIFEST)
-    assert order[manifest - 2 : manifest] == [PAGE, MANIFEST_SCRIPT]
-    assert all(path.startswith("api/") for path in order[: manifest - 2])
+    site_pages = _pages(classes_log)
+    written = len(site_pages) + 1
+    assert set(order[manifest - written : manifest - 1]) == site_pages
+    assert order[manifest - 1] == MANIFEST_SCRIPT
+    assert all(path.startswith("api/") for path in order[: manifest - written])
     removed = order[manifest + 1 :]
     assert len(removed) == report.removed
     assert all("/waypoint-" in path for path in removed)
@@ -368,3 +388,43 @@ def test_watch_follows_a_dakar_append_by_append(tmp_path: Path, name: str) -> No
         assert _files(site) == _files(fresh), seq
         shutil.rmtree(fresh)
     _check_site(site, log)
+
+
+def test_each_page_is_a_snapshot_of_its_category_and_class(
+    tmp_path: Path, classes_log: Path
+) -> None:
+    """Page fixes, findings 1 and 2: a published page says it is a snapshot, when it was
+    published and from what record ("published 2026-01-04 18:02 UTC from record 27", the
+    manifest saying the same time), not "up to date"; written by `--watch`, it adds that the
+    publisher refreshes it. Every category and class has its page (index.html: the first
+    category's, all classes), drawn as the server draws `?category=…&class=…`, its links naming
+    the site's pages, so the choices work without scripts and from file://; each page holds the
+    answers it first reads."""
+    site = tmp_path / "site"
+    _publish(classes_log, site)
+    manifest = json.loads((site / MANIFEST).read_text())
+    assert manifest["published"] == "2026-01-04T18:02:05Z"
+    index = parse_html((site / PAGE).read_text(encoding="utf-8"))
+    assert index.by_id("status").text() == "published 2026-01-04 18:02 UTC from record 27"
+    classes = [(a.text(), a.attrs["href"]) for a in index.by_id("classes").find("a")]
+    assert classes == [
+        ("All classes", "index.html"),
+        ("A", "category-cars.class-A.html"),
+        ("B", "category-cars.class-B.html"),
+    ]
+    page = (site / "category-cars.class-B.html").read_text(encoding="utf-8")
+    with TestClient(create_app(classes_log)) as client:
+        served = client.get("/?category=cars&class=B").text
+    for part in ("gc-title", "gc", "gc-note", "gc-waiting", "stage", "penalties"):
+        assert parse_html(page).by_id(part).text() == parse_html(served).by_id(part).text(), part
+    embedded = json.loads(parse_html(page).by_id("published").text())
+    assert "api/standings/category-cars/class-B/after-2/waypoint-3.json" in embedded["answers"]
+    assert (embedded["published"], embedded["following"]) == ("2026-01-04T18:02:05Z", False)
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    Publisher(LiveRally(classes_log), watched, following=True, clock=lambda: WHEN).publish()
+    status = parse_html((watched / PAGE).read_text(encoding="utf-8")).by_id("status").text()
+    assert status == (
+        "published 2026-01-04 18:02 UTC from record 27; refreshed by the publisher as records "
+        "arrive"
+    )

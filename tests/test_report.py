@@ -481,3 +481,64 @@ def test_relative_to_adds_a_column_and_a_chart() -> None:
     assert records[2]["To No. 201"] == "+2:11:09"  # 56:48:10 - 54:37:01
     charts = [f.attrs["data-chart"] for f in dom.find("figure", cls="chart")]
     assert charts == ["cars-positions", "cars-gaps", "cars-relative"]
+
+
+def _captions(page: str) -> list[str]:
+    return [node.text() for node in parse_html(page).iter("figcaption")]
+
+
+def test_chart_captions_are_true_of_the_rally_shown(tmp_path: Path, dakar_2004_page: str) -> None:
+    """Page fixes, finding 8: a rally still being run (stage 2 of 4 done) has no winner: its
+    captions say the leader after stage 2 is drawn thick; a log recorded by officials has no
+    source printing the top N, so no caption speaks of places the source vouches for, nor of
+    ties or cancelled stages it does not have. The 2004 Dakar, finished and printed only in
+    part, keeps "the winner is drawn thick" and the places the source vouches for."""
+    from rally_standings import events
+    from rally_standings.engine import Recorder
+    from rally_standings.engine import load as load_log
+    from tests.helpers import start_rally
+
+    log = start_rally(tmp_path / "running.rallylog")
+    with Recorder(log) as recorder:
+        recorder.append_many(
+            events.StageResultRecorded(entry_id=f"cars:{n}", stage=2, time_ms=3_600_000 + n)
+            for n in (200, 201, 202, 203)
+        )
+    running = _captions(build_report(load_log(log), categories=["cars"]))
+    assert running
+    for said in running:
+        assert "the leader after stage 2 is drawn thick" in said, said
+        for wrong in ("winner", "vouches", "tie", "Shaded"):
+            assert wrong not in said, (wrong, said)
+    finished = _captions(dakar_2004_page)
+    assert all("the winner is drawn thick" in said for said in finished)
+    assert any("Only places the source vouches for are drawn" in said for said in finished)
+
+
+def test_a_corrected_time_says_what_it_replaced_without_a_record_number(
+    tmp_path: Path,
+) -> None:
+    """Page fixes, finding 9: a stage time corrected once (3:09:00, then 3:08:40) is made up in
+    the report as "(replaces 3:09:00)": no record number (those are for `standings explain`
+    and `standings events`), and no "first recorded 3:09:00" repeating the same time."""
+    from rally_standings import events
+    from rally_standings.engine import Recorder
+    from rally_standings.engine import load as load_log
+    from tests.helpers import start_rally
+
+    log = start_rally(tmp_path / "corrected.rallylog")
+    with Recorder(log) as recorder:
+        recorder.append(
+            events.StageResultRecorded(entry_id="cars:200", stage=2, time_ms=11_340_000)
+        )
+        recorder.append(events.ResultCorrected(entry_id="cars:200", stage=2, time_ms=11_320_000))
+        recorder.append(
+            events.StageResultRecorded(entry_id="cars:201", stage=2, time_ms=11_400_000)
+        )
+    page = build_report(load_log(log), categories=["cars"])
+    row = next(
+        tr.text() for tr in parse_html(page).iter("tr") if "corrected: correction" in tr.text()
+    )
+    assert row.startswith("2stage 2 result, corrected: correction (replaces 3:09:00)3:08:40")
+    assert "first recorded" not in page
+    assert "record #" not in page

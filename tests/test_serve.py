@@ -340,7 +340,9 @@ def test_the_first_html_holds_the_standings_with_each_group_apart(
     tree = parse_html(page)
     assert tree.by_id("gc-title").text() == "General classification at waypoint 3 of stage 2 (live)"
     assert [row[2] for row in table_rows(tree.by_id("gc"))] == ["100", "102"]
-    assert tree.by_id("status").text() == "up to date: 29 events"
+    assert tree.by_id("status").text() == (
+        "as of record 29; this page updates itself when scripts run"
+    )
     groups = {
         part: [node.text() for node in tree.by_id(part).find("h3")]
         for part in ("gc-waiting", "gc-out")
@@ -388,3 +390,58 @@ def test_a_query_sent_as_raw_utf8_bytes_reads_as_the_text_it_is(classes_log: Pat
     assert sent[0]["status"] == 404
     body = json.loads(sent[1]["body"])
     assert body["error"]["received"] == "Ü"
+
+
+def _links(node: Any) -> list[tuple[str, str, bool]]:
+    """A nav's links: (text, href, whether it is the page shown)."""
+    return [(a.text(), a.attrs["href"], "aria-current" in a.attrs) for a in node.find("a")]
+
+
+def test_without_scripts_the_page_says_what_it_is_and_links_its_choices(
+    client: TestClient,
+) -> None:
+    """Page fixes, finding 1: the first HTML, read without scripts, says it is the log as of
+    its last record and updates itself only when scripts run (not "up to date"), and its
+    category and class choices are links to pages the server draws (`?category=…&class=…`):
+    the page of class B is the GC of class B alone, the choice shown marked; an unknown
+    category or class is a 404 with the API's error body."""
+    tree = parse_html(client.get("/").text)
+    assert tree.by_id("status").text() == (
+        "as of record 27; this page updates itself when scripts run"
+    )
+    assert _links(tree.by_id("categories")) == [("cars", "?category=cars", True)]
+    assert _links(tree.by_id("classes")) == [
+        ("All classes", "?category=cars", True),
+        ("A", "?category=cars&class=A", False),
+        ("B", "?category=cars&class=B", False),
+    ]
+    answer = client.get("/?category=cars&class=B")
+    assert answer.status_code == 200
+    page = parse_html(answer.text)
+    assert page.by_id("gc-title").text() == (
+        "General classification of class B at waypoint 3 of stage 2 (live)"
+    )
+    rows = table_rows(page.by_id("gc"))
+    api = client.get("/api/standings?category=cars&after=2&waypoint=3&class=B").json()
+    assert [row[2] for row in rows] == [row["number"] for row in api["rows"]] == ["102"]
+    assert [text for text, _, shown in _links(page.by_id("classes")) if shown] == ["B"]
+    assert page.find("main")[0].attrs["data-class"] == "B"
+    for asked, what in (("?category=boats", "no such category"), ("?class=Z", "no such class")):
+        refused = client.get("/" + asked)
+        assert refused.status_code == 404
+        assert refused.json()["error"]["what"].startswith(what)
+
+
+def test_the_crews_still_on_the_stage_are_counted_once(client: TestClient) -> None:
+    """Page fixes, finding 4: at waypoint 3 the crews not yet there are counted once, in the
+    heading of their list ("Still on the stage, not yet at waypoint 3 (2)"); the note under the
+    GC does not say it again ("Not yet at waypoint 3: 2."); it says only the symbols the Move
+    column shows."""
+    tree = parse_html(client.get("/").text)
+    note = tree.by_id("gc-note").text()
+    assert "Not yet at waypoint" not in note
+    assert note == (
+        "Move since stage 1: = the same place. Interval: time behind the crew one place ahead."
+    )
+    headings = [node.text() for node in tree.by_id("gc-waiting").find("h3")]
+    assert headings == ["Still on the stage, not yet at waypoint 3 (2)"]

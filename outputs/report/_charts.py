@@ -656,6 +656,41 @@ def _layout(spec: ChartSpec, figure: object) -> None:
     )
 
 
+_EDGE_INCHES = 0.1
+"""The room kept between the axis labels and the chart's left edge (a browser's font may be a
+little wider than the one matplotlib measures with)."""
+
+
+def _fit_left(figure: object, *, narrow: bool) -> None:
+    """Widen the left margin until every axis's tick labels and label are inside the drawing
+    (a long tick, ``12:00``, with a y label in large type would otherwise be cut at the left
+    edge). ``narrow`` (a phone's drawing): each title starts at the drawing's left edge, not
+    the axes', so that a long one has the whole width (a browser's font may be much wider
+    than the one matplotlib measures with)."""
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    assert isinstance(figure, Figure)
+    axes = figure.get_axes()
+    if not axes:
+        return
+    dpi = figure.get_dpi()
+    width = figure.get_figwidth() * dpi
+    edge = _EDGE_INCHES * dpi
+    boxes = [box for box in (ax.get_tightbbox() for ax in axes) if box is not None]
+    lowest = min((box.x0 for box in boxes), default=edge)
+    if lowest < edge:
+        figure.subplots_adjust(left=figure.subplotpars.left + (edge - lowest) / width)
+    if not narrow:
+        return
+    for ax in axes:
+        title = ax.get_title(loc="left")
+        box = ax.get_window_extent()
+        for text in ax.get_children():
+            if title and isinstance(text, Text) and text.get_text() == title:
+                text.set_x((edge - box.x0) / box.width)
+
+
 def render_chart(spec: ChartSpec, *, standalone: bool = False) -> str:
     """The chart as SVG markup to inline in a page, or (``standalone``) as an SVG file.
 
@@ -688,6 +723,7 @@ def render_chart(spec: ChartSpec, *, standalone: bool = False) -> str:
         else:
             _layout(spec, figure)
             _draw(spec, figure)
+            _fit_left(figure, narrow=spec.narrow)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = _titled(_scope_ids(buffer.getvalue(), spec.chart_id), spec)

@@ -27,6 +27,7 @@ from ...events import StageKind, StageScheduled, format_signed, format_time
 from .._tables import STATED
 from .._text import (
     GROUPS,
+    INTERVAL_WORDS,
     Move,
     Reference,
     all_tied,
@@ -243,13 +244,15 @@ def standings_table(
     return table(headers, body, caption=caption, cls=cls)
 
 
-MOVE_LEGEND = (
-    '<p class="small legend-move">'
-    + escape(move_legend("the stage before"))
-    .replace("▲", '<span class="up">▲</span>', 1)
-    .replace("▼", '<span class="down">▼</span>', 1)
-    + " Interval: time behind the crew one place ahead.</p>"
-)
+def move_legend_html(standings: Standings, previous: Standings | None) -> str:
+    """The legend under a standings table: its Move column's symbols only (none without
+    one), and the interval."""
+    moved = moves(previous, standings) if previous is not None else {}
+    said = escape(move_legend("the stage before", {item.kind for item in moved.values()}))
+    said = said.replace("▲", '<span class="up">▲</span>', 1).replace(
+        "▼", '<span class="down">▼</span>', 1
+    )
+    return f'<p class="small legend-move">{said}{" " if said else ""}{escape(INTERVAL_WORDS)}</p>'
 
 
 def _unclassified_line(view: View, standings: Standings) -> str:
@@ -795,14 +798,20 @@ def _timeline(view: View) -> str:
     return '<ol class="timeline">' + "".join(text for _, _, text in items) + "</ol>"
 
 
+def _replaced(part: Component) -> str:
+    """What a corrected time replaced, in words (no record number: the report names sources,
+    ``standings explain`` the records), and the time first recorded where that differs."""
+    if part.recorded_ms is None or part.replaced_ms is None:
+        return ""
+    said = f"replaces {format_time(part.replaced_ms)}"
+    if part.recorded_ms != part.replaced_ms:
+        said += f"; first recorded {format_time(part.recorded_ms)}"
+    return f' <span class="small">({escape(said)})</span>'
+
+
 def _component_row(view: View, part: Component) -> str:
     amount = component_amount(part)
-    recorded = (
-        f' <span class="small">(replaces {escape(format_time(part.replaced_ms))} of record '
-        f"#{part.replaced_seq}; first recorded {escape(format_time(part.recorded_ms))})</span>"
-        if part.recorded_ms is not None and part.replaced_ms is not None
-        else ""
-    )
+    recorded = _replaced(part)
     stage = f"{part.first_stage}–{part.stage}" if part.first_stage is not None else str(part.stage)
     klass: str = part.kind
     if COMPONENT_KINDS[part.kind].signed and _kind_of(str(part.provenance.kind)) != "stated":
@@ -864,25 +873,75 @@ _CHART_TITLES = {
     "relative": "Time to {ref} after each stage",
 }
 
-_CAPTIONS = {
-    "positions": (
-        "Place in the general classification after each stage; the winner is drawn thick. "
-        "Only places the source vouches for are drawn: a line breaks where a crew is not in "
-        "the standings or its place is uncertain (≥N), and no move is drawn into, out of or "
-        "within a tie (a hollow marker), so no move is drawn that the data does not show. "
-        "Shaded: a stage cancelled for this category."
-    ),
-    "gaps": (
-        "Time behind the leader after each stage, in hours and minutes; the winner is drawn "
-        "thick. The lower panel, when there is one, is the same chart cut to the fight for the "
-        "lead. A line breaks where a crew's time is not known."
-    ),
-    "relative": (
-        "Each crew's time against {ref} after each stage: {ref} is the dashed zero line; "
-        "above it, ahead of {ref} (-), below it, behind (+). The winner is drawn thick. "
-        "A line breaks where either time is not known."
-    ),
-}
+
+def _drawn_thick(view: View) -> str:
+    """Which line the charts draw thick, in words: the winner once the last stage run is in
+    the standings, else the leader after the last stage shown; none where first place is
+    shared."""
+    final = view.final
+    if sole_leader(final.rows) is None:
+        return ""
+    last = max((result.stage for result in view.stage_results), default=0)
+    if final.after_stage == last:
+        return "the winner is drawn thick"
+    return f"the leader after stage {final.after_stage} is drawn thick"
+
+
+def _partial(view: View) -> bool:
+    """Whether the log holds only part of some classification (a source that prints only the
+    leading rows): places beyond them are lower bounds, not drawn."""
+    return any(
+        s.known_rows is not None or any(not row.position_certain for row in s.rows)
+        for s in view.snapshots
+    )
+
+
+def _shared_place(view: View) -> bool:
+    """Whether two crews share a known place in some classification (a tie)."""
+    for standings in view.snapshots:
+        places = [row.position for row in standings.rows if row.position_certain]
+        if len(set(places)) < len(places):
+            return True
+    return False
+
+
+def caption(view: View, kind: str, *, zoomed: bool = False) -> str:
+    """A chart's caption, true of the rally shown: the line drawn thick (the winner, or the
+    leader so far), places the source vouches for only where it holds part of a
+    classification, ties and cancelled stages only where there are some."""
+    thick = _drawn_thick(view)
+    if kind == "positions":
+        said = "Place in the general classification after each stage"
+        said += f"; {thick}. " if thick else ". "
+        partial, tie = _partial(view), _shared_place(view)
+        if partial:
+            said += (
+                "Only places the source vouches for are drawn: a line breaks where a crew is "
+                "not in the standings or its place is uncertain (≥N)"
+            )
+        else:
+            said += "A line breaks where a crew is not in the standings"
+        if tie:
+            said += ", and no move is drawn into, out of or within a tie (a hollow marker)"
+        said += ", so no move is drawn that the data does not show." if partial or tie else "."
+        if view.void_stages or view.awarded_stages:
+            said += " Shaded: a stage cancelled for this category."
+        return said
+    if kind == "gaps":
+        said = "Time behind the leader after each stage, in hours and minutes"
+        said += f"; {thick}." if thick else "."
+        if zoomed:
+            said += " The lower panel is the same chart cut to the fight for the lead."
+        return said + " A line breaks where a crew's time is not known."
+    label = view.reference.label if view.reference is not None else ""
+    said = (
+        f"Each crew's time against {label} after each stage: {label} is the dashed zero line; "
+        f"above it, ahead of {label} (-), below it, behind (+)."
+    )
+    if thick:
+        said += f" {thick[0].upper()}{thick[1:]}."
+    return said + " A line breaks where either time is not known."
+
 
 _SCREEN_HINT = (
     '<span class="screen-only"> Hover a line for its crew.</span>'
@@ -966,7 +1025,6 @@ def charts(
         if total > plotted
         else ""
     )
-    label = view.reference.label if view.reference is not None else ""
     out = []
     for kind in kinds:
         chart_id = f"{view.category}-{kind}{suffix}"
@@ -983,8 +1041,8 @@ def charts(
             width=4.2,
             narrow=True,
         )
-        caption = _CAPTIONS[kind].format(ref=label) + left_out
-        out.append(_figure(spec, narrow, escape(caption) + _SCREEN_HINT))
+        said = caption(view, kind, zoomed=kind == "gaps" and spec.zoom_ms() is not None)
+        out.append(_figure(spec, narrow, escape(said + left_out) + _SCREEN_HINT))
         advance(f"{view.category}: {kind} chart{suffix.replace('-', ' ')}")
     return out
 
@@ -1106,7 +1164,7 @@ def category_section(view: View, advance: Advance) -> str:
             f"stage {previous.after_stage if previous else final.after_stage}",
             reference=view.reference,
         )
-        + MOVE_LEGEND
+        + move_legend_html(final, previous)
         + _unclassified_line(view, final)
         + f'<h3 id="{escape(category)}-winners">Stage winners</h3>'
         + _stage_winners(view)
