@@ -51,7 +51,7 @@ from benchmarks._alternatives import (
     eventsourcing_store,
     msgpack_floor,
 )
-from benchmarks._logs import LIVE, cached_log
+from benchmarks._logs import LIVE, cached_log, compiled
 from rally_standings.engine import (
     Rally,
     Recorder,
@@ -1145,6 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
     for scale in scales:
         if scale not in SCALES and scale != "serve":
             parser.error(f"unknown scale {scale!r} (expected one of {', '.join(SCALES)})")
+    compiled()
     steps = sum(len(SCALES.get(scale, [None])) for scale in scales)
     with progress("benchmarking", steps) as advance:
         document = run(scales, args.repeat, processes=not args.in_process, advance=advance)

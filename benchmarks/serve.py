@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks._logs import LIVE, cached_log
+from benchmarks._logs import LIVE, cached_log, compiled
 from rally_standings.engine import Recorder, load
 from rally_standings.events import (
     StageKind,
@@ -634,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     options = parser.parse_args(args)
+    compiled()
     document = measure(
         clients=options.clients,
         seconds=options.seconds,

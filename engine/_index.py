@@ -9,6 +9,7 @@ it and build it again from the tables, and it is the same.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -30,7 +31,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "penalties": ("penalty_row", "rescinded", "adjusted", "gc_sum", "stage_sum", "bonus"),
     "retirements": ("retired", "leaving"),
     "coverage": ("declared",),
-    "splits": ("at_waypoint", "splits_amended"),
+    "splits": ("_at_waypoint", "splits_amended"),
     "provenances": ("provenance_rows",),
 }
 """The index's containers, by the kind of fact that changes them: a fork shares each group
@@ -123,8 +124,9 @@ class Index:
         self.leaving: dict[int, list[int]] = {}
         """stage -> the retirement rows of the entries that left the rally at it."""
         self.declared: dict[tuple[str, int], list[int]] = {}
-        self.at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
-        """(stage, waypoint) -> {entry: split row}."""
+        self._at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
+        self._splits_indexed = 0
+        """The split rows ``_at_waypoint`` holds (the rest are indexed on first use)."""
         self.splits_amended = Amended()
         """The splits' corrections and withdrawals (rows of ``SplitAmendments``)."""
         self.provenance_rows: dict[Provenance, int] = {}
@@ -150,6 +152,7 @@ class Index:
     def fork(self, state: FoldState) -> Index:
         """An index of ``state`` (a fork of this one's state) sharing every container with
         this one until one of the two adds a fact of that container's kind."""
+        self.at_waypoint  # noqa: B018 (indexed before it is shared)
         other = Index.__new__(Index)
         other.__dict__.update(self.__dict__)
         other.state = state
@@ -286,21 +289,33 @@ class Index:
         self.declared.setdefault((event.category, event.stage), []).append(row)
 
     def add_splits(self, start: int) -> None:
+        """The splits from row ``start`` on: their times now; their place in ``at_waypoint``
+        on its first use (a fold restored from a checkpoint, or asked nothing of its
+        waypoints, never pays for the hundreds of thousands of them a live rally holds)."""
         self._own("splits")
         splits = self.state.splits
-        stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
-        row, end = start, len(stages)
         now = self.splits_amended.now
-        now.extend(splits.time[len(now) : end])
-        while row < end:
-            key = (stages[row], waypoints[row])
-            stop = row + 1
-            while stop < end and stages[stop] == key[0] and waypoints[stop] == key[1]:
-                stop += 1
-            self.at_waypoint.setdefault(key, {}).update(
-                zip(entries[row:stop], range(row, stop), strict=True)
-            )
-            row = stop
+        now.extend(splits.time[len(now) :])
+        self._splits_indexed = min(self._splits_indexed, start)
+
+    @property
+    def at_waypoint(self) -> Mapping[tuple[int, int], Mapping[int, int]]:
+        """(stage, waypoint) -> {entry: split row}."""
+        splits = self.state.splits
+        start, end = self._splits_indexed, len(splits.stage)
+        if start < end:
+            self._own("splits")
+            stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
+            row = start
+            keys = zip(stages[start:end], waypoints[start:end], strict=True)
+            for key, run in itertools.groupby(keys):  # rows of one waypoint come together
+                stop = row + len(list(run))
+                self._at_waypoint.setdefault(key, {}).update(
+                    zip(entries[row:stop], range(row, stop), strict=True)
+                )
+                row = stop
+            self._splits_indexed = end
+        return self._at_waypoint
 
     def add_split_amendment(self, row: int) -> None:
         """A correction or a withdrawal of a split: the last one wins."""

@@ -99,14 +99,16 @@ def _times_of(
     view: View,
     entry_id: str,
     stage: int,
-    splits: Mapping[tuple[str, int], int],
-    results: Mapping[str, int],
+    recorded: Mapping[int, int],
+    splits: Mapping[int, int],
+    result_ms: int | None,
 ) -> list[_Time]:
     """An entry's times along ``stage`` in order (waypoints, then the stage time): those in
-    force, each replaced by the one proposed for it."""
+    force (``recorded``: {waypoint: split row}), each replaced by the one proposed for it
+    (``splits``: {waypoint: time}; ``result_ms``: its stage time)."""
     entry = view.entry_index(entry_id)
     times: dict[int | None, _Time] = {}
-    for waypoint, row in view.splits_of(entry, stage).items():
+    for waypoint, row in recorded.items():
         split = view.split_state(row)
         if split.withdrawal is None:
             seq = split.corrections[-1].seq if split.corrections else split.seq
@@ -116,11 +118,10 @@ def _times_of(
         state = view.result_state(result)
         seq = state.corrections[-1].seq if state.corrections else state.seq
         times[None] = _Time(None, state.time_ms, seq)
-    for (who, waypoint), time_ms in splits.items():
-        if who == entry_id:
-            times[waypoint] = _Time(waypoint, time_ms, None)
-    if entry_id in results:
-        times[None] = _Time(None, results[entry_id], None)
+    for waypoint, time_ms in splits.items():
+        times[waypoint] = _Time(waypoint, time_ms, None)
+    if result_ms is not None:
+        times[None] = _Time(None, result_ms, None)
     return sorted(times.values(), key=lambda t: (t.waypoint is None, t.waypoint or 0))
 
 
@@ -140,11 +141,18 @@ def out_of_order(
     """
     results = results or {}
     found: list[OutOfOrder] = []
-    entries = dict.fromkeys([entry_id for entry_id, _ in splits] + list(results))
-    for entry_id in entries:
+    proposed: dict[str, dict[int, int]] = {}
+    for (entry_id, waypoint), time_ms in splits.items():
+        proposed.setdefault(entry_id, {})[waypoint] = time_ms
+    recorded = view.stage_splits(stage)
+    for entry_id in dict.fromkeys([*proposed, *results]):
         peak: _Time | None = None
         named: set[int | None] = set()
-        for item in _times_of(view, entry_id, stage, splits, results):
+        own = recorded.get(view.entry_index(entry_id), {})
+        times = _times_of(
+            view, entry_id, stage, own, proposed.get(entry_id, {}), results.get(entry_id)
+        )
+        for item in times:
             if peak is not None and item.time_ms < peak.time_ms:
                 if item.seq is None and item.waypoint not in named:
                     named.add(item.waypoint)
@@ -221,7 +229,8 @@ def disordered(
 def _seq_of(view: View, entry_id: str, stage: int, waypoint: int | None) -> int | None:
     """The record the time in force of an entry at a waypoint (None: its stage time) comes
     from."""
-    times = _times_of(view, entry_id, stage, {}, {})
+    own = view.splits_of(view.entry_index(entry_id), stage)
+    times = _times_of(view, entry_id, stage, own, {}, None)
     return next((t.seq for t in times if t.waypoint == waypoint), None)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import operator
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
@@ -340,7 +341,7 @@ class FoldState:
             if seqs and not (
                 seqs[0] >= 1
                 and seqs[-1] <= self.last_seq
-                and all(a <= b for a, b in itertools.pairwise(seqs))
+                and all(map(operator.le, seqs, itertools.islice(seqs, 1, None)))
             ):
                 raise ValueError(f"{name}: rows not in record order up to {self.last_seq}")
             for field in _columns(type(table)):
@@ -352,7 +353,7 @@ class FoldState:
                     rows = len(getattr(self, refers))
                     if not 0 <= min(column) <= max(column) < rows:
                         raise ValueError(f"{name}.{field.name}: a row beyond {refers}'s {rows}")
-                if kinds and not all(isinstance(value, kinds) for value in column):
+                if kinds and not all(issubclass(kind, kinds) for kind in set(map(type, column))):
                     raise ValueError(f"{name}.{field.name}: an event of another kind")
 
     def __eq__(self, other: object) -> bool:

@@ -654,6 +654,18 @@ class View:
                 found[waypoint] = row
         return dict(sorted(found.items()))
 
+    def stage_splits(self, stage: int) -> dict[int, dict[int, int]]:
+        """{entry row: {waypoint: split row}} of every crew with a split at ``stage``
+        (withdrawn or not; ``splits_of`` for all the crews at once)."""
+        count = self._rows("splits")
+        found: dict[int, dict[int, int]] = {}
+        keys = sorted(key for key in self._fold.index.at_waypoint if key[0] == stage)
+        for key in keys:
+            for entry, row in self._fold.index.at_waypoint[key].items():
+                if row < count:
+                    found.setdefault(entry, {})[key[1]] = row
+        return found
+
     def split_count(self, stage: int | None = None) -> int:
         """How many splits were recorded (at ``stage``, or in all)."""
         if stage is None:
