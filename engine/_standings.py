@@ -683,8 +683,8 @@ class Running:
     """One category's GC after one stage, kept up to date as events are folded.
 
     Built by summing the stages up to ``stage`` (``Accumulator``); an event whose whole
-    effect is one entry's time changing at that very stage updates it in place (one key
-    out, one key in). Anything else it cannot follow (``apply`` says so): build another.
+    effect is one entry's time changing at that stage or an earlier one updates it in place
+    (one key out, one key in: a GC time is a sum, so it moves by the same amount). Anything else it cannot follow (``apply`` says so): build another.
     """
 
     def __init__(self, view: View, category: str, ranking: Ranking, stage: int) -> None:
@@ -710,8 +710,8 @@ class Running:
         if effect.stage is not None and effect.stage > self.stage:
             self.accumulator.view = view
             return True  # after the stage: nothing here changes
-        entry = effect.entry
-        if entry is None or effect.stage != self.stage or entry not in self.ranking.rank:
+        entry = effect.entry  # at this stage or one before: its cumulative time moves alike
+        if entry is None or effect.stage is None or entry not in self.ranking.rank:
             return False
         accumulator, width, rank = self.accumulator, self.ranking.width, self.ranking.rank[entry]
         if self._handed_out:  # standings made earlier hold the list: change a copy
