@@ -684,7 +684,8 @@ class Running:
 
     Built by summing the stages up to ``stage`` (``Accumulator``); an event whose whole
     effect is one entry's time changing at that stage or an earlier one updates it in place
-    (one key out, one key in: a GC time is a sum, so it moves by the same amount). Anything else it cannot follow (``apply`` says so): build another.
+    (one key out, one key in: a GC time is a sum, so it moves by the same amount). Anything
+    else it cannot follow (``apply`` says so): build another.
     """
 
     def __init__(self, view: View, category: str, ranking: Ranking, stage: int) -> None:
