@@ -31,7 +31,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "penalties": ("penalty_row", "rescinded", "adjusted", "gc_sum", "stage_sum", "bonus"),
     "retirements": ("retired", "leaving"),
     "coverage": ("declared",),
-    "splits": ("_at_waypoint", "splits_amended"),
+    "splits": ("_at_waypoint", "_waypoints", "_split_rows", "_indexed_to", "splits_amended"),
     "provenances": ("provenance_rows",),
 }
 """The index's containers, by the kind of fact that changes them: a fork shares each group
@@ -125,8 +125,13 @@ class Index:
         """stage -> the retirement rows of the entries that left the rally at it."""
         self.declared: dict[tuple[str, int], list[int]] = {}
         self._at_waypoint: dict[tuple[int, int], dict[int, int]] = {}
-        self._splits_indexed = 0
-        """The split rows ``_at_waypoint`` holds (the rest are indexed on first use)."""
+        """(stage, waypoint) -> {entry: split row}, of the rows indexed so far."""
+        self._waypoints: dict[int, set[int]] = {}
+        """stage -> its waypoints in ``_at_waypoint``."""
+        self._split_rows: dict[int, list[tuple[int, int]]] = {}
+        """stage -> the ranges of split rows at it (start, stop), in order."""
+        self._indexed_to: dict[int, int] = {}
+        """stage -> the split row up to which its ranges are in ``_at_waypoint``."""
         self.splits_amended = Amended()
         """The splits' corrections and withdrawals (rows of ``SplitAmendments``)."""
         self.provenance_rows: dict[Provenance, int] = {}
@@ -152,7 +157,6 @@ class Index:
     def fork(self, state: FoldState) -> Index:
         """An index of ``state`` (a fork of this one's state) sharing every container with
         this one until one of the two adds a fact of that container's kind."""
-        self.at_waypoint  # noqa: B018 (indexed before it is shared)
         other = Index.__new__(Index)
         other.__dict__.update(self.__dict__)
         other.state = state
@@ -289,33 +293,50 @@ class Index:
         self.declared.setdefault((event.category, event.stage), []).append(row)
 
     def add_splits(self, start: int) -> None:
-        """The splits from row ``start`` on: their times now; their place in ``at_waypoint``
-        on its first use (a fold restored from a checkpoint, or asked nothing of its
-        waypoints, never pays for the hundreds of thousands of them a live rally holds)."""
+        """The splits from row ``start`` on: their times now, the rows of each stage; their
+        place at their waypoint on the first question about their stage (``at_waypoints``:
+        a fold restored from a checkpoint, or asked about one stage, never pays for the
+        hundreds of thousands of splits a live rally holds)."""
         self._own("splits")
         splits = self.state.splits
         now = self.splits_amended.now
         now.extend(splits.time[len(now) :])
-        self._splits_indexed = min(self._splits_indexed, start)
+        row = start
+        for stage, run in itertools.groupby(splits.stage[start:]):
+            stop = row + len(list(run))
+            ranges = self._split_rows.setdefault(stage, [])
+            if ranges and ranges[-1][1] == row:  # one after another: one range
+                ranges[-1] = (ranges[-1][0], stop)
+            else:
+                ranges.append((row, stop))
+            row = stop
 
-    @property
-    def at_waypoint(self) -> Mapping[tuple[int, int], Mapping[int, int]]:
-        """(stage, waypoint) -> {entry: split row}."""
-        splits = self.state.splits
-        start, end = self._splits_indexed, len(splits.stage)
-        if start < end:
+    def at_waypoints(self, stage: int) -> dict[int, Mapping[int, int]]:
+        """{waypoint: {entry: split row}} of ``stage``, waypoints in order (a new dict; the
+        inner ones are the index's own, not to be changed)."""
+        ranges = self._split_rows.get(stage, ())
+        done = self._indexed_to.get(stage, -1)
+        if ranges and ranges[-1][1] > done:
             self._own("splits")
-            stages, waypoints, entries = splits.stage, splits.waypoint, splits.entry
-            row = start
-            keys = zip(stages[start:end], waypoints[start:end], strict=True)
-            for key, run in itertools.groupby(keys):  # rows of one waypoint come together
-                stop = row + len(list(run))
-                self._at_waypoint.setdefault(key, {}).update(
-                    zip(entries[row:stop], range(row, stop), strict=True)
-                )
-                row = stop
-            self._splits_indexed = end
-        return self._at_waypoint
+            splits = self.state.splits
+            waypoints, entries = splits.waypoint, splits.entry
+            found = self._waypoints.setdefault(stage, set())
+            for first, stop in self._split_rows[stage]:
+                row = max(first, done)
+                if row >= stop:
+                    continue
+                for waypoint, run in itertools.groupby(waypoints[row:stop]):
+                    end = row + len(list(run))
+                    self._at_waypoint.setdefault((stage, waypoint), {}).update(
+                        zip(entries[row:end], range(row, end), strict=True)
+                    )
+                    found.add(waypoint)
+                    row = end
+            self._indexed_to[stage] = ranges[-1][1]
+        at = self._at_waypoint
+        return {
+            waypoint: at[stage, waypoint] for waypoint in sorted(self._waypoints.get(stage, ()))
+        }
 
     def add_split_amendment(self, row: int) -> None:
         """A correction or a withdrawal of a split: the last one wins."""
@@ -382,7 +403,8 @@ class Index:
 
     def has_split(self, stage: int, waypoint: int, entries: Iterable[int]) -> bool:
         """Whether any of ``entries`` has a time at that waypoint already."""
-        return not self.at_waypoint.get((stage, waypoint), _EMPTY).keys().isdisjoint(entries)
+        rows = self.at_waypoints(stage).get(waypoint, _EMPTY)
+        return not rows.keys().isdisjoint(entries)
 
 
 _BULK: dict[str, Callable[[Index, int], None]] = {

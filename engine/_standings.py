@@ -543,17 +543,23 @@ class Standings(HtmlDisplay):
             if wanted is None or view.entry_at(row).entry_class == wanted
         ]
 
+    def iter_unclassified(self) -> Iterator[Unclassified]:
+        """The entries that are not classified, built one by one and not kept (for
+        streaming: a replay of many stages would otherwise keep every stage's list)."""
+        if self._unclassified is not None:
+            yield from self._unclassified
+            return
+        classified = {entry for entry, _ in self.ordered()}
+        view = self._view
+        for row in self._members():
+            if row not in classified and row not in self._pending:
+                yield not_classified(view, view.entry_at(row), self.after_stage)
+
     @property
     def unclassified(self) -> tuple[Unclassified, ...]:
         """The entries that are not classified, in registration order, each with why."""
         if self._unclassified is None:
-            classified = {entry for entry, _ in self.ordered()}
-            view = self._view
-            self._unclassified = tuple(
-                not_classified(view, view.entry_at(row), self.after_stage)
-                for row in self._members()
-                if row not in classified and row not in self._pending
-            )
+            self._unclassified = tuple(self.iter_unclassified())
         return self._unclassified
 
     @property

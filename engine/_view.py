@@ -581,9 +581,7 @@ class View:
         members = None if category is None else set(self.members(category))
         plain = self._split_current() and not fold.index.splits_amended.withdrawn
         found = []
-        for (s, waypoint), rows in fold.index.at_waypoint.items():
-            if s != stage:
-                continue
+        for waypoint, rows in fold.index.at_waypoints(stage).items():
             if any(
                 (members is None or entry in members)
                 and (plain or self.split_time(row) is not None)
@@ -596,7 +594,7 @@ class View:
         """{entry row: elapsed time in force} at one waypoint of one stage (a copy; withdrawn
         splits left out)."""
         fold = self._fold
-        rows = fold.index.at_waypoint.get((stage, waypoint), EMPTY)
+        rows = fold.index.at_waypoints(stage).get(waypoint, EMPTY)
         if self._split_current():
             amended = fold.index.splits_amended
             times, withdrawn = amended.now, amended.withdrawn
@@ -616,7 +614,7 @@ class View:
         entry = self._fold.index.entry_row.get(entry_id)
         if entry is None:
             return None
-        row = self._fold.index.at_waypoint.get((stage, waypoint), EMPTY).get(entry)
+        row = self._fold.index.at_waypoints(stage).get(waypoint, EMPTY).get(entry)
         return None if row is None or row >= self._rows("splits") else row
 
     def has_split(self, stage: int, waypoint: int, entry_id: str) -> bool:
@@ -648,8 +646,8 @@ class View:
         """{waypoint: split row} of entry row ``entry`` at ``stage`` (withdrawn or not)."""
         count = self._rows("splits")
         found = {}
-        for (s, waypoint), rows in self._fold.index.at_waypoint.items():
-            row = rows.get(entry) if s == stage else None
+        for waypoint, rows in self._fold.index.at_waypoints(stage).items():
+            row = rows.get(entry)
             if row is not None and row < count:
                 found[waypoint] = row
         return dict(sorted(found.items()))
@@ -659,11 +657,10 @@ class View:
         (withdrawn or not; ``splits_of`` for all the crews at once)."""
         count = self._rows("splits")
         found: dict[int, dict[int, int]] = {}
-        keys = sorted(key for key in self._fold.index.at_waypoint if key[0] == stage)
-        for key in keys:
-            for entry, row in self._fold.index.at_waypoint[key].items():
+        for waypoint, rows in self._fold.index.at_waypoints(stage).items():
+            for entry, row in rows.items():
                 if row < count:
-                    found.setdefault(entry, {})[key[1]] = row
+                    found.setdefault(entry, {})[waypoint] = row
         return found
 
     def split_count(self, stage: int | None = None) -> int:
@@ -673,8 +670,7 @@ class View:
         count = self._rows("splits")
         return sum(
             sum(1 for row in rows.values() if row < count)
-            for (s, _), rows in self._fold.index.at_waypoint.items()
-            if s == stage
+            for rows in self._fold.index.at_waypoints(stage).values()
         )
 
 

@@ -170,7 +170,7 @@ def _standings(converter: cattrs.Converter, standings: Standings) -> dict[str, A
         "after_stage": standings.after_stage,
         "as_of": standings.as_of,
         "rows": _with_intervals(converter, standings.iter_rows()),
-        "unclassified": [converter.unstructure(item) for item in standings.unclassified],
+        "unclassified": [converter.unstructure(item) for item in standings.iter_unclassified()],
         "class": standings.entry_class,
         "waypoint": standings.waypoint,
         **_not_at_waypoint(converter, standings.waypoint, standings.not_at_waypoint),

@@ -489,11 +489,11 @@ def answer(rally: Rally, question: Question, as_of: int | None) -> tuple[object,
             data = [to_data(compared), plain_standings(compared.actual)]
         elif kind == "history":
             stage = question[2] if question[2] is not None else 2
-            found = history(rally, category, stage, as_of=as_of)
-            for item in found:  # each GC it lists is the GC of the log up to its record
+            listed = history(rally, category, stage, as_of=as_of)
+            for item in listed:  # each GC it lists is the GC of the log up to its record
                 known = rally.standings(category, stage, as_of=item.record.seq)
                 assert plain_standings(item.standings) == plain_standings(known)
-            data = [[to_data(item), item.standings.positions()] for item in found]
+            data = [[to_data(item), item.standings.positions()] for item in listed]
         elif kind == "previous":
             stage = question[2] if question[2] is not None else 3
             previous = rally.previous_standings(category, stage, as_of=as_of)
