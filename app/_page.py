@@ -22,8 +22,16 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
+from ..engine import spelled
 from ..events import QueryError
-from ..outputs import INTERVAL_WORDS, MOVE_ORDER, MOVE_WORDS, move_legend
+from ..outputs import (
+    INTERVAL_WORDS,
+    MOVE_ORDER,
+    MOVE_WORDS,
+    move_legend,
+    partial_note,
+    prints_text,
+)
 
 __all__ = [
     "Answers",
@@ -77,7 +85,6 @@ def published_status(when: str, seq: int, *, following: bool) -> str:
 
 _NO_NUMBER = "—"
 _STATED = ("printed", "note", "recorded", "erratum", "synthetic")
-_PARTIAL = "≥N: the source holds only part of the field; the position is at least N."
 
 
 def template() -> str:
@@ -275,14 +282,21 @@ def _gc_notes(gc: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str:
     if previous:
         kinds = {moved[2] for moved in _moves(gc, previous).values()}
         notes.append(move_legend(f"stage {previous['after_stage']}", kinds))
-    notes.append(INTERVAL_WORDS)
+    if len(gc["rows"]) > 1:  # an interval is shown
+        notes.append(INTERVAL_WORDS)
     if gc.get("out_of_order"):
         notes.append(_out_of_order(gc["out_of_order"]))
     if any(not row["position_certain"] for row in gc["rows"]):
-        notes.append(_PARTIAL)
-    if any(not row["number"] for row in [*gc["rows"], *gc["unclassified"]]):
-        notes.append(f"No. {_NO_NUMBER}: the source prints no race number for this crew.")
+        notes.append(partial_note(gc["known_rows"]))
+    notes.append(_numbers_note(gc["rows"]))
     return " ".join(note for note in notes if note)
+
+
+def _numbers_note(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What "—" in a table's No. column means, where one of its rows shows it."""
+    if any(not row["number"] for row in rows):
+        return f"No. {_NO_NUMBER}: the source prints no race number for this crew."
+    return ""
 
 
 def _out_of_order(items: Sequence[Mapping[str, Any]]) -> str:
@@ -300,16 +314,6 @@ def _out_of_order(items: Sequence[Mapping[str, Any]]) -> str:
         for item in items
     ]
     return "Recorded out of order, as timed: " + "; ".join(said) + "."
-
-
-def _prints(known: int | None) -> str:
-    if known == 1:
-        return "the source prints only the leader"
-    return (
-        f"the source prints only the top {known}"
-        if known
-        else "the source prints only the leading rows"
-    )
 
 
 def _missing_reason(item: Mapping[str, Any]) -> str:
@@ -330,6 +334,12 @@ def _missing_reason(item: Mapping[str, Any]) -> str:
     return f"only one total time {given} for stages {stage}–{last}, known after stage {last}"
 
 
+def _counted(title: str, count: int) -> str:
+    """A group's heading with how many it holds, beside its name ("Retired (2)"; "{n}" in
+    ``title`` marks where, as in "Time not in the source ({n}): the source prints …")."""
+    return title.replace("{n}", str(count)) if "{n}" in title else f"{title} ({count})"
+
+
 def _group(title: str, items: Sequence[Mapping[str, Any]]) -> str:
     if not items:
         return ""
@@ -342,7 +352,7 @@ def _group(title: str, items: Sequence[Mapping[str, Any]]) -> str:
         for item in items
     )
     return (
-        f"<h3>{_e(title)} ({len(items)})</h3>"
+        f"<h3>{_e(_counted(title, len(items)))}</h3>"
         f'<div class="scroll"><table><tbody>{rows}</tbody></table></div>'
     )
 
@@ -369,7 +379,7 @@ def missing(gc: Mapping[str, Any]) -> tuple[int, str]:
     passed = [item for item in gc.get("not_at_waypoint") or () if item["status"] != "not-yet"]
     out = _group("No time at the waypoint", passed)
     for title, statuses in _OUT_GROUPS:
-        heading = title or f"Time not in the source ({_prints(gc['known_rows'])})"
+        heading = title or "Time not in the source ({n}): " + prints_text(gc["known_rows"])
         out += _group(heading, [i for i in gc["unclassified"] if i["status"] in statuses])
     return len(passed) + len(gc["unclassified"]), out
 
@@ -410,7 +420,7 @@ def _stage(
 
     notes = []
     if any(not row["position_certain"] for row in stage["rows"]):
-        notes.append(_PARTIAL)
+        notes.append(partial_note(None))
     if stage["cancelled"]:
         notes.append(f"Cancelled: {stage['cancelled']['reason']}.")
     if stage.get("out_of_order"):
@@ -418,7 +428,9 @@ def _stage(
     if stage["retired"]:
         out = ", ".join(f"{i['number'] or ''} {i['crew'][0]}" for i in stage["retired"])
         notes.append(f"Out at this stage: {out}.")
-    return title, f"{_head(columns)}<tbody>{_rows(stage['rows'], cells)}</tbody>", " ".join(notes)
+    notes.append(_numbers_note(stage["rows"]))
+    table = f"{_head(columns)}<tbody>{_rows(stage['rows'], cells)}</tbody>"
+    return title, table, " ".join(note for note in notes if note)
 
 
 def _penalty_items(items: Sequence[Mapping[str, Any]]) -> str:
@@ -490,7 +502,8 @@ def chosen(
     if category is None:
         found = categories[0]
     else:
-        found = next((c for c in categories if c["category"] == category), None)
+        name = spelled(category, [c["category"] for c in categories])  # as the API matches
+        found = next((c for c in categories if c["category"] == name), None)
         if found is None:
             raise QueryError(
                 "no such category",
@@ -498,7 +511,7 @@ def chosen(
                 expected="one of " + ", ".join(c["category"] for c in categories),
                 received=category,
             )
-    if entry_class is not None and entry_class not in found["classes"]:
+    if entry_class is not None and spelled(entry_class, found["classes"]) is None:
         expected = ", ".join(found["classes"]) or "none: this category has no classes"
         raise QueryError(
             f"no such class in {found['category']}",
@@ -572,8 +585,11 @@ def page(
     if overview is None:
         return _damaged(text, error or "the log cannot be read")
     shown = chosen(overview, category, entry_class)
+    if entry_class is not None:  # as the log spells it (``Ultimate`` for ``ultimate``)
+        entry_class = spelled(entry_class, shown["classes"])
     name = _e(overview["rally"])
-    text = _once(text, "<title>Live standings</title>", f"<title>{name} · live standings</title>")
+    kind = "live standings" if published is None else "standings"  # a site says when, below
+    text = _once(text, "<title>Live standings</title>", f"<title>{name} · {kind}</title>")
     text = _once(text, '<h1 id="rally">Live standings</h1>', f'<h1 id="rally">{name}</h1>')
     said = status if status is not None else served_status(overview["last_seq"])
     text = _once(
@@ -652,6 +668,19 @@ def _drawn(
         text,
         '<p class="note" id="stage-note"></p>',
         f'<p class="note" id="stage-note">{_e(note)}</p>',
+    )
+
+
+def not_found(refused: QueryError) -> str:
+    """The page of an address that names a category or class the rally does not have: what
+    was asked, what there is, and a link to the standings (a reader typed or followed it)."""
+    said = f"{refused.what}: expected {refused.expected}, received {refused.received}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>Not found · standings</title>\n</head>\n<body>\n"
+        f"<h1>No such page</h1>\n<p>{_e(said)}.</p>\n"
+        '<p><a href="/">The standings</a></p>\n</body>\n</html>\n'
     )
 
 

@@ -31,8 +31,8 @@ from starlette.routing import Route
 
 from ..events import QueryError, RallyError
 from ._live import Answer, ApiError, LiveRally
+from ._page import not_found, template, words
 from ._page import page as first_page
-from ._page import template, words
 
 __all__ = ["KEEPALIVE_SECONDS", "POLL_SECONDS", "App", "create_app", "page"]
 
@@ -137,8 +137,9 @@ def create_app(
         """The page of a category and class (``?category=…&class=…``; the first category and
         all its classes without them) with the current standings drawn in it
         (``app/_page.py``): a reader without scripts sees them and follows the category and
-        class links; the script keeps them live. An unknown category or class is a 404, as the
-        API answers it; other parameters (a link shared with a tracking tag) are let be."""
+        class links; the script keeps them live. Names are matched as the API matches them
+        (``ultimate`` is ``Ultimate``); an unknown category or class is a 404 page saying what
+        there is; other parameters (a link shared with a tracking tag) are let be."""
         look()
         error = None if live.error is None else str(live.error)
         asked = request.query_params
@@ -150,8 +151,7 @@ def create_app(
                 error=error,
             )
         except QueryError as refused:
-            answer = ApiError(404, refused).answer()
-            return Response(answer.body, status_code=404, media_type=answer.content_type)
+            return HTMLResponse(not_found(refused), status_code=404, headers=_NO_STORE)
         return HTMLResponse(text, headers=_NO_STORE)
 
     def api_answer(endpoint: str, items: list[tuple[str, str]]) -> Answer:

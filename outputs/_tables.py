@@ -40,6 +40,7 @@ from ._text import (
     moves,
     number_cell,
     out_of_order_text,
+    partial_note,
     source_text,
     status_heading,
     status_reason,
@@ -95,7 +96,7 @@ def _unclassified_lines(items: Sequence[Unclassified], known_rows: int | None) -
     time not in the source; no result), each group under its own heading."""
     lines: list[str] = []
     for group, members in grouped(items):
-        lines += ["", f"{group_heading(group, known_rows)} ({len(members)}):"]
+        lines += ["", f"{group_heading(group, known_rows, len(members))}:"]
         rows = [
             [number_cell(item.number), crew_text(item.crew), status_reason(item)]
             for item in members
@@ -221,11 +222,7 @@ def _classification(view: views.Classification) -> str:
     if previous is not None and rows:
         lines += ["", move_note(previous.after_stage, moved)]
     if any(not row.position_certain for row in standings.rows):
-        lines += [
-            "",
-            f"≥N: the log holds only the first {standings.known_rows} rows of this "
-            "classification; the position is at least N.",
-        ]
+        lines += ["", partial_note(standings.known_rows)]
     if reference is not None:
         lines += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"
@@ -298,10 +295,7 @@ def _stage_ranking(view: views.StageRanking) -> str:
     else:
         lines.append("No results recorded for this stage.")
     if any(not row.position_certain for row in result.rows):
-        lines += [
-            "",
-            "≥N: the log holds only part of this stage's ranking; the position is at least N.",
-        ]
+        lines += ["", partial_note(None)]
     if reference is not None and result.cancelled_reason is None:
         lines += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:

@@ -70,6 +70,7 @@ __all__ = [
     "moves",
     "number_cell",
     "pad",
+    "partial_note",
     "prints_text",
     "record_text",
     "sole_leader",
@@ -212,7 +213,8 @@ MOVE_WORDS: dict[str, str] = {
     "down": "places lost ▼",
     "same": "= the same place",
     "new": "– place before not known (the crew was not in the standings then)",
-    "unknown": "? a place is only a lower bound (≥N), so the move is not known",
+    "unknown": "? a place then or now is shown only as ≥N (N-th or lower), so the move is not "
+    "known",
     "tied": "tie where every crew was tied before (a time awarded to all), so there was no "
     "order to move from",
 }
@@ -337,17 +339,25 @@ def prints_text(known_rows: int | None) -> str:
     )
 
 
-def group_heading(group: str, known_rows: int | None = None) -> str:
-    """The heading of one group of crews missing from a classification, in a fan's words."""
-    if group == "unknown":
-        return f"Time not in the source: {prints_text(known_rows)}"
+def partial_note(known_rows: int | None) -> str:
+    """What ≥N means, under a table the source gives only the top of: one wording for the
+    plain and terminal tables and the live page."""
+    return f"≥N: {prints_text(known_rows)}, so a place shown as ≥N is N-th or lower."
+
+
+def group_heading(group: str, known_rows: int | None = None, count: int | None = None) -> str:
+    """The heading of one group of crews missing from a classification, in a fan's words,
+    with how many there are (``count``) beside the group's name: "Retired (2)", "Time not in
+    the source (7): the source prints only the top 10"."""
     headings = {
         "retired": "Retired",
         "excluded": "Excluded",
+        "unknown": "Time not in the source",
         "withdrawn": "Time withdrawn",
         "no-result": "No result recorded",
     }
-    return headings.get(group, group)
+    said = headings.get(group, group) + ("" if count is None else f" ({count})")
+    return f"{said}: {prints_text(known_rows)}" if group == "unknown" else said
 
 
 def status_heading(item: Unclassified, known_rows: int | None = None) -> str:

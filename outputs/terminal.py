@@ -387,7 +387,7 @@ def _unclassified(
             )
             for item in members
         ]
-        title = f"{_text.group_heading(group, known_rows)} ({len(members)})"
+        title = _text.group_heading(group, known_rows, len(members))
         parts += [Text(""), _why_table(rows, width, title)]
     return parts
 
@@ -512,10 +512,7 @@ def _classification(view: views.Classification, width: int) -> Group:
         )
         parts.append(fitted(columns, rows, width, caption=caption, under=_crew_make(columns)))
     if any(not row.position_certain for row in standings.rows):
-        parts += _note(
-            f"≥N: the log holds only the first {standings.known_rows} rows of this "
-            "classification; the position is at least N."
-        )
+        parts += _note(_text.partial_note(standings.known_rows))
     if reference is not None:
         parts += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"
@@ -585,9 +582,7 @@ def _stage(view: views.StageRanking, width: int) -> Group:
     else:
         parts.append(Text("No results recorded for this stage."))
     if any(not row.position_certain for row in result.rows):
-        parts += _note(
-            "≥N: the log holds only part of this stage's ranking; the position is at least N."
-        )
+        parts += _note(_text.partial_note(None))
     if reference is not None and result.cancelled_reason is None:
         parts += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:

@@ -68,7 +68,7 @@ def test_the_page_says_what_a_partial_source_does_not_know_and_fits_a_phone(
             "[...document.querySelectorAll('#stage tbody tr')].map(r => r.cells[0].textContent)"
         )
         assert positions == ["1", "2", "3", "≥4", "≥5", "≥6"]
-        assert "the position is at least N" in browser.evaluate(
+        assert "so a place shown as ≥N is N-th or lower" in browser.evaluate(
             "document.getElementById('stage-note').textContent"
         )
         moves = browser.evaluate(

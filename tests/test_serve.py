@@ -403,8 +403,9 @@ def test_without_scripts_the_page_says_what_it_is_and_links_its_choices(
     """Page fixes, finding 1: the first HTML, read without scripts, says it is the log as of
     its last record and updates itself only when scripts run (not "up to date"), and its
     category and class choices are links to pages the server draws (`?category=…&class=…`):
-    the page of class B is the GC of class B alone, the choice shown marked; an unknown
-    category or class is a 404 with the API's error body."""
+    the page of class B is the GC of class B alone, the choice shown marked, also asked as
+    `?category=CARS&class=b` (names matched as the API matches them); an unknown category or
+    class is a 404 page saying what there is (cold user, finding 1)."""
     tree = parse_html(client.get("/").text)
     assert tree.by_id("status").text() == (
         "as of record 27; this page updates itself when scripts run"
@@ -426,10 +427,17 @@ def test_without_scripts_the_page_says_what_it_is_and_links_its_choices(
     assert [row[2] for row in rows] == [row["number"] for row in api["rows"]] == ["102"]
     assert [text for text, _, shown in _links(page.by_id("classes")) if shown] == ["B"]
     assert page.find("main")[0].attrs["data-class"] == "B"
-    for asked, what in (("?category=boats", "no such category"), ("?class=Z", "no such class")):
+    for asked, what in (("?category=boats", "No such page"), ("?class=Z", "No such page")):
         refused = client.get("/" + asked)
         assert refused.status_code == 404
-        assert refused.json()["error"]["what"].startswith(what)
+        assert refused.headers["content-type"].startswith("text/html")
+        assert parse_html(refused.text).find("h1")[0].text() == what
+    said = parse_html(client.get("/?category=boats").text).find("p")[0].text()
+    assert said == "no such category: expected one of cars, received boats."
+    # names are matched as the API matches them: case and spaces aside
+    spelled = parse_html(client.get("/?category=CARS&class=b").text)
+    assert spelled.by_id("gc-title").text() == page.by_id("gc-title").text()
+    assert [text for text, _, shown in _links(spelled.by_id("classes")) if shown] == ["B"]
 
 
 def test_the_crews_still_on_the_stage_are_counted_once(client: TestClient) -> None:
@@ -445,3 +453,25 @@ def test_the_crews_still_on_the_stage_are_counted_once(client: TestClient) -> No
     )
     headings = [node.text() for node in tree.by_id("gc-waiting").find("h3")]
     assert headings == ["Still on the stage, not yet at waypoint 3 (2)"]
+
+
+def test_each_table_explains_the_symbols_it_shows_and_no_other(tmp_path: Path) -> None:
+    """Cold user, finding 3: on the 2004 Dakar's cars page, "No. —" is explained under the
+    stage table whose rows show it (McRae and Servia, whom the source names without a number),
+    not under the GC, none of whose rows shows it; a table of one crew has no interval, so
+    its note does not explain one."""
+    from rally_standings.replays import resolve_log
+
+    with TestClient(create_app(resolve_log("dakar-2004"))) as served:
+        tree = parse_html(served.get("/?category=cars").text)
+        numbers = [row[1] for row in table_rows(tree.by_id("stage"))]
+        assert "—" in numbers
+        assert "No. —" in tree.by_id("stage-note").text()
+        assert "—" not in [row[2] for row in table_rows(tree.by_id("gc"))]
+        assert "No. —" not in tree.by_id("gc-note").text()
+        assert "Interval" in tree.by_id("gc-note").text()
+    log = classes_rally(tmp_path / "one.rallylog")
+    with TestClient(create_app(log)) as served:
+        tree = parse_html(served.get("/?category=cars&class=B").text)
+        assert len(table_rows(tree.by_id("gc"))) == 1
+        assert "Interval" not in tree.by_id("gc-note").text()

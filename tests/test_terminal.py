@@ -106,7 +106,7 @@ def test_terminal_show_is_a_rich_table(terminal: Callable[..., str]) -> None:
     assert re.search(r"\x1b\[1;32m\s*▲1", masuoka), masuoka
     assert not BOLD.search(masuoka.split("▲1")[1])
     assert "since stage 8" in plain
-    assert "Time not in the source: the source prints only the top 3 (13)" in plain
+    assert "Time not in the source (13): the source prints only the top 3" in plain
     assert "Not classified" not in plain
     header = _line(text, "Crew")
     assert [h for h in _strip(header).split() if h] == [
@@ -125,7 +125,10 @@ def test_terminal_marks_uncertain_positions_dim(terminal: Callable[..., str]) ->
     text = terminal("show", "dakar-2004", "-c", "cars", "--after", "3")
     biasion = _line(text, "Miki Biasion")
     assert re.search(r"\x1b\[2;3m\s*≥4", biasion), biasion
-    assert "the log holds only the first 3 rows" in _strip(text)
+    assert (
+        "≥N: the source prints only the top 3, so a place shown as ≥N is N-th or lower."
+        in _strip(text)
+    )
 
 
 def test_no_color_keeps_the_table_without_colours(

@@ -246,13 +246,16 @@ def standings_table(
 
 def move_legend_html(standings: Standings, previous: Standings | None) -> str:
     """The legend under a standings table: its Move column's symbols only (none without
-    one), and the interval."""
+    one), and the interval where one is shown (two crews or more); nothing where neither."""
     moved = moves(previous, standings) if previous is not None else {}
     said = escape(move_legend("the stage before", {item.kind for item in moved.values()}))
     said = said.replace("▲", '<span class="up">▲</span>', 1).replace(
         "▼", '<span class="down">▼</span>', 1
     )
-    return f'<p class="small legend-move">{said}{" " if said else ""}{escape(INTERVAL_WORDS)}</p>'
+    parts = [said] if said else []
+    if len(standings.rows) > 1:
+        parts.append(escape(INTERVAL_WORDS))
+    return f'<p class="small legend-move">{" ".join(parts)}</p>' if parts else ""
 
 
 def _unclassified_line(view: View, standings: Standings) -> str:
@@ -321,9 +324,9 @@ def _unclassified_section(view: View) -> str:
     for group in GROUPS:
         items = by_group.get(group)
         if items:
-            heading = group_heading(group, single)
+            heading = group_heading(group, single, len(items))
             blocks.append(
-                f'<h4 data-group="{escape(group)}">{escape(heading)} ({len(items)})</h4>'
+                f'<h4 data-group="{escape(group)}">{escape(heading)}</h4>'
                 f'<ul class="compact">{"".join(items)}</ul>'
             )
     return "".join(blocks)
@@ -486,6 +489,8 @@ def _stage_by_stage(view: View, actual: View | None) -> str:
                     caption=f"General classification after stage {result.stage}",
                     compact=True,
                 )
+                if standings.rows:  # each box can be opened alone: its own legend
+                    gc += move_legend_html(standings, previous)
             gc += _unclassified_line(view, standings)
             previous = standings
         route = _stage_route(view.schedule.get(result.stage))
