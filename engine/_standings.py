@@ -26,7 +26,7 @@ import attrs
 
 from ..events import EntryRegistered, Person, QueryError, StageKind
 from ._display import HtmlDisplay
-from ._fold import Effect
+from ._fold import CancellationState, Effect
 from ._slips import OutOfOrder, disordered
 from ._times import Accumulator, Component, components
 from ._view import View
@@ -588,6 +588,12 @@ class Standings(HtmlDisplay):
         """At a waypoint: the crews still running without a time there (``not-yet``), or with
         a later one only (``no-result``: they missed it), in registration order."""
         return tuple(self._pending[row] for row in self._members() if row in self._pending)
+
+    @property
+    def cancellation(self) -> CancellationState | None:
+        """The cancellation of the stage these standings come after, for their category (a
+        cancelled stage's standings are the earlier ones, its awarded time added to all)."""
+        return self._view.cancellation(self.after_stage, self.category)
 
     @property
     def leader(self) -> Row | None:

@@ -540,7 +540,7 @@ class StageResultRecorded:
     def describe(self) -> str:
         """The event in one line of words."""
         first, last = self.span
-        span = f"stages {first}-{last} combined" if first != last else f"stage {last}"
+        span = f"stages {first}–{last} combined" if first != last else f"stage {last}"
         return f"{self.entry_id} {span}: {format_time(self.time_ms)}"
 
 

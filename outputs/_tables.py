@@ -26,6 +26,7 @@ from ._text import (
     NO_NUMBER_NOTE,
     Move,
     Reference,
+    cancelled_note,
     component_amount,
     component_note,
     crew_text,
@@ -221,6 +222,8 @@ def _classification(view: views.Classification) -> str:
         lines.append(empty_note(standings))
     if previous is not None and rows:
         lines += ["", move_note(previous.after_stage, moved)]
+    if cancelled_note(standings):
+        lines += ["", cancelled_note(standings)]
     if any(not row.position_certain for row in standings.rows):
         lines += ["", partial_note(standings.known_rows)]
     if reference is not None:
@@ -579,7 +582,8 @@ def event_words(record: Record, names: Mapping[str, str]) -> tuple[str, str]:
 
 
 def change_words(change: Change) -> str:
-    """How one crew moved, in a fan's words: ``No. 201 Hiroshi Masuoka 1st → 2nd``."""
+    """How one crew moved, in a fan's words: ``No. 201 Hiroshi Masuoka 1st → 2nd``, ``No. 203
+    Stéphane Peterhansel stays 1st, +0:05:00``."""
     name = who(change.number, change.crew)
     if change.before_position is None:
         assert change.after_ms is not None
@@ -588,7 +592,8 @@ def change_words(change: Change) -> str:
         )
     if change.after_position is None:
         return f"{name} leaves the standings (was {_ordinal(change.before_position)})"
-    text = f"{name} {_ordinal(change.before_position)} → {_ordinal(change.after_position)}"
+    before, after = _ordinal(change.before_position), _ordinal(change.after_position)
+    text = f"{name} stays {after}" if before == after else f"{name} {before} → {after}"
     if None not in (change.before_ms, change.after_ms) and change.before_ms != change.after_ms:
         assert change.before_ms is not None
         assert change.after_ms is not None

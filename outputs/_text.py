@@ -50,6 +50,7 @@ __all__ = [
     "Reference",
     "all_tied",
     "as_known_text",
+    "cancelled_note",
     "char_width",
     "crew_text",
     "describe",
@@ -337,6 +338,21 @@ def prints_text(known_rows: int | None) -> str:
         if known_rows
         else ("the source prints only the leading rows")
     )
+
+
+def cancelled_note(standings: Standings) -> str:
+    """What standings after a cancelled stage say of it ("" for a stage run)."""
+    cancelled = standings.cancellation
+    if cancelled is None:
+        return ""
+    event = cancelled.event
+    awarded = (
+        "it adds no time"
+        if event.awarded_ms is None
+        else f"every crew still running was given {format_time(event.awarded_ms)}"
+    )
+    reason = event.reason.rstrip(".")
+    return f"Stage {standings.after_stage} was cancelled ({reason}): {awarded}."
 
 
 def partial_note(known_rows: int | None) -> str:

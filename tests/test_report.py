@@ -143,7 +143,7 @@ def test_peterhansel_penalty_is_in_the_timeline(dakar_2004_dom: Node) -> None:
     assert penalty[0].startswith("Stage 5 Penalty +0:05:00 for No. 203 Stéphane Peterhansel")
     assert "illegal outside assistance: pushed by his team-mate 300 m from the finish" in penalty[0]
     assert "GC only" in penalty[0]
-    cancelled = [text for text in items if "Cancelled" in text]
+    cancelled = [text for text in items if " cancelled (" in text]
     assert [text.split(" ")[1] for text in cancelled] == ["10", "11"]
     assert all("no time awarded" in text for text in cancelled)
 
@@ -152,7 +152,7 @@ def test_awarded_time_is_in_the_timeline(dakar_2004_dom: Node) -> None:
     """A cancellation with an awarded time (2004 trucks, stage 2) shows the time awarded."""
     timeline = dakar_2004_dom.by_id("trucks").find("ol", cls="timeline")[0]
     first = timeline.find("li")[0].text()
-    assert first.startswith("Stage 2 Cancelled")
+    assert first.startswith("Stage 2 cancelled (")
     assert "0:34:21 awarded to every crew still in the rally" in first
 
 

@@ -311,3 +311,18 @@ def test_a_rally_with_classes_stays_a_table_at_80_columns(
     assert row.split()[-3:] == ["2", "6:23:00.6", "+0:20:00"], row  # 3:11:00.3 + 3:12:00.3
     assert "Ultimate 2" in row
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_standings_after_a_cancelled_stage_say_it_was_cancelled(
+    terminal: Callable[..., str],
+) -> None:
+    """Cold user, finding 9: the 2004 cars' stage 10 was cancelled with no time awarded; the
+    standings after it say so, in the plain table and the terminal's, instead of reading as
+    a stage run in which nobody moved; the standings after stage 9 say nothing of it."""
+    rally = load("dakar-2004")
+    said = "Stage 10 was cancelled (Stages cancelled due to security concerns): it adds no time."
+    after_10 = Classification(rally.standings("cars", 10), rally.standings("cars", 9))
+    assert said in plain(after_10).splitlines()
+    shown = _strip(terminal("show", "dakar-2004", "-c", "cars", "--after", "10"))
+    assert said in " ".join(shown.split())
+    assert "cancelled" not in plain(Classification(rally.standings("cars", 9)))

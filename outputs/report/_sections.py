@@ -760,7 +760,7 @@ def _timeline(view: View) -> str:
         )
     for cancel in view.cancelled:
         award = (
-            "no time awarded: the stage does not count"
+            "no time awarded, so the stage does not count"
             if cancel.awarded_ms is None
             else f"<b>{escape(format_time(cancel.awarded_ms))}</b> awarded to every crew still in "
             "the rally, so the stage is a tie"
@@ -770,7 +770,8 @@ def _timeline(view: View) -> str:
                 cancel.stage,
                 cancel.seq,
                 f'<li class="cancel"><span class="when">Stage {cancel.stage}</span> '
-                f'<span class="what">Cancelled</span>: {escape(cancel.reason)}; {award}</li>',
+                f'<span class="what">cancelled</span> ({escape(cancel.reason.rstrip("."))}): '
+                f"{award}</li>",
             )
         )
     for result in view.stage_results:
