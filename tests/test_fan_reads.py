@@ -37,7 +37,7 @@ from rally_standings.outputs._text import moves as text_moves
 from rally_standings.outputs.report import chart_series
 from rally_standings.outputs.report._charts import HIGHLIGHT, PALETTE, ChartSpec, _short
 from rally_standings.replays import load
-from tests.helpers import Node, parse_html, table_records, table_rows
+from tests.helpers import Node, classes_rally, parse_html, table_records, table_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -672,3 +672,28 @@ def test_every_stage_by_stage_table_has_the_legend_of_its_own_symbols(dom_2004: 
             _says_only(legends[0].text(), kinds)
             boxes += 1
     assert boxes >= 45
+
+
+def test_the_source_legend_names_only_the_kinds_of_source_shown(
+    dom_2004: Node, tmp_path: Path
+) -> None:
+    """Cold user, finding 6: the legend above "How each time is made up" explains the kinds
+    of source the times below it come from and no other: a rally an official recorded says
+    nothing of errata or inferences."""
+    for category in ("bikes", "cars", "trucks"):
+        section = dom_2004.by_id(category)
+        legend = section.find("ul", cls="legend")[0]
+        listed = {span.attrs["class"].split()[1] for span in legend.find("span", cls="badge")}
+        shown = {
+            span.attrs["class"].split()[1]
+            for block in section.find("details", cls="makeup")
+            for span in block.find("span", cls="badge")
+        }
+        assert listed == shown, category
+    log = classes_rally(tmp_path / "official.rallylog")
+    page = tmp_path / "official.html"
+    assert main(["report", str(log), "-o", str(page)]) == 0
+    said = parse_html(page.read_text(encoding="utf-8")).find("ul", cls="legend")[0].text()
+    assert "recorded by an official" in said
+    assert "erratum" not in said
+    assert "inferred" not in said

@@ -835,9 +835,11 @@ def _makeup(view: View, standings: Standings) -> str:
     if not standings.rows:
         return ""
     blocks = []
+    used: set[str] = set()
     for row in standings.rows:
         counts = component_counts(row.components)
         sources = sorted({str(part.provenance.kind) for part in row.components})
+        used.update(sources)
         body = [_component_row(view, part) for part in row.components]
         body.append(
             f'<tr class="total"><td></td><td>Total</td>'
@@ -865,7 +867,7 @@ def _makeup(view: View, standings: Standings) -> str:
     legend = "".join(
         f"<li>{badge(kind)} {escape(text)}</li>"
         for kind, text in PROVENANCE.items()
-        if kind not in ("synthetic",)
+        if kind in used  # only the kinds of source the times shown come from
     )
     return f'<ul class="legend inline">{legend}</ul>' + "".join(blocks)
 
@@ -950,7 +952,7 @@ def caption(view: View, kind: str, *, zoomed: bool = False) -> str:
 
 
 _SCREEN_HINT = (
-    '<span class="screen-only"> Hover a line for its crew.</span>'
+    '<span class="screen-only hover-hint"> Hover a line for its crew.</span>'
     '<span class="print-only"> Each line is named at its end or in the legend.</span>'
 )
 """How a reader finds a line's crew: on a screen by hovering, on paper by its label."""
