@@ -151,12 +151,22 @@ def build_report(
         wanted = having
     known = f" · {as_known_text(as_of)} (of {rally.last_seq})" if as_of is not None else ""
     source = escape(rally.source)
+    partial = any(  # a source that prints only the leading rows somewhere
+        base.fold.coverage(category, stage) is not None
+        for category in wanted
+        for stage in base.stages()
+    )
     footer = (
         f"Made by <b>rally-standings</b> from <code>{source}</code>{escape(known)}. Every time on "
         "this page is the sum of the stage times, penalties and awarded times recorded "
         "there, each with its source; <code>standings explain</code> gives the same sums "
-        'on the command line. A place shown as <span class="uncertain">≥N</span> is a lower '
-        "bound: the source prints only the leading rows."
+        "on the command line."
+        + (
+            ' A place shown as <span class="uncertain">≥N</span> is N-th or lower: the source '
+            "prints only the leading rows."
+            if partial
+            else ""
+        )
     )
     if hypothesis:
         category, events = _whatif_category(base, wanted, hypothesis)

@@ -550,7 +550,7 @@ def crew_grid(view: View) -> str:
         f"<tbody>{''.join(body)}</tbody></table></div>"
         '<p class="small">In each cell: the place on the stage (bold) and the stage time, then '
         "the place in the general classification after the stage (GC). – no stage time "
-        "recorded or printed; ≥N a place known only as a lower bound.</p>"
+        "recorded or printed; ≥N a place known only as N-th or lower.</p>"
     )
 
 
@@ -706,8 +706,8 @@ def partial_note(snapshots: Sequence[Standings]) -> str:
     return (
         '<aside class="partial" role="note"><b>Partial data.</b> The source prints only the '
         f"leading rows of the general classification ({escape(tops)}). "
-        "A place beyond them is a lower bound, shown as "
-        '<span class="uncertain">≥N</span> (at least N-th: that many crews known to the log '
+        "A place beyond them is shown as "
+        '<span class="uncertain">≥N</span>: N-th or lower (that many crews known to the log '
         "are ahead). The position chart draws only the places the source vouches for: a line "
         "breaks where a crew's place is not known, and no move is drawn into or out of a gap; "
         "the gap chart draws every time that is known "
