@@ -131,7 +131,7 @@ def test_partial_data_is_explained(dakar_2004_dom: Node) -> None:
     note = dakar_2004_dom.by_id("cars").find("aside", cls="partial")[0].text()
     assert "top 3" in note
     assert "≥N" in note
-    assert "6 uncertain positions" in note
+    assert "6 places in the standings after the stages are shown so" in note
 
 
 def test_peterhansel_penalty_is_in_the_timeline(dakar_2004_dom: Node) -> None:

@@ -708,10 +708,10 @@ def partial_note(snapshots: Sequence[Standings]) -> str:
         f"leading rows of the general classification ({escape(tops)}). "
         "A place beyond them is shown as "
         '<span class="uncertain">≥N</span>: N-th or lower (that many crews known to the log '
-        "are ahead). The position chart draws only the places the source vouches for: a line "
-        "breaks where a crew's place is not known, and no move is drawn into or out of a gap; "
-        "the gap chart draws every time that is known "
-        f"({_plural(unsure, 'uncertain position')} in all).</aside>"
+        f"are ahead); {_plural(unsure, 'place')} in the standings after the stages "
+        f"{'is' if unsure == 1 else 'are'} shown so. The position chart draws only the places "
+        "the source vouches for: a line breaks where a crew's place is not known, and no move "
+        "is drawn into or out of a gap; the gap chart draws every time that is known.</aside>"
     )
 
 
