@@ -6,6 +6,7 @@ No timing is asserted: speed is measured by ``python -m benchmarks.run``, not te
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,26 @@ def test_the_servers_figures_become_rows_and_targets(monkeypatch: pytest.MonkeyP
     memory = next(row for row in rows if "distinct questions" in row["measure"])
     assert (memory["peak_rss_mb"], memory["rss_growth_mb"]) == (148.0, 15.6)
     assert "it held 132 MB after start-up, 148 MB after them" in memory["measure"]
+
+
+def test_the_publishing_docs_quote_the_committed_results() -> None:
+    """docs/publishing.md's figures (requests a second served; files, megabytes and the cost
+    of one append published) are those of benchmarks/results.json, rounded as the page
+    rounds them: a run that moves them fails here until the page says the new ones."""
+    root = Path(__file__).resolve().parents[1]
+    rows = json.loads((root / "benchmarks" / "results.json").read_text())["results"]
+    page = " ".join((root / "docs" / "publishing.md").read_text(encoding="utf-8").split())
+
+    def measure(start: str) -> dict[str, Any]:
+        return next(row for row in rows if row["measure"].startswith(start))
+
+    served = measure("serve: GET /api/standings, 200 clients asking again")["measure"]
+    rate = int(re.search(r"\(([\d,]+) requests/s", served)[1].replace(",", ""))  # type: ignore[index]
+    said = re.search(r"answers about ([\d,]+) requests a second", page)
+    assert said is not None
+    assert int(said[1].replace(",", "")) == round(rate, -3)
+    site = measure("publish: the whole static site")
+    files, megabytes = re.search(r"\((\d+) files, (\d+) MB\)", site["measure"]).groups()  # type: ignore[union-attr]
+    append_ms = round(measure("publish --watch: one appended result")["seconds"] * 1000)
+    assert f"publish writes {files} files ({megabytes} MB)" in page
+    assert f"one appended result costs about {append_ms} ms of publishing" in page
