@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 
 from ..engine import Effect, Rally
-from ..events import RallyError
+from ..events import QueryError, RallyError
 from ..replays import resolve_log
 from ._base import Command, UsageError, add_log_argument
 from ._live import LiveRally
@@ -59,14 +59,32 @@ Query = tuple[str, tuple[tuple[str, str], ...]]
 """A question of the API: its endpoint and its parameters (name, value), in ``ORDER``."""
 
 
+NAME_PART = 60
+"""The longest a value is written in a file name (a file name holds at most 255 bytes): a
+longer one is cut to ``NAME_KEPT`` characters and ``~`` and its FNV-1a hash are added."""
+NAME_KEPT = 40
+
+
+def _fnv1a(data: bytes) -> str:
+    """The 32-bit FNV-1a hash of ``data``, in 8 hex digits (the page's script computes the
+    same: a file name must be found without a table of them)."""
+    value = 0x811C9DC5
+    for byte in data:
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value:08x}"
+
+
 def _escape(value: str) -> str:
     """A parameter's value as part of a file name: ASCII letters, digits and ``-`` as they
-    are, every other UTF-8 byte as ``_XX``."""
+    are, every other UTF-8 byte as ``_XX``; past ``NAME_PART`` characters, its first
+    ``NAME_KEPT`` and ``~`` and a hash of the value (``~`` is never written otherwise)."""
+    data = value.encode("utf-8")
     out = []
-    for byte in value.encode("utf-8"):
+    for byte in data:
         char = chr(byte)
         out.append(char if char.isascii() and (char.isalnum() or char == "-") else f"_{byte:02X}")
-    return "".join(out)
+    said = "".join(out)
+    return said if len(said) <= NAME_PART else f"{said[:NAME_KEPT]}~{_fnv1a(data)}"
 
 
 def site_path(query: Query) -> str:
@@ -293,6 +311,7 @@ class Publisher:
         wanted = questions(overview, all_waypoints=self.all_waypoints)
         penalties = _penalty_marks(rally)
         same_penalties = penalties == self.penalties
+        _one_file_each(wanted, overview)
         bodies: dict[str, bytes] = {}
         missing: set[str] = set()
         latest: dict[str, bytes] = {}
@@ -368,7 +387,7 @@ class Publisher:
         elif self.digests[path] == digest:
             return 0
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        temporary = target.with_name(f".{digest[:16]}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             with open(temporary, "xb") as handle:
                 handle.write(body)
@@ -433,6 +452,24 @@ class Publisher:
             status=published_status(when, seq, following=self.following),
             published=script,
         ).encode("utf-8")
+
+
+def _one_file_each(wanted: Iterable[Query], overview: Mapping[str, Any]) -> None:
+    """Refuse, before a file is written, a site in which two questions or two pages would
+    share one file (two long names alike in their first characters and in their hash)."""
+    named: dict[str, object] = {}
+    first = overview["categories"][0]["category"]
+    places: list[tuple[str, object]] = [(site_path(query), query) for query in wanted]
+    places += [(page_path(first, *view), view) for view in pages(overview)]
+    for path, what in places:
+        other = named.setdefault(path, what)
+        if other != what:
+            raise QueryError(
+                "two questions of the site would share one file",
+                where=path,
+                expected="names that differ in their first 40 characters or in their hash",
+                received=f"{other} and {what}",
+            )
 
 
 def _layout(value: Mapping[str, Any]) -> str:

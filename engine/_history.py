@@ -159,6 +159,10 @@ def history(
             continue
         view = View(fold, fold.last_seq)
         if view.stage(after) is None or after not in gc_stages(view, category):
+            if previous:  # the GC it listed is gone (its stages cancelled): all leave it
+                gone = rally.standings(category, after, as_of=record.seq)
+                out.append(HistoryEntry(record, _changes(view, previous, {}), gone))
+                previous, running = {}, None
             continue
         if effect.entry is not None and not effect.delta and not effect.cover:
             continue

@@ -951,3 +951,30 @@ def test_a_combined_time_updates_the_reason_an_earlier_gc_gives(tmp_path: Path) 
         )
         assert plain_standings(earlier) == said
     _assert_live_is_fresh(live, log, tmp_path / "fresh")
+
+
+def test_history_lists_the_event_that_ends_the_gc(tmp_path: Path) -> None:
+    """Attack finding 3: stage 1 a prologue, stage 2 the only special; a result at stage 2
+    puts No. 4 in the GC after stage 2, then stage 2 is cancelled and there is no GC after
+    stage 2 any more. History listed only the result, so the last GC it showed was one the
+    log no longer has.
+
+    Must hold: the cancellation is listed, No. 4 leaving the standings, and the standings it
+    gives are the log's after it (no crew classified)."""
+    log = tmp_path / "h.rallylog"
+    steps = [
+        "rally --name H --year 2025 --category cars",
+        "stage --number 1 --counts cars=prologue",
+        "stage --number 2 --counts cars=special",
+        "entry -c cars --number 4 --crew 'D Four'",
+        "result -c cars --entry 4 --stage 2 --time 1:00:00",
+        "cancel --stage 2 -c cars --reason weather",
+    ]
+    for step in steps:
+        assert run_captured(f"record {log} {step}")[0] == 0
+    listed = history(load(log), "cars", 2)
+    assert [item.record.seq for item in listed] == [5, 6]
+    gone = listed[-1]
+    assert [(c.before_position, c.after_position) for c in gone.changes] == [(1, None)]
+    assert gone.standings.rows == ()
+    assert load(log).standings("cars", 2).rows == ()

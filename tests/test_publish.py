@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from rally_standings import events
 from rally_standings.app._live import LiveRally
 from rally_standings.app._publish import (
     MANIFEST,
@@ -34,7 +35,14 @@ from rally_standings.app._server import create_app
 from rally_standings.engine import Recorder, create_log, load
 from rally_standings.events import RallyDeclared, StageResultRecorded
 from rally_standings.replays import resolve_log
-from tests.helpers import classes_rally, cli, parse_html, record_elsewhere, table_rows
+from tests.helpers import (
+    classes_rally,
+    cli,
+    parse_html,
+    record_elsewhere,
+    run_captured,
+    table_rows,
+)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -152,6 +160,55 @@ def test_file_names_are_safe_on_any_host() -> None:
     assert re.fullmatch(r"[A-Za-z0-9_./-]+", path)
     other = site_path(("standings", (("category", "cars"), ("class", "T1_20"), ("after", "3"))))
     assert other != path
+
+
+LONG_CLASS = "越野拉力赛特别组别名称非常长的一个班级名字用于测试文件名长度限制"
+"""A class of 32 characters, 96 bytes of UTF-8: 288 characters when written _XX."""
+
+
+def test_a_long_name_is_cut_and_hashed_and_the_site_is_published(tmp_path: Path) -> None:
+    """Attack finding 1: a class named with 32 CJK characters (288 characters written _XX,
+    past the 255 bytes a file name holds) failed the publish halfway and stopped --watch. A
+    value longer than 60 characters is written as its first 40, "~" and its FNV-1a hash: the
+    site is published whole, its pages and files say the class, and two long names alike in
+    their first 40 characters are two files."""
+    log = tmp_path / "long.rallylog"
+    create_log(log, RallyDeclared(rally_id="long", name="Long", year=2026, categories=("cars",)))
+    with Recorder(log) as recorder:
+        recorder.append_many(
+            [
+                events.StageScheduled(
+                    stage=1, rules=(events.StageRule("cars", events.StageKind.SPECIAL),)
+                ),
+                *[
+                    events.EntryRegistered(
+                        entry_id=f"cars:{n}",
+                        category="cars",
+                        number=str(n),
+                        crew=(events.Person(f"Driver {n}"),),
+                        entry_class=LONG_CLASS + ("" if n == 1 else "2"),
+                    )
+                    for n in (1, 2)
+                ],
+                StageResultRecorded(entry_id="cars:1", stage=1, time_ms=3_600_000),
+                StageResultRecorded(entry_id="cars:2", stage=1, time_ms=3_700_000),
+            ]
+        )
+    site = tmp_path / "site"
+    assert run_captured(["publish", str(log), str(site)])[0] == 0
+    names = [p.name for p in site.rglob("*")]
+    assert max(len(name.encode()) for name in names) <= 100
+    one = site_path(("standings", (("category", "cars"), ("class", LONG_CLASS))))
+    two = site_path(("standings", (("category", "cars"), ("class", LONG_CLASS + "2"))))
+    assert one != two
+    assert re.fullmatch(
+        r"api/standings/category-cars/class-[A-Za-z0-9_]{40}~[0-9a-f]{8}\.json", one
+    )
+    for path in (one, two):
+        assert json.loads((site / path).read_bytes())["rows"][0]["class"].startswith(LONG_CLASS)
+    manifest = json.loads((site / "manifest.json").read_bytes())
+    assert one in manifest["files"]
+    assert sum(name.endswith(".html") for name in manifest["files"]) == 3  # all, and each class
 
 
 def test_the_first_html_already_holds_the_standings(tmp_path: Path, classes_log: Path) -> None:

@@ -75,6 +75,10 @@ def test_the_folder_opened_from_file_shows_an_append(tmp_path: Path) -> None:
         named = browser.evaluate(f"api('standings', {params!r})".replace("'", '"'))
         query = ("standings", (("category", "cars"), ("class", "T1 / Ü?"), ("after", "3")))
         assert named == site_path(query)
+        long = "越野拉力赛特别组别名称非常长的一个班级名字用于测试文件名长度限制"  # cut and hashed
+        params = {"category": "cars", "class": long}
+        named = browser.evaluate(f"api('standings', {params!r})".replace("'", '"'))
+        assert named == site_path(("standings", (("category", "cars"), ("class", long))))
 
 
 def test_the_folder_on_a_static_http_server_shows_an_append(tmp_path: Path) -> None:
