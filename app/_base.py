@@ -45,6 +45,7 @@ __all__ = [
     "check_output",
     "duration_arg",
     "emit",
+    "existing_folder",
     "input_file",
     "load_log",
     "output_file",
@@ -265,6 +266,26 @@ def add_format_option(
 # whole or not at all and nothing is left behind on failure; a file another process is
 # writing (a log held by its recorder) is never replaced; a directory, FIFO or device is
 # refused even with --force.
+
+
+def existing_folder(text: str, purpose: str) -> bool:
+    """Whether the folder ``text`` a command writes into (``purpose``: "publish to") is there
+    already; a file there is refused, and so is a new folder whose parent is missing."""
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(
+            "not a folder",
+            where=text,
+            expected=f"a folder to {purpose} (or a new name)",
+            received="a file",
+        )
+    if folder.exists():
+        return True
+    if not folder.parent.is_dir():
+        raise UsageError(
+            "no such directory", where=str(folder.parent), expected="an existing parent folder"
+        )
+    return False
 
 
 def _suggest_force(error: OutputExistsError) -> UsageError:

@@ -23,6 +23,7 @@ from ._base import (
     UsageError,
     add_force_option,
     add_format_option,
+    existing_folder,
     output_path,
     suggesting_force,
 )
@@ -36,16 +37,7 @@ def _folder(text: str, inputs: list[Path], *, force: bool) -> Path:
     """The folder to export to: new, empty, or (``--force``) one whose tables are replaced;
     never a file, never one holding an input log."""
     folder = Path(text)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(
-            "not a folder",
-            where=text,
-            expected="a folder to write the tables to (or a new name)",
-            received="a file",
-        )
-    if not folder.exists():
-        if not folder.parent.is_dir():
-            raise UsageError("no such directory", where=str(folder.parent))
+    if not existing_folder(text, "write the tables to"):
         return folder
     if not force and any(folder.iterdir()):
         raise UsageError(

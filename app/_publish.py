@@ -39,7 +39,7 @@ import attrs
 from ..engine import Effect, Rally
 from ..events import QueryError, RallyError
 from ..replays import resolve_log
-from ._base import Command, UsageError, add_log_argument
+from ._base import Command, UsageError, add_log_argument, existing_folder
 from ._live import LiveRally
 from ._page import chosen, first_questions, page, published_status
 
@@ -499,18 +499,7 @@ def _folder(text: str, log: Path, *, force: bool) -> Path:
         raise UsageError(
             "no folder name", expected="the path of a folder to publish to", received=text
         )
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(
-            "not a folder",
-            where=text,
-            expected="a folder to publish to (or a new name)",
-            received="a file",
-        )
-    if not folder.exists():
-        if not folder.parent.is_dir():
-            raise UsageError(
-                "no such directory", where=str(folder.parent), expected="an existing parent folder"
-            )
+    if not existing_folder(text, "publish to"):
         return folder
     if not force and not (folder / MANIFEST).is_file() and any(folder.iterdir()):
         raise UsageError(

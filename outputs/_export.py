@@ -104,6 +104,9 @@ EXPORT_TABLES: dict[str, tuple[ExportColumn, ...]] = {
 
 Row = dict[str, Any]
 
+_RANKING = ("position", "position_certain", "time_ms", "gap_ms", "class_position")
+"""The ``standings`` columns a classified row takes from its ranking (null in the others)."""
+
 
 def _fact(record_seq: int, provenance: Any) -> Row:
     return {
@@ -317,36 +320,24 @@ class _Rows:
                 continue
             for standings in snapshots:
                 after = {"category": category, "after_stage": standings.after_stage}
-                for row in standings.rows:
+                classified = [
+                    (row, {name: getattr(row, name) for name in _RANKING}, "classified", None)
+                    for row in standings.rows
+                ]
+                unclassified = [
+                    (item, dict.fromkeys(_RANKING), item.status, item.reason)
+                    for item in standings.unclassified
+                ]
+                for who, ranking, status, reason in classified + unclassified:
                     self.row(
                         "standings",
                         **after,
-                        entry_id=row.entry_id,
-                        number=row.number,
-                        **{"class": row.entry_class},
-                        position=row.position,
-                        position_certain=row.position_certain,
-                        time_ms=row.time_ms,
-                        gap_ms=row.gap_ms,
-                        class_position=row.class_position,
-                        status="classified",
-                        reason=None,
-                        **derived,
-                    )
-                for item in standings.unclassified:
-                    self.row(
-                        "standings",
-                        **after,
-                        entry_id=item.entry_id,
-                        number=item.number,
-                        **{"class": item.entry_class},
-                        position=None,
-                        position_certain=None,
-                        time_ms=None,
-                        gap_ms=None,
-                        class_position=None,
-                        status=item.status,
-                        reason=item.reason,
+                        entry_id=who.entry_id,
+                        number=who.number,
+                        **{"class": who.entry_class},
+                        **ranking,
+                        status=status,
+                        reason=reason,
                         **derived,
                     )
 
