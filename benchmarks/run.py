@@ -1092,6 +1092,21 @@ _WHY_MISSED = {
         "so the row with the checkpoint is the case users meet on a large log; a log copied "
         "without it pays the full fold on every read until an append writes one."
     ),
+    "the same with the checkpoint a recorder leaves beside the log": (
+        "Reading a checkpoint checks every table's shape (rows in record order, row numbers "
+        "inside the tables they refer to, events of the kinds a table holds) and builds the "
+        "index from the tables, so that a forged or damaged checkpoint is ignored rather than "
+        "trusted; the columns are also turned from packed arrays into lists. What it would "
+        "take: the tables kept as packed arrays once read, which would also make the checks "
+        "loops in C."
+    ),
+    "`standings record` of one result at most": (
+        "One `record` is a whole process: the package's import (the row of `standings show "
+        "dakar-2004` below is most of it), the checkpoint read and checked (the row above), "
+        "the splits of the result's stage indexed for the check that its times are in order "
+        "along the stage, then one append with fsync. What it would take: the same as the "
+        "checkpoint's row, or a process that stays open (`standings serve` keeps one fold)."
+    ),
     "`standings show dakar-2004 --category cars` at most 2x": (
         "Most of the difference from the bare imports is the engine's own import, where each "
         "attrs class (events, states, rows) is built when its module loads; the rest is "
