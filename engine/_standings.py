@@ -308,7 +308,7 @@ def require_stage(view: View, stage: int | None) -> None:
         known = ", ".join(map(str, view.stage_numbers())) or "none yet"
         raise QueryError(
             "unknown stage",
-            where="stage query",
+            where="the log" if view.rally is None else view.rally.name,  # the rally asked
             expected=f"a scheduled stage ({known})",
             received=stage,
         )
