@@ -241,6 +241,9 @@ def gc_table(
 ) -> str:
     """The GC table's head and rows as the page's script draws them."""
     columns = [("Pos", "num"), ("Move", ""), ("No.", "num"), ("Crew", "")]
+    makes = any(row.get("make") for row in gc["rows"])  # wide screens only, as the terminal
+    if makes:
+        columns.append(("Make", "wide"))
     if classes:
         columns += [("Class", "wide"), ("Class pos", "num wide")]
     columns += [("Time", "num"), ("Gap", "num"), ("Interval", "num interval")]
@@ -260,6 +263,8 @@ def gc_table(
             _cell(row["number"] or _NO_NUMBER, "num"),
             _crew(row["crew"], shown),
         ]
+        if makes:
+            out.append(_cell(row.get("make") or "", "wide"))
         if classes:
             out += [
                 _cell(row["class"] or "", "wide"),

@@ -475,3 +475,19 @@ def test_each_table_explains_the_symbols_it_shows_and_no_other(tmp_path: Path) -
         tree = parse_html(served.get("/?category=cars&class=B").text)
         assert len(table_rows(tree.by_id("gc"))) == 1
         assert "Interval" not in tree.by_id("gc-note").text()
+
+
+def test_the_gc_shows_each_crews_make_on_a_wide_screen() -> None:
+    """Cold user, finding 13: the terminal gives each crew's make and the page did not; the
+    page's GC has a Make column (hidden on a phone, like the class columns) where the log
+    knows makes, and none where it knows none."""
+    from rally_standings.replays import resolve_log
+
+    with TestClient(create_app(resolve_log("dakar-2004"))) as served:
+        tree = parse_html(served.get("/?category=cars").text)
+        heads = [th.text() for th in tree.by_id("gc").find("th")]
+        assert "Make" in heads
+        rows = table_rows(tree.by_id("gc"))
+        assert rows[0][heads.index("Make")] == "Mitsubishi"
+        makes = [th for th in tree.by_id("gc").find("th") if th.text() == "Make"]
+        assert "wide" in makes[0].attrs["class"]
