@@ -209,19 +209,10 @@ def disordered(
             other, later = earliest, True
         else:
             continue
-        entry_id, number = view.entry_at(entry).entry_id, view.entry_at(entry).number
+        entry_id, there = view.entry_at(entry).entry_id, other[1] or None
+        recorded = _Time(there, other[0], _seq_of(view, entry_id, stage, there))
         found.append(
-            OutOfOrder(
-                entry_id=entry_id,
-                number=number,
-                stage=stage,
-                waypoint=waypoint,
-                time_ms=time_ms,
-                other_waypoint=other[1] or None,
-                other_ms=other[0],
-                other_seq=_seq_of(view, entry_id, stage, other[1] or None),
-                later=later,
-            )
+            _conflict(view, entry_id, stage, _Time(waypoint, time_ms, None), recorded, later=later)
         )
     return tuple(found)
 
