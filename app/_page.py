@@ -179,33 +179,34 @@ def _crew(
     return f'<td class="crew">{out}</td>'
 
 
-def _penalties_of(
-    items: Sequence[Mapping[str, Any]], row: Mapping[str, Any], after: int
+def _crews_penalties(
+    items: Sequence[Mapping[str, Any]],
+    row: Mapping[str, Any],
+    keep: Callable[[Mapping[str, Any]], bool],
 ) -> list[Mapping[str, Any]]:
-    """The penalties in force in a crew's GC time after stage ``after``."""
+    """The penalties in force on the crew of ``row`` that ``keep`` keeps."""
     return [
         item
         for item in items
         if not item["rescinded"]
-        and item["stage"] <= after
         and item["number"] == row["number"]
         and item["crew"] == row["crew"]
+        and keep(item)
     ]
+
+
+def _penalties_of(
+    items: Sequence[Mapping[str, Any]], row: Mapping[str, Any], after: int
+) -> list[Mapping[str, Any]]:
+    """The penalties in force in a crew's GC time after stage ``after``."""
+    return _crews_penalties(items, row, lambda item: item["stage"] <= after)
 
 
 def _stage_penalties(
     items: Sequence[Mapping[str, Any]], row: Mapping[str, Any], stage: int
 ) -> list[Mapping[str, Any]]:
     """The penalties in force in a crew's time of stage ``stage`` (not those of the GC only)."""
-    return [
-        item
-        for item in items
-        if not item["rescinded"]
-        and not item["gc_only"]
-        and item["stage"] == stage
-        and item["number"] == row["number"]
-        and item["crew"] == row["crew"]
-    ]
+    return _crews_penalties(items, row, lambda item: not item["gc_only"] and item["stage"] == stage)
 
 
 def _rows(rows: Sequence[Mapping[str, Any]], cells: Callable[[Mapping[str, Any]], str]) -> str:
