@@ -311,13 +311,13 @@ class Publisher:
         wanted = questions(overview, all_waypoints=self.all_waypoints)
         penalties = _penalty_marks(rally)
         same_penalties = penalties == self.penalties
-        _one_file_each(wanted, overview)
+        named = [(site_path(query), query) for query in wanted]
+        _one_file_each(named, overview)
         bodies: dict[str, bytes] = {}
         missing: set[str] = set()
         latest: dict[str, bytes] = {}
         written = 0
-        for query in wanted:
-            path = site_path(query)
+        for path, query in named:
             kept = self.bodies.get(path)
             if (kept is not None or path in self.missing) and not changes.touches(query):
                 if kept is not None:
@@ -454,15 +454,16 @@ class Publisher:
         ).encode("utf-8")
 
 
-def _one_file_each(wanted: Iterable[Query], overview: Mapping[str, Any]) -> None:
-    """Refuse, before a file is written, a site in which two questions or two pages would
-    share one file (two long names alike in their first characters and in their hash)."""
-    named: dict[str, object] = {}
+def _one_file_each(named: Iterable[tuple[str, Query]], overview: Mapping[str, Any]) -> None:
+    """Refuse, before a file is written, a site in which two questions (``named``: each with
+    its file) or two pages would share one file (two long names alike in their first
+    characters and in their hash)."""
+    seen: dict[str, object] = {}
     first = overview["categories"][0]["category"]
-    places: list[tuple[str, object]] = [(site_path(query), query) for query in wanted]
+    places: list[tuple[str, object]] = list(named)
     places += [(page_path(first, *view), view) for view in pages(overview)]
     for path, what in places:
-        other = named.setdefault(path, what)
+        other = seen.setdefault(path, what)
         if other != what:
             raise QueryError(
                 "two questions of the site would share one file",

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from ..events import Provenance, ResultWithdrawn, StageKind, WaypointWithdrawn
+from ..events import (
+    Provenance,
+    ResultCorrected,
+    ResultWithdrawn,
+    StageKind,
+    WaypointCorrected,
+    WaypointWithdrawn,
+)
 from ._names import number_key
 from ._state import FoldState
 
@@ -86,6 +93,13 @@ def _copied(value: Any) -> Any:
     if isinstance(value, list):
         return list(value)
     return value
+
+
+def _time_now(
+    event: ResultCorrected | ResultWithdrawn | WaypointCorrected | WaypointWithdrawn,
+) -> int | None:
+    """The time an amendment leaves in force: its own, or none (a withdrawal)."""
+    return None if isinstance(event, ResultWithdrawn | WaypointWithdrawn) else event.time_ms
 
 
 class Index:
@@ -241,9 +255,7 @@ class Index:
         """A correction or a withdrawal of a result: the last one wins."""
         self._own("results")
         corrections = self.state.corrections
-        event = corrections.event[row]
-        time_ms = None if isinstance(event, ResultWithdrawn) else event.time_ms
-        self.results_amended.add(corrections.result[row], row, time_ms)
+        self.results_amended.add(corrections.result[row], row, _time_now(corrections.event[row]))
 
     def add_adjustment(self, row: int) -> None:
         self._own("penalties")
@@ -311,28 +323,39 @@ class Index:
                 ranges.append((row, stop))
             row = stop
 
+    def _index_stage(self, stage: int) -> None:
+        """Place the splits of ``stage`` not yet placed at their waypoints."""
+        ranges = self._split_rows.get(stage, ())
+        done = self._indexed_to.get(stage, -1)
+        if not ranges or ranges[-1][1] <= done:
+            return
+        self._own("splits")
+        splits = self.state.splits
+        waypoints, entries = splits.waypoint, splits.entry
+        found = self._waypoints.setdefault(stage, set())
+        for first, stop in self._split_rows[stage]:
+            row = max(first, done)
+            if row >= stop:
+                continue
+            for waypoint, run in itertools.groupby(waypoints[row:stop]):
+                end = row + len(list(run))
+                self._at_waypoint.setdefault((stage, waypoint), {}).update(
+                    zip(entries[row:end], range(row, end), strict=True)
+                )
+                found.add(waypoint)
+                row = end
+        self._indexed_to[stage] = ranges[-1][1]
+
+    def at_waypoint(self, stage: int, waypoint: int) -> Mapping[int, int]:
+        """{entry: split row} at one waypoint of ``stage`` (the index's own, not to be
+        changed)."""
+        self._index_stage(stage)
+        return self._at_waypoint.get((stage, waypoint), _EMPTY)
+
     def at_waypoints(self, stage: int) -> dict[int, Mapping[int, int]]:
         """{waypoint: {entry: split row}} of ``stage``, waypoints in order (a new dict; the
         inner ones are the index's own, not to be changed)."""
-        ranges = self._split_rows.get(stage, ())
-        done = self._indexed_to.get(stage, -1)
-        if ranges and ranges[-1][1] > done:
-            self._own("splits")
-            splits = self.state.splits
-            waypoints, entries = splits.waypoint, splits.entry
-            found = self._waypoints.setdefault(stage, set())
-            for first, stop in self._split_rows[stage]:
-                row = max(first, done)
-                if row >= stop:
-                    continue
-                for waypoint, run in itertools.groupby(waypoints[row:stop]):
-                    end = row + len(list(run))
-                    self._at_waypoint.setdefault((stage, waypoint), {}).update(
-                        zip(entries[row:end], range(row, end), strict=True)
-                    )
-                    found.add(waypoint)
-                    row = end
-            self._indexed_to[stage] = ranges[-1][1]
+        self._index_stage(stage)
         at = self._at_waypoint
         return {
             waypoint: at[stage, waypoint] for waypoint in sorted(self._waypoints.get(stage, ()))
@@ -342,9 +365,7 @@ class Index:
         """A correction or a withdrawal of a split: the last one wins."""
         self._own("splits")
         amendments = self.state.split_amendments
-        event = amendments.event[row]
-        time_ms = None if isinstance(event, WaypointWithdrawn) else event.time_ms
-        self.splits_amended.add(amendments.split[row], row, time_ms)
+        self.splits_amended.add(amendments.split[row], row, _time_now(amendments.event[row]))
 
     def category_of(self, entry: int) -> str:
         """The category of entry row ``entry``."""
@@ -403,8 +424,7 @@ class Index:
 
     def has_split(self, stage: int, waypoint: int, entries: Iterable[int]) -> bool:
         """Whether any of ``entries`` has a time at that waypoint already."""
-        rows = self.at_waypoints(stage).get(waypoint, _EMPTY)
-        return not rows.keys().isdisjoint(entries)
+        return not self.at_waypoint(stage, waypoint).keys().isdisjoint(entries)
 
 
 _BULK: dict[str, Callable[[Index, int], None]] = {

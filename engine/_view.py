@@ -594,7 +594,7 @@ class View:
         """{entry row: elapsed time in force} at one waypoint of one stage (a copy; withdrawn
         splits left out)."""
         fold = self._fold
-        rows = fold.index.at_waypoints(stage).get(waypoint, EMPTY)
+        rows = fold.index.at_waypoint(stage, waypoint)
         if self._split_current():
             amended = fold.index.splits_amended
             times, withdrawn = amended.now, amended.withdrawn
@@ -614,7 +614,7 @@ class View:
         entry = self._fold.index.entry_row.get(entry_id)
         if entry is None:
             return None
-        row = self._fold.index.at_waypoints(stage).get(waypoint, EMPTY).get(entry)
+        row = self._fold.index.at_waypoint(stage, waypoint).get(entry)
         return None if row is None or row >= self._rows("splits") else row
 
     def has_split(self, stage: int, waypoint: int, entry_id: str) -> bool:

@@ -222,8 +222,9 @@ def _classification(view: views.Classification) -> str:
         lines.append(empty_note(standings))
     if previous is not None and rows:
         lines += ["", move_note(previous.after_stage, moved)]
-    if cancelled_note(standings):
-        lines += ["", cancelled_note(standings)]
+    cancelled = cancelled_note(standings)
+    if cancelled:
+        lines += ["", cancelled]
     if any(not row.position_certain for row in standings.rows):
         lines += ["", partial_note(standings.known_rows)]
     if reference is not None:

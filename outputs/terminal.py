@@ -511,8 +511,9 @@ def _classification(view: views.Classification, width: int) -> Group:
             else None
         )
         parts.append(fitted(columns, rows, width, caption=caption, under=_crew_make(columns)))
-    if _text.cancelled_note(standings):
-        parts += _note(_text.cancelled_note(standings))
+    cancelled = _text.cancelled_note(standings)
+    if cancelled:
+        parts += _note(cancelled)
     if any(not row.position_certain for row in standings.rows):
         parts += _note(_text.partial_note(standings.known_rows))
     if reference is not None:
