@@ -511,11 +511,11 @@ def chosen(
         name = spelled(category, [c["category"] for c in categories])  # as the API matches
         found = next((c for c in categories if c["category"] == name), None)
         if found is None:
-            raise QueryError(
+            raise QueryError.unknown(
                 "no such category",
+                (c["category"] for c in categories),
+                category,
                 where="category",
-                expected="one of " + ", ".join(c["category"] for c in categories),
-                received=category,
             )
     if entry_class is not None and spelled(entry_class, found["classes"]) is None:
         expected = ", ".join(found["classes"]) or "none: this category has no classes"

@@ -266,12 +266,7 @@ def _stage_rules(args: argparse.Namespace, recorder: Recorder) -> tuple[events.S
             )
         if category:
             if category not in categories:
-                raise UsageError(
-                    "unknown category",
-                    where="--counts",
-                    expected="one of " + ", ".join(categories),
-                    received=category,
-                )
+                raise UsageError.unknown("unknown category", categories, category, where="--counts")
             per_category[category] = kind
         else:
             default = kind

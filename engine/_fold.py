@@ -47,6 +47,7 @@ __all__ = [
     "ResultState",
     "RetirementState",
     "SplitState",
+    "Timed",
     "Withdrawal",
     "handled_types",
     "handles",
@@ -75,30 +76,43 @@ class Withdrawal:
     provenance: Provenance
 
 
-def _replaced(
-    recorded_ms: int, seq: int, corrections: tuple[Correction, ...]
-) -> tuple[int, int] | None:
-    """(time, seq) of the time the last correction replaced: the correction before it, else
-    the time first recorded (None: never corrected)."""
-    if not corrections:
-        return None
-    if len(corrections) == 1:
-        return recorded_ms, seq
-    return corrections[-2].time_ms, corrections[-2].seq
+class _Amended:
+    """What a result and a split share: a time recorded at ``seq``, then the corrections and
+    withdrawals known then, in order."""
 
+    __slots__ = ()
+    recorded_ms: int
+    seq: int
+    corrections: tuple[Correction, ...]
+    withdrawals: tuple[Withdrawal, ...]
 
-def _withdrawn(
-    corrections: tuple[Correction, ...], withdrawals: tuple[Withdrawal, ...]
-) -> Withdrawal | None:
-    """The withdrawal in force: the last amendment, if it is one."""
-    if not withdrawals:
-        return None
-    last = withdrawals[-1]
-    return last if not corrections or corrections[-1].seq < last.seq else None
+    @property
+    def time_ms(self) -> int:
+        """The time in force: the last correction's, else the recorded one (when withdrawn:
+        the time it had)."""
+        return self.corrections[-1].time_ms if self.corrections else self.recorded_ms
+
+    @property
+    def withdrawal(self) -> Withdrawal | None:
+        """The withdrawal in force (the last amendment, if it is one): None unless withdrawn."""
+        if not self.withdrawals:
+            return None
+        last = self.withdrawals[-1]
+        return last if not self.corrections or self.corrections[-1].seq < last.seq else None
+
+    @property
+    def replaced(self) -> tuple[int, int] | None:
+        """(time, seq) of what the last correction replaced: the correction before it, else
+        the time first recorded (None: never corrected)."""
+        if not self.corrections:
+            return None
+        if len(self.corrections) == 1:
+            return self.recorded_ms, self.seq
+        return self.corrections[-2].time_ms, self.corrections[-2].seq
 
 
 @attrs.frozen
-class ResultState:
+class ResultState(_Amended):
     """A result as it stood: the recorded time, then the corrections (and withdrawals)
     known then."""
 
@@ -117,29 +131,13 @@ class ResultState:
     after the last one)."""
 
     @property
-    def time_ms(self) -> int:
-        """The time in force: the last correction's, else the recorded one (for a withdrawn
-        result: the time it had)."""
-        return self.corrections[-1].time_ms if self.corrections else self.recorded_ms
-
-    @property
-    def withdrawal(self) -> Withdrawal | None:
-        """The withdrawal in force, if the result is withdrawn."""
-        return _withdrawn(self.corrections, self.withdrawals)
-
-    @property
-    def replaced(self) -> tuple[int, int] | None:
-        """(time, seq) of what the last correction replaced, if the result was corrected."""
-        return _replaced(self.recorded_ms, self.seq, self.corrections)
-
-    @property
     def is_span(self) -> bool:
         """Whether this is one combined time over several stages."""
         return self.first_stage != self.stage
 
 
 @attrs.frozen
-class SplitState:
+class SplitState(_Amended):
     """A split (an elapsed time at a waypoint) as it stood: recorded, then the corrections
     and withdrawals known then."""
 
@@ -151,21 +149,6 @@ class SplitState:
     provenance: Provenance
     corrections: tuple[Correction, ...] = ()
     withdrawals: tuple[Withdrawal, ...] = ()
-
-    @property
-    def time_ms(self) -> int:
-        """The time in force: the last correction's, else the recorded one."""
-        return self.corrections[-1].time_ms if self.corrections else self.recorded_ms
-
-    @property
-    def withdrawal(self) -> Withdrawal | None:
-        """The withdrawal in force, if the split is withdrawn."""
-        return _withdrawn(self.corrections, self.withdrawals)
-
-    @property
-    def replaced(self) -> tuple[int, int] | None:
-        """(time, seq) of what the last correction replaced, if the split was corrected."""
-        return _replaced(self.recorded_ms, self.seq, self.corrections)
 
 
 @attrs.frozen
@@ -217,6 +200,35 @@ class Effect:
     entry: int | None = None
     delta: int = 0
     cover: int = 0
+
+
+@attrs.frozen
+class Timed:
+    """Times, each with the record and the provenance row it came from: the columns every
+    result and split row carries (one event's, or a whole run's)."""
+
+    times: Sequence[int]
+    seqs: Sequence[int]
+    provenances: Sequence[int]
+
+    @classmethod
+    def one(cls, fold: Fold, time_ms: int, seq: int, provenance: events.Provenance) -> Timed:
+        """The time of one event."""
+        return cls([time_ms], [seq], [fold.provenance_row(provenance)])
+
+    @classmethod
+    def run(cls, fold: Fold, run: Run, frame: Frame, times: Sequence[int]) -> Timed:
+        """The times of a run of events of one frame (one provenance lookup per distinct
+        one)."""
+        if isinstance(run.provenance, int):
+            rows = [fold.provenance_row(frame.provenances[run.provenance])] * run.count
+        else:
+            row = {i: fold.provenance_row(frame.provenances[i]) for i in set(run.provenance)}
+            rows = [row[i] for i in run.provenance]
+        return cls(times, range(run.first_seq, run.first_seq + run.count), rows)
+
+    def columns(self) -> dict[str, Sequence[int]]:
+        return {"time": self.times, "seq": self.seqs, "provenance": self.provenances}
 
 
 # ---------------------------------------------------------------------- handler registry
@@ -306,23 +318,12 @@ class Fold:
         entries: Sequence[int],
         first: int | Sequence[int],
         stage: int,
-        times: Sequence[int],
-        seqs: Sequence[int],
-        provenances: Sequence[int],
+        timed: Timed,
         cover: Sequence[int],
     ) -> None:
         """Record results at ``stage`` (``first``: where each one's span starts)."""
-        self._extend(
-            "results",
-            len(entries),
-            entry=entries,
-            first=first,
-            stage=stage,
-            time=times,
-            seq=seqs,
-            provenance=provenances,
-            cover=cover,
-        )
+        columns = {"entry": entries, "first": first, "stage": stage, "cover": cover}
+        self._extend("results", len(entries), **columns, **timed.columns())
 
     def add_correction(
         self, result: int, event: events.ResultCorrected | events.ResultWithdrawn, seq: int
@@ -351,25 +352,11 @@ class Fold:
         self._add("coverage", event=event, seq=seq)
 
     def add_splits(
-        self,
-        stage: int,
-        waypoints: int | Sequence[int],
-        entries: Sequence[int],
-        times: Sequence[int],
-        seqs: Sequence[int],
-        provenances: Sequence[int],
+        self, stage: int, waypoints: int | Sequence[int], entries: Sequence[int], timed: Timed
     ) -> None:
         """Record elapsed times at waypoints of ``stage``."""
-        self._extend(
-            "splits",
-            len(entries),
-            stage=stage,
-            waypoint=waypoints,
-            entry=entries,
-            time=times,
-            seq=seqs,
-            provenance=provenances,
-        )
+        columns = {"stage": stage, "waypoint": waypoints, "entry": entries}
+        self._extend("splits", len(entries), **columns, **timed.columns())
 
     def add_split_amendment(
         self, split: int, event: events.WaypointCorrected | events.WaypointWithdrawn, seq: int

@@ -305,11 +305,8 @@ class Rally:
     def require_category(self, category: str) -> None:
         """Refuse a category the rally does not have (a QueryError naming those it has)."""
         if category not in self.categories:
-            raise QueryError(
-                "unknown category",
-                where=self.source,
-                expected="one of " + ", ".join(self.categories),
-                received=category,
+            raise QueryError.unknown(
+                "unknown category", self.categories, category, where=self.source
             )
 
     # ------------------------------------------------------------------ as-of

@@ -43,7 +43,7 @@ from ..events import (
     single_value,
     tag_of,
 )
-from ._fold import Effect, Fold, handles
+from ._fold import Effect, Fold, Timed, handles
 from ._times import Change, refusal
 from ._view import View
 
@@ -87,17 +87,18 @@ class _Check:
         except KeyError:
             raise self.refuse("unknown entry", "a registered entry", entry_id) from None
 
-    def result(self, entry_id: str, stage: int, *, to: str) -> int:
-        """The row of ``entry_id``'s result ending at ``stage``, which the event comes ``to``
-        (correct, withdraw): refused if there is none."""
-        result = self.view.result_index(entry_id, stage)
+    def result(self, event: ResultCorrected | ResultWithdrawn, *, to: str) -> tuple[int, int]:
+        """The rows of the event's entry and of its result ending at the event's stage, which
+        the event comes ``to`` (correct, withdraw): refused if there is none."""
+        entry = self.entry(event.entry_id)
+        result = self.view.result_index(event.entry_id, event.stage)
         if result is None:
             raise self.refuse(
                 f"no result to {to}",
-                f"an earlier result of {entry_id} ending at stage {stage}",
+                f"an earlier result of {event.entry_id} ending at stage {event.stage}",
                 "none",
             )
-        return result
+        return entry, result
 
     def stage(self, stage: int) -> StageScheduled:
         self.rally()
@@ -272,8 +273,9 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
     cover = len(covered) if first != last else int(view.counts(last, category))
     new = Change(last, event.time_ms, new_result=True, single=first == last, counted=bool(cover))
     check.times_stay_positive(entry, new, lowers=False)
-    provenance = fold.provenance_row(event.provenance)
-    fold.add_results([entry], first, last, [event.time_ms], [seq], [provenance], [cover])
+    fold.add_results(
+        [entry], first, last, Timed.one(fold, event.time_ms, seq, event.provenance), [cover]
+    )
     if first != last:  # what the standings say of the crew changes from the span's start
         return Effect((category,), first)
     return Effect((category,), last, entry, event.time_ms if cover else 0, cover)
@@ -282,9 +284,8 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
 @handles(ResultCorrected)
 def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
     check = _Check(fold, event, seq)
+    entry, result = check.result(event, to="correct")
     view = check.view
-    entry = check.entry(event.entry_id)
-    result = check.result(event.entry_id, event.stage, to="correct")
     category = view.entry_at(entry).category
     if view.is_withdrawn(result):  # the correction gives it a time again: as a new result
         check.running(entry, event.stage)
@@ -313,11 +314,9 @@ def _result_corrected(fold: Fold, event: ResultCorrected, seq: int) -> Effect:
 @handles(ResultWithdrawn)
 def _result_withdrawn(fold: Fold, event: ResultWithdrawn, seq: int) -> Effect:
     check = _Check(fold, event, seq)
+    entry, result = check.result(event, to="withdraw")
     view = check.view
-    entry = check.entry(event.entry_id)
-    result = check.result(event.entry_id, event.stage, to="withdraw")
-    withdrawal = view.result_state(result).withdrawal
-    if withdrawal is not None:
+    if (withdrawal := view.result_state(result).withdrawal) is not None:
         raise check.refuse(
             "result already withdrawn",
             "a result in force (a result-corrected event gives it a time again)",
@@ -454,8 +453,8 @@ def _waypoint_recorded(fold: Fold, event: WaypointRecorded, seq: int) -> None:
             else "a waypoint-corrected event to give the withdrawn time a new one",
             f"a second one ({format_time(event.time_ms)})",
         )
-    provenance = fold.provenance_row(event.provenance)
-    fold.add_splits(event.stage, event.waypoint, [entry], [event.time_ms], [seq], [provenance])
+    timed = Timed.one(fold, event.time_ms, seq, event.provenance)
+    fold.add_splits(event.stage, event.waypoint, [entry], timed)
 
 
 def _split(check: _Check, event: WaypointCorrected | WaypointWithdrawn, verb: str) -> int:
@@ -516,14 +515,6 @@ def _may_time(fold: Fold, stage: object, entries: list[int] | None) -> bool:
     )
 
 
-def _provenances(fold: Fold, run: Run, frame: Frame) -> list[int]:
-    """The fold's provenance row of each event of a run (one lookup per distinct one)."""
-    if isinstance(run.provenance, int):
-        return [fold.provenance_row(frame.provenances[run.provenance])] * run.count
-    rows = {i: fold.provenance_row(frame.provenances[i]) for i in set(run.provenance)}
-    return [rows[i] for i in run.provenance]
-
-
 @handles(StageResultRecorded, bulk=True)
 def _results_run(fold: Fold, run: Run, frame: Frame, effects: list[Effect]) -> bool:
     """A run of single-stage results at one stage, each plainly allowed: the entry runs the
@@ -558,9 +549,7 @@ def _results_run(fold: Fold, run: Run, frame: Frame, effects: list[Effect]) -> b
         entries,
         stage,
         stage,
-        as_list(times),
-        range(run.first_seq, run.first_seq + run.count),
-        _provenances(fold, run, frame),
+        Timed.run(fold, run, frame, as_list(times)),
         [counts[category_of[entry]] for entry in entries]
         if len(counts) > 1
         else [next(iter(counts.values()))] * len(entries),
@@ -596,8 +585,6 @@ def _splits_run(fold: Fold, run: Run, frame: Frame, effects: list[Effect]) -> bo
         stage,
         single if single is not None else as_list(waypoints),
         entries,
-        as_list(times),
-        range(run.first_seq, run.first_seq + run.count),
-        _provenances(fold, run, frame),
+        Timed.run(fold, run, frame, as_list(times)),
     )
     return True

@@ -294,11 +294,8 @@ def require_category(view: View, category: str) -> None:
             received="none",
         )
     if category not in view.rally.categories:
-        raise QueryError(
-            "unknown category",
-            where=view.rally.rally_id,
-            expected="one of " + ", ".join(view.rally.categories),
-            received=category,
+        raise QueryError.unknown(
+            "unknown category", view.rally.categories, category, where=view.rally.rally_id
         )
 
 

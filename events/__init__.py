@@ -14,6 +14,7 @@ from ._clock import (
 )
 from ._codec import CODEC, SCHEMA_VERSION, Codec, Record, Upcaster
 from ._errors import (
+    ErrorDetails,
     InvalidEventError,
     LogCorruptError,
     LogLockedError,
@@ -74,6 +75,7 @@ __all__ = [
     "HEADER",
     "SCHEMA_VERSION",
     "Codec",
+    "ErrorDetails",
     "Frame",
     "InvalidEventError",
     "LogCheck",

@@ -310,12 +310,7 @@ class Codec:
 def checked_tag(tag: object, where: str) -> str:
     """A record's event type tag, refused unless an event type has it."""
     if tag not in EVENT_TAGS:
-        raise SchemaError(
-            "unknown event type",
-            where=where,
-            expected="one of " + ", ".join(EVENT_TAGS),
-            received=tag,
-        )
+        raise SchemaError.unknown("unknown event type", EVENT_TAGS, tag, where=where)
     return str(tag)
 
 

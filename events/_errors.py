@@ -7,7 +7,11 @@ terminal is enough to fix the input.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Self, TypedDict, Unpack
+
 __all__ = [
+    "ErrorDetails",
     "InvalidEventError",
     "LogCorruptError",
     "LogLockedError",
@@ -21,6 +25,18 @@ __all__ = [
     "TimeFormatError",
     "one_line",
 ]
+
+
+class _Said(TypedDict, total=False):
+    expected: str | None
+    received: object
+
+
+class ErrorDetails(_Said, total=False):
+    """What a refusal says after its *what*: the keyword arguments every ``RallyError``
+    takes, so that a kind with a field of its own passes them on without naming them."""
+
+    where: str | None
 
 
 _SHOWN = 200
@@ -56,6 +72,14 @@ class RallyError(Exception):
         self.expected = expected
         self.received = received
         super().__init__(self._compose())
+
+    @classmethod
+    def unknown(
+        cls, what: str, choices: Iterable[object], received: object, *, where: str | None = None
+    ) -> Self:
+        """The refusal of ``received``, which is none of ``choices`` ("expected one of …")."""
+        expected = "one of " + ", ".join(map(str, choices))
+        return cls(what, where=where, expected=expected, received=received)
 
     def detail(self) -> str:
         """The message without its *where* part (for reports that say where themselves)."""
@@ -98,16 +122,10 @@ class RuleViolationError(RallyError):
     """
 
     def __init__(
-        self,
-        what: str,
-        *,
-        where: str | None = None,
-        expected: str | None = None,
-        received: object = None,
-        index: int | None = None,
+        self, what: str, *, index: int | None = None, **details: Unpack[ErrorDetails]
     ) -> None:
         self.index = index
-        super().__init__(what, where=where, expected=expected, received=received)
+        super().__init__(what, **details)
 
     def at(self, index: int) -> RuleViolationError:
         """The same refusal, of the event at ``index`` of the batch it came in."""
@@ -159,16 +177,10 @@ class LogCorruptError(RallyError):
         path: str,
         offset: int,
         seq: int | None,
-        expected: str | None = None,
-        received: object = None,
+        **said: Unpack[_Said],
     ) -> None:
         self.path = path
         self.offset = offset
         self.seq = seq
         record = "" if seq is None else f", record seq {seq}"
-        super().__init__(
-            what,
-            where=f"{path}, byte offset {offset}{record}",
-            expected=expected,
-            received=received,
-        )
+        super().__init__(what, where=f"{path}, byte offset {offset}{record}", **said)

@@ -221,28 +221,47 @@ class _Fallback(Exception):
 _Reader = Callable[[Any], Any]
 
 
-def _reader(kind: Any) -> _Reader | None:
-    """How to turn a stored value into a field of type ``kind`` (``None``: as it is)."""
+class _Plain(enum.Enum):
+    """A type that is neither optional nor a tuple (``_nested``'s answer for it)."""
+
+    PLAIN = enum.auto()
+
+
+def _nested(
+    kind: Any,
+    derive: Callable[[Any], _Reader | None],
+    each: Callable[[_Reader], _Reader],
+) -> _Reader | _Plain | None:
+    """The converter of an optional type (``T | None``) or a tuple type (``tuple[T, ...]``),
+    from ``derive`` of ``T`` (``each`` turns it into the tuple's): ``None`` where ``T`` is
+    stored as it is, or for a union of several types; ``_Plain.PLAIN`` for any other ``kind``."""
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-        if len(inner) != 1:
+        convert = derive(inner[0]) if len(inner) == 1 else None
+        if convert is None:
             return None
-        read = _reader(inner[0])
-        if read is None:
-            return None
-        return lambda value: None if value is None else read(value)
+        return lambda value: None if value is None else convert(value)
     if origin is tuple:
-        item = _reader(typing.get_args(kind)[0])
-        if item is None:
-            return None
+        item = derive(typing.get_args(kind)[0])
+        return None if item is None else each(item)
+    return _Plain.PLAIN
 
-        def read_tuple(value: Any) -> Any:
-            if not isinstance(value, tuple):
-                raise _Fallback
-            return tuple(item(element) for element in value)
 
-        return read_tuple
+def _read_each(item: _Reader) -> _Reader:
+    def read_tuple(value: Any) -> Any:
+        if not isinstance(value, tuple):
+            raise _Fallback
+        return tuple(item(element) for element in value)
+
+    return read_tuple
+
+
+def _reader(kind: Any) -> _Reader | None:
+    """How to turn a stored value into a field of type ``kind`` (``None``: as it is)."""
+    nested = _nested(kind, _reader, _read_each)
+    if nested is not _Plain.PLAIN:
+        return nested
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         members = {member.value: member for member in kind}
 
@@ -279,18 +298,9 @@ def _writer(kind: Any) -> _Reader | None:
     fields, tuples as lists; exactly what the codec's converter unstructures
     them to, without it.
     """
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-        write = _writer(inner[0]) if len(inner) == 1 else None
-        if write is None:
-            return None
-        return lambda value: None if value is None else write(value)
-    if origin is tuple:
-        item = _writer(typing.get_args(kind)[0])
-        if item is None:
-            return None
-        return lambda value: [item(element) for element in value]
+    nested = _nested(kind, _writer, lambda item: lambda value: [item(e) for e in value])
+    if nested is not _Plain.PLAIN:
+        return nested
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return lambda value: value.value
     if isinstance(kind, type) and attrs.has(kind):

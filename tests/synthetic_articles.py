@@ -905,11 +905,8 @@ def synth_article(seed: int, *, errors: bool | Sequence[str] = False) -> SynthAr
     kinds = ERROR_KINDS if errors is True else tuple(errors or ())
     for kind in kinds:
         if kind not in ERROR_KINDS:
-            raise RallyError(
-                "unknown kind of source error",
-                where="synth_article errors",
-                expected="one of " + ", ".join(ERROR_KINDS),
-                received=kind,
+            raise RallyError.unknown(
+                "unknown kind of source error", ERROR_KINDS, kind, where="synth_article errors"
             )
         planter.plant(kind)
     text = printer.text()

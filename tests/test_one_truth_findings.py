@@ -25,6 +25,7 @@ from typing import Any
 import msgpack
 import pytest
 
+from rally_standings import events
 from rally_standings.app._live import LiveRally
 from rally_standings.app._query import classification
 from rally_standings.engine import (
@@ -38,20 +39,6 @@ from rally_standings.engine import (
 )
 from rally_standings.engine._checkpoint import write_checkpoint_bytes
 from rally_standings.events import (
-    EntryRegistered,
-    EntryRetired,
-    Event,
-    PenaltyRescinded,
-    Person,
-    RallyDeclared,
-    RallyError,
-    Record,
-    ResultCorrected,
-    StageCancelled,
-    StageKind,
-    StageRule,
-    StageScheduled,
-    WaypointRecorded,
     read_records,
     scan_file,
 )
@@ -61,31 +48,35 @@ from rally_standings.replays import resolve_log
 from tests.helpers import MIN, car_penalty, car_result, cli, digest, run_captured
 from tests.truth import fresh, fresh_of, nonpositive_times, plain_standings, run_standings
 
-SPECIAL = StageKind.SPECIAL
-PROLOGUE = StageKind.PROLOGUE
+SPECIAL = events.StageKind.SPECIAL
+PROLOGUE = events.StageKind.PROLOGUE
 ARTICLE = Path(__file__).parent / "data" / "test-rally-1999.txt"
 
 
 def _rally(
     path: Path,
-    kinds: Sequence[StageKind] = (SPECIAL, SPECIAL, SPECIAL),
+    kinds: Sequence[events.StageKind] = (SPECIAL, SPECIAL, SPECIAL),
     numbers: Sequence[int] = (200, 201, 202, 203),
 ) -> Path:
     """A log: a rally (cars, bikes), stages 1… of ``kinds`` for both, cars ``numbers``."""
     create_log(
         path,
-        RallyDeclared(rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")),
+        events.RallyDeclared(
+            rally_id="t", name="Test Rally", year=2024, categories=("cars", "bikes")
+        ),
     )
-    batch: list[Event] = [
-        StageScheduled(stage=stage, rules=(StageRule("cars", kind), StageRule("bikes", kind)))
+    batch: list[events.Event] = [
+        events.StageScheduled(
+            stage=stage, rules=(events.StageRule("cars", kind), events.StageRule("bikes", kind))
+        )
         for stage, kind in enumerate(kinds, 1)
     ]
     batch += [
-        EntryRegistered(
+        events.EntryRegistered(
             entry_id=f"cars:{n}",
             category="cars",
             number=str(n),
-            crew=(Person(f"Driver {n}"),),
+            crew=(events.Person(f"Driver {n}"),),
             entry_class="A" if n % 2 else "B",
         )
         for n in numbers
@@ -243,15 +234,15 @@ def test_finding_2_log_check_reports_a_forged_checkpoint_and_fix_removes_it(
 _MIB = 1 << 20
 
 
-def _bulky_entries(count: int, first: int) -> list[Event]:
+def _bulky_entries(count: int, first: int) -> list[events.Event]:
     """``count`` bike entries, each with a make of a little over 1 MiB (all different)."""
     filler = "x" * _MIB
     return [
-        EntryRegistered(
+        events.EntryRegistered(
             entry_id=f"bikes:{n}",
             category="bikes",
             number=str(n),
-            crew=(Person(f"Rider {n}"),),
+            crew=(events.Person(f"Rider {n}"),),
             make=f"{n}{filler}",
         )
         for n in range(first, first + count)
@@ -291,7 +282,7 @@ def test_finding_3_one_append_is_one_frame_all_or_nothing(tmp_path: Path) -> Non
 
     size = log.stat().st_size
     with Recorder(log, checkpoint_lag=None) as recorder:
-        with pytest.raises(RallyError):  # 65 MiB: past MAX_FRAME_BYTES (64 MiB)
+        with pytest.raises(events.RallyError):  # 65 MiB: past MAX_FRAME_BYTES (64 MiB)
             recorder.append_many(_bulky_entries(MAX_FRAME_BYTES // _MIB + 1, 100))
         assert log.stat().st_size == size  # nothing written
         record = recorder.append(car_result(200, 1, 60))
@@ -319,7 +310,7 @@ def test_finding_4_a_retirement_after_the_sums_stopped_earlier_is_seen(tmp_path:
         rally = recorder.rally
         assert len(rally.standings("cars", 1).rows) == 3  # the sums stop at stage 1
         recorder.append_many([car_result(n, 2, 60) for n in (200, 201, 202)])
-        recorder.append(EntryRetired(entry_id="cars:201", stage=2, reason="gearbox"))
+        recorder.append(events.EntryRetired(entry_id="cars:201", stage=2, reason="gearbox"))
         truth = fresh_of(log)
         assert [row.number for row in truth.standings("cars", 2).rows] == ["200", "202"]
         assert plain_standings(rally.standings("cars", 2)) == plain_standings(
@@ -346,7 +337,7 @@ def test_finding_5_rows_handed_out_earlier_never_change(tmp_path: Path) -> None:
     with Recorder(log) as recorder:
         recorder.append_many(
             [car_result(n, s, 60 + n - 200) for s in (1, 2) for n in (200, 201, 202)]
-            + [StageCancelled(stage=3, categories=("cars",), reason="dunes", awarded_ms=MIN)]
+            + [events.StageCancelled(stage=3, categories=("cars",), reason="dunes", awarded_ms=MIN)]
         )
         rally = recorder.rally
         standings = rally.standings("cars", 3)
@@ -357,7 +348,7 @@ def test_finding_5_rows_handed_out_earlier_never_change(tmp_path: Path) -> None:
         expected = plain_standings(fresh_of(log).standings("cars", 2))
 
         recorder.append(car_penalty("P1", int(row.number or 0), 2, 5))
-        recorder.append(EntryRetired(entry_id="cars:202", stage=3, reason="fire"))
+        recorder.append(events.EntryRetired(entry_id="cars:202", stage=3, reason="fire"))
 
         assert row.time_ms == sum(part.time_ms for part in row.components)
         assert (row.time_ms, row.components, plain_standings(standings)) == said
@@ -485,11 +476,11 @@ def test_finding_7_a_bonus_before_the_result_cannot_make_a_negative_stage_time(
     assert nonpositive_times(fresh_of(log)) == []
 
 
-_ORDERED: dict[str, Event] = {
+_ORDERED: dict[str, events.Event] = {
     "result": car_result(200, 2, 20),
     "bonus": car_penalty("B", 200, 2, -30),
-    "correction": ResultCorrected(entry_id="cars:200", stage=2, time_ms=25 * MIN),
-    "rescission": PenaltyRescinded(penalty_id="P", reason="appeal upheld"),
+    "correction": events.ResultCorrected(entry_id="cars:200", stage=2, time_ms=25 * MIN),
+    "rescission": events.PenaltyRescinded(penalty_id="P", reason="appeal upheld"),
 }
 """At stage 2, with a +0:10:00 penalty P in force and a 1:00:00 result at stage 1: a
 0:20:00 result, a -0:30:00 bonus, a correction to 0:25:00, P rescinded. Some orders of
@@ -511,7 +502,7 @@ def test_finding_7_in_every_order_no_time_is_ever_zero_or_negative(
             before = digest(log)
             try:
                 recorder.append(_ORDERED[name])
-            except RallyError:
+            except events.RallyError:
                 assert digest(log) == before
             assert nonpositive_times(fresh_of(log)) == [], f"after the {name}"
     assert check_log(log).ok
@@ -530,12 +521,12 @@ def test_finding_7_a_cancellation_cannot_leave_a_bonus_without_time(tmp_path: Pa
         for event in (
             car_result(200, 1, 60),
             car_penalty("B", 200, 2, -30, gc_only=True),
-            StageCancelled(stage=1, categories=("cars",), reason="flood"),
+            events.StageCancelled(stage=1, categories=("cars",), reason="flood"),
             car_result(200, 2, 20),
         ):
             try:
                 recorder.append(event)
-            except RallyError:
+            except events.RallyError:
                 refused.append(event)
     assert refused
     assert nonpositive_times(fresh_of(log)) == []
@@ -548,21 +539,23 @@ def _busy_log(path: Path) -> Path:
     """About 430 records: ten cars, five stages, six waypoints, results and penalties."""
     numbers = range(200, 210)
     _rally(path, kinds=(SPECIAL,) * 5, numbers=numbers)
-    batch: list[Event] = []
+    batch: list[events.Event] = []
     for stage in range(1, 6):
         for waypoint in range(1, 7):
             batch += [_split(n, stage, waypoint, 10 * waypoint + n - 200) for n in numbers]
         batch += [car_result(n, stage, 80 + (n * stage) % 7) for n in numbers]
         batch += [car_penalty(f"P{stage}-{n}", n, stage, 1 + n % 3) for n in numbers]
-        batch += [PenaltyRescinded(penalty_id=f"P{stage}-{n}", reason="x") for n in (200, 203)]
+        batch += [
+            events.PenaltyRescinded(penalty_id=f"P{stage}-{n}", reason="x") for n in (200, 203)
+        ]
     with Recorder(path, checkpoint_lag=None) as recorder:
         for start in range(0, len(batch), 7):  # many small frames, as a live log has
             recorder.append_many(batch[start : start + 7])
     return path
 
 
-def _split(number: int, stage: int, waypoint: int, minutes: int) -> Event:
-    return WaypointRecorded(
+def _split(number: int, stage: int, waypoint: int, minutes: int) -> events.Event:
+    return events.WaypointRecorded(
         entry_id=f"cars:{number}", stage=stage, waypoint=waypoint, time_ms=minutes * MIN
     )
 
@@ -796,19 +789,19 @@ def test_finding_10_a_report_never_writes_over_the_log_it_reads(tmp_path: Path) 
 
 def _frames_log(path: Path, frames: int, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A log of ``frames`` appends of one result each (fsync skipped: only its shape counts)."""
-    create_log(path, RallyDeclared(rally_id="t", name="T", year=2024, categories=("cars",)))
+    create_log(path, events.RallyDeclared(rally_id="t", name="T", year=2024, categories=("cars",)))
     with monkeypatch.context() as patched:
         patched.setattr(os, "fsync", lambda fd: None)
         with Recorder(path, checkpoint_lag=None) as recorder:
             recorder.append_many(
                 [
-                    StageScheduled(stage=1, rules=(StageRule("cars", SPECIAL),)),
+                    events.StageScheduled(stage=1, rules=(events.StageRule("cars", SPECIAL),)),
                     *(
-                        EntryRegistered(
+                        events.EntryRegistered(
                             entry_id=f"cars:{n}",
                             category="cars",
                             number=str(n),
-                            crew=(Person(f"D{n}"),),
+                            crew=(events.Person(f"D{n}"),),
                         )
                         for n in range(frames)
                     ),
@@ -875,8 +868,8 @@ def test_finding_11_the_check_still_finds_the_first_refused_event(tmp_path: Path
     with Recorder(log) as recorder:
         recorder.append(car_result(200, 1, 60))
     records = list(read_records(log))
-    bad = Record(len(records) + 2, car_result(200, 1, 61))  # a second result for stage 1
-    good = Record(len(records) + 1, car_result(201, 1, 62))
+    bad = events.Record(len(records) + 2, car_result(200, 1, 61))  # a second result for stage 1
+    good = events.Record(len(records) + 1, car_result(201, 1, 62))
     path = tmp_path / "bad.rallylog"
     path.write_bytes(encode_log([*records, good, bad]))
     report = check_log(path)

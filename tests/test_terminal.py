@@ -12,17 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from rally_standings import events
 from rally_standings.app._cli import main
 from rally_standings.engine import Recorder, create_log, penalties
-from rally_standings.events import (
-    EntryRegistered,
-    Person,
-    RallyDeclared,
-    StageKind,
-    StageResultRecorded,
-    StageRule,
-    StageScheduled,
-)
 from rally_standings.outputs import Classification, PenaltyList, plain
 from rally_standings.outputs.progress import enabled, progress
 from rally_standings.replays import load
@@ -267,23 +259,24 @@ def test_a_rally_with_classes_stays_a_table_at_80_columns(
     eight lines per crew (what a newcomer saw in an 80-column terminal)."""
     log = tmp_path / "desert.rallylog"
     create_log(
-        log, RallyDeclared(rally_id="d", name="Desert Rally", year=2026, categories=("cars",))
+        log,
+        events.RallyDeclared(rally_id="d", name="Desert Rally", year=2026, categories=("cars",)),
     )
     crews = [
         ("Nasser Al-Qadi", "Édouard Baumel", "Toyota", "Ultimate"),
         ("Carlos Sainz Junior", "Lucas Cruz Senra", "Ford", "Ultimate"),
         ("Mia Roux", "Léa Pons", "Mini", "Stock"),
     ]
-    special = (StageRule("cars", StageKind.SPECIAL),)
+    special = (events.StageRule("cars", events.StageKind.SPECIAL),)
     with Recorder(log) as recorder:
-        recorder.append_many([StageScheduled(stage=n, rules=special) for n in (1, 2)])
+        recorder.append_many([events.StageScheduled(stage=n, rules=special) for n in (1, 2)])
         for offset, (driver, co, make, entry_class) in enumerate(crews):
             recorder.append(
-                EntryRegistered(
+                events.EntryRegistered(
                     entry_id=f"cars:{201 + offset}",
                     category="cars",
                     number=str(201 + offset),
-                    crew=(Person(driver, "FRA"), Person(co, "ESP")),
+                    crew=(events.Person(driver, "FRA"), events.Person(co, "ESP")),
                     make=make,
                     entry_class=entry_class,
                 )
@@ -291,7 +284,7 @@ def test_a_rally_with_classes_stays_a_table_at_80_columns(
         for stage in (1, 2):
             recorder.append_many(
                 [
-                    StageResultRecorded(
+                    events.StageResultRecorded(
                         entry_id=f"cars:{201 + offset}",
                         stage=stage,
                         time_ms=(3 * 3600 + 600 * offset + 60 * stage) * 1000 + 300,

@@ -30,7 +30,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import attrs
 
@@ -38,6 +38,7 @@ from ...engine import fold_name as _fold_name
 from ...events import (
     EntryRegistered,
     EntryRetired,
+    ErrorDetails,
     Event,
     FieldCoverageDeclared,
     PenaltyImposed,
@@ -94,16 +95,10 @@ class ArticleImportError(RallyError):
     """
 
     def __init__(
-        self,
-        what: str,
-        *,
-        where: str | None = None,
-        expected: str | None = None,
-        received: object = None,
-        issues: Sequence[object] = (),
+        self, what: str, *, issues: Sequence[object] = (), **details: Unpack[ErrorDetails]
     ) -> None:
         self.issues = tuple(str(issue) for issue in issues)
-        super().__init__(what, where=where, expected=expected, received=received)
+        super().__init__(what, **details)
 
 
 _GENERIC_TITLE_WORDS = {"rally", "rallye", "raid"}

@@ -121,11 +121,8 @@ def format_for(path: str | os.PathLike[str], name: str | None = None) -> SheetFo
     if name is not None:
         found = FORMATS.get(name)
         if found is None:
-            raise SheetError(
-                "unknown sheet format",
-                where="--format",
-                expected="one of " + ", ".join(sorted(FORMATS)),
-                received=name,
+            raise SheetError.unknown(
+                "unknown sheet format", sorted(FORMATS), name, where="--format"
             )
         return found
     suffix = Path(path).suffix.lower()
