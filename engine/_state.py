@@ -26,8 +26,9 @@ import hashlib
 import itertools
 import operator
 import sys
+import typing
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import attrs
@@ -72,13 +73,20 @@ __all__ = [
 ]
 
 _INTS = "ints"
+_SEQS = "seqs"
 _EVENTS = "events"
 
 
 def _ints(refers: str | None = None) -> Any:
-    """A column of integers (an entry's row, a stage, a time in ms, a seq, …); ``refers``
-    names the table (or ``"provenances"``) whose rows its values are."""
+    """A column of integers (an entry's row, a stage, a time in ms, …); ``refers`` names the
+    table (or ``"provenances"``) whose rows its values are."""
     return attrs.field(factory=list, metadata={"column": _INTS, "refers": refers})
+
+
+def _seqs() -> Any:
+    """A table's ``seq`` column: the record of each row, never decreasing (the checkpoint
+    stores it as the steps between them, so that no other order can be read back)."""
+    return attrs.field(factory=list, metadata={"column": _SEQS, "refers": None})
 
 
 def _events(*kinds: type) -> Any:
@@ -134,6 +142,16 @@ class Table:
         """A new table holding the first ``rows`` rows."""
         return type(self)(*(column[:rows] for _, column in self.columns()))
 
+    def listed(self) -> Self:
+        """A copy of its own, every column a list (a column read packed from a checkpoint is
+        an ``array`` of the narrowest type, which cannot take every later value)."""
+        return type(self)(*(list(column) for _, column in self.columns()))
+
+    @property
+    def packed(self) -> bool:
+        """Whether a column is still the packed ``array`` a checkpoint was read into."""
+        return any(type(column) is not list for _, column in self.columns())
+
     def row(self, index: int) -> tuple[Any, ...]:
         """One row, as a tuple of its columns' values."""
         return tuple(column[index] for _, column in self.columns())
@@ -150,7 +168,7 @@ class Events(Table, Generic[E]):
     holds (the later wins)."""
 
     event: list[E] = _events()
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
 
 
 @attrs.define(eq=False)
@@ -166,7 +184,7 @@ class Results(Table):
     first: list[int] = _ints()
     stage: list[int] = _ints()
     time: list[int] = _ints()
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
     provenance: list[int] = _ints("provenances")
     cover: list[int] = _ints()
 
@@ -178,7 +196,7 @@ class Corrections(Table):
 
     result: list[int] = _ints("results")
     event: list[ResultCorrected | ResultWithdrawn] = _events(ResultCorrected, ResultWithdrawn)
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
 
 
 @attrs.define(eq=False)
@@ -188,7 +206,7 @@ class Adjustments(Table):
 
     entry: list[int] = _ints("entries")
     event: list[Adjustment] = _events(*ADJUSTMENT_TYPES)
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
 
 
 @attrs.define(eq=False)
@@ -197,7 +215,7 @@ class Rescissions(Table):
 
     adjustment: list[int] = _ints("adjustments")
     event: list[PenaltyRescinded] = _events(PenaltyRescinded)
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
 
 
 @attrs.define(eq=False)
@@ -206,7 +224,7 @@ class Retirements(Table):
 
     entry: list[int] = _ints("entries")
     event: list[EntryRetired] = _events(EntryRetired)
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
 
 
 @attrs.define(eq=False)
@@ -217,7 +235,7 @@ class Splits(Table):
     waypoint: list[int] = _ints()
     entry: list[int] = _ints("entries")
     time: list[int] = _ints()
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
     provenance: list[int] = _ints("provenances")
 
 
@@ -230,12 +248,14 @@ class SplitAmendments(Table):
     event: list[WaypointCorrected | WaypointWithdrawn] = _events(
         WaypointCorrected, WaypointWithdrawn
     )
-    seq: list[int] = _ints()
+    seq: list[int] = _seqs()
 
 
-def _table(cls: type[Table], *holds: type) -> Any:
-    """A table of the state; ``holds``: the kinds of event an ``Events`` table holds."""
-    return attrs.field(factory=cls, metadata={"table": True, "holds": holds})
+def _table(cls: type[Table], *holds: type, packed: bool = False) -> Any:
+    """A table of the state; ``holds``: the kinds of event an ``Events`` table holds;
+    ``packed``: its integer columns stay the arrays a checkpoint packs them in until a row
+    is added (a table of hundreds of thousands of rows that most questions never read)."""
+    return attrs.field(factory=cls, metadata={"table": True, "holds": holds, "packed": packed})
 
 
 @attrs.define(eq=False)
@@ -257,7 +277,7 @@ class FoldState:
     cancellations: Events[StageCancelled] = _table(Events, StageCancelled)
     retirements: Retirements = _table(Retirements)
     coverage: Events[FieldCoverageDeclared] = _table(Events, FieldCoverageDeclared)
-    splits: Splits = _table(Splits)
+    splits: Splits = _table(Splits, packed=True)
     split_amendments: SplitAmendments = _table(SplitAmendments)
     provenances: list[Provenance] = attrs.field(factory=list)
     shared: set[str] = attrs.field(factory=set, repr=False)
@@ -293,11 +313,14 @@ class FoldState:
         )
 
     def writable(self, name: str) -> Any:
-        """The table ``name``, to add rows to: this state's own (copied first if shared)."""
-        if name in self.shared:
-            setattr(self, name, getattr(self, name).prefix(len(getattr(self, name))))
+        """The table ``name``, to add rows to: this state's own, of lists (copied first if
+        shared or packed)."""
+        table = getattr(self, name)
+        if name in self.shared or table.packed:
+            table = table.listed()
+            setattr(self, name, table)
             self.shared.discard(name)
-        return getattr(self, name)
+        return table
 
     def writable_provenances(self) -> list[Provenance]:
         """The provenance table, to add to: this state's own (copied first if shared)."""
@@ -338,21 +361,16 @@ class FoldState:
         holds = {field.name: field.metadata.get("holds", ()) for field in attrs.fields(FoldState)}
         for name, table in self.tables():
             seqs = table.seq
-            if seqs and not (
-                seqs[0] >= 1
-                and seqs[-1] <= self.last_seq
-                and all(map(operator.le, seqs, itertools.islice(seqs, 1, None)))
-            ):
+            if seqs and not (seqs[0] >= 1 and seqs[-1] <= self.last_seq and _ascending(seqs)):
                 raise ValueError(f"{name}: rows not in record order up to {self.last_seq}")
             for field in _columns(type(table)):
                 column = getattr(table, field.name)
                 refers = field.metadata.get("refers")
                 events = field.metadata["column"] == _EVENTS
                 kinds = (field.metadata["kinds"] or holds[name]) if events else ()
-                if refers is not None and column:
+                if refers is not None and not _rows_of(column, len(getattr(self, refers))):
                     rows = len(getattr(self, refers))
-                    if not 0 <= min(column) <= max(column) < rows:
-                        raise ValueError(f"{name}.{field.name}: a row beyond {refers}'s {rows}")
+                    raise ValueError(f"{name}.{field.name}: a row beyond {refers}'s {rows}")
                 if kinds and not all(issubclass(kind, kinds) for kind in set(map(type, column))):
                     raise ValueError(f"{name}.{field.name}: an event of another kind")
 
@@ -364,6 +382,34 @@ class FoldState:
     __hash__ = None  # type: ignore[assignment]
 
 
+class _Steps(list[int]):
+    """A ``seq`` column read back from its steps: ascending by construction."""
+
+    __slots__ = ()
+
+
+def _ascending(seqs: Sequence[int]) -> bool:
+    """Whether ``seqs`` never decreases (a column read from its steps is known to)."""
+    if type(seqs) is _Steps:
+        return True
+    return all(map(operator.le, seqs, itertools.islice(seqs, 1, None)))
+
+
+def _rows_of(column: Sequence[int], rows: int) -> bool:
+    """Whether every value of ``column`` is a row number of a table of ``rows`` rows (a
+    packed unsigned column whose type cannot hold ``rows`` or more needs no reading)."""
+    if not column:
+        return True
+    if isinstance(column, array) and column.typecode.isupper():
+        column = typing.cast("array[int]", column)
+        if 1 << (8 * column.itemsize) <= rows:
+            return True
+        if column.typecode == "B":  # every byte one of 0..rows-1: deleting those leaves none
+            return not column.tobytes().translate(None, bytes(range(rows)))
+        return max(column) < rows
+    return min(column) >= 0 and max(column) < rows
+
+
 _TYPES: dict[str, type[Table]] = {
     field.name: field.default.factory  # type: ignore[union-attr]
     for field in attrs.fields(FoldState)
@@ -371,6 +417,8 @@ _TYPES: dict[str, type[Table]] = {
 }
 """Each table's name and class, in declared order (read off the declaration above)."""
 FoldState.TABLES = tuple(_TYPES)
+_PACKED = frozenset(field.name for field in attrs.fields(FoldState) if field.metadata.get("packed"))
+"""The tables whose integer columns a checkpoint is read into as arrays (``_table``)."""
 
 
 # ---------------------------------------------------------------------- the checkpoint's format
@@ -401,14 +449,29 @@ def pack_ints(values: Sequence[int]) -> list[Any]:
     raise OverflowError(f"integers beyond 64 bits: {low}..{high}")
 
 
-def unpack_ints(packed: Sequence[Any]) -> list[int]:
-    """The column ``pack_ints`` packed (refused unless it is exactly that shape)."""
+def unpack_ints(packed: Sequence[Any]) -> array[int]:
+    """The column ``pack_ints`` packed, as an array (refused unless it is exactly that
+    shape)."""
     code, data = packed
     if not isinstance(code, str) or code not in "BHIQbhiq" or len(code) != 1:
         raise ValueError(f"not an integer column type: {code!r}")
     values = array(code)
     values.frombytes(bytes(data))
-    return values.tolist()
+    return values
+
+
+def pack_seqs(seqs: Sequence[int]) -> list[Any]:
+    """A ``seq`` column as the steps from 0 to each value (``pack_ints``)."""
+    return pack_ints(list(map(operator.sub, seqs, itertools.chain((0,), seqs))))
+
+
+def unpack_seqs(packed: Sequence[Any]) -> _Steps:
+    """The column ``pack_seqs`` packed: refused unless every step is unsigned, so that what
+    is read back never decreases."""
+    steps = unpack_ints(packed)
+    if not steps.typecode.isupper():
+        raise ValueError("rows not in record order (a step back)")
+    return _Steps(itertools.accumulate(steps))
 
 
 def _pack_events(events: Sequence[Event]) -> bytes:
@@ -427,30 +490,39 @@ def _unpack_events(data: bytes) -> list[Event]:
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter()
 
-    def unstructure_table(table: Table) -> dict[str, Any]:
-        packed: dict[str, Any] = {}
-        for field in _columns(type(table)):
-            column = getattr(table, field.name)
-            kind = field.metadata["column"]
-            packed[field.name] = pack_ints(column) if kind == _INTS else _pack_events(column)
-        return packed
+    packs: dict[str, Callable[[Any], Any]] = {
+        _INTS: pack_ints,
+        _SEQS: pack_seqs,
+        _EVENTS: _pack_events,
+    }
 
-    def structure_table(data: dict[str, Any], cls: type[Table]) -> Table:
-        columns = []
-        for field in _columns(cls):
-            raw = data[field.name]
-            kind = field.metadata["column"]
-            columns.append(unpack_ints(raw) if kind == _INTS else _unpack_events(raw))
+    def unstructure_table(table: Table) -> dict[str, Any]:
+        return {
+            field.name: packs[field.metadata["column"]](getattr(table, field.name))
+            for field in _columns(type(table))
+        }
+
+    def structure_column(raw: Any, kind: str, packed: bool) -> Sequence[Any]:
+        if kind == _INTS:
+            return unpack_ints(raw) if packed else unpack_ints(raw).tolist()
+        return unpack_seqs(raw) if kind == _SEQS else _unpack_events(raw)
+
+    def structure_table(name: str, data: dict[str, Any]) -> Table:
+        cls, columns = _TYPES[name], []
+        for field in _columns(_TYPES[name]):
+            try:
+                columns.append(
+                    structure_column(data[field.name], field.metadata["column"], name in _PACKED)
+                )
+            except ValueError as error:
+                raise ValueError(f"{name}.{field.name}: {error}") from None
         lengths = {len(column) for column in columns}
         if len(lengths) > 1:
-            raise ValueError(f"{cls.__name__}: columns of different lengths {sorted(lengths)}")
+            raise ValueError(f"{name}: columns of different lengths {sorted(lengths)}")
         return cls(*columns)
 
     converter.register_unstructure_hook_func(
         lambda cls: isinstance(cls, type) and issubclass(cls, Table), unstructure_table
-    )
-    converter.register_structure_hook_func(
-        lambda cls: isinstance(cls, type) and issubclass(cls, Table), structure_table
     )
 
     def unstructure_state(state: FoldState) -> dict[str, Any]:
@@ -462,8 +534,7 @@ def _make_converter() -> cattrs.Converter:
 
     def structure_state(data: dict[str, Any], _: type) -> FoldState:
         tables: dict[str, Any] = {
-            name: converter.structure(data["tables"][name], _TYPES[name])
-            for name in FoldState.TABLES
+            name: structure_table(name, data["tables"][name]) for name in FoldState.TABLES
         }
         provenances = [Provenance(SourceKind(kind), detail) for kind, detail in data["provenances"]]
         last_seq = data["last_seq"]

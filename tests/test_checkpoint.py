@@ -15,8 +15,13 @@ from hypothesis import strategies as st
 
 from rally_standings.app import main
 from rally_standings.engine import Fold, Rally, Recorder, View, create_log, load
-from rally_standings.engine._checkpoint import checkpoint_path, folded, peek_checkpoint
-from rally_standings.engine._state import pack_ints, unpack_ints
+from rally_standings.engine._checkpoint import (
+    checkpoint_path,
+    folded,
+    peek_checkpoint,
+    write_checkpoint,
+)
+from rally_standings.engine._state import pack_ints, pack_seqs, unpack_ints, unpack_seqs
 from rally_standings.events import (
     LogCorruptError,
     LogWriter,
@@ -31,6 +36,7 @@ from rally_standings.events import (
 )
 from rally_standings.replays import resolve_log
 from rally_standings.replays.synth import SynthSpec, write_synth
+from tests.helpers import classes_rally
 from tests.strategies import rally_records
 
 
@@ -223,10 +229,13 @@ def _rewrite_body(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
 
 
 def _set_int(table: str, column: str, row: int, value: int) -> Callable[[dict[str, Any]], None]:
+    """Set one value of a column (a ``seq`` column is stored as the steps between its rows)."""
+    unpack, pack = (unpack_seqs, pack_seqs) if column == "seq" else (unpack_ints, pack_ints)
+
     def edit(state: dict[str, Any]) -> None:
-        values = unpack_ints(state["tables"][table][column])
+        values = list(unpack(state["tables"][table][column]))
         values[row] = value
-        state["tables"][table][column] = pack_ints(values)
+        state["tables"][table][column] = pack(values)
 
     return edit
 
@@ -246,28 +255,47 @@ def _answers(rally: Rally) -> list[object]:
     return [[s.rows for s in rally.replay(category)] for category in rally.categories]
 
 
+def _with_splits(tmp_path: Path) -> Path:
+    """A rally with waypoint splits (a table read packed from the checkpoint) and a
+    checkpoint beside it."""
+    path = classes_rally(tmp_path / "splits.rallylog")
+    write_checkpoint(path)
+    return path
+
+
 @pytest.mark.parametrize(
-    ("edit", "why"),
+    ("build", "edit", "why"),
     [
-        (_set_int("results", "provenance", 2, 200), "results.provenance: a row beyond"),
-        (_set_int("results", "entry", 0, 10_000), "results.entry: a row beyond"),
-        (_set_int("adjustments", "entry", 0, 10_000), "adjustments.entry: a row beyond"),
-        (_set_int("results", "seq", 0, 10_000), "results: rows not in record order"),
-        (_declarations_in("adjustments"), "adjustments.event: an event of another"),
+        (_with_splits, _set_int("splits", "entry", 0, 255), "splits.entry: a row beyond"),
+        (_with_splits, _set_int("splits", "entry", 1, 5), "splits.entry: a row beyond"),
+        (_with_splits, _set_int("splits", "provenance", 1, 3), "splits.provenance: a row"),
+        (_with_splits, _set_int("splits", "seq", 2, 1), "splits.seq: rows not in record order"),
+    ]
+    + [
+        (_example, edit, why)
+        for edit, why in [
+            (_set_int("results", "provenance", 2, 200), "results.provenance: a row beyond"),
+            (_set_int("results", "entry", 0, 10_000), "results.entry: a row beyond"),
+            (_set_int("adjustments", "entry", 0, 10_000), "adjustments.entry: a row beyond"),
+            (_set_int("results", "seq", 0, 10_000), "results.seq: rows not in record order"),
+            (_set_int("results", "seq", -1, 10_000), "results: rows not in record order up to"),
+            (_declarations_in("adjustments"), "adjustments.event: an event of another"),
+        ]
     ],
 )
 def test_a_checkpoint_no_fold_could_have_written_is_ignored_and_fix_removes_it(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    build: Callable[[Path], Path],
     edit: Callable[[dict[str, Any]], None],
     why: str,
 ) -> None:
     """A checkpoint sealed again after its content was edited into something no fold
-    builds (a row number past its table, rows out of order, an event in the wrong table):
-    readers fold the log instead, `log check` says it is not used and why (exit 0, no
-    traceback), and `--fix` removes it. Found by an adversarial run: `log check` ended in
-    an IndexError and readers trusted it."""
-    path = _example(tmp_path)
+    builds (a row number past its table, rows out of order, an event in the wrong table),
+    in a table read as lists or one kept packed (the splits): readers fold the log instead,
+    `log check` says it is not used and why (exit 0, no traceback), and `--fix` removes it.
+    Found by an adversarial run: `log check` ended in an IndexError and readers trusted it."""
+    path = build(tmp_path)
     expected = [s.rows for s in load_without_checkpoint(path).replay("cars")]
     _rewrite_body(path, edit)
     assert peek_checkpoint(path) is not None  # whole, sealed, bound to the log's bytes
