@@ -428,6 +428,29 @@ def test_a_run_imports_only_its_commands_module() -> None:
         assert f"rally_standings.{absent}" not in loaded, absent
 
 
+def test_version_is_the_installed_distributions_and_read_only_when_asked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`standings --version` prints the installed version on stdout (exit 0); any other
+    command does not read the distribution's metadata (some 14 ms of every start-up)."""
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"standings {metadata.version('rally-standings')}\n"
+    code = (
+        "import sys\n"
+        "before = 'importlib.metadata' in sys.modules\n"
+        "from rally_standings.app import main\n"
+        "main(['show', 'dakar-2004', '--category', 'cars', '--format', 'json'])\n"
+        "print(before, 'importlib.metadata' in sys.modules, file=sys.stderr)\n"
+    )
+    proc = python_c(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.split() == ["False", "False"]
+
+
 def test_an_internal_error_is_one_line_unless_its_traceback_is_asked_for(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
