@@ -61,15 +61,24 @@ class Amended:
         self.withdrawals: list[int] = []
         """The amendments that are withdrawals, ascending."""
 
-    def add(self, target: int, row: int, time_ms: int | None) -> None:
-        """Amendment ``row`` of row ``target``: a correction to ``time_ms``, or (None) a
-        withdrawal."""
+    def times(self, recorded: Sequence[int]) -> list[int]:
+        """Each row's time in force now; ``recorded`` is the table's column of times as
+        recorded, whose rows added since the last call are brought in first (a table of
+        hundreds of thousands of splits costs nothing until its times are asked for)."""
+        now = self.now
+        if len(now) < len(recorded):
+            now.extend(recorded[len(now) :])
+        return now
+
+    def add(self, target: int, row: int, time_ms: int | None, recorded: Sequence[int]) -> None:
+        """Amendment ``row`` of row ``target`` (of the table whose recorded times are
+        ``recorded``): a correction to ``time_ms``, or (None) a withdrawal."""
         self.rows.setdefault(target, []).append(row)
         if time_ms is None:
             self.withdrawn[target] = row
             self.withdrawals.append(row)
         else:
-            self.now[target] = time_ms
+            self.times(recorded)[target] = time_ms
             self.withdrawn.pop(target, None)
 
     def copy(self) -> Amended:
@@ -143,7 +152,9 @@ class Index:
         self._waypoints: dict[int, set[int]] = {}
         """stage -> its waypoints in ``_at_waypoint``."""
         self._split_rows: dict[int, list[tuple[int, int]]] = {}
-        """stage -> the ranges of split rows at it (start, stop), in order."""
+        """stage -> the ranges of split rows at it (start, stop), in order, of the first
+        ``_grouped`` rows."""
+        self._grouped = 0
         self._indexed_to: dict[int, int] = {}
         """stage -> the split row up to which its ranges are in ``_at_waypoint``."""
         self.splits_amended = Amended()
@@ -210,8 +221,6 @@ class Index:
         entries, firsts, stages = results.entry, results.first, results.stage
         category = self.category
         end = len(stages)
-        now = self.results_amended.now
-        now.extend(results.time[len(now) : end])
         row = start
         while row < end:
             stage = stages[row]
@@ -255,7 +264,9 @@ class Index:
         """A correction or a withdrawal of a result: the last one wins."""
         self._own("results")
         corrections = self.state.corrections
-        self.results_amended.add(corrections.result[row], row, _time_now(corrections.event[row]))
+        self.results_amended.add(
+            corrections.result[row], row, _time_now(corrections.event[row]), self.state.results.time
+        )
 
     def add_adjustment(self, row: int) -> None:
         self._own("penalties")
@@ -304,17 +315,19 @@ class Index:
         event = self.state.coverage.event[row]
         self.declared.setdefault((event.category, event.stage), []).append(row)
 
-    def add_splits(self, start: int) -> None:
-        """The splits from row ``start`` on: their times now, the rows of each stage; their
-        place at their waypoint on the first question about their stage (``at_waypoints``:
-        a fold restored from a checkpoint, or asked about one stage, never pays for the
-        hundreds of thousands of splits a live rally holds)."""
+    def _group_splits(self) -> None:
+        """Bring the ranges of split rows of each stage up to the splits table's length.
+
+        Splits are indexed on the first question about their stage, never as they are
+        added: a fold restored from a checkpoint, or a live one taking splits in, pays
+        nothing for the hundreds of thousands of splits a rally holds until it is asked
+        about them, and then only for the stage asked about (``_index_stage``)."""
+        stages = self.state.splits.stage
+        if self._grouped == len(stages):
+            return
         self._own("splits")
-        splits = self.state.splits
-        now = self.splits_amended.now
-        now.extend(splits.time[len(now) :])
-        row = start
-        for stage, run in itertools.groupby(splits.stage[start:]):
+        row = self._grouped
+        for stage, run in itertools.groupby(stages[row:]):
             stop = row + len(list(run))
             ranges = self._split_rows.setdefault(stage, [])
             if ranges and ranges[-1][1] == row:  # one after another: one range
@@ -322,9 +335,11 @@ class Index:
             else:
                 ranges.append((row, stop))
             row = stop
+        self._grouped = row
 
     def _index_stage(self, stage: int) -> None:
         """Place the splits of ``stage`` not yet placed at their waypoints."""
+        self._group_splits()
         ranges = self._split_rows.get(stage, ())
         done = self._indexed_to.get(stage, -1)
         if not ranges or ranges[-1][1] <= done:
@@ -365,7 +380,9 @@ class Index:
         """A correction or a withdrawal of a split: the last one wins."""
         self._own("splits")
         amendments = self.state.split_amendments
-        self.splits_amended.add(amendments.split[row], row, _time_now(amendments.event[row]))
+        self.splits_amended.add(
+            amendments.split[row], row, _time_now(amendments.event[row]), self.state.splits.time
+        )
 
     def category_of(self, entry: int) -> str:
         """The category of entry row ``entry``."""
@@ -429,9 +446,9 @@ class Index:
 
 _BULK: dict[str, Callable[[Index, int], None]] = {
     "results": Index.add_results,
-    "splits": Index.add_splits,
 }
-"""The tables indexed in runs (from a first row on)."""
+"""The tables indexed in runs (from a first row on). The splits are indexed on the first
+question about their stage (``Index._group_splits``)."""
 _ONE_BY_ONE: dict[str, Callable[[Index, int], None]] = {
     "entries": Index.add_entry,
     "stages": Index.add_stage,

@@ -64,6 +64,7 @@ __all__ = [
     "Corrections",
     "Events",
     "FoldState",
+    "PackedSeqs",
     "Rescissions",
     "Results",
     "Retirements",
@@ -144,13 +145,14 @@ class Table:
 
     def listed(self) -> Self:
         """A copy of its own, every column a list (a column read packed from a checkpoint is
-        an ``array`` of the narrowest type, which cannot take every later value)."""
+        an ``array`` of the narrowest type, which cannot take every later value, or
+        ``PackedSeqs``)."""
         return type(self)(*(list(column) for _, column in self.columns()))
 
     @property
     def packed(self) -> bool:
-        """Whether a column is still the packed ``array`` a checkpoint was read into."""
-        return any(type(column) is not list for _, column in self.columns())
+        """Whether a column is still as a checkpoint packed it (an ``array``, ``PackedSeqs``)."""
+        return any(isinstance(column, array | PackedSeqs) for _, column in self.columns())
 
     def row(self, index: int) -> tuple[Any, ...]:
         """One row, as a tuple of its columns' values."""
@@ -388,9 +390,54 @@ class _Steps(list[int]):
     __slots__ = ()
 
 
+class PackedSeqs(Sequence[int]):
+    """A packed table's ``seq`` column as the checkpoint stores it, the unsigned steps
+    between its rows (so ascending by construction): added up into the values the first
+    time one inside it is read. Its first and last values, its length and its prefixes
+    cost nothing."""
+
+    __slots__ = ("_last", "_steps", "_values")
+
+    def __init__(self, steps: array[int]) -> None:
+        self._steps = steps
+        self._values: list[int] | None = None
+        self._last: int | None = None
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def _all(self) -> list[int]:
+        if self._values is None:
+            self._values = list(itertools.accumulate(self._steps))
+        return self._values
+
+    @typing.overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @typing.overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            if index.start in (None, 0) and index.step is None and self._values is None:
+                return PackedSeqs(self._steps[index])  # a prefix: its steps
+            return self._all()[index]
+        if self._values is None and len(self._steps):
+            if index == 0 or index == -len(self._steps):
+                return self._steps[0]
+            if index in (-1, len(self._steps) - 1):
+                if self._last is None:
+                    self._last = sum(self._steps)
+                return self._last
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all())
+
+
 def _ascending(seqs: Sequence[int]) -> bool:
     """Whether ``seqs`` never decreases (a column read from its steps is known to)."""
-    if type(seqs) is _Steps:
+    if type(seqs) is _Steps or type(seqs) is PackedSeqs:
         return True
     return all(map(operator.le, seqs, itertools.islice(seqs, 1, None)))
 
@@ -465,13 +512,13 @@ def pack_seqs(seqs: Sequence[int]) -> list[Any]:
     return pack_ints(list(map(operator.sub, seqs, itertools.chain((0,), seqs))))
 
 
-def unpack_seqs(packed: Sequence[Any]) -> _Steps:
-    """The column ``pack_seqs`` packed: refused unless every step is unsigned, so that what
-    is read back never decreases."""
+def unpack_seqs(packed: Sequence[Any], *, keep_packed: bool = False) -> Sequence[int]:
+    """The column ``pack_seqs`` packed (``keep_packed``: as ``PackedSeqs``): refused unless
+    every step is unsigned, so that what is read back never decreases."""
     steps = unpack_ints(packed)
     if not steps.typecode.isupper():
         raise ValueError("rows not in record order (a step back)")
-    return _Steps(itertools.accumulate(steps))
+    return PackedSeqs(steps) if keep_packed else _Steps(itertools.accumulate(steps))
 
 
 def _pack_events(events: Sequence[Event]) -> bytes:
@@ -505,7 +552,7 @@ def _make_converter() -> cattrs.Converter:
     def structure_column(raw: Any, kind: str, packed: bool) -> Sequence[Any]:
         if kind == _INTS:
             return unpack_ints(raw) if packed else unpack_ints(raw).tolist()
-        return unpack_seqs(raw) if kind == _SEQS else _unpack_events(raw)
+        return unpack_seqs(raw, keep_packed=packed) if kind == _SEQS else _unpack_events(raw)
 
     def structure_table(name: str, data: dict[str, Any]) -> Table:
         cls, columns = _TYPES[name], []

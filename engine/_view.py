@@ -219,13 +219,13 @@ class View:
         in ``table`` (``corrections``, ``split_amendments``): its time (its last correction's
         known then, else ``recorded``) and whether its last amendment then is a withdrawal."""
         fold = self._fold
-        amended: Amended = (
-            fold.index.results_amended if table == "corrections" else fold.index.splits_amended
-        )
+        results = table == "corrections"
+        amended: Amended = fold.index.results_amended if results else fold.index.splits_amended
         count = self._rows(table)
         amendments: Corrections | SplitAmendments = getattr(fold.state, table)
         if count == len(amendments):
-            return amended.now[target], target in amended.withdrawn
+            now = amended.times(fold.state.results.time if results else fold.state.splits.time)
+            return now[target], target in amended.withdrawn
         withdrawn = False  # the last amendment known then is a withdrawal
         for row in reversed(amended.rows.get(target, ())):
             if row >= count:
@@ -285,7 +285,7 @@ class View:
             and self._rows("corrections") == len(fold.state.corrections)
             and not fold.index.results_amended.withdrawn
         ):
-            times = fold.index.results_amended.now
+            times = fold.index.results_amended.times(fold.state.results.time)
             for entry, result in ending.items():
                 covered = cover_of[result]
                 if covered:
@@ -597,7 +597,7 @@ class View:
         rows = fold.index.at_waypoint(stage, waypoint)
         if self._split_current():
             amended = fold.index.splits_amended
-            times, withdrawn = amended.now, amended.withdrawn
+            times, withdrawn = amended.times(fold.state.splits.time), amended.withdrawn
             if not withdrawn:
                 return {entry: times[row] for entry, row in rows.items()}
             return {entry: times[row] for entry, row in rows.items() if row not in withdrawn}

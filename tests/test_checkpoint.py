@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import shutil
 import zlib
 from collections.abc import Callable
@@ -21,7 +23,13 @@ from rally_standings.engine._checkpoint import (
     peek_checkpoint,
     write_checkpoint,
 )
-from rally_standings.engine._state import pack_ints, pack_seqs, unpack_ints, unpack_seqs
+from rally_standings.engine._state import (
+    PackedSeqs,
+    pack_ints,
+    pack_seqs,
+    unpack_ints,
+    unpack_seqs,
+)
 from rally_standings.events import (
     LogCorruptError,
     LogWriter,
@@ -347,3 +355,38 @@ def test_a_checkpoint_vouching_for_a_torn_tail_is_ignored(
     assert main(["show", str(path), "-c", "cars", "-f", "json"]) == 0
     assert main(["log", "check", str(path)]) == 0
     assert "not used by readers" in capsys.readouterr().out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(st.integers(0, 300), max_size=40),
+    indexes=st.lists(st.integers(-45, 45), max_size=12),
+    cut=st.integers(0, 45),
+)
+def test_a_packed_seq_column_reads_as_the_values_its_steps_add_up_to(
+    steps: list[int], indexes: list[int], cut: int
+) -> None:
+    """A packed table's seq column (``PackedSeqs``, read from the checkpoint's steps without
+    adding them up) answers every read as the list of the values would: its length, any
+    index (negative too, out of range too), any prefix, and its iteration, in any order."""
+    values = list(itertools.accumulate(steps))
+    column = unpack_seqs(pack_seqs(values), keep_packed=True)
+    assert isinstance(column, PackedSeqs)
+    prefix = column[:cut]
+    for index in indexes:
+        for seqs, expected in ((column, values), (prefix, values[:cut])):
+            try:
+                want: int | None = expected[index]
+            except IndexError:
+                want = None
+            if want is None:
+                with pytest.raises(IndexError):
+                    seqs[index]
+            else:
+                assert seqs[index] == want
+    assert len(prefix) == len(values[:cut])
+    assert list(prefix) == values[:cut]
+    assert column[1:cut] == values[1:cut]
+    assert len(column) == len(values)
+    assert list(column) == values
+    assert bisect.bisect_right(column, cut) == bisect.bisect_right(values, cut)
