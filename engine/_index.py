@@ -45,6 +45,10 @@ _GROUPS: dict[str, tuple[str, ...]] = {
 with the index it was forked from until it adds a fact of that kind (``_own``)."""
 
 
+_Amendment = ResultCorrected | ResultWithdrawn | WaypointCorrected | WaypointWithdrawn
+"""An event that corrects or withdraws a result or a split."""
+
+
 class Amended:
     """The amendments of one table's rows (the results' corrections and withdrawals, or the
     splits'): the last one wins."""
@@ -53,7 +57,8 @@ class Amended:
 
     def __init__(self) -> None:
         self.now: list[int] = []
-        """Each row's time in force now: its last correction's, withdrawn or not."""
+        """Each row's time in force now (its last correction's, withdrawn or not), for the
+        rows brought in so far: read through ``times``."""
         self.rows: dict[int, list[int]] = {}
         """row -> the rows of its amendments, in order."""
         self.withdrawn: dict[int, int] = {}
@@ -70,15 +75,15 @@ class Amended:
             now.extend(recorded[len(now) :])
         return now
 
-    def add(self, target: int, row: int, time_ms: int | None, recorded: Sequence[int]) -> None:
-        """Amendment ``row`` of row ``target`` (of the table whose recorded times are
-        ``recorded``): a correction to ``time_ms``, or (None) a withdrawal."""
+    def add(self, target: int, row: int, event: _Amendment, recorded: Sequence[int]) -> None:
+        """Amendment ``row`` (``event``) of row ``target`` of the table whose recorded times
+        are ``recorded``: a correction, or a withdrawal."""
         self.rows.setdefault(target, []).append(row)
-        if time_ms is None:
+        if isinstance(event, ResultWithdrawn | WaypointWithdrawn):
             self.withdrawn[target] = row
             self.withdrawals.append(row)
         else:
-            self.times(recorded)[target] = time_ms
+            self.times(recorded)[target] = event.time_ms
             self.withdrawn.pop(target, None)
 
     def copy(self) -> Amended:
@@ -102,13 +107,6 @@ def _copied(value: Any) -> Any:
     if isinstance(value, list):
         return list(value)
     return value
-
-
-def _time_now(
-    event: ResultCorrected | ResultWithdrawn | WaypointCorrected | WaypointWithdrawn,
-) -> int | None:
-    """The time an amendment leaves in force: its own, or none (a withdrawal)."""
-    return None if isinstance(event, ResultWithdrawn | WaypointWithdrawn) else event.time_ms
 
 
 class Index:
@@ -263,10 +261,8 @@ class Index:
     def add_correction(self, row: int) -> None:
         """A correction or a withdrawal of a result: the last one wins."""
         self._own("results")
-        corrections = self.state.corrections
-        self.results_amended.add(
-            corrections.result[row], row, _time_now(corrections.event[row]), self.state.results.time
-        )
+        table = self.state.corrections
+        self.results_amended.add(table.result[row], row, table.event[row], self.state.results.time)
 
     def add_adjustment(self, row: int) -> None:
         self._own("penalties")
@@ -379,10 +375,8 @@ class Index:
     def add_split_amendment(self, row: int) -> None:
         """A correction or a withdrawal of a split: the last one wins."""
         self._own("splits")
-        amendments = self.state.split_amendments
-        self.splits_amended.add(
-            amendments.split[row], row, _time_now(amendments.event[row]), self.state.splits.time
-        )
+        table = self.state.split_amendments
+        self.splits_amended.add(table.split[row], row, table.event[row], self.state.splits.time)
 
     def category_of(self, entry: int) -> str:
         """The category of entry row ``entry``."""

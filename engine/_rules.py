@@ -415,8 +415,8 @@ def _entry_retired(fold: Fold, event: EntryRetired, seq: int) -> Effect:
             "an entry still running",
             f"{event.entry_id} (out at stage {out}, seq {earlier.seq})",
         )
-    latest = check.view.latest_result(entry)
-    if latest is not None and latest > event.stage:
+    latest = check.view.latest_result(entry, after=event.stage)
+    if latest is not None:
         raise check.refuse(
             f"entry has a result for stage {latest}",
             f"a retirement stage at or after {latest} (an entry leaves the rally at a stage, "

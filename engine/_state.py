@@ -96,9 +96,14 @@ def _events(*kinds: type) -> Any:
     return attrs.field(factory=list, metadata={"column": _EVENTS, "kinds": kinds})
 
 
+_COLUMNS: dict[type, tuple[attrs.Attribute[Any], ...]] = {}
+
+
 def _columns(cls: type[Table]) -> tuple[attrs.Attribute[Any], ...]:
-    """The declared columns of a table class."""
-    found: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)  # type: ignore[arg-type]
+    """The declared columns of a table class (read once per class)."""
+    found = _COLUMNS.get(cls)
+    if found is None:
+        found = _COLUMNS[cls] = attrs.fields(cls)  # type: ignore[arg-type]
     return found
 
 
@@ -283,8 +288,9 @@ class FoldState:
     split_amendments: SplitAmendments = _table(SplitAmendments)
     provenances: list[Provenance] = attrs.field(factory=list)
     shared: set[str] = attrs.field(factory=set, repr=False)
-    """The tables (and ``"provenances"``) this state shares with the one it was forked from:
-    copied before the first row is added to them (``writable``)."""
+    """The tables (and ``"provenances"``) this state shares with the one it was forked from,
+    and those still packed as a checkpoint left them: copied into lists of its own before
+    the first row is added to them (``writable``)."""
 
     TABLES: ClassVar[tuple[str, ...]]
 
@@ -299,7 +305,8 @@ class FoldState:
         tables: dict[str, Any] = {
             name: table.prefix(table.rows_at(seq)) for name, table in self.tables()
         }
-        return FoldState(last_seq=seq, provenances=list(self.provenances), **tables)
+        packed = {name for name, table in tables.items() if table.packed}
+        return FoldState(seq, provenances=list(self.provenances), shared=packed, **tables)
 
     def copy(self) -> FoldState:
         """An independent copy (the events in it are immutable and shared)."""
@@ -316,9 +323,9 @@ class FoldState:
 
     def writable(self, name: str) -> Any:
         """The table ``name``, to add rows to: this state's own, of lists (copied first if
-        shared or packed)."""
+        shared, or still packed: ``shared`` names those too)."""
         table = getattr(self, name)
-        if name in self.shared or table.packed:
+        if name in self.shared:
             table = table.listed()
             setattr(self, name, table)
             self.shared.discard(name)
@@ -587,7 +594,7 @@ def _make_converter() -> cattrs.Converter:
         last_seq = data["last_seq"]
         if type(last_seq) is not int:
             raise ValueError(f"last_seq is not an integer: {last_seq!r}")
-        return FoldState(last_seq=last_seq, provenances=provenances, **tables)
+        return FoldState(last_seq, provenances=provenances, shared=set(_PACKED), **tables)
 
     converter.register_unstructure_hook(FoldState, unstructure_state)
     converter.register_structure_hook(FoldState, structure_state)

@@ -423,10 +423,15 @@ class View:
             return None
         return None if self._any_withdrawn() and self.is_withdrawn(row) else row
 
-    def latest_result(self, entry: int) -> int | None:
-        """The last stage one of entry row ``entry``'s results in force ends at."""
+    def latest_result(self, entry: int, *, after: int = -1) -> int | None:
+        """The last stage after ``after`` one of entry row ``entry``'s results in force ends
+        at (None: none after it)."""
+        ending, category = self._fold.index.ending, self._fold.index.category_of(entry)
         for stage in reversed(self.stage_numbers()):
-            if self.result_row(entry, stage) is not None:
+            if stage <= after:
+                break
+            held = entry in ending.get((category, stage), EMPTY)  # then: is it in force?
+            if held and self.result_row(entry, stage) is not None:
                 return stage
         return None
 
