@@ -2,7 +2,7 @@
 everything again. It is an optimisation that can never change an answer.
 
 ``LOG.checkpoint`` is one msgpack array ``[head, body]``. The body is the fold's state
-as ``engine/_state.py`` declares it, through its converter (``CHECKPOINT``); the head
+as ``engine/_state.py`` declares it, through its converter (``checkpoint_converter()``); the head
 binds it to the bytes it was folded from:
 
 * ``checkpoint``: the state's schema fingerprint (a checkpoint of any other shape,
@@ -34,7 +34,7 @@ import msgpack
 
 from ..events import LogScan, LogWriter, RallyError, Trusted, read_file
 from ._fold import Fold
-from ._state import CHECKPOINT, SCHEMA_FINGERPRINT, FoldState
+from ._state import SCHEMA_FINGERPRINT, FoldState, checkpoint_converter
 
 __all__ = [
     "MAX_CHECKPOINT_RATIO",
@@ -60,7 +60,7 @@ def checkpoint_path(log: str | os.PathLike[str]) -> Path:
 
 
 def _encode(state: FoldState, offset: int, crc: int) -> bytes:
-    payload: bytes = msgpack.packb(CHECKPOINT.unstructure(state), use_bin_type=True)
+    payload: bytes = msgpack.packb(checkpoint_converter().unstructure(state), use_bin_type=True)
     head = {
         "checkpoint": SCHEMA_FINGERPRINT,
         "offset": offset,
@@ -126,7 +126,7 @@ class Checkpoint:
     def fold(self) -> Fold:
         """The fold it holds (of the log's first ``trusted.offset`` bytes)."""
         data: Any = msgpack.unpackb(self.payload, raw=False)
-        state = CHECKPOINT.structure(data, FoldState)
+        state = checkpoint_converter().structure(data, FoldState)
         if state.last_seq != self.trusted.last_seq:
             raise ValueError("the body's last seq is not the head's")
         state.check_shape()

@@ -13,8 +13,8 @@ Two things follow, and every copy of the state relies on them:
   and a resumed fold all read the same rows.
 * **Copy, prefix, comparison and the checkpoint file** are derived from the table
   declarations here (``attrs.fields``): adding a piece of state is one column or one
-  table, and nothing else lists it. The checkpoint's format (``CHECKPOINT``, a cattrs
-  converter) names tables and columns as declared here, and its version is a
+  table, and nothing else lists it. The checkpoint's format (``checkpoint_converter()``,
+  a cattrs converter) names tables and columns as declared here, and its version is a
   fingerprint of these declarations (``SCHEMA_FINGERPRINT``), so a checkpoint of any
   other shape is ignored rather than misread.
 """
@@ -29,10 +29,12 @@ import sys
 import typing
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 import attrs
-import cattrs
+
+if TYPE_CHECKING:
+    import cattrs
 
 from ..events import (
     ADJUSTMENT_TYPES,
@@ -58,7 +60,6 @@ from ..events import (
 )
 
 __all__ = [
-    "CHECKPOINT",
     "SCHEMA_FINGERPRINT",
     "Adjustments",
     "Corrections",
@@ -71,6 +72,7 @@ __all__ = [
     "SplitAmendments",
     "Splits",
     "Table",
+    "checkpoint_converter",
 ]
 
 _INTS = "ints"
@@ -542,6 +544,8 @@ def _unpack_events(data: bytes) -> list[Event]:
 
 
 def _make_converter() -> cattrs.Converter:
+    import cattrs
+
     converter = cattrs.Converter()
 
     packs: dict[str, Callable[[Any], Any]] = {
@@ -601,6 +605,13 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
-CHECKPOINT = _make_converter()
-"""The converter that owns the checkpoint's body: ``FoldState`` to plain msgpack-able data
-(integer columns as packed arrays, event columns as frames) and back."""
+_CONVERTER: list[cattrs.Converter] = []
+
+
+def checkpoint_converter() -> cattrs.Converter:
+    """The converter that owns the checkpoint's body: ``FoldState`` to plain msgpack-able
+    data (integer columns as packed arrays, event columns as frames) and back. Built on
+    first use: a command that reads no checkpoint does not import cattrs for it."""
+    if not _CONVERTER:
+        _CONVERTER.append(_make_converter())
+    return _CONVERTER[0]
