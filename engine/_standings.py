@@ -156,6 +156,9 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
         result = view.covering(entry.entry_id, stage)
         partial = missing == "not-documented"
         if result is None:
+            if partial and not view.has_results(entry.category, stage):  # none recorded yet
+                reason = f"no time recorded for stage {stage} yet"
+                return unclassified(entry, "no-result", reason, stage)
             reason = (
                 f"time not known since stage {stage}"
                 if partial
@@ -400,6 +403,7 @@ class Standings(HtmlDisplay):
     __slots__ = (
         "_all_keys",
         "_awards",
+        "_certain_to",
         "_keys",
         "_pending",
         "_ranking",
@@ -455,6 +459,9 @@ class Standings(HtmlDisplay):
         self._pending: Mapping[int, Unclassified] = MappingProxyType(dict(pending or {}))
         self._rows: tuple[Row, ...] | None = None
         self._unclassified: tuple[Unclassified, ...] | None = () if before_gc else None
+        self._certain_to: int | None = None
+        """On hypothetical standings: the GC time up to which a position is vouched for
+        (``vouched_as``)."""
         self.before_gc = before_gc
         """Whether no stage counting toward the GC has been run by ``after_stage`` (only a
         prologue, say): the classification is empty, and no crew is said to miss from it."""
@@ -486,13 +493,30 @@ class Standings(HtmlDisplay):
         The same figures as ``rows``, without building a row object per entry (for
         analysis, export and comparisons over many stages).
         """
-        width, awards, known = self._ranking.width, self._awards, self.known_rows
+        width, awards = self._ranking.width, self._awards
         ids = self._ranking.ids
         times = [key // width + awards for key in self._keys]
         return [
-            (ids[key % width], time_ms, position, known is None or position <= known)
+            (ids[key % width], time_ms, position, self._certain(position, time_ms))
             for key, time_ms, position in zip(self._keys, times, positions(times), strict=True)
         ]
+
+    def _certain(self, overall: int, time_ms: int) -> bool:
+        """Whether a position is vouched for: within the rows the source prints, and (on
+        hypothetical standings) at a time no crew it does not print can be ahead of."""
+        known, limit = self.known_rows, self._certain_to
+        return (known is None or overall <= known) and (limit is None or time_ms <= limit)
+
+    def vouched_as(self, actual: Standings) -> Standings:
+        """These (hypothetical) standings, their positions vouched for as the source vouches
+        for ``actual``'s: a crew the source does not print stands at or after the last one it
+        prints, so a hypothetical time past that one may have such crews ahead of it."""
+        derived = self._derived()
+        known = actual.known_rows
+        if known is not None and len(actual._all_keys) >= known:
+            last = actual._all_keys[known - 1] // actual._ranking.width + actual._awards
+            derived._certain_to = last
+        return derived
 
     def _overall(self, key: int) -> int:
         """The position in the whole category of the row with ``key`` (ties shared)."""
@@ -504,7 +528,7 @@ class Standings(HtmlDisplay):
         if self._rows is not None:
             yield from self._rows
             return
-        view, known, after = self._view, self.known_rows, self.after_stage
+        view, after = self._view, self.after_stage
         filtered = self._keys is not self._all_keys
         classes = ClassPositions()
         ordered = list(self.ordered())
@@ -516,7 +540,7 @@ class Standings(HtmlDisplay):
             yield Row(
                 **entry_fields(entry),
                 position=position,
-                position_certain=known is None or overall <= known,
+                position_certain=self._certain(overall, time_ms),
                 time_ms=time_ms,
                 gap_ms=None if index == 0 else time_ms - leader,
                 class_position=classes.next(entry.entry_class, time_ms),
@@ -635,7 +659,7 @@ class Standings(HtmlDisplay):
         entry_class: str | None = None,
         as_of: int | None = None,
     ) -> Standings:
-        return Standings(
+        derived = Standings(
             self._view,
             self.category,
             self.after_stage,
@@ -649,6 +673,8 @@ class Standings(HtmlDisplay):
             all_keys=self._all_keys,
             before_gc=self.before_gc,
         )
+        derived._certain_to = self._certain_to
+        return derived
 
     def _identity(self) -> tuple[object, ...]:
         return (

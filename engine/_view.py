@@ -398,7 +398,8 @@ class View:
         """How many results were recorded."""
         return self._rows("results")
 
-    def _has_results(self, category: str, stage: int) -> bool:
+    def has_results(self, category: str, stage: int) -> bool:
+        """Whether a result in force of a crew of ``category`` ends at ``stage``."""
         ending = self._fold.index.ending.get((category, stage), EMPTY)
         count = self._rows("results")
         if self._any_withdrawn():
@@ -410,7 +411,7 @@ class View:
     def last_result_stage(self, category: str) -> int | None:
         """The last stage holding a result or an awarded time for ``category``."""
         for stage in reversed(self.stage_numbers()):
-            if self._has_results(category, stage) or self.awarded(stage, category):
+            if self.has_results(category, stage) or self.awarded(stage, category):
                 return stage
         return None
 

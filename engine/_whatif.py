@@ -195,7 +195,7 @@ def what_if(
         actual = Standings(base.view, category, stage, [], 0, Ranking.of(base.view, category))
     if as_of is not None:
         actual, hypothetical = actual.with_as_of(as_of), hypothetical.with_as_of(as_of)
-    return WhatIf(actual, hypothetical, tuple(events), imagined.first)
+    return WhatIf(actual, hypothetical.vouched_as(actual), tuple(events), imagined.first)
 
 
 @attrs.frozen
@@ -224,7 +224,8 @@ def what_if_all_stages(
     for stage in gc_stages(imagined.rally.view, category):
         if stage < imagined.first or stage > last or stage not in real:
             continue
-        actual, hypothetical = real[stage], imagined.rally.standings(category, stage)
+        actual = real[stage]
+        hypothetical = imagined.rally.standings(category, stage).vouched_as(actual)
         if as_of is not None:
             actual, hypothetical = actual.with_as_of(as_of), hypothetical.with_as_of(as_of)
         comparison = WhatIf(actual, hypothetical, tuple(events), imagined.first)

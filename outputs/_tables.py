@@ -92,12 +92,16 @@ def numbers_note(items: Sequence[Row | StageRow | Unclassified]) -> list[str]:
     return ["", NO_NUMBER_NOTE] if any(item.number is None for item in items) else []
 
 
-def _unclassified_lines(items: Sequence[Unclassified], known_rows: int | None) -> list[str]:
+def _unclassified_lines(
+    items: Sequence[Unclassified], known_rows: int | None, as_of: int | None = None
+) -> list[str]:
     """The crews missing from a classification, in their plain groups (retired or excluded;
-    time not in the source; no result), each group under its own heading."""
+    time not in the source; no result), each group under its own heading (ending in a
+    colon, one only)."""
     lines: list[str] = []
     for group, members in grouped(items):
-        lines += ["", f"{group_heading(group, known_rows, len(members))}:"]
+        heading = group_heading(group, known_rows, len(members), as_of=as_of)
+        lines += ["", heading if ":" in heading else f"{heading}:"]
         rows = [
             [number_cell(item.number), crew_text(item.crew), status_reason(item)]
             for item in members
@@ -233,7 +237,7 @@ def _classification(view: views.Classification) -> str:
         )
     lines += _not_at_waypoint_lines(standings.waypoint, standings.not_at_waypoint)
     lines += _out_of_order_lines(standings.out_of_order)
-    lines += _unclassified_lines(standings.unclassified, standings.known_rows)
+    lines += _unclassified_lines(standings.unclassified, standings.known_rows, standings.as_of)
     lines += numbers_note([*standings.rows, *standings.unclassified, *standings.not_at_waypoint])
     return "\n".join(lines) + "\n"
 
@@ -448,11 +452,13 @@ def _hypothetical(view: views.Hypothetical) -> str:
         "Was: the actual position. Time change: the crew's own time in the hypothesis "
         "against its actual time (gaps also move with the leader's time).",
     ]
+    if any(not item.row.position_certain for item in whatif.rows):
+        lines += ["", partial_note(standings.known_rows)]
     if reference is not None:
         lines += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
-    lines += _unclassified_lines(standings.unclassified, standings.known_rows)
+    lines += _unclassified_lines(standings.unclassified, standings.known_rows, standings.as_of)
     lines += numbers_note([*standings.rows, *standings.unclassified])
     return "\n".join(lines) + "\n"
 

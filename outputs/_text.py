@@ -361,10 +361,18 @@ def partial_note(known_rows: int | None) -> str:
     return f"≥N: {prints_text(known_rows)}, so a place shown as ≥N is N-th or lower."
 
 
-def group_heading(group: str, known_rows: int | None = None, count: int | None = None) -> str:
+def group_heading(
+    group: str,
+    known_rows: int | None = None,
+    count: int | None = None,
+    *,
+    as_of: int | None = None,
+) -> str:
     """The heading of one group of crews missing from a classification, in a fan's words,
     with how many there are (``count``) beside the group's name: "Retired (2)", "Time not in
-    the source (7): the source prints only the top 10"."""
+    the source (7): the source prints only the top 10". Of standings as known at record
+    ``as_of``, a time missing then may come later in the log: "Time not known at record
+    #120"."""
     headings = {
         "retired": "Retired",
         "excluded": "Excluded",
@@ -372,6 +380,8 @@ def group_heading(group: str, known_rows: int | None = None, count: int | None =
         "withdrawn": "Time withdrawn",
         "no-result": "No result recorded",
     }
+    if as_of is not None:
+        headings["unknown"] = f"Time not known at record #{as_of}"
     said = headings.get(group, group) + ("" if count is None else f" ({count})")
     return f"{said}: {prints_text(known_rows)}" if group == "unknown" else said
 

@@ -371,7 +371,7 @@ def _note(text: str) -> list[RenderableType]:
 
 
 def _unclassified(
-    items: Sequence[Unclassified], known_rows: int | None, width: int
+    items: Sequence[Unclassified], known_rows: int | None, width: int, as_of: int | None = None
 ) -> list[RenderableType]:
     """The crews missing from a classification, in their plain groups, each its own table."""
     parts: list[RenderableType] = []
@@ -387,7 +387,7 @@ def _unclassified(
             )
             for item in members
         ]
-        title = _text.group_heading(group, known_rows, len(members))
+        title = _text.group_heading(group, known_rows, len(members), as_of=as_of)
         parts += [Text(""), _why_table(rows, width, title)]
     return parts
 
@@ -523,7 +523,7 @@ def _classification(view: views.Classification, width: int) -> Group:
     parts += _not_at_waypoint(standings.waypoint, standings.not_at_waypoint, width)
     if standings.out_of_order:
         parts += _note(_text.out_of_order_text(standings.out_of_order))
-    parts += _unclassified(standings.unclassified, standings.known_rows, width)
+    parts += _unclassified(standings.unclassified, standings.known_rows, width, standings.as_of)
     parts += _numbers_note([*standings.rows, *standings.unclassified, *standings.not_at_waypoint])
     return Group(*parts)
 
@@ -764,11 +764,13 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
             ),
         ),
     ]
+    if any(not item.row.position_certain for item in whatif.rows):
+        parts += _note(_text.partial_note(standings.known_rows))
     if reference is not None:
         parts += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"
         )
-    parts += _unclassified(standings.unclassified, standings.known_rows, width)
+    parts += _unclassified(standings.unclassified, standings.known_rows, width, standings.as_of)
     parts += _numbers_note([*standings.rows, *standings.unclassified])
     return Group(*parts)
 

@@ -697,3 +697,22 @@ def test_the_source_legend_names_only_the_kinds_of_source_shown(
     assert "recorded by an official" in said
     assert "erratum" not in said
     assert "inferred" not in said
+
+
+def test_standings_as_known_earlier_do_not_blame_the_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The 2004 cars GC after stage 9 as known at record #100 (the log had reached stage 3):
+    the crews whose times came later in the log are "not known at record #100", not "not in
+    the source" (which prints them); a stage the log holds no time of yet says so. The
+    heading ends in one colon, never two (found by a newcomer)."""
+    assert main(["show", "dakar-2004", "-c", "cars", "--after", "9", "--as-of", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "Time not known at record #100 (12): the source prints only the top 3\n" in out
+    assert "Time not in the source" not in out
+    assert "No result recorded (4):\n" in out
+    assert "203  Stéphane Peterhansel / Jean-Paul Cottret  no time recorded for stage 4 yet" in out
+    assert main(["show", "dakar-2004", "-c", "cars", "--after", "9"]) == 0
+    out = capsys.readouterr().out
+    assert "Time not in the source (13): the source prints only the top 3\n" in out
+    assert "top 3:" not in out

@@ -54,6 +54,36 @@ def test_rescinded_penalty_2004() -> None:
     assert _digest("dakar-2004") == before
 
 
+@pytest.mark.parametrize(
+    ("penalty", "certain"),
+    [
+        ("203@9=+3:00:00", [True, True, False]),  # past the last printed time (30:38:48)
+        ("203@9=+1:00:00", [True, True, True]),  # 29:16:20: still ahead of every unprinted crew
+        ("200@9=+0:00:01", [True, True, False]),  # 30:38:49: one second past it
+    ],
+)
+def test_a_hypothetical_place_past_the_source_is_not_vouched_for(
+    capsys: pytest.CaptureFixture[str], penalty: str, certain: list[bool]
+) -> None:
+    """2004 after stage 9, the source prints the top 3 only (the 3rd in 30:38:48): a crew
+    whose hypothetical time passes that one may have crews the source does not print ahead
+    of it, so its place is "≥3", not "3" (found by a newcomer: the what-if vouched for it).
+    At or within the last printed time, the place stands."""
+    result = engine.what_if(
+        load("dakar-2004"),
+        "cars",
+        hypotheses(load("dakar-2004"), "cars", penalties=[penalty]),
+        after=9,
+    )
+    assert [item.row.position_certain for item in result.rows] == certain
+    data = to_data(result)
+    assert [row["position_certain"] for row in data["rows"][:3]] == certain
+    assert main(["whatif", "dakar-2004", "-c", "cars", "--after", "9", "--penalty", penalty]) == 0
+    out = capsys.readouterr().out
+    assert ("≥3" in out) is (not certain[2])
+    assert ("a place shown as ≥N is N-th or lower" in out) is (not certain[2])
+
+
 def test_an_hour_instead_of_five_minutes_changes_the_winner() -> None:
     """2004: had the push cost Peterhansel an hour, Masuoka would have won by 5:36."""
     rally = load("dakar-2004")
