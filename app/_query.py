@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from .. import outputs
 from ..engine import (
+    CombinedResult,
     Rally,
     StageComparison,
     StageRow,
@@ -277,6 +278,7 @@ def _what_is_known(
         if snapshot.after_stage < after and snapshot.row_for(item.entry_id) is not None:
             last = snapshot
     times: list[tuple[int, StageRow]] = []
+    combined: list[CombinedResult] = []
     for stage in rally.as_of(as_of).stages():
         if stage > after:
             break
@@ -289,7 +291,8 @@ def _what_is_known(
         found = next((r for r in result.rows if r.entry_id == item.entry_id), None)
         if found is not None:
             times.append((stage, found))
-    return outputs.UnclassifiedExplanation(standings, item, last, tuple(times))
+        combined += [span for span in result.combined if span.entry_id == item.entry_id]
+    return outputs.UnclassifiedExplanation(standings, item, last, tuple(times), tuple(combined))
 
 
 class WhatIfCommand(Command):

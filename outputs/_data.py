@@ -346,6 +346,10 @@ def _unclassified_explanation(
             {"stage": stage, **converter.unstructure(stage_row)}
             for stage, stage_row in view.stage_times
         ],
+        "combined_times": [
+            {"first_stage": span.first_stage, "stage": span.stage, "time_ms": span.time_ms}
+            for span in view.combined
+        ],
     }
 
 

@@ -379,12 +379,17 @@ def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
         lines.append(
             f"Last in the standings after stage {last.after_stage}: position "
             f"{row.position_text}, {format_time(row.time_ms)}"
-            + (f" ({gap_text(row.gap_ms)} behind the leader)." if row.gap_ms else ".")
+            + (f" ({format_time(row.gap_ms)} behind the leader)." if row.gap_ms else ".")
         )
     else:
         lines.append(f"In no standings up to stage {standings.after_stage}.")
-    if not view.stage_times:
-        lines.append("No stage time is recorded for it up to this stage.")
+    lines += [
+        f"One combined time for stages {span.first_stage}–{span.stage}: "
+        f"{format_time(span.time_ms)} (no time of its own for each of them)."
+        for span in view.combined
+    ]
+    if not view.stage_times and not view.combined:
+        lines.append("No stage time is recorded for this crew up to this stage.")
     return lines
 
 

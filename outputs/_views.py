@@ -89,6 +89,8 @@ class UnclassifiedExplanation:
     last_classified: engine.Standings | None
     stage_times: tuple[tuple[int, engine.StageRow], ...]
     """(stage, the entry's row in that stage's ranking), for each stage it has a time."""
+    combined: tuple[engine.CombinedResult, ...] = ()
+    """Its combined times (one time over several stages) ending up to the stage."""
 
     @property
     def last_row(self) -> engine.Row | None:

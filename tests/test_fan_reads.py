@@ -716,3 +716,20 @@ def test_standings_as_known_earlier_do_not_blame_the_source(
     out = capsys.readouterr().out
     assert "Time not in the source (13): the source prints only the top 3\n" in out
     assert "top 3:" not in out
+
+
+def test_what_is_known_of_a_crew_counts_its_combined_time(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`explain` of No. 207 after stage 9 (2004): its GC after stage 5 comes from one
+    combined time for stages 2–5 (record #127), which is said, not "no stage time is
+    recorded"; the gap reads "0:10:57 behind", not "+0:10:57 behind" (found by a newcomer)."""
+    assert main(["explain", "dakar-2004", "-c", "cars", "-e", "207", "--after", "9"]) == 0
+    out = capsys.readouterr().out
+    assert "position 3, 4:42:28 (0:10:57 behind the leader)." in out
+    assert "One combined time for stages 2–5: 4:42:28 (no time of its own for each of them)." in out
+    assert "No stage time is recorded" not in out
+    command = ["explain", "dakar-2004", "-c", "cars", "-e", "207", "--after", "9", "-f", "json"]
+    assert main(command) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["combined_times"] == [{"first_stage": 2, "stage": 5, "time_ms": 16_948_000}]
