@@ -100,6 +100,9 @@ class StageResult(HtmlDisplay):
     crew on the stage (recorded with ``--out-of-order``), said as such."""
     withdrawn: tuple[Unclassified, ...] = ()
     """The crews whose time at the stage was recorded, then withdrawn (with why)."""
+    known_rows: int | None = None
+    """How many rows of the stage's ranking the log's source prints (None: the whole field,
+    as far as the log knows)."""
 
 
 def _ranked_rows(
@@ -196,6 +199,7 @@ def stage_ranking(
             continue
         penalty_ms = penalties.get(row, 0)
         timed.append((time_ms + penalty_ms, ranking.rank[row], entry, penalty_ms))
+    combined.sort(key=lambda span: (span.first_stage, span.time_ms))
     known = coverage_known(view, category, stage, "stage")
     rows = _ranked_rows(timed, None if entry_class is not None and known is not None else known)
     if entry_class is not None and known is not None:  # certainty is of the whole field's order
@@ -232,6 +236,7 @@ def stage_ranking(
         retired=tuple(retired),
         entry_class=entry_class,
         withdrawn=tuple(withdrawn),
+        known_rows=known,
     )
 
 

@@ -43,6 +43,7 @@ from ._text import (
     out_of_order_text,
     partial_note,
     source_text,
+    stage_partial_note,
     status_heading,
     status_reason,
     table,
@@ -302,8 +303,8 @@ def _stage_ranking(view: views.StageRanking) -> str:
         lines.append(f"No crew has a time at waypoint {result.waypoint} yet.")
     else:
         lines.append("No results recorded for this stage.")
-    if any(not row.position_certain for row in result.rows):
-        lines += ["", partial_note(None)]
+    if stage_partial_note(result):
+        lines += ["", stage_partial_note(result)]
     if reference is not None and result.cancelled_reason is None:
         lines += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:

@@ -19,6 +19,7 @@ from ..engine import (
     OutOfOrder,
     Rally,
     Row,
+    StageResult,
     StageRow,
     Standings,
     Unclassified,
@@ -77,6 +78,7 @@ __all__ = [
     "sole_leader",
     "source_file",
     "source_text",
+    "stage_partial_note",
     "status_heading",
     "status_reason",
     "table",
@@ -353,6 +355,18 @@ def cancelled_note(standings: Standings) -> str:
     )
     reason = event.reason.rstrip(".")
     return f"Stage {standings.after_stage} was cancelled ({reason}): {awarded}."
+
+
+def stage_partial_note(result: StageResult) -> str:
+    """What a stage ranking the source gives only the top of says of it ("" for the whole
+    field): what ≥N means where it shows one, else that the other crews are not listed."""
+    if any(not row.position_certain for row in result.rows):
+        return partial_note(result.known_rows)
+    if result.known_rows is None or result.waypoint is not None or not result.rows:
+        return ""
+    said = prints_text(result.known_rows)
+    said = f"{said[0].upper()}{said[1:]} of this stage's ranking"
+    return f"{said}: no other crew's place in it is known."
 
 
 def partial_note(known_rows: int | None) -> str:

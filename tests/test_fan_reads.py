@@ -733,3 +733,22 @@ def test_what_is_known_of_a_crew_counts_its_combined_time(
     assert main(command) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["combined_times"] == [{"first_stage": 2, "stage": 5, "time_ms": 16_948_000}]
+
+
+def test_a_stage_ranking_cut_at_the_sources_top_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """2004 bikes stage 3: the source prints its top 3, all certain; the table says no other
+    crew's place is known (a fan could think three crews ran), the JSON gives known_rows,
+    and the combined times are listed in order of time (found by a newcomer)."""
+    assert main(["stage", "dakar-2004", "-c", "bikes", "-s", "3"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "The source prints only the top 3 of this stage's ranking: no other crew's place in "
+        "it is known." in out
+    )
+    assert out.index("Isidre Esteve") < out.index("Fabrizio Meoni")  # 0:30:23, then 0:31:50
+    assert main(["stage", "dakar-2004", "-c", "bikes", "-s", "3", "-f", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["known_rows"] == 3
+    assert [span["time_ms"] for span in data["combined"]] == [1_823_000, 1_910_000]
