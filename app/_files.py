@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 
 from ..engine import CheckpointCheck, Rally, check_log, repair_log
 from ..events import MAX_STAGE, RallyError
+from ..events import LogCheck as LogBytes
 from ..replays import resolve_log
 from ._base import (
     EXIT_PROBLEMS_FOUND,
@@ -325,6 +327,21 @@ def _counted(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+def _sound_part(check: LogBytes) -> str:
+    """What ``log check`` verified of a log: its sound records and the bytes they fill."""
+    if check.count:
+        sound = _counted(check.count, "sound record", "sound records")
+        return (
+            f"{sound} (seq 1-{check.count}) in {_bytes_of(check.valid_end, check.size)}; every "
+            "frame, checksum and sequence number verified up to there"
+        )
+    if check.size == 0:
+        return "no record: the file is empty"
+    if check.problems and check.problems[0].offset == 0:
+        return f"no record: the file ({_counted(check.size, 'byte', 'bytes')}) is not a rally log"
+    return f"no sound record after its {check.valid_end}-byte header"
+
+
 def _bytes_of(sound: int, size: int) -> str:
     """``2795 bytes``, or ``the first 2795 of 2967 bytes`` when more follows."""
     if sound == size:
@@ -355,19 +372,11 @@ class LogCheck(Command):
         path = resolve_log(args.log)
         report = check_log(path)
         check = report.check
-        wrong = report.checkpoint.wrong and not args.fix
+        kept = _remove_checkpoint(report.checkpoint) if args.fix else None
+        wrong = report.checkpoint.wrong and (not args.fix or kept is not None)
         problems = check.damaged or report.violation is not None or wrong
         status = "DAMAGED" if check.damaged else ("PROBLEMS" if problems else "ok")
-        sound = (
-            f"{_counted(check.count, 'sound record', 'sound records')} (seq 1-{check.count})"
-            if check.count
-            else "no sound record"
-        )
-        lines = [
-            f"{path}: {status}",
-            f"  {sound} in {_bytes_of(check.valid_end, check.size)}; every frame, checksum and "
-            "sequence number verified up to there",
-        ]
+        lines = [f"{path}: {status}", f"  {_sound_part(check)}"]
         for problem in check.problems:
             record = "" if problem.seq is None else f", record seq {problem.seq}"
             lines.append(f"  damage at byte offset {problem.offset}{record}: {problem.what}")
@@ -386,12 +395,12 @@ class LogCheck(Command):
                 "a crash interrupted; readers ignore them and the next accepted append cuts "
                 "them off"
             )
-        lines += self._checkpoint(report.checkpoint, fix=args.fix)
+        lines += self._checkpoint(report.checkpoint, fix=args.fix, log=args.log, kept=kept)
         sys.stdout.write("\n".join(lines) + "\n")
         return EXIT_PROBLEMS_FOUND if problems else 0
 
     @staticmethod
-    def _checkpoint(found: CheckpointCheck, *, fix: bool) -> list[str]:
+    def _checkpoint(found: CheckpointCheck, *, fix: bool, log: str, kept: str | None) -> list[str]:
         name = found.path.name
         if found.state == "none":
             return []
@@ -404,15 +413,26 @@ class LogCheck(Command):
                 return [f"  checkpoint {name}: not used by readers ({found.why})"]
             return [
                 f"  CHECKPOINT {name} IS WRONG: {found.why}; it changes answers: remove it with "
-                "'standings log check --fix' (or delete the file)"
+                f"'standings log check --fix {shlex.quote(log)}' (or delete the file)"
             ]
-        try:
-            found.path.unlink()
-        except OSError as error:
-            raise RallyError(
-                "cannot remove the checkpoint", where=str(found.path), received=error.strerror
-            ) from None
+        if kept is not None:
+            said = "IS WRONG" if found.wrong else "is not used by readers"
+            return [f"  checkpoint {name} {said} ({found.why}) and could not be removed: {kept}"]
         return [f"  checkpoint {name}: removed ({found.why})"]
+
+
+def _remove_checkpoint(found: CheckpointCheck) -> str | None:
+    """Remove a checkpoint readers do not use or that is wrong (``log check --fix``): None
+    once removed (or if there was nothing to remove), else why it could not be."""
+    if found.state not in ("ignored", "wrong"):
+        return None
+    try:
+        found.path.unlink()
+    except IsADirectoryError:
+        return "it is a directory; remove it by hand"
+    except OSError as error:
+        return f"{error.strerror or error}; remove it by hand"
+    return None
 
 
 class LogRepair(Command):

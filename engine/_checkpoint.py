@@ -145,17 +145,25 @@ def _read(log: Path) -> bytes:
     )
 
 
+class _Unusable(ValueError):
+    """Why a checkpoint file read whole is not one readers can use (in words for
+    ``standings log check``)."""
+
+
 def _parse(data: bytes) -> Checkpoint:
-    head, payload = msgpack.unpackb(data, raw=False)
+    try:
+        head, payload = msgpack.unpackb(data, raw=False)
+    except Exception:
+        raise _Unusable("damaged or cut short: it cannot be decoded") from None
     if not isinstance(head, dict) or not isinstance(payload, bytes):
-        raise ValueError("not a checkpoint")
+        raise _Unusable("damaged: it is not laid out as a checkpoint")
     if head.get("checkpoint") != SCHEMA_FINGERPRINT:
-        raise ValueError("written for another version of the state")
+        raise _Unusable("written by another version of this program")
     if zlib.crc32(payload) != head.get("payload_crc"):
-        raise ValueError("its body does not match its checksum")
+        raise _Unusable("damaged: its body does not match its checksum")
     fields = (head.get("offset"), head.get("last_seq"), head.get("crc"))
     if not all(type(value) is int and value >= 0 for value in fields):
-        raise ValueError("its head is malformed")
+        raise _Unusable("damaged: its head is malformed")
     offset, last_seq, crc = (int(value) for value in fields)  # type: ignore[arg-type]
     return Checkpoint(Trusted(offset=offset, last_seq=last_seq, crc=crc), payload)
 
@@ -215,21 +223,25 @@ def check_checkpoint(
         checkpoint = _parse(_read(log))
     except RallyError as error:
         return CheckpointCheck(path, "ignored", error.detail())
-    except Exception as error:
-        return CheckpointCheck(path, "ignored", f"not a checkpoint of this version ({error})")
+    except _Unusable as error:
+        return CheckpointCheck(path, "ignored", str(error))
     trusted = checkpoint.trusted
-    if trusted.offset not in scan_ends:
-        return CheckpointCheck(
-            path, "ignored", "it covers bytes that are not whole frames of this log"
-        )
     try:
         with open(log, "rb") as handle:
             prefix = handle.read(trusted.offset)
     except OSError as error:
         return CheckpointCheck(path, "ignored", f"the log cannot be read ({error.strerror})")
+    if len(prefix) < trusted.offset:
+        return CheckpointCheck(
+            path, "ignored", "it covers more bytes than the log holds (the log was cut or replaced)"
+        )
     if zlib.crc32(prefix) != trusted.crc:
         return CheckpointCheck(
             path, "ignored", "it was taken from other bytes (another log, or an earlier one)"
+        )
+    if trusted.offset not in scan_ends:
+        return CheckpointCheck(
+            path, "ignored", "it covers bytes that are not whole frames of this log"
         )
     if fold_of is None:
         return CheckpointCheck(path, "ignored", "the log cannot be folded to compare")

@@ -94,6 +94,8 @@ class RallyError(Exception):
             details.append(f"expected {self.expected}")
         if self.received is not None:
             shown = str(self.received)
+            if isinstance(self.received, bytes | bytearray):  # as text, each other byte \xNN
+                shown = '"' + bytes(self.received).decode("ascii", "backslashreplace") + '"'
             if isinstance(self.received, str) and (
                 not shown or shown != shown.strip() or not shown.isprintable()
             ):

@@ -256,7 +256,7 @@ def _check_header(data: bytes, path: str) -> int:
             offset=0,
             seq=None,
             expected=f"a file starting with {MAGIC.decode()}",
-            received=f"{data[: len(MAGIC)]!r}" if data else "an empty file",
+            received=data[: len(MAGIC)] if data else "an empty file",
         )
     (version,) = struct.unpack_from(">I", data, len(MAGIC))
     if version not in READABLE_FORMATS:

@@ -390,3 +390,75 @@ def test_a_packed_seq_column_reads_as_the_values_its_steps_add_up_to(
     assert len(column) == len(values)
     assert list(column) == values
     assert bisect.bisect_right(column, cut) == bisect.bisect_right(values, cut)
+
+
+def _flip_middle(path: Path) -> None:
+    raw = bytearray(checkpoint_path(path).read_bytes())
+    raw[len(raw) // 2] ^= 0x40
+    checkpoint_path(path).write_bytes(bytes(raw))
+
+
+def _cut_short(path: Path) -> None:
+    raw = checkpoint_path(path).read_bytes()
+    checkpoint_path(path).write_bytes(raw[: len(raw) // 2])
+
+
+def _of_another_log(path: Path) -> None:
+    other = _with_splits(path.parent)
+    shutil.copyfile(checkpoint_path(other), checkpoint_path(path))
+
+
+def _another_version(path: Path) -> None:
+    head, payload = msgpack.unpackb(checkpoint_path(path).read_bytes(), raw=False)
+    head["checkpoint"] = "another-shape"
+    checkpoint_path(path).write_bytes(msgpack.packb([head, payload], use_bin_type=True))
+
+
+def _log_cut(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[:12])  # the header alone
+
+
+@pytest.mark.parametrize(
+    ("spoil", "why"),
+    [
+        (_flip_middle, "damaged: its body does not match its checksum"),
+        (_cut_short, "damaged or cut short: it cannot be decoded"),
+        (_of_another_log, "it was taken from other bytes (another log, or an earlier one)"),
+        (_another_version, "written by another version of this program"),
+        (_log_cut, "it covers more bytes than the log holds (the log was cut or replaced)"),
+    ],
+)
+def test_log_check_says_why_a_checkpoint_is_not_used(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    spoil: Callable[[Path], None],
+    why: str,
+) -> None:
+    """`log check` names what is wrong with a checkpoint readers ignore, in words (not a
+    library's error text), and `--fix` removes it (found by a newcomer: a flipped byte was
+    "not a checkpoint of this version", a cut one "Unpack failed: incomplete input")."""
+    path = _example(tmp_path)
+    spoil(path)
+    main(["log", "check", str(path)])
+    assert f"checkpoint example.rallylog.checkpoint: not used by readers ({why})\n" in (
+        capsys.readouterr().out
+    )
+    main(["log", "check", "--fix", str(path)])
+    assert f"checkpoint example.rallylog.checkpoint: removed ({why})\n" in capsys.readouterr().out
+    assert not checkpoint_path(path).exists()
+
+
+def test_log_check_fix_says_a_checkpoint_it_cannot_remove(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A directory where the checkpoint would be: readers ignore it, and `--fix` says it
+    could not remove it rather than ending in an error without the report (exit 0: nothing
+    readers use is wrong)."""
+    path = _example(tmp_path)
+    checkpoint_path(path).unlink()
+    checkpoint_path(path).mkdir()
+    assert main(["log", "check", "--fix", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: ok\n")
+    assert "could not be removed: it is a directory; remove it by hand" in out

@@ -295,3 +295,33 @@ def test_batch_append_is_one_write_and_keeps_order(rally_log: Path) -> None:
         )
     assert [r.seq for r in records] == [start, start + 1, start + 2]
     assert read_records(rally_log)[-3:] == records
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            b"",
+            "  no record: the file is empty\n"
+            "  damage at byte offset 0: not a rally log: expected a file starting with "
+            "RALLYLOG, received an empty file\n",
+        ),
+        (
+            b"hello world, not a rally\x00log\n",
+            "  no record: the file (29 bytes) is not a rally log\n"
+            "  damage at byte offset 0: not a rally log: expected a file starting with "
+            'RALLYLOG, received "hello wo"\n',
+        ),
+    ],
+)
+def test_log_check_of_a_file_that_is_no_log_says_so_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, said: str
+) -> None:
+    """`log check` of an empty file or of text: "no record" and why, in words; never "the
+    first 12 of no byte … verified up to there", nor Python's b'…' (found by a newcomer)."""
+    from rally_standings.app import main
+
+    path = tmp_path / "not.rallylog"
+    path.write_bytes(content)
+    assert main(["log", "check", str(path)]) == 1
+    assert capsys.readouterr().out == f"{path}: DAMAGED\n{said}"
