@@ -397,3 +397,30 @@ def test_the_command_line_says_what_it_recorded(
     assert cli(capsys, f"record {log} waypoints --stage 1 --from {splits}")[1] == (
         "recorded 1 waypoint time from w.csv (1 row), record #10\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        (
+            "cars,200,Ann Morel",
+            "entry already registered (a duplicate import?) (again.csv, line 2, column number; "
+            "the file was refused, nothing was written): expected a race number not registered "
+            "yet in cars (No. 200 is Ann Morel's), received 200",
+        ),
+        (
+            "cars,0201,Tom Berg",
+            "race number taken (again.csv, line 2, column number; the file was refused, nothing "
+            "was written): expected a race number not registered yet in cars (No. 201 is Jonas "
+            "Berg's), received 0201 for Tom Berg",
+        ),
+    ],
+)
+def test_a_race_number_in_use_names_its_crew(tmp_path: Path, row: str, said: str) -> None:
+    """An entry sheet with a number the log has: the same crew again reads as a sheet imported
+    twice; another crew is told whose number it is (found by a newcomer: "(cars:201 is)")."""
+    log = _with_entries(tmp_path)
+    sheet = _write(tmp_path, "again.csv", f"category,number,driver\n{row}\n")
+    with pytest.raises(SheetError) as refusal:
+        _import(log, "entries", sheet)
+    assert str(refusal.value) == said

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from ...engine import View, implausible_times, number_key, out_of_order, spelled
+from ...engine import View, fold_name, implausible_times, number_key, out_of_order, spelled
 from ...events import (
     MAX_NUMBER_DIGITS,
     MAX_WAYPOINT,
@@ -287,6 +287,22 @@ class Entries(SheetKind):
     optional = ("class", "co_drivers", "nationalities", "make", "entrant")
     options = frozenset({"new_classes"})
 
+    @staticmethod
+    def _taken(cells: _Cells, row: Row, held: EntryRegistered, number: str) -> SheetError:
+        """The refusal of a race number the log has registered already: the same crew again
+        (a sheet imported twice, most likely), or another crew given a number in use."""
+        owner = held.crew[0].name if held.crew else held.entry_id
+        driver = row.get("driver")
+        again = fold_name(driver) == fold_name(owner)
+        return cells.refuse(
+            row,
+            "number",
+            "entry already registered (a duplicate import?)" if again else "race number taken",
+            f"a race number not registered yet in {held.category} "
+            f"(No. {held.number or number} is {owner}'s)",
+            number if again else f"{number} for {driver}",
+        )
+
     def _events(self, cells: _Cells) -> list[Placed]:
         out: list[Placed] = []
         seen: dict[object, int] = {}
@@ -300,14 +316,7 @@ class Entries(SheetKind):
             )
             held = cells.fold.entry_by_number(category, number) or cells.fold.entry(entry_id)
             if held is not None:
-                same = "" if held.number in (None, number) else f" (No. {held.number})"
-                raise cells.refuse(
-                    row,
-                    "number",
-                    "entry already registered (a duplicate import?)",
-                    f"an entry not in the log yet ({held.entry_id} is{same})",
-                    number,
-                )
+                raise self._taken(cells, row, held, number)
             crew = self._crew(cells, row)
             with cells.at(row, None, _ENTRY_FIELDS):
                 placed = cells.placed(
