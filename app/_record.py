@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -723,12 +724,34 @@ class Record(Command):
         return 0
 
     def _create(self, args: argparse.Namespace, declaration: events.RallyDeclared) -> int:
-        """A new log (``record LOG rally``), refused over an existing file unless --force."""
+        """A new log (``record LOG rally``), refused over an existing file unless --force
+        (saying what that file holds: --force would throw a rally in progress away)."""
+        if not args.force and os.path.lexists(args.log):
+            raise UsageError(
+                "a file is already there",
+                where=args.log,
+                expected="a path with no file: record LOG rally starts a new log (--force "
+                "replaces the file, and everything recorded in it)",
+                received=_held(args.log),
+            )
         check_output(args.log, force=args.force)
         with output_file(args.log, force=args.force) as temporary:
             record = create_log(temporary, declaration, recorded_at=now_iso())
         sys.stdout.write(f"created {args.log}\n{_event_line(record)}")
         return 0
+
+
+def _held(path: str) -> str:
+    """What a file where a new log would go holds, in words."""
+    from ..engine import load
+
+    try:
+        rally = load(path)
+    except events.RallyError:
+        return "a file that is not a readable rally log"
+    declared = rally.view.rally
+    name = "a log" if declared is None else f"the log of {declared.name} {declared.year}"
+    return f"{name}, {rally.last_seq} records"
 
 
 _FIELD_OPTIONS = {

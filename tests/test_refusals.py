@@ -716,3 +716,16 @@ def test_engine_hypothetical_penalty_ids_never_collide(rally_log: Path) -> None:
     assert run(f"record {rally_log} {result}")[0] == 0
     code, _, err = run(f"whatif {rally_log} -c cars --penalty 200@2=+1:00")
     assert code == 0, err
+
+
+def test_starting_a_rally_over_a_log_says_what_force_would_throw_away(rally_log: Path) -> None:
+    """`record LOG rally` where a log already is: the refusal says what the file holds and
+    that --force replaces it with everything recorded in it (found by a newcomer: the bare
+    "or --force to replace it" invited throwing a rally in progress away); nothing written."""
+    before = sha(rally_log)
+    records = len(read_records(rally_log))
+    err = refused(f"record {rally_log} rally --name X --year 2025 --category cars")
+    assert err.startswith(f"standings: error: a file is already there ({rally_log}): ")
+    assert "--force replaces the file, and everything recorded in it" in err
+    assert err.endswith(f"received the log of Test Rally 2024, {records} records\n")
+    assert sha(rally_log) == before
