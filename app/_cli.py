@@ -7,6 +7,7 @@ event) prints one line on stderr and exits with status 2; nothing is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import re
@@ -57,7 +58,8 @@ class _Version(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        sys.stdout.write(f"{parser.prog} {version()}\n")
+        with contextlib.suppress(AttributeError, OSError):  # no stdout: as argparse's own
+            sys.stdout.write(f"{parser.prog} {version()}\n")
         parser.exit()
 
 

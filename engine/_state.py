@@ -511,8 +511,10 @@ def unpack_ints(packed: Sequence[Any]) -> array[int]:
     code, data = packed
     if not isinstance(code, str) or code not in "BHIQbhiq" or len(code) != 1:
         raise ValueError(f"not an integer column type: {code!r}")
+    if type(data) is not bytes:  # bytes(N) of a forged N would allocate N bytes
+        raise ValueError(f"not the bytes of a column: {type(data).__name__}")
     values = array(code)
-    values.frombytes(bytes(data))
+    values.frombytes(data)
     return values
 
 
@@ -537,6 +539,8 @@ def _pack_events(events: Sequence[Event]) -> bytes:
 
 
 def _unpack_events(data: bytes) -> list[Event]:
+    if type(data) is not bytes:
+        raise ValueError(f"not the bytes of a frame: {type(data).__name__}")
     if not data:
         return []
     frame = decode_frame(data, where="checkpoint")

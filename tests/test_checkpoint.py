@@ -248,6 +248,16 @@ def _set_int(table: str, column: str, row: int, value: int) -> Callable[[dict[st
     return edit
 
 
+def _set_raw(table: str, column: str, raw: object) -> Callable[[dict[str, Any]], None]:
+    """Put ``raw`` where a packed column's bytes go (an attack: a number N there once read
+    as N zero bytes, a forged checkpoint of a few bytes allocating gigabytes)."""
+
+    def edit(state: dict[str, Any]) -> None:
+        state["tables"][table][column] = [state["tables"][table][column][0], raw]
+
+    return edit
+
+
 def _declarations_in(target: str) -> Callable[[dict[str, Any]], None]:
     def edit(state: dict[str, Any]) -> None:
         rows = len(unpack_ints(state["tables"][target]["seq"]))
@@ -288,6 +298,9 @@ def _with_splits(tmp_path: Path) -> Path:
             (_set_int("results", "seq", 0, 10_000), "results.seq: rows not in record order"),
             (_set_int("results", "seq", -1, 10_000), "results: rows not in record order up to"),
             (_declarations_in("adjustments"), "adjustments.event: an event of another"),
+            (_set_raw("results", "time", 10**12), "results.time: not the bytes of a column: int"),
+            (_set_raw("corrections", "result", [1, 2]), "corrections.result: not the bytes of"),
+            (_set_raw("splits", "time", 3), "splits.time: not the bytes of a column"),
         ]
     ],
 )

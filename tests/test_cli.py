@@ -431,15 +431,21 @@ def test_a_run_imports_only_its_commands_module() -> None:
 def test_version_is_the_installed_distributions_and_read_only_when_asked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`standings --version` prints the installed version on stdout (exit 0); any other
-    command does not read the distribution's metadata (some 14 ms of every start-up), and
-    one that reads no checkpoint does not import cattrs for the checkpoint's converter."""
+    """`standings --version` prints the installed version on stdout (exit 0, and no internal
+    error with stdout closed, as argparse's own action); any other command does not read
+    the distribution's metadata (some 14 ms of every start-up), and one that reads no
+    checkpoint does not import cattrs for the checkpoint's converter."""
     from importlib import metadata
 
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"standings {metadata.version('rally-standings')}\n"
+    with pytest.MonkeyPatch.context() as patch:  # stdout closed (`standings --version >&-`)
+        patch.setattr(sys, "stdout", None)
+        with pytest.raises(SystemExit) as exit_:
+            main(["--version"])
+    assert exit_.value.code == 0
     code = (
         "import sys\n"
         "before = 'importlib.metadata' in sys.modules\n"
