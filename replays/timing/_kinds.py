@@ -414,22 +414,12 @@ class Results(SheetKind):
     name = "results"
     help = "record a stage's results from a timing sheet (a CSV file)"
     event_type = StageResultRecorded
-    required = ("category", "number")
-    optional = ("time", "penalty", "penalty_reason", "status", "reason")
+    required = ("category", "number", "time")
+    """(``time`` empty on the row of a DNF, DNS or DSQ.)"""
+    optional = ("penalty", "penalty_reason", "status", "reason")
     needs_stage = True
     corrects = True
     options = frozenset({"confirm", "out_of_order", "require_reasons"})
-
-    def check_columns(self, sheet: Sheet) -> None:
-        super().check_columns(sheet)
-        if "time" not in sheet.columns:
-            raise refused(
-                sheet.name,
-                "missing column",
-                line=sheet.header_line,
-                expected="a time column (empty where the status is DNF, DNS or DSQ)",
-                received=", ".join(sheet.columns),
-            )
 
     def _events(self, cells: _Cells) -> list[Placed]:
         """Each row's result or retirement and its penalty, results first, then penalties,
