@@ -42,6 +42,7 @@ __all__ = [
     "add_output_option",
     "add_plain_option",
     "add_query_options",
+    "any_case",
     "check_output",
     "duration_arg",
     "emit",
@@ -256,7 +257,25 @@ def add_format_option(
     parser: argparse.ArgumentParser, formats: Sequence[str], help: str | None = None
 ) -> None:
     """-f/--format: one of ``formats``, the first by default."""
-    parser.add_argument("--format", "-f", choices=list(formats), default=formats[0], help=help)
+    parser.add_argument(
+        "--format",
+        "-f",
+        type=any_case(formats),
+        choices=list(formats),
+        default=formats[0],
+        help=help,
+    )
+
+
+def any_case(choices: Sequence[str]) -> Callable[[str], str]:
+    """An option's value matched to ``choices`` whatever its case (``CSV`` is ``csv``);
+    anything else as given, for argparse to refuse by its choices."""
+
+    def read(text: str) -> str:
+        lowered = text.lower()
+        return lowered if lowered in choices else text
+
+    return read
 
 
 # ---------------------------------------------------------------------- writing outputs

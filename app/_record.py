@@ -24,6 +24,7 @@ from ._base import (
     UsageError,
     add_force_option,
     add_log_argument,
+    any_case,
     check_output,
     duration_arg,
     input_file,
@@ -366,6 +367,7 @@ class _FromSheet(RecordKind):
         parser.add_argument(
             "--format",
             dest="sheet_format",
+            type=any_case(sorted(FORMATS)),
             choices=sorted(FORMATS),
             help="the sheet's format (default: from its name, .csv)",
         )

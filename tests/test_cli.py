@@ -496,3 +496,13 @@ def test_a_record_kind_usage_error_names_the_command_not_its_placeholders(
         "standings record result: error: the following arguments are required: --stage, --time "
         "(see standings record LOG result --help)\n"
     )
+
+
+def test_a_format_is_matched_whatever_its_case(capsys: pytest.CaptureFixture[str]) -> None:
+    """`-f CSV` is csv, as names are matched whatever their case (found by a newcomer: it
+    was refused); an unknown one is refused as typed."""
+    assert main(["show", "dakar-2004", "-c", "cars", "-f", "CSV"]) == 0
+    assert capsys.readouterr().out.startswith("after_stage,position,")
+    code, out, err = run_captured(["show", "dakar-2004", "-c", "cars", "-f", "XML"])
+    assert (code, out) == (2, "")
+    assert "invalid choice: 'XML' (choose from 'table', 'json', 'csv')" in err
