@@ -694,7 +694,10 @@ def _damaged(text: str, message: str) -> str:
     """The page of a log that cannot be read: the error shown, as the script shows it."""
     text = _once(text, "<body>", '<body class="damaged">')
     text = _once(
-        text, '<span id="error-text"></span>', f'<span id="error-text">{_e(message)}</span>'
+        text,
+        '<div id="error" role="alert"></div>',
+        '<div id="error" role="alert"><strong>The log cannot be read.</strong> '
+        f"<span>{_e(message)}</span></div>",
     )
     return _once(
         text,

@@ -7,6 +7,8 @@ skips.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import starlette  # noqa: F401 (the serve extra, installed with the test extra)
@@ -370,3 +372,30 @@ def test_a_rescinded_penalty_reads_as_rescinded(tmp_path: Path) -> None:
         assert colour != shown["red"]
         assert shown["red"] == "rgb(179, 38, 30)"
         assert shown["reason"] == ["rescinded: appeal upheld", False]
+
+
+def test_the_page_says_the_log_is_damaged_and_only_then(tmp_path: Path) -> None:
+    """A sound log's page shows no error box; once a frame the server follows is damaged,
+    the same page says "The log cannot be read." with why, and the status line says the
+    last good standings are shown greyed (the box is written only then: no hidden text)."""
+    log = classes_rally(tmp_path / "live.rallylog")
+    server, port = start_server(log)
+    browser = DevTools(tmp_path / "profile")
+    box = "document.getElementById('error').textContent"
+    try:
+        browser.open(f"http://127.0.0.1:{port}/")
+        assert browser.wait_for(LEADER, "100") == "100"
+        assert browser.evaluate(box) == ""
+        payload = b"\x93\x01\x02\x03"  # a whole frame whose payload checksum fails
+        head = struct.pack(">II", len(payload), zlib.crc32(payload) ^ 1)
+        with open(log, "ab") as handle:
+            handle.write(head + struct.pack(">I", zlib.crc32(head)) + payload)
+        said = browser.wait_for(f"{box}.startsWith('The log cannot be read. ')", True)
+        assert said is True, browser.evaluate(box)
+        assert "checksum" in browser.evaluate(box)
+        assert browser.evaluate("document.getElementById('status').textContent") == (
+            "the log is damaged: the last good standings are shown greyed"
+        )
+    finally:
+        browser.close()
+        stop_server(server)

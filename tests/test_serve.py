@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import struct
 import time
 import zlib
@@ -491,3 +492,14 @@ def test_the_gc_shows_each_crews_make_on_a_wide_screen() -> None:
         assert rows[0][heads.index("Make")] == "Mitsubishi"
         makes = [th for th in tree.by_id("gc").find("th") if th.text() == "Make"]
         assert "wide" in makes[0].attrs["class"]
+
+
+def test_a_sound_logs_page_holds_no_hidden_error_text(classes_log: Path) -> None:
+    """The first HTML of a sound log says nothing of damage, hidden or not (a text browser or
+    a search engine shows hidden text: found by a newcomer reading "The log cannot be
+    read." in every page); a damaged log's page says it, as the script would."""
+    with TestClient(create_app(classes_log)) as client:
+        page = client.get("/").text
+    shown = re.sub(r"<script\b.*?</script>", "", page, flags=re.S)  # what a text browser shows
+    assert "cannot be read" not in shown
+    assert '<div id="error" role="alert"></div>' in shown
