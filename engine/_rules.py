@@ -115,7 +115,9 @@ class _Check:
             how = "excluded" if retired.event.excluded else "retired"
             out = retired.event.stage
             raise self.refuse(
-                f"entry {how} at stage {out} (seq {retired.seq})", f"a stage before {out}", stage
+                f"entry {how} at stage {out} (record #{retired.seq})",
+                f"a stage before {out}",
+                stage,
             )
 
     def timed(
@@ -264,11 +266,12 @@ def _result_recorded(fold: Fold, event: StageResultRecorded, seq: int) -> Effect
         held = view.covering(event.entry_id, stage)
         if held is not None:
             state = view.result_state(held)
-            out = "" if state.withdrawal is None else f", withdrawn at seq {state.withdrawal.seq}"
+            withdrawn = state.withdrawal
+            out = "" if withdrawn is None else f", withdrawn at record #{withdrawn.seq}"
             raise check.refuse(
-                f"entry already has a result for stage {stage}",
-                "a result-corrected event to change it",
-                f"a second result (the first is seq {state.seq}{out})",
+                f"{event.entry_id} already has a result for stage {stage}",
+                "a correction of that result (a result-corrected event) to change it",
+                f"a second result (the first is record #{state.seq}{out})",
             )
     cover = len(covered) if first != last else int(view.counts(last, category))
     new = Change(last, event.time_ms, new_result=True, single=first == last, counted=bool(cover))
@@ -319,8 +322,8 @@ def _result_withdrawn(fold: Fold, event: ResultWithdrawn, seq: int) -> Effect:
     if (withdrawal := view.result_state(result).withdrawal) is not None:
         raise check.refuse(
             "result already withdrawn",
-            "a result in force (a result-corrected event gives it a time again)",
-            f"{event.entry_id} stage {event.stage} (withdrawn at seq {withdrawal.seq})",
+            "a result in force (a correction, a result-corrected event, gives it a time again)",
+            f"{event.entry_id} stage {event.stage} (withdrawn at record #{withdrawal.seq})",
         )
     if view.bonuses(entry) != 0:  # only a bonus can leave a GC time at or below zero
         found = refusal(view, entry, Change(event.stage, withdrawn=True))
@@ -366,7 +369,7 @@ def _penalty_rescinded(fold: Fold, event: PenaltyRescinded, seq: int) -> Effect:
         raise check.refuse(
             "penalty already rescinded",
             "a penalty in force",
-            f"{event.penalty_id} (rescinded at seq {penalty.rescinded_seq})",
+            f"{event.penalty_id} (rescinded at record #{penalty.rescinded_seq})",
         )
     imposed = penalty.event
     entry = view.entry_index(imposed.entry_id)
@@ -393,7 +396,7 @@ def _stage_cancelled(fold: Fold, event: StageCancelled, seq: int) -> Effect:
                 raise check.refuse(
                     f"a combined result of {entry_id} covers stage {event.stage}",
                     "a stage no combined time spans",
-                    f"stages {first}–{last} (seq {view.result_state(held).seq})",
+                    f"stages {first}–{last} (record #{view.result_state(held).seq})",
                 )
             if view.bonuses(entry):  # only a bonus can leave a GC time at or below zero
                 change = Change(event.stage, cancelled=True, awarded_ms=event.awarded_ms or 0)
@@ -413,7 +416,7 @@ def _entry_retired(fold: Fold, event: EntryRetired, seq: int) -> Effect:
         raise check.refuse(
             "entry already out of the rally",
             "an entry still running",
-            f"{event.entry_id} (out at stage {out}, seq {earlier.seq})",
+            f"{event.entry_id} (out at stage {out}, record #{earlier.seq})",
         )
     latest = check.view.latest_result(entry, after=event.stage)
     if latest is not None:
@@ -447,10 +450,11 @@ def _waypoint_recorded(fold: Fold, event: WaypointRecorded, seq: int) -> None:
         assert held is not None
         withdrawal = check.view.split_state(held).withdrawal
         raise check.refuse(
-            f"entry already has a time at waypoint {event.waypoint} of stage {event.stage}",
+            f"{event.entry_id} already has a time at waypoint {event.waypoint} of stage "
+            f"{event.stage}",
             "one time per entry and waypoint"
             if withdrawal is None
-            else "a waypoint-corrected event to give the withdrawn time a new one",
+            else "a correction (a waypoint-corrected event) to give the withdrawn time a new one",
             f"a second one ({format_time(event.time_ms)})",
         )
     timed = Timed.one(fold, event.time_ms, seq, event.provenance)
@@ -495,9 +499,9 @@ def _waypoint_withdrawn(fold: Fold, event: WaypointWithdrawn, seq: int) -> None:
     if withdrawal is not None:
         raise check.refuse(
             "time already withdrawn",
-            "a time in force (a waypoint-corrected event gives it a time again)",
+            "a time in force (a correction, a waypoint-corrected event, gives it a time again)",
             f"{event.entry_id} stage {event.stage} waypoint {event.waypoint} "
-            f"(withdrawn at seq {withdrawal.seq})",
+            f"(withdrawn at record #{withdrawal.seq})",
         )
     fold.add_split_amendment(split, event, seq)
 

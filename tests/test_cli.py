@@ -296,7 +296,7 @@ def test_log_check(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
         ("show {log} --category cars --after x", "not a whole number"),
         ("show {missing} --category cars", "no such log"),
         ("show {notalog} --category cars", "not a rally log"),
-        ("record {log} rally --name X --year 2000 --category cars", "already exists"),
+        ("record {log} rally --name X --year 2000 --category cars", "a file is already there"),
         ("show {log}", "the following arguments are required: --category"),
     ],
 )

@@ -729,3 +729,20 @@ def test_starting_a_rally_over_a_log_says_what_force_would_throw_away(rally_log:
     assert "--force replaces the file, and everything recorded in it" in err
     assert err.endswith(f"received the log of Test Rally 2024, {records} records\n")
     assert sha(rally_log) == before
+
+
+def test_a_second_result_names_the_crew_the_record_and_the_way_to_correct(
+    rally_log: Path,
+) -> None:
+    """A second result for a crew at a stage: the refusal names the crew, says "record #N"
+    as the tables do (not "seq N"), and says a correction changes it (found by a newcomer:
+    "entry already has a result", "a result-corrected event", "seq 31")."""
+    assert (
+        run(f"record {rally_log} result --category cars --stage 2 --entry 200 --time 1:00:00")[0]
+        == 0
+    )
+    records = len(read_records(rally_log))
+    err = refused(f"record {rally_log} result --category cars --stage 2 --entry 200 --time 1:01:00")
+    assert "cars:200 already has a result for stage 2" in err
+    assert "expected a correction of that result (a result-corrected event) to change it" in err
+    assert f"received a second result (the first is record #{records})" in err
