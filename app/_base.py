@@ -185,11 +185,18 @@ def time_arg(text: str) -> int:
 
 
 def duration_arg(text: str) -> int:
-    """An option holding a signed duration (``+0:05:00``, ``-1:00``)."""
+    """An option holding a signed duration other than zero (``+0:05:00``, ``-1:00``): a
+    penalty's or a bonus's amount."""
     try:
-        return parse_duration(text, where="[+|-]H:MM:SS")
+        value = parse_duration(text, where="[+|-]H:MM:SS")
     except RallyError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"an amount of zero changes nothing: expected a time to add such as +0:05:00 (or "
+            f"take away: -0:05:00), received {text!r}"
+        )
+    return value
 
 
 def wait_seconds(text: str) -> float:

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from rally_standings.app._server import create_app
 from rally_standings.engine import load
 from rally_standings.replays import resolve_log
-from tests.helpers import cli, refused
+from tests.helpers import cli, refused, run_captured
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -336,6 +336,11 @@ def test_finding_4_nothing_silently_dropped(tmp_path: Path, capsys: Capsys) -> N
         "category,number,time,penalty,penalty_reason\ncars,101,1:00:00,+0:00:00,speeding\n",
     )
     assert "a penalty of zero (z.csv, line 2, column penalty;" in refusal
+    code, out, err = run_captured(
+        f"record {log} penalty --category cars --entry 101 --stage 1 --amount 0:00 --reason r"
+    )
+    assert (code, out) == (2, "")  # in words, not "PenaltyImposed.amount_ms … milliseconds"
+    assert "argument --amount: an amount of zero changes nothing: expected a time to add" in err
     status = _sheet(
         tmp_path,
         "s.csv",
