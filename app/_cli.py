@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import version
-from ..events import RallyError, one_line
+from ..events import QueryError, RallyError, one_line
 from ._base import COMMANDS, EXIT_USER_ERROR, Command, Parser
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -145,6 +145,19 @@ def _glue_signed_values(argv: Sequence[str]) -> list[str]:
     return glued
 
 
+_OPTION_OF = {"unknown category": "--category", "unknown class": "--class"}
+"""The option that gave the value a query refused, by the refusal's *what*."""
+
+
+def _named_option(error: RallyError) -> RallyError:
+    """A query's refusal of a category or a class, said of the option that gave it."""
+    option = _OPTION_OF.get(error.what)
+    if not isinstance(error, QueryError) or option is None:
+        return error
+    where = option if error.where is None else f"{option}, {error.where}"
+    return QueryError(error.what, where=where, expected=error.expected, received=error.received)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     words = _glue_signed_values(sys.argv[1:] if argv is None else argv)
@@ -154,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.handler(args)
         return status
     except RallyError as error:
-        sys.stderr.write(f"standings: error: {error}\n")
+        sys.stderr.write(f"standings: error: {_named_option(error)}\n")
         return EXIT_USER_ERROR
     except BrokenPipeError:  # `standings events … | head`
         sys.stderr.close()

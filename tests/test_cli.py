@@ -506,3 +506,17 @@ def test_a_format_is_matched_whatever_its_case(capsys: pytest.CaptureFixture[str
     code, out, err = run_captured(["show", "dakar-2004", "-c", "cars", "-f", "XML"])
     assert (code, out) == (2, "")
     assert "invalid choice: 'XML' (choose from 'table', 'json', 'csv')" in err
+
+
+def test_an_unknown_category_or_class_names_its_option() -> None:
+    """`-c Car`, `--class Stok`: the refusal names the option that gave the value, beside the
+    rally or category it was looked up in (found by a newcomer: "(m.rallylog)" alone)."""
+    code, _, err = run_captured("show dakar-2004 -c Car")
+    assert (code, err) == (
+        2,
+        "standings: error: unknown category (--category, dakar-2004): expected one of bikes, "
+        "cars, trucks, received Car\n",
+    )
+    code, _, err = run_captured("stage dakar-2004 -c cars -s 3 --class Stok")
+    assert code == 2
+    assert err.startswith("standings: error: unknown class (--class, cars): ")
