@@ -132,7 +132,7 @@ class Synth(Command):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         from ..replays.synth import MAX_ENTRIES, MAX_STAGES, MAX_WAYPOINTS
 
-        add_output_option(parser, "LOG")
+        add_output_option(parser, "LOG", "the log to write")
         parser.add_argument(
             "--entries",
             type=whole_number(1, MAX_ENTRIES, what="a number of entries"),
@@ -161,7 +161,13 @@ class Synth(Command):
             metavar="W",
             help=f"waypoint splits recorded per entry and stage, 0 to {MAX_WAYPOINTS}",
         )
-        parser.add_argument("--seed", type=signed_int, default=1, metavar="K")
+        parser.add_argument(
+            "--seed",
+            type=signed_int,
+            default=1,
+            metavar="K",
+            help="the random seed: the same seed and sizes give the same log (default 1)",
+        )
         add_force_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -351,7 +357,7 @@ def _bytes_of(sound: int, size: int) -> str:
 
 class Log(Command):
     name = "log"
-    help = "check a log file"
+    help = "check a log file, or repair one"
 
 
 class LogCheck(Command):

@@ -174,7 +174,9 @@ def _person(text: str) -> events.Person:
 # The options several kinds share.
 _CATEGORY = _option("--category", "-c", required=True)
 _ENTRY = _option("--entry", field="entry_id", value=_entry_id, required=True, metavar="NUM")
-_STAGE = _option("--stage", field="stage", required=True, type=_stage, metavar="N")
+_STAGE = _option(
+    "--stage", field="stage", required=True, type=_stage, metavar="N", help="the stage number"
+)
 _REASON = _option("--reason", field="reason", required=True)
 _TIME = _option("--time", field="time_ms", required=True, type=time_arg, metavar="H:MM:SS")
 _WAYPOINT = _option("--waypoint", field="waypoint", required=True, type=_waypoint, metavar="K")

@@ -496,10 +496,10 @@ def _leader_comparison(view: views.LeaderComparison) -> str:
                 str(item.stage),
                 "-" if real is None else who(real.number, real.crew),
                 "-" if imagined is None else who(imagined.number, imagined.crew),
-                "LEAD CHANGES" if item.comparison.leader_changed else "",
+                "changes" if item.comparison.leader_changed else "",
             ]
         )
-    lines += table(["Stage", "Actual leader", "Hypothetical leader", ""], rows, right={0})
+    lines += table(["Stage", "Actual leader", "Hypothetical leader", "Lead"], rows, right={0})
     lines += ["", headline(comparisons[-1].comparison)]
     return "\n".join(lines) + "\n"
 

@@ -790,7 +790,7 @@ def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableTy
                     str(item.stage),
                     "-" if real is None else _text.who(real.number, real.crew),
                     "-" if imagined is None else _text.who(imagined.number, imagined.crew),
-                    Text("LEAD CHANGES", style="bold red") if changed else "",
+                    Text("changes", style="bold red") if changed else "",
                 ],
                 None,
             )
@@ -809,7 +809,7 @@ def _leader_comparison(view: views.LeaderComparison, width: int) -> RenderableTy
                 Column("Stage", "right"),
                 Column("Actual leader", wrap=True, main=True),
                 Column("Hypothetical leader", wrap=True, main=True),
-                Column(""),
+                Column("Lead"),
             ],
             rows,
             width,

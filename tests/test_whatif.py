@@ -206,7 +206,7 @@ def test_whatif_all_stages_cli(capsys: pytest.CaptureFixture[str]) -> None:
     argv = "whatif dakar-2004 -c cars --penalty 203@5=+1:00:00 --all-stages"
     assert main(shlex.split(argv)) == 0
     lines = capsys.readouterr().out.splitlines()
-    changes = [line.split()[0] for line in lines if line.endswith("LEAD CHANGES")]
+    changes = [line.split()[0] for line in lines if line.endswith("changes")]
     assert changes == ["5", "15", "16", "17"]
     assert "    8  No. 203 Stéphane Peterhansel  No. 203 Stéphane Peterhansel" in lines
     assert main(shlex.split(argv + " -f json")) == 0
