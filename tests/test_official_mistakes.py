@@ -455,3 +455,17 @@ def test_a_time_given_again_after_a_withdrawal_says_so(tmp_path: Path, capsys: C
         "stage 2 result, corrected: photo cell (after it was withdrawn: beacon fault)"
     )
     assert (part["time_ms"], part["replaced_ms"]) == ((2 * 3600 + 57 * 60 + 40) * 1000, 10665000)
+
+
+def test_a_flag_naming_no_crew_on_the_sheet_is_refused(tmp_path: Path, capsys: Capsys) -> None:
+    """`--confirm 999` (a typo) with a sheet that has no No. 999: refused, naming the flag,
+    nothing written, rather than accepted without a word (found by a newcomer)."""
+    log = _rally(tmp_path, capsys)
+    sheet = _sheet(tmp_path, "s1.csv", "category,number,time\ncars,101,1:00:00\ncars,102,1:01:00\n")
+    refusal = refused(capsys, f"record {log} results --stage 1 --from {sheet} --confirm 999", log)
+    assert refusal.startswith("standings: error: --confirm names no crew on this sheet (s1.csv")
+    assert refusal.rstrip().endswith("received 999")
+    refusal = refused(
+        capsys, f"record {log} results --stage 1 --from {sheet} --out-of-order cars:103", log
+    )
+    assert "--out-of-order names no crew on this sheet" in refusal

@@ -653,6 +653,17 @@ def _slips(
     all); the rows allowed get a note for their provenance, by line."""
     view, request, stage = cells.fold, cells.request, cells.request.stage
     assert stage is not None
+    on_sheet = [entry for _, entry in results] + [entry for _, entry, _ in splits]
+    for flag, refs in (("--confirm", request.confirm), ("--out-of-order", request.out_of_order)):
+        for ref in refs:
+            if not any(allowed((ref,), entry) for entry in on_sheet):
+                raise refused(
+                    cells.name,
+                    f"{flag} names no crew on this sheet",
+                    expected="the race number of a crew the sheet has a time for (NUM or "
+                    "CATEGORY:NUM)",
+                    received=ref,
+                )
     rows = [row for row, _ in results] + [row for row, _, _ in splits]
     times = {row.line: cells.time(row, "time") for row in rows}
     by_result = {entry.entry_id: (row, entry) for row, entry in results}
