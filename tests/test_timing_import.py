@@ -243,6 +243,7 @@ BAD_SHEETS = {
         ("category,number,time\ncars,200,2:55:10,x\n", "line 2", "wrong number of cells"),
         ("category,number,time\ncars,200,0:00:00\n", "line 2, column time", "a time of zero"),
         ("category,number,status\ncars,200,DNF\n", "line 1", "category, number, time"),
+        ("category,number,time\ncars,200,\n", "line 2, column time", "needs DNF, DNS or DSQ"),
     ],
     "entries": [
         (

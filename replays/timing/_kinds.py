@@ -82,6 +82,10 @@ class Placed:
     line: int
 
 
+_WHEN_EMPTY = {"time": " (a row with no time needs DNF, DNS or DSQ in column status)"}
+"""What an empty cell of a column may stand for instead, where something may."""
+
+
 class _Cells:
     """Reads the cells of one sheet, each mistake refused with its line and column."""
 
@@ -129,7 +133,8 @@ class _Cells:
     def required(self, row: Row, column: str) -> str:
         value = row.get(column)
         if not value:
-            raise self.refuse(row, column, "an empty cell", f"a value in column {column}", value)
+            expected = f"a value in column {column}" + _WHEN_EMPTY.get(column, "")
+            raise self.refuse(row, column, "an empty cell", expected, "nothing")
         return value
 
     def optional(self, row: Row, column: str) -> str | None:
@@ -702,7 +707,7 @@ def _slips(
         line, (what, expected, received), _ = found[0]
         others = list(dict.fromkeys(where for found_line, _, where in found if found_line != line))
         if others:
-            received += f"; also refused: {', '.join(others)}"
+            received += f" — also refused: {', '.join(others)}"
         raise refused(
             cells.name, what, line=line, column="time", expected=expected, received=received
         )
