@@ -189,7 +189,25 @@ def note(whatif: WhatIf) -> str | None:
 
 
 def headline(whatif: WhatIf) -> str:
-    """One sentence: does the lead change, by how much, or is it shared."""
+    """One sentence: does the lead change, by how much, or is it shared; then, for a crew the
+    hypothesis names and the classification does not hold, that nothing shown changes for
+    it."""
+    said = _lead(whatif)
+    if note(whatif) is not None or whatif.hypothetical.before_gc:
+        return said
+    shown = {row.entry_id for row in whatif.hypothetical.rows}
+    view, after = whatif.hypothetical.view, whatif.hypothetical.after_stage
+    for entry_id in dict.fromkeys(getattr(event, "entry_id", None) for event in whatif.events):
+        entry = None if entry_id is None or entry_id in shown else view.entry(entry_id)
+        if entry is not None:
+            said += (
+                f" {who(entry.number, entry.crew)} has no known time after stage {after}, so "
+                "the hypothesis changes nothing shown for this crew."
+            )
+    return said
+
+
+def _lead(whatif: WhatIf) -> str:
     after = f"after stage {whatif.hypothetical.after_stage}"
     unchanged = note(whatif)
     if unchanged is not None:

@@ -386,3 +386,18 @@ def test_a_refused_hypothesis_is_said_as_the_option_that_gave_it(
     code = main(shlex.split(f"whatif dakar-2004 -c cars {options}"))
     out, err = capsys.readouterr()
     assert (code, out, err) == (2, "", expected)
+
+
+def test_a_hypothesis_on_a_crew_with_no_known_time_says_so() -> None:
+    """2004 after stage 9: a penalty for No. 207 (no time known after stage 9: the source
+    prints one total for stages 6–17) changes nothing shown, and the headline says why rather
+    than only "the leader does not change" (found by a newcomer)."""
+    rally = load("dakar-2004")
+    result = engine.what_if(
+        rally, "cars", hypotheses(rally, "cars", penalties=["207@9=+1:00:00"]), after=9
+    )
+    assert headline(result) == (
+        "The leader does not change after stage 9: No. 203 Stéphane Peterhansel still leads by "
+        "1:04:00. No. 207 Luc Alphand has no known time after stage 9, so the hypothesis "
+        "changes nothing shown for this crew."
+    )
