@@ -1096,9 +1096,11 @@ _WHY_MISSED = {
         "Reading a checkpoint checks every table's shape (rows in record order, row numbers "
         "inside the tables they refer to, events of the kinds a table holds) and builds the "
         "index from the tables, so that a forged or damaged checkpoint is ignored rather than "
-        "trusted; the columns are also turned from packed arrays into lists. What it would "
-        "take: the tables kept as packed arrays once read, which would also make the checks "
-        "loops in C."
+        "trusted. The waypoint splits stay the packed arrays the checkpoint holds until a "
+        "question reads them; the results are turned into lists, a million Python integers "
+        "a column here. What it would take: the results kept packed as well, and the "
+        "standings arithmetic reading them without making an integer object of each value "
+        "(numpy, a dependency the design card leaves out)."
     ),
     "`standings record` of one result at most": (
         "One `record` is a whole process: the package's import (the row of `standings show "
