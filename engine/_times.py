@@ -198,7 +198,8 @@ def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | No
         before_total += (
             (result_ms if counted and result_ms is not None else 0) + penalties + awarded
         )
-        timed_before = timed_before or (counted and result_ms is not None)
+        # an awarded time classifies a crew still running as a stage time does
+        timed_before = timed_before or (counted and result_ms is not None) or awarded > 0
         if part.stage == change.stage:
             before = None if result_ms is None or not single else result_ms + stage_penalties
             if change.result_ms is not None:
@@ -227,6 +228,7 @@ def refusal(view: View, entry: int, change: Change) -> tuple[str, str, str] | No
         if counted and result_ms is not None:
             total += result_ms
             timed = True
+        timed = timed or awarded > 0
         total += penalties + awarded
         if part.stage >= change.stage and (total < 0 or (total == 0 and timed)):
             return (

@@ -532,6 +532,33 @@ def test_finding_7_a_cancellation_cannot_leave_a_bonus_without_time(tmp_path: Pa
     assert nonpositive_times(fresh_of(log)) == []
 
 
+@pytest.mark.parametrize("bonus_first", [False, True])
+def test_finding_7_a_bonus_cannot_cancel_an_awarded_time_to_zero(
+    tmp_path: Path, bonus_first: bool
+) -> None:
+    """Found by the stateful test in this session's closing run: stage 1 cancelled with
+    0:05:00 awarded to every crew still running, and a -0:05:00 bonus at stage 1 for a crew
+    with no time of its own: its GC after stage 1 was 0:00:00 (an awarded time classifies a
+    crew as a stage time does, and the rule counted only stage times). In either order one
+    of them is refused (a bonus alone leaves a time below zero); no GC time is zero or
+    negative."""
+    log = _rally(tmp_path / "t.rallylog")
+    cancel = events.StageCancelled(
+        stage=1, categories=("cars",), reason="weather", awarded_ms=5 * MIN
+    )
+    bonus = car_penalty("B", 200, 1, -5)
+    refused = []
+    with Recorder(log) as recorder:
+        for event in (bonus, cancel) if bonus_first else (cancel, bonus):
+            try:
+                recorder.append(event)
+            except events.RuleViolationError as error:
+                refused.append(str(error))
+    assert len(refused) == 1
+    assert ("would be -0:05:00" if bonus_first else "would be 0:00:00") in refused[0]
+    assert nonpositive_times(fresh_of(log)) == []
+
+
 # ---------------------------------------------------------------------- finding 8
 
 
