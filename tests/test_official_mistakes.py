@@ -469,3 +469,17 @@ def test_a_flag_naming_no_crew_on_the_sheet_is_refused(tmp_path: Path, capsys: C
         capsys, f"record {log} results --stage 1 --from {sheet} --out-of-order cars:103", log
     )
     assert "--out-of-order names no crew on this sheet" in refusal
+
+
+def test_an_import_counts_retirements_and_exclusions_apart(tmp_path: Path, capsys: Capsys) -> None:
+    """A sheet with a DNF and a DSQ says "1 retirement, 1 exclusion", not "2 retirements or
+    exclusions" (found by a newcomer: the tool knew which it was)."""
+    log = _rally(tmp_path, capsys)
+    sheet = _sheet(
+        tmp_path,
+        "s1.csv",
+        "category,number,time,status,reason\ncars,101,1:00:00,,\ncars,102,,DNF,engine\n"
+        "cars,103,,DSQ,refuelling in the stage\n",
+    )
+    out = _ok(capsys, f"record {log} results --stage 1 --from {sheet}")
+    assert out.startswith("recorded 1 result, 1 retirement, 1 exclusion from s1.csv (3 rows)")

@@ -71,12 +71,15 @@ class ImportSummary:
         """One line saying what was recorded (the command prints it)."""
         counts: dict[str, int] = {}
         for record in self.records:
-            counts[record.type] = counts.get(record.type, 0) + 1
+            excluded = getattr(record.event, "excluded", False)
+            kind = "entry-excluded" if excluded else record.type
+            counts[kind] = counts.get(kind, 0) + 1
         words = {
             "entry-registered": ("entry", "entries"),
             "stage-result-recorded": ("result", "results"),
             "penalty-imposed": ("penalty", "penalties"),
-            "entry-retired": ("retirement or exclusion", "retirements and exclusions"),
+            "entry-retired": ("retirement", "retirements"),
+            "entry-excluded": ("exclusion", "exclusions"),
             "waypoint-recorded": ("waypoint time", "waypoint times"),
             "result-corrected": ("corrected time", "corrected times"),
             "waypoint-corrected": ("corrected waypoint time", "corrected waypoint times"),
