@@ -346,7 +346,8 @@ def _result_component(view: View, result: ResultState, entry_id: str) -> Compone
         ]
         if apart:
             stages = ", ".join(apart[:-1]) + " and " + apart[-1] if len(apart) > 1 else apart[0]
-            note += f" (stage{'s' if len(apart) > 1 else ''} {stages} timed on their own)"
+            timed = "have times of their own" if len(apart) > 1 else "has a time of its own"
+            note += f" (stage{'s' if len(apart) > 1 else ''} {stages} {timed})"
     last = result.corrections[-1] if result.corrections else None
     replaced = result.replaced
     if last is not None:

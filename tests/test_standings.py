@@ -305,7 +305,7 @@ def test_combined_time_around_a_stage_timed_on_its_own(rally_log: Path) -> None:
     notes = [c.note for c in standings.rows[0].components]
     assert notes == [
         "stage 3 result",
-        "combined result for stages 2–4 (stage 3 timed on their own)",
+        "combined result for stages 2–4 (stage 3 has a time of its own)",
     ]
     assert [r.number for r in rally.stage_result("cars", 3).rows] == ["201", "200"]
     with Recorder(rally_log) as recorder, pytest.raises(RuleViolationError):
