@@ -139,7 +139,9 @@ def test_derived_times_carry_their_provenance(imported: Path) -> None:
         ("result", 4, None, 1200),
         ("result", 6, 2, 4516),
     ]
-    assert dee.components[1].note == "combined result for stages 2–6 (stage 4 has a time of its own)"
+    assert (
+        dee.components[1].note == "combined result for stages 2–6 (stage 4 has a time of its own)"
+    )
     assert dee.position_certain  # the final standings print 4 rows
 
 
