@@ -98,6 +98,25 @@ class WhatIfRow:
     actual_position: int | None
     actual_time_ms: int | None
     actual_gap_ms: int | None
+    actual_position_certain: bool = True
+    """Whether the data vouch for the actual position (else it is N-th or lower)."""
+
+    @property
+    def actual_position_text(self) -> str:
+        """The actual position as tables show it (``≥4`` where only a lower bound), "" when
+        the entry is not classified in reality."""
+        if self.actual_position is None:
+            return ""
+        return (
+            str(self.actual_position)
+            if self.actual_position_certain
+            else f"≥{self.actual_position}"
+        )
+
+    @property
+    def move_known(self) -> bool:
+        """Whether both places are vouched for, so that the move between them is known."""
+        return self.actual_position_certain and self.row.position_certain
 
     @property
     def position_change(self) -> int:
@@ -133,6 +152,9 @@ class WhatIf(HtmlDisplay):
                 actual_position=real[row.entry_id].position if row.entry_id in real else None,
                 actual_time_ms=real[row.entry_id].time_ms if row.entry_id in real else None,
                 actual_gap_ms=real[row.entry_id].gap_ms if row.entry_id in real else None,
+                actual_position_certain=real[row.entry_id].position_certain
+                if row.entry_id in real
+                else True,
             )
             for row in self.hypothetical.rows
         )

@@ -254,6 +254,7 @@ def _what_if(converter: cattrs.Converter, whatif: WhatIf) -> dict[str, Any]:
     data = _standings(converter, whatif.hypothetical)
     for row_data, row in zip(data["rows"], whatif.rows, strict=True):
         row_data["actual_position"] = row.actual_position
+        row_data["actual_position_certain"] = row.actual_position_certain
         row_data["position_change"] = row.position_change
         row_data["actual_time_ms"] = row.actual_time_ms
         row_data["gap_change_ms"] = row.gap_change_ms

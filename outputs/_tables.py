@@ -36,7 +36,6 @@ from ._text import (
     gap_text,
     group_heading,
     grouped,
-    move_by,
     move_legend,
     moves,
     number_cell,
@@ -49,6 +48,8 @@ from ._text import (
     table,
     title,
     to_reference,
+    what_if_move,
+    what_if_notes,
     who,
 )
 from ._whatif import headline, labels
@@ -438,8 +439,8 @@ def _hypothetical(view: views.Hypothetical) -> str:
         row = item.row
         cells = [
             row.position_text,
-            "" if item.actual_position is None else str(item.actual_position),
-            "new" if item.actual_position is None else move_by(item.position_change).text,
+            item.actual_position_text,
+            "new" if (moved := what_if_move(item)) is None else moved.text,
             number_cell(row.number),
             crew_text(row.crew),
             format_time(row.time_ms),
@@ -458,8 +459,8 @@ def _hypothetical(view: views.Hypothetical) -> str:
         "Was: the actual position. Time change: the crew's own time in the hypothesis "
         "against its actual time (gaps also move with the leader's time).",
     ]
-    if any(not item.row.position_certain for item in whatif.rows):
-        lines += ["", partial_note(standings.known_rows)]
+    for said in what_if_notes(whatif.rows, standings.known_rows):
+        lines += ["", said]
     if reference is not None:
         lines += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"

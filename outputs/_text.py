@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
 
@@ -25,6 +25,9 @@ from ..engine import (
     Unclassified,
     name_matches,
 )
+
+if TYPE_CHECKING:
+    from ..engine import WhatIfRow
 from ..events import (
     EntryRegistered,
     Event,
@@ -85,6 +88,8 @@ __all__ = [
     "tied_first",
     "title",
     "to_reference",
+    "what_if_move",
+    "what_if_notes",
     "who",
 ]
 
@@ -169,6 +174,25 @@ def move_by(places_gained: int) -> Move:
     if places_gained < 0:
         return Move("down", -places_gained)
     return Move("same")
+
+
+def what_if_move(item: WhatIfRow) -> Move | None:
+    """The move of a hypothetical row from its actual place (None: not classified in
+    reality); unknown where either place is only known as ≥N."""
+    if item.actual_position is None:
+        return None
+    return move_by(item.position_change) if item.move_known else Move("unknown")
+
+
+def what_if_notes(rows: Sequence[WhatIfRow], known_rows: int | None) -> list[str]:
+    """The legends a what-if table needs beyond its own: what ≥N means, and a Move of ?."""
+    notes = []
+    if any(not (item.row.position_certain and item.actual_position_certain) for item in rows):
+        notes.append(partial_note(known_rows))
+    moves = [what_if_move(item) for item in rows]
+    if any(moved is not None and moved.kind == "unknown" for moved in moves):
+        notes.append(f"Move: {MOVE_WORDS['unknown']}.")
+    return notes
 
 
 def move(before: Row | None, after: Row) -> Move:

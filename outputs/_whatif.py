@@ -235,8 +235,6 @@ def _lead(whatif: WhatIf) -> str:
             f"The lead changes {after}: {name} would lead{margin}, "
             f"instead of a tie between {shared}."
         )
-    runner = whatif.hypothetical.row_for(real[0].entry_id)
-    margin = f" by {format_time(runner.gap_ms or 0)}" if runner is not None else margin
     return (
         f"The lead changes {after}: {name} would lead{margin}, "
         f"instead of {who(real[0].number, real[0].crew)}."

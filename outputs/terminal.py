@@ -719,10 +719,10 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
         change = None if item.actual_time_ms is None else row.time_ms - item.actual_time_ms
         cells: list[Cell] = [
             _position(row.position_text, row.position_certain),
-            "" if item.actual_position is None else str(item.actual_position),
+            item.actual_position_text,
             Text("new", style="dim")
-            if item.actual_position is None
-            else _move(_text.move_by(item.position_change)),
+            if (moved := _text.what_if_move(item)) is None
+            else _move(moved),
             _text.number_cell(row.number),
             _text.crew_text(row.crew),
             format_time(row.time_ms),
@@ -764,8 +764,8 @@ def _hypothetical(view: views.Hypothetical, width: int) -> Group:
             ),
         ),
     ]
-    if any(not item.row.position_certain for item in whatif.rows):
-        parts += _note(_text.partial_note(standings.known_rows))
+    for said in _text.what_if_notes(whatif.rows, standings.known_rows):
+        parts += _note(said)
     if reference is not None:
         parts += _reference_note(
             reference, ref_row is not None, f"after stage {standings.after_stage}"

@@ -401,3 +401,46 @@ def test_a_hypothesis_on_a_crew_with_no_known_time_says_so() -> None:
         "1:04:00. No. 207 Luc Alphand has no known time after stage 9, so the hypothesis "
         "changes nothing shown for this crew."
     )
+
+
+def test_a_what_if_never_counts_a_move_from_a_place_known_only_as_a_bound(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """2004 trucks after stage 9 (the source prints the top 3): No. 410 was ≥4 in reality;
+    a penalty for No. 417 puts 410 ahead of it. The Was column says ≥4, the move is ?, with
+    its legend, and the JSON says actual_position_certain false; the headline's margin is
+    the new leader's lead over the new second (found by a newcomer: "4 ▲1", and a margin
+    measured to the old leader when it fell to ≥3)."""
+    assert (
+        main(
+            ["whatif", "dakar-2004", "-c", "trucks", "--after", "9", "--penalty", "417@9=+0:05:00"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "Firdaus Kabirov" in line)
+    assert row.split()[:4] == ["≥3", "≥4", "?", "410"]
+    assert "Move: ? a place then or now is shown only as ≥N" in out
+    command = [
+        "whatif",
+        "dakar-2004",
+        "-c",
+        "trucks",
+        "--after",
+        "9",
+        "--penalty",
+        "417@9=+0:05:00",
+        "-f",
+        "json",
+    ]
+    assert main(command) == 0
+    rows = {r["number"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert (rows["410"]["actual_position"], rows["410"]["actual_position_certain"]) == (4, False)
+    rally = load("dakar-2004")
+    result = engine.what_if(
+        rally, "cars", hypotheses(rally, "cars", penalties=["203@9=+3:00:00"]), after=9
+    )
+    assert headline(result) == (
+        "The lead changes after stage 9: No. 201 Hiroshi Masuoka would lead by 1:18:28, "
+        "instead of No. 203 Stéphane Peterhansel."
+    )

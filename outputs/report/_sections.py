@@ -39,13 +39,13 @@ from .._text import (
     group_heading,
     group_of,
     missing_summary,
-    move_by,
     move_legend,
     moves,
     prints_text,
     sole_leader,
     status_reason,
     to_reference,
+    what_if_move,
     who,
 )
 from .._whatif import headline, labels
@@ -1272,9 +1272,9 @@ def whatif_section(
         was = (
             '<td class="num"></td>'
             if entry.actual_position is None
-            else f'<td class="num">{entry.actual_position}</td>'
+            else pos_cell(entry.actual_position, entry.actual_position_certain)
         )
-        mv = Move("new") if entry.actual_position is None else move_by(entry.position_change)
+        mv = what_if_move(entry) or Move("new")
         final_rows.append(
             ('<tr class="leader">' if index_row == 0 else "<tr>")
             + pos_cell(row.position, row.position_certain)
