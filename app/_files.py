@@ -380,6 +380,7 @@ class LogCheck(Command):
         check = report.check
         kept = _remove_checkpoint(report.checkpoint) if args.fix else None
         wrong = report.checkpoint.wrong and (not args.fix or kept is not None)
+        wrong = wrong or kept is not None  # --fix asked to remove it, and could not
         problems = check.damaged or report.violation is not None or wrong
         status = "DAMAGED" if check.damaged else ("PROBLEMS" if problems else "ok")
         lines = [f"{path}: {status}", f"  {_sound_part(check)}"]
@@ -423,7 +424,7 @@ class LogCheck(Command):
             ]
         if kept is not None:
             said = "IS WRONG" if found.wrong else "is not used by readers"
-            return [f"  checkpoint {name} {said} ({found.why}) and could not be removed: {kept}"]
+            return [f"  checkpoint {name} {said} ({found.why}), and could not be removed: {kept}"]
         return [f"  checkpoint {name}: removed ({found.why})"]
 
 
@@ -435,7 +436,7 @@ def _remove_checkpoint(found: CheckpointCheck) -> str | None:
     try:
         found.path.unlink()
     except IsADirectoryError:
-        return "it is a directory; remove it by hand"
+        return "remove it by hand"
     except OSError as error:
         return f"{error.strerror or error}; remove it by hand"
     return None

@@ -158,7 +158,7 @@ def _parse(data: bytes) -> Checkpoint:
     if not isinstance(head, dict) or not isinstance(payload, bytes):
         raise _Unusable("damaged: it is not laid out as a checkpoint")
     if head.get("checkpoint") != SCHEMA_FINGERPRINT:
-        raise _Unusable("written by another version of this program")
+        raise _Unusable("written by another version of this program, or its head damaged")
     if zlib.crc32(payload) != head.get("payload_crc"):
         raise _Unusable("damaged: its body does not match its checksum")
     fields = (head.get("offset"), head.get("last_seq"), head.get("crc"))
@@ -233,7 +233,10 @@ def check_checkpoint(
         return CheckpointCheck(path, "ignored", f"the log cannot be read ({error.strerror})")
     if len(prefix) < trusted.offset:
         return CheckpointCheck(
-            path, "ignored", "it covers more bytes than the log holds (the log was cut or replaced)"
+            path,
+            "ignored",
+            "it covers more bytes than the log holds (another log's, or the log was cut or "
+            "replaced)",
         )
     if zlib.crc32(prefix) != trusted.crc:
         return CheckpointCheck(
@@ -249,7 +252,7 @@ def check_checkpoint(
         theirs = checkpoint.fold()
     except Exception as error:  # readers fold the log instead (``folded``)
         return CheckpointCheck(
-            path, "ignored", f"it matches the log but is not a fold's state ({error})"
+            path, "ignored", f"its content is not a state a fold could build: {error}"
         )
     ours = fold_of.state.prefix(trusted.last_seq)
     if trusted.last_seq > fold_of.last_seq or theirs.state != ours:

@@ -115,7 +115,7 @@ class _Check:
             how = "excluded" if retired.event.excluded else "retired"
             out = retired.event.stage
             raise self.refuse(
-                f"entry {how} at stage {out} (record #{retired.seq})",
+                f"{retired.event.entry_id} {how} at stage {out} (record #{retired.seq})",
                 f"a stage before {out}",
                 stage,
             )

@@ -172,7 +172,7 @@ def not_classified(view: View, entry: EntryRegistered, after: int) -> Unclassifi
             reason = f"{what} result withdrawn: {withdrawal.reason}"
             return attrs.evolve(unclassified(entry, "no-result", reason, first), withdrawn=True)
         if last > after:
-            given = "printed" if partial else "recorded"
+            given = "in the source" if partial else "recorded"
             reason = (
                 f"only one total time {given} for stages {first}–{last}, known after stage {last}"
             )

@@ -371,7 +371,8 @@ def _explanation(explanation: views.Explanation) -> str:
 def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
     """What is known of an unclassified entry, as sentences (plain and rich share them)."""
     item, standings = view.item, view.standings
-    heading = status_heading(item, standings.known_rows)
+    heading = status_heading(item, standings.known_rows).replace(": ", " (", 1)
+    heading += ")" if "(" in heading else ""
     lines = [
         f"{who(item.number, item.crew)} is not in the standings after stage "
         f"{standings.after_stage}: {heading[0].lower()}{heading[1:]}; {status_reason(item)}."

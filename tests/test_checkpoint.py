@@ -325,7 +325,7 @@ def test_a_checkpoint_no_fold_could_have_written_is_ignored_and_fix_removes_it(
     assert [s.rows for s in load(path).replay("cars")] == expected
     assert main(["log", "check", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "not used by readers (it matches the log but is not a fold's state" in out
+    assert "not used by readers (its content is not a state a fold could build: " in out
     assert why in out
     assert main(["log", "check", "--fix", str(path)]) == 0
     assert "removed" in capsys.readouterr().out
@@ -438,8 +438,12 @@ def _log_cut(path: Path) -> None:
         (_flip_middle, "damaged: its body does not match its checksum"),
         (_cut_short, "damaged or cut short: it cannot be decoded"),
         (_of_another_log, "it was taken from other bytes (another log, or an earlier one)"),
-        (_another_version, "written by another version of this program"),
-        (_log_cut, "it covers more bytes than the log holds (the log was cut or replaced)"),
+        (_another_version, "written by another version of this program, or its head damaged"),
+        (
+            _log_cut,
+            "it covers more bytes than the log holds (another log's, or the log was cut or "
+            "replaced)",
+        ),
     ],
 )
 def test_log_check_says_why_a_checkpoint_is_not_used(
@@ -466,12 +470,12 @@ def test_log_check_fix_says_a_checkpoint_it_cannot_remove(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A directory where the checkpoint would be: readers ignore it, and `--fix` says it
-    could not remove it rather than ending in an error without the report (exit 0: nothing
-    readers use is wrong)."""
+    could not remove it rather than ending in an error without the report; the fix asked for
+    failed, so the exit status is 1."""
     path = _example(tmp_path)
     checkpoint_path(path).unlink()
     checkpoint_path(path).mkdir()
-    assert main(["log", "check", "--fix", str(path)]) == 0
+    assert main(["log", "check", "--fix", str(path)]) == 1
     out = capsys.readouterr().out
-    assert out.startswith(f"{path}: ok\n")
-    assert "could not be removed: it is a directory; remove it by hand" in out
+    assert out.startswith(f"{path}: PROBLEMS\n")
+    assert "(a directory, not a checkpoint), and could not be removed: remove it by hand" in out

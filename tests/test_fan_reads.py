@@ -159,7 +159,7 @@ def test_f2_the_move_legend_and_the_tables_never_call_a_running_crew_unclassifie
     assert "not classified" not in table.lower()
     assert re.search(r"Time not in the source \(\d+\): the source prints only the top", table)
     cox = next(line for line in table.splitlines() if "Alfie Cox" in line)
-    assert "time not known since stage" in cox or "only one total time printed" in cox
+    assert "time not known since stage" in cox or "only one total time in the source" in cox
     page = (ROOT / "app" / "live.html").read_text(encoding="utf-8")
     assert "not classified" not in page.lower().replace("“not classified”", "")
     terminal_words = plain(Classification(rally.standings("cars", 9), rally.standings("cars", 8)))
@@ -557,7 +557,7 @@ def test_f2_each_why_in_the_tables_is_what_the_stage_rankings_show(
     """F2: after every stage, each missing crew's line in the plain table (the terminal's
     words) is under its plain group and says what the stage rankings show: "time not known
     since stage S" where S is the first stage without its time (every stage before has one),
-    "only one total time printed for stages a–b" where a combined time a–b ends after the
+    "only one total time in the source for stages a–b" where a combined time a–b ends after the
     standings, "retired at stage S" where it left the rally."""
     snapshots = dakar_2004.replay(category)
     gc_stages = [s.after_stage for s in snapshots]
@@ -568,7 +568,7 @@ def test_f2_each_why_in_the_tables_is_what_the_stage_rankings_show(
             if re.match(r"^(Retired|Excluded|Time not in the source|No result recorded)", line):
                 heading = line
             found = re.search(r"time not known since stage (\d+)$", line)
-            spans = re.search(r"only one total time printed for stages (\d+)–(\d+)", line)
+            spans = re.search(r"only one total time in the source for stages (\d+)–(\d+)", line)
             if found:
                 stage = int(found.group(1))
                 name = line[7:].split("  ")[0].strip()

@@ -64,12 +64,12 @@ REFUSALS: dict[str, tuple[list[events.Event], events.Event, str]] = {
     "result after the entry retired": (
         [events.EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
         _result(200, 4),
-        "entry retired at stage 3",
+        "cars:200 retired at stage 3",
     ),
     "result on the retirement stage": (
         [events.EntryRetired(entry_id="cars:200", stage=3, reason="engine")],
         _result(200, 3),
-        "entry retired at stage 3",
+        "cars:200 retired at stage 3",
     ),
     "penalty for an unknown entry": (
         [],
