@@ -69,12 +69,7 @@ def test_a_hypothetical_place_past_the_source_is_not_vouched_for(
     whose hypothetical time passes that one may have crews the source does not print ahead
     of it, so its place is "≥3", not "3" (found by a newcomer: the what-if vouched for it).
     At or within the last printed time, the place stands."""
-    result = engine.what_if(
-        load("dakar-2004"),
-        "cars",
-        hypotheses(load("dakar-2004"), "cars", penalties=[penalty]),
-        after=9,
-    )
+    result = _after_9("cars", penalty)
     assert [item.row.position_certain for item in result.rows] == certain
     data = to_data(result)
     assert [row["position_certain"] for row in data["rows"][:3]] == certain
@@ -82,6 +77,14 @@ def test_a_hypothetical_place_past_the_source_is_not_vouched_for(
     out = capsys.readouterr().out
     assert ("≥3" in out) is (not certain[2])
     assert ("a place shown as ≥N is N-th or lower" in out) is (not certain[2])
+
+
+def _after_9(category: str, penalty: str) -> engine.WhatIf:
+    """2004's GC after stage 9 of ``category`` with one hypothetical penalty."""
+    rally = load("dakar-2004")
+    return engine.what_if(
+        rally, category, hypotheses(rally, category, penalties=[penalty]), after=9
+    )
 
 
 def test_an_hour_instead_of_five_minutes_changes_the_winner() -> None:
@@ -392,11 +395,7 @@ def test_a_hypothesis_on_a_crew_with_no_known_time_says_so() -> None:
     """2004 after stage 9: a penalty for No. 207 (no time known after stage 9: the source
     prints one total for stages 6–17) changes nothing shown, and the headline says why rather
     than only "the leader does not change" (found by a newcomer)."""
-    rally = load("dakar-2004")
-    result = engine.what_if(
-        rally, "cars", hypotheses(rally, "cars", penalties=["207@9=+1:00:00"]), after=9
-    )
-    assert headline(result) == (
+    assert headline(_after_9("cars", "207@9=+1:00:00")) == (
         "The leader does not change after stage 9: No. 203 Stéphane Peterhansel still leads by "
         "1:04:00. No. 207 Luc Alphand has no known time after stage 9, so the hypothesis "
         "changes nothing shown for this crew."
@@ -411,36 +410,16 @@ def test_a_what_if_never_counts_a_move_from_a_place_known_only_as_a_bound(
     its legend, and the JSON says actual_position_certain false; the headline's margin is
     the new leader's lead over the new second (found by a newcomer: "4 ▲1", and a margin
     measured to the old leader when it fell to ≥3)."""
-    assert (
-        main(
-            ["whatif", "dakar-2004", "-c", "trucks", "--after", "9", "--penalty", "417@9=+0:05:00"]
-        )
-        == 0
-    )
+    command = "whatif dakar-2004 -c trucks --after 9 --penalty 417@9=+0:05:00"
+    assert main(shlex.split(command)) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if "Firdaus Kabirov" in line)
     assert row.split()[:4] == ["≥3", "≥4", "?", "410"]
     assert "Move: ? a place then or now is shown only as ≥N" in out
-    command = [
-        "whatif",
-        "dakar-2004",
-        "-c",
-        "trucks",
-        "--after",
-        "9",
-        "--penalty",
-        "417@9=+0:05:00",
-        "-f",
-        "json",
-    ]
-    assert main(command) == 0
+    assert main(shlex.split(f"{command} -f json")) == 0
     rows = {r["number"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
     assert (rows["410"]["actual_position"], rows["410"]["actual_position_certain"]) == (4, False)
-    rally = load("dakar-2004")
-    result = engine.what_if(
-        rally, "cars", hypotheses(rally, "cars", penalties=["203@9=+3:00:00"]), after=9
-    )
-    assert headline(result) == (
+    assert headline(_after_9("cars", "203@9=+3:00:00")) == (
         "The lead changes after stage 9: No. 201 Hiroshi Masuoka would lead by 1:18:28, "
         "instead of No. 203 Stéphane Peterhansel."
     )
