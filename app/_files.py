@@ -379,8 +379,8 @@ class LogCheck(Command):
         report = check_log(path)
         check = report.check
         kept = _remove_checkpoint(report.checkpoint) if args.fix else None
-        wrong = report.checkpoint.wrong and (not args.fix or kept is not None)
-        wrong = wrong or kept is not None  # --fix asked to remove it, and could not
+        # a wrong checkpoint left as it is, or one --fix asked to remove and could not
+        wrong = (report.checkpoint.wrong and not args.fix) or kept is not None
         problems = check.damaged or report.violation is not None or wrong
         status = "DAMAGED" if check.damaged else ("PROBLEMS" if problems else "ok")
         lines = [f"{path}: {status}", f"  {_sound_part(check)}"]

@@ -514,9 +514,12 @@ class Standings(HtmlDisplay):
         derived = self._derived()
         known = actual.known_rows
         if known is not None and len(actual._all_keys) >= known:
-            last = actual._all_keys[known - 1] // actual._ranking.width + actual._awards
-            derived._certain_to = last
+            derived._certain_to = actual._time(actual._all_keys[known - 1])
         return derived
+
+    def _time(self, key: int) -> int:
+        """The GC time of the row sorted under ``key``."""
+        return key // self._ranking.width + self._awards
 
     def _overall(self, key: int) -> int:
         """The position in the whole category of the row with ``key`` (ties shared)."""

@@ -92,26 +92,33 @@ def overlay(rally: Rally, events: Sequence[Event]) -> Rally:
 
 @attrs.frozen
 class WhatIfRow:
-    """A hypothetical row beside the entry's actual standing."""
+    """A hypothetical row beside the entry's actual row (None: not classified in reality)."""
 
     row: Row
-    actual_position: int | None
-    actual_time_ms: int | None
-    actual_gap_ms: int | None
-    actual_position_certain: bool = True
-    """Whether the data vouch for the actual position (else it is N-th or lower)."""
+    actual: Row | None
+
+    @property
+    def actual_position(self) -> int | None:
+        return None if self.actual is None else self.actual.position
+
+    @property
+    def actual_time_ms(self) -> int | None:
+        return None if self.actual is None else self.actual.time_ms
+
+    @property
+    def actual_gap_ms(self) -> int | None:
+        return None if self.actual is None else self.actual.gap_ms
+
+    @property
+    def actual_position_certain(self) -> bool:
+        """Whether the data vouch for the actual position (else it is N-th or lower)."""
+        return self.actual is None or self.actual.position_certain
 
     @property
     def actual_position_text(self) -> str:
         """The actual position as tables show it (``≥4`` where only a lower bound), "" when
         the entry is not classified in reality."""
-        if self.actual_position is None:
-            return ""
-        return (
-            str(self.actual_position)
-            if self.actual_position_certain
-            else f"≥{self.actual_position}"
-        )
+        return "" if self.actual is None else self.actual.position_text
 
     @property
     def move_known(self) -> bool:
@@ -146,18 +153,7 @@ class WhatIf(HtmlDisplay):
         """Each hypothetical row beside the entry's actual standing (built when first asked:
         ``--all-stages`` reads only who leads after each stage)."""
         real = {row.entry_id: row for row in self.actual.rows}
-        return tuple(
-            WhatIfRow(
-                row=row,
-                actual_position=real[row.entry_id].position if row.entry_id in real else None,
-                actual_time_ms=real[row.entry_id].time_ms if row.entry_id in real else None,
-                actual_gap_ms=real[row.entry_id].gap_ms if row.entry_id in real else None,
-                actual_position_certain=real[row.entry_id].position_certain
-                if row.entry_id in real
-                else True,
-            )
-            for row in self.hypothetical.rows
-        )
+        return tuple(WhatIfRow(row, real.get(row.entry_id)) for row in self.hypothetical.rows)
 
     @property
     def unchanged(self) -> bool:

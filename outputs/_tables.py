@@ -35,15 +35,17 @@ from ._text import (
     event_line,
     gap_text,
     group_heading,
+    group_name,
+    group_of,
     grouped,
     move_legend,
     moves,
     number_cell,
     out_of_order_text,
     partial_note,
+    prints_text,
     source_text,
     stage_partial_note,
-    status_heading,
     status_reason,
     table,
     title,
@@ -103,7 +105,7 @@ def _unclassified_lines(
     lines: list[str] = []
     for group, members in grouped(items):
         heading = group_heading(group, known_rows, len(members), as_of=as_of)
-        lines += ["", heading if ":" in heading else f"{heading}:"]
+        lines += ["", heading if group == "unknown" else f"{heading}:"]  # one colon only
         rows = [
             [number_cell(item.number), crew_text(item.crew), status_reason(item)]
             for item in members
@@ -304,8 +306,8 @@ def _stage_ranking(view: views.StageRanking) -> str:
         lines.append(f"No crew has a time at waypoint {result.waypoint} yet.")
     else:
         lines.append("No results recorded for this stage.")
-    if stage_partial_note(result):
-        lines += ["", stage_partial_note(result)]
+    if said := stage_partial_note(result):
+        lines += ["", said]
     if reference is not None and result.cancelled_reason is None:
         lines += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:
@@ -371,8 +373,10 @@ def _explanation(explanation: views.Explanation) -> str:
 def unclassified_summary(view: views.UnclassifiedExplanation) -> list[str]:
     """What is known of an unclassified entry, as sentences (plain and rich share them)."""
     item, standings = view.item, view.standings
-    heading = status_heading(item, standings.known_rows).replace(": ", " (", 1)
-    heading += ")" if "(" in heading else ""
+    group = group_of(item.status, item.withdrawn)
+    heading = group_name(group)
+    if group == "unknown":
+        heading += f" ({prints_text(standings.known_rows)})"
     lines = [
         f"{who(item.number, item.crew)} is not in the standings after stage "
         f"{standings.after_stage}: {heading[0].lower()}{heading[1:]}; {status_reason(item)}."

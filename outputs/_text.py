@@ -64,6 +64,7 @@ __all__ = [
     "find_crew",
     "gap_text",
     "group_heading",
+    "group_name",
     "group_of",
     "grouped",
     "intervals",
@@ -411,17 +412,26 @@ def group_heading(
     the source (7): the source prints only the top 10". Of standings as known at record
     ``as_of``, a time missing then may come later in the log: "Time not known at record
     #120"."""
-    headings = {
-        "retired": "Retired",
-        "excluded": "Excluded",
-        "unknown": "Time not in the source",
-        "withdrawn": "Time withdrawn",
-        "no-result": "No result recorded",
-    }
-    if as_of is not None:
-        headings["unknown"] = f"Time not known at record #{as_of}"
-    said = headings.get(group, group) + ("" if count is None else f" ({count})")
+    said = group_name(group, as_of=as_of) + ("" if count is None else f" ({count})")
     return f"{said}: {prints_text(known_rows)}" if group == "unknown" else said
+
+
+_GROUP_NAMES = {
+    "retired": "Retired",
+    "excluded": "Excluded",
+    "unknown": "Time not in the source",
+    "withdrawn": "Time withdrawn",
+    "no-result": "No result recorded",
+}
+
+
+def group_name(group: str, *, as_of: int | None = None) -> str:
+    """The name of one group of crews missing from a classification ("Retired"); of
+    standings as known at record ``as_of``, "Time not known at record #120" for a time
+    the source may still give later in the log."""
+    if group == "unknown" and as_of is not None:
+        return f"Time not known at record #{as_of}"
+    return _GROUP_NAMES.get(group, group)
 
 
 def status_heading(item: Unclassified, known_rows: int | None = None) -> str:

@@ -584,8 +584,8 @@ def _stage(view: views.StageRanking, width: int) -> Group:
         parts.append(Text(f"No crew has a time at waypoint {result.waypoint} yet."))
     else:
         parts.append(Text("No results recorded for this stage."))
-    if _text.stage_partial_note(result):
-        parts += _note(_text.stage_partial_note(result))
+    if said := _text.stage_partial_note(result):
+        parts += _note(said)
     if reference is not None and result.cancelled_reason is None:
         parts += _reference_note(reference, ref_row is not None, f"on stage {result.stage}")
     if result.combined:
