@@ -28,9 +28,9 @@ from ..outputs import (
     INTERVAL_WORDS,
     MOVE_ORDER,
     MOVE_WORDS,
+    group_heading,
     move_legend,
     partial_note,
-    prints_text,
 )
 
 __all__ = [
@@ -322,30 +322,6 @@ def _out_of_order(items: Sequence[Mapping[str, Any]]) -> str:
     return "Recorded out of order, as timed: " + "; ".join(said) + "."
 
 
-def _missing_reason(item: Mapping[str, Any]) -> str:
-    """Why a crew is missing, in a fan's words (as the command line says it)."""
-    status, stage = item["status"], item["stage"]
-    if (
-        status not in ("no-result", "not-documented")
-        or stage is None
-        or "withdrawn" in item["reason"]
-    ):
-        return str(item["reason"])
-    given = "printed" if status == "not-documented" else "recorded"
-    if item["known_after"] is None:
-        if status == "not-documented":
-            return f"time not known since stage {stage}"
-        return f"no time recorded for stage {stage}"
-    last = item["known_after"]
-    return f"only one total time {given} for stages {stage}–{last}, known after stage {last}"
-
-
-def _counted(title: str, count: int) -> str:
-    """A group's heading with how many it holds, beside its name ("Retired (2)"; "{n}" in
-    ``title`` marks where, as in "Time not in the source ({n}): the source prints …")."""
-    return title.replace("{n}", str(count)) if "{n}" in title else f"{title} ({count})"
-
-
 def _group(title: str, items: Sequence[Mapping[str, Any]]) -> str:
     if not items:
         return ""
@@ -353,40 +329,38 @@ def _group(title: str, items: Sequence[Mapping[str, Any]]) -> str:
         "<tr>"
         + _cell(item["number"] or _NO_NUMBER, "num")
         + _cell(" / ".join(item["crew"]), "crew")
-        + _cell(item["reason"] if item["status"] == "not-yet" else _missing_reason(item), "crew")
+        + _cell(item["reason"], "crew")  # the engine's words, as the command line says them
         + "</tr>"
         for item in items
     )
-    return (
-        f"<h3>{_e(_counted(title, len(items)))}</h3>"
-        f'<div class="scroll"><table><tbody>{rows}</tbody></table></div>'
-    )
+    return f'<h3>{_e(title)}</h3><div class="scroll"><table><tbody>{rows}</tbody></table></div>'
 
 
 _OUT_GROUPS = (
-    ("Retired", ("retired",)),
-    ("Excluded", ("excluded",)),
-    (None, ("not-documented",)),
-    ("No result recorded", ("no-result",)),
+    ("retired", ("retired",)),
+    ("excluded", ("excluded",)),
+    ("unknown", ("not-documented",)),
+    ("no-result", ("no-result",)),
 )
 """The groups of crews missing from the standings, apart from those still on the stage, in
-the order the page lists them (the script's ``GROUPS``)."""
+the order the page lists them (the script's ``GROUPS``), each with the statuses it holds."""
 
 
 def waiting(gc: Mapping[str, Any]) -> str:
     """The crews still on the stage, not yet at the waypoint the standings are at."""
     items = [item for item in gc.get("not_at_waypoint") or () if item["status"] == "not-yet"]
-    return _group(f"Still on the stage, not yet at waypoint {gc['waypoint']}", items)
+    title = f"Still on the stage, not yet at waypoint {gc['waypoint']} ({len(items)})"
+    return _group(title, items)
 
 
 def missing(gc: Mapping[str, Any]) -> tuple[int, str]:
     """How many crews are missing from the standings for another reason, and their groups:
     no time at the waypoint, retired, excluded, no result, time not in the source."""
     passed = [item for item in gc.get("not_at_waypoint") or () if item["status"] != "not-yet"]
-    out = _group("No time at the waypoint", passed)
-    for title, statuses in _OUT_GROUPS:
-        heading = title or "Time not in the source ({n}): " + prints_text(gc["known_rows"])
-        out += _group(heading, [i for i in gc["unclassified"] if i["status"] in statuses])
+    out = _group(f"No time at the waypoint ({len(passed)})", passed)
+    for group, statuses in _OUT_GROUPS:
+        items = [item for item in gc["unclassified"] if item["status"] in statuses]
+        out += _group(group_heading(group, gc["known_rows"], len(items)), items)
     return len(passed) + len(gc["unclassified"]), out
 
 
